@@ -1,0 +1,68 @@
+/*
+ * The one codec layer: request bodies (JSON or msgpack, by Content-Type) become a jansson json_t, answers (json_t) become
+ * JSON or msgpack by Accept. Field readers validate one field each and name it in their error message.
+ */
+#ifndef LIVEBUY_CODEC_H
+#define LIVEBUY_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+typedef enum en_lb_format_t { LB_FORMAT_JSON, LB_FORMAT_MSGPACK } lb_format_t;
+
+/*
+ * Picks the body format from a Content-Type value (parameters such as charset ignored, case-insensitive). NULL or empty
+ * means JSON. Returns -1 for any other media type (the caller answers 415).
+ */
+int lb_codec_request_format(const char *content_type, size_t len, lb_format_t *format);
+/* Picks the answer format from an Accept value: msgpack when it asks for application/msgpack (or x-msgpack) and not
+ * for JSON first; JSON otherwise (also for NULL). */
+lb_format_t lb_codec_answer_format(const char *accept, size_t len);
+/* The Content-Type value to send for a format. */
+const char *lb_codec_media_type(lb_format_t format);
+
+/*
+ * Decodes a whole body into a new JSON object (the caller owns the reference). A body that is not one well-formed value
+ * of the format, whose top level is not a map/object, that holds invalid UTF-8, a non-string map key, binary or ext
+ * data, an integer outside int64, or nesting deeper than 32 levels gives NULL and a message in err (answered 400).
+ */
+json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *err, size_t errsize);
+/* Encodes value; returns a buffer from malloc (the caller frees it) and its length in *len. */
+char *lb_codec_encode(lb_format_t format, const json_t *value, size_t *len);
+
+/* What went wrong with a field: HTTP status (400 or 422), API error code and a message that names the field. */
+typedef struct st_lb_input_error_t {
+    int status;
+    const char *code;
+    char message[256];
+    /* Set by the caller before reading fields of a nested object, e.g. "skus[1].": messages then name "skus[1].price_cents". */
+    const char *field_prefix;
+} lb_input_error_t;
+
+/* Sets err and returns LB_EINPUT; for handlers' own checks. */
+int lb_input_error(lb_input_error_t *err, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Field readers. Each returns 0 and sets *out when the field is present and valid; when it is absent, returns 0 and
+ * leaves *out alone if optional, or LB_EINPUT (422 invalid, "NAME is required") if required. A present field of the
+ * wrong type or out of range gives LB_EINPUT (422 invalid) with a message naming the field. JSON null counts as absent.
+ * Strings are measured in characters (code points), must not contain control characters
+ * (U+0000-U+001F, U+007F), and point into obj.
+ */
+int lb_field_string(const json_t *obj, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
+                    lb_input_error_t *err);
+int lb_field_int(const json_t *obj, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+                 lb_input_error_t *err);
+int lb_field_bool(const json_t *obj, const char *name, int required, int *out, lb_input_error_t *err);
+/* A string that must be one of the NULL-terminated allowed values; *index gets its position. */
+int lb_field_enum(const json_t *obj, const char *name, int required, const char *const *allowed, int *index,
+                  lb_input_error_t *err);
+/* An array of 1..max_items objects; *out borrows it. */
+int lb_field_object_array(const json_t *obj, const char *name, int required, size_t max_items, const json_t **out,
+                          lb_input_error_t *err);
+/* Counts UTF-8 code points of a valid UTF-8 string. */
+size_t lb_utf8_length(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,55 @@
+/* livebuyd's settings: flags with environment twins (API.md "Running"), validated in one place. */
+#ifndef LIVEBUY_CONFIG_H
+#define LIVEBUY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Where the database is, parsed from mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH]. */
+typedef struct st_lb_db_url_t {
+    char *user;
+    char *password; /* NULL when the URL has none */
+    char *host;
+    unsigned port; /* 0: the default */
+    char *database;
+    char *socket; /* NULL unless ?socket= */
+} lb_db_url_t;
+
+typedef struct st_lb_config_t {
+    char *listen_host;
+    unsigned listen_port;
+    char *db_url_text;
+    lb_db_url_t db;
+    unsigned threads;
+    unsigned db_pool; /* worker threads, each with its own connection */
+    char *admin_token;
+    char *buyer_secret;
+    char *payment_secret;
+    char *shipping_url;
+    char *shipping_secret;
+    unsigned max_batch;
+    unsigned reserve_ttl;
+    size_t max_body;
+    char *tls_cert;
+    char *tls_key;
+    char *sql_dir;
+    char *web_dir;
+} lb_config_t;
+
+/* Outcome of lb_config_parse beyond "ok". */
+#define LB_CONFIG_HELP 1 /* --help was given: usage printed, exit 0 */
+
+/*
+ * Fills cfg from the environment first, then argv (flags win). On an invalid setting returns LB_EINPUT with a one-line
+ * reason in err. The strings in cfg are owned by cfg (lb_config_free).
+ */
+int lb_config_parse(lb_config_t *cfg, int argc, char **argv, char *err, size_t errsize);
+void lb_config_free(lb_config_t *cfg);
+/* Parses a database URL into url (owned strings); LB_EINPUT with a reason in err when it is not one. */
+int lb_config_parse_db_url(lb_db_url_t *url, const char *text, char *err, size_t errsize);
+void lb_config_free_db_url(lb_db_url_t *url);
+/* The usage text for --help. */
+void lb_config_usage(FILE *out);
+
+#endif
