@@ -36,12 +36,13 @@ CREATE TABLE skus (
     stock BIGINT NOT NULL,
     reserved BIGINT NOT NULL DEFAULT 0,
     sold BIGINT NOT NULL DEFAULT 0,
+    held BIGINT NOT NULL DEFAULT 0 COMMENT 'stock set aside for live items: their quotas not yet reserved or sold',
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (id),
     KEY skus_product (product_id),
     KEY skus_merchant (merchant_id, id),
-    CONSTRAINT skus_never_oversold CHECK (reserved >= 0 AND sold >= 0 AND reserved + sold <= stock),
+    CONSTRAINT skus_never_oversold CHECK (reserved >= 0 AND sold >= 0 AND held >= 0 AND reserved + sold + held <= stock),
     CONSTRAINT skus_price CHECK (price_cents >= 0 AND weight_grams >= 0)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
@@ -108,7 +109,7 @@ CREATE TABLE group_buys (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- One row per reservation. The idempotency key is unique per (SKU, buyer, key); request_hash detects a reused key with
--- a different body. Ids come from AUTO_INCREMENT here; a sharded deployment gives each shard its own offset.
+-- a different body; the same unique key serves the per-buyer limit lookups (sku_id, buyer_id). Ids come from AUTO_INCREMENT here; a sharded deployment gives each shard its own offset.
 CREATE TABLE orders (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
     sku_id BIGINT UNSIGNED NOT NULL,
@@ -133,10 +134,8 @@ CREATE TABLE orders (
     PRIMARY KEY (sku_id, id),
     UNIQUE KEY orders_idempotency (sku_id, buyer_id, idem_key),
     KEY orders_id (id),
-    KEY orders_buyer_limit (sku_id, buyer_id, status),
     KEY orders_expiry (status, expires_at),
     KEY orders_merchant (merchant_id, id),
-    KEY orders_live_item (live_item_id, buyer_id),
     KEY orders_group_buy (group_buy_id, status),
     CONSTRAINT orders_qty CHECK (qty > 0)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

@@ -41,8 +41,7 @@ typedef struct st_lb_input_error_t {
 } lb_input_error_t;
 
 /* Sets err and returns LB_EINPUT; for handlers' own checks. */
-int lb_input_error(lb_input_error_t *err, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int lb_input_error(lb_input_error_t *err, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Field readers. Each returns 0 and sets *out when the field is present and valid; when it is absent, returns 0 and
@@ -53,12 +52,10 @@ int lb_input_error(lb_input_error_t *err, int status, const char *code, const ch
  */
 int lb_field_string(const json_t *obj, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
                     lb_input_error_t *err);
-int lb_field_int(const json_t *obj, const char *name, int required, int64_t min, int64_t max, int64_t *out,
-                 lb_input_error_t *err);
+int lb_field_int(const json_t *obj, const char *name, int required, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err);
 int lb_field_bool(const json_t *obj, const char *name, int required, int *out, lb_input_error_t *err);
 /* A string that must be one of the NULL-terminated allowed values; *index gets its position. */
-int lb_field_enum(const json_t *obj, const char *name, int required, const char *const *allowed, int *index,
-                  lb_input_error_t *err);
+int lb_field_enum(const json_t *obj, const char *name, int required, const char *const *allowed, int *index, lb_input_error_t *err);
 /* An array of 1..max_items objects; *out borrows it. */
 int lb_field_object_array(const json_t *obj, const char *name, int required, size_t max_items, const json_t **out,
                           lb_input_error_t *err);

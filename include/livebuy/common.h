@@ -6,16 +6,16 @@
 #include <stdint.h>
 
 /* Error returns are 0 for success or one of these (negative). */
-#define LB_EINPUT -1       /* bad input from a client: answered with 4xx, nothing changed */
-#define LB_ENOTFOUND -2    /* the thing named does not exist */
-#define LB_EAUTH -3        /* missing or wrong credentials */
-#define LB_EFORBIDDEN -4   /* authenticated, but not allowed */
-#define LB_ECONFLICT -5    /* state conflict */
-#define LB_EDB_RETRY -10   /* deadlock or lock wait timeout: run the whole transaction again */
-#define LB_EDB_DOWN -11    /* the database is unreachable or the connection broke */
-#define LB_EDB_DUP -12     /* a unique key was violated */
-#define LB_EDB -13         /* any other database error (a bug or a schema mismatch) */
-#define LB_EBUSY -14       /* a queue is full */
+#define LB_EINPUT     -1  /* bad input from a client: answered with 4xx, nothing changed */
+#define LB_ENOTFOUND  -2  /* the thing named does not exist */
+#define LB_EAUTH      -3  /* missing or wrong credentials */
+#define LB_EFORBIDDEN -4  /* authenticated, but not allowed */
+#define LB_ECONFLICT  -5  /* state conflict */
+#define LB_EDB_RETRY  -10 /* deadlock or lock wait timeout: run the whole transaction again */
+#define LB_EDB_DOWN   -11 /* the database is unreachable or the connection broke */
+#define LB_EDB_DUP    -12 /* a unique key was violated */
+#define LB_EDB        -13 /* any other database error (a bug or a schema mismatch) */
+#define LB_EBUSY      -14 /* a queue is full */
 
 #define LB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

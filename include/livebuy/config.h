@@ -17,6 +17,7 @@ typedef struct st_lb_db_url_t {
 } lb_db_url_t;
 
 typedef struct st_lb_config_t {
+    char *listen_text; /* as given; split into listen_host and listen_port */
     char *listen_host;
     unsigned listen_port;
     char *db_url_text;
@@ -29,12 +30,14 @@ typedef struct st_lb_config_t {
     char *shipping_url;
     char *shipping_secret;
     unsigned max_batch;
+    unsigned max_queue;
     unsigned reserve_ttl;
     size_t max_body;
     char *tls_cert;
     char *tls_key;
     char *sql_dir;
     char *web_dir;
+    int migrate_only;
 } lb_config_t;
 
 /* Outcome of lb_config_parse beyond "ok". */

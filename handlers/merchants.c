@@ -1,0 +1,46 @@
+/* POST /v1/merchants (admin): a co-op, host or shipper, with its token shown this once. */
+#include <stdio.h>
+#include <string.h>
+#include "livebuy/auth.h"
+#include "livebuy/handlers.h"
+#include "livebuy/store.h"
+
+typedef struct st_merchant_create_job_t {
+    lb_call_job_t super;
+    char name[LB_TEXT_SIZE(200)];
+    lb_merchant_kind_t kind;
+    char token[LB_MERCHANT_TOKEN_SIZE + 1];
+} merchant_create_job_t;
+
+static int merchant_create_work(lb_call_job_t *super, lb_db_t *db)
+{
+    merchant_create_job_t *job = (merchant_create_job_t *)super;
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    int64_t id;
+    lb_token_hash(job->token, strlen(job->token), hash);
+    int ret = lb_store_merchant_create(db, job->name, job->kind, hash, &id);
+    if (ret != 0)
+        return ret;
+    return lb_call_job_answer(super, 201,
+                              json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "name", job->name, "kind",
+                                        lb_merchant_kinds[job->kind], "token", job->token));
+}
+
+void lb_handle_merchant_create(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    const char *name;
+    int kind;
+    if (lb_auth_admin(call) != 0)
+        return;
+    if (lb_field_string(call->body, "name", 1, 1, 200, &name, &err) != 0 ||
+        lb_field_enum(call->body, "kind", 1, lb_merchant_kinds, &kind, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return;
+    }
+    merchant_create_job_t *job = lb_call_job_new(call, sizeof(*job));
+    snprintf(job->name, sizeof(job->name), "%s", name);
+    job->kind = (lb_merchant_kind_t)kind;
+    lb_token_merchant_new(job->token);
+    lb_call_job_submit(&job->super, merchant_create_work);
+}

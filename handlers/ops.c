@@ -1,0 +1,29 @@
+/* Operations: /healthz (the process answers), /readyz (the database answers), /metrics (Prometheus text). */
+#include <stdlib.h>
+#include "livebuy/handlers.h"
+#include "livebuy/metrics.h"
+#include "livebuy/store.h"
+
+void lb_handle_healthz(lb_call_t *call)
+{
+    lb_reply(call, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int readyz_work(lb_call_job_t *job, lb_db_t *db)
+{
+    int ret = lb_store_ping(db);
+    return ret != 0 ? ret : lb_call_job_answer(job, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+void lb_handle_readyz(lb_call_t *call)
+{
+    lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), readyz_work);
+}
+
+void lb_handle_metrics(lb_call_t *call)
+{
+    size_t len;
+    char *text = lb_metrics_render(&len);
+    lb_reply_raw(call, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}

@@ -1,0 +1,307 @@
+/*
+ * POST /v1/orders (buyer): validate, resolve which SKU the order draws on (cached per thread: live items and pickup
+ * points never move), hand the request to the SKU's lane, answer when its batch has decided.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include "livebuy/auth.h"
+#include "livebuy/handlers.h"
+#include "livebuy/lanes.h"
+#include "livebuy/order.h"
+#include "livebuy/store.h"
+
+typedef struct st_order_call_t {
+    lb_order_request_t request;
+    lb_call_t *call;
+    lb_ship_to_t ship_to;
+} order_call_t;
+
+/* What this thread learnt about live items (their SKU and opening time) and pickup points (that they exist). */
+typedef struct st_live_item_route_t {
+    int64_t sku_id, opens_at;
+} live_item_route_t;
+static _Thread_local lb_idmap_t known_live_items, known_pickup_points;
+
+static const char *const target_fields[] = {"sku_id", "live_item_id", "group_buy_id"};
+
+static json_t *order_answer(const lb_order_request_t *r)
+{
+    json_t *body =
+        json_pack("{s:I,s:s,s:I,s:I,s:I,s:I}", "id", (json_int_t)r->order_id, "status", "reserved", "sku_id", (json_int_t)r->sku_id,
+                  "qty", (json_int_t)r->qty, "amount_cents", (json_int_t)r->amount_cents, "expires_at", (json_int_t)r->expires_at);
+    if (r->live_item_id != 0)
+        json_object_set_new(body, "live_item_id", json_integer(r->live_item_id));
+    if (r->group_buy_id != 0)
+        json_object_set_new(body, "group_buy_id", json_integer(r->group_buy_id));
+    return body;
+}
+
+static void finish(order_call_t *oc)
+{
+    lb_call_release(oc->call);
+    free(oc);
+}
+
+static void on_decided(lb_order_request_t *r)
+{
+    order_call_t *oc = (order_call_t *)r;
+    lb_call_t *call = oc->call;
+    const lb_order_request_t *first = r->replay_of != NULL ? r->replay_of : r;
+
+    switch (r->outcome) {
+    case LB_OUTCOME_REPLAYED:
+        lb_call_add_header(call, "idempotent-replayed", "true");
+        /* fallthrough */
+    case LB_OUTCOME_RESERVED: {
+        lb_order_request_t answer = *r;
+        answer.order_id = first->order_id;
+        answer.amount_cents = first->amount_cents;
+        answer.expires_at = first->expires_at;
+        lb_reply(call, 201, order_answer(&answer));
+    } break;
+    case LB_OUTCOME_KEY_REUSED:
+        lb_reply_error(call, 422, "invalid", "Idempotency-Key %s was already used for a different order", r->idem_key);
+        break;
+    case LB_OUTCOME_SOLD_OUT:
+        if (r->left > 0)
+            lb_reply_error(call, 409, "sold_out", "only %lld left", (long long)r->left);
+        else
+            lb_reply_error(call, 409, "sold_out", "sold out");
+        break;
+    case LB_OUTCOME_LIMIT:
+        lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer", (long long)r->limit);
+        break;
+    case LB_OUTCOME_NOT_OPEN:
+        lb_reply_error(call, 409, "conflict", "not open yet");
+        break;
+    case LB_OUTCOME_CLOSED:
+        lb_reply_error(call, 409, "conflict", "the group-buy is closed");
+        break;
+    case LB_OUTCOME_NOT_FOUND:
+        lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
+        break;
+    default:
+        lb_reply_failure(call, LB_EDB_DOWN);
+        break;
+    }
+    finish(oc);
+}
+
+static void submit_to_lane(order_call_t *oc)
+{
+    if (lb_lanes_submit(oc->call->loop, &oc->request) == LB_EBUSY) {
+        lb_reply_failure(oc->call, LB_EBUSY);
+        finish(oc);
+    }
+}
+
+/* Refusals the thread can make alone, before a lane: a live item known not to be on air yet. */
+static int refused_early(order_call_t *oc)
+{
+    lb_order_request_t *r = &oc->request;
+    if (r->target == LB_TARGET_LIVE_ITEM) {
+        live_item_route_t *route = lb_idmap_get(&known_live_items, r->live_item_id);
+        if (route != NULL && lb_now() < route->opens_at) {
+            lb_reply_error(oc->call, 409, "conflict", "not open yet: opens at %lld", (long long)route->opens_at);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A database look-up for what this thread does not know yet: the live item's SKU, the pickup point's existence. */
+typedef struct st_resolve_job_t {
+    lb_db_job_t job;
+    order_call_t *order;
+    int64_t sku_id, opens_at;
+    int live_item_found, pickup_point_found;
+} resolve_job_t;
+
+static int resolve_work(lb_db_job_t *db_job, lb_db_t *db)
+{
+    resolve_job_t *job = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, db_job);
+    const lb_order_request_t *r = &job->order->request;
+    int ret = 1;
+    if (r->target == LB_TARGET_LIVE_ITEM && (ret = lb_store_live_item_route(db, r->live_item_id, &job->sku_id, &job->opens_at)) < 0)
+        return ret;
+    job->live_item_found = ret;
+    if (r->pickup_point_id != 0 && (ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
+        return ret;
+    job->pickup_point_found = ret;
+    return 0;
+}
+
+/* Back on the loop: remember what was learnt (only this thread touches its caches), then queue the order. */
+static void resolve_done(lb_db_job_t *db_job, int status)
+{
+    resolve_job_t *job = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, db_job);
+    order_call_t *oc = job->order;
+    lb_order_request_t *r = &oc->request;
+
+    if (status != 0) {
+        lb_reply_failure(oc->call, status);
+    } else if (!job->live_item_found) {
+        lb_reply_error(oc->call, 404, "not_found", "no live_item_id %lld", (long long)r->live_item_id);
+    } else if (!job->pickup_point_found) {
+        lb_reply_error(oc->call, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)r->pickup_point_id);
+    } else {
+        if (r->target == LB_TARGET_LIVE_ITEM) {
+            live_item_route_t *route = lb_malloc(sizeof(*route));
+            *route = (live_item_route_t){job->sku_id, job->opens_at};
+            lb_idmap_set(&known_live_items, r->live_item_id, route);
+            r->sku_id = job->sku_id;
+        }
+        if (r->pickup_point_id != 0)
+            lb_idmap_set(&known_pickup_points, r->pickup_point_id, (void *)1);
+        free(job);
+        if (!refused_early(oc))
+            submit_to_lane(oc);
+        else
+            finish(oc);
+        return;
+    }
+    free(job);
+    finish(oc);
+}
+
+static void route_order(order_call_t *oc)
+{
+    lb_order_request_t *r = &oc->request;
+    live_item_route_t *route = r->target == LB_TARGET_LIVE_ITEM ? lb_idmap_get(&known_live_items, r->live_item_id) : NULL;
+    int pickup_known = r->pickup_point_id == 0 || lb_idmap_get(&known_pickup_points, r->pickup_point_id) != NULL;
+
+    if (r->target == LB_TARGET_GROUP_BUY) {
+        lb_reply_error(oc->call, 404, "not_found", "no group_buy_id %lld", (long long)r->target_id);
+        finish(oc);
+        return;
+    }
+    if ((r->target == LB_TARGET_SKU || route != NULL) && pickup_known) {
+        if (route != NULL)
+            r->sku_id = route->sku_id;
+        if (refused_early(oc))
+            finish(oc);
+        else
+            submit_to_lane(oc);
+        return;
+    }
+    resolve_job_t *job = lb_calloc(1, sizeof(*job));
+    job->order = oc;
+    lb_db_submit(oc->call->loop, &job->job, resolve_work, resolve_done);
+}
+
+/* Idempotency-Key: 1-64 printable ASCII characters; without one the server makes a key of its own. */
+static int read_idempotency_key(lb_call_t *call, char *key, lb_input_error_t *err)
+{
+    h2o_iovec_t value = lb_call_header_named(call, "idempotency-key");
+    if (value.base == NULL) {
+        uint8_t random[16];
+        RAND_bytes(random, sizeof(random));
+        strcpy(key, "srv-");
+        for (size_t i = 0; i != sizeof(random); ++i)
+            sprintf(key + 4 + 2 * i, "%02x", random[i]);
+        return 0;
+    }
+    if (value.len == 0 || value.len > LB_IDEMPOTENCY_KEY_MAX)
+        return lb_input_error(err, 422, "invalid", "Idempotency-Key must be 1-%d characters", LB_IDEMPOTENCY_KEY_MAX);
+    for (size_t i = 0; i != value.len; ++i)
+        if (value.base[i] < 0x20 || value.base[i] > 0x7e)
+            return lb_input_error(err, 422, "invalid", "Idempotency-Key must be printable ASCII");
+    memcpy(key, value.base, value.len);
+    key[value.len] = '\0';
+    return 0;
+}
+
+static int read_target(const json_t *body, lb_order_request_t *r, lb_input_error_t *err)
+{
+    int found = 0;
+    for (size_t i = 0; i != LB_ARRAY_SIZE(target_fields); ++i) {
+        int64_t id = 0;
+        if (lb_field_int(body, target_fields[i], 0, 1, INT64_MAX, &id, err) != 0)
+            return LB_EINPUT;
+        if (id == 0)
+            continue;
+        if (found++ != 0)
+            return lb_input_error(err, 422, "invalid", "give only one of sku_id, live_item_id, group_buy_id");
+        r->target = (lb_order_target_t)i;
+        r->target_id = id;
+    }
+    if (!found)
+        return lb_input_error(err, 422, "invalid", "one of sku_id, live_item_id, group_buy_id is required");
+    r->sku_id = r->target == LB_TARGET_SKU ? r->target_id : 0;
+    r->live_item_id = r->target == LB_TARGET_LIVE_ITEM ? r->target_id : 0;
+    r->group_buy_id = r->target == LB_TARGET_GROUP_BUY ? r->target_id : 0;
+    return 0;
+}
+
+static int read_ship_to(const json_t *value, lb_ship_to_t *ship_to, lb_input_error_t *err)
+{
+    const char *name, *phone, *address;
+    if (!json_is_object(value))
+        return lb_input_error(err, 422, "invalid", "ship_to must be an object {name, phone, address}");
+    err->field_prefix = "ship_to.";
+    int ret = lb_field_string(value, "name", 1, 1, 100, &name, err);
+    if (ret == 0 && (ret = lb_field_string(value, "phone", 1, 5, 32, &phone, err)) == 0)
+        ret = lb_field_string(value, "address", 1, 1, 400, &address, err);
+    err->field_prefix = NULL;
+    if (ret != 0)
+        return ret;
+    if (strspn(phone, "0123456789+- ") != strlen(phone))
+        return lb_input_error(err, 422, "invalid", "ship_to.phone may hold only digits, +, - and spaces");
+    snprintf(ship_to->name, sizeof(ship_to->name), "%s", name);
+    snprintf(ship_to->phone, sizeof(ship_to->phone), "%s", phone);
+    snprintf(ship_to->address, sizeof(ship_to->address), "%s", address);
+    return 0;
+}
+
+static int read_destination(const json_t *body, order_call_t *oc, lb_input_error_t *err)
+{
+    const json_t *ship_to = json_object_get(body, "ship_to");
+    if (json_is_null(ship_to))
+        ship_to = NULL;
+    if (lb_field_int(body, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
+        return LB_EINPUT;
+    if ((ship_to != NULL) == (oc->request.pickup_point_id != 0))
+        return lb_input_error(err, 422, "invalid", "give either ship_to or pickup_point_id");
+    if (ship_to == NULL)
+        return 0;
+    oc->request.ship_to = &oc->ship_to;
+    return read_ship_to(ship_to, &oc->ship_to, err);
+}
+
+/* The hash of everything the key stands for, to refuse the key's reuse with another order. */
+static void hash_request(lb_order_request_t *r)
+{
+    char text[2048];
+    int len = snprintf(text, sizeof(text), "%d|%lld|%lld|%lld|%s\x1f%s\x1f%s", (int)r->target, (long long)r->target_id,
+                       (long long)r->qty, (long long)r->pickup_point_id, r->ship_to != NULL ? r->ship_to->name : "",
+                       r->ship_to != NULL ? r->ship_to->phone : "", r->ship_to != NULL ? r->ship_to->address : "");
+    SHA256((const unsigned char *)text, (size_t)len, r->request_hash);
+}
+
+void lb_handle_order_create(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    int64_t buyer_id;
+    if (lb_auth_buyer(call, &buyer_id) != 0)
+        return;
+    order_call_t *oc = lb_calloc(1, sizeof(*oc));
+    lb_order_request_t *r = &oc->request;
+    oc->call = call;
+    lb_call_retain(call);
+    r->buyer_id = buyer_id;
+    r->owner = oc;
+    r->on_decided = on_decided;
+    if (read_idempotency_key(call, r->idem_key, &err) != 0 || read_target(call->body, r, &err) != 0 ||
+        lb_field_int(call->body, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err) != 0 ||
+        read_destination(call->body, oc, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        finish(oc);
+        return;
+    }
+    hash_request(r);
+    route_order(oc);
+}

@@ -1,0 +1,25 @@
+/* The HTTP handlers, one file per resource in handlers/; the route table in server/router.c names them. */
+#ifndef LIVEBUY_HANDLERS_H
+#define LIVEBUY_HANDLERS_H
+
+#include "livebuy/call.h"
+
+/* handlers/ops.c */
+void lb_handle_healthz(lb_call_t *call);
+void lb_handle_readyz(lb_call_t *call);
+void lb_handle_metrics(lb_call_t *call);
+
+/* handlers/merchants.c */
+void lb_handle_merchant_create(lb_call_t *call);
+
+/* handlers/products.c */
+void lb_handle_product_create(lb_call_t *call);
+
+/* handlers/skus.c */
+void lb_handle_sku_get(lb_call_t *call);
+void lb_handle_sku_restock(lb_call_t *call);
+
+/* handlers/orders.c */
+void lb_handle_order_create(lb_call_t *call);
+
+#endif

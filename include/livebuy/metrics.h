@@ -1,0 +1,23 @@
+/* Process-wide counters and histograms, updated from any thread (atomics), rendered as Prometheus text for /metrics. */
+#ifndef LIVEBUY_METRICS_H
+#define LIVEBUY_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Names the routes (labels of the request metrics); labels[i] must live as long as the process. At most 64. */
+void lb_metrics_init(const char *const *route_labels, size_t num_routes);
+
+/* One answered request: its route index, HTTP status and time from the request's start to the answer. */
+void lb_metrics_request(size_t route, int status, uint64_t latency_ns);
+/* HTTP connections accepted (+1) and closed (-1). */
+void lb_metrics_connection(int delta);
+/* A database job queued; started on a worker after waiting wait_ns; done total_ns after it was queued. */
+void lb_metrics_db_queued(void);
+void lb_metrics_db_started(uint64_t wait_ns);
+void lb_metrics_db_done(uint64_t total_ns);
+
+/* The whole exposition text; malloc'd, the caller frees it. */
+char *lb_metrics_render(size_t *len);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The data-access module: every SQL statement of livebuy lives here, run through the prepared-statement helpers of
+ * db.h on a worker thread. Functions return 0 (or 1/0 for "found") or an LB_E* code.
+ */
+#ifndef LIVEBUY_STORE_H
+#define LIVEBUY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "livebuy/common.h"
+#include "livebuy/db.h"
+#include "livebuy/token.h"
+
+/* Bytes for a VARCHAR(n) of utf8mb4 text, plus the NUL. */
+#define LB_TEXT_SIZE(chars) ((chars)*4 + 1)
+
+typedef enum en_lb_merchant_kind_t { LB_MERCHANT_COOP, LB_MERCHANT_HOST, LB_MERCHANT_SHIPPER } lb_merchant_kind_t;
+/* The kinds' names as the API and the schema spell them, NULL-terminated. */
+extern const char *const lb_merchant_kinds[];
+
+typedef struct st_lb_merchant_t {
+    int64_t id;
+    lb_merchant_kind_t kind;
+} lb_merchant_t;
+
+typedef struct st_lb_sku_t {
+    int64_t id, product_id, merchant_id;
+    char name[LB_TEXT_SIZE(200)];
+    int64_t price_cents, weight_grams;
+    int64_t stock, reserved, sold;
+    int64_t held; /* set aside for live items' quotas */
+} lb_sku_t;
+
+/* What can still be ordered straight from the SKU. */
+#define LB_SKU_AVAILABLE(sku) ((sku)->stock - (sku)->reserved - (sku)->sold - (sku)->held)
+
+typedef struct st_lb_product_t {
+    const char *title, *unit, *origin;
+    int cold_chain;
+} lb_product_t;
+
+/* A trivial round trip: is the database there? */
+int lb_store_ping(lb_db_t *db);
+
+int lb_store_merchant_create(lb_db_t *db, const char *name, lb_merchant_kind_t kind, const uint8_t token_hash[LB_TOKEN_HASH_SIZE],
+                             int64_t *id);
+/* 1 and *merchant when a merchant has this token hash, 0 when none has. */
+int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant);
+
+/* Inserts a product and its SKUs in one transaction; fills skus[i].id and the product's id. */
+int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
+                            int64_t *product_id);
+
+/* 1 and *sku when it exists, 0 when not. */
+int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
+/*
+ * Adds qty to a SKU's stock, if merchant_id owns it; returns 1 with the SKU after the change, 0 when there is no such
+ * SKU, LB_EFORBIDDEN when another merchant owns it, LB_ECONFLICT when the stock would pass LB_STOCK_MAX.
+ */
+int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku);
+
+#define LB_STOCK_MAX 1000000000000LL
+
+#endif
+
+/* The order path's statements (one batch = one transaction on one SKU; see reserve.c). */
+typedef struct st_lb_alloc_target_t lb_alloc_target_t;
+typedef struct st_lb_existing_order_t lb_existing_order_t;
+typedef struct st_lb_buyer_usage_t lb_buyer_usage_t;
+typedef struct st_lb_order_request_t lb_order_request_t;
+
+/* Locks the SKU row (FOR UPDATE) and reads it; 1 found, 0 not. */
+int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
+/* Locks a live item of this SKU and fills target (found = 0 when it does not exist or draws on another SKU). */
+int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
+/*
+ * Orders of this SKU whose buyer and key are among the requests' (a superset of the exact pairs: match them after);
+ * *out is malloc'd (the caller frees it), *found its length.
+ */
+int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *requests, size_t n, lb_existing_order_t **out,
+                            size_t *found);
+/* Units each of the buyers holds through live items of this SKU (active orders), grouped by live item. */
+int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
+/* Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id. */
+int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now);
+/* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */
+int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
+int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta);
+
+/* Where a live item draws from, for routing a request to its SKU's lane: 1 and the fields, or 0 when there is none. */
+int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *opens_at);
+/* 1 when the pickup point exists, 0 when not. */
+int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# THE run command: installs what is missing, builds a Release livebuyd into build/, starts a private MariaDB in
+# .data/mariadb (kept between runs), migrates, loads the demo data, prints URLs and demo tokens, then runs livebuyd
+# in the foreground (Ctrl-C stops it; MariaDB keeps running: scripts/mariadb.sh stop .data/mariadb).
+# Usage: scripts/run.sh [livebuyd options...]
+# Environment (defaults in brackets): LIVEBUY_LISTEN [127.0.0.1:8080], LIVEBUY_ADMIN_TOKEN [livebuy-demo-admin],
+#   LIVEBUY_BUYER_SECRET, LIVEBUY_PAYMENT_SECRET, LIVEBUY_SHIPPING_SECRET [livebuy-demo-*-secret],
+#   LIVEBUY_DB [the private MariaDB's socket]; with LIVEBUY_DB set, no private MariaDB is started and the database
+#   named there is used (created if missing, demo data loaded into it). Any other LIVEBUY_* setting passes through.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$root"
+
+say() { echo "livebuy: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# Runs a command with its output kept in a log, shown only when the command fails.
+quietly() { # label command...
+    local label=$1 log
+    shift
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        say "$label failed:"
+        cat "$log" >&2
+        rm -f "$log"
+        exit 1
+    fi
+    rm -f "$log"
+}
+
+# Percent-encodes everything but unreserved characters and '/', for a path inside a URL.
+urlencode_path() {
+    local LC_ALL=C s=$1 out="" c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case $c in
+            [A-Za-z0-9/._~-]) out+=$c ;;
+            *) out+=$(printf '%%%02X' "'$c") ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+urldecode() {
+    local s=${1//\\/\\\\}
+    printf '%b' "${s//%/\\x}"
+}
+
+# 1. Packages and build.
+bash scripts/deps.sh openssl
+say "building Release into build/"
+quietly "cmake configure" cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+quietly "build" cmake --build build -j"$(nproc)"
+[ -x build/livebuyd ] || die "build/livebuyd was not built"
+
+# 2. Settings: environment overrides, else demo defaults. Exported so livebuyd reads them (flags given to this
+#    script still win), and so secrets stay out of the process list.
+export LIVEBUY_LISTEN=${LIVEBUY_LISTEN:-127.0.0.1:8080}
+export LIVEBUY_ADMIN_TOKEN=${LIVEBUY_ADMIN_TOKEN:-livebuy-demo-admin}
+export LIVEBUY_BUYER_SECRET=${LIVEBUY_BUYER_SECRET:-livebuy-demo-buyer-secret}
+export LIVEBUY_PAYMENT_SECRET=${LIVEBUY_PAYMENT_SECRET:-livebuy-demo-payment-secret}
+export LIVEBUY_SHIPPING_SECRET=${LIVEBUY_SHIPPING_SECRET:-livebuy-demo-shipping-secret}
+unset LIVEBUY_MIGRATE_ONLY
+
+# The same settings given as flags to this script, for the printed URLs and the minted buyer token.
+listen=$LIVEBUY_LISTEN admin_token=$LIVEBUY_ADMIN_TOKEN buyer_secret=$LIVEBUY_BUYER_SECRET tls=${LIVEBUY_TLS_CERT:-}
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    a=${args[i]} next=${args[i + 1]:-}
+    case $a in
+        --listen=*) listen=${a#*=} ;;
+        --listen) listen=$next ;;
+        --admin-token=*) admin_token=${a#*=} ;;
+        --admin-token) admin_token=$next ;;
+        --buyer-secret=*) buyer_secret=${a#*=} ;;
+        --buyer-secret) buyer_secret=$next ;;
+        --tls-cert=*) tls=${a#*=} ;;
+        --tls-cert) tls=$next ;;
+        --db=*) export LIVEBUY_DB=${a#*=} ;;
+        --db) export LIVEBUY_DB=$next ;;
+        --help | -h) exec build/livebuyd --help ;;
+    esac
+done
+
+# 3. The database: the private MariaDB unless LIVEBUY_DB names another one.
+mariadb_dir=$root/.data/mariadb
+client=()
+if [ -z "${LIVEBUY_DB:-}" ]; then
+    scripts/mariadb.sh start "$mariadb_dir"
+    private=1
+    db_name=livebuy
+    LIVEBUY_DB="mysql://root@localhost/$db_name?socket=$(urlencode_path "$mariadb_dir/mysqld.sock")"
+    export LIVEBUY_DB
+    client=(mariadb --no-defaults --socket="$mariadb_dir/mysqld.sock" --user=root)
+else
+    private=0
+    # mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH]
+    re='^mysql://([^:@/]+)(:([^@]*))?@([^:/]+)(:([0-9]+))?/([^?]+)(\?socket=(.+))?$'
+    [[ $LIVEBUY_DB =~ $re ]] || die "LIVEBUY_DB must look like mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH]"
+    db_name=$(urldecode "${BASH_REMATCH[7]}")
+    client=(mariadb --no-defaults --user="$(urldecode "${BASH_REMATCH[1]}")" --host="${BASH_REMATCH[4]}")
+    [ -z "${BASH_REMATCH[6]}" ] || client+=(--port="${BASH_REMATCH[6]}" --protocol=TCP)
+    [ -z "${BASH_REMATCH[9]}" ] || client+=(--socket="$(urldecode "${BASH_REMATCH[9]}")")
+    # The client takes the password from MYSQL_PWD, keeping it out of the process list.
+    if [ -n "${BASH_REMATCH[2]}" ]; then
+        MYSQL_PWD=$(urldecode "${BASH_REMATCH[3]}")
+        export MYSQL_PWD
+    fi
+    say "using the database in LIVEBUY_DB (no private MariaDB)"
+fi
+client+=(--default-character-set=utf8mb4)
+
+[[ $db_name =~ ^[A-Za-z0-9_]+$ ]] || die "database name \"$db_name\" is not a plain identifier"
+"${client[@]}" -e "CREATE DATABASE IF NOT EXISTS \`$db_name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" ||
+    die "could not create database $db_name"
+say "applying migrations from sql/"
+build/livebuyd --migrate-only "$@" || die "migration failed (build/livebuyd --migrate-only)"
+say "loading demo data (scripts/demo.sql)"
+"${client[@]}" "$db_name" <scripts/demo.sql || die "loading scripts/demo.sql failed"
+unset MYSQL_PWD
+
+# 4. A demo buyer token: b1.USER_ID.EXPIRY.SIG, SIG = hex HMAC-SHA256 of "b1.USER_ID.EXPIRY" under the buyer secret.
+buyer_payload="b1.1001.$(($(date +%s) + 30 * 86400))"
+buyer_sig=$(printf '%s' "$buyer_payload" | openssl dgst -sha256 -hmac "$buyer_secret" | awk '{print tolower($NF)}')
+[[ $buyer_sig =~ ^[0-9a-f]{64}$ ]] || die "could not sign the demo buyer token with openssl"
+buyer_token=$buyer_payload.$buyer_sig
+
+# 5. What to open, what to paste.
+host=${listen%:*} port=${listen##*:}
+case $host in
+    '' | 0.0.0.0 | '*') host=127.0.0.1 ;;
+    '[::]' | '::') host='[::1]' ;;
+esac
+scheme=http curl_opts="--http2-prior-knowledge"
+if [ -n "$tls" ]; then
+    scheme=https curl_opts="--http2 -k"
+fi
+base="$scheme://$host:$port"
+
+cat >&2 <<EOF
+
+livebuy: ready to serve on $base
+  health     $base/healthz
+  readiness  $base/readyz
+  metrics    $base/metrics
+  SKU        $base/v1/skus/1
+  live       $base/v1/lives/1
+  shop page  $base/shop/1
+  co-op page $base/coop
+
+livebuy: demo tokens (Authorization: Bearer ...)
+  admin    $admin_token
+  co-op    livebuy-demo-coop-token      (merchant 1, 武乡县岭头小米专业合作社)
+  host     livebuy-demo-host-token      (merchant 2, 长治直播间)
+  shipper  livebuy-demo-shipper-token   (merchant 3)
+  buyer    $buyer_token   (user 1001, 30 days)
+
+livebuy: try
+  curl $curl_opts -sS -H 'Authorization: Bearer $buyer_token' $base/v1/skus/1
+
+EOF
+if [ "$private" = 1 ]; then
+    say "Ctrl-C stops livebuyd; MariaDB keeps running. Stop it with: scripts/mariadb.sh stop .data/mariadb (in $root)"
+else
+    say "Ctrl-C stops livebuyd"
+fi
+say "starting build/livebuyd $*"
+exec build/livebuyd "$@"

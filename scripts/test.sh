@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# THE test command: installs what is missing, builds with ASan+UBSan (Debug) into build-test/, starts a throwaway
+# MariaDB in a temporary folder (always stopped and removed on exit), runs ctest and exits with its status.
+# Usage: scripts/test.sh [ctest args...]      e.g. scripts/test.sh -R config
+# The tests find the server through LIVEBUY_TEST_MARIADB_DIR (its folder) and LIVEBUY_TEST_SOCKET (its socket);
+# scripts/mariadb.sh sql "$LIVEBUY_TEST_MARIADB_DIR" -e ... runs SQL there as root.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$root"
+
+say() { echo "livebuy: $*" >&2; }
+
+# Runs a command with its output kept in a log, shown only when the command fails.
+quietly() { # label command...
+    local label=$1 log
+    shift
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        say "$label failed:"
+        cat "$log" >&2
+        rm -f "$log"
+        exit 1
+    fi
+    rm -f "$log"
+}
+
+bash scripts/deps.sh python3 python3-msgpack
+say "building with ASan+UBSan into build-test/"
+quietly "cmake configure" cmake -S . -B build-test -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+quietly "build" cmake --build build-test -j"$(nproc)"
+
+# A short path under /tmp keeps the socket path within the Unix limit.
+dbdir=$(mktemp -d /tmp/livebuy-test.XXXXXX)
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+    scripts/mariadb.sh stop "$dbdir" >/dev/null 2>&1 || true
+    rm -rf "$dbdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+scripts/mariadb.sh start "$dbdir"
+
+export LIVEBUY_TEST_MARIADB_DIR=$dbdir
+export LIVEBUY_TEST_SOCKET=$dbdir/mysqld.sock
+
+# Sanitizers: any finding fails the test that hit it, with a stack trace. Set these variables to override.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:disable_coredump=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if [ -z "${LSAN_OPTIONS:-}" ] && [ -f tests/lsan.supp ]; then
+    export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
+fi
+
+say "running the tests (MariaDB socket $LIVEBUY_TEST_SOCKET)"
+status=0
+ctest --test-dir build-test --output-on-failure "$@" || status=$?
+if [ "$status" -eq 0 ]; then
+    say "all tests passed"
+else
+    say "tests failed (ctest exit status $status)"
+fi
+exit "$status"

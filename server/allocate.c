@@ -1,0 +1,122 @@
+/*
+ * Allocation within one batch, first come first served: the rules of the order path with no I/O, so that they can be
+ * tested on their own. The batch transaction (reserve.c) feeds it what it read under the SKU's row lock.
+ */
+#include <string.h>
+#include "livebuy/common.h"
+#include "livebuy/order.h"
+
+int lb_alloc_target_of(const lb_alloc_input_t *input, const lb_order_request_t *request)
+{
+    int64_t id = request->target == LB_TARGET_LIVE_ITEM ? request->live_item_id : 0;
+    for (size_t i = 0; i != input->num_targets; ++i)
+        if (input->targets[i].id == id)
+            return input->targets[i].found ? (int)i : -1;
+    return -1;
+}
+
+static const lb_existing_order_t *existing_order(const lb_alloc_input_t *input, const lb_order_request_t *request)
+{
+    for (size_t i = 0; i != input->num_existing; ++i) {
+        const lb_existing_order_t *e = &input->existing[i];
+        if (e->buyer_id == request->buyer_id && strcmp(e->idem_key, request->idem_key) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Units the buyer holds through the target: in the database plus what this batch granted before this request. */
+static int64_t units_held(const lb_alloc_input_t *input, const lb_order_request_t *first_of_buyer,
+                          const lb_order_request_t *request, int64_t target_id)
+{
+    int64_t qty = 0;
+    for (size_t i = 0; i != input->num_usage; ++i)
+        if (input->usage[i].buyer_id == request->buyer_id && input->usage[i].target_id == target_id)
+            qty += input->usage[i].qty;
+    for (const lb_order_request_t *r = first_of_buyer; r != request; r = r->next_of_buyer)
+        if (r->outcome == LB_OUTCOME_RESERVED && r->live_item_id == request->live_item_id)
+            qty += r->qty;
+    return qty;
+}
+
+/* An earlier request of the batch with the same buyer and key, or NULL. */
+static lb_order_request_t *same_key_earlier(lb_order_request_t *first_of_buyer, const lb_order_request_t *request)
+{
+    for (lb_order_request_t *r = first_of_buyer; r != request; r = r->next_of_buyer)
+        if (strcmp(r->idem_key, request->idem_key) == 0)
+            return r;
+    return NULL;
+}
+
+static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb_alloc_input_t *input)
+{
+    const lb_existing_order_t *e = existing_order(input, r);
+    if (e != NULL) {
+        if (memcmp(e->request_hash, r->request_hash, sizeof(r->request_hash)) != 0) {
+            r->outcome = LB_OUTCOME_KEY_REUSED;
+            return;
+        }
+        /* After a lost COMMIT the key found is the order this very request made, not an earlier one. */
+        r->outcome = r->commit_attempted ? LB_OUTCOME_RESERVED : LB_OUTCOME_REPLAYED;
+        r->order_id = e->order_id;
+        r->amount_cents = e->amount_cents;
+        r->expires_at = e->expires_at;
+        return;
+    }
+    lb_order_request_t *twin = same_key_earlier(first_of_buyer, r);
+    if (twin != NULL) {
+        if (memcmp(twin->request_hash, r->request_hash, sizeof(r->request_hash)) != 0) {
+            r->outcome = LB_OUTCOME_KEY_REUSED;
+        } else {
+            r->replay_of = twin->replay_of != NULL ? twin->replay_of : twin;
+            r->outcome = r->replay_of->outcome == LB_OUTCOME_RESERVED ? LB_OUTCOME_REPLAYED : r->replay_of->outcome;
+        }
+        return;
+    }
+
+    int index = lb_alloc_target_of(input, r);
+    if (index < 0) {
+        r->outcome = LB_OUTCOME_NOT_FOUND;
+        return;
+    }
+    lb_alloc_target_t *t = &input->targets[index];
+    if (input->now < t->opens_at) {
+        r->outcome = LB_OUTCOME_NOT_OPEN;
+        return;
+    }
+    if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r, t->id) + r->qty > t->per_buyer_limit) {
+        r->outcome = LB_OUTCOME_LIMIT;
+        r->limit = t->per_buyer_limit;
+        return;
+    }
+    if (r->qty > t->left) {
+        r->outcome = LB_OUTCOME_SOLD_OUT;
+        r->left = t->left;
+        return;
+    }
+    t->left -= r->qty;
+    t->granted += r->qty;
+    r->outcome = LB_OUTCOME_RESERVED;
+    r->amount_cents = t->price_cents * r->qty;
+    r->expires_at = input->now + t->reserve_ttl;
+}
+
+void lb_allocate(lb_order_request_t *batch, lb_alloc_input_t *input)
+{
+    /* Chain each buyer's requests so that per-buyer checks look at a handful of requests, not the whole batch. */
+    lb_idmap_t last_of_buyer = {0}, first_of_buyer = {0};
+    for (lb_order_request_t *r = batch; r != NULL; r = r->next) {
+        r->next_of_buyer = NULL;
+        lb_order_request_t *last = lb_idmap_get(&last_of_buyer, r->buyer_id);
+        if (last != NULL)
+            last->next_of_buyer = r;
+        else
+            lb_idmap_set(&first_of_buyer, r->buyer_id, r);
+        lb_idmap_set(&last_of_buyer, r->buyer_id, r);
+    }
+    for (lb_order_request_t *r = batch; r != NULL; r = r->next)
+        if (r->outcome == LB_OUTCOME_PENDING)
+            decide(r, lb_idmap_get(&first_of_buyer, r->buyer_id), input);
+    lb_idmap_dispose(&last_of_buyer);
+    lb_idmap_dispose(&first_of_buyer);
+}

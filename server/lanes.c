@@ -1,0 +1,211 @@
+/*
+ * Order lanes on the loop thread. Life of a lane:
+ *
+ *   idle --submit--> in flight (batch of 1) --done--> idle, or in flight again with everything queued meanwhile
+ *
+ * A batch is one database job (reserve.c) that decides up to max_batch requests in one transaction. When it is done the
+ * lane answers each request, remembers which targets it saw sold out (the hints), and sends the next batch.
+ */
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <h2o/memory.h>
+#include "livebuy/common.h"
+#include "livebuy/db.h"
+#include "livebuy/idmap.h"
+#include "livebuy/lanes.h"
+#include "livebuy/reserve.h"
+
+#define HINT_TTL_NS 1000000000ull /* a sold-out hint is trusted for a second, then the database is asked again */
+
+typedef struct st_sold_out_hint_t {
+    int64_t target_id; /* 0: the SKU itself; else a live item */
+    uint64_t seen_ns;
+} sold_out_hint_t;
+
+typedef struct st_lane_t lane_t;
+
+typedef struct st_lane_batch_t {
+    lb_db_job_t job;
+    lane_t *lane;
+    lb_reserve_batch_t batch;
+} lane_batch_t;
+
+struct st_lane_t {
+    int64_t sku_id;
+    lb_order_request_t *head, **tail;
+    size_t queued;
+    lane_batch_t *in_flight;
+    sold_out_hint_t hints[1 + LB_MAX_LIVE_ITEMS_PER_BATCH];
+    size_t num_hints;
+};
+
+static unsigned max_batch = 1000, max_queued = 50000, default_ttl = 900;
+static atomic_size_t pending;          /* queued or in flight, all threads */
+static _Thread_local lb_idmap_t lanes; /* sku_id -> lane_t, this loop thread's */
+
+void lb_lanes_configure(unsigned batch, unsigned queued, unsigned reserve_ttl)
+{
+    max_batch = batch;
+    max_queued = queued;
+    default_ttl = reserve_ttl;
+}
+
+size_t lb_lanes_pending(void)
+{
+    return atomic_load(&pending);
+}
+
+static int64_t target_of(const lb_order_request_t *r)
+{
+    return r->target == LB_TARGET_LIVE_ITEM ? r->live_item_id : 0;
+}
+
+static sold_out_hint_t *find_hint(lane_t *lane, int64_t target_id)
+{
+    for (size_t i = 0; i != lane->num_hints; ++i)
+        if (lane->hints[i].target_id == target_id)
+            return &lane->hints[i];
+    return NULL;
+}
+
+static int hinted_sold_out(lane_t *lane, const lb_order_request_t *r)
+{
+    sold_out_hint_t *hint = find_hint(lane, target_of(r));
+    return hint != NULL && lb_monotonic_ns() - hint->seen_ns < HINT_TTL_NS;
+}
+
+/* After a batch: a target with nothing left gets a hint; one with stock again loses it. */
+static void update_hints(lane_t *lane, const lb_reserve_batch_t *batch)
+{
+    uint64_t now = lb_monotonic_ns();
+    for (size_t i = 0; i != batch->num_targets; ++i) {
+        const lb_alloc_target_t *t = &batch->targets[i];
+        sold_out_hint_t *hint = find_hint(lane, t->id);
+        if (t->found && t->left == 0) {
+            if (hint == NULL && lane->num_hints != LB_ARRAY_SIZE(lane->hints))
+                hint = &lane->hints[lane->num_hints++];
+            if (hint != NULL)
+                *hint = (sold_out_hint_t){t->id, now};
+        } else if (hint != NULL) {
+            *hint = lane->hints[--lane->num_hints];
+        }
+    }
+}
+
+/* Takes up to max_batch queued requests, stopping before one that would bring a live item too many into the batch. */
+static lb_order_request_t *take_batch(lane_t *lane, size_t *count)
+{
+    int64_t live_items[LB_MAX_LIVE_ITEMS_PER_BATCH];
+    size_t num_live_items = 0, n = 0;
+    lb_order_request_t *first = lane->head, **link = &lane->head;
+
+    while (*link != NULL && n != max_batch) {
+        int64_t id = (*link)->live_item_id;
+        if (id != 0) {
+            size_t i = 0;
+            while (i != num_live_items && live_items[i] != id)
+                ++i;
+            if (i == num_live_items) {
+                if (num_live_items == LB_MAX_LIVE_ITEMS_PER_BATCH)
+                    break;
+                live_items[num_live_items++] = id;
+            }
+        }
+        link = &(*link)->next;
+        ++n;
+    }
+    lane->head = *link;
+    *link = NULL;
+    if (lane->head == NULL)
+        lane->tail = &lane->head;
+    lane->queued -= n;
+    *count = n;
+    return first;
+}
+
+static void send_batch(uv_loop_t *loop, lane_t *lane);
+
+static int batch_work(lb_db_job_t *job, lb_db_t *db)
+{
+    return lb_reserve_run(db, &H2O_STRUCT_FROM_MEMBER(lane_batch_t, job, job)->batch);
+}
+
+static void batch_done(lb_db_job_t *job, int status)
+{
+    lane_batch_t *lb = H2O_STRUCT_FROM_MEMBER(lane_batch_t, job, job);
+    lane_t *lane = lb->lane;
+    uv_loop_t *loop = lb->job.uv.loop;
+
+    if (status == 0)
+        update_hints(lane, &lb->batch);
+    lane->in_flight = NULL;
+    for (lb_order_request_t *r = lb->batch.requests, *next; r != NULL; r = next) {
+        next = r->next;
+        if (status != 0)
+            r->outcome = LB_OUTCOME_UNAVAILABLE;
+        atomic_fetch_sub(&pending, 1);
+        r->on_decided(r);
+    }
+    free(lb);
+
+    if (lane->head != NULL) {
+        send_batch(loop, lane);
+    } else if (lane->num_hints == 0) {
+        lb_idmap_remove(&lanes, lane->sku_id);
+        free(lane);
+    }
+}
+
+static void send_batch(uv_loop_t *loop, lane_t *lane)
+{
+    lane_batch_t *lb = lb_calloc(1, sizeof(*lb));
+    lb->lane = lane;
+    lb->batch.sku_id = lane->sku_id;
+    lb->batch.default_ttl = default_ttl;
+    lb->batch.requests = take_batch(lane, &lb->batch.count);
+    lane->in_flight = lb;
+    lb_db_submit(loop, &lb->job, batch_work, batch_done);
+}
+
+int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
+{
+    lane_t *lane = lb_idmap_get(&lanes, request->sku_id);
+    if (lane != NULL && hinted_sold_out(lane, request)) {
+        request->outcome = LB_OUTCOME_SOLD_OUT;
+        request->left = 0;
+        request->on_decided(request);
+        return 0;
+    }
+    if (atomic_fetch_add(&pending, 1) >= max_queued) {
+        atomic_fetch_sub(&pending, 1);
+        return LB_EBUSY;
+    }
+    if (lane == NULL) {
+        lane = lb_calloc(1, sizeof(*lane));
+        lane->sku_id = request->sku_id;
+        lane->tail = &lane->head;
+        lb_idmap_set(&lanes, lane->sku_id, lane);
+    }
+    request->next = NULL;
+    request->outcome = LB_OUTCOME_PENDING;
+    *lane->tail = request;
+    lane->tail = &request->next;
+    ++lane->queued;
+    if (lane->in_flight == NULL)
+        send_batch(loop, lane);
+    return 0;
+}
+
+void lb_lanes_stock_changed(int64_t sku_id)
+{
+    lane_t *lane = lb_idmap_get(&lanes, sku_id);
+    if (lane == NULL)
+        return;
+    lane->num_hints = 0;
+    if (lane->in_flight == NULL && lane->head == NULL) {
+        lb_idmap_remove(&lanes, sku_id);
+        free(lane);
+    }
+}

@@ -1,0 +1,57 @@
+/* livebuyd: read the settings, check the database, apply migrations, serve. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "livebuy/config.h"
+#include "livebuy/db.h"
+#include "livebuy/lanes.h"
+#include "livebuy/migrate.h"
+#include "livebuy/server.h"
+
+#define EXIT_BAD_SETTING 2
+
+static void set_pool_size(unsigned size)
+{
+    char value[16];
+    /* libuv sizes its thread pool from the environment on first use; each pool thread holds one connection. */
+    snprintf(value, sizeof(value), "%u", size);
+    setenv("UV_THREADPOOL_SIZE", value, 1);
+}
+
+int main(int argc, char **argv)
+{
+    lb_config_t config;
+    char err[512];
+    unsigned applied;
+    int ret;
+
+    switch (lb_config_parse(&config, argc, argv, err, sizeof(err))) {
+    case 0:
+        break;
+    case LB_CONFIG_HELP:
+        lb_config_usage(stdout);
+        lb_config_free(&config);
+        return 0;
+    default:
+        fprintf(stderr, "livebuyd: %s\n", err);
+        lb_config_free(&config);
+        return EXIT_BAD_SETTING;
+    }
+    set_pool_size(config.db_pool);
+    lb_db_global_init(&config.db);
+
+    if (lb_migrate(config.sql_dir, &applied, err, sizeof(err)) != 0) {
+        fprintf(stderr, "livebuyd: %s\n", err);
+        ret = EXIT_BAD_SETTING;
+        goto Exit;
+    }
+    if (config.migrate_only) {
+        fprintf(stderr, "livebuyd: %u migration%s applied; the schema is up to date\n", applied, applied == 1 ? "" : "s");
+        ret = 0;
+        goto Exit;
+    }
+    lb_lanes_configure(config.max_batch, config.max_queue, config.reserve_ttl);
+    ret = lb_server_run(&config);
+Exit:
+    lb_config_free(&config);
+    return ret;
+}

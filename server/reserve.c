@@ -1,0 +1,130 @@
+/*
+ * The reservation batch transaction. Everything a batch decides rests on what it reads after locking the SKU row, so
+ * batches on one SKU (from any number of livebuyd processes) are serialised by the database and never oversell.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/common.h"
+#include "livebuy/reserve.h"
+
+/* Forget what an earlier, rolled-back run of this batch decided. */
+static void reset(lb_reserve_batch_t *batch)
+{
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+        r->outcome = LB_OUTCOME_PENDING;
+        r->replay_of = NULL;
+        r->order_id = r->amount_cents = r->expires_at = r->left = r->limit = 0;
+    }
+    batch->sku_found = 0;
+    batch->num_targets = 0;
+}
+
+static int lock_targets(lb_db_t *db, lb_reserve_batch_t *batch, const lb_sku_t *sku)
+{
+    batch->targets[0] = (lb_alloc_target_t){
+        .id = 0, .found = 1, .price_cents = sku->price_cents, .left = LB_SKU_AVAILABLE(sku), .reserve_ttl = batch->default_ttl};
+    batch->num_targets = 1;
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+        if (r->live_item_id == 0)
+            continue;
+        size_t i = 1;
+        while (i != batch->num_targets && batch->targets[i].id != r->live_item_id)
+            ++i;
+        if (i != batch->num_targets)
+            continue;
+        if (batch->num_targets == LB_ARRAY_SIZE(batch->targets))
+            continue; /* the lane never mixes this many live items in one batch (see lanes.c) */
+        int ret = lb_store_live_item_lock(db, r->live_item_id, batch->sku_id, batch->default_ttl, &batch->targets[i]);
+        if (ret != 0)
+            return ret;
+        ++batch->num_targets;
+    }
+    return 0;
+}
+
+/* Reads what a per-buyer limit needs: the units each buyer of a limited target already holds. */
+static int read_usage(lb_db_t *db, lb_reserve_batch_t *batch, lb_alloc_input_t *input, lb_buyer_usage_t **usage)
+{
+    int64_t *buyers = lb_malloc(batch->count * sizeof(*buyers));
+    size_t n = 0;
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+        int t = lb_alloc_target_of(input, r);
+        if (t >= 0 && input->targets[t].per_buyer_limit > 0)
+            buyers[n++] = r->buyer_id;
+    }
+    int ret = n == 0 ? 0 : lb_store_buyer_usage(db, batch->sku_id, buyers, n, usage, &input->num_usage);
+    input->usage = *usage;
+    free(buyers);
+    return ret;
+}
+
+static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t merchant_id, int64_t now)
+{
+    lb_order_request_t **granted = lb_malloc(batch->count * sizeof(*granted));
+    size_t n = 0;
+    int64_t reserved = 0, from_held = 0;
+    int ret = 0;
+
+    /* Requests whose order a lost COMMIT already wrote carry its id: only new grants are written. */
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
+        if (r->outcome == LB_OUTCOME_RESERVED && r->order_id == 0)
+            granted[n++] = r;
+    if (n != 0 && (ret = lb_store_orders_insert(db, merchant_id, granted, n, now)) != 0)
+        goto Exit;
+    for (size_t i = 0; i != batch->num_targets; ++i) {
+        const lb_alloc_target_t *t = &batch->targets[i];
+        reserved += t->granted;
+        if (t->id != 0 && t->granted != 0) {
+            from_held += t->granted;
+            if ((ret = lb_store_live_item_add_reserved(db, t->id, t->granted)) != 0)
+                goto Exit;
+        }
+    }
+    if (reserved != 0)
+        ret = lb_store_sku_add_reserved(db, batch->sku_id, reserved, from_held, now);
+Exit:
+    free(granted);
+    return ret;
+}
+
+int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
+{
+    lb_alloc_input_t input = {.now = lb_now()};
+    lb_existing_order_t *existing = NULL;
+    lb_buyer_usage_t *usage = NULL;
+    lb_sku_t sku;
+    int ret;
+
+    reset(batch);
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, batch->sku_id, &sku)) < 0)
+        goto Exit;
+    if (ret == 0) {
+        for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
+            r->outcome = LB_OUTCOME_NOT_FOUND;
+        lb_db_rollback(db);
+        goto Exit;
+    }
+    batch->sku_found = 1;
+    if ((ret = lock_targets(db, batch, &sku)) != 0 ||
+        (ret = lb_store_orders_by_keys(db, batch->sku_id, batch->requests, batch->count, &existing, &input.num_existing)) != 0)
+        goto Exit;
+    input.targets = batch->targets;
+    input.num_targets = batch->num_targets;
+    input.existing = existing;
+    if ((ret = read_usage(db, batch, &input, &usage)) != 0)
+        goto Exit;
+    lb_allocate(batch->requests, &input);
+    if ((ret = write_orders(db, batch, sku.merchant_id, input.now)) != 0)
+        goto Exit;
+    if ((ret = lb_db_commit(db)) == LB_EDB_DOWN) {
+        /* The outcome is unknown: run again on a new connection; the keys tell which orders exist. */
+        for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
+            if (r->outcome == LB_OUTCOME_RESERVED)
+                r->commit_attempted = 1;
+        ret = LB_EDB_RETRY;
+    }
+Exit:
+    free(existing);
+    free(usage);
+    return ret;
+}

@@ -1,0 +1,68 @@
+/* The route table and the matcher: literal segments and one kind of variable, a positive decimal {id}. */
+#include <string.h>
+#include "livebuy/call.h"
+#include "livebuy/handlers.h"
+
+const lb_route_t lb_routes[] = {
+    {"GET", "/healthz", lb_handle_healthz, 0, NULL},
+    {"GET", "/readyz", lb_handle_readyz, 0, NULL},
+    {"GET", "/metrics", lb_handle_metrics, 0, NULL},
+    {"POST", "/v1/merchants", lb_handle_merchant_create, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/products", lb_handle_product_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/skus/{id}", lb_handle_sku_get, 0, NULL},
+    {"POST", "/v1/skus/{id}/restock", lb_handle_sku_restock, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/orders", lb_handle_order_create, LB_ROUTE_BODY, NULL},
+};
+const size_t lb_num_routes = sizeof(lb_routes) / sizeof(lb_routes[0]);
+
+/* Parses a positive int64 from [p, end) with no sign, no leading zero and no overflow; 0 when it is not one. */
+static int64_t parse_id(const char *p, const char *end)
+{
+    int64_t id = 0;
+    if (p == end || *p == '0' || end - p > 19)
+        return 0;
+    for (; p != end; ++p) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        int digit = *p - '0';
+        if (id > (INT64_MAX - digit) / 10)
+            return 0;
+        id = id * 10 + digit;
+    }
+    return id;
+}
+
+/* Does path match pattern? Sets *id from its {id} segment. */
+static int path_matches(const char *pattern, const char *path, const char *path_end, int64_t *id)
+{
+    static const char var[] = "{id}";
+    const char *at = strstr(pattern, var);
+    size_t prefix = at != NULL ? (size_t)(at - pattern) : strlen(pattern);
+    if ((size_t)(path_end - path) < prefix || memcmp(pattern, path, prefix) != 0)
+        return 0;
+    if (at == NULL)
+        return path + prefix == path_end;
+    const char *id_start = path + prefix, *id_end = memchr(id_start, '/', (size_t)(path_end - id_start));
+    if (id_end == NULL)
+        id_end = path_end;
+    if ((*id = parse_id(id_start, id_end)) == 0)
+        return 0;
+    return path_matches(at + sizeof(var) - 1, id_end, path_end, id);
+}
+
+int lb_router_match(const char *method, size_t method_len, const char *path, size_t path_len, int64_t *id)
+{
+    int result = -1;
+    *id = 0;
+    for (size_t i = 0; i != lb_num_routes; ++i) {
+        if (!path_matches(lb_routes[i].pattern, path, path + path_len, id))
+            continue;
+        if (strlen(lb_routes[i].method) == method_len && memcmp(lb_routes[i].method, method, method_len) == 0)
+            return (int)i;
+        /* HEAD is answered like GET (h2o drops the body). */
+        if (method_len == 4 && memcmp(method, "HEAD", 4) == 0 && strcmp(lb_routes[i].method, "GET") == 0)
+            return (int)i;
+        result = -2;
+    }
+    return result;
+}

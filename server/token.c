@@ -1,0 +1,107 @@
+/* Credentials with OpenSSL: random merchant tokens kept only as hashes, HMAC-signed buyer tokens. */
+#include <stdio.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include "livebuy/common.h"
+#include "livebuy/token.h"
+
+static void to_hex(const uint8_t *bytes, size_t len, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i != len; ++i) {
+        hex[2 * i] = digits[bytes[i] >> 4];
+        hex[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    hex[2 * len] = '\0';
+}
+
+void lb_token_merchant_new(char out[LB_MERCHANT_TOKEN_SIZE + 1])
+{
+    uint8_t random[24];
+    if (RAND_bytes(random, sizeof(random)) != 1)
+        abort(); /* no entropy: refuse to hand out guessable credentials */
+    memcpy(out, "lbm_", 4);
+    to_hex(random, sizeof(random), out + 4);
+}
+
+void lb_token_hash(const char *token, size_t len, uint8_t hash[LB_TOKEN_HASH_SIZE])
+{
+    SHA256((const unsigned char *)token, len, hash);
+}
+
+int lb_token_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+    uint8_t ha[LB_TOKEN_HASH_SIZE], hb[LB_TOKEN_HASH_SIZE];
+    /* Hashing first makes the comparison independent of the lengths, too. */
+    lb_token_hash(a, alen, ha);
+    lb_token_hash(b, blen, hb);
+    return CRYPTO_memcmp(ha, hb, sizeof(ha)) == 0 && alen == blen;
+}
+
+void lb_token_hmac_hex(const char *key, const void *data, size_t len, char hex[65])
+{
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned mac_len = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), data, len, mac, &mac_len);
+    to_hex(mac, mac_len, hex);
+}
+
+/* Parses a decimal int64 from [p, end): digits only, at most 18 of them. */
+static int parse_decimal(const char *p, const char *end, int64_t *out)
+{
+    if (p == end || end - p > 18)
+        return -1;
+    int64_t v = 0;
+    for (; p != end; ++p) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int lb_token_buyer_verify(const char *secret, const char *token, size_t len, int64_t now, int64_t *user_id, const char **why)
+{
+    const char *end = token + len, *user, *expiry, *sig;
+    int64_t uid, exp;
+    char expected[65];
+
+    *why = "malformed buyer token";
+    if (len < 3 || memcmp(token, "b1.", 3) != 0)
+        return LB_EAUTH;
+    user = token + 3;
+    if ((expiry = memchr(user, '.', (size_t)(end - user))) == NULL ||
+        (sig = memchr(expiry + 1, '.', (size_t)(end - expiry - 1))) == NULL)
+        return LB_EAUTH;
+    if (parse_decimal(user, expiry, &uid) != 0 || uid <= 0 || parse_decimal(expiry + 1, sig, &exp) != 0)
+        return LB_EAUTH;
+    lb_token_hmac_hex(secret, token, (size_t)(sig - token), expected);
+    if (!lb_token_equal(expected, 64, sig + 1, (size_t)(end - sig - 1))) {
+        *why = "bad buyer token signature";
+        return LB_EAUTH;
+    }
+    if (exp <= now) {
+        *why = "buyer token expired";
+        return LB_EAUTH;
+    }
+    *user_id = uid;
+    *why = NULL;
+    return 0;
+}
+
+size_t lb_token_buyer_make(const char *secret, int64_t user_id, int64_t expiry, char *out, size_t size)
+{
+    char hex[65];
+    int n = snprintf(out, size, "b1.%lld.%lld", (long long)user_id, (long long)expiry);
+    if (n < 0 || (size_t)n + 66 > size)
+        return 0;
+    lb_token_hmac_hex(secret, out, (size_t)n, hex);
+    out[n] = '.';
+    memcpy(out + n + 1, hex, 65);
+    return (size_t)n + 65;
+}

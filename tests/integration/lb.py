@@ -1,0 +1,521 @@
+"""Shared harness of livebuy's integration tests: a real livebuyd against a real MariaDB, over real HTTP.
+
+Environment (set by ctest, see tests/CMakeLists.txt, and by scripts/test.sh):
+  LIVEBUYD                 path of the livebuyd binary (required)
+  LIVEBUY_SOURCE_DIR       the repository root (default: two folders up from here)
+  LIVEBUY_TEST_SOCKET      socket of a running throwaway MariaDB; without it a private one is started (and stopped at exit)
+  LIVEBUY_TEST_MARIADB_DIR that MariaDB's folder (for scripts/mariadb.sh sql)
+
+Standard library only, plus Debian's python3-msgpack. Run with /usr/bin/python3.
+"""
+
+import atexit
+import http.client
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import msgpack
+
+SOURCE_DIR = os.environ.get("LIVEBUY_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MARIADB_SH = os.path.join(SOURCE_DIR, "scripts", "mariadb.sh")
+ADMIN_TOKEN = "test-admin-token-0123456789"
+REQUEST_TIMEOUT = 15.0
+
+
+def livebuyd():
+    path = os.environ.get("LIVEBUYD")
+    if not path:
+        raise RuntimeError("LIVEBUYD (the path of the livebuyd binary) is not set")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("LIVEBUYD=%s is not an executable" % path)
+    return path
+
+
+def server_env(extra=None):
+    """The environment for livebuyd: no LIVEBUY_* settings leaking in from outside, leak checks off (it exits without
+    tearing down open connections), other sanitizer settings kept."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEBUY_")}
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "detect_leaks=0"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _short_tempdir(prefix):
+    # A Unix socket path must stay under 108 bytes: keep the folder short, under /tmp.
+    return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# MariaDB
+
+
+class PrivateMariaDB:
+    """A MariaDB of one's own in a temporary folder (scripts/mariadb.sh), for tests that stop and start the database."""
+
+    def __init__(self, port=None):
+        self.dir = _short_tempdir("lbdb-")
+        self.port = port
+        self.socket = os.path.join(self.dir, "mysqld.sock")
+        self._removed = False
+        atexit.register(self.destroy)
+
+    def _run(self, *args, check=True):
+        proc = subprocess.run(["bash", MARIADB_SH] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise RuntimeError("scripts/mariadb.sh %s failed (exit %d):\n%s" % (" ".join(args), proc.returncode, proc.stdout))
+        return proc
+
+    def start(self):
+        args = ["start", self.dir]
+        if self.port:
+            args += ["--port", str(self.port)]
+        self._run(*args)
+        return self
+
+    def stop(self):
+        self._run("stop", self.dir)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def is_up(self):
+        return self._run("status", self.dir, check=False).returncode == 0
+
+    def destroy(self):
+        if self._removed:
+            return
+        self._removed = True
+        try:
+            self._run("stop", self.dir, check=False)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.destroy()
+
+
+_shared_mariadb = None
+
+
+def mariadb():
+    """The socket of the test MariaDB: LIVEBUY_TEST_SOCKET, or a private one started on first use (stopped at exit)."""
+    global _shared_mariadb
+    sock = os.environ.get("LIVEBUY_TEST_SOCKET")
+    if sock:
+        return sock
+    if _shared_mariadb is None:
+        _shared_mariadb = PrivateMariaDB().start()
+    return _shared_mariadb.socket
+
+
+def _client(sock, *args, database=None, timeout=60):
+    cmd = ["mariadb", "--no-defaults", "-S", sock, "-uroot", "--default-character-set=utf8mb4"]
+    if database:
+        cmd += ["-D", database]
+    proc = subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError("mariadb %s failed: %s" % (" ".join(args), proc.stderr.decode(errors="replace").strip()))
+    return proc.stdout.decode("utf-8")
+
+
+_db_counter = itertools.count(1)
+
+
+def fresh_database(sock):
+    """Creates an empty database with a unique name on the MariaDB at sock and returns its name."""
+    name = "lbt_%d_%d_%d" % (os.getpid(), int(time.time()) % 100000, next(_db_counter))
+    _client(sock, "-e", "CREATE DATABASE `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" % name)
+    return name
+
+
+def drop_database(sock, name):
+    _client(sock, "-e", "DROP DATABASE IF EXISTS `%s`" % name)
+
+
+def sql(sock, database, query):
+    """Runs query in database; returns the rows as tuples of strings (None for NULL)."""
+    out = _client(sock, "--batch", "--raw", "--skip-column-names", "-e", query, database=database)
+    rows = []
+    for line in out.split("\n"):
+        if line == "":
+            continue
+        rows.append(tuple(None if v == "NULL" else v for v in line.split("\t")))
+    return rows
+
+
+def sql_value(sock, database, query):
+    rows = sql(sock, database, query)
+    return rows[0][0] if rows else None
+
+
+def db_url(sock, database):
+    return "mysql://root@localhost/%s?socket=%s" % (database, sock)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# livebuyd
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_livebuyd(args, timeout=60, env=None):
+    """Runs livebuyd to completion (for --migrate-only, --help and refusals); returns (exit code, stdout, stderr)."""
+    proc = subprocess.run([livebuyd()] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          env=server_env(env))
+    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+
+_all_servers = []
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+class Server:
+    """A livebuyd on 127.0.0.1 and a free port, its output in a log file. Also an HTTP/1.1 keep-alive client of it."""
+
+    def __init__(self, db, extra_args=(), admin_token=ADMIN_TOKEN, tls=None, env=None, start=True):
+        """db: a mysql:// URL; tls: (cert, key) paths to serve HTTPS."""
+        self.db = db
+        self.extra_args = list(extra_args)
+        self.admin_token = admin_token
+        self.tls = tls
+        self.env = env
+        self.proc = None
+        self.port = None
+        self.logdir = tempfile.mkdtemp(prefix="lbsrv-")
+        self.logpath = os.path.join(self.logdir, "livebuyd.log")
+        self._conn = None
+        self._conn_used = False
+        self.starts = 0
+        _all_servers.append(self)
+        atexit.register(self._cleanup)
+        if start:
+            self.start()
+
+    # -- process ------------------------------------------------------------------------------------------------------
+
+    @property
+    def scheme(self):
+        return "https" if self.tls else "http"
+
+    @property
+    def base_url(self):
+        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
+
+    def args(self):
+        args = ["--listen", "127.0.0.1:%d" % self.port, "--db", self.db]
+        if self.admin_token:
+            args += ["--admin-token", self.admin_token]
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        return args + self.extra_args
+
+    def start(self, timeout=20.0):
+        """Starts livebuyd (again, on the same database and port when restarted) and waits until /healthz answers."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise ServerError("already running")
+        if self.port is None:
+            self.port = free_port()
+        self.starts += 1
+        log = open(self.logpath, "ab")
+        log.write(("==== start #%d: livebuyd %s\n" % (self.starts, " ".join(self.args()))).encode())
+        log.flush()
+        self.log_offset = log.tell()
+        self.proc = subprocess.Popen([livebuyd()] + self.args(), stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, env=server_env(self.env))
+        log.close()
+        self.close_connection()
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self.proc.poll()
+            if code is not None:
+                raise ServerError("livebuyd exited with status %d during start-up; its log:\n%s" % (code, self.log_tail()))
+            if self._health_once():
+                return self
+            if time.monotonic() > deadline:
+                self.kill()
+                raise ServerError("livebuyd did not answer /healthz within %.0f s; its log:\n%s" % (timeout, self.log_tail()))
+            time.sleep(0.05)
+
+    def _health_once(self):
+        try:
+            if self.tls:
+                ctx = ssl._create_unverified_context()
+                conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=2, context=ctx)
+            else:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            try:
+                conn.request("GET", "/healthz")
+                return conn.getresponse().status == 200
+            finally:
+                conn.close()
+        except (OSError, http.client.HTTPException):
+            return False
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        """Sends sig and waits for the exit; returns the exit status (negative: killed by that signal)."""
+        self.close_connection()
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise ServerError("livebuyd did not exit within %.0f s of signal %d; its log:\n%s"
+                                  % (timeout, sig, self.log_tail()))
+        return self.proc.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def _cleanup(self):
+        try:
+            if self.running():
+                self.kill()
+        except Exception:
+            pass
+        shutil.rmtree(self.logdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.running():
+            self.kill()
+
+    def log(self):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_since_start(self):
+        """The output of the current (or last) run only."""
+        try:
+            with open(self.logpath, "rb") as f:
+                f.seek(self.log_offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.logpath)
+        except OSError:
+            return 0
+
+    def log_tail(self, lines=40, since=0):
+        try:
+            with open(self.logpath, "rb") as f:
+                f.seek(since)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    # -- HTTP ---------------------------------------------------------------------------------------------------------
+
+    def connection(self, timeout=REQUEST_TIMEOUT):
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=ssl._create_unverified_context())
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def close_connection(self):
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._conn_used = False
+
+    def request(self, method, path, body=None, token=None, fmt="json", accept=None, headers=None, raw=None,
+                timeout=REQUEST_TIMEOUT):
+        """One request on the kept-alive HTTP/1.1 connection. body is encoded by fmt ('json' or 'msgpack'); raw sends
+        bytes as they are (Content-Type still from fmt unless headers set it; a headers value of None drops a header).
+        Returns (status, headers with lower-case names, body): the body decoded by the answer's Content-Type (JSON or
+        msgpack), else the raw bytes."""
+        hdrs = {}
+        payload = None
+        if raw is not None or body is not None:
+            if raw is not None:
+                payload = raw
+            elif fmt == "msgpack":
+                payload = msgpack.packb(body, use_bin_type=True)
+            else:
+                payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            hdrs["Content-Type"] = "application/msgpack" if fmt == "msgpack" else "application/json"
+        if token is not None:
+            hdrs["Authorization"] = "Bearer " + token
+        if accept is not None:
+            hdrs["Accept"] = accept
+        for k, v in (headers or {}).items():
+            for existing in [h for h in hdrs if h.lower() == k.lower()]:
+                del hdrs[existing]
+            if v is not None:
+                hdrs[k] = v
+        if payload is not None and not any(h.lower() == "content-length" for h in hdrs):
+            hdrs["Content-Length"] = str(len(payload))
+
+        for attempt in (0, 1):
+            reused = self._conn is not None and self._conn_used
+            if self._conn is None:
+                self._conn = self.connection(timeout)
+            self._conn.timeout = timeout
+            if self._conn.sock is not None:
+                self._conn.sock.settimeout(timeout)
+            try:
+                self._conn.request(method, path, body=payload, headers=hdrs)
+                resp = self._conn.getresponse()
+                data = resp.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, http.client.CannotSendRequest,
+                    http.client.BadStatusLine) as e:
+                self.close_connection()
+                if reused and attempt == 0:
+                    continue  # the server closed an idle kept-alive connection: once more on a new one
+                raise
+            except BaseException:
+                self.close_connection()
+                raise
+            self._conn_used = True
+            rhdrs = {k.lower(): v for k, v in resp.getheaders()}
+            if resp.will_close or rhdrs.get("connection", "").lower() == "close":
+                self.close_connection()
+            return resp.status, rhdrs, decode_body(rhdrs.get("content-type", ""), data)
+
+    # -- resources ----------------------------------------------------------------------------------------------------
+
+    def create_merchant(self, kind="coop", name=None):
+        """Creates a merchant with the admin token; returns (id, token)."""
+        name = name or "测试%s合作社" % kind
+        status, _, body = self.request("POST", "/v1/merchants", {"name": name, "kind": kind}, token=self.admin_token)
+        if status != 201:
+            raise AssertionError("POST /v1/merchants answered %d %r" % (status, body))
+        return body["id"], body["token"]
+
+    def create_product(self, token, skus=None, **fields):
+        """Creates a product (default: 武乡小米 with two SKUs); returns the answer body (asserting 201)."""
+        body = default_product(skus)
+        body.update(fields)
+        status, _, answer = self.request("POST", "/v1/products", body, token=token)
+        if status != 201:
+            raise AssertionError("POST /v1/products answered %d %r" % (status, answer))
+        return answer
+
+    def sku(self, sku_id):
+        status, _, body = self.request("GET", "/v1/skus/%d" % sku_id)
+        if status != 200:
+            raise AssertionError("GET /v1/skus/%d answered %d %r" % (sku_id, status, body))
+        return body
+
+    def metrics(self):
+        status, _, body = self.request("GET", "/metrics")
+        if status != 200:
+            raise AssertionError("GET /metrics answered %d" % status)
+        return body.decode() if isinstance(body, bytes) else body
+
+
+def default_product(skus=None):
+    if skus is None:
+        skus = [
+            {"name": "武乡小米 2.5kg 礼盒", "price_cents": 5990, "stock": 100, "weight_grams": 2700},
+            {"name": "武乡小米 5kg 家庭装", "price_cents": 9900, "stock": 40, "weight_grams": 5200},
+        ]
+    return {"title": "武乡小米 (沁州黄) 新米", "unit": "袋", "origin": "山西省长治市武乡县", "cold_chain": False, "skus": skus}
+
+
+def decode_body(content_type, data):
+    media = content_type.split(";")[0].strip().lower()
+    try:
+        if media == "application/json":
+            return json.loads(data.decode("utf-8"))
+        if media in ("application/msgpack", "application/x-msgpack"):
+            return msgpack.unpackb(data, raw=False)
+    except Exception:
+        return data
+    return data
+
+
+def curl(*args, timeout=30):
+    """Runs curl (silent) with args; returns the CompletedProcess (text)."""
+    return subprocess.run(["curl", "-s", "--max-time", "15"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout)
+
+
+def self_signed_cert(folder):
+    """A self-signed certificate for localhost in folder; returns (cert path, key path)."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                    "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    return cert, key
+
+
+def wait_for(predicate, timeout, interval=0.2):
+    """Calls predicate until it returns something true or timeout seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# unittest glue: on a failure, show what the servers logged during that test.
+
+
+class _LogShowingResult(unittest.TextTestResult):
+    def startTest(self, test):
+        self._log_marks = {id(s): s.log_size() for s in _all_servers}
+        super().startTest(test)
+
+    def _show_logs(self, test):
+        marks = getattr(self, "_log_marks", {})
+        for s in _all_servers:
+            since = marks.get(id(s), 0)
+            if s.log_size() > since:
+                self.stream.write("\n---- livebuyd log (port %s) during %s ----\n%s\n----\n"
+                                  % (s.port, test.id(), s.log_tail(60, since)))
+        self.stream.flush()
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._show_logs(test)
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._show_logs(test)
+
+
+def main():
+    """unittest.main with server logs shown for failing tests; exits non-zero on any failure."""
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=_LogShowingResult, stream=sys.stderr)
+    unittest.main(verbosity=2, testRunner=runner)

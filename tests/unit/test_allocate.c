@@ -1,0 +1,150 @@
+/* Unit tests of the batch allocation rules (server/allocate.c) and the id map they use. */
+#include <stdlib.h>
+#include "check.h"
+#include "livebuy/common.h"
+#include "livebuy/idmap.h"
+#include "livebuy/order.h"
+
+#define NOW 1000000
+
+static lb_order_request_t requests[64];
+static size_t num_requests;
+
+/* Appends a request to the batch under construction: buyer, key, live item (0: the SKU), qty. */
+static lb_order_request_t *add(int64_t buyer, const char *key, int64_t live_item, int64_t qty)
+{
+    lb_order_request_t *r = &requests[num_requests];
+    memset(r, 0, sizeof(*r));
+    r->buyer_id = buyer;
+    snprintf(r->idem_key, sizeof(r->idem_key), "%s", key);
+    r->target = live_item != 0 ? LB_TARGET_LIVE_ITEM : LB_TARGET_SKU;
+    r->live_item_id = live_item;
+    r->target_id = live_item != 0 ? live_item : 1;
+    r->sku_id = 1;
+    r->qty = qty;
+    r->request_hash[0] = (uint8_t)qty; /* different qty, different body */
+    if (num_requests != 0)
+        requests[num_requests - 1].next = r;
+    ++num_requests;
+    return r;
+}
+
+static void reset(void)
+{
+    memset(requests, 0, sizeof(requests));
+    num_requests = 0;
+}
+
+static lb_alloc_input_t input_with(lb_alloc_target_t *targets, size_t n)
+{
+    return (lb_alloc_input_t){.now = NOW, .targets = targets, .num_targets = n};
+}
+
+static void test_first_come_first_served(void)
+{
+    lb_alloc_target_t targets[] = {{.id = 0, .found = 1, .price_cents = 500, .left = 3, .reserve_ttl = 900}};
+    lb_alloc_input_t input = input_with(targets, 1);
+    reset();
+    lb_order_request_t *a = add(1, "a", 0, 2), *b = add(2, "b", 0, 2), *c = add(3, "c", 0, 1), *d = add(4, "d", 0, 1);
+    lb_allocate(requests, &input);
+    CHECK(a->outcome == LB_OUTCOME_RESERVED && a->amount_cents == 1000 && a->expires_at == NOW + 900);
+    CHECK(b->outcome == LB_OUTCOME_SOLD_OUT && b->left == 1); /* all or nothing for one order */
+    CHECK(c->outcome == LB_OUTCOME_RESERVED);                 /* a later, smaller order still fits */
+    CHECK(d->outcome == LB_OUTCOME_SOLD_OUT && d->left == 0);
+    CHECK(targets[0].left == 0 && targets[0].granted == 3);
+}
+
+static void test_live_item_limit_and_opening(void)
+{
+    lb_alloc_target_t targets[] = {{.id = 0, .found = 1, .price_cents = 500, .left = 100, .reserve_ttl = 900},
+                                   {.id = 7, .found = 1, .price_cents = 300, .left = 10, .per_buyer_limit = 2, .reserve_ttl = 60},
+                                   {.id = 8, .found = 1, .price_cents = 300, .left = 10, .opens_at = NOW + 1},
+                                   {.id = 9, .found = 0}};
+    lb_buyer_usage_t usage[] = {{.buyer_id = 2, .target_id = 7, .qty = 1}};
+    lb_alloc_input_t input = input_with(targets, 4);
+    input.usage = usage;
+    input.num_usage = 1;
+    reset();
+    lb_order_request_t *r[10];
+    for (int i = 0; i != 4; ++i) {
+        char key[8];
+        snprintf(key, sizeof(key), "k%d", i);
+        r[i] = add(1, key, 7, 1);
+    }
+    r[4] = add(2, "x", 7, 1);
+    r[5] = add(2, "y", 7, 1);
+    r[6] = add(3, "z", 8, 1);
+    r[7] = add(3, "w", 9, 1);
+    r[8] = add(4, "v", 7, 3);
+    lb_allocate(requests, &input);
+    CHECK(r[0]->outcome == LB_OUTCOME_RESERVED && r[1]->outcome == LB_OUTCOME_RESERVED);
+    CHECK(r[0]->amount_cents == 300 && r[0]->expires_at == NOW + 60);
+    CHECK(r[2]->outcome == LB_OUTCOME_LIMIT && r[2]->limit == 2 && r[3]->outcome == LB_OUTCOME_LIMIT);
+    CHECK(r[4]->outcome == LB_OUTCOME_RESERVED); /* buyer 2 held 1 already: one more fits */
+    CHECK(r[5]->outcome == LB_OUTCOME_LIMIT);
+    CHECK(r[6]->outcome == LB_OUTCOME_NOT_OPEN);
+    CHECK(r[7]->outcome == LB_OUTCOME_NOT_FOUND);
+    CHECK(r[8]->outcome == LB_OUTCOME_LIMIT); /* 3 at once is over a limit of 2 */
+    CHECK(targets[1].granted == 3 && targets[1].left == 7);
+}
+
+static void test_idempotency(void)
+{
+    lb_alloc_target_t targets[] = {{.id = 0, .found = 1, .price_cents = 100, .left = 10, .reserve_ttl = 900}};
+    lb_existing_order_t existing[] = {{.buyer_id = 1, .idem_key = "old", .order_id = 55, .amount_cents = 100, .expires_at = 9}};
+    existing[0].request_hash[0] = 1;
+    lb_alloc_input_t input = input_with(targets, 1);
+    input.existing = existing;
+    input.num_existing = 1;
+    reset();
+    lb_order_request_t *replay = add(1, "old", 0, 1), *reused = add(1, "old", 0, 2), *other_buyer = add(2, "old", 0, 1);
+    lb_order_request_t *first = add(3, "k", 0, 1), *twin = add(3, "k", 0, 1), *twin_changed = add(3, "k", 0, 2);
+    lb_allocate(requests, &input);
+    CHECK(replay->outcome == LB_OUTCOME_REPLAYED && replay->order_id == 55 && replay->expires_at == 9);
+    CHECK(reused->outcome == LB_OUTCOME_KEY_REUSED);
+    CHECK(other_buyer->outcome == LB_OUTCOME_RESERVED); /* keys belong to one buyer */
+    CHECK(first->outcome == LB_OUTCOME_RESERVED);
+    CHECK(twin->outcome == LB_OUTCOME_REPLAYED && twin->replay_of == first);
+    CHECK(twin_changed->outcome == LB_OUTCOME_KEY_REUSED);
+    CHECK(targets[0].granted == 2);
+
+    /* After a lost COMMIT the same request finds its own order: an answer as new, nothing granted twice. */
+    reset();
+    lb_order_request_t *again = add(1, "old", 0, 1);
+    again->commit_attempted = 1;
+    targets[0].granted = 0;
+    lb_allocate(requests, &input);
+    CHECK(again->outcome == LB_OUTCOME_RESERVED && again->order_id == 55 && targets[0].granted == 0);
+}
+
+static void test_idmap(void)
+{
+    lb_idmap_t map = {0};
+    static int values[3000];
+    for (int64_t i = 1; i <= 3000; ++i)
+        lb_idmap_set(&map, i * 7919, &values[i - 1]);
+    CHECK(map.size == 3000);
+    int all = 1;
+    for (int64_t i = 1; i <= 3000; ++i)
+        all &= lb_idmap_get(&map, i * 7919) == &values[i - 1];
+    CHECK(all);
+    for (int64_t i = 1; i <= 3000; i += 2)
+        CHECK(lb_idmap_remove(&map, i * 7919) == &values[i - 1]);
+    CHECK(lb_idmap_get(&map, 7919) == NULL && lb_idmap_get(&map, 2 * 7919) == &values[1]);
+    for (int round = 0; round != 10; ++round) /* churn: tombstones must not fill the table */
+        for (int64_t i = 100000; i != 101000; ++i) {
+            lb_idmap_set(&map, i, &values[0]);
+            lb_idmap_remove(&map, i);
+        }
+    CHECK(map.size == 1500 && lb_idmap_get(&map, 4 * 7919) == &values[3]);
+    lb_idmap_dispose(&map);
+}
+
+int main(void)
+{
+    test_first_come_first_served();
+    test_live_item_limit_and_opening();
+    test_idempotency();
+    test_idmap();
+    return CHECK_RESULT("allocate");
+}

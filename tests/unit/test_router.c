@@ -1,0 +1,35 @@
+/* Unit tests of the router: literal routes, {id} segments, 404 versus 405. */
+#include "check.h"
+#include "livebuy/call.h"
+
+static int match(const char *method, const char *path, int64_t *id)
+{
+    return lb_router_match(method, strlen(method), path, strlen(path), id);
+}
+
+static const char *pattern_of(int route)
+{
+    return route >= 0 ? lb_routes[route].pattern : "";
+}
+
+int main(void)
+{
+    int64_t id;
+    CHECK(strcmp(pattern_of(match("GET", "/healthz", &id)), "/healthz") == 0);
+    CHECK(strcmp(pattern_of(match("HEAD", "/healthz", &id)), "/healthz") == 0);
+    CHECK(strcmp(pattern_of(match("GET", "/v1/skus/42", &id)), "/v1/skus/{id}") == 0 && id == 42);
+    CHECK(strcmp(pattern_of(match("POST", "/v1/skus/7/restock", &id)), "/v1/skus/{id}/restock") == 0 && id == 7);
+    CHECK(strcmp(pattern_of(match("GET", "/v1/skus/9223372036854775807", &id)), "/v1/skus/{id}") == 0);
+    CHECK(match("GET", "/v1/skus/9223372036854775808", &id) == -1);
+    CHECK(match("GET", "/v1/skus/0", &id) == -1);
+    CHECK(match("GET", "/v1/skus/007", &id) == -1);
+    CHECK(match("GET", "/v1/skus/-1", &id) == -1);
+    CHECK(match("GET", "/v1/skus/1x", &id) == -1);
+    CHECK(match("GET", "/v1/skus/", &id) == -1);
+    CHECK(match("GET", "/v1/skus/1/restock/more", &id) == -1);
+    CHECK(match("GET", "/healthz/", &id) == -1);
+    CHECK(match("DELETE", "/v1/skus/1", &id) == -2);
+    CHECK(match("GET", "/v1/merchants", &id) == -2);
+    CHECK(match("GET", "/nothing", &id) == -1);
+    return CHECK_RESULT("router");
+}

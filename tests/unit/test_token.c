@@ -1,0 +1,73 @@
+/* Unit tests of credentials: merchant tokens and hashes, buyer tokens (API.md "Auth"). */
+#include <stdlib.h>
+#include "check.h"
+#include "livebuy/common.h"
+#include "livebuy/token.h"
+
+#define SECRET "test-buyer-secret-0123"
+
+static void test_merchant_tokens(void)
+{
+    char a[LB_MERCHANT_TOKEN_SIZE + 1], b[LB_MERCHANT_TOKEN_SIZE + 1];
+    uint8_t ha[LB_TOKEN_HASH_SIZE], hb[LB_TOKEN_HASH_SIZE];
+    lb_token_merchant_new(a);
+    lb_token_merchant_new(b);
+    CHECK(strlen(a) == LB_MERCHANT_TOKEN_SIZE && strncmp(a, "lbm_", 4) == 0);
+    CHECK(strcmp(a, b) != 0);
+    lb_token_hash(a, strlen(a), ha);
+    lb_token_hash(b, strlen(b), hb);
+    CHECK(memcmp(ha, hb, sizeof(ha)) != 0);
+    CHECK(lb_token_equal("abc", 3, "abc", 3));
+    CHECK(!lb_token_equal("abc", 3, "abd", 3));
+    CHECK(!lb_token_equal("abc", 3, "abcd", 4));
+}
+
+static void test_hmac_vector(void)
+{
+    /* RFC 4231 test case 2. */
+    char hex[65];
+    lb_token_hmac_hex("Jefe", "what do ya want for nothing?", 28, hex);
+    CHECK(strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
+}
+
+static void test_buyer_tokens(void)
+{
+    char token[160];
+    int64_t user = 0;
+    const char *why;
+    size_t len = lb_token_buyer_make(SECRET, 1001, 2000000000, token, sizeof(token));
+    CHECK(len == strlen(token) && strncmp(token, "b1.1001.2000000000.", 19) == 0);
+    CHECK(lb_token_buyer_verify(SECRET, token, len, 1900000000, &user, &why) == 0 && user == 1001);
+
+    CHECK(lb_token_buyer_verify(SECRET, token, len, 2000000000, &user, &why) == LB_EAUTH);
+    CHECK_CONTAINS(why, "expired");
+    CHECK(lb_token_buyer_verify("another-secret-0123456", token, len, 1900000000, &user, &why) == LB_EAUTH);
+    CHECK_CONTAINS(why, "signature");
+
+    char forged[160];
+    memcpy(forged, token, len + 1);
+    forged[3] = '2'; /* b1.2001...: another user with the first one's signature */
+    CHECK(lb_token_buyer_verify(SECRET, forged, len, 1900000000, &user, &why) == LB_EAUTH);
+    memcpy(forged, token, len + 1);
+    forged[len - 1] = forged[len - 1] == 'a' ? 'b' : 'a';
+    CHECK(lb_token_buyer_verify(SECRET, forged, len, 1900000000, &user, &why) == LB_EAUTH);
+
+    static const char *const malformed[] = {"",
+                                            "b1.",
+                                            "b2.1.2.abc",
+                                            "b1.x.2.abc",
+                                            "b1.1.2",
+                                            "b1.0.2000000000.00",
+                                            "b1.-1.2000000000.00",
+                                            "b1.1.99999999999999999999.00"};
+    for (size_t i = 0; i != sizeof(malformed) / sizeof(malformed[0]); ++i)
+        CHECK(lb_token_buyer_verify(SECRET, malformed[i], strlen(malformed[i]), 0, &user, &why) == LB_EAUTH);
+}
+
+int main(void)
+{
+    test_merchant_tokens();
+    test_hmac_vector();
+    test_buyer_tokens();
+    return CHECK_RESULT("token");
+}
