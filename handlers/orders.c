@@ -194,15 +194,15 @@ static void route_order(order_call_t *oc)
 }
 
 /* Idempotency-Key: 1-64 printable ASCII characters; without one the server makes a key of its own. */
-static int read_idempotency_key(lb_call_t *call, char *key, lb_input_error_t *err)
+static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_input_error_t *err)
 {
+    /* A server key: this thread's random 64-bit prefix and a counter, unique without a random draw per order. */
+    static _Thread_local uint64_t prefix, counter;
     h2o_iovec_t value = lb_call_header_named(call, "idempotency-key");
     if (value.base == NULL) {
-        uint8_t random[16];
-        RAND_bytes(random, sizeof(random));
-        strcpy(key, "srv-");
-        for (size_t i = 0; i != sizeof(random); ++i)
-            sprintf(key + 4 + 2 * i, "%02x", random[i]);
+        while (prefix == 0)
+            RAND_bytes((unsigned char *)&prefix, sizeof(prefix));
+        sprintf(key, "srv-%016llx-%llx", (unsigned long long)prefix, (unsigned long long)++counter);
         return 0;
     }
     if (value.len == 0 || value.len > LB_IDEMPOTENCY_KEY_MAX)
@@ -212,6 +212,7 @@ static int read_idempotency_key(lb_call_t *call, char *key, lb_input_error_t *er
             return lb_input_error(err, 422, "invalid", "Idempotency-Key must be printable ASCII");
     memcpy(key, value.base, value.len);
     key[value.len] = '\0';
+    *key_given = 1;
     return 0;
 }
 
@@ -295,13 +296,15 @@ void lb_handle_order_create(lb_call_t *call)
     r->buyer_id = buyer_id;
     r->owner = oc;
     r->on_decided = on_decided;
-    if (read_idempotency_key(call, r->idem_key, &err) != 0 || read_target(call->body, r, &err) != 0 ||
+    if (read_idempotency_key(call, r->idem_key, &r->key_given, &err) != 0 || read_target(call->body, r, &err) != 0 ||
         lb_field_int(call->body, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err) != 0 ||
         read_destination(call->body, oc, &err) != 0) {
         lb_reply_input_error(call, &err);
         finish(oc);
         return;
     }
-    hash_request(r);
+    /* Only a key the buyer sent can come back with another body; a server key's hash stays zero. */
+    if (r->key_given)
+        hash_request(r);
     route_order(oc);
 }

@@ -39,11 +39,13 @@ static int64_t units_held(const lb_alloc_input_t *input, const lb_order_request_
     return qty;
 }
 
-/* An earlier request of the batch with the same buyer and key, or NULL. */
+/* An earlier request of the batch with the same buyer and key, or NULL. Keys the server made are all different. */
 static lb_order_request_t *same_key_earlier(lb_order_request_t *first_of_buyer, const lb_order_request_t *request)
 {
+    if (!request->key_given)
+        return NULL;
     for (lb_order_request_t *r = first_of_buyer; r != request; r = r->next_of_buyer)
-        if (strcmp(r->idem_key, request->idem_key) == 0)
+        if (r->key_given && strcmp(r->idem_key, request->idem_key) == 0)
             return r;
     return NULL;
 }

@@ -281,6 +281,8 @@ static void call_job_done(lb_db_job_t *db_job, int status)
     lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
     lb_call_t *call = job->call;
     if (status == 0) {
+        if (job->on_done != NULL)
+            job->on_done(job);
         lb_reply(call, job->status != 0 ? job->status : 200, job->answer);
         job->answer = NULL;
     } else if (status == LB_EINPUT) {

@@ -38,6 +38,8 @@ struct st_lb_db_t {
     size_t num_statements;
     MYSQL_STMT *open_query;
     int64_t insert_id;
+    MYSQL_BIND *binds;
+    size_t binds_capacity;
     char error[256];
     lb_db_t *next; /* in all_connections */
 };
@@ -76,10 +78,12 @@ MYSQL *lb_db_open_session(unsigned long flags, char *err, size_t errsize)
      * Lock waits on a hot SKU row should fail fast and be retried, not hold a worker for 50 s. READ COMMITTED: every
      * order transaction first locks its SKU row, and what it reads after that must include what the transaction that
      * held the lock before it committed (idempotency keys, per-buyer counts), not a snapshot from before.
+     * in_predicate_conversion_threshold = 0: MariaDB would otherwise turn an IN list of 1000+ values into a derived
+     * table and scan every order of the SKU instead of the index range.
      */
     mysql_optionsv(mysql, MYSQL_INIT_COMMAND,
                    "SET SESSION innodb_lock_wait_timeout = 5, time_zone = '+00:00', "
-                   "tx_isolation = 'READ-COMMITTED'");
+                   "tx_isolation = 'READ-COMMITTED', in_predicate_conversion_threshold = 0");
     if (mysql_real_connect(mysql, db_url.host, db_url.user, db_url.password, db_url.database, db_url.port, db_url.socket, flags) ==
         NULL) {
         snprintf(err, errsize, "cannot connect to the database: %s", mysql_error(mysql));
@@ -113,6 +117,7 @@ void lb_db_global_dispose(void)
         lb_db_t *db = all_connections;
         all_connections = db->next;
         close_connection(db);
+        free(db->binds);
         free(db);
     }
     pthread_mutex_unlock(&all_connections_mutex);
@@ -233,8 +238,15 @@ static MYSQL_STMT *prepared(lb_db_t *db, const char *key, size_t variant, const 
 static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n,
                            int *ret)
 {
-    MYSQL_BIND small[MAX_COLUMNS], *binds = n <= MAX_COLUMNS ? small : lb_malloc(n * sizeof(*binds));
+    MYSQL_BIND *binds;
     MYSQL_STMT *stmt;
+
+    /* The bind array is the connection's, grown as needed: a batch's insert binds thousands of parameters. */
+    if (n > db->binds_capacity) {
+        db->binds = lb_realloc(db->binds, n * sizeof(*db->binds));
+        db->binds_capacity = n;
+    }
+    binds = db->binds;
 
     db->open_query = NULL;
     if ((stmt = prepared(db, key, variant, sql, ret)) == NULL)
@@ -267,8 +279,6 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
         stmt = NULL;
     }
 Exit:
-    if (binds != small)
-        free(binds);
     return stmt;
 }
 
@@ -316,13 +326,23 @@ int64_t lb_db_exec(lb_db_t *db, const char *sql, const char *types, ...)
     va_start(args, types);
     size_t n = collect_params(params, types, &args);
     va_end(args);
-    return exec_done(db, execute(db, sql, 0, sql, params, n, &ret), ret);
+    MYSQL_STMT *stmt = execute(db, sql, 0, sql, params, n, &ret);
+    return exec_done(db, stmt, ret);
 }
 
 int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n)
 {
     int ret;
-    return exec_done(db, execute(db, key, variant, sql, params, n, &ret), ret);
+    MYSQL_STMT *stmt = execute(db, key, variant, sql, params, n, &ret);
+    return exec_done(db, stmt, ret);
+}
+
+int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant)
+{
+    for (size_t i = 0; i != db->num_statements; ++i)
+        if (db->statements[i].key == key && db->statements[i].variant == variant)
+            return 1;
+    return 0;
 }
 
 int64_t lb_db_insert_id(lb_db_t *db)

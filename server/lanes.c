@@ -3,6 +3,7 @@
  *
  *   idle --submit--> in flight (batch of 1) --done--> idle, or in flight again with everything queued meanwhile
  *
+ * (with up to BATCHES_IN_FLIGHT batches out at once).
  * A batch is one database job (reserve.c) that decides up to max_batch requests in one transaction. When it is done the
  * lane answers each request, remembers which targets it saw sold out (the hints), and sends the next batch.
  */
@@ -18,6 +19,11 @@
 #include "livebuy/reserve.h"
 
 #define HINT_TTL_NS 1000000000ull /* a sold-out hint is trusted for a second, then the database is asked again */
+/*
+ * Two batches of a lane may be in flight: the database still runs them one after the other (each locks the SKU row
+ * first), but the second one's statements reach the server while the first one's COMMIT is being made durable.
+ */
+#define BATCHES_IN_FLIGHT 2
 
 typedef struct st_sold_out_hint_t {
     int64_t target_id; /* 0: the SKU itself; else a live item */
@@ -36,7 +42,7 @@ struct st_lane_t {
     int64_t sku_id;
     lb_order_request_t *head, **tail;
     size_t queued;
-    lane_batch_t *in_flight;
+    unsigned in_flight; /* batches sent and not yet done */
     sold_out_hint_t hints[1 + LB_MAX_LIVE_ITEMS_PER_BATCH];
     size_t num_hints;
 };
@@ -94,14 +100,17 @@ static void update_hints(lane_t *lane, const lb_reserve_batch_t *batch)
     }
 }
 
-/* Takes up to max_batch queued requests, stopping before one that would bring a live item too many into the batch. */
+/*
+ * Takes up to max_batch queued requests, stopping before one that would bring a live item too many into the batch, or
+ * that is of the other kind (replay checks and reservations go in separate batches).
+ */
 static lb_order_request_t *take_batch(lane_t *lane, size_t *count)
 {
     int64_t live_items[LB_MAX_LIVE_ITEMS_PER_BATCH];
     size_t num_live_items = 0, n = 0;
     lb_order_request_t *first = lane->head, **link = &lane->head;
 
-    while (*link != NULL && n != max_batch) {
+    while (*link != NULL && n != max_batch && (*link)->replay_check == first->replay_check) {
         int64_t id = (*link)->live_item_id;
         if (id != 0) {
             size_t i = 0;
@@ -140,7 +149,7 @@ static void batch_done(lb_db_job_t *job, int status)
 
     if (status == 0)
         update_hints(lane, &lb->batch);
-    lane->in_flight = NULL;
+    --lane->in_flight;
     for (lb_order_request_t *r = lb->batch.requests, *next; r != NULL; r = next) {
         next = r->next;
         if (status != 0)
@@ -152,7 +161,7 @@ static void batch_done(lb_db_job_t *job, int status)
 
     if (lane->head != NULL) {
         send_batch(loop, lane);
-    } else if (lane->num_hints == 0) {
+    } else if (lane->num_hints == 0 && lane->in_flight == 0) {
         lb_idmap_remove(&lanes, lane->sku_id);
         free(lane);
     }
@@ -165,18 +174,24 @@ static void send_batch(uv_loop_t *loop, lane_t *lane)
     lb->batch.sku_id = lane->sku_id;
     lb->batch.default_ttl = default_ttl;
     lb->batch.requests = take_batch(lane, &lb->batch.count);
-    lane->in_flight = lb;
+    ++lane->in_flight;
     lb_db_submit(loop, &lb->job, batch_work, batch_done);
 }
 
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
 {
     lane_t *lane = lb_idmap_get(&lanes, request->sku_id);
+    request->replay_check = 0;
     if (lane != NULL && hinted_sold_out(lane, request)) {
-        request->outcome = LB_OUTCOME_SOLD_OUT;
-        request->left = 0;
-        request->on_decided(request);
-        return 0;
+        /* A request with the buyer's own key may be the retry of one that got stock: the batch looks the key up. */
+        if (request->key_given) {
+            request->replay_check = 1;
+        } else {
+            request->outcome = LB_OUTCOME_SOLD_OUT;
+            request->left = 0;
+            request->on_decided(request);
+            return 0;
+        }
     }
     if (atomic_fetch_add(&pending, 1) >= max_queued) {
         atomic_fetch_sub(&pending, 1);
@@ -193,7 +208,7 @@ int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
     *lane->tail = request;
     lane->tail = &request->next;
     ++lane->queued;
-    if (lane->in_flight == NULL)
+    if (lane->in_flight < BATCHES_IN_FLIGHT)
         send_batch(loop, lane);
     return 0;
 }
@@ -204,7 +219,7 @@ void lb_lanes_stock_changed(int64_t sku_id)
     if (lane == NULL)
         return;
     lane->num_hints = 0;
-    if (lane->in_flight == NULL && lane->head == NULL) {
+    if (lane->in_flight == 0 && lane->head == NULL) {
         lb_idmap_remove(&lanes, sku_id);
         free(lane);
     }

@@ -87,6 +87,44 @@ Exit:
     return ret;
 }
 
+/*
+ * The orders that already hold a key of the batch. Only a key the buyer sent (or one whose COMMIT was lost) can be
+ * there: a key the server made for a new request is new, so most batches skip the look-up.
+ */
+static int read_existing(lb_db_t *db, lb_reserve_batch_t *batch, lb_existing_order_t **existing, size_t *found)
+{
+    const lb_order_request_t **keyed = lb_malloc(batch->count * sizeof(*keyed));
+    size_t n = 0;
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
+        if (r->key_given || r->commit_attempted)
+            keyed[n++] = r;
+    *existing = NULL;
+    *found = 0;
+    int ret = n == 0 ? 0 : lb_store_orders_by_keys(db, batch->sku_id, keyed, n, existing, found);
+    free(keyed);
+    return ret;
+}
+
+/*
+ * A batch of requests for targets known to be sold out, each with the buyer's own key: no lock, no insert; a key that
+ * is found is replayed (or refused if it came with another body), every other request is sold out.
+ */
+static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
+{
+    lb_alloc_input_t input = {.now = lb_now()};
+    lb_existing_order_t *existing = NULL;
+    int ret = read_existing(db, batch, &existing, &input.num_existing);
+    if (ret != 0)
+        return ret;
+    input.existing = existing;
+    lb_allocate(batch->requests, &input); /* no targets: what is not a replay is "not found" */
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
+        if (r->outcome == LB_OUTCOME_NOT_FOUND)
+            r->outcome = LB_OUTCOME_SOLD_OUT;
+    free(existing);
+    return 0;
+}
+
 int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
 {
     lb_alloc_input_t input = {.now = lb_now()};
@@ -96,6 +134,8 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
     int ret;
 
     reset(batch);
+    if (batch->requests->replay_check)
+        return check_replays(db, batch);
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, batch->sku_id, &sku)) < 0)
         goto Exit;
     if (ret == 0) {
@@ -106,7 +146,7 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
     }
     batch->sku_found = 1;
     if ((ret = lock_targets(db, batch, &sku)) != 0 ||
-        (ret = lb_store_orders_by_keys(db, batch->sku_id, batch->requests, batch->count, &existing, &input.num_existing)) != 0)
+        (ret = read_existing(db, batch, &existing, &input.num_existing)) != 0)
         goto Exit;
     input.targets = batch->targets;
     input.num_targets = batch->num_targets;

@@ -12,6 +12,12 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/skus/{id}", lb_handle_sku_get, 0, NULL},
     {"POST", "/v1/skus/{id}/restock", lb_handle_sku_restock, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/orders", lb_handle_order_create, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/lives", lb_handle_live_create, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/lives/{id}/items", lb_handle_live_item_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/lives/{id}", lb_handle_live_get, 0, NULL},
+    {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
+    {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},
+    {"GET", "/v1/merchant/orders", lb_handle_merchant_orders, 0, NULL},
 };
 const size_t lb_num_routes = sizeof(lb_routes) / sizeof(lb_routes[0]);
 

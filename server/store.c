@@ -114,6 +114,18 @@ int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     return 0;
 }
 
+/* A worker's parameter array for the batch statements, grown as needed and kept (thousands of entries a batch). */
+static lb_db_param_t *batch_params(size_t n)
+{
+    static _Thread_local lb_db_param_t *params;
+    static _Thread_local size_t capacity;
+    if (n > capacity) {
+        params = lb_realloc(params, n * sizeof(*params));
+        capacity = n;
+    }
+    return params;
+}
+
 /* IN lists are padded (with their last value) to a power of two, so a handful of prepared shapes serve every size. */
 static size_t padded_size(size_t n)
 {
@@ -130,31 +142,31 @@ static void append_placeholders(char *sql, size_t *len, size_t n)
         *len += (size_t)sprintf(sql + *len, i == 0 ? "?" : ", ?");
 }
 
-int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *requests, size_t n, lb_existing_order_t **out,
-                            size_t *found)
+int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
+                            lb_existing_order_t **out, size_t *found)
 {
     static const char shape[] = "orders_by_keys";
-    size_t size = padded_size(n), len = 0, p = 0;
-    char *sql = lb_malloc(256 + size * 8);
-    lb_db_param_t *params = lb_malloc((1 + 2 * size) * sizeof(*params));
-    const lb_order_request_t *r = requests;
+    size_t size = padded_size(n), len, p = 0, cap = 0;
+    char *sql = NULL;
+    lb_db_param_t *params = batch_params(1 + 2 * size);
     int ret;
 
-    /* Buyers and keys are matched in pairs by the caller; the two lists only narrow the index range. */
-    len = (size_t)sprintf(sql, "SELECT buyer_id, idem_key, request_hash, id, amount_cents, expires_at FROM orders "
-                               "WHERE sku_id = ? AND buyer_id IN (");
-    append_placeholders(sql, &len, size);
-    len += (size_t)sprintf(sql + len, ") AND idem_key IN (");
-    append_placeholders(sql, &len, size);
-    strcpy(sql + len, ")");
+    /* The row form keeps to a range scan of orders_idempotency whatever the list's length. */
+    if (!lb_db_is_prepared(db, shape, size)) {
+        sql = lb_malloc(256 + size * 10);
+        len = (size_t)sprintf(sql, "SELECT buyer_id, idem_key, request_hash, id, amount_cents, expires_at FROM orders "
+                                   "WHERE sku_id = ? AND (buyer_id, idem_key) IN (");
+        for (size_t i = 0; i != size; ++i)
+            len += (size_t)sprintf(sql + len, i == 0 ? "(?, ?)" : ", (?, ?)");
+        strcpy(sql + len, ")");
+    }
     params[p++] = LB_DB_INT(sku_id);
-    for (size_t i = 0; i != size; ++i, r = r->next != NULL ? r->next : r)
+    for (size_t i = 0; i != size; ++i) {
+        const lb_order_request_t *r = requests[i < n ? i : n - 1];
         params[p++] = LB_DB_INT(r->buyer_id);
-    r = requests;
-    for (size_t i = 0; i != size; ++i, r = r->next != NULL ? r->next : r)
         params[p++] = LB_DB_BYTES(r->idem_key, strlen(r->idem_key));
+    }
     ret = lb_db_query_array(db, shape, size, sql, params, p);
-    size_t cap = 0;
     *out = NULL;
     *found = 0;
     while (ret == 0) {
@@ -169,7 +181,6 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
         ret = 0;
     }
     free(sql);
-    free(params);
     return ret < 0 ? ret : 0;
 }
 
@@ -177,13 +188,16 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
 {
     static const char shape[] = "buyer_usage";
     size_t size = padded_size(n), len, p = 0, cap = 0;
-    char *sql = lb_malloc(256 + size * 4);
-    lb_db_param_t *params = lb_malloc((1 + size) * sizeof(*params));
+    char *sql = NULL;
+    lb_db_param_t *params = batch_params(1 + size);
     int ret;
 
-    len = (size_t)sprintf(sql, "SELECT buyer_id, live_item_id, SUM(qty) FROM orders WHERE sku_id = ? AND buyer_id IN (");
-    append_placeholders(sql, &len, size);
-    strcpy(sql + len, ") AND live_item_id IS NOT NULL AND status IN " ACTIVE_STATUSES " GROUP BY buyer_id, live_item_id");
+    if (!lb_db_is_prepared(db, shape, size)) {
+        sql = lb_malloc(256 + size * 4);
+        len = (size_t)sprintf(sql, "SELECT buyer_id, live_item_id, SUM(qty) FROM orders WHERE sku_id = ? AND buyer_id IN (");
+        append_placeholders(sql, &len, size);
+        strcpy(sql + len, ") AND live_item_id IS NOT NULL AND status IN " ACTIVE_STATUSES " GROUP BY buyer_id, live_item_id");
+    }
     params[p++] = LB_DB_INT(sku_id);
     for (size_t i = 0; i != size; ++i)
         params[p++] = LB_DB_INT(buyers[i < n ? i : n - 1]);
@@ -200,7 +214,6 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
         ret = 0;
     }
     free(sql);
-    free(params);
     return ret < 0 ? ret : 0;
 }
 
@@ -211,14 +224,19 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
 {
     static const char shape[] = "orders_insert";
     static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
-    char *sql = lb_malloc(512 + n * sizeof(row));
-    lb_db_param_t *params = lb_malloc(n * ORDER_COLUMNS * sizeof(*params)), *p = params;
-    size_t len = (size_t)sprintf(sql, "INSERT INTO orders (sku_id, merchant_id, buyer_id, idem_key, request_hash, live_item_id, "
-                                      "group_buy_id, qty, unit_price_cents, amount_cents, status, ship_to_name, ship_to_phone, "
-                                      "ship_to_address, pickup_point_id, expires_at, created_at, updated_at) VALUES ");
+    char *sql = NULL;
+    lb_db_param_t *params = batch_params(n * ORDER_COLUMNS), *p = params;
+    if (!lb_db_is_prepared(db, shape, n)) {
+        sql = lb_malloc(512 + n * (sizeof(row) + 2));
+        size_t len = (size_t)sprintf(sql, "INSERT INTO orders (sku_id, merchant_id, buyer_id, idem_key, request_hash, "
+                                          "live_item_id, group_buy_id, qty, unit_price_cents, amount_cents, status, "
+                                          "ship_to_name, ship_to_phone, ship_to_address, pickup_point_id, expires_at, "
+                                          "created_at, updated_at) VALUES ");
+        for (size_t i = 0; i != n; ++i)
+            len += (size_t)sprintf(sql + len, "%s%s", i == 0 ? "" : ", ", row);
+    }
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
-        len += (size_t)sprintf(sql + len, "%s%s", i == 0 ? "" : ", ", row);
         *p++ = LB_DB_INT(r->sku_id);
         *p++ = LB_DB_INT(merchant_id);
         *p++ = LB_DB_INT(r->buyer_id);
@@ -239,7 +257,6 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
     }
     int64_t ret = lb_db_exec_array(db, shape, n, sql, params, (size_t)(p - params));
     free(sql);
-    free(params);
     if (ret < 0)
         return (int)ret;
     int64_t id = lb_db_insert_id(db);
@@ -288,4 +305,163 @@ int lb_store_pickup_point_exists(lb_db_t *db, int64_t id)
     static const char sql[] = "SELECT id FROM pickup_points WHERE id = ?";
     int64_t found;
     return lb_db_query_row(db, sql, "i", "i", id, &found);
+}
+
+/* ---- Lives, live items and order reads (handlers/lives.c, handlers/orders_read.c) ---------------------------------- */
+
+const char *const lb_order_statuses[] = {"reserved", "paid",      "handed_off",      "shipped",  "delivered",
+                                         "expired",  "cancelled", "refund_required", "refunded", NULL};
+
+int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id)
+{
+    static const char sql[] = "INSERT INTO lives (merchant_id, title, starts_at, created_at) VALUES (?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "isii", merchant_id, title, starts_at, lb_now());
+    if (ret < 0)
+        return (int)ret;
+    *id = lb_db_insert_id(db);
+    return 0;
+}
+
+int lb_store_live_get(lb_db_t *db, int64_t id, lb_live_t *live)
+{
+    static const char sql[] = "SELECT id, merchant_id, title, starts_at FROM lives WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "iisi", id, &live->id, &live->merchant_id, live->title, sizeof(live->title),
+                           &live->starts_at);
+}
+
+int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t *sku_available)
+{
+    static const char insert_sql[] = "INSERT INTO live_items (live_id, sku_id, price_cents, quota, per_buyer_limit, opens_at, "
+                                     "reserve_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    static const char hold_sql[] = "UPDATE skus SET held = held + ?, updated_at = ? WHERE id = ?";
+    lb_db_param_t params[] = {LB_DB_INT(item->live_id),
+                              LB_DB_INT(item->sku_id),
+                              LB_DB_INT(item->price_cents),
+                              LB_DB_INT(item->quota),
+                              LB_DB_INT(item->per_buyer_limit),
+                              LB_DB_INT(item->opens_at),
+                              item->reserve_ttl != 0 ? LB_DB_INT(item->reserve_ttl) : LB_DB_NULL,
+                              LB_DB_INT(lb_now())};
+    lb_sku_t sku;
+    int64_t ret;
+
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, item->sku_id, &sku)) <= 0)
+        goto Exit;
+    if ((*sku_available = LB_SKU_AVAILABLE(&sku)) < item->quota) {
+        ret = LB_ECONFLICT;
+        goto Exit;
+    }
+    if ((ret = lb_db_exec_array(db, insert_sql, 0, insert_sql, params, LB_ARRAY_SIZE(params))) < 0)
+        goto Exit;
+    item->id = lb_db_insert_id(db);
+    item->reserved = item->sold = 0;
+    if ((ret = lb_db_exec(db, hold_sql, "iii", item->quota, lb_now(), item->sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
+        goto Exit;
+    ret = 1;
+Exit:
+    if (ret <= 0)
+        lb_db_rollback(db);
+    return (int)ret;
+}
+
+int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size_t *found)
+{
+    static const char sql[] = "SELECT i.id, i.live_id, i.sku_id, CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, "
+                              "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0) "
+                              "FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
+                              "WHERE i.live_id = ? ORDER BY i.id";
+    size_t cap = 0;
+    int ret = lb_db_query(db, sql, "i", live_id);
+    *out = NULL;
+    *found = 0;
+    while (ret == 0) {
+        if (*found == cap)
+            *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
+        lb_live_item_t *item = &(*out)[*found];
+        if ((ret = lb_db_fetch(db, "iiisiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
+                               &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
+                               &item->opens_at, &item->reserve_ttl)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+/* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS. */
+#define ORDER_SELECT                                                                                                               \
+    "SELECT id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, pickup_point_id, qty, unit_price_cents, "               \
+    "amount_cents, expires_at, created_at, updated_at, status, ship_to_name IS NOT NULL, ship_to_name, ship_to_phone, "            \
+    "ship_to_address FROM orders "
+#define ORDER_TYPES "iiiiiiiiiiiiisisss"
+#define ORDER_OUTPUTS(o)                                                                                                           \
+    &(o)->id, &(o)->sku_id, &(o)->merchant_id, &(o)->buyer_id, &(o)->live_item_id, &(o)->group_buy_id, &(o)->pickup_point_id,      \
+        &(o)->qty, &(o)->unit_price_cents, &(o)->amount_cents, &(o)->expires_at, &(o)->created_at, &(o)->updated_at, (o)->status,  \
+        sizeof((o)->status), &(o)->has_ship_to, (o)->ship_to_name, sizeof((o)->ship_to_name), (o)->ship_to_phone,                  \
+        sizeof((o)->ship_to_phone), (o)->ship_to_address, sizeof((o)->ship_to_address)
+
+int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
+{
+    static const char sql[] = ORDER_SELECT "WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", ORDER_TYPES, id, ORDER_OUTPUTS(order));
+}
+
+/* Marks a locked, reserved order cancelled and returns its units to the SKU (and to its live item's quota). */
+static int release_order(lb_db_t *db, lb_order_t *order)
+{
+    static const char sql[] = "UPDATE orders SET status = 'cancelled', updated_at = ? WHERE sku_id = ? AND id = ?";
+    int64_t now = lb_now(), from_live = order->live_item_id != 0 ? order->qty : 0;
+    int64_t ret = lb_db_exec(db, sql, "iii", now, order->sku_id, order->id);
+    if (ret < 0 || (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, -from_live, now)) != 0)
+        return (int)ret;
+    if (from_live != 0 && (ret = lb_store_live_item_add_reserved(db, order->live_item_id, -order->qty)) != 0)
+        return (int)ret;
+    snprintf(order->status, sizeof(order->status), "cancelled");
+    order->updated_at = now;
+    return 0;
+}
+
+int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t *order)
+{
+    static const char lock_sql[] = ORDER_SELECT "WHERE sku_id = ? AND id = ? FOR UPDATE";
+    lb_sku_t sku;
+    int ret;
+
+    /*
+     * Lock order as in the reservation batches: the SKU row first, then the order; the unlocked read finds the SKU (an
+     * order's SKU and buyer never change, its status is read again under the lock).
+     */
+    if ((ret = lb_store_order_get(db, id, order)) <= 0 || order->buyer_id != buyer_id)
+        return ret < 0 ? ret : 0;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, order->sku_id, &sku)) < 0 ||
+        (ret = lb_db_query_row(db, lock_sql, "ii", ORDER_TYPES, order->sku_id, id, ORDER_OUTPUTS(order))) <= 0)
+        goto Exit;
+    if (strcmp(order->status, "reserved") != 0) {
+        ret = LB_ECONFLICT;
+        goto Exit;
+    }
+    if ((ret = release_order(db, order)) != 0 || (ret = lb_db_commit(db)) != 0)
+        goto Exit;
+    ret = 1;
+Exit:
+    if (ret <= 0)
+        lb_db_rollback(db);
+    return ret;
+}
+
+int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
+                             size_t *found)
+{
+    static const char all_sql[] = ORDER_SELECT "WHERE merchant_id = ? AND id > ? ORDER BY id LIMIT ?";
+    static const char status_sql[] = ORDER_SELECT "WHERE merchant_id = ? AND id > ? AND status = ? ORDER BY id LIMIT ?";
+    int ret = status != NULL ? lb_db_query(db, status_sql, "iisi", merchant_id, after, status, limit)
+                             : lb_db_query(db, all_sql, "iii", merchant_id, after, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
 }

@@ -90,6 +90,11 @@ struct st_lb_call_job_t {
     int status;
     json_t *answer;
     lb_input_error_t error;
+    /*
+     * Optional (set before submitting): runs on the loop thread after work succeeded (returned 0), before the answer
+     * goes out, whether or not the client is still there; for effects the loop thread owns (e.g. lane hints).
+     */
+    void (*on_done)(lb_call_job_t *job);
 };
 
 /* Allocates a zeroed job of size bytes (the handler's struct) that holds a reference to call. */

@@ -73,6 +73,8 @@ typedef struct st_lb_db_param_t {
 #define LB_DB_BYTES(ptr, n) ((lb_db_param_t){'b', 0, (ptr), (n)})
 #define LB_DB_TEXT(s)       ((lb_db_param_t){'s', 0, (s), strlen(s)})
 #define LB_DB_NULL          ((lb_db_param_t){'n', 0, NULL, 0})
+/* Is this statement prepared on this connection already? (Then its SQL need not be built: pass NULL.) */
+int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant);
 int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n);
 int lb_db_query_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n);
 

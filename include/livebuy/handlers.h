@@ -22,4 +22,14 @@ void lb_handle_sku_restock(lb_call_t *call);
 /* handlers/orders.c */
 void lb_handle_order_create(lb_call_t *call);
 
+/* handlers/lives.c */
+void lb_handle_live_create(lb_call_t *call);
+void lb_handle_live_item_create(lb_call_t *call);
+void lb_handle_live_get(lb_call_t *call);
+
+/* handlers/orders_read.c */
+void lb_handle_order_get(lb_call_t *call);
+void lb_handle_order_cancel(lb_call_t *call);
+void lb_handle_merchant_orders(lb_call_t *call);
+
 #endif

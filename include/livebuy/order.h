@@ -47,6 +47,8 @@ struct st_lb_order_request_t {
     int64_t qty;
     char idem_key[LB_IDEMPOTENCY_KEY_MAX + 1];
     uint8_t request_hash[LB_TOKEN_HASH_SIZE]; /* of everything but the key: a reused key with another body is refused */
+    int key_given;                            /* the buyer sent the key (a retry may be a replay) */
+    int replay_check;                         /* the target is known sold out: only a replay can succeed */
     int64_t pickup_point_id;                  /* 0 when ship_to is used */
     lb_ship_to_t *ship_to;                    /* NULL when pickup_point_id is used */
 

@@ -73,12 +73,9 @@ typedef struct st_lb_order_request_t lb_order_request_t;
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
 /* Locks a live item of this SKU and fills target (found = 0 when it does not exist or draws on another SKU). */
 int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
-/*
- * Orders of this SKU whose buyer and key are among the requests' (a superset of the exact pairs: match them after);
- * *out is malloc'd (the caller frees it), *found its length.
- */
-int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *requests, size_t n, lb_existing_order_t **out,
-                            size_t *found);
+/* Orders of this SKU that hold one of the requests' (buyer, key) pairs; *out is malloc'd (the caller frees it). */
+int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
+                            lb_existing_order_t **out, size_t *found);
 /* Units each of the buyers holds through live items of this SKU (active orders), grouped by live item. */
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
 /* Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id. */
@@ -91,3 +88,64 @@ int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta);
 int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *opens_at);
 /* 1 when the pickup point exists, 0 when not. */
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
+
+/* ---- Lives, live items and order reads (handlers/lives.c, handlers/orders_read.c) ---------------------------------- */
+/* (A guard of its own: this part sits after the header's main #endif.) */
+#ifndef LIVEBUY_STORE_LIVES_H
+#define LIVEBUY_STORE_LIVES_H
+
+typedef struct st_lb_live_t {
+    int64_t id, merchant_id;
+    char title[LB_TEXT_SIZE(200)];
+    int64_t starts_at;
+} lb_live_t;
+
+typedef struct st_lb_live_item_t {
+    int64_t id, live_id, sku_id;
+    char title[LB_TEXT_SIZE(401)]; /* the product's title and the SKU's name (read only) */
+    int64_t price_cents, quota, reserved, sold, per_buyer_limit, opens_at;
+    int64_t reserve_ttl; /* seconds; 0 = the server default */
+} lb_live_item_t;
+
+/* What can still be reserved through a live item. */
+#define LB_LIVE_ITEM_AVAILABLE(item) ((item)->quota - (item)->reserved - (item)->sold)
+
+/* The order statuses as the schema spells them, NULL-terminated. */
+extern const char *const lb_order_statuses[];
+
+/* One row of orders. Nullable ids read as 0; has_ship_to (0 or 1) tells whether the ship_to_* fields are set. */
+typedef struct st_lb_order_t {
+    int64_t id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, pickup_point_id;
+    int64_t qty, unit_price_cents, amount_cents, expires_at, created_at, updated_at;
+    char status[16];
+    int64_t has_ship_to;
+    char ship_to_name[LB_TEXT_SIZE(100)], ship_to_phone[LB_TEXT_SIZE(32)], ship_to_address[LB_TEXT_SIZE(400)];
+} lb_order_t;
+
+int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id);
+/* 1 and *live when it exists, 0 when not. */
+int lb_store_live_get(lb_db_t *db, int64_t id, lb_live_t *live);
+/*
+ * Puts an item on air, taking its quota from the SKU's stock in one transaction (the SKU row locked): 1 with item->id
+ * set, 0 when there is no such SKU, LB_ECONFLICT with *sku_available set when the SKU has less than the quota available.
+ */
+int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t *sku_available);
+/* The items of a live by id; *out is malloc'd (the caller frees it), *found its length. */
+int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size_t *found);
+
+/* 1 and *order when it exists, 0 when not. */
+int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
+/*
+ * Cancels a reserved order of this buyer and gives its units back (to the live item's quota when it has one), in one
+ * transaction that locks the SKU row first, as the reservation batches do. 1 with *order as it now is; 0 when the buyer
+ * has no such order; LB_ECONFLICT with *order as it is when it is not reserved.
+ */
+int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t *order);
+/*
+ * A page of a merchant's orders by id, after `after`, at most limit (out must hold that many), of one status when
+ * status is not NULL; *found gets the count.
+ */
+int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
+                             size_t *found);
+
+#endif

@@ -16,6 +16,7 @@ static lb_order_request_t *add(int64_t buyer, const char *key, int64_t live_item
     lb_order_request_t *r = &requests[num_requests];
     memset(r, 0, sizeof(*r));
     r->buyer_id = buyer;
+    r->key_given = 1;
     snprintf(r->idem_key, sizeof(r->idem_key), "%s", key);
     r->target = live_item != 0 ? LB_TARGET_LIVE_ITEM : LB_TARGET_SKU;
     r->live_item_id = live_item;

@@ -1,0 +1,167 @@
+/* POST /v1/lives and POST /v1/lives/{id}/items (hosts), GET /v1/lives/{id} (public): live sessions and their items. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/auth.h"
+#include "livebuy/handlers.h"
+#include "livebuy/store.h"
+
+#define TIME_MAX        4102444800LL /* 2100-01-01 */
+#define PRICE_MAX       10000000000LL
+#define QUOTA_MAX       1000000000LL
+#define PER_BUYER_MAX   10000
+#define RESERVE_TTL_MIN 10
+#define RESERVE_TTL_MAX 604800 /* a week */
+
+typedef struct st_live_create_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    char title[LB_TEXT_SIZE(200)];
+    int64_t starts_at;
+} live_create_job_t;
+
+typedef struct st_live_item_create_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_live_item_t item;
+} live_item_create_job_t;
+
+static int live_not_found(lb_call_job_t *job)
+{
+    return lb_call_job_fail(job, 404, "not_found", "no live %lld", (long long)job->call->id);
+}
+
+/* The fields every view of a live item shows. */
+static json_t *live_item_to_json(const lb_live_item_t *item)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)item->id, "sku_id", (json_int_t)item->sku_id, "price_cents",
+                     (json_int_t)item->price_cents, "quota", (json_int_t)item->quota, "available",
+                     (json_int_t)LB_LIVE_ITEM_AVAILABLE(item), "per_buyer_limit", (json_int_t)item->per_buyer_limit, "opens_at",
+                     (json_int_t)item->opens_at);
+}
+
+static int live_create_work(lb_call_job_t *super, lb_db_t *db)
+{
+    live_create_job_t *job = (live_create_job_t *)super;
+    lb_merchant_t merchant;
+    int64_t id;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0 || (ret = lb_store_live_create(db, merchant.id, job->title, job->starts_at, &id)) != 0)
+        return ret;
+    return lb_call_job_answer(
+        super, 201, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "title", job->title, "starts_at", (json_int_t)job->starts_at));
+}
+
+void lb_handle_live_create(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    const char *title;
+    int64_t starts_at;
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    if (lb_field_string(call->body, "title", 1, 1, 200, &title, &err) != 0 ||
+        lb_field_int(call->body, "starts_at", 1, 0, TIME_MAX, &starts_at, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return;
+    }
+    live_create_job_t *job = lb_call_job_new(call, sizeof(*job));
+    memcpy(job->token_hash, hash, sizeof(hash));
+    snprintf(job->title, sizeof(job->title), "%s", title);
+    job->starts_at = starts_at;
+    lb_call_job_submit(&job->super, live_create_work);
+}
+
+static int live_item_created(lb_call_job_t *job, const lb_live_item_t *item)
+{
+    json_t *answer = live_item_to_json(item);
+    json_object_set_new(answer, "live_id", json_integer(item->live_id));
+    json_object_set_new(answer, "reserve_ttl", item->reserve_ttl != 0 ? json_integer(item->reserve_ttl) : json_null());
+    return lb_call_job_answer(job, 201, answer);
+}
+
+static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
+{
+    live_item_create_job_t *job = (live_item_create_job_t *)super;
+    lb_merchant_t merchant;
+    lb_live_t live;
+    int64_t available;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0 || (ret = lb_store_live_get(db, job->item.live_id, &live)) < 0)
+        return ret;
+    if (ret == 0)
+        return live_not_found(super);
+    if (live.merchant_id != merchant.id)
+        return lb_call_job_fail(super, 403, "forbidden", "live %lld belongs to another host", (long long)live.id);
+    switch ((ret = lb_store_live_item_create(db, &job->item, &available))) {
+    case 1:
+        return live_item_created(super, &job->item);
+    case 0:
+        return lb_call_job_fail(super, 422, "invalid", "sku_id: no such SKU %lld", (long long)job->item.sku_id);
+    case LB_ECONFLICT:
+        return lb_call_job_fail(super, 409, "conflict", "quota %lld is more than SKU %lld has: only %lld available",
+                                (long long)job->item.quota, (long long)job->item.sku_id, (long long)available);
+    default:
+        return ret;
+    }
+}
+
+static int read_live_item(const json_t *body, lb_live_item_t *item, lb_input_error_t *err)
+{
+    int ret;
+    if ((ret = lb_field_int(body, "sku_id", 1, 1, INT64_MAX, &item->sku_id, err)) != 0 ||
+        (ret = lb_field_int(body, "price_cents", 1, 0, PRICE_MAX, &item->price_cents, err)) != 0 ||
+        (ret = lb_field_int(body, "quota", 1, 1, QUOTA_MAX, &item->quota, err)) != 0 ||
+        (ret = lb_field_int(body, "per_buyer_limit", 1, 1, PER_BUYER_MAX, &item->per_buyer_limit, err)) != 0 ||
+        (ret = lb_field_int(body, "opens_at", 1, 0, TIME_MAX, &item->opens_at, err)) != 0)
+        return ret;
+    return lb_field_int(body, "reserve_ttl", 0, RESERVE_TTL_MIN, RESERVE_TTL_MAX, &item->reserve_ttl, err);
+}
+
+void lb_handle_live_item_create(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    live_item_create_job_t *job = lb_call_job_new(call, sizeof(*job));
+    if (read_live_item(call->body, &job->item, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->super);
+        return;
+    }
+    memcpy(job->token_hash, hash, sizeof(hash));
+    job->item.live_id = call->id;
+    lb_call_job_submit(&job->super, live_item_create_work);
+}
+
+static json_t *live_to_json(const lb_live_t *live, const lb_live_item_t *items, size_t num_items)
+{
+    json_t *array = json_array();
+    for (size_t i = 0; i != num_items; ++i) {
+        json_t *item = live_item_to_json(&items[i]);
+        json_object_set_new(item, "title", json_string(items[i].title));
+        json_array_append_new(array, item);
+    }
+    return json_pack("{s:I,s:s,s:I,s:o}", "id", (json_int_t)live->id, "title", live->title, "starts_at",
+                     (json_int_t)live->starts_at, "items", array);
+}
+
+static int live_get_work(lb_call_job_t *job, lb_db_t *db)
+{
+    lb_live_t live;
+    lb_live_item_t *items;
+    size_t num_items;
+    int ret = lb_store_live_get(db, job->call->id, &live);
+    if (ret <= 0)
+        return ret == 0 ? live_not_found(job) : ret;
+    if ((ret = lb_store_live_items(db, live.id, &items, &num_items)) == 0)
+        ret = lb_call_job_answer(job, 200, live_to_json(&live, items, num_items));
+    free(items);
+    return ret;
+}
+
+void lb_handle_live_get(lb_call_t *call)
+{
+    lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), live_get_work);
+}

@@ -1,0 +1,425 @@
+"""Lives and order reads: POST /v1/lives, POST /v1/lives/{id}/items (the quota taken from the SKU's stock),
+GET /v1/lives/{id}, GET /v1/orders/{id}, POST /v1/orders/{id}/cancel (stock returned exactly) and
+GET /v1/merchant/orders. Real HTTP against a real MariaDB."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import unittest
+
+import lb
+
+BUYER_SECRET = "test-buyer-secret-0123456789"
+TIME_MAX = 4102444800
+SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
+
+_keys = itertools.count(1)
+
+
+def buyer_token(user_id, expiry=TIME_MAX, secret=BUYER_SECRET):
+    payload = "b1.%d.%d" % (user_id, expiry)
+    return payload + "." + hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def error_code(body):
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        raise AssertionError("not an API error body: %r" % (body,))
+    return body["error"]["code"], body["error"]["message"]
+
+
+class Base(unittest.TestCase):
+    """One database and one livebuyd (with a buyer secret) shared by the tests of a class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname), ["--buyer-secret", BUYER_SECRET])
+        s = cls.server
+        cls.host_id, cls.host = s.create_merchant("host", "长治直播间")
+        cls.other_host_id, cls.other_host = s.create_merchant("host", "太原直播间")
+        cls.coop_id, cls.coop = s.create_merchant("coop", "武乡小米合作社")
+        cls.shipper_id, cls.shipper = s.create_merchant("shipper", "县乡村物流")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+        if code != 0:
+            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+        lb.drop_database(cls.sock, cls.dbname)
+
+    # -- helpers ------------------------------------------------------------------------------------------------------
+
+    def sql(self, query):
+        return lb.sql(self.sock, self.dbname, query)
+
+    def assertError(self, answer, status, code, field=None, what=""):
+        got, _, body = answer
+        self.assertEqual(got, status, "%s: expected %d, got %d %r" % (what, status, got, body))
+        got_code, message = error_code(body)
+        self.assertEqual(got_code, code, "%s: %r" % (what, message))
+        if field is not None:
+            self.assertIn(field, message, "%s: the message should name %s" % (what, field))
+        return message
+
+    def new_sku(self, stock=100, token=None, price_cents=5990):
+        """A fresh product of the co-op (or token's merchant) with one SKU; returns the SKU id."""
+        skus = [{"name": "2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": 2700}]
+        return self.server.create_product(token or self.coop, skus, title="武乡小米")["skus"][0]["id"]
+
+    def new_live(self, token=None, title="今晚八点 小米专场"):
+        status, _, body = self.server.request("POST", "/v1/lives", {"title": title, "starts_at": 1700000000},
+                                              token=token or self.host)
+        self.assertEqual(status, 201, body)
+        return body["id"]
+
+    def item_body(self, sku_id, **changes):
+        body = {"sku_id": sku_id, "price_cents": 3990, "quota": 10, "per_buyer_limit": 5, "opens_at": 0}
+        body.update(changes)
+        return body
+
+    def new_item(self, live_id, sku_id, **changes):
+        status, _, body = self.server.request("POST", "/v1/lives/%d/items" % live_id, self.item_body(sku_id, **changes),
+                                              token=self.host)
+        self.assertEqual(status, 201, body)
+        return body
+
+    def reserve(self, buyer, qty, **target):
+        """Reserves through POST /v1/orders (target: sku_id=... or live_item_id=...); returns the order id."""
+        body = dict(target, qty=qty, ship_to=SHIP_TO)
+        status, _, answer = self.server.request("POST", "/v1/orders", body, token=buyer_token(buyer),
+                                                headers={"Idempotency-Key": "lives-%d" % next(_keys)})
+        self.assertEqual(status, 201, answer)
+        return answer["id"]
+
+    def counters(self, sku_id):
+        """What a cancellation must restore: the SKU as GET /v1/skus shows it."""
+        sku = self.server.sku(sku_id)
+        return {k: sku[k] for k in ("stock", "reserved", "sold", "held", "available")}
+
+    def live(self, live_id):
+        status, _, body = self.server.request("GET", "/v1/lives/%d" % live_id)
+        self.assertEqual(status, 200, body)
+        return body
+
+
+class LiveTest(Base):
+
+    def test_create_live(self):
+        s = self.server
+        status, _, body = s.request("POST", "/v1/lives", {"title": "长治直播间 · 沁州黄专场", "starts_at": 1700000000},
+                                    token=self.host)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["title"], "长治直播间 · 沁州黄专场")
+        self.assertEqual(body["starts_at"], 1700000000)
+        self.assertEqual(self.sql("SELECT merchant_id FROM lives WHERE id = %d" % body["id"]), [(str(self.host_id),)])
+        for starts_at in (0, TIME_MAX):
+            self.assertEqual(s.request("POST", "/v1/lives", {"title": "x" * 200, "starts_at": starts_at}, token=self.host)[0], 201)
+
+    def test_create_live_refusals(self):
+        s = self.server
+        before = self.sql("SELECT COUNT(*) FROM lives")
+        good = {"title": "专场", "starts_at": 1700000000}
+        self.assertError(s.request("POST", "/v1/lives", good, token=self.coop), 403, "forbidden", what="co-op")
+        self.assertError(s.request("POST", "/v1/lives", good, token=self.shipper), 403, "forbidden", what="shipper")
+        self.assertError(s.request("POST", "/v1/lives", good), 401, "unauthorized", what="no token")
+        self.assertError(s.request("POST", "/v1/lives", good, token="no-such-token"), 401, "unauthorized", what="bad token")
+        self.assertError(s.request("POST", "/v1/lives", good, token=buyer_token(7)), 401, "unauthorized", what="buyer")
+        for what, body, field in [
+            ("no title", {"starts_at": 1}, "title"),
+            ("empty title", {"title": "", "starts_at": 1}, "title"),
+            ("long title", {"title": "长" * 201, "starts_at": 1}, "title"),
+            ("title type", {"title": 5, "starts_at": 1}, "title"),
+            ("no starts_at", {"title": "x"}, "starts_at"),
+            ("negative starts_at", {"title": "x", "starts_at": -1}, "starts_at"),
+            ("late starts_at", {"title": "x", "starts_at": TIME_MAX + 1}, "starts_at"),
+            ("starts_at type", {"title": "x", "starts_at": "soon"}, "starts_at"),
+        ]:
+            self.assertError(s.request("POST", "/v1/lives", body, token=self.host), 422, "invalid", field, what)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM lives"), before)
+
+    def test_items_take_their_quota_from_stock(self):
+        sku_id = self.new_sku(stock=100)
+        live_id = self.new_live()
+        item = self.new_item(live_id, sku_id, quota=30, reserve_ttl=60)
+        self.assertEqual({k: item[k] for k in ("live_id", "sku_id", "price_cents", "quota", "per_buyer_limit", "opens_at",
+                                                "available")},
+                         {"live_id": live_id, "sku_id": sku_id, "price_cents": 3990, "quota": 30, "per_buyer_limit": 5,
+                          "opens_at": 0, "available": 30})
+        self.assertEqual(self.counters(sku_id), {"stock": 100, "reserved": 0, "sold": 0, "held": 30, "available": 70})
+        self.assertEqual(self.sql("SELECT reserve_ttl FROM live_items WHERE id = %d" % item["id"]), [("60",)])
+
+        message = self.assertError(self.server.request("POST", "/v1/lives/%d/items" % live_id,
+                                                       self.item_body(sku_id, quota=71), token=self.host),
+                                   409, "conflict", what="quota past the stock")
+        self.assertIn("only 70 available", message)
+        second = self.new_item(live_id, sku_id, quota=70)
+        self.assertEqual(self.sql("SELECT reserve_ttl FROM live_items WHERE id = %d" % second["id"]), [(None,)])
+        self.assertEqual(self.counters(sku_id)["available"], 0)
+        self.assertError(self.server.request("POST", "/v1/lives/%d/items" % live_id, self.item_body(sku_id, quota=1),
+                                             token=self.host), 409, "conflict", what="nothing left")
+        self.assertEqual(self.counters(sku_id), {"stock": 100, "reserved": 0, "sold": 0, "held": 100, "available": 0})
+
+    def test_item_refusals(self):
+        s = self.server
+        sku_id = self.new_sku(stock=10)
+        live_id = self.new_live()
+        path = "/v1/lives/%d/items" % live_id
+        good = self.item_body(sku_id, quota=1)
+        self.assertError(s.request("POST", path, good, token=self.other_host), 403, "forbidden", what="another host's live")
+        self.assertError(s.request("POST", path, good, token=self.coop), 403, "forbidden", what="co-op")
+        self.assertError(s.request("POST", path, good), 401, "unauthorized", what="no token")
+        self.assertError(s.request("POST", "/v1/lives/999999/items", good, token=self.host), 404, "not_found",
+                         what="unknown live")
+        self.assertError(s.request("POST", path, self.item_body(999999), token=self.host), 422, "invalid", "sku_id",
+                         what="unknown SKU")
+        for field, values in [
+            ("sku_id", [None, 0, -1, "1"]),
+            ("price_cents", [None, -1, 10000000001, 1.5]),
+            ("quota", [None, 0, 1000000001]),
+            ("per_buyer_limit", [None, 0, 10001]),
+            ("opens_at", [None, -1, TIME_MAX + 1, "now"]),
+            ("reserve_ttl", [9, 604801, "1h"]),
+        ]:
+            for value in values:
+                body = self.item_body(sku_id)
+                if value is None:
+                    del body[field]
+                else:
+                    body[field] = value
+                self.assertError(s.request("POST", path, body, token=self.host), 422, "invalid", field,
+                                 "%s = %r" % (field, value))
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM live_items WHERE live_id = %d" % live_id), [("0",)])
+        self.assertEqual(self.counters(sku_id)["held"], 0)
+        # Limits are inclusive; any host may put a co-op's SKU on air.
+        self.new_item(live_id, sku_id, price_cents=0, quota=10, per_buyer_limit=10000, opens_at=TIME_MAX, reserve_ttl=604800)
+
+    def test_get_live(self):
+        s = self.server
+        self.assertError(s.request("GET", "/v1/lives/999999"), 404, "not_found")
+        live_id = self.new_live(title="空直播间")
+        self.assertEqual(self.live(live_id), {"id": live_id, "title": "空直播间", "starts_at": 1700000000, "items": []})
+        first, second = self.new_sku(stock=50), self.new_sku(stock=50)
+        a = self.new_item(live_id, second, quota=5, per_buyer_limit=2, opens_at=123)
+        b = self.new_item(live_id, first, quota=7, price_cents=100)
+        items = self.live(live_id)["items"]
+        self.assertEqual([i["id"] for i in items], [a["id"], b["id"]])
+        self.assertEqual(items[0], {"id": a["id"], "sku_id": second, "title": "武乡小米 2.5kg 礼盒", "price_cents": 3990,
+                                    "quota": 5, "available": 5, "per_buyer_limit": 2, "opens_at": 123})
+        status, headers, packed = s.request("GET", "/v1/lives/%d" % live_id, accept="application/msgpack")
+        self.assertEqual((status, headers["content-type"]), (200, "application/msgpack"))
+        self.assertEqual(packed, self.live(live_id))
+
+
+class OrderTest(Base):
+
+    def test_get_own_order_only(self):
+        s = self.server
+        sku_id = self.new_sku()
+        order_id = self.reserve(7, 2, sku_id=sku_id)
+        status, _, order = s.request("GET", "/v1/orders/%d" % order_id, token=buyer_token(7))
+        self.assertEqual(status, 200, order)
+        self.assertEqual(order["status"], "reserved")
+        self.assertEqual({k: order[k] for k in ("id", "sku_id", "live_item_id", "group_buy_id", "qty", "unit_price_cents",
+                                                "amount_cents", "ship_to", "pickup_point_id")},
+                         {"id": order_id, "sku_id": sku_id, "live_item_id": None, "group_buy_id": None, "qty": 2,
+                          "unit_price_cents": 5990, "amount_cents": 11980, "ship_to": SHIP_TO, "pickup_point_id": None})
+        self.assertGreater(order["expires_at"], order["created_at"])
+        self.assertNotIn("buyer_id", order)
+        self.assertError(s.request("GET", "/v1/orders/%d" % order_id, token=buyer_token(8)), 404, "not_found",
+                         what="another buyer's order")
+        self.assertError(s.request("GET", "/v1/orders/999999", token=buyer_token(7)), 404, "not_found", what="no order")
+        self.assertError(s.request("GET", "/v1/orders/%d" % order_id), 401, "unauthorized", what="no token")
+        self.assertError(s.request("GET", "/v1/orders/%d" % order_id, token=buyer_token(7, secret="wrong")), 401,
+                         "unauthorized", what="bad signature")
+        self.assertError(s.request("GET", "/v1/orders/%d" % order_id, token=buyer_token(7, expiry=1000)), 401,
+                         "unauthorized", what="expired")
+        self.assertError(s.request("GET", "/v1/orders/%d" % order_id, token=self.coop), 401, "unauthorized",
+                         what="merchant token")
+
+    def test_cancel_returns_sku_stock_exactly(self):
+        s = self.server
+        sku_id = self.new_sku(stock=20)
+        self.reserve(9, 1, sku_id=sku_id)
+        before = self.counters(sku_id)
+        order_id = self.reserve(7, 3, sku_id=sku_id)
+        self.assertEqual(self.counters(sku_id)["available"], before["available"] - 3)
+
+        self.assertError(s.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(8)), 404, "not_found",
+                         what="another buyer cancels")
+        self.assertError(s.request("POST", "/v1/orders/%d/cancel" % order_id), 401, "unauthorized", what="no token")
+        self.assertEqual(self.counters(sku_id)["available"], before["available"] - 3)
+
+        status, _, order = s.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(7))
+        self.assertEqual(status, 200, order)
+        self.assertEqual((order["id"], order["status"], order["qty"]), (order_id, "cancelled", 3))
+        self.assertEqual(self.counters(sku_id), before)
+        self.assertEqual(s.request("GET", "/v1/orders/%d" % order_id, token=buyer_token(7))[2]["status"], "cancelled")
+
+        message = self.assertError(s.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(7)), 409,
+                                   "conflict", what="cancelled twice")
+        self.assertIn("cancelled", message)
+        self.assertEqual(self.counters(sku_id), before)
+        self.assertError(s.request("POST", "/v1/orders/999999/cancel", token=buyer_token(7)), 404, "not_found")
+
+    def test_cancel_returns_units_to_the_live_items_quota(self):
+        sku_id = self.new_sku(stock=50)
+        live_id = self.new_live()
+        item = self.new_item(live_id, sku_id, quota=10)
+        before = self.counters(sku_id)
+        order_id = self.reserve(7, 4, live_item_id=item["id"])
+        self.assertEqual(self.counters(sku_id), dict(before, reserved=4, held=6))
+        self.assertEqual(self.live(live_id)["items"][0]["available"], 6)
+
+        status, _, order = self.server.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(7))
+        self.assertEqual(status, 200, order)
+        self.assertEqual((order["status"], order["live_item_id"]), ("cancelled", item["id"]))
+        self.assertEqual(self.counters(sku_id), before)
+        self.assertEqual(self.live(live_id)["items"][0]["available"], 10)
+        self.assertEqual(self.sql("SELECT reserved, sold, quota FROM live_items WHERE id = %d" % item["id"]), [("0", "0", "10")])
+        # The returned units can be reserved again through the live item, up to the buyer's limit.
+        self.reserve(7, 5, live_item_id=item["id"])
+        self.assertEqual(self.live(live_id)["items"][0]["available"], 5)
+
+    def test_only_reserved_orders_can_be_cancelled(self):
+        sku_id = self.new_sku(stock=10)
+        self.sql("INSERT INTO orders (sku_id, merchant_id, buyer_id, idem_key, request_hash, qty, unit_price_cents, "
+                 "amount_cents, status, pickup_point_id, expires_at, created_at, updated_at) VALUES "
+                 "(%d, %d, 7, 'paid-order', REPEAT('h', 32), 1, 5990, 5990, 'paid', 5, 0, 1, 1)" % (sku_id, self.coop_id))
+        order_id = int(self.sql("SELECT id FROM orders WHERE idem_key = 'paid-order'")[0][0])
+        before = self.counters(sku_id)
+        message = self.assertError(self.server.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(7)),
+                                   409, "conflict", what="paid order")
+        self.assertIn("paid", message)
+        self.assertEqual(self.counters(sku_id), before)
+        status, _, order = self.server.request("GET", "/v1/orders/%d" % order_id, token=buyer_token(7))
+        self.assertEqual((status, order["status"], order["ship_to"], order["pickup_point_id"]), (200, "paid", None, 5))
+
+    def test_cancel_takes_an_optional_body(self):
+        sku_id = self.new_sku(stock=10)
+        for body in (None, {}, {"reason": "买错了"}):
+            order_id = self.reserve(7, 1, sku_id=sku_id)
+            status, _, order = self.server.request("POST", "/v1/orders/%d/cancel" % order_id, body, token=buyer_token(7))
+            self.assertEqual((status, order.get("status")), (200, "cancelled"), order)
+        self.assertEqual(self.counters(sku_id)["available"], 10)
+
+    def test_cancel_lets_a_sold_out_sku_sell_again_at_once(self):
+        sku_id = self.new_sku(stock=2)
+        order_id = self.reserve(7, 2, sku_id=sku_id)
+        status, _, body = self.server.request("POST", "/v1/orders", {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO},
+                                              token=buyer_token(8), headers={"Idempotency-Key": "sold-out-%d" % sku_id})
+        self.assertEqual((status, body["error"]["code"]), (409, "sold_out"))
+        self.assertEqual(self.server.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(7))[0], 200)
+        self.reserve(8, 1, sku_id=sku_id)  # no stale sold-out hint in the lane
+        self.assertEqual(self.counters(sku_id), {"stock": 2, "reserved": 1, "sold": 0, "held": 0, "available": 1})
+
+    def test_concurrent_reservations_and_cancellations_keep_the_counters_exact(self):
+        sku_id = self.new_sku(stock=40)
+        item = self.new_item(self.new_live(), sku_id, quota=20, per_buyer_limit=10000)
+        failures = []
+
+        def call(conn, method, path, body, buyer, key=None):
+            headers = {"Authorization": "Bearer " + buyer_token(buyer), "Content-Type": "application/json"}
+            if key:
+                headers["Idempotency-Key"] = key
+            conn.request(method, path, body=json.dumps(body).encode(), headers=headers)
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read() or b"{}")
+
+        def buyer_loop(buyer):
+            conn = self.server.connection()
+            try:
+                for i in range(12):
+                    target = {"live_item_id": item["id"]} if i % 2 else {"sku_id": sku_id}
+                    status, body = call(conn, "POST", "/v1/orders", dict(target, qty=1 + i % 3, ship_to=SHIP_TO), buyer,
+                                        "race-%d-%d" % (buyer, i))
+                    if status == 201 and i % 3 != 2:
+                        status, body = call(conn, "POST", "/v1/orders/%d/cancel" % body["id"], {}, buyer)
+                        if status != 200:
+                            failures.append(("cancel", status, body))
+                    elif status not in (201, 409):
+                        failures.append(("reserve", status, body))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=buyer_loop, args=(100 + n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(failures, [])
+        live_reserved = int(self.sql("SELECT COALESCE(SUM(qty), 0) FROM orders WHERE sku_id = %d AND status = 'reserved' "
+                                     "AND live_item_id IS NOT NULL" % sku_id)[0][0])
+        all_reserved = int(self.sql("SELECT COALESCE(SUM(qty), 0) FROM orders WHERE sku_id = %d AND status = 'reserved'"
+                                    % sku_id)[0][0])
+        self.assertEqual(self.sql("SELECT reserved FROM live_items WHERE id = %d" % item["id"]), [(str(live_reserved),)])
+        self.assertEqual(self.counters(sku_id), {"stock": 40, "reserved": all_reserved, "sold": 0, "held": 20 - live_reserved,
+                                                 "available": 20 - (all_reserved - live_reserved)})
+
+
+class MerchantOrdersTest(Base):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_coop_id, cls.other_coop = cls.server.create_merchant("coop", "沁县合作社")
+
+    def page(self, token, query=""):
+        status, _, body = self.server.request("GET", "/v1/merchant/orders" + query, token=token)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def test_pages_of_own_orders(self):
+        mine = self.new_sku(stock=100)
+        theirs = self.new_sku(stock=100, token=self.other_coop)
+        ids = []
+        for buyer in (7, 8, 7, 9, 8):
+            ids.append(self.reserve(buyer, 1, sku_id=mine))
+            self.reserve(buyer, 1, sku_id=theirs)
+        cancelled = ids[1]
+        self.assertEqual(self.server.request("POST", "/v1/orders/%d/cancel" % cancelled, token=buyer_token(8))[0], 200)
+
+        everything = self.page(self.coop)
+        self.assertEqual([o["id"] for o in everything["orders"]], ids)
+        self.assertIsNone(everything["next"])
+        first = everything["orders"][0]
+        self.assertEqual((first["buyer_id"], first["sku_id"], first["status"], first["ship_to"]), (7, mine, "reserved", SHIP_TO))
+
+        seen, after = [], 0
+        while True:
+            page = self.page(self.coop, "?limit=2&after=%d" % after)
+            seen += [o["id"] for o in page["orders"]]
+            if page["next"] is None:
+                self.assertLess(len(page["orders"]), 2)
+                break
+            self.assertEqual(len(page["orders"]), 2)
+            self.assertEqual(page["next"], page["orders"][-1]["id"])
+            after = page["next"]
+        self.assertEqual(seen, ids)
+
+        self.assertEqual([o["id"] for o in self.page(self.coop, "?status=cancelled")["orders"]], [cancelled])
+        self.assertEqual([o["id"] for o in self.page(self.coop, "?status=reserved&after=%d" % ids[2])["orders"]], ids[3:])
+        self.assertEqual(self.page(self.coop, "?status=paid"), {"orders": [], "next": None})
+        self.assertEqual(self.page(self.host), {"orders": [], "next": None})
+        full = self.page(self.coop, "?limit=5")
+        self.assertEqual((len(full["orders"]), full["next"]), (5, ids[-1]))
+        self.assertEqual(self.page(self.coop, "?after=%d" % ids[-1]), {"orders": [], "next": None})
+
+    def test_refusals(self):
+        s = self.server
+        path = "/v1/merchant/orders"
+        for query, field in [("?status=bogus", "status"), ("?status=", "status"), ("?limit=0", "limit"),
+                             ("?limit=201", "limit"), ("?limit=abc", "limit"), ("?limit=-1", "limit"), ("?limit=", "limit"),
+                             ("?after=-1", "after"), ("?after=x", "after"), ("?after=99999999999999999999", "after"),
+                             ("?limit=10&after=1.5", "after")]:
+            self.assertError(s.request("GET", path + query, token=self.coop), 422, "invalid", field, query)
+        self.assertError(s.request("GET", path), 401, "unauthorized", what="no token")
+        self.assertError(s.request("GET", path, token=buyer_token(7)), 401, "unauthorized", what="buyer")
+        self.assertError(s.request("GET", path, token=self.shipper), 403, "forbidden", what="shipper")
+        self.assertEqual(s.request("GET", path + "?limit=200&after=0", token=self.host)[0], 200)
+
+
+if __name__ == "__main__":
+    lb.main()
