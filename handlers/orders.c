@@ -240,21 +240,17 @@ static int read_target(const json_t *body, lb_order_request_t *r, lb_input_error
 
 static int read_ship_to(const json_t *value, lb_ship_to_t *ship_to, lb_input_error_t *err)
 {
-    const char *name, *phone, *address;
     if (!json_is_object(value))
         return lb_input_error(err, 422, "invalid", "ship_to must be an object {name, phone, address}");
     err->field_prefix = "ship_to.";
-    int ret = lb_field_string(value, "name", 1, 1, 100, &name, err);
-    if (ret == 0 && (ret = lb_field_string(value, "phone", 1, 5, 32, &phone, err)) == 0)
-        ret = lb_field_string(value, "address", 1, 1, 400, &address, err);
+    int ret = lb_field_string(value, "name", 1, 1, 100, &ship_to->name, err);
+    if (ret == 0 && (ret = lb_field_string(value, "phone", 1, 5, 32, &ship_to->phone, err)) == 0)
+        ret = lb_field_string(value, "address", 1, 1, 400, &ship_to->address, err);
     err->field_prefix = NULL;
     if (ret != 0)
         return ret;
-    if (strspn(phone, "0123456789+- ") != strlen(phone))
+    if (strspn(ship_to->phone, "0123456789+- ") != strlen(ship_to->phone))
         return lb_input_error(err, 422, "invalid", "ship_to.phone may hold only digits, +, - and spaces");
-    snprintf(ship_to->name, sizeof(ship_to->name), "%s", name);
-    snprintf(ship_to->phone, sizeof(ship_to->phone), "%s", phone);
-    snprintf(ship_to->address, sizeof(ship_to->address), "%s", address);
     return 0;
 }
 

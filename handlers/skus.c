@@ -2,6 +2,7 @@
 #include <string.h>
 #include "livebuy/auth.h"
 #include "livebuy/handlers.h"
+#include "livebuy/lanes.h"
 #include "livebuy/store.h"
 
 #define RESTOCK_MAX 1000000000
@@ -61,6 +62,12 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
     }
 }
 
+/* Stock came back: this thread's lane of the SKU may stop answering "sold out" from its hint. */
+static void sku_restocked(lb_call_job_t *job)
+{
+    lb_lanes_stock_changed(job->call->id);
+}
+
 void lb_handle_sku_restock(lb_call_t *call)
 {
     lb_input_error_t err = {0};
@@ -75,5 +82,6 @@ void lb_handle_sku_restock(lb_call_t *call)
     sku_job_t *job = lb_call_job_new(call, sizeof(*job));
     memcpy(job->token_hash, hash, sizeof(hash));
     job->qty = qty;
+    job->super.on_done = sku_restocked;
     lb_call_job_submit(&job->super, sku_restock_work);
 }

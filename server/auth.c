@@ -53,7 +53,7 @@ int lb_auth_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t hash[LB_TOKE
  * is chosen by a non-secret hash and the token compared in constant time, so timing tells nothing about cached tokens.
  */
 #define BUYER_CACHE_SIZE 4096
-#define BUYER_TOKEN_MAX 128
+#define BUYER_TOKEN_MAX  128
 typedef struct st_cached_buyer_t {
     char token[BUYER_TOKEN_MAX];
     size_t len;

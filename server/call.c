@@ -241,6 +241,10 @@ int lb_call_on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     call->route = (size_t)route;
+    if (req->entity.len > call->config->max_body) {
+        lb_reply_error(call, 413, "too_large", "the body is larger than %zu bytes", call->config->max_body);
+        return 0;
+    }
     if ((lb_routes[route].flags & LB_ROUTE_BODY) != 0 && decode_body(call) != 0)
         return 0;
     lb_routes[route].handler(call);

@@ -146,26 +146,16 @@ size_t lb_utf8_length(const char *s, size_t len)
 /* Whether value nests deeper than MAX_DEPTH, counting value itself as level depth; stops descending past the limit. */
 static int too_deep(const json_t *value, int depth)
 {
-    const char *key;
-    const json_t *child;
-    size_t index;
     if (!json_is_object(value) && !json_is_array(value))
         return 0;
     if (depth > MAX_DEPTH)
         return 1;
-    if (json_is_object(value)) {
-        json_object_foreach((json_t *)value, key, child)
-        {
-            if (too_deep(child, depth + 1))
-                return 1;
-        }
-    } else {
-        json_array_foreach(value, index, child)
-        {
-            if (too_deep(child, depth + 1))
-                return 1;
-        }
-    }
+    for (size_t i = 0; i < json_array_size(value); i++)
+        if (too_deep(json_array_get(value, i), depth + 1))
+            return 1;
+    for (void *it = json_object_iter((json_t *)value); it != NULL; it = json_object_iter_next((json_t *)value, it))
+        if (too_deep(json_object_iter_value(it), depth + 1))
+            return 1;
     return 0;
 }
 
@@ -507,24 +497,18 @@ static int out_append_msgpack(void *out, const char *bytes, size_t len)
 
 static void encode_msgpack(msgpack_packer *packer, const json_t *value)
 {
-    const char *key;
-    size_t key_len, index;
-    json_t *child;
     switch (json_typeof(value)) {
     case JSON_OBJECT:
         msgpack_pack_map(packer, json_object_size(value));
-        json_object_keylen_foreach((json_t *)value, key, key_len, child)
-        {
-            msgpack_pack_str_with_body(packer, key, key_len);
-            encode_msgpack(packer, child);
+        for (void *it = json_object_iter((json_t *)value); it != NULL; it = json_object_iter_next((json_t *)value, it)) {
+            msgpack_pack_str_with_body(packer, json_object_iter_key(it), json_object_iter_key_len(it));
+            encode_msgpack(packer, json_object_iter_value(it));
         }
         break;
     case JSON_ARRAY:
         msgpack_pack_array(packer, json_array_size(value));
-        json_array_foreach(value, index, child)
-        {
-            encode_msgpack(packer, child);
-        }
+        for (size_t i = 0; i < json_array_size(value); i++)
+            encode_msgpack(packer, json_array_get(value, i));
         break;
     case JSON_STRING:
         msgpack_pack_str_with_body(packer, json_string_value(value), json_string_length(value));
@@ -682,16 +666,13 @@ int lb_field_enum(const json_t *obj, const char *name, int required, const char 
 int lb_field_object_array(const json_t *obj, const char *name, int required, size_t max_items, const json_t **out,
                           lb_input_error_t *err)
 {
-    const json_t *value, *item;
-    size_t index;
+    const json_t *value;
     int found = field_find(obj, name, required, &value, err);
     if (found <= 0)
         return found;
     int ok = json_is_array(value) && json_array_size(value) >= 1 && json_array_size(value) <= max_items;
-    json_array_foreach(value, index, item)
-    {
-        ok = ok && json_is_object(item);
-    }
+    for (size_t i = 0; ok && i < json_array_size(value); i++)
+        ok = json_is_object(json_array_get(value, i));
     if (!ok)
         return field_error(err, name, "must be an array of 1-%zu objects", max_items);
     *out = value;

@@ -252,7 +252,8 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
     if ((stmt = prepared(db, key, variant, sql, ret)) == NULL)
         goto Exit;
     assert(mysql_stmt_param_count(stmt) == n);
-    memset(binds, 0, n * sizeof(*binds));
+    if (n != 0)
+        memset(binds, 0, n * sizeof(*binds));
     for (size_t i = 0; i != n; ++i) {
         switch (params[i].type) {
         case 'i':

@@ -145,8 +145,7 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
         goto Exit;
     }
     batch->sku_found = 1;
-    if ((ret = lock_targets(db, batch, &sku)) != 0 ||
-        (ret = read_existing(db, batch, &existing, &input.num_existing)) != 0)
+    if ((ret = lock_targets(db, batch, &sku)) != 0 || (ret = read_existing(db, batch, &existing, &input.num_existing)) != 0)
         goto Exit;
     input.targets = batch->targets;
     input.num_targets = batch->num_targets;

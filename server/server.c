@@ -117,8 +117,12 @@ static void setup_h2o(void)
 {
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("livebuy"));
-    /* Bodies above the limit are refused with 413 before they are buffered. */
-    globalconf.max_request_entity_size = config->max_body;
+    /*
+     * --max-body is enforced by the call layer, which answers 413 with the API's error body. h2o's own limit sits 1 MiB
+     * above it: bodies past that are refused by h2o itself (HTTP/1.1: a plain-text 413; HTTP/2: the stream is reset),
+     * before they are buffered whole.
+     */
+    globalconf.max_request_entity_size = config->max_body + (1 << 20);
     globalconf.handshake_timeout = 10000;
     globalconf.http1.req_timeout = 10000;
     globalconf.http2.idle_timeout = 30000;

@@ -30,10 +30,9 @@ typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_UNAVAILABLE, /* 503: the database could not decide */
 } lb_order_outcome_t;
 
+/* A consignee; the strings belong to the request's decoded body, which outlives the request. */
 typedef struct st_lb_ship_to_t {
-    char name[LB_TEXT_SIZE(100)];
-    char phone[LB_TEXT_SIZE(32)];
-    char address[LB_TEXT_SIZE(400)];
+    const char *name, *phone, *address;
 } lb_ship_to_t;
 
 typedef struct st_lb_order_request_t lb_order_request_t;

@@ -61,8 +61,6 @@ int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t q
 
 #define LB_STOCK_MAX 1000000000000LL
 
-#endif
-
 /* The order path's statements (one batch = one transaction on one SKU; see reserve.c). */
 typedef struct st_lb_alloc_target_t lb_alloc_target_t;
 typedef struct st_lb_existing_order_t lb_existing_order_t;
@@ -90,9 +88,6 @@ int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 
 /* ---- Lives, live items and order reads (handlers/lives.c, handlers/orders_read.c) ---------------------------------- */
-/* (A guard of its own: this part sits after the header's main #endif.) */
-#ifndef LIVEBUY_STORE_LIVES_H
-#define LIVEBUY_STORE_LIVES_H
 
 typedef struct st_lb_live_t {
     int64_t id, merchant_id;

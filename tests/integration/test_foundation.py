@@ -675,8 +675,11 @@ class OpsTest(Base):
                 self.assertEqual(version, "2", out.stdout)
                 self.assertEqual(json.loads(body), {"status": "ok"})
                 # HTTP/1.1 over TLS as well (no ALPN h2).
-                out = lb.curl("-k", "--http1.1", "-w", "\n%{http_version}", s.base_url + "/readyz")
+                out = lb.curl("-k", "--http1.1", "-w", "\n%{http_version}", s.base_url + "/healthz")
                 self.assertEqual(out.stdout.rpartition("\n")[2], "1.1", out.stdout)
+                out = lb.curl("-k", "--http2", "-w", "\n%{http_version} %{http_code}", s.base_url + "/readyz")
+                self.assertEqual(out.stdout.rpartition("\n")[2], "2 200",
+                                 "GET /readyz over h2+TLS: %r (livebuyd running: %s)" % (out.stdout, s.running()))
                 _, token = s.create_merchant("coop")
                 p = s.create_product(token)
                 self.assertEqual(s.sku(p["skus"][0]["id"])["stock"], 100)
@@ -862,8 +865,12 @@ class OutageTest(unittest.TestCase):
                 _, token = s.create_merchant("coop")
                 p = s.create_product(token)
                 sku_id = p["skus"][0]["id"]
-                status, _, body = s.request("GET", "/readyz")
+                try:
+                    status, _, body = s.request("GET", "/readyz")
+                except OSError as e:
+                    self.fail("GET /readyz with the database up: %r (livebuyd running: %s)" % (e, s.running()))
                 self.assertEqual(status, 200, body)
+                self.assertEqual(body, {"status": "ready"})
                 sku_before = s.sku(sku_id)
 
                 mdb.stop()
