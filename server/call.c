@@ -109,7 +109,13 @@ void lb_reply(lb_call_t *call, int status, json_t *body)
     if (call->req != NULL) {
         size_t len;
         char *bytes = lb_codec_encode(call->answer_format, body, &len);
-        lb_reply_raw(call, status, lb_codec_media_type(call->answer_format), bytes, len);
+        if (bytes == NULL) {
+            /* Only a string built without a UTF-8 check can get here: a bug, answered as one. */
+            static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"unencodable answer\"}}";
+            lb_reply_raw(call, 500, "application/json", internal, sizeof(internal) - 1);
+        } else {
+            lb_reply_raw(call, status, lb_codec_media_type(call->answer_format), bytes, len);
+        }
         free(bytes);
     }
     json_decref(body);

@@ -391,7 +391,7 @@ static json_t *mp_read_value(mp_reader_t *r, int depth)
     if (type <= 0x7f)
         return json_integer(type);
     if (type >= 0xe0)
-        return json_integer((int8_t)type);
+        return json_integer((json_int_t)type - 256); /* negative fixint */
     if (type <= 0x9f || type == 0xdc || type == 0xdd || type == 0xde || type == 0xdf)
         return mp_read_container(r, type, depth);
     if (type <= 0xbf)

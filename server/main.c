@@ -1,6 +1,7 @@
 /* livebuyd: read the settings, check the database, apply migrations, serve. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include "livebuy/config.h"
 #include "livebuy/db.h"
 #include "livebuy/lanes.h"
@@ -8,6 +9,16 @@
 #include "livebuy/server.h"
 
 #define EXIT_BAD_SETTING 2
+
+/* A flash sale is thousands of open connections: take every file descriptor the system allows us. */
+static void raise_open_files_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
 
 static void set_pool_size(unsigned size)
 {
@@ -36,6 +47,7 @@ int main(int argc, char **argv)
         lb_config_free(&config);
         return EXIT_BAD_SETTING;
     }
+    raise_open_files_limit();
     set_pool_size(config.db_pool);
     lb_db_global_init(&config.db);
 
