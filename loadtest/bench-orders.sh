@@ -19,12 +19,12 @@ port=${PORT:-18480}
 admin=bench-admin-token-0123456789
 secret=bench-buyer-secret-0123456789
 
-say() { echo "bench: $*" >&2; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 bash scripts/deps.sh openssl
 say "building Release into build/"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+build_into build -DCMAKE_BUILD_TYPE=Release
 
 work=$(mktemp -d /tmp/livebuy-bench.XXXXXX)
 server_pid=""

@@ -12,22 +12,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
 
-say() { echo "livebuy: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-# Runs a command with its output kept in a log, shown only when the command fails.
-quietly() { # label command...
-    local label=$1 log
-    shift
-    log=$(mktemp)
-    if ! "$@" >"$log" 2>&1; then
-        say "$label failed:"
-        cat "$log" >&2
-        rm -f "$log"
-        exit 1
-    fi
-    rm -f "$log"
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # Percent-encodes everything but unreserved characters and '/', for a path inside a URL.
 urlencode_path() {
@@ -50,9 +36,7 @@ urldecode() {
 # 1. Packages and build.
 bash scripts/deps.sh openssl
 say "building Release into build/"
-quietly "cmake configure" cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-quietly "build" cmake --build build -j"$(nproc)"
-[ -x build/livebuyd ] || die "build/livebuyd was not built"
+build_into build -DCMAKE_BUILD_TYPE=Release
 
 # 2. Settings: environment overrides, else demo defaults. Exported so livebuyd reads them (flags given to this
 #    script still win), and so secrets stay out of the process list.

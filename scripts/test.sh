@@ -9,26 +9,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
 
-say() { echo "livebuy: $*" >&2; }
-
-# Runs a command with its output kept in a log, shown only when the command fails.
-quietly() { # label command...
-    local label=$1 log
-    shift
-    log=$(mktemp)
-    if ! "$@" >"$log" 2>&1; then
-        say "$label failed:"
-        cat "$log" >&2
-        rm -f "$log"
-        exit 1
-    fi
-    rm -f "$log"
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 bash scripts/deps.sh python3 python3-msgpack
 say "building with ASan+UBSan into build-test/"
-quietly "cmake configure" cmake -S . -B build-test -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-quietly "build" cmake --build build-test -j"$(nproc)"
+build_into build-test -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 
 # A short path under /tmp keeps the socket path within the Unix limit.
 dbdir=$(mktemp -d /tmp/livebuy-test.XXXXXX)
