@@ -4,12 +4,13 @@
 #include <string.h>
 #include "livebuy/auth.h"
 #include "livebuy/handlers.h"
+#include "livebuy/limits.h"
 #include "livebuy/store.h"
 
-#define TIME_MAX        4102444800LL /* 2100-01-01 */
-#define PRICE_MAX       10000000000LL
-#define QUOTA_MAX       1000000000LL
-#define PER_BUYER_MAX   10000
+
+
+
+
 #define RESERVE_TTL_MIN 10
 #define RESERVE_TTL_MAX 604800 /* a week */
 
@@ -61,7 +62,7 @@ void lb_handle_live_create(lb_call_t *call)
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
     if (lb_field_string(call->body, "title", 1, 1, 200, &title, &err) != 0 ||
-        lb_field_int(call->body, "starts_at", 1, 0, TIME_MAX, &starts_at, &err) != 0) {
+        lb_field_int(call->body, "starts_at", 1, 0, LB_TIME_MAX, &starts_at, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }
@@ -110,10 +111,10 @@ static int read_live_item(const json_t *body, lb_live_item_t *item, lb_input_err
 {
     int ret;
     if ((ret = lb_field_int(body, "sku_id", 1, 1, INT64_MAX, &item->sku_id, err)) != 0 ||
-        (ret = lb_field_int(body, "price_cents", 1, 0, PRICE_MAX, &item->price_cents, err)) != 0 ||
-        (ret = lb_field_int(body, "quota", 1, 1, QUOTA_MAX, &item->quota, err)) != 0 ||
-        (ret = lb_field_int(body, "per_buyer_limit", 1, 1, PER_BUYER_MAX, &item->per_buyer_limit, err)) != 0 ||
-        (ret = lb_field_int(body, "opens_at", 1, 0, TIME_MAX, &item->opens_at, err)) != 0)
+        (ret = lb_field_int(body, "price_cents", 1, 0, LB_PRICE_MAX, &item->price_cents, err)) != 0 ||
+        (ret = lb_field_int(body, "quota", 1, 1, LB_QUANTITY_MAX, &item->quota, err)) != 0 ||
+        (ret = lb_field_int(body, "per_buyer_limit", 1, 1, LB_PER_BUYER_MAX, &item->per_buyer_limit, err)) != 0 ||
+        (ret = lb_field_int(body, "opens_at", 1, 0, LB_TIME_MAX, &item->opens_at, err)) != 0)
         return ret;
     return lb_field_int(body, "reserve_ttl", 0, RESERVE_TTL_MIN, RESERVE_TTL_MAX, &item->reserve_ttl, err);
 }

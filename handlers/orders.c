@@ -20,11 +20,11 @@ typedef struct st_order_call_t {
     lb_ship_to_t ship_to;
 } order_call_t;
 
-/* What this thread learnt about live items (their SKU and opening time) and pickup points (that they exist). */
-typedef struct st_live_item_route_t {
-    int64_t sku_id, opens_at;
-} live_item_route_t;
-static _Thread_local lb_idmap_t known_live_items, known_pickup_points;
+/* What this thread learnt about live items and group-buys (where they draw from) and pickup points (that they exist). */
+typedef struct st_target_route_t {
+    int64_t sku_id, opens_at, closes_at, pickup_point_id;
+} target_route_t;
+static _Thread_local lb_idmap_t known_live_items, known_group_buys, known_pickup_points;
 
 static const char *const target_fields[] = {"sku_id", "live_item_id", "group_buy_id"};
 
@@ -99,37 +99,59 @@ static void submit_to_lane(order_call_t *oc)
     }
 }
 
-/* Refusals the thread can make alone, before a lane: a live item known not to be on air yet. */
-static int refused_early(order_call_t *oc)
+/* The cache of the request's target: live items and group-buys never change their SKU, times or pickup point. */
+static lb_idmap_t *target_cache(const lb_order_request_t *r)
+{
+    return r->target == LB_TARGET_LIVE_ITEM ? &known_live_items : r->target == LB_TARGET_GROUP_BUY ? &known_group_buys : NULL;
+}
+
+/* Takes what is known of the target into the request; answers and returns 1 when it can refuse the order already. */
+static int apply_route(order_call_t *oc, const target_route_t *route)
 {
     lb_order_request_t *r = &oc->request;
-    if (r->target == LB_TARGET_LIVE_ITEM) {
-        live_item_route_t *route = lb_idmap_get(&known_live_items, r->live_item_id);
-        if (route != NULL && lb_now() < route->opens_at) {
-            lb_reply_error(oc->call, 409, "conflict", "not open yet: opens at %lld", (long long)route->opens_at);
+    int64_t now = lb_now();
+    r->sku_id = route->sku_id;
+    if (r->target == LB_TARGET_LIVE_ITEM && now < route->opens_at) {
+        lb_reply_error(oc->call, 409, "conflict", "not open yet: opens at %lld", (long long)route->opens_at);
+        return 1;
+    }
+    if (r->target == LB_TARGET_GROUP_BUY) {
+        if (now >= route->closes_at) {
+            lb_reply_error(oc->call, 409, "conflict", "the group-buy closed at %lld", (long long)route->closes_at);
             return 1;
         }
+        if (r->pickup_point_id != 0 && r->pickup_point_id != route->pickup_point_id) {
+            lb_reply_error(oc->call, 422, "invalid", "pickup_point_id: this group-buy delivers to pickup point %lld",
+                           (long long)route->pickup_point_id);
+            return 1;
+        }
+        r->pickup_point_id = route->pickup_point_id;
     }
     return 0;
 }
 
-/* A database look-up for what this thread does not know yet: the live item's SKU, the pickup point's existence. */
+/* A database look-up for what this thread does not know yet: the target's route, the pickup point's existence. */
 typedef struct st_resolve_job_t {
     lb_db_job_t job;
     order_call_t *order;
-    int64_t sku_id, opens_at;
-    int live_item_found, pickup_point_found;
+    target_route_t route;
+    int target_found, pickup_point_found;
 } resolve_job_t;
 
 static int resolve_work(lb_db_job_t *db_job, lb_db_t *db)
 {
     resolve_job_t *job = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, db_job);
     const lb_order_request_t *r = &job->order->request;
+    target_route_t *route = &job->route;
     int ret = 1;
-    if (r->target == LB_TARGET_LIVE_ITEM && (ret = lb_store_live_item_route(db, r->live_item_id, &job->sku_id, &job->opens_at)) < 0)
+    if (r->target == LB_TARGET_LIVE_ITEM)
+        ret = lb_store_live_item_route(db, r->target_id, &route->sku_id, &route->opens_at);
+    else if (r->target == LB_TARGET_GROUP_BUY)
+        ret = lb_store_group_buy_route(db, r->target_id, &route->sku_id, &route->closes_at, &route->pickup_point_id);
+    if (ret < 0)
         return ret;
-    job->live_item_found = ret;
-    if (r->pickup_point_id != 0 && (ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
+    job->target_found = ret;
+    if (r->target != LB_TARGET_GROUP_BUY && r->pickup_point_id != 0 && (ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
         return ret;
     job->pickup_point_found = ret;
     return 0;
@@ -141,48 +163,42 @@ static void resolve_done(lb_db_job_t *db_job, int status)
     resolve_job_t *job = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, db_job);
     order_call_t *oc = job->order;
     lb_order_request_t *r = &oc->request;
+    int answered = 1;
 
     if (status != 0) {
         lb_reply_failure(oc->call, status);
-    } else if (!job->live_item_found) {
-        lb_reply_error(oc->call, 404, "not_found", "no live_item_id %lld", (long long)r->live_item_id);
+    } else if (!job->target_found) {
+        lb_reply_error(oc->call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
     } else if (!job->pickup_point_found) {
         lb_reply_error(oc->call, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)r->pickup_point_id);
     } else {
-        if (r->target == LB_TARGET_LIVE_ITEM) {
-            live_item_route_t *route = lb_malloc(sizeof(*route));
-            *route = (live_item_route_t){job->sku_id, job->opens_at};
-            lb_idmap_set(&known_live_items, r->live_item_id, route);
-            r->sku_id = job->sku_id;
+        lb_idmap_t *cache = target_cache(r);
+        if (cache != NULL) {
+            target_route_t *route = lb_malloc(sizeof(*route));
+            *route = job->route;
+            lb_idmap_set(cache, r->target_id, route);
         }
-        if (r->pickup_point_id != 0)
+        if (r->pickup_point_id != 0 && r->target != LB_TARGET_GROUP_BUY)
             lb_idmap_set(&known_pickup_points, r->pickup_point_id, (void *)1);
-        free(job);
-        if (!refused_early(oc))
-            submit_to_lane(oc);
-        else
-            finish(oc);
-        return;
+        answered = cache != NULL && apply_route(oc, &job->route);
     }
     free(job);
-    finish(oc);
+    if (answered)
+        finish(oc);
+    else
+        submit_to_lane(oc);
 }
 
 static void route_order(order_call_t *oc)
 {
     lb_order_request_t *r = &oc->request;
-    live_item_route_t *route = r->target == LB_TARGET_LIVE_ITEM ? lb_idmap_get(&known_live_items, r->live_item_id) : NULL;
-    int pickup_known = r->pickup_point_id == 0 || lb_idmap_get(&known_pickup_points, r->pickup_point_id) != NULL;
+    lb_idmap_t *cache = target_cache(r);
+    target_route_t *route = cache != NULL ? lb_idmap_get(cache, r->target_id) : NULL;
+    int pickup_known = r->pickup_point_id == 0 || r->target == LB_TARGET_GROUP_BUY ||
+                       lb_idmap_get(&known_pickup_points, r->pickup_point_id) != NULL;
 
-    if (r->target == LB_TARGET_GROUP_BUY) {
-        lb_reply_error(oc->call, 404, "not_found", "no group_buy_id %lld", (long long)r->target_id);
-        finish(oc);
-        return;
-    }
-    if ((r->target == LB_TARGET_SKU || route != NULL) && pickup_known) {
-        if (route != NULL)
-            r->sku_id = route->sku_id;
-        if (refused_early(oc))
+    if ((cache == NULL || route != NULL) && pickup_known) {
+        if (route != NULL && apply_route(oc, route))
             finish(oc);
         else
             submit_to_lane(oc);
@@ -261,6 +277,11 @@ static int read_destination(const json_t *body, order_call_t *oc, lb_input_error
         ship_to = NULL;
     if (lb_field_int(body, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
         return LB_EINPUT;
+    if (oc->request.target == LB_TARGET_GROUP_BUY) {
+        if (ship_to != NULL)
+            return lb_input_error(err, 422, "invalid", "ship_to: group-buy joins are collected at the campaign's pickup point");
+        return 0;
+    }
     if ((ship_to != NULL) == (oc->request.pickup_point_id != 0))
         return lb_input_error(err, 422, "invalid", "give either ship_to or pickup_point_id");
     if (ship_to == NULL)

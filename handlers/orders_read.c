@@ -135,23 +135,6 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
     return ret;
 }
 
-/* Reads query parameter name as a decimal integer from min to max; leaves *out alone when it is absent. */
-static int query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err)
-{
-    h2o_iovec_t value = lb_call_query(call, name);
-    int64_t n = 0;
-    if (value.base == NULL)
-        return 0;
-    for (size_t i = 0; i != value.len && n >= 0; ++i) {
-        int digit = value.base[i] - '0';
-        n = digit >= 0 && digit <= 9 && n <= (INT64_MAX - digit) / 10 ? n * 10 + digit : -1;
-    }
-    if (value.len == 0 || n < min || n > max)
-        return lb_input_error(err, 422, "invalid", "%s must be an integer from %lld to %lld", name, (long long)min, (long long)max);
-    *out = n;
-    return 0;
-}
-
 /* Reads the optional status parameter: one of lb_order_statuses. */
 static int query_status(lb_call_t *call, const char **status, lb_input_error_t *err)
 {
@@ -178,8 +161,8 @@ void lb_handle_merchant_orders(lb_call_t *call)
     int64_t after = 0, limit = PAGE_DEFAULT;
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
-    if (query_status(call, &status, &err) != 0 || query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
-        query_int(call, "limit", 1, PAGE_MAX, &limit, &err) != 0) {
+    if (query_status(call, &status, &err) != 0 || lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
+        lb_call_query_int(call, "limit", 1, PAGE_MAX, &limit, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }

@@ -3,12 +3,10 @@
 #include <string.h>
 #include "livebuy/auth.h"
 #include "livebuy/handlers.h"
+#include "livebuy/limits.h"
 #include "livebuy/store.h"
 
 #define MAX_SKUS   50
-#define PRICE_MAX  10000000000LL /* 100 million yuan */
-#define STOCK_MAX  1000000000LL
-#define WEIGHT_MAX 100000000LL /* 100 tonnes */
 
 typedef struct st_product_create_job_t {
     lb_call_job_t super;
@@ -49,9 +47,9 @@ static int read_sku(const json_t *item, size_t i, lb_sku_t *sku, lb_input_error_
     snprintf(prefix, sizeof(prefix), "skus[%zu].", i);
     err->field_prefix = prefix;
     int ret = lb_field_string(item, "name", 1, 1, 200, &name, err);
-    if (ret == 0 && (ret = lb_field_int(item, "price_cents", 1, 0, PRICE_MAX, &sku->price_cents, err)) == 0 &&
-        (ret = lb_field_int(item, "stock", 1, 0, STOCK_MAX, &sku->stock, err)) == 0)
-        ret = lb_field_int(item, "weight_grams", 1, 0, WEIGHT_MAX, &sku->weight_grams, err);
+    if (ret == 0 && (ret = lb_field_int(item, "price_cents", 1, 0, LB_PRICE_MAX, &sku->price_cents, err)) == 0 &&
+        (ret = lb_field_int(item, "stock", 1, 0, LB_QUANTITY_MAX, &sku->stock, err)) == 0)
+        ret = lb_field_int(item, "weight_grams", 1, 0, LB_WEIGHT_MAX, &sku->weight_grams, err);
     err->field_prefix = NULL;
     if (ret == 0)
         snprintf(sku->name, sizeof(sku->name), "%s", name);

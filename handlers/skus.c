@@ -62,7 +62,7 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
     }
 }
 
-/* Stock came back: this thread's lane of the SKU may stop answering "sold out" from its hint. */
+/* Stock came back: the lanes of the SKU stop answering "sold out" from their hints. */
 static void sku_restocked(lb_call_job_t *job)
 {
     lb_lanes_stock_changed(job->call->id);

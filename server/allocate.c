@@ -8,9 +8,9 @@
 
 int lb_alloc_target_of(const lb_alloc_input_t *input, const lb_order_request_t *request)
 {
-    int64_t id = request->target == LB_TARGET_LIVE_ITEM ? request->live_item_id : 0;
+    int64_t id = request->target == LB_TARGET_SKU ? 0 : request->target_id;
     for (size_t i = 0; i != input->num_targets; ++i)
-        if (input->targets[i].id == id)
+        if (input->targets[i].kind == request->target && input->targets[i].id == id)
             return input->targets[i].found ? (int)i : -1;
     return -1;
 }
@@ -27,14 +27,16 @@ static const lb_existing_order_t *existing_order(const lb_alloc_input_t *input, 
 
 /* Units the buyer holds through the target: in the database plus what this batch granted before this request. */
 static int64_t units_held(const lb_alloc_input_t *input, const lb_order_request_t *first_of_buyer,
-                          const lb_order_request_t *request, int64_t target_id)
+                          const lb_order_request_t *request)
 {
     int64_t qty = 0;
-    for (size_t i = 0; i != input->num_usage; ++i)
-        if (input->usage[i].buyer_id == request->buyer_id && input->usage[i].target_id == target_id)
-            qty += input->usage[i].qty;
+    for (size_t i = 0; i != input->num_usage; ++i) {
+        const lb_buyer_usage_t *u = &input->usage[i];
+        if (u->buyer_id == request->buyer_id && u->kind == request->target && u->target_id == request->target_id)
+            qty += u->qty;
+    }
     for (const lb_order_request_t *r = first_of_buyer; r != request; r = r->next_of_buyer)
-        if (r->outcome == LB_OUTCOME_RESERVED && r->live_item_id == request->live_item_id)
+        if (r->outcome == LB_OUTCOME_RESERVED && r->target == request->target && r->target_id == request->target_id)
             qty += r->qty;
     return qty;
 }
@@ -82,21 +84,27 @@ static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb
         return;
     }
     lb_alloc_target_t *t = &input->targets[index];
+    /* A group-buy sells the SKU's own stock: it shares what is left with direct orders. */
+    lb_alloc_target_t *stock = t->kind == LB_TARGET_GROUP_BUY ? &input->targets[0] : t;
     if (input->now < t->opens_at) {
         r->outcome = LB_OUTCOME_NOT_OPEN;
         return;
     }
-    if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r, t->id) + r->qty > t->per_buyer_limit) {
+    if (t->kind == LB_TARGET_GROUP_BUY && (!t->open || input->now >= t->closes_at)) {
+        r->outcome = LB_OUTCOME_CLOSED;
+        return;
+    }
+    if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r) + r->qty > t->per_buyer_limit) {
         r->outcome = LB_OUTCOME_LIMIT;
         r->limit = t->per_buyer_limit;
         return;
     }
-    if (r->qty > t->left) {
+    if (r->qty > stock->left) {
         r->outcome = LB_OUTCOME_SOLD_OUT;
-        r->left = t->left;
+        r->left = stock->left;
         return;
     }
-    t->left -= r->qty;
+    stock->left -= r->qty;
     t->granted += r->qty;
     r->outcome = LB_OUTCOME_RESERVED;
     r->amount_cents = t->price_cents * r->qty;

@@ -211,8 +211,24 @@ h2o_iovec_t lb_call_query(lb_call_t *call, const char *name)
     return h2o_iovec_init(NULL, 0);
 }
 
-/* Decodes the body by Content-Type; answers 415/400 itself and returns -1 when it cannot. */
-static int decode_body(lb_call_t *call)
+/* Reads query parameter name as a decimal integer from min to max; leaves *out alone when it is absent. */
+int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err)
+{
+    h2o_iovec_t value = lb_call_query(call, name);
+    int64_t n = 0;
+    if (value.base == NULL)
+        return 0;
+    for (size_t i = 0; i != value.len && n >= 0; ++i) {
+        int digit = value.base[i] - '0';
+        n = digit >= 0 && digit <= 9 && n <= (INT64_MAX - digit) / 10 ? n * 10 + digit : -1;
+    }
+    if (value.len == 0 || n < min || n > max)
+        return lb_input_error(err, 422, "invalid", "%s must be an integer from %lld to %lld", name, (long long)min, (long long)max);
+    *out = n;
+    return 0;
+}
+
+int lb_call_decode_body(lb_call_t *call)
 {
     h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
     lb_format_t format;
@@ -251,7 +267,7 @@ int lb_call_on_req(h2o_handler_t *self, h2o_req_t *req)
         lb_reply_error(call, 413, "too_large", "the body is larger than %zu bytes", call->config->max_body);
         return 0;
     }
-    if ((lb_routes[route].flags & LB_ROUTE_BODY) != 0 && decode_body(call) != 0)
+    if ((lb_routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_decode_body(call) != 0)
         return 0;
     lb_routes[route].handler(call);
     return 0;

@@ -26,8 +26,10 @@
 #define BATCHES_IN_FLIGHT 2
 
 typedef struct st_sold_out_hint_t {
-    int64_t target_id; /* 0: the SKU itself; else a live item */
+    lb_order_target_t kind;
+    int64_t target_id; /* 0 for the SKU itself */
     uint64_t seen_ns;
+    unsigned epoch; /* of the SKU's stock, when the batch that saw it sold out was sent */
 } sold_out_hint_t;
 
 typedef struct st_lane_t lane_t;
@@ -35,6 +37,7 @@ typedef struct st_lane_t lane_t;
 typedef struct st_lane_batch_t {
     lb_db_job_t job;
     lane_t *lane;
+    unsigned epoch;
     lb_reserve_batch_t batch;
 } lane_batch_t;
 
@@ -43,13 +46,26 @@ struct st_lane_t {
     lb_order_request_t *head, **tail;
     size_t queued;
     unsigned in_flight; /* batches sent and not yet done */
-    sold_out_hint_t hints[1 + LB_MAX_LIVE_ITEMS_PER_BATCH];
+    sold_out_hint_t hints[1 + LB_MAX_TARGETS_PER_BATCH];
     size_t num_hints;
 };
 
 static unsigned max_batch = 1000, max_queued = 50000, default_ttl = 900;
 static atomic_size_t pending;          /* queued or in flight, all threads */
 static _Thread_local lb_idmap_t lanes; /* sku_id -> lane_t, this loop thread's */
+
+/*
+ * Stock that came back in this process (restock, cancellation, expiry) bumps its SKU's epoch, on whichever thread it
+ * happened; a hint is trusted only while the epoch is the one its batch was sent under. SKUs share the counters by
+ * their id's low bits: a collision only costs a database trip.
+ */
+#define NUM_EPOCHS 4096
+static atomic_uint stock_epochs[NUM_EPOCHS];
+
+static unsigned stock_epoch(int64_t sku_id)
+{
+    return atomic_load_explicit(&stock_epochs[(uint64_t)sku_id % NUM_EPOCHS], memory_order_acquire);
+}
 
 void lb_lanes_configure(unsigned batch, unsigned queued, unsigned reserve_ttl)
 {
@@ -63,65 +79,69 @@ size_t lb_lanes_pending(void)
     return atomic_load(&pending);
 }
 
-static int64_t target_of(const lb_order_request_t *r)
-{
-    return r->target == LB_TARGET_LIVE_ITEM ? r->live_item_id : 0;
-}
-
-static sold_out_hint_t *find_hint(lane_t *lane, int64_t target_id)
+static sold_out_hint_t *find_hint(lane_t *lane, lb_order_target_t kind, int64_t target_id)
 {
     for (size_t i = 0; i != lane->num_hints; ++i)
-        if (lane->hints[i].target_id == target_id)
+        if (lane->hints[i].kind == kind && lane->hints[i].target_id == target_id)
             return &lane->hints[i];
     return NULL;
 }
 
 static int hinted_sold_out(lane_t *lane, const lb_order_request_t *r)
 {
-    sold_out_hint_t *hint = find_hint(lane, target_of(r));
-    return hint != NULL && lb_monotonic_ns() - hint->seen_ns < HINT_TTL_NS;
+    /* Group-buys sell the SKU's own stock: the SKU's hint speaks for them. */
+    lb_order_target_t kind = r->target == LB_TARGET_LIVE_ITEM ? LB_TARGET_LIVE_ITEM : LB_TARGET_SKU;
+    sold_out_hint_t *hint = find_hint(lane, kind, kind == LB_TARGET_SKU ? 0 : r->target_id);
+    return hint != NULL && lb_monotonic_ns() - hint->seen_ns < HINT_TTL_NS && hint->epoch == stock_epoch(lane->sku_id);
 }
 
 /* After a batch: a target with nothing left gets a hint; one with stock again loses it. */
-static void update_hints(lane_t *lane, const lb_reserve_batch_t *batch)
+static void update_hints(lane_t *lane, const lb_reserve_batch_t *batch, unsigned epoch)
 {
     uint64_t now = lb_monotonic_ns();
     for (size_t i = 0; i != batch->num_targets; ++i) {
         const lb_alloc_target_t *t = &batch->targets[i];
-        sold_out_hint_t *hint = find_hint(lane, t->id);
+        if (t->kind == LB_TARGET_GROUP_BUY)
+            continue;
+        sold_out_hint_t *hint = find_hint(lane, t->kind, t->id);
         if (t->found && t->left == 0) {
             if (hint == NULL && lane->num_hints != LB_ARRAY_SIZE(lane->hints))
                 hint = &lane->hints[lane->num_hints++];
             if (hint != NULL)
-                *hint = (sold_out_hint_t){t->id, now};
+                *hint = (sold_out_hint_t){t->kind, t->id, now, epoch};
         } else if (hint != NULL) {
             *hint = lane->hints[--lane->num_hints];
         }
     }
 }
 
+/* Counts a request's target into the batch's; 0 when that would be one target too many. */
+static int count_target(const lb_order_request_t *r, const lb_order_request_t **targets, size_t *num_targets)
+{
+    if (r->target == LB_TARGET_SKU)
+        return 1;
+    for (size_t i = 0; i != *num_targets; ++i)
+        if (targets[i]->target == r->target && targets[i]->target_id == r->target_id)
+            return 1;
+    if (*num_targets == LB_MAX_TARGETS_PER_BATCH)
+        return 0;
+    targets[(*num_targets)++] = r;
+    return 1;
+}
+
 /*
- * Takes up to max_batch queued requests, stopping before one that would bring a live item too many into the batch, or
- * that is of the other kind (replay checks and reservations go in separate batches).
+ * Takes up to max_batch queued requests, stopping before one that would bring a target (live item, group-buy) too many
+ * into the batch, or that is of the other kind (replay checks and reservations go in separate batches).
  */
 static lb_order_request_t *take_batch(lane_t *lane, size_t *count)
 {
-    int64_t live_items[LB_MAX_LIVE_ITEMS_PER_BATCH];
-    size_t num_live_items = 0, n = 0;
+    const lb_order_request_t *targets[LB_MAX_TARGETS_PER_BATCH];
+    size_t num_targets = 0, n = 0;
     lb_order_request_t *first = lane->head, **link = &lane->head;
 
     while (*link != NULL && n != max_batch && (*link)->replay_check == first->replay_check) {
-        int64_t id = (*link)->live_item_id;
-        if (id != 0) {
-            size_t i = 0;
-            while (i != num_live_items && live_items[i] != id)
-                ++i;
-            if (i == num_live_items) {
-                if (num_live_items == LB_MAX_LIVE_ITEMS_PER_BATCH)
-                    break;
-                live_items[num_live_items++] = id;
-            }
-        }
+        if (!count_target(*link, targets, &num_targets))
+            break;
         link = &(*link)->next;
         ++n;
     }
@@ -148,7 +168,7 @@ static void batch_done(lb_db_job_t *job, int status)
     uv_loop_t *loop = lb->job.uv.loop;
 
     if (status == 0)
-        update_hints(lane, &lb->batch);
+        update_hints(lane, &lb->batch, lb->epoch);
     --lane->in_flight;
     for (lb_order_request_t *r = lb->batch.requests, *next; r != NULL; r = next) {
         next = r->next;
@@ -171,6 +191,7 @@ static void send_batch(uv_loop_t *loop, lane_t *lane)
 {
     lane_batch_t *lb = lb_calloc(1, sizeof(*lb));
     lb->lane = lane;
+    lb->epoch = stock_epoch(lane->sku_id);
     lb->batch.sku_id = lane->sku_id;
     lb->batch.default_ttl = default_ttl;
     lb->batch.requests = take_batch(lane, &lb->batch.count);
@@ -215,6 +236,7 @@ int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
 
 void lb_lanes_stock_changed(int64_t sku_id)
 {
+    atomic_fetch_add_explicit(&stock_epochs[(uint64_t)sku_id % NUM_EPOCHS], 1, memory_order_release);
     lane_t *lane = lb_idmap_get(&lanes, sku_id);
     if (lane == NULL)
         return;

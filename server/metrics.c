@@ -31,6 +31,10 @@ static histogram_t request_latency[MAX_ROUTES];
 static histogram_t db_wait, db_total;
 static atomic_llong db_queued, db_running, connections_open;
 static atomic_ullong connections_total;
+static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
+static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
+_Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
+static atomic_ullong orders_expired;
 
 void lb_metrics_init(const char *const *labels, size_t n)
 {
@@ -76,6 +80,16 @@ void lb_metrics_db_started(uint64_t wait_ns)
     atomic_fetch_sub_explicit(&db_queued, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&db_running, 1, memory_order_relaxed);
     observe(&db_wait, wait_ns);
+}
+
+void lb_metrics_payment(lb_metrics_payment_t outcome)
+{
+    atomic_fetch_add_explicit(&payments[outcome], 1, memory_order_relaxed);
+}
+
+void lb_metrics_orders_expired(uint64_t n)
+{
+    atomic_fetch_add_explicit(&orders_expired, n, memory_order_relaxed);
 }
 
 void lb_metrics_db_done(uint64_t total_ns)
@@ -173,6 +187,12 @@ char *lb_metrics_render(size_t *len)
     emit(&t, "# HELP livebuy_db_job_duration_seconds Time from queueing a database job to its result on the loop.\n"
              "# TYPE livebuy_db_job_duration_seconds histogram\n");
     emit_histogram(&t, "livebuy_db_job_duration_seconds", "", &db_total);
+    emit(&t, "# HELP livebuy_payments_total Payment notifies, by outcome.\n# TYPE livebuy_payments_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_PAYMENT_OUTCOMES; ++i)
+        emit(&t, "livebuy_payments_total{outcome=\"%s\"} %llu\n", payment_outcomes[i], load(&payments[i]));
+    emit(&t, "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
+             "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
+         load(&orders_expired));
     *len = t.len;
     return t.buf;
 }

@@ -19,25 +19,37 @@ static void reset(lb_reserve_batch_t *batch)
     batch->num_targets = 0;
 }
 
+/* The batch's target for a request, locked and read on first use; NULL when the batch has too many already. */
+static lb_alloc_target_t *target_for(lb_db_t *db, lb_reserve_batch_t *batch, const lb_order_request_t *r, int *ret)
+{
+    size_t i = 1;
+    while (i != batch->num_targets && !(batch->targets[i].kind == r->target && batch->targets[i].id == r->target_id))
+        ++i;
+    if (i != batch->num_targets)
+        return &batch->targets[i];
+    if (batch->num_targets == LB_ARRAY_SIZE(batch->targets))
+        return NULL; /* the lane never puts this many targets in one batch (see lanes.c) */
+    lb_alloc_target_t *t = &batch->targets[batch->num_targets];
+    if (r->target == LB_TARGET_LIVE_ITEM)
+        *ret = lb_store_live_item_lock(db, r->target_id, batch->sku_id, batch->default_ttl, t);
+    else
+        *ret = lb_store_group_buy_lock(db, r->target_id, batch->sku_id, batch->default_ttl, t);
+    ++batch->num_targets;
+    return t;
+}
+
 static int lock_targets(lb_db_t *db, lb_reserve_batch_t *batch, const lb_sku_t *sku)
 {
-    batch->targets[0] = (lb_alloc_target_t){
-        .id = 0, .found = 1, .price_cents = sku->price_cents, .left = LB_SKU_AVAILABLE(sku), .reserve_ttl = batch->default_ttl};
+    batch->targets[0] = (lb_alloc_target_t){.kind = LB_TARGET_SKU,
+                                            .found = 1,
+                                            .price_cents = sku->price_cents,
+                                            .left = LB_SKU_AVAILABLE(sku),
+                                            .reserve_ttl = batch->default_ttl};
     batch->num_targets = 1;
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
-        if (r->live_item_id == 0)
-            continue;
-        size_t i = 1;
-        while (i != batch->num_targets && batch->targets[i].id != r->live_item_id)
-            ++i;
-        if (i != batch->num_targets)
-            continue;
-        if (batch->num_targets == LB_ARRAY_SIZE(batch->targets))
-            continue; /* the lane never mixes this many live items in one batch (see lanes.c) */
-        int ret = lb_store_live_item_lock(db, r->live_item_id, batch->sku_id, batch->default_ttl, &batch->targets[i]);
-        if (ret != 0)
+        int ret = 0;
+        if (r->target != LB_TARGET_SKU && target_for(db, batch, r, &ret) != NULL && ret != 0)
             return ret;
-        ++batch->num_targets;
     }
     return 0;
 }
@@ -74,11 +86,16 @@ static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t merchant
     for (size_t i = 0; i != batch->num_targets; ++i) {
         const lb_alloc_target_t *t = &batch->targets[i];
         reserved += t->granted;
-        if (t->id != 0 && t->granted != 0) {
+        if (t->granted == 0 || t->kind == LB_TARGET_SKU)
+            continue;
+        if (t->kind == LB_TARGET_LIVE_ITEM) {
             from_held += t->granted;
-            if ((ret = lb_store_live_item_add_reserved(db, t->id, t->granted)) != 0)
-                goto Exit;
+            ret = lb_store_live_item_add_reserved(db, t->id, t->granted);
+        } else {
+            ret = lb_store_group_buy_add_joined(db, t->id, t->granted);
         }
+        if (ret != 0)
+            goto Exit;
     }
     if (reserved != 0)
         ret = lb_store_sku_add_reserved(db, batch->sku_id, reserved, from_held, now);

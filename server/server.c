@@ -23,6 +23,8 @@
 #include "livebuy/db.h"
 #include "livebuy/metrics.h"
 #include "livebuy/server.h"
+#include "livebuy/closer.h"
+#include "livebuy/sweeper.h"
 
 #define STOP_GRACE_MS 5000
 #define STOP_POLL_MS  20
@@ -146,6 +148,10 @@ static void on_stop_request(uv_async_t *async)
 {
     loop_thread_t *t = async->data;
     uv_close((uv_handle_t *)&t->listener, NULL);
+    if (t == &loop_threads[0]) {
+        lb_sweeper_stop();
+        lb_closer_stop();
+    }
     t->stop_deadline = uv_now(&t->loop) + STOP_GRACE_MS;
     uv_timer_init(&t->loop, &t->stop_timer);
     t->stop_timer.data = t;
@@ -208,6 +214,9 @@ int lb_server_run(const lb_config_t *cfg)
     for (unsigned i = 0; i != config->threads; ++i)
         if (start_loop_thread(&loop_threads[i], err, sizeof(err)) != 0)
             goto Error;
+    /* Background work runs on the first loop only (which runs on this thread). */
+    lb_sweeper_start(&loop_threads[0].loop);
+    lb_closer_start(&loop_threads[0].loop);
 
     uv_signal_t sigterm, sigint;
     uv_signal_init(&loop_threads[0].loop, &sigterm);

@@ -103,6 +103,7 @@ int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     static const char sql[] = "SELECT price_cents, quota - reserved - sold, per_buyer_limit, opens_at, "
                               "COALESCE(reserve_ttl, 0) FROM live_items WHERE id = ? AND sku_id = ? FOR UPDATE";
     memset(target, 0, sizeof(*target));
+    target->kind = LB_TARGET_LIVE_ITEM;
     target->id = id;
     int ret = lb_db_query_row(db, sql, "ii", "iiiii", id, sku_id, &target->price_cents, &target->left, &target->per_buyer_limit,
                               &target->opens_at, &target->reserve_ttl);
@@ -124,6 +125,31 @@ static lb_db_param_t *batch_params(size_t n)
         capacity = n;
     }
     return params;
+}
+
+int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target)
+{
+    static const char sql[] = "SELECT price_cents, per_buyer_limit, closes_at, status = 'open' FROM group_buys "
+                              "WHERE id = ? AND sku_id = ? FOR UPDATE";
+    int64_t open;
+    memset(target, 0, sizeof(*target));
+    target->kind = LB_TARGET_GROUP_BUY;
+    target->id = id;
+    target->reserve_ttl = default_ttl;
+    int ret = lb_db_query_row(db, sql, "ii", "iiii", id, sku_id, &target->price_cents, &target->per_buyer_limit,
+                              &target->closes_at, &open);
+    if (ret < 0)
+        return ret;
+    target->found = ret;
+    target->open = open != 0;
+    return 0;
+}
+
+int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta)
+{
+    static const char sql[] = "UPDATE group_buys SET joined_qty = joined_qty + ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "ii", delta, id);
+    return ret < 0 ? (int)ret : 0;
 }
 
 /* IN lists are padded (with their last value) to a power of two, so a handful of prepared shapes serve every size. */
@@ -193,10 +219,12 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     int ret;
 
     if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(256 + size * 4);
-        len = (size_t)sprintf(sql, "SELECT buyer_id, live_item_id, SUM(qty) FROM orders WHERE sku_id = ? AND buyer_id IN (");
+        sql = lb_malloc(512 + size * 4);
+        len = (size_t)sprintf(sql, "SELECT buyer_id, COALESCE(live_item_id, 0), COALESCE(group_buy_id, 0), SUM(qty) "
+                                   "FROM orders WHERE sku_id = ? AND buyer_id IN (");
         append_placeholders(sql, &len, size);
-        strcpy(sql + len, ") AND live_item_id IS NOT NULL AND status IN " ACTIVE_STATUSES " GROUP BY buyer_id, live_item_id");
+        strcpy(sql + len, ") AND (live_item_id IS NOT NULL OR group_buy_id IS NOT NULL) AND status IN " ACTIVE_STATUSES
+                          " GROUP BY buyer_id, live_item_id, group_buy_id");
     }
     params[p++] = LB_DB_INT(sku_id);
     for (size_t i = 0; i != size; ++i)
@@ -206,8 +234,11 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     *found = 0;
     while (ret == 0) {
         lb_buyer_usage_t u;
-        if ((ret = lb_db_fetch(db, "iii", &u.buyer_id, &u.target_id, &u.qty)) != 1)
+        int64_t live_item_id, group_buy_id;
+        if ((ret = lb_db_fetch(db, "iiii", &u.buyer_id, &live_item_id, &group_buy_id, &u.qty)) != 1)
             break;
+        u.kind = live_item_id != 0 ? LB_TARGET_LIVE_ITEM : LB_TARGET_GROUP_BUY;
+        u.target_id = live_item_id != 0 ? live_item_id : group_buy_id;
         if (*found == cap)
             *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
         (*out)[(*found)++] = u;
@@ -280,18 +311,35 @@ int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t 
     return 0;
 }
 
+int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now)
+{
+    static const char sql[] =
+        "UPDATE skus SET reserved = reserved + ?, sold = sold + ?, held = held + ?, updated_at = ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iiiii", reserved, sold, held, now, sku_id);
+    return ret < 0 ? (int)ret : 0;
+}
+
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now)
 {
-    static const char sql[] = "UPDATE skus SET reserved = reserved + ?, held = held - ?, updated_at = ? WHERE id = ?";
-    int64_t ret = lb_db_exec(db, sql, "iiii", reserved_delta, from_held, now, sku_id);
+    return lb_store_sku_add_counts(db, sku_id, reserved_delta, 0, -from_held, now);
+}
+
+int lb_store_live_item_add_counts(lb_db_t *db, int64_t id, int64_t reserved, int64_t sold)
+{
+    static const char sql[] = "UPDATE live_items SET reserved = reserved + ?, sold = sold + ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iii", reserved, sold, id);
     return ret < 0 ? (int)ret : 0;
 }
 
 int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta)
 {
-    static const char sql[] = "UPDATE live_items SET reserved = reserved + ? WHERE id = ?";
-    int64_t ret = lb_db_exec(db, sql, "ii", delta, id);
-    return ret < 0 ? (int)ret : 0;
+    return lb_store_live_item_add_counts(db, id, delta, 0);
+}
+
+int lb_store_group_buy_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *closes_at, int64_t *pickup_point_id)
+{
+    static const char sql[] = "SELECT sku_id, closes_at, pickup_point_id FROM group_buys WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "iii", id, sku_id, closes_at, pickup_point_id);
 }
 
 int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *opens_at)
@@ -406,24 +454,41 @@ int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
     return lb_db_query_row(db, sql, "i", ORDER_TYPES, id, ORDER_OUTPUTS(order));
 }
 
-/* Marks a locked, reserved order cancelled and returns its units to the SKU (and to its live item's quota). */
-static int release_order(lb_db_t *db, lb_order_t *order)
+int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order)
 {
-    static const char sql[] = "UPDATE orders SET status = 'cancelled', updated_at = ? WHERE sku_id = ? AND id = ?";
-    int64_t now = lb_now(), from_live = order->live_item_id != 0 ? order->qty : 0;
-    int64_t ret = lb_db_exec(db, sql, "iii", now, order->sku_id, order->id);
-    if (ret < 0 || (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, -from_live, now)) != 0)
+    static const char sql[] = ORDER_SELECT "WHERE sku_id = ? AND id = ? FOR UPDATE";
+    return lb_db_query_row(db, sql, "ii", ORDER_TYPES, sku_id, id, ORDER_OUTPUTS(order));
+}
+
+int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
+{
+    static const char sql[] = "UPDATE orders SET status = ?, updated_at = ? WHERE sku_id = ? AND id = ?";
+    int64_t ret = lb_db_exec(db, sql, "siii", status, now, order->sku_id, order->id);
+    if (ret < 0)
         return (int)ret;
-    if (from_live != 0 && (ret = lb_store_live_item_add_reserved(db, order->live_item_id, -order->qty)) != 0)
-        return (int)ret;
-    snprintf(order->status, sizeof(order->status), "cancelled");
+    snprintf(order->status, sizeof(order->status), "%s", status);
     order->updated_at = now;
     return 0;
 }
 
+/*
+ * Marks a locked, reserved order cancelled or expired (status) and returns its units to the SKU, or to its live item's
+ * quota (which the SKU holds again); a group-buy join no longer counts in its campaign's joined quantity.
+ */
+int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
+{
+    int64_t from_live = order->live_item_id != 0 ? order->qty : 0;
+    int ret;
+    if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
+        (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, -from_live, now)) != 0)
+        return ret;
+    if (order->group_buy_id != 0)
+        return lb_store_group_buy_add_joined(db, order->group_buy_id, -order->qty);
+    return from_live != 0 ? lb_store_live_item_add_reserved(db, order->live_item_id, -order->qty) : 0;
+}
+
 int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t *order)
 {
-    static const char lock_sql[] = ORDER_SELECT "WHERE sku_id = ? AND id = ? FOR UPDATE";
     lb_sku_t sku;
     int ret;
 
@@ -434,19 +499,117 @@ int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t 
     if ((ret = lb_store_order_get(db, id, order)) <= 0 || order->buyer_id != buyer_id)
         return ret < 0 ? ret : 0;
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, order->sku_id, &sku)) < 0 ||
-        (ret = lb_db_query_row(db, lock_sql, "ii", ORDER_TYPES, order->sku_id, id, ORDER_OUTPUTS(order))) <= 0)
+        (ret = lb_store_order_lock(db, order->sku_id, id, order)) <= 0)
         goto Exit;
     if (strcmp(order->status, "reserved") != 0) {
         ret = LB_ECONFLICT;
         goto Exit;
     }
-    if ((ret = release_order(db, order)) != 0 || (ret = lb_db_commit(db)) != 0)
+    if ((ret = lb_store_order_release(db, order, "cancelled", lb_now())) != 0 || (ret = lb_db_commit(db)) != 0)
         goto Exit;
     ret = 1;
 Exit:
     if (ret <= 0)
         lb_db_rollback(db);
     return ret;
+}
+
+/* ---- Expiry (server/sweeper.c) --------------------------------------------------------------------------------------- */
+
+int lb_store_orders_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT sku_id, id FROM orders WHERE status = 'reserved' AND expires_at <= ? "
+                              "ORDER BY expires_at LIMIT ?";
+    int ret = lb_db_query(db, sql, "ii", now, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        if ((ret = lb_db_fetch(db, "ii", &out[*found].sku_id, &out[*found].id)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_orders_expire(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, int64_t now, size_t *expired)
+{
+    lb_sku_t sku;
+    lb_order_t order;
+    int ret;
+
+    /* The SKU row first, as everywhere on the order path; then each order, whose status is read again under its lock. */
+    *expired = 0;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0)
+        goto Exit;
+    for (size_t i = 0; i != n; ++i) {
+        if ((ret = lb_store_order_lock(db, sku_id, ids[i], &order)) < 0)
+            goto Exit;
+        if (ret == 0 || strcmp(order.status, "reserved") != 0 || order.expires_at > now)
+            continue;
+        if ((ret = lb_store_order_release(db, &order, "expired", now)) != 0)
+            goto Exit;
+        ++*expired;
+    }
+    ret = lb_db_commit(db);
+Exit:
+    if (ret < 0) {
+        lb_db_rollback(db);
+        *expired = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+/* ---- Payments and the shipping outbox (server/payment.c) ------------------------------------------------------------ */
+
+int lb_store_payment_find(lb_db_t *db, int64_t sku_id, const char *provider_txn_id, int64_t *order_id, char outcome[16])
+{
+    static const char sql[] = "SELECT order_id, outcome FROM payments WHERE sku_id = ? AND provider_txn_id = ?";
+    return lb_db_query_row(db, sql, "is", "is", sku_id, provider_txn_id, order_id, outcome, (size_t)16);
+}
+
+int lb_store_payment_insert(lb_db_t *db, const lb_order_t *order, const char *provider_txn_id, int64_t amount_cents,
+                            const char *outcome, int64_t now)
+{
+    static const char sql[] = "INSERT INTO payments (sku_id, order_id, provider_txn_id, amount_cents, outcome, created_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "iisisi", order->sku_id, order->id, provider_txn_id, amount_cents, outcome, now);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain)
+{
+    static const char sql[] = "SELECT CONCAT(p.title, ' ', s.name), p.cold_chain FROM skus s "
+                              "JOIN products p ON p.id = s.product_id WHERE s.id = ?";
+    return lb_db_query_row(db, sql, "i", "si", sku_id, title, (size_t)LB_TEXT_SIZE(401), cold_chain);
+}
+
+int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point)
+{
+    static const char sql[] = "SELECT id, name, county, township, village, address FROM pickup_points WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "isssss", id, &point->id, point->name, sizeof(point->name),
+                           point->county, sizeof(point->county), point->township, sizeof(point->township), point->village,
+                           sizeof(point->village), point->address, sizeof(point->address));
+}
+
+int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t now, int64_t *id)
+{
+    static const char shipment_sql[] = "INSERT INTO shipments (sku_id, group_buy_id, pickup_point_id, payload, status, "
+                                       "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)";
+    static const char link_sql[] = "INSERT INTO shipment_orders (shipment_id, sku_id, order_id) VALUES (?, ?, ?)";
+    lb_db_param_t params[] = {LB_DB_INT(shipment->sku_id),
+                              shipment->group_buy_id != 0 ? LB_DB_INT(shipment->group_buy_id) : LB_DB_NULL,
+                              shipment->pickup_point_id != 0 ? LB_DB_INT(shipment->pickup_point_id) : LB_DB_NULL,
+                              LB_DB_BYTES(shipment->payload, shipment->payload_len),
+                              LB_DB_INT(now),
+                              LB_DB_INT(now)};
+    int64_t ret = lb_db_exec_array(db, shipment_sql, 0, shipment_sql, params, LB_ARRAY_SIZE(params));
+    if (ret < 0)
+        return (int)ret;
+    *id = lb_db_insert_id(db);
+    for (size_t i = 0; i != shipment->num_orders; ++i)
+        if ((ret = lb_db_exec(db, link_sql, "iii", *id, shipment->sku_id, shipment->order_ids[i])) < 0)
+            return (int)ret;
+    return 0;
 }
 
 int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
@@ -464,4 +627,116 @@ int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *statu
         ret = 0;
     }
     return ret < 0 ? ret : 0;
+}
+
+/* ---- Pickup points and group-buys ---------------------------------------------------------------------------- */
+
+int lb_store_pickup_point_create(lb_db_t *db, int64_t merchant_id, lb_pickup_point_t *point)
+{
+    static const char sql[] = "INSERT INTO pickup_points (merchant_id, name, county, township, village, address, created_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "isssssi", merchant_id, point->name, point->county, point->township, point->village,
+                             point->address, lb_now());
+    if (ret < 0)
+        return (int)ret;
+    point->id = lb_db_insert_id(db);
+    return 0;
+}
+
+int lb_store_pickup_points_list(lb_db_t *db, int64_t after, int64_t limit, lb_pickup_point_t *points, size_t *found)
+{
+    static const char sql[] = "SELECT id, name, county, township, village, address FROM pickup_points WHERE id > ? "
+                              "ORDER BY id LIMIT ?";
+    int ret = lb_db_query(db, sql, "ii", after, limit);
+    for (*found = 0; ret == 0 && *found < (size_t)limit; ++*found) {
+        lb_pickup_point_t *p = &points[*found];
+        if ((ret = lb_db_fetch(db, "isssss", &p->id, p->name, sizeof(p->name), p->county, sizeof(p->county), p->township,
+                               sizeof(p->township), p->village, sizeof(p->village), p->address, sizeof(p->address))) != 1)
+            break;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb)
+{
+    static const char sql[] = "INSERT INTO group_buys (merchant_id, sku_id, pickup_point_id, price_cents, min_qty, "
+                              "per_buyer_limit, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    lb_sku_t sku;
+    int ret = lb_store_sku_get(db, gb->sku_id, &sku);
+    if (ret <= 0)
+        return ret;
+    if (sku.merchant_id != gb->merchant_id)
+        return LB_EFORBIDDEN;
+    if ((ret = lb_store_pickup_point_exists(db, gb->pickup_point_id)) <= 0)
+        return ret < 0 ? ret : LB_ENOTFOUND;
+    int64_t changed = lb_db_exec(db, sql, "iiiiiiii", gb->merchant_id, gb->sku_id, gb->pickup_point_id, gb->price_cents,
+                                 gb->min_qty, gb->per_buyer_limit, gb->closes_at, lb_now());
+    if (changed < 0)
+        return (int)changed;
+    gb->id = lb_db_insert_id(db);
+    gb->joined_qty = 0;
+    snprintf(gb->status, sizeof(gb->status), "open");
+    return 1;
+}
+
+int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
+{
+    static const char sql[] = "SELECT id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, "
+                              "closes_at, joined_qty, status FROM group_buys WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "iiiiiiiiis", id, &gb->id, &gb->merchant_id, &gb->sku_id, &gb->pickup_point_id,
+                           &gb->price_cents, &gb->min_qty, &gb->per_buyer_limit, &gb->closes_at, &gb->joined_qty, gb->status,
+                           sizeof(gb->status));
+}
+
+/* ---- The group-buy closer (server/closer.c) ------------------------------------------------------------------------ */
+
+int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT sku_id, id FROM group_buys WHERE status = 'open' AND closes_at <= ? ORDER BY closes_at "
+                              "LIMIT ?";
+    int ret = lb_db_query(db, sql, "ii", now, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        if ((ret = lb_db_fetch(db, "ii", &out[*found].sku_id, &out[*found].id)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
+{
+    static const char sql[] = "SELECT id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, "
+                              "closes_at, joined_qty, status FROM group_buys WHERE id = ? FOR UPDATE";
+    return lb_db_query_row(db, sql, "i", "iiiiiiiiis", id, &gb->id, &gb->merchant_id, &gb->sku_id, &gb->pickup_point_id,
+                           &gb->price_cents, &gb->min_qty, &gb->per_buyer_limit, &gb->closes_at, &gb->joined_qty, gb->status,
+                           sizeof(gb->status));
+}
+
+int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out,
+                             size_t *found)
+{
+    static const char sql[] = ORDER_SELECT "WHERE sku_id = ? AND group_buy_id = ? AND status = ? ORDER BY id FOR UPDATE";
+    size_t cap = 0;
+    int ret = lb_db_query(db, sql, "iis", sku_id, group_buy_id, status);
+    *out = NULL;
+    *found = 0;
+    while (ret == 0) {
+        if (*found == cap)
+            *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
+        if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&(*out)[*found]))) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_t now)
+{
+    static const char sql[] = "UPDATE group_buys SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'";
+    int64_t ret = lb_db_exec(db, sql, "sii", status, now, id);
+    return ret < 0 ? (int)ret : 0;
 }

@@ -1,5 +1,6 @@
-/* Credentials with OpenSSL: random merchant tokens kept only as hashes, HMAC-signed buyer tokens. */
+/* Credentials with OpenSSL: random merchant tokens kept only as hashes, HMAC-signed buyer tokens and callbacks. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -104,4 +105,45 @@ size_t lb_token_buyer_make(const char *secret, int64_t user_id, int64_t expiry, 
     out[n] = '.';
     memcpy(out + n + 1, hex, 65);
     return (size_t)n + 65;
+}
+
+void lb_token_signature_hex(const char *secret, const char *timestamp, size_t timestamp_len, const void *body, size_t body_len,
+                            char hex[65])
+{
+    char *signed_text = lb_malloc(timestamp_len + 1 + body_len);
+    memcpy(signed_text, timestamp, timestamp_len);
+    signed_text[timestamp_len] = '.';
+    if (body_len != 0)
+        memcpy(signed_text + timestamp_len + 1, body, body_len);
+    lb_token_hmac_hex(secret, signed_text, timestamp_len + 1 + body_len, hex);
+    free(signed_text);
+}
+
+int lb_token_signature_verify(const char *secret, const char *timestamp, size_t timestamp_len, const char *signature,
+                              size_t signature_len, const void *body, size_t body_len, int64_t now, const char **why)
+{
+    static const char prefix[] = "sha256=";
+    int64_t at;
+    char expected[65];
+
+    if (timestamp == NULL || signature == NULL) {
+        *why = "X-Livebuy-Timestamp and X-Livebuy-Signature are required";
+        return LB_EAUTH;
+    }
+    if (parse_decimal(timestamp, timestamp + timestamp_len, &at) != 0 || signature_len <= sizeof(prefix) - 1 ||
+        memcmp(signature, prefix, sizeof(prefix) - 1) != 0) {
+        *why = "malformed X-Livebuy-Timestamp or X-Livebuy-Signature";
+        return LB_EAUTH;
+    }
+    if (at < now - LB_SIGNATURE_WINDOW || at > now + LB_SIGNATURE_WINDOW) {
+        *why = "X-Livebuy-Timestamp is too far from the server clock";
+        return LB_EAUTH;
+    }
+    lb_token_signature_hex(secret, timestamp, timestamp_len, body, body_len, expected);
+    if (!lb_token_equal(expected, 64, signature + sizeof(prefix) - 1, signature_len - (sizeof(prefix) - 1))) {
+        *why = "bad signature";
+        return LB_EAUTH;
+    }
+    *why = NULL;
+    return 0;
 }

@@ -67,6 +67,11 @@ void lb_call_release(lb_call_t *call);
 /* Adds a response header for the coming answer (name in lower case; both strings must outlive the answer). */
 void lb_call_add_header(lb_call_t *call, const char *name, const char *value);
 
+/*
+ * Decodes the raw body (req->entity) by Content-Type into call->body, for routes without LB_ROUTE_BODY that must look at
+ * the raw bytes first (signed callbacks). Answers 415/400 itself and returns -1 when it cannot.
+ */
+int lb_call_decode_body(lb_call_t *call);
 /* The Bearer token of the Authorization header; 0 and the token, or LB_EAUTH when there is none. */
 int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token);
 /* The value of a request header (name in lower case), or an empty iovec. */
@@ -75,6 +80,8 @@ h2o_iovec_t lb_call_header(lb_call_t *call, const h2o_token_t *token);
 h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name);
 /* A query-string parameter's raw value, or an empty iovec with base NULL when absent. */
 h2o_iovec_t lb_call_query(lb_call_t *call, const char *name);
+/* A query parameter that must be a decimal integer from min to max (422 naming it otherwise); absent leaves *out. */
+int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err);
 
 /*
  * A database job on behalf of a call. Embed it first in a handler's job struct, allocate that with lb_call_job_new,

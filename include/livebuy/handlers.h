@@ -32,4 +32,13 @@ void lb_handle_order_get(lb_call_t *call);
 void lb_handle_order_cancel(lb_call_t *call);
 void lb_handle_merchant_orders(lb_call_t *call);
 
+/* handlers/group_buys.c */
+void lb_handle_pickup_point_create(lb_call_t *call);
+void lb_handle_pickup_points_list(lb_call_t *call);
+void lb_handle_group_buy_create(lb_call_t *call);
+void lb_handle_group_buy_get(lb_call_t *call);
+
+/* handlers/payments.c */
+void lb_handle_payment_notify(lb_call_t *call);
+
 #endif

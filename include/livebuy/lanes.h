@@ -21,7 +21,7 @@ void lb_lanes_configure(unsigned max_batch, unsigned max_queued, unsigned reserv
  */
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request);
 
-/* Stock of the SKU came back in this process (restock, cancellation, expiry): forget this thread's sold-out hints. */
+/* Stock of the SKU came back in this process (restock, cancellation, expiry): every thread forgets its sold-out hints. */
 void lb_lanes_stock_changed(int64_t sku_id);
 
 /* Requests queued or in flight in all lanes of the process. */

@@ -17,6 +17,18 @@ void lb_metrics_db_queued(void);
 void lb_metrics_db_started(uint64_t wait_ns);
 void lb_metrics_db_done(uint64_t total_ns);
 
+/* Payment notifies by outcome (the label of livebuy_payments_total). */
+typedef enum en_lb_metrics_payment_t {
+    LB_METRICS_PAYMENT_APPLIED,
+    LB_METRICS_PAYMENT_REPLAYED,
+    LB_METRICS_PAYMENT_REFUND_REQUIRED,
+    LB_METRICS_PAYMENT_REJECTED, /* bad signature, malformed or wrong amount, unknown order */
+    LB_METRICS_PAYMENT_OUTCOMES
+} lb_metrics_payment_t;
+void lb_metrics_payment(lb_metrics_payment_t outcome);
+/* Reservations the expiry sweeper expired (their units returned). */
+void lb_metrics_orders_expired(uint64_t n);
+
 /* The whole exposition text; malloc'd, the caller frees it. */
 char *lb_metrics_render(size_t *len);
 

@@ -65,14 +65,20 @@ struct st_lb_order_request_t {
     void (*on_decided)(lb_order_request_t *request); /* called on the loop thread once the outcome is known */
 };
 
-/* A live item (or, with id 0, the SKU itself) as a batch found it in the database. */
+/*
+ * What an order draws on, as a batch found it in the database: the SKU itself (kind LB_TARGET_SKU, id 0), a live item
+ * (its own quota) or a group-buy (the SKU's stock, at the campaign's price and limit, until it closes).
+ */
 typedef struct st_lb_alloc_target_t {
+    lb_order_target_t kind;
     int64_t id;
     int found;
     int64_t price_cents;
-    int64_t left;            /* units that can still be reserved through it */
+    int64_t left;            /* units that can still be reserved through it (group-buys: see targets[0]) */
     int64_t per_buyer_limit; /* 0: none */
     int64_t opens_at;
+    int64_t closes_at; /* 0: never */
+    int open;          /* a group-buy still taking joins */
     int64_t reserve_ttl;
     int64_t granted; /* units granted in this batch */
 } lb_alloc_target_t;
@@ -85,15 +91,17 @@ typedef struct st_lb_existing_order_t {
     int64_t order_id, amount_cents, expires_at;
 } lb_existing_order_t;
 
-/* Units a buyer already holds (reserved or bought) through one target, from the database. */
+/* Units a buyer already holds (reserved or bought) through one live item or group-buy, from the database. */
 typedef struct st_lb_buyer_usage_t {
-    int64_t buyer_id, target_id, qty;
+    int64_t buyer_id;
+    lb_order_target_t kind;
+    int64_t target_id, qty;
 } lb_buyer_usage_t;
 
 /* Everything the allocation needs from the database for one batch on one SKU. */
 typedef struct st_lb_alloc_input_t {
     int64_t now;
-    lb_alloc_target_t *targets; /* targets[0] is the SKU itself; then each live item of the batch */
+    lb_alloc_target_t *targets; /* targets[0] is the SKU itself; then each live item and group-buy of the batch */
     size_t num_targets;
     const lb_existing_order_t *existing;
     size_t num_existing;

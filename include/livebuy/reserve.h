@@ -5,7 +5,7 @@
 #include "livebuy/db.h"
 #include "livebuy/order.h"
 
-#define LB_MAX_LIVE_ITEMS_PER_BATCH 16
+#define LB_MAX_TARGETS_PER_BATCH 16
 
 typedef struct st_lb_reserve_batch_t {
     /* In. */
@@ -15,7 +15,7 @@ typedef struct st_lb_reserve_batch_t {
     int64_t default_ttl;
     /* Out: what was left after the batch, for the lane's sold-out hints. */
     int sku_found;
-    lb_alloc_target_t targets[1 + LB_MAX_LIVE_ITEMS_PER_BATCH]; /* [0]: the SKU itself */
+    lb_alloc_target_t targets[1 + LB_MAX_TARGETS_PER_BATCH]; /* [0]: the SKU itself */
     size_t num_targets;
 } lb_reserve_batch_t;
 

@@ -71,19 +71,27 @@ typedef struct st_lb_order_request_t lb_order_request_t;
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
 /* Locks a live item of this SKU and fills target (found = 0 when it does not exist or draws on another SKU). */
 int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
+/* Locks a group-buy of this SKU and fills target (found = 0 when it does not exist or sells another SKU). */
+int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
+int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta);
 /* Orders of this SKU that hold one of the requests' (buyer, key) pairs; *out is malloc'd (the caller frees it). */
 int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
                             lb_existing_order_t **out, size_t *found);
-/* Units each of the buyers holds through live items of this SKU (active orders), grouped by live item. */
+/* Units each of the buyers holds through live items and group-buys of this SKU (active orders), per target. */
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
 /* Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id. */
 int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now);
 /* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
 int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta);
+/* The general moves behind those two: each counter += its delta (payment moves reserved or held units to sold). */
+int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now);
+int lb_store_live_item_add_counts(lb_db_t *db, int64_t id, int64_t reserved, int64_t sold);
 
 /* Where a live item draws from, for routing a request to its SKU's lane: 1 and the fields, or 0 when there is none. */
 int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *opens_at);
+/* Where a group-buy draws from and delivers to: 1 and the fields, or 0 when there is none. */
+int lb_store_group_buy_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *closes_at, int64_t *pickup_point_id);
 /* 1 when the pickup point exists, 0 when not. */
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 
@@ -136,11 +144,94 @@ int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
  * has no such order; LB_ECONFLICT with *order as it is when it is not reserved.
  */
 int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t *order);
+/* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it; 1 found, 0 not. */
+int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
+/* Sets a (locked) order's status and updated_at, in the row and in *order. */
+int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*
  * A page of a merchant's orders by id, after `after`, at most limit (out must hold that many), of one status when
  * status is not NULL; *found gets the count.
  */
 int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
                              size_t *found);
+
+
+/* Pickup points (village stations) and group-buys. */
+typedef struct st_lb_pickup_point_t {
+    int64_t id, merchant_id;
+    char name[LB_TEXT_SIZE(200)], county[LB_TEXT_SIZE(100)], township[LB_TEXT_SIZE(100)], village[LB_TEXT_SIZE(100)];
+    char address[LB_TEXT_SIZE(400)];
+} lb_pickup_point_t;
+
+typedef struct st_lb_group_buy_t {
+    int64_t id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, closes_at, joined_qty;
+    char status[16]; /* open, succeeded, failed */
+} lb_group_buy_t;
+
+/* Inserts a pickup point of the merchant's network; sets point->id. */
+int lb_store_pickup_point_create(lb_db_t *db, int64_t merchant_id, lb_pickup_point_t *point);
+/* Up to limit pickup points with ids above after, in id order; *found of them. */
+int lb_store_pickup_points_list(lb_db_t *db, int64_t after, int64_t limit, lb_pickup_point_t *points, size_t *found);
+/*
+ * Opens a group-buy on a SKU the merchant owns: 1 with gb->id set, 0 when there is no such SKU, LB_EFORBIDDEN when
+ * another merchant owns it, LB_ENOTFOUND when there is no such pickup point.
+ */
+int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb);
+/* 1 and *gb when it exists, 0 when not. */
+int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb);
+/* 1 and *point when it exists, 0 when not. */
+int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point);
+
+/* ---- Expiry (server/sweeper.c) ----------------------------------------------------------------------------------- */
+
+/* Where an order row is: its SKU (the shard key) and id. */
+typedef struct st_lb_order_ref_t {
+    int64_t sku_id, id;
+} lb_order_ref_t;
+
+/* Up to limit reserved orders whose expires_at has passed at now, soonest first (index orders_expiry); out holds limit. */
+int lb_store_orders_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found);
+/*
+ * In one transaction (the SKU row locked first): expires those of the SKU's orders ids[0..n) that are still reserved
+ * and due at now, returning their units as a cancellation does; *expired gets how many. Another process's sweeper or a
+ * payment may have got there first: such orders are skipped.
+ */
+int lb_store_orders_expire(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, int64_t now, size_t *expired);
+
+/* ---- Payments and the shipping outbox (server/payment.c) --------------------------------------------------------- */
+
+/* The payment recorded for a provider's transaction id on this SKU: 1 with its order and outcome, 0 when none. */
+int lb_store_payment_find(lb_db_t *db, int64_t sku_id, const char *provider_txn_id, int64_t *order_id, char outcome[16]);
+/* Records a payment of order ("applied" or "refund_required"); LB_EDB_DUP when the transaction id is recorded already. */
+int lb_store_payment_insert(lb_db_t *db, const lb_order_t *order, const char *provider_txn_id, int64_t amount_cents,
+                            const char *outcome, int64_t now);
+/* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. 1, or 0. */
+int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain);
+
+/* An outbox row: the JSON document to push to the shipping system and the orders it carries (all of one SKU). */
+typedef struct st_lb_shipment_t {
+    int64_t sku_id, group_buy_id, pickup_point_id; /* 0 when none */
+    const char *payload;
+    size_t payload_len;
+    const int64_t *order_ids;
+    size_t num_orders;
+} lb_shipment_t;
+
+/* Inserts a pending shipment, due now, and its shipment_orders rows; *id gets its id (the shipment_id it is sent as). */
+int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t now, int64_t *id);
+
+/* ---- The group-buy closer (server/closer.c) ------------------------------------------------------------------- */
+
+/* Marks a locked, reserved order as status (cancelled, expired) and returns its units where they came from. */
+int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
+/* Open group-buys whose cut-off has come, as (sku_id, id) pairs, oldest cut-off first. */
+int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found);
+/* Locks a group-buy row (after its SKU row) and reads it: 1, or 0 when there is none. */
+int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb);
+/* The campaign's joins in a status, locked, in id order; *out is malloc'd (the caller frees it). */
+int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out,
+                             size_t *found);
+/* Sets the outcome of an open campaign (succeeded, failed). */
+int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_t now);
 
 #endif

@@ -18,6 +18,21 @@ int lb_token_equal(const void *a, size_t alen, const void *b, size_t blen);
 void lb_token_hmac_hex(const char *key, const void *data, size_t len, char hex[65]);
 
 /*
+ * Signed callbacks (payment notifies, shipping pushes and events): the signature is "sha256=" followed by the lower-case
+ * hex HMAC-SHA256 of "TIMESTAMP.BODY" under secret, the timestamp Unix seconds.
+ */
+#define LB_SIGNATURE_WINDOW 300 /* seconds a signed timestamp may be away from the clock, either way */
+/* The hex HMAC of "timestamp.body" into hex (65 bytes, NUL-terminated). */
+void lb_token_signature_hex(const char *secret, const char *timestamp, size_t timestamp_len, const void *body, size_t body_len,
+                            char hex[65]);
+/*
+ * Checks the raw header values of a signed callback at time now: 0, or LB_EAUTH with a reason in *why (missing or
+ * malformed header, a timestamp outside the window, a wrong signature).
+ */
+int lb_token_signature_verify(const char *secret, const char *timestamp, size_t timestamp_len, const char *signature,
+                              size_t signature_len, const void *body, size_t body_len, int64_t now, const char **why);
+
+/*
  * Checks a buyer token "b1.USER_ID.EXPIRY.SIG" under secret at time now. Returns 0 and the user id, or LB_EAUTH with a
  * reason ("malformed", "bad signature", "expired") in *why.
  */

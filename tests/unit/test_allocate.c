@@ -58,10 +58,11 @@ static void test_first_come_first_served(void)
 static void test_live_item_limit_and_opening(void)
 {
     lb_alloc_target_t targets[] = {{.id = 0, .found = 1, .price_cents = 500, .left = 100, .reserve_ttl = 900},
-                                   {.id = 7, .found = 1, .price_cents = 300, .left = 10, .per_buyer_limit = 2, .reserve_ttl = 60},
-                                   {.id = 8, .found = 1, .price_cents = 300, .left = 10, .opens_at = NOW + 1},
-                                   {.id = 9, .found = 0}};
-    lb_buyer_usage_t usage[] = {{.buyer_id = 2, .target_id = 7, .qty = 1}};
+                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 7, .found = 1, .price_cents = 300, .left = 10,
+                                    .per_buyer_limit = 2, .reserve_ttl = 60},
+                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 8, .found = 1, .price_cents = 300, .left = 10, .opens_at = NOW + 1},
+                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 9, .found = 0}};
+    lb_buyer_usage_t usage[] = {{.buyer_id = 2, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1}};
     lb_alloc_input_t input = input_with(targets, 4);
     input.usage = usage;
     input.num_usage = 1;
@@ -118,6 +119,39 @@ static void test_idempotency(void)
     CHECK(again->outcome == LB_OUTCOME_RESERVED && again->order_id == 55 && targets[0].granted == 0);
 }
 
+/* Appends a group-buy join. */
+static lb_order_request_t *join(int64_t buyer, const char *key, int64_t group_buy, int64_t qty)
+{
+    lb_order_request_t *r = add(buyer, key, 0, qty);
+    r->target = LB_TARGET_GROUP_BUY;
+    r->target_id = r->group_buy_id = group_buy;
+    return r;
+}
+
+static void test_group_buys(void)
+{
+    lb_alloc_target_t targets[] = {
+        {.id = 0, .found = 1, .price_cents = 500, .left = 5, .reserve_ttl = 900},
+        {.kind = LB_TARGET_GROUP_BUY, .id = 3, .found = 1, .open = 1, .closes_at = NOW + 60, .price_cents = 400, .per_buyer_limit = 3},
+        {.kind = LB_TARGET_GROUP_BUY, .id = 4, .found = 1, .open = 1, .closes_at = NOW, .price_cents = 400},
+        {.kind = LB_TARGET_GROUP_BUY, .id = 5, .found = 1, .open = 0, .closes_at = NOW + 60, .price_cents = 400}};
+    lb_buyer_usage_t usage[] = {{.buyer_id = 1, .kind = LB_TARGET_GROUP_BUY, .target_id = 3, .qty = 2}};
+    lb_alloc_input_t input = input_with(targets, 4);
+    input.usage = usage;
+    input.num_usage = 1;
+    reset();
+    lb_order_request_t *a = join(1, "a", 3, 1), *b = join(1, "b", 3, 1), *c = join(2, "c", 3, 2), *d = add(3, "d", 0, 2);
+    lb_order_request_t *e = join(4, "e", 3, 1), *late = join(5, "f", 4, 1), *closed = join(5, "g", 5, 1);
+    lb_allocate(requests, &input);
+    CHECK(a->outcome == LB_OUTCOME_RESERVED && a->amount_cents == 400);
+    CHECK(b->outcome == LB_OUTCOME_LIMIT); /* 2 held before + 1 + 1 > 3 */
+    CHECK(c->outcome == LB_OUTCOME_RESERVED);
+    CHECK(d->outcome == LB_OUTCOME_RESERVED && d->amount_cents == 1000); /* direct orders share the SKU's stock */
+    CHECK(e->outcome == LB_OUTCOME_SOLD_OUT);
+    CHECK(late->outcome == LB_OUTCOME_CLOSED && closed->outcome == LB_OUTCOME_CLOSED);
+    CHECK(targets[0].left == 0 && targets[0].granted == 2 && targets[1].granted == 3);
+}
+
 static void test_idmap(void)
 {
     lb_idmap_t map = {0};
@@ -146,6 +180,7 @@ int main(void)
     test_first_come_first_served();
     test_live_item_limit_and_opening();
     test_idempotency();
+    test_group_buys();
     test_idmap();
     return CHECK_RESULT("allocate");
 }

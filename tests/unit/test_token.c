@@ -1,4 +1,5 @@
 /* Unit tests of credentials: merchant tokens and hashes, buyer tokens (API.md "Auth"). */
+#include <stdio.h>
 #include <stdlib.h>
 #include "check.h"
 #include "livebuy/common.h"
@@ -64,10 +65,33 @@ static void test_buyer_tokens(void)
         CHECK(lb_token_buyer_verify(SECRET, malformed[i], strlen(malformed[i]), 0, &user, &why) == LB_EAUTH);
 }
 
+static void test_signatures(void)
+{
+    static const char body[] = "{\"order_id\":1}", ts[] = "1900000000";
+    char hex[65], header[80];
+    const char *why;
+    lb_token_signature_hex(SECRET, ts, strlen(ts), body, strlen(body), hex);
+    snprintf(header, sizeof(header), "sha256=%s", hex);
+    CHECK(lb_token_signature_verify(SECRET, ts, strlen(ts), header, strlen(header), body, strlen(body), 1900000000, &why) == 0);
+    CHECK(lb_token_signature_verify(SECRET, ts, strlen(ts), header, strlen(header), body, strlen(body), 1900000300, &why) == 0);
+    CHECK(lb_token_signature_verify(SECRET, ts, strlen(ts), header, strlen(header), body, strlen(body), 1900000301, &why) ==
+          LB_EAUTH);
+    CHECK_CONTAINS(why, "clock");
+    CHECK(lb_token_signature_verify(SECRET, ts, strlen(ts), header, strlen(header), body, strlen(body), 1899999699, &why) ==
+          LB_EAUTH);
+    CHECK(lb_token_signature_verify(SECRET, ts, strlen(ts), header, strlen(header), body, strlen(body) - 1, 1900000000, &why) ==
+          LB_EAUTH);
+    CHECK_CONTAINS(why, "signature");
+    CHECK(lb_token_signature_verify(SECRET, NULL, 0, header, strlen(header), body, strlen(body), 1900000000, &why) == LB_EAUTH);
+    CHECK(lb_token_signature_verify(SECRET, ts, strlen(ts), hex, 64, body, strlen(body), 1900000000, &why) == LB_EAUTH);
+    CHECK(lb_token_signature_verify(SECRET, "19e8", 4, header, strlen(header), body, strlen(body), 1900000000, &why) == LB_EAUTH);
+}
+
 int main(void)
 {
     test_merchant_tokens();
     test_hmac_vector();
     test_buyer_tokens();
+    test_signatures();
     return CHECK_RESULT("token");
 }

@@ -1,0 +1,179 @@
+/*
+ * Village pickup points (POST/GET /v1/pickup-points, merchants) and community group-buys: POST /v1/group-buys (the
+ * co-op that owns the SKU) and GET /v1/group-buys/{id} (public). Buyers join through POST /v1/orders {group_buy_id}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/auth.h"
+#include "livebuy/handlers.h"
+#include "livebuy/limits.h"
+#include "livebuy/store.h"
+
+#define PICKUP_POINTS_PAGE_MAX 200
+
+typedef struct st_pickup_point_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_pickup_point_t point;
+    int64_t after, limit;
+} pickup_point_job_t;
+
+static json_t *pickup_point_to_json(const lb_pickup_point_t *p)
+{
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)p->id, "name", p->name, "county", p->county, "township",
+                     p->township, "village", p->village, "address", p->address);
+}
+
+static int pickup_point_create_work(lb_call_job_t *super, lb_db_t *db)
+{
+    pickup_point_job_t *job = (pickup_point_job_t *)super;
+    lb_merchant_t merchant;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0 || (ret = lb_store_pickup_point_create(db, merchant.id, &job->point)) != 0)
+        return ret;
+    return lb_call_job_answer(super, 201, pickup_point_to_json(&job->point));
+}
+
+/* Copies a validated string field into a fixed buffer of the job. */
+static int read_text(const json_t *body, const char *name, size_t max_chars, char *out, size_t size, lb_input_error_t *err)
+{
+    const char *value;
+    int ret = lb_field_string(body, name, 1, 1, max_chars, &value, err);
+    if (ret == 0)
+        snprintf(out, size, "%s", value);
+    return ret;
+}
+
+void lb_handle_pickup_point_create(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    pickup_point_job_t *job = lb_call_job_new(call, sizeof(*job));
+    lb_pickup_point_t *p = &job->point;
+    if (read_text(call->body, "name", 200, p->name, sizeof(p->name), &err) != 0 ||
+        read_text(call->body, "county", 100, p->county, sizeof(p->county), &err) != 0 ||
+        read_text(call->body, "township", 100, p->township, sizeof(p->township), &err) != 0 ||
+        read_text(call->body, "village", 100, p->village, sizeof(p->village), &err) != 0 ||
+        read_text(call->body, "address", 400, p->address, sizeof(p->address), &err) != 0) {
+        lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->super);
+        return;
+    }
+    memcpy(job->token_hash, hash, sizeof(hash));
+    lb_call_job_submit(&job->super, pickup_point_create_work);
+}
+
+static int pickup_points_list_work(lb_call_job_t *super, lb_db_t *db)
+{
+    pickup_point_job_t *job = (pickup_point_job_t *)super;
+    lb_merchant_t merchant;
+    size_t found;
+    int ret = lb_auth_merchant(super, db, job->token_hash,
+                               LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST) | LB_KIND(LB_MERCHANT_SHIPPER), &merchant);
+    if (ret != 0)
+        return ret;
+    lb_pickup_point_t *points = lb_malloc((size_t)job->limit * sizeof(*points));
+    if ((ret = lb_store_pickup_points_list(db, job->after, job->limit, points, &found)) == 0) {
+        json_t *array = json_array();
+        for (size_t i = 0; i != found; ++i)
+            json_array_append_new(array, pickup_point_to_json(&points[i]));
+        json_t *next = found != 0 && found == (size_t)job->limit ? json_integer(points[found - 1].id) : json_null();
+        ret = lb_call_job_answer(super, 200, json_pack("{s:o,s:o}", "pickup_points", array, "next", next));
+    }
+    free(points);
+    return ret;
+}
+
+void lb_handle_pickup_points_list(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    int64_t after = 0, limit = 50;
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    if (lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
+        lb_call_query_int(call, "limit", 1, PICKUP_POINTS_PAGE_MAX, &limit, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return;
+    }
+    pickup_point_job_t *job = lb_call_job_new(call, sizeof(*job));
+    memcpy(job->token_hash, hash, sizeof(hash));
+    job->after = after;
+    job->limit = limit;
+    lb_call_job_submit(&job->super, pickup_points_list_work);
+}
+
+typedef struct st_group_buy_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_group_buy_t gb;
+} group_buy_job_t;
+
+static json_t *group_buy_to_json(const lb_group_buy_t *gb)
+{
+    return json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)gb->id, "status", gb->status, "joined_qty",
+                     (json_int_t)gb->joined_qty, "min_qty", (json_int_t)gb->min_qty, "closes_at", (json_int_t)gb->closes_at,
+                     "sku_id", (json_int_t)gb->sku_id, "pickup_point_id", (json_int_t)gb->pickup_point_id, "price_cents",
+                     (json_int_t)gb->price_cents, "per_buyer_limit", (json_int_t)gb->per_buyer_limit);
+}
+
+static int group_buy_create_work(lb_call_job_t *super, lb_db_t *db)
+{
+    group_buy_job_t *job = (group_buy_job_t *)super;
+    lb_merchant_t merchant;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP), &merchant);
+    if (ret != 0)
+        return ret;
+    job->gb.merchant_id = merchant.id;
+    switch ((ret = lb_store_group_buy_create(db, &job->gb))) {
+    case 1:
+        return lb_call_job_answer(super, 201, group_buy_to_json(&job->gb));
+    case 0:
+        return lb_call_job_fail(super, 422, "invalid", "sku_id: no SKU %lld", (long long)job->gb.sku_id);
+    case LB_EFORBIDDEN:
+        return lb_call_job_fail(super, 403, "forbidden", "SKU %lld belongs to another merchant", (long long)job->gb.sku_id);
+    case LB_ENOTFOUND:
+        return lb_call_job_fail(super, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)job->gb.pickup_point_id);
+    default:
+        return ret;
+    }
+}
+
+void lb_handle_group_buy_create(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    lb_group_buy_t gb = {0};
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    if (lb_field_int(call->body, "sku_id", 1, 1, INT64_MAX, &gb.sku_id, &err) != 0 ||
+        lb_field_int(call->body, "pickup_point_id", 1, 1, INT64_MAX, &gb.pickup_point_id, &err) != 0 ||
+        lb_field_int(call->body, "price_cents", 1, 0, LB_PRICE_MAX, &gb.price_cents, &err) != 0 ||
+        lb_field_int(call->body, "min_qty", 1, 1, LB_QUANTITY_MAX, &gb.min_qty, &err) != 0 ||
+        lb_field_int(call->body, "per_buyer_limit", 1, 1, LB_PER_BUYER_MAX, &gb.per_buyer_limit, &err) != 0 ||
+        lb_field_int(call->body, "closes_at", 1, lb_now() + 1, LB_TIME_MAX, &gb.closes_at, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return;
+    }
+    group_buy_job_t *job = lb_call_job_new(call, sizeof(*job));
+    memcpy(job->token_hash, hash, sizeof(hash));
+    job->gb = gb;
+    lb_call_job_submit(&job->super, group_buy_create_work);
+}
+
+static int group_buy_get_work(lb_call_job_t *job, lb_db_t *db)
+{
+    lb_group_buy_t gb;
+    int ret = lb_store_group_buy_get(db, job->call->id, &gb);
+    if (ret <= 0)
+        return ret < 0 ? ret : lb_call_job_fail(job, 404, "not_found", "no group-buy %lld", (long long)job->call->id);
+    return lb_call_job_answer(job, 200, group_buy_to_json(&gb));
+}
+
+void lb_handle_group_buy_get(lb_call_t *call)
+{
+    lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), group_buy_get_work);
+}

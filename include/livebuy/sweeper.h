@@ -1,0 +1,15 @@
+/*
+ * The expiry sweeper: once a second, on one loop thread, a database job expires the reservations whose expires_at has
+ * passed and returns their units, one short transaction per SKU. Safe with several processes sweeping one database.
+ */
+#ifndef LIVEBUY_SWEEPER_H
+#define LIVEBUY_SWEEPER_H
+
+#include <uv.h>
+
+/* Starts sweeping from loop (call on its thread, once). */
+void lb_sweeper_start(uv_loop_t *loop);
+/* Stops on the same thread: no new sweep starts; one in flight finishes as a database job (the server waits for those). */
+void lb_sweeper_stop(void);
+
+#endif

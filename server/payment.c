@@ -1,0 +1,180 @@
+/*
+ * The payment transaction: order state machine for a provider's notify, stock moved to sold, and for a direct order the
+ * shipment written to the outbox in the same transaction (the dispatcher pushes it later).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "livebuy/codec.h"
+#include "livebuy/common.h"
+#include "livebuy/order.h"
+#include "livebuy/payment.h"
+
+static int is_status(const lb_order_t *order, const char *status)
+{
+    return strcmp(order->status, status) == 0;
+}
+
+/* Where the parcel goes: the buyer's address, or the pickup point with its place in the county-township-village net. */
+static int add_destination(lb_db_t *db, const lb_order_t *order, json_t *payload)
+{
+    lb_pickup_point_t point;
+    int ret;
+    if (order->has_ship_to) {
+        json_object_set_new(payload, "ship_to",
+                            json_pack("{s:s,s:s,s:s}", "name", order->ship_to_name, "phone", order->ship_to_phone, "address",
+                                      order->ship_to_address));
+        return 0;
+    }
+    if ((ret = lb_store_pickup_point_get(db, order->pickup_point_id, &point)) <= 0)
+        return ret < 0 ? ret : LB_EDB;
+    json_object_set_new(payload, "pickup_point",
+                        json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)point.id, "name", point.name, "county",
+                                  point.county, "township", point.township, "village", point.village, "address", point.address));
+    return 0;
+}
+
+/* The document the shipping system gets (API.md "Shipping system"); shipment_id is added when it is sent. */
+static json_t *shipment_payload(lb_db_t *db, const lb_order_t *order, const lb_sku_t *sku, int *ret)
+{
+    char title[LB_TEXT_SIZE(401)];
+    int64_t cold_chain;
+    json_t *payload;
+    if ((*ret = lb_store_sku_shipping(db, sku->id, title, &cold_chain)) <= 0) {
+        *ret = *ret < 0 ? *ret : LB_EDB;
+        return NULL;
+    }
+    payload =
+        json_pack("{s:[I],s:[{s:I,s:s,s:I}],s:b,s:I,s:s}", "orders", (json_int_t)order->id, "items", "sku_id", (json_int_t)sku->id,
+                  "title", title, "qty", (json_int_t)order->qty, "cold_chain", (int)cold_chain, "weight_grams",
+                  (json_int_t)(sku->weight_grams * order->qty), "service_level", cold_chain ? "next_morning" : "standard");
+    if (payload == NULL || (*ret = add_destination(db, order, payload)) != 0) {
+        json_decref(payload);
+        *ret = *ret != 0 ? *ret : LB_EDB;
+        return NULL;
+    }
+    return payload;
+}
+
+/* Writes the outbox row for a paid direct order. */
+static int add_shipment(lb_db_t *db, const lb_order_t *order, const lb_sku_t *sku, int64_t now)
+{
+    int64_t shipment_id;
+    int ret = 0;
+    json_t *payload = shipment_payload(db, order, sku, &ret);
+    if (payload == NULL)
+        return ret;
+    lb_shipment_t shipment = {
+        .sku_id = order->sku_id, .pickup_point_id = order->pickup_point_id, .order_ids = &order->id, .num_orders = 1};
+    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &shipment.payload_len);
+    shipment.payload = text;
+    ret = text != NULL ? lb_store_shipment_create(db, &shipment, now, &shipment_id) : LB_EDB;
+    free(text);
+    json_decref(payload);
+    return ret;
+}
+
+static int mark_paid(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+{
+    int ret = lb_store_order_set_status(db, &payment->order, "paid", now);
+    payment->outcome = LB_PAYMENT_APPLIED;
+    /* A group-buy's orders ship together, to its pickup point, when the campaign succeeds. */
+    if (ret != 0 || payment->order.group_buy_id != 0)
+        return ret;
+    return add_shipment(db, &payment->order, sku, now);
+}
+
+/* A reserved order: its units move from reserved to sold (in the SKU and in its live item). */
+static int pay_reserved(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+{
+    const lb_order_t *order = &payment->order;
+    int ret = lb_store_sku_add_counts(db, order->sku_id, -order->qty, order->qty, 0, now);
+    if (ret == 0 && order->live_item_id != 0)
+        ret = lb_store_live_item_add_counts(db, order->live_item_id, -order->qty, order->qty);
+    return ret != 0 ? ret : mark_paid(db, payment, sku, now);
+}
+
+/*
+ * An order that expired or was cancelled: its units went back, so it takes them again if they are still there (from the
+ * SKU's available stock, or from its live item's quota, which the SKU holds), straight to sold; else the money goes back.
+ */
+static int pay_released(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+{
+    lb_order_t *order = &payment->order;
+    lb_alloc_target_t item;
+    int64_t left = LB_SKU_AVAILABLE(sku), from_held = 0;
+    int ret;
+    if (order->live_item_id != 0) {
+        if ((ret = lb_store_live_item_lock(db, order->live_item_id, order->sku_id, 0, &item)) != 0)
+            return ret;
+        left = item.found ? item.left : 0;
+        from_held = order->qty;
+    }
+    if (left < order->qty) {
+        payment->outcome = LB_PAYMENT_REFUND_REQUIRED;
+        return lb_store_order_set_status(db, order, "refund_required", now);
+    }
+    ret = lb_store_sku_add_counts(db, order->sku_id, 0, order->qty, -from_held, now);
+    if (ret == 0 && from_held != 0)
+        ret = lb_store_live_item_add_counts(db, order->live_item_id, 0, order->qty);
+    return ret != 0 ? ret : mark_paid(db, payment, sku, now);
+}
+
+/* A transaction id seen before: a replay of that notify (or a provider's id reused for another order). */
+static int replay(lb_payment_t *payment, int64_t recorded_order_id, const char *recorded_outcome)
+{
+    payment->outcome = recorded_order_id == payment->order_id ? LB_PAYMENT_REPLAYED : LB_PAYMENT_TXN_REUSED;
+    payment->refund_required = strcmp(recorded_outcome, "refund_required") == 0;
+    return 0;
+}
+
+/* Under the SKU and order locks: decides, changes the order and the stock, records the payment. */
+static int settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+{
+    lb_order_t *order = &payment->order;
+    int64_t recorded_order_id;
+    char recorded_outcome[16];
+    int ret = lb_store_payment_find(db, order->sku_id, payment->provider_txn_id, &recorded_order_id, recorded_outcome);
+    if (ret != 0)
+        return ret < 0 ? ret : replay(payment, recorded_order_id, recorded_outcome);
+    if (payment->amount_cents != order->amount_cents) {
+        payment->outcome = LB_PAYMENT_WRONG_AMOUNT;
+        return 0;
+    }
+    if (is_status(order, "reserved"))
+        ret = pay_reserved(db, payment, sku, now);
+    else if (is_status(order, "expired") || is_status(order, "cancelled"))
+        ret = pay_released(db, payment, sku, now);
+    else
+        payment->outcome = LB_PAYMENT_REFUND_REQUIRED; /* paid by another transaction already (or being refunded) */
+    if (ret != 0)
+        return ret;
+    payment->refund_required = payment->outcome == LB_PAYMENT_REFUND_REQUIRED;
+    ret = lb_store_payment_insert(db, order, payment->provider_txn_id, payment->amount_cents,
+                                  payment->refund_required ? "refund_required" : "applied", now);
+    /* Recorded meanwhile by a transaction that did not wait for the SKU row: run again, and it is a replay. */
+    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret;
+}
+
+int lb_payment_apply(lb_db_t *db, lb_payment_t *payment)
+{
+    lb_order_t *order = &payment->order;
+    lb_sku_t sku;
+    int ret;
+
+    payment->refund_required = 0;
+    payment->outcome = LB_PAYMENT_NOT_FOUND;
+    /* An order's SKU never changes: read it without a lock, then lock the SKU row first, as the order path does. */
+    if ((ret = lb_store_order_get(db, payment->order_id, order)) <= 0)
+        return ret;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, order->sku_id, &sku)) < 0 ||
+        (ret = lb_store_order_lock(db, order->sku_id, payment->order_id, order)) <= 0)
+        goto Exit;
+    if ((ret = settle(db, payment, &sku, lb_now())) != 0)
+        goto Exit;
+    if (payment->outcome == LB_PAYMENT_APPLIED || payment->outcome == LB_PAYMENT_REFUND_REQUIRED)
+        return lb_db_commit(db);
+Exit:
+    lb_db_rollback(db);
+    return ret < 0 ? ret : 0;
+}

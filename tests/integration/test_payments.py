@@ -1,0 +1,450 @@
+"""Payments and expiry: POST /v1/payments/notify (signed over the raw body, replay-proof, idempotent, one state change
+under 50 concurrent copies, the shipping outbox row written with the payment) and the expiry sweeper (unpaid
+reservations expire and give their stock back; a payment after that re-reserves or asks for a refund).
+Real HTTP against a real MariaDB."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import unittest
+
+import lb
+
+BUYER_SECRET = "test-buyer-secret-0123456789"
+PAYMENT_SECRET = "test-payment-secret-0123456789"
+SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
+RESERVE_TTL = 10  # the smallest --reserve-ttl allowed
+EXPIRY_WAIT = RESERVE_TTL + 8  # the TTL, a sweep interval and slack for a loaded machine
+
+_keys = itertools.count(1)
+_txns = itertools.count(1)
+
+
+def buyer_token(user_id, expiry=4102444800):
+    payload = "b1.%d.%d" % (user_id, expiry)
+    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def new_txn():
+    return "txn-%d-%d" % (time.time_ns() % 10 ** 9, next(_txns))
+
+
+def signed(body, timestamp=None, secret=PAYMENT_SECRET):
+    """The headers of a signed notify of body (bytes)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    mac = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Livebuy-Timestamp": ts, "X-Livebuy-Signature": "sha256=" + mac}
+
+
+def notify_body(order_id, txn, amount_cents):
+    return json.dumps({"order_id": order_id, "provider_txn_id": txn, "amount_cents": amount_cents}).encode()
+
+
+def error_code(body):
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        raise AssertionError("not an API error body: %r" % (body,))
+    return body["error"]["code"]
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+class Base(unittest.TestCase):
+    """One database and one livebuyd (buyer and payment secrets, the shortest reservation TTL) shared by a class."""
+
+    extra_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname),
+                               ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET,
+                                "--reserve-ttl", str(RESERVE_TTL)] + list(cls.extra_args))
+        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
+        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+        if code != 0:
+            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+        lb.drop_database(cls.sock, cls.dbname)
+
+    # -- helpers ------------------------------------------------------------------------------------------------------
+
+    def sql(self, query):
+        return lb.sql(self.sock, self.dbname, query)
+
+    def new_sku(self, stock=100, price_cents=5990, cold_chain=False, weight_grams=2700):
+        skus = [{"name": "2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": weight_grams}]
+        return self.server.create_product(self.coop, skus, title="武乡小米", cold_chain=cold_chain)["skus"][0]["id"]
+
+    def reserve(self, buyer, qty, **target):
+        """Reserves through POST /v1/orders (sku_id=... or live_item_id=...; ship_to unless pickup_point_id is given)."""
+        body = dict(target, qty=qty)
+        if "pickup_point_id" not in body:
+            body["ship_to"] = SHIP_TO
+        status, _, answer = self.server.request("POST", "/v1/orders", body, token=buyer_token(buyer),
+                                                headers={"Idempotency-Key": "pay-%d" % next(_keys)})
+        self.assertEqual(status, 201, answer)
+        return answer
+
+    def new_live_item(self, sku_id, quota):
+        status, _, live = self.server.request("POST", "/v1/lives", {"title": "今晚八点", "starts_at": 1700000000},
+                                              token=self.host)
+        self.assertEqual(status, 201, live)
+        item = {"sku_id": sku_id, "price_cents": 3990, "quota": quota, "per_buyer_limit": 10, "opens_at": 0}
+        status, _, answer = self.server.request("POST", "/v1/lives/%d/items" % live["id"], item, token=self.host)
+        self.assertEqual(status, 201, answer)
+        return answer["id"]
+
+    def notify(self, order_id, txn, amount_cents, body=None, headers=None, server=None):
+        raw = body if body is not None else notify_body(order_id, txn, amount_cents)
+        return (server or self.server).request("POST", "/v1/payments/notify", raw=raw,
+                                               headers=headers if headers is not None else signed(raw))
+
+    def counters(self, sku_id):
+        sku = self.server.sku(sku_id)
+        return {k: sku[k] for k in ("stock", "reserved", "sold", "held", "available")}
+
+    def order_status(self, order_id):
+        return self.sql("SELECT status FROM orders WHERE id = %d" % order_id)[0][0]
+
+    def payments(self, order_id):
+        return self.sql("SELECT provider_txn_id, amount_cents, outcome FROM payments WHERE order_id = %d ORDER BY id"
+                        % order_id)
+
+    def live_counts(self, item_id):
+        return self.sql("SELECT quota, reserved, sold FROM live_items WHERE id = %d" % item_id)[0]
+
+    def assertRejected(self, answer, status, code, what):
+        got, _, body = answer
+        self.assertEqual(got, status, "%s: %r" % (what, body))
+        self.assertEqual(error_code(body), code, what)
+
+    def wait_expired(self, order_ids, timeout=EXPIRY_WAIT):
+        """Polls until every order is expired (bounded); returns how long that took."""
+        started = time.monotonic()
+        done = lb.wait_for(lambda: all(self.order_status(o) == "expired" for o in order_ids), timeout, 0.25)
+        self.assertTrue(done, "orders %r did not expire within %d s: %r"
+                        % (order_ids, timeout, [self.order_status(o) for o in order_ids]))
+        return time.monotonic() - started
+
+    def backdate(self, order_id):
+        """Makes a reservation due now (the sweeper still has to find and expire it)."""
+        self.sql("UPDATE orders SET expires_at = UNIX_TIMESTAMP() - 1 WHERE id = %d" % order_id)
+
+
+class SignatureTest(Base):
+
+    def setUp(self):
+        self.sku_id = self.new_sku(stock=10)
+        self.order = self.reserve(1, 2, sku_id=self.sku_id)
+        self.before = self.counters(self.sku_id)
+
+    def assertUnchanged(self):
+        self.assertEqual(self.order_status(self.order["id"]), "reserved")
+        self.assertEqual(self.counters(self.sku_id), self.before)
+        self.assertEqual(self.payments(self.order["id"]), [])
+
+    def test_forged_signature(self):
+        body = notify_body(self.order["id"], new_txn(), self.order["amount_cents"])
+        self.assertRejected(self.notify(0, 0, 0, body=body, headers=signed(body, secret="another-secret-0123456789")),
+                            401, "unauthorized", "another key")
+        headers = signed(body)
+        headers["X-Livebuy-Signature"] = headers["X-Livebuy-Signature"].upper().replace("SHA256=", "sha256=")
+        self.assertRejected(self.notify(0, 0, 0, body=body, headers=headers), 401, "unauthorized", "upper-case hex")
+        self.assertUnchanged()
+
+    def test_stale_and_future_timestamps(self):
+        body = notify_body(self.order["id"], new_txn(), self.order["amount_cents"])
+        now = int(time.time())
+        for offset in (-301, 301, -100000):
+            self.assertRejected(self.notify(0, 0, 0, body=body, headers=signed(body, now + offset)), 401, "unauthorized",
+                                "timestamp %+d s" % offset)
+        self.assertUnchanged()
+        status, _, answer = self.notify(0, 0, 0, body=body, headers=signed(body, now - 250))
+        self.assertEqual((status, answer), (200, {"order_id": self.order["id"], "status": "paid"}))
+
+    def test_missing_and_malformed_headers(self):
+        body = notify_body(self.order["id"], new_txn(), self.order["amount_cents"])
+        good = signed(body)
+        for what, changes in [
+            ("no timestamp", {"X-Livebuy-Timestamp": None}),
+            ("no signature", {"X-Livebuy-Signature": None}),
+            ("neither", {"X-Livebuy-Timestamp": None, "X-Livebuy-Signature": None}),
+            ("empty timestamp", {"X-Livebuy-Timestamp": ""}),
+            ("timestamp not a number", {"X-Livebuy-Timestamp": good["X-Livebuy-Timestamp"] + "x"}),
+            ("negative timestamp", {"X-Livebuy-Timestamp": "-" + good["X-Livebuy-Timestamp"]}),
+            ("no sha256= prefix", {"X-Livebuy-Signature": good["X-Livebuy-Signature"][7:]}),
+            ("other algorithm", {"X-Livebuy-Signature": "sha1=" + good["X-Livebuy-Signature"][7:]}),
+            ("short signature", {"X-Livebuy-Signature": good["X-Livebuy-Signature"][:-1]}),
+        ]:
+            headers = dict(good, **changes)
+            self.assertRejected(self.notify(0, 0, 0, body=body, headers=headers), 401, "unauthorized", what)
+        self.assertUnchanged()
+
+    def test_tampered_body(self):
+        body = notify_body(self.order["id"], new_txn(), self.order["amount_cents"])
+        headers = signed(body)
+        for tampered in (notify_body(self.order["id"], new_txn(), self.order["amount_cents"]), body + b" ", body[:-1],
+                         body.replace(b'"amount_cents": ', b'"amount_cents": 0')):
+            self.assertRejected(self.notify(0, 0, 0, body=tampered, headers=headers), 401, "unauthorized",
+                                "tampered %r" % tampered)
+        self.assertUnchanged()
+
+    def test_signed_but_invalid_body(self):
+        for what, body, status, code in [
+            ("not JSON", b"{", 400, "malformed"),
+            ("no order_id", json.dumps({"provider_txn_id": "t", "amount_cents": 1}).encode(), 422, "invalid"),
+            ("empty txn id", notify_body(self.order["id"], "", 1), 422, "invalid"),
+            ("long txn id", notify_body(self.order["id"], "t" * 129, 1), 422, "invalid"),
+            ("control character", notify_body(self.order["id"], "t\n1", 1), 422, "invalid"),
+            ("negative amount", notify_body(self.order["id"], "t", -1), 422, "invalid"),
+        ]:
+            self.assertRejected(self.notify(0, 0, 0, body=body), status, code, what)
+        self.assertUnchanged()
+
+
+class PaymentTest(Base):
+
+    def test_pay_reserved_order_writes_the_outbox(self):
+        sku_id = self.new_sku(stock=10, weight_grams=2700)
+        order = self.reserve(2, 3, sku_id=sku_id)
+        txn = new_txn()
+        status, _, answer = self.notify(order["id"], txn, order["amount_cents"])
+        self.assertEqual((status, answer), (200, {"order_id": order["id"], "status": "paid"}))
+        self.assertEqual(self.counters(sku_id), {"stock": 10, "reserved": 0, "sold": 3, "held": 0, "available": 7})
+        self.assertEqual(self.payments(order["id"]), [(txn, str(order["amount_cents"]), "applied")])
+
+        rows = self.sql("SELECT s.id, s.sku_id, s.status, s.group_buy_id, s.pickup_point_id, s.next_attempt_at <= "
+                        "UNIX_TIMESTAMP(), s.payload FROM shipments s JOIN shipment_orders o ON o.shipment_id = s.id "
+                        "WHERE o.sku_id = %d AND o.order_id = %d" % (sku_id, order["id"]))
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(rows[0][1:6], (str(sku_id), "pending", None, None, "1"))
+        payload = json.loads(rows[0][6])
+        self.assertEqual(payload, {"orders": [order["id"]], "items": [{"sku_id": sku_id, "title": "武乡小米 2.5kg 礼盒", "qty": 3}],
+                                   "ship_to": SHIP_TO, "cold_chain": False, "weight_grams": 8100,
+                                   "service_level": "standard"})
+        status, _, seen = self.server.request("GET", "/v1/orders/%d" % order["id"], token=buyer_token(2))
+        self.assertEqual((status, seen["status"]), (200, "paid"))
+
+    def test_cold_chain_pickup_point_order(self):
+        sku_id = self.new_sku(stock=5, cold_chain=True, weight_grams=1000)
+        self.sql("INSERT INTO pickup_points (merchant_id, name, county, township, village, address, created_at) VALUES "
+                 "(%d, '丰州镇村级服务站', '武乡县', '丰州镇', '东村', '东村委会旁', 0)" % self.coop_id)
+        point_id = int(self.sql("SELECT MAX(id) FROM pickup_points")[0][0])
+        order = self.reserve(3, 2, sku_id=sku_id, pickup_point_id=point_id)
+        self.assertEqual(self.notify(order["id"], new_txn(), order["amount_cents"])[0], 200)
+        rows = self.sql("SELECT pickup_point_id, payload FROM shipments WHERE sku_id = %d" % sku_id)
+        self.assertEqual(len(rows), 1, rows)
+        payload = json.loads(rows[0][1])
+        self.assertEqual(rows[0][0], str(point_id))
+        self.assertNotIn("ship_to", payload)
+        self.assertEqual(payload["pickup_point"], {"id": point_id, "name": "丰州镇村级服务站", "county": "武乡县",
+                                                   "township": "丰州镇", "village": "东村", "address": "东村委会旁"})
+        self.assertEqual((payload["cold_chain"], payload["service_level"], payload["weight_grams"]),
+                         (True, "next_morning", 2000))
+
+    def test_replay_is_a_no_op(self):
+        sku_id = self.new_sku(stock=10)
+        order = self.reserve(4, 1, sku_id=sku_id)
+        txn = new_txn()
+        first = self.notify(order["id"], txn, order["amount_cents"])
+        self.assertEqual(first[0], 200, first)
+        after = self.counters(sku_id)
+        before_metrics = metric(self.server.metrics(), 'livebuy_payments_total{outcome="replayed"}')
+        for _ in range(3):
+            status, _, answer = self.notify(order["id"], txn, order["amount_cents"])
+            self.assertEqual((status, answer), (200, {"order_id": order["id"], "status": "paid"}))
+        self.assertEqual(self.counters(sku_id), after)
+        self.assertEqual(len(self.payments(order["id"])), 1)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
+        self.assertEqual(metric(self.server.metrics(), 'livebuy_payments_total{outcome="replayed"}'), before_metrics + 3)
+
+    def test_wrong_amount_changes_nothing(self):
+        sku_id = self.new_sku(stock=10)
+        order = self.reserve(5, 2, sku_id=sku_id)
+        before = self.counters(sku_id)
+        for amount in (order["amount_cents"] - 1, order["amount_cents"] + 1, 0):
+            self.assertRejected(self.notify(order["id"], new_txn(), amount), 422, "invalid", "amount %d" % amount)
+        self.assertEqual(self.counters(sku_id), before)
+        self.assertEqual(self.order_status(order["id"]), "reserved")
+        self.assertEqual(self.payments(order["id"]), [])
+
+    def test_unknown_order(self):
+        self.assertRejected(self.notify(99999999, new_txn(), 100), 404, "not_found", "unknown order")
+
+    def test_fifty_concurrent_copies_change_the_order_once(self):
+        sku_id = self.new_sku(stock=20)
+        order = self.reserve(6, 4, sku_id=sku_id)
+        body = notify_body(order["id"], new_txn(), order["amount_cents"])
+        headers = signed(body)
+        headers["Content-Type"] = "application/json"
+        answers, barrier = [], threading.Barrier(50)
+
+        def pay():
+            conn = self.server.connection()
+            try:
+                barrier.wait()
+                conn.request("POST", "/v1/payments/notify", body=body, headers=headers)
+                resp = conn.getresponse()
+                answers.append((resp.status, json.loads(resp.read())))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=pay) for _ in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(answers), 50)
+        self.assertEqual(set(json.dumps(a, sort_keys=True) for a in answers),
+                         {json.dumps([200, {"order_id": order["id"], "status": "paid"}], sort_keys=True)})
+        self.assertEqual(len(self.payments(order["id"])), 1)
+        self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 0, "sold": 4, "held": 0, "available": 16})
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
+
+    def test_paid_twice_with_different_txn_ids(self):
+        sku_id = self.new_sku(stock=10)
+        order = self.reserve(7, 1, sku_id=sku_id)
+        first, second = new_txn(), new_txn()
+        self.assertEqual(self.notify(order["id"], first, order["amount_cents"])[2]["status"], "paid")
+        after = self.counters(sku_id)
+        status, _, answer = self.notify(order["id"], second, order["amount_cents"])
+        self.assertEqual((status, answer), (200, {"order_id": order["id"], "status": "paid", "payment": "refund_required"}))
+        # Its replay says the same.
+        self.assertEqual(self.notify(order["id"], second, order["amount_cents"])[2], answer)
+        self.assertEqual(self.counters(sku_id), after)
+        self.assertEqual(self.payments(order["id"]), [(first, str(order["amount_cents"]), "applied"),
+                                                      (second, str(order["amount_cents"]), "refund_required")])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
+
+    def test_live_item_order(self):
+        sku_id = self.new_sku(stock=50)
+        item_id = self.new_live_item(sku_id, quota=10)
+        order = self.reserve(8, 3, live_item_id=item_id)
+        self.assertEqual(self.notify(order["id"], new_txn(), order["amount_cents"])[2]["status"], "paid")
+        self.assertEqual(self.live_counts(item_id), ("10", "0", "3"))
+        self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 0, "sold": 3, "held": 7, "available": 40})
+
+    def test_not_configured(self):
+        server = lb.Server(lb.db_url(self.sock, self.dbname), ["--buyer-secret", BUYER_SECRET])
+        try:
+            body = notify_body(1, "t", 1)
+            self.assertRejected(self.notify(0, 0, 0, body=body, server=server), 503, "unavailable", "no --payment-secret")
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_metrics(self):
+        text = self.server.metrics()
+        for outcome in ("applied", "replayed", "refund_required", "rejected"):
+            self.assertIn('livebuy_payments_total{outcome="%s"}' % outcome, text)
+        self.assertIn("livebuy_orders_expired_total", text)
+
+
+class ExpiryTest(Base):
+    """With --reserve-ttl 10 and a second livebuyd sweeping the same database."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = lb.Server(cls.server.db, ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET,
+                                              "--reserve-ttl", str(RESERVE_TTL)])
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.other.stop() if cls.other.running() else "not running (crashed?)"
+        super().tearDownClass()
+        if code != 0:
+            raise AssertionError("the second livebuyd did not stop cleanly: %r" % code)
+
+    def expired_total(self):
+        return sum(metric(s.metrics(), "livebuy_orders_expired_total") for s in (self.server, self.other))
+
+    def test_unpaid_orders_expire_and_give_stock_back(self):
+        sku_id = self.new_sku(stock=30)
+        item_id = self.new_live_item(sku_id, quota=10)
+        before = self.counters(sku_id)
+        started = int(time.time())
+        expired_before = self.expired_total()
+        direct = [self.reserve(10 + i, 2, sku_id=sku_id) for i in range(3)]
+        live = [self.reserve(20 + i, 3, live_item_id=item_id) for i in range(2)]
+        kept = self.reserve(30, 1, sku_id=sku_id)
+        self.sql("UPDATE orders SET expires_at = UNIX_TIMESTAMP() + 3600 WHERE id = %d" % kept["id"])
+        self.assertEqual(self.counters(sku_id)["reserved"], 13)
+        self.assertEqual(self.live_counts(item_id), ("10", "6", "0"))
+        self.assertLessEqual(max(o["expires_at"] for o in direct + live), int(time.time()) + RESERVE_TTL + 1)
+
+        # The SKU as buyers see it gets its stock back shortly after the reservations' expiry.
+        deadline = max(o["expires_at"] for o in direct + live) + 8
+        back = lb.wait_for(lambda: self.counters(sku_id)["reserved"] == 1, deadline - time.time(), 0.25)
+        self.assertTrue(back, "stock not back: %r" % self.counters(sku_id))
+        self.assertLessEqual(time.time(), deadline)
+        self.wait_expired([o["id"] for o in direct + live], timeout=1)
+        self.assertEqual(self.order_status(kept["id"]), "reserved")
+        self.assertEqual(self.counters(sku_id), dict(before, reserved=1, available=before["available"] - 1))
+        self.assertEqual(self.live_counts(item_id), ("10", "0", "0"))
+        # Two processes swept: each order was expired once (orders of earlier tests may expire meanwhile, too).
+        expired_since = self.sql("SELECT COUNT(*) FROM orders WHERE status = 'expired' AND updated_at >= %d" % started)
+        self.assertEqual(self.expired_total() - expired_before, int(expired_since[0][0]))
+        self.assertGreaterEqual(self.expired_total() - expired_before, 5)
+        status, _, seen = self.server.request("GET", "/v1/orders/%d" % direct[0]["id"], token=buyer_token(10))
+        self.assertEqual((status, seen["status"]), (200, "expired"))
+
+    def test_payment_after_expiry_with_stock_there(self):
+        sku_id = self.new_sku(stock=10)
+        order = self.reserve(40, 4, sku_id=sku_id)
+        self.backdate(order["id"])
+        self.wait_expired([order["id"]])
+        self.assertEqual(self.counters(sku_id)["available"], 10)
+        status, _, answer = self.notify(order["id"], new_txn(), order["amount_cents"])
+        self.assertEqual((status, answer), (200, {"order_id": order["id"], "status": "paid"}))
+        self.assertEqual(self.counters(sku_id), {"stock": 10, "reserved": 0, "sold": 4, "held": 0, "available": 6})
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
+
+    def test_payment_after_expiry_with_stock_gone(self):
+        sku_id = self.new_sku(stock=5)
+        order = self.reserve(41, 5, sku_id=sku_id)
+        self.backdate(order["id"])
+        self.wait_expired([order["id"]])
+        self.reserve(42, 4, sku_id=sku_id)  # only 1 left: not enough for the expired order's 5
+        before = self.counters(sku_id)
+        txn = new_txn()
+        status, _, answer = self.notify(order["id"], txn, order["amount_cents"])
+        self.assertEqual((status, answer), (200, {"order_id": order["id"], "status": "refund_required",
+                                                  "payment": "refund_required"}))
+        self.assertEqual(self.counters(sku_id), before)
+        self.assertEqual(self.order_status(order["id"]), "refund_required")
+        self.assertEqual(self.payments(order["id"]), [(txn, str(order["amount_cents"]), "refund_required")])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("0",)])
+        self.assertEqual(self.notify(order["id"], txn, order["amount_cents"])[2], answer)
+
+    def test_live_item_payment_after_expiry(self):
+        sku_id = self.new_sku(stock=20)
+        item_id = self.new_live_item(sku_id, quota=6)
+        gone = self.reserve(43, 4, live_item_id=item_id)
+        back = self.reserve(44, 2, live_item_id=item_id)
+        for order in (gone, back):
+            self.backdate(order["id"])
+        self.wait_expired([gone["id"], back["id"]])
+        self.assertEqual(self.live_counts(item_id), ("6", "0", "0"))
+        self.assertEqual(self.counters(sku_id)["held"], 6)
+        self.reserve(45, 3, live_item_id=item_id)  # 3 of the quota left: enough for 2, not for 4
+        self.assertEqual(self.notify(back["id"], new_txn(), back["amount_cents"])[2]["status"], "paid")
+        self.assertEqual(self.live_counts(item_id), ("6", "3", "2"))
+        self.assertEqual(self.notify(gone["id"], new_txn(), gone["amount_cents"])[2]["status"], "refund_required")
+        self.assertEqual(self.live_counts(item_id), ("6", "3", "2"))
+        self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 3, "sold": 2, "held": 1, "available": 14})
+
+
+if __name__ == "__main__":
+    lb.main()
