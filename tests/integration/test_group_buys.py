@@ -1,0 +1,240 @@
+"""Community group-buys at village pickup points: pickup points, campaigns, joins through the order lanes, and the
+closer at the cut-off (success: one consolidated shipment with a pick list; failure: stock back, paid joins
+refund_required), also with two livebuyd processes racing to close. Real HTTP against a real MariaDB."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import unittest
+
+import lb
+
+BUYER_SECRET = "test-buyer-secret-0123456789"
+PAYMENT_SECRET = "test-payment-secret-0123456789"
+STATION = {"name": "岭头村服务站", "county": "武乡县", "township": "韩北乡", "village": "岭头村", "address": "村委会东侧"}
+CLOSE_WAIT = 8  # seconds past a cut-off within which the closer (once a second) must have run
+
+_keys = itertools.count(1)
+
+
+def buyer_token(user_id, expiry=4102444800):
+    payload = "b1.%d.%d" % (user_id, expiry)
+    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def signed(body):
+    ts = str(int(time.time()))
+    mac = hmac.new(PAYMENT_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Livebuy-Timestamp": ts, "X-Livebuy-Signature": "sha256=" + mac}
+
+
+def error_code(body):
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        raise AssertionError("not an API error body: %r" % (body,))
+    return body["error"]["code"]
+
+
+class GroupBuyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.args = ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET]
+        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname), cls.args)
+        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
+        cls.other_id, cls.other = cls.server.create_merchant("coop", "沁县合作社")
+        status, _, point = cls.server.request("POST", "/v1/pickup-points", STATION, token=cls.coop)
+        assert status == 201, point
+        cls.point_id = point["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+        if code != 0:
+            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+        lb.drop_database(cls.sock, cls.dbname)
+
+    # -- helpers ------------------------------------------------------------------------------------------------------
+
+    def sql(self, query):
+        return lb.sql(self.sock, self.dbname, query)
+
+    def new_sku(self, stock):
+        skus = [{"name": "5kg 袋装", "price_cents": 8990, "stock": stock, "weight_grams": 5000}]
+        return self.server.create_product(self.coop, skus, title="武乡小米", cold_chain=False)["skus"][0]["id"]
+
+    def new_campaign(self, sku_id, min_qty, closes_in, per_buyer_limit=5, price_cents=6990):
+        body = {"sku_id": sku_id, "pickup_point_id": self.point_id, "price_cents": price_cents, "min_qty": min_qty,
+                "per_buyer_limit": per_buyer_limit, "closes_at": int(time.time()) + closes_in}
+        status, _, gb = self.server.request("POST", "/v1/group-buys", body, token=self.coop)
+        self.assertEqual(status, 201, gb)
+        return gb
+
+    def join(self, buyer, gb_id, qty, server=None):
+        return (server or self.server).request("POST", "/v1/orders", {"group_buy_id": gb_id, "qty": qty},
+                                               token=buyer_token(buyer),
+                                               headers={"Idempotency-Key": "gb-%d" % next(_keys)})
+
+    def pay(self, order):
+        raw = json.dumps({"order_id": order["id"], "provider_txn_id": "gbtxn-%d" % order["id"],
+                          "amount_cents": order["amount_cents"]}).encode()
+        status, _, answer = self.server.request("POST", "/v1/payments/notify", raw=raw, headers=signed(raw))
+        self.assertEqual(status, 200, answer)
+        return answer
+
+    def campaign(self, gb_id):
+        status, _, gb = self.server.request("GET", "/v1/group-buys/%d" % gb_id)
+        self.assertEqual(status, 200, gb)
+        return gb
+
+    def wait_closed(self, gb_id):
+        self.assertTrue(lb.wait_for(lambda: self.campaign(gb_id)["status"] != "open", CLOSE_WAIT),
+                        "campaign %d still open %d s after its cut-off" % (gb_id, CLOSE_WAIT))
+        return self.campaign(gb_id)
+
+    def assert_counters_add_up(self, sku_id):
+        stock, reserved, sold, held = self.sql("SELECT stock, reserved, sold, held FROM skus WHERE id = %d" % sku_id)[0]
+        in_orders = self.sql("SELECT COALESCE(SUM(qty), 0) FROM orders WHERE sku_id = %d AND status = 'reserved'"
+                             % sku_id)[0][0]
+        self.assertEqual(int(reserved), int(in_orders))
+        self.assertLessEqual(int(reserved) + int(sold) + int(held), int(stock))
+
+    # -- tests --------------------------------------------------------------------------------------------------------
+
+    def test_pickup_points(self):
+        status, _, page = self.server.request("GET", "/v1/pickup-points?limit=200", token=self.coop)
+        self.assertEqual(status, 200, page)
+        self.assertIn(STATION["village"], [p["village"] for p in page["pickup_points"]])
+        status, _, body = self.server.request("POST", "/v1/pickup-points", dict(STATION, county=""), token=self.coop)
+        self.assertEqual((status, error_code(body)), (422, "invalid"))
+        self.assertIn("county", body["error"]["message"])
+        status, _, body = self.server.request("POST", "/v1/pickup-points", STATION)
+        self.assertEqual(status, 401)
+        status, _, body = self.server.request("GET", "/v1/pickup-points?limit=0", token=self.coop)
+        self.assertEqual((status, error_code(body)), (422, "invalid"))
+
+    def test_campaign_validation(self):
+        sku_id = self.new_sku(10)
+        good = {"sku_id": sku_id, "pickup_point_id": self.point_id, "price_cents": 100, "min_qty": 2,
+                "per_buyer_limit": 2, "closes_at": int(time.time()) + 60}
+        for field, value, status in [("closes_at", int(time.time()) - 1, 422), ("min_qty", 0, 422),
+                                     ("pickup_point_id", 999999, 422), ("sku_id", 999999, 422),
+                                     ("price_cents", "5", 422)]:
+            code, _, body = self.server.request("POST", "/v1/group-buys", dict(good, **{field: value}), token=self.coop)
+            self.assertEqual(code, status, (field, body))
+            self.assertIn(field, body["error"]["message"])
+        code, _, body = self.server.request("POST", "/v1/group-buys", good, token=self.other)
+        self.assertEqual((code, error_code(body)), (403, "forbidden"))
+        code, _, body = self.server.request("GET", "/v1/group-buys/999999")
+        self.assertEqual(code, 404)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM group_buys WHERE sku_id = %d" % sku_id)[0][0], "0")
+
+    def test_success_ships_one_consolidated_shipment(self):
+        sku_id = self.new_sku(50)
+        gb = self.new_campaign(sku_id, min_qty=5, closes_in=4)
+        joins = []
+        for buyer, qty in [(101, 2), (102, 1), (103, 2)]:
+            status, _, order = self.join(buyer, gb["id"], qty)
+            self.assertEqual(status, 201, order)
+            self.assertEqual(order["amount_cents"], 6990 * qty)
+            joins.append((buyer, order))
+        self.assertEqual(self.campaign(gb["id"])["joined_qty"], 5)
+        self.assertEqual(self.server.sku(sku_id)["reserved"], 5)
+        for _, order in joins[:2]:  # two of three pay before the cut-off
+            self.assertEqual(self.pay(order)["status"], "paid")
+        # Paid joins wait for their campaign: no shipment yet.
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipments WHERE group_buy_id = %d" % gb["id"])[0][0], "0")
+
+        closed = self.wait_closed(gb["id"])
+        self.assertEqual(closed["status"], "succeeded")
+        rows = self.sql("SELECT id, pickup_point_id, payload FROM shipments WHERE group_buy_id = %d" % gb["id"])
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(int(rows[0][1]), self.point_id)
+        payload = json.loads(rows[0][2])
+        self.assertEqual(sorted(payload["orders"]), sorted(o["id"] for _, o in joins[:2]))
+        self.assertEqual(sorted((p["buyer_id"], p["qty"]) for p in payload["pick_list"]), [(101, 2), (102, 1)])
+        self.assertEqual(payload["pickup_point"]["village"], STATION["village"])
+        self.assertEqual(payload["items"][0]["qty"], 3)
+        self.assertEqual(payload["weight_grams"], 15000)
+        # The unpaid join keeps its reservation (normal expiry).
+        self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % joins[2][1]["id"])[0][0], "reserved")
+        # After the cut-off, no more joins.
+        status, _, body = self.join(104, gb["id"], 1)
+        self.assertEqual((status, error_code(body)), (409, "conflict"))
+        self.assert_counters_add_up(sku_id)
+
+    def test_failure_gives_stock_back_and_asks_refunds(self):
+        sku_id = self.new_sku(20)
+        gb = self.new_campaign(sku_id, min_qty=10, closes_in=3)
+        status, _, paid = self.join(201, gb["id"], 2)
+        self.assertEqual(status, 201, paid)
+        status, _, unpaid = self.join(202, gb["id"], 3)
+        self.assertEqual(status, 201, unpaid)
+        self.pay(paid)
+        before = self.server.sku(sku_id)
+        self.assertEqual((before["reserved"], before["sold"]), (3, 2))
+
+        closed = self.wait_closed(gb["id"])
+        self.assertEqual(closed["status"], "failed")
+        self.assertEqual(closed["joined_qty"], 2)  # the paid join still counts; the released one does not
+        self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % unpaid["id"])[0][0], "cancelled")
+        self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % paid["id"])[0][0], "refund_required")
+        after = self.server.sku(sku_id)
+        self.assertEqual(after["reserved"], 0)
+        self.assertEqual(after["available"], 20 - 2)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipments WHERE group_buy_id = %d" % gb["id"])[0][0], "0")
+        status, _, order = self.server.request("GET", "/v1/orders/%d" % paid["id"], token=buyer_token(201))
+        self.assertEqual((status, order["status"]), (200, "refund_required"))
+        self.assert_counters_add_up(sku_id)
+
+    def test_joins_share_stock_and_limits(self):
+        sku_id = self.new_sku(4)
+        gb = self.new_campaign(sku_id, min_qty=2, closes_in=120, per_buyer_limit=2)
+        statuses = [self.join(301, gb["id"], 1)[0] for _ in range(3)]
+        self.assertEqual(statuses, [201, 201, 422])
+        status, _, body = self.join(302, gb["id"], 2)
+        self.assertEqual(status, 201, body)
+        # Direct orders draw on the same stock, which the joins used up.
+        status, _, body = self.server.request("POST", "/v1/orders",
+                                              {"sku_id": sku_id, "qty": 1, "pickup_point_id": self.point_id},
+                                              token=buyer_token(303))
+        self.assertEqual((status, error_code(body)), (409, "sold_out"))
+        status, _, body = self.join(304, gb["id"], 1)
+        self.assertEqual((status, error_code(body)), (409, "sold_out"))
+        # Group-buy joins go to the campaign's pickup point: a ship_to is refused.
+        status, _, body = self.server.request("POST", "/v1/orders",
+                                              {"group_buy_id": gb["id"], "qty": 1,
+                                               "ship_to": {"name": "a", "phone": "12345", "address": "b"}},
+                                              token=buyer_token(305))
+        self.assertEqual((status, error_code(body)), (422, "invalid"))
+        self.assertEqual(self.campaign(gb["id"])["joined_qty"], 4)
+        self.assert_counters_add_up(sku_id)
+
+    def test_two_processes_close_once(self):
+        second = lb.Server(lb.db_url(self.sock, self.dbname), self.args)
+        try:
+            sku_id = self.new_sku(100)
+            campaigns = [self.new_campaign(sku_id, min_qty=3, closes_in=3) for _ in range(6)]
+            for i, gb in enumerate(campaigns):
+                for buyer in range(3 if i % 2 == 0 else 1):  # even ones reach min_qty
+                    server = self.server if buyer % 2 == 0 else second
+                    status, _, order = self.join(400 + 10 * i + buyer, gb["id"], 1, server=server)
+                    self.assertEqual(status, 201, order)
+                    self.pay(order)
+            for i, gb in enumerate(campaigns):
+                closed = self.wait_closed(gb["id"])
+                self.assertEqual(closed["status"], "succeeded" if i % 2 == 0 else "failed", closed)
+                shipments = int(self.sql("SELECT COUNT(*) FROM shipments WHERE group_buy_id = %d" % gb["id"])[0][0])
+                self.assertEqual(shipments, 1 if i % 2 == 0 else 0, "campaign %d shipped %d times" % (gb["id"], shipments))
+            refunds = self.sql("SELECT COUNT(*) FROM orders WHERE sku_id = %d AND status = 'refund_required'" % sku_id)
+            self.assertEqual(refunds[0][0], "3")
+            self.assert_counters_add_up(sku_id)
+        finally:
+            self.assertEqual(second.stop(), 0)
+
+
+if __name__ == "__main__":
+    lb.main()
