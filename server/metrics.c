@@ -190,8 +190,9 @@ char *lb_metrics_render(size_t *len)
     emit(&t, "# HELP livebuy_payments_total Payment notifies, by outcome.\n# TYPE livebuy_payments_total counter\n");
     for (size_t i = 0; i != LB_METRICS_PAYMENT_OUTCOMES; ++i)
         emit(&t, "livebuy_payments_total{outcome=\"%s\"} %llu\n", payment_outcomes[i], load(&payments[i]));
-    emit(&t, "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
-             "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
+    emit(&t,
+         "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
+         "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
          load(&orders_expired));
     *len = t.len;
     return t.buf;

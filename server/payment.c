@@ -78,9 +78,17 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, in
 {
     int ret = lb_store_order_set_status(db, &payment->order, "paid", now);
     payment->outcome = LB_PAYMENT_APPLIED;
-    /* A group-buy's orders ship together, to its pickup point, when the campaign succeeds. */
-    if (ret != 0 || payment->order.group_buy_id != 0)
+    if (ret != 0)
         return ret;
+    /*
+     * A group-buy's joins ship together, to its pickup point, when the campaign succeeds (server/closer.c); a join paid
+     * after that ships on its own. The closer takes the SKU row lock too, so the status read here stays true.
+     */
+    if (payment->order.group_buy_id != 0) {
+        lb_group_buy_t gb;
+        if ((ret = lb_store_group_buy_get(db, payment->order.group_buy_id, &gb)) <= 0 || strcmp(gb.status, "succeeded") != 0)
+            return ret < 0 ? ret : 0;
+    }
     return add_shipment(db, &payment->order, sku, now);
 }
 
@@ -96,7 +104,8 @@ static int pay_reserved(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku,
 
 /*
  * An order that expired or was cancelled: its units went back, so it takes them again if they are still there (from the
- * SKU's available stock, or from its live item's quota, which the SKU holds), straight to sold; else the money goes back.
+ * SKU's available stock, or from its live item's quota, which the SKU holds), straight to sold; else (and always for a
+ * group-buy join) the money goes back.
  */
 static int pay_released(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
 {
@@ -110,7 +119,8 @@ static int pay_released(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku,
         left = item.found ? item.left : 0;
         from_held = order->qty;
     }
-    if (left < order->qty) {
+    /* A released group-buy join does not come back: its campaign counted without it (or has closed). */
+    if (left < order->qty || order->group_buy_id != 0) {
         payment->outcome = LB_PAYMENT_REFUND_REQUIRED;
         return lb_store_order_set_status(db, order, "refund_required", now);
     }

@@ -164,6 +164,11 @@ class GroupBuyTest(unittest.TestCase):
         # After the cut-off, no more joins.
         status, _, body = self.join(104, gb["id"], 1)
         self.assertEqual((status, error_code(body)), (409, "conflict"))
+        # A join paid after the success ships on its own, to the same pickup point.
+        self.assertEqual(self.pay(joins[2][1])["status"], "paid")
+        rows = self.sql("SELECT pickup_point_id FROM shipments WHERE group_buy_id IS NULL AND id IN "
+                        "(SELECT shipment_id FROM shipment_orders WHERE order_id = %d)" % joins[2][1]["id"])
+        self.assertEqual([tuple(r) for r in rows], [(str(self.point_id),)])
         self.assert_counters_add_up(sku_id)
 
     def test_failure_gives_stock_back_and_asks_refunds(self):
