@@ -67,13 +67,20 @@ int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t
     return lb_db_commit(db);
 }
 
-int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku)
+#define SKU_SELECT "SELECT id, product_id, merchant_id, name, price_cents, weight_grams, stock, reserved, sold, held FROM skus "
+
+/* Reads one SKU row with sql (SKU_SELECT and a WHERE on the id). */
+static int read_sku(lb_db_t *db, const char *sql, int64_t id, lb_sku_t *sku)
 {
-    static const char sql[] = "SELECT id, product_id, merchant_id, name, price_cents, weight_grams, stock, reserved, sold, held "
-                              "FROM skus WHERE id = ?";
     return lb_db_query_row(db, sql, "i", "iiisiiiiii", id, &sku->id, &sku->product_id, &sku->merchant_id, sku->name,
                            sizeof(sku->name), &sku->price_cents, &sku->weight_grams, &sku->stock, &sku->reserved, &sku->sold,
                            &sku->held);
+}
+
+int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku)
+{
+    static const char sql[] = SKU_SELECT "WHERE id = ?";
+    return read_sku(db, sql, id, sku);
 }
 
 int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku)
@@ -91,11 +98,8 @@ int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t q
 
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku)
 {
-    static const char sql[] = "SELECT id, product_id, merchant_id, name, price_cents, weight_grams, stock, reserved, sold, held "
-                              "FROM skus WHERE id = ? FOR UPDATE";
-    return lb_db_query_row(db, sql, "i", "iiisiiiiii", id, &sku->id, &sku->product_id, &sku->merchant_id, sku->name,
-                           sizeof(sku->name), &sku->price_cents, &sku->weight_grams, &sku->stock, &sku->reserved, &sku->sold,
-                           &sku->held);
+    static const char sql[] = SKU_SELECT "WHERE id = ? FOR UPDATE";
+    return read_sku(db, sql, id, sku);
 }
 
 int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target)
@@ -586,9 +590,9 @@ int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(4
 int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point)
 {
     static const char sql[] = "SELECT id, name, county, township, village, address FROM pickup_points WHERE id = ?";
-    return lb_db_query_row(db, sql, "i", "isssss", id, &point->id, point->name, sizeof(point->name),
-                           point->county, sizeof(point->county), point->township, sizeof(point->township), point->village,
-                           sizeof(point->village), point->address, sizeof(point->address));
+    return lb_db_query_row(db, sql, "i", "isssss", id, &point->id, point->name, sizeof(point->name), point->county,
+                           sizeof(point->county), point->township, sizeof(point->township), point->village, sizeof(point->village),
+                           point->address, sizeof(point->address));
 }
 
 int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t now, int64_t *id)
@@ -739,4 +743,26 @@ int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_
     static const char sql[] = "UPDATE group_buys SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'";
     int64_t ret = lb_db_exec(db, sql, "sii", status, now, id);
     return ret < 0 ? (int)ret : 0;
+}
+
+/* ---- The co-op dashboard's SKU list (handlers/merchant_skus.c) ----------------------------------------------------- */
+
+int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT s.id, s.product_id, s.merchant_id, s.name, s.price_cents, s.weight_grams, s.stock, "
+                              "s.reserved, s.sold, s.held, p.title, p.unit, p.cold_chain FROM skus s "
+                              "JOIN products p ON p.id = s.product_id WHERE s.merchant_id = ? AND s.id > ? ORDER BY s.id LIMIT ?";
+    int ret = lb_db_query(db, sql, "iii", merchant_id, after, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        lb_merchant_sku_t *m = &out[*found];
+        lb_sku_t *s = &m->sku;
+        if ((ret = lb_db_fetch(db, "iiisiiiiiissi", &s->id, &s->product_id, &s->merchant_id, s->name, sizeof(s->name),
+                               &s->price_cents, &s->weight_grams, &s->stock, &s->reserved, &s->sold, &s->held, m->title,
+                               sizeof(m->title), m->unit, sizeof(m->unit), &m->cold_chain)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
 }
