@@ -10,6 +10,8 @@ Standard library only, plus Debian's python3-msgpack. Run with /usr/bin/python3.
 """
 
 import atexit
+import hashlib
+import hmac
 import http.client
 import itertools
 import json
@@ -29,7 +31,30 @@ import msgpack
 SOURCE_DIR = os.environ.get("LIVEBUY_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MARIADB_SH = os.path.join(SOURCE_DIR, "scripts", "mariadb.sh")
 ADMIN_TOKEN = "test-admin-token-0123456789"
+BUYER_SECRET = "test-buyer-secret-0123456789"
+PAYMENT_SECRET = "test-payment-secret-0123456789"
+TIME_MAX = 4102444800  # 2100-01-01
 REQUEST_TIMEOUT = 15.0
+
+
+def buyer_token(user_id, expiry=TIME_MAX, secret=BUYER_SECRET):
+    """A buyer token as API.md defines it: b1.USER_ID.EXPIRY.SIG, SIG = hex HMAC-SHA256 under the buyer secret."""
+    payload = "b1.%d.%d" % (user_id, expiry)
+    return payload + "." + hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def signed(body, timestamp=None, secret=PAYMENT_SECRET):
+    """The headers of a signed callback (payment notify, shipping event) of body (bytes)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    mac = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Livebuy-Timestamp": ts, "X-Livebuy-Signature": "sha256=" + mac}
+
+
+def error_code(body):
+    """The code of an API error body; fails the test when body is not one."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        raise AssertionError("not an API error body: %r" % (body,))
+    return body["error"]["code"]
 
 
 def livebuyd():
@@ -441,6 +466,29 @@ class Server:
         if status != 200:
             raise AssertionError("GET /metrics answered %d" % status)
         return body.decode() if isinstance(body, bytes) else body
+
+
+class ServerTestCase(unittest.TestCase):
+    """A fresh database and one livebuyd (server_args added to its flags) shared by the tests of a class."""
+
+    server_args = ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sock = mariadb()
+        cls.dbname = fresh_database(cls.sock)
+        cls.url = db_url(cls.sock, cls.dbname)
+        cls.server = Server(cls.url, list(cls.server_args))
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+        if code != 0:
+            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+        drop_database(cls.sock, cls.dbname)
+
+    def sql(self, query):
+        return sql(self.sock, self.dbname, query)
 
 
 def default_product(skus=None):

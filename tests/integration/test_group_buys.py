@@ -2,65 +2,31 @@
 closer at the cut-off (success: one consolidated shipment with a pick list; failure: stock back, paid joins
 refund_required), also with two livebuyd processes racing to close. Real HTTP against a real MariaDB."""
 
-import hashlib
-import hmac
 import itertools
 import json
-import threading
 import time
 import unittest
 
 import lb
 
-BUYER_SECRET = "test-buyer-secret-0123456789"
-PAYMENT_SECRET = "test-payment-secret-0123456789"
 STATION = {"name": "岭头村服务站", "county": "武乡县", "township": "韩北乡", "village": "岭头村", "address": "村委会东侧"}
 CLOSE_WAIT = 8  # seconds past a cut-off within which the closer (once a second) must have run
 
 _keys = itertools.count(1)
+buyer_token, error_code, signed = lb.buyer_token, lb.error_code, lb.signed
 
 
-def buyer_token(user_id, expiry=4102444800):
-    payload = "b1.%d.%d" % (user_id, expiry)
-    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-
-def signed(body):
-    ts = str(int(time.time()))
-    mac = hmac.new(PAYMENT_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return {"X-Livebuy-Timestamp": ts, "X-Livebuy-Signature": "sha256=" + mac}
-
-
-def error_code(body):
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        raise AssertionError("not an API error body: %r" % (body,))
-    return body["error"]["code"]
-
-
-class GroupBuyTest(unittest.TestCase):
+class GroupBuyTest(lb.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.args = ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET]
-        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname), cls.args)
+        super().setUpClass()
         cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
         cls.other_id, cls.other = cls.server.create_merchant("coop", "沁县合作社")
         status, _, point = cls.server.request("POST", "/v1/pickup-points", STATION, token=cls.coop)
         assert status == 201, point
         cls.point_id = point["id"]
 
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
-
     # -- helpers ------------------------------------------------------------------------------------------------------
-
-    def sql(self, query):
-        return lb.sql(self.sock, self.dbname, query)
 
     def new_sku(self, stock):
         skus = [{"name": "5kg 袋装", "price_cents": 8990, "stock": stock, "weight_grams": 5000}]
@@ -219,7 +185,7 @@ class GroupBuyTest(unittest.TestCase):
         self.assert_counters_add_up(sku_id)
 
     def test_two_processes_close_once(self):
-        second = lb.Server(lb.db_url(self.sock, self.dbname), self.args)
+        second = lb.Server(self.url, list(self.server_args))
         try:
             sku_id = self.new_sku(100)
             campaigns = [self.new_campaign(sku_id, min_qty=3, closes_in=3) for _ in range(6)]
