@@ -31,29 +31,12 @@ def error_parts(body):
     return err["code"], err["message"]
 
 
-class Base(unittest.TestCase):
+class Base(lb.ServerTestCase):
     """One database and one livebuyd (--max-body 4096) shared by the tests of a class."""
 
     server_args = ["--max-body", "4096"]
 
-    @classmethod
-    def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.url = lb.db_url(cls.sock, cls.dbname)
-        cls.server = lb.Server(cls.url, cls.server_args)
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("the shared livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
-
     # helpers
-
-    def sql(self, query):
-        return lb.sql(self.sock, self.dbname, query)
 
     def counts(self):
         """What bad input must never change: row counts and the stock total."""

@@ -2,8 +2,6 @@
 GET /v1/lives/{id}, GET /v1/orders/{id}, POST /v1/orders/{id}/cancel (stock returned exactly) and
 GET /v1/merchant/orders. Real HTTP against a real MariaDB."""
 
-import hashlib
-import hmac
 import itertools
 import json
 import threading
@@ -11,54 +9,33 @@ import unittest
 
 import lb
 
-BUYER_SECRET = "test-buyer-secret-0123456789"
-TIME_MAX = 4102444800
+TIME_MAX = lb.TIME_MAX
 SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
 
 _keys = itertools.count(1)
+buyer_token, error_code = lb.buyer_token, lb.error_code
 
 
-def buyer_token(user_id, expiry=TIME_MAX, secret=BUYER_SECRET):
-    payload = "b1.%d.%d" % (user_id, expiry)
-    return payload + "." + hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-
-def error_code(body):
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        raise AssertionError("not an API error body: %r" % (body,))
-    return body["error"]["code"], body["error"]["message"]
-
-
-class Base(unittest.TestCase):
+class Base(lb.ServerTestCase):
     """One database and one livebuyd (with a buyer secret) shared by the tests of a class."""
+
+    server_args = ["--buyer-secret", lb.BUYER_SECRET]
 
     @classmethod
     def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname), ["--buyer-secret", BUYER_SECRET])
+        super().setUpClass()
         s = cls.server
         cls.host_id, cls.host = s.create_merchant("host", "长治直播间")
         cls.other_host_id, cls.other_host = s.create_merchant("host", "太原直播间")
         cls.coop_id, cls.coop = s.create_merchant("coop", "武乡小米合作社")
         cls.shipper_id, cls.shipper = s.create_merchant("shipper", "县乡村物流")
 
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
-
     # -- helpers ------------------------------------------------------------------------------------------------------
-
-    def sql(self, query):
-        return lb.sql(self.sock, self.dbname, query)
 
     def assertError(self, answer, status, code, field=None, what=""):
         got, _, body = answer
         self.assertEqual(got, status, "%s: expected %d, got %d %r" % (what, status, got, body))
-        got_code, message = error_code(body)
+        got_code, message = error_code(body), body["error"]["message"]
         self.assertEqual(got_code, code, "%s: %r" % (what, message))
         if field is not None:
             self.assertIn(field, message, "%s: the message should name %s" % (what, field))

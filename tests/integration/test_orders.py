@@ -4,8 +4,6 @@ outage in the middle of a burst, bad input, sold-out / restock / cancel, --max-b
 HTTP/1.1 client fires the bursts) against a real MariaDB; every counter is checked against the orders in the database."""
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import resource
@@ -15,8 +13,6 @@ import unittest
 
 import lb
 
-BUYER_SECRET = "test-buyer-secret-orders-0123456789"
-TIME_MAX = 4102444800
 SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
 BURST_TIMEOUT = 60.0  # seconds any one answer of a burst may take
 
@@ -33,11 +29,7 @@ def _raise_nofile():
 
 
 _raise_nofile()
-
-
-def buyer_token(user_id, expiry=TIME_MAX, secret=BUYER_SECRET):
-    payload = "b1.%d.%d" % (user_id, expiry)
-    return payload + "." + hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+buyer_token = lb.buyer_token
 
 
 def new_buyer():
@@ -259,29 +251,20 @@ def sample(results, pred, n=3):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class Base(unittest.TestCase):
+class Base(lb.ServerTestCase):
     """Helpers on a database (self.sock, self.dbname) and a livebuyd (self.server) with a buyer secret."""
 
-    server_args = ["--buyer-secret", BUYER_SECRET, "--threads", "2"]
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--threads", "2"]
 
     @classmethod
     def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.url = lb.db_url(cls.sock, cls.dbname)
-        cls.server = lb.Server(cls.url, cls.server_args)
-        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
-        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
+        super().setUpClass()
+        cls.create_merchants()
 
     @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
-
-    def sql(self, query):
-        return lb.sql(self.sock, self.dbname, query)
+    def create_merchants(cls):
+        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
+        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
 
     def new_sku(self, stock, price_cents=5990, server=None):
         skus = [{"name": "武乡小米 2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": 2700}]
@@ -647,7 +630,7 @@ class BurstTest(Base):
 
 class MaxBatchOneTest(Base):
 
-    server_args = ["--buyer-secret", BUYER_SECRET, "--max-batch", "1"]
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--max-batch", "1"]
 
     def test_max_batch_1(self):
         """9. One transaction per order: 200 buyers at once on 50 units, exactly 50 granted."""
@@ -783,13 +766,13 @@ class OutageTest(Base):
 
     @classmethod
     def setUpClass(cls):
+        # Not super().setUpClass(): that takes the shared MariaDB, and this test stops its own.
         cls.mdb = lb.PrivateMariaDB().start()
         cls.sock = cls.mdb.socket
         cls.dbname = lb.fresh_database(cls.sock)
         cls.url = lb.db_url(cls.sock, cls.dbname)
-        cls.server = lb.Server(cls.url, cls.server_args)
-        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
-        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
+        cls.server = lb.Server(cls.url, list(cls.server_args))
+        cls.create_merchants()
 
     @classmethod
     def tearDownClass(cls):

@@ -3,8 +3,6 @@ under 50 concurrent copies, the shipping outbox row written with the payment) an
 reservations expire and give their stock back; a payment after that re-reserves or asks for a refund).
 Real HTTP against a real MariaDB."""
 
-import hashlib
-import hmac
 import itertools
 import json
 import threading
@@ -13,40 +11,21 @@ import unittest
 
 import lb
 
-BUYER_SECRET = "test-buyer-secret-0123456789"
-PAYMENT_SECRET = "test-payment-secret-0123456789"
 SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
 RESERVE_TTL = 10  # the smallest --reserve-ttl allowed
 EXPIRY_WAIT = RESERVE_TTL + 8  # the TTL, a sweep interval and slack for a loaded machine
 
 _keys = itertools.count(1)
 _txns = itertools.count(1)
-
-
-def buyer_token(user_id, expiry=4102444800):
-    payload = "b1.%d.%d" % (user_id, expiry)
-    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+buyer_token, error_code, signed = lb.buyer_token, lb.error_code, lb.signed
 
 
 def new_txn():
     return "txn-%d-%d" % (time.time_ns() % 10 ** 9, next(_txns))
 
 
-def signed(body, timestamp=None, secret=PAYMENT_SECRET):
-    """The headers of a signed notify of body (bytes)."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    mac = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return {"X-Livebuy-Timestamp": ts, "X-Livebuy-Signature": "sha256=" + mac}
-
-
 def notify_body(order_id, txn, amount_cents):
     return json.dumps({"order_id": order_id, "provider_txn_id": txn, "amount_cents": amount_cents}).encode()
-
-
-def error_code(body):
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        raise AssertionError("not an API error body: %r" % (body,))
-    return body["error"]["code"]
 
 
 def metric(text, name):
@@ -56,32 +35,18 @@ def metric(text, name):
     return 0.0
 
 
-class Base(unittest.TestCase):
+class Base(lb.ServerTestCase):
     """One database and one livebuyd (buyer and payment secrets, the shortest reservation TTL) shared by a class."""
 
-    extra_args = ()
+    server_args = lb.ServerTestCase.server_args + ["--reserve-ttl", str(RESERVE_TTL)]
 
     @classmethod
     def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname),
-                               ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET,
-                                "--reserve-ttl", str(RESERVE_TTL)] + list(cls.extra_args))
+        super().setUpClass()
         cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
         cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
 
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
-
     # -- helpers ------------------------------------------------------------------------------------------------------
-
-    def sql(self, query):
-        return lb.sql(self.sock, self.dbname, query)
 
     def new_sku(self, stock=100, price_cents=5990, cold_chain=False, weight_grams=2700):
         skus = [{"name": "2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": weight_grams}]
@@ -342,7 +307,7 @@ class PaymentTest(Base):
         self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 0, "sold": 3, "held": 7, "available": 40})
 
     def test_not_configured(self):
-        server = lb.Server(lb.db_url(self.sock, self.dbname), ["--buyer-secret", BUYER_SECRET])
+        server = lb.Server(self.url, ["--buyer-secret", lb.BUYER_SECRET])
         try:
             body = notify_body(1, "t", 1)
             self.assertRejected(self.notify(0, 0, 0, body=body, server=server), 503, "unavailable", "no --payment-secret")
@@ -362,8 +327,7 @@ class ExpiryTest(Base):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.other = lb.Server(cls.server.db, ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET,
-                                              "--reserve-ttl", str(RESERVE_TTL)])
+        cls.other = lb.Server(cls.server.db, list(cls.server_args))
 
     @classmethod
     def tearDownClass(cls):
