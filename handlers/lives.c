@@ -7,10 +7,6 @@
 #include "livebuy/limits.h"
 #include "livebuy/store.h"
 
-
-
-
-
 #define RESERVE_TTL_MIN 10
 #define RESERVE_TTL_MAX 604800 /* a week */
 

@@ -50,19 +50,14 @@ static void on_decided(lb_order_request_t *r)
 {
     order_call_t *oc = (order_call_t *)r;
     lb_call_t *call = oc->call;
-    const lb_order_request_t *first = r->replay_of != NULL ? r->replay_of : r;
 
     switch (r->outcome) {
     case LB_OUTCOME_REPLAYED:
         lb_call_add_header(call, "idempotent-replayed", "true");
         /* fallthrough */
-    case LB_OUTCOME_RESERVED: {
-        lb_order_request_t answer = *r;
-        answer.order_id = first->order_id;
-        answer.amount_cents = first->amount_cents;
-        answer.expires_at = first->expires_at;
-        lb_reply(call, 201, order_answer(&answer));
-    } break;
+    case LB_OUTCOME_RESERVED:
+        lb_reply(call, 201, order_answer(r));
+        break;
     case LB_OUTCOME_KEY_REUSED:
         lb_reply_error(call, 422, "invalid", "Idempotency-Key %s was already used for a different order", r->idem_key);
         break;
@@ -151,7 +146,8 @@ static int resolve_work(lb_db_job_t *db_job, lb_db_t *db)
     if (ret < 0)
         return ret;
     job->target_found = ret;
-    if (r->target != LB_TARGET_GROUP_BUY && r->pickup_point_id != 0 && (ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
+    if (r->target != LB_TARGET_GROUP_BUY && r->pickup_point_id != 0 &&
+        (ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
         return ret;
     job->pickup_point_found = ret;
     return 0;

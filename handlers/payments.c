@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "livebuy/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/metrics.h"
 #include "livebuy/payment.h"
@@ -66,19 +67,6 @@ static void notify_done(lb_call_job_t *super)
     }
 }
 
-/* The signature covers the raw body: checked before the body is decoded. Answers 401 itself. */
-static int verify_signature(lb_call_t *call)
-{
-    h2o_iovec_t timestamp = lb_call_header_named(call, "x-livebuy-timestamp");
-    h2o_iovec_t signature = lb_call_header_named(call, "x-livebuy-signature");
-    const char *why;
-    if (lb_token_signature_verify(call->config->payment_secret, timestamp.base, timestamp.len, signature.base, signature.len,
-                                  call->req->entity.base, call->req->entity.len, lb_now(), &why) == 0)
-        return 0;
-    lb_reply_error(call, 401, "unauthorized", "%s", why);
-    return -1;
-}
-
 static int read_notify(lb_call_t *call, lb_payment_t *payment)
 {
     lb_input_error_t err = {0};
@@ -98,7 +86,9 @@ void lb_handle_payment_notify(lb_call_t *call)
         lb_reply_error(call, 503, "unavailable", "payments are not configured");
         return;
     }
-    if (verify_signature(call) != 0 || lb_call_decode_body(call) != 0 || read_notify(call, &payment) != 0) {
+    /* The signature covers the raw body: checked before the body is decoded. */
+    if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_decode_body(call) != 0 ||
+        read_notify(call, &payment) != 0) {
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;
     }

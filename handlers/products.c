@@ -6,7 +6,7 @@
 #include "livebuy/limits.h"
 #include "livebuy/store.h"
 
-#define MAX_SKUS   50
+#define MAX_SKUS 50
 
 typedef struct st_product_create_job_t {
     lb_call_job_t super;

@@ -12,7 +12,14 @@ cd "$root"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-bash scripts/deps.sh python3 python3-msgpack
+bash scripts/deps.sh python3 python3-msgpack chromium fonts-wqy-microhei
+# The browser tests (tests/browser/): Node.js and playwright-core from npm, which drives Debian's chromium (it
+# downloads no browser). npm ci runs again only when package-lock.json changed.
+command -v node >/dev/null && command -v npm >/dev/null || bash scripts/deps.sh nodejs npm
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.livebuy-lock; then
+    quietly "npm ci (tests/browser)" npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+    cp tests/browser/package-lock.json tests/browser/node_modules/.livebuy-lock
+fi
 say "building with ASan+UBSan into build-test/"
 build_into build-test -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 

@@ -24,6 +24,18 @@ int lb_auth_admin(lb_call_t *call)
     return 0;
 }
 
+int lb_auth_signed(lb_call_t *call, const char *secret)
+{
+    h2o_iovec_t timestamp = lb_call_header_named(call, "x-livebuy-timestamp");
+    h2o_iovec_t signature = lb_call_header_named(call, "x-livebuy-signature");
+    const char *why;
+    if (lb_token_signature_verify(secret, timestamp.base, timestamp.len, signature.base, signature.len, call->req->entity.base,
+                                  call->req->entity.len, lb_now(), &why) == 0)
+        return 0;
+    lb_reply_error(call, 401, "unauthorized", "%s", why);
+    return LB_EAUTH;
+}
+
 int lb_auth_bearer_hash(lb_call_t *call, uint8_t hash[LB_TOKEN_HASH_SIZE])
 {
     h2o_iovec_t token;

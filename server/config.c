@@ -51,6 +51,11 @@ static const setting_t settings[] = {
     SECRET(payment_secret, "--payment-secret", "LIVEBUY_PAYMENT_SECRET", "HMAC key for payment notifies"),
     STR(shipping_url, "--shipping-url", "LIVEBUY_SHIPPING_URL", "where paid orders are pushed"),
     SECRET(shipping_secret, "--shipping-secret", "LIVEBUY_SHIPPING_SECRET", "HMAC key for shipping, both directions"),
+    STR(shipping_format, "--shipping-format", "LIVEBUY_SHIPPING_FORMAT", "json or msgpack: the body of pushes (default json)"),
+    UINT(shipping_max_attempts, "--shipping-max-attempts", "LIVEBUY_SHIPPING_MAX_ATTEMPTS", 1, 1000,
+         "pushes of a shipment before it is a dead letter (default 12)"),
+    /* Hidden from --help (NULL help): tests shorten the retry backoff with it; documented in the README. */
+    UINT(shipping_backoff_ms, "--shipping-backoff-ms", "LIVEBUY_SHIPPING_BACKOFF_MS", 1, 60000, NULL),
     UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 1000)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 10, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
@@ -160,6 +165,10 @@ static int check(lb_config_t *cfg, char *err, size_t errsize)
     if (cfg->shipping_url != NULL && strncmp(cfg->shipping_url, "http://", 7) != 0 &&
         strncmp(cfg->shipping_url, "https://", 8) != 0)
         return fail(err, errsize, "--shipping-url must be an http:// or https:// URL");
+    if (cfg->shipping_url != NULL && cfg->shipping_secret == NULL)
+        return fail(err, errsize, "--shipping-url needs --shipping-secret (pushes are signed)");
+    if (strcmp(cfg->shipping_format, "json") != 0 && strcmp(cfg->shipping_format, "msgpack") != 0)
+        return fail(err, errsize, "--shipping-format must be json or msgpack, not \"%s\"", cfg->shipping_format);
     return 0;
 }
 
@@ -172,6 +181,9 @@ static void set_defaults(lb_config_t *cfg)
     cfg->max_batch = 1000;
     cfg->max_queue = 50000;
     cfg->reserve_ttl = 900;
+    cfg->shipping_format = lb_strdup("json");
+    cfg->shipping_max_attempts = 12;
+    cfg->shipping_backoff_ms = 1000;
     cfg->max_body = 1 << 20;
     cfg->sql_dir = lb_strdup(LB_DEFAULT_SQL_DIR);
     cfg->web_dir = lb_strdup(LB_DEFAULT_WEB_DIR);
@@ -220,7 +232,8 @@ void lb_config_usage(FILE *out)
           "Each option has an environment twin; options win over the environment.\n\n",
           out);
     for (size_t i = 0; i != LB_ARRAY_SIZE(settings); ++i)
-        fprintf(out, "  %-18s %-24s %s\n", settings[i].flag, settings[i].env, settings[i].help);
+        if (settings[i].help != NULL)
+            fprintf(out, "  %-18s %-24s %s\n", settings[i].flag, settings[i].env, settings[i].help);
     fputs("\nExit codes: 0 after a clean stop (SIGTERM/SIGINT), 2 for an invalid setting or an unreachable database.\n", out);
 }
 

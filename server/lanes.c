@@ -17,6 +17,7 @@
 #include "livebuy/idmap.h"
 #include "livebuy/lanes.h"
 #include "livebuy/reserve.h"
+#include "livebuy/stock_feed.h"
 
 #define HINT_TTL_NS 1000000000ull /* a sold-out hint is trusted for a second, then the database is asked again */
 /*
@@ -115,6 +116,16 @@ static void update_hints(lane_t *lane, const lb_reserve_batch_t *batch, unsigned
     }
 }
 
+/* The live items' counts as the batch left them, for this thread's stock streams. */
+static void publish_stock(const lb_reserve_batch_t *batch)
+{
+    for (size_t i = 0; i != batch->num_targets; ++i) {
+        const lb_alloc_target_t *t = &batch->targets[i];
+        if (t->kind == LB_TARGET_LIVE_ITEM && t->found)
+            lb_stock_feed_publish(t->id, t->left);
+    }
+}
+
 /* Counts a request's target into the batch's; 0 when that would be one target too many. */
 static int count_target(const lb_order_request_t *r, const lb_order_request_t **targets, size_t *num_targets)
 {
@@ -167,8 +178,10 @@ static void batch_done(lb_db_job_t *job, int status)
     lane_t *lane = lb->lane;
     uv_loop_t *loop = lb->job.uv.loop;
 
-    if (status == 0)
+    if (status == 0) {
         update_hints(lane, &lb->batch, lb->epoch);
+        publish_stock(&lb->batch);
+    }
     --lane->in_flight;
     for (lb_order_request_t *r = lb->batch.requests, *next; r != NULL; r = next) {
         next = r->next;

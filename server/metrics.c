@@ -35,6 +35,11 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
+static atomic_llong sse_viewers;
+static atomic_llong outbox_backlog;
+static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
+static const char *const push_results[] = {"acked", "failed"};
+_Static_assert(LB_ARRAY_SIZE(push_results) == LB_METRICS_PUSH_RESULTS, "a label for each push result");
 
 void lb_metrics_init(const char *const *labels, size_t n)
 {
@@ -90,6 +95,26 @@ void lb_metrics_payment(lb_metrics_payment_t outcome)
 void lb_metrics_orders_expired(uint64_t n)
 {
     atomic_fetch_add_explicit(&orders_expired, n, memory_order_relaxed);
+}
+
+void lb_metrics_outbox_backlog(int64_t pending)
+{
+    atomic_store_explicit(&outbox_backlog, pending, memory_order_relaxed);
+}
+
+void lb_metrics_shipping_push(lb_metrics_push_t result)
+{
+    atomic_fetch_add_explicit(&shipping_pushes[result], 1, memory_order_relaxed);
+}
+
+void lb_metrics_shipping_dead_letter(void)
+{
+    atomic_fetch_add_explicit(&shipping_dead_letters, 1, memory_order_relaxed);
+}
+
+void lb_metrics_sse_viewers(int delta)
+{
+    atomic_fetch_add_explicit(&sse_viewers, delta, memory_order_relaxed);
 }
 
 void lb_metrics_db_done(uint64_t total_ns)
@@ -194,6 +219,22 @@ char *lb_metrics_render(size_t *len)
          "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
          "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
          load(&orders_expired));
+    emit(&t,
+         "# HELP livebuy_outbox_backlog Shipments waiting to be pushed (pending), as the dispatcher last counted.\n"
+         "# TYPE livebuy_outbox_backlog gauge\nlivebuy_outbox_backlog %lld\n",
+         (long long)atomic_load(&outbox_backlog));
+    emit(&t, "# HELP livebuy_shipping_pushes_total Pushes to the shipping system, by result.\n"
+             "# TYPE livebuy_shipping_pushes_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_PUSH_RESULTS; ++i)
+        emit(&t, "livebuy_shipping_pushes_total{result=\"%s\"} %llu\n", push_results[i], load(&shipping_pushes[i]));
+    emit(&t,
+         "# HELP livebuy_shipping_dead_letters_total Shipments given up after --shipping-max-attempts pushes.\n"
+         "# TYPE livebuy_shipping_dead_letters_total counter\nlivebuy_shipping_dead_letters_total %llu\n",
+         load(&shipping_dead_letters));
+    emit(&t,
+         "# HELP livebuy_sse_viewers Clients streaming a live's stock (GET /v1/lives/{id}/stock) now.\n"
+         "# TYPE livebuy_sse_viewers gauge\nlivebuy_sse_viewers %lld\n",
+         (long long)atomic_load(&sse_viewers));
     *len = t.len;
     return t.buf;
 }

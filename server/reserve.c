@@ -105,6 +105,22 @@ Exit:
 }
 
 /*
+ * A request that repeated an earlier one's key in the same batch answers with that one's order: copy it now that the
+ * order ids are known, so that each request carries its whole answer (the loop frees them one by one as it answers).
+ */
+static void settle_replays(lb_reserve_batch_t *batch)
+{
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+        if (r->replay_of == NULL)
+            continue;
+        r->order_id = r->replay_of->order_id;
+        r->amount_cents = r->replay_of->amount_cents;
+        r->expires_at = r->replay_of->expires_at;
+        r->replay_of = NULL;
+    }
+}
+
+/*
  * The orders that already hold a key of the batch. Only a key the buyer sent (or one whose COMMIT was lost) can be
  * there: a key the server made for a new request is new, so most batches skip the look-up.
  */
@@ -135,6 +151,7 @@ static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
         return ret;
     input.existing = existing;
     lb_allocate(batch->requests, &input); /* no targets: what is not a replay is "not found" */
+    settle_replays(batch);
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
         if (r->outcome == LB_OUTCOME_NOT_FOUND)
             r->outcome = LB_OUTCOME_SOLD_OUT;
@@ -172,6 +189,7 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
     lb_allocate(batch->requests, &input);
     if ((ret = write_orders(db, batch, sku.merchant_id, input.now)) != 0)
         goto Exit;
+    settle_replays(batch);
     if ((ret = lb_db_commit(db)) == LB_EDB_DOWN) {
         /* The outcome is unknown: run again on a new connection; the keys tell which orders exist. */
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)

@@ -15,15 +15,20 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/lives", lb_handle_live_create, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/lives/{id}/items", lb_handle_live_item_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/lives/{id}", lb_handle_live_get, 0, NULL},
+    {"GET", "/v1/lives/{id}/stock", lb_handle_live_stock, 0, NULL},
     {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
     {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},
     {"GET", "/v1/merchant/orders", lb_handle_merchant_orders, 0, NULL},
+    {"GET", "/v1/merchant/skus", lb_handle_merchant_skus, 0, NULL},
     {"POST", "/v1/pickup-points", lb_handle_pickup_point_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/pickup-points", lb_handle_pickup_points_list, 0, NULL},
     {"POST", "/v1/group-buys", lb_handle_group_buy_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/group-buys/{id}", lb_handle_group_buy_get, 0, NULL},
     /* No LB_ROUTE_BODY: the signature covers the raw body, checked before it is decoded. */
     {"POST", "/v1/payments/notify", lb_handle_payment_notify, 0, NULL},
+    {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, 0, NULL},
+    /* Signed like payment notifies: no LB_ROUTE_BODY. */
+    {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL},
 };
 const size_t lb_num_routes = sizeof(lb_routes) / sizeof(lb_routes[0]);
 

@@ -24,6 +24,8 @@
 #include "livebuy/metrics.h"
 #include "livebuy/server.h"
 #include "livebuy/closer.h"
+#include "livebuy/dispatcher.h"
+#include "livebuy/stock_feed.h"
 #include "livebuy/sweeper.h"
 
 #define STOP_GRACE_MS 5000
@@ -115,6 +117,45 @@ static int setup_tls(char *err, size_t errsize)
     return 0;
 }
 
+/* After a file handler that found no file (it passes the request on): the API's JSON 404. */
+static void add_api_fallback(h2o_pathconf_t *path)
+{
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = lb_call_on_req;
+}
+
+/*
+ * The web pages from --web-dir: /shop/{live_id} is shop.html for every live (the page reads the id from its URL),
+ * /coop is coop.html, /web/ the folder itself (scripts, styles, images; no listings). A missing file gets the API's 404.
+ */
+static void setup_web(h2o_hostconf_t *host)
+{
+    static const char *no_index_files[] = {NULL};
+    static const struct {
+        const char *path, *file;
+    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"}};
+    char file[4096];
+
+    h2o_mimemap_t *mimemap = h2o_mimemap_create();
+    h2o_mimemap_define_mimetype(mimemap, "html", "text/html; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "css", "text/css; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "js", "text/javascript; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "mjs", "text/javascript; charset=utf-8", NULL);
+    h2o_mimemap_type_t *html = h2o_mimemap_get_type_by_extension(mimemap, h2o_iovec_init(H2O_STRLIT("html")));
+    for (size_t i = 0; i != sizeof(pages) / sizeof(pages[0]); ++i) {
+        snprintf(file, sizeof(file), "%s/%s", config->web_dir, pages[i].file);
+        if (access(file, R_OK) != 0)
+            fprintf(stderr, "livebuyd: warning: %s is missing: %s answers 404 (--web-dir)\n", file, pages[i].path);
+        h2o_pathconf_t *path = h2o_config_register_path(host, pages[i].path, 0);
+        h2o_file_register_file(path, file, html, 0);
+        add_api_fallback(path);
+    }
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/web", 0);
+    h2o_file_register(path, config->web_dir, no_index_files, mimemap, 0);
+    add_api_fallback(path);
+    h2o_mem_release_shared(mimemap);
+}
+
 static void setup_h2o(void)
 {
     h2o_config_init(&globalconf);
@@ -131,6 +172,8 @@ static void setup_h2o(void)
     /* h2o 2.2.5 lacks the HTTP/2 Rapid Reset defence: bound what one connection can start at once. */
     globalconf.http2.max_concurrent_requests_per_connection = 128;
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    /* h2o 2.2.5 takes the first registered path that matches: the web pages' paths go before the API's "/". */
+    setup_web(host);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
     handler->on_req = lb_call_on_req;
@@ -148,9 +191,12 @@ static void on_stop_request(uv_async_t *async)
 {
     loop_thread_t *t = async->data;
     uv_close((uv_handle_t *)&t->listener, NULL);
+    lb_stock_feed_stop();
     if (t == &loop_threads[0]) {
         lb_sweeper_stop();
         lb_closer_stop();
+        if (config->shipping_url != NULL)
+            lb_dispatcher_stop();
     }
     t->stop_deadline = uv_now(&t->loop) + STOP_GRACE_MS;
     uv_timer_init(&t->loop, &t->stop_timer);
@@ -217,6 +263,8 @@ int lb_server_run(const lb_config_t *cfg)
     /* Background work runs on the first loop only (which runs on this thread). */
     lb_sweeper_start(&loop_threads[0].loop);
     lb_closer_start(&loop_threads[0].loop);
+    if (config->shipping_url != NULL)
+        lb_dispatcher_start(&loop_threads[0].loop, config);
 
     uv_signal_t sigterm, sigint;
     uv_signal_init(&loop_threads[0].loop, &sigterm);

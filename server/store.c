@@ -140,8 +140,8 @@ int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     target->kind = LB_TARGET_GROUP_BUY;
     target->id = id;
     target->reserve_ttl = default_ttl;
-    int ret = lb_db_query_row(db, sql, "ii", "iiii", id, sku_id, &target->price_cents, &target->per_buyer_limit,
-                              &target->closes_at, &open);
+    int ret = lb_db_query_row(db, sql, "ii", "iiii", id, sku_id, &target->price_cents, &target->per_buyer_limit, &target->closes_at,
+                              &open);
     if (ret < 0)
         return ret;
     target->found = ret;
@@ -719,8 +719,7 @@ int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
                            sizeof(gb->status));
 }
 
-int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out,
-                             size_t *found)
+int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out, size_t *found)
 {
     static const char sql[] = ORDER_SELECT "WHERE sku_id = ? AND group_buy_id = ? AND status = ? ORDER BY id FOR UPDATE";
     size_t cap = 0;
@@ -765,4 +764,161 @@ int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int6
         ret = 0;
     }
     return ret < 0 ? ret : 0;
+}
+
+/* ---- The shipping dispatcher, feed and events (server/dispatcher.c, server/shipping.c) ---------------------------- */
+
+/* The columns of lb_shipment_row_t but the payload, and its length (read in a second step, into a buffer that fits). */
+#define SHIPMENT_SELECT                                                                                                            \
+    "SELECT id, sku_id, attempts, created_at, status, delivery_status, tracking_no, LENGTH(payload) FROM shipments "
+#define SHIPMENT_TYPES "iiiisssi"
+#define SHIPMENT_OUTPUTS(r, len)                                                                                                   \
+    &(r)->id, &(r)->sku_id, &(r)->attempts, &(r)->created_at, (r)->status, sizeof((r)->status), (r)->delivery_status,              \
+        sizeof((r)->delivery_status), (r)->tracking_no, sizeof((r)->tracking_no), (len)
+
+void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n)
+{
+    for (size_t i = 0; i != n; ++i) {
+        free(rows[i].payload);
+        rows[i].payload = NULL;
+    }
+}
+
+/* Reads the rest of an open SHIPMENT_SELECT query into out; the payloads' lengths go to payload_len. */
+static int fetch_shipments(lb_db_t *db, int ret, size_t limit, lb_shipment_row_t *out, size_t *found)
+{
+    *found = 0;
+    while (ret == 0 && *found != limit) {
+        lb_shipment_row_t *row = &out[*found];
+        int64_t len;
+        if ((ret = lb_db_fetch(db, SHIPMENT_TYPES, SHIPMENT_OUTPUTS(row, &len))) != 1)
+            break;
+        row->payload = NULL;
+        row->payload_len = (size_t)len;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+/* Reads each row's payload (a MEDIUMBLOB: a pick list may be long) into a buffer of its size. */
+static int fetch_payloads(lb_db_t *db, lb_shipment_row_t *rows, size_t n)
+{
+    static const char sql[] = "SELECT payload FROM shipments WHERE id = ?";
+    for (size_t i = 0; i != n; ++i) {
+        size_t len;
+        rows[i].payload = lb_malloc(rows[i].payload_len + 1);
+        int ret = lb_db_query_row(db, sql, "i", "b", rows[i].id, rows[i].payload, rows[i].payload_len, &len);
+        if (ret <= 0) {
+            lb_store_shipment_rows_free(rows, i + 1);
+            return ret < 0 ? ret : LB_EDB;
+        }
+        rows[i].payload[len] = '\0';
+        rows[i].payload_len = len;
+    }
+    return 0;
+}
+
+int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
+                             lb_shipment_row_t *out, size_t *found)
+{
+    static const char due_sql[] = SHIPMENT_SELECT "WHERE status = 'pending' AND next_attempt_at <= ? AND "
+                                                  "(claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id "
+                                                  "LIMIT ? FOR UPDATE SKIP LOCKED";
+    static const char claim_sql[] = "UPDATE shipments SET claimed_by = ?, claimed_until = ? WHERE id = ?";
+    int64_t changed;
+    int ret;
+    *found = 0;
+    if ((ret = lb_db_begin(db)) != 0 ||
+        (ret = fetch_shipments(db, lb_db_query(db, due_sql, "iii", now, now, (int64_t)limit), limit, out, found)) != 0)
+        return ret;
+    for (size_t i = 0; i != *found; ++i)
+        if ((changed = lb_db_exec(db, claim_sql, "sii", claimer, claimed_until, out[i].id)) < 0)
+            return (int)changed;
+    if ((ret = fetch_payloads(db, out, *found)) != 0)
+        return ret;
+    if ((ret = lb_db_commit(db)) != 0)
+        lb_store_shipment_rows_free(out, *found);
+    return ret;
+}
+
+int lb_store_shipments_release(lb_db_t *db, const char *claimer)
+{
+    static const char sql[] = "UPDATE shipments SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND "
+                              "status = 'pending'";
+    int64_t ret = lb_db_exec(db, sql, "s", claimer);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending)
+{
+    static const char sql[] = "SELECT COUNT(*) FROM shipments WHERE status = 'pending'";
+    int ret = lb_db_query_row(db, sql, "", "i", pending);
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
+                            const char *error)
+{
+    static const char sql[] = "UPDATE shipments SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+                              "claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'pending' AND claimed_by = ?";
+    int64_t ret = lb_db_exec(db, sql, "siisis", dead ? "dead" : "pending", attempts, next_attempt_at, error, id, claimer);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row)
+{
+    static const char sql[] = SHIPMENT_SELECT "WHERE id = ? FOR UPDATE";
+    int64_t len;
+    row->payload = NULL;
+    int ret = lb_db_query_row(db, sql, "i", SHIPMENT_TYPES, id, SHIPMENT_OUTPUTS(row, &len));
+    row->payload_len = (size_t)len;
+    return ret;
+}
+
+int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id)
+{
+    static const char sql[] = "SELECT sku_id FROM shipments WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "i", id, sku_id);
+}
+
+int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed)
+{
+    static const char sql[] = "UPDATE shipments SET status = 'acked', acked_at = ?, claimed_by = NULL, claimed_until = NULL "
+                              "WHERE id = ? AND status <> 'acked'";
+    int64_t ret = lb_db_exec(db, sql, "ii", now, id);
+    *changed = ret == 1;
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, const char *tracking_no, int64_t now)
+{
+    static const char sql[] = "INSERT INTO shipment_events (shipment_id, type, tracking_no, received_at) VALUES (?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "issi", id, type, tracking_no, now);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_set_delivery(lb_db_t *db, int64_t id, const char *delivery_status, const char *tracking_no)
+{
+    static const char sql[] = "UPDATE shipments SET delivery_status = ?, tracking_no = ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "ssi", delivery_status, tracking_no, id);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status, int64_t now)
+{
+    /* FIELD() ranks the shipping states (0 for any other): only orders ranked below the target move, and only forward. */
+    static const char sql[] = "UPDATE orders o JOIN shipment_orders so ON o.sku_id = so.sku_id AND o.id = so.order_id "
+                              "SET o.status = ?, o.updated_at = ? WHERE so.shipment_id = ? AND "
+                              "FIELD(o.status, 'paid', 'handed_off', 'shipped', 'delivered') BETWEEN 1 AND "
+                              "FIELD(?, 'paid', 'handed_off', 'shipped', 'delivered') - 1";
+    int64_t ret = lb_db_exec(db, sql, "siis", status, now, id, status);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found)
+{
+    static const char sql[] = SHIPMENT_SELECT "WHERE id > ? ORDER BY id LIMIT ?";
+    int ret = fetch_shipments(db, lb_db_query(db, sql, "ii", after, limit), (size_t)limit, out, found);
+    return ret != 0 ? ret : fetch_payloads(db, out, *found);
 }

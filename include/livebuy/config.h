@@ -29,6 +29,9 @@ typedef struct st_lb_config_t {
     char *payment_secret;
     char *shipping_url;
     char *shipping_secret;
+    char *shipping_format;          /* "json" or "msgpack": the body of pushes */
+    unsigned shipping_max_attempts; /* pushes of one shipment before it is a dead letter */
+    unsigned shipping_backoff_ms;   /* the first retry's delay; doubles per attempt (hidden flag, for tests) */
     unsigned max_batch;
     unsigned max_queue;
     unsigned reserve_ttl;

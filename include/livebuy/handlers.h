@@ -27,10 +27,16 @@ void lb_handle_live_create(lb_call_t *call);
 void lb_handle_live_item_create(lb_call_t *call);
 void lb_handle_live_get(lb_call_t *call);
 
+/* handlers/stock.c */
+void lb_handle_live_stock(lb_call_t *call);
+
 /* handlers/orders_read.c */
 void lb_handle_order_get(lb_call_t *call);
 void lb_handle_order_cancel(lb_call_t *call);
 void lb_handle_merchant_orders(lb_call_t *call);
+
+/* handlers/merchant_skus.c */
+void lb_handle_merchant_skus(lb_call_t *call);
 
 /* handlers/group_buys.c */
 void lb_handle_pickup_point_create(lb_call_t *call);
@@ -40,5 +46,9 @@ void lb_handle_group_buy_get(lb_call_t *call);
 
 /* handlers/payments.c */
 void lb_handle_payment_notify(lb_call_t *call);
+
+/* handlers/shipments.c */
+void lb_handle_shipments_feed(lb_call_t *call);
+void lb_handle_shipment_event(lb_call_t *call);
 
 #endif

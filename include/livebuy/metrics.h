@@ -29,6 +29,15 @@ void lb_metrics_payment(lb_metrics_payment_t outcome);
 /* Reservations the expiry sweeper expired (their units returned). */
 void lb_metrics_orders_expired(uint64_t n);
 
+/* The shipping outbox (server/dispatcher.c): pending shipments as last counted, pushes by result, dead letters. */
+typedef enum en_lb_metrics_push_t { LB_METRICS_PUSH_ACKED, LB_METRICS_PUSH_FAILED, LB_METRICS_PUSH_RESULTS } lb_metrics_push_t;
+void lb_metrics_outbox_backlog(int64_t pending);
+void lb_metrics_shipping_push(lb_metrics_push_t result);
+void lb_metrics_shipping_dead_letter(void);
+
+/* Viewers of the live stock stream (server/stock_feed.c): +1 when a stream starts, -1 when it ends. */
+void lb_metrics_sse_viewers(int delta);
+
 /* The whole exposition text; malloc'd, the caller frees it. */
 char *lb_metrics_render(size_t *len);
 

@@ -56,7 +56,7 @@ struct st_lb_order_request_t {
     int64_t order_id, amount_cents, expires_at, left; /* left: units that were still there, for sold_out messages */
     int64_t limit;                                    /* the per-buyer limit, for limit_exceeded messages */
     int commit_attempted;          /* its batch reached COMMIT and lost the connection: a key found later is its own order */
-    lb_order_request_t *replay_of; /* an earlier request of the same batch with the same key: this one answers as it */
+    lb_order_request_t *replay_of; /* an earlier request of the same batch with the same key (until the batch ends) */
 
     /* Links. */
     lb_order_request_t *next;                        /* in a lane's queue or a batch */

@@ -155,7 +155,6 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
 int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
                              size_t *found);
 
-
 /* Pickup points (village stations) and group-buys. */
 typedef struct st_lb_pickup_point_t {
     int64_t id, merchant_id;
@@ -233,5 +232,66 @@ int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, 
                              size_t *found);
 /* Sets the outcome of an open campaign (succeeded, failed). */
 int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_t now);
+
+/* ---- The shipping dispatcher, feed and events (server/dispatcher.c, server/shipping.c) ----------------------------- */
+
+/* An outbox row as the dispatcher and the feed read it; payload is malloc'd (lb_store_shipment_rows_free). */
+typedef struct st_lb_shipment_row_t {
+    int64_t id, sku_id, attempts, created_at;
+    char status[8];           /* pending, acked, dead */
+    char delivery_status[16]; /* none, picked_up, in_transit, delivered */
+    char tracking_no[LB_TEXT_SIZE(64)];
+    char *payload; /* the JSON document, NUL-terminated */
+    size_t payload_len;
+} lb_shipment_row_t;
+
+/* Frees the payloads of rows[0..n). */
+void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n);
+/*
+ * In its own transaction: claims up to limit pending shipments that are due at now and not claimed by anyone (or whose
+ * claim has run out), skipping rows other transactions hold (SKIP LOCKED), for claimer until claimed_until; reads them
+ * with their payloads into out. Several processes claiming at once never get the same row.
+ */
+int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
+                             lb_shipment_row_t *out, size_t *found);
+/* Lets go of claimer's claims on pending shipments (a clean stop: another process may send them at once). */
+int lb_store_shipments_release(lb_db_t *db, const char *claimer);
+/* How many shipments are pending (the outbox backlog). */
+int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending);
+/*
+ * A failed push by claimer: the shipment's attempts, next try and last error are recorded and the claim let go; status
+ * becomes dead when dead. Nothing changes when the row was acked meanwhile or is claimed by another process now.
+ */
+int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
+                            const char *error);
+/* Inside a transaction: locks a shipment row (FOR UPDATE) and reads it without its payload; 1 found, 0 not. */
+int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row);
+/* The SKU of a shipment, read without a lock (it never changes): 1 found, 0 not. */
+int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id);
+/* Marks a (locked) pending or dead shipment acked at now; *changed is 0 when it was acked already. */
+int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed);
+/* Records a delivery event once: LB_EDB_DUP when this type was recorded for the shipment already. */
+int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, const char *tracking_no, int64_t now);
+/* Sets a (locked) shipment's delivery status and tracking number. */
+int lb_store_shipment_set_delivery(lb_db_t *db, int64_t id, const char *delivery_status, const char *tracking_no);
+/*
+ * Moves the shipment's orders (their SKU row locked first) forward to status along paid -> handed_off -> shipped ->
+ * delivered; orders already there or further on, and orders in other states (refunds), are left alone.
+ */
+int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status, int64_t now);
+/* A page of the outbox by id, after `after`, at most limit rows (out holds that many), payloads included. */
+int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found);
+
+/* ---- The co-op dashboard's SKU list (handlers/merchant_skus.c) ----------------------------------------------------- */
+
+/* A SKU with its product's title, unit and cold-chain flag. */
+typedef struct st_lb_merchant_sku_t {
+    lb_sku_t sku;
+    char title[LB_TEXT_SIZE(200)], unit[LB_TEXT_SIZE(32)];
+    int64_t cold_chain;
+} lb_merchant_sku_t;
+
+/* A page of a merchant's SKUs by id, after `after`, at most limit (out must hold that many); *found gets the count. */
+int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found);
 
 #endif

@@ -57,11 +57,11 @@ static void test_first_come_first_served(void)
 
 static void test_live_item_limit_and_opening(void)
 {
-    lb_alloc_target_t targets[] = {{.id = 0, .found = 1, .price_cents = 500, .left = 100, .reserve_ttl = 900},
-                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 7, .found = 1, .price_cents = 300, .left = 10,
-                                    .per_buyer_limit = 2, .reserve_ttl = 60},
-                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 8, .found = 1, .price_cents = 300, .left = 10, .opens_at = NOW + 1},
-                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 9, .found = 0}};
+    lb_alloc_target_t targets[] = {
+        {.id = 0, .found = 1, .price_cents = 500, .left = 100, .reserve_ttl = 900},
+        {.kind = LB_TARGET_LIVE_ITEM, .id = 7, .found = 1, .price_cents = 300, .left = 10, .per_buyer_limit = 2, .reserve_ttl = 60},
+        {.kind = LB_TARGET_LIVE_ITEM, .id = 8, .found = 1, .price_cents = 300, .left = 10, .opens_at = NOW + 1},
+        {.kind = LB_TARGET_LIVE_ITEM, .id = 9, .found = 0}};
     lb_buyer_usage_t usage[] = {{.buyer_id = 2, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1}};
     lb_alloc_input_t input = input_with(targets, 4);
     input.usage = usage;
@@ -132,7 +132,13 @@ static void test_group_buys(void)
 {
     lb_alloc_target_t targets[] = {
         {.id = 0, .found = 1, .price_cents = 500, .left = 5, .reserve_ttl = 900},
-        {.kind = LB_TARGET_GROUP_BUY, .id = 3, .found = 1, .open = 1, .closes_at = NOW + 60, .price_cents = 400, .per_buyer_limit = 3},
+        {.kind = LB_TARGET_GROUP_BUY,
+         .id = 3,
+         .found = 1,
+         .open = 1,
+         .closes_at = NOW + 60,
+         .price_cents = 400,
+         .per_buyer_limit = 3},
         {.kind = LB_TARGET_GROUP_BUY, .id = 4, .found = 1, .open = 1, .closes_at = NOW, .price_cents = 400},
         {.kind = LB_TARGET_GROUP_BUY, .id = 5, .found = 1, .open = 0, .closes_at = NOW + 60, .price_cents = 400}};
     lb_buyer_usage_t usage[] = {{.buyer_id = 1, .kind = LB_TARGET_GROUP_BUY, .target_id = 3, .qty = 2}};

@@ -79,6 +79,9 @@ static void test_invalid(void)
     expect_error(ARGS("--db", "mysql://u@h/d", "--bogus"), "unknown option");
     expect_error(ARGS("--db"), "needs a value");
     expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-url", "ftp://x"), "--shipping-url");
+    expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-url", "http://x/"), "--shipping-secret");
+    expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-format", "xml"), "--shipping-format");
+    expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-max-attempts", "0"), "--shipping-max-attempts");
 }
 
 static void test_help(void)

@@ -1,0 +1,67 @@
+/*
+ * GET /v1/merchant/skus?after=&limit= (a co-op's or host's token): the merchant's SKUs with their product's title and
+ * the stock counters, a page at a time by SKU id, for the co-op dashboard.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/auth.h"
+#include "livebuy/handlers.h"
+#include "livebuy/store.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX     200
+
+typedef struct st_merchant_skus_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    int64_t after, limit;
+} merchant_skus_job_t;
+
+static json_t *merchant_sku_to_json(const lb_merchant_sku_t *m)
+{
+    const lb_sku_t *s = &m->sku;
+    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)s->id, "product_id",
+                     (json_int_t)s->product_id, "title", m->title, "name", s->name, "unit", m->unit, "cold_chain",
+                     m->cold_chain != 0, "price_cents", (json_int_t)s->price_cents, "weight_grams", (json_int_t)s->weight_grams,
+                     "stock", (json_int_t)s->stock, "reserved", (json_int_t)s->reserved, "sold", (json_int_t)s->sold, "held",
+                     (json_int_t)s->held, "available", (json_int_t)LB_SKU_AVAILABLE(s));
+}
+
+static int merchant_skus_work(lb_call_job_t *super, lb_db_t *db)
+{
+    merchant_skus_job_t *job = (merchant_skus_job_t *)super;
+    lb_merchant_t merchant;
+    size_t found;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0)
+        return ret;
+    lb_merchant_sku_t *skus = lb_malloc((size_t)job->limit * sizeof(*skus));
+    if ((ret = lb_store_merchant_skus(db, merchant.id, job->after, job->limit, skus, &found)) == 0) {
+        json_t *array = json_array();
+        for (size_t i = 0; i != found; ++i)
+            json_array_append_new(array, merchant_sku_to_json(&skus[i]));
+        json_t *next = found != 0 && found == (size_t)job->limit ? json_integer(skus[found - 1].sku.id) : json_null();
+        ret = lb_call_job_answer(super, 200, json_pack("{s:o,s:o}", "skus", array, "next", next));
+    }
+    free(skus);
+    return ret;
+}
+
+void lb_handle_merchant_skus(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    int64_t after = 0, limit = PAGE_DEFAULT;
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    if (lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
+        lb_call_query_int(call, "limit", 1, PAGE_MAX, &limit, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return;
+    }
+    merchant_skus_job_t *job = lb_call_job_new(call, sizeof(*job));
+    memcpy(job->token_hash, hash, sizeof(hash));
+    job->after = after;
+    job->limit = limit;
+    lb_call_job_submit(&job->super, merchant_skus_work);
+}

@@ -1,0 +1,71 @@
+# Shared by loadtest/bench-orders.sh and loadtest/bench.sh (sourced, not run): a Release build, a throwaway durable
+# MariaDB, livebuyd started and stopped on it, a hot SKU and a buyer token, and h2load's request rate.
+# The caller sets root, duration, clients, streams, threads, h2load_threads and port first.
+
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+
+bench_admin=bench-admin-token-0123456789
+bench_secret=bench-buyer-secret-0123456789
+bench_payment=bench-payment-secret-0123456789
+server_pid=""
+
+bench_cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    bash "$root/scripts/mariadb.sh" stop "$work/db" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+
+# Builds Release into build/, starts the MariaDB in a temporary $work and creates the database "bench".
+bench_prepare() {
+    bash "$root/scripts/deps.sh" openssl
+    say "building Release into build/"
+    (cd "$root" && build_into build -DCMAKE_BUILD_TYPE=Release)
+    work=$(mktemp -d /tmp/livebuy-bench.XXXXXX)
+    trap bench_cleanup EXIT
+    bash "$root/scripts/mariadb.sh" start "$work/db" >/dev/null
+    bash "$root/scripts/mariadb.sh" sql "$work/db" -e "CREATE DATABASE bench"
+    db="mysql://root@localhost/bench?socket=$work/db/mysqld.sock"
+    base="http://127.0.0.1:$port"
+}
+
+start_server() { # extra livebuyd flags...
+    "$root/build/livebuyd" --db "$db" --listen "127.0.0.1:$port" --threads "$threads" --admin-token "$bench_admin" \
+        --buyer-secret "$bench_secret" --payment-secret "$bench_payment" --max-queue 1000000 "$@" >"$work/livebuyd.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        curl -sf "$base/healthz" >/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$work/livebuyd.log" >&2
+    exit 1
+}
+
+stop_server() {
+    kill "$server_pid" && wait "$server_pid" || true
+    server_pid=""
+}
+
+# Runs h2load and prints its request rate; the whole output is kept in $work/NAME.txt.
+rate() { # name h2load-args...
+    local name=$1
+    shift
+    h2load -D "$duration" -c "$clients" -m "$streams" -t "$h2load_threads" "$@" >"$work/$name.txt" 2>&1 || true
+    grep -E '^status codes:' "$work/$name.txt" | sed "s/^/bench: $name /" >&2
+    awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "req/s,") { printf "%d\n", $i; exit } }' "$work/$name.txt"
+}
+
+# A co-op with one SKU of a billion units ($sku), and h2load's arguments for qty-1 orders on it by one buyer ($order_args).
+make_hot_sku() {
+    local merchant expiry sig token
+    merchant=$(curl -sf -H "Authorization: Bearer $bench_admin" -H 'Content-Type: application/json' \
+        -d '{"name":"bench co-op","kind":"coop"}' "$base/v1/merchants" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+    sku=$(curl -sf -H "Authorization: Bearer $merchant" -H 'Content-Type: application/json' \
+        -d '{"title":"武乡小米","unit":"袋","skus":[{"name":"2.5kg","price_cents":3980,"stock":1000000000,"weight_grams":2500}]}' \
+        "$base/v1/products" | sed -E 's/.*"skus":\[\{"id":([0-9]+).*/\1/')
+    expiry=$(($(date +%s) + 86400))
+    sig=$(printf 'b1.1001.%s' "$expiry" | openssl dgst -sha256 -hmac "$bench_secret" | sed 's/.*= //')
+    token="b1.1001.$expiry.$sig"
+    printf '{"sku_id":%s,"qty":1,"ship_to":{"name":"王芳","phone":"13800000000","address":"山西省长治市武乡县"}}' "$sku" >"$work/order.json"
+    order_args=(-d "$work/order.json" -H 'content-type: application/json' -H "authorization: Bearer $token" "$base/v1/orders")
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark, in one run on this machine (cleartext HTTP/2 with prior knowledge, durable MariaDB):
+#   GET /healthz with h2load (the HTTP layer's ceiling); POST /v1/orders on one hot SKU with default batching and with
+#   --max-batch 1, each with h2load and with livebuy-load (closed model); livebuy-load's drop and mixed scenarios
+#   (open model, checked for correctness afterwards). Prints one table with the figures and the ratios, and writes
+#   livebuy-load's JSON and HTML plots into OUT. Targets are measured here, not asserted.
+# Usage: loadtest/bench.sh   (settings by environment: DURATION [10] seconds per run, CLIENTS [64] h2load connections,
+#        STREAMS [100] streams per connection, CONCURRENCY [1600] livebuy-load's closed model, DROP_RATE [20000] and
+#        MIXED_RATE [5000] arrivals/s, THREADS [1] livebuyd loop threads, OUT [build/bench])
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$root"
+duration=${DURATION:-10}
+clients=${CLIENTS:-64}
+streams=${STREAMS:-100}
+threads=${THREADS:-1}
+h2load_threads=${H2LOAD_THREADS:-1}
+port=${PORT:-18481}
+concurrency=${CONCURRENCY:-1600}
+drop_rate=${DROP_RATE:-20000}
+mixed_rate=${MIXED_RATE:-5000}
+out=${OUT:-$root/build/bench}
+
+# shellcheck source=loadtest/bench-lib.sh
+. loadtest/bench-lib.sh
+bench_prepare
+mkdir -p "$out"
+load=build/loadtest/livebuy-load
+[ -x "$load" ] || die "$load was not built"
+
+# Runs livebuy-load (its JSON and plot into $out/NAME.*); a failed correctness check fails the benchmark.
+load_run() { # name livebuy-load-args...
+    local name=$1 status=0
+    shift
+    "$load" --url "$base" --admin-token "$bench_admin" --buyer-secret "$bench_secret" --payment-secret "$bench_payment" \
+        --quiet --json "$out/$name.json" --plot "$out/$name.html" "$@" >"$work/$name.txt" 2>&1 || status=$?
+    grep -E '^(status|latency)' "$work/$name.txt" | sed "s/^/bench: $name /" >&2
+    if [ "$status" -ne 0 ]; then
+        cat "$work/$name.txt" >&2
+        die "livebuy-load $name failed (exit $status)"
+    fi
+}
+hot=(--scenario hot --concurrency "$concurrency" --connections 16 --streams 100 --duration "$duration" --no-check)
+
+start_server
+make_hot_sku
+say "GET /healthz, h2load, ${duration}s ($clients connections x $streams streams)"
+healthz=$(rate healthz "$base/healthz")
+say "POST /v1/orders hot SKU, default batching: h2load"
+batched=$(rate batched "${order_args[@]}")
+say "POST /v1/orders hot SKU, default batching: livebuy-load, $concurrency concurrent"
+load_run hot-batched "${hot[@]}"
+say "drop: $drop_rate buyers/s for ${duration}s"
+load_run drop --scenario drop --rate "$drop_rate" --duration "$duration" --buyers $((drop_rate * duration)) \
+    --stock 1000000 --quota $((drop_rate * duration / 2)) --connections 16
+say "mixed: $mixed_rate arrivals/s for ${duration}s"
+load_run mixed --scenario mixed --rate "$mixed_rate" --duration "$duration" --buyers 20000 --connections 16
+stop_server
+
+start_server --max-batch 1
+say "POST /v1/orders hot SKU, --max-batch 1: h2load"
+single=$(rate single "${order_args[@]}")
+say "POST /v1/orders hot SKU, --max-batch 1: livebuy-load"
+load_run hot-single "${hot[@]}"
+stop_server
+
+python3 - "$out" "$duration" "$healthz" "$batched" "$single" <<'PY'
+import json, sys
+out, duration, healthz, batched, single = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6])
+def load(name):
+    with open("%s/%s.json" % (out, name)) as f:
+        return json.load(f)
+runs = {n: load(n) for n in ("hot-batched", "hot-single", "drop", "mixed")}
+def ms(us):
+    return "%.2f" % (us / 1000.0)
+rows = [("GET /healthz", "h2load", healthz, "", "", "")]
+rows.append(("orders hot SKU, batching", "h2load", batched, "", "", ""))
+rows.append(("orders hot SKU, --max-batch 1", "h2load", single, "", "", ""))
+for name, what in (("hot-batched", "orders hot SKU, batching"), ("hot-single", "orders hot SKU, --max-batch 1"),
+                   ("drop", "drop (open model)"), ("mixed", "mixed (open model)")):
+    r = runs[name]
+    ok = "" if r["check"] is None else ("ok" if r["check"]["ok"] else "VIOLATED")
+    rows.append((what, "livebuy-load", r["throughput_rps"], ms(r["latency_us"]["p50"]), ms(r["latency_us"]["p99"]), ok))
+print()
+print("%-32s %-13s %12s %9s %9s %7s" % ("what (h2c, %ss each)" % duration, "tool", "req/s", "p50 ms", "p99 ms", "check"))
+for what, tool, rps, p50, p99, ok in rows:
+    print("%-32s %-13s %12.0f %9s %9s %7s" % (what, tool, rps, p50, p99, ok))
+hb, hs = runs["hot-batched"]["throughput_rps"], runs["hot-single"]["throughput_rps"]
+print("%-32s %-13s %11.1fx" % ("batching / --max-batch 1", "h2load", batched / single if single else 0))
+print("%-32s %-13s %11.1fx" % ("batching / --max-batch 1", "livebuy-load", hb / hs if hs else 0))
+print("%-32s %-13s %11.2fx" % ("batching / healthz", "h2load", batched / healthz if healthz else 0))
+print("plots: %s/{drop,mixed,hot-batched,hot-single}.html" % out)
+PY

@@ -1,0 +1,187 @@
+/* The rules of lb_check_run, one function each; the rule names are what a failing run prints. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/common.h"
+#include "check.h"
+
+typedef struct st_checker_t {
+    lb_check_input_t *in;
+    lb_check_report_cb report;
+    void *ctx;
+    size_t violations;
+} checker_t;
+
+static void violation(checker_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void violation(checker_t *c, const char *fmt, ...)
+{
+    char line[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(line, sizeof(line), fmt, args);
+    va_end(args);
+    ++c->violations;
+    c->report(c->ctx, line);
+}
+
+int lb_check_state_of(const char *status)
+{
+    static const char *const reserved[] = {"reserved", NULL}, *const sold[] = {"paid", "handed_off", "shipped", "delivered", NULL},
+                             *const released[] = {"expired", "cancelled", "refund_required", "refunded", NULL};
+    static const char *const *const states[] = {reserved, sold, released};
+    for (size_t s = 0; s != sizeof(states) / sizeof(states[0]); ++s)
+        for (const char *const *name = states[s]; *name != NULL; ++name)
+            if (strcmp(status, *name) == 0)
+                return (int)s;
+    return -1;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const lb_check_order_t *)a)->id, y = ((const lb_check_order_t *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int by_buyer(const void *a, const void *b)
+{
+    int64_t x = ((const lb_check_order_t *)a)->buyer_id, y = ((const lb_check_order_t *)b)->buyer_id;
+    return x < y ? -1 : x > y;
+}
+
+static int grant_by_key(const void *a, const void *b)
+{
+    const lb_check_grant_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->order_id < y->order_id ? -1 : x->order_id > y->order_id;
+}
+
+static lb_check_order_t *find_order(checker_t *c, int64_t id)
+{
+    lb_check_order_t key = {.id = id};
+    return bsearch(&key, c->in->orders, c->in->num_orders, sizeof(key), by_id);
+}
+
+/* Counters: the SKU's reserved and sold are the sums of its orders, and nothing is promised beyond the stock. */
+static void check_counters(checker_t *c)
+{
+    lb_check_input_t *in = c->in;
+    int64_t reserved = 0, sold = 0, live_taken = 0;
+    for (size_t i = 0; i != in->num_orders; ++i) {
+        const lb_check_order_t *o = &in->orders[i];
+        if (o->sku_id != in->sku_id || o->state == LB_CHECK_RELEASED)
+            continue;
+        *(o->state == LB_CHECK_RESERVED ? &reserved : &sold) += o->qty;
+        if (in->has_live_item && o->live_item_id == in->live_item_id)
+            live_taken += o->qty;
+    }
+    if (reserved + sold > in->stock)
+        violation(c, "oversold: SKU %lld granted %lld units (reserved %lld + sold %lld) with a stock of %lld",
+                  (long long)in->sku_id, (long long)(reserved + sold), (long long)reserved, (long long)sold, (long long)in->stock);
+    if (in->reserved + in->sold + in->held > in->stock)
+        violation(c, "counters exceed stock: SKU %lld reserved %lld + sold %lld + held %lld > stock %lld", (long long)in->sku_id,
+                  (long long)in->reserved, (long long)in->sold, (long long)in->held, (long long)in->stock);
+    if (in->reserved != reserved)
+        violation(c, "reserved counter: SKU %lld says reserved %lld, its reserved orders add up to %lld", (long long)in->sku_id,
+                  (long long)in->reserved, (long long)reserved);
+    if (in->sold != sold)
+        violation(c, "sold counter: SKU %lld says sold %lld, its paid orders add up to %lld", (long long)in->sku_id,
+                  (long long)in->sold, (long long)sold);
+    if (!in->has_live_item)
+        return;
+    if (live_taken > in->quota)
+        violation(c, "over quota: live item %lld granted %lld units with a quota of %lld", (long long)in->live_item_id,
+                  (long long)live_taken, (long long)in->quota);
+    if (in->quota - in->available != live_taken)
+        violation(c, "live item counter: live item %lld shows %lld of %lld available, its orders hold %lld",
+                  (long long)in->live_item_id, (long long)in->available, (long long)in->quota, (long long)live_taken);
+}
+
+/* No buyer holds more of the live item than its per-buyer limit. */
+static void check_buyer_limits(checker_t *c)
+{
+    lb_check_input_t *in = c->in;
+    if (!in->has_live_item)
+        return;
+    lb_check_order_t *live = lb_malloc((in->num_orders + 1) * sizeof(*live));
+    size_t n = 0, reported = 0;
+    for (size_t i = 0; i != in->num_orders; ++i)
+        if (in->orders[i].live_item_id == in->live_item_id && in->orders[i].state != LB_CHECK_RELEASED)
+            live[n++] = in->orders[i];
+    qsort(live, n, sizeof(*live), by_buyer);
+    for (size_t i = 0; i != n;) {
+        int64_t sum = 0;
+        size_t j = i;
+        for (; j != n && live[j].buyer_id == live[i].buyer_id; ++j)
+            sum += live[j].qty;
+        if (sum > in->per_buyer_limit && reported++ < 10)
+            violation(c, "per-buyer limit: buyer %lld holds %lld units of live item %lld, the limit is %lld",
+                      (long long)live[i].buyer_id, (long long)sum, (long long)in->live_item_id, (long long)in->per_buyer_limit);
+        i = j;
+    }
+    free(live);
+}
+
+/* One order per idempotency key; every 201 names an order that exists, for that buyer and quantity. */
+static void check_grants(checker_t *c)
+{
+    lb_check_input_t *in = c->in;
+    size_t reported = 0, known = 0;
+    qsort(in->grants, in->num_grants, sizeof(*in->grants), grant_by_key);
+    for (size_t i = 0; i != in->num_grants; ++i) {
+        const lb_check_grant_t *g = &in->grants[i];
+        if (i != 0 && g->key == in->grants[i - 1].key) {
+            if (g->order_id != in->grants[i - 1].order_id && reported++ < 10)
+                violation(c, "one order per idempotency key: key #%llu was answered 201 with orders %lld and %lld",
+                          (unsigned long long)g->key, (long long)in->grants[i - 1].order_id, (long long)g->order_id);
+            continue;
+        }
+        const lb_check_order_t *o = find_order(c, g->order_id);
+        if (o == NULL) {
+            if (reported++ < 10)
+                violation(c, "lost order: order %lld (201 for key #%llu) is not in the merchant's orders", (long long)g->order_id,
+                          (unsigned long long)g->key);
+        } else if (o->buyer_id != g->buyer_id || o->qty != g->qty) {
+            if (reported++ < 10)
+                violation(c, "order mismatch: order %lld is buyer %lld qty %lld, the 201 was for buyer %lld qty %lld",
+                          (long long)o->id, (long long)o->buyer_id, (long long)o->qty, (long long)g->buyer_id, (long long)g->qty);
+        } else {
+            ++known;
+        }
+    }
+    /* Orders nobody was told about can only come from requests whose answer never arrived. */
+    if (in->num_orders - known > in->unanswered)
+        violation(c, "unannounced orders: %zu orders exist that no 201 named, but only %llu order requests went unanswered",
+                  in->num_orders - known, (unsigned long long)in->unanswered);
+}
+
+/* What the generator was told about payments and cancellations is what the orders show. */
+static void check_transitions(checker_t *c, const int64_t *ids, size_t n, lb_check_state_t want, const char *what)
+{
+    size_t reported = 0;
+    for (size_t i = 0; i != n; ++i) {
+        const lb_check_order_t *o = find_order(c, ids[i]);
+        if ((o == NULL || o->state != want) && reported++ < 10)
+            violation(c, "%s order not %s: order %lld %s", what, what, (long long)ids[i],
+                      o == NULL ? "is missing" : "has another status");
+    }
+}
+
+size_t lb_check_run(lb_check_input_t *in, lb_check_report_cb report, void *ctx)
+{
+    checker_t c = {in, report, ctx, 0};
+    qsort(in->orders, in->num_orders, sizeof(*in->orders), by_id);
+    for (size_t i = 1; i < in->num_orders; ++i)
+        if (in->orders[i].id == in->orders[i - 1].id)
+            violation(&c, "order listing: order %lld listed twice", (long long)in->orders[i].id);
+    check_counters(&c);
+    check_buyer_limits(&c);
+    if (in->has_observations) {
+        check_grants(&c);
+        check_transitions(&c, in->paid, in->num_paid, LB_CHECK_SOLD, "paid");
+        check_transitions(&c, in->cancelled, in->num_cancelled, LB_CHECK_RELEASED, "cancelled");
+    }
+    return c.violations;
+}

@@ -1,0 +1,55 @@
+/*
+ * The correctness check after a run, as pure logic: what the API shows afterwards (the SKU's counters, the live item,
+ * the merchant's orders) against what the generator was told during the run (201s per idempotency key, payments and
+ * cancellations answered 200). Every broken rule is reported as one line naming it.
+ */
+#ifndef LIVEBUY_LOAD_CHECK_H
+#define LIVEBUY_LOAD_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What an order's status means for the counters. */
+typedef enum en_lb_check_state_t {
+    LB_CHECK_RESERVED, /* reserved: counts in the SKU's reserved */
+    LB_CHECK_SOLD,     /* paid, handed_off, shipped, delivered: counts in sold */
+    LB_CHECK_RELEASED, /* expired, cancelled, refund_required, refunded: holds no stock */
+} lb_check_state_t;
+
+/* Maps a status string of the API to its state; returns -1 for an unknown status. */
+int lb_check_state_of(const char *status);
+
+/* An order as GET /v1/merchant/orders lists it. */
+typedef struct st_lb_check_order_t {
+    int64_t id, buyer_id, sku_id, live_item_id, qty;
+    lb_check_state_t state;
+} lb_check_order_t;
+
+/* A 201 the generator received: key is the generator's number for the idempotency key (same key, same number). */
+typedef struct st_lb_check_grant_t {
+    uint64_t key;
+    int64_t order_id, buyer_id, qty;
+} lb_check_grant_t;
+
+/* Everything the check looks at; the arrays are borrowed (grants and orders may be reordered). */
+typedef struct st_lb_check_input_t {
+    int64_t sku_id, stock, reserved, sold, held; /* GET /v1/skus/{id} */
+    int has_live_item;
+    int64_t live_item_id, quota, available, per_buyer_limit; /* from GET /v1/lives/{id} */
+    lb_check_order_t *orders;                                /* every order of the merchant (of this run) */
+    size_t num_orders;
+    int has_observations; /* the rest is filled: the check follows a run */
+    lb_check_grant_t *grants;
+    size_t num_grants;
+    const int64_t *paid, *cancelled; /* orders a notify or a cancel was answered 200 for (paid: status "paid") */
+    size_t num_paid, num_cancelled;
+    uint64_t unanswered; /* order requests whose outcome the generator never learnt (network errors, 5xx) */
+} lb_check_input_t;
+
+/* Called once per violation with a one-line description starting with the rule's name. */
+typedef void (*lb_check_report_cb)(void *ctx, const char *line);
+
+/* Runs every check; returns the number of violations. */
+size_t lb_check_run(lb_check_input_t *input, lb_check_report_cb report, void *ctx);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * livebuy-load's run: its settings, what it created on the server, its counters and series. Shared by main.c
+ * (options, setup, check), scenario.c (the requests of each scenario on the event loop) and report.c (the output).
+ */
+#ifndef LIVEBUY_LOAD_LOAD_H
+#define LIVEBUY_LOAD_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <jansson.h>
+#include "arrival.h"
+#include "check.h"
+#include "h2client.h"
+#include "hist.h"
+#include "http1.h"
+
+typedef enum en_lb_load_scenario_t { LB_LOAD_DROP, LB_LOAD_MIXED, LB_LOAD_HOT } lb_load_scenario_t;
+typedef enum en_lb_load_kind_t {
+    LB_LOAD_ORDER,
+    LB_LOAD_BROWSE_LIVE,
+    LB_LOAD_BROWSE_SKU,
+    LB_LOAD_PAY,
+    LB_LOAD_CANCEL,
+    LB_LOAD_HEALTHZ,
+    LB_LOAD_NUM_KINDS
+} lb_load_kind_t;
+
+extern const char *const lb_load_scenario_names[];
+extern const char *const lb_load_kind_names[];
+
+/* The command line. */
+typedef struct st_lb_load_options_t {
+    const char *url, *admin_token, *buyer_secret, *payment_secret, *json_path, *plot_path, *spike;
+    lb_load_scenario_t scenario;
+    double rate, duration, ramp, drain;
+    size_t concurrency; /* > 0: closed model */
+    size_t connections, streams;
+    int64_t buyers, stock, quota, limit;
+    double dup_share, pay_share, cancel_share, browse_share;
+    unsigned pay_delay_ms, max_retries;
+    uint64_t seed;
+    int check, quiet, dup_after_answer;
+} lb_load_options_t;
+
+/* What the setup made through the API (and what the check reads back). */
+typedef struct st_lb_load_setup_t {
+    lb_http1_target_t target;
+    char coop_token[128], host_token[128];
+    int64_t coop_id, host_id, sku_id, live_id, live_item_id, price_cents;
+} lb_load_setup_t;
+
+/* One second of the run. */
+typedef struct st_lb_load_second_t {
+    uint64_t offered, done, ok, failed; /* arrivals due; answers; 2xx; network errors and 5xx */
+    uint64_t p50, p90, p99, max;        /* latency of the answers of this second, microseconds */
+} lb_load_second_t;
+
+typedef struct st_lb_load_run_t {
+    lb_load_options_t opt;
+    lb_load_setup_t setup;
+    uv_loop_t *loop;
+    lb_h2_client_t *client;
+    lb_arrival_t arrival;
+    double next_due; /* seconds from start; negative once the arrivals are over */
+    uint64_t start_ns, end_ns, rng;
+    uv_timer_t tick, progress, deadline;
+    int arrivals_over, stopping, client_ready;
+
+    uint64_t arrivals, requests_done, retries, ops_alive, unanswered_orders, network_errors, next_buyer, next_key;
+    uint64_t status_counts[600];
+    lb_hist_t latency, service, this_second, by_kind[LB_LOAD_NUM_KINDS];
+    uint64_t prev_offered, prev_done, prev_ok, prev_failed, ok, failed;
+    lb_load_second_t *series;
+    size_t num_series, series_cap;
+
+    /* what the check compares with the server's view */
+    lb_check_grant_t *grants;
+    size_t num_grants, grants_cap;
+    int64_t *paid, *cancelled;
+    size_t num_paid, paid_cap, num_cancelled, cancelled_cap;
+
+    /* the check's outcome */
+    json_t *violations;
+    size_t orders_seen;
+    int check_ran;
+} lb_load_run_t;
+
+/* scenario.c: runs the load on a new loop until every arrival is answered (or the drain time is up). */
+int lb_load_scenario_run(lb_load_run_t *run);
+
+/* report.c: the summary on stdout, the JSON file, the HTML page. */
+void lb_load_report_print(const lb_load_run_t *run);
+int lb_load_report_json(const lb_load_run_t *run, const char *path);
+int lb_load_report_html(const lb_load_run_t *run, const char *path);
+/* The progress line on stderr. */
+void lb_load_report_progress(const lb_load_run_t *run, const lb_load_second_t *second);
+
+/* Appends to a growing array of elements of size elem. */
+void lb_load_push(void **array, size_t *num, size_t *cap, size_t elem, const void *value);
+
+#endif

@@ -1,0 +1,519 @@
+/*
+ * livebuy-load: the sales-spike generator. Sets up a co-op, a SKU, a host and a live item through the API, runs a
+ * scenario against it over HTTP/2, prints what it measured and checks afterwards, through the API, that nothing was
+ * oversold, lost or duplicated. "livebuy-load check" runs the check alone on what an earlier run made.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/common.h"
+#include "load.h"
+
+static const char usage_text[] =
+    "usage: livebuy-load [options]          run a scenario, then check correctness through the API\n"
+    "       livebuy-load check --url URL --merchant-token T --sku ID [--live ID]\n"
+    "\n"
+    "  --url URL               the server, http://HOST:PORT (default http://127.0.0.1:8080); HTTP/2 with prior knowledge\n"
+    "  --scenario S            drop (default): a live item opens, --buyers distinct buyers tap once (qty 1..--limit);\n"
+    "                          mixed: browsing, orders, payments after --pay-delay, cancellations, the rest left to expire;\n"
+    "                          hot: qty-1 orders on one SKU by --buyers buyers (the hot-SKU benchmark)\n"
+    "  --admin-token T --buyer-secret S --payment-secret S   as given to livebuyd (payment secret: mixed only)\n"
+    "  open model:   --rate R [1000] --duration S [5] --ramp S [0] --spike AT:LEN:MULT (LEN s at MULT x R from AT)\n"
+    "  closed model: --concurrency C (each answer starts the next request; runs --duration seconds)\n"
+    "  --connections N [4] --streams M [100]   HTTP/2 connections and concurrent streams on each\n"
+    "  --buyers N [drop 2000, mixed 500, hot 1000] --stock S [drop 1000] --quota Q [drop 500] --limit L [3]\n"
+    "  --dup-share F [0.05]    share of order taps sent twice with the same Idempotency-Key, at once (a double tap)\n"
+    "  --dup-after-answer      send the duplicate once the first tap is answered instead (a tap again after the spinner)\n"
+    "  --pay-share F [0.5] --cancel-share F [0.2] --browse-share F [0.4] --pay-delay MS [200]   (mixed)\n"
+    "  --max-retries N [3]     429/503 are retried after Retry-After with the same key, at most N times\n"
+    "  --drain S [10]          how long to wait for open requests once the arrivals are over\n"
+    "  --json FILE --plot FILE.html --no-check --quiet --seed N\n"
+    "Exit status: 0 ok, 1 a correctness violation (each named on stderr), 2 usage or setup error.\n";
+
+enum {
+    OPT_URL = 256,
+    OPT_SCENARIO,
+    OPT_ADMIN,
+    OPT_BUYER_SECRET,
+    OPT_PAYMENT_SECRET,
+    OPT_RATE,
+    OPT_DURATION,
+    OPT_RAMP,
+    OPT_SPIKE,
+    OPT_CONCURRENCY,
+    OPT_CONNECTIONS,
+    OPT_STREAMS,
+    OPT_BUYERS,
+    OPT_STOCK,
+    OPT_QUOTA,
+    OPT_LIMIT,
+    OPT_DUP,
+    OPT_PAY,
+    OPT_CANCEL,
+    OPT_BROWSE,
+    OPT_PAY_DELAY,
+    OPT_RETRIES,
+    OPT_DRAIN,
+    OPT_JSON,
+    OPT_PLOT,
+    OPT_NO_CHECK,
+    OPT_QUIET,
+    OPT_SEED,
+    OPT_MERCHANT,
+    OPT_SKU,
+    OPT_LIVE,
+    OPT_DUP_AFTER,
+    OPT_HELP
+};
+
+static const struct option long_options[] = {
+    {"url", 1, NULL, OPT_URL},
+    {"scenario", 1, NULL, OPT_SCENARIO},
+    {"admin-token", 1, NULL, OPT_ADMIN},
+    {"buyer-secret", 1, NULL, OPT_BUYER_SECRET},
+    {"payment-secret", 1, NULL, OPT_PAYMENT_SECRET},
+    {"rate", 1, NULL, OPT_RATE},
+    {"duration", 1, NULL, OPT_DURATION},
+    {"ramp", 1, NULL, OPT_RAMP},
+    {"spike", 1, NULL, OPT_SPIKE},
+    {"concurrency", 1, NULL, OPT_CONCURRENCY},
+    {"connections", 1, NULL, OPT_CONNECTIONS},
+    {"streams", 1, NULL, OPT_STREAMS},
+    {"buyers", 1, NULL, OPT_BUYERS},
+    {"stock", 1, NULL, OPT_STOCK},
+    {"quota", 1, NULL, OPT_QUOTA},
+    {"limit", 1, NULL, OPT_LIMIT},
+    {"dup-share", 1, NULL, OPT_DUP},
+    {"pay-share", 1, NULL, OPT_PAY},
+    {"cancel-share", 1, NULL, OPT_CANCEL},
+    {"browse-share", 1, NULL, OPT_BROWSE},
+    {"pay-delay", 1, NULL, OPT_PAY_DELAY},
+    {"max-retries", 1, NULL, OPT_RETRIES},
+    {"drain", 1, NULL, OPT_DRAIN},
+    {"json", 1, NULL, OPT_JSON},
+    {"plot", 1, NULL, OPT_PLOT},
+    {"no-check", 0, NULL, OPT_NO_CHECK},
+    {"quiet", 0, NULL, OPT_QUIET},
+    {"seed", 1, NULL, OPT_SEED},
+    {"merchant-token", 1, NULL, OPT_MERCHANT},
+    {"sku", 1, NULL, OPT_SKU},
+    {"live", 1, NULL, OPT_LIVE},
+    {"dup-after-answer", 0, NULL, OPT_DUP_AFTER},
+    {"help", 0, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad_usage(const char *fmt, const char *what)
+{
+    fprintf(stderr, "livebuy-load: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\n(livebuy-load --help for the options)\n");
+    return -1;
+}
+
+static int parse_number(const char *name, const char *text, double min, double max, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !(v >= min && v <= max)) {
+        fprintf(stderr, "livebuy-load: --%s %s: want a number from %g to %g\n", name, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+typedef struct st_check_args_t {
+    const char *merchant_token;
+    int64_t sku_id, live_id;
+} check_args_t;
+
+static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_args_t *check)
+{
+    double v;
+    int c;
+    *opt = (lb_load_options_t){.url = "http://127.0.0.1:8080",
+                               .rate = 1000,
+                               .duration = 5,
+                               .drain = 10,
+                               .connections = 4,
+                               .streams = 100,
+                               .buyers = -1,
+                               .stock = -1,
+                               .quota = -1,
+                               .limit = 3,
+                               .dup_share = 0.05,
+                               .pay_share = 0.5,
+                               .cancel_share = 0.2,
+                               .browse_share = 0.4,
+                               .pay_delay_ms = 200,
+                               .max_retries = 3,
+                               .check = 1};
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        const char *name = c >= OPT_URL && c <= OPT_HELP ? long_options[c - OPT_URL].name : "?";
+#define NUMBER(min, max)                                                                                                           \
+    if (parse_number(name, optarg, (min), (max), &v) != 0)                                                                         \
+        return -1;
+        switch (c) {
+        case OPT_URL:
+            opt->url = optarg;
+            break;
+        case OPT_SCENARIO:
+            for (opt->scenario = 0; lb_load_scenario_names[opt->scenario] != NULL; ++opt->scenario)
+                if (strcmp(optarg, lb_load_scenario_names[opt->scenario]) == 0)
+                    break;
+            if (lb_load_scenario_names[opt->scenario] == NULL)
+                return bad_usage("--scenario %s: want drop, mixed or hot", optarg);
+            break;
+        case OPT_ADMIN:
+            opt->admin_token = optarg;
+            break;
+        case OPT_BUYER_SECRET:
+            opt->buyer_secret = optarg;
+            break;
+        case OPT_PAYMENT_SECRET:
+            opt->payment_secret = optarg;
+            break;
+        case OPT_RATE:
+            NUMBER(0.001, 1e7) opt->rate = v;
+            break;
+        case OPT_DURATION:
+            NUMBER(0.001, 86400) opt->duration = v;
+            break;
+        case OPT_RAMP:
+            NUMBER(0, 86400) opt->ramp = v;
+            break;
+        case OPT_SPIKE:
+            opt->spike = optarg;
+            break;
+        case OPT_CONCURRENCY:
+            NUMBER(1, 1e6) opt->concurrency = (size_t)v;
+            break;
+        case OPT_CONNECTIONS:
+            NUMBER(1, 10000) opt->connections = (size_t)v;
+            break;
+        case OPT_STREAMS:
+            NUMBER(1, 10000) opt->streams = (size_t)v;
+            break;
+        case OPT_BUYERS:
+            NUMBER(1, 1e12) opt->buyers = (int64_t)v;
+            break;
+        case OPT_STOCK:
+            NUMBER(1, 1e12) opt->stock = (int64_t)v;
+            break;
+        case OPT_QUOTA:
+            NUMBER(1, 1e12) opt->quota = (int64_t)v;
+            break;
+        case OPT_LIMIT:
+            NUMBER(1, 1000) opt->limit = (int64_t)v;
+            break;
+        case OPT_DUP:
+            NUMBER(0, 1) opt->dup_share = v;
+            break;
+        case OPT_PAY:
+            NUMBER(0, 1) opt->pay_share = v;
+            break;
+        case OPT_CANCEL:
+            NUMBER(0, 1) opt->cancel_share = v;
+            break;
+        case OPT_BROWSE:
+            NUMBER(0, 1) opt->browse_share = v;
+            break;
+        case OPT_PAY_DELAY:
+            NUMBER(0, 3600000) opt->pay_delay_ms = (unsigned)v;
+            break;
+        case OPT_RETRIES:
+            NUMBER(0, 100) opt->max_retries = (unsigned)v;
+            break;
+        case OPT_DRAIN:
+            NUMBER(0, 3600) opt->drain = v;
+            break;
+        case OPT_JSON:
+            opt->json_path = optarg;
+            break;
+        case OPT_PLOT:
+            opt->plot_path = optarg;
+            break;
+        case OPT_NO_CHECK:
+            opt->check = 0;
+            break;
+        case OPT_QUIET:
+            opt->quiet = 1;
+            break;
+        case OPT_SEED:
+            NUMBER(0, 1e18) opt->seed = (uint64_t)v;
+            break;
+        case OPT_MERCHANT:
+            check->merchant_token = optarg;
+            break;
+        case OPT_SKU:
+            NUMBER(1, 1e18) check->sku_id = (int64_t)v;
+            break;
+        case OPT_LIVE:
+            NUMBER(1, 1e18) check->live_id = (int64_t)v;
+            break;
+        case OPT_DUP_AFTER:
+            opt->dup_after_answer = 1;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            exit(0);
+        default:
+            return bad_usage("%s", "unknown option");
+        }
+#undef NUMBER
+    }
+    if (optind != argc)
+        return bad_usage("unexpected argument %s", argv[optind]);
+    static const int64_t default_buyers[] = {2000, 500, 1000};
+    if (opt->buyers < 0)
+        opt->buyers = default_buyers[opt->scenario];
+    if (opt->stock < 0)
+        opt->stock = opt->scenario == LB_LOAD_DROP ? 1000 : 1000000000;
+    if (opt->quota < 0)
+        opt->quota = opt->scenario == LB_LOAD_DROP ? 500 : 1000000;
+    if (opt->quota > opt->stock)
+        return bad_usage("%s", "--quota is taken from the stock: it cannot be more than --stock");
+    return 0;
+}
+
+/* One setup request; 0 and the answer when it got the status it wanted, else -1 with the reason printed. */
+static int setup_call(lb_load_run_t *run, const char *method, const char *path, const char *token, json_t *body, int want,
+                      json_t **answer)
+{
+    char err[256];
+    int status = lb_http1_json(&run->setup.target, method, path, token, body, answer, err, sizeof(err));
+    json_decref(body);
+    if (status == want)
+        return 0;
+    if (status < 0) {
+        fprintf(stderr, "livebuy-load: setup: %s\n", err);
+    } else {
+        char *text = *answer != NULL ? json_dumps(*answer, JSON_COMPACT) : NULL;
+        fprintf(stderr, "livebuy-load: setup: %s %s answered %d %s\n", method, path, status, text != NULL ? text : "");
+        free(text);
+    }
+    json_decref(*answer);
+    *answer = NULL;
+    return -1;
+}
+
+static int64_t get_id(json_t *answer)
+{
+    int64_t id = json_integer_value(json_object_get(answer, "id"));
+    json_decref(answer);
+    return id;
+}
+
+static int create_merchant(lb_load_run_t *run, const char *kind, const char *name, int64_t *id, char *token, size_t size)
+{
+    json_t *answer;
+    if (setup_call(run, "POST", "/v1/merchants", run->opt.admin_token, json_pack("{s:s,s:s}", "name", name, "kind", kind), 201,
+                   &answer) != 0)
+        return -1;
+    snprintf(token, size, "%s", json_string_value(json_object_get(answer, "token")) ?: "");
+    *id = get_id(answer);
+    return 0;
+}
+
+/* The co-op, its product and SKU, the host, the live and its item, opening now. */
+static int setup(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    const lb_load_options_t *opt = &run->opt;
+    json_t *answer;
+    char path[64];
+    int64_t now = lb_now();
+    s->price_cents = 3980;
+    if (create_merchant(run, "coop", "武乡小米合作社 (livebuy-load)", &s->coop_id, s->coop_token, sizeof(s->coop_token)) != 0 ||
+        create_merchant(run, "host", "长治直播间 (livebuy-load)", &s->host_id, s->host_token, sizeof(s->host_token)) != 0)
+        return -1;
+    if (setup_call(run, "POST", "/v1/products", s->coop_token,
+                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", "武乡小米 (沁州黄)", "unit", "袋", "origin",
+                             "山西省长治市武乡县", "cold_chain", 0, "skus", "name", "2.5kg 礼盒", "price_cents",
+                             (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 2700),
+                   201, &answer) != 0)
+        return -1;
+    s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
+    json_decref(answer);
+    if (setup_call(run, "POST", "/v1/lives", s->host_token,
+                   json_pack("{s:s,s:I}", "title", "今晚八点 武乡小米专场", "starts_at", (json_int_t)now), 201, &answer) != 0)
+        return -1;
+    s->live_id = get_id(answer);
+    snprintf(path, sizeof(path), "/v1/lives/%lld/items", (long long)s->live_id);
+    if (setup_call(run, "POST", path, s->host_token,
+                   json_pack("{s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "price_cents", (json_int_t)2990, "quota",
+                             (json_int_t)opt->quota, "per_buyer_limit", (json_int_t)opt->limit, "opens_at", (json_int_t)now),
+                   201, &answer) != 0)
+        return -1;
+    s->live_item_id = get_id(answer);
+    fprintf(stderr, "livebuy-load: set up co-op %lld, SKU %lld (stock %lld), live %lld, live item %lld (quota %lld, limit %lld)\n",
+            (long long)s->coop_id, (long long)s->sku_id, (long long)opt->stock, (long long)s->live_id, (long long)s->live_item_id,
+            (long long)opt->quota, (long long)opt->limit);
+    return 0;
+}
+
+/* Every order of the merchant, a page of 200 at a time. */
+static int fetch_orders(lb_load_run_t *run, const char *token, lb_check_order_t **orders, size_t *num)
+{
+    size_t cap = 0;
+    int64_t after = 0;
+    *orders = NULL;
+    *num = 0;
+    for (;;) {
+        char path[96];
+        json_t *answer, *order;
+        size_t i;
+        snprintf(path, sizeof(path), "/v1/merchant/orders?after=%lld&limit=200", (long long)after);
+        if (setup_call(run, "GET", path, token, NULL, 200, &answer) != 0)
+            return -1;
+        json_array_foreach(json_object_get(answer, "orders"), i, order)
+        {
+            const char *status = json_string_value(json_object_get(order, "status"));
+            int state = lb_check_state_of(status != NULL ? status : "");
+            lb_check_order_t o = {.id = json_integer_value(json_object_get(order, "id")),
+                                  .buyer_id = json_integer_value(json_object_get(order, "buyer_id")),
+                                  .sku_id = json_integer_value(json_object_get(order, "sku_id")),
+                                  .live_item_id = json_integer_value(json_object_get(order, "live_item_id")),
+                                  .qty = json_integer_value(json_object_get(order, "qty")),
+                                  .state = state < 0 ? LB_CHECK_RELEASED : (lb_check_state_t)state};
+            lb_load_push((void **)orders, num, &cap, sizeof(o), &o);
+        }
+        json_t *next = json_object_get(answer, "next");
+        int more = json_is_integer(next);
+        after = json_integer_value(next);
+        json_decref(answer);
+        if (!more)
+            return 0;
+    }
+}
+
+/* The SKU's counters, and the live item on it (the first of the live's items on that SKU). */
+static int fetch_counters(lb_load_run_t *run, lb_check_input_t *in, int64_t live_id)
+{
+    char path[64];
+    json_t *answer, *item;
+    size_t i;
+    snprintf(path, sizeof(path), "/v1/skus/%lld", (long long)in->sku_id);
+    if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
+        return -1;
+    in->stock = json_integer_value(json_object_get(answer, "stock"));
+    in->reserved = json_integer_value(json_object_get(answer, "reserved"));
+    in->sold = json_integer_value(json_object_get(answer, "sold"));
+    in->held = json_integer_value(json_object_get(answer, "held"));
+    json_decref(answer);
+    if (live_id == 0)
+        return 0;
+    snprintf(path, sizeof(path), "/v1/lives/%lld", (long long)live_id);
+    if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
+        return -1;
+    json_array_foreach(json_object_get(answer, "items"), i, item)
+    {
+        if (json_integer_value(json_object_get(item, "sku_id")) != in->sku_id || in->has_live_item)
+            continue;
+        in->has_live_item = 1;
+        in->live_item_id = json_integer_value(json_object_get(item, "id"));
+        in->quota = json_integer_value(json_object_get(item, "quota"));
+        in->available = json_integer_value(json_object_get(item, "available"));
+        in->per_buyer_limit = json_integer_value(json_object_get(item, "per_buyer_limit"));
+    }
+    json_decref(answer);
+    return 0;
+}
+
+static void report_violation(void *ctx, const char *line)
+{
+    lb_load_run_t *run = ctx;
+    fprintf(stderr, "livebuy-load: VIOLATION %s\n", line);
+    json_array_append_new(run->violations, json_string(line));
+}
+
+/* Runs the check; with_observations: compare with what this run was told. Returns 0, 1 (violations) or -1. */
+static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t live_id, int with_observations)
+{
+    lb_check_input_t in = {.sku_id = sku_id};
+    if (fetch_counters(run, &in, live_id) != 0 || fetch_orders(run, token, &in.orders, &in.num_orders) != 0)
+        return -1;
+    if (with_observations) {
+        in.has_observations = 1;
+        in.grants = run->grants;
+        in.num_grants = run->num_grants;
+        in.paid = run->paid;
+        in.num_paid = run->num_paid;
+        in.cancelled = run->cancelled;
+        in.num_cancelled = run->num_cancelled;
+        in.unanswered = run->unanswered_orders;
+    }
+    run->violations = json_array();
+    run->orders_seen = in.num_orders;
+    run->check_ran = 1;
+    size_t violations = lb_check_run(&in, report_violation, run);
+    fprintf(stderr, "livebuy-load: check %s: %zu orders; SKU %lld stock %lld reserved %lld sold %lld held %lld%s\n",
+            violations == 0 ? "ok" : "FAILED", in.num_orders, (long long)sku_id, (long long)in.stock, (long long)in.reserved,
+            (long long)in.sold, (long long)in.held, with_observations ? "; every 201 accounted for" : "");
+    free(in.orders);
+    return violations == 0 ? 0 : 1;
+}
+
+static void run_dispose(lb_load_run_t *run)
+{
+    free(run->series);
+    free(run->grants);
+    free(run->paid);
+    free(run->cancelled);
+    json_decref(run->violations);
+    free(run);
+}
+
+static int check_only(lb_load_run_t *run, const check_args_t *args)
+{
+    if (args->merchant_token == NULL || args->sku_id == 0) {
+        bad_usage("%s", "check needs --merchant-token and --sku");
+        return 2;
+    }
+    int ret = check(run, args->merchant_token, args->sku_id, args->live_id, 0);
+    return ret < 0 ? 2 : ret;
+}
+
+static int load(lb_load_run_t *run)
+{
+    const lb_load_options_t *opt = &run->opt;
+    if (opt->admin_token == NULL || opt->buyer_secret == NULL) {
+        bad_usage("%s", "--admin-token and --buyer-secret are needed");
+        return 2;
+    }
+    if (opt->scenario == LB_LOAD_MIXED && opt->payment_secret == NULL && opt->pay_share > 0) {
+        bad_usage("%s", "mixed pays through signed notifies: give --payment-secret (or --pay-share 0)");
+        return 2;
+    }
+    if (setup(run) != 0 || lb_load_scenario_run(run) != 0)
+        return 2;
+    lb_load_report_print(run);
+    int ret = opt->check ? check(run, run->setup.coop_token, run->setup.sku_id, run->setup.live_id, 1) : 0;
+    if ((opt->json_path != NULL && lb_load_report_json(run, opt->json_path) != 0) ||
+        (opt->plot_path != NULL && lb_load_report_html(run, opt->plot_path) != 0))
+        return 2;
+    return ret < 0 ? 2 : ret;
+}
+
+int main(int argc, char **argv)
+{
+    lb_load_run_t *run = lb_calloc(1, sizeof(*run));
+    check_args_t check_args = {NULL, 0, 0};
+    int is_check = argc > 1 && strcmp(argv[1], "check") == 0, ret;
+    if (is_check) {
+        --argc;
+        ++argv;
+    }
+    if (parse_options(argc, argv, &run->opt, &check_args) != 0) {
+        ret = 2;
+    } else if (lb_http1_parse_url(run->opt.url, &run->setup.target) != 0) {
+        bad_usage("--url %s: want http://HOST:PORT", run->opt.url);
+        ret = 2;
+    } else {
+        ret = is_check ? check_only(run, &check_args) : load(run);
+    }
+    run_dispose(run);
+    return ret;
+}

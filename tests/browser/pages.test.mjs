@@ -1,0 +1,283 @@
+// Browser tests of livebuy's two pages in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core;
+// no browser download). Run by tests/integration/test_browser.py, which starts livebuyd, prepares the data through the
+// API and passes it here in the environment:
+//   LB_BASE_URL      http://127.0.0.1:PORT
+//   LB_LIVE_ID       a live with one item (LB_ITEM_ID) of quota LB_QUOTA (6), per-buyer limit LB_LIMIT (2), opening at LB_OPENS_AT
+//   LB_BUYER_TOKENS  five buyer tokens, comma-separated
+//   LB_COOP_TOKEN    a co-op's merchant token; LB_COOP_SKU_ID one of its SKUs; LB_GROUP_BUY_ID a group-buy on it
+//   LB_SCREENSHOT_DIR where the screenshots go (shop.png, coop.png, ...)
+//   LB_CHROMIUM      the browser (default /usr/bin/chromium)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+for (const name of ['LB_BASE_URL', 'LB_LIVE_ID', 'LB_ITEM_ID', 'LB_BUYER_TOKENS', 'LB_COOP_TOKEN', 'LB_SCREENSHOT_DIR'])
+  if (!env[name]) throw new Error(name + ' is not set (run through tests/integration/test_browser.py)');
+
+const BASE = env.LB_BASE_URL;
+const LIVE = Number(env.LB_LIVE_ID);
+const ITEM = Number(env.LB_ITEM_ID);
+const QUOTA = Number(env.LB_QUOTA);
+const LIMIT = Number(env.LB_LIMIT);
+const OPENS_AT = Number(env.LB_OPENS_AT);
+const BUYERS = env.LB_BUYER_TOKENS.split(',');
+const COOP = env.LB_COOP_TOKEN;
+const COOP_SKU = Number(env.LB_COOP_SKU_ID);
+const GROUP_BUY = Number(env.LB_GROUP_BUY_ID);
+const SHOTS = env.LB_SCREENSHOT_DIR;
+const SHIP_TO = { name: '李四', phone: '13900000001', address: '山西省长治市武乡县丰州镇岭头村 3 号' };
+
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: env.LB_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    chromiumSandbox: false, // --no-sandbox: root in a container
+    // playwright-core gives every launch a fresh, empty --user-data-dir of its own.
+    args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+async function api(method, urlPath, { body, token, key } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (key) headers['Idempotency-Key'] = key;
+  const res = await fetch(BASE + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+// An order placed from outside the page (another viewer's phone).
+async function outsideOrder(token, body) {
+  const answer = await api('POST', '/v1/orders', { body: { ship_to: SHIP_TO, ...body }, token, key: randomUUID() });
+  assert.equal(answer.status, 201, 'outside order: ' + JSON.stringify(answer.body));
+  return answer.body;
+}
+
+async function newPage(viewport, { mobile = false } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, isMobile: mobile, hasTouch: mobile, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  return page;
+}
+
+const item = (page) => page.locator(`[data-item-id="${ITEM}"]`);
+
+// Waits until the page shows this stock count for the item (from the SSE stream or the 2 s polling).
+async function seeStock(page, n, what) {
+  try {
+    await page.waitForSelector(`[data-item-id="${ITEM}"] [data-role=stock][data-available="${n}"]`, { timeout: 8000 });
+  } catch (e) {
+    const shown = await item(page).locator('[data-role=stock]').getAttribute('data-available');
+    throw new Error(`${what}: the page shows stock ${shown}, expected ${n}`);
+  }
+}
+
+async function seeResult(page, outcome) {
+  const result = item(page).locator(`[data-role=result][data-outcome="${outcome}"]`);
+  try {
+    await result.waitFor({ timeout: 10000 });
+  } catch (e) {
+    const got = await item(page).locator('[data-role=result]').textContent();
+    throw new Error(`expected the result "${outcome}", the page shows: ${got}`);
+  }
+  return result.textContent();
+}
+
+async function fillShipTo(page) {
+  if (!(await page.locator('#ship').evaluate((d) => d.open))) await page.locator('#ship > summary').click();
+  await page.fill('#ship-name', SHIP_TO.name);
+  await page.fill('#ship-phone', SHIP_TO.phone);
+  await page.fill('#ship-address', SHIP_TO.address);
+}
+
+test('shop page: countdown, live stock, buying, over the limit, sold out', async () => {
+  const page = await newPage({ width: 375, height: 812 }, { mobile: true });
+  await page.goto(`${BASE}/shop/${LIVE}?token=${encodeURIComponent(BUYERS[0])}`);
+  await item(page).waitFor();
+
+  // The token left the address bar, the live's title and the item's flash price are shown.
+  assert.ok(!page.url().includes('token='), 'the token should be taken out of the URL: ' + page.url());
+  assert.match(await page.locator('#live-title').textContent(), /小米专场/);
+  assert.match(await item(page).locator('.title').textContent(), /武乡小米/);
+  assert.equal(await item(page).locator('[data-role=price]').textContent(), '¥39.90');
+  assert.match(await item(page).locator('[data-role=limit]').textContent(), new RegExp('限购 ' + LIMIT));
+  await seeStock(page, QUOTA, 'at load');
+
+  // Before opens_at: a countdown and a disabled button.
+  if (OPENS_AT - Date.now() / 1000 > 1.5) {
+    assert.match(await item(page).locator('[data-role=countdown]').textContent(), /距开抢 Opens in \d\d:\d\d:\d\d/);
+    assert.ok(await item(page).locator('[data-role=buy]').isDisabled(), 'the buy button is disabled before opening');
+    assert.match(await item(page).locator('[data-role=buy]').textContent(), /未开始/);
+    await page.screenshot({ path: path.join(SHOTS, 'shop-countdown.png'), fullPage: true });
+  }
+  await page.waitForSelector(`[data-item-id="${ITEM}"] [data-role=buy]:not([disabled])`, {
+    timeout: Math.max(0, OPENS_AT * 1000 - Date.now()) + 8000,
+  });
+  assert.match(await item(page).locator('[data-role=countdown]').textContent(), /已开抢/);
+
+  // Another viewer buys 2: the count on this page drops.
+  await outsideOrder(BUYERS[1], { live_item_id: ITEM, qty: 2 });
+  await seeStock(page, QUOTA - 2, 'after an outside order of 2');
+
+  // Buy 2 through the page (the picker stops at the per-buyer limit): reserved, with the order id.
+  await fillShipTo(page);
+  const plus = item(page).locator('.qty button').nth(1);
+  for (let i = 0; i < LIMIT + 2; ++i) if (!(await plus.isDisabled())) await plus.click();
+  assert.equal(await item(page).locator('[data-role=qty]').textContent(), String(LIMIT));
+  await item(page).locator('[data-role=buy]').click();
+  const reserved = await seeResult(page, 'reserved');
+  assert.match(reserved, /已抢到/);
+  const orderId = Number(await item(page).locator('[data-role=result]').getAttribute('data-order-id'));
+  assert.ok(orderId > 0, 'the result names the order: ' + reserved);
+  assert.match(reserved, new RegExp('#' + orderId));
+  assert.match(reserved, /¥79\.80/);
+  await seeStock(page, QUOTA - 2 - LIMIT, 'after buying through the page');
+  const order = await api('GET', '/v1/orders/' + orderId, { token: BUYERS[0] });
+  assert.equal(order.status, 200);
+  assert.equal(order.body.status, 'reserved');
+  assert.equal(order.body.qty, LIMIT);
+  assert.deepEqual(order.body.ship_to, SHIP_TO);
+  // The ship-to form is remembered.
+  assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('livebuy.ship_to'))), SHIP_TO);
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 375, 'the page fits 375 px');
+  await page.screenshot({ path: path.join(SHOTS, 'shop.png'), fullPage: true });
+
+  // The same buyer again: over the limit.
+  const minus = item(page).locator('.qty button').nth(0);
+  while (!(await minus.isDisabled())) await minus.click();
+  await item(page).locator('[data-role=buy]').click();
+  assert.match(await seeResult(page, 'limit_exceeded'), /超出限购/);
+
+  // A second viewer whose page sees no stream and whose polling stalls (a slow network): it still shows stock when
+  // the last units go, taps buy and is told "sold out".
+  const other = await newPage({ width: 375, height: 740 }, { mobile: true });
+  let stalled = false;
+  await other.route((url) => url.pathname === `/v1/lives/${LIVE}/stock`, (route) => route.abort());
+  await other.route((url) => url.pathname === `/v1/lives/${LIVE}`, (route) => (stalled ? route.abort() : route.continue()));
+  await other.goto(`${BASE}/shop/${LIVE}?token=${encodeURIComponent(BUYERS[3])}`);
+  await seeStock(other, QUOTA - 2 - LIMIT, 'second viewer at load');
+  await fillShipTo(other);
+  stalled = true;
+  await outsideOrder(BUYERS[2], { live_item_id: ITEM, qty: QUOTA - 2 - LIMIT });
+  await seeStock(page, 0, 'after the last units went');
+  assert.match(await item(page).locator('[data-role=buy]').textContent(), /已售罄/);
+  assert.ok(await item(page).locator('[data-role=buy]').isDisabled(), 'a sold-out item cannot be bought');
+  await item(other).locator('[data-role=buy]').click();
+  assert.match(await seeResult(other, 'sold_out'), /已售罄/);
+  await other.screenshot({ path: path.join(SHOTS, 'shop-sold-out.png'), fullPage: true });
+  stalled = false;
+  await seeStock(other, 0, 'second viewer once the network is back');
+  await other.context().close();
+  await page.context().close();
+});
+
+test('shop page: demo sign-in when the URL has no token', async () => {
+  const page = await newPage({ width: 375, height: 812 }, { mobile: true });
+  await page.goto(`${BASE}/shop/${LIVE}`);
+  await page.locator('#login').waitFor();
+  await page.fill('#login-token', 'not-a-token');
+  await page.click('#login-form button[type=submit]');
+  assert.match(await page.locator('#login-msg').textContent(), /令牌/);
+  await page.fill('#login-token', BUYERS[4]);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#login').waitFor({ state: 'hidden' });
+  assert.match(await page.locator('#buyer-label').textContent(), /#\d+/);
+  await page.context().close();
+});
+
+test('co-op dashboard: sign in, stock, restock, orders, group-buy progress, add a product', async () => {
+  // A direct order on the co-op's SKU and a join of its group-buy, so there is something to see.
+  const direct = await outsideOrder(BUYERS[4], { sku_id: COOP_SKU, qty: 3 });
+  const gb = await api('GET', '/v1/group-buys/' + GROUP_BUY);
+  assert.equal(gb.status, 200);
+  await api('POST', '/v1/orders', { body: { group_buy_id: GROUP_BUY, qty: 1 }, token: BUYERS[3], key: randomUUID() }).then((a) =>
+    assert.equal(a.status, 201, JSON.stringify(a.body)));
+  const before = (await api('GET', '/v1/skus/' + COOP_SKU)).body;
+
+  const page = await newPage({ width: 1100, height: 800 });
+  await page.goto(`${BASE}/coop`);
+  await page.fill('#login-token', 'wrong-token-wrong-token');
+  await page.click('#login-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('login-msg').textContent.length > 0);
+  assert.ok(await page.locator('#app').isHidden());
+
+  await page.fill('#login-token', COOP);
+  await page.click('#login-form button[type=submit]');
+  const row = page.locator(`#skus-table tr[data-sku-id="${COOP_SKU}"]`);
+  await row.waitFor();
+  const cell = (role) => row.locator(`[data-role=${role}]`).textContent();
+  assert.equal(await cell('stock'), String(before.stock));
+  assert.equal(await cell('reserved'), String(before.reserved));
+  assert.equal(await cell('held'), String(before.held));
+  assert.equal(await cell('available'), String(before.available));
+
+  // Restock 10.
+  await row.locator('.restock input').fill('10');
+  await row.locator('.restock button').click();
+  await page.waitForSelector(`#skus-table tr[data-sku-id="${COOP_SKU}"] [data-role=stock]:text-is("${before.stock + 10}")`);
+  assert.equal((await api('GET', '/v1/skus/' + COOP_SKU)).body.stock, before.stock + 10);
+
+  // Orders: the direct order is listed.
+  await page.click('#tabs button[data-tab=orders]');
+  await page.locator(`#orders-table tr[data-order-id="${direct.id}"]`).waitFor();
+  assert.match(await page.locator(`#orders-table tr[data-order-id="${direct.id}"]`).textContent(), /待付款 reserved/);
+  await page.screenshot({ path: path.join(SHOTS, 'coop-orders.png'), fullPage: true });
+
+  // Group-buy progress.
+  await page.click('#tabs button[data-tab=groups]');
+  await page.fill('#track-id', String(GROUP_BUY));
+  await page.click('#track-form button[type=submit]');
+  const progress = page.locator(`[data-group-id="${GROUP_BUY}"] [data-role=progress]`);
+  await progress.waitFor();
+  assert.match(await progress.textContent(), new RegExp('已参团 ' + (gb.body.joined_qty + 1) + ' / 成团 ' + gb.body.min_qty));
+  await page.screenshot({ path: path.join(SHOTS, 'coop-groups.png'), fullPage: true });
+
+  // Add a product with two SKUs: it shows in the list.
+  await page.click('#tabs button[data-tab=add]');
+  await page.fill('#add-title', '沁县核桃 薄皮');
+  await page.fill('#add-unit', '斤');
+  await page.fill('#add-origin', '山西省长治市沁县');
+  await page.click('#add-sku');
+  const skuRows = page.locator('#add-skus .sku-row');
+  const values = [['一级果 500g', '25.80', '120', '520'], ['特级果 1kg', '49.90', '60', '1030']];
+  for (let i = 0; i < 2; ++i) {
+    const r = skuRows.nth(i);
+    await r.locator('[name=sku-name]').fill(values[i][0]);
+    await r.locator('[name=sku-price]').fill(values[i][1]);
+    await r.locator('[name=sku-stock]').fill(values[i][2]);
+    await r.locator('[name=sku-weight]').fill(values[i][3]);
+  }
+  await page.click('#add-submit');
+  await page.locator('#tab-skus').waitFor();
+  await page.waitForSelector('#skus-table tr:has-text("沁县核桃 薄皮")');
+  assert.equal(await page.locator('#skus-table tr:has-text("沁县核桃 薄皮")').count(), 2);
+  const listed = (await api('GET', '/v1/merchant/skus?limit=200', { token: COOP })).body.skus.filter((s) => s.title === '沁县核桃 薄皮');
+  assert.deepEqual(listed.map((s) => [s.name, s.price_cents, s.stock, s.weight_grams]),
+    [['一级果 500g', 2580, 120, 520], ['特级果 1kg', 4990, 60, 1030]]);
+  await page.screenshot({ path: path.join(SHOTS, 'coop.png'), fullPage: true });
+
+  // A reload keeps the session (sessionStorage).
+  await page.reload();
+  await row.waitFor();
+  await page.context().close();
+});
+
+test('no script errors on the pages', () => {
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,155 @@
+"""The web pages in a real headless Chromium: livebuyd serves web/ (/shop/{live_id}, /coop, /web/...), and
+tests/browser/pages.test.mjs (node, playwright-core driving Debian's /usr/bin/chromium) loads them, watches the stock
+count fall as orders come from outside, buys, and signs in to the co-op dashboard. Screenshots go to
+LIVEBUY_SCREENSHOT_DIR (the build folder's screenshots/, set by tests/CMakeLists.txt).
+
+Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh installs both)."""
+
+import hashlib
+import hmac
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import lb
+
+BUYER_SECRET = "test-buyer-secret-0123456789"
+TIME_MAX = 4102444800
+BROWSER_DIR = os.path.join(lb.SOURCE_DIR, "tests", "browser")
+CHROMIUM = os.environ.get("LIVEBUY_CHROMIUM", "/usr/bin/chromium")
+QUOTA, LIMIT = 6, 2
+
+
+def buyer_token(user_id):
+    payload = "b1.%d.%d" % (user_id, TIME_MAX)
+    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+class Pages(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname),
+                               ["--buyer-secret", BUYER_SECRET, "--web-dir", os.path.join(lb.SOURCE_DIR, "web")])
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+        if code != 0:
+            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+        lb.drop_database(cls.sock, cls.dbname)
+
+    def post(self, path, body, token, expect=201):
+        status, _, answer = self.server.request("POST", path, body, token=token)
+        self.assertEqual(status, expect, "POST %s: %r" % (path, answer))
+        return answer
+
+    def test_static_files(self):
+        """The pages and their files are served with UTF-8 types; the API and its JSON 404 are unchanged."""
+        s = self.server
+        for path, media in (("/shop/1", "text/html"), ("/shop/123/", "text/html"), ("/coop", "text/html"),
+                            ("/web/shop.js", "text/javascript"), ("/web/coop.js", "text/javascript"),
+                            ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css")):
+            status, headers, body = s.request("GET", path)
+            self.assertEqual(status, 200, path)
+            self.assertEqual(headers["content-type"], media + "; charset=utf-8", path)
+            self.assertTrue(len(body) > 100, path)
+        status, _, body = s.request("GET", "/shop/7?token=b1.x")
+        self.assertEqual(status, 200)
+        self.assertIn("收货信息".encode(), body)
+        for path in ("/web/missing.js", "/shopping", "/coops", "/nothing/here"):
+            status, headers, body = s.request("GET", path)
+            self.assertEqual(status, 404, path)
+            self.assertEqual(body["error"]["code"], "not_found", path)
+        status, _, body = s.request("GET", "/healthz")
+        self.assertEqual(status, 200)
+        status, _, body = s.request("GET", "/v1/skus/999999")
+        self.assertEqual((status, body["error"]["code"]), (404, "not_found"))
+
+    def test_merchant_skus(self):
+        """GET /v1/merchant/skus: the merchant's own SKUs with product titles and counters, paged."""
+        s = self.server
+        _, coop = s.create_merchant("coop", "沁县核桃合作社")
+        _, other = s.create_merchant("coop", "别的合作社")
+        mine = [s.create_product(coop)["skus"] for _ in range(3)]
+        s.create_product(other)
+        ids = [sku["id"] for skus in mine for sku in skus]
+        self.post("/v1/skus/%d/restock" % ids[0], {"qty": 5}, coop, expect=200)
+        seen, after = [], None
+        while True:
+            path = "/v1/merchant/skus?limit=4" + ("&after=%d" % after if after else "")
+            status, _, page = s.request("GET", path, token=coop)
+            self.assertEqual(status, 200, page)
+            seen += page["skus"]
+            after = page["next"]
+            if after is None:
+                break
+        self.assertEqual([k["id"] for k in seen], ids)
+        first = seen[0]
+        self.assertEqual(first["title"], "武乡小米 (沁州黄) 新米")
+        self.assertEqual({k: first[k] for k in ("name", "price_cents", "stock", "reserved", "sold", "held", "available")},
+                         {"name": "武乡小米 2.5kg 礼盒", "price_cents": 5990, "stock": 105, "reserved": 0, "sold": 0,
+                          "held": 0, "available": 105})
+        status, _, body = s.request("GET", "/v1/merchant/skus")
+        self.assertEqual(status, 401)
+        status, _, body = s.request("GET", "/v1/merchant/skus?limit=0", token=coop)
+        self.assertEqual((status, body["error"]["code"]), (422, "invalid"))
+        _, shipper = s.create_merchant("shipper", "物流")
+        status, _, body = s.request("GET", "/v1/merchant/skus", token=shipper)
+        self.assertEqual(status, 403)
+
+    def test_pages_in_chromium(self):
+        node = os.environ.get("LIVEBUY_NODE") or shutil.which("node")
+        if not node:
+            self.fail("node is not installed (scripts/test.sh installs it)")
+        if not os.access(CHROMIUM, os.X_OK):
+            self.fail("%s is missing: install Debian's chromium (scripts/deps.sh chromium)" % CHROMIUM)
+        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+            self.fail("playwright-core is missing: npm ci --prefix tests/browser")
+
+        s = self.server
+        _, host = s.create_merchant("host", "长治直播间")
+        _, coop = s.create_merchant("coop", "武乡县岭头小米专业合作社")
+        sku_id = s.create_product(coop, [{"name": "2.5kg 袋装", "price_cents": 5990, "stock": 100,
+                                          "weight_grams": 2600}], title="武乡小米 当季新米")["skus"][0]["id"]
+        live_id = self.post("/v1/lives", {"title": "今晚八点 武乡小米专场", "starts_at": int(time.time())}, host)["id"]
+        opens_at = int(time.time()) + 8
+        item_id = self.post("/v1/lives/%d/items" % live_id, {"sku_id": sku_id, "price_cents": 3990, "quota": QUOTA,
+                                                             "per_buyer_limit": LIMIT, "opens_at": opens_at}, host)["id"]
+        point = self.post("/v1/pickup-points", {"name": "岭头村村级服务站", "county": "武乡县", "township": "丰州镇",
+                                                "village": "岭头村", "address": "岭头村村委会旁"}, coop)["id"]
+        group_buy = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4980,
+                                                 "min_qty": 5, "per_buyer_limit": 3,
+                                                 "closes_at": int(time.time()) + 86400}, coop)["id"]
+
+        shots = os.environ.get("LIVEBUY_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lbshots-")
+        env = dict(os.environ)
+        env.update({
+            "LB_BASE_URL": s.base_url, "LB_LIVE_ID": str(live_id), "LB_ITEM_ID": str(item_id), "LB_QUOTA": str(QUOTA),
+            "LB_LIMIT": str(LIMIT), "LB_OPENS_AT": str(opens_at),
+            "LB_BUYER_TOKENS": ",".join(buyer_token(u) for u in (1001, 1002, 1003, 1004, 1005)),
+            "LB_COOP_TOKEN": coop, "LB_COOP_SKU_ID": str(sku_id), "LB_GROUP_BUY_ID": str(group_buy),
+            "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
+        })
+        proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, "pages.test.mjs")], cwd=BROWSER_DIR,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+        if proc.returncode != 0:
+            self.fail("the browser tests failed (exit %d):\n%s" % (proc.returncode, proc.stdout))
+        print("\nbrowser tests passed; screenshots in %s" % shots)
+
+        # Whatever the pages did, the counters agree: the quota is all reserved, nothing oversold.
+        status, _, live = s.request("GET", "/v1/lives/%d" % live_id)
+        self.assertEqual(live["items"][0]["available"], 0)
+        rows = lb.sql(self.sock, self.dbname, "SELECT COALESCE(SUM(qty), 0) FROM orders WHERE live_item_id = %d "
+                                              "AND status = 'reserved'" % item_id)
+        self.assertEqual(int(rows[0][0]), QUOTA)
+        for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png"):
+            self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)
+
+
+if __name__ == "__main__":
+    lb.main()

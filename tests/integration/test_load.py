@@ -1,0 +1,110 @@
+"""livebuy-load against a real livebuyd and MariaDB: a short drop and a short mixed run end with a passing correctness
+check and sane JSON; "livebuy-load check" fails, naming the counter, once a counter is broken with SQL.
+Small numbers: this checks correctness, not speed (loadtest/bench.sh measures)."""
+
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+import lb
+
+BUYER_SECRET = "test-buyer-secret-0123456789"
+PAYMENT_SECRET = "test-payment-secret-0123456789"
+
+
+def load_binary():
+    path = os.environ.get("LIVEBUY_LOAD")
+    if not path or not os.access(path, os.X_OK):
+        raise RuntimeError("LIVEBUY_LOAD (the path of the livebuy-load binary) is not set or not executable: %r" % path)
+    return path
+
+
+class LoadTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname),
+                               ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET])
+        cls.tmp = tempfile.mkdtemp(prefix="lbload-")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+        if code != 0:
+            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+        lb.drop_database(cls.sock, cls.dbname)
+
+    def run_load(self, *args, timeout=60):
+        proc = subprocess.run([load_binary(), "--url", self.server.base_url] + list(args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout, env=lb.server_env())
+        return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+    def scenario(self, name, *args):
+        out_json = os.path.join(self.tmp, name + ".json")
+        plot = os.path.join(self.tmp, name + ".html")
+        # Double taps go at once (the default): twins of a key often land in the same batch.
+        code, out, err = self.run_load("--scenario", name, "--admin-token", lb.ADMIN_TOKEN, "--buyer-secret", BUYER_SECRET,
+                                       "--payment-secret", PAYMENT_SECRET, "--json", out_json, "--plot", plot, "--quiet",
+                                       "--dup-share", "0.1", *args)
+        self.assertEqual(code, 0, "livebuy-load %s exited %d:\n%s\n%s" % (name, code, out, err))
+        with open(out_json) as f:
+            report = json.load(f)
+        with open(plot) as f:
+            page = f.read()
+        self.assertIn("<svg", page)
+        self.assertNotIn("<script src", page)
+        self.assertTrue(report["check"]["ok"], report["check"])
+        self.assertEqual(report["check"]["violations"], [])
+        self.assertEqual(report["network_errors"], 0, err)
+        self.assertGreaterEqual(report["requests"], report["arrivals"])
+        self.assertGreater(report["throughput_rps"], 0)
+        lat = report["latency_us"]
+        self.assertTrue(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p99_9"] <= lat["max"], lat)
+        self.assertEqual(sum(report["status"].values()) + report["network_errors"], report["requests"])
+        self.assertGreater(len(report["series"]), 0)
+        return report
+
+    def test_drop(self):
+        report = self.scenario("drop", "--rate", "400", "--duration", "1", "--buyers", "300", "--stock", "200",
+                               "--quota", "150", "--limit", "3")
+        self.assertEqual(report["arrivals"], 300)
+        self.assertGreater(report["status"].get("201", 0), 0)
+        self.assertGreater(report["status"].get("409", 0), 0, "150 units for 300 buyers: some must be sold out")
+        sku = self.server.sku(report["setup"]["sku_id"])
+        self.assertEqual(sku["reserved"], 150, sku)  # the quota sold out exactly
+        self.assertEqual(sku["stock"] - sku["held"] - sku["reserved"], 50, sku)
+
+    def test_mixed(self):
+        report = self.scenario("mixed", "--rate", "150", "--duration", "2", "--buyers", "60", "--pay-delay", "100")
+        kinds = report["by_kind"]
+        for kind in ("order", "browse_live", "pay"):
+            self.assertIn(kind, kinds)
+        self.assertGreater(self.server.sku(report["setup"]["sku_id"])["sold"], 0)
+
+    def test_closed_model_and_check_catches_a_broken_counter(self):
+        report = self.scenario("drop", "--concurrency", "8", "--duration", "1", "--buyers", "100", "--stock", "100",
+                               "--quota", "60")
+        setup = report["setup"]
+        check = ["check", "--url", self.server.base_url, "--merchant-token", setup["coop_token"],
+                 "--sku", str(setup["sku_id"]), "--live", str(setup["live_id"])]
+        code, out, err = self.run_check(check)
+        self.assertEqual(code, 0, err)
+        lb.sql(self.sock, self.dbname, "UPDATE skus SET reserved = reserved + 5 WHERE id = %d" % setup["sku_id"])
+        try:
+            code, out, err = self.run_check(check)
+            self.assertEqual(code, 1, err)
+            self.assertIn("VIOLATION reserved counter", err)
+        finally:
+            lb.sql(self.sock, self.dbname, "UPDATE skus SET reserved = reserved - 5 WHERE id = %d" % setup["sku_id"])
+
+    def run_check(self, args):
+        proc = subprocess.run([load_binary()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                              env=lb.server_env())
+        return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+
+if __name__ == "__main__":
+    lb.main()

@@ -1,0 +1,411 @@
+"""The shipping handoff: the outbox dispatcher pushing paid orders to a real HTTP receiver (signed, Idempotency-Key,
+retries with backoff, a time-out, dead letters, two processes, a SIGKILL in the middle), the shipper's pull feed and
+signed delivery events moving orders forward only. Real HTTP against a real MariaDB."""
+
+import hashlib
+import hmac
+import http.server
+import itertools
+import json
+import re
+import threading
+import time
+import unittest
+
+import msgpack
+
+import lb
+
+SHIPPING_SECRET = "test-shipping-secret-0123456789"
+SHIP_TO = {"name": "李四", "phone": "13900000000", "address": "山西省长治市武乡县故城镇"}
+PUSH_TIMEOUT = 10  # livebuyd gives a push this long (server/dispatcher.c)
+CLAIM_SECONDS = 30  # and holds its claim on a row this long
+SHIPPING_ARGS = ["--shipping-secret", SHIPPING_SECRET, "--shipping-backoff-ms", "50"]
+
+_keys = itertools.count(1)
+_txns = itertools.count(1)
+
+
+class Receiver:
+    """The shipping system: an HTTP server on 127.0.0.1 that checks each push's signature and processes each shipment
+    once (a repeated Idempotency-Key is answered 200 again, not processed again). It refuses the first `fail_first`
+    pushes with 500, lets `time_out` pushes wait past livebuyd's time-out, and refuses everything when `always_fail`."""
+
+    def __init__(self, fail_first=0, time_out=0, always_fail=False, delay=0.0):
+        self.lock = threading.Lock()
+        self.fail_left, self.time_out_left, self.always_fail, self.delay = fail_first, time_out, always_fail, delay
+        self.processed = {}  # Idempotency-Key -> the decoded body of its first accepted push
+        self.accepted = {}  # Idempotency-Key -> pushes answered 2xx
+        self.refused = self.timed_out = self.bad = 0
+        self.content_types = set()
+        self.problems = []  # what a push got wrong (signature, key, body)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                receiver.handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/shipments" % self.httpd.server_address[1]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def check(self, request, body):
+        """What is wrong with a push (None when nothing): its signature, key and body, as API.md describes them."""
+        ts, sig = request.headers.get("X-Livebuy-Timestamp"), request.headers.get("X-Livebuy-Signature")
+        key = request.headers.get("Idempotency-Key")
+        if ts is None or sig is None or key is None:
+            return "missing headers"
+        mac = hmac.new(SHIPPING_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(sig, "sha256=" + mac):
+            return "bad signature"
+        if abs(int(ts) - time.time()) > 300:
+            return "stale timestamp"
+        media = request.headers.get("Content-Type", "")
+        document = msgpack.unpackb(body, raw=False) if media == "application/msgpack" else json.loads(body)
+        if document.get("shipment_id") != int(key):
+            return "shipment_id %r is not the Idempotency-Key %s" % (document.get("shipment_id"), key)
+        return document
+
+    def handle(self, request):
+        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
+        document = self.check(request, body)
+        with self.lock:
+            self.content_types.add(request.headers.get("Content-Type"))
+            if isinstance(document, str):
+                self.problems.append(document)
+                self.bad += 1
+                status = 401
+            elif self.always_fail or self.fail_left > 0:
+                self.fail_left = max(0, self.fail_left - 1)
+                self.refused += 1
+                status = 500
+            elif self.time_out_left > 0:
+                self.time_out_left -= 1
+                self.timed_out += 1
+                status = None
+            else:
+                status = 200
+        if status is None:
+            time.sleep(PUSH_TIMEOUT + 1.5)  # livebuyd has given up by now: this answer goes nowhere
+            status = 503
+        elif status == 200 and self.delay:
+            time.sleep(self.delay)
+        if status == 200:
+            key = request.headers["Idempotency-Key"]
+            with self.lock:
+                self.processed.setdefault(key, document)
+                self.accepted[key] = self.accepted.get(key, 0) + 1
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", "2")
+            request.end_headers()
+            request.wfile.write(b"{}")
+        except OSError:
+            pass
+
+    def processed_ids(self):
+        with self.lock:
+            return {int(k) for k in self.processed}
+
+
+def metric(text, name, labels=""):
+    match = re.search(r"^%s%s (\S+)$" % (re.escape(name), re.escape(labels)), text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+class Base(lb.ServerTestCase):
+    """A database, a livebuyd with shipping configured (extra flags from shipping_args) and a co-op selling one SKU."""
+
+    shipping_args = []
+
+    @classmethod
+    def setUpClass(cls):
+        cls.receiver = cls.make_receiver()
+        url_args = ["--shipping-url", cls.receiver.url] if cls.receiver else []
+        cls.server_args = lb.ServerTestCase.server_args + SHIPPING_ARGS + url_args + cls.shipping_args
+        super().setUpClass()
+        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
+        skus = [{"name": "2.5kg 礼盒", "price_cents": 5990, "stock": 1000, "weight_grams": 2700}]
+        cls.sku_id = cls.server.create_product(cls.coop, skus, title="武乡小米")["skus"][0]["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        if cls.receiver:
+            cls.receiver.close()
+
+    @classmethod
+    def make_receiver(cls):
+        return None
+
+    def pay_order(self, buyer, qty=1, server=None):
+        """Reserves qty of the SKU for buyer and pays it (a signed notify): returns the order id."""
+        server = server or self.server
+        status, _, order = server.request("POST", "/v1/orders", {"sku_id": self.sku_id, "qty": qty, "ship_to": SHIP_TO},
+                                          token=lb.buyer_token(buyer), headers={"Idempotency-Key": "s-%d" % next(_keys)})
+        self.assertEqual(status, 201, order)
+        body = json.dumps({"order_id": order["id"], "provider_txn_id": "st-%d-%d" % (time.time_ns(), next(_txns)),
+                           "amount_cents": order["amount_cents"]}).encode()
+        status, _, answer = server.request("POST", "/v1/payments/notify", raw=body, headers=lb.signed(body))
+        self.assertEqual((status, answer["status"]), (200, "paid"), answer)
+        return order["id"]
+
+    def shipment_of(self, order_id):
+        return int(self.sql("SELECT shipment_id FROM shipment_orders WHERE order_id = %d" % order_id)[0][0])
+
+    def order_statuses(self, order_ids):
+        rows = self.sql("SELECT id, status FROM orders WHERE id IN (%s)" % ",".join(map(str, order_ids)))
+        return {int(i): s for i, s in rows}
+
+    def shipment_statuses(self):
+        return dict(self.sql("SELECT status, COUNT(*) FROM shipments GROUP BY status"))
+
+    def wait_all_acked(self, timeout):
+        if not lb.wait_for(lambda: self.shipment_statuses().keys() == {"acked"}, timeout):
+            self.fail("not all shipments acked within %d s: %r" % (timeout, self.sql(
+                "SELECT id, status, attempts, last_error, claimed_by FROM shipments WHERE status <> 'acked'")))
+
+
+class PushTest(Base):
+    """Two livebuyd processes on one database push to a receiver that refuses three pushes and lets one time out."""
+
+    @classmethod
+    def make_receiver(cls):
+        return Receiver(fail_first=3, time_out=1)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.second = lb.Server(cls.url, list(cls.server_args))
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.second.stop()
+        super().tearDownClass()
+        if code != 0:
+            raise AssertionError("the second livebuyd did not stop cleanly: %r" % code)
+
+    def test_every_paid_order_arrives_once(self):
+        orders = [self.pay_order(100 + i, qty=1 + i % 3, server=(self.server, self.second)[i % 2]) for i in range(8)]
+        self.wait_all_acked(PUSH_TIMEOUT + 25)
+        receiver = self.receiver
+        shipments = {int(i) for (i,) in self.sql("SELECT id FROM shipments")}
+        self.assertEqual(len(shipments), 8)
+        self.assertEqual(receiver.problems, [])
+        self.assertEqual((receiver.refused, receiver.timed_out), (3, 1))
+        # Each shipment was processed, and answered 2xx once: with two processes, a row is sent by one at a time.
+        self.assertEqual(receiver.processed_ids(), shipments)
+        self.assertEqual(receiver.accepted, {str(i): 1 for i in shipments})
+        self.assertEqual(receiver.content_types, {"application/json"})
+        arrived = sorted(o for doc in receiver.processed.values() for o in doc["orders"])
+        self.assertEqual(arrived, sorted(orders))
+        self.assertEqual(set(self.order_statuses(orders).values()), {"handed_off"})
+
+        document = receiver.processed[str(self.shipment_of(orders[1]))]
+        self.assertEqual(document["ship_to"], SHIP_TO)
+        self.assertEqual(document["items"], [{"sku_id": self.sku_id, "title": "武乡小米 2.5kg 礼盒", "qty": 2}])
+        self.assertEqual((document["weight_grams"], document["cold_chain"]), (5400, False))
+        # Refused and timed-out pushes were retried: the attempts and the last error stay on the row.
+        rows = self.sql("SELECT attempts, last_error, acked_at IS NOT NULL, claimed_by FROM shipments WHERE attempts > 0")
+        self.assertEqual(sum(int(r[0]) for r in rows), 4, rows)
+        self.assertTrue(any("HTTP 500" in r[1] for r in rows), rows)
+        self.assertTrue(any("imeout" in r[1] or "timed out" in r[1] for r in rows), rows)
+        self.assertTrue(all(r[2] == "1" and r[3] is None for r in rows), rows)
+
+        def totals():
+            texts = [self.server.metrics(), self.second.metrics()]
+            return [sum(metric(t, "livebuy_shipping_pushes_total", '{result="%s"}' % r) for t in texts)
+                    for r in ("acked", "failed")] + [max(metric(t, "livebuy_outbox_backlog") for t in texts)]
+        self.assertTrue(lb.wait_for(lambda: totals() == [8, 4, 0], 5), totals())
+
+        # A picked_up event moves handed-off orders on to shipped.
+        shipment_id = self.shipment_of(orders[0])
+        body = json.dumps({"type": "picked_up", "tracking_no": "YT0001"}).encode()
+        status, _, answer = self.server.request("POST", "/v1/shipments/%d/events" % shipment_id, raw=body,
+                                                headers=lb.signed(body, secret=SHIPPING_SECRET))
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.order_statuses([orders[0]]), {orders[0]: "shipped"})
+
+
+class CrashTest(Base):
+    """msgpack pushes to a slow receiver, and a SIGKILL of livebuyd in the middle: nothing is lost."""
+
+    shipping_args = ["--shipping-format", "msgpack"]
+
+    @classmethod
+    def make_receiver(cls):
+        return Receiver(delay=0.4)
+
+    def test_nothing_lost_across_sigkill(self):
+        orders = [self.pay_order(200 + i) for i in range(12)]
+        self.assertTrue(lb.wait_for(lambda: len(self.receiver.processed_ids()) >= 2, 15), "no push arrived")
+        self.assertLess(self.server.kill(), 0)
+        self.assertIn("pending", self.shipment_statuses(), "the kill came too late to test anything")
+        self.server.start()
+        self.wait_all_acked(CLAIM_SECONDS + 20)
+        shipments = {int(i) for (i,) in self.sql("SELECT id FROM shipments")}
+        self.assertEqual(self.receiver.problems, [])
+        self.assertEqual(self.receiver.processed_ids(), shipments)
+        self.assertEqual(self.receiver.content_types, {"application/msgpack"})
+        arrived = sorted(o for doc in self.receiver.processed.values() for o in doc["orders"])
+        self.assertEqual(arrived, sorted(orders))
+        self.assertEqual(set(self.order_statuses(orders).values()), {"handed_off"})
+
+
+class StopTest(Base):
+    """SIGTERM while a push hangs: livebuyd stops at once, abandons the push and lets go of its claim."""
+
+    @classmethod
+    def make_receiver(cls):
+        return Receiver(time_out=1)
+
+    def test_clean_stop_lets_go_of_claims(self):
+        shipment_id = self.shipment_of(self.pay_order(700))
+        self.assertTrue(lb.wait_for(lambda: self.receiver.timed_out == 1, 10), "the push did not arrive")
+        claimed = "SELECT status, claimed_by IS NOT NULL FROM shipments WHERE id = %d" % shipment_id
+        self.assertEqual(self.sql(claimed), [("pending", "1")])
+        started = time.monotonic()
+        self.assertEqual(self.server.stop(), 0)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(self.sql(claimed), [("pending", "0")])
+        self.server.start()
+        self.wait_all_acked(10)  # sent again at once, not after the claim would have run out
+        self.assertEqual(self.receiver.processed_ids(), {shipment_id})
+
+
+class DeadLetterTest(Base):
+    """A receiver that always refuses: after --shipping-max-attempts pushes the shipment is a dead letter."""
+
+    shipping_args = ["--shipping-max-attempts", "2"]
+
+    @classmethod
+    def make_receiver(cls):
+        return Receiver(always_fail=True)
+
+    def test_dead_letter(self):
+        order_id = self.pay_order(300)
+        shipment_id = self.shipment_of(order_id)
+        query = "SELECT status, attempts, last_error, claimed_by FROM shipments WHERE id = %d" % shipment_id
+        self.assertTrue(lb.wait_for(lambda: self.sql(query)[0][0] == "dead", 10), self.sql(query))
+        status, attempts, last_error, claimed_by = self.sql(query)[0]
+        self.assertEqual((attempts, claimed_by), ("2", None))
+        self.assertIn("HTTP 500", last_error)
+        time.sleep(1.5)  # no more pushes for a dead letter
+        self.assertEqual((self.receiver.refused, self.sql(query)[0][1]), (2, "2"))
+        self.assertEqual(self.order_statuses([order_id]), {order_id: "paid"})
+        text = self.server.metrics()
+        self.assertEqual(metric(text, "livebuy_shipping_dead_letters_total"), 1)
+        self.assertEqual(metric(text, "livebuy_shipping_pushes_total", '{result="failed"}'), 2)
+
+
+class FeedAndEventsTest(Base):
+    """No --shipping-url: shipments stay in the outbox, where a shipper pulls them and sends signed events."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shipper_id, cls.shipper = cls.server.create_merchant("shipper", "县乡村三级物流")
+
+    def event(self, shipment_id, body=None, headers=None, **fields):
+        raw = body if body is not None else json.dumps(fields).encode()
+        return self.server.request("POST", "/v1/shipments/%d/events" % shipment_id, raw=raw,
+                                   headers=headers if headers is not None else lb.signed(raw, secret=SHIPPING_SECRET))
+
+    def feed(self, query="", token=None):
+        return self.server.request("GET", "/v1/shipments/feed" + query, token=token or self.shipper)
+
+    def test_feed(self):
+        orders = [self.pay_order(400 + i) for i in range(3)]
+        shipments = [self.shipment_of(o) for o in orders]
+        status, _, page = self.feed("?after=%d&limit=2" % (shipments[0] - 1))
+        self.assertEqual(status, 200, page)
+        self.assertEqual([s["shipment_id"] for s in page["shipments"]], shipments[:2])
+        first = page["shipments"][0]
+        self.assertEqual((first["status"], first["delivery_status"], first["orders"]), ("pending", "none", [orders[0]]))
+        self.assertEqual((first["ship_to"], first["items"][0]["sku_id"]), (SHIP_TO, self.sku_id))
+        self.assertIsInstance(first["created_at"], int)
+        status, _, rest = self.feed("?after=%d" % page["next"])
+        self.assertEqual([s["shipment_id"] for s in rest["shipments"]], shipments[2:])
+        status, _, empty = self.feed("?after=%d" % rest["next"])
+        self.assertEqual((status, empty), (200, {"shipments": [], "next": rest["next"]}))
+        status, _, packed = self.server.request("GET", "/v1/shipments/feed?after=%d&limit=1" % (shipments[0] - 1),
+                                                token=self.shipper, accept="application/msgpack")
+        self.assertEqual((status, packed["shipments"][0]), (200, first))
+
+    def test_feed_refusals(self):
+        _, coop = self.server.create_merchant("coop", "另一个合作社")
+        status, _, body = self.server.request("GET", "/v1/shipments/feed")
+        self.assertEqual((status, lb.error_code(body)), (401, "unauthorized"))
+        status, _, body = self.feed(token="lbm_" + "0" * 48)
+        self.assertEqual((status, lb.error_code(body)), (401, "unauthorized"))
+        status, _, body = self.feed(token=coop)
+        self.assertEqual((status, lb.error_code(body)), (403, "forbidden"))
+        for query in ("?limit=0", "?limit=201", "?after=-1", "?after=x"):
+            status, _, body = self.feed(query)
+            self.assertEqual((status, lb.error_code(body)), (422, "invalid"), query)
+
+    def test_events_move_orders_forward_only(self):
+        order_id = self.pay_order(500, qty=2)
+        shipment_id = self.shipment_of(order_id)
+        events = "SELECT type, tracking_no FROM shipment_events WHERE shipment_id = %d ORDER BY id" % shipment_id
+        state = "SELECT delivery_status, tracking_no FROM shipments WHERE id = %d" % shipment_id
+
+        good = json.dumps({"type": "picked_up", "tracking_no": "YT1"}).encode()
+        for what, headers in [("forged", lb.signed(good, secret="another-secret-0123456789")),
+                              ("payment secret", lb.signed(good)),
+                              ("stale", lb.signed(good, timestamp=int(time.time()) - 301, secret=SHIPPING_SECRET)),
+                              ("no signature", {})]:
+            status, _, body = self.event(shipment_id, body=good, headers=headers)
+            self.assertEqual((status, lb.error_code(body)), (401, "unauthorized"), what)
+        status, _, body = self.event(shipment_id, body=good + b" ", headers=lb.signed(good, secret=SHIPPING_SECRET))
+        self.assertEqual(status, 401, "tampered body")
+        self.assertEqual((self.sql(events), self.order_statuses([order_id])[order_id]), ([], "paid"))
+
+        status, _, answer = self.event(shipment_id, body=good)
+        self.assertEqual((status, answer), (200, {"shipment_id": shipment_id, "delivery_status": "picked_up",
+                                                  "tracking_no": "YT1", "replayed": False}))
+        self.assertEqual(self.order_statuses([order_id])[order_id], "shipped")
+        status, _, answer = self.event(shipment_id, body=good)
+        self.assertEqual((status, answer["replayed"]), (200, True))
+
+        status, _, answer = self.event(shipment_id, type="delivered", tracking_no="YT1")
+        self.assertEqual((status, answer["delivery_status"]), (200, "delivered"))
+        self.assertEqual(self.order_statuses([order_id])[order_id], "delivered")
+        # Late and out of order: recorded, but nothing moves backwards.
+        status, _, answer = self.event(shipment_id, type="in_transit", tracking_no="YT-LATE")
+        self.assertEqual((status, answer["delivery_status"], answer["replayed"]), (200, "delivered", False))
+        status, _, answer = self.event(shipment_id, type="delivered", tracking_no="YT-AGAIN")
+        self.assertEqual((status, answer["replayed"]), (200, True))
+        self.assertEqual(self.order_statuses([order_id])[order_id], "delivered")
+        self.assertEqual(self.sql(state), [("delivered", "YT1")])
+        self.assertEqual(self.sql(events), [("picked_up", "YT1"), ("delivered", "YT1"), ("in_transit", "YT-LATE")])
+
+    def test_event_refusals(self):
+        order_id = self.pay_order(600)
+        shipment_id = self.shipment_of(order_id)
+        status, _, body = self.event(shipment_id + 1000000, type="picked_up", tracking_no="YT9")
+        self.assertEqual((status, lb.error_code(body)), (404, "not_found"))
+        for fields in ({"type": "lost", "tracking_no": "YT9"}, {"type": "picked_up"}, {"tracking_no": "YT9"},
+                       {"type": "picked_up", "tracking_no": ""}, {"type": "picked_up", "tracking_no": "Y" * 65}):
+            status, _, body = self.event(shipment_id, **fields)
+            self.assertEqual((status, lb.error_code(body)), (422, "invalid"), fields)
+        status, _, body = self.event(shipment_id, body=b"{")
+        self.assertEqual((status, lb.error_code(body)), (400, "malformed"))
+        self.assertEqual(self.order_statuses([order_id])[order_id], "paid")
+
+
+if __name__ == "__main__":
+    lb.main()

@@ -1,0 +1,414 @@
+// The host's shop page, /shop/{live_id}: the live's items with flash price, a countdown to opening, the live stock
+// count (Server-Sent Events from GET /v1/lives/{id}/stock, or polling GET /v1/lives/{id} every 2 s when the stream is
+// not there), a quantity picker within the per-buyer limit and a buy button (POST /v1/orders with an Idempotency-Key).
+'use strict';
+
+(() => {
+  const { api, errorOf, yuan, duration, dateTime, now, randomKey, el, sleep } = LB;
+
+  const TOKEN_KEY = 'livebuy.buyer_token';
+  const SHIP_KEY = 'livebuy.ship_to';
+  const POLL_MS = 2000;
+  const STREAM_RETRY_MS = 15000;
+  const AUTO_RETRIES = 3;
+
+  const $ = (id) => document.getElementById(id);
+  const liveId = (/^\/shop\/(\d+)\/?$/.exec(location.pathname) || [])[1] || new URLSearchParams(location.search).get('live');
+
+  let token = null;
+  const items = new Map(); // live item id -> {data, qty, attempt, busy, nodes}
+  let pollTimer = null;
+  let stream = null;
+  let streamLive = false;
+
+  // ---- the buyer's token: ?token=b1.… in the URL, else remembered, else the demo sign-in form --------------------------
+
+  function parseToken(t) {
+    const m = /^b1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/.exec(t || '');
+    return m ? { user: m[1], expiry: Number(m[2]) } : null;
+  }
+
+  function setToken(t) {
+    const parsed = parseToken(t);
+    if (!parsed || parsed.expiry <= Math.floor(Date.now() / 1000)) return false;
+    token = t;
+    localStorage.setItem(TOKEN_KEY, t);
+    $('buyer-label').textContent = '买家 Buyer #' + parsed.user;
+    $('login').classList.add('hidden');
+    $('signout-wrap').classList.remove('hidden');
+    return true;
+  }
+
+  function signOut(message) {
+    token = null;
+    localStorage.removeItem(TOKEN_KEY);
+    $('buyer-label').textContent = '';
+    $('signout-wrap').classList.add('hidden');
+    $('login').classList.remove('hidden');
+    $('login-msg').textContent = message || '';
+  }
+
+  function initToken() {
+    const params = new URLSearchParams(location.search);
+    const fromUrl = params.get('token');
+    if (fromUrl !== null) {
+      // Keep the token out of the address bar (links get shared); it is remembered instead.
+      params.delete('token');
+      const rest = params.toString();
+      history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+      if (setToken(fromUrl.trim())) return;
+      signOut('链接中的令牌无效或已过期 The token in the link is invalid or expired');
+      return;
+    }
+    if (!setToken(localStorage.getItem(TOKEN_KEY))) signOut('');
+  }
+
+  $('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!setToken($('login-token').value.trim()))
+      $('login-msg').textContent = '令牌格式不对或已过期 Not a valid buyer token (b1.USER.EXPIRY.SIG), or expired';
+  });
+  $('signout').addEventListener('click', (e) => {
+    e.preventDefault();
+    signOut('');
+  });
+
+  // ---- ship-to, remembered in localStorage ----------------------------------------------------------------------------
+
+  const shipFields = ['name', 'phone', 'address'];
+
+  function loadShip() {
+    let saved = {};
+    try {
+      saved = JSON.parse(localStorage.getItem(SHIP_KEY) || '{}') || {};
+    } catch (e) {
+      saved = {};
+    }
+    for (const f of shipFields) $('ship-' + f).value = saved[f] || '';
+    summarizeShip();
+  }
+
+  function readShip() {
+    const ship = {};
+    for (const f of shipFields) ship[f] = $('ship-' + f).value.trim();
+    return ship;
+  }
+
+  function summarizeShip() {
+    const s = readShip();
+    $('ship-summary').textContent = s.name && s.phone && s.address ? '· ' + s.name + ' ' + s.phone : '';
+    if (s.name && s.phone && s.address) $('ship').removeAttribute('open');
+  }
+
+  $('ship-form').addEventListener('input', () => {
+    localStorage.setItem(SHIP_KEY, JSON.stringify(readShip()));
+    $('ship-msg').textContent = '已保存 Saved';
+  });
+  $('ship-form').addEventListener('change', summarizeShip);
+  $('ship-form').addEventListener('submit', (e) => e.preventDefault());
+
+  // ---- items ----------------------------------------------------------------------------------------------------------
+
+  function renderItem(data) {
+    const it = { data, qty: 1, attempt: null, busy: false, nodes: {} };
+    const n = it.nodes;
+    n.stock = el('b', { text: '—' });
+    n.stockBox = el('span', { class: 'stock', 'data-role': 'stock' }, '剩余 ', n.stock, ' 件', el('span', { class: 'en', text: 'left' }));
+    n.bar = el('div', { style: 'width:0%' });
+    n.countdown = el('div', { class: 'countdown', 'data-role': 'countdown' });
+    n.minus = el('button', { type: 'button', 'aria-label': '减少 Fewer', text: '−', onclick: () => setQty(it, it.qty - 1) });
+    n.plus = el('button', { type: 'button', 'aria-label': '增加 More', text: '+', onclick: () => setQty(it, it.qty + 1) });
+    n.qty = el('output', { 'data-role': 'qty', text: '1' });
+    n.buy = el('button', { class: 'buy', type: 'button', 'data-role': 'buy', onclick: () => buy(it) });
+    n.result = el('div', { class: 'result', 'data-role': 'result', role: 'status' });
+    n.card = el(
+      'section',
+      { class: 'card item', 'data-item-id': String(data.id) },
+      el('h2', { class: 'title', text: data.title }),
+      el('div', { class: 'row' },
+        el('span', {}, el('span', { class: 'price', 'data-role': 'price', text: yuan(data.price_cents) }),
+          el('span', { class: 'en', text: '直播价 flash price' })),
+        n.stockBox),
+      el('div', { class: 'progress', title: '已抢 Taken' }, n.bar),
+      n.countdown,
+      el('div', { class: 'row' },
+        el('span', {}, el('span', { class: 'qty' }, n.minus, n.qty, n.plus), ' ',
+          el('span', { class: 'limit', 'data-role': 'limit', text: '限购 ' + data.per_buyer_limit + ' 件 · limit ' + data.per_buyer_limit })),
+        n.buy),
+      n.result
+    );
+    items.set(data.id, it);
+    return it;
+  }
+
+  function maxQty(it) {
+    const avail = it.data.available;
+    return Math.max(1, Math.min(it.data.per_buyer_limit, avail > 0 ? avail : it.data.per_buyer_limit));
+  }
+
+  function setQty(it, q) {
+    it.qty = Math.max(1, Math.min(maxQty(it), q));
+    refreshItem(it);
+  }
+
+  function setAvailable(itemId, available) {
+    const it = items.get(itemId);
+    if (!it) return false;
+    it.data.available = available;
+    refreshItem(it);
+    return true;
+  }
+
+  function refreshItem(it) {
+    const { data, nodes: n } = it;
+    if (it.qty > maxQty(it)) it.qty = maxQty(it);
+    n.stock.textContent = String(data.available);
+    n.stockBox.dataset.available = String(data.available);
+    n.stockBox.classList.toggle('low', data.available <= Math.max(3, data.quota / 10));
+    const taken = data.quota > 0 ? Math.min(100, Math.max(0, (100 * (data.quota - data.available)) / data.quota)) : 0;
+    n.bar.style.width = taken.toFixed(1) + '%';
+    n.qty.textContent = String(it.qty);
+    n.minus.disabled = it.qty <= 1;
+    n.plus.disabled = it.qty >= maxQty(it);
+
+    const left = data.opens_at - now();
+    const open = left <= 0;
+    n.countdown.classList.toggle('open', open);
+    n.countdown.textContent = open
+      ? '已开抢 On sale now'
+      : '距开抢 Opens in ' + duration(left) + ' · ' + dateTime(data.opens_at);
+    n.card.dataset.open = open ? '1' : '0';
+
+    let label;
+    if (it.busy) label = ['抢购中…', 'Placing…'];
+    else if (!open) label = ['未开始', 'Not open yet'];
+    else if (data.available <= 0) label = ['已售罄', 'Sold out'];
+    else label = ['立即抢购', 'Buy'];
+    if (n.buy.dataset.label !== label[1]) {
+      n.buy.dataset.label = label[1];
+      n.buy.replaceChildren(label[0] + ' ', el('span', { class: 'en', text: label[1] }));
+    }
+    n.buy.disabled = it.busy || !open || data.available <= 0;
+  }
+
+  // ---- placing an order ---------------------------------------------------------------------------------------------
+
+  function showResult(it, outcome, title, lines, retry) {
+    const r = it.nodes.result;
+    r.className = 'result show ' + outcome;
+    r.dataset.outcome = outcome;
+    r.replaceChildren(el('strong', { text: title }), ...lines.map((l) => el('div', { text: l })));
+    if (retry)
+      r.append(el('button', { class: 'btn small', type: 'button', 'data-role': 'retry', onclick: retry },
+        '重试 ', el('span', { class: 'en', text: 'Retry' })));
+  }
+
+  function retryAfterMs(answer, attempt) {
+    const header = answer && answer.headers.get('Retry-After');
+    const seconds = header && /^\d+$/.test(header) ? Number(header) : 0;
+    return Math.min(3000, Math.max(300 * (attempt + 1), seconds * 1000));
+  }
+
+  async function buy(it) {
+    if (it.busy) return;
+    if (!token) {
+      signOut('请先登录 Please sign in first');
+      $('login').scrollIntoView({ behavior: 'smooth' });
+      return;
+    }
+    const ship = readShip();
+    if (!ship.name || !ship.phone || !ship.address) {
+      $('ship').setAttribute('open', '');
+      $('ship-msg').textContent = '请先填写收货信息 Please fill in where to ship';
+      $('ship-msg').className = 'msg bad';
+      showResult(it, 'error', '请填写收货信息', ['Please fill in the ship-to form below.']);
+      $('ship').scrollIntoView({ behavior: 'smooth' });
+      return;
+    }
+    $('ship-msg').className = 'msg ok';
+    // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body.
+    it.attempt = { key: randomKey(), body: { live_item_id: it.data.id, qty: it.qty, ship_to: ship } };
+    await send(it, it.attempt);
+  }
+
+  async function send(it, attempt) {
+    it.busy = true;
+    refreshItem(it);
+    showResult(it, 'pending', '提交中… Placing the order…', []);
+    let answer = null;
+    for (let i = 0; i <= AUTO_RETRIES; ++i) {
+      try {
+        answer = await api('POST', '/v1/orders', { body: attempt.body, token, headers: { 'Idempotency-Key': attempt.key } });
+      } catch (e) {
+        answer = null; // no answer at all: the same key again is safe
+      }
+      if (answer && answer.status !== 429 && answer.status < 500) break;
+      if (i < AUTO_RETRIES) await sleep(retryAfterMs(answer, i));
+    }
+    it.busy = false;
+    if (it.attempt === attempt) report(it, attempt, answer);
+    refreshItem(it);
+    if (!streamLive) poll();
+  }
+
+  function report(it, attempt, answer) {
+    const retry = () => send(it, attempt);
+    if (!answer || answer.status === 429 || answer.status >= 500) {
+      showResult(it, 'busy', '请重试 Busy — please retry',
+        [answer ? '服务繁忙 (' + answer.status + ') The server is busy.' : '网络不通 No connection.'], retry);
+      return;
+    }
+    const err = errorOf(answer);
+    if (answer.status === 201 || answer.status === 200) {
+      const o = answer.body;
+      const lines = [
+        '订单号 Order #' + o.id + ' · 数量 qty ' + (o.qty || attempt.body.qty),
+        '金额 Amount ' + yuan(o.amount_cents),
+      ];
+      if (o.expires_at) lines.push('付款截止 Pay by ' + dateTime(o.expires_at));
+      showResult(it, 'reserved', '已抢到 Reserved ✓', lines);
+      it.nodes.result.dataset.orderId = String(o.id);
+      return;
+    }
+    if (err.code === 'sold_out') {
+      showResult(it, 'sold_out', '已售罄 Sold out', [err.message && err.message !== 'sold out' ? err.message : '下次早点来 Better luck next time']);
+      return;
+    }
+    if (err.code === 'limit_exceeded') {
+      showResult(it, 'limit_exceeded', '超出限购 Over the limit', ['每人限购 ' + it.data.per_buyer_limit + ' 件 · ' + err.message]);
+      return;
+    }
+    if (answer.status === 409 && /not open/i.test(err.message)) {
+      showResult(it, 'not_open', '未开始 Not open yet', ['开抢时间 Opens at ' + dateTime(it.data.opens_at)]);
+      return;
+    }
+    if (answer.status === 401) {
+      showResult(it, 'error', '请重新登录 Please sign in again', [err.message]);
+      signOut('令牌无效或已过期 The buyer token is invalid or expired');
+      return;
+    }
+    showResult(it, 'error', '下单失败 Order failed (' + answer.status + ')', [err.message || err.code]);
+  }
+
+  // ---- the live stock: SSE, else polling ------------------------------------------------------------------------------
+
+  function setMode(mode) {
+    const feed = $('feed');
+    if (feed.dataset.mode === mode) return;
+    feed.dataset.mode = mode;
+    const labels = { sse: ['实时', 'Live'], poll: ['每2秒刷新', 'Polling'], offline: ['连接中断', 'Offline'] };
+    const [zh, en] = labels[mode] || ['连接中', 'Connecting'];
+    feed.replaceChildren(zh + ' ', el('span', { class: 'en', text: en }));
+  }
+
+  function startPolling() {
+    if (pollTimer === null) pollTimer = setInterval(poll, POLL_MS);
+  }
+
+  function stopPolling() {
+    if (pollTimer !== null) clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  async function poll() {
+    let answer;
+    try {
+      answer = await api('GET', '/v1/lives/' + liveId);
+    } catch (e) {
+      if (!streamLive) setMode('offline');
+      return;
+    }
+    if (answer.status !== 200) return;
+    if (!streamLive) setMode('poll');
+    applyLive(answer.body);
+  }
+
+  function connectStream() {
+    if (typeof EventSource === 'undefined') {
+      startPolling();
+      return;
+    }
+    stream = new EventSource('/v1/lives/' + liveId + '/stock');
+    const onData = (e, many) => {
+      let d;
+      try {
+        d = JSON.parse(e.data);
+      } catch (x) {
+        return;
+      }
+      streamLive = true;
+      setMode('sse');
+      stopPolling();
+      let unknown = false;
+      for (const s of many ? d.items || [] : [d]) if (!setAvailable(s.item_id, s.available)) unknown = true;
+      if (unknown) poll(); // an item put on air since the page loaded
+    };
+    stream.addEventListener('snapshot', (e) => onData(e, true));
+    stream.addEventListener('stock', (e) => onData(e, false));
+    stream.onerror = () => {
+      streamLive = false;
+      startPolling();
+      poll();
+      if (stream.readyState === EventSource.CLOSED) {
+        // Not there (404 before the stream route existed) or refused: poll, and try the stream again later.
+        stream = null;
+        setTimeout(connectStream, STREAM_RETRY_MS);
+      }
+    };
+  }
+
+  // ---- start ----------------------------------------------------------------------------------------------------------
+
+  function applyLive(live) {
+    const title = $('live-title');
+    if (title.dataset.title !== live.title) {
+      title.dataset.title = live.title;
+      title.replaceChildren(live.title, ' ', el('span', { class: 'en', text: 'Live shop' }));
+      document.title = live.title + ' · 直播间抢购';
+    }
+    const box = $('items');
+    for (const data of live.items || []) {
+      const it = items.get(data.id);
+      if (it) {
+        Object.assign(it.data, data);
+        refreshItem(it);
+      } else {
+        box.append(renderItem(data).nodes.card);
+        refreshItem(items.get(data.id));
+      }
+    }
+    if ($('loading')) $('loading').remove();
+    if (!live.items || live.items.length === 0)
+      box.replaceChildren(el('section', { class: 'card muted', text: '还没有上架商品 Nothing on air yet' }));
+  }
+
+  async function start() {
+    initToken();
+    loadShip();
+    if (!liveId) {
+      $('items').replaceChildren(el('section', { class: 'card', text: '地址里没有直播间编号 No live id in the address (/shop/{id})' }));
+      return;
+    }
+    let answer = null;
+    for (let i = 0; answer === null || answer.status >= 500 || answer.status === 429; ++i) {
+      try {
+        answer = await api('GET', '/v1/lives/' + liveId);
+      } catch (e) {
+        answer = null;
+      }
+      if (answer && answer.status < 500 && answer.status !== 429) break;
+      setMode('offline');
+      await sleep(Math.min(5000, 500 * (i + 1)));
+    }
+    if (answer.status !== 200) {
+      $('items').replaceChildren(el('section', { class: 'card', text: '找不到这个直播间 No such live (' + answer.status + ')' }));
+      setMode('offline');
+      return;
+    }
+    applyLive(answer.body);
+    setInterval(() => items.forEach(refreshItem), 250);
+    connectStream();
+  }
+
+  start();
+})();
