@@ -1,9 +1,16 @@
 # Shared by loadtest/bench-orders.sh and loadtest/bench.sh (sourced, not run): a Release build, a throwaway durable
 # MariaDB, livebuyd started and stopped on it, a hot SKU and a buyer token, and h2load's request rate.
-# The caller sets root, duration, clients, streams, threads, h2load_threads and port first.
+# The caller sets root and port first. Settings by environment: DURATION [10] seconds per run, CLIENTS [64] h2load
+# connections, STREAMS [100] streams per connection, THREADS [1] livebuyd loop threads, H2LOAD_THREADS [1].
 
 # shellcheck source=scripts/lib.sh
 . "$root/scripts/lib.sh"
+
+duration=${DURATION:-10}
+clients=${CLIENTS:-64}
+streams=${STREAMS:-100}
+threads=${THREADS:-1}
+h2load_threads=${H2LOAD_THREADS:-1}
 
 bench_admin=bench-admin-token-0123456789
 bench_secret=bench-buyer-secret-0123456789

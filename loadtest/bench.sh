@@ -11,11 +11,6 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
-duration=${DURATION:-10}
-clients=${CLIENTS:-64}
-streams=${STREAMS:-100}
-threads=${THREADS:-1}
-h2load_threads=${H2LOAD_THREADS:-1}
 port=${PORT:-18481}
 concurrency=${CONCURRENCY:-1600}
 drop_rate=${DROP_RATE:-20000}

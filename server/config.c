@@ -58,7 +58,7 @@ static const setting_t settings[] = {
     UINT(shipping_backoff_ms, "--shipping-backoff-ms", "LIVEBUY_SHIPPING_BACKOFF_MS", 1, 60000, NULL),
     UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 1000)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
-    UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 10, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
+    UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
     UINT(db_pool, "--db-pool", "LIVEBUY_DB_POOL", 1, 128, "database worker threads, one connection each (default 4)"),
     UINT(max_body, "--max-body", "LIVEBUY_MAX_BODY", 1024, 64 << 20, "largest request body in bytes (default 1048576)"),
     STR(tls_cert, "--tls-cert", "LIVEBUY_TLS_CERT", "PEM certificate chain: serve HTTPS (h2 by ALPN) instead of cleartext"),

@@ -520,10 +520,9 @@ Exit:
 
 /* ---- Expiry (server/sweeper.c) --------------------------------------------------------------------------------------- */
 
-int lb_store_orders_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found)
+/* Reads up to limit (sku_id, id) pairs that sql (parameters: now, limit) selects. */
+static int read_due(lb_db_t *db, const char *sql, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found)
 {
-    static const char sql[] = "SELECT sku_id, id FROM orders WHERE status = 'reserved' AND expires_at <= ? "
-                              "ORDER BY expires_at LIMIT ?";
     int ret = lb_db_query(db, sql, "ii", now, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
@@ -533,6 +532,13 @@ int lb_store_orders_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t 
         ret = 0;
     }
     return ret < 0 ? ret : 0;
+}
+
+int lb_store_orders_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT sku_id, id FROM orders WHERE status = 'reserved' AND expires_at <= ? "
+                              "ORDER BY expires_at LIMIT ?";
+    return read_due(db, sql, now, limit, out, found);
 }
 
 int lb_store_orders_expire(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, int64_t now, size_t *expired)
@@ -699,15 +705,7 @@ int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_re
 {
     static const char sql[] = "SELECT sku_id, id FROM group_buys WHERE status = 'open' AND closes_at <= ? ORDER BY closes_at "
                               "LIMIT ?";
-    int ret = lb_db_query(db, sql, "ii", now, limit);
-    *found = 0;
-    while (ret == 0 && *found != (size_t)limit) {
-        if ((ret = lb_db_fetch(db, "ii", &out[*found].sku_id, &out[*found].id)) != 1)
-            break;
-        ++*found;
-        ret = 0;
-    }
-    return ret < 0 ? ret : 0;
+    return read_due(db, sql, now, limit, out, found);
 }
 
 int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb)

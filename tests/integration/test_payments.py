@@ -12,7 +12,7 @@ import unittest
 import lb
 
 SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
-RESERVE_TTL = 10  # the smallest --reserve-ttl allowed
+RESERVE_TTL = 10  # long enough for the other tests' reservations to outlive them
 EXPIRY_WAIT = RESERVE_TTL + 8  # the TTL, a sweep interval and slack for a loaded machine
 
 _keys = itertools.count(1)
@@ -412,6 +412,32 @@ class ExpiryTest(Base):
         self.assertEqual(self.live_counts(item_id), ("6", "3", "2"))
         self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 3, "sold": 2, "held": 1, "available": 14})
         self.cancel(45, other["id"])
+
+
+class ShortTtlTest(Base):
+    """With --reserve-ttl 2, as the issue has it: real expiry, no backdating."""
+
+    server_args = lb.ServerTestCase.server_args + ["--reserve-ttl", "2"]
+
+    def test_expires_within_seconds_then_payment_follows_the_rule(self):
+        sku_id = self.new_sku(stock=3)
+        lapsed = self.reserve(50, 2, sku_id=sku_id)
+        self.assertEqual(self.counters(sku_id)["available"], 1)
+        self.assertTrue(lb.wait_for(lambda: self.counters(sku_id)["available"] == 3, 6, 0.2),
+                        "stock not back within 6 s of a 2 s reservation: %r" % self.counters(sku_id))
+        self.assertEqual(self.order_status(lapsed["id"]), "expired")
+        # Stock is there: the late payment takes it again.
+        status, _, answer = self.notify(lapsed["id"], new_txn(), lapsed["amount_cents"])
+        self.assertEqual((status, answer["status"]), (200, "paid"))
+        self.assertEqual(self.counters(sku_id), {"stock": 3, "reserved": 0, "sold": 2, "held": 0, "available": 1})
+        # Stock gone: the late payment asks for a refund.
+        late = self.reserve(51, 1, sku_id=sku_id)
+        self.assertTrue(lb.wait_for(lambda: self.order_status(late["id"]) == "expired", 6, 0.2))
+        taker = self.reserve(52, 1, sku_id=sku_id)
+        status, _, answer = self.notify(late["id"], new_txn(), late["amount_cents"])
+        self.assertEqual((status, answer["status"]), (200, "refund_required"))
+        self.assertEqual(self.counters(sku_id)["sold"], 2)
+        self.cancel(52, taker["id"])
 
 
 if __name__ == "__main__":
