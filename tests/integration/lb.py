@@ -16,6 +16,7 @@ import http.client
 import itertools
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -55,6 +56,26 @@ def error_code(body):
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
         raise AssertionError("not an API error body: %r" % (body,))
     return body["error"]["code"]
+
+
+def error_parts(body):
+    """(code, message) of an API error body, or raises AssertionError naming what is wrong with it."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        raise AssertionError("not an API error body: %r" % (body,))
+    err = body["error"]
+    if not isinstance(err.get("code"), str) or not isinstance(err.get("message"), str) or not err["message"]:
+        raise AssertionError("error body lacks a string code and a non-empty message: %r" % (body,))
+    return err["code"], err["message"]
+
+
+def raise_open_files_limit():
+    """Raises this process's open files limit (RLIMIT_NOFILE) to its hard limit, at most 65536: for tests that hold
+    thousands of connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > 65536:
+        hard = 65536
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def livebuyd():
@@ -510,6 +531,65 @@ def decode_body(content_type, data):
     except Exception:
         return data
     return data
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pieces of an asyncio HTTP/1.1 client (asyncio.StreamReader), for many connections in flight together.
+
+
+def encode_request(method, path, body=None, token=None, key=None, headers=None, raw=None):
+    """The bytes of one HTTP/1.1 request (JSON body unless raw)."""
+    payload = raw if raw is not None else (None if body is None else json.dumps(body, ensure_ascii=False).encode())
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1"]
+    if payload is not None:
+        lines += ["Content-Type: application/json", "Content-Length: %d" % len(payload)]
+    if token is not None:
+        lines.append("Authorization: Bearer " + token)
+    if key is not None:
+        lines.append("Idempotency-Key: " + key)
+    for k, v in (headers or {}).items():
+        lines.append("%s: %s" % (k, v))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (payload or b"")
+
+
+async def read_head(reader):
+    """The status line and headers of an answer: (status, headers with lower-case names)."""
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("connection closed before an answer")
+    parts = line.decode("latin-1").split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+        raise ValueError("bad status line %r" % line)
+    status = int(parts[1])
+    headers = {}
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise ConnectionError("connection closed in the headers")
+        if line in (b"\r\n", b"\n"):
+            return status, headers
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+
+
+async def read_answer(reader):
+    """A whole answer (Content-Length, chunked, or up to the end of the connection): (status, headers, decoded body)."""
+    status, headers = await read_head(reader)
+    if "content-length" in headers:
+        data = await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        data = b""
+        while True:
+            size = int((await reader.readline()).split(b";")[0].strip(), 16)
+            if size == 0:
+                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            data += await reader.readexactly(size)
+            await reader.readline()
+    else:
+        data = await reader.read()
+    return status, headers, decode_body(headers.get("content-type", ""), data)
 
 
 def curl(*args, timeout=30):

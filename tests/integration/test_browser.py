@@ -5,43 +5,21 @@ LIVEBUY_SCREENSHOT_DIR (the build folder's screenshots/, set by tests/CMakeLists
 
 Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh installs both)."""
 
-import hashlib
-import hmac
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-import unittest
 
 import lb
 
-BUYER_SECRET = "test-buyer-secret-0123456789"
-TIME_MAX = 4102444800
 BROWSER_DIR = os.path.join(lb.SOURCE_DIR, "tests", "browser")
 CHROMIUM = os.environ.get("LIVEBUY_CHROMIUM", "/usr/bin/chromium")
 QUOTA, LIMIT = 6, 2
 
 
-def buyer_token(user_id):
-    payload = "b1.%d.%d" % (user_id, TIME_MAX)
-    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-
-class Pages(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname),
-                               ["--buyer-secret", BUYER_SECRET, "--web-dir", os.path.join(lb.SOURCE_DIR, "web")])
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
+class Pages(lb.ServerTestCase):
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--web-dir", os.path.join(lb.SOURCE_DIR, "web")]
 
     def post(self, path, body, token, expect=201):
         status, _, answer = self.server.request("POST", path, body, token=token)
@@ -64,11 +42,11 @@ class Pages(unittest.TestCase):
         for path in ("/web/missing.js", "/shopping", "/coops", "/nothing/here"):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 404, path)
-            self.assertEqual(body["error"]["code"], "not_found", path)
+            self.assertEqual(lb.error_code(body), "not_found", path)
         status, _, body = s.request("GET", "/healthz")
         self.assertEqual(status, 200)
         status, _, body = s.request("GET", "/v1/skus/999999")
-        self.assertEqual((status, body["error"]["code"]), (404, "not_found"))
+        self.assertEqual((status, lb.error_code(body)), (404, "not_found"))
 
     def test_merchant_skus(self):
         """GET /v1/merchant/skus: the merchant's own SKUs with product titles and counters, paged."""
@@ -97,7 +75,7 @@ class Pages(unittest.TestCase):
         status, _, body = s.request("GET", "/v1/merchant/skus")
         self.assertEqual(status, 401)
         status, _, body = s.request("GET", "/v1/merchant/skus?limit=0", token=coop)
-        self.assertEqual((status, body["error"]["code"]), (422, "invalid"))
+        self.assertEqual((status, lb.error_code(body)), (422, "invalid"))
         _, shipper = s.create_merchant("shipper", "物流")
         status, _, body = s.request("GET", "/v1/merchant/skus", token=shipper)
         self.assertEqual(status, 403)
@@ -131,7 +109,7 @@ class Pages(unittest.TestCase):
         env.update({
             "LB_BASE_URL": s.base_url, "LB_LIVE_ID": str(live_id), "LB_ITEM_ID": str(item_id), "LB_QUOTA": str(QUOTA),
             "LB_LIMIT": str(LIMIT), "LB_OPENS_AT": str(opens_at),
-            "LB_BUYER_TOKENS": ",".join(buyer_token(u) for u in (1001, 1002, 1003, 1004, 1005)),
+            "LB_BUYER_TOKENS": ",".join(lb.buyer_token(u) for u in (1001, 1002, 1003, 1004, 1005)),
             "LB_COOP_TOKEN": coop, "LB_COOP_SKU_ID": str(sku_id), "LB_GROUP_BUY_ID": str(group_buy),
             "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
         })
@@ -144,8 +122,8 @@ class Pages(unittest.TestCase):
         # Whatever the pages did, the counters agree: the quota is all reserved, nothing oversold.
         status, _, live = s.request("GET", "/v1/lives/%d" % live_id)
         self.assertEqual(live["items"][0]["available"], 0)
-        rows = lb.sql(self.sock, self.dbname, "SELECT COALESCE(SUM(qty), 0) FROM orders WHERE live_item_id = %d "
-                                              "AND status = 'reserved'" % item_id)
+        rows = self.sql("SELECT COALESCE(SUM(qty), 0) FROM orders WHERE live_item_id = %d AND status = 'reserved'"
+                        % item_id)
         self.assertEqual(int(rows[0][0]), QUOTA)
         for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)

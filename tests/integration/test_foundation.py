@@ -19,16 +19,7 @@ import lb
 
 JSON = "application/json"
 MSGPACK = "application/msgpack"
-
-
-def error_parts(body):
-    """(code, message) of an API error body, or raises AssertionError naming what is wrong with it."""
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        raise AssertionError("not an API error body: %r" % (body,))
-    err = body["error"]
-    if not isinstance(err.get("code"), str) or not isinstance(err.get("message"), str) or not err["message"]:
-        raise AssertionError("error body lacks a string code and a non-empty message: %r" % (body,))
-    return err["code"], err["message"]
+error_parts = lb.error_parts
 
 
 class Base(lb.ServerTestCase):

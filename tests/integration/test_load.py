@@ -6,12 +6,8 @@ import json
 import os
 import subprocess
 import tempfile
-import unittest
 
 import lb
-
-BUYER_SECRET = "test-buyer-secret-0123456789"
-PAYMENT_SECRET = "test-payment-secret-0123456789"
 
 
 def load_binary():
@@ -21,21 +17,13 @@ def load_binary():
     return path
 
 
-class LoadTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.server = lb.Server(lb.db_url(cls.sock, cls.dbname),
-                               ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET])
-        cls.tmp = tempfile.mkdtemp(prefix="lbload-")
+class LoadTest(lb.ServerTestCase):
+    """One database and one livebuyd (the buyer and payment secrets livebuy-load signs with) shared by the tests."""
 
     @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.mkdtemp(prefix="lbload-")
 
     def run_load(self, *args, timeout=60):
         proc = subprocess.run([load_binary(), "--url", self.server.base_url] + list(args), stdout=subprocess.PIPE,
@@ -46,9 +34,9 @@ class LoadTest(unittest.TestCase):
         out_json = os.path.join(self.tmp, name + ".json")
         plot = os.path.join(self.tmp, name + ".html")
         # Double taps go at once (the default): twins of a key often land in the same batch.
-        code, out, err = self.run_load("--scenario", name, "--admin-token", lb.ADMIN_TOKEN, "--buyer-secret", BUYER_SECRET,
-                                       "--payment-secret", PAYMENT_SECRET, "--json", out_json, "--plot", plot, "--quiet",
-                                       "--dup-share", "0.1", *args)
+        code, out, err = self.run_load("--scenario", name, "--admin-token", lb.ADMIN_TOKEN,
+                                       "--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET,
+                                       "--json", out_json, "--plot", plot, "--quiet", "--dup-share", "0.1", *args)
         self.assertEqual(code, 0, "livebuy-load %s exited %d:\n%s\n%s" % (name, code, out, err))
         with open(out_json) as f:
             report = json.load(f)
@@ -92,13 +80,13 @@ class LoadTest(unittest.TestCase):
                  "--sku", str(setup["sku_id"]), "--live", str(setup["live_id"])]
         code, out, err = self.run_check(check)
         self.assertEqual(code, 0, err)
-        lb.sql(self.sock, self.dbname, "UPDATE skus SET reserved = reserved + 5 WHERE id = %d" % setup["sku_id"])
+        self.sql("UPDATE skus SET reserved = reserved + 5 WHERE id = %d" % setup["sku_id"])
         try:
             code, out, err = self.run_check(check)
             self.assertEqual(code, 1, err)
             self.assertIn("VIOLATION reserved counter", err)
         finally:
-            lb.sql(self.sock, self.dbname, "UPDATE skus SET reserved = reserved - 5 WHERE id = %d" % setup["sku_id"])
+            self.sql("UPDATE skus SET reserved = reserved - 5 WHERE id = %d" % setup["sku_id"])
 
     def run_check(self, args):
         proc = subprocess.run([load_binary()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,

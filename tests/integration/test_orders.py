@@ -6,7 +6,6 @@ HTTP/1.1 client fires the bursts) against a real MariaDB; every counter is check
 import asyncio
 import itertools
 import json
-import resource
 import threading
 import time
 import unittest
@@ -19,17 +18,8 @@ BURST_TIMEOUT = 60.0  # seconds any one answer of a burst may take
 _keys = itertools.count(1)
 _buyers = itertools.count(100000)
 
-
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard > 65536:
-        hard = 65536
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-_raise_nofile()
-buyer_token = lb.buyer_token
+lb.raise_open_files_limit()
+buyer_token, error_parts, encode_request = lb.buyer_token, lb.error_parts, lb.encode_request
 
 
 def new_buyer():
@@ -40,32 +30,9 @@ def new_key(prefix="k"):
     return "%s-%d-%d" % (prefix, int(time.time() * 1000) % 100000000, next(_keys))
 
 
-def error_parts(body):
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        raise AssertionError("not an API error body: %r" % (body,))
-    err = body["error"]
-    if not isinstance(err.get("code"), str) or not isinstance(err.get("message"), str) or not err["message"]:
-        raise AssertionError("error body lacks a string code and a non-empty message: %r" % (body,))
-    return err["code"], err["message"]
-
-
 # ---------------------------------------------------------------------------------------------------------------------
-# A small asyncio HTTP/1.1 client: many keep-alive connections, all requests in flight together.
-
-
-def encode_request(method, path, body=None, token=None, key=None, headers=None, raw=None):
-    """The bytes of one HTTP/1.1 request (JSON body unless raw)."""
-    payload = raw if raw is not None else (None if body is None else json.dumps(body, ensure_ascii=False).encode())
-    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1"]
-    if payload is not None:
-        lines += ["Content-Type: application/json", "Content-Length: %d" % len(payload)]
-    if token is not None:
-        lines.append("Authorization: Bearer " + token)
-    if key is not None:
-        lines.append("Idempotency-Key: " + key)
-    for k, v in (headers or {}).items():
-        lines.append("%s: %s" % (k, v))
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (payload or b"")
+# A small asyncio HTTP/1.1 client (on lb's encode_request and read_answer): many keep-alive connections, all requests
+# in flight together.
 
 
 def order_request(port, buyer, body, key=None, headers=None):
@@ -104,41 +71,6 @@ class Failed:
         return "<no answer: %s>" % self.error
 
 
-async def _read_answer(reader):
-    line = await reader.readline()
-    if not line:
-        raise ConnectionError("connection closed before an answer")
-    parts = line.decode("latin-1").split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
-        raise ValueError("bad status line %r" % line)
-    status = int(parts[1])
-    headers = {}
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise ConnectionError("connection closed in the headers")
-        if line in (b"\r\n", b"\n"):
-            break
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "content-length" in headers:
-        data = await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding", "").lower() == "chunked":
-        data = b""
-        while True:
-            size = int((await reader.readline()).split(b";")[0].strip(), 16)
-            if size == 0:
-                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    pass
-                break
-            data += await reader.readexactly(size)
-            await reader.readline()
-    else:
-        data = await reader.read()
-    body = lb.decode_body(headers.get("content-type", ""), data)
-    return status, headers, body
-
-
 async def _connect(port, timeout):
     return await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port, limit=1 << 20), timeout)
 
@@ -175,7 +107,7 @@ async def _burst(items, per_conn, timeout, fired, progress=None):
             reader, writer = stream
             try:
                 writer.write(items[i][1])
-                status, headers, body = await asyncio.wait_for(_read_answer(reader), timeout)
+                status, headers, body = await asyncio.wait_for(lb.read_answer(reader), timeout)
             except (OSError, EOFError, ValueError, asyncio.TimeoutError, asyncio.IncompleteReadError) as e:
                 results[i] = Failed(repr(e), sent_at)
                 writer.close()
@@ -802,7 +734,7 @@ class OutageTest(Base):
                     if writer is None:
                         reader, writer = await _connect(s.port, loop_timeout)
                     writer.write(order_request(s.port, buyer, body, key=key)[1])
-                    status, headers, answer = await asyncio.wait_for(_read_answer(reader), loop_timeout)
+                    status, headers, answer = await asyncio.wait_for(lb.read_answer(reader), loop_timeout)
                     r = Answer(status, headers, answer, sent_at, time.monotonic())
                     if headers.get("connection", "").lower() == "close":
                         writer.close()

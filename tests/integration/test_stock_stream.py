@@ -5,59 +5,25 @@ available count, from an order on the same process (the lanes publish it) or on 
 chunked streams) against a real MariaDB."""
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import re
-import resource
 import time
-import unittest
 
 import lb
 
-BUYER_SECRET = "test-buyer-secret-stock-0123456789"
-TIME_MAX = 4102444800
 SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
 VIEWERS = 2000
 
 _buyers = itertools.count(300000)
 
 
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard > 65536:
-        hard = 65536
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-_raise_nofile()
-
-
-def buyer_token(user_id, expiry=TIME_MAX):
-    payload = "b1.%d.%d" % (user_id, expiry)
-    return payload + "." + hmac.new(BUYER_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+lb.raise_open_files_limit()
+buyer_token = lb.buyer_token
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # asyncio HTTP/1.1: SSE streams and single requests
-
-
-async def _read_head(reader):
-    line = await reader.readline()
-    if not line:
-        raise ConnectionError("connection closed before an answer")
-    status = int(line.decode("latin-1").split(" ", 2)[1])
-    headers = {}
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise ConnectionError("connection closed in the headers")
-        if line in (b"\r\n", b"\n"):
-            return status, headers
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
 
 
 class Stream:
@@ -74,9 +40,8 @@ class Stream:
     @classmethod
     async def open(cls, port, live_id, timeout=30.0):
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-        writer.write(("GET /v1/lives/%d/stock HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
-                      % live_id).encode())
-        status, headers = await asyncio.wait_for(_read_head(reader), timeout)
+        writer.write(lb.encode_request("GET", "/v1/lives/%d/stock" % live_id, headers={"Accept": "text/event-stream"}))
+        status, headers = await asyncio.wait_for(lb.read_head(reader), timeout)
         stream = cls(reader, writer, status, headers)
         if status != 200:
             stream.body = lb.decode_body(headers.get("content-type", ""),
@@ -140,17 +105,8 @@ async def request(port, method, path, body=None, token=None, timeout=30.0):
     """One request on its own connection: (status, headers, decoded body)."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
     try:
-        payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1", "Connection: close",
-                 "Content-Length: %d" % len(payload)]
-        if body is not None:
-            lines.append("Content-Type: application/json")
-        if token is not None:
-            lines.append("Authorization: Bearer " + token)
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
-        status, headers = await asyncio.wait_for(_read_head(reader), timeout)
-        data = await asyncio.wait_for(reader.readexactly(int(headers.get("content-length", "0"))), timeout)
-        return status, headers, lb.decode_body(headers.get("content-type", ""), data)
+        writer.write(lb.encode_request(method, path, body, token=token, headers={"Connection": "close"}))
+        return await asyncio.wait_for(lb.read_answer(reader), timeout)
     finally:
         writer.close()
 
@@ -171,22 +127,14 @@ def metric(server, name):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class StockStream(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sock = lb.mariadb()
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.url = lb.db_url(cls.sock, cls.dbname)
-        cls.server = lb.Server(cls.url, ["--buyer-secret", BUYER_SECRET, "--threads", "2"])
-        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
-        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
+class StockStream(lb.ServerTestCase):
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--threads", "2"]
 
     @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        lb.drop_database(cls.sock, cls.dbname)
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
+        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
 
     def new_live(self, quotas):
         """A live with one item per quota (each on a SKU of its own); returns (live id, [item ids])."""
@@ -232,7 +180,7 @@ class StockStream(unittest.TestCase):
         asyncio.run(self._update_latency(self.server.port, self.server.port, 1.0))
 
     def test_update_from_another_process(self):
-        other = lb.Server(self.url, ["--buyer-secret", BUYER_SECRET, "--threads", "1"])
+        other = lb.Server(self.url, ["--buyer-secret", lb.BUYER_SECRET, "--threads", "1"])
         try:
             asyncio.run(self._update_latency(self.server.port, other.port, 1.5))
         finally:
@@ -243,10 +191,10 @@ class StockStream(unittest.TestCase):
             return await Stream.open(self.server.port, 987654321)
         stream = asyncio.run(run())
         self.assertEqual(stream.status, 404)
-        self.assertEqual(stream.body["error"]["code"], "not_found", stream.body)
+        self.assertEqual(lb.error_code(stream.body), "not_found", stream.body)
         status, _, body = self.server.request("GET", "/v1/lives/987654321/stock")
         self.assertEqual(status, 404)
-        self.assertEqual(body["error"]["code"], "not_found")
+        self.assertEqual(lb.error_code(body), "not_found")
 
     def test_http2(self):
         live_id, (item,) = self.new_live([7])
@@ -337,7 +285,7 @@ class StockStream(unittest.TestCase):
                                                      "SELECT SUM(qty) FROM orders WHERE live_item_id = %d" % item))))
 
     def test_stop_with_viewers_connected(self):
-        server = lb.Server(self.url, ["--buyer-secret", BUYER_SECRET, "--threads", "2"])
+        server = lb.Server(self.url, list(self.server_args))
         live_id, (item,) = self.new_live([10])
 
         async def run():
