@@ -14,6 +14,7 @@
 #include "h2client.h"
 #include "hist.h"
 #include "http1.h"
+#include "livebuy/idmap.h"
 
 typedef enum en_lb_load_scenario_t { LB_LOAD_DROP, LB_LOAD_MIXED, LB_LOAD_HOT } lb_load_scenario_t;
 typedef enum en_lb_load_kind_t {
@@ -79,6 +80,7 @@ typedef struct st_lb_load_run_t {
     size_t num_grants, grants_cap;
     int64_t *paid, *cancelled;
     size_t num_paid, paid_cap, num_cancelled, cancelled_cap;
+    lb_idmap_t followed_up; /* orders that got their payment or cancellation: a duplicate tap's 201 gets none */
 
     /* the check's outcome */
     json_t *violations;

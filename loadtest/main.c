@@ -460,6 +460,7 @@ static void run_dispose(lb_load_run_t *run)
 {
     free(run->series);
     free(run->grants);
+    lb_idmap_dispose(&run->followed_up);
     free(run->paid);
     free(run->cancelled);
     json_decref(run->violations);

@@ -142,7 +142,7 @@ int lb_load_report_json(const lb_load_run_t *run, const char *path)
 static void svg_chart(FILE *out, const char *title, const char *unit, size_t n, const double *const *lines,
                       const char *const *names, const char *const *colours, size_t num_lines)
 {
-    const double width = 900, height = 260, left = 70, right = 20, top = 30, bottom = 40;
+    const double width = 940, height = 260, left = 110, right = 20, top = 30, bottom = 40;
     double ymax = 0;
     for (size_t l = 0; l != num_lines; ++l)
         for (size_t i = 0; i != n; ++i)
@@ -156,7 +156,7 @@ static void svg_chart(FILE *out, const char *title, const char *unit, size_t n, 
         double y = top + (height - top - bottom) * (1 - t / 4.0);
         fprintf(out,
                 "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.4g %s</text>\n",
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.6g %s</text>\n",
                 left, width - right, y, y, left - 6, y + 4, ymax * t / 4, unit);
     }
     for (size_t i = 0; i<n; i += n> 20 ? n / 10 : 1)

@@ -254,14 +254,13 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
     json_t *answer = json_loadb(body, body_len, 0, NULL);
     int64_t order_id = answer != NULL ? json_integer_value(json_object_get(answer, "id")) : 0;
     int64_t amount = answer != NULL ? json_integer_value(json_object_get(answer, "amount_cents")) : 0;
-    int replayed = 0; /* a duplicate tap's 201 names the same order: no second follow-up */
     json_decref(answer);
-    for (size_t i = run->num_grants; i-- > 0 && i + 64 > run->num_grants;)
-        replayed |= run->grants[i].key == op->key;
     lb_check_grant_t grant = {op->key, order_id, op->buyer_id, op->qty};
     lb_load_push((void **)&run->grants, &run->num_grants, &run->grants_cap, sizeof(grant), &grant);
-    if (run->opt.scenario != LB_LOAD_MIXED || replayed || run->stopping || order_id == 0)
+    /* A duplicate tap's 201 names the same order, however late it comes: one follow-up per order. */
+    if (run->opt.scenario != LB_LOAD_MIXED || run->stopping || order_id <= 0 || lb_idmap_get(&run->followed_up, order_id))
         return;
+    lb_idmap_set(&run->followed_up, order_id, run);
     double r = uniform(run);
     uint64_t when = uv_hrtime() + (uint64_t)run->opt.pay_delay_ms * 1000000;
     if (r < run->opt.pay_share)
