@@ -10,13 +10,10 @@
 #include "livebuy/limits.h"
 #include "livebuy/store.h"
 
-#define PICKUP_POINTS_PAGE_MAX 200
-
 typedef struct st_pickup_point_job_t {
     lb_call_job_t super;
     uint8_t token_hash[LB_TOKEN_HASH_SIZE];
     lb_pickup_point_t point;
-    int64_t after, limit;
 } pickup_point_job_t;
 
 static json_t *pickup_point_to_json(const lb_pickup_point_t *p)
@@ -68,7 +65,7 @@ void lb_handle_pickup_point_create(lb_call_t *call)
 
 static int pickup_points_list_work(lb_call_job_t *super, lb_db_t *db)
 {
-    pickup_point_job_t *job = (pickup_point_job_t *)super;
+    lb_page_job_t *job = (lb_page_job_t *)super;
     lb_merchant_t merchant;
     size_t found;
     int ret = lb_auth_merchant(super, db, job->token_hash,
@@ -89,21 +86,9 @@ static int pickup_points_list_work(lb_call_job_t *super, lb_db_t *db)
 
 void lb_handle_pickup_points_list(lb_call_t *call)
 {
-    lb_input_error_t err = {0};
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    int64_t after = 0, limit = 50;
-    if (lb_auth_bearer_hash(call, hash) != 0)
-        return;
-    if (lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
-        lb_call_query_int(call, "limit", 1, PICKUP_POINTS_PAGE_MAX, &limit, &err) != 0) {
-        lb_reply_input_error(call, &err);
-        return;
-    }
-    pickup_point_job_t *job = lb_call_job_new(call, sizeof(*job));
-    memcpy(job->token_hash, hash, sizeof(hash));
-    job->after = after;
-    job->limit = limit;
-    lb_call_job_submit(&job->super, pickup_points_list_work);
+    lb_page_job_t *job = lb_auth_page_job_new(call, sizeof(*job));
+    if (job != NULL)
+        lb_call_job_submit(&job->super, pickup_points_list_work);
 }
 
 typedef struct st_group_buy_job_t {

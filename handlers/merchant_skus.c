@@ -8,15 +8,6 @@
 #include "livebuy/handlers.h"
 #include "livebuy/store.h"
 
-#define PAGE_DEFAULT 50
-#define PAGE_MAX     200
-
-typedef struct st_merchant_skus_job_t {
-    lb_call_job_t super;
-    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
-    int64_t after, limit;
-} merchant_skus_job_t;
-
 static json_t *merchant_sku_to_json(const lb_merchant_sku_t *m)
 {
     const lb_sku_t *s = &m->sku;
@@ -29,7 +20,7 @@ static json_t *merchant_sku_to_json(const lb_merchant_sku_t *m)
 
 static int merchant_skus_work(lb_call_job_t *super, lb_db_t *db)
 {
-    merchant_skus_job_t *job = (merchant_skus_job_t *)super;
+    lb_page_job_t *job = (lb_page_job_t *)super;
     lb_merchant_t merchant;
     size_t found;
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
@@ -49,19 +40,7 @@ static int merchant_skus_work(lb_call_job_t *super, lb_db_t *db)
 
 void lb_handle_merchant_skus(lb_call_t *call)
 {
-    lb_input_error_t err = {0};
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    int64_t after = 0, limit = PAGE_DEFAULT;
-    if (lb_auth_bearer_hash(call, hash) != 0)
-        return;
-    if (lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
-        lb_call_query_int(call, "limit", 1, PAGE_MAX, &limit, &err) != 0) {
-        lb_reply_input_error(call, &err);
-        return;
-    }
-    merchant_skus_job_t *job = lb_call_job_new(call, sizeof(*job));
-    memcpy(job->token_hash, hash, sizeof(hash));
-    job->after = after;
-    job->limit = limit;
-    lb_call_job_submit(&job->super, merchant_skus_work);
+    lb_page_job_t *job = lb_auth_page_job_new(call, sizeof(*job));
+    if (job != NULL)
+        lb_call_job_submit(&job->super, merchant_skus_work);
 }

@@ -10,9 +10,6 @@
 #include "livebuy/lanes.h"
 #include "livebuy/store.h"
 
-#define PAGE_DEFAULT 50
-#define PAGE_MAX     200
-
 typedef struct st_buyer_order_job_t {
     lb_call_job_t super;
     int64_t buyer_id;
@@ -20,10 +17,8 @@ typedef struct st_buyer_order_job_t {
 } buyer_order_job_t;
 
 typedef struct st_merchant_orders_job_t {
-    lb_call_job_t super;
-    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_page_job_t page;
     const char *status; /* one of lb_order_statuses, or NULL for all */
-    int64_t after, limit;
 } merchant_orders_job_t;
 
 static json_t *id_or_null(int64_t id)
@@ -123,14 +118,15 @@ static json_t *orders_page_to_json(const lb_order_t *orders, size_t n, int64_t l
 static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
 {
     merchant_orders_job_t *job = (merchant_orders_job_t *)super;
+    const lb_page_job_t *page = &job->page;
     lb_merchant_t merchant;
     size_t found;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
+    int ret = lb_auth_merchant(super, db, page->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
     if (ret != 0)
         return ret;
-    lb_order_t *orders = lb_malloc((size_t)job->limit * sizeof(*orders));
-    if ((ret = lb_store_merchant_orders(db, merchant.id, job->status, job->after, job->limit, orders, &found)) == 0)
-        ret = lb_call_job_answer(super, 200, orders_page_to_json(orders, found, job->limit));
+    lb_order_t *orders = lb_malloc((size_t)page->limit * sizeof(*orders));
+    if ((ret = lb_store_merchant_orders(db, merchant.id, job->status, page->after, page->limit, orders, &found)) == 0)
+        ret = lb_call_job_answer(super, 200, orders_page_to_json(orders, found, page->limit));
     free(orders);
     return ret;
 }
@@ -156,20 +152,13 @@ static int query_status(lb_call_t *call, const char **status, lb_input_error_t *
 void lb_handle_merchant_orders(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    const char *status = NULL;
-    int64_t after = 0, limit = PAGE_DEFAULT;
-    if (lb_auth_bearer_hash(call, hash) != 0)
+    merchant_orders_job_t *job = (merchant_orders_job_t *)lb_auth_page_job_new(call, sizeof(*job));
+    if (job == NULL)
         return;
-    if (query_status(call, &status, &err) != 0 || lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
-        lb_call_query_int(call, "limit", 1, PAGE_MAX, &limit, &err) != 0) {
+    if (query_status(call, &job->status, &err) != 0) {
         lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->page.super);
         return;
     }
-    merchant_orders_job_t *job = lb_call_job_new(call, sizeof(*job));
-    memcpy(job->token_hash, hash, sizeof(hash));
-    job->status = status;
-    job->after = after;
-    job->limit = limit;
-    lb_call_job_submit(&job->super, merchant_orders_work);
+    lb_call_job_submit(&job->page.super, merchant_orders_work);
 }

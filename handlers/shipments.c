@@ -8,15 +8,6 @@
 #include "livebuy/handlers.h"
 #include "livebuy/shipping.h"
 
-#define FEED_DEFAULT 50
-#define FEED_MAX     200
-
-typedef struct st_feed_job_t {
-    lb_call_job_t super;
-    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
-    int64_t after, limit;
-} feed_job_t;
-
 typedef struct st_event_job_t {
     lb_call_job_t super;
     lb_delivery_event_t event;
@@ -38,7 +29,7 @@ static json_t *shipment_to_json(const lb_shipment_row_t *row)
 
 static int feed_work(lb_call_job_t *super, lb_db_t *db)
 {
-    feed_job_t *job = (feed_job_t *)super;
+    lb_page_job_t *job = (lb_page_job_t *)super;
     lb_merchant_t merchant;
     size_t found;
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_SHIPPER), &merchant);
@@ -60,21 +51,9 @@ static int feed_work(lb_call_job_t *super, lb_db_t *db)
 
 void lb_handle_shipments_feed(lb_call_t *call)
 {
-    lb_input_error_t err = {0};
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    int64_t after = 0, limit = FEED_DEFAULT;
-    if (lb_auth_bearer_hash(call, hash) != 0)
-        return;
-    if (lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
-        lb_call_query_int(call, "limit", 1, FEED_MAX, &limit, &err) != 0) {
-        lb_reply_input_error(call, &err);
-        return;
-    }
-    feed_job_t *job = lb_call_job_new(call, sizeof(*job));
-    memcpy(job->token_hash, hash, sizeof(hash));
-    job->after = after;
-    job->limit = limit;
-    lb_call_job_submit(&job->super, feed_work);
+    lb_page_job_t *job = lb_auth_page_job_new(call, sizeof(*job));
+    if (job != NULL)
+        lb_call_job_submit(&job->super, feed_work);
 }
 
 static int event_work(lb_call_job_t *super, lb_db_t *db)

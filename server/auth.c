@@ -127,3 +127,22 @@ int lb_auth_buyer(lb_call_t *call, int64_t *buyer_id)
     }
     return 0;
 }
+
+lb_page_job_t *lb_auth_page_job_new(lb_call_t *call, size_t size)
+{
+    lb_input_error_t err = {0};
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    int64_t after = 0, limit = LB_PAGE_DEFAULT;
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return NULL;
+    if (lb_call_query_int(call, "after", 0, INT64_MAX, &after, &err) != 0 ||
+        lb_call_query_int(call, "limit", 1, LB_PAGE_MAX, &limit, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return NULL;
+    }
+    lb_page_job_t *job = lb_call_job_new(call, size);
+    memcpy(job->token_hash, hash, sizeof(hash));
+    job->after = after;
+    job->limit = limit;
+    return job;
+}
