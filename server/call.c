@@ -145,6 +145,7 @@ void lb_reply_failure(lb_call_t *call, int lb_error)
 {
     switch (lb_error) {
     case LB_EDB_DOWN:
+    case LB_EDB_RETRY: /* still deadlocked after the retries */
         lb_reply_error(call, 503, "unavailable", "the database is unavailable; retry shortly");
         break;
     case LB_EBUSY:

@@ -466,6 +466,11 @@ int lb_db_query_row(lb_db_t *db, const char *sql, const char *ptypes, const char
     return ret;
 }
 
+void lb_db_break(lb_db_t *db)
+{
+    db->broken = 1;
+}
+
 const char *lb_db_error(lb_db_t *db)
 {
     return db->error;

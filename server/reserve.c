@@ -2,6 +2,8 @@
  * The reservation batch transaction. Everything a batch decides rests on what it reads after locking the SKU row, so
  * batches on one SKU (from any number of livebuyd processes) are serialised by the database and never oversell.
  */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
@@ -159,6 +161,22 @@ static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
     return 0;
 }
 
+/*
+ * A failure point for the tests: with LIVEBUY_FAULT_LOST_COMMIT=N, every Nth batch COMMIT succeeds but is treated as if
+ * the connection had broken during it, so that the lost-COMMIT path (read the keys back, never reserve again) runs
+ * for real. Unset in production.
+ */
+static int commit_lost_for_test(void)
+{
+    static atomic_long every = -1, commits;
+    if (atomic_load(&every) < 0) {
+        const char *value = getenv("LIVEBUY_FAULT_LOST_COMMIT");
+        atomic_store(&every, value != NULL ? atol(value) : 0);
+    }
+    long n = atomic_load(&every);
+    return n > 0 && atomic_fetch_add(&commits, 1) % n == n - 1;
+}
+
 int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
 {
     lb_alloc_input_t input = {.now = lb_now()};
@@ -190,7 +208,12 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
     if ((ret = write_orders(db, batch, sku.merchant_id, input.now)) != 0)
         goto Exit;
     settle_replays(batch);
-    if ((ret = lb_db_commit(db)) == LB_EDB_DOWN) {
+    if ((ret = lb_db_commit(db)) == 0 && commit_lost_for_test()) {
+        fprintf(stderr, "livebuyd: failure point: the answer to a COMMIT of SKU %lld is dropped\n", (long long)batch->sku_id);
+        lb_db_break(db);
+        ret = LB_EDB_DOWN;
+    }
+    if (ret == LB_EDB_DOWN) {
         /* The outcome is unknown: run again on a new connection; the keys tell which orders exist. */
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
             if (r->outcome == LB_OUTCOME_RESERVED)

@@ -93,6 +93,9 @@ int lb_db_fetch(lb_db_t *db, const char *types, ...);
 /* Runs a query and reads its first row (0 when there is none, 1 when there is). */
 int lb_db_query_row(lb_db_t *db, const char *sql, const char *ptypes, const char *rtypes, ...);
 
+/* Marks the connection as lost: it is closed after the job and the next use opens a new one. */
+void lb_db_break(lb_db_t *db);
+
 /* The last MariaDB error on this connection, for logs. */
 const char *lb_db_error(lb_db_t *db);
 

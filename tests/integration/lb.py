@@ -493,13 +493,14 @@ class ServerTestCase(unittest.TestCase):
     """A fresh database and one livebuyd (server_args added to its flags) shared by the tests of a class."""
 
     server_args = ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET]
+    server_env = None  # extra environment of the livebuyd (e.g. a test failure point)
 
     @classmethod
     def setUpClass(cls):
         cls.sock = mariadb()
         cls.dbname = fresh_database(cls.sock)
         cls.url = db_url(cls.sock, cls.dbname)
-        cls.server = Server(cls.url, list(cls.server_args))
+        cls.server = Server(cls.url, list(cls.server_args), env=cls.server_env)
 
     @classmethod
     def tearDownClass(cls):

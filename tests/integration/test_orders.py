@@ -576,6 +576,31 @@ class MaxBatchOneTest(Base):
         self.assertEqual(self.assertCountersExact(sku_id), {"stock": 50, "reserved": 50, "sold": 0, "held": 0})
 
 
+class LostCommitTest(Base):
+    """A batch whose COMMIT went through but whose answer was lost (every 3rd COMMIT, by livebuyd's test failure point
+    LIVEBUY_FAULT_LOST_COMMIT): the batch runs again on a new connection, finds its orders by their keys, and never
+    reserves twice."""
+
+    server_env = {"LIVEBUY_FAULT_LOST_COMMIT": "3"}
+
+    def test_lost_commit_reserves_once(self):
+        s = self.server
+        sku_id = self.new_sku(stock=300)
+        requests = [(new_buyer(), new_key("lost"), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}) for _ in range(400)]
+        # Some with the server's own keys: the look-up after a lost COMMIT must find those too.
+        items = [order_request(s.port, b, body, key=k if i % 2 == 0 else None) for i, (b, k, body) in enumerate(requests)]
+        results = burst(items)
+        self.assertTrue(s.running(), "livebuyd died")
+        self.assertGreaterEqual(s.log().count("failure point: the answer to a COMMIT"), 1, "the failure point never fired")
+        self.assertEqual(summary(results), {201: 300, 409: 100}, sample(results, lambda r: r.status not in (201, 409)))
+        self.assertFalse([r for r in results if r.status == 201 and r.replayed], "a first answer marked as a replay")
+        ids = [r.body["id"] for r in results if r.status == 201]
+        self.assertEqual(len(set(ids)), 300, "two answers named the same order")
+        rows = self.sql("SELECT COUNT(*), COUNT(DISTINCT buyer_id) FROM orders WHERE sku_id = %d" % sku_id)
+        self.assertEqual(rows, [("300", "300")])
+        self.assertEqual(self.assertCountersExact(sku_id), {"stock": 300, "reserved": 300, "sold": 0, "held": 0})
+
+
 class ThreeProcessesTest(Base):
 
     def test_three_processes_one_database(self):
