@@ -5,15 +5,16 @@
 #   (open model, checked for correctness afterwards). Prints one table with the figures and the ratios, and writes
 #   livebuy-load's JSON and HTML plots into OUT. Targets are measured here, not asserted.
 # Usage: loadtest/bench.sh   (settings by environment: DURATION [10] seconds per run, CLIENTS [64] h2load connections,
-#        STREAMS [100] streams per connection, CONCURRENCY [1600] livebuy-load's closed model, DROP_RATE [20000] and
-#        MIXED_RATE [5000] arrivals/s, THREADS [1] livebuyd loop threads, OUT [build/bench])
+#        STREAMS [100] streams per connection, CONCURRENCY [1600] livebuy-load's closed model, DROP_RATE [80% of the
+#        maximum: the closed-model order rate livebuy-load measured on the hot SKU] and MIXED_RATE [5000] arrivals/s,
+#        THREADS [1] livebuyd loop threads, OUT [build/bench])
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
 port=${PORT:-18481}
 concurrency=${CONCURRENCY:-1600}
-drop_rate=${DROP_RATE:-20000}
+drop_rate=${DROP_RATE:-}
 mixed_rate=${MIXED_RATE:-5000}
 out=${OUT:-$root/build/bench}
 
@@ -42,10 +43,18 @@ start_server
 make_hot_sku
 say "GET /healthz, h2load, ${duration}s ($clients connections x $streams streams)"
 healthz=$(rate healthz "$base/healthz")
+say "GET /healthz, livebuy-load (closed model, $clients connections x $streams streams)"
+load_run healthz --scenario healthz --concurrency $((clients * streams)) --connections "$clients" --streams "$streams" \
+    --duration "$duration"
 say "POST /v1/orders hot SKU, default batching: h2load"
 batched=$(rate batched "${order_args[@]}")
 say "POST /v1/orders hot SKU, default batching: livebuy-load, $concurrency concurrent"
 load_run hot-batched "${hot[@]}"
+# drop at 80% of the maximum sustainable order rate: the closed model's rate on the hot SKU just measured.
+if [ -z "$drop_rate" ]; then
+    drop_rate=$(python3 -c 'import json,sys; print(max(1000, int(0.8 * json.load(open(sys.argv[1]))["throughput_rps"])))' \
+        "$out/hot-batched.json")
+fi
 say "drop: $drop_rate buyers/s for ${duration}s"
 load_run drop --scenario drop --rate "$drop_rate" --duration "$duration" --buyers $((drop_rate * duration)) \
     --stock 1000000 --quota $((drop_rate * duration / 2)) --connections 16
@@ -66,14 +75,17 @@ out, duration, healthz, batched, single = sys.argv[1], sys.argv[2], *map(float, 
 def load(name):
     with open("%s/%s.json" % (out, name)) as f:
         return json.load(f)
-runs = {n: load(n) for n in ("hot-batched", "hot-single", "drop", "mixed")}
+runs = {n: load(n) for n in ("healthz", "hot-batched", "hot-single", "drop", "mixed")}
+drop_rate = runs["drop"]["options"]["rate"]
 def ms(us):
     return "%.2f" % (us / 1000.0)
 rows = [("GET /healthz", "h2load", healthz, "", "", "")]
+hz = runs["healthz"]
+rows.append(("GET /healthz", "livebuy-load", hz["throughput_rps"], ms(hz["latency_us"]["p50"]), ms(hz["latency_us"]["p99"]), ""))
 rows.append(("orders hot SKU, batching", "h2load", batched, "", "", ""))
 rows.append(("orders hot SKU, --max-batch 1", "h2load", single, "", "", ""))
 for name, what in (("hot-batched", "orders hot SKU, batching"), ("hot-single", "orders hot SKU, --max-batch 1"),
-                   ("drop", "drop (open model)"), ("mixed", "mixed (open model)")):
+                   ("drop", "drop (open, %d/s = 80%% max)" % drop_rate), ("mixed", "mixed (open model)")):
     r = runs[name]
     ok = "" if r["check"] is None else ("ok" if r["check"]["ok"] else "VIOLATED")
     rows.append((what, "livebuy-load", r["throughput_rps"], ms(r["latency_us"]["p50"]), ms(r["latency_us"]["p99"]), ok))
@@ -85,5 +97,7 @@ hb, hs = runs["hot-batched"]["throughput_rps"], runs["hot-single"]["throughput_r
 print("%-32s %-13s %11.1fx" % ("batching / --max-batch 1", "h2load", batched / single if single else 0))
 print("%-32s %-13s %11.1fx" % ("batching / --max-batch 1", "livebuy-load", hb / hs if hs else 0))
 print("%-32s %-13s %11.2fx" % ("batching / healthz", "h2load", batched / healthz if healthz else 0))
+print("%-32s %-13s %12.0f   (its own CPU: %.2f us a request)" % ("livebuy-load one-core capacity", "healthz run",
+      hz.get("generator_capacity_rps", 0), 1e6 / hz["generator_capacity_rps"] if hz.get("generator_capacity_rps") else 0))
 print("plots: %s/{drop,mixed,hot-batched,hot-single}.html" % out)
 PY

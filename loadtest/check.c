@@ -185,3 +185,87 @@ size_t lb_check_run(lb_check_input_t *in, lb_check_report_cb report, void *ctx)
     }
     return c.violations;
 }
+
+static int by_campaign_buyer(const void *a, const void *b)
+{
+    const lb_check_order_t *x = a, *y = b;
+    if (x->group_buy_id != y->group_buy_id)
+        return x->group_buy_id < y->group_buy_id ? -1 : 1;
+    return x->buyer_id < y->buyer_id ? -1 : x->buyer_id > y->buyer_id;
+}
+
+static const lb_check_group_buy_t *find_campaign(const lb_check_group_buy_t *campaigns, size_t n, int64_t id)
+{
+    for (size_t i = 0; i != n; ++i)
+        if (campaigns[i].id == id)
+            return &campaigns[i];
+    return NULL;
+}
+
+size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
+                           size_t num_orders, const int64_t *paid, size_t num_paid, lb_check_report_cb report, void *ctx)
+{
+    checker_t c = {NULL, report, ctx, 0};
+    lb_check_input_t in = {.orders = (lb_check_order_t *)orders, .num_orders = num_orders};
+    c.in = &in;
+    size_t reported = 0;
+    int64_t *counting = lb_calloc(num_campaigns + 1, sizeof(*counting)), *all = lb_calloc(num_campaigns + 1, sizeof(*all));
+    lb_check_order_t *joins = lb_malloc((num_orders + 1) * sizeof(*joins));
+    size_t num_joins = 0;
+    for (size_t i = 0; i != num_orders; ++i) {
+        const lb_check_order_t *o = &orders[i];
+        const lb_check_group_buy_t *gb = o->group_buy_id != 0 ? find_campaign(campaigns, num_campaigns, o->group_buy_id) : NULL;
+        if (gb == NULL)
+            continue;
+        size_t k = (size_t)(gb - campaigns);
+        joins[num_joins++] = *o;
+        all[k] += o->qty;
+        if (strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "expired") != 0)
+            counting[k] += o->qty;
+        if (strcmp(gb->status, "failed") == 0 && strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "refund_required") != 0 &&
+            reported++ < 10)
+            violation(&c, "unpaid join not released: order %lld of failed group-buy %lld is %s", (long long)o->id,
+                      (long long)gb->id, o->status);
+        if (strcmp(gb->status, "succeeded") == 0 && strcmp(o->status, "cancelled") == 0 && reported++ < 10)
+            violation(&c, "join cancelled: order %lld of succeeded group-buy %lld was cancelled", (long long)o->id,
+                      (long long)gb->id);
+    }
+    for (size_t k = 0; k != num_campaigns; ++k) {
+        const lb_check_group_buy_t *gb = &campaigns[k];
+        if (strcmp(gb->status, "succeeded") != 0 && strcmp(gb->status, "failed") != 0)
+            violation(&c, "group-buy not closed: group-buy %lld is %s after its cut-off", (long long)gb->id, gb->status);
+        else if (strcmp(gb->status, "succeeded") == 0 && gb->joined_qty < gb->min_qty)
+            violation(&c, "group-buy succeeded below min_qty: group-buy %lld joined %lld of %lld", (long long)gb->id,
+                      (long long)gb->joined_qty, (long long)gb->min_qty);
+        else if (strcmp(gb->status, "failed") == 0 && all[k] >= gb->min_qty)
+            violation(&c, "group-buy failed at min_qty: group-buy %lld had joins of %lld units for a min_qty of %lld",
+                      (long long)gb->id, (long long)all[k], (long long)gb->min_qty);
+        if (gb->joined_qty != counting[k])
+            violation(&c, "group-buy counter: group-buy %lld says joined_qty %lld, its joins still counting add up to %lld",
+                      (long long)gb->id, (long long)gb->joined_qty, (long long)counting[k]);
+    }
+    for (size_t i = 0; i != num_paid; ++i) {
+        lb_check_order_t key = {.id = paid[i]};
+        const lb_check_order_t *o = bsearch(&key, orders, num_orders, sizeof(key), by_id);
+        const lb_check_group_buy_t *gb = o != NULL ? find_campaign(campaigns, num_campaigns, o->group_buy_id) : NULL;
+        if (gb != NULL && strcmp(gb->status, "failed") == 0 && strcmp(o->status, "refund_required") != 0 && reported++ < 10)
+            violation(&c, "paid join not refund_required: order %lld of failed group-buy %lld is %s", (long long)o->id,
+                      (long long)gb->id, o->status);
+    }
+    qsort(joins, num_joins, sizeof(*joins), by_campaign_buyer);
+    for (size_t i = 0; i != num_joins;) {
+        int64_t sum = 0;
+        size_t j = i;
+        for (; j != num_joins && joins[j].group_buy_id == joins[i].group_buy_id && joins[j].buyer_id == joins[i].buyer_id; ++j)
+            sum += joins[j].qty;
+        const lb_check_group_buy_t *gb = find_campaign(campaigns, num_campaigns, joins[i].group_buy_id);
+        if (sum > gb->per_buyer_limit && reported++ < 10)
+            violation(&c, "per-buyer limit: buyer %lld joined group-buy %lld with %lld units, the limit is %lld",
+                      (long long)joins[i].buyer_id, (long long)gb->id, (long long)sum, (long long)gb->per_buyer_limit);
+        i = j;
+    }
+    free(joins);
+    free(counting);
+    free(all);
+    return c.violations;
+}

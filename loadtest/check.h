@@ -21,8 +21,9 @@ int lb_check_state_of(const char *status);
 
 /* An order as GET /v1/merchant/orders lists it. */
 typedef struct st_lb_check_order_t {
-    int64_t id, buyer_id, sku_id, live_item_id, qty;
+    int64_t id, buyer_id, sku_id, live_item_id, group_buy_id, qty;
     lb_check_state_t state;
+    char status[20]; /* the API's status string */
 } lb_check_order_t;
 
 /* A 201 the generator received: key is the generator's number for the idempotency key (same key, same number). */
@@ -51,5 +52,21 @@ typedef void (*lb_check_report_cb)(void *ctx, const char *line);
 
 /* Runs every check; returns the number of violations. */
 size_t lb_check_run(lb_check_input_t *input, lb_check_report_cb report, void *ctx);
+
+/* A group-buy campaign as GET /v1/group-buys/{id} shows it after its cut-off, with what the generator set. */
+typedef struct st_lb_check_group_buy_t {
+    int64_t id, min_qty, joined_qty, per_buyer_limit;
+    char status[16]; /* open, succeeded, failed */
+} lb_check_group_buy_t;
+
+/*
+ * The group-buy rules: every campaign closed; succeeded ones have joined_qty >= min_qty and failed ones did not reach
+ * it; joined_qty is the sum of the campaign's joins still counting (not cancelled or expired); a failed campaign released
+ * every unpaid join (cancelled) and its paid joins (paid: what the generator was told) are refund_required; no buyer
+ * above the per-buyer limit in a campaign. Orders must be sorted by id (lb_check_run sorts them). Returns the number
+ * of violations.
+ */
+size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
+                           size_t num_orders, const int64_t *paid, size_t num_paid, lb_check_report_cb report, void *ctx);
 
 #endif

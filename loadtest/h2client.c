@@ -30,11 +30,106 @@ typedef struct st_write_t {
     uint8_t data[];
 } write_t;
 
+/*
+ * nghttp2's allocations (streams, frames, header copies) come and go by the thousand per loop iteration: a free list
+ * per power-of-two size class up to 4 KB keeps them off malloc's slow paths. Each block starts with its class.
+ */
+#define MEM_CLASSES   9 /* 16 B .. 4 KB */
+#define MEM_MIN_SHIFT 4
+#define MEM_HEADER    16
+
+typedef struct st_mem_block_t {
+    struct st_mem_block_t *next;
+} mem_block_t;
+
+typedef struct st_mem_pool_t {
+    mem_block_t *free[MEM_CLASSES];
+} mem_pool_t;
+
+static size_t size_class(size_t size)
+{
+    size_t c = 0;
+    while (((size_t)1 << (c + MEM_MIN_SHIFT)) < size)
+        ++c;
+    return c;
+}
+
+static void *mem_malloc(size_t size, void *data)
+{
+    mem_pool_t *pool = data;
+    size_t c = size_class(size);
+    uint8_t *p;
+    if (c >= MEM_CLASSES) {
+        p = lb_malloc(size + MEM_HEADER);
+    } else if (pool->free[c] != NULL) {
+        p = (uint8_t *)pool->free[c];
+        pool->free[c] = pool->free[c]->next;
+    } else {
+        p = lb_malloc(((size_t)1 << (c + MEM_MIN_SHIFT)) + MEM_HEADER);
+    }
+    *(size_t *)p = c;
+    return p + MEM_HEADER;
+}
+
+static void mem_free(void *ptr, void *data)
+{
+    mem_pool_t *pool = data;
+    if (ptr == NULL)
+        return;
+    uint8_t *p = (uint8_t *)ptr - MEM_HEADER;
+    size_t c = *(size_t *)p;
+    if (c >= MEM_CLASSES) {
+        free(p);
+        return;
+    }
+    ((mem_block_t *)p)->next = pool->free[c];
+    pool->free[c] = (mem_block_t *)p;
+}
+
+static void *mem_calloc(size_t n, size_t size, void *data)
+{
+    void *p = mem_malloc(n * size, data);
+    memset(p, 0, n * size);
+    return p;
+}
+
+static void *mem_realloc(void *ptr, size_t size, void *data)
+{
+    if (ptr == NULL)
+        return mem_malloc(size, data);
+    size_t c = *(size_t *)((uint8_t *)ptr - MEM_HEADER), have = c < MEM_CLASSES ? (size_t)1 << (c + MEM_MIN_SHIFT) : 0;
+    if (c >= MEM_CLASSES) {
+        uint8_t *p = lb_realloc((uint8_t *)ptr - MEM_HEADER, size + MEM_HEADER);
+        *(size_t *)p = size_class(size) >= MEM_CLASSES ? size_class(size) : MEM_CLASSES;
+        return p + MEM_HEADER;
+    }
+    if (size <= have)
+        return ptr;
+    void *q = mem_malloc(size, data);
+    memcpy(q, ptr, have);
+    mem_free(ptr, data);
+    return q;
+}
+
+static void mem_pool_dispose(mem_pool_t *pool)
+{
+    for (size_t c = 0; c != MEM_CLASSES; ++c)
+        while (pool->free[c] != NULL) {
+            mem_block_t *b = pool->free[c];
+            pool->free[c] = b->next;
+            free(b);
+        }
+}
+
 struct st_lb_h2_client_t {
     uv_loop_t *loop;
+    mem_pool_t pool;
+    nghttp2_mem mem;
+    nghttp2_option *options;
+    connection_t *hint; /* the connection that freed a stream last */
     uv_prepare_t flusher;
     connection_t *connections;
-    size_t num_connections, max_streams, pending_connects, round_robin, in_flight, num_open_handles;
+    size_t num_connections, max_streams, pending_connects, round_robin, in_flight, num_open_handles, num_up;
     lb_h2_request_t *queue_head, *queue_tail;
     size_t queued;
     connection_t *dirty;
@@ -70,6 +165,7 @@ static void unlink_flying(connection_t *conn, lb_h2_request_t *req)
     req->prev = req->next = NULL;
     --conn->streams;
     --conn->client->in_flight;
+    conn->client->hint = conn;
 }
 
 static void release_handle(lb_h2_client_t *client)
@@ -80,6 +176,8 @@ static void release_handle(lb_h2_client_t *client)
         if (client->connections[i].session != NULL)
             nghttp2_session_del(client->connections[i].session);
     free(client->connections);
+    nghttp2_option_del(client->options);
+    mem_pool_dispose(&client->pool);
     free(client);
 }
 
@@ -95,6 +193,7 @@ static void fail_connection(connection_t *conn, const char *why)
     if (!conn->client->closing)
         fprintf(stderr, "livebuy-load: a connection failed: %s\n", why);
     conn->up = 0;
+    --conn->client->num_up;
     while (conn->flying != NULL) {
         lb_h2_request_t *req = conn->flying;
         unlink_flying(conn, req);
@@ -117,18 +216,24 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
     return (ssize_t)n;
 }
 
-#define NV(n, v, vlen)                                                                                                             \
+/* Names and values outlive the stream (the caller keeps req alive until on_response): nghttp2 need not copy them. */
+#define NO_COPY (NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE)
+#define NV(n, nlen, v, vlen, flags)                                                                                                \
     {                                                                                                                              \
-        (uint8_t *)(n), (uint8_t *)(v), strlen(n), (vlen), NGHTTP2_NV_FLAG_NONE                                                    \
+        (uint8_t *)(n), (uint8_t *)(v), (nlen), (vlen), NO_COPY | (flags)                                                          \
     }
 
 static void send_request(connection_t *conn, lb_h2_request_t *req)
 {
-    nghttp2_nv nva[4 + LB_H2_MAX_HEADERS] = {NV(":method", req->method, strlen(req->method)), NV(":scheme", "http", 4),
-                                             NV(":authority", "livebuy", 7), NV(":path", req->path, strlen(req->path))};
+    nghttp2_nv nva[4 + LB_H2_MAX_HEADERS] = {NV(":method", 7, req->method, strlen(req->method), 0), NV(":scheme", 7, "http", 4, 0),
+                                             NV(":authority", 10, "livebuy", 7, 0),
+                                             NV(":path", 5, req->path, strlen(req->path), 0)};
     size_t n = 4;
+    /* Values that change per request (tokens of many buyers, idempotency keys) stay out of the HPACK table: indexing
+     * them would only churn it. */
     for (size_t i = 0; i != req->num_headers; ++i)
-        nva[n++] = (nghttp2_nv)NV(req->header_names[i], req->header_values[i], strlen(req->header_values[i]));
+        nva[n++] = (nghttp2_nv)NV(req->header_names[i], strlen(req->header_names[i]), req->header_values[i],
+                                  strlen(req->header_values[i]), req->header_no_index & (1u << i) ? NGHTTP2_NV_FLAG_NO_INDEX : 0);
     nghttp2_data_provider provider = {.source.ptr = req, .read_callback = read_body};
     req->body_sent = 0;
     req->answer_len = 0;
@@ -152,6 +257,9 @@ static void send_request(connection_t *conn, lb_h2_request_t *req)
 /* A connection with a free stream, round robin; NULL when all are full. */
 static connection_t *free_connection(lb_h2_client_t *client)
 {
+    connection_t *hint = client->hint;
+    if (hint != NULL && hint->up && hint->streams < client->max_streams)
+        return hint;
     for (size_t i = 0; i != client->num_connections; ++i) {
         connection_t *conn = &client->connections[client->round_robin++ % client->num_connections];
         if (conn->up && conn->streams < client->max_streams)
@@ -162,15 +270,14 @@ static connection_t *free_connection(lb_h2_client_t *client)
 
 static int any_up(lb_h2_client_t *client)
 {
-    for (size_t i = 0; i != client->num_connections; ++i)
-        if (client->connections[i].up)
-            return 1;
-    return 0;
+    return client->num_up != 0;
 }
 
 static void drain_queue(lb_h2_client_t *client)
 {
     connection_t *conn;
+    if (client->queue_head == NULL)
+        return;
     while (client->queue_head != NULL && (conn = free_connection(client)) != NULL) {
         lb_h2_request_t *req = client->queue_head;
         if ((client->queue_head = req->next) == NULL)
@@ -332,12 +439,13 @@ static void start_session(connection_t *conn)
     nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, on_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
-    nghttp2_session_client_new(&conn->session, callbacks, conn);
+    nghttp2_session_client_new3(&conn->session, callbacks, conn, conn->client->options, &conn->client->mem);
     nghttp2_session_callbacks_del(callbacks);
     nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, WINDOW_SIZE}};
     nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, settings, LB_ARRAY_SIZE(settings));
     nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, WINDOW_SIZE);
     conn->up = 1;
+    ++conn->client->num_up;
     mark_dirty(conn);
 }
 
@@ -373,6 +481,11 @@ lb_h2_client_t *lb_h2_client_new(uv_loop_t *loop, const char *host, const char *
     client->on_ready = on_ready;
     client->data = data;
     client->connections = lb_calloc(num_connections, sizeof(*client->connections));
+    client->mem = (nghttp2_mem){&client->pool, mem_malloc, mem_free, mem_calloc, mem_realloc};
+    nghttp2_option_new(&client->options);
+    /* The server is ours and trusted: no header validation on answers, no closed streams kept for priorities. */
+    nghttp2_option_set_no_http_messaging(client->options, 1);
+    nghttp2_option_set_no_closed_streams(client->options, 1);
     uv_prepare_init(loop, &client->flusher);
     client->flusher.data = client;
     uv_prepare_start(&client->flusher, on_prepare);

@@ -25,6 +25,7 @@ struct st_lb_h2_request_t {
     const char *method, *path;
     const char *header_names[LB_H2_MAX_HEADERS], *header_values[LB_H2_MAX_HEADERS];
     size_t num_headers;
+    unsigned header_no_index; /* bit i: header i changes per request, keep it out of the HPACK table */
     const char *body;
     size_t body_len;
     lb_h2_response_cb on_response;

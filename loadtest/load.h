@@ -11,12 +11,20 @@
 #include <jansson.h>
 #include "arrival.h"
 #include "check.h"
+#include "h1client.h"
 #include "h2client.h"
 #include "hist.h"
+#include "receiver.h"
 #include "http1.h"
 #include "livebuy/idmap.h"
 
-typedef enum en_lb_load_scenario_t { LB_LOAD_DROP, LB_LOAD_MIXED, LB_LOAD_HOT } lb_load_scenario_t;
+typedef enum en_lb_load_scenario_t {
+    LB_LOAD_DROP,
+    LB_LOAD_MIXED,
+    LB_LOAD_HOT,
+    LB_LOAD_HEALTHZ_ONLY, /* GET /healthz: the generator's own ceiling */
+    LB_LOAD_GROUPBUY
+} lb_load_scenario_t;
 typedef enum en_lb_load_kind_t {
     LB_LOAD_ORDER,
     LB_LOAD_BROWSE_LIVE,
@@ -30,18 +38,22 @@ typedef enum en_lb_load_kind_t {
 extern const char *const lb_load_scenario_names[];
 extern const char *const lb_load_kind_names[];
 
+#define LB_LOAD_MAX_CAMPAIGNS 64
+
 /* The command line. */
 typedef struct st_lb_load_options_t {
-    const char *url, *admin_token, *buyer_secret, *payment_secret, *json_path, *plot_path, *spike;
+    const char *url, *admin_token, *buyer_secret, *payment_secret, *json_path, *plot_path, *spike, *shipping_secret;
+    unsigned receiver_port;
+    double shipping_wait;
     lb_load_scenario_t scenario;
     double rate, duration, ramp, drain;
     size_t concurrency; /* > 0: closed model */
-    size_t connections, streams;
+    size_t connections, streams, campaigns;
     int64_t buyers, stock, quota, limit;
     double dup_share, pay_share, cancel_share, browse_share;
     unsigned pay_delay_ms, max_retries;
     uint64_t seed;
-    int check, quiet, dup_after_answer;
+    int check, quiet, dup_after_answer, http1;
 } lb_load_options_t;
 
 /* What the setup made through the API (and what the check reads back). */
@@ -49,6 +61,11 @@ typedef struct st_lb_load_setup_t {
     lb_http1_target_t target;
     char coop_token[128], host_token[128];
     int64_t coop_id, host_id, sku_id, live_id, live_item_id, price_cents;
+    /* groupbuy: the campaigns, their pickup points and their common cut-off (Unix seconds) */
+    lb_check_group_buy_t campaigns[LB_LOAD_MAX_CAMPAIGNS];
+    int64_t pickup_points[LB_LOAD_MAX_CAMPAIGNS];
+    size_t num_campaigns;
+    int64_t closes_at;
 } lb_load_setup_t;
 
 /* One second of the run. */
@@ -61,12 +78,20 @@ typedef struct st_lb_load_run_t {
     lb_load_options_t opt;
     lb_load_setup_t setup;
     uv_loop_t *loop;
-    lb_h2_client_t *client;
+    lb_h2_client_t *client; /* HTTP/2, or with --http1: */
+    lb_h1_client_t *h1;
     lb_arrival_t arrival;
     double next_due; /* seconds from start; negative once the arrivals are over */
     uint64_t start_ns, end_ns, rng;
+    double cpu_s; /* the generator's own CPU time (user + system) during the run */
     uv_timer_t tick, progress, deadline;
     int arrivals_over, stopping, client_ready;
+
+    /* the hot path's caches: ops for reuse, "Bearer ..." per buyer id, order bodies per [direct][qty] */
+    void *free_ops, *waiting;
+    char **tokens;
+    size_t num_tokens;
+    char **bodies;
 
     uint64_t arrivals, requests_done, retries, ops_alive, unanswered_orders, network_errors, next_buyer, next_key;
     uint64_t status_counts[600];
@@ -82,11 +107,16 @@ typedef struct st_lb_load_run_t {
     size_t num_paid, paid_cap, num_cancelled, cancelled_cap;
     lb_idmap_t followed_up; /* orders that got their payment or cancellation: a duplicate tap's 201 gets none */
 
+    lb_receiver_t *receiver;
+
     /* the check's outcome */
     json_t *violations;
     size_t orders_seen;
     int check_ran;
 } lb_load_run_t;
+
+/* Requests waiting for a free stream or connection. */
+size_t lb_load_queued(const lb_load_run_t *run);
 
 /* scenario.c: runs the load on a new loop until every arrival is answered (or the drain time is up). */
 int lb_load_scenario_run(lb_load_run_t *run);

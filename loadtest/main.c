@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "livebuy/common.h"
 #include "load.h"
 
@@ -17,17 +18,25 @@ static const char usage_text[] =
     "  --url URL               the server, http://HOST:PORT (default http://127.0.0.1:8080); HTTP/2 with prior knowledge\n"
     "  --scenario S            drop (default): a live item opens, --buyers distinct buyers tap once (qty 1..--limit);\n"
     "                          mixed: browsing, orders, payments after --pay-delay, cancellations, the rest left to expire;\n"
-    "                          hot: qty-1 orders on one SKU by --buyers buyers (the hot-SKU benchmark)\n"
+    "                          hot: qty-1 orders on one SKU by --buyers buyers (the hot-SKU benchmark);\n"
+    "                          groupbuy: --campaigns K [4] at pickup points closing when the run ends, joined by\n"
+    "                          --buyers buyers (qty 1..--limit); half set a min_qty they reach, half one they do not;\n"
+    "                          --pay-share of the joins pay; the check waits for every campaign to close\n"
+    "                          healthz: GET /healthz only (livebuy-load's own ceiling; no setup, no check)\n"
     "  --admin-token T --buyer-secret S --payment-secret S   as given to livebuyd (payment secret: mixed only)\n"
     "  open model:   --rate R [1000] --duration S [5] --ramp S [0] --spike AT:LEN:MULT (LEN s at MULT x R from AT)\n"
     "  closed model: --concurrency C (each answer starts the next request; runs --duration seconds)\n"
     "  --connections N [4] --streams M [100]   HTTP/2 connections and concurrent streams on each\n"
+    "  --http1                 HTTP/1.1 keep-alive instead: --connections connections, one request at a time on each\n"
     "  --buyers N [drop 2000, mixed 500, hot 1000] --stock S [drop 1000] --quota Q [drop 500] --limit L [3]\n"
     "  --dup-share F [0.05]    share of order taps sent twice with the same Idempotency-Key, at once (a double tap)\n"
     "  --dup-after-answer      send the duplicate once the first tap is answered instead (a tap again after the spinner)\n"
     "  --pay-share F [0.5] --cancel-share F [0.2] --browse-share F [0.4] --pay-delay MS [200]   (mixed)\n"
     "  --max-retries N [3]     429/503 are retried after Retry-After with the same key, at most N times\n"
     "  --drain S [10]          how long to wait for open requests once the arrivals are over\n"
+    "  --receiver PORT --shipping-secret S   run a shipping receiver on 127.0.0.1:PORT (give livebuyd --shipping-url\n"
+    "                          http://127.0.0.1:PORT/ and the same secret): pushes are verified and recorded, and the check\n"
+    "                          waits up to --shipping-wait S [20] for every paid order to be handed over, once\n"
     "  --json FILE --plot FILE.html --no-check --quiet --seed N\n"
     "Exit status: 0 ok, 1 a correctness violation (each named on stderr), 2 usage or setup error.\n";
 
@@ -64,6 +73,11 @@ enum {
     OPT_SKU,
     OPT_LIVE,
     OPT_DUP_AFTER,
+    OPT_CAMPAIGNS,
+    OPT_HTTP1,
+    OPT_RECEIVER,
+    OPT_SHIPPING_SECRET,
+    OPT_SHIPPING_WAIT,
     OPT_HELP
 };
 
@@ -100,6 +114,11 @@ static const struct option long_options[] = {
     {"sku", 1, NULL, OPT_SKU},
     {"live", 1, NULL, OPT_LIVE},
     {"dup-after-answer", 0, NULL, OPT_DUP_AFTER},
+    {"campaigns", 1, NULL, OPT_CAMPAIGNS},
+    {"http1", 0, NULL, OPT_HTTP1},
+    {"receiver", 1, NULL, OPT_RECEIVER},
+    {"shipping-secret", 1, NULL, OPT_SHIPPING_SECRET},
+    {"shipping-wait", 1, NULL, OPT_SHIPPING_WAIT},
     {"help", 0, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -138,6 +157,8 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                                .duration = 5,
                                .drain = 10,
                                .connections = 4,
+                               .campaigns = 4,
+                               .shipping_wait = 20,
                                .streams = 100,
                                .buyers = -1,
                                .stock = -1,
@@ -164,7 +185,7 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                 if (strcmp(optarg, lb_load_scenario_names[opt->scenario]) == 0)
                     break;
             if (lb_load_scenario_names[opt->scenario] == NULL)
-                return bad_usage("--scenario %s: want drop, mixed or hot", optarg);
+                return bad_usage("--scenario %s: want drop, mixed, hot, healthz or groupbuy", optarg);
             break;
         case OPT_ADMIN:
             opt->admin_token = optarg;
@@ -256,6 +277,21 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
         case OPT_DUP_AFTER:
             opt->dup_after_answer = 1;
             break;
+        case OPT_RECEIVER:
+            NUMBER(1, 65535) opt->receiver_port = (unsigned)v;
+            break;
+        case OPT_SHIPPING_SECRET:
+            opt->shipping_secret = optarg;
+            break;
+        case OPT_SHIPPING_WAIT:
+            NUMBER(0, 3600) opt->shipping_wait = v;
+            break;
+        case OPT_HTTP1:
+            opt->http1 = 1;
+            break;
+        case OPT_CAMPAIGNS:
+            NUMBER(1, LB_LOAD_MAX_CAMPAIGNS) opt->campaigns = (size_t)v;
+            break;
         case OPT_HELP:
             fputs(usage_text, stdout);
             exit(0);
@@ -266,7 +302,7 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
     }
     if (optind != argc)
         return bad_usage("unexpected argument %s", argv[optind]);
-    static const int64_t default_buyers[] = {2000, 500, 1000};
+    static const int64_t default_buyers[] = {2000, 500, 1000, 1, 300};
     if (opt->buyers < 0)
         opt->buyers = default_buyers[opt->scenario];
     if (opt->stock < 0)
@@ -354,6 +390,83 @@ static int setup(lb_load_run_t *run)
     return 0;
 }
 
+/* groupbuy: a co-op, its SKU, pickup points and --campaigns campaigns closing together once the run is over. */
+static int setup_groupbuy(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    const lb_load_options_t *opt = &run->opt;
+    json_t *answer;
+    static const char *const villages[] = {"岭头村", "石门村", "东沟村"};
+    s->price_cents = 8990;
+    if (create_merchant(run, "coop", "武乡小米合作社 (livebuy-load)", &s->coop_id, s->coop_token, sizeof(s->coop_token)) != 0)
+        return -1;
+    if (setup_call(run, "POST", "/v1/products", s->coop_token,
+                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", "武乡小米 (社区团购)", "unit", "袋", "origin",
+                             "山西省长治市武乡县", "cold_chain", 0, "skus", "name", "5kg 袋装", "price_cents",
+                             (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 5000),
+                   201, &answer) != 0)
+        return -1;
+    s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
+    json_decref(answer);
+    size_t points = opt->campaigns < 3 ? opt->campaigns : 3;
+    for (size_t i = 0; i != points; ++i) {
+        if (setup_call(run, "POST", "/v1/pickup-points", s->coop_token,
+                       json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", "服务站 (livebuy-load)", "county", "武乡县", "township", "韩北乡",
+                                 "village", villages[i], "address", "村委会东侧"),
+                       201, &answer) != 0)
+            return -1;
+        s->pickup_points[i] = get_id(answer);
+    }
+    /* The cut-off: a second past the end of the arrivals. Half the campaigns need half the units they are expected to
+     * get (they succeed), half need twice as many (they fail); in the closed model the expectation is unknown: 1 or a
+     * million. */
+    s->closes_at = lb_now() + (int64_t)opt->duration + 2;
+    double expected = opt->concurrency == 0 ? opt->rate * opt->duration * (1 + (double)opt->limit) / 2 / (double)opt->campaigns : 0;
+    for (size_t i = 0; i != opt->campaigns; ++i) {
+        lb_check_group_buy_t *gb = &s->campaigns[i];
+        gb->per_buyer_limit = opt->limit;
+        gb->min_qty = expected > 0 ? (int64_t)(i % 2 == 0 ? expected / 2 : expected * 2) : (i % 2 == 0 ? 1 : 1000000);
+        if (gb->min_qty < 1)
+            gb->min_qty = 1;
+        if (setup_call(run, "POST", "/v1/group-buys", s->coop_token,
+                       json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "pickup_point_id",
+                                 (json_int_t)s->pickup_points[i % points], "price_cents", (json_int_t)6990, "min_qty",
+                                 (json_int_t)gb->min_qty, "per_buyer_limit", (json_int_t)gb->per_buyer_limit, "closes_at",
+                                 (json_int_t)s->closes_at),
+                       201, &answer) != 0)
+            return -1;
+        gb->id = get_id(answer);
+        ++s->num_campaigns;
+    }
+    fprintf(stderr, "livebuy-load: set up co-op %lld, SKU %lld (stock %lld), %zu group-buys closing at %lld\n",
+            (long long)s->coop_id, (long long)s->sku_id, (long long)opt->stock, s->num_campaigns, (long long)s->closes_at);
+    return 0;
+}
+
+/* Waits (bounded) until every campaign has left "open", reading their final state. */
+static int wait_campaigns(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    int64_t give_up = s->closes_at + 20;
+    for (size_t i = 0; i != s->num_campaigns; ++i) {
+        lb_check_group_buy_t *gb = &s->campaigns[i];
+        char path[64];
+        snprintf(path, sizeof(path), "/v1/group-buys/%lld", (long long)gb->id);
+        for (;;) {
+            json_t *answer;
+            if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
+                return -1;
+            snprintf(gb->status, sizeof(gb->status), "%s", json_string_value(json_object_get(answer, "status")) ?: "");
+            gb->joined_qty = json_integer_value(json_object_get(answer, "joined_qty"));
+            json_decref(answer);
+            if (strcmp(gb->status, "open") != 0 || lb_now() > give_up)
+                break;
+            usleep(200 * 1000);
+        }
+    }
+    return 0;
+}
+
 /* Every order of the merchant, a page of 200 at a time. */
 static int fetch_orders(lb_load_run_t *run, const char *token, lb_check_order_t **orders, size_t *num)
 {
@@ -376,8 +489,10 @@ static int fetch_orders(lb_load_run_t *run, const char *token, lb_check_order_t 
                                   .buyer_id = json_integer_value(json_object_get(order, "buyer_id")),
                                   .sku_id = json_integer_value(json_object_get(order, "sku_id")),
                                   .live_item_id = json_integer_value(json_object_get(order, "live_item_id")),
+                                  .group_buy_id = json_integer_value(json_object_get(order, "group_buy_id")),
                                   .qty = json_integer_value(json_object_get(order, "qty")),
                                   .state = state < 0 ? LB_CHECK_RELEASED : (lb_check_state_t)state};
+            snprintf(o.status, sizeof(o.status), "%s", status != NULL ? status : "");
             lb_load_push((void **)orders, num, &cap, sizeof(o), &o);
         }
         json_t *next = json_object_get(answer, "next");
@@ -429,18 +544,85 @@ static void report_violation(void *ctx, const char *line)
     json_array_append_new(run->violations, json_string(line));
 }
 
+/* Every paid order (those given) reached the receiver within --shipping-wait, in one shipment, each key with one content. */
+static size_t check_shipping(lb_load_run_t *run, const int64_t *paid, size_t num_paid)
+{
+    char line[400];
+    size_t violations = 0, missing = 0;
+    double give_up = (double)lb_now() + run->opt.shipping_wait;
+    for (size_t i = 0; i != num_paid; ++i)
+        while (!lb_receiver_has_order(run->receiver, paid[i]) && (double)lb_now() < give_up)
+            usleep(100 * 1000);
+    for (size_t i = 0; i != num_paid; ++i)
+        if (!lb_receiver_has_order(run->receiver, paid[i]) && missing++ < 10) {
+            snprintf(line, sizeof(line), "paid order not handed to shipping: order %lld was not pushed within %.0f s",
+                     (long long)paid[i], run->opt.shipping_wait);
+            report_violation(run, line);
+            ++violations;
+        }
+    lb_receiver_stats_t stats;
+    lb_receiver_stats(run->receiver, &stats);
+    if (stats.conflicts != 0) {
+        snprintf(line, sizeof(line),
+                 "shipment delivered twice with different content: %llu pushes repeated a key with another body",
+                 (unsigned long long)stats.conflicts);
+        report_violation(run, line);
+        ++violations;
+    }
+    if (stats.orders_twice != 0) {
+        snprintf(line, sizeof(line), "order shipped twice: %llu orders came in two different shipments",
+                 (unsigned long long)stats.orders_twice);
+        report_violation(run, line);
+        ++violations;
+    }
+    if (stats.bad != 0) {
+        snprintf(line, sizeof(line), "bad shipping push: %llu pushes refused (%s)", (unsigned long long)stats.bad,
+                 stats.first_problem);
+        report_violation(run, line);
+        ++violations;
+    }
+    fprintf(stderr, "livebuy-load: shipping: %llu pushes, %llu shipments, %zu of %zu paid orders handed over\n",
+            (unsigned long long)stats.pushes, (unsigned long long)stats.shipments, num_paid - missing, num_paid);
+    return violations;
+}
+
 /* Runs the check; with_observations: compare with what this run was told. Returns 0, 1 (violations) or -1. */
 static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t live_id, int with_observations)
 {
     lb_check_input_t in = {.sku_id = sku_id};
     if (fetch_counters(run, &in, live_id) != 0 || fetch_orders(run, token, &in.orders, &in.num_orders) != 0)
         return -1;
+    int64_t *paid = run->paid;
+    size_t num_paid = run->num_paid;
+    /* A failed campaign's paid joins are refund_required but keep their units in the SKU's sold until refunded. */
+    for (size_t j = 0; j != in.num_orders; ++j)
+        for (size_t k = 0; k != run->setup.num_campaigns; ++k)
+            if (in.orders[j].group_buy_id == run->setup.campaigns[k].id && strcmp(run->setup.campaigns[k].status, "failed") == 0 &&
+                strcmp(in.orders[j].status, "refund_required") == 0)
+                in.orders[j].state = LB_CHECK_SOLD;
+    if (run->setup.num_campaigns != 0) {
+        /* the paid joins of failed campaigns are refund_required, not paid: lb_check_group_buys sees to them */
+        paid = lb_malloc((num_paid + 1) * sizeof(*paid));
+        num_paid = 0;
+        for (size_t i = 0; i != run->num_paid; ++i) {
+            int failed = 0;
+            for (size_t j = 0; j != in.num_orders; ++j)
+                if (in.orders[j].id == run->paid[i]) {
+                    for (size_t k = 0; k != run->setup.num_campaigns; ++k)
+                        failed |= in.orders[j].group_buy_id == run->setup.campaigns[k].id &&
+                                  strcmp(run->setup.campaigns[k].status, "failed") == 0;
+                    break;
+                }
+            if (!failed)
+                paid[num_paid++] = run->paid[i];
+        }
+    }
     if (with_observations) {
         in.has_observations = 1;
         in.grants = run->grants;
         in.num_grants = run->num_grants;
-        in.paid = run->paid;
-        in.num_paid = run->num_paid;
+        in.paid = paid;
+        in.num_paid = num_paid;
         in.cancelled = run->cancelled;
         in.num_cancelled = run->num_cancelled;
         in.unanswered = run->unanswered_orders;
@@ -449,6 +631,17 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     run->orders_seen = in.num_orders;
     run->check_ran = 1;
     size_t violations = lb_check_run(&in, report_violation, run);
+    if (run->receiver != NULL && with_observations)
+        violations += check_shipping(run, paid, num_paid);
+    if (run->setup.num_campaigns != 0) {
+        violations += lb_check_group_buys(run->setup.campaigns, run->setup.num_campaigns, in.orders, in.num_orders, run->paid,
+                                          run->num_paid, report_violation, run);
+        size_t succeeded = 0;
+        for (size_t k = 0; k != run->setup.num_campaigns; ++k)
+            succeeded += strcmp(run->setup.campaigns[k].status, "succeeded") == 0;
+        fprintf(stderr, "livebuy-load: group-buys: %zu succeeded, %zu failed\n", succeeded, run->setup.num_campaigns - succeeded);
+        free(paid);
+    }
     fprintf(stderr, "livebuy-load: check %s: %zu orders; SKU %lld stock %lld reserved %lld sold %lld held %lld%s\n",
             violations == 0 ? "ok" : "FAILED", in.num_orders, (long long)sku_id, (long long)in.stock, (long long)in.reserved,
             (long long)in.sold, (long long)in.held, with_observations ? "; every 201 accounted for" : "");
@@ -458,7 +651,15 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
 
 static void run_dispose(lb_load_run_t *run)
 {
+    lb_receiver_stop(run->receiver);
     free(run->series);
+    for (size_t i = 0; i != run->num_tokens; ++i)
+        free(run->tokens[i]);
+    free(run->tokens);
+    if (run->bodies != NULL)
+        for (int64_t i = 0; i != 2 * run->opt.limit; ++i)
+            free(run->bodies[i]);
+    free(run->bodies);
     free(run->grants);
     lb_idmap_dispose(&run->followed_up);
     free(run->paid);
@@ -480,15 +681,35 @@ static int check_only(lb_load_run_t *run, const check_args_t *args)
 static int load(lb_load_run_t *run)
 {
     const lb_load_options_t *opt = &run->opt;
+    if (opt->scenario == LB_LOAD_HEALTHZ_ONLY) { /* nothing to set up or check: the generator's own speed */
+        if (lb_load_scenario_run(run) != 0)
+            return 2;
+        lb_load_report_print(run);
+        return (opt->json_path != NULL && lb_load_report_json(run, opt->json_path) != 0) ||
+                       (opt->plot_path != NULL && lb_load_report_html(run, opt->plot_path) != 0)
+                   ? 2
+                   : 0;
+    }
     if (opt->admin_token == NULL || opt->buyer_secret == NULL) {
         bad_usage("%s", "--admin-token and --buyer-secret are needed");
         return 2;
     }
-    if (opt->scenario == LB_LOAD_MIXED && opt->payment_secret == NULL && opt->pay_share > 0) {
+    if ((opt->scenario == LB_LOAD_MIXED || opt->scenario == LB_LOAD_GROUPBUY) && opt->payment_secret == NULL &&
+        opt->pay_share > 0) {
         bad_usage("%s", "mixed pays through signed notifies: give --payment-secret (or --pay-share 0)");
         return 2;
     }
-    if (setup(run) != 0 || lb_load_scenario_run(run) != 0)
+    if (opt->receiver_port != 0) {
+        if (opt->shipping_secret == NULL) {
+            bad_usage("%s", "--receiver needs --shipping-secret (livebuyd's)");
+            return 2;
+        }
+        if ((run->receiver = lb_receiver_start(opt->receiver_port, opt->shipping_secret)) == NULL)
+            return 2;
+    }
+    if ((opt->scenario == LB_LOAD_GROUPBUY ? setup_groupbuy(run) : setup(run)) != 0 || lb_load_scenario_run(run) != 0)
+        return 2;
+    if (opt->scenario == LB_LOAD_GROUPBUY && opt->check && wait_campaigns(run) != 0)
         return 2;
     lb_load_report_print(run);
     int ret = opt->check ? check(run, run->setup.coop_token, run->setup.sku_id, run->setup.live_id, 1) : 0;

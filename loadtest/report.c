@@ -5,7 +5,7 @@
 #include "livebuy/common.h"
 #include "load.h"
 
-const char *const lb_load_scenario_names[] = {"drop", "mixed", "hot", NULL};
+const char *const lb_load_scenario_names[] = {"drop", "mixed", "hot", "healthz", "groupbuy", NULL};
 const char *const lb_load_kind_names[] = {"order", "browse_live", "browse_sku", "pay", "cancel", "healthz"};
 
 void lb_load_push(void **array, size_t *num, size_t *cap, size_t elem, const void *value)
@@ -35,7 +35,7 @@ void lb_load_report_progress(const lb_load_run_t *run, const lb_load_second_t *s
         "livebuy-load: %3zus  offered %6llu/s  answered %6llu/s  2xx %6llu  failed %4llu  open %5llu  queued %5zu  p50 %7.2f ms  "
         "p99 %7.2f ms\n",
         run->num_series, (unsigned long long)second->offered, (unsigned long long)second->done, (unsigned long long)second->ok,
-        (unsigned long long)second->failed, (unsigned long long)run->ops_alive, lb_h2_client_queued(run->client), ms(second->p50),
+        (unsigned long long)second->failed, (unsigned long long)run->ops_alive, lb_load_queued(run), ms(second->p50),
         ms(second->p99));
 }
 
@@ -49,6 +49,8 @@ void lb_load_report_print(const lb_load_run_t *run)
 {
     const lb_load_options_t *opt = &run->opt;
     double elapsed = elapsed_seconds(run);
+    if (opt->http1)
+        printf("HTTP/1.1 keep-alive, one request at a time per connection\n");
     if (opt->concurrency > 0)
         printf("scenario %s, closed model: %zu concurrent, %zu connections x %zu streams\n", lb_load_scenario_names[opt->scenario],
                opt->concurrency, opt->connections, opt->streams);
@@ -59,6 +61,9 @@ void lb_load_report_print(const lb_load_run_t *run)
     printf("%-24s %llu answered in %.2f s: %.0f/s (%llu arrivals, %llu retries after 429/503)\n", "requests",
            (unsigned long long)run->requests_done, elapsed, elapsed > 0 ? (double)run->requests_done / elapsed : 0,
            (unsigned long long)run->arrivals, (unsigned long long)run->retries);
+    if (run->requests_done != 0 && run->cpu_s > 0)
+        printf("%-24s %.2f s CPU: %.2f us a request (one core would offer about %.0f/s)\n", "generator", run->cpu_s,
+               run->cpu_s * 1e6 / (double)run->requests_done, (double)run->requests_done / run->cpu_s);
     print_latency("latency (intended send)", &run->latency);
     print_latency("service (real send)", &run->service);
     for (size_t k = 0; k != LB_LOAD_NUM_KINDS; ++k)
@@ -118,14 +123,27 @@ static json_t *run_json(const lb_load_run_t *run)
     json_t *check = run->check_ran ? json_pack("{s:b,s:O,s:I}", "ok", json_array_size(run->violations) == 0, "violations",
                                                run->violations, "orders_seen", (json_int_t)run->orders_seen)
                                    : json_null();
-    return json_pack("{s:o,s:{s:I,s:s,s:I,s:I,s:I,s:I},s:f,s:I,s:I,s:I,s:f,s:o,s:o,s:o,s:I,s:o,s:o,s:o}", "options",
-                     options_json(&run->opt), "setup", "coop_id", (json_int_t)setup->coop_id, "coop_token", setup->coop_token,
-                     "sku_id", (json_int_t)setup->sku_id, "live_id", (json_int_t)setup->live_id, "live_item_id",
-                     (json_int_t)setup->live_item_id, "host_id", (json_int_t)setup->host_id, "elapsed_s", elapsed, "arrivals",
-                     (json_int_t)run->arrivals, "requests", (json_int_t)run->requests_done, "retries", (json_int_t)run->retries,
-                     "throughput_rps", elapsed > 0 ? (double)run->requests_done / elapsed : 0.0, "latency_us",
-                     latency_json(&run->latency), "service_us", latency_json(&run->service), "status", status, "network_errors",
-                     (json_int_t)run->network_errors, "by_kind", kinds, "series", series, "check", check);
+    json_t *doc = json_pack("{s:o,s:{s:I,s:s,s:I,s:I,s:I,s:I},s:f,s:I,s:I,s:I,s:f,s:o,s:o,s:o,s:I,s:o,s:o,s:o}", "options",
+                            options_json(&run->opt), "setup", "coop_id", (json_int_t)setup->coop_id, "coop_token",
+                            setup->coop_token, "sku_id", (json_int_t)setup->sku_id, "live_id", (json_int_t)setup->live_id,
+                            "live_item_id", (json_int_t)setup->live_item_id, "host_id", (json_int_t)setup->host_id, "elapsed_s",
+                            elapsed, "arrivals", (json_int_t)run->arrivals, "requests", (json_int_t)run->requests_done, "retries",
+                            (json_int_t)run->retries, "throughput_rps", elapsed > 0 ? (double)run->requests_done / elapsed : 0.0,
+                            "latency_us", latency_json(&run->latency), "service_us", latency_json(&run->service), "status", status,
+                            "network_errors", (json_int_t)run->network_errors, "by_kind", kinds, "series", series, "check", check);
+    json_object_set_new(doc, "generator_cpu_s", json_real(run->cpu_s));
+    if (setup->num_campaigns != 0) {
+        json_t *campaigns = json_array();
+        for (size_t i = 0; i != setup->num_campaigns; ++i) {
+            const lb_check_group_buy_t *gb = &setup->campaigns[i];
+            json_array_append_new(campaigns,
+                                  json_pack("{s:I,s:s,s:I,s:I}", "id", (json_int_t)gb->id, "status", gb->status, "min_qty",
+                                            (json_int_t)gb->min_qty, "joined_qty", (json_int_t)gb->joined_qty));
+        }
+        json_object_set_new(doc, "group_buys", campaigns);
+    }
+    json_object_set_new(doc, "generator_capacity_rps", json_real(run->cpu_s > 0 ? (double)run->requests_done / run->cpu_s : 0.0));
+    return doc;
 }
 
 int lb_load_report_json(const lb_load_run_t *run, const char *path)

@@ -3,9 +3,12 @@
  * every millisecond; closed model: the next request as soon as the previous one is answered), retries of 429/503 after
  * Retry-After with the same idempotency key, and the follow-ups of an order (a payment or a cancellation, later).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include "livebuy/common.h"
 #include "livebuy/token.h"
 #include "load.h"
@@ -13,22 +16,28 @@
 #define RETRY_AFTER_DEFAULT 1 /* seconds, when a 429 or 503 names none */
 #define RETRY_AFTER_MAX     5
 
-/* One logical request, with its retries. */
+/* One logical request, with its retries. Ops are reused (run->free_ops): the hot path allocates nothing. */
 typedef struct st_op_t {
     lb_h2_request_t req;
     lb_load_run_t *run;
+    struct st_op_t *next_free;
+    struct st_op_timer_t *timer; /* waiting for a retry or a follow-up */
     lb_load_kind_t kind;
     int closed_worker; /* in the closed model, its answer starts the next arrival */
     int dup_pending;   /* a duplicate tap follows this order's answer (--dup-after-answer) */
     unsigned attempts;
     uint64_t intended_ns, sent_ns;
-    int64_t buyer_id, qty, order_id, amount_cents;
+    int64_t buyer_id, qty, order_id, amount_cents, group_buy;
     uint64_t key;
-    uv_timer_t timer;
-    int timer_used;
-    char path[96], auth[192], idem_key[64], timestamp[24], signature[80];
-    char *body;
+    char path[64], auth[192], idem_key[32], timestamp[24], signature[80], body[192];
 } op_t;
+
+/* A timer for an op that waits (a retry after Retry-After, a payment or cancellation later), in run->waiting. */
+typedef struct st_op_timer_t {
+    uv_timer_t timer;
+    op_t *op;
+    struct st_op_timer_t *prev, *next;
+} op_timer_t;
 
 static uint64_t next_random(lb_load_run_t *run)
 {
@@ -44,17 +53,45 @@ static double uniform(lb_load_run_t *run)
     return (double)(next_random(run) >> 11) / (double)(UINT64_C(1) << 53);
 }
 
-static void add_header(op_t *op, const char *name, const char *value)
+static void add_header(op_t *op, const char *name, const char *value, int per_request)
 {
+    if (per_request)
+        op->req.header_no_index |= 1u << op->req.num_headers;
     op->req.header_names[op->req.num_headers] = name;
     op->req.header_values[op->req.num_headers++] = value;
+}
+
+/* Writes v in decimal at out (NUL-terminated); returns the length. */
+static size_t put_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i != n; ++i)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
 }
 
 static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t body_len);
 
 static op_t *op_new(lb_load_run_t *run, lb_load_kind_t kind, uint64_t intended_ns)
 {
-    op_t *op = lb_calloc(1, sizeof(*op));
+    op_t *op = run->free_ops;
+    if (op != NULL) {
+        run->free_ops = op->next_free;
+        /* keep the answer buffer; clear the rest */
+        char *answer = op->req.answer;
+        size_t cap = op->req.answer_cap;
+        memset(op, 0, offsetof(op_t, path));
+        op->path[0] = op->body[0] = '\0';
+        op->req.answer = answer;
+        op->req.answer_cap = cap;
+    } else {
+        op = lb_calloc(1, sizeof(*op));
+    }
     op->run = run;
     op->kind = kind;
     op->intended_ns = intended_ns;
@@ -65,20 +102,21 @@ static op_t *op_new(lb_load_run_t *run, lb_load_kind_t kind, uint64_t intended_n
     return op;
 }
 
-static void op_freed(uv_handle_t *handle)
-{
-    free(handle->data);
-}
-
 static void op_free(op_t *op)
 {
-    --op->run->ops_alive;
-    lb_h2_request_dispose(&op->req);
-    free(op->body);
-    if (op->timer_used) {
-        op->timer.data = op;
-        uv_close((uv_handle_t *)&op->timer, op_freed);
-    } else {
+    lb_load_run_t *run = op->run;
+    --run->ops_alive;
+    op->next_free = run->free_ops;
+    run->free_ops = op;
+}
+
+/* Frees the ops kept for reuse (at the end of the run). */
+static void free_ops(lb_load_run_t *run)
+{
+    while (run->free_ops != NULL) {
+        op_t *op = run->free_ops;
+        run->free_ops = op->next_free;
+        lb_h2_request_dispose(&op->req);
         free(op);
     }
 }
@@ -86,27 +124,83 @@ static void op_free(op_t *op)
 static void op_send(op_t *op)
 {
     ++op->attempts;
-    op->sent_ns = uv_hrtime();
-    lb_h2_client_submit(op->run->client, &op->req);
+    /* a first send right when it is due (closed model) need not read the clock again */
+    op->sent_ns = op->attempts == 1 && op->kind != LB_LOAD_PAY && op->kind != LB_LOAD_CANCEL && op->run->opt.concurrency > 0
+                      ? op->intended_ns
+                      : uv_hrtime();
+    if (op->run->h1 != NULL)
+        lb_h1_client_submit(op->run->h1, &op->req);
+    else
+        lb_h2_client_submit(op->run->client, &op->req);
 }
 
-static void set_body(op_t *op, json_t *body)
+static void set_body(op_t *op, const char *body, size_t len)
 {
-    op->body = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
     op->req.method = "POST";
-    op->req.body = op->body;
-    op->req.body_len = strlen(op->body);
-    add_header(op, "content-type", "application/json");
+    op->req.body = body;
+    op->req.body_len = len;
+    add_header(op, "content-type", "application/json", 0);
+}
+
+/* "Bearer <token>" for a buyer: minted once per buyer and kept (buyer ids up to 4M), else minted into the op. */
+#define MAX_CACHED_BUYERS (4u << 20)
+
+/* The cached "Bearer <token>" of a buyer (minted on first use). */
+static const char *buyer_auth(lb_load_run_t *run, int64_t buyer_id)
+{
+    if ((size_t)buyer_id >= run->num_tokens) {
+        size_t n = run->num_tokens != 0 ? run->num_tokens : 1024;
+        while (n <= (size_t)buyer_id)
+            n *= 2;
+        run->tokens = lb_realloc(run->tokens, n * sizeof(*run->tokens));
+        memset(run->tokens + run->num_tokens, 0, (n - run->num_tokens) * sizeof(*run->tokens));
+        run->num_tokens = n;
+    }
+    if (run->tokens[buyer_id] == NULL) {
+        char token[160], auth[192];
+        lb_token_buyer_make(run->opt.buyer_secret, buyer_id, lb_now() + 86400, token, sizeof(token));
+        snprintf(auth, sizeof(auth), "Bearer %s", token);
+        run->tokens[buyer_id] = lb_strdup(auth);
+    }
+    return run->tokens[buyer_id];
 }
 
 static void set_buyer(op_t *op, int64_t buyer_id)
 {
-    char token[160];
+    lb_load_run_t *run = op->run;
     op->buyer_id = buyer_id;
-    lb_token_buyer_make(op->run->opt.buyer_secret, buyer_id, lb_now() + 86400, token, sizeof(token));
+    if (buyer_id > 0 && (uint64_t)buyer_id < MAX_CACHED_BUYERS) {
+        add_header(op, "authorization", buyer_auth(run, buyer_id), 1);
+        return;
+    }
+    char token[160];
+    lb_token_buyer_make(run->opt.buyer_secret, buyer_id, lb_now() + 86400, token, sizeof(token));
     snprintf(op->auth, sizeof(op->auth), "Bearer %s", token);
-    add_header(op, "authorization", op->auth);
+    add_header(op, "authorization", op->auth, 1);
+}
+
+#define SHIP_TO "\"ship_to\":{\"name\":\"王芳\",\"phone\":\"13800000000\",\"address\":\"山西省长治市武乡县丰州镇\"}"
+
+/* The body of an order of qty on the live item (or on the SKU when direct): the same bytes every time, built once. */
+static const char *order_body(lb_load_run_t *run, int direct, int64_t qty)
+{
+    size_t limit = (size_t)run->opt.limit, i = (size_t)direct * limit + (size_t)(qty - 1);
+    if (run->bodies == NULL)
+        run->bodies = lb_calloc(2 * limit, sizeof(*run->bodies));
+    if (run->bodies[i] == NULL) {
+        char body[256];
+        snprintf(body, sizeof(body), "{\"%s\":%lld,\"qty\":%lld," SHIP_TO "}", direct ? "sku_id" : "live_item_id",
+                 (long long)(direct ? run->setup.sku_id : run->setup.live_item_id), (long long)qty);
+        run->bodies[i] = lb_strdup(body);
+    }
+    return run->bodies[i];
+}
+
+static void set_key(op_t *op)
+{
+    memcpy(op->idem_key, "load-", 5);
+    put_u64(op->idem_key + 5, op->key);
+    add_header(op, "idempotency-key", op->idem_key, 1);
 }
 
 /* An order of qty on the live item (or the SKU itself when direct) by buyer, with a fresh idempotency key. */
@@ -115,13 +209,11 @@ static op_t *order_new(lb_load_run_t *run, uint64_t intended_ns, int64_t buyer_i
     op_t *op = op_new(run, LB_LOAD_ORDER, intended_ns);
     op->qty = qty;
     op->key = ++run->next_key;
-    strcpy(op->path, "/v1/orders");
+    memcpy(op->path, "/v1/orders", sizeof("/v1/orders"));
     set_buyer(op, buyer_id);
-    snprintf(op->idem_key, sizeof(op->idem_key), "load-%llu", (unsigned long long)op->key);
-    add_header(op, "idempotency-key", op->idem_key);
-    set_body(op, json_pack("{s:I,s:I,s:{s:s,s:s,s:s}}", direct ? "sku_id" : "live_item_id",
-                           (json_int_t)(direct ? run->setup.sku_id : run->setup.live_item_id), "qty", (json_int_t)qty, "ship_to",
-                           "name", "王芳", "phone", "13800000000", "address", "山西省长治市武乡县丰州镇"));
+    set_key(op);
+    const char *body = order_body(run, direct, qty);
+    set_body(op, body, strlen(body));
     return op;
 }
 
@@ -132,15 +224,16 @@ static op_t *order_copy(const op_t *first)
     op_t *op = op_new(run, LB_LOAD_ORDER, first->intended_ns);
     op->qty = first->qty;
     op->key = first->key;
+    op->group_buy = first->group_buy;
     strcpy(op->path, first->path);
-    strcpy(op->idem_key, first->idem_key);
     set_buyer(op, first->buyer_id);
-    add_header(op, "idempotency-key", op->idem_key);
-    op->body = lb_strdup(first->body);
-    op->req.method = "POST";
-    op->req.body = op->body;
-    op->req.body_len = first->req.body_len;
-    add_header(op, "content-type", "application/json");
+    set_key(op);
+    if (first->req.body == first->body) {
+        memcpy(op->body, first->body, sizeof(op->body));
+        set_body(op, op->body, first->req.body_len);
+    } else {
+        set_body(op, first->req.body, first->req.body_len);
+    }
     return op;
 }
 
@@ -148,17 +241,18 @@ static op_t *order_copy(const op_t *first)
 static op_t *pay_new(lb_load_run_t *run, uint64_t intended_ns, int64_t order_id, int64_t amount_cents)
 {
     op_t *op = op_new(run, LB_LOAD_PAY, intended_ns);
-    char txn[32], hex[65];
+    char hex[65];
     op->order_id = order_id;
     strcpy(op->path, "/v1/payments/notify");
-    snprintf(txn, sizeof(txn), "load-txn-%lld", (long long)order_id);
-    set_body(op, json_pack("{s:I,s:s,s:I}", "order_id", (json_int_t)order_id, "provider_txn_id", txn, "amount_cents",
-                           (json_int_t)amount_cents));
+    int len =
+        snprintf(op->body, sizeof(op->body), "{\"order_id\":%lld,\"provider_txn_id\":\"load-txn-%lld\",\"amount_cents\":%lld}",
+                 (long long)order_id, (long long)order_id, (long long)amount_cents);
+    set_body(op, op->body, (size_t)len);
     snprintf(op->timestamp, sizeof(op->timestamp), "%lld", (long long)lb_now());
     lb_token_signature_hex(run->opt.payment_secret, op->timestamp, strlen(op->timestamp), op->body, op->req.body_len, hex);
     snprintf(op->signature, sizeof(op->signature), "sha256=%s", hex);
-    add_header(op, "x-livebuy-timestamp", op->timestamp);
-    add_header(op, "x-livebuy-signature", op->signature);
+    add_header(op, "x-livebuy-timestamp", op->timestamp, 0);
+    add_header(op, "x-livebuy-signature", op->signature, 1);
     return op;
 }
 
@@ -198,6 +292,26 @@ static op_t *arrival_new(lb_load_run_t *run, uint64_t intended_ns)
         return order_new(run, intended_ns, (int64_t)++run->next_buyer, random_qty(run), 0);
     case LB_LOAD_HOT:
         return order_new(run, intended_ns, 1 + (int64_t)(run->next_key % (uint64_t)opt->buyers), 1, 1);
+    case LB_LOAD_GROUPBUY: {
+        int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers);
+        const lb_check_group_buy_t *gb = &run->setup.campaigns[next_random(run) % run->setup.num_campaigns];
+        op_t *op = op_new(run, LB_LOAD_ORDER, intended_ns);
+        op->qty = random_qty(run);
+        op->key = ++run->next_key;
+        op->group_buy = gb->id;
+        memcpy(op->path, "/v1/orders", sizeof("/v1/orders"));
+        set_buyer(op, buyer);
+        set_key(op);
+        int len =
+            snprintf(op->body, sizeof(op->body), "{\"group_buy_id\":%lld,\"qty\":%lld}", (long long)gb->id, (long long)op->qty);
+        set_body(op, op->body, (size_t)len);
+        return op;
+    }
+    case LB_LOAD_HEALTHZ_ONLY: {
+        op_t *op = op_new(run, LB_LOAD_HEALTHZ, intended_ns);
+        memcpy(op->path, "/healthz", sizeof("/healthz"));
+        return op;
+    }
     case LB_LOAD_MIXED:
     default: {
         double r = uniform(run);
@@ -233,46 +347,95 @@ static int start_arrival(lb_load_run_t *run, uint64_t intended_ns, int closed_wo
     return 1;
 }
 
-static void on_follow_up_due(uv_timer_t *timer)
+static void timer_closed(uv_handle_t *handle)
 {
-    op_send(timer->data);
+    free(handle->data);
 }
 
-/* Sends op after delay_ms; its latency counts from then. */
+/* Takes op's timer off the waiting list and closes it. */
+static void unwait(op_t *op)
+{
+    op_timer_t *t = op->timer;
+    lb_load_run_t *run = op->run;
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        run->waiting = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    op->timer = NULL;
+    t->timer.data = t;
+    uv_close((uv_handle_t *)&t->timer, timer_closed);
+}
+
+static void on_follow_up_due(uv_timer_t *timer)
+{
+    op_t *op = ((op_timer_t *)timer->data)->op;
+    unwait(op);
+    op_send(op);
+}
+
+/* Sends op after delay_ms (a follow-up: its latency counts from then; a retry: from its first intended time). */
 static void send_later(op_t *op, uint64_t delay_ms)
 {
-    op->timer_used = 1;
-    uv_timer_init(op->run->loop, &op->timer);
-    op->timer.data = op;
-    uv_timer_start(&op->timer, on_follow_up_due, delay_ms, 0);
+    lb_load_run_t *run = op->run;
+    op_timer_t *t = lb_calloc(1, sizeof(*t));
+    t->op = op;
+    t->next = run->waiting;
+    if (t->next != NULL)
+        t->next->prev = t;
+    run->waiting = t;
+    op->timer = t;
+    uv_timer_init(run->loop, &t->timer);
+    t->timer.data = t;
+    uv_timer_start(&t->timer, on_follow_up_due, delay_ms, 0);
+}
+
+/* The integer after "key": in a JSON answer (the server's own, compact); 0 when absent. */
+static int64_t json_int_after(const char *body, size_t len, const char *key)
+{
+    size_t klen = strlen(key);
+    const char *p = memmem(body, len, key, klen);
+    if (p == NULL)
+        return 0;
+    p += klen;
+    int64_t v = 0;
+    for (const char *end = body + len; p != end && *p >= '0' && *p <= '9'; ++p)
+        v = v * 10 + (*p - '0');
+    return v;
 }
 
 /* What a 201 for an order leads to: recorded for the check; in mixed, a payment or a cancellation later. */
 static void order_granted(op_t *op, const char *body, size_t body_len)
 {
     lb_load_run_t *run = op->run;
-    json_t *answer = json_loadb(body, body_len, 0, NULL);
-    int64_t order_id = answer != NULL ? json_integer_value(json_object_get(answer, "id")) : 0;
-    int64_t amount = answer != NULL ? json_integer_value(json_object_get(answer, "amount_cents")) : 0;
-    json_decref(answer);
+    /* {"id":N,"status":"reserved",...,"amount_cents":A,...}: the first "id" is the order's */
+    int64_t order_id = json_int_after(body, body_len, "\"id\":"), amount = json_int_after(body, body_len, "\"amount_cents\":");
     lb_check_grant_t grant = {op->key, order_id, op->buyer_id, op->qty};
     lb_load_push((void **)&run->grants, &run->num_grants, &run->grants_cap, sizeof(grant), &grant);
     /* A duplicate tap's 201 names the same order, however late it comes: one follow-up per order. */
-    if (run->opt.scenario != LB_LOAD_MIXED || run->stopping || order_id <= 0 || lb_idmap_get(&run->followed_up, order_id))
+    if ((run->opt.scenario != LB_LOAD_MIXED && run->opt.scenario != LB_LOAD_GROUPBUY) || run->stopping || order_id <= 0 ||
+        lb_idmap_get(&run->followed_up, order_id))
         return;
     lb_idmap_set(&run->followed_up, order_id, run);
     double r = uniform(run);
     uint64_t when = uv_hrtime() + (uint64_t)run->opt.pay_delay_ms * 1000000;
+    /* A join is paid only well before its campaign's cut-off: a payment racing the closer has no single right outcome. */
+    if (run->opt.scenario == LB_LOAD_GROUPBUY) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + run->opt.pay_delay_ms / 1000.0 + 1.0 > (double)run->setup.closes_at)
+            return;
+    }
     if (r < run->opt.pay_share)
         send_later(pay_new(run, when, order_id, amount), run->opt.pay_delay_ms);
-    else if (r < run->opt.pay_share + run->opt.cancel_share)
+    else if (r < run->opt.pay_share + run->opt.cancel_share && run->opt.scenario == LB_LOAD_MIXED)
         send_later(cancel_new(run, when, order_id, op->buyer_id), run->opt.pay_delay_ms);
 }
 
-static void record(op_t *op, int status)
+static void record(op_t *op, int status, uint64_t now)
 {
     lb_load_run_t *run = op->run;
-    uint64_t now = uv_hrtime();
     uint64_t latency = (now - op->intended_ns) / 1000, service = (now - op->sent_ns) / 1000;
     ++run->requests_done;
     lb_hist_record(&run->latency, latency);
@@ -299,15 +462,11 @@ static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t
     if ((status == 429 || status == 503) && op->attempts <= run->opt.max_retries && !run->stopping) {
         unsigned after = req->retry_after != 0 ? req->retry_after : RETRY_AFTER_DEFAULT;
         ++run->retries;
-        if (!op->timer_used) {
-            op->timer_used = 1;
-            uv_timer_init(run->loop, &op->timer);
-            op->timer.data = op;
-        }
-        uv_timer_start(&op->timer, on_follow_up_due, (after < RETRY_AFTER_MAX ? after : RETRY_AFTER_MAX) * 1000, 0);
+        send_later(op, (after < RETRY_AFTER_MAX ? after : RETRY_AFTER_MAX) * 1000);
         return;
     }
-    record(op, status);
+    uint64_t now = uv_hrtime();
+    record(op, status, now);
     if (op->kind == LB_LOAD_ORDER) {
         if (status == 201)
             order_granted(op, body, body_len);
@@ -330,19 +489,20 @@ static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t
     int worker = op->closed_worker;
     op_free(op);
     if (worker && !run->arrivals_over && !run->stopping) {
-        if ((double)(uv_hrtime() - run->start_ns) / 1e9 >= run->opt.duration || !start_arrival(run, uv_hrtime(), 1))
+        if ((double)(now - run->start_ns) / 1e9 >= run->opt.duration || !start_arrival(run, now, 1))
             arrivals_over(run);
     }
     finish_if_done(run);
 }
 
 /* A follow-up or a retry still waiting for its time when the run stops is dropped. */
-static void drop_waiting(uv_handle_t *handle, void *arg)
+static void drop_waiting(lb_load_run_t *run)
 {
-    if (handle->type == UV_TIMER && handle->data != arg && uv_is_active(handle)) {
-        op_t *op = handle->data;
+    while (run->waiting != NULL) {
+        op_t *op = ((op_timer_t *)run->waiting)->op;
         if (op->kind == LB_LOAD_ORDER && op->attempts != 0)
-            ++op->run->unanswered_orders; /* waiting for a retry: its outcome is unknown */
+            ++run->unanswered_orders; /* waiting for a retry: its outcome is unknown */
+        unwait(op);
         op_free(op);
     }
 }
@@ -357,8 +517,11 @@ static void close_run(lb_load_run_t *run)
     uv_close((uv_handle_t *)&run->tick, NULL);
     uv_close((uv_handle_t *)&run->progress, NULL);
     uv_close((uv_handle_t *)&run->deadline, NULL);
-    uv_walk(run->loop, drop_waiting, run);
-    lb_h2_client_close(run->client);
+    drop_waiting(run);
+    if (run->h1 != NULL)
+        lb_h1_client_close(run->h1);
+    else
+        lb_h2_client_close(run->client);
 }
 
 static void finish_if_done(lb_load_run_t *run)
@@ -434,9 +597,13 @@ static void on_progress(uv_timer_t *timer)
         lb_load_report_progress(run, &second);
 }
 
-static void on_ready(lb_h2_client_t *client, int ok)
+size_t lb_load_queued(const lb_load_run_t *run)
 {
-    lb_load_run_t *run = lb_h2_client_data(client);
+    return run->h1 != NULL ? lb_h1_client_queued(run->h1) : run->client != NULL ? lb_h2_client_queued(run->client) : 0;
+}
+
+static void on_ready(lb_load_run_t *run, int ok)
+{
     if (!ok) {
         fprintf(stderr, "livebuy-load: no connection to %s:%s\n", run->setup.target.host, run->setup.target.port);
         run->arrivals_over = 1;
@@ -459,14 +626,37 @@ static void on_ready(lb_h2_client_t *client, int ok)
     finish_if_done(run);
 }
 
+static void on_h2_ready(lb_h2_client_t *client, int ok)
+{
+    on_ready(lb_h2_client_data(client), ok);
+}
+
+static void on_h1_ready(lb_h1_client_t *client, int ok)
+{
+    on_ready(lb_h1_client_data(client), ok);
+}
+
 static void close_leftover(uv_handle_t *handle, void *arg)
 {
     if (!uv_is_closing(handle))
         uv_close(handle, NULL);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
 int lb_load_scenario_run(lb_load_run_t *run)
 {
+    /* Every buyer's token is minted before the clock starts (the hot path only looks them up). */
+    if (run->opt.scenario != LB_LOAD_HEALTHZ_ONLY && run->opt.buyer_secret != NULL)
+        for (int64_t b = 1; b <= run->opt.buyers && (uint64_t)b < MAX_CACHED_BUYERS; ++b)
+            buyer_auth(run, b);
+    double cpu_start = cpu_seconds();
     uv_loop_t loop;
     char err[256];
     uv_loop_init(&loop);
@@ -486,15 +676,23 @@ int lb_load_scenario_run(lb_load_run_t *run)
     uv_timer_init(&loop, &run->progress);
     uv_timer_init(&loop, &run->deadline);
     run->tick.data = run->progress.data = run->deadline.data = run;
-    run->client = lb_h2_client_new(&loop, run->setup.target.host, run->setup.target.port, run->opt.connections, run->opt.streams,
-                                   on_ready, run);
-    if (run->client == NULL)
-        return -1;
+    if (run->opt.http1) {
+        run->h1 = lb_h1_client_new(&loop, run->setup.target.host, run->setup.target.port, run->opt.connections, on_h1_ready, run);
+        if (run->h1 == NULL)
+            return -1;
+    } else {
+        run->client = lb_h2_client_new(&loop, run->setup.target.host, run->setup.target.port, run->opt.connections,
+                                       run->opt.streams, on_h2_ready, run);
+        if (run->client == NULL)
+            return -1;
+    }
     uv_run(&loop, UV_RUN_DEFAULT);
+    run->cpu_s = cpu_seconds() - cpu_start;
     if (run->end_ns == 0)
         run->end_ns = uv_hrtime();
     uv_walk(&loop, close_leftover, run);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    free_ops(run);
     return run->client_ready ? 0 : -1;
 }

@@ -1,5 +1,7 @@
-"""livebuy-load against a real livebuyd and MariaDB: a short drop and a short mixed run end with a passing correctness
-check and sane JSON; "livebuy-load check" fails, naming the counter, once a counter is broken with SQL.
+"""livebuy-load against a real livebuyd and MariaDB: short drop, mixed and groupbuy runs (over HTTP/2 and HTTP/1.1) end
+with a passing correctness check and sane JSON; "livebuy-load check" fails, naming the counter, once a counter is broken
+with SQL; with its own shipping receiver, every paid order is seen handed to shipping, and a receiver with the wrong
+secret makes the check fail naming the lost handoff.
 Small numbers: this checks correctness, not speed (loadtest/bench.sh measures)."""
 
 import json
@@ -17,7 +19,7 @@ def load_binary():
     return path
 
 
-class LoadTest(lb.ServerTestCase):
+class LoadBase(lb.ServerTestCase):
     """One database and one livebuyd (the buyer and payment secrets livebuy-load signs with) shared by the tests."""
 
     @classmethod
@@ -55,6 +57,13 @@ class LoadTest(lb.ServerTestCase):
         self.assertGreater(len(report["series"]), 0)
         return report
 
+    def run_check(self, args):
+        proc = subprocess.run([load_binary()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                              env=lb.server_env())
+        return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+
+class LoadTest(LoadBase):
     def test_drop(self):
         report = self.scenario("drop", "--rate", "400", "--duration", "1", "--buyers", "300", "--stock", "200",
                                "--quota", "150", "--limit", "3")
@@ -88,10 +97,59 @@ class LoadTest(lb.ServerTestCase):
         finally:
             self.sql("UPDATE skus SET reserved = reserved - 5 WHERE id = %d" % setup["sku_id"])
 
-    def run_check(self, args):
-        proc = subprocess.run([load_binary()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
-                              env=lb.server_env())
-        return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    def test_groupbuy(self):
+        report = self.scenario("groupbuy", "--rate", "150", "--duration", "2", "--buyers", "60", "--campaigns", "4",
+                               "--pay-delay", "100")
+        outcomes = sorted(gb["status"] for gb in report["group_buys"])
+        self.assertEqual(outcomes, ["failed", "failed", "succeeded", "succeeded"], report["group_buys"])
+        self.assertIn("pay", report["by_kind"])
+
+    def test_http1(self):
+        report = self.scenario("mixed", "--http1", "--connections", "8", "--rate", "150", "--duration", "1",
+                               "--buyers", "60", "--pay-delay", "100")
+        self.assertIn("pay", report["by_kind"])
+
+    def test_healthz(self):
+        for extra in ([], ["--http1"]):
+            out_json = os.path.join(self.tmp, "healthz.json")
+            code, out, err = self.run_load("--scenario", "healthz", "--concurrency", "64", "--connections", "4",
+                                           "--duration", "0.5", "--quiet", "--json", out_json, *extra)
+            self.assertEqual(code, 0, err)
+            with open(out_json) as f:
+                report = json.load(f)
+            self.assertEqual(report["network_errors"], 0)
+            self.assertEqual(report["status"]["200"], report["requests"])
+            self.assertGreater(report["generator_capacity_rps"], 0)
+
+
+SHIPPING_SECRET = "load-shipping-secret-0123456789"
+
+
+class ShippingHandoffTest(LoadBase):
+    """livebuyd pushes paid orders to livebuy-load's own receiver (--receiver): the check waits until each is there."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = lb.free_port()
+        cls.server_args = lb.ServerTestCase.server_args + [
+            "--shipping-url", "http://127.0.0.1:%d/shipments" % cls.port, "--shipping-secret", SHIPPING_SECRET,
+            "--shipping-backoff-ms", "50"]
+        super().setUpClass()
+
+    def test_every_paid_order_handed_over(self):
+        report = self.scenario("mixed", "--rate", "150", "--duration", "1", "--buyers", "60", "--pay-delay", "100",
+                               "--receiver", str(self.port), "--shipping-secret", SHIPPING_SECRET)
+        self.assertGreater(self.server.sku(report["setup"]["sku_id"])["sold"], 0)
+
+    def test_wrong_secret_is_named(self):
+        code, out, err = self.run_load("--scenario", "mixed", "--admin-token", lb.ADMIN_TOKEN, "--buyer-secret",
+                                       lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET, "--quiet", "--rate", "60",
+                                       "--duration", "0.5", "--buyers", "20", "--pay-share", "1", "--cancel-share", "0",
+                                       "--pay-delay", "50", "--receiver", str(self.port), "--shipping-secret",
+                                       "not-the-shipping-secret-0123", "--shipping-wait", "2")
+        self.assertEqual(code, 1, err)
+        self.assertIn("VIOLATION paid order not handed to shipping", err)
+        self.assertIn("bad shipping push", err)
 
 
 if __name__ == "__main__":
