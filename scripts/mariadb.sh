@@ -6,6 +6,8 @@
 #        scripts/mariadb.sh status DIR              exit 0 when the server is up
 #        scripts/mariadb.sh sql DIR [args...]       the mariadb client as root on the socket, e.g. sql DIR -e "SELECT 1"
 # --port P additionally serves TCP on 127.0.0.1:P (user root, no password).
+# Sizes by environment: LIVEBUY_MARIADB_BUFFER_POOL [256M], LIVEBUY_MARIADB_LOG_FILE_SIZE [96M]. Durability stays the
+# default (innodb_flush_log_at_trx_commit=1: every COMMIT is on disk).
 set -euo pipefail
 
 say() { echo "livebuy: $*" >&2; }
@@ -139,7 +141,8 @@ start() {
         "${net[@]}" \
         --skip-name-resolve \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-        --innodb-buffer-pool-size=256M \
+        --innodb-buffer-pool-size="${LIVEBUY_MARIADB_BUFFER_POOL:-256M}" \
+        --innodb-log-file-size="${LIVEBUY_MARIADB_LOG_FILE_SIZE:-96M}" \
         --max-connections=500 \
         --table-open-cache=400 \
         --performance-schema=OFF \
