@@ -6,7 +6,7 @@
 #   livebuy-load's JSON and HTML plots into OUT. Targets are measured here, not asserted.
 # Usage: loadtest/bench.sh   (settings by environment: DURATION [10] seconds per run, CLIENTS [64] h2load connections,
 #        STREAMS [100] streams per connection, CONCURRENCY [1600] livebuy-load's closed model, DROP_RATE [80% of the
-#        maximum: the closed-model order rate livebuy-load measured on the hot SKU] and MIXED_RATE [5000] arrivals/s,
+#        maximum: the rate livebuy-load's closed model reaches with drop's requests] and MIXED_RATE [5000] arrivals/s,
 #        THREADS [1] livebuyd loop threads, OUT [build/bench])
 set -euo pipefail
 
@@ -50,10 +50,14 @@ say "POST /v1/orders hot SKU, default batching: h2load"
 batched=$(rate batched "${order_args[@]}")
 say "POST /v1/orders hot SKU, default batching: livebuy-load, $concurrency concurrent"
 load_run hot-batched "${hot[@]}"
-# drop at 80% of the maximum sustainable order rate: the closed model's rate on the hot SKU just measured.
+# drop at 80% of its own maximum rate: what the closed model reaches with the same requests (distinct buyers with
+# their own keys, a live item with a per-buyer limit) and stock that does not run out.
 if [ -z "$drop_rate" ]; then
+    say "drop, closed model ($concurrency concurrent): its maximum rate"
+    load_run drop-max --scenario drop --concurrency "$concurrency" --connections 16 --streams 100 --duration "$duration" \
+        --buyers $((duration * 100000)) --stock 1000000000 --quota 1000000000 --no-check
     drop_rate=$(python3 -c 'import json,sys; print(max(1000, int(0.8 * json.load(open(sys.argv[1]))["throughput_rps"])))' \
-        "$out/hot-batched.json")
+        "$out/drop-max.json")
 fi
 say "drop: $drop_rate buyers/s for ${duration}s"
 load_run drop --scenario drop --rate "$drop_rate" --duration "$duration" --buyers $((drop_rate * duration)) \
