@@ -586,11 +586,43 @@ static size_t check_shipping(lb_load_run_t *run, const int64_t *paid, size_t num
     return violations;
 }
 
+#define SNAPSHOT_TRIES 30
+
+static int same_counters(const lb_check_input_t *a, const lb_check_input_t *b)
+{
+    return a->stock == b->stock && a->reserved == b->reserved && a->sold == b->sold && a->held == b->held &&
+           a->available == b->available;
+}
+
+/*
+ * The counters and the orders as of one moment: requests the run gave up on may still be changing them on the server,
+ * so the counters are read before and after the orders, until both reads agree (a second apart, a bounded number of
+ * times).
+ */
+static int fetch_snapshot(lb_load_run_t *run, const char *token, int64_t live_id, lb_check_input_t *in)
+{
+    for (int attempt = 1;; ++attempt) {
+        lb_check_input_t after = {.sku_id = in->sku_id};
+        if (fetch_counters(run, in, live_id) != 0 || fetch_orders(run, token, &in->orders, &in->num_orders) != 0 ||
+            fetch_counters(run, &after, live_id) != 0)
+            return -1;
+        if (same_counters(in, &after) || attempt == SNAPSHOT_TRIES) {
+            if (attempt == SNAPSHOT_TRIES)
+                fprintf(stderr, "livebuy-load: the counters kept changing during the check; checking the last reading\n");
+            return 0;
+        }
+        free(in->orders);
+        in->orders = NULL;
+        in->has_live_item = 0;
+        sleep(1);
+    }
+}
+
 /* Runs the check; with_observations: compare with what this run was told. Returns 0, 1 (violations) or -1. */
 static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t live_id, int with_observations)
 {
     lb_check_input_t in = {.sku_id = sku_id};
-    if (fetch_counters(run, &in, live_id) != 0 || fetch_orders(run, token, &in.orders, &in.num_orders) != 0)
+    if (fetch_snapshot(run, token, live_id, &in) != 0)
         return -1;
     int64_t *paid = run->paid;
     size_t num_paid = run->num_paid;
