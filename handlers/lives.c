@@ -4,6 +4,7 @@
 #include <string.h>
 #include "livebuy/auth.h"
 #include "livebuy/handlers.h"
+#include "livebuy/lanes.h"
 #include "livebuy/limits.h"
 #include "livebuy/store.h"
 
@@ -161,4 +162,54 @@ static int live_get_work(lb_call_job_t *job, lb_db_t *db)
 void lb_handle_live_get(lb_call_t *call)
 {
     lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), live_get_work);
+}
+
+typedef struct st_live_item_close_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+} live_item_close_job_t;
+
+static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
+{
+    live_item_close_job_t *job = (live_item_close_job_t *)super;
+    int64_t id = super->call->id, released = 0;
+    lb_merchant_t merchant;
+    lb_live_item_t item;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0)
+        return ret;
+    switch ((ret = lb_store_live_item_close(db, id, merchant.id, &item, &released))) {
+    case 1: {
+        json_t *answer = live_item_to_json(&item);
+        json_object_set_new(answer, "live_id", json_integer(item.live_id));
+        json_object_set_new(answer, "released", json_integer(released));
+        return lb_call_job_answer(super, 200, answer);
+    }
+    case 0:
+        return lb_call_job_fail(super, 404, "not_found", "no live item %lld", (long long)id);
+    case LB_EFORBIDDEN:
+        return lb_call_job_fail(super, 403, "forbidden", "live item %lld is another host's", (long long)id);
+    case LB_ECONFLICT:
+        return lb_call_job_fail(super, 409, "conflict", "live item %lld is off air already", (long long)id);
+    default:
+        return ret;
+    }
+}
+
+/* Its SKU's stock came back: the lanes stop answering "sold out" from their hints. */
+static void live_item_closed(lb_call_job_t *super)
+{
+    const json_t *answer = super->answer;
+    lb_lanes_stock_changed(json_integer_value(json_object_get(answer, "sku_id")));
+}
+
+void lb_handle_live_item_close(lb_call_t *call)
+{
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return;
+    live_item_close_job_t *job = lb_call_job_new(call, sizeof(*job));
+    memcpy(job->token_hash, hash, sizeof(hash));
+    job->super.on_done = live_item_closed;
+    lb_call_job_submit(&job->super, live_item_close_work);
 }

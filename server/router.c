@@ -15,6 +15,7 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/lives", lb_handle_live_create, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/lives/{id}/items", lb_handle_live_item_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/lives/{id}", lb_handle_live_get, 0, NULL},
+    {"POST", "/v1/live-items/{id}/close", lb_handle_live_item_close, 0, NULL},
     {"GET", "/v1/lives/{id}/stock", lb_handle_live_stock, 0, NULL},
     {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
     {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},

@@ -479,10 +479,27 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
  * Marks a locked, reserved order cancelled or expired (status) and returns its units to the SKU, or to its live item's
  * quota (which the SKU holds again); a group-buy join no longer counts in its campaign's joined quantity.
  */
+/* 1 when the live item has been taken off air (its released units go to the SKU, not back to its quota). */
+static int live_item_closed(lb_db_t *db, int64_t id)
+{
+    static const char sql[] = "SELECT closed_at IS NOT NULL FROM live_items WHERE id = ?";
+    int64_t closed = 0;
+    int ret = lb_db_query_row(db, sql, "i", "i", id, &closed);
+    return ret < 0 ? ret : closed != 0;
+}
+
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
 {
+    static const char shrink_sql[] = "UPDATE live_items SET reserved = reserved - ?, quota = quota - ? WHERE id = ?";
     int64_t from_live = order->live_item_id != 0 ? order->qty : 0;
     int ret;
+    if (from_live != 0 && (ret = live_item_closed(db, order->live_item_id)) != 0) {
+        if (ret < 0 || (ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
+            (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, 0, now)) != 0)
+            return ret;
+        int64_t changed = lb_db_exec(db, shrink_sql, "iii", order->qty, order->qty, order->live_item_id);
+        return changed < 0 ? (int)changed : 0;
+    }
     if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
         (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, -from_live, now)) != 0)
         return ret;
@@ -919,4 +936,45 @@ int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipme
     static const char sql[] = SHIPMENT_SELECT "WHERE id > ? ORDER BY id LIMIT ?";
     int ret = fetch_shipments(db, lb_db_query(db, sql, "ii", after, limit), (size_t)limit, out, found);
     return ret != 0 ? ret : fetch_payloads(db, out, *found);
+}
+
+/* ---- Taking a live item off air ---------------------------------------------------------------------------------- */
+
+int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_item_t *item, int64_t *released)
+{
+    static const char find_sql[] = "SELECT i.sku_id, l.merchant_id FROM live_items i JOIN lives l ON l.id = i.live_id "
+                                   "WHERE i.id = ?";
+    static const char lock_sql[] = "SELECT live_id, sku_id, price_cents, quota, reserved, sold, per_buyer_limit, opens_at, "
+                                   "COALESCE(reserve_ttl, 0), closed_at IS NOT NULL FROM live_items WHERE id = ? FOR UPDATE";
+    static const char close_sql[] = "UPDATE live_items SET quota = reserved + sold, closed_at = ? WHERE id = ?";
+    static const char unhold_sql[] = "UPDATE skus SET held = held - ?, updated_at = ? WHERE id = ?";
+    int64_t sku_id, owner, closed, now = lb_now();
+    lb_sku_t sku;
+    int64_t ret;
+
+    /* As everywhere on the order path: the SKU row first (found without a lock: an item's SKU never changes). */
+    if ((ret = lb_db_query_row(db, find_sql, "i", "ii", id, &sku_id, &owner)) <= 0)
+        return (int)ret;
+    if (owner != host_id)
+        return LB_EFORBIDDEN;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
+        (ret = lb_db_query_row(db, lock_sql, "i", "iiiiiiiiii", id, &item->live_id, &item->sku_id, &item->price_cents, &item->quota,
+                               &item->reserved, &item->sold, &item->per_buyer_limit, &item->opens_at, &item->reserve_ttl,
+                               &closed)) <= 0)
+        goto Exit;
+    item->id = id;
+    if (closed) {
+        ret = LB_ECONFLICT;
+        goto Exit;
+    }
+    *released = item->quota - item->reserved - item->sold;
+    if ((ret = lb_db_exec(db, close_sql, "ii", now, id)) < 0 ||
+        (ret = lb_db_exec(db, unhold_sql, "iii", *released, now, sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
+        goto Exit;
+    item->quota = item->reserved + item->sold;
+    ret = 1;
+Exit:
+    if (ret <= 0)
+        lb_db_rollback(db);
+    return (int)ret;
 }

@@ -26,6 +26,7 @@ void lb_handle_order_create(lb_call_t *call);
 void lb_handle_live_create(lb_call_t *call);
 void lb_handle_live_item_create(lb_call_t *call);
 void lb_handle_live_get(lb_call_t *call);
+void lb_handle_live_item_close(lb_call_t *call);
 
 /* handlers/stock.c */
 void lb_handle_live_stock(lb_call_t *call);

@@ -294,4 +294,11 @@ typedef struct st_lb_merchant_sku_t {
 /* A page of a merchant's SKUs by id, after `after`, at most limit (out must hold that many); *found gets the count. */
 int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found);
 
+/*
+ * Takes a live item of host_id's off air: its quota shrinks to what it reserved and sold, the rest (*released) goes
+ * back to the SKU. 1 with the item, 0 when there is no such item, LB_EFORBIDDEN for another host's item,
+ * LB_ECONFLICT when it is off air already.
+ */
+int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_item_t *item, int64_t *released);
+
 #endif

@@ -190,6 +190,51 @@ class LiveTest(Base):
         self.assertEqual(packed, self.live(live_id))
 
 
+class CloseItemTest(Base):
+    """POST /v1/live-items/{id}/close: the quota a live item did not sell goes back to the SKU."""
+
+    def close(self, item_id, token=None):
+        return self.server.request("POST", "/v1/live-items/%d/close" % item_id, token=token or self.host)
+
+    def test_close_gives_unsold_quota_back(self):
+        sku_id = self.new_sku(stock=50)
+        live_id = self.new_live()
+        item = self.new_item(live_id, sku_id, quota=20)
+        kept = self.reserve(31, 3, live_item_id=item["id"])
+        released_later = self.reserve(32, 2, live_item_id=item["id"])
+        self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 5, "sold": 0, "held": 15, "available": 30})
+
+        status, _, closed = self.close(item["id"])
+        self.assertEqual(status, 200, closed)
+        self.assertEqual((closed["released"], closed["quota"], closed["available"]), (15, 5, 0))
+        self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 5, "sold": 0, "held": 0, "available": 45})
+        # Off air: the item sells nothing more; its released reservations go to the SKU, not back to the item.
+        status, _, body = self.server.request("POST", "/v1/orders", {"live_item_id": item["id"], "qty": 1, "ship_to": SHIP_TO},
+                                              token=buyer_token(33))
+        self.assertError((status, None, body), 409, "sold_out")
+        status, _, order = self.server.request("POST", "/v1/orders/%d/cancel" % released_later, token=buyer_token(32))
+        self.assertEqual(status, 200, order)
+        self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 3, "sold": 0, "held": 0, "available": 47})
+        self.assertEqual(self.sql("SELECT reserved, sold, quota FROM live_items WHERE id = %d" % item["id"]), [("3", "0", "3")])
+        self.assertEqual(self.live(live_id)["items"][0]["available"], 0)
+        # Direct orders get the stock that came back.
+        self.reserve(34, 47, sku_id=sku_id)
+        self.assertEqual(self.counters(sku_id)["available"], 0)
+        self.assertTrue(kept)
+
+    def test_close_refusals(self):
+        sku_id = self.new_sku(stock=10)
+        item = self.new_item(self.new_live(), sku_id, quota=5)
+        self.assertError(self.close(item["id"], token=self.other_host), 403, "forbidden", what="another host")
+        self.assertError(self.close(item["id"], token=self.coop), 403, "forbidden", what="a co-op")
+        self.assertError(self.server.request("POST", "/v1/live-items/%d/close" % item["id"]), 401, "unauthorized")
+        self.assertError(self.close(999999), 404, "not_found")
+        self.assertEqual(self.counters(sku_id)["held"], 5)
+        self.assertEqual(self.close(item["id"])[0], 200)
+        self.assertError(self.close(item["id"]), 409, "conflict", what="closed twice")
+        self.assertEqual(self.counters(sku_id), {"stock": 10, "reserved": 0, "sold": 0, "held": 0, "available": 10})
+
+
 class OrderTest(Base):
 
     def test_get_own_order_only(self):
