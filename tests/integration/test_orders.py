@@ -601,6 +601,34 @@ class LostCommitTest(Base):
         self.assertEqual(self.assertCountersExact(sku_id), {"stock": 300, "reserved": 300, "sold": 0, "held": 0})
 
 
+class BusyTest(Base):
+    """A bounded queue: past --max-queue orders waiting in the process, the answer is 429 busy with Retry-After, at once."""
+
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--max-queue", "5"]
+
+    def test_full_queue_answers_busy(self):
+        s = self.server
+        sku_id = self.new_sku(stock=1000)
+        requests = [(new_buyer(), new_key("busy"), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}) for _ in range(300)]
+        results = burst([order_request(s.port, b, body, key=k) for b, k, body in requests])
+        self.assertTrue(s.running(), "livebuyd died")
+        counts = summary(results)
+        self.assertEqual(set(counts) - {201, 429}, set(), sample(results, lambda r: r.status not in (201, 429)))
+        self.assertGreater(counts.get(429, 0), 0, "a queue of 5 took 300 orders at once")
+        self.assertGreater(counts.get(201, 0), 0)
+        for r in results:
+            if r.status == 429:
+                self.assertEqual(r.code, "busy", r)
+                self.assertEqual(r.headers.get("retry-after"), "1", r)
+        granted = self.assertAnswersMatchDatabase(sku_id, requests, results)
+        self.assertEqual(len(granted), counts[201])
+        self.assertEqual(self.assertCountersExact(sku_id)["reserved"], counts[201])
+        # A refused order changed nothing: its retry with the same key is a first answer, not a replay.
+        retry = [(q, r) for q, r in zip(requests, results) if r.status == 429][:3]
+        again = burst([order_request(s.port, b, body, key=k) for (b, k, body), _ in retry])
+        self.assertEqual([(a.status, a.replayed) for a in again], [(201, False)] * len(retry), again)
+
+
 class ThreeProcessesTest(Base):
 
     def test_three_processes_one_database(self):
