@@ -10,12 +10,11 @@
 
 static json_t *merchant_sku_to_json(const lb_merchant_sku_t *m)
 {
-    const lb_sku_t *s = &m->sku;
-    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)s->id, "product_id",
-                     (json_int_t)s->product_id, "title", m->title, "name", s->name, "unit", m->unit, "cold_chain",
-                     m->cold_chain != 0, "price_cents", (json_int_t)s->price_cents, "weight_grams", (json_int_t)s->weight_grams,
-                     "stock", (json_int_t)s->stock, "reserved", (json_int_t)s->reserved, "sold", (json_int_t)s->sold, "held",
-                     (json_int_t)s->held, "available", (json_int_t)LB_SKU_AVAILABLE(s));
+    json_t *answer = lb_sku_to_json(&m->sku);
+    json_object_set_new(answer, "title", json_string(m->title));
+    json_object_set_new(answer, "unit", json_string(m->unit));
+    json_object_set_new(answer, "cold_chain", json_boolean(m->cold_chain != 0));
+    return answer;
 }
 
 static int merchant_skus_work(lb_call_job_t *super, lb_db_t *db)

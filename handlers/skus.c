@@ -13,7 +13,7 @@ typedef struct st_sku_job_t {
     int64_t qty;
 } sku_job_t;
 
-static json_t *sku_to_json(const lb_sku_t *sku)
+json_t *lb_sku_to_json(const lb_sku_t *sku)
 {
     return json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)sku->id, "product_id",
                      (json_int_t)sku->product_id, "name", sku->name, "price_cents", (json_int_t)sku->price_cents, "weight_grams",
@@ -32,7 +32,7 @@ static int sku_get_work(lb_call_job_t *job, lb_db_t *db)
     int ret = lb_store_sku_get(db, job->call->id, &sku);
     if (ret <= 0)
         return ret == 0 ? sku_not_found(job) : ret;
-    return lb_call_job_answer(job, 200, sku_to_json(&sku));
+    return lb_call_job_answer(job, 200, lb_sku_to_json(&sku));
 }
 
 void lb_handle_sku_get(lb_call_t *call)
@@ -50,7 +50,7 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     switch ((ret = lb_store_sku_restock(db, super->call->id, merchant.id, job->qty, &sku))) {
     case 1:
-        return lb_call_job_answer(super, 200, sku_to_json(&sku));
+        return lb_call_job_answer(super, 200, lb_sku_to_json(&sku));
     case 0:
         return sku_not_found(super);
     case LB_EFORBIDDEN:

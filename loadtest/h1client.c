@@ -44,12 +44,6 @@ struct st_lb_h1_client_t {
     int closing;
 };
 
-static void answer(lb_h2_request_t *req, int status)
-{
-    req->status = status;
-    req->on_response(req, status, req->answer != NULL ? req->answer : "", req->answer_len);
-}
-
 static void release_handle(lb_h1_client_t *client)
 {
     if (--client->num_open_handles != 0 || !client->closing)
@@ -71,7 +65,7 @@ static void fail_all_queued(lb_h1_client_t *client)
         lb_h2_request_t *req = client->queue_head;
         client->queue_head = req->next;
         --client->queued;
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
     }
     client->queue_tail = NULL;
 }
@@ -96,7 +90,7 @@ static void fail_conn(h1_conn_t *conn, const char *why)
         lb_h2_request_t *req = conn->req;
         conn->req = NULL;
         --client->in_flight;
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
     }
     if (client->num_up == 0)
         fail_all_queued(client);
@@ -134,7 +128,7 @@ static void send_on(h1_conn_t *conn, lb_h2_request_t *req)
     req->status = 0;
     if (n >= HEAD_MAX) {
         free(extra);
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
         return;
     }
     conn->req = req;
@@ -184,7 +178,7 @@ void lb_h1_client_submit(lb_h1_client_t *client, lb_h2_request_t *req)
         return;
     }
     if (client->num_up == 0) {
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
         return;
     }
     if (client->queue_tail != NULL)
@@ -294,7 +288,7 @@ static int parse(h1_conn_t *conn)
         conn->len -= used;
         conn->req = NULL;
         --client->in_flight;
-        answer(req, status);
+        lb_h2_request_answer(req, status);
         if (closing)
             return -1;
         conn_idle(conn);
@@ -347,12 +341,9 @@ static void on_connect(uv_connect_t *connect, int status)
 lb_h1_client_t *lb_h1_client_new(uv_loop_t *loop, const char *host, const char *port, size_t num_connections,
                                  lb_h1_ready_cb on_ready, void *data)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    int ret = getaddrinfo(host, port, &hints, &res);
-    if (ret != 0) {
-        fprintf(stderr, "livebuy-load: %s: %s\n", host, gai_strerror(ret));
+    struct addrinfo *res = lb_load_resolve(host, port);
+    if (res == NULL)
         return NULL;
-    }
     lb_h1_client_t *client = lb_calloc(1, sizeof(*client));
     client->loop = loop;
     client->num_conns = num_connections;
@@ -365,15 +356,9 @@ lb_h1_client_t *lb_h1_client_new(uv_loop_t *loop, const char *host, const char *
     for (size_t i = 0; i != num_connections; ++i) {
         h1_conn_t *conn = &client->conns[i];
         conn->client = client;
-        uv_tcp_init(loop, &conn->tcp);
-        conn->tcp.data = conn;
-        conn->connect.data = conn;
-        if ((ret = uv_tcp_connect(&conn->connect, &conn->tcp, res->ai_addr, on_connect)) != 0) {
-            fprintf(stderr, "livebuy-load: cannot connect: %s\n", uv_strerror(ret));
-            uv_close((uv_handle_t *)&conn->tcp, on_tcp_closed);
-            if (--client->pending_connects == 0)
-                on_ready(client, client->num_up != 0);
-        }
+        if (lb_load_connect(loop, &conn->tcp, &conn->connect, conn, res, on_connect, on_tcp_closed) != 0 &&
+            --client->pending_connects == 0)
+            on_ready(client, client->num_up != 0);
     }
     freeaddrinfo(res);
     return client;

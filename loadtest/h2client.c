@@ -148,10 +148,35 @@ static void mark_dirty(connection_t *conn)
     }
 }
 
-static void answer(lb_h2_request_t *req, int status)
+void lb_h2_request_answer(lb_h2_request_t *req, int status)
 {
     req->status = status;
     req->on_response(req, status, req->answer != NULL ? req->answer : "", req->answer_len);
+}
+
+struct addrinfo *lb_load_resolve(const char *host, const char *port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+    int ret = getaddrinfo(host, port, &hints, &res);
+    if (ret != 0) {
+        fprintf(stderr, "livebuy-load: %s: %s\n", host, gai_strerror(ret));
+        return NULL;
+    }
+    return res;
+}
+
+int lb_load_connect(uv_loop_t *loop, uv_tcp_t *tcp, uv_connect_t *connect, void *data, const struct addrinfo *addr,
+                    uv_connect_cb on_connect, uv_close_cb on_closed)
+{
+    uv_tcp_init(loop, tcp);
+    tcp->data = data;
+    connect->data = data;
+    int ret = uv_tcp_connect(connect, tcp, addr->ai_addr, on_connect);
+    if (ret != 0) {
+        fprintf(stderr, "livebuy-load: cannot connect: %s\n", uv_strerror(ret));
+        uv_close((uv_handle_t *)tcp, on_closed);
+    }
+    return ret;
 }
 
 static void unlink_flying(connection_t *conn, lb_h2_request_t *req)
@@ -197,7 +222,7 @@ static void fail_connection(connection_t *conn, const char *why)
     while (conn->flying != NULL) {
         lb_h2_request_t *req = conn->flying;
         unlink_flying(conn, req);
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
     }
     uv_close((uv_handle_t *)&conn->tcp, on_tcp_closed);
 }
@@ -241,7 +266,7 @@ static void send_request(connection_t *conn, lb_h2_request_t *req)
     req->status = 0;
     int32_t stream = nghttp2_submit_request(conn->session, NULL, nva, n, req->body != NULL ? &provider : NULL, req);
     if (stream < 0) {
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
         return;
     }
     req->prev = NULL;
@@ -291,7 +316,7 @@ static void drain_queue(lb_h2_client_t *client)
             lb_h2_request_t *req = client->queue_head;
             client->queue_head = req->next;
             --client->queued;
-            answer(req, -1);
+            lb_h2_request_answer(req, -1);
         }
         client->queue_tail = NULL;
     }
@@ -350,7 +375,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
         return 0;
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
     unlink_flying(conn, req);
-    answer(req, error_code == NGHTTP2_NO_ERROR && req->status > 0 ? req->status : -1);
+    lb_h2_request_answer(req, error_code == NGHTTP2_NO_ERROR && req->status > 0 ? req->status : -1);
     drain_queue(conn->client);
     return 0;
 }
@@ -468,12 +493,9 @@ static void on_connect(uv_connect_t *connect, int status)
 lb_h2_client_t *lb_h2_client_new(uv_loop_t *loop, const char *host, const char *port, size_t num_connections, size_t streams,
                                  lb_h2_ready_cb on_ready, void *data)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    int ret = getaddrinfo(host, port, &hints, &res);
-    if (ret != 0) {
-        fprintf(stderr, "livebuy-load: %s: %s\n", host, gai_strerror(ret));
+    struct addrinfo *res = lb_load_resolve(host, port);
+    if (res == NULL)
         return NULL;
-    }
     lb_h2_client_t *client = lb_calloc(1, sizeof(*client));
     client->loop = loop;
     client->num_connections = num_connections;
@@ -494,15 +516,9 @@ lb_h2_client_t *lb_h2_client_new(uv_loop_t *loop, const char *host, const char *
     for (size_t i = 0; i != num_connections; ++i) {
         connection_t *conn = &client->connections[i];
         conn->client = client;
-        uv_tcp_init(loop, &conn->tcp);
-        conn->tcp.data = conn;
-        conn->connect.data = conn;
-        if ((ret = uv_tcp_connect(&conn->connect, &conn->tcp, res->ai_addr, on_connect)) != 0) {
-            fprintf(stderr, "livebuy-load: cannot connect: %s\n", uv_strerror(ret));
-            uv_close((uv_handle_t *)&conn->tcp, on_tcp_closed);
-            if (--client->pending_connects == 0)
-                on_ready(client, any_up(client));
-        }
+        if (lb_load_connect(loop, &conn->tcp, &conn->connect, conn, res, on_connect, on_tcp_closed) != 0 &&
+            --client->pending_connects == 0)
+            on_ready(client, any_up(client));
     }
     freeaddrinfo(res);
     return client;
@@ -549,7 +565,7 @@ void lb_h2_client_close(lb_h2_client_t *client)
     while (client->queue_head != NULL) {
         lb_h2_request_t *req = client->queue_head;
         client->queue_head = req->next;
-        answer(req, -1);
+        lb_h2_request_answer(req, -1);
     }
     client->queue_tail = NULL;
     client->queued = 0;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netdb.h>
 #include <uv.h>
 
 #define LB_H2_MAX_HEADERS 8
@@ -41,6 +42,17 @@ struct st_lb_h2_request_t {
 
 /* Frees what the client allocated for req's answers (call it once the caller is done with req). */
 void lb_h2_request_dispose(lb_h2_request_t *req);
+/* Ends req with status (-1: no answer) and what was read of its body; for the clients (HTTP/2 here, HTTP/1.1). */
+void lb_h2_request_answer(lb_h2_request_t *req, int status);
+
+/* Resolves host:port for the clients' connections; NULL with a message on stderr when it cannot. */
+struct addrinfo *lb_load_resolve(const char *host, const char *port);
+/*
+ * Starts connecting tcp (data: the caller's connection) to addr; on an error, says so, closes tcp (on_closed runs)
+ * and returns it (the caller counts the connection as failed).
+ */
+int lb_load_connect(uv_loop_t *loop, uv_tcp_t *tcp, uv_connect_t *connect, void *data, const struct addrinfo *addr,
+                    uv_connect_cb on_connect, uv_close_cb on_closed);
 
 /* Called once every connection is up (or failed: then ok is 0). */
 typedef void (*lb_h2_ready_cb)(lb_h2_client_t *client, int ok);

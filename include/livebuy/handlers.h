@@ -3,6 +3,7 @@
 #define LIVEBUY_HANDLERS_H
 
 #include "livebuy/call.h"
+#include "livebuy/store.h"
 
 /* handlers/ops.c */
 void lb_handle_healthz(lb_call_t *call);
@@ -15,7 +16,8 @@ void lb_handle_merchant_create(lb_call_t *call);
 /* handlers/products.c */
 void lb_handle_product_create(lb_call_t *call);
 
-/* handlers/skus.c */
+/* handlers/skus.c; lb_sku_to_json: a SKU as its answers show it (new reference). */
+json_t *lb_sku_to_json(const lb_sku_t *sku);
 void lb_handle_sku_get(lb_call_t *call);
 void lb_handle_sku_restock(lb_call_t *call);
 
