@@ -102,6 +102,13 @@ void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const c
     h2o_send_inline(req, body, len);
 }
 
+/* Only a string built without a UTF-8 check can make an answer unencodable: a bug, answered as one. */
+static void reply_unencodable(lb_call_t *call)
+{
+    static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"unencodable answer\"}}";
+    lb_reply_raw(call, 500, "application/json", internal, sizeof(internal) - 1);
+}
+
 void lb_reply(lb_call_t *call, int status, json_t *body)
 {
     if (body == NULL)
@@ -109,23 +116,44 @@ void lb_reply(lb_call_t *call, int status, json_t *body)
     if (call->req != NULL) {
         size_t len;
         char *bytes = lb_codec_encode(call->answer_format, body, &len);
-        if (bytes == NULL) {
-            /* Only a string built without a UTF-8 check can get here: a bug, answered as one. */
-            static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"unencodable answer\"}}";
-            lb_reply_raw(call, 500, "application/json", internal, sizeof(internal) - 1);
-        } else {
+        if (bytes == NULL)
+            reply_unencodable(call);
+        else
             lb_reply_raw(call, status, lb_codec_media_type(call->answer_format), bytes, len);
-        }
         free(bytes);
     }
     json_decref(body);
 }
 
+void lb_writer_start(lb_call_t *call, lb_writer_t *w)
+{
+    lb_writer_init(w, call->answer_format);
+}
+
+void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w)
+{
+    if (call->req != NULL) {
+        if (w->failed)
+            reply_unencodable(call);
+        else
+            lb_reply_raw(call, status, lb_codec_media_type(w->format), w->out.bytes, w->out.len);
+    }
+    free(w->out.bytes);
+}
+
 static void reply_error_v(lb_call_t *call, int status, const char *code, const char *fmt, va_list args)
 {
     char message[512];
+    lb_writer_t w;
     vsnprintf(message, sizeof(message), fmt, args);
-    lb_reply(call, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+    lb_writer_start(call, &w);
+    lb_writer_map(&w, NULL, 1);
+    lb_writer_map(&w, "error", 2);
+    lb_writer_string(&w, "code", code);
+    lb_writer_string(&w, "message", message);
+    lb_writer_end(&w);
+    lb_writer_end(&w);
+    lb_reply_written(call, status, &w);
 }
 
 void lb_reply_error(lb_call_t *call, int status, const char *code, const char *fmt, ...)

@@ -53,6 +53,10 @@ int lb_router_match(const char *method, size_t method_len, const char *path, siz
 
 /* Answers with body encoded in the call's format (steals the reference; NULL for an empty object). */
 void lb_reply(lb_call_t *call, int status, json_t *body);
+/* Answers built with a writer (livebuy/codec.h) in the call's answer format: start one, write a map, reply; the reply
+ * frees what the writer holds, also when the client is gone. */
+void lb_writer_start(lb_call_t *call, lb_writer_t *w);
+void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w);
 /* Answers with the API error body {"error":{"code","message"}}; 429 and 503 carry Retry-After. */
 void lb_reply_error(lb_call_t *call, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err);

@@ -31,6 +31,29 @@ json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *
 /* Encodes value; returns a buffer from malloc (the caller frees it) and its length in *len. */
 char *lb_codec_encode(lb_format_t format, const json_t *value, size_t *len);
 
+/*
+ * A writer for the answers sent most (an order, an error): fields go straight into JSON or msgpack, with no json_t tree
+ * built and freed per answer. A map is given its number of fields up front (msgpack writes it first); key is NULL for
+ * the top-level map. Strings must be UTF-8: one that is not marks the writer failed (the caller answers 500).
+ */
+typedef struct st_lb_buffer_t {
+    char *bytes; /* from malloc; the owner frees it */
+    size_t len, capacity;
+} lb_buffer_t;
+
+typedef struct st_lb_writer_t {
+    lb_format_t format;
+    int failed;
+    lb_buffer_t out;
+    unsigned depth, nonempty; /* nonempty: bit d set once the map at depth d has a field (JSON's commas) */
+} lb_writer_t;
+
+void lb_writer_init(lb_writer_t *w, lb_format_t format);
+void lb_writer_map(lb_writer_t *w, const char *key, size_t num_fields);
+void lb_writer_end(lb_writer_t *w);
+void lb_writer_int(lb_writer_t *w, const char *key, int64_t value);
+void lb_writer_string(lb_writer_t *w, const char *key, const char *value);
+
 /* What went wrong with a field: HTTP status (400 or 422), API error code and a message that names the field. */
 typedef struct st_lb_input_error_t {
     int status;

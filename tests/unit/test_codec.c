@@ -1,4 +1,5 @@
 /* Unit tests of the codec: media types, JSON and msgpack decoding and encoding, and the field readers. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -193,7 +194,7 @@ static void test_json_errors(void)
     CHECK(decode_json("{\"a\":\"\xff\"}") == NULL);
     CHECK_CONTAINS(err, "malformed JSON");
     CHECK(is_utf8(err));
-    CHECK(decode_json("{\"a\":\xe6\xad}") == NULL); /* a cut-off character in the token jansson quotes back */
+    CHECK(decode_json("{\"a\":\xe6\xad}") == NULL); /* a cut-off character where a value should start */
     CHECK(is_utf8(err));
     CHECK(decode_json("{\"a\":\"\xed\xa0\x80\"}") == NULL); /* a UTF-16 surrogate */
     CHECK(lb_codec_decode(LB_FORMAT_JSON, "{\"a\":1}\0", 8, err, sizeof(err)) == NULL);
@@ -246,9 +247,267 @@ static void test_depth(void)
     CHECK_CONTAINS(err, "deeper than 32");
     CHECK(nested_msgpack(100000) == NULL);
     CHECK_CONTAINS(err, "deeper than 32");
-    text = nested_json(3000); /* deeper than jansson's own limit */
+    text = nested_json(3000); /* refused without descending 3000 levels */
     CHECK(decode_json(text) == NULL);
     free(text);
+}
+
+/* Objects nested depth levels: {"a":{"a":...{"a":1}...}}. */
+static char *nested_objects(int depth)
+{
+    char *text = lb_malloc((size_t)depth * 6 + 2), *p = text;
+    for (int i = 0; i < depth; i++)
+        p += sprintf(p, "{\"a\":");
+    *p++ = '1';
+    for (int i = 0; i < depth; i++)
+        *p++ = '}';
+    *p = '\0';
+    return text;
+}
+
+/* Bodies the JSON decoder must refuse, each with a part of the message that says where and why. */
+static void test_json_rejects(void)
+{
+    static const struct {
+        const char *body, *message;
+    } cases[] = {
+        {"{\"a\":1} x", "at line 1 column 9: more after the value"},
+        {"{\"a\":1}{}", "column 8: more after the value"},
+        {"{\"a\":1}\n\n  ]", "at line 3 column 3: more after the value"},
+        {"{\"a\":\n  x}", "at line 2 column 3: unexpected character 'x'"},
+        {"{\"" MILLET "\":x}", "at line 1 column 9: unexpected character 'x'"}, /* columns count characters */
+        {" \n\t", "at line 2 column 2: unexpected end of input"},
+        {"{", "column 2: unexpected end of input"},
+        {"{\"a\":1", "column 7: unexpected end of input"},
+        {"{\"a\":[1,2", "unexpected end of input"},
+        {"{\"a\"", "unexpected end of input"},
+        /* numbers */
+        {"{\"a\":01}", "column 7: leading zeros are not allowed"},
+        {"{\"a\":-00}", "leading zeros are not allowed"},
+        {"{\"a\":+1}", "column 6: unexpected character '+'"},
+        {"{\"a\":.5}", "unexpected character '.'"},
+        {"{\"a\":1.}", "column 8: expected a digit after '.'"},
+        {"{\"a\":1.e5}", "expected a digit after '.'"},
+        {"{\"a\":1e}", "expected a digit in the exponent"},
+        {"{\"a\":1E+}", "expected a digit in the exponent"},
+        {"{\"a\":-}", "column 7: unexpected character '}'"},
+        {"{\"a\":-", "unexpected end of input"},
+        {"{\"a\":- 1}", "unexpected byte 0x20"},
+        {"{\"a\":0x10}", "expected ',' or '}'"},
+        {"{\"a\":1_000}", "expected ',' or '}'"},
+        {"{\"a\":NaN}", "unexpected character 'N'"},
+        {"{\"a\":Infinity}", "unexpected character 'I'"},
+        {"{\"a\":-Infinity}", "unexpected character 'I'"},
+        {"{\"a\":9223372036854775808}", "column 6: integer out of range"},
+        {"{\"a\":-9223372036854775809}", "integer out of range"},
+        {"{\"a\":18446744073709551616}", "integer out of range"},
+        {"{\"a\":100000000000000000000000000000}", "integer out of range"},
+        {"{\"a\":1e400}", "column 6: number out of range"},
+        {"{\"a\":-1.5e309}", "number out of range"},
+        /* strings */
+        {"{\"a\":\"abc}", "column 11: unterminated string"},
+        {"{\"a\":\"abc\\", "unterminated string"},
+        {"{\"a\":'x'}", "unexpected character '''"},
+        {"{\"a\":\"\\x\"}", "column 7: invalid escape"},
+        {"{\"a\":\"\\U0041\"}", "invalid escape"},
+        {"{\"a\":\"\\u12\"}", "invalid \\u escape"},
+        {"{\"a\":\"\\u12g4\"}", "invalid \\u escape"},
+        {"{\"a\":\"\\u004", "invalid \\u escape"},
+        {"{\"a\":\"a\tb\"}", "column 8: control character in string"},
+        {"{\"a\":\"\x01\"}", "control character in string"},
+        {"{\"a\":\"\x1f\"}", "control character in string"},
+        {"{\"a\":\"line\nbreak\"}", "control character in string"},
+        {"{\"a\":\"\\u0000\"}", "column 7: \\u0000 is not allowed"},
+        {"{\"\\u0000\":1}", "\\u0000 is not allowed"},
+        {"{\"a\":\"\\ud83d\"}", "column 7: invalid UTF-16 surrogate"},
+        {"{\"a\":\"\\ud83dx\"}", "invalid UTF-16 surrogate"},
+        {"{\"a\":\"\\ud83d\\u0041\"}", "invalid UTF-16 surrogate"},
+        {"{\"a\":\"\\ud83d\\ud83d\"}", "invalid UTF-16 surrogate"},
+        {"{\"a\":\"\\ude00\\ud83d\"}", "invalid UTF-16 surrogate"},
+        {"{\"a\":\"\\ude00\"}", "invalid UTF-16 surrogate"},
+        {"{\"a\":\"\\ud83d\\n\"}", "invalid UTF-16 surrogate"},
+        /* UTF-8 */
+        {"{\"a\":\"\xff\"}", "column 7: invalid UTF-8 in string"},
+        {"{\"a\":\"\x80\"}", "invalid UTF-8 in string"},             /* a lone continuation byte */
+        {"{\"a\":\"\xc0\xaf\"}", "invalid UTF-8 in string"},         /* overlong '/' */
+        {"{\"a\":\"\xc1\xbf\"}", "invalid UTF-8 in string"},         /* overlong */
+        {"{\"a\":\"\xe0\x80\xaf\"}", "invalid UTF-8 in string"},     /* overlong, 3 bytes */
+        {"{\"a\":\"\xf0\x80\x80\xaf\"}", "invalid UTF-8 in string"}, /* overlong, 4 bytes */
+        {"{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8 in string"},     /* a UTF-16 surrogate */
+        {"{\"a\":\"\xed\xbf\xbf\"}", "invalid UTF-8 in string"},     /* another */
+        {"{\"a\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8 in string"}, /* U+110000 */
+        {"{\"a\":\"\xf5\x80\x80\x80\"}", "invalid UTF-8 in string"},
+        {"{\"a\":\"\xe6\xad\"}", "invalid UTF-8 in string"},     /* cut short */
+        {"{\"a\":\"\xf0\x9f\x98\"}", "invalid UTF-8 in string"}, /* cut short */
+        {"{\"a\":\"\xe6\xad", "invalid UTF-8 in string"},        /* at the end of the body */
+        {"{\"\xff\":1}", "invalid UTF-8 in string"},
+        {"{\"a\":\xe6\xad\xa6}", "unexpected byte 0xe6"},
+        {"\xef\xbb\xbf{}", "column 1: unexpected byte 0xef"}, /* no byte order mark */
+        /* structure */
+        {"{\"a\":1,}", "column 8: expected a string key"},
+        {"{,}", "expected a string key"},
+        {"{\"a\":[1,]}", "column 9: unexpected character ']'"},
+        {"{\"a\":[,1]}", "unexpected character ','"},
+        {"{\"a\":[1 2]}", "expected ',' or ']'"},
+        {"{\"a\":1 \"b\":2}", "expected ',' or '}'"},
+        {"{\"a\" 1}", "column 6: expected ':'"},
+        {"{\"a\"=1}", "expected ':'"},
+        {"{a:1}", "column 2: expected a string key"},
+        {"{1:1}", "expected a string key"},
+        {"{\"a\":1 /* note */}", "expected ',' or '}'"},
+        {"// note\n{\"a\":1}", "at line 1 column 1: unexpected character '/'"},
+        {"{\"a\":1}// note", "more after the value"},
+        {"{\"a\":tru}", "unexpected character 't'"},
+        {"{\"a\":True}", "unexpected character 'T'"},
+        {"{\"a\":nul", "unexpected character 'n'"},
+        {"{\"a\":nulll}", "expected ',' or '}'"},
+        {"{\"a\":undefined}", "unexpected character 'u'"},
+        {"{\"a\":1}\x0c", "more after the value"}, /* form feed is not JSON whitespace */
+        {"{\"a\":1,\"b\":2,\"a\":3}", "column 14: duplicate object key"},
+        {"{\"\":1,\"\":2}", "duplicate object key"},
+        {"{\"A\":1,\"\\u0041\":2}", "duplicate object key"},
+        {"{\"a\":{\"b\":1,\"c\":{},\"b\":1}}", "duplicate object key"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *value = decode_json(cases[i].body);
+        CHECK(value == NULL);
+        json_decref(value);
+        CHECK_CONTAINS(err, "malformed JSON at line ");
+        CHECK_CONTAINS(err, cases[i].message);
+        CHECK(is_utf8(err));
+    }
+    CHECK(lb_codec_decode(LB_FORMAT_JSON, "{\"a\":\"\0\"}", 9, err, sizeof(err)) == NULL);
+    CHECK_CONTAINS(err, "column 7: control character in string");
+    CHECK(lb_codec_decode(LB_FORMAT_JSON, "{\"a\":1}\0", 8, err, sizeof(err)) == NULL);
+    CHECK_CONTAINS(err, "column 8: more after the value");
+    CHECK(lb_codec_decode(LB_FORMAT_JSON, "{\"a\":1\0}", 8, err, sizeof(err)) == NULL); /* jansson let this one through */
+    CHECK_CONTAINS(err, "column 7: expected ',' or '}'");
+    CHECK(lb_codec_decode(LB_FORMAT_JSON, "{\"a\":12}", 7, err, sizeof(err)) == NULL); /* only len bytes count */
+    CHECK_CONTAINS(err, "unexpected end of input");
+    CHECK(decode_json("[{\"a\":1}]") == NULL);
+    CHECK(strcmp(err, "body must be a JSON object") == 0);
+    CHECK(decode_json(" null ") == NULL);
+    CHECK(strcmp(err, "body must be a JSON object") == 0);
+    CHECK(decode_json("12") == NULL);
+    CHECK(strcmp(err, "body must be a JSON object") == 0);
+}
+
+static json_t *field(json_t *object, const char *name)
+{
+    return json_object_get(object, name);
+}
+
+static int is_real_value(json_t *value, double expected)
+{
+    return json_is_real(value) && json_real_value(value) == expected;
+}
+
+static int is_integer_value(json_t *value, json_int_t expected)
+{
+    return json_is_integer(value) && json_integer_value(value) == expected;
+}
+
+static int is_string_value(json_t *value, const char *expected, size_t len)
+{
+    return json_is_string(value) && json_string_length(value) == len && memcmp(json_string_value(value), expected, len) == 0;
+}
+
+static void test_json_accepts(void)
+{
+    json_t *value = decode_json(" \t\r\n{ \"i\" : [ -0 , 0 , 7 , -12 ] ,\n\"max\":9223372036854775807,"
+                                "\"min\":-9223372036854775808, \"e\":1e5,\"E\":1.5E-3,\"z\":-0.0,\"p\":2E+2,"
+                                "\"tiny\":1e-400,\"pi\":3.141592653589793,\"t\":true,\"f\":false,\"n\":null,"
+                                "\"\":\"\",\"o\":{},\"a\":[],\"oa\":[{}, [[]]]} \r\n");
+    CHECK(value != NULL);
+    if (value == NULL)
+        return;
+    json_t *integers = field(value, "i");
+    CHECK(json_array_size(integers) == 4 && is_integer_value(json_array_get(integers, 0), 0));
+    CHECK(is_integer_value(json_array_get(integers, 1), 0) && is_integer_value(json_array_get(integers, 2), 7));
+    CHECK(is_integer_value(json_array_get(integers, 3), -12));
+    CHECK(is_integer_value(field(value, "max"), INT64_MAX) && is_integer_value(field(value, "min"), INT64_MIN));
+    CHECK(is_real_value(field(value, "e"), 1e5) && is_real_value(field(value, "E"), 1.5e-3));
+    CHECK(is_real_value(field(value, "z"), 0.0) && signbit(json_real_value(field(value, "z"))));
+    CHECK(is_real_value(field(value, "p"), 200.0) && is_real_value(field(value, "tiny"), 0.0));
+    CHECK(is_real_value(field(value, "pi"), 3.141592653589793));
+    CHECK(json_is_true(field(value, "t")) && json_is_false(field(value, "f")) && json_is_null(field(value, "n")));
+    CHECK(is_string_value(field(value, ""), "", 0));
+    CHECK(json_is_object(field(value, "o")) && json_object_size(field(value, "o")) == 0);
+    CHECK(json_is_array(field(value, "a")) && json_array_size(field(value, "a")) == 0);
+    CHECK(json_array_size(field(value, "oa")) == 2);
+    /* the members keep their order */
+    void *it = json_object_iter(value);
+    CHECK(it != NULL && strcmp(json_object_iter_key(it), "i") == 0);
+    CHECK(strcmp(json_object_iter_key(json_object_iter_next(value, it)), "max") == 0);
+    json_decref(value);
+
+    value = decode_json("{\"esc\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\",\"u\":\"\\u00e9\\u4E2D\\u007f\\u0001\","
+                        "\"pair\":\"\\ud83d\\ude00\",\"PAIR\":\"\\uD83D\\uDE00\",\"max\":\"\\udbff\\udfff\","
+                        "\"raw\":\"" MILLET "\xf0\x9f\x98\x80\x7f/\",\"k\\u0065y\":1,\"mixed\":\"a\\nb" MILLET "\\u00e9!\"}");
+    CHECK(value != NULL);
+    if (value == NULL)
+        return;
+    CHECK(is_string_value(field(value, "esc"), "\"\\/\b\f\n\r\t", 8));
+    CHECK(is_string_value(field(value, "u"), "\xc3\xa9\xe4\xb8\xad\x7f\x01", 7));
+    CHECK(is_string_value(field(value, "pair"), "\xf0\x9f\x98\x80", 4));
+    CHECK(is_string_value(field(value, "PAIR"), "\xf0\x9f\x98\x80", 4));
+    CHECK(is_string_value(field(value, "max"), "\xf4\x8f\xbf\xbf", 4));
+    CHECK(is_string_value(field(value, "raw"), MILLET "\xf0\x9f\x98\x80\x7f/", 18));
+    CHECK(is_integer_value(field(value, "key"), 1));
+    CHECK(is_string_value(field(value, "mixed"), "a\nb" MILLET "\xc3\xa9!", 18));
+    json_decref(value);
+}
+
+/* Strings, keys and numbers too long for the decoder's stack buffers. */
+static void test_json_long_tokens(void)
+{
+    char body[4096], expected[1024], *p = body;
+    p += sprintf(p, "{\"");
+    for (int i = 0; i < 100; i++)
+        p += sprintf(p, "k\\u00e9"); /* a 300-byte key, 700 bytes escaped */
+    p += sprintf(p, "\":\"");
+    for (int i = 0; i < 200; i++)
+        p += sprintf(p, "\\ud83d\\ude00"); /* 800 bytes, 2400 escaped */
+    p += sprintf(p, "\",\"r\":0.");
+    for (int i = 0; i < 100; i++)
+        *p++ = '0';
+    sprintf(p, "15e2}");
+    json_t *value = decode_json(body);
+    CHECK(value != NULL && json_object_size(value) == 2);
+    if (value == NULL)
+        return;
+    for (int i = 0; i < 100; i++)
+        memcpy(expected + i * 3, "k\xc3\xa9", 3);
+    void *it = json_object_iter(value);
+    CHECK(json_object_iter_key_len(it) == 300 && memcmp(json_object_iter_key(it), expected, 300) == 0);
+    json_t *text = json_object_iter_value(it);
+    CHECK(json_string_length(text) == 800 && memcmp(json_string_value(text) + 796, "\xf0\x9f\x98\x80", 4) == 0);
+    CHECK(is_real_value(field(value, "r"), 1.5e-99));
+    json_decref(value);
+}
+
+static void test_json_depth(void)
+{
+    char *text = nested_objects(32);
+    json_t *value = decode_json(text);
+    CHECK(value != NULL);
+    json_decref(value);
+    free(text);
+    text = nested_objects(33);
+    CHECK(decode_json(text) == NULL);
+    CHECK(strcmp(err, "body nests deeper than 32 levels") == 0);
+    free(text);
+    CHECK(decode_json("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[") == NULL); /* stops before the end */
+    CHECK(strcmp(err, "body nests deeper than 32 levels") == 0);
+    char *flat = lb_malloc(200000), *p = flat; /* wide is fine */
+    p += sprintf(p, "{\"a\":[");
+    for (int i = 0; i < 30000; i++)
+        p += sprintf(p, "%s[]", i != 0 ? "," : "");
+    strcpy(p, "]}");
+    value = decode_json(flat);
+    CHECK(value != NULL && json_array_size(json_object_get(value, "a")) == 30000);
+    json_decref(value);
+    free(flat);
 }
 
 /* Decodes the packed map {key: <what pack wrote>} and checks the error message. */
@@ -393,6 +652,261 @@ static void test_encode(void)
     json_decref(big);
 }
 
+/* Checks that value encodes to the very bytes jansson's json_dumps writes with the flags we used to give it. */
+static void check_like_jansson(const json_t *value)
+{
+    size_t len;
+    char *ours = lb_codec_encode(LB_FORMAT_JSON, value, &len), *theirs = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    int same = ours != NULL && theirs != NULL && len == strlen(theirs) && memcmp(ours, theirs, len) == 0;
+    CHECK(same);
+    if (!same && ours != NULL && theirs != NULL)
+        fprintf(stderr, "  ours:    %.*s\n  jansson: %s\n", (int)len, ours, theirs);
+    free(ours);
+    free(theirs);
+}
+
+/* Checks two numbers, then puts them into array. */
+static void add_number_like_jansson(json_t *array, json_t *number, json_t *other)
+{
+    check_like_jansson(number);
+    check_like_jansson(other);
+    json_array_append_new(array, number);
+    json_array_append_new(array, other);
+}
+
+static void test_encode_like_jansson(void)
+{
+    char controls[40];
+    for (int i = 1; i < 0x20; i++)
+        controls[i - 1] = (char)i;
+    memcpy(controls + 31, "\x7f\"\\/ok", 7);
+    static const double reals[] = {0.5, 0.0,    0.1,   1e15,   1e16,    1e17,    1e20, 1e21,   1e-4,    1e-5,     1e100,    100.0,
+                                   3.0, 1.5e-7, 1e300, 5e-324, DBL_MIN, DBL_MAX, 4.35, 1e-100, 1.5e300, 0.000123, 12345.678};
+    static const json_int_t integers[] = {0, 1, 9, 10, 99, 100, 12345, 987654321, 4294967296, 1000000000000000000};
+    json_t *array = json_array();
+    for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+        add_number_like_jansson(array, json_real(reals[i]), json_real(-reals[i]));
+    add_number_like_jansson(array, json_real(1.0 / 3), json_real(-2.0 / 3));
+    add_number_like_jansson(array, json_real(123456789012345678.0), json_real(9007199254740993.0));
+    for (size_t i = 0; i < sizeof(integers) / sizeof(integers[0]); i++)
+        add_number_like_jansson(array, json_integer(integers[i]), json_integer(-integers[i]));
+    add_number_like_jansson(array, json_integer(INT64_MAX), json_integer(INT64_MIN));
+    add_number_like_jansson(array, json_integer(INT64_MAX - 1), json_integer(INT64_MIN + 1));
+    /* "a\0b": jansson writes a NUL as \u0000; our decoder refuses that, but a handler could build such a string */
+    json_t *strings[] = {json_stringn(controls, 38),
+                         json_string(""),
+                         json_string(MILLET "\xf0\x9f\x98\x80 \xc3\xa9\xf4\x8f\xbf\xbf"),
+                         json_stringn("a\0b", 3),
+                         json_string("ends with \\"),
+                         json_string("\"quoted\""),
+                         json_string("</script>")};
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        check_like_jansson(strings[i]);
+        json_array_append_new(array, strings[i]);
+    }
+    json_t *keys = json_object();
+    json_object_setn_new(keys, controls, 38, json_true());
+    json_object_set_new(keys, "", json_false());
+    json_object_set_new(keys, MILLET, json_null());
+    json_object_set_new(keys, "z", json_object());
+    json_object_set_new(keys, "a", json_array());
+    json_object_set_new(keys, "list", array);
+    json_t *document =
+        json_pack("{s:o,s:[{s:[{},[[]],{s:n}]},b,b,n,i,f],s:s}", "keys", keys, "deep", "x", "y", 1, 0, 5, 2.5, "answer", "end");
+    check_like_jansson(document);
+    check_like_jansson(keys);
+    check_like_jansson(json_true());
+    check_like_jansson(json_false());
+    check_like_jansson(json_null());
+    json_decref(document);
+
+    json_t *answer = json_pack("{s:I,s:s,s:i,s:i,s:i,s:I,s:n}", "order_id", (json_int_t)123456, "status", "reserved", "sku_id", 12,
+                               "qty", 1, "amount_cents", 3980, "expires_at", (json_int_t)1790000000, "live_item_id");
+    size_t len;
+    char *bytes = lb_codec_encode(LB_FORMAT_JSON, answer, &len);
+    const char expected[] = "{\"order_id\":123456,\"status\":\"reserved\",\"sku_id\":12,\"qty\":1,\"amount_cents\":3980,"
+                            "\"expires_at\":1790000000,\"live_item_id\":null}";
+    CHECK(bytes != NULL && len == strlen(expected) && memcmp(bytes, expected, len) == 0);
+    free(bytes);
+    json_decref(answer);
+
+    /* values only a bug of ours could build give NULL, as they did with jansson */
+    CHECK(lb_codec_encode(LB_FORMAT_JSON, NULL, &len) == NULL && len == 0);
+    json_t *bad = json_stringn_nocheck("ab\xff", 3);
+    CHECK(lb_codec_encode(LB_FORMAT_JSON, bad, &len) == NULL);
+    json_t *holder = json_pack("{s:[o]}", "a", bad);
+    CHECK(lb_codec_encode(LB_FORMAT_JSON, holder, &len) == NULL);
+    json_decref(holder);
+    holder = json_object();
+    json_object_setn_new_nocheck(holder, "\xed\xa0\x80", 3, json_null());
+    CHECK(lb_codec_encode(LB_FORMAT_JSON, holder, &len) == NULL);
+    json_decref(holder);
+}
+
+/* A fixed-seed xorshift generator, so a failure shows up the same way on every run. */
+static uint64_t random_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t random_next(void)
+{
+    random_state ^= random_state << 13;
+    random_state ^= random_state >> 7;
+    random_state ^= random_state << 17;
+    return random_state;
+}
+
+static unsigned random_below(unsigned n)
+{
+    return (unsigned)(random_next() % n);
+}
+
+/* Text made of pieces that exercise every kind of character: escapes, controls, 2-, 3- and 4-byte UTF-8. */
+static json_t *random_string(void)
+{
+    static const char *const pieces[] = {"a",
+                                         "Z",
+                                         "0",
+                                         " ",
+                                         "\"",
+                                         "\\",
+                                         "/",
+                                         "\n",
+                                         "\t",
+                                         "\b",
+                                         "\x01",
+                                         "\x1f",
+                                         "\x7f",
+                                         "\xc3\xa9",
+                                         "\xe6\xad\xa6",
+                                         "\xf0\x9f\x98\x80",
+                                         "key",
+                                         "\xef\xbf\xbf"};
+    char text[128];
+    size_t len = 0;
+    for (unsigned i = random_below(12); i > 0; i--) {
+        const char *piece = pieces[random_below(sizeof(pieces) / sizeof(pieces[0]))];
+        memcpy(text + len, piece, strlen(piece));
+        len += strlen(piece);
+    }
+    return json_stringn(text, len);
+}
+
+static json_t *random_number(void)
+{
+    double real;
+    switch (random_below(6)) {
+    case 0:
+        return json_integer((json_int_t)random_below(100) - 50);
+    case 1:
+        return json_integer((json_int_t)random_next());
+    case 2:
+        return json_integer(random_below(2) ? INT64_MAX : INT64_MIN);
+    case 3:
+        return json_real((double)((int)random_below(2000) - 1000) / 8);
+    default:
+        do {
+            uint64_t bits = random_next();
+            memcpy(&real, &bits, sizeof(real));
+        } while (!isfinite(real));
+        return json_real(real);
+    }
+}
+
+static json_t *random_value(int depth);
+
+static json_t *random_object(int depth)
+{
+    json_t *object = json_object();
+    for (unsigned i = random_below(depth == 1 ? 8 : 6); i > 0; i--) {
+        json_t *key = random_string();
+        json_object_setn_new(object, json_string_value(key), json_string_length(key), random_value(depth + 1));
+        json_decref(key);
+    }
+    return object;
+}
+
+static json_t *random_value(int depth)
+{
+    switch (random_below(depth < 6 ? 8 : 6)) {
+    case 0:
+        return random_string();
+    case 1:
+    case 2:
+        return random_number();
+    case 3:
+        return json_true();
+    case 4:
+        return json_false();
+    case 5:
+        return json_null();
+    case 6: {
+        json_t *array = json_array();
+        for (unsigned i = random_below(6); i > 0; i--)
+            json_array_append_new(array, random_value(depth + 1));
+        return array;
+    }
+    default:
+        return random_object(depth);
+    }
+}
+
+/* Broken copies of an encoded body: we accept what jansson (as we used it) accepted, and decode it to the same value. */
+static void check_mutations_like_jansson(const char *bytes, size_t len)
+{
+    static const char inserts[] = "{}[],:\"\\0-.eE+ \n/ux\x80\xc3\xed\x01";
+    char *copy = lb_malloc(len + 1);
+    for (int round = 0; round < 8; round++) {
+        size_t at = random_below((unsigned)len), copy_len = len;
+        memcpy(copy, bytes, len);
+        switch (random_below(3)) {
+        case 0: /* overwrite a byte */
+            copy[at] = inserts[random_below(sizeof(inserts) - 1)];
+            break;
+        case 1: /* insert one */
+            memmove(copy + at + 1, copy + at, len - at);
+            copy[at] = inserts[random_below(sizeof(inserts) - 1)];
+            copy_len++;
+            break;
+        default: /* delete one */
+            memmove(copy + at, copy + at + 1, len - at - 1);
+            copy_len--;
+        }
+        json_t *ours = lb_codec_decode(LB_FORMAT_JSON, copy, copy_len, err, sizeof(err));
+        json_t *theirs = json_loadb(copy, copy_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+        if (theirs != NULL && !json_is_object(theirs)) {
+            json_decref(theirs);
+            theirs = NULL;
+        }
+        CHECK((ours == NULL) == (theirs == NULL) && (ours == NULL || json_equal(ours, theirs)));
+        if ((ours == NULL) != (theirs == NULL))
+            fprintf(stderr, "  %s: %.*s (%s)\n", ours != NULL ? "only we accept" : "only jansson accepts", (int)copy_len, copy,
+                    err);
+        json_decref(ours);
+        json_decref(theirs);
+    }
+    free(copy);
+}
+
+/* For generated trees: we write what jansson writes, read back what we wrote, and agree with jansson on broken bodies. */
+static void test_random_round_trips(void)
+{
+    for (int i = 0; i < 400; i++) {
+        json_t *value = random_object(1);
+        check_like_jansson(value);
+        size_t len, again_len;
+        char *bytes = lb_codec_encode(LB_FORMAT_JSON, value, &len);
+        json_t *again = lb_codec_decode(LB_FORMAT_JSON, bytes, len, err, sizeof(err));
+        CHECK(again != NULL && json_equal(value, again));
+        char *bytes_again = lb_codec_encode(LB_FORMAT_JSON, again, &again_len); /* the order of members survives too */
+        CHECK(bytes_again != NULL && again_len == len && memcmp(bytes, bytes_again, len) == 0);
+        if (len > 2)
+            check_mutations_like_jansson(bytes, len);
+        free(bytes_again);
+        json_decref(again);
+        free(bytes);
+        json_decref(value);
+    }
+}
+
 /* A body for the field readers; "skus" has an object then a non-object. */
 static const char fields_json[] = "{\"title\":\"" MILLET "\",\"empty\":\"\",\"tab\":\"a\\tb\",\"del\":\"a\\u007fb\",\"qty\":5,"
                                   "\"real\":1.0,\"text_qty\":\"5\",\"big\":9223372036854775807,\"nil\":null,\"yes\":true,"
@@ -530,6 +1044,47 @@ static void test_fields(void)
     json_decref(body);
 }
 
+/* Writes {"id":..,"error":{"code":..,"message":..},"n":-1} with the writer in format. */
+static void write_sample(lb_writer_t *w, lb_format_t format, const char *message)
+{
+    lb_writer_init(w, format);
+    lb_writer_map(w, NULL, 3);
+    lb_writer_int(w, "id", INT64_MAX);
+    lb_writer_map(w, "error", 2);
+    lb_writer_string(w, "code", "sold_out");
+    lb_writer_string(w, "message", message);
+    lb_writer_end(w);
+    lb_writer_int(w, "n", -1);
+    lb_writer_end(w);
+}
+
+/* The writer gives the bytes lb_codec_encode gives for the same document, in both formats; bad UTF-8 fails it. */
+static void test_writer(void)
+{
+    json_t *doc = json_pack("{s:I,s:{s:s,s:s},s:I}", "id", (json_int_t)INT64_MAX, "error", "code", "sold_out", "message",
+                            "只剩 \"3\" 件\n", "n", (json_int_t)-1);
+    for (int f = 0; f != 2; ++f) {
+        lb_format_t format = f == 0 ? LB_FORMAT_JSON : LB_FORMAT_MSGPACK;
+        lb_writer_t w;
+        size_t len;
+        char *expected = lb_codec_encode(format, doc, &len);
+        write_sample(&w, format, "只剩 \"3\" 件\n");
+        CHECK(!w.failed && w.out.len == len && memcmp(w.out.bytes, expected, len) == 0);
+        free(expected);
+        free(w.out.bytes);
+        write_sample(&w, format, "\xff\xfe");
+        CHECK(w.failed);
+        free(w.out.bytes);
+    }
+    lb_writer_t w;
+    lb_writer_init(&w, LB_FORMAT_JSON);
+    lb_writer_map(&w, NULL, 0);
+    lb_writer_end(&w);
+    CHECK(w.out.len == 2 && memcmp(w.out.bytes, "{}", 2) == 0);
+    free(w.out.bytes);
+    json_decref(doc);
+}
+
 int main(void)
 {
     test_request_format();
@@ -537,9 +1092,16 @@ int main(void)
     test_same_document();
     test_json_errors();
     test_depth();
+    test_json_rejects();
+    test_json_accepts();
+    test_json_long_tokens();
+    test_json_depth();
     test_msgpack_values();
     test_msgpack_framing();
     test_encode();
+    test_encode_like_jansson();
+    test_random_round_trips();
     test_fields();
+    test_writer();
     return CHECK_RESULT("codec");
 }
