@@ -4,6 +4,7 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -838,6 +839,80 @@ static json_t *decode_msgpack(const char *body, size_t len, char *err, size_t er
     return value;
 }
 
+/*
+ * Decoded bodies live in arenas. A body is a tree of a dozen or more small jansson allocations, made and freed by one
+ * request: through jansson's allocation hooks, the values made while a body is decoded come from one arena, which counts
+ * them and goes when the last is freed. Every jansson allocation carries a header saying where it came from; outside a
+ * decode they come from malloc as before.
+ */
+typedef struct st_arena_chunk_t {
+    struct st_arena_chunk_t *next; /* the first chunk's next is the newest chunk, whose next is the one before... */
+    size_t used, size;
+    size_t live; /* in the first chunk: allocations not freed yet */
+    max_align_t bytes[];
+} arena_chunk_t;
+
+typedef struct st_alloc_header_t {
+    arena_chunk_t *arena; /* NULL: from malloc; else the arena's first chunk */
+    max_align_t bytes[];
+} alloc_header_t;
+
+static int arenas_installed;
+static _Thread_local arena_chunk_t *decoding; /* the arena of the body being decoded on this thread */
+
+static void *jansson_malloc(size_t size)
+{
+    alloc_header_t *header;
+    size_t need = sizeof(*header) + (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    arena_chunk_t *first = decoding;
+    if (first == NULL) {
+        header = lb_malloc(sizeof(*header) + size);
+        header->arena = NULL;
+        return header->bytes;
+    }
+    arena_chunk_t *chunk = first->next != NULL ? first->next : first;
+    if (chunk->size - chunk->used < need) {
+        size_t chunk_size = chunk->size * 2 > need ? chunk->size * 2 : need;
+        arena_chunk_t *added = lb_malloc(sizeof(*added) + chunk_size);
+        *added = (arena_chunk_t){.next = first->next, .size = chunk_size};
+        first->next = added;
+        chunk = added;
+    }
+    header = (alloc_header_t *)((char *)chunk->bytes + chunk->used);
+    header->arena = first;
+    chunk->used += need;
+    ++first->live;
+    return header->bytes;
+}
+
+static void arena_free(arena_chunk_t *first)
+{
+    if (first == decoding)
+        decoding = NULL; /* a decode that failed and freed what it had made: the rest of it uses malloc */
+    for (arena_chunk_t *chunk = first; chunk != NULL;) {
+        arena_chunk_t *next = chunk->next;
+        free(chunk);
+        chunk = next;
+    }
+}
+
+static void jansson_free(void *p)
+{
+    if (p == NULL)
+        return;
+    alloc_header_t *header = (alloc_header_t *)((char *)p - offsetof(alloc_header_t, bytes));
+    if (header->arena == NULL)
+        free(header);
+    else if (--header->arena->live == 0)
+        arena_free(header->arena);
+}
+
+void lb_codec_init(void)
+{
+    json_set_alloc_funcs(jansson_malloc, jansson_free);
+    arenas_installed = 1;
+}
+
 json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *err, size_t errsize)
 {
     json_t *value;
@@ -845,8 +920,17 @@ json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *
         snprintf(err, errsize, "empty body");
         return NULL;
     }
+    if (arenas_installed) {
+        /* room for the tree of a typical body in one chunk; a bigger tree chains more */
+        size_t size = 1024 + 8 * len;
+        decoding = lb_malloc(sizeof(*decoding) + size);
+        *decoding = (arena_chunk_t){.size = size};
+    }
     snprintf(err, errsize, "out of memory"); /* jansson's constructors fail only for that; every other failure says why */
     value = format == LB_FORMAT_MSGPACK ? decode_msgpack(body, len, err, errsize) : decode_json(body, len, err, errsize);
+    if (decoding != NULL && decoding->live == 0)
+        arena_free(decoding); /* nothing was made, or all of it freed */
+    decoding = NULL;
     if (value == NULL && errsize != 0)
         utf8_mend(err);
     return value;

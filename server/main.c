@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include "livebuy/codec.h"
 #include "livebuy/config.h"
 #include "livebuy/db.h"
 #include "livebuy/lanes.h"
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
     unsigned applied;
     int ret;
 
+    lb_codec_init(); /* before any jansson value exists */
     switch (lb_config_parse(&config, argc, argv, err, sizeof(err))) {
     case 0:
         break;

@@ -22,6 +22,10 @@ lb_format_t lb_codec_answer_format(const char *accept, size_t len);
 /* The Content-Type value to send for a format. */
 const char *lb_codec_media_type(lb_format_t format);
 
+/* Installs the codec's allocation hooks in jansson (decoded bodies then live in one arena each); call once at start,
+ * before any jansson value exists. Without it everything works, with malloc per value. */
+void lb_codec_init(void);
+
 /*
  * Decodes a whole body into a new JSON object (the caller owns the reference). A body that is not one well-formed value
  * of the format, whose top level is not a map/object, that holds invalid UTF-8, a non-string map key, binary or ext

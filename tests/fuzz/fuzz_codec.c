@@ -20,6 +20,13 @@ static void check_round_trip(const json_t *value, lb_format_t format)
     free(bytes);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    lb_codec_init(); /* decoded bodies in arenas, as in livebuyd */
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const lb_format_t formats[] = {LB_FORMAT_JSON, LB_FORMAT_MSGPACK};
