@@ -9,6 +9,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "livebuy/closer.h"
+#include "livebuy/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/db.h"
 #include "livebuy/lanes.h"
@@ -66,11 +67,12 @@ static int ship_paid_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t now)
     json_t *payload = consolidated_payload(db, gb, joins, n, &ret);
     if (payload == NULL)
         goto Exit;
-    char *text = json_dumps(payload, JSON_COMPACT);
+    size_t text_len;
+    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &text_len);
     int64_t *ids = lb_malloc(n * sizeof(*ids)), shipment_id;
     for (size_t i = 0; i != n; ++i)
         ids[i] = joins[i].id;
-    lb_shipment_t shipment = {gb->sku_id, gb->id, gb->pickup_point_id, text, strlen(text), ids, n};
+    lb_shipment_t shipment = {gb->sku_id, gb->id, gb->pickup_point_id, text, text_len, ids, n};
     ret = lb_store_shipment_create(db, &shipment, now, &shipment_id);
     free(ids);
     free(text);
