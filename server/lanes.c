@@ -16,6 +16,7 @@
 #include "livebuy/db.h"
 #include "livebuy/idmap.h"
 #include "livebuy/lanes.h"
+#include "livebuy/metrics.h"
 #include "livebuy/reserve.h"
 #include "livebuy/stock_feed.h"
 
@@ -179,6 +180,7 @@ static void batch_done(lb_db_job_t *job, int status)
     uv_loop_t *loop = lb->job.uv.loop;
 
     if (status == 0) {
+        lb_metrics_batch(lb->batch.count);
         update_hints(lane, &lb->batch, lb->epoch);
         publish_stock(&lb->batch);
     }

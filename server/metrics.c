@@ -35,6 +35,7 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
+static atomic_ullong batches, batch_requests;
 static atomic_llong sse_viewers;
 static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
@@ -95,6 +96,12 @@ void lb_metrics_payment(lb_metrics_payment_t outcome)
 void lb_metrics_orders_expired(uint64_t n)
 {
     atomic_fetch_add_explicit(&orders_expired, n, memory_order_relaxed);
+}
+
+void lb_metrics_batch(uint64_t requests)
+{
+    atomic_fetch_add_explicit(&batches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&batch_requests, requests, memory_order_relaxed);
 }
 
 void lb_metrics_outbox_backlog(int64_t pending)
@@ -215,6 +222,12 @@ char *lb_metrics_render(size_t *len)
     emit(&t, "# HELP livebuy_payments_total Payment notifies, by outcome.\n# TYPE livebuy_payments_total counter\n");
     for (size_t i = 0; i != LB_METRICS_PAYMENT_OUTCOMES; ++i)
         emit(&t, "livebuy_payments_total{outcome=\"%s\"} %llu\n", payment_outcomes[i], load(&payments[i]));
+    emit(&t,
+         "# HELP livebuy_batches_total Reservation batches run (one transaction on one SKU each).\n"
+         "# TYPE livebuy_batches_total counter\nlivebuy_batches_total %llu\n"
+         "# HELP livebuy_batch_requests_total Order requests decided by those batches (divided by batches: the mean "
+         "batch size).\n# TYPE livebuy_batch_requests_total counter\nlivebuy_batch_requests_total %llu\n",
+         load(&batches), load(&batch_requests));
     emit(&t,
          "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
          "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",

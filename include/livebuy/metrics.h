@@ -28,6 +28,8 @@ typedef enum en_lb_metrics_payment_t {
 void lb_metrics_payment(lb_metrics_payment_t outcome);
 /* Reservations the expiry sweeper expired (their units returned). */
 void lb_metrics_orders_expired(uint64_t n);
+/* A reservation batch decided requests order requests. */
+void lb_metrics_batch(uint64_t requests);
 
 /* The shipping outbox (server/dispatcher.c): pending shipments as last counted, pushes by result, dead letters. */
 typedef enum en_lb_metrics_push_t { LB_METRICS_PUSH_ACKED, LB_METRICS_PUSH_FAILED, LB_METRICS_PUSH_RESULTS } lb_metrics_push_t;
