@@ -165,11 +165,20 @@ static size_t padded_size(size_t n)
     return size;
 }
 
-/* Appends "?, ?, ..., ?" (n of them) to sql at *len. */
-static void append_placeholders(char *sql, size_t *len, size_t n)
+/* Appends item n times, comma-separated ("?, ?, ?" or "(?, ?), (?, ?)"), to sql at *len. */
+static void append_list(char *sql, size_t *len, size_t n, const char *item)
 {
     for (size_t i = 0; i != n; ++i)
-        *len += (size_t)sprintf(sql + *len, i == 0 ? "?" : ", ?");
+        *len += (size_t)sprintf(sql + *len, "%s%s", i == 0 ? "" : ", ", item);
+}
+
+/*
+ * Multi-row inserts go in chunks of power-of-two sizes (the binary decomposition of the row count), so that a few
+ * prepared shapes serve every batch size: the size of the next chunk when left rows remain.
+ */
+static size_t chunk_size(size_t left)
+{
+    return padded_size(left + 1) / 2;
 }
 
 int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
@@ -186,8 +195,7 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
         sql = lb_malloc(256 + size * 10);
         len = (size_t)sprintf(sql, "SELECT buyer_id, idem_key, request_hash, id, amount_cents, expires_at FROM orders "
                                    "WHERE sku_id = ? AND (buyer_id, idem_key) IN (");
-        for (size_t i = 0; i != size; ++i)
-            len += (size_t)sprintf(sql + len, i == 0 ? "(?, ?)" : ", (?, ?)");
+        append_list(sql, &len, size, "(?, ?)");
         strcpy(sql + len, ")");
     }
     params[p++] = LB_DB_INT(sku_id);
@@ -226,7 +234,7 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
         sql = lb_malloc(512 + size * 4);
         len = (size_t)sprintf(sql, "SELECT buyer_id, COALESCE(live_item_id, 0), COALESCE(group_buy_id, 0), SUM(qty) "
                                    "FROM orders WHERE sku_id = ? AND buyer_id IN (");
-        append_placeholders(sql, &len, size);
+        append_list(sql, &len, size, "?");
         strcpy(sql + len, ") AND (live_item_id IS NOT NULL OR group_buy_id IS NOT NULL) AND status IN " ACTIVE_STATUSES
                           " GROUP BY buyer_id, live_item_id, group_buy_id");
     }
@@ -267,8 +275,7 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
                                           "live_item_id, group_buy_id, qty, unit_price_cents, amount_cents, status, "
                                           "ship_to_name, ship_to_phone, ship_to_address, pickup_point_id, expires_at, "
                                           "created_at, updated_at) VALUES ");
-        for (size_t i = 0; i != n; ++i)
-            len += (size_t)sprintf(sql + len, "%s%s", i == 0 ? "" : ", ", row);
+        append_list(sql, &len, n, row);
     }
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
@@ -300,19 +307,51 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
     return 0;
 }
 
-int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
+/* Inserts rows[0..n) of (sku_id, group_buy_id, order_id), as one multi-row INSERT. */
+static int insert_group_buy_orders_chunk(lb_db_t *db, const lb_db_param_t *rows, size_t n)
 {
-    /* Chunks of power-of-two sizes (binary decomposition of n): a few prepared shapes serve every batch size. */
-    size_t done = 0;
-    for (size_t chunk = padded_size(n + 1) / 2; done != n; chunk /= 2) {
-        if (n - done < chunk)
+    static const char shape[] = "group_buy_orders_insert";
+    static const char row[] = "(?, ?, ?)";
+    char *sql = NULL;
+    if (!lb_db_is_prepared(db, shape, n)) {
+        sql = lb_malloc(128 + n * (sizeof(row) + 2));
+        size_t len = (size_t)sprintf(sql, "INSERT INTO group_buy_orders (sku_id, group_buy_id, order_id) VALUES ");
+        append_list(sql, &len, n, row);
+    }
+    int64_t ret = lb_db_exec_array(db, shape, n, sql, rows, 3 * n);
+    free(sql);
+    return ret < 0 ? (int)ret : 0;
+}
+
+/* The group-buy joins among the inserted orders, each in its campaign's index (group_buy_orders); most batches have none. */
+static int insert_group_buy_orders(lb_db_t *db, lb_order_request_t *const *inserted, size_t n)
+{
+    lb_db_param_t *rows = batch_params(3 * n);
+    size_t num_joins = 0;
+    for (size_t i = 0; i != n; ++i) {
+        if (inserted[i]->group_buy_id == 0)
             continue;
-        int ret = insert_orders_chunk(db, merchant_id, granted + done, chunk, now);
+        rows[3 * num_joins] = LB_DB_INT(inserted[i]->sku_id);
+        rows[3 * num_joins + 1] = LB_DB_INT(inserted[i]->group_buy_id);
+        rows[3 * num_joins + 2] = LB_DB_INT(inserted[i]->order_id);
+        ++num_joins;
+    }
+    for (size_t done = 0, chunk; done != num_joins; done += chunk) {
+        int ret = insert_group_buy_orders_chunk(db, rows + 3 * done, chunk = chunk_size(num_joins - done));
         if (ret != 0)
             return ret;
-        done += chunk;
     }
     return 0;
+}
+
+int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
+{
+    for (size_t done = 0, chunk; done != n; done += chunk) {
+        int ret = insert_orders_chunk(db, merchant_id, granted + done, chunk = chunk_size(n - done), now);
+        if (ret != 0)
+            return ret;
+    }
+    return insert_group_buy_orders(db, granted, n);
 }
 
 int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now)
@@ -440,11 +479,15 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
     return ret < 0 ? ret : 0;
 }
 
-/* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS. */
-#define ORDER_SELECT                                                                                                               \
-    "SELECT id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, pickup_point_id, qty, unit_price_cents, "               \
-    "amount_cents, expires_at, created_at, updated_at, status, ship_to_name IS NOT NULL, ship_to_name, ship_to_phone, "            \
-    "ship_to_address FROM orders "
+/* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS, each after prefix t. */
+#define ORDER_SELECT_LIST(t)                                                                                                       \
+    t "id, " t "sku_id, " t "merchant_id, " t "buyer_id, " t "live_item_id, " t "group_buy_id, " t "pickup_point_id, " t "qty, " t \
+      "unit_price_cents, " t "amount_cents, " t "expires_at, " t "created_at, " t "updated_at, " t "status, " t                    \
+      "ship_to_name IS NOT NULL, " t "ship_to_name, " t "ship_to_phone, " t "ship_to_address "
+#define ORDER_SELECT "SELECT " ORDER_SELECT_LIST("") "FROM orders "
+/* A campaign's joins (group_buy_orders) and their orders; WHERE on j.group_buy_id. */
+#define GROUP_BUY_JOIN_SELECT                                                                                                      \
+    "SELECT " ORDER_SELECT_LIST("o.") "FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "
 #define ORDER_TYPES "iiiiiiiiiiiiisisss"
 #define ORDER_OUTPUTS(o)                                                                                                           \
     &(o)->id, &(o)->sku_id, &(o)->merchant_id, &(o)->buyer_id, &(o)->live_item_id, &(o)->group_buy_id, &(o)->pickup_point_id,      \
@@ -736,7 +779,9 @@ int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
 
 int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out, size_t *found)
 {
-    static const char sql[] = ORDER_SELECT "WHERE sku_id = ? AND group_buy_id = ? AND status = ? ORDER BY id FOR UPDATE";
+    /* The campaign's index gives the order ids in order (ORDER BY j.order_id: no sort); each order by its primary key. */
+    static const char sql[] = GROUP_BUY_JOIN_SELECT "WHERE j.sku_id = ? AND j.group_buy_id = ? AND o.status = ? "
+                                                    "ORDER BY j.order_id FOR UPDATE";
     size_t cap = 0;
     int ret = lb_db_query(db, sql, "iis", sku_id, group_buy_id, status);
     *out = NULL;

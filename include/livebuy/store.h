@@ -79,7 +79,10 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
                             lb_existing_order_t **out, size_t *found);
 /* Units each of the buyers holds through live items and group-buys of this SKU (active orders), per target. */
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
-/* Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id. */
+/*
+ * Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id; the group-buy joins
+ * among them also get their group_buy_orders rows (the index lb_store_group_buy_joins reads).
+ */
 int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now);
 /* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);

@@ -4,6 +4,7 @@ refund_required), also with two livebuyd processes racing to close. Real HTTP ag
 
 import itertools
 import json
+import threading
 import time
 import unittest
 
@@ -44,6 +45,32 @@ class GroupBuyTest(lb.ServerTestCase):
                                                token=buyer_token(buyer),
                                                headers={"Idempotency-Key": "gb-%d" % next(_keys)})
 
+    def post_orders_at_once(self, bodies, server=None):
+        """POSTs each (buyer, body) on a connection of its own, all sent together so that the lane batches them;
+        returns the (status, body) answers in order."""
+        answers = [None] * len(bodies)
+        start = threading.Barrier(len(bodies))
+
+        def post(i, buyer, body):
+            conn = (server or self.server).connection()
+            try:
+                conn.connect()
+                start.wait(10)
+                conn.request("POST", "/v1/orders", body=json.dumps(body).encode(),
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer " + buyer_token(buyer),
+                                      "Idempotency-Key": "gb-%d" % next(_keys)})
+                resp = conn.getresponse()
+                answers[i] = (resp.status, json.loads(resp.read()))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=post, args=(i, buyer, body)) for i, (buyer, body) in enumerate(bodies)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return answers
+
     def pay(self, order):
         raw = json.dumps({"order_id": order["id"], "provider_txn_id": "gbtxn-%d" % order["id"],
                           "amount_cents": order["amount_cents"]}).encode()
@@ -57,7 +84,9 @@ class GroupBuyTest(lb.ServerTestCase):
         return gb
 
     def wait_closed(self, gb_id):
-        self.assertTrue(lb.wait_for(lambda: self.campaign(gb_id)["status"] != "open", CLOSE_WAIT),
+        # CLOSE_WAIT counts from the cut-off, which may still be ahead.
+        wait = max(0, self.campaign(gb_id)["closes_at"] - time.time()) + CLOSE_WAIT
+        self.assertTrue(lb.wait_for(lambda: self.campaign(gb_id)["status"] != "open", wait),
                         "campaign %d still open %d s after its cut-off" % (gb_id, CLOSE_WAIT))
         return self.campaign(gb_id)
 
@@ -136,6 +165,57 @@ class GroupBuyTest(lb.ServerTestCase):
                         "(SELECT shipment_id FROM shipment_orders WHERE order_id = %d)" % joins[2][1]["id"])
         self.assertEqual([tuple(r) for r in rows], [(str(self.point_id),)])
         self.assert_counters_add_up(sku_id)
+
+    def test_success_ships_every_paid_join_of_many_batches(self):
+        # Joins sent together share batches with each other and with direct orders of the same SKU; three waves make
+        # several batches. Every join is in its campaign's index, and the shipment carries every paid one.
+        sku_id = self.new_sku(200)
+        gb = self.new_campaign(sku_id, min_qty=20, closes_in=8)
+        joins = []
+        for wave in range(3):
+            bodies = [(500 + 20 * wave + n, {"group_buy_id": gb["id"], "qty": 1 + n % 2}) for n in range(11)]
+            bodies += [(600 + 10 * wave + n, {"sku_id": sku_id, "qty": 1, "pickup_point_id": self.point_id})
+                       for n in range(5)]
+            answers = self.post_orders_at_once(bodies)
+            for (buyer, body), (status, order) in zip(bodies, answers):
+                self.assertEqual(status, 201, order)
+                if "group_buy_id" in body:
+                    joins.append((buyer, order))
+        indexed = self.sql("SELECT order_id FROM group_buy_orders WHERE group_buy_id = %d" % gb["id"])
+        self.assertEqual(sorted(int(r[0]) for r in indexed), sorted(o["id"] for _, o in joins))
+        paid = [(buyer, order) for i, (buyer, order) in enumerate(joins) if i % 4 != 3]
+        for _, order in paid:
+            self.assertEqual(self.pay(order)["status"], "paid")
+
+        self.assertEqual(self.wait_closed(gb["id"])["status"], "succeeded")
+        rows = self.sql("SELECT payload FROM shipments WHERE group_buy_id = %d" % gb["id"])
+        self.assertEqual(len(rows), 1, rows)
+        payload = json.loads(rows[0][0])
+        self.assertEqual(sorted(payload["orders"]), sorted(o["id"] for _, o in paid))
+        self.assertEqual(sorted((p["buyer_id"], p["qty"]) for p in payload["pick_list"]),
+                         sorted((buyer, o["qty"]) for buyer, o in paid))
+        self.assert_counters_add_up(sku_id)
+
+    def test_lost_commit_indexes_each_join_once(self):
+        # A batch whose COMMIT answer is lost runs again and finds its orders by their keys: their joins are not
+        # indexed a second time (that would break the batch on the duplicate key), and none is left out.
+        second = lb.Server(self.url, list(self.server_args), env={"LIVEBUY_FAULT_LOST_COMMIT": "2"})
+        try:
+            sku_id = self.new_sku(100)
+            gb = self.new_campaign(sku_id, min_qty=100, closes_in=120)
+            ids = []
+            for wave in range(4):
+                bodies = [(700 + 10 * wave + n, {"group_buy_id": gb["id"], "qty": 1}) for n in range(6)]
+                answers = self.post_orders_at_once(bodies, server=second)
+                self.assertEqual([status for status, _ in answers], [201] * len(bodies), answers)
+                ids += [order["id"] for _, order in answers]
+            self.assertIn("failure point: the answer to a COMMIT", second.log())
+            indexed = self.sql("SELECT order_id FROM group_buy_orders WHERE group_buy_id = %d" % gb["id"])
+            self.assertEqual(sorted(int(r[0]) for r in indexed), sorted(ids))
+            self.assertEqual(self.campaign(gb["id"])["joined_qty"], len(ids))
+            self.assert_counters_add_up(sku_id)
+        finally:
+            self.assertEqual(second.stop(), 0)
 
     def test_failure_gives_stock_back_and_asks_refunds(self):
         sku_id = self.new_sku(20)
