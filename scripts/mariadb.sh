@@ -146,6 +146,7 @@ start() {
         --max-connections=500 \
         --table-open-cache=400 \
         --performance-schema=OFF \
+        --innodb-adaptive-hash-index=ON \
         </dev/null >>"$log" 2>&1 &
     local launched=$!
 
