@@ -153,7 +153,8 @@ int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *ord
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*
  * A page of a merchant's orders by id, after `after`, at most limit (out must hold that many), of one status when
- * status is not NULL; *found gets the count.
+ * status is not NULL; *found gets the count. Found through the merchant's SKUs (orders has no merchant index): one
+ * statement per 32 of them.
  */
 int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
                              size_t *found);

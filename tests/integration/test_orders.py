@@ -855,5 +855,105 @@ class OutageTest(Base):
         self.assertEqual(s.request("GET", "/healthz")[0], 200)
 
 
+class MerchantListingTest(Base):
+    """GET /v1/merchant/orders, found through the merchant's SKUs (orders has no merchant index): pages in id order
+    across SKUs and across groups of SKUs (32 a statement), with and without status, no other merchant's orders.
+    (test_lives.py's MerchantOrdersTest covers the refusals and live-item orders.)"""
+
+    def new_skus(self, token, n):
+        """n SKUs of new products (up to 30 a product) of the merchant with token; their ids in creation order."""
+        ids = []
+        while len(ids) < n:
+            skus = [{"name": "小米 %d 号" % (len(ids) + i), "price_cents": 100, "stock": 1000, "weight_grams": 500}
+                    for i in range(min(30, n - len(ids)))]
+            ids += [s["id"] for s in self.server.create_product(token, skus, title="武乡小米")["skus"]]
+        return ids
+
+    def reserve(self, sku_id):
+        buyer = new_buyer()
+        status, _, answer = self.order(buyer, {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO})
+        self.assertEqual(status, 201, answer)
+        return answer["id"], buyer
+
+    def cancel(self, order_id, buyer):
+        status, _, answer = self.server.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(buyer))
+        self.assertEqual(status, 200, answer)
+
+    def page(self, token, query):
+        status, _, body = self.server.request("GET", "/v1/merchant/orders" + query, token=token)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def walk(self, token, limit, status=None):
+        """Every page of limit from the start, checking each page's next; the orders seen, in order."""
+        seen, after = [], 0
+        while True:
+            query = "?limit=%d&after=%d" % (limit, after) + ("&status=" + status if status else "")
+            page = self.page(token, query)
+            seen += page["orders"]
+            self.assertLessEqual(len(page["orders"]), limit, query)
+            if page["next"] is None:
+                self.assertLess(len(page["orders"]), limit, query)
+                return seen
+            self.assertEqual((len(page["orders"]), page["next"]), (limit, page["orders"][-1]["id"]), query)
+            after = page["next"]
+
+    def assertWalks(self, token, expected, statuses):
+        """Pages of 2..5 and one of 200, all statuses and each of statuses, give exactly the expected orders by id.
+        expected: {order id: (sku_id, buyer_id, status)}."""
+        for status in [None] + statuses:
+            want = sorted(i for i, o in expected.items() if status is None or o[2] == status)
+            for limit in (2, 3, 4, 5, 200):
+                seen = self.walk(token, limit, status)
+                self.assertEqual([o["id"] for o in seen], want, "limit %d, status %s" % (limit, status))
+                for o in seen:
+                    self.assertEqual((o["sku_id"], o["buyer_id"], o["status"]), expected[o["id"]], o)
+
+    def test_orders_of_several_skus_interleaved(self):
+        _, other_coop = self.server.create_merchant("coop", "沁县合作社")
+        mine = self.new_skus(self.coop, 3) + [self.new_sku(stock=100)]
+        theirs = self.new_skus(other_coop, 2)
+        expected, buyers = {}, {}
+        # Round-robin, with the other merchant's orders between: each page takes orders from every SKU.
+        for i in range(17):
+            sku_id = mine[(i * 3) % len(mine)] if i % 5 != 4 else mine[0]
+            order_id, buyer = self.reserve(sku_id)
+            expected[order_id], buyers[order_id] = (sku_id, buyer, "reserved"), buyer
+            self.reserve(theirs[i % 2])
+        for order_id in sorted(expected)[1::3]:
+            self.cancel(order_id, buyers[order_id])
+            expected[order_id] = expected[order_id][:2] + ("cancelled",)
+        self.assertEqual(sorted(expected), [int(r[0]) for r in self.sql(
+            "SELECT id FROM orders WHERE merchant_id = %d ORDER BY id" % self.coop_id)])
+        self.assertWalks(self.coop, expected, ["reserved", "cancelled"])
+        self.assertEqual(self.page(self.coop, "?status=paid"), {"orders": [], "next": None})
+        ids = sorted(expected)
+        self.assertEqual([o["id"] for o in self.page(self.coop, "?limit=3&after=%d" % ids[7])["orders"]], ids[8:11])
+        self.assertEqual(self.page(self.coop, "?after=%d" % ids[-1]), {"orders": [], "next": None})
+        # The other merchant sees its own orders only; a merchant without SKUs, none.
+        self.assertEqual([o["sku_id"] for o in self.walk(other_coop, 200)], [theirs[i % 2] for i in range(17)])
+        _, nothing = self.server.create_merchant("coop", "新合作社")
+        self.assertEqual(self.page(nothing, ""), {"orders": [], "next": None})
+        self.assertEqual(self.page(self.host, "?status=reserved"), {"orders": [], "next": None})
+
+    def test_more_skus_than_one_statement_takes(self):
+        _, many = self.server.create_merchant("coop", "沁州黄小米联合社")
+        skus = self.new_skus(many, 70)  # groups of 32, 32 and 6
+        first, middle, last = skus[0], skus[40], skus[-1]
+        expected, buyers = {}, {}
+        for i in range(14):
+            sku_id = (last, first, middle, last)[i % 4]
+            order_id, buyer = self.reserve(sku_id)
+            expected[order_id], buyers[order_id] = (sku_id, buyer, "reserved"), buyer
+        for order_id in sorted(expected)[::4]:
+            self.cancel(order_id, buyers[order_id])
+            expected[order_id] = expected[order_id][:2] + ("cancelled",)
+        self.assertWalks(many, expected, ["reserved", "cancelled"])
+        # From a cursor in the middle of the list.
+        ids = sorted(expected)
+        page = self.page(many, "?limit=2&after=%d" % ids[5])
+        self.assertEqual(([o["id"] for o in page["orders"]], page["next"]), (ids[6:8], ids[7]))
+
+
 if __name__ == "__main__":
     lb.main()
