@@ -1176,6 +1176,13 @@ static out_buffer_t *writer_buffer(lb_writer_t *w)
     return &w->out;
 }
 
+static msgpack_packer writer_packer(lb_writer_t *w)
+{
+    msgpack_packer packer;
+    msgpack_packer_init(&packer, writer_buffer(w), out_append_msgpack);
+    return packer;
+}
+
 void lb_writer_init(lb_writer_t *w, lb_format_t format)
 {
     *w = (lb_writer_t){.format = format};
@@ -1188,8 +1195,7 @@ static void writer_key(lb_writer_t *w, const char *key)
     if (key == NULL)
         return;
     if (w->format == LB_FORMAT_MSGPACK) {
-        msgpack_packer packer;
-        msgpack_packer_init(&packer, out, out_append_msgpack);
+        msgpack_packer packer = writer_packer(w);
         msgpack_pack_str_with_body(&packer, key, strlen(key));
         return;
     }
@@ -1205,8 +1211,7 @@ void lb_writer_map(lb_writer_t *w, const char *key, size_t num_fields)
 {
     writer_key(w, key);
     if (w->format == LB_FORMAT_MSGPACK) {
-        msgpack_packer packer;
-        msgpack_packer_init(&packer, writer_buffer(w), out_append_msgpack);
+        msgpack_packer packer = writer_packer(w);
         msgpack_pack_map(&packer, num_fields);
     } else {
         out_byte(writer_buffer(w), '{');
@@ -1228,8 +1233,7 @@ void lb_writer_int(lb_writer_t *w, const char *key, int64_t value)
 {
     writer_key(w, key);
     if (w->format == LB_FORMAT_MSGPACK) {
-        msgpack_packer packer;
-        msgpack_packer_init(&packer, writer_buffer(w), out_append_msgpack);
+        msgpack_packer packer = writer_packer(w);
         msgpack_pack_int64(&packer, value);
     } else {
         write_json_integer(writer_buffer(w), value);
@@ -1241,8 +1245,7 @@ void lb_writer_string(lb_writer_t *w, const char *key, const char *value)
     size_t len = strlen(value);
     writer_key(w, key);
     if (w->format == LB_FORMAT_MSGPACK) {
-        msgpack_packer packer;
-        msgpack_packer_init(&packer, writer_buffer(w), out_append_msgpack);
+        msgpack_packer packer = writer_packer(w);
         if (!utf8_is_valid(value, len))
             w->failed = 1;
         msgpack_pack_str_with_body(&packer, value, len);
