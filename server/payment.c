@@ -166,24 +166,37 @@ static int settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64
     return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret;
 }
 
-int lb_payment_apply(lb_db_t *db, lb_payment_t *payment)
+int lb_payment_apply_batch(lb_db_t *db, int64_t sku_id, lb_payment_t *const *payments, size_t n)
 {
-    lb_order_t *order = &payment->order;
     lb_sku_t sku;
-    int ret;
+    int64_t now = lb_now();
+    int ret, changed = 0;
 
-    payment->refund_required = 0;
-    payment->outcome = LB_PAYMENT_NOT_FOUND;
-    /* An order's SKU never changes: read it without a lock, then lock the SKU row first, as the order path does. */
-    if ((ret = lb_store_order_get(db, payment->order_id, order)) <= 0)
-        return ret;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, order->sku_id, &sku)) < 0 ||
-        (ret = lb_store_order_lock(db, order->sku_id, payment->order_id, order)) <= 0)
+    /* A retried transaction starts from its inputs. */
+    for (size_t i = 0; i != n; ++i) {
+        payments[i]->refund_required = 0;
+        payments[i]->outcome = LB_PAYMENT_NOT_FOUND;
+    }
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
         goto Exit;
-    if ((ret = settle(db, payment, &sku, lb_now())) != 0)
-        goto Exit;
-    if (payment->outcome == LB_PAYMENT_APPLIED || payment->outcome == LB_PAYMENT_REFUND_REQUIRED)
+    for (size_t i = 0; i != n; ++i) {
+        lb_payment_t *payment = payments[i];
+        if ((ret = lb_store_order_lock(db, sku_id, payment->order_id, &payment->order)) < 0)
+            goto Exit;
+        if (ret == 0)
+            continue; /* not an order of this SKU: the look-up that routed it here was wrong, or it is gone */
+        if ((ret = settle(db, payment, &sku, now)) != 0)
+            goto Exit;
+        if (payment->outcome == LB_PAYMENT_APPLIED || payment->outcome == LB_PAYMENT_REFUND_REQUIRED) {
+            changed = 1;
+            /* the next payment decides on the stock as this one left it */
+            if ((ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
+                goto Exit;
+        }
+    }
+    if (changed)
         return lb_db_commit(db);
+    ret = 0;
 Exit:
     lb_db_rollback(db);
     return ret < 0 ? ret : 0;

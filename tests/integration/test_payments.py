@@ -100,6 +100,30 @@ class Base(lb.ServerTestCase):
         self.assertEqual(got, status, "%s: %r" % (what, body))
         self.assertEqual(error_code(body), code, what)
 
+    def notify_all_at_once(self, orders):
+        """Sends one notify per order, all at once (they share a SKU, so they are applied in batches)."""
+        answers, barrier = {}, threading.Barrier(len(orders))
+
+        def pay(order):
+            body = notify_body(order["id"], new_txn(), order["amount_cents"])
+            headers = dict(signed(body), **{"Content-Type": "application/json"})
+            conn = self.server.connection()
+            try:
+                barrier.wait()
+                conn.request("POST", "/v1/payments/notify", body=body, headers=headers)
+                resp = conn.getresponse()
+                answers[order["id"]] = (resp.status, json.loads(resp.read()))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=pay, args=(o,)) for o in orders]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(answers), len(orders))
+        return answers
+
     def wait_expired(self, order_ids, timeout=EXPIRY_WAIT):
         """Polls until every order is expired (bounded); returns how long that took."""
         started = time.monotonic()
@@ -283,6 +307,19 @@ class PaymentTest(Base):
         self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 0, "sold": 4, "held": 0, "available": 16})
         self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
 
+    def test_many_orders_of_one_sku_paid_at_once(self):
+        sku_id = self.new_sku(stock=100)
+        orders = [self.reserve(200 + i, 1 + i % 3, sku_id=sku_id) for i in range(30)]
+        answers = self.notify_all_at_once(orders)
+        self.assertEqual({a for a in answers.values() if a[0] != 200 or a[1]["status"] != "paid"}, set())
+        qty = sum(o["qty"] for o in orders)
+        self.assertEqual(self.counters(sku_id), {"stock": 100, "reserved": 0, "sold": qty, "held": 0, "available": 100 - qty})
+        ids = ",".join(str(o["id"]) for o in orders)
+        self.assertEqual(self.sql("SELECT COUNT(DISTINCT shipment_id), COUNT(*) FROM shipment_orders WHERE order_id IN (%s)"
+                                  % ids), [("30", "30")])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM payments WHERE order_id IN (%s) AND outcome = 'applied'" % ids),
+                         [("30",)])
+
     def test_paid_twice_with_different_txn_ids(self):
         sku_id = self.new_sku(stock=10)
         order = self.reserve(7, 1, sku_id=sku_id)
@@ -394,6 +431,21 @@ class ExpiryTest(Base):
         self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("0",)])
         self.assertEqual(self.notify(order["id"], txn, order["amount_cents"])[2], answer)
         self.cancel(42, other["id"])
+
+    def test_expired_orders_paid_at_once_take_only_the_stock_left(self):
+        # Paid in batches (the first notify goes alone, the others queue behind it and go together), each payment
+        # decides on the stock the ones before it left: two of four fit.
+        sku_id = self.new_sku(stock=8)
+        expired = [self.reserve(50 + i, 2, sku_id=sku_id) for i in range(4)]
+        for order in expired:
+            self.backdate(order["id"])
+        self.wait_expired([o["id"] for o in expired])
+        other = self.reserve(54, 3, sku_id=sku_id)  # 5 left: room for two expired orders of 2, not three
+        answers = self.notify_all_at_once(expired)
+        statuses = sorted((a[0], a[1].get("status")) for a in answers.values())
+        self.assertEqual(statuses, [(200, "paid")] * 2 + [(200, "refund_required")] * 2, answers)
+        self.assertEqual(self.counters(sku_id), {"stock": 8, "reserved": 3, "sold": 4, "held": 0, "available": 1})
+        self.cancel(54, other["id"])
 
     def test_live_item_payment_after_expiry(self):
         sku_id = self.new_sku(stock=20)
