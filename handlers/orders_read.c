@@ -8,12 +8,12 @@
 #include "livebuy/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/lanes.h"
+#include "livebuy/sku_actions.h"
 #include "livebuy/store.h"
 
 typedef struct st_buyer_order_job_t {
     lb_call_job_t super;
     int64_t buyer_id;
-    int64_t sku_id; /* of the order cancelled, for the lanes */
 } buyer_order_job_t;
 
 typedef struct st_merchant_orders_job_t {
@@ -57,50 +57,77 @@ static int order_get_work(lb_call_job_t *super, lb_db_t *db)
     return lb_call_job_answer(super, 200, order_to_json(&order));
 }
 
-static int order_cancel_work(lb_call_job_t *super, lb_db_t *db)
+/* A buyer's cancellation, applied in its SKU's action lane (server/sku_actions.c) with the SKU's other such actions. */
+typedef struct st_cancel_t {
+    lb_sku_action_t action;
+    lb_call_t *call;
+    int64_t buyer_id;
+    int conflict; /* the order is not reserved (any more) */
+} cancel_t;
+
+static void cancel_reset(lb_sku_action_t *action)
 {
-    buyer_order_job_t *job = (buyer_order_job_t *)super;
-    lb_order_t order;
-    int ret;
-    switch ((ret = lb_store_order_cancel(db, super->call->id, job->buyer_id, &order))) {
-    case 1:
-        job->sku_id = order.sku_id;
-        return lb_call_job_answer(super, 200, order_to_json(&order));
-    case 0:
-        return order_not_found(super);
-    case LB_ECONFLICT:
-        return lb_call_job_fail(super, 409, "conflict", "order %lld is %s: only reserved orders can be cancelled",
-                                (long long)order.id, order.status);
-    default:
-        return ret;
+    ((cancel_t *)action)->conflict = 0;
+}
+
+static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, const lb_sku_t *sku, int64_t now)
+{
+    cancel_t *cancel = (cancel_t *)action;
+    (void)sku;
+    if (action->order.buyer_id != cancel->buyer_id)
+        return 0; /* answered like a missing order */
+    if (strcmp(action->order.status, "reserved") != 0) {
+        cancel->conflict = 1;
+        return 0;
     }
+    int ret = lb_store_order_release(db, &action->order, "cancelled", now);
+    return ret < 0 ? ret : 1;
 }
 
-/* On the loop thread: the units are back, so this thread's lane for the SKU may sell again. */
-static void order_cancelled(lb_call_job_t *super)
+static void cancel_done(lb_sku_action_t *action, int status)
 {
-    lb_lanes_stock_changed(((buyer_order_job_t *)super)->sku_id);
+    cancel_t *cancel = (cancel_t *)action;
+    const lb_order_t *order = &action->order;
+    if (status != 0)
+        lb_reply_failure(cancel->call, status);
+    else if (!action->found || order->buyer_id != cancel->buyer_id)
+        lb_reply_error(cancel->call, 404, "not_found", "no order %lld", (long long)action->order_id);
+    else if (cancel->conflict)
+        lb_reply_error(cancel->call, 409, "conflict", "order %lld is %s: only reserved orders can be cancelled",
+                       (long long)order->id, order->status);
+    else {
+        /* the units are back, so this thread's order lane for the SKU may sell again */
+        lb_lanes_stock_changed(order->sku_id);
+        lb_reply(cancel->call, 200, order_to_json(order));
+    }
+    lb_call_release(cancel->call);
+    free(cancel);
 }
 
-static void submit_buyer_order_job(lb_call_t *call, lb_call_work_cb work, void (*on_done)(lb_call_job_t *job))
+static const lb_sku_action_type_t cancel_type = {cancel_reset, cancel_apply, cancel_done};
+
+void lb_handle_order_get(lb_call_t *call)
 {
     int64_t buyer_id;
     if (lb_auth_buyer(call, &buyer_id) != 0)
         return;
     buyer_order_job_t *job = lb_call_job_new(call, sizeof(*job));
     job->buyer_id = buyer_id;
-    job->super.on_done = on_done;
-    lb_call_job_submit(&job->super, work);
-}
-
-void lb_handle_order_get(lb_call_t *call)
-{
-    submit_buyer_order_job(call, order_get_work, NULL);
+    lb_call_job_submit(&job->super, order_get_work);
 }
 
 void lb_handle_order_cancel(lb_call_t *call)
 {
-    submit_buyer_order_job(call, order_cancel_work, order_cancelled);
+    int64_t buyer_id;
+    if (lb_auth_buyer(call, &buyer_id) != 0)
+        return;
+    cancel_t *cancel = lb_calloc(1, sizeof(*cancel));
+    cancel->action.type = &cancel_type;
+    cancel->action.order_id = call->id;
+    cancel->call = call;
+    lb_call_retain(call);
+    cancel->buyer_id = buyer_id;
+    lb_sku_action_submit(call->loop, &cancel->action);
 }
 
 static json_t *orders_page_to_json(const lb_order_t *orders, size_t n, int64_t limit)

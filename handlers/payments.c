@@ -1,6 +1,7 @@
 /*
  * POST /v1/payments/notify (the payment provider): check the signature over the raw body, then decode and validate it,
- * and apply the payment (server/payment.c) in a batch of its SKU's payments.
+ * and apply the payment (server/payment.c) through its SKU's action lane (server/sku_actions.c), in a batch with the
+ * SKU's other notifies and cancellations.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,44 +9,16 @@
 #include <string.h>
 #include "livebuy/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/idmap.h"
 #include "livebuy/metrics.h"
 #include "livebuy/payment.h"
+#include "livebuy/sku_actions.h"
 #include "livebuy/token.h"
 
-/*
- * Notifies go through per-SKU payment lanes, like orders: every notify locks its SKU's row, so a hot SKU's payments are
- * applied in batches (one transaction, one lock, one COMMIT for many) rather than each holding a database worker while
- * it waits for the row, which starved every other request of workers in a busy sale.
- */
-#define MAX_PAYMENTS_PER_BATCH 200
-
 typedef struct st_notify_t {
+    lb_sku_action_t action;
     lb_call_t *call;
     lb_payment_t payment;
-    struct st_notify_t *next;
 } notify_t;
-
-typedef struct st_pay_lane_t {
-    int64_t sku_id;
-    notify_t *head, **tail;
-    int in_flight;
-} pay_lane_t;
-
-static _Thread_local lb_idmap_t pay_lanes;
-
-typedef struct st_resolve_job_t {
-    lb_db_job_t job;
-    notify_t *notify;
-    int found;
-} resolve_job_t;
-
-typedef struct st_pay_batch_t {
-    lb_db_job_t job;
-    pay_lane_t *lane;
-    notify_t *notifies;
-    size_t count;
-} pay_batch_t;
 
 static json_t *payment_answer(const lb_payment_t *payment)
 {
@@ -68,7 +41,7 @@ static void reject(lb_call_t *call, int status, const char *fmt, ...)
     lb_reply_error(call, status, status == 404 ? "not_found" : "invalid", "%s", message);
 }
 
-/* On the loop thread, once per notify whatever the retries: count the outcome and answer. */
+/* Counts the outcome and answers. */
 static void answer(notify_t *n)
 {
     const lb_payment_t *payment = &n->payment;
@@ -96,114 +69,35 @@ static void answer(notify_t *n)
     lb_reply(n->call, 200, payment_answer(payment));
 }
 
-static void finish(notify_t *n)
+static void notify_reset(lb_sku_action_t *action)
 {
+    notify_t *n = (notify_t *)action;
+    n->payment.outcome = LB_PAYMENT_NOT_FOUND;
+    n->payment.refund_required = 0;
+}
+
+static int notify_apply(lb_db_t *db, lb_sku_action_t *action, const lb_sku_t *sku, int64_t now)
+{
+    notify_t *n = (notify_t *)action;
+    n->payment.order = action->order;
+    return lb_payment_settle(db, &n->payment, sku, now);
+}
+
+/* On the loop thread, once per notify whatever the retries. */
+static void notify_done(lb_sku_action_t *action, int status)
+{
+    notify_t *n = (notify_t *)action;
+    if (status != 0) {
+        lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
+        lb_reply_failure(n->call, status);
+    } else {
+        answer(n);
+    }
     lb_call_release(n->call);
     free(n);
 }
 
-static int batch_work(lb_db_job_t *job, lb_db_t *db)
-{
-    pay_batch_t *batch = H2O_STRUCT_FROM_MEMBER(pay_batch_t, job, job);
-    lb_payment_t **payments = lb_malloc(batch->count * sizeof(*payments));
-    size_t i = 0;
-    for (notify_t *n = batch->notifies; n != NULL; n = n->next)
-        payments[i++] = &n->payment;
-    int ret = lb_payment_apply_batch(db, batch->lane->sku_id, payments, batch->count);
-    free(payments);
-    return ret;
-}
-
-static void send_batch(uv_loop_t *loop, pay_lane_t *lane);
-
-static void batch_done(lb_db_job_t *job, int status)
-{
-    pay_batch_t *batch = H2O_STRUCT_FROM_MEMBER(pay_batch_t, job, job);
-    pay_lane_t *lane = batch->lane;
-    uv_loop_t *loop = batch->job.uv.loop;
-    for (notify_t *n = batch->notifies, *next; n != NULL; n = next) {
-        next = n->next;
-        if (status != 0) {
-            lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
-            lb_reply_failure(n->call, status);
-        } else {
-            answer(n);
-        }
-        finish(n);
-    }
-    free(batch);
-    lane->in_flight = 0;
-    if (lane->head != NULL) {
-        send_batch(loop, lane);
-    } else {
-        lb_idmap_remove(&pay_lanes, lane->sku_id);
-        free(lane);
-    }
-}
-
-/* Sends what the lane has queued, up to a batch's worth, as one transaction. */
-static void send_batch(uv_loop_t *loop, pay_lane_t *lane)
-{
-    pay_batch_t *batch = lb_calloc(1, sizeof(*batch));
-    notify_t **tail = &batch->notifies;
-    batch->lane = lane;
-    while (lane->head != NULL && batch->count != MAX_PAYMENTS_PER_BATCH) {
-        notify_t *n = lane->head;
-        if ((lane->head = n->next) == NULL)
-            lane->tail = &lane->head;
-        n->next = NULL;
-        *tail = n;
-        tail = &n->next;
-        ++batch->count;
-    }
-    lane->in_flight = 1;
-    lb_db_submit(loop, &batch->job, batch_work, batch_done);
-}
-
-static void enqueue(uv_loop_t *loop, notify_t *n, int64_t sku_id)
-{
-    pay_lane_t *lane = lb_idmap_get(&pay_lanes, sku_id);
-    if (lane == NULL) {
-        lane = lb_calloc(1, sizeof(*lane));
-        lane->sku_id = sku_id;
-        lane->tail = &lane->head;
-        lb_idmap_set(&pay_lanes, sku_id, lane);
-    }
-    *lane->tail = n;
-    lane->tail = &n->next;
-    if (!lane->in_flight)
-        send_batch(loop, lane);
-}
-
-/* Which SKU the order draws on (it never changes): read without a lock. */
-static int resolve_work(lb_db_job_t *job, lb_db_t *db)
-{
-    resolve_job_t *resolve = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job);
-    int ret = lb_store_order_get(db, resolve->notify->payment.order_id, &resolve->notify->payment.order);
-    resolve->found = ret > 0;
-    return ret < 0 ? ret : 0;
-}
-
-static void resolve_done(lb_db_job_t *job, int status)
-{
-    resolve_job_t *resolve = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job);
-    notify_t *n = resolve->notify;
-    uv_loop_t *loop = resolve->job.uv.loop;
-    int found = resolve->found;
-    free(resolve);
-    if (status != 0 || !found) {
-        if (status != 0) {
-            lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
-            lb_reply_failure(n->call, status);
-        } else {
-            n->payment.outcome = LB_PAYMENT_NOT_FOUND;
-            answer(n);
-        }
-        finish(n);
-        return;
-    }
-    enqueue(loop, n, n->payment.order.sku_id);
-}
+static const lb_sku_action_type_t notify_type = {notify_reset, notify_apply, notify_done};
 
 static int read_notify(lb_call_t *call, lb_payment_t *payment)
 {
@@ -232,10 +126,10 @@ void lb_handle_payment_notify(lb_call_t *call)
     }
     /* provider_txn_id points into call->body, which the notify's reference on the call keeps. */
     notify_t *n = lb_calloc(1, sizeof(*n));
+    n->action.type = &notify_type;
+    n->action.order_id = payment.order_id;
     n->call = call;
     lb_call_retain(call);
     n->payment = payment;
-    resolve_job_t *resolve = lb_calloc(1, sizeof(*resolve));
-    resolve->notify = n;
-    lb_db_submit(call->loop, &resolve->job, resolve_work, resolve_done);
+    lb_sku_action_submit(call->loop, &n->action);
 }

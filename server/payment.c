@@ -166,38 +166,11 @@ static int settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64
     return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret;
 }
 
-int lb_payment_apply_batch(lb_db_t *db, int64_t sku_id, lb_payment_t *const *payments, size_t n)
+int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
 {
-    lb_sku_t sku;
-    int64_t now = lb_now();
-    int ret, changed = 0;
-
-    /* A retried transaction starts from its inputs. */
-    for (size_t i = 0; i != n; ++i) {
-        payments[i]->refund_required = 0;
-        payments[i]->outcome = LB_PAYMENT_NOT_FOUND;
-    }
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
-        goto Exit;
-    for (size_t i = 0; i != n; ++i) {
-        lb_payment_t *payment = payments[i];
-        if ((ret = lb_store_order_lock(db, sku_id, payment->order_id, &payment->order)) < 0)
-            goto Exit;
-        if (ret == 0)
-            continue; /* not an order of this SKU: the look-up that routed it here was wrong, or it is gone */
-        if ((ret = settle(db, payment, &sku, now)) != 0)
-            goto Exit;
-        if (payment->outcome == LB_PAYMENT_APPLIED || payment->outcome == LB_PAYMENT_REFUND_REQUIRED) {
-            changed = 1;
-            /* the next payment decides on the stock as this one left it */
-            if ((ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
-                goto Exit;
-        }
-    }
-    if (changed)
-        return lb_db_commit(db);
-    ret = 0;
-Exit:
-    lb_db_rollback(db);
-    return ret < 0 ? ret : 0;
+    payment->refund_required = 0;
+    int ret = settle(db, payment, sku, now);
+    if (ret != 0)
+        return ret;
+    return payment->outcome == LB_PAYMENT_APPLIED || payment->outcome == LB_PAYMENT_REFUND_REQUIRED;
 }

@@ -559,33 +559,6 @@ int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, i
     return from_live != 0 ? lb_store_live_item_add_reserved(db, order->live_item_id, -order->qty) : 0;
 }
 
-int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t *order)
-{
-    lb_sku_t sku;
-    int ret;
-
-    /*
-     * Lock order as in the reservation batches: the SKU row first, then the order; the unlocked read finds the SKU (an
-     * order's SKU and buyer never change, its status is read again under the lock).
-     */
-    if ((ret = lb_store_order_get(db, id, order)) <= 0 || order->buyer_id != buyer_id)
-        return ret < 0 ? ret : 0;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, order->sku_id, &sku)) < 0 ||
-        (ret = lb_store_order_lock(db, order->sku_id, id, order)) <= 0)
-        goto Exit;
-    if (strcmp(order->status, "reserved") != 0) {
-        ret = LB_ECONFLICT;
-        goto Exit;
-    }
-    if ((ret = lb_store_order_release(db, order, "cancelled", lb_now())) != 0 || (ret = lb_db_commit(db)) != 0)
-        goto Exit;
-    ret = 1;
-Exit:
-    if (ret <= 0)
-        lb_db_rollback(db);
-    return ret;
-}
-
 /* ---- Expiry (server/sweeper.c) --------------------------------------------------------------------------------------- */
 
 /* Reads up to limit (sku_id, id) pairs that sql (parameters: now, limit) selects. */

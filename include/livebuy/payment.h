@@ -31,12 +31,12 @@ typedef struct st_lb_payment_t {
 } lb_payment_t;
 
 /*
- * Applies payments[0..n), notifies for orders of SKU sku_id (looked up beforehand, without a lock), in one transaction:
- * the SKU row locked once, then each order in turn, in order; each payment decides on what the ones before it left.
- * Returns 0 with every outcome set (an order not of this SKU: LB_PAYMENT_NOT_FOUND), or an LB_EDB_* code for all
- * (LB_EDB_RETRY: run it again). The same transaction id applied twice, even at once from many processes, changes the
- * order once (the SKU row lock orders them, payments_txn refuses a second row).
+ * Applies a notify to payment->order, with the SKU row and the order locked (sku as it is now): sets payment->outcome
+ * and returns 1 when it changed something (the caller commits), 0 when not, or an LB_EDB_* code (LB_EDB_RETRY: run
+ * the transaction again). The same transaction id applied twice, even at once from many processes, changes the order
+ * once (the SKU row lock orders them, payments_txn refuses a second row). Notifies reach it through the SKU's action
+ * lane (livebuy/sku_actions.h).
  */
-int lb_payment_apply_batch(lb_db_t *db, int64_t sku_id, lb_payment_t *const *payments, size_t n);
+int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now);
 
 #endif

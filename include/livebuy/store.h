@@ -141,12 +141,6 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 
 /* 1 and *order when it exists, 0 when not. */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
-/*
- * Cancels a reserved order of this buyer and gives its units back (to the live item's quota when it has one), in one
- * transaction that locks the SKU row first, as the reservation batches do. 1 with *order as it now is; 0 when the buyer
- * has no such order; LB_ECONFLICT with *order as it is when it is not reserved.
- */
-int lb_store_order_cancel(lb_db_t *db, int64_t id, int64_t buyer_id, lb_order_t *order);
 /* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it; 1 found, 0 not. */
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
 /* Sets a (locked) order's status and updated_at, in the row and in *order. */

@@ -521,6 +521,44 @@ class BurstTest(Base):
         self.assertEqual((status, error_parts(answer)[0]), (409, "sold_out"), answer)
         self.assertEqual(self.assertCountersExact(sku_id), {"stock": 5, "reserved": 5, "sold": 0, "held": 0})
 
+    def test_cancels_at_once(self):
+        """Cancels of one SKU's orders sent at once (applied in batches): each order cancelled once, a second cancel of
+        it 409, another buyer's cancel 404, every unit back."""
+        sku_id = self.new_sku(stock=60)
+        body = {"sku_id": sku_id, "qty": 2, "ship_to": SHIP_TO}
+        orders = []
+        for _ in range(20):
+            buyer = new_buyer()
+            status, _, answer = self.order(buyer, body)
+            self.assertEqual(status, 201, answer)
+            orders.append((answer["id"], buyer))
+        tries = [(oid, buyer) for oid, buyer in orders] + [(oid, buyer) for oid, buyer in orders[:5]] + \
+                [(oid, new_buyer()) for oid, _ in orders[5:8]]
+        answers, barrier = [], threading.Barrier(len(tries))
+
+        def cancel(oid, buyer):
+            conn = self.server.connection()
+            try:
+                barrier.wait()
+                conn.request("POST", "/v1/orders/%d/cancel" % oid, headers={"Authorization": "Bearer " + buyer_token(buyer)})
+                resp = conn.getresponse()
+                answers.append((oid, buyer, resp.status, json.loads(resp.read())))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=cancel, args=t) for t in tries]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(answers), len(tries))
+        owners = dict(orders)
+        for oid, _ in orders:
+            mine = sorted(a[2] for a in answers if a[0] == oid and a[1] == owners[oid])
+            self.assertEqual(mine, [200] if oid not in dict(orders[:5]) else [200, 409], (oid, answers))
+        self.assertEqual(sorted(a[2] for a in answers if a[1] != owners[a[0]]), [404] * 3)
+        self.assertEqual(self.assertCountersExact(sku_id), {"stock": 60, "reserved": 0, "sold": 0, "held": 0})
+
     def test_restock_and_cancel_reach_every_loop_thread(self):
         """8, with --threads 2: after a restock or a cancel, orders on any connection (either loop thread) succeed."""
         s = self.server

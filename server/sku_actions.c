@@ -1,0 +1,144 @@
+/* Per-SKU lanes for single-order actions (see livebuy/sku_actions.h). Lanes belong to one loop thread each. */
+#include <stdlib.h>
+#include <h2o/memory.h>
+#include "livebuy/common.h"
+#include "livebuy/idmap.h"
+#include "livebuy/sku_actions.h"
+
+/* Actions per transaction at most: a batch holds its SKU's row for as long as it runs. */
+#define MAX_ACTIONS_PER_BATCH 200
+
+typedef struct st_action_lane_t {
+    int64_t sku_id;
+    lb_sku_action_t *head, **tail;
+    int in_flight;
+} action_lane_t;
+
+static _Thread_local lb_idmap_t lanes;
+
+typedef struct st_resolve_job_t {
+    lb_db_job_t job;
+    lb_sku_action_t *action;
+} resolve_job_t;
+
+typedef struct st_action_batch_t {
+    lb_db_job_t job;
+    action_lane_t *lane;
+    lb_sku_action_t *actions;
+} action_batch_t;
+
+static int batch_work(lb_db_job_t *job, lb_db_t *db)
+{
+    action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
+    int64_t sku_id = batch->lane->sku_id, now = lb_now();
+    lb_sku_t sku;
+    int ret, changed = 0;
+
+    for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
+        a->found = 0;
+        a->type->reset(a);
+    }
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
+        goto Exit;
+    for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
+        if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) < 0)
+            goto Exit;
+        if (!(a->found = ret))
+            continue;
+        if ((ret = a->type->apply(db, a, &sku, now)) < 0)
+            goto Exit;
+        /* the next action decides on the stock as this one left it */
+        if (ret == 1 && (changed = 1) && (ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
+            goto Exit;
+    }
+    if (changed)
+        return lb_db_commit(db);
+    ret = 0;
+Exit:
+    lb_db_rollback(db);
+    return ret < 0 ? ret : 0;
+}
+
+static void send_batch(uv_loop_t *loop, action_lane_t *lane);
+
+static void batch_done(lb_db_job_t *job, int status)
+{
+    action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
+    action_lane_t *lane = batch->lane;
+    uv_loop_t *loop = batch->job.uv.loop;
+    for (lb_sku_action_t *a = batch->actions, *next; a != NULL; a = next) {
+        next = a->next;
+        a->type->done(a, status);
+    }
+    free(batch);
+    lane->in_flight = 0;
+    if (lane->head != NULL) {
+        send_batch(loop, lane);
+    } else {
+        lb_idmap_remove(&lanes, lane->sku_id);
+        free(lane);
+    }
+}
+
+/* Sends what the lane has queued, up to a batch's worth, as one transaction. */
+static void send_batch(uv_loop_t *loop, action_lane_t *lane)
+{
+    action_batch_t *batch = lb_calloc(1, sizeof(*batch));
+    lb_sku_action_t **tail = &batch->actions;
+    batch->lane = lane;
+    for (size_t n = 0; lane->head != NULL && n != MAX_ACTIONS_PER_BATCH; ++n) {
+        lb_sku_action_t *a = lane->head;
+        if ((lane->head = a->next) == NULL)
+            lane->tail = &lane->head;
+        a->next = NULL;
+        *tail = a;
+        tail = &a->next;
+    }
+    lane->in_flight = 1;
+    lb_db_submit(loop, &batch->job, batch_work, batch_done);
+}
+
+static void enqueue(uv_loop_t *loop, lb_sku_action_t *action)
+{
+    action_lane_t *lane = lb_idmap_get(&lanes, action->order.sku_id);
+    if (lane == NULL) {
+        lane = lb_calloc(1, sizeof(*lane));
+        lane->sku_id = action->order.sku_id;
+        lane->tail = &lane->head;
+        lb_idmap_set(&lanes, lane->sku_id, lane);
+    }
+    action->next = NULL;
+    *lane->tail = action;
+    lane->tail = &action->next;
+    if (!lane->in_flight)
+        send_batch(loop, lane);
+}
+
+static int resolve_work(lb_db_job_t *job, lb_db_t *db)
+{
+    lb_sku_action_t *action = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job)->action;
+    int ret = lb_store_order_get(db, action->order_id, &action->order);
+    action->found = ret > 0;
+    return ret < 0 ? ret : 0;
+}
+
+static void resolve_done(lb_db_job_t *job, int status)
+{
+    resolve_job_t *resolve = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job);
+    lb_sku_action_t *action = resolve->action;
+    uv_loop_t *loop = resolve->job.uv.loop;
+    free(resolve);
+    if (status != 0 || !action->found) {
+        action->type->reset(action);
+        action->type->done(action, status);
+        return;
+    }
+    enqueue(loop, action);
+}
+
+void lb_sku_action_submit(uv_loop_t *loop, lb_sku_action_t *action)
+{
+    resolve_job_t *resolve = lb_calloc(1, sizeof(*resolve));
+    resolve->action = action;
+    lb_db_submit(loop, &resolve->job, resolve_work, resolve_done);
+}
