@@ -87,12 +87,10 @@ static int notify_apply(lb_db_t *db, lb_sku_action_t *action, const lb_sku_t *sk
 static void notify_done(lb_sku_action_t *action, int status)
 {
     notify_t *n = (notify_t *)action;
-    if (status != 0) {
-        lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
-        lb_reply_failure(n->call, status);
-    } else {
+    if (status != 0)
+        lb_reply_failure(n->call, status); /* the provider retries; not counted: nothing was decided */
+    else
         answer(n);
-    }
     lb_call_release(n->call);
     free(n);
 }
