@@ -70,7 +70,7 @@ static void cancel_reset(lb_sku_action_t *action)
     ((cancel_t *)action)->conflict = 0;
 }
 
-static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, const lb_sku_t *sku, int64_t now)
+static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku, int64_t now)
 {
     cancel_t *cancel = (cancel_t *)action;
     (void)sku;

@@ -76,7 +76,7 @@ static void notify_reset(lb_sku_action_t *action)
     n->payment.refund_required = 0;
 }
 
-static int notify_apply(lb_db_t *db, lb_sku_action_t *action, const lb_sku_t *sku, int64_t now)
+static int notify_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku, int64_t now)
 {
     notify_t *n = (notify_t *)action;
     n->payment.order = action->order;

@@ -9,6 +9,7 @@
 #include "livebuy/common.h"
 #include "livebuy/order.h"
 #include "livebuy/payment.h"
+#include "livebuy/sku_actions.h"
 
 static int is_status(const lb_order_t *order, const char *status)
 {
@@ -35,15 +36,14 @@ static int add_destination(lb_db_t *db, const lb_order_t *order, json_t *payload
 }
 
 /* The document the shipping system gets (API.md "Shipping system"); shipment_id is added when it is sent. */
-static json_t *shipment_payload(lb_db_t *db, const lb_order_t *order, const lb_sku_t *sku, int *ret)
+static json_t *shipment_payload(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *view, int *ret)
 {
-    char title[LB_TEXT_SIZE(401)];
-    int64_t cold_chain;
+    const lb_sku_t *sku = &view->sku;
     json_t *payload;
-    if ((*ret = lb_store_sku_shipping(db, sku->id, title, &cold_chain)) <= 0) {
-        *ret = *ret < 0 ? *ret : LB_EDB;
+    if ((*ret = lb_sku_view_shipping(db, view)) != 0)
         return NULL;
-    }
+    const char *title = view->title;
+    int64_t cold_chain = view->cold_chain;
     payload =
         json_pack("{s:[I],s:[{s:I,s:s,s:I}],s:b,s:I,s:s}", "orders", (json_int_t)order->id, "items", "sku_id", (json_int_t)sku->id,
                   "title", title, "qty", (json_int_t)order->qty, "cold_chain", (int)cold_chain, "weight_grams",
@@ -57,7 +57,7 @@ static json_t *shipment_payload(lb_db_t *db, const lb_order_t *order, const lb_s
 }
 
 /* Writes the outbox row for a paid direct order. */
-static int add_shipment(lb_db_t *db, const lb_order_t *order, const lb_sku_t *sku, int64_t now)
+static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *sku, int64_t now)
 {
     int64_t shipment_id;
     int ret = 0;
@@ -74,7 +74,7 @@ static int add_shipment(lb_db_t *db, const lb_order_t *order, const lb_sku_t *sk
     return ret;
 }
 
-static int mark_paid(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     int ret = lb_store_order_set_status(db, &payment->order, "paid", now);
     payment->outcome = LB_PAYMENT_APPLIED;
@@ -93,7 +93,7 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, in
 }
 
 /* A reserved order: its units move from reserved to sold (in the SKU and in its live item). */
-static int pay_reserved(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+static int pay_reserved(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     const lb_order_t *order = &payment->order;
     int ret = lb_store_sku_add_counts(db, order->sku_id, -order->qty, order->qty, 0, now);
@@ -107,12 +107,14 @@ static int pay_reserved(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku,
  * SKU's available stock, or from its live item's quota, which the SKU holds), straight to sold; else (and always for a
  * group-buy join) the money goes back.
  */
-static int pay_released(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+static int pay_released(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     lb_order_t *order = &payment->order;
     lb_alloc_target_t item;
-    int64_t left = LB_SKU_AVAILABLE(sku), from_held = 0;
-    int ret;
+    int ret = lb_sku_view_fresh(db, sku); /* the stock as the batch's actions before this one left it */
+    if (ret != 0)
+        return ret;
+    int64_t left = LB_SKU_AVAILABLE(&sku->sku), from_held = 0;
     if (order->live_item_id != 0) {
         if ((ret = lb_store_live_item_lock(db, order->live_item_id, order->sku_id, 0, &item)) != 0)
             return ret;
@@ -139,7 +141,7 @@ static int replay(lb_payment_t *payment, int64_t recorded_order_id, const char *
 }
 
 /* Under the SKU and order locks: decides, changes the order and the stock, records the payment. */
-static int settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     lb_order_t *order = &payment->order;
     int64_t recorded_order_id;
@@ -166,7 +168,7 @@ static int settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64
     return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret;
 }
 
-int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now)
+int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     payment->refund_required = 0;
     int ret = settle(db, payment, sku, now);

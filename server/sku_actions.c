@@ -27,34 +27,54 @@ typedef struct st_action_batch_t {
     lb_sku_action_t *actions;
 } action_batch_t;
 
+int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view)
+{
+    if (!view->stale)
+        return 0;
+    int ret = lb_store_sku_lock(db, view->sku.id, &view->sku);
+    view->stale = 0;
+    return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
+}
+
+int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view)
+{
+    if (view->shipping_read)
+        return 0;
+    int ret = lb_store_sku_shipping(db, view->sku.id, view->title, &view->cold_chain);
+    view->shipping_read = ret > 0;
+    return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
+}
+
 static int batch_work(lb_db_job_t *job, lb_db_t *db)
 {
     action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
     int64_t sku_id = batch->lane->sku_id, now = lb_now();
-    lb_sku_t sku;
+    lb_sku_view_t *view = lb_calloc(1, sizeof(*view));
     int ret, changed = 0;
 
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
         a->found = 0;
         a->type->reset(a);
     }
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view->sku)) <= 0)
         goto Exit;
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
         if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) < 0)
             goto Exit;
         if (!(a->found = ret))
             continue;
-        if ((ret = a->type->apply(db, a, &sku, now)) < 0)
+        if ((ret = a->type->apply(db, a, view, now)) < 0)
             goto Exit;
-        /* the next action decides on the stock as this one left it */
-        if (ret == 1 && (changed = 1) && (ret = lb_store_sku_lock(db, sku_id, &sku)) <= 0)
-            goto Exit;
+        if (ret == 1)
+            changed = view->stale = 1; /* the next action that decides on the stock reads it again */
     }
+    free(view);
     if (changed)
         return lb_db_commit(db);
-    ret = 0;
+    lb_db_rollback(db);
+    return 0;
 Exit:
+    free(view);
     lb_db_rollback(db);
     return ret < 0 ? ret : 0;
 }

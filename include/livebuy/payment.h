@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include "livebuy/db.h"
+#include "livebuy/sku_actions.h"
 #include "livebuy/store.h"
 
 #define LB_PROVIDER_TXN_ID_MAX 128
@@ -31,12 +32,12 @@ typedef struct st_lb_payment_t {
 } lb_payment_t;
 
 /*
- * Applies a notify to payment->order, with the SKU row and the order locked (sku as it is now): sets payment->outcome
+ * Applies a notify to payment->order, with the SKU row and the order locked (sku: the batch's view of it): sets payment->outcome
  * and returns 1 when it changed something (the caller commits), 0 when not, or an LB_EDB_* code (LB_EDB_RETRY: run
  * the transaction again). The same transaction id applied twice, even at once from many processes, changes the order
  * once (the SKU row lock orders them, payments_txn refuses a second row). Notifies reach it through the SKU's action
  * lane (livebuy/sku_actions.h).
  */
-int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, const lb_sku_t *sku, int64_t now);
+int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now);
 
 #endif

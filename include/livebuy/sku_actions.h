@@ -16,15 +16,32 @@
 
 typedef struct st_lb_sku_action_t lb_sku_action_t;
 
+/*
+ * The batch's SKU as its transaction last read it. After an action changed the SKU's counters it is stale: an action
+ * that decides on the stock calls lb_sku_view_fresh first; the others need no read. What does not change within the
+ * transaction (the shipping title) is read once per batch, by lb_sku_view_shipping.
+ */
+typedef struct st_lb_sku_view_t {
+    lb_sku_t sku;
+    int stale, shipping_read;
+    char title[LB_TEXT_SIZE(401)]; /* product title and SKU name, for shipments */
+    int64_t cold_chain;
+} lb_sku_view_t;
+
+/* Reads the SKU row again (still locked) if an action changed it since; 0 or an LB_E* code. */
+int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view);
+/* Fills title and cold_chain (once per batch); 0 or an LB_E* code. */
+int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view);
+
 typedef struct st_lb_sku_action_type_t {
     /* Before each run of the batch (a retried transaction starts from its inputs): forget what apply decided. */
     void (*reset)(lb_sku_action_t *action);
     /*
-     * In the batch's transaction, the SKU row and action->order locked (sku as the actions before left it): decide and
-     * write. Returns 0 when nothing changed, 1 when something did (the batch commits), or an LB_E* code (the whole batch
+     * In the batch's transaction, the SKU row and action->order locked: decide and write. Returns 0 when nothing
+     * changed, 1 when something did (the batch commits; the SKU view is then stale), or an LB_E* code (the whole batch
      * fails with it; LB_EDB_RETRY runs it again).
      */
-    int (*apply)(lb_db_t *db, lb_sku_action_t *action, const lb_sku_t *sku, int64_t now);
+    int (*apply)(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku, int64_t now);
     /*
      * On the loop thread, once: status 0 with action->found (0: no such order) and what apply decided, or an LB_E* code.
      * Answers, then frees the action.
