@@ -74,14 +74,9 @@ static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku
 {
     cancel_t *cancel = (cancel_t *)action;
     (void)sku;
-    if (action->order.buyer_id != cancel->buyer_id)
-        return 0; /* answered like a missing order */
-    if (strcmp(action->order.status, "reserved") != 0) {
-        cancel->conflict = 1;
-        return 0;
-    }
-    int ret = lb_store_order_release(db, &action->order, "cancelled", now);
-    return ret < 0 ? ret : 1;
+    int ret = lb_store_order_cancel_locked(db, &action->order, cancel->buyer_id, now);
+    cancel->conflict = ret == LB_ECONFLICT;
+    return cancel->conflict ? 0 : ret;
 }
 
 static void cancel_done(lb_sku_action_t *action, int status)

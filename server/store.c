@@ -559,6 +559,16 @@ int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, i
     return from_live != 0 ? lb_store_live_item_add_reserved(db, order->live_item_id, -order->qty) : 0;
 }
 
+int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now)
+{
+    if (order->buyer_id != buyer_id)
+        return 0;
+    if (strcmp(order->status, "reserved") != 0)
+        return LB_ECONFLICT;
+    int ret = lb_store_order_release(db, order, "cancelled", now);
+    return ret < 0 ? ret : 1;
+}
+
 /* ---- Expiry (server/sweeper.c) --------------------------------------------------------------------------------------- */
 
 /* Reads up to limit (sku_id, id) pairs that sql (parameters: now, limit) selects. */

@@ -141,6 +141,12 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 
 /* 1 and *order when it exists, 0 when not. */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
+/*
+ * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/sku_actions.h): 1 when
+ * it is cancelled now and its units are back (to the live item's quota when it has one); 0 when it is not this buyer's
+ * order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.
+ */
+int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
 /* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it; 1 found, 0 not. */
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
 /* Sets a (locked) order's status and updated_at, in the row and in *order. */
