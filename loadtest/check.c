@@ -110,7 +110,8 @@ static void check_buyer_limits(checker_t *c)
     for (size_t i = 0; i != in->num_orders; ++i)
         if (in->orders[i].live_item_id == in->live_item_id && in->orders[i].state != LB_CHECK_RELEASED)
             live[n++] = in->orders[i];
-    qsort(live, n, sizeof(*live), by_buyer);
+    if (n > 1)
+        qsort(live, n, sizeof(*live), by_buyer);
     for (size_t i = 0; i != n;) {
         int64_t sum = 0;
         size_t j = i;
@@ -124,12 +125,20 @@ static void check_buyer_limits(checker_t *c)
     free(live);
 }
 
-/* One order per idempotency key; every 201 names an order that exists, for that buyer and quantity. */
+static int by_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One order per idempotency key (and one key per order); every 201 names an order that exists, for that buyer and quantity. */
 static void check_grants(checker_t *c)
 {
     lb_check_input_t *in = c->in;
     size_t reported = 0, known = 0;
-    qsort(in->grants, in->num_grants, sizeof(*in->grants), grant_by_key);
+    int64_t *named = lb_malloc((in->num_grants + 1) * sizeof(*named)); /* the orders the 201s named, one per key */
+    if (in->num_grants > 1)
+        qsort(in->grants, in->num_grants, sizeof(*in->grants), grant_by_key);
     for (size_t i = 0; i != in->num_grants; ++i) {
         const lb_check_grant_t *g = &in->grants[i];
         if (i != 0 && g->key == in->grants[i - 1].key) {
@@ -148,13 +157,27 @@ static void check_grants(checker_t *c)
                 violation(c, "order mismatch: order %lld is buyer %lld qty %lld, the 201 was for buyer %lld qty %lld",
                           (long long)o->id, (long long)o->buyer_id, (long long)o->qty, (long long)g->buyer_id, (long long)g->qty);
         } else {
-            ++known;
+            named[known++] = o->id;
         }
     }
+    /* Two keys are two orders: an order named by the 201s of two keys was given twice. */
+    if (known > 1)
+        qsort(named, known, sizeof(*named), by_int64);
+    size_t distinct = 0;
+    for (size_t i = 0; i != known; ++i) {
+        if (i != 0 && named[i] == named[i - 1]) {
+            if (reported++ < 10)
+                violation(c, "one order per idempotency key: order %lld was answered 201 for two keys", (long long)named[i]);
+            continue;
+        }
+        ++distinct;
+    }
+    free(named);
     /* Orders nobody was told about can only come from requests whose answer never arrived. */
-    if (in->num_orders - known > in->unanswered)
+    size_t unnamed = in->num_orders > distinct ? in->num_orders - distinct : 0;
+    if (unnamed > in->unanswered)
         violation(c, "unannounced orders: %zu orders exist that no 201 named, but only %llu order requests went unanswered",
-                  in->num_orders - known, (unsigned long long)in->unanswered);
+                  unnamed, (unsigned long long)in->unanswered);
 }
 
 /* What the generator was told about payments and cancellations is what the orders show. */
@@ -172,7 +195,8 @@ static void check_transitions(checker_t *c, const int64_t *ids, size_t n, lb_che
 size_t lb_check_run(lb_check_input_t *in, lb_check_report_cb report, void *ctx)
 {
     checker_t c = {in, report, ctx, 0};
-    qsort(in->orders, in->num_orders, sizeof(*in->orders), by_id);
+    if (in->num_orders > 1) /* (a run that got nothing has NULL arrays) */
+        qsort(in->orders, in->num_orders, sizeof(*in->orders), by_id);
     for (size_t i = 1; i < in->num_orders; ++i)
         if (in->orders[i].id == in->orders[i - 1].id)
             violation(&c, "order listing: order %lld listed twice", (long long)in->orders[i].id);
@@ -218,12 +242,14 @@ size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_cam
         if (gb == NULL)
             continue;
         size_t k = (size_t)(gb - campaigns);
-        joins[num_joins++] = *o;
+        if (o->state != LB_CHECK_RELEASED) /* the per-buyer limit counts what a buyer holds, as the server does */
+            joins[num_joins++] = *o;
         all[k] += o->qty;
         if (strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "expired") != 0)
             counting[k] += o->qty;
-        if (strcmp(gb->status, "failed") == 0 && strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "refund_required") != 0 &&
-            reported++ < 10)
+        /* a failed campaign's unpaid joins are released (cancelled by the closer, or expired before its cut-off) */
+        if (strcmp(gb->status, "failed") == 0 && strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "expired") != 0 &&
+            strcmp(o->status, "refund_required") != 0 && reported++ < 10)
             violation(&c, "unpaid join not released: order %lld of failed group-buy %lld is %s", (long long)o->id,
                       (long long)gb->id, o->status);
         if (strcmp(gb->status, "succeeded") == 0 && strcmp(o->status, "cancelled") == 0 && reported++ < 10)
@@ -246,13 +272,14 @@ size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_cam
     }
     for (size_t i = 0; i != num_paid; ++i) {
         lb_check_order_t key = {.id = paid[i]};
-        const lb_check_order_t *o = bsearch(&key, orders, num_orders, sizeof(key), by_id);
+        const lb_check_order_t *o = num_orders != 0 ? bsearch(&key, orders, num_orders, sizeof(key), by_id) : NULL;
         const lb_check_group_buy_t *gb = o != NULL ? find_campaign(campaigns, num_campaigns, o->group_buy_id) : NULL;
         if (gb != NULL && strcmp(gb->status, "failed") == 0 && strcmp(o->status, "refund_required") != 0 && reported++ < 10)
             violation(&c, "paid join not refund_required: order %lld of failed group-buy %lld is %s", (long long)o->id,
                       (long long)gb->id, o->status);
     }
-    qsort(joins, num_joins, sizeof(*joins), by_campaign_buyer);
+    if (num_joins > 1)
+        qsort(joins, num_joins, sizeof(*joins), by_campaign_buyer);
     for (size_t i = 0; i != num_joins;) {
         int64_t sum = 0;
         size_t j = i;
