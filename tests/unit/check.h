@@ -7,27 +7,27 @@
 
 static unsigned check_passed, check_failed;
 
-#define CHECK(cond)                                                                                                        \
-    do {                                                                                                                   \
-        if (cond) {                                                                                                        \
-            ++check_passed;                                                                                                \
-        } else {                                                                                                           \
-            ++check_failed;                                                                                                \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);                                       \
-        }                                                                                                                  \
+#define CHECK(cond)                                                                                                                \
+    do {                                                                                                                           \
+        if (cond) {                                                                                                                \
+            ++check_passed;                                                                                                        \
+        } else {                                                                                                                   \
+            ++check_failed;                                                                                                        \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);                                               \
+        }                                                                                                                          \
     } while (0)
 
 /* Checks that a NUL-terminated string contains a substring, printing both when it does not. */
-#define CHECK_CONTAINS(haystack, needle)                                                                                   \
-    do {                                                                                                                   \
-        const char *check_h_ = (haystack), *check_n_ = (needle);                                                           \
-        if (check_h_ != NULL && strstr(check_h_, check_n_) != NULL) {                                                      \
-            ++check_passed;                                                                                                \
-        } else {                                                                                                           \
-            ++check_failed;                                                                                                \
-            fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, check_h_ ? check_h_ : "(null)",  \
-                    check_n_);                                                                                             \
-        }                                                                                                                  \
+#define CHECK_CONTAINS(haystack, needle)                                                                                           \
+    do {                                                                                                                           \
+        const char *check_h_ = (haystack), *check_n_ = (needle);                                                                   \
+        if (check_h_ != NULL && strstr(check_h_, check_n_) != NULL) {                                                              \
+            ++check_passed;                                                                                                        \
+        } else {                                                                                                                   \
+            ++check_failed;                                                                                                        \
+            fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, check_h_ ? check_h_ : "(null)",         \
+                    check_n_);                                                                                                     \
+        }                                                                                                                          \
     } while (0)
 
 /* Prints the summary line and gives main's return value. */
