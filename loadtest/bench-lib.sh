@@ -31,7 +31,7 @@ bench_prepare() {
     work=$(mktemp -d /tmp/livebuy-bench.XXXXXX)
     trap bench_cleanup EXIT
     # The runs write over a million orders: more than the test-sized 256 MiB buffer pool holds, and a `drop` run late in
-    # bench.sh then waited on disk reads (p99 47-55 ms against 9 ms). A production MariaDB sizes it to its RAM.
+    # bench.sh was then slow (p99 47-55 ms against 7-9 ms with 2 GiB). A production MariaDB sizes it to its RAM.
     LIVEBUY_MARIADB_BUFFER_POOL=${LIVEBUY_MARIADB_BUFFER_POOL:-2G} bash "$root/scripts/mariadb.sh" start "$work/db" >/dev/null
     bash "$root/scripts/mariadb.sh" sql "$work/db" -e "CREATE DATABASE bench"
     db="mysql://root@localhost/bench?socket=$work/db/mysqld.sock"
