@@ -49,32 +49,29 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
 {
     action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
     int64_t sku_id = batch->lane->sku_id, now = lb_now();
-    lb_sku_view_t *view = lb_calloc(1, sizeof(*view));
+    lb_sku_view_t view = {0};
     int ret, changed = 0;
 
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
         a->found = 0;
         a->type->reset(a);
     }
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view->sku)) <= 0)
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) <= 0)
         goto Exit;
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
         if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) < 0)
             goto Exit;
         if (!(a->found = ret))
             continue;
-        if ((ret = a->type->apply(db, a, view, now)) < 0)
+        if ((ret = a->type->apply(db, a, &view, now)) < 0)
             goto Exit;
         if (ret == 1)
-            changed = view->stale = 1; /* the next action that decides on the stock reads it again */
+            changed = view.stale = 1; /* the next action that decides on the stock reads it again */
     }
-    free(view);
     if (changed)
         return lb_db_commit(db);
-    lb_db_rollback(db);
-    return 0;
+    ret = 0;
 Exit:
-    free(view);
     lb_db_rollback(db);
     return ret < 0 ? ret : 0;
 }
