@@ -3,8 +3,6 @@
  * and apply the payment (server/payment.c) through its SKU's action lane (server/sku_actions.c), in a batch with the
  * SKU's other notifies and cancellations.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/auth.h"
@@ -22,23 +20,10 @@ typedef struct st_notify_t {
 
 static json_t *payment_answer(const lb_payment_t *payment)
 {
-    json_t *answer = json_pack("{s:I,s:s}", "order_id", (json_int_t)payment->order_id, "status", payment->order.status);
+    json_t *answer = json_pack("{s:I,s:s}", "order_id", (json_int_t)payment->order_id, "status", payment->order->status);
     if (payment->refund_required)
         json_object_set_new(answer, "payment", json_string("refund_required"));
     return answer;
-}
-
-static void reject(lb_call_t *call, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void reject(lb_call_t *call, int status, const char *fmt, ...)
-{
-    char message[256];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, sizeof(message), fmt, args);
-    va_end(args);
-    lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
-    lb_reply_error(call, status, status == 404 ? "not_found" : "invalid", "%s", message);
 }
 
 /* Counts the outcome and answers. */
@@ -47,14 +32,17 @@ static void answer(notify_t *n)
     const lb_payment_t *payment = &n->payment;
     switch (payment->outcome) {
     case LB_PAYMENT_NOT_FOUND:
-        reject(n->call, 404, "no order %lld", (long long)payment->order_id);
+        lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
+        lb_reply_error(n->call, 404, "not_found", "no order %lld", (long long)payment->order_id);
         return;
     case LB_PAYMENT_WRONG_AMOUNT:
-        reject(n->call, 422, "amount_cents is %lld but order %lld costs %lld", (long long)payment->amount_cents,
-               (long long)payment->order_id, (long long)payment->order.amount_cents);
+        lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
+        lb_reply_error(n->call, 422, "invalid", "amount_cents is %lld but order %lld costs %lld", (long long)payment->amount_cents,
+                       (long long)payment->order_id, (long long)payment->order->amount_cents);
         return;
     case LB_PAYMENT_TXN_REUSED:
-        reject(n->call, 422, "provider_txn_id was already used for another order");
+        lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
+        lb_reply_error(n->call, 422, "invalid", "provider_txn_id was already used for another order");
         return;
     case LB_PAYMENT_APPLIED:
         lb_metrics_payment(LB_METRICS_PAYMENT_APPLIED);
@@ -71,16 +59,12 @@ static void answer(notify_t *n)
 
 static void notify_reset(lb_sku_action_t *action)
 {
-    notify_t *n = (notify_t *)action;
-    n->payment.outcome = LB_PAYMENT_NOT_FOUND;
-    n->payment.refund_required = 0;
+    ((notify_t *)action)->payment.outcome = LB_PAYMENT_NOT_FOUND; /* what an order that is not found leaves */
 }
 
 static int notify_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku, int64_t now)
 {
-    notify_t *n = (notify_t *)action;
-    n->payment.order = action->order;
-    return lb_payment_settle(db, &n->payment, sku, now);
+    return lb_payment_settle(db, &((notify_t *)action)->payment, sku, now);
 }
 
 /* On the loop thread, once per notify whatever the retries. */
@@ -129,5 +113,6 @@ void lb_handle_payment_notify(lb_call_t *call)
     n->call = call;
     lb_call_retain(call);
     n->payment = payment;
+    n->payment.order = &n->action.order;
     lb_sku_action_submit(call->loop, &n->action);
 }

@@ -76,7 +76,7 @@ static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *sku
 
 static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
-    int ret = lb_store_order_set_status(db, &payment->order, "paid", now);
+    int ret = lb_store_order_set_status(db, payment->order, "paid", now);
     payment->outcome = LB_PAYMENT_APPLIED;
     if (ret != 0)
         return ret;
@@ -84,18 +84,18 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int
      * A group-buy's joins ship together, to its pickup point, when the campaign succeeds (server/closer.c); a join paid
      * after that ships on its own. The closer takes the SKU row lock too, so the status read here stays true.
      */
-    if (payment->order.group_buy_id != 0) {
+    if (payment->order->group_buy_id != 0) {
         lb_group_buy_t gb;
-        if ((ret = lb_store_group_buy_get(db, payment->order.group_buy_id, &gb)) <= 0 || strcmp(gb.status, "succeeded") != 0)
+        if ((ret = lb_store_group_buy_get(db, payment->order->group_buy_id, &gb)) <= 0 || strcmp(gb.status, "succeeded") != 0)
             return ret < 0 ? ret : 0;
     }
-    return add_shipment(db, &payment->order, sku, now);
+    return add_shipment(db, payment->order, sku, now);
 }
 
 /* A reserved order: its units move from reserved to sold (in the SKU and in its live item). */
 static int pay_reserved(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
-    const lb_order_t *order = &payment->order;
+    const lb_order_t *order = payment->order;
     int ret = lb_store_sku_add_counts(db, order->sku_id, -order->qty, order->qty, 0, now);
     if (ret == 0 && order->live_item_id != 0)
         ret = lb_store_live_item_add_counts(db, order->live_item_id, -order->qty, order->qty);
@@ -109,7 +109,7 @@ static int pay_reserved(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, 
  */
 static int pay_released(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
-    lb_order_t *order = &payment->order;
+    lb_order_t *order = payment->order;
     lb_alloc_target_t item;
     int ret = lb_sku_view_fresh(db, sku); /* the stock as the batch's actions before this one left it */
     if (ret != 0)
@@ -143,7 +143,7 @@ static int replay(lb_payment_t *payment, int64_t recorded_order_id, const char *
 /* Under the SKU and order locks: decides, changes the order and the stock, records the payment. */
 static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
-    lb_order_t *order = &payment->order;
+    lb_order_t *order = payment->order;
     int64_t recorded_order_id;
     char recorded_outcome[16];
     int ret = lb_store_payment_find(db, order->sku_id, payment->provider_txn_id, &recorded_order_id, recorded_outcome);

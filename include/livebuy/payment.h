@@ -25,10 +25,10 @@ typedef struct st_lb_payment_t {
     /* In. */
     int64_t order_id, amount_cents;
     const char *provider_txn_id;
+    lb_order_t *order; /* the caller's, as locked; lb_payment_settle leaves it as the transaction left it */
     /* Out. */
     lb_payment_outcome_t outcome;
     int refund_required; /* this transaction's money must go back (now, or when it was first recorded) */
-    lb_order_t order;    /* as it is after the transaction */
 } lb_payment_t;
 
 /*
