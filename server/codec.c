@@ -1171,15 +1171,10 @@ char *lb_codec_encode(lb_format_t format, const json_t *value, size_t *len)
 
 /* The answer writer */
 
-static out_buffer_t *writer_buffer(lb_writer_t *w)
-{
-    return &w->out;
-}
-
 static msgpack_packer writer_packer(lb_writer_t *w)
 {
     msgpack_packer packer;
-    msgpack_packer_init(&packer, writer_buffer(w), out_append_msgpack);
+    msgpack_packer_init(&packer, &w->out, out_append_msgpack);
     return packer;
 }
 
@@ -1191,7 +1186,7 @@ void lb_writer_init(lb_writer_t *w, lb_format_t format)
 /* Writes what comes before a field's value: its key, and in JSON the comma after the previous field. */
 static void writer_key(lb_writer_t *w, const char *key)
 {
-    out_buffer_t *out = writer_buffer(w);
+    out_buffer_t *out = &w->out;
     if (key == NULL)
         return;
     if (w->format == LB_FORMAT_MSGPACK) {
@@ -1214,7 +1209,7 @@ void lb_writer_map(lb_writer_t *w, const char *key, size_t num_fields)
         msgpack_packer packer = writer_packer(w);
         msgpack_pack_map(&packer, num_fields);
     } else {
-        out_byte(writer_buffer(w), '{');
+        out_byte(&w->out, '{');
     }
     ++w->depth;
     assert(w->depth < 32);
@@ -1226,7 +1221,7 @@ void lb_writer_end(lb_writer_t *w)
     assert(w->depth != 0);
     --w->depth;
     if (w->format == LB_FORMAT_JSON)
-        out_byte(writer_buffer(w), '}');
+        out_byte(&w->out, '}');
 }
 
 void lb_writer_int(lb_writer_t *w, const char *key, int64_t value)
@@ -1236,7 +1231,7 @@ void lb_writer_int(lb_writer_t *w, const char *key, int64_t value)
         msgpack_packer packer = writer_packer(w);
         msgpack_pack_int64(&packer, value);
     } else {
-        write_json_integer(writer_buffer(w), value);
+        write_json_integer(&w->out, value);
     }
 }
 
@@ -1249,7 +1244,7 @@ void lb_writer_string(lb_writer_t *w, const char *key, const char *value)
         if (!utf8_is_valid(value, len))
             w->failed = 1;
         msgpack_pack_str_with_body(&packer, value, len);
-    } else if (write_json_string(writer_buffer(w), value, len) != 0) {
+    } else if (write_json_string(&w->out, value, len) != 0) {
         w->failed = 1;
     }
 }
