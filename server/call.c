@@ -145,16 +145,8 @@ static void reply_error_v(lb_call_t *call, int status, const char *code, const c
 {
     char message[512];
     lb_writer_t w;
-    int len = vsnprintf(message, sizeof(message), fmt, args);
-    if (len >= (int)sizeof(message)) {
-        /* cut short: do not end inside a UTF-8 sequence (the answer would be unencodable) */
-        size_t end = sizeof(message) - 1;
-        while (end != 0 && ((unsigned char)message[end - 1] & 0xc0) == 0x80)
-            --end;
-        if (end != 0 && (unsigned char)message[end - 1] >= 0xc0)
-            --end;
-        message[end] = '\0';
-    }
+    vsnprintf(message, sizeof(message), fmt, args);
+    lb_utf8_mend(message); /* a message cut short may end inside a UTF-8 sequence */
     lb_writer_start(call, &w);
     lb_writer_map(&w, NULL, 1);
     lb_writer_map(&w, "error", 2);

@@ -133,8 +133,7 @@ static const unsigned char plain_in_string[256] = {PLAIN64(0), PLAIN64(64), PLAI
 #undef PLAIN4
 #undef PLAIN
 
-/* Error messages go out inside JSON answers, which need valid UTF-8; they quote client bytes, so mend them. */
-static void utf8_mend(char *s)
+void lb_utf8_mend(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     size_t len = strlen(s);
@@ -932,7 +931,7 @@ json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *
         arena_free(decoding); /* nothing was made, or all of it freed */
     decoding = NULL;
     if (value == NULL && errsize != 0)
-        utf8_mend(err);
+        lb_utf8_mend(err);
     return value;
 }
 

@@ -88,5 +88,8 @@ int lb_field_object_array(const json_t *obj, const char *name, int required, siz
                           lb_input_error_t *err);
 /* Counts UTF-8 code points of a valid UTF-8 string. */
 size_t lb_utf8_length(const char *s, size_t len);
+/* Error messages go out inside JSON answers, which need valid UTF-8; they may quote client bytes or be cut short:
+ * replaces each byte that starts no valid UTF-8 sequence with '?'. */
+void lb_utf8_mend(char *s);
 
 #endif

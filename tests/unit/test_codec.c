@@ -1088,6 +1088,21 @@ static void test_writer(void)
     json_decref(doc);
 }
 
+/* A message cut inside a UTF-8 sequence, or quoting bad bytes, becomes valid UTF-8; valid text stays as it is. */
+static void test_utf8_mend(void)
+{
+    char cut[] = "只剩 \xe4\xb8",
+         bad[] = "a\xff\xfe"
+                 "b",
+         fine[] = "武乡小米 ok";
+    lb_utf8_mend(cut);
+    lb_utf8_mend(bad);
+    lb_utf8_mend(fine);
+    CHECK(strcmp(cut, "只剩 ??") == 0);
+    CHECK(strcmp(bad, "a??b") == 0);
+    CHECK(strcmp(fine, "武乡小米 ok") == 0);
+}
+
 int main(void)
 {
     lb_codec_init(); /* decoded bodies in arenas, as in livebuyd */
@@ -1107,5 +1122,6 @@ int main(void)
     test_random_round_trips();
     test_fields();
     test_writer();
+    test_utf8_mend();
     return CHECK_RESULT("codec");
 }
