@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -456,6 +457,31 @@ class Server:
             if resp.will_close or rhdrs.get("connection", "").lower() == "close":
                 self.close_connection()
             return resp.status, rhdrs, decode_body(rhdrs.get("content-type", ""), data)
+
+    def requests_at_once(self, requests, timeout=60):
+        """Sends requests [(method, path, body bytes or None, headers)] together: each on a connection of its own,
+        connected first, then all released by one barrier, so that the server sees them in the same instant. Returns
+        their (status, body decoded by its Content-Type) in order (None for one that got no answer in time)."""
+        answers = [None] * len(requests)
+        start = threading.Barrier(len(requests))
+
+        def send(i, method, path, payload, headers):
+            conn = self.connection()
+            try:
+                conn.connect()
+                start.wait(10)
+                conn.request(method, path, body=payload, headers=headers)
+                resp = conn.getresponse()
+                answers[i] = (resp.status, decode_body(resp.getheader("Content-Type", ""), resp.read()))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=send, args=(i,) + tuple(r)) for i, r in enumerate(requests)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout)
+        return answers
 
     # -- resources ----------------------------------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ refund_required), also with two livebuyd processes racing to close. Real HTTP ag
 
 import itertools
 import json
-import threading
 import time
 import unittest
 
@@ -48,28 +47,10 @@ class GroupBuyTest(lb.ServerTestCase):
     def post_orders_at_once(self, bodies, server=None):
         """POSTs each (buyer, body) on a connection of its own, all sent together so that the lane batches them;
         returns the (status, body) answers in order."""
-        answers = [None] * len(bodies)
-        start = threading.Barrier(len(bodies))
-
-        def post(i, buyer, body):
-            conn = (server or self.server).connection()
-            try:
-                conn.connect()
-                start.wait(10)
-                conn.request("POST", "/v1/orders", body=json.dumps(body).encode(),
-                             headers={"Content-Type": "application/json", "Authorization": "Bearer " + buyer_token(buyer),
-                                      "Idempotency-Key": "gb-%d" % next(_keys)})
-                resp = conn.getresponse()
-                answers[i] = (resp.status, json.loads(resp.read()))
-            finally:
-                conn.close()
-
-        threads = [threading.Thread(target=post, args=(i, buyer, body)) for i, (buyer, body) in enumerate(bodies)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        return answers
+        requests = [("POST", "/v1/orders", json.dumps(body).encode(),
+                     {"Content-Type": "application/json", "Authorization": "Bearer " + buyer_token(buyer),
+                      "Idempotency-Key": "gb-%d" % next(_keys)}) for buyer, body in bodies]
+        return (server or self.server).requests_at_once(requests, timeout=30)
 
     def pay(self, order):
         raw = json.dumps({"order_id": order["id"], "provider_txn_id": "gbtxn-%d" % order["id"],

@@ -534,23 +534,10 @@ class BurstTest(Base):
             orders.append((answer["id"], buyer))
         tries = [(oid, buyer) for oid, buyer in orders] + [(oid, buyer) for oid, buyer in orders[:5]] + \
                 [(oid, new_buyer()) for oid, _ in orders[5:8]]
-        answers, barrier = [], threading.Barrier(len(tries))
-
-        def cancel(oid, buyer):
-            conn = self.server.connection()
-            try:
-                barrier.wait()
-                conn.request("POST", "/v1/orders/%d/cancel" % oid, headers={"Authorization": "Bearer " + buyer_token(buyer)})
-                resp = conn.getresponse()
-                answers.append((oid, buyer, resp.status, json.loads(resp.read())))
-            finally:
-                conn.close()
-
-        threads = [threading.Thread(target=cancel, args=t) for t in tries]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        results = self.server.requests_at_once(
+            [("POST", "/v1/orders/%d/cancel" % oid, None, {"Authorization": "Bearer " + buyer_token(buyer)})
+             for oid, buyer in tries])
+        answers = [(oid, buyer) + result for (oid, buyer), result in zip(tries, results) if result is not None]
         self.assertEqual(len(answers), len(tries))
         owners = dict(orders)
         for oid, _ in orders:

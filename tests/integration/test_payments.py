@@ -5,7 +5,6 @@ Real HTTP against a real MariaDB."""
 
 import itertools
 import json
-import threading
 import time
 import unittest
 
@@ -102,25 +101,11 @@ class Base(lb.ServerTestCase):
 
     def notify_all_at_once(self, orders):
         """Sends one notify per order, all at once (they share a SKU, so they are applied in batches)."""
-        answers, barrier = {}, threading.Barrier(len(orders))
-
-        def pay(order):
+        requests = []
+        for order in orders:
             body = notify_body(order["id"], new_txn(), order["amount_cents"])
-            headers = dict(signed(body), **{"Content-Type": "application/json"})
-            conn = self.server.connection()
-            try:
-                barrier.wait()
-                conn.request("POST", "/v1/payments/notify", body=body, headers=headers)
-                resp = conn.getresponse()
-                answers[order["id"]] = (resp.status, json.loads(resp.read()))
-            finally:
-                conn.close()
-
-        threads = [threading.Thread(target=pay, args=(o,)) for o in orders]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+            requests.append(("POST", "/v1/payments/notify", body, dict(signed(body), **{"Content-Type": "application/json"})))
+        answers = {o["id"]: a for o, a in zip(orders, self.server.requests_at_once(requests)) if a is not None}
         self.assertEqual(len(answers), len(orders))
         return answers
 
@@ -283,23 +268,7 @@ class PaymentTest(Base):
         body = notify_body(order["id"], new_txn(), order["amount_cents"])
         headers = signed(body)
         headers["Content-Type"] = "application/json"
-        answers, barrier = [], threading.Barrier(50)
-
-        def pay():
-            conn = self.server.connection()
-            try:
-                barrier.wait()
-                conn.request("POST", "/v1/payments/notify", body=body, headers=headers)
-                resp = conn.getresponse()
-                answers.append((resp.status, json.loads(resp.read())))
-            finally:
-                conn.close()
-
-        threads = [threading.Thread(target=pay) for _ in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        answers = [a for a in self.server.requests_at_once([("POST", "/v1/payments/notify", body, headers)] * 50) if a]
         self.assertEqual(len(answers), 50)
         self.assertEqual(set(json.dumps(a, sort_keys=True) for a in answers),
                          {json.dumps([200, {"order_id": order["id"], "status": "paid"}], sort_keys=True)})
