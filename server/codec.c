@@ -533,7 +533,7 @@ static void parse_error_message(const json_parser_t *ps, char *err, size_t errsi
         return;
     }
     if (ps->reason[0] == '\0')
-        return; /* out of memory, as the caller has said already */
+        return; /* out of memory: the caller says so */
     for (const char *p = ps->start; p < ps->error_at; p++) {
         if (*p == '\n') {
             line++;
@@ -925,13 +925,18 @@ json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *
         decoding = lb_malloc(sizeof(*decoding) + size);
         *decoding = (arena_chunk_t){.size = size};
     }
-    snprintf(err, errsize, "out of memory"); /* jansson's constructors fail only for that; every other failure says why */
+    if (errsize != 0)
+        err[0] = '\0';
     value = format == LB_FORMAT_MSGPACK ? decode_msgpack(body, len, err, errsize) : decode_json(body, len, err, errsize);
     if (decoding != NULL && decoding->live == 0)
         arena_free(decoding); /* nothing was made, or all of it freed */
     decoding = NULL;
-    if (value == NULL && errsize != 0)
+    if (value == NULL && errsize != 0) {
+        /* jansson's constructors fail only for want of memory; every other failure has said why */
+        if (err[0] == '\0')
+            snprintf(err, errsize, "out of memory");
         lb_utf8_mend(err);
+    }
     return value;
 }
 
@@ -1281,27 +1286,32 @@ static int field_find(const json_t *obj, const char *name, int required, const j
     return required ? field_error(err, name, "is required") : 0;
 }
 
-static int has_control_characters(const char *s, size_t len)
+/* Counts the characters of a valid UTF-8 string and says whether it holds a control character, in one pass. */
+static size_t text_length(const char *s, size_t len, int *control)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return 1;
-    return 0;
+    size_t count = 0;
+    *control = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        count += (c & 0xc0) != 0x80;
+        *control |= c < 0x20 || c == 0x7f;
+    }
+    return count;
 }
 
 int lb_field_string(const json_t *obj, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
                     lb_input_error_t *err)
 {
     const json_t *value;
-    int found = field_find(obj, name, required, &value, err);
+    int found = field_find(obj, name, required, &value, err), control;
     if (found <= 0)
         return found;
     if (!json_is_string(value))
         return field_error(err, name, "must be a string");
-    size_t len = json_string_length(value), chars = lb_utf8_length(json_string_value(value), len);
+    size_t chars = text_length(json_string_value(value), json_string_length(value), &control);
     if (chars < min_chars || chars > max_chars)
         return field_error(err, name, "must be %zu-%zu characters", min_chars, max_chars);
-    if (has_control_characters(json_string_value(value), len))
+    if (control)
         return field_error(err, name, "must not contain control characters");
     *out = json_string_value(value);
     return 0;

