@@ -178,6 +178,9 @@ static void append_list(char *sql, size_t *len, size_t n, const char *item)
  * bind array (MYSQL_BIND per parameter) stays small enough for the caches.
  */
 #define MAX_INSERT_ROWS 64
+/* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql): one block per orders INSERT. */
+#define ORDER_ID_BLOCK 64
+_Static_assert(MAX_INSERT_ROWS <= ORDER_ID_BLOCK, "an orders INSERT takes its ids from one block");
 
 /*
  * Multi-row inserts go in chunks of power-of-two sizes (the binary decomposition of the row count), so that a few
@@ -268,18 +271,33 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     return ret < 0 ? ret : 0;
 }
 
-#define ORDER_COLUMNS 17
+#define ORDER_COLUMNS 18
 
-/* Inserts granted[0..n) as one multi-row INSERT; their ids are consecutive from the first (innodb_autoinc_lock_mode < 2). */
+/*
+ * Takes the next block of order ids for sku_id, with its row in the order directory (sql/005_order_blocks.sql), and
+ * sets *first_id to its first id.
+ */
+static int take_order_id_block(lb_db_t *db, int64_t sku_id, int64_t *first_id)
+{
+    static const char sql[] = "INSERT INTO order_blocks (first_id, sku_id) VALUES (NEXTVAL(order_ids), ?) RETURNING first_id";
+    int ret = lb_db_query_row(db, sql, "i", "i", sku_id, first_id);
+    return ret < 0 ? ret : ret == 1 ? 0 : LB_EDB;
+}
+
+/* Inserts granted[0..n) as one multi-row INSERT, with ids from a block of their own. */
 static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
     static const char shape[] = "orders_insert";
-    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
+    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
     char *sql = NULL;
+    int64_t first_id;
+    int ret = take_order_id_block(db, granted[0]->sku_id, &first_id);
+    if (ret != 0)
+        return ret;
     lb_db_param_t *params = batch_params(n * ORDER_COLUMNS), *p = params;
     if (!lb_db_is_prepared(db, shape, n)) {
         sql = lb_malloc(512 + n * (sizeof(row) + 2));
-        size_t len = (size_t)sprintf(sql, "INSERT INTO orders (sku_id, merchant_id, buyer_id, idem_key, request_hash, "
+        size_t len = (size_t)sprintf(sql, "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, idem_key, request_hash, "
                                           "live_item_id, group_buy_id, qty, unit_price_cents, amount_cents, status, "
                                           "ship_to_name, ship_to_phone, ship_to_address, pickup_point_id, expires_at, "
                                           "created_at, updated_at) VALUES ");
@@ -287,6 +305,7 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
     }
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
+        *p++ = LB_DB_INT(first_id + (int64_t)i);
         *p++ = LB_DB_INT(r->sku_id);
         *p++ = LB_DB_INT(merchant_id);
         *p++ = LB_DB_INT(r->buyer_id);
@@ -305,13 +324,12 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
         *p++ = LB_DB_INT(now);
         *p++ = LB_DB_INT(now);
     }
-    int64_t ret = lb_db_exec_array(db, shape, n, sql, params, (size_t)(p - params));
+    int64_t inserted = lb_db_exec_array(db, shape, n, sql, params, (size_t)(p - params));
     free(sql);
-    if (ret < 0)
-        return (int)ret;
-    int64_t id = lb_db_insert_id(db);
+    if (inserted < 0)
+        return (int)inserted;
     for (size_t i = 0; i != n; ++i)
-        granted[i]->order_id = id + (int64_t)i;
+        granted[i]->order_id = first_id + (int64_t)i;
     return 0;
 }
 
@@ -505,8 +523,10 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
 {
-    static const char sql[] = ORDER_SELECT "WHERE id = ?";
-    return lb_db_query_row(db, sql, "i", ORDER_TYPES, id, ORDER_OUTPUTS(order));
+    /* Its SKU is the one of the nearest block at or below the id, in the order directory (sql/005_order_blocks.sql). */
+    static const char sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id <= ? "
+                                           "ORDER BY first_id DESC LIMIT 1) AND id = ?";
+    return lb_db_query_row(db, sql, "ii", ORDER_TYPES, id, id, ORDER_OUTPUTS(order));
 }
 
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order)

@@ -777,6 +777,54 @@ class RestartTest(unittest.TestCase):
         finally:
             lb.drop_database(self.sock, db)
 
+    def test_orders_made_before_the_order_directory_keep_their_ids(self):
+        """Migration 005 drops orders' AUTO_INCREMENT id and its index: older orders are still found by id, new ids follow."""
+        db = lb.fresh_database(self.sock)
+        older = tempfile.mkdtemp(prefix="livebuy-sql-")
+        try:
+            for name in self.migrations:
+                if name < "005":
+                    shutil.copy(os.path.join(lb.SOURCE_DIR, "sql", name), older)
+            # A livebuyd of an older build (migrations up to 004) and its orders: ids from AUTO_INCREMENT, two SKUs
+            # interleaved (runs 1-2, 3 and 4-5).
+            old = lb.Server(lb.db_url(self.sock, db), extra_args=["--sql-dir", older])
+            _, token = old.create_merchant("coop", "武乡小米合作社")
+            skus = [sku["id"] for sku in old.create_product(token, skus=[
+                {"name": "2.5kg", "price_cents": 3980, "stock": 100, "weight_grams": 2500},
+                {"name": "5kg", "price_cents": 6980, "stock": 100, "weight_grams": 5000}])["skus"]]
+            self.assertEqual(old.stop(), 0)
+            owners = [skus[0], skus[0], skus[1], skus[0], skus[0]]
+            for n, sku_id in enumerate(owners, 1):
+                lb.sql(self.sock, db, "INSERT INTO orders (sku_id, merchant_id, buyer_id, idem_key, request_hash, qty, "
+                       "unit_price_cents, amount_cents, status, pickup_point_id, expires_at, created_at, updated_at) "
+                       "VALUES (%d, 1, 7, 'old-%d', REPEAT('h', 32), 1, 3980, 3980, 'paid', 5, 0, 1, 1)" % (sku_id, n))
+            ids = [int(r[0]) for r in lb.sql(self.sock, db, "SELECT id FROM orders ORDER BY id")]
+            self.assertEqual(ids, [1, 2, 3, 4, 5])
+
+            s = lb.Server(lb.db_url(self.sock, db), extra_args=["--buyer-secret", lb.BUYER_SECRET])
+            self.assertIn("applied migration 005_order_blocks.sql", s.log_since_start())
+            self.assertEqual(lb.sql(self.sock, db, "SHOW INDEX FROM orders WHERE Key_name = 'orders_id'"), [])
+            for order_id, sku_id in zip(ids, owners):
+                status, _, order = s.request("GET", "/v1/orders/%d" % order_id, token=lb.buyer_token(7))
+                self.assertEqual((status, order.get("id"), order.get("sku_id")), (200, order_id, sku_id), order)
+            self.assertEqual(s.request("GET", "/v1/orders/6", token=lb.buyer_token(7))[0], 404)
+            # New orders take ids above the old ones, each found by its id whichever SKU it is on.
+            new = []
+            for sku_id in (skus[1], skus[0], skus[1]):
+                status, _, order = s.request("POST", "/v1/orders", {"sku_id": sku_id, "qty": 1, "ship_to": {
+                    "name": "王芳", "phone": "13800000000", "address": "山西省长治市武乡县"}}, token=lb.buyer_token(8))
+                self.assertEqual(status, 201, order)
+                new.append((order["id"], sku_id))
+            self.assertGreater(min(order_id for order_id, _ in new), 5)
+            self.assertEqual(len({order_id for order_id, _ in new}), 3)
+            for order_id, sku_id in new:
+                status, _, order = s.request("GET", "/v1/orders/%d" % order_id, token=lb.buyer_token(8))
+                self.assertEqual((status, order.get("sku_id")), (200, sku_id), order)
+            s.stop()
+        finally:
+            shutil.rmtree(older, ignore_errors=True)
+            lb.drop_database(self.sock, db)
+
     def test_migrate_only_on_an_empty_database(self):
         db = lb.fresh_database(self.sock)
         try:
