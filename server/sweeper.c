@@ -1,7 +1,8 @@
 /*
  * The expiry sweeper. A timer on one loop thread starts a sweep each second (when none is in flight): a database job
- * that reads the due reservations, groups them by SKU and expires each group in its own short transaction. Back on the
- * loop, the lanes of the SKUs that got units back forget their sold-out hints.
+ * that reads the blocks of the order directory with a reservation due (each block is up to 64 orders of one SKU), groups
+ * them by SKU and expires each group's due reservations in its own short transaction. Back on the loop, the lanes of
+ * the SKUs that got units back forget their sold-out hints.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,12 @@
 #include "livebuy/sweeper.h"
 
 #define SWEEP_INTERVAL_MS 1000
-#define SWEEP_AGAIN_MS    10  /* more were due than one sweep takes: the next one soon */
-#define SWEEP_LIMIT       500 /* due orders read by one sweep */
+#define SWEEP_AGAIN_MS    10 /* more were due than one sweep takes: the next one soon */
+#define SWEEP_LIMIT       8  /* due blocks read by one sweep: up to 512 orders */
 
 typedef struct st_sweep_t {
     lb_db_job_t job;
-    lb_order_ref_t due[SWEEP_LIMIT];
+    lb_order_block_t due[SWEEP_LIMIT];
     size_t num_due;
     /* Kept across the job's retries: what committed stays committed. */
     int64_t restocked[SWEEP_LIMIT]; /* SKUs that got units back */
@@ -33,10 +34,10 @@ static int sweeping, stopping;
 
 static int by_sku_then_id(const void *a, const void *b)
 {
-    const lb_order_ref_t *x = a, *y = b;
+    const lb_order_block_t *x = a, *y = b;
     if (x->sku_id != y->sku_id)
         return x->sku_id < y->sku_id ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
 }
 
 static void note_restocked(int64_t sku_id, size_t expired)
@@ -50,14 +51,14 @@ static void note_restocked(int64_t sku_id, size_t expired)
         sweep.restocked[sweep.num_restocked++] = sku_id;
 }
 
-/* Expires the due orders of one SKU, due[start..): returns where the next SKU's orders start, or an LB_E* code. */
+/* Expires the due orders of one SKU's blocks, due[start..): returns where the next SKU's blocks start, or an LB_E* code. */
 static int expire_sku(lb_db_t *db, size_t start, int64_t now, size_t *next)
 {
-    int64_t ids[SWEEP_LIMIT], sku_id = sweep.due[start].sku_id;
-    size_t n = 0, expired;
+    int64_t sku_id = sweep.due[start].sku_id;
+    size_t expired;
     for (*next = start; *next != sweep.num_due && sweep.due[*next].sku_id == sku_id; ++*next)
-        ids[n++] = sweep.due[*next].id;
-    int ret = lb_store_orders_expire(db, sku_id, ids, n, now, &expired);
+        ;
+    int ret = lb_store_order_blocks_expire(db, sku_id, sweep.due + start, *next - start, now, &expired);
     if (ret == 0 && expired != 0)
         note_restocked(sku_id, expired);
     return ret;
@@ -66,7 +67,7 @@ static int expire_sku(lb_db_t *db, size_t start, int64_t now, size_t *next)
 static int sweep_work(lb_db_job_t *job, lb_db_t *db)
 {
     int64_t now = lb_now();
-    int ret = lb_store_orders_due(db, now, SWEEP_LIMIT, sweep.due, &sweep.num_due);
+    int ret = lb_store_order_blocks_due(db, now, SWEEP_LIMIT, sweep.due, &sweep.num_due);
     if (ret != 0)
         return ret;
     qsort(sweep.due, sweep.num_due, sizeof(sweep.due[0]), by_sku_then_id);

@@ -192,14 +192,24 @@ typedef struct st_lb_order_ref_t {
     int64_t sku_id, id;
 } lb_order_ref_t;
 
-/* Up to limit reserved orders whose expires_at has passed at now, soonest first (index orders_expiry); out holds limit. */
-int lb_store_orders_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found);
 /*
- * In one transaction (the SKU row locked first): expires those of the SKU's orders ids[0..n) that are still reserved
- * and due at now, returning their units as a cancellation does; *expired gets how many. Another process's sweeper or a
+ * A block of order ids in the order directory (sql/005_order_blocks.sql, 006_order_expiry_by_block.sql): the ids from
+ * first_id to first_id + size - 1 are orders of sku_id (or unused).
+ */
+typedef struct st_lb_order_block_t {
+    int64_t sku_id, first_id, size;
+} lb_order_block_t;
+
+/* Up to limit blocks with a reserved order due at now, soonest first (index order_blocks_due); out holds limit. */
+int lb_store_order_blocks_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_block_t *out, size_t *found);
+/*
+ * In one transaction (the SKU row locked first): expires the reserved orders of the SKU's blocks[0..n) that are due at
+ * now, returning their units as a cancellation does, and moves each block's due time to its next reserved order's
+ * expiry (none when no order of it is reserved any more); *expired gets how many. Another process's sweeper or a
  * payment may have got there first: such orders are skipped.
  */
-int lb_store_orders_expire(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, int64_t now, size_t *expired);
+int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_block_t *blocks, size_t n, int64_t now,
+                                 size_t *expired);
 
 /* ---- Payments and the shipping outbox (server/payment.c) --------------------------------------------------------- */
 

@@ -793,20 +793,31 @@ class RestartTest(unittest.TestCase):
                 {"name": "2.5kg", "price_cents": 3980, "stock": 100, "weight_grams": 2500},
                 {"name": "5kg", "price_cents": 6980, "stock": 100, "weight_grams": 5000}])["skus"]]
             self.assertEqual(old.stop(), 0)
+            # Orders 2 and 5 are still reserved: 2 is overdue (the sweeper must find it after the migrations), 5 is not.
             owners = [skus[0], skus[0], skus[1], skus[0], skus[0]]
-            for n, sku_id in enumerate(owners, 1):
+            statuses = ["paid", "reserved", "paid", "paid", "reserved"]
+            expiries = [1, 1, 1, 1, int(time.time()) + 3600]
+            for n, (sku_id, status, expires_at) in enumerate(zip(owners, statuses, expiries), 1):
                 lb.sql(self.sock, db, "INSERT INTO orders (sku_id, merchant_id, buyer_id, idem_key, request_hash, qty, "
                        "unit_price_cents, amount_cents, status, pickup_point_id, expires_at, created_at, updated_at) "
-                       "VALUES (%d, 1, 7, 'old-%d', REPEAT('h', 32), 1, 3980, 3980, 'paid', 5, 0, 1, 1)" % (sku_id, n))
+                       "VALUES (%d, 1, 7, 'old-%d', REPEAT('h', 32), 1, 3980, 3980, '%s', 5, %d, 1, 1)"
+                       % (sku_id, n, status, expires_at))
+            lb.sql(self.sock, db, "UPDATE skus SET reserved = 2 WHERE id = %d" % skus[0])
             ids = [int(r[0]) for r in lb.sql(self.sock, db, "SELECT id FROM orders ORDER BY id")]
             self.assertEqual(ids, [1, 2, 3, 4, 5])
 
             s = lb.Server(lb.db_url(self.sock, db), extra_args=["--buyer-secret", lb.BUYER_SECRET])
             self.assertIn("applied migration 005_order_blocks.sql", s.log_since_start())
-            self.assertEqual(lb.sql(self.sock, db, "SHOW INDEX FROM orders WHERE Key_name = 'orders_id'"), [])
+            self.assertIn("applied migration 006_order_expiry_by_block.sql", s.log_since_start())
+            self.assertEqual(lb.sql(self.sock, db, "SHOW INDEX FROM orders WHERE Key_name IN ('orders_id', 'orders_expiry')"),
+                             [])
             for order_id, sku_id in zip(ids, owners):
                 status, _, order = s.request("GET", "/v1/orders/%d" % order_id, token=lb.buyer_token(7))
                 self.assertEqual((status, order.get("id"), order.get("sku_id")), (200, order_id, sku_id), order)
+            order_status = lambda order_id: s.request("GET", "/v1/orders/%d" % order_id, token=lb.buyer_token(7))[2]["status"]
+            self.assertTrue(lb.wait_for(lambda: order_status(2) == "expired", 10, 0.25), order_status(2))
+            self.assertEqual([order_status(order_id) for order_id in ids], ["paid", "expired", "paid", "paid", "reserved"])
+            self.assertEqual(s.sku(skus[0])["reserved"], 1)
             self.assertEqual(s.request("GET", "/v1/orders/6", token=lb.buyer_token(7))[0], 404)
             # New orders take ids above the old ones, each found by its id whichever SKU it is on.
             new = []

@@ -308,7 +308,7 @@ class OrderTest(Base):
     def test_only_reserved_orders_can_be_cancelled(self):
         sku_id = self.new_sku(stock=10)
         # An order's id comes from a block of the order directory, as livebuyd takes them (sql/005_order_blocks.sql).
-        order_id = int(self.sql("INSERT INTO order_blocks (first_id, sku_id) VALUES (NEXTVAL(order_ids), %d) "
+        order_id = int(self.sql("INSERT INTO order_blocks (first_id, sku_id, size) VALUES (NEXTVAL(order_ids), %d, 1) "
                                 "RETURNING first_id" % sku_id)[0][0])
         self.sql("INSERT INTO orders (id, sku_id, merchant_id, buyer_id, idem_key, request_hash, qty, unit_price_cents, "
                  "amount_cents, status, pickup_point_id, expires_at, created_at, updated_at) VALUES "

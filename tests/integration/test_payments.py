@@ -118,8 +118,11 @@ class Base(lb.ServerTestCase):
         return time.monotonic() - started
 
     def backdate(self, order_id):
-        """Makes a reservation due now (the sweeper still has to find and expire it)."""
+        """Makes a reservation due now (the sweeper still has to find it, through its block of the order directory)."""
         self.sql("UPDATE orders SET expires_at = UNIX_TIMESTAMP() - 1 WHERE id = %d" % order_id)
+        self.sql("UPDATE order_blocks SET due_at = UNIX_TIMESTAMP() - 1 WHERE first_id = "
+                 "(SELECT first_id FROM (SELECT MAX(first_id) AS first_id FROM order_blocks WHERE first_id <= %d) nearest)"
+                 % order_id)
 
 
 class SignatureTest(Base):
