@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libh2o-dev libuv1-dev libmariadb-dev libmsgpack-dev libjansson-dev libssl-dev libcurl4-openssl-dev libnghttp2-dev
+    libmimalloc-dev
     mariadb-server mariadb-client
     curl nghttp2-client
     "$@"
