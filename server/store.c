@@ -321,9 +321,11 @@ static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_reques
         *p++ = LB_DB_INT(r->qty);
         *p++ = LB_DB_INT(r->amount_cents / r->qty);
         *p++ = LB_DB_INT(r->amount_cents);
-        *p++ = r->ship_to != NULL ? LB_DB_TEXT(r->ship_to->name) : LB_DB_NULL;
-        *p++ = r->ship_to != NULL ? LB_DB_TEXT(r->ship_to->phone) : LB_DB_NULL;
-        *p++ = r->ship_to != NULL ? LB_DB_TEXT(r->ship_to->address) : LB_DB_NULL;
+        /* Sent as bytes: MariaDB takes a binary parameter into a utf8mb4 column for less than a utf8mb4 one (callgrind:
+         * 1k instructions per order), and the codec has already checked the UTF-8. */
+        *p++ = r->ship_to != NULL ? LB_DB_BYTES(r->ship_to->name, strlen(r->ship_to->name)) : LB_DB_NULL;
+        *p++ = r->ship_to != NULL ? LB_DB_BYTES(r->ship_to->phone, strlen(r->ship_to->phone)) : LB_DB_NULL;
+        *p++ = r->ship_to != NULL ? LB_DB_BYTES(r->ship_to->address, strlen(r->ship_to->address)) : LB_DB_NULL;
         *p++ = r->pickup_point_id != 0 ? LB_DB_INT(r->pickup_point_id) : LB_DB_NULL;
         *p++ = LB_DB_INT(r->expires_at);
         *p++ = LB_DB_INT(now);
