@@ -31,6 +31,29 @@ static void test_hmac_vector(void)
     CHECK(strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
 }
 
+/* More secrets than the contexts a thread keeps keyed: each MAC is still made under its own key, and the same again. */
+static void test_hmac_many_secrets(void)
+{
+    char first[6][65], again[65], key[16];
+    for (int i = 0; i != 6; ++i) {
+        snprintf(key, sizeof(key), "secret-%d", i);
+        lb_token_hmac_hex(key, "text", 4, first[i]);
+        for (int j = 0; j != i; ++j)
+            CHECK(strcmp(first[i], first[j]) != 0);
+    }
+    for (int i = 5; i >= 0; --i) {
+        snprintf(key, sizeof(key), "secret-%d", i);
+        lb_token_hmac_hex(key, "text", 4, again);
+        CHECK(strcmp(again, first[i]) == 0);
+    }
+    lb_token_hmac_hex("Jefe", "what do ya want for nothing?", 28, again);
+    CHECK(strcmp(again, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
+    /* A signature is the MAC of "TIMESTAMP.BODY", however it is fed in. */
+    lb_token_signature_hex("Jefe", "what do ya", 10, "want for nothing?", 17, again);
+    lb_token_hmac_hex("Jefe", "what do ya.want for nothing?", 28, first[0]);
+    CHECK(strcmp(again, first[0]) == 0);
+}
+
 static void test_buyer_tokens(void)
 {
     char token[160];
@@ -91,6 +114,7 @@ int main(void)
 {
     test_merchant_tokens();
     test_hmac_vector();
+    test_hmac_many_secrets();
     test_buyer_tokens();
     test_signatures();
     return CHECK_RESULT("token");
