@@ -345,6 +345,41 @@ int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const cha
     return exec_done(db, stmt, ret);
 }
 
+_Static_assert(STMT_INDICATOR_NONE == 0 && STMT_INDICATOR_NULL == 1, "lb_db_column_t's nulls are MariaDB's indicators");
+
+int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *columns, size_t num_columns, size_t num_rows)
+{
+    MYSQL_BIND binds[MAX_COLUMNS];
+    unsigned int array_size = (unsigned int)num_rows;
+    int ret;
+    MYSQL_STMT *stmt;
+
+    assert(num_columns <= MAX_COLUMNS && num_rows != 0);
+    db->open_query = NULL;
+    if ((stmt = prepared(db, sql, 0, sql, &ret)) == NULL)
+        return ret;
+    assert(mysql_stmt_param_count(stmt) == num_columns);
+    memset(binds, 0, num_columns * sizeof(binds[0]));
+    for (size_t i = 0; i != num_columns; ++i) {
+        const lb_db_column_t *c = &columns[i];
+        if (c->type == 'i') {
+            binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            binds[i].buffer = (void *)c->ints;
+        } else {
+            assert(c->type == 'b');
+            binds[i].buffer_type = MYSQL_TYPE_BLOB;
+            binds[i].buffer = (void *)c->bytes;
+            binds[i].length = (unsigned long *)c->lengths;
+        }
+        /* the flags (0 or 1) are the indicators */
+        binds[i].u.indicator = (char *)c->nulls;
+    }
+    if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &array_size) != 0 || mysql_stmt_bind_param(stmt, binds) != 0 ||
+        mysql_stmt_execute(stmt) != 0)
+        return stmt_failed(db, stmt);
+    return (int64_t)mysql_stmt_affected_rows(stmt);
+}
+
 int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant)
 {
     for (size_t i = 0; i != db->num_statements; ++i)

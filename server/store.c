@@ -172,26 +172,6 @@ static void append_list(char *sql, size_t *len, size_t n, const char *item)
         *len += (size_t)sprintf(sql + *len, "%s%s", i == 0 ? "" : ", ", item);
 }
 
-/*
- * Rows per multi-row INSERT at most. MariaDB spends less per row on statements of 32-64 rows than on larger ones
- * (callgrind on mariadbd, hot-SKU orders: 63k instructions per order with 64, 68k with 512), and the statement's
- * bind array (MYSQL_BIND per parameter) stays small enough for the caches.
- */
-#define MAX_INSERT_ROWS 64
-/* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql): one block per orders INSERT. */
-#define ORDER_ID_BLOCK 64
-_Static_assert(MAX_INSERT_ROWS <= ORDER_ID_BLOCK, "an orders INSERT takes its ids from one block");
-
-/*
- * Multi-row inserts go in chunks of power-of-two sizes (the binary decomposition of the row count), so that a few
- * prepared shapes serve every batch size: the size of the next chunk when left rows remain.
- */
-static size_t chunk_size(size_t left)
-{
-    size_t size = padded_size(left + 1) / 2;
-    return size < MAX_INSERT_ROWS ? size : MAX_INSERT_ROWS;
-}
-
 int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
                             lb_existing_order_t **out, size_t *found)
 {
@@ -271,119 +251,191 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     return ret < 0 ? ret : 0;
 }
 
-#define ORDER_COLUMNS 18
+/*
+ * Rows for lb_db_exec_rows (array binding: a batch's orders go to MariaDB as one statement and one packet, instead of
+ * a statement per 64 rows), column by column, in a buffer of the calling thread's that grows as needed.
+ */
+typedef struct st_rows_t {
+    size_t num_rows;
+    lb_db_column_t *columns;
+    int64_t *ints;
+    const char **bytes;
+    unsigned long *lengths;
+    char *nulls;
+} rows_t;
+
+/* Rows of num_rows values in each of the columns described by types ('i' or 'b', one per column); all not NULL. */
+static rows_t *rows_start(const char *types, size_t num_rows)
+{
+    static _Thread_local rows_t rows;
+    static _Thread_local void *buffer;
+    static _Thread_local size_t capacity;
+    size_t num_columns = strlen(types), cells = num_columns * num_rows;
+    size_t size = num_columns * sizeof(lb_db_column_t) + cells * (sizeof(int64_t) + sizeof(char *) + sizeof(unsigned long) + 1);
+    if (size > capacity)
+        buffer = lb_realloc(buffer, capacity = size);
+    rows.num_rows = num_rows;
+    rows.columns = buffer;
+    rows.ints = (int64_t *)(rows.columns + num_columns);
+    rows.bytes = (const char **)(rows.ints + cells);
+    rows.lengths = (unsigned long *)(rows.bytes + cells);
+    rows.nulls = (char *)(rows.lengths + cells);
+    memset(rows.nulls, 0, cells);
+    for (size_t c = 0; c != num_columns; ++c) {
+        size_t at = c * num_rows;
+        rows.columns[c] = (lb_db_column_t){types[c], rows.ints + at, rows.bytes + at, rows.lengths + at, rows.nulls + at};
+    }
+    return &rows;
+}
+
+static void row_int(rows_t *rows, size_t column, size_t row, int64_t value)
+{
+    rows->ints[column * rows->num_rows + row] = value;
+}
+
+/* An id, or NULL for 0 (no live item, group-buy or pickup point). */
+static void row_id_or_null(rows_t *rows, size_t column, size_t row, int64_t id)
+{
+    rows->ints[column * rows->num_rows + row] = id;
+    rows->nulls[column * rows->num_rows + row] = id == 0;
+}
+
+/* bytes[0..len), or NULL for a NULL pointer. */
+static void row_bytes(rows_t *rows, size_t column, size_t row, const void *bytes, size_t len)
+{
+    size_t at = column * rows->num_rows + row;
+    rows->bytes[at] = bytes;
+    rows->lengths[at] = (unsigned long)len;
+    rows->nulls[at] = bytes == NULL;
+}
+
+/* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql). */
+#define ORDER_ID_BLOCK 64
 
 /*
- * Takes the next block of order ids for granted[0..n), with its row in the order directory (sql/005 and 006: its size
- * and when its first reservation falls due, for the sweeper), and sets *first_id to its first id.
+ * Takes the blocks of order ids that granted[0..n) need, one per ORDER_ID_BLOCK orders, each with its row in the order
+ * directory (sql/005 and 006: its size, and when its first reservation falls due for the sweeper), in one multi-row
+ * INSERT; gives each order its id.
  */
-static int take_order_id_block(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t *first_id)
+static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_t n)
 {
-    static const char sql[] = "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES (NEXTVAL(order_ids), ?, ?, ?) "
-                              "RETURNING first_id";
-    int64_t due_at = granted[0]->expires_at;
-    for (size_t i = 1; i != n; ++i)
-        if (granted[i]->expires_at < due_at)
-            due_at = granted[i]->expires_at;
-    int ret = lb_db_query_row(db, sql, "iii", "i", granted[0]->sku_id, (int64_t)n, due_at, first_id);
-    return ret < 0 ? ret : ret == 1 ? 0 : LB_EDB;
+    static const char shape[] = "order_blocks_insert";
+    static const char row[] = "(NEXTVAL(order_ids), ?, ?, ?)";
+    size_t num_blocks = (n + ORDER_ID_BLOCK - 1) / ORDER_ID_BLOCK;
+    lb_db_param_t *params = batch_params(3 * num_blocks);
+    char *sql = NULL;
+    for (size_t b = 0; b != num_blocks; ++b) {
+        size_t first = b * ORDER_ID_BLOCK, end = first + ORDER_ID_BLOCK < n ? first + ORDER_ID_BLOCK : n;
+        int64_t due_at = granted[first]->expires_at;
+        for (size_t i = first + 1; i != end; ++i)
+            due_at = granted[i]->expires_at < due_at ? granted[i]->expires_at : due_at;
+        params[3 * b] = LB_DB_INT(granted[first]->sku_id);
+        params[3 * b + 1] = LB_DB_INT((int64_t)(end - first));
+        params[3 * b + 2] = LB_DB_INT(due_at);
+    }
+    if (!lb_db_is_prepared(db, shape, num_blocks)) {
+        sql = lb_malloc(128 + num_blocks * (sizeof(row) + 2));
+        size_t len = (size_t)sprintf(sql, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ");
+        append_list(sql, &len, num_blocks, row);
+        strcpy(sql + len, " RETURNING first_id");
+    }
+    int ret = lb_db_query_array(db, shape, num_blocks, sql, params, 3 * num_blocks);
+    free(sql);
+    /* RETURNING gives the rows in the order of VALUES */
+    for (size_t b = 0; ret == 0 && b != num_blocks; ++b) {
+        int64_t first_id;
+        if ((ret = lb_db_fetch(db, "i", &first_id)) != 1)
+            return ret < 0 ? ret : LB_EDB;
+        ret = 0;
+        for (size_t i = b * ORDER_ID_BLOCK; i != n && i != (b + 1) * ORDER_ID_BLOCK; ++i)
+            granted[i]->order_id = first_id + (int64_t)(i - b * ORDER_ID_BLOCK);
+    }
+    return ret;
 }
 
-/* Inserts granted[0..n) as one multi-row INSERT, with ids from a block of their own. */
-static int insert_orders_chunk(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
+/* Inserts granted[0..n), their ids taken, as one statement. */
+static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
-    static const char shape[] = "orders_insert";
-    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
-    char *sql = NULL;
-    int64_t first_id;
-    int ret = take_order_id_block(db, granted, n, &first_id);
-    if (ret != 0)
-        return ret;
-    lb_db_param_t *params = batch_params(n * ORDER_COLUMNS), *p = params;
-    if (!lb_db_is_prepared(db, shape, n)) {
-        sql = lb_malloc(512 + n * (sizeof(row) + 2));
-        size_t len = (size_t)sprintf(sql, "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, idem_key, request_hash, "
-                                          "live_item_id, group_buy_id, qty, unit_price_cents, amount_cents, status, "
-                                          "ship_to_name, ship_to_phone, ship_to_address, pickup_point_id, expires_at, "
-                                          "created_at, updated_at) VALUES ");
-        append_list(sql, &len, n, row);
-    }
+    static const char sql[] = "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, idem_key, request_hash, live_item_id, "
+                              "group_buy_id, qty, unit_price_cents, amount_cents, status, ship_to_name, ship_to_phone, "
+                              "ship_to_address, pickup_point_id, expires_at, created_at, updated_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
+    enum {
+        ID,
+        SKU,
+        MERCHANT,
+        BUYER,
+        KEY,
+        HASH,
+        LIVE_ITEM,
+        GROUP_BUY,
+        QTY,
+        UNIT_PRICE,
+        AMOUNT,
+        NAME,
+        PHONE,
+        ADDRESS,
+        PICKUP,
+        EXPIRES,
+        CREATED,
+        UPDATED
+    };
+    rows_t *rows = rows_start("iiiibbiiiiibbbiiii", n);
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
-        *p++ = LB_DB_INT(first_id + (int64_t)i);
-        *p++ = LB_DB_INT(r->sku_id);
-        *p++ = LB_DB_INT(merchant_id);
-        *p++ = LB_DB_INT(r->buyer_id);
-        *p++ = LB_DB_BYTES(r->idem_key, strlen(r->idem_key));
-        *p++ = LB_DB_BYTES(r->request_hash, sizeof(r->request_hash));
-        *p++ = r->live_item_id != 0 ? LB_DB_INT(r->live_item_id) : LB_DB_NULL;
-        *p++ = r->group_buy_id != 0 ? LB_DB_INT(r->group_buy_id) : LB_DB_NULL;
-        *p++ = LB_DB_INT(r->qty);
-        *p++ = LB_DB_INT(r->amount_cents / r->qty);
-        *p++ = LB_DB_INT(r->amount_cents);
-        /* Sent as bytes: MariaDB takes a binary parameter into a utf8mb4 column for less than a utf8mb4 one (callgrind:
-         * 1k instructions per order), and the codec has already checked the UTF-8. */
-        *p++ = r->ship_to != NULL ? LB_DB_BYTES(r->ship_to->name, strlen(r->ship_to->name)) : LB_DB_NULL;
-        *p++ = r->ship_to != NULL ? LB_DB_BYTES(r->ship_to->phone, strlen(r->ship_to->phone)) : LB_DB_NULL;
-        *p++ = r->ship_to != NULL ? LB_DB_BYTES(r->ship_to->address, strlen(r->ship_to->address)) : LB_DB_NULL;
-        *p++ = r->pickup_point_id != 0 ? LB_DB_INT(r->pickup_point_id) : LB_DB_NULL;
-        *p++ = LB_DB_INT(r->expires_at);
-        *p++ = LB_DB_INT(now);
-        *p++ = LB_DB_INT(now);
+        row_int(rows, ID, i, r->order_id);
+        row_int(rows, SKU, i, r->sku_id);
+        row_int(rows, MERCHANT, i, merchant_id);
+        row_int(rows, BUYER, i, r->buyer_id);
+        row_bytes(rows, KEY, i, r->idem_key, strlen(r->idem_key));
+        row_bytes(rows, HASH, i, r->request_hash, sizeof(r->request_hash));
+        row_id_or_null(rows, LIVE_ITEM, i, r->live_item_id);
+        row_id_or_null(rows, GROUP_BUY, i, r->group_buy_id);
+        row_int(rows, QTY, i, r->qty);
+        row_int(rows, UNIT_PRICE, i, r->amount_cents / r->qty);
+        row_int(rows, AMOUNT, i, r->amount_cents);
+        /* Bytes: MariaDB takes a binary parameter into a utf8mb4 column for less than a utf8mb4 one (callgrind: 1k
+         * instructions per order), and the codec has already checked the UTF-8. */
+        row_bytes(rows, NAME, i, r->ship_to != NULL ? r->ship_to->name : NULL, r->ship_to != NULL ? strlen(r->ship_to->name) : 0);
+        row_bytes(rows, PHONE, i, r->ship_to != NULL ? r->ship_to->phone : NULL,
+                  r->ship_to != NULL ? strlen(r->ship_to->phone) : 0);
+        row_bytes(rows, ADDRESS, i, r->ship_to != NULL ? r->ship_to->address : NULL,
+                  r->ship_to != NULL ? strlen(r->ship_to->address) : 0);
+        row_id_or_null(rows, PICKUP, i, r->pickup_point_id);
+        row_int(rows, EXPIRES, i, r->expires_at);
+        row_int(rows, CREATED, i, now);
+        row_int(rows, UPDATED, i, now);
     }
-    int64_t inserted = lb_db_exec_array(db, shape, n, sql, params, (size_t)(p - params));
-    free(sql);
-    if (inserted < 0)
-        return (int)inserted;
-    for (size_t i = 0; i != n; ++i)
-        granted[i]->order_id = first_id + (int64_t)i;
-    return 0;
-}
-
-/* Inserts rows[0..n) of (sku_id, group_buy_id, order_id), as one multi-row INSERT. */
-static int insert_group_buy_orders_chunk(lb_db_t *db, const lb_db_param_t *rows, size_t n)
-{
-    static const char shape[] = "group_buy_orders_insert";
-    static const char row[] = "(?, ?, ?)";
-    char *sql = NULL;
-    if (!lb_db_is_prepared(db, shape, n)) {
-        sql = lb_malloc(128 + n * (sizeof(row) + 2));
-        size_t len = (size_t)sprintf(sql, "INSERT INTO group_buy_orders (sku_id, group_buy_id, order_id) VALUES ");
-        append_list(sql, &len, n, row);
-    }
-    int64_t ret = lb_db_exec_array(db, shape, n, sql, rows, 3 * n);
-    free(sql);
-    return ret < 0 ? (int)ret : 0;
+    int64_t inserted = lb_db_exec_rows(db, sql, rows->columns, UPDATED + 1, n);
+    return inserted < 0 ? (int)inserted : 0;
 }
 
 /* The group-buy joins among the inserted orders, each in its campaign's index (group_buy_orders); most batches have none. */
 static int insert_group_buy_orders(lb_db_t *db, lb_order_request_t *const *inserted, size_t n)
 {
-    lb_db_param_t *rows = batch_params(3 * n);
+    static const char sql[] = "INSERT INTO group_buy_orders (sku_id, group_buy_id, order_id) VALUES (?, ?, ?)";
     size_t num_joins = 0;
-    for (size_t i = 0; i != n; ++i) {
+    for (size_t i = 0; i != n; ++i)
+        num_joins += inserted[i]->group_buy_id != 0;
+    if (num_joins == 0)
+        return 0;
+    rows_t *rows = rows_start("iii", num_joins);
+    for (size_t i = 0, j = 0; i != n; ++i) {
         if (inserted[i]->group_buy_id == 0)
             continue;
-        rows[3 * num_joins] = LB_DB_INT(inserted[i]->sku_id);
-        rows[3 * num_joins + 1] = LB_DB_INT(inserted[i]->group_buy_id);
-        rows[3 * num_joins + 2] = LB_DB_INT(inserted[i]->order_id);
-        ++num_joins;
+        row_int(rows, 0, j, inserted[i]->sku_id);
+        row_int(rows, 1, j, inserted[i]->group_buy_id);
+        row_int(rows, 2, j++, inserted[i]->order_id);
     }
-    for (size_t done = 0, chunk; done != num_joins; done += chunk) {
-        int ret = insert_group_buy_orders_chunk(db, rows + 3 * done, chunk = chunk_size(num_joins - done));
-        if (ret != 0)
-            return ret;
-    }
-    return 0;
+    int64_t ret = lb_db_exec_rows(db, sql, rows->columns, 3, num_joins);
+    return ret < 0 ? (int)ret : 0;
 }
 
 int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
-    for (size_t done = 0, chunk; done != n; done += chunk) {
-        int ret = insert_orders_chunk(db, merchant_id, granted + done, chunk = chunk_size(n - done), now);
-        if (ret != 0)
-            return ret;
-    }
+    int ret;
+    if ((ret = take_order_ids(db, granted, n)) != 0 || (ret = insert_orders(db, merchant_id, granted, n, now)) != 0)
+        return ret;
     return insert_group_buy_orders(db, granted, n);
 }
 

@@ -2,9 +2,9 @@
 -- order paid for (callgrind on mariadbd, a hot-SKU order: about a fifth of the database's work per order) only so that
 -- an order could be read by its id alone, and so that id could be AUTO_INCREMENT.
 --
--- Instead, order ids come in blocks: each multi-row INSERT of a batch (at most 64 rows, server/store.c) first takes
--- the next block start from the sequence order_ids (INCREMENT BY 64) and writes one row of the order directory,
--- order_blocks (first_id, sku_id): "the ids from first_id up to the next block are this SKU's". An order is found by
+-- Instead, order ids come in blocks: a batch takes a block start from the sequence order_ids (INCREMENT BY 64) for
+-- every 64 of its orders and writes one row of the order directory per block, order_blocks (first_id, sku_id): "the
+-- ids from first_id up to the next block are this SKU's" (server/store.c, take_order_ids). An order is found by
 -- its id through the directory's nearest block at or below the id, then the primary key (sku_id, id). One directory
 -- row per 64 orders instead of one index entry per order.
 --

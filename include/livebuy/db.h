@@ -78,6 +78,21 @@ int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant);
 int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n);
 int lb_db_query_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n);
 
+/*
+ * A statement with one row of parameters, run once per row of columns (MariaDB's array binding: the rows go to the
+ * server in one packet and are executed as one statement, COM_STMT_BULK_EXECUTE). Column i feeds parameter i, num_rows
+ * values each: type 'i' from ints, or 'b' bytes from bytes and lengths; nulls (optional) says per row whether the value
+ * is SQL NULL. Returns the rows affected or an LB_E* code, like lb_db_exec.
+ */
+typedef struct st_lb_db_column_t {
+    char type;
+    const int64_t *ints;
+    const char *const *bytes;
+    const unsigned long *lengths;
+    const char *nulls;
+} lb_db_column_t;
+int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *columns, size_t num_columns, size_t num_rows);
+
 /* The AUTO_INCREMENT id of the last insert through lb_db_exec (the first row's, for a multi-row insert). */
 int64_t lb_db_insert_id(lb_db_t *db);
 /*
