@@ -123,15 +123,37 @@ static void settle_replays(lb_reserve_batch_t *batch)
 }
 
 /*
- * The orders that already hold a key of the batch. Only a key the buyer sent (or one whose COMMIT was lost) can be
- * there: a key the server made for a new request is new, so most batches skip the look-up.
+ * Which keys of a batch to look up. Only a key the buyer sent (or one whose COMMIT was lost) can be taken already: a
+ * key the server made for a new request is new. A batch reads the keys lost at COMMIT before it decides, all keys
+ * given when lb_reserve_batch_t's look_up_keys says so, and the refused requests' keys after it decided.
  */
-static int read_existing(lb_db_t *db, lb_reserve_batch_t *batch, lb_existing_order_t **existing, size_t *found)
+enum keys_to_read { KEYS_LOST_AT_COMMIT, KEYS_GIVEN, KEYS_GIVEN_AND_REFUSED };
+
+static int refused(const lb_order_request_t *r)
+{
+    return r->outcome != LB_OUTCOME_RESERVED && r->outcome != LB_OUTCOME_REPLAYED;
+}
+
+static int key_to_read(const lb_order_request_t *r, enum keys_to_read which)
+{
+    switch (which) {
+    case KEYS_LOST_AT_COMMIT:
+        return r->commit_attempted;
+    case KEYS_GIVEN:
+        return r->commit_attempted || r->key_given;
+    default: /* the refused ones after a first reading of KEYS_LOST_AT_COMMIT */
+        return r->key_given && !r->commit_attempted && refused(r);
+    }
+}
+
+/* The orders that hold the keys which says of the batch's requests. */
+static int read_existing(lb_db_t *db, lb_reserve_batch_t *batch, enum keys_to_read which, lb_existing_order_t **existing,
+                         size_t *found)
 {
     const lb_order_request_t **keyed = lb_malloc(batch->count * sizeof(*keyed));
     size_t n = 0;
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
-        if (r->key_given || r->commit_attempted)
+        if (key_to_read(r, which))
             keyed[n++] = r;
     *existing = NULL;
     *found = 0;
@@ -148,7 +170,7 @@ static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
 {
     lb_alloc_input_t input = {.now = lb_now()};
     lb_existing_order_t *existing = NULL;
-    int ret = read_existing(db, batch, &existing, &input.num_existing);
+    int ret = read_existing(db, batch, KEYS_GIVEN, &existing, &input.num_existing);
     if (ret != 0)
         return ret;
     input.existing = existing;
@@ -177,7 +199,30 @@ static int commit_lost_for_test(void)
     return n > 0 && atomic_fetch_add(&commits, 1) % n == n - 1;
 }
 
-int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
+#define AGAIN_LOOKING_KEYS_UP 1 /* run_once: roll back and run again with batch->look_up_keys */
+
+/*
+ * Did the batch refuse a request whose key (the buyer's own) an order holds already? Then that request is a retry of
+ * the order: a replay, and the batch is run again looking the keys up. Only the refused ones' keys are read here.
+ */
+static int refused_a_taken_key(lb_db_t *db, lb_reserve_batch_t *batch, int *taken)
+{
+    lb_existing_order_t *existing = NULL;
+    size_t found = 0;
+    int ret = 0;
+    *taken = 0;
+    for (const lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+        if (key_to_read(r, KEYS_GIVEN_AND_REFUSED)) {
+            ret = read_existing(db, batch, KEYS_GIVEN_AND_REFUSED, &existing, &found);
+            *taken = found != 0;
+            break;
+        }
+    }
+    free(existing);
+    return ret;
+}
+
+static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
 {
     lb_alloc_input_t input = {.now = lb_now()};
     lb_existing_order_t *existing = NULL;
@@ -197,7 +242,9 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
         goto Exit;
     }
     batch->sku_found = 1;
-    if ((ret = lock_targets(db, batch, &sku)) != 0 || (ret = read_existing(db, batch, &existing, &input.num_existing)) != 0)
+    if ((ret = lock_targets(db, batch, &sku)) != 0 ||
+        (ret = read_existing(db, batch, batch->look_up_keys ? KEYS_GIVEN : KEYS_LOST_AT_COMMIT, &existing, &input.num_existing)) !=
+            0)
         goto Exit;
     input.targets = batch->targets;
     input.num_targets = batch->num_targets;
@@ -205,8 +252,20 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
     if ((ret = read_usage(db, batch, &input, &usage)) != 0)
         goto Exit;
     lb_allocate(batch->requests, &input);
-    if ((ret = write_orders(db, batch, sku.merchant_id, input.now)) != 0)
+    if (!batch->look_up_keys) {
+        int taken;
+        if ((ret = refused_a_taken_key(db, batch, &taken)) != 0)
+            goto Exit;
+        if (taken) {
+            ret = AGAIN_LOOKING_KEYS_UP;
+            goto Exit;
+        }
+    }
+    if ((ret = write_orders(db, batch, sku.merchant_id, input.now)) != 0) {
+        if (ret == LB_EDB_DUP && !batch->look_up_keys)
+            ret = AGAIN_LOOKING_KEYS_UP; /* a buyer's key is taken already: a retry of an order that was made */
         goto Exit;
+    }
     settle_replays(batch);
     if ((ret = lb_db_commit(db)) == 0 && commit_lost_for_test()) {
         fprintf(stderr, "livebuyd: failure point: the answer to a COMMIT of SKU %lld is dropped\n", (long long)batch->sku_id);
@@ -223,5 +282,16 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
 Exit:
     free(existing);
     free(usage);
+    return ret;
+}
+
+int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
+{
+    int ret = run_once(db, batch);
+    if (ret == AGAIN_LOOKING_KEYS_UP) {
+        lb_db_rollback(db);
+        batch->look_up_keys = 1;
+        ret = run_once(db, batch);
+    }
     return ret;
 }

@@ -13,6 +13,12 @@ typedef struct st_lb_reserve_batch_t {
     lb_order_request_t *requests; /* linked by next, in arrival order */
     size_t count;
     int64_t default_ttl;
+    /*
+     * Look the buyers' own keys up before deciding? A batch starts without: a key a buyer sends is almost always new,
+     * and one that is not either meets the unique key on insert or belongs to a request the batch refused; either way
+     * the batch is rolled back and run again with the look-up (lb_reserve_run), which then stays on.
+     */
+    int look_up_keys;
     /* Out: what was left after the batch, for the lane's sold-out hints. */
     int sku_found;
     lb_alloc_target_t targets[1 + LB_MAX_TARGETS_PER_BATCH]; /* [0]: the SKU itself */
