@@ -184,10 +184,9 @@ int lb_migrate(const char *dir, unsigned *applied, char *err, size_t errsize)
         snprintf(err, errsize, "cannot create schema_migrations: %s", reason);
         goto Exit;
     }
-    /* Reservation batches take their order ids as one consecutive run per multi-row INSERT (store.c). */
-    if (query_number(mysql, "SELECT @@innodb_autoinc_lock_mode") == 2) {
-        snprintf(err, errsize,
-                 "the database runs with innodb_autoinc_lock_mode=2; livebuy needs 0 or 1 (consecutive ids per insert)");
+    /* Sequences (sql/005), INSERT ... RETURNING and array binding (server/store.c) are MariaDB's, from 10.5 on. */
+    if (strstr(mysql_get_server_info(mysql), "MariaDB") == NULL || mysql_get_server_version(mysql) < 100500) {
+        snprintf(err, errsize, "the database is %s; livebuy needs MariaDB 10.5 or later", mysql_get_server_info(mysql));
         ret = LB_EINPUT;
         goto Exit;
     }
