@@ -4,6 +4,9 @@ GET /v1/merchant/orders. Real HTTP against a real MariaDB."""
 
 import itertools
 import json
+import re
+import subprocess
+import tempfile
 import threading
 import unittest
 
@@ -188,6 +191,34 @@ class LiveTest(Base):
         status, headers, packed = s.request("GET", "/v1/lives/%d" % live_id, accept="application/msgpack")
         self.assertEqual((status, headers["content-type"]), (200, "application/msgpack"))
         self.assertEqual(packed, self.live(live_id))
+
+
+    def test_first_orders_of_an_item_wait_for_one_look_up(self):
+        """200 orders at once (h2load: 200 streams of one HTTP/2 connection, read by the server in one go) for a live
+        item this livebuyd has not seen: one database look-up of where it draws from, not one per order (a live item's
+        first seconds on air), and every order answered."""
+        item = self.new_item(self.new_live(), self.new_sku(stock=300), quota=300, per_buyer_limit=5)
+
+        def counts():
+            text = self.server.metrics()
+            return [float(re.search(r"^%s (\S+)$" % name, text, re.M).group(1))
+                    for name in ("livebuy_db_job_duration_seconds_count", "livebuy_batches_total")]
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as body:
+            json.dump({"live_item_id": item["id"], "qty": 1, "ship_to": SHIP_TO}, body)
+            body.flush()
+            jobs_before, batches_before = counts()
+            out = subprocess.run(["h2load", "-n", "200", "-c", "1", "-m", "200", "-d", body.name, "-H",
+                                  "content-type: application/json", "-H", "authorization: Bearer " + buyer_token(600),
+                                  self.server.base_url + "/v1/orders"], capture_output=True, text=True, timeout=60).stdout
+            jobs_after, batches_after = counts()
+        # One buyer: five orders within the per-buyer limit, the rest refused for it.
+        self.assertIn("status codes: 5 2xx, 0 3xx, 195 4xx, 0 5xx", out, out)
+        self.assertEqual(int(self.sql("SELECT reserved FROM live_items WHERE id = %d" % item["id"])[0][0]), 5)
+        # Database jobs besides the batches: the one look-up, and at most a few of the sweeper's and closer's (each
+        # runs once a second). With a look-up per order, each order the server read before the first answer came made
+        # its own: 100 of them in a run of this test.
+        self.assertLessEqual((jobs_after - jobs_before) - (batches_after - batches_before), 5)
 
 
 class CloseItemTest(Base):
