@@ -122,8 +122,10 @@ int lb_http1_json(const lb_http1_target_t *target, const char *method, const cha
     *answer = NULL;
     if (fd < 0)
         goto Exit;
+    /* no-cache: the setup and the check read what is there now, past livebuyd's public answer cache */
     int head_len = snprintf(head, sizeof(head),
-                            "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\nAccept: application/json\r\n%s%s%s"
+                            "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\nAccept: application/json\r\n"
+                            "Cache-Control: no-cache\r\n%s%s%s"
                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                             method, path, target->host, target->port, token != NULL ? "Authorization: Bearer " : "",
                             token != NULL ? token : "", token != NULL ? "\r\n" : "", payload_len);

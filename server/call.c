@@ -87,11 +87,73 @@ static const char *reason_phrase(int status)
     }
 }
 
+/*
+ * The public answer cache. GET /v1/lives/{id}, /v1/skus/{id} and /v1/group-buys/{id} are what thousands of viewers of
+ * a live poll; for 250 ms a thread answers an anonymous one again with the answer it sent last for the same resource
+ * and format, without a database job. A request with credentials (a merchant or buyer reading what they just wrote)
+ * or Cache-Control: no-cache always reads the database. Each thread keeps its own slots; a slot holds one answer.
+ */
+#define PUBLIC_CACHE_SLOTS 1024
+#define PUBLIC_CACHE_NS    250000000ull
+
+typedef struct st_cached_answer_t {
+    size_t route;
+    int64_t id;
+    lb_format_t format;
+    uint64_t stored_ns;
+    char *body;
+    size_t len;
+} cached_answer_t;
+static _Thread_local cached_answer_t *public_cache;
+
+static cached_answer_t *public_cache_slot(const lb_call_t *call)
+{
+    if (public_cache == NULL)
+        public_cache = lb_calloc(PUBLIC_CACHE_SLOTS, sizeof(*public_cache));
+    uint64_t key = ((uint64_t)call->id * 64 + call->route) * 2 + (call->answer_format == LB_FORMAT_MSGPACK);
+    return &public_cache[(key * 0x9e3779b97f4a7c15ull >> 32) % PUBLIC_CACHE_SLOTS];
+}
+
+/* An anonymous read that accepts a cached answer? */
+static int reads_public_cache(lb_call_t *call)
+{
+    h2o_iovec_t control = lb_call_header(call, H2O_TOKEN_CACHE_CONTROL);
+    return lb_call_header(call, H2O_TOKEN_AUTHORIZATION).len == 0 &&
+           (control.len == 0 || (h2o_strstr(control.base, control.len, H2O_STRLIT("no-cache")) == SIZE_MAX &&
+                                 h2o_strstr(control.base, control.len, H2O_STRLIT("max-age=0")) == SIZE_MAX));
+}
+
+/* Answers call from the public cache when it can (1); else marks it for its answer to be kept there (0). */
+static int answer_from_public_cache(lb_call_t *call)
+{
+    if (!reads_public_cache(call))
+        return 0;
+    const cached_answer_t *slot = public_cache_slot(call);
+    if (slot->body != NULL && slot->route == call->route && slot->id == call->id && slot->format == call->answer_format &&
+        lb_monotonic_ns() - slot->stored_ns < PUBLIC_CACHE_NS) {
+        lb_metrics_public_cache_hit();
+        lb_reply_raw(call, 200, lb_codec_media_type(call->answer_format), slot->body, slot->len);
+        return 1;
+    }
+    call->cache_answer = 1;
+    return 0;
+}
+
+static void keep_public_answer(const lb_call_t *call, const char *body, size_t len)
+{
+    cached_answer_t *slot = public_cache_slot(call);
+    free(slot->body);
+    *slot = (cached_answer_t){call->route, call->id, call->answer_format, lb_monotonic_ns(), lb_malloc(len + 1), len};
+    memcpy(slot->body, body, len);
+}
+
 void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len)
 {
     h2o_req_t *req = call->req;
     if (req == NULL)
         return;
+    if (call->cache_answer && status == 200)
+        keep_public_answer(call, body, len);
     lb_metrics_request(call->route, status, lb_monotonic_ns() - call->started_ns);
     req->res.status = status;
     req->res.reason = reason_phrase(status);
@@ -298,6 +360,8 @@ int lb_call_on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     if ((lb_routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_decode_body(call) != 0)
+        return 0;
+    if ((lb_routes[route].flags & LB_ROUTE_PUBLIC) != 0 && answer_from_public_cache(call))
         return 0;
     lb_routes[route].handler(call);
     return 0;

@@ -35,7 +35,7 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
-static atomic_ullong batches, batch_requests;
+static atomic_ullong batches, batch_requests, public_cache_hits;
 static atomic_llong sse_viewers;
 static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
@@ -102,6 +102,11 @@ void lb_metrics_batch(uint64_t requests)
 {
     atomic_fetch_add_explicit(&batches, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&batch_requests, requests, memory_order_relaxed);
+}
+
+void lb_metrics_public_cache_hit(void)
+{
+    atomic_fetch_add_explicit(&public_cache_hits, 1, memory_order_relaxed);
 }
 
 void lb_metrics_outbox_backlog(int64_t pending)
@@ -228,6 +233,10 @@ char *lb_metrics_render(size_t *len)
          "# HELP livebuy_batch_requests_total Order requests decided by those batches (divided by batches: the mean "
          "batch size).\n# TYPE livebuy_batch_requests_total counter\nlivebuy_batch_requests_total %llu\n",
          load(&batches), load(&batch_requests));
+    emit(&t,
+         "# HELP livebuy_public_cache_hits_total Public GETs answered from the last answer (at most 250 ms old).\n"
+         "# TYPE livebuy_public_cache_hits_total counter\nlivebuy_public_cache_hits_total %llu\n",
+         load(&public_cache_hits));
     emit(&t,
          "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
          "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",

@@ -17,7 +17,8 @@ typedef struct st_lb_call_t lb_call_t;
 typedef void (*lb_handler_cb)(lb_call_t *call);
 
 /* Route flags. */
-#define LB_ROUTE_BODY 1 /* the handler needs a decoded body object (415/400 answered before it runs) */
+#define LB_ROUTE_BODY   1 /* the handler needs a decoded body object (415/400 answered before it runs) */
+#define LB_ROUTE_PUBLIC 2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
 
 typedef struct st_lb_route_t {
     const char *method;
@@ -37,6 +38,7 @@ struct st_lb_call_t {
     json_t *body; /* the decoded body of LB_ROUTE_BODY routes (owned by the call), else NULL */
     uint64_t started_ns;
     unsigned refs;
+    int cache_answer; /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
 };
 
 /* h2o's entry point for every request: route, decode, hand to the handler. */

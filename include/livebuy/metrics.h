@@ -30,6 +30,8 @@ void lb_metrics_payment(lb_metrics_payment_t outcome);
 void lb_metrics_orders_expired(uint64_t n);
 /* A reservation batch decided requests order requests. */
 void lb_metrics_batch(uint64_t requests);
+/* A public GET answered from the public answer cache (server/call.c). */
+void lb_metrics_public_cache_hit(void);
 
 /* The shipping outbox (server/dispatcher.c): pending shipments as last counted, pushes by result, dead letters. */
 typedef enum en_lb_metrics_push_t { LB_METRICS_PUSH_ACKED, LB_METRICS_PUSH_FAILED, LB_METRICS_PUSH_RESULTS } lb_metrics_push_t;

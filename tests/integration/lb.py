@@ -424,6 +424,10 @@ class Server:
             hdrs["Authorization"] = "Bearer " + token
         if accept is not None:
             hdrs["Accept"] = accept
+        if method in ("GET", "HEAD"):
+            # Tests read what they just wrote: past livebuyd's public answer cache (headers={"Cache-Control": None} to
+            # read as an anonymous viewer does).
+            hdrs["Cache-Control"] = "no-cache"
         for k, v in (headers or {}).items():
             for existing in [h for h in hdrs if h.lower() == k.lower()]:
                 del hdrs[existing]
