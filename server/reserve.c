@@ -207,18 +207,11 @@ static int commit_lost_for_test(void)
  */
 static int refused_a_taken_key(lb_db_t *db, lb_reserve_batch_t *batch, int *taken)
 {
-    lb_existing_order_t *existing = NULL;
-    size_t found = 0;
-    int ret = 0;
-    *taken = 0;
-    for (const lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
-        if (key_to_read(r, KEYS_GIVEN_AND_REFUSED)) {
-            ret = read_existing(db, batch, KEYS_GIVEN_AND_REFUSED, &existing, &found);
-            *taken = found != 0;
-            break;
-        }
-    }
+    lb_existing_order_t *existing;
+    size_t found;
+    int ret = read_existing(db, batch, KEYS_GIVEN_AND_REFUSED, &existing, &found);
     free(existing);
+    *taken = found != 0;
     return ret;
 }
 
