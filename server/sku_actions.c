@@ -27,11 +27,50 @@ typedef struct st_action_batch_t {
     lb_sku_action_t *actions;
 } action_batch_t;
 
+int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view)
+{
+    int ret = 0;
+    if (view->reserved != 0 || view->sold != 0)
+        ret = lb_store_sku_add_counts(db, view->sku.id, view->reserved, view->sold, 0, view->now);
+    for (size_t i = 0; ret == 0 && i != view->num_items; ++i)
+        ret = lb_store_live_item_add_counts(db, view->items[i].id, view->items[i].reserved, view->items[i].sold);
+    view->reserved = view->sold = 0;
+    view->num_items = 0;
+    return ret;
+}
+
+int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold, int64_t now)
+{
+    size_t i = 0;
+    if (live_item_id != 0) {
+        while (i != view->num_items && view->items[i].id != live_item_id)
+            ++i;
+        if (i == LB_SKU_VIEW_ITEMS) {
+            int ret = lb_sku_view_flush(db, view);
+            if (ret != 0)
+                return ret;
+            i = 0;
+        }
+        if (i == view->num_items) {
+            view->items[i].id = live_item_id;
+            view->items[i].reserved = view->items[i].sold = 0;
+            ++view->num_items;
+        }
+        view->items[i].reserved += reserved;
+        view->items[i].sold += sold;
+    }
+    view->reserved += reserved;
+    view->sold += sold;
+    view->now = now;
+    return 0;
+}
+
 int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view)
 {
-    if (!view->stale)
-        return 0;
-    int ret = lb_store_sku_lock(db, view->sku.id, &view->sku);
+    int ret = lb_sku_view_flush(db, view);
+    if (ret != 0 || !view->stale)
+        return ret;
+    ret = lb_store_sku_lock(db, view->sku.id, &view->sku);
     view->stale = 0;
     return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
 }
@@ -68,9 +107,8 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
         if (ret == 1)
             changed = view.stale = 1; /* the next action that decides on the stock reads it again */
     }
-    if (changed)
+    if (changed && (ret = lb_sku_view_flush(db, &view)) == 0)
         return lb_db_commit(db);
-    ret = 0;
 Exit:
     lb_db_rollback(db);
     return ret < 0 ? ret : 0;

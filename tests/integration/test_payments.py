@@ -292,6 +292,23 @@ class PaymentTest(Base):
         self.assertEqual(self.sql("SELECT COUNT(*) FROM payments WHERE order_id IN (%s) AND outcome = 'applied'" % ids),
                          [("30",)])
 
+    def test_live_and_direct_orders_paid_at_once(self):
+        """Payments on one SKU in one batch (their counters written once per batch): live item and direct orders, and
+        an expired live order among them that takes its units back from the quota, read after the others' changes."""
+        sku_id = self.new_sku(stock=40)
+        item_id = self.new_live_item(sku_id, quota=12)
+        live = [self.reserve(300 + i, 2, live_item_id=item_id) for i in range(5)]
+        direct = [self.reserve(320 + i, 1, sku_id=sku_id) for i in range(5)]
+        expired = self.reserve(340, 2, live_item_id=item_id)
+        self.backdate(expired["id"])
+        self.wait_expired([expired["id"]])
+        self.assertEqual(self.live_counts(item_id), ("12", "10", "0"))
+        answers = self.notify_all_at_once(live + direct + [expired])
+        self.assertEqual({o["id"]: answers[o["id"]][1]["status"] for o in live + direct + [expired]},
+                         {o["id"]: "paid" for o in live + direct + [expired]})
+        self.assertEqual(self.live_counts(item_id), ("12", "0", "12"))
+        self.assertEqual(self.counters(sku_id), {"stock": 40, "reserved": 0, "sold": 17, "held": 0, "available": 23})
+
     def test_paid_twice_with_different_txn_ids(self):
         sku_id = self.new_sku(stock=10)
         order = self.reserve(7, 1, sku_id=sku_id)
