@@ -36,6 +36,11 @@ static _Thread_local lb_idmap_t resolving_live_items, resolving_group_buys;
 
 static const char *const target_fields[] = {"sku_id", "live_item_id", "group_buy_id"};
 
+static void reply_not_found(lb_call_t *call, const lb_order_request_t *r)
+{
+    lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
+}
+
 static void reply_order(lb_call_t *call, const lb_order_request_t *r)
 {
     lb_writer_t w;
@@ -92,7 +97,7 @@ static void on_decided(lb_order_request_t *r)
         lb_reply_error(call, 409, "conflict", "the group-buy is closed");
         break;
     case LB_OUTCOME_NOT_FOUND:
-        lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
+        reply_not_found(call, r);
         break;
     default:
         lb_reply_failure(call, LB_EDB_DOWN);
@@ -181,11 +186,10 @@ static void after_waiting(order_call_t *waiting, int status, int target_found)
     for (order_call_t *oc = waiting, *next; oc != NULL; oc = next) {
         next = oc->next_waiting;
         if (status != 0 || !target_found) {
-            lb_order_request_t *r = &oc->request;
             if (status != 0)
                 lb_reply_failure(oc->call, status);
             else
-                lb_reply_error(oc->call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
+                reply_not_found(oc->call, &oc->request);
             finish(oc);
         } else {
             route_order(oc); /* the target is known now */
@@ -209,7 +213,7 @@ static void resolve_done(lb_db_job_t *db_job, int status)
     if (status != 0) {
         lb_reply_failure(oc->call, status);
     } else if (!job->target_found) {
-        lb_reply_error(oc->call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
+        reply_not_found(oc->call, r);
     } else if (!job->pickup_point_found) {
         lb_reply_error(oc->call, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)r->pickup_point_id);
     } else {
