@@ -56,22 +56,20 @@ static json_t *shipment_payload(lb_db_t *db, const lb_order_t *order, lb_sku_vie
     return payload;
 }
 
-/* Writes the outbox row for a paid direct order. */
-static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *sku, int64_t now)
+/* The outbox row for a paid direct order, written with the batch's others (lb_sku_view_flush). */
+static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *sku)
 {
-    int64_t shipment_id;
+    size_t len;
     int ret = 0;
     json_t *payload = shipment_payload(db, order, sku, &ret);
     if (payload == NULL)
         return ret;
-    lb_shipment_t shipment = {
-        .sku_id = order->sku_id, .pickup_point_id = order->pickup_point_id, .order_ids = &order->id, .num_orders = 1};
-    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &shipment.payload_len);
-    shipment.payload = text;
-    ret = text != NULL ? lb_store_shipment_create(db, &shipment, now, &shipment_id) : LB_EDB;
-    free(text);
+    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &len);
     json_decref(payload);
-    return ret;
+    if (text == NULL)
+        return LB_EDB;
+    lb_sku_view_add_shipment(sku, order, text, len);
+    return 0;
 }
 
 static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
@@ -89,7 +87,7 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int
         if ((ret = lb_store_group_buy_get(db, payment->order->group_buy_id, &gb)) <= 0 || strcmp(gb.status, "succeeded") != 0)
             return ret < 0 ? ret : 0;
     }
-    return add_shipment(db, payment->order, sku, now);
+    return add_shipment(db, payment->order, sku);
 }
 
 /* A reserved order: its units move from reserved to sold (in the SKU and in its live item). */
@@ -144,6 +142,9 @@ static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_
     lb_order_t *order = payment->order;
     int64_t recorded_order_id;
     char recorded_outcome[16];
+    const lb_payment_row_t *gathered = lb_sku_view_payment(sku, payment->provider_txn_id); /* by this batch */
+    if (gathered != NULL)
+        return replay(payment, gathered->order_id, gathered->refund_required ? "refund_required" : "applied");
     int ret = lb_store_payment_find(db, order->sku_id, payment->provider_txn_id, &recorded_order_id, recorded_outcome);
     if (ret != 0)
         return ret < 0 ? ret : replay(payment, recorded_order_id, recorded_outcome);
@@ -160,10 +161,11 @@ static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_
     if (ret != 0)
         return ret;
     payment->refund_required = payment->outcome == LB_PAYMENT_REFUND_REQUIRED;
-    ret = lb_store_payment_insert(db, order, payment->provider_txn_id, payment->amount_cents,
-                                  payment->refund_required ? "refund_required" : "applied", now);
-    /* Recorded meanwhile by a transaction that did not wait for the SKU row: run again, and it is a replay. */
-    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret;
+    /* Recorded with the batch's others; one recorded meanwhile by a transaction that did not wait for the SKU row makes
+     * the batch run again, where it is a replay (sku_actions.c). */
+    lb_sku_view_add_payment(
+        sku, &(lb_payment_row_t){order->id, payment->amount_cents, payment->provider_txn_id, payment->refund_required});
+    return 0;
 }
 
 int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)

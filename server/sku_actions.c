@@ -1,5 +1,6 @@
 /* Per-SKU lanes for single-order actions (see livebuy/sku_actions.h). Lanes belong to one loop thread each. */
 #include <stdlib.h>
+#include <string.h>
 #include <h2o/memory.h>
 #include "livebuy/common.h"
 #include "livebuy/idmap.h"
@@ -27,6 +28,43 @@ typedef struct st_action_batch_t {
     lb_sku_action_t *actions;
 } action_batch_t;
 
+void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment)
+{
+    if (view->num_payments == view->payments_capacity)
+        view->payments =
+            lb_realloc(view->payments, (view->payments_capacity = view->payments_capacity * 2 + 16) * sizeof(*view->payments));
+    view->payments[view->num_payments++] = *payment;
+}
+
+const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id)
+{
+    for (size_t i = 0; i != view->num_payments; ++i)
+        if (strcmp(view->payments[i].provider_txn_id, provider_txn_id) == 0)
+            return &view->payments[i];
+    return NULL;
+}
+
+void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len)
+{
+    if (view->num_shipments == view->shipments_capacity)
+        view->shipments =
+            lb_realloc(view->shipments, (view->shipments_capacity = view->shipments_capacity * 2 + 16) * sizeof(*view->shipments));
+    /* order_ids points at the action's order, which lives until the batch is answered */
+    view->shipments[view->num_shipments++] = (lb_shipment_t){.sku_id = order->sku_id,
+                                                             .pickup_point_id = order->pickup_point_id,
+                                                             .payload = payload,
+                                                             .payload_len = payload_len,
+                                                             .order_ids = &order->id,
+                                                             .num_orders = 1};
+}
+
+static void drop_shipments(lb_sku_view_t *view)
+{
+    for (size_t i = 0; i != view->num_shipments; ++i)
+        free((char *)view->shipments[i].payload);
+    view->num_shipments = 0;
+}
+
 int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view)
 {
     int ret = 0;
@@ -34,9 +72,21 @@ int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view)
         ret = lb_store_sku_add_counts(db, view->sku.id, view->reserved, view->sold, 0, view->now);
     for (size_t i = 0; ret == 0 && i != view->num_items; ++i)
         ret = lb_store_live_item_add_counts(db, view->items[i].id, view->items[i].reserved, view->items[i].sold);
+    if (ret == 0 && view->num_payments != 0)
+        ret = lb_store_payments_insert(db, view->sku.id, view->payments, view->num_payments, view->now);
+    if (ret == 0 && view->num_shipments != 0)
+        ret = lb_store_shipments_create(db, view->shipments, view->num_shipments, view->now);
     view->reserved = view->sold = 0;
-    view->num_items = 0;
+    view->num_items = view->num_payments = 0;
+    drop_shipments(view);
     return ret;
+}
+
+void lb_sku_view_dispose(lb_sku_view_t *view)
+{
+    drop_shipments(view);
+    free(view->payments);
+    free(view->shipments);
 }
 
 int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold, int64_t now)
@@ -107,11 +157,15 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
         if (ret == 1)
             changed = view.stale = 1; /* the next action that decides on the stock reads it again */
     }
-    if (changed && (ret = lb_sku_view_flush(db, &view)) == 0)
+    if (changed && (ret = lb_sku_view_flush(db, &view)) == 0) {
+        lb_sku_view_dispose(&view);
         return lb_db_commit(db);
+    }
 Exit:
+    lb_sku_view_dispose(&view);
     lb_db_rollback(db);
-    return ret < 0 ? ret : 0;
+    /* A transaction id recorded meanwhile by a transaction that did not wait for the SKU row: run again, a replay. */
+    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret < 0 ? ret : 0;
 }
 
 static void send_batch(uv_loop_t *loop, action_lane_t *lane);

@@ -1,4 +1,5 @@
 /* Every SQL statement of livebuy, each a prepared statement cached per connection (db.h). */
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -785,12 +786,22 @@ int lb_store_payment_find(lb_db_t *db, int64_t sku_id, const char *provider_txn_
     return lb_db_query_row(db, sql, "is", "is", sku_id, provider_txn_id, order_id, outcome, (size_t)16);
 }
 
-int lb_store_payment_insert(lb_db_t *db, const lb_order_t *order, const char *provider_txn_id, int64_t amount_cents,
-                            const char *outcome, int64_t now)
+int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now)
 {
     static const char sql[] = "INSERT INTO payments (sku_id, order_id, provider_txn_id, amount_cents, outcome, created_at) "
                               "VALUES (?, ?, ?, ?, ?, ?)";
-    int64_t ret = lb_db_exec(db, sql, "iisisi", order->sku_id, order->id, provider_txn_id, amount_cents, outcome, now);
+    static const char applied[] = "applied", refund_required[] = "refund_required";
+    rows_t *columns = rows_start("iibibi", n);
+    for (size_t i = 0; i != n; ++i) {
+        const char *outcome = rows[i].refund_required ? refund_required : applied;
+        row_int(columns, 0, i, sku_id);
+        row_int(columns, 1, i, rows[i].order_id);
+        row_bytes(columns, 2, i, rows[i].provider_txn_id, strlen(rows[i].provider_txn_id));
+        row_int(columns, 3, i, rows[i].amount_cents);
+        row_bytes(columns, 4, i, outcome, strlen(outcome));
+        row_int(columns, 5, i, now);
+    }
+    int64_t ret = lb_db_exec_rows(db, sql, columns->columns, 6, n);
     return ret < 0 ? (int)ret : 0;
 }
 
@@ -828,6 +839,66 @@ int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t
         if ((ret = lb_db_exec(db, link_sql, "iii", *id, shipment->sku_id, shipment->order_ids[i])) < 0)
             return (int)ret;
     return 0;
+}
+
+#define SHIPMENTS_PER_STATEMENT 32
+
+/* Inserts shipments[0..n) (n a power of two, at most SHIPMENTS_PER_STATEMENT) as one statement; ids[0..n) get theirs. */
+static int insert_shipments(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now, int64_t *ids)
+{
+    static const char shape[] = "shipments_insert";
+    static const char row[] = "(?, NULL, ?, ?, 'pending', ?, ?)";
+    lb_db_param_t *params = batch_params(5 * n);
+    char *sql = NULL;
+    for (size_t i = 0; i != n; ++i) {
+        const lb_shipment_t *s = &shipments[i];
+        params[5 * i] = LB_DB_INT(s->sku_id);
+        params[5 * i + 1] = s->pickup_point_id != 0 ? LB_DB_INT(s->pickup_point_id) : LB_DB_NULL;
+        params[5 * i + 2] = LB_DB_BYTES(s->payload, s->payload_len);
+        params[5 * i + 3] = LB_DB_INT(now);
+        params[5 * i + 4] = LB_DB_INT(now);
+    }
+    if (!lb_db_is_prepared(db, shape, n)) {
+        sql = lb_malloc(256 + n * (sizeof(row) + 2));
+        size_t len = (size_t)sprintf(sql, "INSERT INTO shipments (sku_id, group_buy_id, pickup_point_id, payload, status, "
+                                          "next_attempt_at, created_at) VALUES ");
+        append_list(sql, &len, n, row);
+        strcpy(sql + len, " RETURNING id");
+    }
+    int ret = lb_db_query_array(db, shape, n, sql, params, 5 * n);
+    free(sql);
+    /* RETURNING gives the rows in the order of VALUES */
+    for (size_t i = 0; ret == 0 && i != n; ++i) {
+        if ((ret = lb_db_fetch(db, "i", &ids[i])) != 1)
+            return ret < 0 ? ret : LB_EDB;
+        ret = 0;
+    }
+    return ret;
+}
+
+int lb_store_shipments_create(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now)
+{
+    static const char link_sql[] = "INSERT INTO shipment_orders (shipment_id, sku_id, order_id) VALUES (?, ?, ?)";
+    int64_t *ids = lb_malloc(n * sizeof(*ids));
+    int ret = 0;
+    for (size_t done = 0, chunk; ret == 0 && done != n; done += chunk) {
+        for (chunk = SHIPMENTS_PER_STATEMENT; chunk > n - done; chunk /= 2)
+            ;
+        ret = insert_shipments(db, shipments + done, chunk, now, ids + done);
+    }
+    if (ret == 0) {
+        rows_t *links = rows_start("iii", n);
+        for (size_t i = 0; i != n; ++i) {
+            assert(shipments[i].num_orders == 1 && shipments[i].group_buy_id == 0);
+            row_int(links, 0, i, ids[i]);
+            row_int(links, 1, i, shipments[i].sku_id);
+            row_int(links, 2, i, shipments[i].order_ids[0]);
+        }
+        int64_t linked = lb_db_exec_rows(db, link_sql, links->columns, 3, n);
+        ret = linked < 0 ? (int)linked : 0;
+    }
+    free(ids);
+    return ret;
 }
 
 /*

@@ -21,9 +21,11 @@ typedef struct st_lb_sku_action_t lb_sku_action_t;
  * that decides on the stock calls lb_sku_view_fresh first; the others need no read. What does not change within the
  * transaction (the shipping title) is read once per batch, by lb_sku_view_shipping.
  *
- * Counter changes that decide nothing (a reserved order paid moves units from reserved to sold) are added up here
- * (lb_sku_view_add) and written once, before anything reads the counters again (lb_sku_view_fresh, lb_sku_view_flush)
- * and before the batch commits: one UPDATE of the SKU and one per live item instead of two per payment.
+ * Writes that decide nothing are gathered here and made once, before anything reads the counters again
+ * (lb_sku_view_fresh, lb_sku_view_flush) and before the batch commits: counter changes (a reserved order paid moves
+ * units from reserved to sold; lb_sku_view_add), one UPDATE of the SKU and one per live item instead of two per
+ * payment; the payments recorded and the shipments written (lb_sku_view_add_payment, lb_sku_view_add_shipment), a few
+ * multi-row statements instead of three per payment.
  */
 #define LB_SKU_VIEW_ITEMS 16
 typedef struct st_lb_sku_view_t {
@@ -37,6 +39,10 @@ typedef struct st_lb_sku_view_t {
         int64_t id, reserved, sold;
     } items[LB_SKU_VIEW_ITEMS];
     size_t num_items;
+    /* not written yet: payments to record and shipments (their payloads the view's) */
+    lb_payment_row_t *payments;
+    lb_shipment_t *shipments;
+    size_t num_payments, num_shipments, payments_capacity, shipments_capacity;
 } lb_sku_view_t;
 
 /* Reads the SKU row again (still locked) if an action changed it since, after writing what is added up; 0 or an LB_E*. */
@@ -46,8 +52,15 @@ int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view);
  * lb_sku_view_flush; 0, or an LB_E* code when it had to write what was added up to make room.
  */
 int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold, int64_t now);
-/* Writes what lb_sku_view_add added up; 0 or an LB_E* code. */
+/* A payment to record (provider_txn_id must outlive the batch); and the one gathered for a transaction id, or NULL. */
+void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment);
+const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id);
+/* A direct order's shipment to write; the view takes payload (malloc'd). */
+void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len);
+/* Writes what was gathered; 0 or an LB_E* code (LB_EDB_DUP: a transaction id was recorded meanwhile). */
 int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view);
+/* Frees what the view holds (after the batch, whether it committed or not). */
+void lb_sku_view_dispose(lb_sku_view_t *view);
 /* Fills title and cold_chain (once per batch); 0 or an LB_E* code. */
 int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view);
 

@@ -215,9 +215,14 @@ int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_blo
 
 /* The payment recorded for a provider's transaction id on this SKU: 1 with its order and outcome, 0 when none. */
 int lb_store_payment_find(lb_db_t *db, int64_t sku_id, const char *provider_txn_id, int64_t *order_id, char outcome[16]);
-/* Records a payment of order ("applied" or "refund_required"); LB_EDB_DUP when the transaction id is recorded already. */
-int lb_store_payment_insert(lb_db_t *db, const lb_order_t *order, const char *provider_txn_id, int64_t amount_cents,
-                            const char *outcome, int64_t now);
+/* A payment to record: of order_id, under a provider's transaction id, applied or (refund_required) not. */
+typedef struct st_lb_payment_row_t {
+    int64_t order_id, amount_cents;
+    const char *provider_txn_id;
+    int refund_required;
+} lb_payment_row_t;
+/* Records rows[0..n), payments of SKU sku_id, as one statement; LB_EDB_DUP when a transaction id is recorded already. */
+int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now);
 /* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. 1, or 0. */
 int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain);
 
@@ -232,6 +237,8 @@ typedef struct st_lb_shipment_t {
 
 /* Inserts a pending shipment, due now, and its shipment_orders rows; *id gets its id (the shipment_id it is sent as). */
 int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t now, int64_t *id);
+/* Inserts shipments[0..n) (no group-buy, one order each) as lb_store_shipment_create would, in a few statements. */
+int lb_store_shipments_create(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now);
 
 /* ---- The group-buy closer (server/closer.c) ------------------------------------------------------------------- */
 
