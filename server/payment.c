@@ -94,7 +94,7 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int
 static int pay_reserved(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     const lb_order_t *order = payment->order;
-    int ret = lb_sku_view_add(db, sku, order->live_item_id, -order->qty, order->qty, now); /* written once per batch */
+    int ret = lb_sku_view_add(db, sku, order->live_item_id, -order->qty, order->qty); /* written once per batch */
     return ret != 0 ? ret : mark_paid(db, payment, sku, now);
 }
 

@@ -89,7 +89,7 @@ void lb_sku_view_dispose(lb_sku_view_t *view)
     free(view->shipments);
 }
 
-int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold, int64_t now)
+int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold)
 {
     size_t i = 0;
     if (live_item_id != 0) {
@@ -111,7 +111,6 @@ int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int6
     }
     view->reserved += reserved;
     view->sold += sold;
-    view->now = now;
     return 0;
 }
 
@@ -138,7 +137,7 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
 {
     action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
     int64_t sku_id = batch->lane->sku_id, now = lb_now();
-    lb_sku_view_t view = {0};
+    lb_sku_view_t view = {.now = now};
     int ret, changed = 0;
 
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {

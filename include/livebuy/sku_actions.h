@@ -33,8 +33,9 @@ typedef struct st_lb_sku_view_t {
     int stale, shipping_read;
     char title[LB_TEXT_SIZE(401)]; /* product title and SKU name, for shipments */
     int64_t cold_chain;
+    int64_t now; /* the batch's time, for what the view writes */
     /* not written yet: the SKU's reserved and sold, and those of up to LB_SKU_VIEW_ITEMS live items */
-    int64_t reserved, sold, now;
+    int64_t reserved, sold;
     struct {
         int64_t id, reserved, sold;
     } items[LB_SKU_VIEW_ITEMS];
@@ -51,7 +52,7 @@ int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view);
  * Adds to the SKU's reserved and sold (and to those of live item live_item_id, if not 0), to be written by
  * lb_sku_view_flush; 0, or an LB_E* code when it had to write what was added up to make room.
  */
-int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold, int64_t now);
+int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold);
 /* A payment to record (provider_txn_id must outlive the batch); and the one gathered for a transaction id, or NULL. */
 void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment);
 const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id);
