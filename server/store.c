@@ -311,6 +311,30 @@ static void row_bytes(rows_t *rows, size_t column, size_t row, const void *bytes
     rows->nulls[at] = bytes == NULL;
 }
 
+/*
+ * Runs a multi-row INSERT of n rows (head, then row n times; prepared once per shape and n) that ends in
+ * "RETURNING returned", and reads what it returns for each row, in the order of VALUES, into out[0..n).
+ */
+static int insert_returning(lb_db_t *db, const char *shape, const char *head, const char *row, const char *returned,
+                            const lb_db_param_t *params, size_t num_params, size_t n, int64_t *out)
+{
+    char *sql = NULL;
+    if (!lb_db_is_prepared(db, shape, n)) {
+        sql = lb_malloc(strlen(head) + strlen(returned) + 16 + n * (strlen(row) + 2));
+        size_t len = (size_t)sprintf(sql, "%s", head);
+        append_list(sql, &len, n, row);
+        sprintf(sql + len, " RETURNING %s", returned);
+    }
+    int ret = lb_db_query_array(db, shape, n, sql, params, num_params);
+    free(sql);
+    for (size_t i = 0; ret == 0 && i != n; ++i) {
+        if ((ret = lb_db_fetch(db, "i", &out[i])) != 1)
+            return ret < 0 ? ret : LB_EDB;
+        ret = 0;
+    }
+    return ret;
+}
+
 /* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql). */
 #define ORDER_ID_BLOCK 64
 
@@ -322,10 +346,9 @@ static void row_bytes(rows_t *rows, size_t column, size_t row, const void *bytes
 static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_t n)
 {
     static const char shape[] = "order_blocks_insert";
-    static const char row[] = "(NEXTVAL(order_ids), ?, ?, ?)";
     size_t num_blocks = (n + ORDER_ID_BLOCK - 1) / ORDER_ID_BLOCK;
     lb_db_param_t *params = batch_params(3 * num_blocks);
-    char *sql = NULL;
+    int64_t *first_ids = lb_malloc(num_blocks * sizeof(*first_ids));
     for (size_t b = 0; b != num_blocks; ++b) {
         size_t first = b * ORDER_ID_BLOCK, end = first + ORDER_ID_BLOCK < n ? first + ORDER_ID_BLOCK : n;
         int64_t due_at = granted[first]->expires_at;
@@ -335,23 +358,11 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
         params[3 * b + 1] = LB_DB_INT((int64_t)(end - first));
         params[3 * b + 2] = LB_DB_INT(due_at);
     }
-    if (!lb_db_is_prepared(db, shape, num_blocks)) {
-        sql = lb_malloc(128 + num_blocks * (sizeof(row) + 2));
-        size_t len = (size_t)sprintf(sql, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ");
-        append_list(sql, &len, num_blocks, row);
-        strcpy(sql + len, " RETURNING first_id");
-    }
-    int ret = lb_db_query_array(db, shape, num_blocks, sql, params, 3 * num_blocks);
-    free(sql);
-    /* RETURNING gives the rows in the order of VALUES */
-    for (size_t b = 0; ret == 0 && b != num_blocks; ++b) {
-        int64_t first_id;
-        if ((ret = lb_db_fetch(db, "i", &first_id)) != 1)
-            return ret < 0 ? ret : LB_EDB;
-        ret = 0;
-        for (size_t i = b * ORDER_ID_BLOCK; i != n && i != (b + 1) * ORDER_ID_BLOCK; ++i)
-            granted[i]->order_id = first_id + (int64_t)(i - b * ORDER_ID_BLOCK);
-    }
+    int ret = insert_returning(db, shape, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ",
+                               "(NEXTVAL(order_ids), ?, ?, ?)", "first_id", params, 3 * num_blocks, num_blocks, first_ids);
+    for (size_t i = 0; ret == 0 && i != n; ++i)
+        granted[i]->order_id = first_ids[i / ORDER_ID_BLOCK] + (int64_t)(i % ORDER_ID_BLOCK);
+    free(first_ids);
     return ret;
 }
 
@@ -847,9 +858,7 @@ int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t
 static int insert_shipments(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now, int64_t *ids)
 {
     static const char shape[] = "shipments_insert";
-    static const char row[] = "(?, NULL, ?, ?, 'pending', ?, ?)";
     lb_db_param_t *params = batch_params(5 * n);
-    char *sql = NULL;
     for (size_t i = 0; i != n; ++i) {
         const lb_shipment_t *s = &shipments[i];
         params[5 * i] = LB_DB_INT(s->sku_id);
@@ -858,22 +867,10 @@ static int insert_shipments(lb_db_t *db, const lb_shipment_t *shipments, size_t 
         params[5 * i + 3] = LB_DB_INT(now);
         params[5 * i + 4] = LB_DB_INT(now);
     }
-    if (!lb_db_is_prepared(db, shape, n)) {
-        sql = lb_malloc(256 + n * (sizeof(row) + 2));
-        size_t len = (size_t)sprintf(sql, "INSERT INTO shipments (sku_id, group_buy_id, pickup_point_id, payload, status, "
-                                          "next_attempt_at, created_at) VALUES ");
-        append_list(sql, &len, n, row);
-        strcpy(sql + len, " RETURNING id");
-    }
-    int ret = lb_db_query_array(db, shape, n, sql, params, 5 * n);
-    free(sql);
-    /* RETURNING gives the rows in the order of VALUES */
-    for (size_t i = 0; ret == 0 && i != n; ++i) {
-        if ((ret = lb_db_fetch(db, "i", &ids[i])) != 1)
-            return ret < 0 ? ret : LB_EDB;
-        ret = 0;
-    }
-    return ret;
+    return insert_returning(db, shape,
+                            "INSERT INTO shipments (sku_id, group_buy_id, pickup_point_id, payload, status, next_attempt_at, "
+                            "created_at) VALUES ",
+                            "(?, NULL, ?, ?, 'pending', ?, ?)", "id", params, 5 * n, n, ids);
 }
 
 int lb_store_shipments_create(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now)
