@@ -335,6 +335,12 @@ static int insert_returning(lb_db_t *db, const char *shape, const char *head, co
     return ret;
 }
 
+/* A NUL-terminated text, as bytes; NULL for a NULL pointer. */
+static void row_text(rows_t *rows, size_t column, size_t row, const char *text)
+{
+    row_bytes(rows, column, row, text, text != NULL ? strlen(text) : 0);
+}
+
 /* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql). */
 #define ORDER_ID_BLOCK 64
 
@@ -400,7 +406,7 @@ static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *c
         row_int(rows, SKU, i, r->sku_id);
         row_int(rows, MERCHANT, i, merchant_id);
         row_int(rows, BUYER, i, r->buyer_id);
-        row_bytes(rows, KEY, i, r->idem_key, strlen(r->idem_key));
+        row_text(rows, KEY, i, r->idem_key);
         row_bytes(rows, HASH, i, r->request_hash, sizeof(r->request_hash));
         row_id_or_null(rows, LIVE_ITEM, i, r->live_item_id);
         row_id_or_null(rows, GROUP_BUY, i, r->group_buy_id);
@@ -409,11 +415,9 @@ static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *c
         row_int(rows, AMOUNT, i, r->amount_cents);
         /* Bytes: MariaDB takes a binary parameter into a utf8mb4 column for less than a utf8mb4 one (callgrind: 1k
          * instructions per order), and the codec has already checked the UTF-8. */
-        row_bytes(rows, NAME, i, r->ship_to != NULL ? r->ship_to->name : NULL, r->ship_to != NULL ? strlen(r->ship_to->name) : 0);
-        row_bytes(rows, PHONE, i, r->ship_to != NULL ? r->ship_to->phone : NULL,
-                  r->ship_to != NULL ? strlen(r->ship_to->phone) : 0);
-        row_bytes(rows, ADDRESS, i, r->ship_to != NULL ? r->ship_to->address : NULL,
-                  r->ship_to != NULL ? strlen(r->ship_to->address) : 0);
+        row_text(rows, NAME, i, r->ship_to != NULL ? r->ship_to->name : NULL);
+        row_text(rows, PHONE, i, r->ship_to != NULL ? r->ship_to->phone : NULL);
+        row_text(rows, ADDRESS, i, r->ship_to != NULL ? r->ship_to->address : NULL);
         row_id_or_null(rows, PICKUP, i, r->pickup_point_id);
         row_int(rows, EXPIRES, i, r->expires_at);
         row_int(rows, CREATED, i, now);
@@ -807,9 +811,9 @@ int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t
         const char *outcome = rows[i].refund_required ? refund_required : applied;
         row_int(columns, 0, i, sku_id);
         row_int(columns, 1, i, rows[i].order_id);
-        row_bytes(columns, 2, i, rows[i].provider_txn_id, strlen(rows[i].provider_txn_id));
+        row_text(columns, 2, i, rows[i].provider_txn_id);
         row_int(columns, 3, i, rows[i].amount_cents);
-        row_bytes(columns, 4, i, outcome, strlen(outcome));
+        row_text(columns, 4, i, outcome);
         row_int(columns, 5, i, now);
     }
     int64_t ret = lb_db_exec_rows(db, sql, columns->columns, 6, n);
