@@ -10,10 +10,7 @@ const char *const lb_load_kind_names[] = {"order", "browse_live", "browse_sku", 
 
 void lb_load_push(void **array, size_t *num, size_t *cap, size_t elem, const void *value)
 {
-    if (*num == *cap) {
-        *cap = *cap != 0 ? *cap * 2 : 256;
-        *array = lb_realloc(*array, *cap * elem);
-    }
+    *array = lb_grow(*array, *num, cap, elem);
     memcpy((char *)*array + *num * elem, value, elem);
     ++*num;
 }

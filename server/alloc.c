@@ -35,6 +35,14 @@ void *lb_realloc(void *p, size_t size)
     return p;
 }
 
+void *lb_grow(void *array, size_t num, size_t *capacity, size_t elem)
+{
+    if (num < *capacity)
+        return array;
+    *capacity = *capacity * 2 + 16;
+    return lb_realloc(array, *capacity * elem);
+}
+
 char *lb_strdup(const char *s)
 {
     size_t len = strlen(s) + 1;

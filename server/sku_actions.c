@@ -30,9 +30,7 @@ typedef struct st_action_batch_t {
 
 void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment)
 {
-    if (view->num_payments == view->payments_capacity)
-        view->payments =
-            lb_realloc(view->payments, (view->payments_capacity = view->payments_capacity * 2 + 16) * sizeof(*view->payments));
+    view->payments = lb_grow(view->payments, view->num_payments, &view->payments_capacity, sizeof(*view->payments));
     view->payments[view->num_payments++] = *payment;
 }
 
@@ -46,9 +44,7 @@ const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const cha
 
 void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len)
 {
-    if (view->num_shipments == view->shipments_capacity)
-        view->shipments =
-            lb_realloc(view->shipments, (view->shipments_capacity = view->shipments_capacity * 2 + 16) * sizeof(*view->shipments));
+    view->shipments = lb_grow(view->shipments, view->num_shipments, &view->shipments_capacity, sizeof(*view->shipments));
     /* order_ids points at the action's order, which lives until the batch is answered */
     view->shipments[view->num_shipments++] = (lb_shipment_t){.sku_id = order->sku_id,
                                                              .pickup_point_id = order->pickup_point_id,

@@ -206,8 +206,7 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
         if ((ret = lb_db_fetch(db, "isbiii", &e.buyer_id, e.idem_key, sizeof(e.idem_key), e.request_hash, sizeof(e.request_hash),
                                &hash_len, &e.order_id, &e.amount_cents, &e.expires_at)) != 1)
             break;
-        if (*found == cap)
-            *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
+        *out = lb_grow(*out, *found, &cap, sizeof(**out));
         (*out)[(*found)++] = e;
         ret = 0;
     }
@@ -244,8 +243,7 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
             break;
         u.kind = live_item_id != 0 ? LB_TARGET_LIVE_ITEM : LB_TARGET_GROUP_BUY;
         u.target_id = live_item_id != 0 ? live_item_id : group_buy_id;
-        if (*found == cap)
-            *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
+        *out = lb_grow(*out, *found, &cap, sizeof(**out));
         (*out)[(*found)++] = u;
         ret = 0;
     }
@@ -568,8 +566,7 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
     *out = NULL;
     *found = 0;
     while (ret == 0) {
-        if (*found == cap)
-            *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
+        *out = lb_grow(*out, *found, &cap, sizeof(**out));
         lb_live_item_t *item = &(*out)[*found];
         if ((ret = lb_db_fetch(db, "iiisiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
                                &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
@@ -917,8 +914,7 @@ static int merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, si
     *skus = NULL;
     *n = 0;
     while (ret == 0) {
-        if (*n == cap)
-            *skus = lb_realloc(*skus, (cap = cap * 2 + 32) * sizeof(**skus));
+        *skus = lb_grow(*skus, *n, &cap, sizeof(**skus));
         if ((ret = lb_db_fetch(db, "i", &(*skus)[*n])) != 1)
             break;
         ++*n;
@@ -1100,8 +1096,7 @@ int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, 
     *out = NULL;
     *found = 0;
     while (ret == 0) {
-        if (*found == cap)
-            *out = lb_realloc(*out, (cap = cap * 2 + 16) * sizeof(**out));
+        *out = lb_grow(*out, *found, &cap, sizeof(**out));
         if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&(*out)[*found]))) != 1)
             break;
         ++*found;

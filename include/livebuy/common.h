@@ -24,6 +24,8 @@ void *lb_malloc(size_t size);
 void *lb_calloc(size_t n, size_t size);
 void *lb_realloc(void *p, size_t size);
 char *lb_strdup(const char *s);
+/* Makes room for element num in array (of *capacity elements of elem bytes, grown as needed); returns the array. */
+void *lb_grow(void *array, size_t num, size_t *capacity, size_t elem);
 
 /* Wall clock in Unix seconds, and a monotonic clock in nanoseconds. */
 int64_t lb_now(void);
