@@ -15,13 +15,23 @@ int lb_alloc_target_of(const lb_alloc_input_t *input, const lb_order_request_t *
     return -1;
 }
 
-static const lb_existing_order_t *existing_order(const lb_alloc_input_t *input, const lb_order_request_t *request)
+/* The order that holds the request's key, found by key (an order found by id has buyer_id 0). */
+static const lb_existing_order_t *order_with_key(const lb_alloc_input_t *input, const lb_order_request_t *request)
 {
     for (size_t i = 0; i != input->num_existing; ++i) {
         const lb_existing_order_t *e = &input->existing[i];
         if (e->buyer_id == request->buyer_id && strcmp(e->idem_key, request->idem_key) == 0)
             return e;
     }
+    return NULL;
+}
+
+/* After a lost COMMIT: the order that COMMIT made for the request, if it was made. */
+static const lb_existing_order_t *order_committed(const lb_alloc_input_t *input, const lb_order_request_t *request)
+{
+    for (size_t i = 0; request->commit_attempted && i != input->num_existing; ++i)
+        if (input->existing[i].order_id == request->committed_id)
+            return &input->existing[i];
     return NULL;
 }
 
@@ -54,14 +64,17 @@ static lb_order_request_t *same_key_earlier(lb_order_request_t *first_of_buyer, 
 
 static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb_alloc_input_t *input)
 {
-    const lb_existing_order_t *e = existing_order(input, r);
+    const lb_existing_order_t *e = order_committed(input, r);
     if (e != NULL) {
+        r->outcome = LB_OUTCOME_RESERVED; /* the order this very request made, not an earlier one */
+    } else if ((e = order_with_key(input, r)) != NULL) {
         if (memcmp(e->request_hash, r->request_hash, sizeof(r->request_hash)) != 0) {
             r->outcome = LB_OUTCOME_KEY_REUSED;
             return;
         }
-        /* After a lost COMMIT the key found is the order this very request made, not an earlier one. */
-        r->outcome = r->commit_attempted ? LB_OUTCOME_RESERVED : LB_OUTCOME_REPLAYED;
+        r->outcome = LB_OUTCOME_REPLAYED;
+    }
+    if (e != NULL) {
         r->order_id = e->order_id;
         r->amount_cents = e->amount_cents;
         r->expires_at = e->expires_at;

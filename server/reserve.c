@@ -123,9 +123,9 @@ static void settle_replays(lb_reserve_batch_t *batch)
 }
 
 /*
- * Which keys of a batch to look up. Only a key the buyer sent (or one whose COMMIT was lost) can be taken already: a
- * key the server made for a new request is new. A batch reads the keys lost at COMMIT before it decides, all keys
- * given when lb_reserve_batch_t's look_up_keys says so, and the refused requests' keys after it decided.
+ * Which orders of a batch to look up. Only a key the buyer sent can be taken already: a key the server made for a new
+ * request is new. A batch reads the orders its lost COMMIT may have made (by their ids) before it decides, those and
+ * all keys given when lb_reserve_batch_t's look_up_keys says so, and the refused requests' keys after it decided.
  */
 enum keys_to_read { KEYS_LOST_AT_COMMIT, KEYS_GIVEN, KEYS_GIVEN_AND_REFUSED };
 
@@ -134,30 +134,48 @@ static int refused(const lb_order_request_t *r)
     return r->outcome != LB_OUTCOME_RESERVED && r->outcome != LB_OUTCOME_REPLAYED;
 }
 
-static int key_to_read(const lb_order_request_t *r, enum keys_to_read which)
+/* Look the order up by the id its lost COMMIT gave it? */
+static int id_to_read(const lb_order_request_t *r, enum keys_to_read which)
 {
-    switch (which) {
-    case KEYS_LOST_AT_COMMIT:
-        return r->commit_attempted;
-    case KEYS_GIVEN:
-        return r->commit_attempted || r->key_given;
-    default: /* the refused ones after a first reading of KEYS_LOST_AT_COMMIT */
-        return r->key_given && !r->commit_attempted && refused(r);
-    }
+    return r->commit_attempted && which != KEYS_GIVEN_AND_REFUSED;
 }
 
-/* The orders that hold the keys which says of the batch's requests. */
+/* Look the buyer's key up? (KEYS_GIVEN_AND_REFUSED comes after a first reading of KEYS_LOST_AT_COMMIT.) */
+static int key_to_read(const lb_order_request_t *r, enum keys_to_read which)
+{
+    return r->key_given && (which == KEYS_GIVEN || (which == KEYS_GIVEN_AND_REFUSED && refused(r)));
+}
+
+/*
+ * The orders that hold the keys which says of the batch's requests: by key from order_keys, and by id those a lost
+ * COMMIT may have made (a direct order without the buyer's key has no row in order_keys; its id is its key).
+ */
 static int read_existing(lb_db_t *db, lb_reserve_batch_t *batch, enum keys_to_read which, lb_existing_order_t **existing,
                          size_t *found)
 {
     const lb_order_request_t **keyed = lb_malloc(batch->count * sizeof(*keyed));
-    size_t n = 0;
-    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
+    int64_t *ids = lb_malloc(batch->count * sizeof(*ids));
+    lb_existing_order_t *by_id = NULL;
+    size_t num_keyed = 0, num_ids = 0, num_by_id = 0;
+    int ret = 0;
+    for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+        if (id_to_read(r, which))
+            ids[num_ids++] = r->committed_id;
         if (key_to_read(r, which))
-            keyed[n++] = r;
+            keyed[num_keyed++] = r;
+    }
     *existing = NULL;
     *found = 0;
-    int ret = n == 0 ? 0 : lb_store_orders_by_keys(db, batch->sku_id, keyed, n, existing, found);
+    if (num_keyed != 0)
+        ret = lb_store_orders_by_keys(db, batch->sku_id, keyed, num_keyed, existing, found);
+    if (ret == 0 && num_ids != 0 && (ret = lb_store_orders_by_ids(db, batch->sku_id, ids, num_ids, &by_id, &num_by_id)) == 0 &&
+        num_by_id != 0) {
+        *existing = lb_realloc(*existing, (*found + num_by_id) * sizeof(**existing));
+        memcpy(*existing + *found, by_id, num_by_id * sizeof(*by_id));
+        *found += num_by_id;
+    }
+    free(by_id);
+    free(ids);
     free(keyed);
     return ret;
 }
@@ -266,10 +284,13 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
         ret = LB_EDB_DOWN;
     }
     if (ret == LB_EDB_DOWN) {
-        /* The outcome is unknown: run again on a new connection; the keys tell which orders exist. */
-        for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
-            if (r->outcome == LB_OUTCOME_RESERVED)
+        /* The outcome is unknown: run again on a new connection; the order ids tell which orders exist. */
+        for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
+            if (r->outcome == LB_OUTCOME_RESERVED) {
                 r->commit_attempted = 1;
+                r->committed_id = r->order_id;
+            }
+        }
         ret = LB_EDB_RETRY;
     }
 Exit:

@@ -174,20 +174,50 @@ static void append_list(char *sql, size_t *len, size_t n, const char *item)
         *len += (size_t)sprintf(sql + *len, "%s%s", i == 0 ? "" : ", ", item);
 }
 
+/*
+ * Fetches the rows of an existing-order query that returned ret (order_id, amount_cents, expires_at after the key
+ * columns, if any).
+ */
+static int fetch_existing(lb_db_t *db, int ret, int with_keys, lb_existing_order_t **out, size_t *found)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *found = 0;
+    while (ret == 0) {
+        lb_existing_order_t e = {0};
+        size_t hash_len;
+        if (with_keys)
+            ret = lb_db_fetch(db, "isbiii", &e.buyer_id, e.idem_key, sizeof(e.idem_key), e.request_hash, sizeof(e.request_hash),
+                              &hash_len, &e.order_id, &e.amount_cents, &e.expires_at);
+        else
+            ret = lb_db_fetch(db, "iii", &e.order_id, &e.amount_cents, &e.expires_at);
+        if (ret != 1)
+            break;
+        *out = lb_grow(*out, *found, &cap, sizeof(**out));
+        (*out)[(*found)++] = e;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
 int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
                             lb_existing_order_t **out, size_t *found)
 {
     static const char shape[] = "orders_by_keys";
-    size_t size = padded_size(n), len, p = 0, cap = 0;
+    size_t size = padded_size(n), len, p = 0;
     char *sql = NULL;
     lb_db_param_t *params = batch_params(1 + 2 * size);
     int ret;
 
-    /* The row form keeps to a range scan of orders_idempotency whatever the list's length. */
+    /*
+     * The row form keeps to a range scan of order_keys' primary key whatever the list's length; STRAIGHT_JOIN keeps the
+     * optimizer from starting at the SKU's orders while order_keys is small.
+     */
     if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(256 + size * 10);
-        len = (size_t)sprintf(sql, "SELECT buyer_id, idem_key, request_hash, id, amount_cents, expires_at FROM orders "
-                                   "WHERE sku_id = ? AND (buyer_id, idem_key) IN (");
+        sql = lb_malloc(320 + size * 10);
+        len = (size_t)sprintf(sql, "SELECT STRAIGHT_JOIN k.buyer_id, k.idem_key, k.request_hash, k.order_id, o.amount_cents, "
+                                   "o.expires_at FROM order_keys k JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
+                                   "WHERE k.sku_id = ? AND (k.buyer_id, k.idem_key) IN (");
         append_list(sql, &len, size, "(?, ?)");
         strcpy(sql + len, ")");
     }
@@ -198,20 +228,30 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
         params[p++] = LB_DB_BYTES(r->idem_key, strlen(r->idem_key));
     }
     ret = lb_db_query_array(db, shape, size, sql, params, p);
-    *out = NULL;
-    *found = 0;
-    while (ret == 0) {
-        lb_existing_order_t e;
-        size_t hash_len;
-        if ((ret = lb_db_fetch(db, "isbiii", &e.buyer_id, e.idem_key, sizeof(e.idem_key), e.request_hash, sizeof(e.request_hash),
-                               &hash_len, &e.order_id, &e.amount_cents, &e.expires_at)) != 1)
-            break;
-        *out = lb_grow(*out, *found, &cap, sizeof(**out));
-        (*out)[(*found)++] = e;
-        ret = 0;
-    }
     free(sql);
-    return ret < 0 ? ret : 0;
+    return fetch_existing(db, ret, 1, out, found);
+}
+
+int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found)
+{
+    static const char shape[] = "orders_by_ids";
+    size_t size = padded_size(n), len, p = 0;
+    char *sql = NULL;
+    lb_db_param_t *params = batch_params(1 + size);
+    int ret;
+
+    if (!lb_db_is_prepared(db, shape, size)) {
+        sql = lb_malloc(128 + size * 4);
+        len = (size_t)sprintf(sql, "SELECT id, amount_cents, expires_at FROM orders WHERE sku_id = ? AND id IN (");
+        append_list(sql, &len, size, "?");
+        strcpy(sql + len, ")");
+    }
+    params[p++] = LB_DB_INT(sku_id);
+    for (size_t i = 0; i != size; ++i)
+        params[p++] = LB_DB_INT(ids[i < n ? i : n - 1]);
+    ret = lb_db_query_array(db, shape, size, sql, params, p);
+    free(sql);
+    return fetch_existing(db, ret, 0, out, found);
 }
 
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found)
@@ -223,12 +263,14 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     int ret;
 
     if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(512 + size * 4);
-        len = (size_t)sprintf(sql, "SELECT buyer_id, COALESCE(live_item_id, 0), COALESCE(group_buy_id, 0), SUM(qty) "
-                                   "FROM orders WHERE sku_id = ? AND buyer_id IN (");
+        sql = lb_malloc(640 + size * 4);
+        /* Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). */
+        len = (size_t)sprintf(sql, "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
+                                   "SUM(o.qty) FROM order_keys k JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
+                                   "WHERE k.sku_id = ? AND k.buyer_id IN (");
         append_list(sql, &len, size, "?");
-        strcpy(sql + len, ") AND (live_item_id IS NOT NULL OR group_buy_id IS NOT NULL) AND status IN " ACTIVE_STATUSES
-                          " GROUP BY buyer_id, live_item_id, group_buy_id");
+        strcpy(sql + len, ") AND (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
+                          " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id");
     }
     params[p++] = LB_DB_INT(sku_id);
     for (size_t i = 0; i != size; ++i)
@@ -373,17 +415,15 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
 /* Inserts granted[0..n), their ids taken, as one statement. */
 static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
-    static const char sql[] = "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, idem_key, request_hash, live_item_id, "
-                              "group_buy_id, qty, unit_price_cents, amount_cents, status, ship_to_name, ship_to_phone, "
-                              "ship_to_address, pickup_point_id, expires_at, created_at, updated_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
+    static const char sql[] = "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, qty, "
+                              "unit_price_cents, amount_cents, status, ship_to_name, ship_to_phone, ship_to_address, "
+                              "pickup_point_id, expires_at, created_at, updated_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
     enum {
         ID,
         SKU,
         MERCHANT,
         BUYER,
-        KEY,
-        HASH,
         LIVE_ITEM,
         GROUP_BUY,
         QTY,
@@ -397,15 +437,13 @@ static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *c
         CREATED,
         UPDATED
     };
-    rows_t *rows = rows_start("iiiibbiiiiibbbiiii", n);
+    rows_t *rows = rows_start("iiiiiiiiibbbiiii", n);
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
         row_int(rows, ID, i, r->order_id);
         row_int(rows, SKU, i, r->sku_id);
         row_int(rows, MERCHANT, i, merchant_id);
         row_int(rows, BUYER, i, r->buyer_id);
-        row_text(rows, KEY, i, r->idem_key);
-        row_bytes(rows, HASH, i, r->request_hash, sizeof(r->request_hash));
         row_id_or_null(rows, LIVE_ITEM, i, r->live_item_id);
         row_id_or_null(rows, GROUP_BUY, i, r->group_buy_id);
         row_int(rows, QTY, i, r->qty);
@@ -423,6 +461,39 @@ static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *c
     }
     int64_t inserted = lb_db_exec_rows(db, sql, rows->columns, UPDATED + 1, n);
     return inserted < 0 ? (int)inserted : 0;
+}
+
+/* Whether an order's key goes into order_keys (sql/007_order_keys.sql says why these and no others). */
+static int keeps_key(const lb_order_request_t *r)
+{
+    return r->key_given || r->target != LB_TARGET_SKU;
+}
+
+/*
+ * The keys of the inserted orders that can be asked for again: the buyers' own, and those of orders on live items and
+ * group-buys (per-buyer limits read through them). A key taken already fails the statement with LB_EDB_DUP.
+ */
+static int insert_order_keys(lb_db_t *db, lb_order_request_t *const *inserted, size_t n)
+{
+    static const char sql[] = "INSERT INTO order_keys (sku_id, buyer_id, idem_key, order_id, request_hash) VALUES (?, ?, ?, ?, ?)";
+    size_t num_keys = 0;
+    for (size_t i = 0; i != n; ++i)
+        num_keys += keeps_key(inserted[i]);
+    if (num_keys == 0)
+        return 0;
+    rows_t *rows = rows_start("iibib", num_keys);
+    for (size_t i = 0, j = 0; i != n; ++i) {
+        const lb_order_request_t *r = inserted[i];
+        if (!keeps_key(r))
+            continue;
+        row_int(rows, 0, j, r->sku_id);
+        row_int(rows, 1, j, r->buyer_id);
+        row_text(rows, 2, j, r->idem_key);
+        row_int(rows, 3, j, r->order_id);
+        row_bytes(rows, 4, j++, r->request_hash, sizeof(r->request_hash));
+    }
+    int64_t ret = lb_db_exec_rows(db, sql, rows->columns, 5, num_keys);
+    return ret < 0 ? (int)ret : 0;
 }
 
 /* The group-buy joins among the inserted orders, each in its campaign's index (group_buy_orders); most batches have none. */
@@ -449,7 +520,8 @@ static int insert_group_buy_orders(lb_db_t *db, lb_order_request_t *const *inser
 int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
     int ret;
-    if ((ret = take_order_ids(db, granted, n)) != 0 || (ret = insert_orders(db, merchant_id, granted, n, now)) != 0)
+    if ((ret = take_order_ids(db, granted, n)) != 0 || (ret = insert_orders(db, merchant_id, granted, n, now)) != 0 ||
+        (ret = insert_order_keys(db, granted, n)) != 0)
         return ret;
     return insert_group_buy_orders(db, granted, n);
 }

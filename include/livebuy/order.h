@@ -55,7 +55,8 @@ struct st_lb_order_request_t {
     lb_order_outcome_t outcome;
     int64_t order_id, amount_cents, expires_at, left; /* left: units that were still there, for sold_out messages */
     int64_t limit;                                    /* the per-buyer limit, for limit_exceeded messages */
-    int commit_attempted;          /* its batch reached COMMIT and lost the connection: a key found later is its own order */
+    int commit_attempted;          /* its batch reached COMMIT and lost the connection: committed_id tells if it committed */
+    int64_t committed_id;          /* the order id that lost COMMIT would have made (kept when the batch runs again) */
     lb_order_request_t *replay_of; /* an earlier request of the same batch with the same key (until the batch ends) */
 
     /* Links. */
@@ -83,7 +84,10 @@ typedef struct st_lb_alloc_target_t {
     int64_t granted; /* units granted in this batch */
 } lb_alloc_target_t;
 
-/* An order that already holds a key the batch's requests carry (found in the database). */
+/*
+ * An order that already holds a key the batch's requests carry (found in the database by key), or the order a lost
+ * COMMIT made (found by id: buyer_id 0, no key).
+ */
 typedef struct st_lb_existing_order_t {
     int64_t buyer_id;
     char idem_key[LB_IDEMPOTENCY_KEY_MAX + 1];

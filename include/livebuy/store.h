@@ -77,11 +77,14 @@ int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta);
 /* Orders of this SKU that hold one of the requests' (buyer, key) pairs; *out is malloc'd (the caller frees it). */
 int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
                             lb_existing_order_t **out, size_t *found);
+/* Those of the ids that are orders of this SKU (order_id, amount_cents and expires_at set; no key); *out as above. */
+int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found);
 /* Units each of the buyers holds through live items and group-buys of this SKU (active orders), per target. */
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
 /*
- * Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id; the group-buy joins
- * among them also get their group_buy_orders rows (the index lb_store_group_buy_joins reads).
+ * Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id; the keys that can be
+ * asked for again get their order_keys rows (LB_EDB_DUP when one is taken), and the group-buy joins among them their
+ * group_buy_orders rows (the index lb_store_group_buy_joins reads).
  */
 int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now);
 /* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */

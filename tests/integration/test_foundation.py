@@ -819,6 +819,15 @@ class RestartTest(unittest.TestCase):
             self.assertEqual([order_status(order_id) for order_id in ids], ["paid", "expired", "paid", "paid", "reserved"])
             self.assertEqual(s.sku(skus[0])["reserved"], 1)
             self.assertEqual(s.request("GET", "/v1/orders/6", token=lb.buyer_token(7))[0], 404)
+            # Migration 007 moved the keys into order_keys: buyer 7's key old-4 on the first SKU is still taken (by an
+            # order whose body hash no body has, so the key's reuse is refused), and a key on the other SKU is not.
+            self.assertIn("applied migration 007_order_keys.sql", s.log_since_start())
+            self.assertEqual(lb.sql(self.sock, db, "SHOW COLUMNS FROM orders LIKE 'idem_key'"), [])
+            body = {"sku_id": skus[0], "qty": 1, "ship_to": {"name": "王芳", "phone": "13800000000", "address": "山西省长治市武乡县"}}
+            status, _, answer = s.request("POST", "/v1/orders", body, token=lb.buyer_token(7),
+                                          headers={"Idempotency-Key": "old-4"})
+            self.assertEqual((status, answer["error"]["code"]), (422, "invalid"), answer)
+            self.assertIn("already used", answer["error"]["message"])
             # New orders take ids above the old ones, each found by its id whichever SKU it is on.
             new = []
             for sku_id in (skus[1], skus[0], skus[1]):

@@ -110,13 +110,26 @@ static void test_idempotency(void)
     CHECK(twin_changed->outcome == LB_OUTCOME_KEY_REUSED);
     CHECK(targets[0].granted == 2);
 
-    /* After a lost COMMIT the same request finds its own order: an answer as new, nothing granted twice. */
+    /*
+     * After a lost COMMIT a request finds the order it made by the id that COMMIT gave it (an entry found by id has no
+     * buyer or key): an answer as new, nothing granted twice. One whose COMMIT did not happen is decided again, and a
+     * key that an order of another request holds meanwhile is a replay of it.
+     */
+    lb_existing_order_t after_commit[] = {existing[0], {.order_id = 70, .amount_cents = 300, .expires_at = 8}};
+    input.existing = after_commit;
+    input.num_existing = 2;
     reset();
-    lb_order_request_t *again = add(1, "old", 0, 1);
-    again->commit_attempted = 1;
+    lb_order_request_t *made = add(4, "srv-1", 0, 3), *not_made = add(5, "srv-2", 0, 1), *held = add(1, "old", 0, 1);
+    made->commit_attempted = not_made->commit_attempted = held->commit_attempted = 1;
+    made->committed_id = 70;
+    not_made->committed_id = 71;
+    held->committed_id = 72;
     targets[0].granted = 0;
     lb_allocate(requests, &input);
-    CHECK(again->outcome == LB_OUTCOME_RESERVED && again->order_id == 55 && targets[0].granted == 0);
+    CHECK(made->outcome == LB_OUTCOME_RESERVED && made->order_id == 70 && made->amount_cents == 300 && made->expires_at == 8);
+    CHECK(not_made->outcome == LB_OUTCOME_RESERVED && not_made->order_id == 0);
+    CHECK(held->outcome == LB_OUTCOME_REPLAYED && held->order_id == 55);
+    CHECK(targets[0].granted == 1);
 }
 
 /* Appends a group-buy join. */
