@@ -17,6 +17,7 @@
 typedef struct st_order_call_t {
     lb_order_request_t request;
     lb_call_t *call;
+    lb_fields_t body; /* holds the strings ship_to points to */
     lb_ship_to_t ship_to;
     /* Orders for the same target that came while this one's look-up of it was in flight, in arrival order. */
     struct st_order_call_t *next_waiting, *last_waiting;
@@ -62,6 +63,7 @@ static void reply_order(lb_call_t *call, const lb_order_request_t *r)
 
 static void finish(order_call_t *oc)
 {
+    lb_fields_dispose(&oc->body);
     lb_call_release(oc->call);
     free(oc);
 }
@@ -310,12 +312,12 @@ static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_i
     return 0;
 }
 
-static int read_target(const json_t *body, lb_order_request_t *r, lb_input_error_t *err)
+static int read_target(const lb_fields_t *body, lb_order_request_t *r, lb_input_error_t *err)
 {
     int found = 0;
     for (size_t i = 0; i != LB_ARRAY_SIZE(target_fields); ++i) {
         int64_t id = 0;
-        if (lb_field_int(body, target_fields[i], 0, 1, INT64_MAX, &id, err) != 0)
+        if (lb_fields_int(body, LB_FIELDS_TOP, target_fields[i], 0, 1, INT64_MAX, &id, err) != 0)
             return LB_EINPUT;
         if (id == 0)
             continue;
@@ -332,14 +334,15 @@ static int read_target(const json_t *body, lb_order_request_t *r, lb_input_error
     return 0;
 }
 
-static int read_ship_to(const json_t *value, lb_ship_to_t *ship_to, lb_input_error_t *err)
+static int read_ship_to(const lb_fields_t *body, const lb_field_t *field, lb_ship_to_t *ship_to, lb_input_error_t *err)
 {
-    if (!json_is_object(value))
+    if (field->value.kind != LB_VALUE_OBJECT)
         return lb_input_error(err, 422, "invalid", "ship_to must be an object {name, phone, address}");
+    int object = lb_fields_index(body, field);
     err->field_prefix = "ship_to.";
-    int ret = lb_field_string(value, "name", 1, 1, 100, &ship_to->name, err);
-    if (ret == 0 && (ret = lb_field_string(value, "phone", 1, 5, 32, &ship_to->phone, err)) == 0)
-        ret = lb_field_string(value, "address", 1, 1, 400, &ship_to->address, err);
+    int ret = lb_fields_string(body, object, "name", 1, 1, 100, &ship_to->name, err);
+    if (ret == 0 && (ret = lb_fields_string(body, object, "phone", 1, 5, 32, &ship_to->phone, err)) == 0)
+        ret = lb_fields_string(body, object, "address", 1, 1, 400, &ship_to->address, err);
     err->field_prefix = NULL;
     if (ret != 0)
         return ret;
@@ -348,12 +351,12 @@ static int read_ship_to(const json_t *value, lb_ship_to_t *ship_to, lb_input_err
     return 0;
 }
 
-static int read_destination(const json_t *body, order_call_t *oc, lb_input_error_t *err)
+static int read_destination(order_call_t *oc, lb_input_error_t *err)
 {
-    const json_t *ship_to = json_object_get(body, "ship_to");
-    if (json_is_null(ship_to))
+    const lb_field_t *ship_to = lb_fields_get(&oc->body, LB_FIELDS_TOP, "ship_to");
+    if (ship_to != NULL && ship_to->value.kind == LB_VALUE_NULL)
         ship_to = NULL;
-    if (lb_field_int(body, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
+    if (lb_fields_int(&oc->body, LB_FIELDS_TOP, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
         return LB_EINPUT;
     if (oc->request.target == LB_TARGET_GROUP_BUY) {
         if (ship_to != NULL)
@@ -365,7 +368,7 @@ static int read_destination(const json_t *body, order_call_t *oc, lb_input_error
     if (ship_to == NULL)
         return 0;
     oc->request.ship_to = &oc->ship_to;
-    return read_ship_to(ship_to, &oc->ship_to, err);
+    return read_ship_to(&oc->body, ship_to, &oc->ship_to, err);
 }
 
 /* The hash of everything the key stands for, to refuse the key's reuse with another order. */
@@ -381,19 +384,21 @@ static void hash_request(lb_order_request_t *r)
 void lb_handle_order_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    int64_t buyer_id;
-    if (lb_auth_buyer(call, &buyer_id) != 0)
-        return;
     order_call_t *oc = lb_calloc(1, sizeof(*oc));
     lb_order_request_t *r = &oc->request;
     oc->call = call;
     lb_call_retain(call);
-    r->buyer_id = buyer_id;
+    lb_fields_init(&oc->body);
+    /* The body before the token, as on the routes the router decodes for (LB_ROUTE_BODY): a 415 or 400 comes first. */
+    if (lb_call_read_fields(call, &oc->body) != 0 || lb_auth_buyer(call, &r->buyer_id) != 0) {
+        finish(oc);
+        return;
+    }
     r->owner = oc;
     r->on_decided = on_decided;
-    if (read_idempotency_key(call, r->idem_key, &r->key_given, &err) != 0 || read_target(call->body, r, &err) != 0 ||
-        lb_field_int(call->body, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err) != 0 ||
-        read_destination(call->body, oc, &err) != 0) {
+    if (read_idempotency_key(call, r->idem_key, &r->key_given, &err) != 0 || read_target(&oc->body, r, &err) != 0 ||
+        lb_fields_int(&oc->body, LB_FIELDS_TOP, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err) != 0 ||
+        read_destination(oc, &err) != 0) {
         lb_reply_input_error(call, &err);
         finish(oc);
         return;

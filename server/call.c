@@ -337,6 +337,19 @@ int lb_call_decode_body(lb_call_t *call)
     return 0;
 }
 
+int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields)
+{
+    h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
+    lb_format_t format;
+    if (lb_codec_request_format(type.base, type.len, &format) == 0 && format == LB_FORMAT_JSON &&
+        lb_fields_scan(fields, call->req->entity.base, call->req->entity.len) == 0)
+        return 0;
+    if (lb_call_decode_body(call) != 0)
+        return -1;
+    lb_fields_from_json(fields, call->body);
+    return 0;
+}
+
 int lb_call_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     lb_call_t *call = call_new(req);

@@ -85,8 +85,7 @@ const char *lb_codec_media_type(lb_format_t format)
 
 /* UTF-8 */
 
-/* The length of the valid UTF-8 sequence at s (shortest form, no surrogates, at most U+10FFFF), or 0 if it is not one. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t len)
+size_t lb_utf8_sequence_length(const unsigned char *s, size_t len)
 {
     size_t need;
     unsigned char min2 = 0x80, max2 = 0xbf; /* the range of the second byte, narrowed to rule out overlongs and surrogates */
@@ -117,7 +116,7 @@ static int utf8_is_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     for (size_t n; p < end; p += n)
-        if ((n = utf8_sequence_length(p, (size_t)(end - p))) == 0)
+        if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
             return 0;
     return 1;
 }
@@ -138,7 +137,7 @@ void lb_utf8_mend(char *s)
     unsigned char *p = (unsigned char *)s;
     size_t len = strlen(s);
     for (size_t i = 0, n; i < len; i += n) {
-        if ((n = utf8_sequence_length(p + i, len - i)) == 0) {
+        if ((n = lb_utf8_sequence_length(p + i, len - i)) == 0) {
             p[i] = '?';
             n = 1;
         }
@@ -319,7 +318,7 @@ static int parse_text(json_parser_t *ps, json_text_t *text, char *local, size_t 
         } else if (c < 0x20) {
             return parse_fail(ps, p, "control character in string"), -1;
         } else {
-            size_t n = utf8_sequence_length((const unsigned char *)p, (size_t)(end - p));
+            size_t n = lb_utf8_sequence_length((const unsigned char *)p, (size_t)(end - p));
             if (n == 0)
                 return parse_fail(ps, p, "invalid UTF-8 in string"), -1;
             p += n;
@@ -985,7 +984,7 @@ static int write_json_string(out_buffer_t *out, const char *s, size_t len)
         if (plain_in_string[*p]) {
             *w++ = (char)*p++;
         } else if (*p >= 0x80) {
-            if ((n = utf8_sequence_length(p, (size_t)(end - p))) == 0)
+            if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
                 return -1;
             memcpy(w, p, n);
             w += n;
@@ -1278,6 +1277,24 @@ __attribute__((format(printf, 3, 4))) static int field_error(lb_input_error_t *e
 }
 
 /* Finds a field: 1 when present, 0 when absent or null and optional, LB_EINPUT when absent or null and required. */
+lb_value_t lb_codec_value(const json_t *value)
+{
+    if (value == NULL)
+        return (lb_value_t){.kind = LB_VALUE_NULL};
+    switch (json_typeof(value)) {
+    case JSON_INTEGER:
+        return (lb_value_t){.kind = LB_VALUE_INT, .integer = json_integer_value(value)};
+    case JSON_STRING:
+        return (lb_value_t){.kind = LB_VALUE_STRING, .string = json_string_value(value), .len = json_string_length(value)};
+    case JSON_OBJECT:
+        return (lb_value_t){.kind = LB_VALUE_OBJECT};
+    case JSON_NULL:
+        return (lb_value_t){.kind = LB_VALUE_NULL};
+    default:
+        return (lb_value_t){.kind = LB_VALUE_OTHER};
+    }
+}
+
 static int field_find(const json_t *obj, const char *name, int required, const json_t **value, lb_input_error_t *err)
 {
     *value = json_object_get(obj, name);
@@ -1299,37 +1316,47 @@ static size_t text_length(const char *s, size_t len, int *control)
     return count;
 }
 
-int lb_field_string(const json_t *obj, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
+int lb_value_string(const lb_value_t *value, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
                     lb_input_error_t *err)
 {
-    const json_t *value;
-    int found = field_find(obj, name, required, &value, err), control;
-    if (found <= 0)
-        return found;
-    if (!json_is_string(value))
+    int control;
+    if (value->kind == LB_VALUE_NULL)
+        return required ? field_error(err, name, "is required") : 0;
+    if (value->kind != LB_VALUE_STRING)
         return field_error(err, name, "must be a string");
-    size_t chars = text_length(json_string_value(value), json_string_length(value), &control);
+    size_t chars = text_length(value->string, value->len, &control);
     if (chars < min_chars || chars > max_chars)
         return field_error(err, name, "must be %zu-%zu characters", min_chars, max_chars);
     if (control)
         return field_error(err, name, "must not contain control characters");
-    *out = json_string_value(value);
+    *out = value->string;
     return 0;
+}
+
+int lb_value_int(const lb_value_t *value, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+                 lb_input_error_t *err)
+{
+    if (value->kind == LB_VALUE_NULL)
+        return required ? field_error(err, name, "is required") : 0;
+    if (value->kind != LB_VALUE_INT)
+        return field_error(err, name, "must be an integer");
+    if (value->integer < min || value->integer > max)
+        return field_error(err, name, "must be between %lld and %lld", (long long)min, (long long)max);
+    *out = value->integer;
+    return 0;
+}
+
+int lb_field_string(const json_t *obj, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
+                    lb_input_error_t *err)
+{
+    lb_value_t value = lb_codec_value(json_object_get(obj, name));
+    return lb_value_string(&value, name, required, min_chars, max_chars, out, err);
 }
 
 int lb_field_int(const json_t *obj, const char *name, int required, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err)
 {
-    const json_t *value;
-    int found = field_find(obj, name, required, &value, err);
-    if (found <= 0)
-        return found;
-    if (!json_is_integer(value))
-        return field_error(err, name, "must be an integer");
-    int64_t n = json_integer_value(value);
-    if (n < min || n > max)
-        return field_error(err, name, "must be between %lld and %lld", (long long)min, (long long)max);
-    *out = n;
-    return 0;
+    lb_value_t value = lb_codec_value(json_object_get(obj, name));
+    return lb_value_int(&value, name, required, min, max, out, err);
 }
 
 int lb_field_bool(const json_t *obj, const char *name, int required, int *out, lb_input_error_t *err)

@@ -11,7 +11,7 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/products", lb_handle_product_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/skus/{id}", lb_handle_sku_get, LB_ROUTE_PUBLIC, NULL},
     {"POST", "/v1/skus/{id}/restock", lb_handle_sku_restock, LB_ROUTE_BODY, NULL},
-    {"POST", "/v1/orders", lb_handle_order_create, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/orders", lb_handle_order_create, 0, NULL}, /* reads its body as fields (lb_call_read_fields) */
     {"POST", "/v1/lives", lb_handle_live_create, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/lives/{id}/items", lb_handle_live_item_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/lives/{id}", lb_handle_live_get, LB_ROUTE_PUBLIC, NULL},

@@ -12,6 +12,7 @@
 #include "livebuy/codec.h"
 #include "livebuy/config.h"
 #include "livebuy/db.h"
+#include "livebuy/fields.h"
 
 typedef struct st_lb_call_t lb_call_t;
 typedef void (*lb_handler_cb)(lb_call_t *call);
@@ -78,6 +79,12 @@ void lb_call_add_header(lb_call_t *call, const char *name, const char *value);
  * the raw bytes first (signed callbacks). Answers 415/400 itself and returns -1 when it cannot.
  */
 int lb_call_decode_body(lb_call_t *call);
+/*
+ * Reads the raw body into fields (livebuy/fields.h) for a route without LB_ROUTE_BODY: a plain JSON object is scanned
+ * straight into them, anything else goes through lb_call_decode_body (call->body then holds the strings). 0, or -1
+ * having answered 415 or 400.
+ */
+int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields);
 /* The Bearer token of the Authorization header; 0 and the token, or LB_EAUTH when there is none. */
 int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token);
 /* The value of a request header (name in lower case), or an empty iovec. */

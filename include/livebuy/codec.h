@@ -86,6 +86,25 @@ int lb_field_enum(const json_t *obj, const char *name, int required, const char 
 /* An array of 1..max_items objects; *out borrows it. */
 int lb_field_object_array(const json_t *obj, const char *name, int required, size_t max_items, const json_t **out,
                           lb_input_error_t *err);
+/*
+ * The checks behind lb_field_string and lb_field_int, on a value found by any reader of a body (a json_t object, or
+ * lb_fields_t in livebuy/fields.h): the same rules and messages whichever form the body took.
+ */
+typedef enum en_lb_value_kind_t { LB_VALUE_NULL, LB_VALUE_INT, LB_VALUE_STRING, LB_VALUE_OBJECT, LB_VALUE_OTHER } lb_value_kind_t;
+typedef struct st_lb_value_t {
+    lb_value_kind_t kind; /* LB_VALUE_NULL also for an absent field */
+    int64_t integer;
+    const char *string; /* NUL-terminated, len bytes before the NUL (a string may hold a NUL of its own) */
+    size_t len;
+} lb_value_t;
+/* The value as those checks see it; NULL (absent) gives LB_VALUE_NULL. Strings point into value. */
+lb_value_t lb_codec_value(const json_t *value);
+int lb_value_string(const lb_value_t *value, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
+                    lb_input_error_t *err);
+int lb_value_int(const lb_value_t *value, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+                 lb_input_error_t *err);
+/* The length of the valid UTF-8 sequence at s (shortest form, no surrogates, at most U+10FFFF), or 0 if it is not one. */
+size_t lb_utf8_sequence_length(const unsigned char *s, size_t len);
 /* Counts UTF-8 code points of a valid UTF-8 string. */
 size_t lb_utf8_length(const char *s, size_t len);
 /* Error messages go out inside JSON answers, which need valid UTF-8; they may quote client bytes or be cut short:
