@@ -56,7 +56,7 @@ static const setting_t settings[] = {
          "pushes of a shipment before it is a dead letter (default 12)"),
     /* Hidden from --help (NULL help): tests shorten the retry backoff with it; documented in the README. */
     UINT(shipping_backoff_ms, "--shipping-backoff-ms", "LIVEBUY_SHIPPING_BACKOFF_MS", 1, 60000, NULL),
-    UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 1000)"),
+    UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 2000)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
     UINT(db_pool, "--db-pool", "LIVEBUY_DB_POOL", 1, 128, "database worker threads, one connection each (default 4)"),
@@ -178,7 +178,7 @@ static void set_defaults(lb_config_t *cfg)
     cfg->listen_text = lb_strdup("127.0.0.1:8080");
     cfg->threads = 1;
     cfg->db_pool = 4;
-    cfg->max_batch = 1000;
+    cfg->max_batch = 2000;
     cfg->max_queue = 50000;
     cfg->reserve_ttl = 900;
     cfg->shipping_format = lb_strdup("json");

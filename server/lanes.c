@@ -52,7 +52,7 @@ struct st_lane_t {
     size_t num_hints;
 };
 
-static unsigned max_batch = 1000, max_queued = 50000, default_ttl = 900;
+static unsigned max_batch = 2000, max_queued = 50000, default_ttl = 900;
 static atomic_size_t pending;          /* queued or in flight, all threads */
 static _Thread_local lb_idmap_t lanes; /* sku_id -> lane_t, this loop thread's */
 

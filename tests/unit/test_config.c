@@ -20,7 +20,7 @@ static void test_defaults_and_flags(void)
     char err[256];
     CHECK(parse(&cfg, err, sizeof(err), ARGS("--db", "mysql://root@localhost/livebuy?socket=/tmp/x.sock")) == 0);
     CHECK(strcmp(cfg.listen_host, "127.0.0.1") == 0 && cfg.listen_port == 8080);
-    CHECK(cfg.threads == 1 && cfg.max_batch == 1000 && cfg.reserve_ttl == 900 && cfg.max_body == 1 << 20);
+    CHECK(cfg.threads == 1 && cfg.max_batch == 2000 && cfg.reserve_ttl == 900 && cfg.max_body == 1 << 20);
     CHECK(strcmp(cfg.db.user, "root") == 0 && cfg.db.password == NULL && strcmp(cfg.db.socket, "/tmp/x.sock") == 0);
     CHECK(strcmp(cfg.db.database, "livebuy") == 0);
     lb_config_free(&cfg);
