@@ -1324,7 +1324,7 @@ int lb_value_string(const lb_value_t *value, const char *name, int required, siz
         return required ? field_error(err, name, "is required") : 0;
     if (value->kind != LB_VALUE_STRING)
         return field_error(err, name, "must be a string");
-    size_t chars = text_length(value->string, value->len, &control);
+    size_t chars = value->counted ? (control = 0, value->chars) : text_length(value->string, value->len, &control);
     if (chars < min_chars || chars > max_chars)
         return field_error(err, name, "must be %zu-%zu characters", min_chars, max_chars);
     if (control)

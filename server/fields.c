@@ -42,7 +42,8 @@ static const lb_field_t *find(const lb_fields_t *f, int object, const char *key,
 {
     for (size_t i = 0; i != f->count; ++i) {
         const lb_field_t *field = &f->fields[i];
-        if (field->object == object && field->key_len == key_len && memcmp(field->key, key, key_len) == 0)
+        if (field->object == object && field->key_len == key_len && (key_len == 0 || field->key[0] == key[0]) &&
+            memcmp(field->key, key, key_len) == 0)
             return field;
     }
     return NULL;
@@ -71,26 +72,44 @@ static int take(scanner_t *s, char c)
     return 0;
 }
 
-/* A string without escapes or control characters, in valid UTF-8, whose opening quote is at s->p. */
-static int scan_string(scanner_t *s, const char **start, size_t *len)
+/* Bytes that stand for themselves in a scanned string: printable ASCII other than '"' and '\\'. */
+#define PLAIN(c)   ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+#define PLAIN4(c)  PLAIN(c), PLAIN((c) + 1), PLAIN((c) + 2), PLAIN((c) + 3)
+#define PLAIN16(c) PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
+#define PLAIN64(c) PLAIN16(c), PLAIN16((c) + 16), PLAIN16((c) + 32), PLAIN16((c) + 48)
+static const unsigned char plain[256] = {PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192)};
+#undef PLAIN64
+#undef PLAIN16
+#undef PLAIN4
+#undef PLAIN
+
+/*
+ * A string without escapes or control characters (U+0000-U+001F, U+007F), in valid UTF-8, whose opening quote is at
+ * s->p; its code points counted on the way.
+ */
+static int scan_string(scanner_t *s, const char **start, size_t *len, size_t *chars)
 {
-    const char *p = s->p + 1;
-    while (p < s->end) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"') {
-            *start = s->p + 1;
-            *len = (size_t)(p - *start);
-            s->p = p + 1;
-            return 0;
-        }
-        if (c < 0x20 || c == '\\')
-            return -1;
-        size_t n = c < 0x80 ? 1 : lb_utf8_sequence_length((const unsigned char *)p, (size_t)(s->end - p));
-        if (n == 0)
+    const unsigned char *p = (const unsigned char *)s->p + 1, *end = (const unsigned char *)s->end;
+    size_t count = 0, n;
+    for (;;) {
+        const unsigned char *run = p;
+        while (p < end && plain[*p])
+            p++;
+        count += (size_t)(p - run);
+        if (p == end || *p < 0x80)
+            break;
+        if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
             return -1;
         p += n;
+        ++count;
     }
-    return -1;
+    if (p == end || *p != '"')
+        return -1;
+    *start = s->p + 1;
+    *len = (size_t)((const char *)p - *start);
+    *chars = count;
+    s->p = (const char *)p + 1;
+    return 0;
 }
 
 /* -?[1-9][0-9]{0,17} or 0, ending where a number ends: the integers that fit int64_t without a check. */
@@ -126,12 +145,12 @@ static int scan_value(lb_fields_t *f, scanner_t *s, lb_field_t *field, int depth
     switch (*s->p) {
     case '"': {
         const char *start;
-        size_t len;
-        if (scan_string(s, &start, &len) != 0)
+        size_t len, chars;
+        if (scan_string(s, &start, &len, &chars) != 0)
             return -1;
         memcpy(s->text, start, len);
         s->text[len] = '\0';
-        *value = (lb_value_t){.kind = LB_VALUE_STRING, .string = s->text, .len = len};
+        *value = (lb_value_t){.kind = LB_VALUE_STRING, .string = s->text, .len = len, .chars = chars, .counted = 1};
         s->text += len + 1;
         return 0;
     }
@@ -163,9 +182,9 @@ static int scan_object(lb_fields_t *f, scanner_t *s, int object)
     }
     for (;;) {
         const char *key;
-        size_t key_len;
+        size_t key_len, chars;
         skip_whitespace(s);
-        if (s->p == s->end || *s->p != '"' || scan_string(s, &key, &key_len) != 0 || take(s, ':') != 0)
+        if (s->p == s->end || *s->p != '"' || scan_string(s, &key, &key_len, &chars) != 0 || take(s, ':') != 0)
             return -1;
         if (find(f, object, key, key_len) != NULL)
             return -1; /* a duplicate: the codec says so */

@@ -96,6 +96,8 @@ typedef struct st_lb_value_t {
     int64_t integer;
     const char *string; /* NUL-terminated, len bytes before the NUL (a string may hold a NUL of its own) */
     size_t len;
+    int counted; /* a reader counted the string's code points (chars) and found no control character */
+    size_t chars;
 } lb_value_t;
 /* The value as those checks see it; NULL (absent) gives LB_VALUE_NULL. Strings point into value. */
 lb_value_t lb_codec_value(const json_t *value);

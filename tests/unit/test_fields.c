@@ -67,6 +67,10 @@ static int scans_like_the_codec(const char *body, size_t len)
         lb_fields_from_json(&decoded, tree);
     if (took) {
         CHECK(tree != NULL);
+        for (size_t i = 0; i != scanned.count; ++i) {
+            const lb_value_t *v = &scanned.fields[i].value;
+            CHECK(v->kind != LB_VALUE_STRING || (v->counted && v->chars == lb_utf8_length(v->string, v->len)));
+        }
         CHECK(scanned.count == decoded.count && contained(&scanned, &decoded) && contained(&decoded, &scanned));
     } else {
         CHECK(scanned.count == 0 && scanned.text == NULL && scanned.fields == scanned.local);
@@ -88,7 +92,7 @@ static void test_scanned(void)
         "{\"a\":0,\"b\":-1,\"c\":999999999999999999,\"d\":-999999999999999999}",
         "{\"ship_to\":{},\"x\":\"\"}",
         "{\"ship_to\":{\"name\":null},\"qty\":\"1\"}",
-        "{\"\":1,\"\xf0\x9f\x8d\x8e\":\"\xf0\x9f\x8d\x8e\",\"del\":\"\x7f\"}",
+        "{\"\":1,\"\xf0\x9f\x8d\x8e\":\"\xf0\x9f\x8d\x8e\"}",
         "{\"a\":{\"x\":1},\"b\":{\"x\":2}}",
     };
     for (size_t i = 0; i != sizeof(bodies) / sizeof(bodies[0]); ++i)
@@ -121,6 +125,7 @@ static void test_left_to_the_codec(void)
         "{\"a\":\"\\n\"}",
         "{\"a\\u0062\":1}",
         "{\"a\":\"\x01\"}",
+        "{\"a\":\"\x7f\"}",
         "{\"a\":\"\xc3\"}",
         "{\"a\":\"\xed\xa0\x80\"}",
         "{\"a\":\"open}",
@@ -172,7 +177,7 @@ static void test_random_bodies(void)
 /* The readers give the same answers and the same messages as lb_field_int and lb_field_string on the codec's tree. */
 static void test_readers(void)
 {
-    const char body[] = "{\"qty\":\"2\",\"sku_id\":0,\"big\":77,\"ship_to\":{\"name\":\"\",\"phone\":\"138\x7f\","
+    const char body[] = "{\"qty\":\"2\",\"sku_id\":0,\"big\":77,\"ship_to\":{\"name\":\"\",\"phone\":\"1380\","
                         "\"address\":\"\xe5\xb1\xb1\xe8\xa5\xbf\"},\"gone\":null}";
     static const char *const names[] = {"qty", "sku_id", "big", "gone", "missing", "ship_to"};
     static const char *const inner[] = {"name", "phone", "address", "missing"};
