@@ -167,6 +167,16 @@ static size_t padded_size(size_t n)
     return size;
 }
 
+/*
+ * Reading a batch's rows by a list of keys: the keys go as whole rows, "(sku_id, buyer_id) IN ((?, ?), ...)", and
+ * the primary key is forced. With "sku_id = ? AND buyer_id IN (...)" MariaDB may read every row of the SKU instead:
+ * past eq_range_index_dive_limit (200) it estimates the list's ranges from index statistics, and its cost model
+ * rates a thousand ranges dearer than one pass over the SKU's rows. A drop then slowed down as its SKU filled up:
+ * 40,000 orders/s held for two seconds, then 20,000/s and latencies near a second (perf: in_vector::find,
+ * ha_index_next_same). Rows leave it no such plan, and FORCE INDEX none but the ranges.
+ */
+#define KEY_RANGES "FORCE INDEX (PRIMARY)"
+
 /* Appends item n times, comma-separated ("?, ?, ?" or "(?, ?), (?, ?)"), to sql at *len. */
 static void append_list(char *sql, size_t *len, size_t n, const char *item)
 {
@@ -206,24 +216,21 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
     static const char shape[] = "orders_by_keys";
     size_t size = padded_size(n), len, p = 0;
     char *sql = NULL;
-    lb_db_param_t *params = batch_params(1 + 2 * size);
+    lb_db_param_t *params = batch_params(3 * size);
     int ret;
 
-    /*
-     * The row form keeps to a range scan of order_keys' primary key whatever the list's length; STRAIGHT_JOIN keeps the
-     * optimizer from starting at the SKU's orders while order_keys is small.
-     */
+    /* Whole keys as rows, for a range of order_keys' primary key (see KEY_RANGES); orders is joined from there. */
     if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(320 + size * 10);
+        sql = lb_malloc(320 + size * 13);
         len = (size_t)sprintf(sql, "SELECT STRAIGHT_JOIN k.buyer_id, k.idem_key, k.request_hash, k.order_id, o.amount_cents, "
-                                   "o.expires_at FROM order_keys k JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
-                                   "WHERE k.sku_id = ? AND (k.buyer_id, k.idem_key) IN (");
-        append_list(sql, &len, size, "(?, ?)");
+                                   "o.expires_at FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND "
+                                   "o.id = k.order_id WHERE (k.sku_id, k.buyer_id, k.idem_key) IN (");
+        append_list(sql, &len, size, "(?, ?, ?)");
         strcpy(sql + len, ")");
     }
-    params[p++] = LB_DB_INT(sku_id);
     for (size_t i = 0; i != size; ++i) {
         const lb_order_request_t *r = requests[i < n ? i : n - 1];
+        params[p++] = LB_DB_INT(sku_id);
         params[p++] = LB_DB_INT(r->buyer_id);
         params[p++] = LB_DB_BYTES(r->idem_key, strlen(r->idem_key));
     }
@@ -237,18 +244,19 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
     static const char shape[] = "orders_by_ids";
     size_t size = padded_size(n), len, p = 0;
     char *sql = NULL;
-    lb_db_param_t *params = batch_params(1 + size);
+    lb_db_param_t *params = batch_params(2 * size);
     int ret;
 
     if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(128 + size * 4);
-        len = (size_t)sprintf(sql, "SELECT id, amount_cents, expires_at FROM orders WHERE sku_id = ? AND id IN (");
-        append_list(sql, &len, size, "?");
+        sql = lb_malloc(128 + size * 8);
+        len = (size_t)sprintf(sql, "SELECT id, amount_cents, expires_at FROM orders " KEY_RANGES " WHERE (sku_id, id) IN (");
+        append_list(sql, &len, size, "(?, ?)");
         strcpy(sql + len, ")");
     }
-    params[p++] = LB_DB_INT(sku_id);
-    for (size_t i = 0; i != size; ++i)
+    for (size_t i = 0; i != size; ++i) {
+        params[p++] = LB_DB_INT(sku_id);
         params[p++] = LB_DB_INT(ids[i < n ? i : n - 1]);
+    }
     ret = lb_db_query_array(db, shape, size, sql, params, p);
     free(sql);
     return fetch_existing(db, ret, 0, out, found);
@@ -259,22 +267,23 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     static const char shape[] = "buyer_usage";
     size_t size = padded_size(n), len, p = 0, cap = 0;
     char *sql = NULL;
-    lb_db_param_t *params = batch_params(1 + size);
+    lb_db_param_t *params = batch_params(2 * size);
     int ret;
 
     if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(640 + size * 4);
+        sql = lb_malloc(640 + size * 8);
         /* Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). */
         len = (size_t)sprintf(sql, "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
-                                   "SUM(o.qty) FROM order_keys k JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
-                                   "WHERE k.sku_id = ? AND k.buyer_id IN (");
-        append_list(sql, &len, size, "?");
+                                   "SUM(o.qty) FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND "
+                                   "o.id = k.order_id WHERE (k.sku_id, k.buyer_id) IN (");
+        append_list(sql, &len, size, "(?, ?)");
         strcpy(sql + len, ") AND (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
                           " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id");
     }
-    params[p++] = LB_DB_INT(sku_id);
-    for (size_t i = 0; i != size; ++i)
+    for (size_t i = 0; i != size; ++i) {
+        params[p++] = LB_DB_INT(sku_id);
         params[p++] = LB_DB_INT(buyers[i < n ? i : n - 1]);
+    }
     ret = lb_db_query_array(db, shape, size, sql, params, p);
     *out = NULL;
     *found = 0;
