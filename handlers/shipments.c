@@ -27,6 +27,8 @@ static json_t *shipment_to_json(const lb_shipment_row_t *row)
     return entry;
 }
 
+#define FEED_SEQUENCE_MAX 1000
+
 static int feed_work(lb_call_job_t *super, lb_db_t *db)
 {
     lb_page_job_t *job = (lb_page_job_t *)super;
@@ -35,13 +37,16 @@ static int feed_work(lb_call_job_t *super, lb_db_t *db)
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_SHIPPER), &merchant);
     if (ret != 0)
         return ret;
+    /* Shipments committed since the last poll get their places first (a thousand at a time; the next poll goes on). */
+    if ((ret = lb_store_shipments_sequence(db, FEED_SEQUENCE_MAX, &found)) != 0)
+        return ret;
     lb_shipment_row_t *rows = lb_malloc((size_t)job->limit * sizeof(*rows));
     if ((ret = lb_store_shipments_page(db, job->after, job->limit, rows, &found)) == 0) {
         json_t *shipments = json_array();
         for (size_t i = 0; i != found; ++i)
             json_array_append_new(shipments, shipment_to_json(&rows[i]));
-        /* The cursor to poll with next: the last id seen, or the same cursor when nothing is new. */
-        int64_t next = found != 0 ? rows[found - 1].id : job->after;
+        /* The cursor to poll with next: the last place seen, or the same cursor when nothing is new. */
+        int64_t next = found != 0 ? rows[found - 1].feed_seq : job->after;
         ret = lb_call_job_answer(super, 200, json_pack("{s:o,s:I}", "shipments", shipments, "next", (json_int_t)next));
         lb_store_shipment_rows_free(rows, found);
     }

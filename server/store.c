@@ -1219,11 +1219,12 @@ int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int6
 
 /* The columns of lb_shipment_row_t but the payload, and its length (read in a second step, into a buffer that fits). */
 #define SHIPMENT_SELECT                                                                                                            \
-    "SELECT id, sku_id, attempts, created_at, status, delivery_status, tracking_no, LENGTH(payload) FROM shipments "
-#define SHIPMENT_TYPES "iiiisssi"
+    "SELECT id, sku_id, attempts, created_at, COALESCE(feed_seq, 0), status, delivery_status, tracking_no, LENGTH(payload) "       \
+    "FROM shipments "
+#define SHIPMENT_TYPES "iiiiisssi"
 #define SHIPMENT_OUTPUTS(r, len)                                                                                                   \
-    &(r)->id, &(r)->sku_id, &(r)->attempts, &(r)->created_at, (r)->status, sizeof((r)->status), (r)->delivery_status,              \
-        sizeof((r)->delivery_status), (r)->tracking_no, sizeof((r)->tracking_no), (len)
+    &(r)->id, &(r)->sku_id, &(r)->attempts, &(r)->created_at, &(r)->feed_seq, (r)->status, sizeof((r)->status),                    \
+        (r)->delivery_status, sizeof((r)->delivery_status), (r)->tracking_no, sizeof((r)->tracking_no), (len)
 
 void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n)
 {
@@ -1365,9 +1366,43 @@ int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status
     return ret < 0 ? (int)ret : 0;
 }
 
+int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced)
+{
+    static const char head_sql[] = "SELECT last_seq FROM shipment_feed WHERE id = 1 FOR UPDATE";
+    static const char new_sql[] = "SELECT id FROM shipments WHERE feed_seq IS NULL ORDER BY id LIMIT ?";
+    static const char place_sql[] = "UPDATE shipments SET feed_seq = ? WHERE id = ?";
+    static const char move_sql[] = "UPDATE shipment_feed SET last_seq = ? WHERE id = 1";
+    rows_t *rows = rows_start("ii", limit);
+    int64_t last, id, ret;
+    size_t n = 0;
+    *sequenced = 0;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) < 0)
+        goto Exit;
+    if (ret == 0) {
+        ret = LB_EDB; /* sql/008_shipment_feed.sql makes the row */
+        goto Exit;
+    }
+    /* Without a lock, in READ COMMITTED: the shipments committed by now, never one whose transaction is still open. */
+    ret = lb_db_query(db, new_sql, "i", (int64_t)limit);
+    while (ret == 0 && (ret = lb_db_fetch(db, "i", &id)) == 1) {
+        row_int(rows, 0, n, last + 1 + (int64_t)n);
+        row_int(rows, 1, n++, id);
+        ret = 0;
+    }
+    if (ret < 0 || (n != 0 && ((ret = lb_db_exec_rows(db, place_sql, rows->columns, 2, n)) < 0 ||
+                               (ret = lb_db_exec(db, move_sql, "i", last + (int64_t)n)) < 0)))
+        goto Exit;
+    if ((ret = lb_db_commit(db)) == 0)
+        *sequenced = n;
+Exit:
+    if (ret < 0)
+        lb_db_rollback(db);
+    return ret < 0 ? (int)ret : 0;
+}
+
 int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found)
 {
-    static const char sql[] = SHIPMENT_SELECT "WHERE id > ? ORDER BY id LIMIT ?";
+    static const char sql[] = SHIPMENT_SELECT "WHERE feed_seq > ? ORDER BY feed_seq LIMIT ?";
     int ret = fetch_shipments(db, lb_db_query(db, sql, "ii", after, limit), (size_t)limit, out, found);
     return ret != 0 ? ret : fetch_payloads(db, out, *found);
 }

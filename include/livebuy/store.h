@@ -262,6 +262,7 @@ int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_
 /* An outbox row as the dispatcher and the feed read it; payload is malloc'd (lb_store_shipment_rows_free). */
 typedef struct st_lb_shipment_row_t {
     int64_t id, sku_id, attempts, created_at;
+    int64_t feed_seq;         /* its place in the feed, 0 until it has one */
     char status[8];           /* pending, acked, dead */
     char delivery_status[16]; /* none, picked_up, in_transit, delivered */
     char tracking_no[LB_TEXT_SIZE(64)];
@@ -303,7 +304,13 @@ int lb_store_shipment_set_delivery(lb_db_t *db, int64_t id, const char *delivery
  * delivered; orders already there or further on, and orders in other states (refunds), are left alone.
  */
 int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status, int64_t now);
-/* A page of the outbox by id, after `after`, at most limit rows (out holds that many), payloads included. */
+/*
+ * In its own transaction: gives up to limit committed shipments that have no place in the feed yet the next places
+ * (feed_seq), in id order, under the feed counter's row lock. A place is given only once every shipment before it
+ * is committed and placed, so a shipper polling by place never passes one it has not seen (sql/008).
+ */
+int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced);
+/* A page of the feed: places after `after`, at most limit rows (out holds that many), payloads included. */
 int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found);
 
 /* ---- The co-op dashboard's SKU list (handlers/merchant_skus.c) ----------------------------------------------------- */

@@ -845,6 +845,35 @@ class RestartTest(unittest.TestCase):
             shutil.rmtree(older, ignore_errors=True)
             lb.drop_database(self.sock, db)
 
+    def test_shipments_made_before_the_feed_places_keep_their_cursors(self):
+        """Migration 008: shipments made before it take their ids as places in the feed, so a shipper's cursor (an id
+        until then) stays good, and places go on above them."""
+        db = lb.fresh_database(self.sock)
+        older = tempfile.mkdtemp(prefix="livebuy-sql-")
+        try:
+            for name in self.migrations:
+                if name < "008":
+                    shutil.copy(os.path.join(lb.SOURCE_DIR, "sql", name), older)
+            code, out, err = lb.run_livebuyd(["--db", lb.db_url(self.sock, db), "--migrate-only", "--sql-dir", older])
+            self.assertEqual(code, 0, err)
+            outbox_row = ("INSERT INTO shipments (id, sku_id, payload, status, next_attempt_at, created_at) "
+                          "VALUES (%d, 1, '{}', 'acked', 0, 1)")
+            for shipment_id in (3, 7):
+                lb.sql(self.sock, db, outbox_row % shipment_id)
+            s = lb.Server(lb.db_url(self.sock, db))
+            self.assertIn("applied migration 008_shipment_feed.sql", s.log_since_start())
+            _, shipper = s.create_merchant("shipper", "县乡村三级物流")
+            feed = lambda after: s.request("GET", "/v1/shipments/feed?after=%d" % after, token=shipper)[2]
+            page = feed(3)
+            self.assertEqual(([x["shipment_id"] for x in page["shipments"]], page["next"]), ([7], 7))
+            lb.sql(self.sock, db, outbox_row % 5)  # an id below the cursor, committed after the migration
+            page = feed(7)
+            self.assertEqual(([x["shipment_id"] for x in page["shipments"]], page["next"]), ([5], 8))
+            s.stop()
+        finally:
+            shutil.rmtree(older, ignore_errors=True)
+            lb.drop_database(self.sock, db)
+
     def test_migrate_only_on_an_empty_database(self):
         db = lb.fresh_database(self.sock)
         try:

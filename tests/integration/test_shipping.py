@@ -327,10 +327,22 @@ class FeedAndEventsTest(Base):
     def feed(self, query="", token=None):
         return self.server.request("GET", "/v1/shipments/feed" + query, token=token or self.shipper)
 
+    def poll_all(self, cursor=0):
+        """Polls the feed from cursor until nothing is new: (the shipment ids seen, in feed order, and the cursor)."""
+        seen = []
+        while True:
+            status, _, page = self.feed("?after=%d&limit=200" % cursor)
+            self.assertEqual(status, 200, page)
+            seen += [s["shipment_id"] for s in page["shipments"]]
+            if not page["shipments"]:
+                return seen, page["next"]
+            cursor = page["next"]
+
     def test_feed(self):
+        _, cursor = self.poll_all()
         orders = [self.pay_order(400 + i) for i in range(3)]
         shipments = [self.shipment_of(o) for o in orders]
-        status, _, page = self.feed("?after=%d&limit=2" % (shipments[0] - 1))
+        status, _, page = self.feed("?after=%d&limit=2" % cursor)
         self.assertEqual(status, 200, page)
         self.assertEqual([s["shipment_id"] for s in page["shipments"]], shipments[:2])
         first = page["shipments"][0]
@@ -341,9 +353,26 @@ class FeedAndEventsTest(Base):
         self.assertEqual([s["shipment_id"] for s in rest["shipments"]], shipments[2:])
         status, _, empty = self.feed("?after=%d" % rest["next"])
         self.assertEqual((status, empty), (200, {"shipments": [], "next": rest["next"]}))
-        status, _, packed = self.server.request("GET", "/v1/shipments/feed?after=%d&limit=1" % (shipments[0] - 1),
+        status, _, packed = self.server.request("GET", "/v1/shipments/feed?after=%d&limit=1" % cursor,
                                                 token=self.shipper, accept="application/msgpack")
         self.assertEqual((status, packed["shipments"][0]), (200, first))
+
+    def test_feed_never_passes_a_late_commit(self):
+        """Shipment ids are taken at insert, and a transaction may commit after one with a higher id: the shipper that
+        polled past the higher id must still get the lower one (the feed goes by places given at commit, sql/008)."""
+        _, cursor = self.poll_all()
+        order_id = self.pay_order(450)
+        shipment_id = self.shipment_of(order_id)
+        outbox_row = ("INSERT INTO shipments (id, sku_id, payload, status, next_attempt_at, created_at) "
+                      "VALUES (%d, %d, '{\"orders\":[]}', 'acked', 0, 1)")
+        self.sql(outbox_row % (shipment_id + 1000, self.sku_id))
+        seen, cursor = self.poll_all(cursor)
+        self.assertEqual(seen, [shipment_id, shipment_id + 1000])
+        # The lower id commits only now, after the shipper saw the higher one.
+        self.sql(outbox_row % (shipment_id + 500, self.sku_id))
+        seen, cursor = self.poll_all(cursor)
+        self.assertEqual(seen, [shipment_id + 500])
+        self.assertEqual(self.poll_all(cursor), ([], cursor))
 
     def test_feed_refusals(self):
         _, coop = self.server.create_merchant("coop", "另一个合作社")
