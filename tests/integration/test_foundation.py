@@ -777,14 +777,19 @@ class RestartTest(unittest.TestCase):
         finally:
             lb.drop_database(self.sock, db)
 
+    def migrations_before(self, version):
+        """A new folder with the migrations older than version, as an older build had them (the caller removes it)."""
+        older = tempfile.mkdtemp(prefix="livebuy-sql-")
+        for name in self.migrations:
+            if name < version:
+                shutil.copy(os.path.join(lb.SOURCE_DIR, "sql", name), older)
+        return older
+
     def test_orders_made_before_the_order_directory_keep_their_ids(self):
         """Migration 005 drops orders' AUTO_INCREMENT id and its index: older orders are still found by id, new ids follow."""
         db = lb.fresh_database(self.sock)
-        older = tempfile.mkdtemp(prefix="livebuy-sql-")
+        older = self.migrations_before("005")
         try:
-            for name in self.migrations:
-                if name < "005":
-                    shutil.copy(os.path.join(lb.SOURCE_DIR, "sql", name), older)
             # A livebuyd of an older build (migrations up to 004) and its orders: ids from AUTO_INCREMENT, two SKUs
             # interleaved (runs 1-2, 3 and 4-5).
             old = lb.Server(lb.db_url(self.sock, db), extra_args=["--sql-dir", older])
@@ -849,11 +854,8 @@ class RestartTest(unittest.TestCase):
         """Migration 008: shipments made before it take their ids as places in the feed, so a shipper's cursor (an id
         until then) stays good, and places go on above them."""
         db = lb.fresh_database(self.sock)
-        older = tempfile.mkdtemp(prefix="livebuy-sql-")
+        older = self.migrations_before("008")
         try:
-            for name in self.migrations:
-                if name < "008":
-                    shutil.copy(os.path.join(lb.SOURCE_DIR, "sql", name), older)
             code, out, err = lb.run_livebuyd(["--db", lb.db_url(self.sock, db), "--migrate-only", "--sql-dir", older])
             self.assertEqual(code, 0, err)
             outbox_row = ("INSERT INTO shipments (id, sku_id, payload, status, next_attempt_at, created_at) "
