@@ -1,6 +1,8 @@
 /*
  * The HTTP/2 client: one nghttp2 session per libuv TCP handle. Frames nghttp2 produces during a loop iteration are
  * written once, by a prepare handle, just before the loop waits again: one write per connection per iteration.
+ * A connection that breaks (a server restarted, a load balancer's idle cut) is made again after a pause that doubles
+ * from 100 ms to 2 s; its requests in flight are answered as network errors (the scenario retries them).
  */
 #include <netdb.h>
 #include <stdio.h>
@@ -12,13 +14,17 @@
 
 #define READ_BUFFER_SIZE (256 * 1024)
 #define WINDOW_SIZE      (16 * 1024 * 1024)
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX_MS 2000
 
 typedef struct st_connection_t {
     lb_h2_client_t *client;
     uv_tcp_t tcp;
     uv_connect_t connect;
+    uv_timer_t reconnect;
+    unsigned reconnect_ms; /* the pause before the next try; 0 while the connection is up */
     nghttp2_session *session;
-    int up, dirty;
+    int up, dirty, tcp_open;
     size_t streams;          /* requests on the wire */
     lb_h2_request_t *flying; /* their list */
     struct st_connection_t *next_dirty;
@@ -133,9 +139,10 @@ struct st_lb_h2_client_t {
     lb_h2_request_t *queue_head, *queue_tail;
     size_t queued;
     connection_t *dirty;
+    struct addrinfo *addr; /* the server's, for connecting again */
     lb_h2_ready_cb on_ready;
     void *data;
-    int closing;
+    int closing, ready;
     char read_buffer[READ_BUFFER_SIZE];
 };
 
@@ -201,14 +208,32 @@ static void release_handle(lb_h2_client_t *client)
         if (client->connections[i].session != NULL)
             nghttp2_session_del(client->connections[i].session);
     free(client->connections);
+    freeaddrinfo(client->addr);
     nghttp2_option_del(client->options);
     mem_pool_dispose(&client->pool);
     free(client);
 }
 
-static void on_tcp_closed(uv_handle_t *handle)
+static void on_reconnect(uv_timer_t *timer);
+
+static void on_handle_closed(uv_handle_t *handle)
 {
     release_handle(((connection_t *)handle->data)->client);
+}
+
+/* A connection's TCP handle is closed: the client is done with it, or it connects again after a pause. */
+static void on_tcp_closed(uv_handle_t *handle)
+{
+    connection_t *conn = handle->data;
+    conn->tcp_open = 0;
+    if (conn->client->closing) {
+        release_handle(conn->client);
+        return;
+    }
+    conn->reconnect_ms = conn->reconnect_ms == 0                     ? RECONNECT_MIN_MS
+                         : conn->reconnect_ms * 2 < RECONNECT_MAX_MS ? conn->reconnect_ms * 2
+                                                                     : RECONNECT_MAX_MS;
+    uv_timer_start(&conn->reconnect, on_reconnect, conn->reconnect_ms, 0);
 }
 
 static void fail_connection(connection_t *conn, const char *why)
@@ -478,16 +503,46 @@ static void on_connect(uv_connect_t *connect, int status)
 {
     connection_t *conn = connect->data;
     lb_h2_client_t *client = conn->client;
-    if (status == 0) {
+    if (status == 0 && !client->closing) {
         uv_tcp_nodelay(&conn->tcp, 1);
         start_session(conn);
         uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+        if (conn->reconnect_ms != 0)
+            fprintf(stderr, "livebuy-load: connected again\n");
+        conn->reconnect_ms = 0;
+        drain_queue(client);
     } else {
-        fprintf(stderr, "livebuy-load: cannot connect: %s\n", uv_strerror(status));
-        uv_close((uv_handle_t *)&conn->tcp, on_tcp_closed);
+        if (status != UV_ECANCELED && conn->reconnect_ms == 0)
+            fprintf(stderr, "livebuy-load: cannot connect: %s\n", uv_strerror(status));
+        if (!uv_is_closing((uv_handle_t *)&conn->tcp))
+            uv_close((uv_handle_t *)&conn->tcp, on_tcp_closed);
     }
-    if (--client->pending_connects == 0)
+    if (!client->ready && --client->pending_connects == 0) {
+        client->ready = 1;
         client->on_ready(client, any_up(client));
+    }
+}
+
+static void connect_again(connection_t *conn)
+{
+    lb_h2_client_t *client = conn->client;
+    if (conn->session != NULL) {
+        nghttp2_session_del(conn->session);
+        conn->session = NULL;
+    }
+    conn->tcp_open = 1;
+    if (lb_load_connect(client->loop, &conn->tcp, &conn->connect, conn, client->addr, on_connect, on_tcp_closed) != 0 &&
+        !client->ready && --client->pending_connects == 0) {
+        client->ready = 1;
+        client->on_ready(client, any_up(client));
+    }
+}
+
+static void on_reconnect(uv_timer_t *timer)
+{
+    connection_t *conn = timer->data;
+    if (!conn->client->closing)
+        connect_again(conn);
 }
 
 lb_h2_client_t *lb_h2_client_new(uv_loop_t *loop, const char *host, const char *port, size_t num_connections, size_t streams,
@@ -498,6 +553,7 @@ lb_h2_client_t *lb_h2_client_new(uv_loop_t *loop, const char *host, const char *
         return NULL;
     lb_h2_client_t *client = lb_calloc(1, sizeof(*client));
     client->loop = loop;
+    client->addr = res;
     client->num_connections = num_connections;
     client->max_streams = streams;
     client->on_ready = on_ready;
@@ -512,15 +568,15 @@ lb_h2_client_t *lb_h2_client_new(uv_loop_t *loop, const char *host, const char *
     client->flusher.data = client;
     uv_prepare_start(&client->flusher, on_prepare);
     client->pending_connects = num_connections;
-    client->num_open_handles = num_connections + 1;
+    /* per connection: its TCP handle (open, or about to be again) and its reconnect timer; and the flusher */
+    client->num_open_handles = 2 * num_connections + 1;
     for (size_t i = 0; i != num_connections; ++i) {
         connection_t *conn = &client->connections[i];
         conn->client = client;
-        if (lb_load_connect(loop, &conn->tcp, &conn->connect, conn, res, on_connect, on_tcp_closed) != 0 &&
-            --client->pending_connects == 0)
-            on_ready(client, any_up(client));
+        uv_timer_init(loop, &conn->reconnect);
+        conn->reconnect.data = conn;
+        connect_again(conn);
     }
-    freeaddrinfo(res);
     return client;
 }
 
@@ -556,10 +612,15 @@ void lb_h2_client_close(lb_h2_client_t *client)
     client->closing = 1;
     for (size_t i = 0; i != client->num_connections; ++i) {
         connection_t *conn = &client->connections[i];
+        uv_close((uv_handle_t *)&conn->reconnect, on_handle_closed);
         if (conn->up) {
             nghttp2_session_terminate_session(conn->session, NGHTTP2_NO_ERROR);
             flush_connection(conn);
             fail_connection(conn, "closing");
+        } else if (conn->tcp_open && !uv_is_closing((uv_handle_t *)&conn->tcp)) {
+            uv_close((uv_handle_t *)&conn->tcp, on_tcp_closed); /* still connecting */
+        } else if (!conn->tcp_open) {
+            release_handle(client); /* waiting to connect again: its TCP handle is closed already */
         }
     }
     while (client->queue_head != NULL) {

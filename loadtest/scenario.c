@@ -1,7 +1,8 @@
 /*
  * The requests of each scenario on the event loop: arrivals (open model: due times from the arrival profile, checked
  * every millisecond; closed model: the next request as soon as the previous one is answered), retries of 429/503 after
- * Retry-After with the same idempotency key, and the follow-ups of an order (a payment or a cancellation, later).
+ * Retry-After and of requests whose connection broke, with the same idempotency key, and the follow-ups of an order (a
+ * payment or a cancellation, later).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -459,7 +460,8 @@ static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t
 {
     op_t *op = (op_t *)req;
     lb_load_run_t *run = op->run;
-    if ((status == 429 || status == 503) && op->attempts <= run->opt.max_retries && !run->stopping) {
+    /* Busy, database down, or a connection lost on the way (a server restarting): again later, with the same key. */
+    if ((status == 429 || status == 503 || status < 0) && op->attempts <= run->opt.max_retries && !run->stopping) {
         unsigned after = req->retry_after != 0 ? req->retry_after : RETRY_AFTER_DEFAULT;
         ++run->retries;
         send_later(op, (after < RETRY_AFTER_MAX ? after : RETRY_AFTER_MAX) * 1000);

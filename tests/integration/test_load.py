@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 import lb
 
@@ -123,6 +124,33 @@ class LoadTest(LoadBase):
 
 
 SHIPPING_SECRET = "load-shipping-secret-0123456789"
+
+
+class RestartTest(LoadBase):
+    """livebuyd killed (SIGKILL) and started again in the middle of a drop: livebuy-load connects again, retries what
+    the kill cut off with the same keys, and its check finds nothing lost, oversold or doubled."""
+
+    def test_server_killed_and_restarted_mid_run(self):
+        out_json = os.path.join(self.tmp, "restart.json")
+        args = [load_binary(), "--url", self.server.base_url, "--scenario", "drop", "--admin-token", lb.ADMIN_TOKEN,
+                "--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET, "--json", out_json, "--quiet",
+                "--rate", "300", "--duration", "4", "--buyers", "1200", "--stock", "2000", "--quota", "900",
+                "--limit", "3", "--connections", "4"]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=lb.server_env())
+        time.sleep(1.5)
+        self.server.kill()
+        time.sleep(0.3)
+        self.server.start()
+        out, err = proc.communicate(timeout=60)
+        err = err.decode(errors="replace")
+        self.assertEqual(proc.returncode, 0, "livebuy-load exited %d:\n%s" % (proc.returncode, err))
+        self.assertIn("connected again", err)
+        with open(out_json) as f:
+            report = json.load(f)
+        self.assertTrue(report["check"]["ok"], report["check"])
+        self.assertGreater(report["retries"], 0, "the kill cut nothing off")
+        self.assertEqual(report["arrivals"], 1200)
+        self.assertGreater(report["status"].get("201", 0), 0)
 
 
 class ShippingHandoffTest(LoadBase):
