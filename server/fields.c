@@ -51,6 +51,8 @@ static const lb_field_t *find(const lb_fields_t *f, int object, const char *key,
 
 /* Scanning */
 
+#define SCAN_FIELDS_MAX 64
+
 typedef struct st_scanner_t {
     const char *p, *end;
     char *text; /* where the next string's copy goes */
@@ -186,8 +188,10 @@ static int scan_object(lb_fields_t *f, scanner_t *s, int object)
         skip_whitespace(s);
         if (s->p == s->end || *s->p != '"' || scan_string(s, &key, &key_len, &chars) != 0 || take(s, ':') != 0)
             return -1;
-        if (find(f, object, key, key_len) != NULL)
-            return -1; /* a duplicate: the codec says so */
+        /* A duplicate is the codec's to refuse; so is a body of many fields, whose duplicate checks here would cost the
+         * square of their number (the codec's hash table does not). */
+        if (f->count == SCAN_FIELDS_MAX || find(f, object, key, key_len) != NULL)
+            return -1;
         lb_field_t *field = add_field(f, key, key_len, object);
         if (scan_value(f, s, field, object != LB_FIELDS_TOP) != 0)
             return -1;

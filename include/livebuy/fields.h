@@ -4,7 +4,7 @@
  * a node per value) and looking its fields up cost about 8,000 instructions, a third of livebuyd's work per order.
  *
  * lb_fields_scan reads such a body straight into fields. A body it does not take (string escapes, reals, literals other
- * than null, arrays, deeper nesting, a duplicate key, anything malformed) goes through the codec instead
+ * than null, arrays, deeper nesting, a duplicate key, more than 64 fields, anything malformed) goes through the codec instead
  * (lb_codec_decode, with its one set of rules and error messages) and lb_fields_from_json. The fields read the same
  * either way, through the checks of livebuy/codec.h.
  */

@@ -233,6 +233,22 @@ static void test_many_fields(void)
     }
     lb_fields_dispose(&f);
     CHECK(scans_like_the_codec(body, len));
+
+    /* Past 64 fields the codec takes the body (the scanner's duplicate checks grow with the square of the count). */
+    char big[4096] = "{";
+    len = 1;
+    for (int i = 0; i != 65; ++i)
+        len += (size_t)snprintf(big + len, sizeof(big) - len, "%s\"f%d\":%d", i == 0 ? "" : ",", i, i);
+    big[len++] = '}';
+    CHECK(!scans_like_the_codec(big, len - 3) && !scans_like_the_codec(big, len)); /* cut short, and whole */
+    lb_fields_t decoded;
+    lb_fields_init(&decoded);
+    json_t *tree = lb_codec_decode(LB_FORMAT_JSON, big, len, err, sizeof(err));
+    CHECK(tree != NULL);
+    lb_fields_from_json(&decoded, tree);
+    CHECK(decoded.count == 65);
+    lb_fields_dispose(&decoded);
+    json_decref(tree);
 }
 
 int main(void)
