@@ -676,16 +676,19 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
         sizeof((o)->ship_to_phone), (o)->ship_to_address, sizeof((o)->ship_to_address)
 
 /*
- * The SKU of order id, from the order directory (sql/005_order_blocks.sql): the SKU of the nearest block at or below
- * the id. The sequence's blocks start at start_value + k * increment, so for an id of theirs the block is known and
- * found by its key; only an id older than the sequence needs the nearest-block search (which MariaDB takes some three
- * times as long to plan and run). *sku_id is 0 when no block can hold the id.
+ * An order read by its id alone goes through the order directory (sql/005_order_blocks.sql): its SKU is the one of
+ * the nearest block at or below the id, and the order is a primary-key read (sku_id, id) away, in the same statement.
+ * The sequence's blocks start at start_value + k * increment, so for an id of theirs the block is known and found by
+ * its key; only an id older than the sequence needs the nearest-block search (which MariaDB takes some three times as
+ * long to plan and run).
  */
-static int order_sku(lb_db_t *db, int64_t id, int64_t *sku_id)
+int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
 {
     static const char lattice_sql[] = "SELECT start_value, increment FROM order_ids";
-    static const char block_sql[] = "SELECT sku_id FROM order_blocks WHERE first_id = ?";
-    static const char nearest_sql[] = "SELECT sku_id FROM order_blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1";
+    static const char block_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id = ? LIMIT 1) "
+                                                 "AND id = ?";
+    static const char nearest_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id <= ? "
+                                                   "ORDER BY first_id DESC LIMIT 1) AND id = ?";
     static atomic_llong start, increment; /* the sequence's, read once: it is never altered */
     int ret;
     if (atomic_load(&increment) == 0) {
@@ -696,22 +699,9 @@ static int order_sku(lb_db_t *db, int64_t id, int64_t *sku_id)
         atomic_store(&increment, i);
     }
     int64_t s = atomic_load(&start), i = atomic_load(&increment);
-    *sku_id = 0;
     if (id >= s)
-        ret = lb_db_query_row(db, block_sql, "i", "i", s + (id - s) / i * i, sku_id);
-    else
-        ret = lb_db_query_row(db, nearest_sql, "i", "i", id, sku_id);
-    return ret < 0 ? ret : 0;
-}
-
-int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
-{
-    static const char sql[] = ORDER_SELECT "WHERE sku_id = ? AND id = ?";
-    int64_t sku_id;
-    int ret = order_sku(db, id, &sku_id);
-    if (ret != 0 || sku_id == 0)
-        return ret;
-    return lb_db_query_row(db, sql, "ii", ORDER_TYPES, sku_id, id, ORDER_OUTPUTS(order));
+        return lb_db_query_row(db, block_sql, "ii", ORDER_TYPES, s + (id - s) / i * i, id, ORDER_OUTPUTS(order));
+    return lb_db_query_row(db, nearest_sql, "ii", ORDER_TYPES, id, id, ORDER_OUTPUTS(order));
 }
 
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order)
