@@ -118,8 +118,10 @@ start() {
             --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 || ok=0
         [ -z "$link" ] || rm -rf "$link"
         if [ "$ok" = 0 ]; then
-            say "mariadb-install-db failed; last lines of $dir/install.log:"
-            tail -n 25 "$dir/install.log" >&2
+            # Its own errors come before a page of advice: show them, then the end of the log.
+            say "mariadb-install-db failed; its errors, then the last lines of $dir/install.log:"
+            grep -i -m 10 'error' "$dir/install.log" >&2 || true
+            tail -n 12 "$dir/install.log" >&2
             rm -rf "$data.new"
             exit 1
         fi
