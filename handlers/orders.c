@@ -17,7 +17,7 @@
 typedef struct st_order_call_t {
     lb_order_request_t request;
     lb_call_t *call;
-    lb_fields_t body; /* holds the strings ship_to points to */
+    char *text; /* the body's strings (lb_fields_take_text), which ship_to points to; NULL when they are call->body's */
     lb_ship_to_t ship_to;
     /* Orders for the same target that came while this one's look-up of it was in flight, in arrival order. */
     struct st_order_call_t *next_waiting, *last_waiting;
@@ -63,7 +63,7 @@ static void reply_order(lb_call_t *call, const lb_order_request_t *r)
 
 static void finish(order_call_t *oc)
 {
-    lb_fields_dispose(&oc->body);
+    free(oc->text);
     lb_call_release(oc->call);
     free(oc);
 }
@@ -351,12 +351,12 @@ static int read_ship_to(const lb_fields_t *body, const lb_field_t *field, lb_shi
     return 0;
 }
 
-static int read_destination(order_call_t *oc, lb_input_error_t *err)
+static int read_destination(const lb_fields_t *body, order_call_t *oc, lb_input_error_t *err)
 {
-    const lb_field_t *ship_to = lb_fields_get(&oc->body, LB_FIELDS_TOP, "ship_to");
+    const lb_field_t *ship_to = lb_fields_get(body, LB_FIELDS_TOP, "ship_to");
     if (ship_to != NULL && ship_to->value.kind == LB_VALUE_NULL)
         ship_to = NULL;
-    if (lb_fields_int(&oc->body, LB_FIELDS_TOP, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
+    if (lb_fields_int(body, LB_FIELDS_TOP, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
         return LB_EINPUT;
     if (oc->request.target == LB_TARGET_GROUP_BUY) {
         if (ship_to != NULL)
@@ -368,7 +368,7 @@ static int read_destination(order_call_t *oc, lb_input_error_t *err)
     if (ship_to == NULL)
         return 0;
     oc->request.ship_to = &oc->ship_to;
-    return read_ship_to(&oc->body, ship_to, &oc->ship_to, err);
+    return read_ship_to(body, ship_to, &oc->ship_to, err);
 }
 
 /* The hash of everything the key stands for, to refuse the key's reuse with another order. */
@@ -384,21 +384,28 @@ static void hash_request(lb_order_request_t *r)
 void lb_handle_order_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
+    lb_fields_t body;
     order_call_t *oc = lb_calloc(1, sizeof(*oc));
     lb_order_request_t *r = &oc->request;
     oc->call = call;
     lb_call_retain(call);
-    lb_fields_init(&oc->body);
+    lb_fields_init(&body);
     /* The body before the token, as on the routes the router decodes for (LB_ROUTE_BODY): a 415 or 400 comes first. */
-    if (lb_call_read_fields(call, &oc->body) != 0 || lb_auth_buyer(call, &r->buyer_id) != 0) {
+    if (lb_call_read_fields(call, &body) != 0 || lb_auth_buyer(call, &r->buyer_id) != 0) {
+        lb_fields_dispose(&body);
         finish(oc);
         return;
     }
     r->owner = oc;
     r->on_decided = on_decided;
-    if (read_idempotency_key(call, r->idem_key, &r->key_given, &err) != 0 || read_target(&oc->body, r, &err) != 0 ||
-        lb_fields_int(&oc->body, LB_FIELDS_TOP, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err) != 0 ||
-        read_destination(oc, &err) != 0) {
+    int ret = read_idempotency_key(call, r->idem_key, &r->key_given, &err);
+    if (ret == 0 && (ret = read_target(&body, r, &err)) == 0 &&
+        (ret = lb_fields_int(&body, LB_FIELDS_TOP, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err)) == 0)
+        ret = read_destination(&body, oc, &err);
+    /* Only the strings stay with the order (ship_to points into them), not the list of fields. */
+    oc->text = lb_fields_take_text(&body);
+    lb_fields_dispose(&body);
+    if (ret != 0) {
         lb_reply_input_error(call, &err);
         finish(oc);
         return;

@@ -23,6 +23,13 @@ void lb_fields_dispose(lb_fields_t *f)
     lb_fields_init(f);
 }
 
+char *lb_fields_take_text(lb_fields_t *f)
+{
+    char *text = f->text;
+    f->text = NULL;
+    return text;
+}
+
 static lb_field_t *add_field(lb_fields_t *f, const char *key, size_t key_len, int object)
 {
     if (f->count == f->capacity) {

@@ -35,6 +35,8 @@ typedef struct st_lb_fields_t {
 
 void lb_fields_init(lb_fields_t *f);
 void lb_fields_dispose(lb_fields_t *f);
+/* Hands the copies of a scanned body's strings over to the caller (who frees them); NULL when f holds none. */
+char *lb_fields_take_text(lb_fields_t *f);
 /*
  * Reads a JSON body that is an object of integers, plain strings, nulls and objects of those: 0 with f filled (its
  * strings are copies, owned by f), or -1 and f empty when the body is anything else.

@@ -209,7 +209,16 @@ static void test_readers(void)
         }
     }
     CHECK(lb_fields_get(&f, LB_FIELDS_TOP, "name") == NULL); /* name is ship_to's, not the body's */
+    /* The strings outlive the fields once taken (an order keeps them until its batch has written it). */
+    const char *address = NULL;
+    lb_input_error_t e = {0};
+    const lb_field_t *ship_to = lb_fields_get(&f, LB_FIELDS_TOP, "ship_to");
+    CHECK(lb_fields_string(&f, lb_fields_index(&f, ship_to), "address", 1, 1, 10, &address, &e) == 0);
+    char *text = lb_fields_take_text(&f);
+    CHECK(text != NULL && f.text == NULL && lb_fields_take_text(&f) == NULL);
     lb_fields_dispose(&f);
+    CHECK(strcmp(address, "\xe5\xb1\xb1\xe8\xa5\xbf") == 0);
+    free(text);
     json_decref(tree);
 }
 
