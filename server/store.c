@@ -177,11 +177,20 @@ static size_t padded_size(size_t n)
  */
 #define KEY_RANGES "FORCE INDEX (PRIMARY)"
 
-/* Appends item n times, comma-separated ("?, ?, ?" or "(?, ?), (?, ?)"), to sql at *len. */
-static void append_list(char *sql, size_t *len, size_t n, const char *item)
+/*
+ * The text of a statement of shape with a list of n items: head, item n times comma-separated ("(?, ?), (?, ?)"), tail;
+ * from malloc. NULL when the connection has that shape and n prepared already (lb_db_query_array needs no text then).
+ */
+static char *list_sql(lb_db_t *db, const char *shape, size_t n, const char *head, const char *item, const char *tail)
 {
+    if (lb_db_is_prepared(db, shape, n))
+        return NULL;
+    char *sql = lb_malloc(strlen(head) + n * (strlen(item) + 2) + strlen(tail) + 1);
+    size_t len = (size_t)sprintf(sql, "%s", head);
     for (size_t i = 0; i != n; ++i)
-        *len += (size_t)sprintf(sql + *len, "%s%s", i == 0 ? "" : ", ", item);
+        len += (size_t)sprintf(sql + len, "%s%s", i == 0 ? "" : ", ", item);
+    strcpy(sql + len, tail);
+    return sql;
 }
 
 /*
@@ -214,20 +223,16 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
                             lb_existing_order_t **out, size_t *found)
 {
     static const char shape[] = "orders_by_keys";
-    size_t size = padded_size(n), len, p = 0;
-    char *sql = NULL;
+    size_t size = padded_size(n), p = 0;
     lb_db_param_t *params = batch_params(3 * size);
     int ret;
 
     /* Whole keys as rows, for a range of order_keys' primary key (see KEY_RANGES); orders is joined from there. */
-    if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(320 + size * 13);
-        len = (size_t)sprintf(sql, "SELECT STRAIGHT_JOIN k.buyer_id, k.idem_key, k.request_hash, k.order_id, o.amount_cents, "
-                                   "o.expires_at FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND "
-                                   "o.id = k.order_id WHERE (k.sku_id, k.buyer_id, k.idem_key) IN (");
-        append_list(sql, &len, size, "(?, ?, ?)");
-        strcpy(sql + len, ")");
-    }
+    char *sql = list_sql(db, shape, size,
+                         "SELECT STRAIGHT_JOIN k.buyer_id, k.idem_key, k.request_hash, k.order_id, o.amount_cents, o.expires_at "
+                         "FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
+                         "WHERE (k.sku_id, k.buyer_id, k.idem_key) IN (",
+                         "(?, ?, ?)", ")");
     for (size_t i = 0; i != size; ++i) {
         const lb_order_request_t *r = requests[i < n ? i : n - 1];
         params[p++] = LB_DB_INT(sku_id);
@@ -242,17 +247,12 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
 int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found)
 {
     static const char shape[] = "orders_by_ids";
-    size_t size = padded_size(n), len, p = 0;
-    char *sql = NULL;
+    size_t size = padded_size(n), p = 0;
     lb_db_param_t *params = batch_params(2 * size);
     int ret;
 
-    if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(128 + size * 8);
-        len = (size_t)sprintf(sql, "SELECT id, amount_cents, expires_at FROM orders " KEY_RANGES " WHERE (sku_id, id) IN (");
-        append_list(sql, &len, size, "(?, ?)");
-        strcpy(sql + len, ")");
-    }
+    char *sql = list_sql(db, shape, size, "SELECT id, amount_cents, expires_at FROM orders " KEY_RANGES " WHERE (sku_id, id) IN (",
+                         "(?, ?)", ")");
     for (size_t i = 0; i != size; ++i) {
         params[p++] = LB_DB_INT(sku_id);
         params[p++] = LB_DB_INT(ids[i < n ? i : n - 1]);
@@ -265,21 +265,18 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found)
 {
     static const char shape[] = "buyer_usage";
-    size_t size = padded_size(n), len, p = 0, cap = 0;
-    char *sql = NULL;
+    size_t size = padded_size(n), p = 0, cap = 0;
     lb_db_param_t *params = batch_params(2 * size);
     int ret;
 
-    if (!lb_db_is_prepared(db, shape, size)) {
-        sql = lb_malloc(640 + size * 8);
-        /* Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). */
-        len = (size_t)sprintf(sql, "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
-                                   "SUM(o.qty) FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND "
-                                   "o.id = k.order_id WHERE (k.sku_id, k.buyer_id) IN (");
-        append_list(sql, &len, size, "(?, ?)");
-        strcpy(sql + len, ") AND (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
-                          " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id");
-    }
+    /* Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). */
+    char *sql = list_sql(db, shape, size,
+                         "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
+                         "SUM(o.qty) FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND "
+                         "o.id = k.order_id WHERE (k.sku_id, k.buyer_id) IN (",
+                         "(?, ?)",
+                         ") AND (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
+                         " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id");
     for (size_t i = 0; i != size; ++i) {
         params[p++] = LB_DB_INT(sku_id);
         params[p++] = LB_DB_INT(buyers[i < n ? i : n - 1]);
@@ -367,13 +364,9 @@ static void row_bytes(rows_t *rows, size_t column, size_t row, const void *bytes
 static int insert_returning(lb_db_t *db, const char *shape, const char *head, const char *row, const char *returned,
                             const lb_db_param_t *params, size_t num_params, size_t n, int64_t *out)
 {
-    char *sql = NULL;
-    if (!lb_db_is_prepared(db, shape, n)) {
-        sql = lb_malloc(strlen(head) + strlen(returned) + 16 + n * (strlen(row) + 2));
-        size_t len = (size_t)sprintf(sql, "%s", head);
-        append_list(sql, &len, n, row);
-        sprintf(sql + len, " RETURNING %s", returned);
-    }
+    char tail[64];
+    snprintf(tail, sizeof(tail), " RETURNING %s", returned);
+    char *sql = list_sql(db, shape, n, head, row, tail);
     int ret = lb_db_query_array(db, shape, n, sql, params, num_params);
     free(sql);
     for (size_t i = 0; ret == 0 && i != n; ++i) {
