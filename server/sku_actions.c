@@ -129,6 +129,40 @@ int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view)
     return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
 }
 
+/* Whether another action of the batch names the same order. */
+static int order_named_twice(const lb_sku_action_t *actions, const lb_sku_action_t *action)
+{
+    for (const lb_sku_action_t *a = actions; a != NULL; a = a->next)
+        if (a != action && a->order_id == action->order_id)
+            return 1;
+    return 0;
+}
+
+/*
+ * Locks and reads the batch's orders in one statement, instead of one per action. An order that two actions name (a
+ * notify sent twice, a payment and a cancellation) is left to each action's own lock when its turn comes, so that the
+ * later one sees what the earlier one changed. Sets each action's locked (1: a->order and a->found are read).
+ */
+static int lock_orders(lb_db_t *db, lb_sku_action_t *actions, int64_t sku_id)
+{
+    int64_t ids[MAX_ACTIONS_PER_BATCH];
+    lb_order_t *rows = lb_malloc(MAX_ACTIONS_PER_BATCH * sizeof(*rows));
+    size_t n = 0, found = 0;
+    for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
+        if ((a->locked = !order_named_twice(actions, a)) != 0)
+            ids[n++] = a->order_id;
+    int ret = n == 0 ? 0 : lb_store_orders_lock(db, sku_id, ids, n, rows, &found);
+    for (lb_sku_action_t *a = actions; ret == 0 && a != NULL; a = a->next) {
+        for (size_t i = 0; a->locked && i != found && !a->found; ++i)
+            if (rows[i].id == a->order_id) {
+                a->order = rows[i];
+                a->found = 1;
+            }
+    }
+    free(rows);
+    return ret;
+}
+
 static int batch_work(lb_db_job_t *job, lb_db_t *db)
 {
     action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
@@ -140,12 +174,15 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
         a->found = 0;
         a->type->reset(a);
     }
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) <= 0)
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) <= 0 ||
+        (ret = lock_orders(db, batch->actions, sku_id)) != 0)
         goto Exit;
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
-        if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) < 0)
+        if (!a->locked && (ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) >= 0)
+            a->found = ret;
+        if (ret < 0)
             goto Exit;
-        if (!(a->found = ret))
+        if (!a->found)
             continue;
         if ((ret = a->type->apply(db, a, &view, now)) < 0)
             goto Exit;

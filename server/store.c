@@ -703,6 +703,26 @@ int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *ord
     return lb_db_query_row(db, sql, "ii", ORDER_TYPES, sku_id, id, ORDER_OUTPUTS(order));
 }
 
+int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_order_t *out, size_t *found)
+{
+    static const char shape[] = "orders_lock";
+    size_t size = padded_size(n), p = 0;
+    lb_db_param_t *params = batch_params(2 * size);
+    char *sql = list_sql(db, shape, size, ORDER_SELECT KEY_RANGES " WHERE (sku_id, id) IN (", "(?, ?)", ") FOR UPDATE");
+    for (size_t i = 0; i != size; ++i) {
+        params[p++] = LB_DB_INT(sku_id);
+        params[p++] = LB_DB_INT(ids[i < n ? i : n - 1]);
+    }
+    int ret = lb_db_query_array(db, shape, size, sql, params, p);
+    free(sql);
+    *found = 0;
+    while (ret == 0 && *found != n && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 1) {
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
 {
     static const char sql[] = "UPDATE orders SET status = ?, updated_at = ? WHERE sku_id = ? AND id = ?";

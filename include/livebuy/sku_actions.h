@@ -85,6 +85,7 @@ struct st_lb_sku_action_t {
     const lb_sku_action_type_t *type;
     int64_t order_id;
     int found;
+    int locked;       /* the batch locked its order with the others' (sku_actions.c, lock_orders) */
     lb_order_t order; /* read without a lock to find the SKU, then as locked in the batch */
     lb_sku_action_t *next;
 };

@@ -152,6 +152,8 @@ int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
 int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
 /* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it; 1 found, 0 not. */
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
+/* Locks and reads those of the n orders (distinct ids) that exist on this SKU, in one statement; out holds n. */
+int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_order_t *out, size_t *found);
 /* Sets a (locked) order's status and updated_at, in the row and in *order. */
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*

@@ -308,6 +308,30 @@ class PaymentTest(Base):
         self.assertEqual(self.sql("SELECT COUNT(*) FROM payments WHERE order_id IN (%s) AND outcome = 'applied'" % ids),
                          [("30",)])
 
+    def test_payments_and_cancellations_at_once(self):
+        """One batch may lock its orders together (sku_actions.c): an order named by two actions (its payment and its
+        cancellation, sent at once) is locked by each in turn, so the later one sees what the earlier changed."""
+        sku_id = self.new_sku(stock=60)
+        buyers = [440 + i for i in range(12)]
+        orders = [self.reserve(b, 1 + i % 3, sku_id=sku_id) for i, b in enumerate(buyers)]
+        requests = []
+        for order in orders:
+            body = notify_body(order["id"], new_txn(), order["amount_cents"])
+            requests.append(("POST", "/v1/payments/notify", body, dict(signed(body), **{"Content-Type": "application/json"})))
+        for buyer, order in zip(buyers[:4], orders[:4]):
+            token = lb.buyer_token(buyer)
+            requests.append(("POST", "/v1/orders/%d/cancel" % order["id"], None, {"Authorization": "Bearer " + token}))
+        answers = self.server.requests_at_once(requests)
+        self.assertNotIn(None, answers)
+        paid, cancels = answers[:12], answers[12:]
+        # Paid first and the cancellation refused, or cancelled first and paid from the stock it gave back: paid either way.
+        self.assertEqual([a[0] for a in paid], [200] * 12, paid)
+        self.assertEqual({a[1]["status"] for a in paid}, {"paid"}, paid)
+        self.assertEqual(set(a[0] for a in cancels) - {200, 409}, set(), cancels)
+        self.assertEqual({self.order_status(o["id"]) for o in orders}, {"paid"})
+        qty = sum(o["qty"] for o in orders)
+        self.assertEqual(self.counters(sku_id), {"stock": 60, "reserved": 0, "sold": qty, "held": 0, "available": 60 - qty})
+
     def test_live_and_direct_orders_paid_at_once(self):
         """Payments on one SKU in one batch (their counters written once per batch): live item and direct orders, and
         an expired live order among them that takes its units back from the quota, read after the others' changes."""
