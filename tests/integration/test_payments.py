@@ -383,6 +383,23 @@ class PaymentTest(Base):
                                                       (second, str(order["amount_cents"]), "refund_required")])
         self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
 
+    def test_transaction_ids_differing_in_case_are_two_payments(self):
+        """A provider's ids are case-sensitive: "...aB3" and "...Ab3" pay two orders (sql/009), sent apart and at once."""
+        sku_id = self.new_sku(stock=10)
+        orders = [self.reserve(8, 1, sku_id=sku_id) for _ in range(4)]
+        base = new_txn()
+        txns = [base + "aB3", base + "Ab3", base + "cD4", base + "Cd4"]
+        for order, txn in zip(orders[:2], txns[:2]):
+            self.assertEqual(self.notify(order["id"], txn, order["amount_cents"])[2], {"order_id": order["id"], "status": "paid"})
+        requests = []
+        for order, txn in zip(orders[2:], txns[2:]):
+            body = notify_body(order["id"], txn, order["amount_cents"])
+            requests.append(("POST", "/v1/payments/notify", body, dict(signed(body), **{"Content-Type": "application/json"})))
+        self.assertEqual([a[1]["status"] for a in self.server.requests_at_once(requests)], ["paid", "paid"])
+        for order, txn in zip(orders, txns):
+            self.assertEqual(self.payments(order["id"]), [(txn, str(order["amount_cents"]), "applied")])
+        self.assertEqual(self.counters(sku_id)["sold"], 4)
+
     def test_live_item_order(self):
         sku_id = self.new_sku(stock=50)
         item_id = self.new_live_item(sku_id, quota=10)
