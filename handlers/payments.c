@@ -110,6 +110,7 @@ void lb_handle_payment_notify(lb_call_t *call)
     notify_t *n = lb_calloc(1, sizeof(*n));
     n->action.type = &notify_type;
     n->action.order_id = payment.order_id;
+    n->action.provider_txn_id = payment.provider_txn_id;
     n->call = call;
     lb_call_retain(call);
     n->payment = payment;

@@ -129,10 +129,10 @@ static int pay_released(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, 
 }
 
 /* A transaction id seen before: a replay of that notify (or a provider's id reused for another order). */
-static int replay(lb_payment_t *payment, int64_t recorded_order_id, const char *recorded_outcome)
+static int replay(lb_payment_t *payment, int64_t recorded_order_id, int refund_required)
 {
     payment->outcome = recorded_order_id == payment->order_id ? LB_PAYMENT_REPLAYED : LB_PAYMENT_TXN_REUSED;
-    payment->refund_required = strcmp(recorded_outcome, "refund_required") == 0;
+    payment->refund_required = refund_required;
     return 0;
 }
 
@@ -140,14 +140,12 @@ static int replay(lb_payment_t *payment, int64_t recorded_order_id, const char *
 static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     lb_order_t *order = payment->order;
-    int64_t recorded_order_id;
-    char recorded_outcome[16];
-    const lb_payment_row_t *gathered = lb_sku_view_payment(sku, payment->provider_txn_id); /* by this batch */
-    if (gathered != NULL)
-        return replay(payment, gathered->order_id, gathered->refund_required ? "refund_required" : "applied");
-    int ret = lb_store_payment_find(db, order->sku_id, payment->provider_txn_id, &recorded_order_id, recorded_outcome);
-    if (ret != 0)
-        return ret < 0 ? ret : replay(payment, recorded_order_id, recorded_outcome);
+    const lb_payment_row_t *seen = lb_sku_view_payment(sku, payment->provider_txn_id); /* by this batch */
+    if (seen == NULL)
+        seen = lb_sku_view_recorded(sku, payment->provider_txn_id); /* before it (read with the batch's others) */
+    if (seen != NULL)
+        return replay(payment, seen->order_id, seen->refund_required);
+    int ret = 0;
     if (payment->amount_cents != order->amount_cents) {
         payment->outcome = LB_PAYMENT_WRONG_AMOUNT;
         return 0;

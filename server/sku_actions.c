@@ -42,6 +42,14 @@ const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const cha
     return NULL;
 }
 
+const lb_payment_row_t *lb_sku_view_recorded(const lb_sku_view_t *view, const char *provider_txn_id)
+{
+    for (size_t i = 0; i != view->num_recorded; ++i)
+        if (strcmp(view->recorded[i].provider_txn_id, provider_txn_id) == 0)
+            return &view->recorded[i];
+    return NULL;
+}
+
 void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len)
 {
     view->shipments = lb_grow(view->shipments, view->num_shipments, &view->shipments_capacity, sizeof(*view->shipments));
@@ -83,6 +91,7 @@ void lb_sku_view_dispose(lb_sku_view_t *view)
     drop_shipments(view);
     free(view->payments);
     free(view->shipments);
+    free(view->recorded);
 }
 
 int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold)
@@ -163,6 +172,20 @@ static int lock_orders(lb_db_t *db, lb_sku_action_t *actions, int64_t sku_id)
     return ret;
 }
 
+/* The payments recorded already under the transaction ids of the batch's notifies, in one statement. */
+static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *view)
+{
+    const char *txns[MAX_ACTIONS_PER_BATCH];
+    size_t n = 0;
+    for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
+        if (a->provider_txn_id != NULL)
+            txns[n++] = a->provider_txn_id;
+    if (n == 0)
+        return 0;
+    view->recorded = lb_malloc(n * sizeof(*view->recorded));
+    return lb_store_payments_recorded(db, view->sku.id, txns, n, view->recorded, &view->num_recorded);
+}
+
 static int batch_work(lb_db_job_t *job, lb_db_t *db)
 {
     action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
@@ -175,7 +198,7 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
         a->type->reset(a);
     }
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) <= 0 ||
-        (ret = lock_orders(db, batch->actions, sku_id)) != 0)
+        (ret = lock_orders(db, batch->actions, sku_id)) != 0 || (ret = read_recorded(db, batch->actions, &view)) != 0)
         goto Exit;
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
         if (!a->locked && (ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) >= 0)

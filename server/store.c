@@ -876,10 +876,39 @@ Exit:
 
 /* ---- Payments and the shipping outbox (server/payment.c) ------------------------------------------------------------ */
 
-int lb_store_payment_find(lb_db_t *db, int64_t sku_id, const char *provider_txn_id, int64_t *order_id, char outcome[16])
+int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *txns, size_t n, lb_payment_row_t *out, size_t *found)
 {
-    static const char sql[] = "SELECT order_id, outcome FROM payments WHERE sku_id = ? AND provider_txn_id = ?";
-    return lb_db_query_row(db, sql, "is", "is", sku_id, provider_txn_id, order_id, outcome, (size_t)16);
+    static const char shape[] = "payments_recorded";
+    size_t size = padded_size(n), p = 0;
+    lb_db_param_t *params = batch_params(2 * size);
+    char *sql = list_sql(db, shape, size,
+                         "SELECT provider_txn_id, order_id, outcome = 'refund_required' FROM payments FORCE INDEX (payments_txn) "
+                         "WHERE (sku_id, provider_txn_id) IN (",
+                         "(?, ?)", ")");
+    for (size_t i = 0; i != size; ++i) {
+        const char *txn = txns[i < n ? i : n - 1];
+        params[p++] = LB_DB_INT(sku_id);
+        params[p++] = LB_DB_BYTES(txn, strlen(txn));
+    }
+    int ret = lb_db_query_array(db, shape, size, sql, params, p);
+    free(sql);
+    *found = 0;
+    while (ret == 0) {
+        char txn[LB_TEXT_SIZE(128)]; /* payments.provider_txn_id VARCHAR(128) */
+        int64_t order_id, refund_required;
+        if ((ret = lb_db_fetch(db, "sii", txn, sizeof(txn), &order_id, &refund_required)) != 1)
+            break;
+        ret = 0;
+        /* Byte for byte, as payments_txn compares (sql/009); a transaction id two notifies carry is found once. */
+        for (size_t i = 0; i != n; ++i) {
+            if (strcmp(txns[i], txn) == 0) {
+                out[(*found)++] =
+                    (lb_payment_row_t){.order_id = order_id, .provider_txn_id = txns[i], .refund_required = (int)refund_required};
+                break;
+            }
+        }
+    }
+    return ret < 0 ? ret : 0;
 }
 
 int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now)

@@ -40,6 +40,9 @@ typedef struct st_lb_sku_view_t {
         int64_t id, reserved, sold;
     } items[LB_SKU_VIEW_ITEMS];
     size_t num_items;
+    /* payments recorded before the batch under its actions' transaction ids (provider_txn_id points to the action's) */
+    lb_payment_row_t *recorded;
+    size_t num_recorded;
     /* not written yet: payments to record and shipments (their payloads the view's) */
     lb_payment_row_t *payments;
     lb_shipment_t *shipments;
@@ -56,6 +59,8 @@ int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int6
 /* A payment to record (provider_txn_id must outlive the batch); and the one gathered for a transaction id, or NULL. */
 void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment);
 const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id);
+/* The payment recorded before this batch under a transaction id of one of its actions, or NULL. */
+const lb_payment_row_t *lb_sku_view_recorded(const lb_sku_view_t *view, const char *provider_txn_id);
 /* A direct order's shipment to write; the view takes payload (malloc'd). */
 void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len);
 /* Writes what was gathered; 0 or an LB_E* code (LB_EDB_DUP: a transaction id was recorded meanwhile). */
@@ -85,8 +90,9 @@ struct st_lb_sku_action_t {
     const lb_sku_action_type_t *type;
     int64_t order_id;
     int found;
-    int locked;       /* the batch locked its order with the others' (sku_actions.c, lock_orders) */
-    lb_order_t order; /* read without a lock to find the SKU, then as locked in the batch */
+    int locked;                  /* the batch locked its order with the others' (sku_actions.c, lock_orders) */
+    const char *provider_txn_id; /* a payment's, looked up with the batch's others before any decides; else NULL */
+    lb_order_t order;            /* read without a lock to find the SKU, then as locked in the batch */
     lb_sku_action_t *next;
 };
 

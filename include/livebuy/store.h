@@ -218,14 +218,18 @@ int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_blo
 
 /* ---- Payments and the shipping outbox (server/payment.c) --------------------------------------------------------- */
 
-/* The payment recorded for a provider's transaction id on this SKU: 1 with its order and outcome, 0 when none. */
-int lb_store_payment_find(lb_db_t *db, int64_t sku_id, const char *provider_txn_id, int64_t *order_id, char outcome[16]);
 /* A payment to record: of order_id, under a provider's transaction id, applied or (refund_required) not. */
 typedef struct st_lb_payment_row_t {
     int64_t order_id, amount_cents;
     const char *provider_txn_id;
     int refund_required;
 } lb_payment_row_t;
+/*
+ * The payments recorded on this SKU under the n transaction ids txns, in one statement: out (room for n) gets one row
+ * for each id that has one (provider_txn_id pointing to the txns entry; amount_cents not read), *found their number.
+ */
+int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *txns, size_t n, lb_payment_row_t *out,
+                               size_t *found);
 /* Records rows[0..n), payments of SKU sku_id, as one statement; LB_EDB_DUP when a transaction id is recorded already. */
 int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now);
 /* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. 1, or 0. */
