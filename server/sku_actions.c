@@ -302,6 +302,12 @@ static void resolve_done(lb_db_job_t *job, int status)
 
 void lb_sku_action_submit(uv_loop_t *loop, lb_sku_action_t *action)
 {
+    /* An order whose block this process knows needs no look-up: its SKU's lane locks and reads it (or finds none). */
+    if ((action->order.sku_id = lb_store_order_sku_known(action->order_id)) != 0) {
+        action->order.id = action->order_id;
+        enqueue(loop, action);
+        return;
+    }
     resolve_job_t *resolve = lb_calloc(1, sizeof(*resolve));
     resolve->action = action;
     lb_db_submit(loop, &resolve->job, resolve_work, resolve_done);

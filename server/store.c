@@ -1,5 +1,6 @@
 /* Every SQL statement of livebuy, each a prepared statement cached per connection (db.h). */
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,70 @@ static void row_text(rows_t *rows, size_t column, size_t row, const char *text)
 /* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql). */
 #define ORDER_ID_BLOCK 64
 
+/* The order id sequence's lattice: its blocks start at start_value + k * increment. Read once: it is never altered. */
+static atomic_llong lattice_start, lattice_increment;
+
+static int read_lattice(lb_db_t *db)
+{
+    static const char sql[] = "SELECT start_value, increment FROM order_ids";
+    int64_t s, i;
+    int ret;
+    if (atomic_load(&lattice_increment) != 0)
+        return 0;
+    if ((ret = lb_db_query_row(db, sql, "", "ii", &s, &i)) != 1)
+        return ret < 0 ? ret : LB_EDB;
+    atomic_store(&lattice_start, s);
+    atomic_store(&lattice_increment, i);
+    return 0;
+}
+
+/* The first id of the sequence block that holds id, or 0 for an id older than the sequence (or a lattice not read). */
+static int64_t block_of(int64_t id)
+{
+    int64_t s = atomic_load(&lattice_start), i = atomic_load(&lattice_increment);
+    return i != 0 && id >= s ? s + (id - s) / i * i : 0;
+}
+
+/*
+ * Which SKU each block of the order directory belongs to, as this process has learnt it (from the blocks it made and
+ * the orders it read): a block's SKU never changes, so a payment or cancellation of an order in a known block goes
+ * straight to its SKU's lane without a look-up. Direct-mapped: a block overwrites the one it collides with.
+ */
+#define KNOWN_BLOCKS 65536 /* a power of two: 1 MiB, the blocks of the last 4 million orders or so */
+static struct {
+    int64_t first_id, sku_id;
+} known_blocks[KNOWN_BLOCKS];
+static pthread_mutex_t known_blocks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t known_block_slot(int64_t first_id)
+{
+    return (size_t)((first_id - atomic_load(&lattice_start)) / atomic_load(&lattice_increment)) & (KNOWN_BLOCKS - 1);
+}
+
+static void learn_block(int64_t first_id, int64_t sku_id)
+{
+    if (first_id == 0)
+        return;
+    pthread_mutex_lock(&known_blocks_lock);
+    size_t slot = known_block_slot(first_id);
+    known_blocks[slot].first_id = first_id;
+    known_blocks[slot].sku_id = sku_id;
+    pthread_mutex_unlock(&known_blocks_lock);
+}
+
+int64_t lb_store_order_sku_known(int64_t id)
+{
+    int64_t first_id = block_of(id), sku_id = 0;
+    if (first_id == 0)
+        return 0;
+    pthread_mutex_lock(&known_blocks_lock);
+    size_t slot = known_block_slot(first_id);
+    if (known_blocks[slot].first_id == first_id)
+        sku_id = known_blocks[slot].sku_id;
+    pthread_mutex_unlock(&known_blocks_lock);
+    return sku_id;
+}
+
 /*
  * Takes the blocks of order ids that granted[0..n) need, one per ORDER_ID_BLOCK orders, each with its row in the order
  * directory (sql/005 and 006: its size, and when its first reservation falls due for the sweeper), in one multi-row
@@ -406,10 +471,15 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
         params[3 * b + 1] = LB_DB_INT((int64_t)(end - first));
         params[3 * b + 2] = LB_DB_INT(due_at);
     }
-    int ret = insert_returning(db, shape, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ",
+    int ret = read_lattice(db);
+    if (ret == 0)
+        ret = insert_returning(db, shape, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ",
                                "(NEXTVAL(order_ids), ?, ?, ?)", "first_id", params, 3 * num_blocks, num_blocks, first_ids);
     for (size_t i = 0; ret == 0 && i != n; ++i)
         granted[i]->order_id = first_ids[i / ORDER_ID_BLOCK] + (int64_t)(i % ORDER_ID_BLOCK);
+    /* Before COMMIT: a block of a batch rolled back holds no order, and its ids are never given again. */
+    for (size_t b = 0; ret == 0 && b != num_blocks; ++b)
+        learn_block(first_ids[b], granted[b * ORDER_ID_BLOCK]->sku_id);
     free(first_ids);
     return ret;
 }
@@ -671,30 +741,24 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 /*
  * An order read by its id alone goes through the order directory (sql/005_order_blocks.sql): its SKU is the one of
  * the nearest block at or below the id, and the order is a primary-key read (sku_id, id) away, in the same statement.
- * The sequence's blocks start at start_value + k * increment, so for an id of theirs the block is known and found by
- * its key; only an id older than the sequence needs the nearest-block search (which MariaDB takes some three times as
- * long to plan and run).
+ * For an id of the sequence the block is known and found by its key; only an id older than the sequence needs the
+ * nearest-block search (which MariaDB takes some three times as long to plan and run).
  */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
 {
-    static const char lattice_sql[] = "SELECT start_value, increment FROM order_ids";
     static const char block_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id = ? LIMIT 1) "
                                                  "AND id = ?";
     static const char nearest_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id <= ? "
                                                    "ORDER BY first_id DESC LIMIT 1) AND id = ?";
-    static atomic_llong start, increment; /* the sequence's, read once: it is never altered */
-    int ret;
-    if (atomic_load(&increment) == 0) {
-        int64_t s, i;
-        if ((ret = lb_db_query_row(db, lattice_sql, "", "ii", &s, &i)) != 1)
-            return ret < 0 ? ret : LB_EDB;
-        atomic_store(&start, s);
-        atomic_store(&increment, i);
-    }
-    int64_t s = atomic_load(&start), i = atomic_load(&increment);
-    if (id >= s)
-        return lb_db_query_row(db, block_sql, "ii", ORDER_TYPES, s + (id - s) / i * i, id, ORDER_OUTPUTS(order));
-    return lb_db_query_row(db, nearest_sql, "ii", ORDER_TYPES, id, id, ORDER_OUTPUTS(order));
+    int ret = read_lattice(db);
+    int64_t first_id = block_of(id);
+    if (ret != 0)
+        return ret;
+    if (first_id == 0)
+        return lb_db_query_row(db, nearest_sql, "ii", ORDER_TYPES, id, id, ORDER_OUTPUTS(order));
+    if ((ret = lb_db_query_row(db, block_sql, "ii", ORDER_TYPES, first_id, id, ORDER_OUTPUTS(order))) == 1)
+        learn_block(first_id, order->sku_id);
+    return ret;
 }
 
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order)

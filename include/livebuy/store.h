@@ -145,6 +145,11 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 /* 1 and *order when it exists, 0 when not. */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
 /*
+ * The SKU of order id when this process knows the block of the order directory that holds it (from the blocks it made
+ * and the orders it read; any thread, no database), else 0. The order itself may not exist.
+ */
+int64_t lb_store_order_sku_known(int64_t id);
+/*
  * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/sku_actions.h): 1 when
  * it is cancelled now and its units are back (to the live item's quota when it has one); 0 when it is not this buyer's
  * order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.

@@ -281,6 +281,19 @@ class PaymentTest(Base):
     def test_unknown_order(self):
         self.assertRejected(self.notify(99999999, new_txn(), 100), 404, "not_found", "unknown order")
 
+    def test_unknown_order_in_a_known_block(self):
+        """livebuyd knows the blocks of the order directory it made (their SKUs, server/store.c): a payment or a
+        cancellation for an id of such a block that holds no order goes straight to that SKU's lane, and is a 404 there
+        like any unknown order, changing nothing."""
+        sku_id = self.new_sku(stock=10)
+        order = self.reserve(9, 1, sku_id=sku_id)  # alone in its batch: the next ids of its block of 64 stay empty
+        before = self.counters(sku_id)
+        self.assertRejected(self.notify(order["id"] + 1, new_txn(), order["amount_cents"]), 404, "not_found", "empty id")
+        status, _, answer = self.server.request("POST", "/v1/orders/%d/cancel" % (order["id"] + 1), token=buyer_token(9))
+        self.assertEqual((status, error_code(answer)), (404, "not_found"), answer)
+        self.assertEqual(self.counters(sku_id), before)
+        self.assertEqual(self.notify(order["id"], new_txn(), order["amount_cents"])[2]["status"], "paid")
+
     def test_fifty_concurrent_copies_change_the_order_once(self):
         sku_id = self.new_sku(stock=20)
         order = self.reserve(6, 4, sku_id=sku_id)
