@@ -14,6 +14,7 @@ connections=${CONNECTIONS:-400}
 # shellcheck source=loadtest/bench-lib.sh
 . loadtest/bench-lib.sh
 bench_prepare
+# shellcheck disable=SC2119 # the defaults: no extra flags
 start_server
 make_hot_sku
 say "reserving $orders orders on one SKU"
