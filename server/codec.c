@@ -126,7 +126,7 @@ static int utf8_is_valid(const char *s, size_t len)
 #define PLAIN4(c)  PLAIN(c), PLAIN((c) + 1), PLAIN((c) + 2), PLAIN((c) + 3)
 #define PLAIN16(c) PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
 #define PLAIN64(c) PLAIN16(c), PLAIN16((c) + 16), PLAIN16((c) + 32), PLAIN16((c) + 48)
-static const unsigned char plain_in_string[256] = {PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192)};
+const unsigned char lb_json_plain[256] = {PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192)};
 #undef PLAIN64
 #undef PLAIN16
 #undef PLAIN4
@@ -304,7 +304,7 @@ static int parse_text(json_parser_t *ps, json_text_t *text, char *local, size_t 
     const char *start = ps->p + 1, *p = start, *end = ps->end;
     int escaped = 0;
     for (;;) {
-        while (p < end && plain_in_string[(unsigned char)*p])
+        while (p < end && lb_json_plain[(unsigned char)*p])
             p++;
         if (p == end)
             return parse_fail(ps, p, "unterminated string"), -1;
@@ -981,7 +981,7 @@ static int write_json_string(out_buffer_t *out, const char *s, size_t len)
     *w++ = '"';
     while (p < end) {
         size_t n;
-        if (plain_in_string[*p]) {
+        if (lb_json_plain[*p]) {
             *w++ = (char)*p++;
         } else if (*p >= 0x80) {
             if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)

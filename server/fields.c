@@ -81,17 +81,6 @@ static int take(scanner_t *s, char c)
     return 0;
 }
 
-/* Bytes that stand for themselves in a scanned string: printable ASCII other than '"' and '\\'. */
-#define PLAIN(c)   ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
-#define PLAIN4(c)  PLAIN(c), PLAIN((c) + 1), PLAIN((c) + 2), PLAIN((c) + 3)
-#define PLAIN16(c) PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
-#define PLAIN64(c) PLAIN16(c), PLAIN16((c) + 16), PLAIN16((c) + 32), PLAIN16((c) + 48)
-static const unsigned char plain[256] = {PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192)};
-#undef PLAIN64
-#undef PLAIN16
-#undef PLAIN4
-#undef PLAIN
-
 /*
  * A string without escapes or control characters (U+0000-U+001F, U+007F), in valid UTF-8, whose opening quote is at
  * s->p; its code points counted on the way.
@@ -102,7 +91,7 @@ static int scan_string(scanner_t *s, const char **start, size_t *len, size_t *ch
     size_t count = 0, n;
     for (;;) {
         const unsigned char *run = p;
-        while (p < end && plain[*p])
+        while (p < end && lb_json_plain[*p] && *p != 0x7f) /* DEL, a control character, is left to the codec */
             p++;
         count += (size_t)(p - run);
         if (p == end || *p < 0x80)

@@ -105,6 +105,8 @@ int lb_value_string(const lb_value_t *value, const char *name, int required, siz
                     lb_input_error_t *err);
 int lb_value_int(const lb_value_t *value, const char *name, int required, int64_t min, int64_t max, int64_t *out,
                  lb_input_error_t *err);
+/* 1 for the bytes that stand for themselves inside a JSON string: 0x20-0x7f (DEL included) other than '"' and '\\'. */
+extern const unsigned char lb_json_plain[256];
 /* The length of the valid UTF-8 sequence at s (shortest form, no surrogates, at most U+10FFFF), or 0 if it is not one. */
 size_t lb_utf8_sequence_length(const unsigned char *s, size_t len);
 /* Counts UTF-8 code points of a valid UTF-8 string. */
