@@ -155,12 +155,14 @@ static int order_named_twice(const lb_sku_action_t *actions, const lb_sku_action
 static int lock_orders(lb_db_t *db, lb_sku_action_t *actions, int64_t sku_id)
 {
     int64_t ids[MAX_ACTIONS_PER_BATCH];
-    lb_order_t *rows = lb_malloc(MAX_ACTIONS_PER_BATCH * sizeof(*rows));
     size_t n = 0, found = 0;
     for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
         if ((a->locked = !order_named_twice(actions, a)) != 0)
             ids[n++] = a->order_id;
-    int ret = n == 0 ? 0 : lb_store_orders_lock(db, sku_id, ids, n, rows, &found);
+    if (n == 0)
+        return 0;
+    lb_order_t *rows = lb_malloc(n * sizeof(*rows));
+    int ret = lb_store_orders_lock(db, sku_id, ids, n, rows, &found);
     for (lb_sku_action_t *a = actions; ret == 0 && a != NULL; a = a->next) {
         for (size_t i = 0; a->locked && i != found && !a->found; ++i)
             if (rows[i].id == a->order_id) {
