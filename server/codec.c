@@ -980,61 +980,78 @@ static int write_json_string(out_buffer_t *out, const char *s, size_t len)
     char *w = out_reserve(out, len + 2);
     *w++ = '"';
     while (p < end) {
+        /* Runs of bytes that stand for themselves are copied whole; most strings are one run. */
+        const unsigned char *run = p;
+        while (p < end && lb_json_plain[*p])
+            p++;
+        memcpy(w, run, (size_t)(p - run));
+        w += p - run;
+        if (p == end)
+            break;
         size_t n;
-        if (lb_json_plain[*p]) {
-            *w++ = (char)*p++;
-        } else if (*p >= 0x80) {
+        if (*p >= 0x80) {
             if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
                 return -1;
             memcpy(w, p, n);
             w += n;
             p += n;
-        } else {
-            out->len = (size_t)(w - out->bytes);
-            w = out_reserve(out, (size_t)(end - p) + 6);
-            *w++ = '\\';
-            switch (*p) {
-            case '"':
-            case '\\':
-                *w++ = (char)*p;
-                break;
-            case '\b':
-                *w++ = 'b';
-                break;
-            case '\f':
-                *w++ = 'f';
-                break;
-            case '\n':
-                *w++ = 'n';
-                break;
-            case '\r':
-                *w++ = 'r';
-                break;
-            case '\t':
-                *w++ = 't';
-                break;
-            default:
-                memcpy(w, "u00", 3);
-                w[3] = hex[*p >> 4];
-                w[4] = hex[*p & 0xf];
-                w += 5;
-            }
-            p++;
+            continue;
         }
+        out->len = (size_t)(w - out->bytes);
+        w = out_reserve(out, (size_t)(end - p) + 6);
+        *w++ = '\\';
+        switch (*p) {
+        case '"':
+        case '\\':
+            *w++ = (char)*p;
+            break;
+        case '\b':
+            *w++ = 'b';
+            break;
+        case '\f':
+            *w++ = 'f';
+            break;
+        case '\n':
+            *w++ = 'n';
+            break;
+        case '\r':
+            *w++ = 'r';
+            break;
+        case '\t':
+            *w++ = 't';
+            break;
+        default:
+            memcpy(w, "u00", 3);
+            w[3] = hex[*p >> 4];
+            w[4] = hex[*p & 0xf];
+            w += 5;
+        }
+        p++;
     }
     *w++ = '"';
     out->len = (size_t)(w - out->bytes);
     return 0;
 }
 
+/* Written two digits at a time, from the right. */
 static void write_json_integer(out_buffer_t *out, json_int_t value)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char digits[24], *p = digits + sizeof(digits);
     uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
-    do {
-        *--p = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
+    while (magnitude >= 100) {
+        p -= 2;
+        memcpy(p, &pairs[2 * (magnitude % 100)], 2);
+        magnitude /= 100;
+    }
+    if (magnitude >= 10) {
+        p -= 2;
+        memcpy(p, &pairs[2 * magnitude], 2);
+    } else {
+        *--p = (char)('0' + magnitude);
+    }
     if (value < 0)
         *--p = '-';
     out_append(out, p, (size_t)(digits + sizeof(digits) - p));
@@ -1197,9 +1214,24 @@ static void writer_key(lb_writer_t *w, const char *key)
         msgpack_pack_str_with_body(&packer, key, strlen(key));
         return;
     }
-    if (w->nonempty & 1u << w->depth)
-        out_byte(out, ',');
+    int comma = (w->nonempty & 1u << w->depth) != 0;
     w->nonempty |= 1u << w->depth;
+    /* Keys are names in our code, nearly always plain ASCII: ,"key": in one piece, or else by write_json_string. */
+    size_t len = 0;
+    while (lb_json_plain[(unsigned char)key[len]])
+        len++;
+    if (key[len] == '\0') {
+        char *o = out_reserve(out, len + 4);
+        *o = ',';
+        o += comma;
+        *o++ = '"';
+        memcpy(o, key, len);
+        memcpy(o + len, "\":", 2);
+        out->len = (size_t)(o + len + 2 - out->bytes);
+        return;
+    }
+    if (comma)
+        out_byte(out, ',');
     if (write_json_string(out, key, strlen(key)) != 0)
         w->failed = 1;
     out_byte(out, ':');

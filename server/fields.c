@@ -62,8 +62,18 @@ static const lb_field_t *find(const lb_fields_t *f, int object, const char *key,
 
 typedef struct st_scanner_t {
     const char *p, *end;
-    char *text; /* where the next string's copy goes */
+    char *text;         /* where the next string's copy goes */
+    uint64_t keys_seen; /* a bit for each (object, key) scanned (key_bit): a key whose bit is clear is no duplicate */
 } scanner_t;
+
+/* A key's bit in keys_seen, from its object, length and first and last bytes. */
+static uint64_t key_bit(int object, const char *key, size_t key_len)
+{
+    unsigned h = (unsigned)(object + 1) * 7 + (unsigned)key_len * 3;
+    if (key_len != 0)
+        h += (unsigned char)key[0] + (unsigned char)key[key_len - 1] * 5;
+    return (uint64_t)1 << (h & 63);
+}
 
 static void skip_whitespace(scanner_t *s)
 {
@@ -96,7 +106,11 @@ static int scan_string(scanner_t *s, const char **start, size_t *len, size_t *ch
         count += (size_t)(p - run);
         if (p == end || *p < 0x80)
             break;
-        if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
+        /* Most of what is not ASCII in a Chinese address is three bytes whose lead byte needs no narrower check of the
+         * second (not E0, which could be overlong, nor ED, which could be a surrogate); the rest is checked in full. */
+        if (*p >= 0xe1 && *p <= 0xef && *p != 0xed && end - p >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80)
+            n = 3;
+        else if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
             return -1;
         p += n;
         ++count;
@@ -186,8 +200,10 @@ static int scan_object(lb_fields_t *f, scanner_t *s, int object)
             return -1;
         /* A duplicate is the codec's to refuse; so is a body of many fields, whose duplicate checks here would cost the
          * square of their number (the codec's hash table does not). */
-        if (f->count == SCAN_FIELDS_MAX || find(f, object, key, key_len) != NULL)
+        uint64_t bit = key_bit(object, key, key_len);
+        if (f->count == SCAN_FIELDS_MAX || ((s->keys_seen & bit) != 0 && find(f, object, key, key_len) != NULL))
             return -1;
+        s->keys_seen |= bit;
         lb_field_t *field = add_field(f, key, key_len, object);
         if (scan_value(f, s, field, object != LB_FIELDS_TOP) != 0)
             return -1;

@@ -1086,6 +1086,27 @@ static void test_writer(void)
     CHECK(w.out.len == 2 && memcmp(w.out.bytes, "{}", 2) == 0);
     free(w.out.bytes);
     json_decref(doc);
+
+    /* Keys that are not plain ASCII are escaped like values (the plain ones take a shorter way), bad UTF-8 fails. */
+    doc = json_pack("{s:i,s:i,s:i}", "plain", 1, "q\"uo\\te\t", 2, "名字", 3);
+    size_t len;
+    char *expected = lb_codec_encode(LB_FORMAT_JSON, doc, &len);
+    lb_writer_init(&w, LB_FORMAT_JSON);
+    lb_writer_map(&w, NULL, 3);
+    lb_writer_int(&w, "plain", 1);
+    lb_writer_int(&w, "q\"uo\\te\t", 2);
+    lb_writer_int(&w, "名字", 3);
+    lb_writer_end(&w);
+    CHECK(!w.failed && w.out.len == len && memcmp(w.out.bytes, expected, len) == 0);
+    free(w.out.bytes);
+    free(expected);
+    json_decref(doc);
+    lb_writer_init(&w, LB_FORMAT_JSON);
+    lb_writer_map(&w, NULL, 1);
+    lb_writer_int(&w, "\xff", 1);
+    lb_writer_end(&w);
+    CHECK(w.failed);
+    free(w.out.bytes);
 }
 
 /* A message cut inside a UTF-8 sequence, or quoting bad bytes, becomes valid UTF-8; valid text stays as it is. */
