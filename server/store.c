@@ -484,32 +484,15 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
     return ret;
 }
 
-/* Inserts granted[0..n), their ids taken, as one statement. */
+/* Inserts granted[0..n), their ids taken, as one statement. Their status is the column's default, 'reserved' (010). */
 static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
-    static const char sql[] = "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, qty, "
-                              "unit_price_cents, amount_cents, status, ship_to_name, ship_to_phone, ship_to_address, "
-                              "pickup_point_id, expires_at, created_at, updated_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?)";
-    enum {
-        ID,
-        SKU,
-        MERCHANT,
-        BUYER,
-        LIVE_ITEM,
-        GROUP_BUY,
-        QTY,
-        UNIT_PRICE,
-        AMOUNT,
-        NAME,
-        PHONE,
-        ADDRESS,
-        PICKUP,
-        EXPIRES,
-        CREATED,
-        UPDATED
-    };
-    rows_t *rows = rows_start("iiiiiiiiibbbiiii", n);
+    static const char sql[] =
+        "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, qty, amount_cents, "
+        "ship_to_name, ship_to_phone, ship_to_address, pickup_point_id, expires_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    enum { ID, SKU, MERCHANT, BUYER, LIVE_ITEM, GROUP_BUY, QTY, AMOUNT, NAME, PHONE, ADDRESS, PICKUP, EXPIRES, CREATED };
+    rows_t *rows = rows_start("iiiiiiiibbbiii", n);
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
         row_int(rows, ID, i, r->order_id);
@@ -519,7 +502,6 @@ static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *c
         row_id_or_null(rows, LIVE_ITEM, i, r->live_item_id);
         row_id_or_null(rows, GROUP_BUY, i, r->group_buy_id);
         row_int(rows, QTY, i, r->qty);
-        row_int(rows, UNIT_PRICE, i, r->amount_cents / r->qty);
         row_int(rows, AMOUNT, i, r->amount_cents);
         /* Bytes: MariaDB takes a binary parameter into a utf8mb4 column for less than a utf8mb4 one (callgrind: 1k
          * instructions per order), and the codec has already checked the UTF-8. */
@@ -529,9 +511,8 @@ static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *c
         row_id_or_null(rows, PICKUP, i, r->pickup_point_id);
         row_int(rows, EXPIRES, i, r->expires_at);
         row_int(rows, CREATED, i, now);
-        row_int(rows, UPDATED, i, now);
     }
-    int64_t inserted = lb_db_exec_rows(db, sql, rows->columns, UPDATED + 1, n);
+    int64_t inserted = lb_db_exec_rows(db, sql, rows->columns, CREATED + 1, n);
     return inserted < 0 ? (int)inserted : 0;
 }
 
@@ -725,8 +706,8 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 /* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS, each after prefix t. */
 #define ORDER_SELECT_LIST(t)                                                                                                       \
     t "id, " t "sku_id, " t "merchant_id, " t "buyer_id, " t "live_item_id, " t "group_buy_id, " t "pickup_point_id, " t "qty, " t \
-      "unit_price_cents, " t "amount_cents, " t "expires_at, " t "created_at, " t "updated_at, " t "status, " t                    \
-      "ship_to_name IS NOT NULL, " t "ship_to_name, " t "ship_to_phone, " t "ship_to_address "
+      "amount_cents DIV " t "qty, " t "amount_cents, " t "expires_at, " t "created_at, IFNULL(" t "updated_at, " t                 \
+      "created_at), " t "status, " t "ship_to_name IS NOT NULL, " t "ship_to_name, " t "ship_to_phone, " t "ship_to_address "
 #define ORDER_SELECT "SELECT " ORDER_SELECT_LIST("") "FROM orders "
 /* A campaign's joins (group_buy_orders) and their orders; WHERE on j.group_buy_id. */
 #define GROUP_BUY_JOIN_SELECT                                                                                                      \

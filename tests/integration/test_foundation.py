@@ -850,6 +850,49 @@ class RestartTest(unittest.TestCase):
             shutil.rmtree(older, ignore_errors=True)
             lb.drop_database(self.sock, db)
 
+    def test_orders_made_before_010_read_the_same(self):
+        """Migration 010 drops unit_price_cents (read as amount_cents / qty), leaves updated_at NULL at insert and makes
+        'reserved' the status's default: an order made before it reads as it did, and one made after it reads the same
+        way, before and after it is cancelled."""
+        db = lb.fresh_database(self.sock)
+        older = self.migrations_before("010")
+        try:
+            # An order of an older build: its row as that build wrote it (the new build cannot write it any more).
+            old = lb.Server(lb.db_url(self.sock, db), extra_args=["--sql-dir", older])
+            _, token = old.create_merchant("coop", "武乡小米合作社")
+            sku_id = old.create_product(token, skus=[{"name": "2.5kg", "price_cents": 3980, "stock": 100,
+                                                      "weight_grams": 2500}])["skus"][0]["id"]
+            self.assertEqual(old.stop(), 0)
+            order_id = int(lb.sql(self.sock, db, "INSERT INTO order_blocks (first_id, sku_id, size) "
+                                  "VALUES (NEXTVAL(order_ids), %d, 1) RETURNING first_id" % sku_id)[0][0])
+            lb.sql(self.sock, db, "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, qty, unit_price_cents, amount_cents, "
+                   "status, pickup_point_id, expires_at, created_at, updated_at) VALUES (%d, %d, 1, 7, 3, 3980, 11940, "
+                   "'reserved', 5, %d, 100, 100)" % (order_id, sku_id, int(time.time()) + 3600))
+            lb.sql(self.sock, db, "UPDATE skus SET reserved = 3 WHERE id = %d" % sku_id)
+            body = {"sku_id": sku_id, "qty": 2, "ship_to": {"name": "王芳", "phone": "13800000000", "address": "山西省长治市武乡县"}}
+
+            s = lb.Server(lb.db_url(self.sock, db), extra_args=["--buyer-secret", lb.BUYER_SECRET])
+            self.assertIn("applied migration 010_order_rows.sql", s.log_since_start())
+            self.assertEqual(lb.sql(self.sock, db, "SHOW COLUMNS FROM orders LIKE 'unit_price_cents'"), [])
+            status, _, shown = s.request("GET", "/v1/orders/%d" % order_id, token=lb.buyer_token(7))
+            self.assertEqual((status, shown["qty"], shown["unit_price_cents"], shown["amount_cents"], shown["status"]),
+                             (200, 3, 3980, 11940, "reserved"), shown)
+            status, _, after = s.request("POST", "/v1/orders", body, token=lb.buyer_token(7))
+            self.assertEqual(status, 201, after)
+            self.assertEqual(lb.sql(self.sock, db, "SELECT status, updated_at IS NULL FROM orders WHERE id = %d" % after["id"]),
+                             [("reserved", "1")])
+            self.assertEqual(s.request("POST", "/v1/orders/%d/cancel" % after["id"], token=lb.buyer_token(7))[0], 200)
+            status, _, shown = s.request("GET", "/v1/orders/%d" % after["id"], token=lb.buyer_token(7))
+            self.assertEqual((status, shown["status"], shown["unit_price_cents"], shown["amount_cents"]),
+                             (200, "cancelled", 3980, 7960), shown)
+            self.assertEqual(lb.sql(self.sock, db, "SELECT updated_at >= created_at FROM orders WHERE id = %d" % after["id"]),
+                             [("1",)])
+            self.assertEqual(s.sku(sku_id)["reserved"], 3)
+            s.stop()
+        finally:
+            shutil.rmtree(older, ignore_errors=True)
+            lb.drop_database(self.sock, db)
+
     def test_shipments_made_before_the_feed_places_keep_their_cursors(self):
         """Migration 008: shipments made before it take their ids as places in the feed, so a shipper's cursor (an id
         until then) stays good, and places go on above them."""
