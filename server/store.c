@@ -179,6 +179,37 @@ static size_t padded_size(size_t n)
 #define KEY_RANGES "FORCE INDEX (PRIMARY)"
 
 /*
+ * Reading a batch's rows by a list of ids of one SKU: the ids go as one JSON array, a row each from JSON_TABLE, and each
+ * row is one look-up of the primary key (STRAIGHT_JOIN keeps JSON_TABLE first, so the access is by reference). With a
+ * list of rows, "(sku_id, buyer_id) IN ((?, ?), ...)", MariaDB spent more on planning the list (a range each, sorted)
+ * than on the look-ups: with 2,000 buyers, 123 ms a statement against 3.5 ms (the same rows; mariadb client, text).
+ * The statement is one, whatever the number of ids. JSON_TABLE needs MariaDB 10.6.
+ */
+
+static int by_value(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* ids[0..n) as a JSON array, each id once (a batch may name one twice, which would count its rows twice); malloc'd. */
+static char *json_ids(const int64_t *ids, size_t n, size_t *len)
+{
+    int64_t *sorted = lb_malloc((n != 0 ? n : 1) * sizeof(*sorted));
+    char *json = lb_malloc(2 + n * 21), *p = json;
+    memcpy(sorted, ids, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), by_value);
+    *p++ = '[';
+    for (size_t i = 0; i != n; ++i)
+        if (i == 0 || sorted[i] != sorted[i - 1])
+            p += sprintf(p, "%s%lld", p == json + 1 ? "" : ",", (long long)sorted[i]);
+    *p++ = ']';
+    *len = (size_t)(p - json);
+    free(sorted);
+    return json;
+}
+
+/*
  * The text of a statement of shape with a list of n items: head, item n times comma-separated ("(?, ?), (?, ?)"), tail;
  * from malloc. NULL when the connection has that shape and n prepared already (lb_db_query_array needs no text then).
  */
@@ -265,24 +296,17 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
 
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found)
 {
-    static const char shape[] = "buyer_usage";
-    size_t size = padded_size(n), p = 0, cap = 0;
-    lb_db_param_t *params = batch_params(2 * size);
-    int ret;
-
     /* Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). */
-    char *sql = list_sql(db, shape, size,
-                         "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
-                         "SUM(o.qty) FROM order_keys k " KEY_RANGES " JOIN orders o ON o.sku_id = k.sku_id AND "
-                         "o.id = k.order_id WHERE (k.sku_id, k.buyer_id) IN (",
-                         "(?, ?)",
-                         ") AND (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
-                         " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id");
-    for (size_t i = 0; i != size; ++i) {
-        params[p++] = LB_DB_INT(sku_id);
-        params[p++] = LB_DB_INT(buyers[i < n ? i : n - 1]);
-    }
-    ret = lb_db_query_array(db, shape, size, sql, params, p);
+    static const char sql[] = "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
+                              "SUM(o.qty) FROM JSON_TABLE(?, '$[*]' COLUMNS (buyer_id BIGINT UNSIGNED PATH '$')) AS ids "
+                              "JOIN order_keys k FORCE INDEX (PRIMARY) ON k.sku_id = ? AND k.buyer_id = ids.buyer_id "
+                              "JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
+                              "WHERE (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
+                              " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id";
+    size_t cap = 0, len;
+    char *ids = json_ids(buyers, n, &len);
+    lb_db_param_t params[] = {LB_DB_BYTES(ids, len), LB_DB_INT(sku_id)};
+    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
     *out = NULL;
     *found = 0;
     while (ret == 0) {
@@ -296,7 +320,7 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
         (*out)[(*found)++] = u;
         ret = 0;
     }
-    free(sql);
+    free(ids);
     return ret < 0 ? ret : 0;
 }
 

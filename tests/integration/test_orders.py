@@ -369,6 +369,15 @@ class BurstTest(Base):
         self.assertEqual(self.order(new_buyer(), {"live_item_id": item_id, "qty": 2, "ship_to": SHIP_TO})[0], 201)
         status, _, answer = self.order(new_buyer(), {"live_item_id": item_id, "qty": 3, "ship_to": SHIP_TO})
         self.assertEqual((status, error_parts(answer)[0]), (422, "limit_exceeded"), answer)
+        # A buyer who holds a unit already, trying twenty times at once: two more, up to the limit of 3 (what the buyer
+        # holds is read once per batch, however many of the batch's tries are theirs).
+        roomy = self.new_live_item(sku_id, quota=20, per_buyer_limit=3, opens_at=int(time.time()) - 60)
+        holder = new_buyer()
+        self.assertEqual(self.order(holder, {"live_item_id": roomy, "qty": 1, "ship_to": SHIP_TO})[0], 201)
+        results = burst([order_request(s.port, holder, {"live_item_id": roomy, "qty": 1, "ship_to": SHIP_TO},
+                                       key=new_key("holder")) for _ in range(20)])
+        self.assertEqual(summary(results), {201: 2, 422: 18}, results)
+        self.assertCountersExact(sku_id)
 
         later = self.new_live_item(sku_id, quota=5, per_buyer_limit=1, opens_at=int(time.time()) + 3600)
         before = self.sku_row(sku_id), self.sql("SELECT COUNT(*) FROM orders")
