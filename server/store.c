@@ -733,6 +733,10 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
       "amount_cents DIV " t "qty, " t "amount_cents, " t "expires_at, " t "created_at, IFNULL(" t "updated_at, " t                 \
       "created_at), " t "status, " t "ship_to_name IS NOT NULL, " t "ship_to_name, " t "ship_to_phone, " t "ship_to_address "
 #define ORDER_SELECT "SELECT " ORDER_SELECT_LIST("") "FROM orders "
+/* The orders of one SKU (the second parameter) whose ids the first lists as a JSON array (json_ids). */
+#define ORDERS_BY_IDS_SELECT                                                                                                       \
+    "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids "     \
+                                                    "JOIN orders o FORCE INDEX (PRIMARY) ON o.sku_id = ? AND o.id = ids.id "
 /* A campaign's joins (group_buy_orders) and their orders; WHERE on j.group_buy_id. */
 #define GROUP_BUY_JOIN_SELECT                                                                                                      \
     "SELECT " ORDER_SELECT_LIST("o.") "FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "
@@ -774,16 +778,13 @@ int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *ord
 
 int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_order_t *out, size_t *found)
 {
-    static const char shape[] = "orders_lock";
-    size_t size = padded_size(n), p = 0;
-    lb_db_param_t *params = batch_params(2 * size);
-    char *sql = list_sql(db, shape, size, ORDER_SELECT KEY_RANGES " WHERE (sku_id, id) IN (", "(?, ?)", ") FOR UPDATE");
-    for (size_t i = 0; i != size; ++i) {
-        params[p++] = LB_DB_INT(sku_id);
-        params[p++] = LB_DB_INT(ids[i < n ? i : n - 1]);
-    }
-    int ret = lb_db_query_array(db, shape, size, sql, params, p);
-    free(sql);
+    /* In the order of their ids (json_ids sorts them), as every batch locks its orders. */
+    static const char sql[] = ORDERS_BY_IDS_SELECT "FOR UPDATE";
+    size_t len;
+    char *list = json_ids(ids, n, &len);
+    lb_db_param_t params[] = {LB_DB_BYTES(list, len), LB_DB_INT(sku_id)};
+    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
+    free(list);
     *found = 0;
     while (ret == 0 && *found != n && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 1) {
         ++*found;
