@@ -434,10 +434,20 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
         send_later(cancel_new(run, when, order_id, op->buyer_id), run->opt.pay_delay_ms);
 }
 
+/*
+ * Microseconds from since to now; 0 when since is later. A follow-up (a payment or cancellation) is due at a time read
+ * from the clock, but its libuv timer counts from the loop's cached time, which lags the clock: the timer may fire, and
+ * the answer come, up to a millisecond before the time it was due (the unsigned difference was then a max of 1.8e13 ms).
+ */
+static uint64_t elapsed_us(uint64_t now, uint64_t since)
+{
+    return now > since ? (now - since) / 1000 : 0;
+}
+
 static void record(op_t *op, int status, uint64_t now)
 {
     lb_load_run_t *run = op->run;
-    uint64_t latency = (now - op->intended_ns) / 1000, service = (now - op->sent_ns) / 1000;
+    uint64_t latency = elapsed_us(now, op->intended_ns), service = elapsed_us(now, op->sent_ns);
     ++run->requests_done;
     lb_hist_record(&run->latency, latency);
     lb_hist_record(&run->this_second, latency);
