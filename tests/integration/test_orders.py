@@ -344,6 +344,13 @@ class BurstTest(Base):
         self.assertEqual(len(self.sql("SELECT order_id FROM order_keys WHERE sku_id = %d AND idem_key = '%s'"
                                       % (sku_id, key))), 2)
         self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 4)
+        # A key with the bytes JSON escapes (a batch looks keys up as a JSON list): replayed like any other.
+        odd_key = new_key('q"uote\\back')
+        status, _, first = self.order(buyer, body, key=odd_key)
+        self.assertEqual(status, 201, first)
+        status, headers, again = self.order(buyer, body, key=odd_key)
+        self.assertEqual((status, again["id"], headers.get("idempotent-replayed")), (201, first["id"], "true"), again)
+        self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 6)
 
     def test_per_buyer_limit_and_opening_time(self):
         """4. Per-buyer limit 2, ten tries at once by one buyer: two granted, eight limit_exceeded; not open yet: 409."""
