@@ -312,13 +312,16 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
 
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found)
 {
-    /* Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). */
+    /*
+     * Every order on a live item or group-buy has its row in order_keys (see insert_order_keys). A row per order, not
+     * per target: the allocation adds them up (units_held), and a GROUP BY cost MariaDB a temporary table and a sort
+     * per statement (mariadb client, 100 buyers: 1.0 -> 0.35 ms a statement).
+     */
     static const char sql[] = "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
-                              "SUM(o.qty) FROM JSON_TABLE(?, '$[*]' COLUMNS (buyer_id BIGINT UNSIGNED PATH '$')) AS ids "
+                              "o.qty FROM JSON_TABLE(?, '$[*]' COLUMNS (buyer_id BIGINT UNSIGNED PATH '$')) AS ids "
                               "JOIN order_keys k FORCE INDEX (PRIMARY) ON k.sku_id = ? AND k.buyer_id = ids.buyer_id "
                               "JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
-                              "WHERE (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
-                              " GROUP BY k.buyer_id, o.live_item_id, o.group_buy_id";
+                              "WHERE (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES;
     size_t cap = 0, len;
     char *ids = json_ids(buyers, n, &len);
     lb_db_param_t params[] = {LB_DB_BYTES(ids, len), LB_DB_INT(sku_id)};

@@ -95,7 +95,8 @@ typedef struct st_lb_existing_order_t {
     int64_t order_id, amount_cents, expires_at;
 } lb_existing_order_t;
 
-/* Units a buyer already holds (reserved or bought) through one live item or group-buy, from the database. */
+/* Units a buyer already holds (reserved or bought) through one live item or group-buy, from the database: one order's
+ * (a buyer and target may have several, which the allocation adds up). */
 typedef struct st_lb_buyer_usage_t {
     int64_t buyer_id;
     lb_order_target_t kind;

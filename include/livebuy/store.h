@@ -79,7 +79,7 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
                             lb_existing_order_t **out, size_t *found);
 /* Those of the ids that are orders of this SKU (order_id, amount_cents and expires_at set; no key); *out as above. */
 int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found);
-/* Units each of the buyers holds through live items and group-buys of this SKU (active orders), per target. */
+/* Units each of the buyers holds through live items and group-buys of this SKU (active orders): one entry per order. */
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
 /*
  * Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id; the keys that can be

@@ -194,10 +194,40 @@ static void test_idmap(void)
     lb_idmap_dispose(&map);
 }
 
+/* What a buyer holds comes as one entry per order (lb_store_buyer_usage): the entries of a buyer and target add up. */
+static void test_usage_adds_up(void)
+{
+    lb_alloc_target_t targets[] = {
+        {.id = 0, .found = 1, .price_cents = 500, .left = 100, .reserve_ttl = 900},
+        {.kind = LB_TARGET_LIVE_ITEM, .id = 7, .found = 1, .price_cents = 300, .left = 10, .per_buyer_limit = 3, .reserve_ttl = 60},
+        {.kind = LB_TARGET_LIVE_ITEM,
+         .id = 8,
+         .found = 1,
+         .price_cents = 300,
+         .left = 10,
+         .per_buyer_limit = 3,
+         .reserve_ttl = 60}};
+    lb_buyer_usage_t usage[] = {{.buyer_id = 2, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1},
+                                {.buyer_id = 2, .kind = LB_TARGET_LIVE_ITEM, .target_id = 8, .qty = 2},
+                                {.buyer_id = 2, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1},
+                                {.buyer_id = 3, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1}};
+    lb_alloc_input_t input = input_with(targets, 3);
+    input.usage = usage;
+    input.num_usage = 4;
+    reset();
+    lb_order_request_t *two = add(2, "a", 7, 2), *one = add(2, "b", 7, 1), *other = add(2, "c", 8, 2), *three = add(3, "d", 7, 2);
+    lb_allocate(requests, &input);
+    CHECK(two->outcome == LB_OUTCOME_LIMIT && two->limit == 3); /* 1 + 1 held: 2 more is over 3 */
+    CHECK(one->outcome == LB_OUTCOME_RESERVED);                 /* 1 more is not */
+    CHECK(other->outcome == LB_OUTCOME_LIMIT);                  /* 2 held on item 8: 2 more is over 3 */
+    CHECK(three->outcome == LB_OUTCOME_RESERVED);               /* another buyer's entries are theirs */
+}
+
 int main(void)
 {
     test_first_come_first_served();
     test_live_item_limit_and_opening();
+    test_usage_adds_up();
     test_idempotency();
     test_group_buys();
     test_idmap();
