@@ -72,7 +72,7 @@ static int read_usage(lb_db_t *db, lb_reserve_batch_t *batch, lb_alloc_input_t *
     return ret;
 }
 
-static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t merchant_id, int64_t now)
+static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t now)
 {
     lb_order_request_t **granted = lb_malloc(batch->count * sizeof(*granted));
     size_t n = 0;
@@ -83,7 +83,7 @@ static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t merchant
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
         if (r->outcome == LB_OUTCOME_RESERVED && r->order_id == 0)
             granted[n++] = r;
-    if (n != 0 && (ret = lb_store_orders_insert(db, merchant_id, granted, n, now)) != 0)
+    if (n != 0 && (ret = lb_store_orders_insert(db, granted, n, now)) != 0)
         goto Exit;
     for (size_t i = 0; i != batch->num_targets; ++i) {
         const lb_alloc_target_t *t = &batch->targets[i];
@@ -272,7 +272,7 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
             goto Exit;
         }
     }
-    if ((ret = write_orders(db, batch, sku.merchant_id, input.now)) != 0) {
+    if ((ret = write_orders(db, batch, input.now)) != 0) {
         if (ret == LB_EDB_DUP && !batch->look_up_keys)
             ret = AGAIN_LOOKING_KEYS_UP; /* a buyer's key is taken already: a retry of an order that was made */
         goto Exit;

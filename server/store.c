@@ -528,19 +528,18 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
 }
 
 /* Inserts granted[0..n), their ids taken, as one statement. Their status is the column's default, 'reserved' (010). */
-static int insert_orders(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
+static int insert_orders(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
     static const char sql[] =
-        "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, qty, amount_cents, "
-        "ship_to_name, ship_to_phone, ship_to_address, pickup_point_id, expires_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    enum { ID, SKU, MERCHANT, BUYER, LIVE_ITEM, GROUP_BUY, QTY, AMOUNT, NAME, PHONE, ADDRESS, PICKUP, EXPIRES, CREATED };
-    rows_t *rows = rows_start("iiiiiiiibbbiii", n);
+        "INSERT INTO orders (id, sku_id, buyer_id, live_item_id, group_buy_id, qty, amount_cents, ship_to_name, "
+        "ship_to_phone, ship_to_address, pickup_point_id, expires_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    enum { ID, SKU, BUYER, LIVE_ITEM, GROUP_BUY, QTY, AMOUNT, NAME, PHONE, ADDRESS, PICKUP, EXPIRES, CREATED };
+    rows_t *rows = rows_start("iiiiiiibbbiii", n);
     for (size_t i = 0; i != n; ++i) {
         const lb_order_request_t *r = granted[i];
         row_int(rows, ID, i, r->order_id);
         row_int(rows, SKU, i, r->sku_id);
-        row_int(rows, MERCHANT, i, merchant_id);
         row_int(rows, BUYER, i, r->buyer_id);
         row_id_or_null(rows, LIVE_ITEM, i, r->live_item_id);
         row_id_or_null(rows, GROUP_BUY, i, r->group_buy_id);
@@ -613,10 +612,10 @@ static int insert_group_buy_orders(lb_db_t *db, lb_order_request_t *const *inser
     return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now)
+int lb_store_orders_insert(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now)
 {
     int ret;
-    if ((ret = take_order_ids(db, granted, n)) != 0 || (ret = insert_orders(db, merchant_id, granted, n, now)) != 0 ||
+    if ((ret = take_order_ids(db, granted, n)) != 0 || (ret = insert_orders(db, granted, n, now)) != 0 ||
         (ret = insert_order_keys(db, granted, n)) != 0)
         return ret;
     return insert_group_buy_orders(db, granted, n);
@@ -748,7 +747,7 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 
 /* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS, each after prefix t. */
 #define ORDER_SELECT_LIST(t)                                                                                                       \
-    t "id, " t "sku_id, " t "merchant_id, " t "buyer_id, " t "live_item_id, " t "group_buy_id, " t "pickup_point_id, " t "qty, " t \
+    t "id, " t "sku_id, " t "buyer_id, " t "live_item_id, " t "group_buy_id, " t "pickup_point_id, " t "qty, " t                   \
       "amount_cents DIV " t "qty, " t "amount_cents, " t "expires_at, " t "created_at, IFNULL(" t "updated_at, " t                 \
       "created_at), " t "status, " t "ship_to_name IS NOT NULL, " t "ship_to_name, " t "ship_to_phone, " t "ship_to_address "
 #define ORDER_SELECT "SELECT " ORDER_SELECT_LIST("") "FROM orders "
@@ -759,10 +758,10 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
 /* A campaign's joins (group_buy_orders) and their orders; WHERE on j.group_buy_id. */
 #define GROUP_BUY_JOIN_SELECT                                                                                                      \
     "SELECT " ORDER_SELECT_LIST("o.") "FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "
-#define ORDER_TYPES "iiiiiiiiiiiiisisss"
+#define ORDER_TYPES "iiiiiiiiiiiisisss"
 #define ORDER_OUTPUTS(o)                                                                                                           \
-    &(o)->id, &(o)->sku_id, &(o)->merchant_id, &(o)->buyer_id, &(o)->live_item_id, &(o)->group_buy_id, &(o)->pickup_point_id,      \
-        &(o)->qty, &(o)->unit_price_cents, &(o)->amount_cents, &(o)->expires_at, &(o)->created_at, &(o)->updated_at, (o)->status,  \
+    &(o)->id, &(o)->sku_id, &(o)->buyer_id, &(o)->live_item_id, &(o)->group_buy_id, &(o)->pickup_point_id, &(o)->qty,              \
+        &(o)->unit_price_cents, &(o)->amount_cents, &(o)->expires_at, &(o)->created_at, &(o)->updated_at, (o)->status,             \
         sizeof((o)->status), &(o)->has_ship_to, (o)->ship_to_name, sizeof((o)->ship_to_name), (o)->ship_to_phone,                  \
         sizeof((o)->ship_to_phone), (o)->ship_to_address, sizeof((o)->ship_to_address)
 

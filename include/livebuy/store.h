@@ -86,7 +86,7 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
  * asked for again get their order_keys rows (LB_EDB_DUP when one is taken), and the group-buy joins among them their
  * group_buy_orders rows (the index lb_store_group_buy_joins reads).
  */
-int lb_store_orders_insert(lb_db_t *db, int64_t merchant_id, lb_order_request_t *const *granted, size_t n, int64_t now);
+int lb_store_orders_insert(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now);
 /* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
 int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta);
@@ -124,7 +124,7 @@ extern const char *const lb_order_statuses[];
 
 /* One row of orders. Nullable ids read as 0; has_ship_to (0 or 1) tells whether the ship_to_* fields are set. */
 typedef struct st_lb_order_t {
-    int64_t id, sku_id, merchant_id, buyer_id, live_item_id, group_buy_id, pickup_point_id;
+    int64_t id, sku_id, buyer_id, live_item_id, group_buy_id, pickup_point_id;
     int64_t qty, unit_price_cents, amount_cents, expires_at, created_at, updated_at;
     char status[16];
     int64_t has_ship_to;

@@ -874,6 +874,8 @@ class RestartTest(unittest.TestCase):
             s = lb.Server(lb.db_url(self.sock, db), extra_args=["--buyer-secret", lb.BUYER_SECRET])
             self.assertIn("applied migration 010_order_rows.sql", s.log_since_start())
             self.assertEqual(lb.sql(self.sock, db, "SHOW COLUMNS FROM orders LIKE 'unit_price_cents'"), [])
+            self.assertIn("applied migration 011_order_merchant.sql", s.log_since_start())
+            self.assertEqual(lb.sql(self.sock, db, "SHOW COLUMNS FROM orders LIKE 'merchant_id'"), [])
             status, _, shown = s.request("GET", "/v1/orders/%d" % order_id, token=lb.buyer_token(7))
             self.assertEqual((status, shown["qty"], shown["unit_price_cents"], shown["amount_cents"], shown["status"]),
                              (200, 3, 3980, 11940, "reserved"), shown)

@@ -373,9 +373,8 @@ class OrderTest(Base):
         # An order's id comes from a block of the order directory, as livebuyd takes them (sql/005_order_blocks.sql).
         order_id = int(self.sql("INSERT INTO order_blocks (first_id, sku_id, size) VALUES (NEXTVAL(order_ids), %d, 1) "
                                 "RETURNING first_id" % sku_id)[0][0])
-        self.sql("INSERT INTO orders (id, sku_id, merchant_id, buyer_id, qty, amount_cents, status, pickup_point_id, "
-                 "expires_at, created_at) VALUES (%d, %d, %d, 7, 1, 5990, 'paid', 5, 0, 1)"
-                 % (order_id, sku_id, self.coop_id))
+        self.sql("INSERT INTO orders (id, sku_id, buyer_id, qty, amount_cents, status, pickup_point_id, expires_at, "
+                 "created_at) VALUES (%d, %d, 7, 1, 5990, 'paid', 5, 0, 1)" % (order_id, sku_id))
         before = self.counters(sku_id)
         message = self.assertError(self.server.request("POST", "/v1/orders/%d/cancel" % order_id, token=buyer_token(7)),
                                    409, "conflict", what="paid order")

@@ -978,7 +978,8 @@ class MerchantListingTest(Base):
             self.cancel(order_id, buyers[order_id])
             expected[order_id] = expected[order_id][:2] + ("cancelled",)
         self.assertEqual(sorted(expected), [int(r[0]) for r in self.sql(
-            "SELECT id FROM orders WHERE merchant_id = %d ORDER BY id" % self.coop_id)])
+            "SELECT o.id FROM orders o JOIN skus s ON s.id = o.sku_id WHERE s.merchant_id = %d ORDER BY o.id"
+            % self.coop_id)])
         self.assertWalks(self.coop, expected, ["reserved", "cancelled"])
         self.assertEqual(self.page(self.coop, "?status=paid"), {"orders": [], "next": None})
         ids = sorted(expected)
