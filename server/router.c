@@ -4,6 +4,8 @@
 #include "livebuy/handlers.h"
 
 const lb_route_t lb_routes[] = {
+    /* The hot path first: the matcher tries the patterns in order (no two patterns match the same path). */
+    {"POST", "/v1/orders", lb_handle_order_create, 0, NULL}, /* reads its body as fields (lb_call_read_fields) */
     {"GET", "/healthz", lb_handle_healthz, 0, NULL},
     {"GET", "/readyz", lb_handle_readyz, 0, NULL},
     {"GET", "/metrics", lb_handle_metrics, 0, NULL},
@@ -11,7 +13,6 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/products", lb_handle_product_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/skus/{id}", lb_handle_sku_get, LB_ROUTE_PUBLIC, NULL},
     {"POST", "/v1/skus/{id}/restock", lb_handle_sku_restock, LB_ROUTE_BODY, NULL},
-    {"POST", "/v1/orders", lb_handle_order_create, 0, NULL}, /* reads its body as fields (lb_call_read_fields) */
     {"POST", "/v1/lives", lb_handle_live_create, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/lives/{id}/items", lb_handle_live_item_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/lives/{id}", lb_handle_live_get, LB_ROUTE_PUBLIC, NULL},
