@@ -294,19 +294,14 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
 
 int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found)
 {
-    static const char shape[] = "orders_by_ids";
-    size_t size = padded_size(n), p = 0;
-    lb_db_param_t *params = batch_params(2 * size);
-    int ret;
-
-    char *sql = list_sql(db, shape, size, "SELECT id, amount_cents, expires_at FROM orders " KEY_RANGES " WHERE (sku_id, id) IN (",
-                         "(?, ?)", ")");
-    for (size_t i = 0; i != size; ++i) {
-        params[p++] = LB_DB_INT(sku_id);
-        params[p++] = LB_DB_INT(ids[i < n ? i : n - 1]);
-    }
-    ret = lb_db_query_array(db, shape, size, sql, params, p);
-    free(sql);
+    static const char sql[] = "SELECT STRAIGHT_JOIN o.id, o.amount_cents, o.expires_at FROM JSON_TABLE(?, '$[*]' COLUMNS "
+                              "(id BIGINT UNSIGNED PATH '$')) AS ids JOIN orders o FORCE INDEX (PRIMARY) "
+                              "ON o.sku_id = ? AND o.id = ids.id";
+    size_t len;
+    char *list = json_ids(ids, n, &len);
+    lb_db_param_t params[] = {LB_DB_BYTES(list, len), LB_DB_INT(sku_id)};
+    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
+    free(list);
     return fetch_existing(db, ret, 0, out, found);
 }
 
