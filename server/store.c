@@ -210,6 +210,15 @@ static char *json_ids(const int64_t *ids, size_t n, size_t *len)
     return json;
 }
 
+/* Runs sql (a JSON_TABLE statement) with the JSON list (which it frees) and the SKU as its two parameters. */
+static int query_json_list(lb_db_t *db, const char *sql, char *list, size_t len, int64_t sku_id)
+{
+    lb_db_param_t params[] = {LB_DB_BYTES(list, len), LB_DB_INT(sku_id)};
+    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
+    free(list);
+    return ret;
+}
+
 /*
  * The text of a statement of shape with a list of n items: head, item n times comma-separated ("(?, ?), (?, ?)"), tail;
  * from malloc. NULL when the connection has that shape and n prepared already (lb_db_query_array needs no text then).
@@ -286,9 +295,7 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
                               "JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id";
     size_t len;
     char *keys = json_keys(requests, n, &len);
-    lb_db_param_t params[] = {LB_DB_BYTES(keys, len), LB_DB_INT(sku_id)};
-    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
-    free(keys);
+    int ret = query_json_list(db, sql, keys, len, sku_id);
     return fetch_existing(db, ret, 1, out, found);
 }
 
@@ -299,9 +306,7 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
                               "ON o.sku_id = ? AND o.id = ids.id";
     size_t len;
     char *list = json_ids(ids, n, &len);
-    lb_db_param_t params[] = {LB_DB_BYTES(list, len), LB_DB_INT(sku_id)};
-    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
-    free(list);
+    int ret = query_json_list(db, sql, list, len, sku_id);
     return fetch_existing(db, ret, 0, out, found);
 }
 
@@ -319,8 +324,7 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
                               "WHERE (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES;
     size_t cap = 0, len;
     char *ids = json_ids(buyers, n, &len);
-    lb_db_param_t params[] = {LB_DB_BYTES(ids, len), LB_DB_INT(sku_id)};
-    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
+    int ret = query_json_list(db, sql, ids, len, sku_id);
     *out = NULL;
     *found = 0;
     while (ret == 0) {
@@ -334,7 +338,6 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
         (*out)[(*found)++] = u;
         ret = 0;
     }
-    free(ids);
     return ret < 0 ? ret : 0;
 }
 
@@ -795,9 +798,7 @@ int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t
     static const char sql[] = ORDERS_BY_IDS_SELECT "FOR UPDATE";
     size_t len;
     char *list = json_ids(ids, n, &len);
-    lb_db_param_t params[] = {LB_DB_BYTES(list, len), LB_DB_INT(sku_id)};
-    int ret = lb_db_query_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
-    free(list);
+    int ret = query_json_list(db, sql, list, len, sku_id);
     *found = 0;
     while (ret == 0 && *found != n && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 1) {
         ++*found;
