@@ -169,14 +169,13 @@ static size_t padded_size(size_t n)
 }
 
 /*
- * Reading a batch's rows by a list of keys: the keys go as whole rows, "(sku_id, buyer_id) IN ((?, ?), ...)", and
- * the primary key is forced. With "sku_id = ? AND buyer_id IN (...)" MariaDB may read every row of the SKU instead:
- * past eq_range_index_dive_limit (200) it estimates the list's ranges from index statistics, and its cost model
- * rates a thousand ranges dearer than one pass over the SKU's rows. A drop then slowed down as its SKU filled up:
- * 40,000 orders/s held for two seconds, then 20,000/s and latencies near a second (perf: in_vector::find,
- * ha_index_next_same). Rows leave it no such plan, and FORCE INDEX none but the ranges.
+ * A list look-up written as rows, "(sku_id, x) IN ((?, ?), ...)", with the index forced (lb_store_payments_recorded;
+ * the order path's look-ups go through JSON_TABLE, below). With "sku_id = ? AND x IN (...)" MariaDB may read every row
+ * of the SKU instead: past eq_range_index_dive_limit (200) it estimates the list's ranges from index statistics, and
+ * its cost model rates a thousand ranges dearer than one pass over the SKU's rows. A drop once slowed down that way as
+ * its SKU filled up: 40,000 orders/s held for two seconds, then 20,000/s and latencies near a second (perf:
+ * in_vector::find, ha_index_next_same). Rows leave it no such plan, and FORCE INDEX none but the ranges.
  */
-#define KEY_RANGES "FORCE INDEX (PRIMARY)"
 
 static int by_value(const void *a, const void *b)
 {
