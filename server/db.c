@@ -52,6 +52,8 @@ static atomic_uint jobs_pending;
 /* Per worker thread: its connection and when it may try to connect again after a failure. */
 static _Thread_local lb_db_t *thread_db;
 static _Thread_local uint64_t thread_next_connect_ns, thread_backoff_ns;
+/* Per loop thread: its prompt jobs whose work has returned, newest first (pushed by workers). */
+static _Thread_local _Atomic(lb_db_job_t *) finished_jobs;
 
 void lb_db_global_init(const lb_db_url_t *url)
 {
@@ -545,27 +547,77 @@ static void run_job(uv_work_t *work)
         thread_db->broken = 0;
     }
     job->uv.data = (void *)(intptr_t)status;
+    if (job->finished != NULL) {
+        job->status = status;
+        lb_db_job_t *head = atomic_load_explicit(job->finished, memory_order_relaxed);
+        do
+            job->next_finished = head;
+        while (!atomic_compare_exchange_weak_explicit(job->finished, &head, job, memory_order_release, memory_order_relaxed));
+    }
+}
+
+static void answer(lb_db_job_t *job, int status)
+{
+    job->answered = 1;
+    lb_metrics_db_done(lb_monotonic_ns() - job->queued_ns);
+    job->done(job, status);
+}
+
+void lb_db_answer_finished(void)
+{
+    if (atomic_load_explicit(&finished_jobs, memory_order_relaxed) == NULL)
+        return;
+    lb_db_job_t *job = atomic_exchange_explicit(&finished_jobs, NULL, memory_order_acquire), *in_order = NULL;
+    while (job != NULL) { /* oldest first */
+        lb_db_job_t *next = job->next_finished;
+        job->next_finished = in_order;
+        in_order = job;
+        job = next;
+    }
+    for (job = in_order; job != NULL; job = in_order) {
+        in_order = job->next_finished;
+        answer(job, job->status);
+    }
 }
 
 static void job_done(uv_work_t *work, int uv_status)
 {
     lb_db_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_db_job_t, uv, work);
     int status = uv_status == 0 ? (int)(intptr_t)job->uv.data : LB_EDB_DOWN;
-    lb_metrics_db_done(lb_monotonic_ns() - job->queued_ns);
     atomic_fetch_sub(&jobs_pending, 1);
-    job->done(job, status);
+    if (job->finished == NULL) {
+        answer(job, status);
+        return;
+    }
+    lb_db_answer_finished(); /* this job among them, unless it was answered already */
+    if (!job->answered)
+        answer(job, status);
+    job->release(job, status);
 }
 
-void lb_db_submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done)
+static void submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release)
 {
     job->work = work;
     job->done = done;
+    job->release = release;
+    job->finished = release != NULL ? &finished_jobs : NULL;
+    job->answered = 0;
     job->queued_ns = lb_monotonic_ns();
     atomic_fetch_add(&jobs_pending, 1);
     lb_metrics_db_queued();
     int ret = uv_queue_work(loop, &job->uv, run_job, job_done);
     assert(ret == 0);
     (void)ret;
+}
+
+void lb_db_submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done)
+{
+    submit(loop, job, work, done, NULL);
+}
+
+void lb_db_submit_prompt(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release)
+{
+    submit(loop, job, work, done, release);
 }
 
 unsigned lb_db_jobs_pending(void)

@@ -4,10 +4,13 @@
  *   idle --submit--> in flight (batch of 1) --done--> idle, or in flight again with everything queued meanwhile
  *
  * (with up to BATCHES_IN_FLIGHT batches out at once).
- * A batch is one database job (reserve.c) that decides up to max_batch requests in one transaction. When it is done the
- * lane answers each request, remembers which targets it saw sold out (the hints), and sends the next batch.
+ * A batch is one database job (reserve.c) that decides up to max_batch requests in one transaction. It takes them from
+ * the queue once it holds the SKU's row lock, on its worker (batch_take): the queue is the one part of a lane that is
+ * shared, under the lane's mutex. When the batch is done the lane answers each request, remembers which targets it saw
+ * sold out (the hints), and sends another batch if requests wait.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +25,8 @@
 
 #define HINT_TTL_NS 1000000000ull /* a sold-out hint is trusted for a second, then the database is asked again */
 /*
- * Two batches of a lane may be in flight: the database still runs them one after the other (each locks the SKU row
- * first), but the second one's statements reach the server while the first one's COMMIT is being made durable.
+ * Two batches of a lane may be in flight: the database runs them one after the other (each locks the SKU row first);
+ * the second one waits for the row and takes the queue as soon as the first one commits.
  */
 #define BATCHES_IN_FLIGHT 2
 
@@ -40,13 +43,17 @@ typedef struct st_lane_batch_t {
     lb_db_job_t job;
     lane_t *lane;
     unsigned epoch;
+    int taken;
     lb_reserve_batch_t batch;
 } lane_batch_t;
 
 struct st_lane_t {
     int64_t sku_id;
+    /* The queue: appended to on the loop thread, taken from by the batch that holds the SKU's lock, on a worker. */
+    pthread_mutex_t mutex;
     lb_order_request_t *head, **tail;
     size_t queued;
+    unsigned untaken;   /* batches sent that have not taken their requests yet (mutex) */
     unsigned in_flight; /* batches sent and not yet done */
     sold_out_hint_t hints[1 + LB_MAX_TARGETS_PER_BATCH];
     size_t num_hints;
@@ -166,6 +173,34 @@ static lb_order_request_t *take_batch(lane_t *lane, size_t *count)
     return first;
 }
 
+/* Takes the batch's requests (on the worker, once the batch holds the SKU's lock; on the loop if it never got there). */
+static void batch_take(lb_reserve_batch_t *batch)
+{
+    lane_batch_t *lb = H2O_STRUCT_FROM_MEMBER(lane_batch_t, batch, batch);
+    lane_t *lane = lb->lane;
+    pthread_mutex_lock(&lane->mutex);
+    batch->requests = lane->head != NULL ? take_batch(lane, &batch->count) : NULL;
+    lb->taken = 1;
+    --lane->untaken;
+    pthread_mutex_unlock(&lane->mutex);
+}
+
+/* Whether the lane should send a batch: requests wait, none of its batches is still to take them, and one may go. */
+static int wants_batch(lane_t *lane)
+{
+    pthread_mutex_lock(&lane->mutex);
+    int wants = lane->head != NULL && lane->untaken == 0 && lane->in_flight < BATCHES_IN_FLIGHT;
+    pthread_mutex_unlock(&lane->mutex);
+    return wants;
+}
+
+static void free_lane(lane_t *lane)
+{
+    lb_idmap_remove(&lanes, lane->sku_id);
+    pthread_mutex_destroy(&lane->mutex);
+    free(lane);
+}
+
 static void send_batch(uv_loop_t *loop, lane_t *lane);
 
 static int batch_work(lb_db_job_t *job, lb_db_t *db)
@@ -179,6 +214,10 @@ static void batch_done(lb_db_job_t *job, int status)
     lane_t *lane = lb->lane;
     uv_loop_t *loop = lb->job.uv.loop;
 
+    if (!lb->taken) {
+        assert(status != 0);
+        batch_take(&lb->batch); /* it never got the lock: its share of the queue is answered "unavailable" */
+    }
     if (status == 0) {
         lb_metrics_batch(lb->batch.count);
         update_hints(lane, &lb->batch, lb->epoch);
@@ -192,14 +231,17 @@ static void batch_done(lb_db_job_t *job, int status)
         atomic_fetch_sub(&pending, 1);
         r->on_decided(r);
     }
-    free(lb);
 
-    if (lane->head != NULL) {
+    if (wants_batch(lane))
         send_batch(loop, lane);
-    } else if (lane->num_hints == 0 && lane->in_flight == 0) {
-        lb_idmap_remove(&lanes, lane->sku_id);
-        free(lane);
-    }
+    else if (lane->in_flight == 0 && lane->head == NULL && lane->num_hints == 0)
+        free_lane(lane); /* no batch of it is out: nothing else reads its queue */
+}
+
+static void batch_release(lb_db_job_t *job, int status)
+{
+    (void)status;
+    free(H2O_STRUCT_FROM_MEMBER(lane_batch_t, job, job));
 }
 
 static void send_batch(uv_loop_t *loop, lane_t *lane)
@@ -209,13 +251,17 @@ static void send_batch(uv_loop_t *loop, lane_t *lane)
     lb->epoch = stock_epoch(lane->sku_id);
     lb->batch.sku_id = lane->sku_id;
     lb->batch.default_ttl = default_ttl;
-    lb->batch.requests = take_batch(lane, &lb->batch.count);
+    lb->batch.take = batch_take;
+    pthread_mutex_lock(&lane->mutex);
+    ++lane->untaken;
     ++lane->in_flight;
-    lb_db_submit(loop, &lb->job, batch_work, batch_done);
+    pthread_mutex_unlock(&lane->mutex);
+    lb_db_submit_prompt(loop, &lb->job, batch_work, batch_done, batch_release);
 }
 
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
 {
+    lb_db_answer_finished(); /* batches done while this thread read requests: their answers, and the next batch, go now */
     lane_t *lane = lb_idmap_get(&lanes, request->sku_id);
     request->replay_check = 0;
     if (lane != NULL && hinted_sold_out(lane, request)) {
@@ -236,15 +282,19 @@ int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
     if (lane == NULL) {
         lane = lb_calloc(1, sizeof(*lane));
         lane->sku_id = request->sku_id;
+        pthread_mutex_init(&lane->mutex, NULL);
         lane->tail = &lane->head;
         lb_idmap_set(&lanes, lane->sku_id, lane);
     }
     request->next = NULL;
     request->outcome = LB_OUTCOME_PENDING;
+    pthread_mutex_lock(&lane->mutex);
     *lane->tail = request;
     lane->tail = &request->next;
     ++lane->queued;
-    if (lane->in_flight < BATCHES_IN_FLIGHT)
+    int send = lane->untaken == 0 && lane->in_flight < BATCHES_IN_FLIGHT;
+    pthread_mutex_unlock(&lane->mutex);
+    if (send)
         send_batch(loop, lane);
     return 0;
 }
@@ -256,8 +306,6 @@ void lb_lanes_stock_changed(int64_t sku_id)
     if (lane == NULL)
         return;
     lane->num_hints = 0;
-    if (lane->in_flight == 0 && lane->head == NULL) {
-        lb_idmap_remove(&lanes, sku_id);
-        free(lane);
-    }
+    if (lane->in_flight == 0 && lane->head == NULL)
+        free_lane(lane);
 }

@@ -242,10 +242,17 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
     int ret;
 
     reset(batch);
-    if (batch->requests->replay_check)
+    if (batch->requests != NULL && batch->requests->replay_check)
         return check_replays(db, batch);
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, batch->sku_id, &sku)) < 0)
         goto Exit;
+    if (batch->requests == NULL) {
+        batch->take(batch);
+        if (batch->requests == NULL || batch->requests->replay_check) {
+            lb_db_rollback(db);
+            return batch->requests == NULL ? 0 : check_replays(db, batch);
+        }
+    }
     if (ret == 0) {
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
             r->outcome = LB_OUTCOME_NOT_FOUND;

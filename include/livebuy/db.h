@@ -40,11 +40,24 @@ struct st_lb_db_job_t {
     uv_work_t uv;
     lb_db_work_cb work;
     lb_db_done_cb done;
+    lb_db_done_cb release; /* prompt jobs only */
     uint64_t queued_ns;
+    _Atomic(lb_db_job_t *) *finished; /* prompt jobs: the submitting thread's list of jobs finished and not answered */
+    lb_db_job_t *next_finished;
+    int status;
+    int answered;
 };
 
 /* Queues job on the pool; done is always called later, on loop's thread. */
 void lb_db_submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done);
+/*
+ * Queues a job whose answer should not wait for the loop's next turn: done runs on loop's thread at the first call of
+ * lb_db_answer_finished after work has returned, or when libuv reports the job done, whichever comes first. release
+ * runs after both done and libuv's report: it, and not done, frees the job.
+ */
+void lb_db_submit_prompt(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release);
+/* Answers the calling loop thread's prompt jobs that have finished (cheap when none has: one atomic load). */
+void lb_db_answer_finished(void);
 /* Jobs submitted and not yet done, across all loops (for a clean stop). */
 unsigned lb_db_jobs_pending(void);
 

@@ -12,6 +12,11 @@ typedef struct st_lb_reserve_batch_t {
     int64_t sku_id;
     lb_order_request_t *requests; /* linked by next, in arrival order */
     size_t count;
+    /*
+     * When requests is NULL: fills requests and count once the SKU row is locked, so that the batch takes the lane's
+     * oldest requests at the moment it can decide them (what arrives while another batch holds the lock goes in this one).
+     */
+    void (*take)(struct st_lb_reserve_batch_t *batch);
     int64_t default_ttl;
     /*
      * Look the buyers' own keys up before deciding? A batch starts without: a key a buyer sends is almost always new,
