@@ -54,6 +54,7 @@ static _Thread_local lb_db_t *thread_db;
 static _Thread_local uint64_t thread_next_connect_ns, thread_backoff_ns;
 /* Per loop thread: its prompt jobs whose work has returned, newest first (pushed by workers). */
 static _Thread_local _Atomic(lb_db_job_t *) finished_jobs;
+static _Thread_local int answering; /* lb_db_answer_finished is running on this thread: calls from its callbacks wait */
 
 void lb_db_global_init(const lb_db_url_t *url)
 {
@@ -565,7 +566,7 @@ static void answer(lb_db_job_t *job, int status)
 
 void lb_db_answer_finished(void)
 {
-    if (atomic_load_explicit(&finished_jobs, memory_order_relaxed) == NULL)
+    if (answering || atomic_load_explicit(&finished_jobs, memory_order_relaxed) == NULL)
         return;
     lb_db_job_t *job = atomic_exchange_explicit(&finished_jobs, NULL, memory_order_acquire), *in_order = NULL;
     while (job != NULL) { /* oldest first */
@@ -574,10 +575,12 @@ void lb_db_answer_finished(void)
         in_order = job;
         job = next;
     }
+    answering = 1;
     for (job = in_order; job != NULL; job = in_order) {
         in_order = job->next_finished;
         answer(job, job->status);
     }
+    answering = 0;
 }
 
 static void job_done(uv_work_t *work, int uv_status)

@@ -253,7 +253,13 @@ static void send_batch(uv_loop_t *loop, lane_t *lane)
     lb->batch.default_ttl = default_ttl;
     lb->batch.take = batch_take;
     pthread_mutex_lock(&lane->mutex);
-    ++lane->untaken;
+    if (lane->head != NULL && lane->head->replay_check) {
+        /* Replay checks lock nothing (reserve.c): they are taken now, and the batch never waits for the row. */
+        lb->batch.requests = take_batch(lane, &lb->batch.count);
+        lb->taken = 1;
+    } else {
+        ++lane->untaken;
+    }
     ++lane->in_flight;
     pthread_mutex_unlock(&lane->mutex);
     lb_db_submit_prompt(loop, &lb->job, batch_work, batch_done, batch_release);

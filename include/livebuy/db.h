@@ -56,7 +56,10 @@ void lb_db_submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_d
  * runs after both done and libuv's report: it, and not done, frees the job.
  */
 void lb_db_submit_prompt(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release);
-/* Answers the calling loop thread's prompt jobs that have finished (cheap when none has: one atomic load). */
+/*
+ * Answers the calling loop thread's prompt jobs that have finished (cheap when none has: one atomic load). A call from
+ * within one of those answers does nothing: a done callback never runs inside another.
+ */
 void lb_db_answer_finished(void);
 /* Jobs submitted and not yet done, across all loops (for a clean stop). */
 unsigned lb_db_jobs_pending(void);

@@ -550,6 +550,28 @@ class BurstTest(Base):
         self.assertEqual((status, error_parts(answer)[0]), (409, "sold_out"), answer)
         self.assertEqual(self.assertCountersExact(sku_id), {"stock": 5, "reserved": 5, "sold": 0, "held": 0})
 
+    def test_sold_out_still_replays_a_key(self):
+        """A SKU known sold out still replays an order made with the buyer's key (the lane looks the key up, it does
+        not refuse from its hint), a new key is sold out, and the key with another body is refused."""
+        sku_id = self.new_sku(stock=2)
+        body = {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}
+        buyer = new_buyer()
+        status, _, first = self.order(buyer, body, key="kept-1")
+        self.assertEqual(status, 201, first)
+        status, _, other = self.order(new_buyer(), body, key="kept-2")
+        self.assertEqual(status, 201, other)
+        status, _, answer = self.order(new_buyer(), body, key="late")
+        self.assertEqual((status, error_parts(answer)[0]), (409, "sold_out"), answer)  # the lane now holds a hint
+        for _ in range(3):
+            status, headers, again = self.order(buyer, body, key="kept-1")
+            self.assertEqual((status, again["id"], headers.get("idempotent-replayed")), (201, first["id"], "true"), again)
+            status, _, answer = self.order(buyer, body, key="kept-3")
+            self.assertEqual((status, error_parts(answer)[0]), (409, "sold_out"), answer)
+        status, _, answer = self.order(buyer, dict(body, qty=2), key="kept-1")
+        self.assertEqual(status, 422, answer)
+        self.assertEqual(self.assertCountersExact(sku_id), {"stock": 2, "reserved": 2, "sold": 0, "held": 0})
+        self.assertEqual(len(self.db_orders(sku_id)), 2)
+
     def test_cancels_at_once(self):
         """Cancels of one SKU's orders sent at once (applied in batches): each order cancelled once, a second cancel of
         it 409, another buyer's cancel 404, every unit back."""
