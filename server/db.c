@@ -588,6 +588,7 @@ static void job_done(uv_work_t *work, int uv_status)
     lb_db_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_db_job_t, uv, work);
     int status = uv_status == 0 ? (int)(intptr_t)job->uv.data : LB_EDB_DOWN;
     atomic_fetch_sub(&jobs_pending, 1);
+    assert(!answering); /* libuv's callbacks never run inside ours */
     if (job->finished == NULL) {
         answer(job, status);
         return;

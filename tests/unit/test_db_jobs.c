@@ -2,7 +2,7 @@
  * Unit tests of the database jobs' answers (server/db.c), without a database: every job meets a server that is not
  * there and finishes with LB_EDB_DOWN, which is enough to see when done and release run. A prompt job is answered by
  * the first lb_db_answer_finished after its work, before libuv reports it, and released only after that report; jobs
- * are answered oldest first; a plain job waits for libuv.
+ * are answered oldest first; an answer never runs inside another; a plain job waits for libuv.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -23,6 +23,14 @@ typedef struct st_test_job_t {
 
 static test_job_t jobs[NUM_JOBS];
 static unsigned turns;
+static uv_loop_t *nest_loop;       /* set: jobs[0]'s done submits jobs[1], lets it finish, calls lb_db_answer_finished */
+static unsigned done_calls_nested; /* how often jobs[1] had been answered by then */
+
+static void pause_ms(long ms)
+{
+    struct timespec pause = {0, ms * 1000000};
+    nanosleep(&pause, NULL);
+}
 
 static int work(lb_db_job_t *job, lb_db_t *db)
 {
@@ -30,12 +38,20 @@ static int work(lb_db_job_t *job, lb_db_t *db)
     return 0;
 }
 
+static void release(lb_db_job_t *job, int status);
+
 static void done(lb_db_job_t *job, int status)
 {
     test_job_t *t = H2O_STRUCT_FROM_MEMBER(test_job_t, job, job);
     t->status = status;
     ++t->done_calls;
     t->done_turn = ++turns;
+    if (nest_loop != NULL && t == &jobs[0]) {
+        lb_db_submit_prompt(nest_loop, &jobs[1].job, work, done, release);
+        pause_ms(300); /* jobs[1] finishes meanwhile (one worker, no server to wait for) */
+        lb_db_answer_finished();
+        done_calls_nested = jobs[1].done_calls;
+    }
 }
 
 static void release(lb_db_job_t *job, int status)
@@ -44,12 +60,6 @@ static void release(lb_db_job_t *job, int status)
     test_job_t *t = H2O_STRUCT_FROM_MEMBER(test_job_t, job, job);
     ++t->release_calls;
     t->release_turn = ++turns;
-}
-
-static void pause_ms(long ms)
-{
-    struct timespec pause = {0, ms * 1000000};
-    nanosleep(&pause, NULL);
 }
 
 /* Calls lb_db_answer_finished (without running the loop) until job has been answered; 0 after 10 s without. */
@@ -111,6 +121,21 @@ static void test_oldest_first(uv_loop_t *loop)
         CHECK(jobs[i].done_calls == 1 && jobs[i].release_calls == 1);
 }
 
+static void test_answers_not_nested(uv_loop_t *loop)
+{
+    reset();
+    nest_loop = loop;
+    lb_db_submit_prompt(loop, &jobs[0].job, work, done, release);
+    CHECK(answer_until_done(&jobs[0]));
+    CHECK(done_calls_nested == 0); /* jobs[1] had finished, but the call inside jobs[0]'s done answered nothing */
+    nest_loop = NULL;
+    CHECK(answer_until_done(&jobs[1]));
+    CHECK(jobs[0].done_turn == 1 && jobs[1].done_turn == 2);
+    uv_run(loop, UV_RUN_DEFAULT);
+    CHECK(jobs[0].done_calls == 1 && jobs[1].done_calls == 1);
+    CHECK(jobs[0].release_calls == 1 && jobs[1].release_calls == 1);
+}
+
 static void test_plain_job_waits_for_libuv(uv_loop_t *loop)
 {
     reset();
@@ -134,6 +159,7 @@ int main(void)
     test_prompt_answered_before_libuv(&loop);
     test_prompt_answered_by_libuv(&loop);
     test_oldest_first(&loop);
+    test_answers_not_nested(&loop);
     test_plain_job_waits_for_libuv(&loop);
 
     uv_loop_close(&loop);
