@@ -209,6 +209,11 @@ static char *json_ids(const int64_t *ids, size_t n, size_t *len)
     return json;
 }
 
+/* The orders (as o) of one SKU (the second parameter) whose ids the first lists as a JSON array (json_ids). */
+#define FROM_ORDERS_BY_JSON_IDS                                                                                                    \
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids JOIN orders o FORCE INDEX (PRIMARY) "                 \
+    "ON o.sku_id = ? AND o.id = ids.id "
+
 /* Runs sql (a JSON_TABLE statement) with the JSON list (which it frees) and the SKU as its two parameters. */
 static int query_json_list(lb_db_t *db, const char *sql, char *list, size_t len, int64_t sku_id)
 {
@@ -300,9 +305,7 @@ int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_
 
 int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found)
 {
-    static const char sql[] = "SELECT STRAIGHT_JOIN o.id, o.amount_cents, o.expires_at FROM JSON_TABLE(?, '$[*]' COLUMNS "
-                              "(id BIGINT UNSIGNED PATH '$')) AS ids JOIN orders o FORCE INDEX (PRIMARY) "
-                              "ON o.sku_id = ? AND o.id = ids.id";
+    static const char sql[] = "SELECT STRAIGHT_JOIN o.id, o.amount_cents, o.expires_at " FROM_ORDERS_BY_JSON_IDS;
     size_t len;
     char *list = json_ids(ids, n, &len);
     int ret = query_json_list(db, sql, list, len, sku_id);
@@ -748,10 +751,8 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
       "amount_cents DIV " t "qty, " t "amount_cents, " t "expires_at, " t "created_at, IFNULL(" t "updated_at, " t                 \
       "created_at), " t "status, " t "ship_to_name IS NOT NULL, " t "ship_to_name, " t "ship_to_phone, " t "ship_to_address "
 #define ORDER_SELECT "SELECT " ORDER_SELECT_LIST("") "FROM orders "
-/* The orders of one SKU (the second parameter) whose ids the first lists as a JSON array (json_ids). */
-#define ORDERS_BY_IDS_SELECT                                                                                                       \
-    "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids "     \
-                                                    "JOIN orders o FORCE INDEX (PRIMARY) ON o.sku_id = ? AND o.id = ids.id "
+/* Whole order rows by ids (FROM_ORDERS_BY_JSON_IDS). */
+#define ORDERS_BY_IDS_SELECT "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") FROM_ORDERS_BY_JSON_IDS
 /* A campaign's joins (group_buy_orders) and their orders; WHERE on j.group_buy_id. */
 #define GROUP_BUY_JOIN_SELECT                                                                                                      \
     "SELECT " ORDER_SELECT_LIST("o.") "FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "
