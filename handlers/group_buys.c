@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/limits.h"
-#include "livebuy/store.h"
+#include "livebuy/base/limits.h"
+#include "livebuy/store/store.h"
 
 typedef struct st_pickup_point_job_t {
     lb_call_job_t super;

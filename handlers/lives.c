@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/lanes.h"
-#include "livebuy/limits.h"
-#include "livebuy/store.h"
+#include "livebuy/order/lanes.h"
+#include "livebuy/base/limits.h"
+#include "livebuy/store/store.h"
 
 #define RESERVE_TTL_MIN 10
 #define RESERVE_TTL_MAX 604800 /* a week */

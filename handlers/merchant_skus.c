@@ -4,9 +4,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/store.h"
+#include "livebuy/store/store.h"
 
 static json_t *merchant_sku_to_json(const lb_merchant_sku_t *m)
 {

@@ -1,9 +1,9 @@
 /* POST /v1/merchants (admin): a co-op, host or shipper, with its token shown this once. */
 #include <stdio.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/store.h"
+#include "livebuy/store/store.h"
 
 typedef struct st_merchant_create_job_t {
     lb_call_job_t super;

@@ -1,8 +1,8 @@
 /* Operations: /healthz (the process answers), /readyz (the database answers), /metrics (Prometheus text). */
 #include <stdlib.h>
 #include "livebuy/handlers.h"
-#include "livebuy/metrics.h"
-#include "livebuy/store.h"
+#include "livebuy/base/metrics.h"
+#include "livebuy/store/store.h"
 
 void lb_handle_healthz(lb_call_t *call)
 {

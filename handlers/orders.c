@@ -8,11 +8,11 @@
 #include <string.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/lanes.h"
-#include "livebuy/order.h"
-#include "livebuy/store.h"
+#include "livebuy/order/lanes.h"
+#include "livebuy/order/order.h"
+#include "livebuy/store/store.h"
 
 typedef struct st_order_call_t {
     lb_order_request_t request;

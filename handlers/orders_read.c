@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/lanes.h"
-#include "livebuy/sku_actions.h"
-#include "livebuy/store.h"
+#include "livebuy/order/lanes.h"
+#include "livebuy/order/sku_actions.h"
+#include "livebuy/store/store.h"
 
 typedef struct st_buyer_order_job_t {
     lb_call_job_t super;
@@ -57,7 +57,7 @@ static int order_get_work(lb_call_job_t *super, lb_db_t *db)
     return lb_call_job_answer(super, 200, order_to_json(&order));
 }
 
-/* A buyer's cancellation, applied in its SKU's action lane (server/sku_actions.c) with the SKU's other such actions. */
+/* A buyer's cancellation, applied in its SKU's action lane (server/order/sku_actions.c) with the SKU's other such actions. */
 typedef struct st_cancel_t {
     lb_sku_action_t action;
     lb_call_t *call;

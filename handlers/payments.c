@@ -1,16 +1,16 @@
 /*
  * POST /v1/payments/notify (the payment provider): check the signature over the raw body, then decode and validate it,
- * and apply the payment (server/payment.c) through its SKU's action lane (server/sku_actions.c), in a batch with the
+ * and apply the payment (server/order/payment.c) through its SKU's action lane (server/order/sku_actions.c), in a batch with the
  * SKU's other notifies and cancellations.
  */
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/metrics.h"
-#include "livebuy/payment.h"
-#include "livebuy/sku_actions.h"
-#include "livebuy/token.h"
+#include "livebuy/base/metrics.h"
+#include "livebuy/order/payment.h"
+#include "livebuy/order/sku_actions.h"
+#include "livebuy/base/token.h"
 
 typedef struct st_notify_t {
     lb_sku_action_t action;

@@ -1,10 +1,10 @@
 /* POST /v1/products (co-op or host): a product with its SKUs, created together. */
 #include <stdio.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/limits.h"
-#include "livebuy/store.h"
+#include "livebuy/base/limits.h"
+#include "livebuy/store/store.h"
 
 #define MAX_SKUS 50
 

@@ -1,12 +1,12 @@
 /*
  * The shipping system's routes: GET /v1/shipments/feed (a shipper merchant pulls the outbox by cursor) and the signed
- * POST /v1/shipments/{id}/events (picked_up, in_transit, delivered), applied by server/shipping.c.
+ * POST /v1/shipments/{id}/events (picked_up, in_transit, delivered), applied by server/order/shipping.c.
  */
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/shipping.h"
+#include "livebuy/order/shipping.h"
 
 typedef struct st_event_job_t {
     lb_call_job_t super;

@@ -1,9 +1,9 @@
 /* GET /v1/skus/{id} (public) and POST /v1/skus/{id}/restock (the owning merchant). */
 #include <string.h>
-#include "livebuy/auth.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/lanes.h"
-#include "livebuy/store.h"
+#include "livebuy/order/lanes.h"
+#include "livebuy/store/store.h"
 
 #define RESTOCK_MAX 1000000000
 

@@ -16,7 +16,7 @@
 #include "hist.h"
 #include "receiver.h"
 #include "http1.h"
-#include "livebuy/idmap.h"
+#include "livebuy/base/idmap.h"
 
 typedef enum en_lb_load_scenario_t {
     LB_LOAD_DROP,

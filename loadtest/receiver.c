@@ -11,8 +11,8 @@
 #include <strings.h>
 #include <jansson.h>
 #include "livebuy/common.h"
-#include "livebuy/idmap.h"
-#include "livebuy/token.h"
+#include "livebuy/base/idmap.h"
+#include "livebuy/base/token.h"
 #include "receiver.h"
 
 #define MAX_REQUEST (1024 * 1024)

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "livebuy/common.h"
-#include "livebuy/token.h"
+#include "livebuy/base/token.h"
 #include "load.h"
 
 #define RETRY_AFTER_DEFAULT 1 /* seconds, when a 429 or 503 names none */

@@ -3,12 +3,13 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include "livebuy/codec.h"
-#include "livebuy/config.h"
-#include "livebuy/db.h"
-#include "livebuy/lanes.h"
-#include "livebuy/migrate.h"
-#include "livebuy/server.h"
+#include "livebuy/codec/codec.h"
+#include "livebuy/base/config.h"
+#include "livebuy/db/db.h"
+#include "livebuy/feed/stock_feed.h"
+#include "livebuy/order/lanes.h"
+#include "livebuy/db/migrate.h"
+#include "livebuy/app/server.h"
 
 #define EXIT_BAD_SETTING 2
 
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
         goto Exit;
     }
     lb_lanes_configure(config.max_batch, config.max_queue, config.reserve_ttl);
+    lb_lanes_publish_to(lb_stock_feed_publish);
     ret = lb_server_run(&config);
 Exit:
     lb_config_free(&config);

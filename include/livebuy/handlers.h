@@ -1,9 +1,13 @@
-/* The HTTP handlers, one file per resource in handlers/; the route table in server/router.c names them. */
+/* The HTTP handlers, one file per resource in handlers/; the route table in handlers/routes.c names them. */
 #ifndef LIVEBUY_HANDLERS_H
 #define LIVEBUY_HANDLERS_H
 
-#include "livebuy/call.h"
-#include "livebuy/store.h"
+#include "livebuy/http/call.h"
+#include "livebuy/store/store.h"
+
+/* The route table (handlers/routes.c) and its size; metrics labels follow its order. */
+extern const lb_route_t lb_routes[];
+extern const size_t lb_num_routes;
 
 /* handlers/ops.c */
 void lb_handle_healthz(lb_call_t *call);

@@ -1,15 +1,16 @@
 /*
  * libFuzzer target for the codec: any body decoded as JSON and as msgpack must, once encoded in either format, decode
- * back to an equal value; a body the fields scanner takes (server/fields.c) must decode as JSON to the same fields.
+ * back to an equal value; a body the fields scanner takes (server/codec/fields.c) must decode as JSON to the same fields.
  * Not built by default; from the source root:
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_codec.c \
- *       server/codec.c server/fields.c server/alloc.c -ljansson -lmsgpackc -o fuzz_codec && ./fuzz_codec -max_len=4096
+ *       server/codec/codec.c server/codec/fields.c server/base/alloc.c -ljansson -lmsgpackc -o fuzz_codec && ./fuzz_codec
+ * -max_len=4096
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "livebuy/codec.h"
-#include "livebuy/fields.h"
+#include "livebuy/codec/codec.h"
+#include "livebuy/codec/fields.h"
 
 static void check_round_trip(const json_t *value, lb_format_t format)
 {

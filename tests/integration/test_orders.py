@@ -500,7 +500,7 @@ class BurstTest(Base):
         status, _, answer = self.order(buyer, good, key="k" * 64)
         self.assertEqual(status, 201, answer)
         # The same order in msgpack, and in JSON with escapes (both read through the codec's tree rather than scanned:
-        # server/fields.c): the same fields.
+        # server/codec/fields.c): the same fields.
         status, _, answer = s.request("POST", "/v1/orders", changed(ship_to=dict(SHIP_TO, name="李四")), fmt="msgpack",
                                       token=buyer_token(buyer))
         self.assertEqual(status, 201, answer)

@@ -18,7 +18,7 @@ import lb
 
 SHIPPING_SECRET = "test-shipping-secret-0123456789"
 SHIP_TO = {"name": "李四", "phone": "13900000000", "address": "山西省长治市武乡县故城镇"}
-PUSH_TIMEOUT = 10  # livebuyd gives a push this long (server/dispatcher.c)
+PUSH_TIMEOUT = 10  # livebuyd gives a push this long (server/jobs/dispatcher.c)
 CLAIM_SECONDS = 30  # and holds its claim on a row this long
 SHIPPING_ARGS = ["--shipping-secret", SHIPPING_SECRET, "--shipping-backoff-ms", "50"]
 

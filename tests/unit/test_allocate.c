@@ -1,9 +1,9 @@
-/* Unit tests of the batch allocation rules (server/allocate.c) and the id map they use. */
+/* Unit tests of the batch allocation rules (server/order/allocate.c) and the id map they use. */
 #include <stdlib.h>
 #include "check.h"
 #include "livebuy/common.h"
-#include "livebuy/idmap.h"
-#include "livebuy/order.h"
+#include "livebuy/base/idmap.h"
+#include "livebuy/order/order.h"
 
 #define NOW 1000000
 

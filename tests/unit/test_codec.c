@@ -6,7 +6,7 @@
 #include <msgpack.h>
 #include "check.h"
 #include "livebuy/common.h"
-#include "livebuy/codec.h"
+#include "livebuy/codec/codec.h"
 
 #define MILLET "\xe6\xad\xa6\xe4\xb9\xa1\xe5\xb0\x8f\xe7\xb1\xb3" /* "武乡小米", 4 code points in 12 bytes */
 

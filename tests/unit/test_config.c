@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "livebuy/common.h"
-#include "livebuy/config.h"
+#include "livebuy/base/config.h"
 
 static int parse(lb_config_t *cfg, char *err, size_t errsize, char **argv)
 {

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the database jobs' answers (server/db.c), without a database: every job meets a server that is not
+ * Unit tests of the database jobs' answers (server/db/db.c), without a database: every job meets a server that is not
  * there and finishes with LB_EDB_DOWN, which is enough to see when done and release run. A prompt job is answered by
  * the first lb_db_answer_finished after its work, before libuv reports it, and released only after that report; jobs
  * are answered oldest first; an answer never runs inside another; a plain job waits for libuv.
@@ -9,7 +9,7 @@
 #include <h2o/memory.h>
 #include "check.h"
 #include "livebuy/common.h"
-#include "livebuy/db.h"
+#include "livebuy/db/db.h"
 
 #define NUM_JOBS 3
 

@@ -1,6 +1,6 @@
 /* Unit tests of the dispatcher's retry schedule: exponential backoff from the first delay, capped, with +-20% jitter. */
 #include "check.h"
-#include "livebuy/dispatcher.h"
+#include "livebuy/jobs/dispatcher.h"
 
 static void test_doubling(void)
 {

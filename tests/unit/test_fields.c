@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "check.h"
-#include "livebuy/codec.h"
-#include "livebuy/fields.h"
+#include "livebuy/codec/codec.h"
+#include "livebuy/codec/fields.h"
 
 static char err[256];
 

@@ -1,10 +1,10 @@
 /* Unit tests of the router: literal routes, {id} segments, 404 versus 405. */
 #include "check.h"
-#include "livebuy/call.h"
+#include "livebuy/handlers.h"
 
 static int match(const char *method, const char *path, int64_t *id)
 {
-    return lb_router_match(method, strlen(method), path, strlen(path), id);
+    return lb_router_match(lb_routes, lb_num_routes, method, strlen(method), path, strlen(path), id);
 }
 
 static const char *pattern_of(int route)

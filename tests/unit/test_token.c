@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "livebuy/common.h"
-#include "livebuy/token.h"
+#include "livebuy/base/token.h"
 
 #define SECRET "test-buyer-secret-0123"
 

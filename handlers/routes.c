@@ -1,0 +1,33 @@
+/* The route table: every route of the API and the handler that serves it. */
+#include "livebuy/handlers.h"
+
+const lb_route_t lb_routes[] = {
+    /* The hot path first: the matcher tries the patterns in order (no two patterns match the same path). */
+    {"POST", "/v1/orders", lb_handle_order_create, 0, NULL}, /* reads its body as fields (lb_call_read_fields) */
+    {"GET", "/healthz", lb_handle_healthz, 0, NULL},
+    {"GET", "/readyz", lb_handle_readyz, 0, NULL},
+    {"GET", "/metrics", lb_handle_metrics, 0, NULL},
+    {"POST", "/v1/merchants", lb_handle_merchant_create, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/products", lb_handle_product_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/skus/{id}", lb_handle_sku_get, LB_ROUTE_PUBLIC, NULL},
+    {"POST", "/v1/skus/{id}/restock", lb_handle_sku_restock, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/lives", lb_handle_live_create, LB_ROUTE_BODY, NULL},
+    {"POST", "/v1/lives/{id}/items", lb_handle_live_item_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/lives/{id}", lb_handle_live_get, LB_ROUTE_PUBLIC, NULL},
+    {"POST", "/v1/live-items/{id}/close", lb_handle_live_item_close, 0, NULL},
+    {"GET", "/v1/lives/{id}/stock", lb_handle_live_stock, 0, NULL},
+    {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
+    {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},
+    {"GET", "/v1/merchant/orders", lb_handle_merchant_orders, 0, NULL},
+    {"GET", "/v1/merchant/skus", lb_handle_merchant_skus, 0, NULL},
+    {"POST", "/v1/pickup-points", lb_handle_pickup_point_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/pickup-points", lb_handle_pickup_points_list, 0, NULL},
+    {"POST", "/v1/group-buys", lb_handle_group_buy_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/group-buys/{id}", lb_handle_group_buy_get, LB_ROUTE_PUBLIC, NULL},
+    /* No LB_ROUTE_BODY: the signature covers the raw body, checked before it is decoded. */
+    {"POST", "/v1/payments/notify", lb_handle_payment_notify, 0, NULL},
+    {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, 0, NULL},
+    /* Signed like payment notifies: no LB_ROUTE_BODY. */
+    {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL},
+};
+const size_t lb_num_routes = sizeof(lb_routes) / sizeof(lb_routes[0]);

@@ -1,0 +1,48 @@
+/* Process-wide counters and histograms, updated from any thread (atomics), rendered as Prometheus text for /metrics. */
+#ifndef LIVEBUY_METRICS_H
+#define LIVEBUY_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Names the routes (labels of the request metrics); labels[i] must live as long as the process. At most 64. */
+void lb_metrics_init(const char *const *route_labels, size_t num_routes);
+
+/* One answered request: its route index, HTTP status and time from the request's start to the answer. */
+void lb_metrics_request(size_t route, int status, uint64_t latency_ns);
+/* HTTP connections accepted (+1) and closed (-1). */
+void lb_metrics_connection(int delta);
+/* A database job queued; started on a worker after waiting wait_ns; done total_ns after it was queued. */
+void lb_metrics_db_queued(void);
+void lb_metrics_db_started(uint64_t wait_ns);
+void lb_metrics_db_done(uint64_t total_ns);
+
+/* Payment notifies by outcome (the label of livebuy_payments_total). */
+typedef enum en_lb_metrics_payment_t {
+    LB_METRICS_PAYMENT_APPLIED,
+    LB_METRICS_PAYMENT_REPLAYED,
+    LB_METRICS_PAYMENT_REFUND_REQUIRED,
+    LB_METRICS_PAYMENT_REJECTED, /* bad signature, malformed or wrong amount, unknown order */
+    LB_METRICS_PAYMENT_OUTCOMES
+} lb_metrics_payment_t;
+void lb_metrics_payment(lb_metrics_payment_t outcome);
+/* Reservations the expiry sweeper expired (their units returned). */
+void lb_metrics_orders_expired(uint64_t n);
+/* A reservation batch decided requests order requests. */
+void lb_metrics_batch(uint64_t requests);
+/* A public GET answered from the public answer cache (server/http/call.c). */
+void lb_metrics_public_cache_hit(void);
+
+/* The shipping outbox (server/jobs/dispatcher.c): pending shipments as last counted, pushes by result, dead letters. */
+typedef enum en_lb_metrics_push_t { LB_METRICS_PUSH_ACKED, LB_METRICS_PUSH_FAILED, LB_METRICS_PUSH_RESULTS } lb_metrics_push_t;
+void lb_metrics_outbox_backlog(int64_t pending);
+void lb_metrics_shipping_push(lb_metrics_push_t result);
+void lb_metrics_shipping_dead_letter(void);
+
+/* Viewers of the live stock stream (server/feed/stock_feed.c): +1 when a stream starts, -1 when it ends. */
+void lb_metrics_sse_viewers(int delta);
+
+/* The whole exposition text; malloc'd, the caller frees it. */
+char *lb_metrics_render(size_t *len);
+
+#endif

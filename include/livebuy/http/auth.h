@@ -1,0 +1,46 @@
+/* Who is calling: the admin token, merchant tokens (looked up by hash on a worker), buyer tokens (checked on the loop). */
+#ifndef LIVEBUY_AUTH_H
+#define LIVEBUY_AUTH_H
+
+#include <stdint.h>
+#include "livebuy/http/call.h"
+#include "livebuy/store/store.h"
+
+/* Bits of lb_merchant_kind_t, for the kinds a route accepts. */
+#define LB_KIND(kind) (1u << (kind))
+
+/* On the loop: 0 when the call carries the admin token; otherwise answers 401/403 and returns LB_EAUTH. */
+int lb_auth_admin(lb_call_t *call);
+/*
+ * On the loop: 0 when the call is a signed callback (payment notify, shipping event) under secret: X-Livebuy-Timestamp
+ * and X-Livebuy-Signature over the raw body (token.h); otherwise answers 401 and returns LB_EAUTH.
+ */
+int lb_auth_signed(lb_call_t *call, const char *secret);
+/* On the loop: hashes the call's bearer token into hash; answers 401 and returns LB_EAUTH when there is none. */
+int lb_auth_bearer_hash(lb_call_t *call, uint8_t hash[LB_TOKEN_HASH_SIZE]);
+/* On the loop: the buyer id of the call's buyer token (API.md "Auth"); otherwise answers 401 and returns LB_EAUTH. */
+int lb_auth_buyer(lb_call_t *call, int64_t *buyer_id);
+/* A merchant's paged listing (?after=ID&limit=N): embed it first in the handler's job. */
+typedef struct st_lb_page_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    int64_t after, limit;
+} lb_page_job_t;
+
+#define LB_PAGE_DEFAULT 50
+#define LB_PAGE_MAX     200
+
+/*
+ * On the loop: reads the bearer token and ?after= (default 0) and ?limit= (1..LB_PAGE_MAX, default LB_PAGE_DEFAULT)
+ * into a new job of size bytes; answers 401 or 422 and returns NULL when it cannot.
+ */
+lb_page_job_t *lb_auth_page_job_new(lb_call_t *call, size_t size);
+
+/*
+ * On a worker: the merchant whose token hashes to hash, if its kind is in kinds. Otherwise records a 401 or 403 answer
+ * in job and returns LB_EINPUT (or an LB_EDB_* code).
+ */
+int lb_auth_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t hash[LB_TOKEN_HASH_SIZE], unsigned kinds,
+                     lb_merchant_t *merchant);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * One HTTP request as livebuy's handlers see it (a "call"): the matched route, the {id} from the path, the decoded body,
+ * the answer format, and the one way to answer, now or after a database job. A call outlives its h2o request when the
+ * client goes away while a job runs; the job's late answer is then dropped.
+ */
+#ifndef LIVEBUY_CALL_H
+#define LIVEBUY_CALL_H
+
+#include <stdint.h>
+#include <h2o.h>
+#include <jansson.h>
+#include "livebuy/codec/codec.h"
+#include "livebuy/base/config.h"
+#include "livebuy/db/db.h"
+#include "livebuy/codec/fields.h"
+
+typedef struct st_lb_call_t lb_call_t;
+typedef void (*lb_handler_cb)(lb_call_t *call);
+
+/* Route flags. */
+#define LB_ROUTE_BODY   1 /* the handler needs a decoded body object (415/400 answered before it runs) */
+#define LB_ROUTE_PUBLIC 2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
+
+typedef struct st_lb_route_t {
+    const char *method;
+    const char *pattern; /* e.g. "/v1/skus/{id}/restock": {id} matches a decimal id from 1 to 2^63-1 */
+    lb_handler_cb handler;
+    unsigned flags;
+    const char *label; /* metrics label; the pattern when NULL */
+} lb_route_t;
+
+/*
+ * livebuy's h2o handler: every request on its path becomes a call. Like h2o's own handlers it carries what its calls
+ * need in itself: the settings and the route table (both must outlive the server).
+ */
+typedef struct st_lb_http_handler_t {
+    h2o_handler_t super;
+    const lb_config_t *config;
+    const lb_route_t *routes;
+    size_t num_routes;
+} lb_http_handler_t;
+
+/* Puts livebuy's handler on an h2o path (after any handler registered there before it). */
+lb_http_handler_t *lb_call_register(h2o_pathconf_t *path, const lb_config_t *config, const lb_route_t *routes, size_t num_routes);
+
+struct st_lb_call_t {
+    h2o_req_t *req; /* NULL once the client has gone: never answer then */
+    const lb_config_t *config;
+    uv_loop_t *loop;
+    size_t route; /* index in the route table, for metrics */
+    int64_t id;   /* the {id} of the path, or 0 */
+    lb_format_t answer_format;
+    json_t *body; /* the decoded body of LB_ROUTE_BODY routes (owned by the call), else NULL */
+    uint64_t started_ns;
+    unsigned refs;
+    int cache_answer; /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+};
+
+/*
+ * Finds the route for method and path (path without the query) in a table of num_routes, tried in order. Returns its
+ * index and sets *id; LB_ROUTE_NONE when no pattern matches (404), LB_ROUTE_METHOD when a pattern matches with another
+ * method (405).
+ */
+#define LB_ROUTE_NONE   -1
+#define LB_ROUTE_METHOD -2
+int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
+                    size_t path_len, int64_t *id);
+
+/* Answers with body encoded in the call's format (steals the reference; NULL for an empty object). */
+void lb_reply(lb_call_t *call, int status, json_t *body);
+/* Answers built with a writer (livebuy/codec.h) in the call's answer format: start one, write a map, reply; the reply
+ * frees what the writer holds, also when the client is gone. */
+void lb_writer_start(lb_call_t *call, lb_writer_t *w);
+void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w);
+/* Answers with the API error body {"error":{"code","message"}}; 429 and 503 carry Retry-After. */
+void lb_reply_error(lb_call_t *call, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err);
+/* Answers an LB_E* code with its usual status and a generic message (503 for LB_EDB_DOWN, 500 for LB_EDB, ...). */
+void lb_reply_failure(lb_call_t *call, int lb_error);
+/* Answers raw bytes with a Content-Type (for /metrics and the like). */
+void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len);
+
+/* Keeps the call alive past its handler (for answers that come later); every retain needs a release. */
+void lb_call_retain(lb_call_t *call);
+void lb_call_release(lb_call_t *call);
+/* Adds a response header for the coming answer (name in lower case; both strings must outlive the answer). */
+void lb_call_add_header(lb_call_t *call, const char *name, const char *value);
+
+/*
+ * Decodes the raw body (req->entity) by Content-Type into call->body, for routes without LB_ROUTE_BODY that must look at
+ * the raw bytes first (signed callbacks). Answers 415/400 itself and returns -1 when it cannot.
+ */
+int lb_call_decode_body(lb_call_t *call);
+/*
+ * Reads the raw body into fields (livebuy/fields.h) for a route without LB_ROUTE_BODY: a plain JSON object is scanned
+ * straight into them, anything else goes through lb_call_decode_body (call->body then holds the strings). 0, or -1
+ * having answered 415 or 400.
+ */
+int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields);
+/* The Bearer token of the Authorization header; 0 and the token, or LB_EAUTH when there is none. */
+int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token);
+/* The value of a request header (name in lower case), or an empty iovec. */
+h2o_iovec_t lb_call_header(lb_call_t *call, const h2o_token_t *token);
+/* The same for a header h2o has no token for. */
+h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name);
+/* A query-string parameter's raw value, or an empty iovec with base NULL when absent. */
+h2o_iovec_t lb_call_query(lb_call_t *call, const char *name);
+/* A query parameter that must be a decimal integer from min to max (422 naming it otherwise); absent leaves *out. */
+int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err);
+
+/*
+ * A database job on behalf of a call. Embed it first in a handler's job struct, allocate that with lb_call_job_new,
+ * and submit it: work runs on a worker (its return: 0 to answer status/answer, an error code after lb_call_job_fail,
+ * or an LB_EDB_* code from the database layer); the answer is sent on the loop thread if the client is still there.
+ */
+typedef struct st_lb_call_job_t lb_call_job_t;
+typedef int (*lb_call_work_cb)(lb_call_job_t *job, lb_db_t *db);
+struct st_lb_call_job_t {
+    lb_db_job_t db;
+    lb_call_t *call;
+    lb_call_work_cb work;
+    int status;
+    json_t *answer;
+    lb_input_error_t error;
+    /*
+     * Optional (set before submitting): runs on the loop thread after work succeeded (returned 0), before the answer
+     * goes out, whether or not the client is still there; for effects the loop thread owns (e.g. lane hints).
+     */
+    void (*on_done)(lb_call_job_t *job);
+};
+
+/* Allocates a zeroed job of size bytes (the handler's struct) that holds a reference to call. */
+void *lb_call_job_new(lb_call_t *call, size_t size);
+void lb_call_job_submit(lb_call_job_t *job, lb_call_work_cb work);
+/* Frees a job that will not be submitted after all (the handler answered already). */
+void lb_call_job_discard(lb_call_job_t *job);
+/* Records an error answer for a work function and returns LB_EINPUT. */
+int lb_call_job_fail(lb_call_job_t *job, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Records a success answer (steals answer) and returns 0. */
+int lb_call_job_answer(lb_call_job_t *job, int status, json_t *answer);
+
+#endif

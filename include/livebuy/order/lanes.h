@@ -1,0 +1,37 @@
+/*
+ * Order lanes: one per SKU per loop thread. An idle lane sends a request at once; while its batch is in flight, new
+ * requests queue and go together as the next batch (natural batching). A lane whose last batch saw a target sold out
+ * refuses orders for it without a database trip until stock comes back in this process or a second has passed.
+ */
+#ifndef LIVEBUY_LANES_H
+#define LIVEBUY_LANES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "livebuy/order/order.h"
+
+/*
+ * Who hears of a live item's available count as a batch of this loop thread left it, on that thread (the live stock
+ * feed, a layer above: it is handed down rather than called up). Set once before the loops start; NULL: nobody.
+ */
+typedef void (*lb_lanes_publish_cb)(int64_t live_item_id, int64_t available);
+void lb_lanes_publish_to(lb_lanes_publish_cb publish);
+
+/* Sets the limits: requests per batch (transaction), requests queued in all lanes of the process, default TTL. */
+void lb_lanes_configure(unsigned max_batch, unsigned max_queued, unsigned reserve_ttl);
+
+/*
+ * Queues a request (sku_id resolved) in its SKU's lane on this loop thread. Its on_decided runs later on this thread;
+ * or at once, from inside this call, for the fast paths: LB_OUTCOME_SOLD_OUT from a lane's sold-out hint. Returns
+ * LB_EBUSY (and does not call on_decided) when the process-wide queue is full.
+ */
+int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request);
+
+/* Stock of the SKU came back in this process (restock, cancellation, expiry): every thread forgets its sold-out hints. */
+void lb_lanes_stock_changed(int64_t sku_id);
+
+/* Requests queued or in flight in all lanes of the process. */
+size_t lb_lanes_pending(void);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * The shipping system's side of an order's life: a push acknowledged hands the shipment's orders off, and delivery events
+ * (API.md "Shipping system") move them to shipped and delivered, forward only. One transaction each, on a worker, the
+ * SKU row locked first as everywhere on the order path.
+ */
+#ifndef LIVEBUY_SHIPPING_H
+#define LIVEBUY_SHIPPING_H
+
+#include <stdint.h>
+#include "livebuy/db/db.h"
+#include "livebuy/store/store.h"
+
+#define LB_TRACKING_NO_MAX 64
+
+/* The event types in the order a parcel goes through them, as the API and the schema spell them; NULL-terminated. */
+typedef enum en_lb_delivery_event_type_t {
+    LB_DELIVERY_PICKED_UP,
+    LB_DELIVERY_IN_TRANSIT,
+    LB_DELIVERY_DELIVERED
+} lb_delivery_event_type_t;
+extern const char *const lb_delivery_event_types[];
+
+typedef enum en_lb_delivery_outcome_t {
+    LB_DELIVERY_RECORDED, /* the first event of this type: recorded; the shipment and its orders moved if it is news */
+    LB_DELIVERY_REPEATED, /* this type was recorded before: nothing changed */
+    LB_DELIVERY_NOT_FOUND /* no such shipment */
+} lb_delivery_outcome_t;
+
+typedef struct st_lb_delivery_event_t {
+    /* In. */
+    int64_t shipment_id;
+    lb_delivery_event_type_t type;
+    const char *tracking_no;
+    /* Out. */
+    lb_delivery_outcome_t outcome;
+    lb_shipment_row_t shipment; /* as it is after the transaction (no payload) */
+} lb_delivery_event_t;
+
+/*
+ * Applies a delivery event: recorded once per (shipment, type); the shipment's delivery status, tracking number and
+ * orders move only when the event is further on than what was seen (an in_transit after delivered changes nothing).
+ * Returns 0 with event->outcome set, or an LB_EDB_* code.
+ */
+int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event);
+/* A push the shipping system acknowledged: the shipment acked and its paid orders handed_off. 0 or an LB_EDB_* code. */
+int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now);
+
+#endif

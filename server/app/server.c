@@ -1,0 +1,287 @@
+/*
+ * The HTTP side of livebuyd: one libuv loop and h2o context per thread, each with its own SO_REUSEPORT listener (the
+ * kernel spreads connections), HTTP/1.1 and cleartext HTTP/2 on the same port or HTTPS with h2 by ALPN, and a stop in
+ * three steps on SIGTERM/SIGINT: close the listeners, let database jobs in flight finish, stop the loops.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <h2o.h>
+#include <h2o/http2.h>
+#include "livebuy/handlers.h"
+#include "livebuy/http/call.h"
+#include "livebuy/common.h"
+#include "livebuy/db/db.h"
+#include "livebuy/base/metrics.h"
+#include "livebuy/app/server.h"
+#include "livebuy/jobs/closer.h"
+#include "livebuy/jobs/dispatcher.h"
+#include "livebuy/feed/stock_feed.h"
+#include "livebuy/jobs/sweeper.h"
+
+#define STOP_GRACE_MS 5000
+#define STOP_POLL_MS  20
+
+typedef struct st_loop_thread_t {
+    pthread_t thread;
+    uv_loop_t loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    uv_tcp_t listener;
+    uv_async_t stop_request;
+    uv_timer_t stop_timer;
+    uint64_t stop_deadline;
+    int listen_fd;
+} loop_thread_t;
+
+static const lb_config_t *config;
+static h2o_globalconf_t globalconf;
+static SSL_CTX *ssl_ctx;
+static loop_thread_t *loop_threads;
+static const char *route_labels[64];
+
+static void on_connection_closed(uv_handle_t *handle)
+{
+    lb_metrics_connection(-1);
+    free(handle);
+}
+
+static void on_accept(uv_stream_t *listener, int status)
+{
+    loop_thread_t *t = listener->data;
+    if (status != 0)
+        return;
+    uv_tcp_t *conn = lb_malloc(sizeof(*conn));
+    uv_tcp_init(listener->loop, conn);
+    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
+        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(conn, 1);
+    lb_metrics_connection(1);
+    h2o_accept(&t->accept_ctx, h2o_uv_socket_create((uv_stream_t *)conn, on_connection_closed));
+}
+
+/* A listening socket with SO_REUSEPORT, so that every loop thread can have its own. */
+static int open_listener(char *err, size_t errsize)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+    struct addrinfo *addr;
+    char port[8];
+    int fd = -1, on = 1, ret;
+
+    snprintf(port, sizeof(port), "%u", config->listen_port);
+    if ((ret = getaddrinfo(config->listen_host, port, &hints, &addr)) != 0) {
+        snprintf(err, errsize, "--listen host \"%s\" is not an IP address: %s", config->listen_host, gai_strerror(ret));
+        return -1;
+    }
+    if ((fd = socket(addr->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 || bind(fd, addr->ai_addr, addr->ai_addrlen) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+        snprintf(err, errsize, "cannot listen on %s:%s: %s", config->listen_host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(addr);
+    return fd;
+}
+
+static int setup_tls(char *err, size_t errsize)
+{
+    ssl_ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ssl_ctx, config->tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ssl_ctx, config->tls_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ssl_ctx) != 1) {
+        snprintf(err, errsize, "cannot use --tls-cert %s / --tls-key %s: %s", config->tls_cert, config->tls_key,
+                 ERR_reason_error_string(ERR_get_error()));
+        return -1;
+    }
+    h2o_ssl_register_alpn_protocols(ssl_ctx, h2o_http2_alpn_protocols);
+    return 0;
+}
+
+/* The API on an h2o path; after a file handler there, it gets what that handler passes on (the API's JSON 404). */
+static void add_api(h2o_pathconf_t *path)
+{
+    lb_call_register(path, config, lb_routes, lb_num_routes);
+}
+
+/*
+ * The web pages from --web-dir: /shop/{live_id} is shop.html for every live (the page reads the id from its URL),
+ * /coop is coop.html, /web/ the folder itself (scripts, styles, images; no listings). A missing file gets the API's 404.
+ */
+static void setup_web(h2o_hostconf_t *host)
+{
+    static const char *no_index_files[] = {NULL};
+    static const struct {
+        const char *path, *file;
+    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"}};
+    char file[4096];
+
+    h2o_mimemap_t *mimemap = h2o_mimemap_create();
+    h2o_mimemap_define_mimetype(mimemap, "html", "text/html; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "css", "text/css; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "js", "text/javascript; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "mjs", "text/javascript; charset=utf-8", NULL);
+    h2o_mimemap_type_t *html = h2o_mimemap_get_type_by_extension(mimemap, h2o_iovec_init(H2O_STRLIT("html")));
+    for (size_t i = 0; i != sizeof(pages) / sizeof(pages[0]); ++i) {
+        snprintf(file, sizeof(file), "%s/%s", config->web_dir, pages[i].file);
+        if (access(file, R_OK) != 0)
+            fprintf(stderr, "livebuyd: warning: %s is missing: %s answers 404 (--web-dir)\n", file, pages[i].path);
+        h2o_pathconf_t *path = h2o_config_register_path(host, pages[i].path, 0);
+        h2o_file_register_file(path, file, html, 0);
+        add_api(path);
+    }
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/web", 0);
+    h2o_file_register(path, config->web_dir, no_index_files, mimemap, 0);
+    add_api(path);
+    h2o_mem_release_shared(mimemap);
+}
+
+static void setup_h2o(void)
+{
+    h2o_config_init(&globalconf);
+    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("livebuy"));
+    /*
+     * --max-body is enforced by the call layer, which answers 413 with the API's error body. h2o's own limit sits 1 MiB
+     * above it: bodies past that are refused by h2o itself (HTTP/1.1: a plain-text 413; HTTP/2: the stream is reset),
+     * before they are buffered whole.
+     */
+    globalconf.max_request_entity_size = config->max_body + (1 << 20);
+    globalconf.handshake_timeout = 10000;
+    globalconf.http1.req_timeout = 10000;
+    globalconf.http2.idle_timeout = 30000;
+    /* h2o 2.2.5 lacks the HTTP/2 Rapid Reset defence: bound what one connection can start at once. */
+    globalconf.http2.max_concurrent_requests_per_connection = 128;
+    h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    /* h2o 2.2.5 takes the first registered path that matches: the web pages' paths go before the API's "/". */
+    setup_web(host);
+    add_api(h2o_config_register_path(host, "/", 0));
+}
+
+static void on_stop_timer(uv_timer_t *timer)
+{
+    loop_thread_t *t = timer->data;
+    if (lb_db_jobs_pending() == 0 || uv_now(&t->loop) >= t->stop_deadline)
+        uv_stop(&t->loop);
+}
+
+/* Runs on each loop's thread when a stop is requested: no new connections, then wait for the database jobs. */
+static void on_stop_request(uv_async_t *async)
+{
+    loop_thread_t *t = async->data;
+    uv_close((uv_handle_t *)&t->listener, NULL);
+    lb_stock_feed_stop();
+    if (t == &loop_threads[0]) {
+        lb_sweeper_stop();
+        lb_closer_stop();
+        if (config->shipping_url != NULL)
+            lb_dispatcher_stop();
+    }
+    t->stop_deadline = uv_now(&t->loop) + STOP_GRACE_MS;
+    uv_timer_init(&t->loop, &t->stop_timer);
+    t->stop_timer.data = t;
+    uv_timer_start(&t->stop_timer, on_stop_timer, 0, STOP_POLL_MS);
+}
+
+static void on_signal(uv_signal_t *signal, int signum)
+{
+    fprintf(stderr, "livebuyd: %s received, stopping\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    for (unsigned i = 0; i != config->threads; ++i)
+        uv_async_send(&loop_threads[i].stop_request);
+    uv_close((uv_handle_t *)signal, NULL);
+}
+
+static int start_loop_thread(loop_thread_t *t, char *err, size_t errsize)
+{
+    uv_loop_init(&t->loop);
+    h2o_context_init(&t->ctx, &t->loop, &globalconf);
+    t->accept_ctx.ctx = &t->ctx;
+    t->accept_ctx.hosts = globalconf.hosts;
+    t->accept_ctx.ssl_ctx = ssl_ctx;
+    uv_async_init(&t->loop, &t->stop_request, on_stop_request);
+    t->stop_request.data = t;
+
+    if ((t->listen_fd = open_listener(err, errsize)) < 0)
+        return -1;
+    uv_tcp_init(&t->loop, &t->listener);
+    t->listener.data = t;
+    int ret;
+    if ((ret = uv_tcp_open(&t->listener, t->listen_fd)) != 0 ||
+        (ret = uv_listen((uv_stream_t *)&t->listener, SOMAXCONN, on_accept)) != 0) {
+        snprintf(err, errsize, "cannot listen: %s", uv_strerror(ret));
+        return -1;
+    }
+    return 0;
+}
+
+static void *run_loop_thread(void *arg)
+{
+    loop_thread_t *t = arg;
+    uv_run(&t->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+int lb_server_run(const lb_config_t *cfg)
+{
+    char err[512];
+    config = cfg;
+    signal(SIGPIPE, SIG_IGN);
+
+    for (size_t i = 0; i != lb_num_routes; ++i)
+        route_labels[i] = lb_routes[i].label != NULL ? lb_routes[i].label : lb_routes[i].pattern;
+    route_labels[lb_num_routes] = "unmatched";
+    lb_metrics_init(route_labels, lb_num_routes + 1);
+
+    setup_h2o();
+    if (config->tls_cert != NULL && setup_tls(err, sizeof(err)) != 0)
+        goto Error;
+    loop_threads = lb_calloc(config->threads, sizeof(*loop_threads));
+    for (unsigned i = 0; i != config->threads; ++i)
+        if (start_loop_thread(&loop_threads[i], err, sizeof(err)) != 0)
+            goto Error;
+    /* Background work runs on the first loop only (which runs on this thread). */
+    lb_sweeper_start(&loop_threads[0].loop);
+    lb_closer_start(&loop_threads[0].loop);
+    if (config->shipping_url != NULL)
+        lb_dispatcher_start(&loop_threads[0].loop, config);
+
+    uv_signal_t sigterm, sigint;
+    uv_signal_init(&loop_threads[0].loop, &sigterm);
+    uv_signal_init(&loop_threads[0].loop, &sigint);
+    uv_signal_start(&sigterm, on_signal, SIGTERM);
+    uv_signal_start(&sigint, on_signal, SIGINT);
+
+    fprintf(stderr, "livebuyd: listening on %s://%s:%u with %u thread%s\n", ssl_ctx != NULL ? "https" : "http", config->listen_host,
+            config->listen_port, config->threads, config->threads == 1 ? "" : "s");
+    for (unsigned i = 1; i < config->threads; ++i)
+        pthread_create(&loop_threads[i].thread, NULL, run_loop_thread, &loop_threads[i]);
+    run_loop_thread(&loop_threads[0]);
+    for (unsigned i = 1; i < config->threads; ++i)
+        pthread_join(loop_threads[i].thread, NULL);
+
+    /* Connections still open are dropped with the process; only the database is closed in order. */
+    if (lb_db_jobs_pending() == 0)
+        lb_db_global_dispose();
+    else
+        fprintf(stderr, "livebuyd: %u database jobs still running at exit\n", lb_db_jobs_pending());
+    fprintf(stderr, "livebuyd: stopped\n");
+    return 0;
+
+Error:
+    fprintf(stderr, "livebuyd: %s\n", err);
+    return 2;
+}

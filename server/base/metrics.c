@@ -1,0 +1,262 @@
+/* Metrics: relaxed atomics written by loop and worker threads, read when /metrics renders the Prometheus text. */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/common.h"
+#include "livebuy/base/metrics.h"
+
+#define MAX_ROUTES 64
+
+/* Upper bounds of the latency buckets, in seconds (the last bucket, +Inf, is implicit). */
+static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+#define NUM_BUCKETS (LB_ARRAY_SIZE(bucket_bounds) + 1)
+
+/* The statuses livebuy answers with; anything else is counted as "other". */
+static const int known_statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503};
+#define NUM_STATUSES (LB_ARRAY_SIZE(known_statuses) + 1)
+
+typedef struct st_histogram_t {
+    atomic_ullong buckets[NUM_BUCKETS]; /* not cumulative; summed when rendered */
+    atomic_ullong count;
+    atomic_ullong sum_ns;
+} histogram_t;
+
+static const char *const *route_labels;
+static size_t num_routes;
+static atomic_ullong requests[MAX_ROUTES][NUM_STATUSES];
+static histogram_t request_latency[MAX_ROUTES];
+static histogram_t db_wait, db_total;
+static atomic_llong db_queued, db_running, connections_open;
+static atomic_ullong connections_total;
+static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
+static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
+_Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
+static atomic_ullong orders_expired;
+static atomic_ullong batches, batch_requests, public_cache_hits;
+static atomic_llong sse_viewers;
+static atomic_llong outbox_backlog;
+static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
+static const char *const push_results[] = {"acked", "failed"};
+_Static_assert(LB_ARRAY_SIZE(push_results) == LB_METRICS_PUSH_RESULTS, "a label for each push result");
+
+void lb_metrics_init(const char *const *labels, size_t n)
+{
+    assert(n <= MAX_ROUTES);
+    route_labels = labels;
+    num_routes = n;
+}
+
+static void observe(histogram_t *h, uint64_t ns)
+{
+    double seconds = (double)ns / 1e9;
+    size_t i = 0;
+    while (i != LB_ARRAY_SIZE(bucket_bounds) && seconds > bucket_bounds[i])
+        ++i;
+    atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_ns, ns, memory_order_relaxed);
+}
+
+void lb_metrics_request(size_t route, int status, uint64_t latency_ns)
+{
+    size_t s = 0;
+    while (s != LB_ARRAY_SIZE(known_statuses) && known_statuses[s] != status)
+        ++s;
+    atomic_fetch_add_explicit(&requests[route][s], 1, memory_order_relaxed);
+    observe(&request_latency[route], latency_ns);
+}
+
+void lb_metrics_connection(int delta)
+{
+    atomic_fetch_add_explicit(&connections_open, delta, memory_order_relaxed);
+    if (delta > 0)
+        atomic_fetch_add_explicit(&connections_total, 1, memory_order_relaxed);
+}
+
+void lb_metrics_db_queued(void)
+{
+    atomic_fetch_add_explicit(&db_queued, 1, memory_order_relaxed);
+}
+
+void lb_metrics_db_started(uint64_t wait_ns)
+{
+    atomic_fetch_sub_explicit(&db_queued, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db_running, 1, memory_order_relaxed);
+    observe(&db_wait, wait_ns);
+}
+
+void lb_metrics_payment(lb_metrics_payment_t outcome)
+{
+    atomic_fetch_add_explicit(&payments[outcome], 1, memory_order_relaxed);
+}
+
+void lb_metrics_orders_expired(uint64_t n)
+{
+    atomic_fetch_add_explicit(&orders_expired, n, memory_order_relaxed);
+}
+
+void lb_metrics_batch(uint64_t requests)
+{
+    atomic_fetch_add_explicit(&batches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&batch_requests, requests, memory_order_relaxed);
+}
+
+void lb_metrics_public_cache_hit(void)
+{
+    atomic_fetch_add_explicit(&public_cache_hits, 1, memory_order_relaxed);
+}
+
+void lb_metrics_outbox_backlog(int64_t pending)
+{
+    atomic_store_explicit(&outbox_backlog, pending, memory_order_relaxed);
+}
+
+void lb_metrics_shipping_push(lb_metrics_push_t result)
+{
+    atomic_fetch_add_explicit(&shipping_pushes[result], 1, memory_order_relaxed);
+}
+
+void lb_metrics_shipping_dead_letter(void)
+{
+    atomic_fetch_add_explicit(&shipping_dead_letters, 1, memory_order_relaxed);
+}
+
+void lb_metrics_sse_viewers(int delta)
+{
+    atomic_fetch_add_explicit(&sse_viewers, delta, memory_order_relaxed);
+}
+
+void lb_metrics_db_done(uint64_t total_ns)
+{
+    atomic_fetch_sub_explicit(&db_running, 1, memory_order_relaxed);
+    observe(&db_total, total_ns);
+}
+
+typedef struct st_text_t {
+    char *buf;
+    size_t len, cap;
+} text_t;
+
+static void emit(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(text_t *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list args;
+        va_start(args, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, args);
+        va_end(args);
+        assert(n >= 0);
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = t->cap * 2 + (size_t)n;
+        t->buf = lb_realloc(t->buf, t->cap);
+    }
+}
+
+static unsigned long long load(atomic_ullong *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* One histogram's bucket, sum and count lines; labels is "" or `route="..."`. */
+static void emit_histogram(text_t *t, const char *name, const char *labels, histogram_t *h)
+{
+    const char *sep = *labels != '\0' ? "," : "";
+    unsigned long long cumulative = 0;
+    for (size_t i = 0; i != NUM_BUCKETS; ++i) {
+        cumulative += load(&h->buckets[i]);
+        if (i == LB_ARRAY_SIZE(bucket_bounds))
+            emit(t, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, cumulative);
+        else
+            emit(t, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, bucket_bounds[i], cumulative);
+    }
+    const char *open = *labels != '\0' ? "{" : "", *close = *labels != '\0' ? "}" : "";
+    emit(t, "%s_sum%s%s%s %.6f\n", name, open, labels, close, (double)load(&h->sum_ns) / 1e9);
+    emit(t, "%s_count%s%s%s %llu\n", name, open, labels, close, load(&h->count));
+}
+
+char *lb_metrics_render(size_t *len)
+{
+    text_t t = {lb_malloc(8192), 0, 8192};
+    char labels[128];
+
+    emit(&t, "# HELP livebuy_http_requests_total Requests answered, by route and status.\n"
+             "# TYPE livebuy_http_requests_total counter\n");
+    for (size_t r = 0; r != num_routes; ++r) {
+        for (size_t s = 0; s != NUM_STATUSES; ++s) {
+            unsigned long long n = load(&requests[r][s]);
+            if (n == 0)
+                continue;
+            if (s == LB_ARRAY_SIZE(known_statuses))
+                emit(&t, "livebuy_http_requests_total{route=\"%s\",status=\"other\"} %llu\n", route_labels[r], n);
+            else
+                emit(&t, "livebuy_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n", route_labels[r], known_statuses[s], n);
+        }
+    }
+    emit(&t, "# HELP livebuy_http_request_duration_seconds Time from request start to answer, by route.\n"
+             "# TYPE livebuy_http_request_duration_seconds histogram\n");
+    for (size_t r = 0; r != num_routes; ++r) {
+        if (load(&request_latency[r].count) == 0)
+            continue;
+        snprintf(labels, sizeof(labels), "route=\"%s\"", route_labels[r]);
+        emit_histogram(&t, "livebuy_http_request_duration_seconds", labels, &request_latency[r]);
+    }
+    emit(&t,
+         "# HELP livebuy_http_connections_open HTTP connections open now.\n# TYPE livebuy_http_connections_open gauge\n"
+         "livebuy_http_connections_open %lld\n"
+         "# HELP livebuy_http_connections_total HTTP connections accepted.\n# TYPE livebuy_http_connections_total counter\n"
+         "livebuy_http_connections_total %llu\n",
+         (long long)atomic_load(&connections_open), load(&connections_total));
+    emit(&t,
+         "# HELP livebuy_db_queue_depth Database jobs waiting for a worker.\n# TYPE livebuy_db_queue_depth gauge\n"
+         "livebuy_db_queue_depth %lld\n"
+         "# HELP livebuy_db_jobs_running Database jobs running on workers.\n# TYPE livebuy_db_jobs_running gauge\n"
+         "livebuy_db_jobs_running %lld\n",
+         (long long)atomic_load(&db_queued), (long long)atomic_load(&db_running));
+    emit(&t, "# HELP livebuy_db_job_wait_seconds Time a database job waited for a worker.\n"
+             "# TYPE livebuy_db_job_wait_seconds histogram\n");
+    emit_histogram(&t, "livebuy_db_job_wait_seconds", "", &db_wait);
+    emit(&t, "# HELP livebuy_db_job_duration_seconds Time from queueing a database job to its result on the loop.\n"
+             "# TYPE livebuy_db_job_duration_seconds histogram\n");
+    emit_histogram(&t, "livebuy_db_job_duration_seconds", "", &db_total);
+    emit(&t, "# HELP livebuy_payments_total Payment notifies, by outcome.\n# TYPE livebuy_payments_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_PAYMENT_OUTCOMES; ++i)
+        emit(&t, "livebuy_payments_total{outcome=\"%s\"} %llu\n", payment_outcomes[i], load(&payments[i]));
+    emit(&t,
+         "# HELP livebuy_batches_total Reservation batches run (one transaction on one SKU each).\n"
+         "# TYPE livebuy_batches_total counter\nlivebuy_batches_total %llu\n"
+         "# HELP livebuy_batch_requests_total Order requests decided by those batches (divided by batches: the mean "
+         "batch size).\n# TYPE livebuy_batch_requests_total counter\nlivebuy_batch_requests_total %llu\n",
+         load(&batches), load(&batch_requests));
+    emit(&t,
+         "# HELP livebuy_public_cache_hits_total Public GETs answered from the last answer (at most 250 ms old).\n"
+         "# TYPE livebuy_public_cache_hits_total counter\nlivebuy_public_cache_hits_total %llu\n",
+         load(&public_cache_hits));
+    emit(&t,
+         "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
+         "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
+         load(&orders_expired));
+    emit(&t,
+         "# HELP livebuy_outbox_backlog Shipments waiting to be pushed (pending), as the dispatcher last counted.\n"
+         "# TYPE livebuy_outbox_backlog gauge\nlivebuy_outbox_backlog %lld\n",
+         (long long)atomic_load(&outbox_backlog));
+    emit(&t, "# HELP livebuy_shipping_pushes_total Pushes to the shipping system, by result.\n"
+             "# TYPE livebuy_shipping_pushes_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_PUSH_RESULTS; ++i)
+        emit(&t, "livebuy_shipping_pushes_total{result=\"%s\"} %llu\n", push_results[i], load(&shipping_pushes[i]));
+    emit(&t,
+         "# HELP livebuy_shipping_dead_letters_total Shipments given up after --shipping-max-attempts pushes.\n"
+         "# TYPE livebuy_shipping_dead_letters_total counter\nlivebuy_shipping_dead_letters_total %llu\n",
+         load(&shipping_dead_letters));
+    emit(&t,
+         "# HELP livebuy_sse_viewers Clients streaming a live's stock (GET /v1/lives/{id}/stock) now.\n"
+         "# TYPE livebuy_sse_viewers gauge\nlivebuy_sse_viewers %lld\n",
+         (long long)atomic_load(&sse_viewers));
+    *len = t.len;
+    return t.buf;
+}

@@ -1,0 +1,630 @@
+/*
+ * Database jobs on libuv's thread pool: each worker thread keeps its own connection (opened on first use, reopened with
+ * backoff after a failure), its own cache of prepared statements, and runs a job's transaction again after a deadlock.
+ */
+#include <assert.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <h2o/memory.h>
+#include "livebuy/common.h"
+#include "livebuy/db/db.h"
+#include "livebuy/base/metrics.h"
+
+#define MAX_STATEMENTS   192
+#define MAX_COLUMNS      32
+#define MAX_RETRIES      5
+#define BACKOFF_FIRST_NS 100000000ull  /* 100 ms */
+#define BACKOFF_MAX_NS   2000000000ull /* 2 s */
+
+/* Statements are cached by the address of their text (or of a shape's name) and a variant (a row count, or 0). */
+typedef struct st_cached_statement_t {
+    const char *key;
+    size_t variant;
+    MYSQL_STMT *stmt;
+} cached_statement_t;
+
+struct st_lb_db_t {
+    MYSQL *mysql;
+    int in_transaction;
+    int broken;
+    cached_statement_t statements[MAX_STATEMENTS];
+    size_t num_statements;
+    MYSQL_STMT *open_query;
+    int64_t insert_id;
+    MYSQL_BIND *binds;
+    size_t binds_capacity;
+    char error[256];
+    lb_db_t *next; /* in all_connections */
+};
+
+static lb_db_url_t db_url;
+static pthread_mutex_t all_connections_mutex = PTHREAD_MUTEX_INITIALIZER;
+static lb_db_t *all_connections;
+static atomic_uint jobs_pending;
+
+/* Per worker thread: its connection and when it may try to connect again after a failure. */
+static _Thread_local lb_db_t *thread_db;
+static _Thread_local uint64_t thread_next_connect_ns, thread_backoff_ns;
+/* Per loop thread: its prompt jobs whose work has returned, newest first (pushed by workers). */
+static _Thread_local _Atomic(lb_db_job_t *) finished_jobs;
+static _Thread_local int answering; /* lb_db_answer_finished is running on this thread: calls from its callbacks wait */
+
+void lb_db_global_init(const lb_db_url_t *url)
+{
+    mysql_library_init(0, NULL, NULL);
+    db_url.user = lb_strdup(url->user);
+    db_url.password = url->password != NULL ? lb_strdup(url->password) : NULL;
+    db_url.host = lb_strdup(url->host);
+    db_url.port = url->port;
+    db_url.database = lb_strdup(url->database);
+    db_url.socket = url->socket != NULL ? lb_strdup(url->socket) : NULL;
+}
+
+MYSQL *lb_db_open_session(unsigned long flags, char *err, size_t errsize)
+{
+    MYSQL *mysql = mysql_init(NULL);
+    unsigned connect_timeout = 3, io_timeout = 30;
+    my_bool reconnect = 0; /* never: a silent reconnect inside a transaction would split it (STACK-NOTES) */
+    mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    mysql_optionsv(mysql, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+    mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+    mysql_optionsv(mysql, MYSQL_OPT_RECONNECT, &reconnect);
+    mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    /*
+     * Lock waits on a hot SKU row should fail fast and be retried, not hold a worker for 50 s. READ COMMITTED: every
+     * order transaction first locks its SKU row, and what it reads after that must include what the transaction that
+     * held the lock before it committed (idempotency keys, per-buyer counts), not a snapshot from before.
+     * in_predicate_conversion_threshold = 0: MariaDB would otherwise turn an IN list of 1000+ values into a derived
+     * table and scan every order of the SKU instead of the index range.
+     */
+    mysql_optionsv(mysql, MYSQL_INIT_COMMAND,
+                   "SET SESSION innodb_lock_wait_timeout = 5, time_zone = '+00:00', "
+                   "tx_isolation = 'READ-COMMITTED', in_predicate_conversion_threshold = 0");
+    if (mysql_real_connect(mysql, db_url.host, db_url.user, db_url.password, db_url.database, db_url.port, db_url.socket, flags) ==
+        NULL) {
+        snprintf(err, errsize, "cannot connect to the database: %s", mysql_error(mysql));
+        mysql_close(mysql);
+        return NULL;
+    }
+    return mysql;
+}
+
+static void close_statements(lb_db_t *db)
+{
+    for (size_t i = 0; i != db->num_statements; ++i)
+        mysql_stmt_close(db->statements[i].stmt);
+    db->num_statements = 0;
+    db->open_query = NULL;
+}
+
+static void close_connection(lb_db_t *db)
+{
+    close_statements(db);
+    if (db->mysql != NULL)
+        mysql_close(db->mysql);
+    db->mysql = NULL;
+    db->in_transaction = 0;
+}
+
+void lb_db_global_dispose(void)
+{
+    pthread_mutex_lock(&all_connections_mutex);
+    while (all_connections != NULL) {
+        lb_db_t *db = all_connections;
+        all_connections = db->next;
+        close_connection(db);
+        free(db->binds);
+        free(db);
+    }
+    pthread_mutex_unlock(&all_connections_mutex);
+    lb_config_free_db_url(&db_url);
+    mysql_library_end();
+}
+
+/* The calling worker's connection, (re)opened as needed; NULL while the database is unreachable. */
+static lb_db_t *worker_connection(void)
+{
+    if (thread_db == NULL) {
+        thread_db = lb_calloc(1, sizeof(*thread_db));
+        pthread_mutex_lock(&all_connections_mutex);
+        thread_db->next = all_connections;
+        all_connections = thread_db;
+        pthread_mutex_unlock(&all_connections_mutex);
+    }
+    lb_db_t *db = thread_db;
+    if (db->broken) {
+        close_connection(db);
+        db->broken = 0;
+    }
+    if (db->mysql != NULL)
+        return db;
+    uint64_t now = lb_monotonic_ns();
+    if (now < thread_next_connect_ns)
+        return NULL;
+    if ((db->mysql = lb_db_open_session(0, db->error, sizeof(db->error))) == NULL) {
+        thread_backoff_ns = thread_backoff_ns == 0 ? BACKOFF_FIRST_NS : thread_backoff_ns * 2;
+        if (thread_backoff_ns > BACKOFF_MAX_NS)
+            thread_backoff_ns = BACKOFF_MAX_NS;
+        thread_next_connect_ns = now + thread_backoff_ns;
+        fprintf(stderr, "livebuyd: %s (next try in %llu ms)\n", db->error, (unsigned long long)(thread_backoff_ns / 1000000));
+        return NULL;
+    }
+    thread_backoff_ns = 0;
+    return db;
+}
+
+/* Maps a MariaDB error number to an LB_E* code; connection-level errors mark the connection for reopening. */
+static int classify(lb_db_t *db, unsigned err, const char *message)
+{
+    snprintf(db->error, sizeof(db->error), "%u: %s", err, message);
+    switch (err) {
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+        return LB_EDB_RETRY;
+    case ER_DUP_ENTRY:
+        return LB_EDB_DUP;
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_COMMANDS_OUT_OF_SYNC:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+    case ER_QUERY_INTERRUPTED:
+    case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
+        db->broken = 1;
+        return LB_EDB_DOWN;
+    default:
+        fprintf(stderr, "livebuyd: database error %s\n", db->error);
+        return LB_EDB;
+    }
+}
+
+static int stmt_failed(lb_db_t *db, MYSQL_STMT *stmt)
+{
+    return classify(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+}
+
+static int plain_query(lb_db_t *db, const char *sql)
+{
+    db->open_query = NULL;
+    if (mysql_query(db->mysql, sql) != 0)
+        return classify(db, mysql_errno(db->mysql), mysql_error(db->mysql));
+    return 0;
+}
+
+int lb_db_begin(lb_db_t *db)
+{
+    int ret = plain_query(db, "START TRANSACTION");
+    db->in_transaction = ret == 0;
+    return ret;
+}
+
+int lb_db_commit(lb_db_t *db)
+{
+    db->in_transaction = 0;
+    return plain_query(db, "COMMIT");
+}
+
+void lb_db_rollback(lb_db_t *db)
+{
+    if (db->mysql != NULL && !db->broken)
+        plain_query(db, "ROLLBACK");
+    db->in_transaction = 0;
+}
+
+static MYSQL_STMT *prepared(lb_db_t *db, const char *key, size_t variant, const char *sql, int *ret)
+{
+    for (size_t i = 0; i != db->num_statements; ++i)
+        if (db->statements[i].key == key && db->statements[i].variant == variant)
+            return db->statements[i].stmt;
+    assert(db->num_statements < MAX_STATEMENTS);
+    MYSQL_STMT *stmt = mysql_stmt_init(db->mysql);
+    if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
+        *ret = stmt_failed(db, stmt);
+        mysql_stmt_close(stmt);
+        return NULL;
+    }
+    db->statements[db->num_statements++] = (cached_statement_t){key, variant, stmt};
+    return stmt;
+}
+
+/* Binds params and runs the statement; NULL with *ret set on failure. */
+static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n,
+                           int *ret)
+{
+    MYSQL_BIND *binds;
+    MYSQL_STMT *stmt;
+
+    /*
+     * The bind array is the connection's, grown as needed: a batch's insert binds over a thousand parameters. Its new
+     * part is zeroed once; afterwards only buffer_type, buffer and buffer_length are ever written (by the loop below;
+     * mysql_stmt_bind_param copies the array and changes only its copy), so every other field stays zero without a
+     * memset per statement (that memset was 5% of a hot-SKU order's CPU).
+     */
+    if (n > db->binds_capacity) {
+        db->binds = lb_realloc(db->binds, n * sizeof(*db->binds));
+        memset(db->binds + db->binds_capacity, 0, (n - db->binds_capacity) * sizeof(*db->binds));
+        db->binds_capacity = n;
+    }
+    binds = db->binds;
+
+    db->open_query = NULL;
+    if ((stmt = prepared(db, key, variant, sql, ret)) == NULL)
+        goto Exit;
+    assert(mysql_stmt_param_count(stmt) == n);
+    for (size_t i = 0; i != n; ++i) {
+        switch (params[i].type) {
+        case 'i':
+            binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            binds[i].buffer = (void *)&params[i].i;
+            binds[i].buffer_length = 0;
+            break;
+        case 's':
+            binds[i].buffer_type = MYSQL_TYPE_STRING;
+            binds[i].buffer = (void *)params[i].p;
+            binds[i].buffer_length = params[i].len;
+            break;
+        case 'b':
+            binds[i].buffer_type = MYSQL_TYPE_BLOB;
+            binds[i].buffer = (void *)params[i].p;
+            binds[i].buffer_length = params[i].len;
+            break;
+        default:
+            binds[i].buffer_type = MYSQL_TYPE_NULL;
+            binds[i].buffer = NULL;
+            binds[i].buffer_length = 0;
+            break;
+        }
+    }
+    if (mysql_stmt_bind_param(stmt, binds) != 0 || mysql_stmt_execute(stmt) != 0) {
+        *ret = stmt_failed(db, stmt);
+        stmt = NULL;
+    }
+Exit:
+    return stmt;
+}
+
+/* Reads parameters described by types from args into params (at most MAX_COLUMNS). */
+static size_t collect_params(lb_db_param_t *params, const char *types, va_list *args)
+{
+    size_t n = strlen(types);
+    assert(n <= MAX_COLUMNS);
+    for (size_t i = 0; i != n; ++i) {
+        params[i] = (lb_db_param_t){types[i], 0, NULL, 0};
+        switch (types[i]) {
+        case 'i':
+            params[i].i = va_arg(*args, int64_t);
+            break;
+        case 's':
+            params[i].p = va_arg(*args, const char *);
+            params[i].len = strlen(params[i].p);
+            break;
+        case 'b':
+            params[i].p = va_arg(*args, const void *);
+            params[i].len = va_arg(*args, size_t);
+            break;
+        case 'n':
+            break;
+        default:
+            assert(!"unknown parameter type");
+        }
+    }
+    return n;
+}
+
+static int64_t exec_done(lb_db_t *db, MYSQL_STMT *stmt, int ret)
+{
+    if (stmt == NULL)
+        return ret;
+    db->insert_id = (int64_t)mysql_stmt_insert_id(stmt);
+    return (int64_t)mysql_stmt_affected_rows(stmt);
+}
+
+int64_t lb_db_exec(lb_db_t *db, const char *sql, const char *types, ...)
+{
+    lb_db_param_t params[MAX_COLUMNS];
+    va_list args;
+    int ret;
+    va_start(args, types);
+    size_t n = collect_params(params, types, &args);
+    va_end(args);
+    MYSQL_STMT *stmt = execute(db, sql, 0, sql, params, n, &ret);
+    return exec_done(db, stmt, ret);
+}
+
+int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n)
+{
+    int ret;
+    MYSQL_STMT *stmt = execute(db, key, variant, sql, params, n, &ret);
+    return exec_done(db, stmt, ret);
+}
+
+_Static_assert(STMT_INDICATOR_NONE == 0 && STMT_INDICATOR_NULL == 1, "lb_db_column_t's nulls are MariaDB's indicators");
+
+int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *columns, size_t num_columns, size_t num_rows)
+{
+    MYSQL_BIND binds[MAX_COLUMNS];
+    unsigned int array_size = (unsigned int)num_rows;
+    int ret;
+    MYSQL_STMT *stmt;
+
+    assert(num_columns <= MAX_COLUMNS && num_rows != 0);
+    db->open_query = NULL;
+    if ((stmt = prepared(db, sql, 0, sql, &ret)) == NULL)
+        return ret;
+    assert(mysql_stmt_param_count(stmt) == num_columns);
+    memset(binds, 0, num_columns * sizeof(binds[0]));
+    for (size_t i = 0; i != num_columns; ++i) {
+        const lb_db_column_t *c = &columns[i];
+        if (c->type == 'i') {
+            binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            binds[i].buffer = (void *)c->ints;
+        } else {
+            assert(c->type == 'b');
+            binds[i].buffer_type = MYSQL_TYPE_BLOB;
+            binds[i].buffer = (void *)c->bytes;
+            binds[i].length = (unsigned long *)c->lengths;
+        }
+        /* the flags (0 or 1) are the indicators */
+        binds[i].u.indicator = (char *)c->nulls;
+    }
+    if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &array_size) != 0 || mysql_stmt_bind_param(stmt, binds) != 0 ||
+        mysql_stmt_execute(stmt) != 0)
+        return stmt_failed(db, stmt);
+    return (int64_t)mysql_stmt_affected_rows(stmt);
+}
+
+int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant)
+{
+    for (size_t i = 0; i != db->num_statements; ++i)
+        if (db->statements[i].key == key && db->statements[i].variant == variant)
+            return 1;
+    return 0;
+}
+
+int64_t lb_db_insert_id(lb_db_t *db)
+{
+    return db->insert_id;
+}
+
+static int start_query(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n)
+{
+    int ret;
+    MYSQL_STMT *stmt = execute(db, key, variant, sql, params, n, &ret);
+    if (stmt == NULL)
+        return ret;
+    if (mysql_stmt_store_result(stmt) != 0)
+        return stmt_failed(db, stmt);
+    db->open_query = stmt;
+    return 0;
+}
+
+int lb_db_query(lb_db_t *db, const char *sql, const char *types, ...)
+{
+    lb_db_param_t params[MAX_COLUMNS];
+    va_list args;
+    va_start(args, types);
+    size_t n = collect_params(params, types, &args);
+    va_end(args);
+    return start_query(db, sql, 0, sql, params, n);
+}
+
+int lb_db_query_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n)
+{
+    return start_query(db, key, variant, sql, params, n);
+}
+
+static int fetch_row(lb_db_t *db, const char *types, va_list *args)
+{
+    MYSQL_BIND results[MAX_COLUMNS];
+    my_bool is_null[MAX_COLUMNS];
+    unsigned long lengths[MAX_COLUMNS];
+    size_t *blob_lengths[MAX_COLUMNS];
+    size_t n = strlen(types);
+    MYSQL_STMT *stmt = db->open_query;
+
+    assert(stmt != NULL && n <= MAX_COLUMNS && mysql_stmt_field_count(stmt) == n);
+    memset(results, 0, sizeof(results[0]) * n);
+    for (size_t i = 0; i != n; ++i) {
+        results[i].is_null = &is_null[i];
+        results[i].length = &lengths[i];
+        blob_lengths[i] = NULL;
+        switch (types[i]) {
+        case 'i':
+            results[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            results[i].buffer = va_arg(*args, int64_t *);
+            break;
+        case 's':
+            results[i].buffer_type = MYSQL_TYPE_STRING;
+            results[i].buffer = va_arg(*args, char *);
+            results[i].buffer_length = va_arg(*args, size_t) - 1;
+            break;
+        case 'b':
+            results[i].buffer_type = MYSQL_TYPE_BLOB;
+            results[i].buffer = va_arg(*args, void *);
+            results[i].buffer_length = va_arg(*args, size_t);
+            blob_lengths[i] = va_arg(*args, size_t *);
+            break;
+        default:
+            assert(!"unknown result type");
+        }
+    }
+    if (mysql_stmt_bind_result(stmt, results) != 0)
+        return stmt_failed(db, stmt);
+    switch (mysql_stmt_fetch(stmt)) {
+    case 0:
+        break;
+    case MYSQL_NO_DATA:
+        mysql_stmt_free_result(stmt);
+        db->open_query = NULL;
+        return 0;
+    case MYSQL_DATA_TRUNCATED:
+        snprintf(db->error, sizeof(db->error), "a column was longer than its buffer");
+        fprintf(stderr, "livebuyd: database error: %s\n", db->error);
+        return LB_EDB;
+    default:
+        return stmt_failed(db, stmt);
+    }
+    for (size_t i = 0; i != n; ++i) {
+        if (types[i] == 'i' && is_null[i])
+            *(int64_t *)results[i].buffer = 0;
+        else if (types[i] == 's')
+            ((char *)results[i].buffer)[is_null[i] ? 0 : lengths[i]] = '\0';
+        else if (types[i] == 'b')
+            *blob_lengths[i] = is_null[i] ? 0 : lengths[i];
+    }
+    return 1;
+}
+
+int lb_db_fetch(lb_db_t *db, const char *types, ...)
+{
+    va_list args;
+    va_start(args, types);
+    int ret = fetch_row(db, types, &args);
+    va_end(args);
+    return ret;
+}
+
+int lb_db_query_row(lb_db_t *db, const char *sql, const char *ptypes, const char *rtypes, ...)
+{
+    lb_db_param_t params[MAX_COLUMNS];
+    va_list args;
+    va_start(args, rtypes);
+    size_t n = collect_params(params, ptypes, &args);
+    int ret = start_query(db, sql, 0, sql, params, n);
+    if (ret == 0)
+        ret = fetch_row(db, rtypes, &args);
+    va_end(args);
+    if (ret == 1 && db->open_query != NULL) {
+        mysql_stmt_free_result(db->open_query);
+        db->open_query = NULL;
+    }
+    return ret;
+}
+
+void lb_db_break(lb_db_t *db)
+{
+    db->broken = 1;
+}
+
+const char *lb_db_error(lb_db_t *db)
+{
+    return db->error;
+}
+
+static void run_job(uv_work_t *work)
+{
+    lb_db_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_db_job_t, uv, work);
+    lb_metrics_db_started(lb_monotonic_ns() - job->queued_ns);
+
+    int status = LB_EDB_DOWN;
+    for (unsigned attempt = 0;; ++attempt) {
+        /* A job that lost its connection at COMMIT asks for a retry; it gets a fresh connection to find out. */
+        lb_db_t *db = worker_connection();
+        if (db == NULL) {
+            status = LB_EDB_DOWN;
+            break;
+        }
+        status = job->work(job, db);
+        if (db->in_transaction)
+            lb_db_rollback(db);
+        if (status != LB_EDB_RETRY || attempt == MAX_RETRIES)
+            break;
+        /* Deadlock victims back off a little, with jitter, so they do not collide again. */
+        struct timespec pause = {0, (long)(1000000 * (1 + attempt) + rand() % 1000000)};
+        nanosleep(&pause, NULL);
+    }
+    if (thread_db != NULL && thread_db->broken) {
+        close_connection(thread_db);
+        thread_db->broken = 0;
+    }
+    job->uv.data = (void *)(intptr_t)status;
+    if (job->finished != NULL) {
+        job->status = status;
+        lb_db_job_t *head = atomic_load_explicit(job->finished, memory_order_relaxed);
+        do
+            job->next_finished = head;
+        while (!atomic_compare_exchange_weak_explicit(job->finished, &head, job, memory_order_release, memory_order_relaxed));
+    }
+}
+
+static void answer(lb_db_job_t *job, int status)
+{
+    job->answered = 1;
+    lb_metrics_db_done(lb_monotonic_ns() - job->queued_ns);
+    job->done(job, status);
+}
+
+void lb_db_answer_finished(void)
+{
+    if (answering || atomic_load_explicit(&finished_jobs, memory_order_relaxed) == NULL)
+        return;
+    lb_db_job_t *job = atomic_exchange_explicit(&finished_jobs, NULL, memory_order_acquire), *in_order = NULL;
+    while (job != NULL) { /* oldest first */
+        lb_db_job_t *next = job->next_finished;
+        job->next_finished = in_order;
+        in_order = job;
+        job = next;
+    }
+    answering = 1;
+    for (job = in_order; job != NULL; job = in_order) {
+        in_order = job->next_finished;
+        answer(job, job->status);
+    }
+    answering = 0;
+}
+
+static void job_done(uv_work_t *work, int uv_status)
+{
+    lb_db_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_db_job_t, uv, work);
+    int status = uv_status == 0 ? (int)(intptr_t)job->uv.data : LB_EDB_DOWN;
+    atomic_fetch_sub(&jobs_pending, 1);
+    assert(!answering); /* libuv's callbacks never run inside ours */
+    if (job->finished == NULL) {
+        answer(job, status);
+        return;
+    }
+    lb_db_answer_finished(); /* this job among them, unless it was answered already */
+    if (!job->answered)
+        answer(job, status);
+    job->release(job, status);
+}
+
+static void submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release)
+{
+    job->work = work;
+    job->done = done;
+    job->release = release;
+    job->finished = release != NULL ? &finished_jobs : NULL;
+    job->answered = 0;
+    job->queued_ns = lb_monotonic_ns();
+    atomic_fetch_add(&jobs_pending, 1);
+    lb_metrics_db_queued();
+    int ret = uv_queue_work(loop, &job->uv, run_job, job_done);
+    assert(ret == 0);
+    (void)ret;
+}
+
+void lb_db_submit(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done)
+{
+    submit(loop, job, work, done, NULL);
+}
+
+void lb_db_submit_prompt(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release)
+{
+    submit(loop, job, work, done, release);
+}
+
+unsigned lb_db_jobs_pending(void)
+{
+    return atomic_load(&jobs_pending);
+}

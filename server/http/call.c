@@ -1,0 +1,465 @@
+/* Calls: from an h2o request to a handler and back to one answer, through database jobs when needed. */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "livebuy/http/call.h"
+#include "livebuy/common.h"
+#include "livebuy/base/metrics.h"
+
+/* Seconds a client should wait before retrying a 429 or 503. */
+#define RETRY_AFTER "1"
+
+void lb_call_retain(lb_call_t *call)
+{
+    ++call->refs;
+}
+
+void lb_call_release(lb_call_t *call)
+{
+    if (--call->refs != 0)
+        return;
+    if (call->body != NULL)
+        json_decref(call->body);
+    free(call);
+}
+
+/* Lives in the request's pool: when h2o frees the request (answered, or the client gone), the call forgets it. */
+typedef struct st_call_guard_t {
+    lb_call_t *call;
+} call_guard_t;
+
+static void on_request_disposed(void *p)
+{
+    call_guard_t *guard = p;
+    guard->call->req = NULL;
+    lb_call_release(guard->call);
+}
+
+static lb_call_t *call_new(const lb_http_handler_t *handler, h2o_req_t *req)
+{
+    lb_call_t *call = lb_calloc(1, sizeof(*call));
+    call->req = req;
+    call->config = handler->config;
+    call->loop = req->conn->ctx->loop;
+    call->started_ns = lb_monotonic_ns();
+    call->refs = 1;
+    call_guard_t *guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_request_disposed);
+    guard->call = call;
+    return call;
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : "Error";
+    }
+}
+
+/*
+ * The public answer cache. GET /v1/lives/{id}, /v1/skus/{id} and /v1/group-buys/{id} are what thousands of viewers of
+ * a live poll; for 250 ms a thread answers an anonymous one again with the answer it sent last for the same resource
+ * and format, without a database job. A request with credentials (a merchant or buyer reading what they just wrote)
+ * or Cache-Control: no-cache always reads the database. Each thread keeps its own slots; a slot holds one answer.
+ */
+#define PUBLIC_CACHE_SLOTS 1024
+#define PUBLIC_CACHE_NS    250000000ull
+
+typedef struct st_cached_answer_t {
+    size_t route;
+    int64_t id;
+    lb_format_t format;
+    uint64_t stored_ns;
+    char *body;
+    size_t len;
+} cached_answer_t;
+static _Thread_local cached_answer_t *public_cache;
+
+static cached_answer_t *public_cache_slot(const lb_call_t *call)
+{
+    if (public_cache == NULL)
+        public_cache = lb_calloc(PUBLIC_CACHE_SLOTS, sizeof(*public_cache));
+    uint64_t key = ((uint64_t)call->id * 64 + call->route) * 2 + (call->answer_format == LB_FORMAT_MSGPACK);
+    return &public_cache[(key * 0x9e3779b97f4a7c15ull >> 32) % PUBLIC_CACHE_SLOTS];
+}
+
+/* An anonymous read that accepts a cached answer? */
+static int reads_public_cache(lb_call_t *call)
+{
+    h2o_iovec_t control = lb_call_header(call, H2O_TOKEN_CACHE_CONTROL);
+    return lb_call_header(call, H2O_TOKEN_AUTHORIZATION).len == 0 &&
+           (control.len == 0 || (h2o_strstr(control.base, control.len, H2O_STRLIT("no-cache")) == SIZE_MAX &&
+                                 h2o_strstr(control.base, control.len, H2O_STRLIT("max-age=0")) == SIZE_MAX));
+}
+
+/* Answers call from the public cache when it can (1); else marks it for its answer to be kept there (0). */
+static int answer_from_public_cache(lb_call_t *call)
+{
+    if (!reads_public_cache(call))
+        return 0;
+    const cached_answer_t *slot = public_cache_slot(call);
+    if (slot->body != NULL && slot->route == call->route && slot->id == call->id && slot->format == call->answer_format &&
+        lb_monotonic_ns() - slot->stored_ns < PUBLIC_CACHE_NS) {
+        lb_metrics_public_cache_hit();
+        lb_reply_raw(call, 200, lb_codec_media_type(call->answer_format), slot->body, slot->len);
+        return 1;
+    }
+    call->cache_answer = 1;
+    return 0;
+}
+
+static void keep_public_answer(const lb_call_t *call, const char *body, size_t len)
+{
+    cached_answer_t *slot = public_cache_slot(call);
+    free(slot->body);
+    *slot = (cached_answer_t){call->route, call->id, call->answer_format, lb_monotonic_ns(), lb_malloc(len + 1), len};
+    memcpy(slot->body, body, len);
+}
+
+void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len)
+{
+    h2o_req_t *req = call->req;
+    if (req == NULL)
+        return;
+    if (call->cache_answer && status == 200)
+        keep_public_answer(call, body, len);
+    lb_metrics_request(call->route, status, lb_monotonic_ns() - call->started_ns);
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    if (status == 429 || status == 503)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(RETRY_AFTER));
+    h2o_send_inline(req, body, len);
+}
+
+/* Only a string built without a UTF-8 check can make an answer unencodable: a bug, answered as one. */
+static void reply_unencodable(lb_call_t *call)
+{
+    static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"unencodable answer\"}}";
+    lb_reply_raw(call, 500, "application/json", internal, sizeof(internal) - 1);
+}
+
+void lb_reply(lb_call_t *call, int status, json_t *body)
+{
+    if (body == NULL)
+        body = json_object();
+    if (call->req != NULL) {
+        size_t len;
+        char *bytes = lb_codec_encode(call->answer_format, body, &len);
+        if (bytes == NULL)
+            reply_unencodable(call);
+        else
+            lb_reply_raw(call, status, lb_codec_media_type(call->answer_format), bytes, len);
+        free(bytes);
+    }
+    json_decref(body);
+}
+
+void lb_writer_start(lb_call_t *call, lb_writer_t *w)
+{
+    lb_writer_init(w, call->answer_format);
+}
+
+void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w)
+{
+    if (call->req != NULL) {
+        if (w->failed)
+            reply_unencodable(call);
+        else
+            lb_reply_raw(call, status, lb_codec_media_type(w->format), w->out.bytes, w->out.len);
+    }
+    free(w->out.bytes);
+}
+
+static void reply_error_v(lb_call_t *call, int status, const char *code, const char *fmt, va_list args)
+{
+    char message[512];
+    lb_writer_t w;
+    vsnprintf(message, sizeof(message), fmt, args);
+    lb_utf8_mend(message); /* a message cut short may end inside a UTF-8 sequence */
+    lb_writer_start(call, &w);
+    lb_writer_map(&w, NULL, 1);
+    lb_writer_map(&w, "error", 2);
+    lb_writer_string(&w, "code", code);
+    lb_writer_string(&w, "message", message);
+    lb_writer_end(&w);
+    lb_writer_end(&w);
+    lb_reply_written(call, status, &w);
+}
+
+void lb_reply_error(lb_call_t *call, int status, const char *code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    reply_error_v(call, status, code, fmt, args);
+    va_end(args);
+}
+
+void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err)
+{
+    lb_reply_error(call, err->status, err->code, "%s", err->message);
+}
+
+void lb_reply_failure(lb_call_t *call, int lb_error)
+{
+    switch (lb_error) {
+    case LB_EDB_DOWN:
+    case LB_EDB_RETRY: /* still deadlocked after the retries */
+        lb_reply_error(call, 503, "unavailable", "the database is unavailable; retry shortly");
+        break;
+    case LB_EBUSY:
+        lb_reply_error(call, 429, "busy", "too many requests in flight; retry shortly");
+        break;
+    case LB_ENOTFOUND:
+        lb_reply_error(call, 404, "not_found", "no such resource");
+        break;
+    case LB_EAUTH:
+        lb_reply_error(call, 401, "unauthorized", "a valid bearer token is required");
+        break;
+    case LB_EFORBIDDEN:
+        lb_reply_error(call, 403, "forbidden", "this token may not do that");
+        break;
+    default:
+        lb_reply_error(call, 500, "internal", "internal error (logged)");
+        break;
+    }
+}
+
+void lb_call_add_header(lb_call_t *call, const char *name, const char *value)
+{
+    if (call->req == NULL)
+        return;
+    h2o_add_header_by_str(&call->req->pool, &call->req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
+}
+
+h2o_iovec_t lb_call_header(lb_call_t *call, const h2o_token_t *token)
+{
+    ssize_t i = h2o_find_header(&call->req->headers, token, -1);
+    return i < 0 ? h2o_iovec_init(NULL, 0) : call->req->headers.entries[i].value;
+}
+
+h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&call->req->headers, name, strlen(name), -1);
+    return i < 0 ? h2o_iovec_init(NULL, 0) : call->req->headers.entries[i].value;
+}
+
+int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token)
+{
+    h2o_iovec_t value = lb_call_header(call, H2O_TOKEN_AUTHORIZATION);
+    if (value.len <= 7 || strncasecmp(value.base, "Bearer ", 7) != 0)
+        return LB_EAUTH;
+    *token = h2o_iovec_init(value.base + 7, value.len - 7);
+    while (token->len != 0 && token->base[0] == ' ')
+        ++token->base, --token->len;
+    return token->len != 0 ? 0 : LB_EAUTH;
+}
+
+h2o_iovec_t lb_call_query(lb_call_t *call, const char *name)
+{
+    h2o_req_t *req = call->req;
+    size_t name_len = strlen(name);
+    if (req->query_at == SIZE_MAX)
+        return h2o_iovec_init(NULL, 0);
+    const char *p = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *param_end = amp != NULL ? amp : end;
+        if ((size_t)(param_end - p) > name_len && memcmp(p, name, name_len) == 0 && p[name_len] == '=')
+            return h2o_iovec_init(p + name_len + 1, (size_t)(param_end - p - name_len - 1));
+        p = param_end + 1;
+    }
+    return h2o_iovec_init(NULL, 0);
+}
+
+/* Reads query parameter name as a decimal integer from min to max; leaves *out alone when it is absent. */
+int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err)
+{
+    h2o_iovec_t value = lb_call_query(call, name);
+    int64_t n = 0;
+    if (value.base == NULL)
+        return 0;
+    for (size_t i = 0; i != value.len && n >= 0; ++i) {
+        int digit = value.base[i] - '0';
+        n = digit >= 0 && digit <= 9 && n <= (INT64_MAX - digit) / 10 ? n * 10 + digit : -1;
+    }
+    if (value.len == 0 || n < min || n > max)
+        return lb_input_error(err, 422, "invalid", "%s must be an integer from %lld to %lld", name, (long long)min, (long long)max);
+    *out = n;
+    return 0;
+}
+
+int lb_call_decode_body(lb_call_t *call)
+{
+    h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
+    lb_format_t format;
+    char err[256];
+    if (lb_codec_request_format(type.base, type.len, &format) != 0) {
+        lb_reply_error(call, 415, "unsupported_media_type", "send application/json or application/msgpack, not %.*s",
+                       (int)(type.len < 80 ? type.len : 80), type.base);
+        return -1;
+    }
+    if ((call->body = lb_codec_decode(format, call->req->entity.base, call->req->entity.len, err, sizeof(err))) == NULL) {
+        lb_reply_error(call, 400, "malformed", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields)
+{
+    h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
+    lb_format_t format;
+    if (lb_codec_request_format(type.base, type.len, &format) == 0 && format == LB_FORMAT_JSON &&
+        lb_fields_scan(fields, call->req->entity.base, call->req->entity.len) == 0)
+        return 0;
+    if (lb_call_decode_body(call) != 0)
+        return -1;
+    lb_fields_from_json(fields, call->body);
+    return 0;
+}
+
+/* h2o's entry point for every request: route, decode, hand to the handler. */
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    const lb_http_handler_t *handler = (const lb_http_handler_t *)self;
+    const lb_route_t *routes = handler->routes;
+    lb_call_t *call = call_new(handler, req);
+    h2o_iovec_t accept = lb_call_header(call, H2O_TOKEN_ACCEPT);
+    call->answer_format = lb_codec_answer_format(accept.base, accept.len);
+
+    const char *path = req->path_normalized.base;
+    size_t path_len = req->path_normalized.len;
+    int route = lb_router_match(routes, handler->num_routes, req->method.base, req->method.len, path, path_len, &call->id);
+    if (route < 0) {
+        call->route = handler->num_routes; /* the "unmatched" label */
+        if (route == LB_ROUTE_METHOD)
+            lb_reply_error(call, 405, "method_not_allowed", "%.*s is not allowed here", (int)req->method.len, req->method.base);
+        else
+            lb_reply_error(call, 404, "not_found", "no route for %.*s", (int)(path_len < 200 ? path_len : 200), path);
+        return 0;
+    }
+    call->route = (size_t)route;
+    if (req->entity.len > call->config->max_body) {
+        lb_reply_error(call, 413, "too_large", "the body is larger than %zu bytes", call->config->max_body);
+        return 0;
+    }
+    if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_decode_body(call) != 0)
+        return 0;
+    if ((routes[route].flags & LB_ROUTE_PUBLIC) != 0 && answer_from_public_cache(call))
+        return 0;
+    routes[route].handler(call);
+    return 0;
+}
+
+lb_http_handler_t *lb_call_register(h2o_pathconf_t *path, const lb_config_t *config, const lb_route_t *routes, size_t num_routes)
+{
+    lb_http_handler_t *handler = (lb_http_handler_t *)h2o_create_handler(path, sizeof(*handler));
+    handler->super.on_req = on_req;
+    handler->config = config;
+    handler->routes = routes;
+    handler->num_routes = num_routes;
+    return handler;
+}
+
+void *lb_call_job_new(lb_call_t *call, size_t size)
+{
+    assert(size >= sizeof(lb_call_job_t));
+    lb_call_job_t *job = lb_calloc(1, size);
+    job->call = call;
+    ++call->refs;
+    return job;
+}
+
+static int call_job_work(lb_db_job_t *db_job, lb_db_t *db)
+{
+    lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
+    /* A retried transaction starts from scratch: forget what the failed attempt prepared. */
+    if (job->answer != NULL) {
+        json_decref(job->answer);
+        job->answer = NULL;
+    }
+    job->status = 0;
+    return job->work(job, db);
+}
+
+void lb_call_job_discard(lb_call_job_t *job)
+{
+    if (job->answer != NULL)
+        json_decref(job->answer);
+    lb_call_release(job->call);
+    free(job);
+}
+
+static void call_job_done(lb_db_job_t *db_job, int status)
+{
+    lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
+    lb_call_t *call = job->call;
+    if (status == 0) {
+        if (job->on_done != NULL)
+            job->on_done(job);
+        lb_reply(call, job->status != 0 ? job->status : 200, job->answer);
+        job->answer = NULL;
+    } else if (status == LB_EINPUT) {
+        lb_reply_input_error(call, &job->error);
+    } else {
+        lb_reply_failure(call, status);
+    }
+    lb_call_job_discard(job);
+}
+
+void lb_call_job_submit(lb_call_job_t *job, lb_call_work_cb work)
+{
+    job->work = work;
+    lb_db_submit(job->call->loop, &job->db, call_job_work, call_job_done);
+}
+
+int lb_call_job_fail(lb_call_job_t *job, int status, const char *code, const char *fmt, ...)
+{
+    va_list args;
+    job->error.status = status;
+    job->error.code = code;
+    va_start(args, fmt);
+    vsnprintf(job->error.message, sizeof(job->error.message), fmt, args);
+    va_end(args);
+    return LB_EINPUT;
+}
+
+int lb_call_job_answer(lb_call_job_t *job, int status, json_t *answer)
+{
+    if (job->answer != NULL)
+        json_decref(job->answer);
+    job->status = status;
+    job->answer = answer;
+    return 0;
+}

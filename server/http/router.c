@@ -1,0 +1,61 @@
+/* The route matcher: literal segments and one kind of variable, a positive decimal {id}. */
+#include <string.h>
+#include "livebuy/http/call.h"
+
+/* Parses a positive int64 from [p, end) with no sign, no leading zero and no overflow; 0 when it is not one. */
+static int64_t parse_id(const char *p, const char *end)
+{
+    int64_t id = 0;
+    if (p == end || *p == '0' || end - p > 19)
+        return 0;
+    for (; p != end; ++p) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        int digit = *p - '0';
+        if (id > (INT64_MAX - digit) / 10)
+            return 0;
+        id = id * 10 + digit;
+    }
+    return id;
+}
+
+/* Does path match pattern? Sets *id from its {id} segment. One pass that stops at the first differing byte. */
+static int path_matches(const char *pattern, const char *path, const char *path_end, int64_t *id)
+{
+    static const char var[] = "{id}";
+    while (*pattern != '\0') {
+        if (*pattern == '{') {
+            const char *id_end = memchr(path, '/', (size_t)(path_end - path));
+            if (id_end == NULL)
+                id_end = path_end;
+            if ((*id = parse_id(path, id_end)) == 0)
+                return 0;
+            pattern += sizeof(var) - 1;
+            path = id_end;
+        } else if (path != path_end && *pattern == *path) {
+            ++pattern;
+            ++path;
+        } else {
+            return 0;
+        }
+    }
+    return path == path_end;
+}
+
+int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
+                    size_t path_len, int64_t *id)
+{
+    int result = LB_ROUTE_NONE;
+    *id = 0;
+    for (size_t i = 0; i != num_routes; ++i) {
+        if (!path_matches(routes[i].pattern, path, path + path_len, id))
+            continue;
+        if (strlen(routes[i].method) == method_len && memcmp(routes[i].method, method, method_len) == 0)
+            return (int)i;
+        /* HEAD is answered like GET (h2o drops the body). */
+        if (method_len == 4 && memcmp(method, "HEAD", 4) == 0 && strcmp(routes[i].method, "GET") == 0)
+            return (int)i;
+        result = LB_ROUTE_METHOD;
+    }
+    return result;
+}

@@ -1,0 +1,168 @@
+/*
+ * The group-buy closer. Once a second, on one loop thread, a database job closes the campaigns whose cut-off has come,
+ * each in one transaction that locks its SKU row, then the campaign row, and reads the status again: when several
+ * livebuyd processes race, exactly one closes a campaign. A campaign whose joined quantity reached min_qty succeeds:
+ * its paid joins become one consolidated shipment to the pickup point, with a pick list; its unpaid joins keep their
+ * normal expiry. Otherwise it fails: unpaid joins are released (stock back), paid joins become refund_required.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "livebuy/jobs/closer.h"
+#include "livebuy/codec/codec.h"
+#include "livebuy/common.h"
+#include "livebuy/db/db.h"
+#include "livebuy/order/lanes.h"
+#include "livebuy/store/store.h"
+
+#define CLOSE_INTERVAL_MS 1000
+#define CLOSE_LIMIT       50 /* campaigns closed by one job */
+
+typedef struct st_closing_t {
+    lb_db_job_t job;
+    lb_order_ref_t due[CLOSE_LIMIT];
+    size_t num_due;
+    int64_t failed_skus[CLOSE_LIMIT]; /* SKUs that got units back, for the lanes */
+    size_t num_failed;
+} closing_t;
+
+static uv_timer_t timer;
+static closing_t closing;
+static int closing_now, stopping;
+
+/* The pick list of a succeeded campaign, as the shipping system gets it (API.md "Shipping system"). */
+static json_t *consolidated_payload(lb_db_t *db, const lb_group_buy_t *gb, const lb_order_t *joins, size_t n, int *ret)
+{
+    lb_pickup_point_t point;
+    lb_sku_t sku;
+    char title[LB_TEXT_SIZE(401)];
+    int64_t cold_chain = 0, qty = 0;
+    if ((*ret = lb_store_pickup_point_get(db, gb->pickup_point_id, &point)) < 0 ||
+        (*ret = lb_store_sku_shipping(db, gb->sku_id, title, &cold_chain)) < 0 ||
+        (*ret = lb_store_sku_get(db, gb->sku_id, &sku)) < 0)
+        return NULL;
+    *ret = 0;
+    json_t *orders = json_array(), *pick_list = json_array();
+    for (size_t i = 0; i != n; ++i) {
+        qty += joins[i].qty;
+        json_array_append_new(orders, json_integer(joins[i].id));
+        json_array_append_new(pick_list, json_pack("{s:I,s:I,s:I}", "order_id", (json_int_t)joins[i].id, "buyer_id",
+                                                   (json_int_t)joins[i].buyer_id, "qty", (json_int_t)joins[i].qty));
+    }
+    return json_pack("{s:I,s:o,s:[{s:I,s:s,s:I}],s:{s:I,s:s,s:s,s:s,s:s,s:s},s:o,s:b,s:I,s:s}", "group_buy_id", (json_int_t)gb->id,
+                     "orders", orders, "items", "sku_id", (json_int_t)gb->sku_id, "title", title, "qty", (json_int_t)qty,
+                     "pickup_point", "id", (json_int_t)point.id, "name", point.name, "county", point.county, "township",
+                     point.township, "village", point.village, "address", point.address, "pick_list", pick_list, "cold_chain",
+                     (int)cold_chain, "weight_grams", (json_int_t)(sku.weight_grams * qty), "service_level",
+                     cold_chain ? "next_morning" : "standard");
+}
+
+static int ship_paid_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t now)
+{
+    lb_order_t *joins;
+    size_t n;
+    int ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "paid", &joins, &n);
+    if (ret != 0 || n == 0)
+        goto Exit;
+    json_t *payload = consolidated_payload(db, gb, joins, n, &ret);
+    if (payload == NULL)
+        goto Exit;
+    size_t text_len;
+    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &text_len);
+    int64_t *ids = lb_malloc(n * sizeof(*ids)), shipment_id;
+    for (size_t i = 0; i != n; ++i)
+        ids[i] = joins[i].id;
+    lb_shipment_t shipment = {gb->sku_id, gb->id, gb->pickup_point_id, text, text_len, ids, n};
+    ret = lb_store_shipment_create(db, &shipment, now, &shipment_id);
+    free(ids);
+    free(text);
+    json_decref(payload);
+Exit:
+    free(joins);
+    return ret;
+}
+
+static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t now)
+{
+    lb_order_t *joins;
+    size_t n;
+    int ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "reserved", &joins, &n);
+    for (size_t i = 0; ret == 0 && i != n; ++i)
+        ret = lb_store_order_release(db, &joins[i], "cancelled", now);
+    free(joins);
+    if (ret != 0 || (ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "paid", &joins, &n)) != 0)
+        return ret;
+    for (size_t i = 0; ret == 0 && i != n; ++i)
+        ret = lb_store_order_set_status(db, &joins[i], "refund_required", now);
+    free(joins);
+    return ret;
+}
+
+/* Closes one campaign; *failed is set when it failed (its SKU got units back). Another process may have closed it. */
+static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *failed)
+{
+    lb_sku_t sku;
+    lb_group_buy_t gb;
+    int ret;
+    *failed = 0;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, due->sku_id, &sku)) < 0 ||
+        (ret = lb_store_group_buy_lock_row(db, due->id, &gb)) < 0)
+        return ret;
+    if (ret == 0 || strcmp(gb.status, "open") != 0 || gb.closes_at > now) {
+        lb_db_rollback(db);
+        return 0;
+    }
+    int succeeded = gb.joined_qty >= gb.min_qty;
+    if ((ret = succeeded ? ship_paid_joins(db, &gb, now) : refund_or_release_joins(db, &gb, now)) != 0 ||
+        (ret = lb_store_group_buy_close(db, gb.id, succeeded ? "succeeded" : "failed", now)) != 0 || (ret = lb_db_commit(db)) != 0)
+        return ret;
+    *failed = !succeeded;
+    return 0;
+}
+
+static int closing_work(lb_db_job_t *job, lb_db_t *db)
+{
+    int64_t now = lb_now();
+    int ret = lb_store_group_buys_due(db, now, CLOSE_LIMIT, closing.due, &closing.num_due);
+    for (size_t i = 0; ret == 0 && i != closing.num_due; ++i) {
+        int failed;
+        /* After a deadlock the job runs again: a campaign it closed already is skipped, its SKU is counted once. */
+        if ((ret = close_one(db, &closing.due[i], now, &failed)) == 0 && failed && closing.num_failed != CLOSE_LIMIT)
+            closing.failed_skus[closing.num_failed++] = closing.due[i].sku_id;
+    }
+    return ret;
+}
+
+static void on_tick(uv_timer_t *t);
+
+static void closing_done(lb_db_job_t *job, int status)
+{
+    for (size_t i = 0; i != closing.num_failed; ++i)
+        lb_lanes_stock_changed(closing.failed_skus[i]);
+    closing_now = 0;
+    /* A full page means more campaigns are due: go again at once rather than in a second. */
+    if (!stopping && status == 0 && closing.num_due == CLOSE_LIMIT)
+        uv_timer_start(&timer, on_tick, 0, CLOSE_INTERVAL_MS);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    if (closing_now || stopping)
+        return;
+    closing_now = 1;
+    closing.num_due = closing.num_failed = 0;
+    lb_db_submit(t->loop, &closing.job, closing_work, closing_done);
+}
+
+void lb_closer_start(uv_loop_t *loop)
+{
+    uv_timer_init(loop, &timer);
+    uv_timer_start(&timer, on_tick, CLOSE_INTERVAL_MS, CLOSE_INTERVAL_MS);
+}
+
+void lb_closer_stop(void)
+{
+    stopping = 1;
+    uv_timer_stop(&timer);
+    uv_close((uv_handle_t *)&timer, NULL);
+}

@@ -1,0 +1,80 @@
+/*
+ * Acknowledged pushes and delivery events: each one transaction that locks the shipment's SKU row, then the shipment,
+ * then moves its orders (forward only), so that it queues behind the order path's batches instead of deadlocking them.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "livebuy/common.h"
+#include "livebuy/order/shipping.h"
+
+const char *const lb_delivery_event_types[] = {"picked_up", "in_transit", "delivered", NULL};
+
+/* What an event makes of the shipment's orders. */
+static const char *const order_status_after[] = {"shipped", "shipped", "delivered"};
+
+/* How far a delivery status is along the parcel's way: none 0, picked_up 1, in_transit 2, delivered 3. */
+static int delivery_rank(const char *delivery_status)
+{
+    for (int i = 0; lb_delivery_event_types[i] != NULL; ++i)
+        if (strcmp(delivery_status, lb_delivery_event_types[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* Under the SKU and shipment locks: records the event, and moves the shipment and its orders if it is news. */
+static int record_event(lb_db_t *db, lb_delivery_event_t *event, int64_t now)
+{
+    lb_shipment_row_t *shipment = &event->shipment;
+    const char *type = lb_delivery_event_types[event->type];
+    int ret = lb_store_shipment_event_insert(db, event->shipment_id, type, event->tracking_no, now);
+    if (ret == LB_EDB_DUP) {
+        event->outcome = LB_DELIVERY_REPEATED;
+        return 0;
+    }
+    event->outcome = LB_DELIVERY_RECORDED;
+    if (ret != 0 || delivery_rank(shipment->delivery_status) >= (int)event->type + 1)
+        return ret;
+    if ((ret = lb_store_shipment_set_delivery(db, event->shipment_id, type, event->tracking_no)) != 0 ||
+        (ret = lb_store_shipment_orders_advance(db, event->shipment_id, order_status_after[event->type], now)) != 0)
+        return ret;
+    snprintf(shipment->delivery_status, sizeof(shipment->delivery_status), "%s", type);
+    snprintf(shipment->tracking_no, sizeof(shipment->tracking_no), "%s", event->tracking_no);
+    return 0;
+}
+
+int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event)
+{
+    lb_sku_t sku;
+    int64_t sku_id;
+    int ret;
+
+    event->outcome = LB_DELIVERY_NOT_FOUND;
+    if ((ret = lb_store_shipment_sku(db, event->shipment_id, &sku_id)) <= 0)
+        return ret;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
+        (ret = lb_store_shipment_lock(db, event->shipment_id, &event->shipment)) <= 0 ||
+        (ret = record_event(db, event, lb_now())) != 0)
+        goto Exit;
+    if (event->outcome == LB_DELIVERY_RECORDED)
+        return lb_db_commit(db);
+Exit:
+    lb_db_rollback(db);
+    return ret < 0 ? ret : 0;
+}
+
+int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now)
+{
+    lb_sku_t sku;
+    int64_t sku_id;
+    int changed, ret;
+
+    if ((ret = lb_store_shipment_sku(db, shipment_id, &sku_id)) <= 0)
+        return ret < 0 ? ret : LB_EDB;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
+        (ret = lb_store_shipment_set_acked(db, shipment_id, now, &changed)) != 0)
+        return ret;
+    /* Acked already (by another process's push, after this one's claim ran out): its orders moved then. */
+    if (changed && (ret = lb_store_shipment_orders_advance(db, shipment_id, "handed_off", now)) != 0)
+        return ret;
+    return lb_db_commit(db);
+}

@@ -1,0 +1,316 @@
+/* Per-SKU lanes for single-order actions (see livebuy/sku_actions.h). Lanes belong to one loop thread each. */
+#include <stdlib.h>
+#include <string.h>
+#include <h2o/memory.h>
+#include "livebuy/common.h"
+#include "livebuy/base/idmap.h"
+#include "livebuy/order/sku_actions.h"
+
+/* Actions per transaction at most: a batch holds its SKU's row for as long as it runs. */
+#define MAX_ACTIONS_PER_BATCH 200
+
+typedef struct st_action_lane_t {
+    int64_t sku_id;
+    lb_sku_action_t *head, **tail;
+    int in_flight;
+} action_lane_t;
+
+static _Thread_local lb_idmap_t lanes;
+
+typedef struct st_resolve_job_t {
+    lb_db_job_t job;
+    lb_sku_action_t *action;
+} resolve_job_t;
+
+typedef struct st_action_batch_t {
+    lb_db_job_t job;
+    action_lane_t *lane;
+    lb_sku_action_t *actions;
+} action_batch_t;
+
+void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment)
+{
+    view->payments = lb_grow(view->payments, view->num_payments, &view->payments_capacity, sizeof(*view->payments));
+    view->payments[view->num_payments++] = *payment;
+}
+
+const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id)
+{
+    for (size_t i = 0; i != view->num_payments; ++i)
+        if (strcmp(view->payments[i].provider_txn_id, provider_txn_id) == 0)
+            return &view->payments[i];
+    return NULL;
+}
+
+const lb_payment_row_t *lb_sku_view_recorded(const lb_sku_view_t *view, const char *provider_txn_id)
+{
+    for (size_t i = 0; i != view->num_recorded; ++i)
+        if (strcmp(view->recorded[i].provider_txn_id, provider_txn_id) == 0)
+            return &view->recorded[i];
+    return NULL;
+}
+
+void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len)
+{
+    view->shipments = lb_grow(view->shipments, view->num_shipments, &view->shipments_capacity, sizeof(*view->shipments));
+    /* order_ids points at the action's order, which lives until the batch is answered */
+    view->shipments[view->num_shipments++] = (lb_shipment_t){.sku_id = order->sku_id,
+                                                             .pickup_point_id = order->pickup_point_id,
+                                                             .payload = payload,
+                                                             .payload_len = payload_len,
+                                                             .order_ids = &order->id,
+                                                             .num_orders = 1};
+}
+
+static void drop_shipments(lb_sku_view_t *view)
+{
+    for (size_t i = 0; i != view->num_shipments; ++i)
+        free((char *)view->shipments[i].payload);
+    view->num_shipments = 0;
+}
+
+int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view)
+{
+    int ret = 0;
+    if (view->reserved != 0 || view->sold != 0)
+        ret = lb_store_sku_add_counts(db, view->sku.id, view->reserved, view->sold, 0, view->now);
+    for (size_t i = 0; ret == 0 && i != view->num_items; ++i)
+        ret = lb_store_live_item_add_counts(db, view->items[i].id, view->items[i].reserved, view->items[i].sold);
+    if (ret == 0 && view->num_payments != 0)
+        ret = lb_store_payments_insert(db, view->sku.id, view->payments, view->num_payments, view->now);
+    if (ret == 0 && view->num_shipments != 0)
+        ret = lb_store_shipments_create(db, view->shipments, view->num_shipments, view->now);
+    view->reserved = view->sold = 0;
+    view->num_items = view->num_payments = 0;
+    drop_shipments(view);
+    return ret;
+}
+
+void lb_sku_view_dispose(lb_sku_view_t *view)
+{
+    drop_shipments(view);
+    free(view->payments);
+    free(view->shipments);
+    free(view->recorded);
+}
+
+int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold)
+{
+    size_t i = 0;
+    if (live_item_id != 0) {
+        while (i != view->num_items && view->items[i].id != live_item_id)
+            ++i;
+        if (i == LB_SKU_VIEW_ITEMS) {
+            int ret = lb_sku_view_flush(db, view);
+            if (ret != 0)
+                return ret;
+            i = 0;
+        }
+        if (i == view->num_items) {
+            view->items[i].id = live_item_id;
+            view->items[i].reserved = view->items[i].sold = 0;
+            ++view->num_items;
+        }
+        view->items[i].reserved += reserved;
+        view->items[i].sold += sold;
+    }
+    view->reserved += reserved;
+    view->sold += sold;
+    return 0;
+}
+
+int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view)
+{
+    int ret = lb_sku_view_flush(db, view);
+    if (ret != 0 || !view->stale)
+        return ret;
+    ret = lb_store_sku_lock(db, view->sku.id, &view->sku);
+    view->stale = 0;
+    return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
+}
+
+int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view)
+{
+    if (view->shipping_read)
+        return 0;
+    int ret = lb_store_sku_shipping(db, view->sku.id, view->title, &view->cold_chain);
+    view->shipping_read = ret > 0;
+    return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
+}
+
+/* Whether another action of the batch names the same order. */
+static int order_named_twice(const lb_sku_action_t *actions, const lb_sku_action_t *action)
+{
+    for (const lb_sku_action_t *a = actions; a != NULL; a = a->next)
+        if (a != action && a->order_id == action->order_id)
+            return 1;
+    return 0;
+}
+
+/*
+ * Locks and reads the batch's orders in one statement, instead of one per action. An order that two actions name (a
+ * notify sent twice, a payment and a cancellation) is left to each action's own lock when its turn comes, so that the
+ * later one sees what the earlier one changed. Sets each action's locked (1: a->order and a->found are read).
+ */
+static int lock_orders(lb_db_t *db, lb_sku_action_t *actions, int64_t sku_id)
+{
+    int64_t ids[MAX_ACTIONS_PER_BATCH];
+    size_t n = 0, found = 0;
+    for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
+        if ((a->locked = !order_named_twice(actions, a)) != 0)
+            ids[n++] = a->order_id;
+    if (n == 0)
+        return 0;
+    lb_order_t *rows = lb_malloc(n * sizeof(*rows));
+    int ret = lb_store_orders_lock(db, sku_id, ids, n, rows, &found);
+    for (lb_sku_action_t *a = actions; ret == 0 && a != NULL; a = a->next) {
+        for (size_t i = 0; a->locked && i != found && !a->found; ++i)
+            if (rows[i].id == a->order_id) {
+                a->order = rows[i];
+                a->found = 1;
+            }
+    }
+    free(rows);
+    return ret;
+}
+
+/* The payments recorded already under the transaction ids of the batch's notifies, in one statement. */
+static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *view)
+{
+    const char *txns[MAX_ACTIONS_PER_BATCH];
+    size_t n = 0;
+    for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
+        if (a->provider_txn_id != NULL)
+            txns[n++] = a->provider_txn_id;
+    if (n == 0)
+        return 0;
+    view->recorded = lb_malloc(n * sizeof(*view->recorded));
+    return lb_store_payments_recorded(db, view->sku.id, txns, n, view->recorded, &view->num_recorded);
+}
+
+static int batch_work(lb_db_job_t *job, lb_db_t *db)
+{
+    action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
+    int64_t sku_id = batch->lane->sku_id, now = lb_now();
+    lb_sku_view_t view = {.now = now};
+    int ret, changed = 0;
+
+    for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
+        a->found = 0;
+        a->type->reset(a);
+    }
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) <= 0 ||
+        (ret = lock_orders(db, batch->actions, sku_id)) != 0 || (ret = read_recorded(db, batch->actions, &view)) != 0)
+        goto Exit;
+    for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
+        if (!a->locked && (ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) >= 0)
+            a->found = ret;
+        if (ret < 0)
+            goto Exit;
+        if (!a->found)
+            continue;
+        if ((ret = a->type->apply(db, a, &view, now)) < 0)
+            goto Exit;
+        if (ret == 1)
+            changed = view.stale = 1; /* the next action that decides on the stock reads it again */
+    }
+    if (changed && (ret = lb_sku_view_flush(db, &view)) == 0) {
+        lb_sku_view_dispose(&view);
+        return lb_db_commit(db);
+    }
+Exit:
+    lb_sku_view_dispose(&view);
+    lb_db_rollback(db);
+    /* A transaction id recorded meanwhile by a transaction that did not wait for the SKU row: run again, a replay. */
+    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret < 0 ? ret : 0;
+}
+
+static void send_batch(uv_loop_t *loop, action_lane_t *lane);
+
+static void batch_done(lb_db_job_t *job, int status)
+{
+    action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
+    action_lane_t *lane = batch->lane;
+    uv_loop_t *loop = batch->job.uv.loop;
+    for (lb_sku_action_t *a = batch->actions, *next; a != NULL; a = next) {
+        next = a->next;
+        a->type->done(a, status);
+    }
+    free(batch);
+    lane->in_flight = 0;
+    if (lane->head != NULL) {
+        send_batch(loop, lane);
+    } else {
+        lb_idmap_remove(&lanes, lane->sku_id);
+        free(lane);
+    }
+}
+
+/* Sends what the lane has queued, up to a batch's worth, as one transaction. */
+static void send_batch(uv_loop_t *loop, action_lane_t *lane)
+{
+    action_batch_t *batch = lb_calloc(1, sizeof(*batch));
+    lb_sku_action_t **tail = &batch->actions;
+    batch->lane = lane;
+    for (size_t n = 0; lane->head != NULL && n != MAX_ACTIONS_PER_BATCH; ++n) {
+        lb_sku_action_t *a = lane->head;
+        if ((lane->head = a->next) == NULL)
+            lane->tail = &lane->head;
+        a->next = NULL;
+        *tail = a;
+        tail = &a->next;
+    }
+    lane->in_flight = 1;
+    lb_db_submit(loop, &batch->job, batch_work, batch_done);
+}
+
+static void enqueue(uv_loop_t *loop, lb_sku_action_t *action)
+{
+    action_lane_t *lane = lb_idmap_get(&lanes, action->order.sku_id);
+    if (lane == NULL) {
+        lane = lb_calloc(1, sizeof(*lane));
+        lane->sku_id = action->order.sku_id;
+        lane->tail = &lane->head;
+        lb_idmap_set(&lanes, lane->sku_id, lane);
+    }
+    action->next = NULL;
+    *lane->tail = action;
+    lane->tail = &action->next;
+    if (!lane->in_flight)
+        send_batch(loop, lane);
+}
+
+static int resolve_work(lb_db_job_t *job, lb_db_t *db)
+{
+    lb_sku_action_t *action = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job)->action;
+    int ret = lb_store_order_get(db, action->order_id, &action->order);
+    action->found = ret > 0;
+    return ret < 0 ? ret : 0;
+}
+
+static void resolve_done(lb_db_job_t *job, int status)
+{
+    resolve_job_t *resolve = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job);
+    lb_sku_action_t *action = resolve->action;
+    uv_loop_t *loop = resolve->job.uv.loop;
+    free(resolve);
+    if (status != 0 || !action->found) {
+        action->type->reset(action);
+        action->type->done(action, status);
+        return;
+    }
+    enqueue(loop, action);
+}
+
+void lb_sku_action_submit(uv_loop_t *loop, lb_sku_action_t *action)
+{
+    /* An order whose block this process knows needs no look-up: its SKU's lane locks and reads it (or finds none). */
+    if ((action->order.sku_id = lb_store_order_sku_known(action->order_id)) != 0) {
+        action->order.id = action->order_id;
+        enqueue(loop, action);
+        return;
+    }
+    resolve_job_t *resolve = lb_calloc(1, sizeof(*resolve));
+    resolve->action = action;
+    lb_db_submit(loop, &resolve->job, resolve_work, resolve_done);
+}
