@@ -363,7 +363,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     int route = lb_router_match(routes, handler->num_routes, req->method.base, req->method.len, path, path_len, &call->id);
     if (route < 0) {
         call->route = handler->num_routes; /* the "unmatched" label */
-        if (route == LB_ROUTE_METHOD)
+        if (route == LB_EMETHOD)
             lb_reply_error(call, 405, "method_not_allowed", "%.*s is not allowed here", (int)req->method.len, req->method.base);
         else
             lb_reply_error(call, 404, "not_found", "no route for %.*s", (int)(path_len < 200 ? path_len : 200), path);

@@ -1,5 +1,6 @@
 /* The route matcher: literal segments and one kind of variable, a positive decimal {id}. */
 #include <string.h>
+#include "livebuy/common.h"
 #include "livebuy/http/call.h"
 
 /* Parses a positive int64 from [p, end) with no sign, no leading zero and no overflow; 0 when it is not one. */
@@ -45,7 +46,7 @@ static int path_matches(const char *pattern, const char *path, const char *path_
 int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
                     size_t path_len, int64_t *id)
 {
-    int result = LB_ROUTE_NONE;
+    int result = LB_ENOTFOUND;
     *id = 0;
     for (size_t i = 0; i != num_routes; ++i) {
         if (!path_matches(routes[i].pattern, path, path + path_len, id))
@@ -55,7 +56,7 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
         /* HEAD is answered like GET (h2o drops the body). */
         if (method_len == 4 && memcmp(method, "HEAD", 4) == 0 && strcmp(routes[i].method, "GET") == 0)
             return (int)i;
-        result = LB_ROUTE_METHOD;
+        result = LB_EMETHOD;
     }
     return result;
 }

@@ -20,16 +20,16 @@ int main(void)
     CHECK(strcmp(pattern_of(match("GET", "/v1/skus/42", &id)), "/v1/skus/{id}") == 0 && id == 42);
     CHECK(strcmp(pattern_of(match("POST", "/v1/skus/7/restock", &id)), "/v1/skus/{id}/restock") == 0 && id == 7);
     CHECK(strcmp(pattern_of(match("GET", "/v1/skus/9223372036854775807", &id)), "/v1/skus/{id}") == 0);
-    CHECK(match("GET", "/v1/skus/9223372036854775808", &id) == -1);
-    CHECK(match("GET", "/v1/skus/0", &id) == -1);
-    CHECK(match("GET", "/v1/skus/007", &id) == -1);
-    CHECK(match("GET", "/v1/skus/-1", &id) == -1);
-    CHECK(match("GET", "/v1/skus/1x", &id) == -1);
-    CHECK(match("GET", "/v1/skus/", &id) == -1);
-    CHECK(match("GET", "/v1/skus/1/restock/more", &id) == -1);
-    CHECK(match("GET", "/healthz/", &id) == -1);
-    CHECK(match("DELETE", "/v1/skus/1", &id) == -2);
-    CHECK(match("GET", "/v1/merchants", &id) == -2);
-    CHECK(match("GET", "/nothing", &id) == -1);
+    CHECK(match("GET", "/v1/skus/9223372036854775808", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/v1/skus/0", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/v1/skus/007", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/v1/skus/-1", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/v1/skus/1x", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/v1/skus/", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/v1/skus/1/restock/more", &id) == LB_ENOTFOUND);
+    CHECK(match("GET", "/healthz/", &id) == LB_ENOTFOUND);
+    CHECK(match("DELETE", "/v1/skus/1", &id) == LB_EMETHOD);
+    CHECK(match("GET", "/v1/merchants", &id) == LB_EMETHOD);
+    CHECK(match("GET", "/nothing", &id) == LB_ENOTFOUND);
     return CHECK_RESULT("router");
 }

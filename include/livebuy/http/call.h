@@ -58,11 +58,9 @@ struct st_lb_call_t {
 
 /*
  * Finds the route for method and path (path without the query) in a table of num_routes, tried in order. Returns its
- * index and sets *id; LB_ROUTE_NONE when no pattern matches (404), LB_ROUTE_METHOD when a pattern matches with another
+ * index and sets *id; LB_ENOTFOUND when no pattern matches (404), LB_EMETHOD when a pattern matches with another
  * method (405).
  */
-#define LB_ROUTE_NONE   -1
-#define LB_ROUTE_METHOD -2
 int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
                     size_t path_len, int64_t *id);
 
