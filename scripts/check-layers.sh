@@ -6,8 +6,9 @@ set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd -P)}
 cd "$root"
 
-# The layers, lowest first (handlers/ and the app that wires everything are the top).
-layers=(base codec db store order jobs http feed handlers app)
+# The layers, lowest first (model: the plain structs of the domain, no I/O; handlers/ and the app that wires everything
+# are the top).
+layers=(base model codec db store order jobs http feed handlers app)
 rank_of() {
     local i
     for i in "${!layers[@]}"; do

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/order/reserve.h"
+#include "livebuy/store/store.h"
 
 /* Forget what an earlier, rolled-back run of this batch decided. */
 static void reset(lb_reserve_batch_t *batch)

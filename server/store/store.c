@@ -6,13 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
-#include "livebuy/order/order.h"
 #include "livebuy/store/store.h"
 
 /* Orders that count against a per-buyer limit. */
 #define ACTIVE_STATUSES "('reserved', 'paid', 'handed_off', 'shipped', 'delivered')"
-
-const char *const lb_merchant_kinds[] = {"coop", "host", "shipper", NULL};
 
 int lb_store_ping(lb_db_t *db)
 {
@@ -666,9 +663,6 @@ int lb_store_pickup_point_exists(lb_db_t *db, int64_t id)
 }
 
 /* ---- Lives, live items and order reads (handlers/lives.c, handlers/orders_read.c) ---------------------------------- */
-
-const char *const lb_order_statuses[] = {"reserved", "paid",      "handed_off",      "shipped",  "delivered",
-                                         "expired",  "cancelled", "refund_required", "refunded", NULL};
 
 int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id)
 {

@@ -10,34 +10,14 @@
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 #include "livebuy/base/token.h"
-
-/* Bytes for a VARCHAR(n) of utf8mb4 text, plus the NUL. */
-#define LB_TEXT_SIZE(chars) ((chars)*4 + 1)
-
-typedef enum en_lb_merchant_kind_t { LB_MERCHANT_COOP, LB_MERCHANT_HOST, LB_MERCHANT_SHIPPER } lb_merchant_kind_t;
-/* The kinds' names as the API and the schema spell them, NULL-terminated. */
-extern const char *const lb_merchant_kinds[];
-
-typedef struct st_lb_merchant_t {
-    int64_t id;
-    lb_merchant_kind_t kind;
-} lb_merchant_t;
-
-typedef struct st_lb_sku_t {
-    int64_t id, product_id, merchant_id;
-    char name[LB_TEXT_SIZE(200)];
-    int64_t price_cents, weight_grams;
-    int64_t stock, reserved, sold;
-    int64_t held; /* set aside for live items' quotas */
-} lb_sku_t;
-
-/* What can still be ordered straight from the SKU. */
-#define LB_SKU_AVAILABLE(sku) ((sku)->stock - (sku)->reserved - (sku)->sold - (sku)->held)
-
-typedef struct st_lb_product_t {
-    const char *title, *unit, *origin;
-    int cold_chain;
-} lb_product_t;
+#include "livebuy/model/group_buy.h"
+#include "livebuy/model/live.h"
+#include "livebuy/model/merchant.h"
+#include "livebuy/model/order.h"
+#include "livebuy/model/payment.h"
+#include "livebuy/model/reservation.h"
+#include "livebuy/model/shipment.h"
+#include "livebuy/model/sku.h"
 
 /* A trivial round trip: is the database there? */
 int lb_store_ping(lb_db_t *db);
@@ -59,14 +39,7 @@ int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
  */
 int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku);
 
-#define LB_STOCK_MAX 1000000000000LL
-
 /* The order path's statements (one batch = one transaction on one SKU; see reserve.c). */
-typedef struct st_lb_alloc_target_t lb_alloc_target_t;
-typedef struct st_lb_existing_order_t lb_existing_order_t;
-typedef struct st_lb_buyer_usage_t lb_buyer_usage_t;
-typedef struct st_lb_order_request_t lb_order_request_t;
-
 /* Locks the SKU row (FOR UPDATE) and reads it; 1 found, 0 not. */
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
 /* Locks a live item of this SKU and fills target (found = 0 when it does not exist or draws on another SKU). */
@@ -102,34 +75,6 @@ int lb_store_group_buy_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 
 /* ---- Lives, live items and order reads (handlers/lives.c, handlers/orders_read.c) ---------------------------------- */
-
-typedef struct st_lb_live_t {
-    int64_t id, merchant_id;
-    char title[LB_TEXT_SIZE(200)];
-    int64_t starts_at;
-} lb_live_t;
-
-typedef struct st_lb_live_item_t {
-    int64_t id, live_id, sku_id;
-    char title[LB_TEXT_SIZE(401)]; /* the product's title and the SKU's name (read only) */
-    int64_t price_cents, quota, reserved, sold, per_buyer_limit, opens_at;
-    int64_t reserve_ttl; /* seconds; 0 = the server default */
-} lb_live_item_t;
-
-/* What can still be reserved through a live item. */
-#define LB_LIVE_ITEM_AVAILABLE(item) ((item)->quota - (item)->reserved - (item)->sold)
-
-/* The order statuses as the schema spells them, NULL-terminated. */
-extern const char *const lb_order_statuses[];
-
-/* One row of orders. Nullable ids read as 0; has_ship_to (0 or 1) tells whether the ship_to_* fields are set. */
-typedef struct st_lb_order_t {
-    int64_t id, sku_id, buyer_id, live_item_id, group_buy_id, pickup_point_id;
-    int64_t qty, unit_price_cents, amount_cents, expires_at, created_at, updated_at;
-    char status[16];
-    int64_t has_ship_to;
-    char ship_to_name[LB_TEXT_SIZE(100)], ship_to_phone[LB_TEXT_SIZE(32)], ship_to_address[LB_TEXT_SIZE(400)];
-} lb_order_t;
 
 int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id);
 /* 1 and *live when it exists, 0 when not. */
@@ -169,18 +114,6 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
 int lb_store_merchant_orders(lb_db_t *db, int64_t merchant_id, const char *status, int64_t after, int64_t limit, lb_order_t *out,
                              size_t *found);
 
-/* Pickup points (village stations) and group-buys. */
-typedef struct st_lb_pickup_point_t {
-    int64_t id, merchant_id;
-    char name[LB_TEXT_SIZE(200)], county[LB_TEXT_SIZE(100)], township[LB_TEXT_SIZE(100)], village[LB_TEXT_SIZE(100)];
-    char address[LB_TEXT_SIZE(400)];
-} lb_pickup_point_t;
-
-typedef struct st_lb_group_buy_t {
-    int64_t id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, closes_at, joined_qty;
-    char status[16]; /* open, succeeded, failed */
-} lb_group_buy_t;
-
 /* Inserts a pickup point of the merchant's network; sets point->id. */
 int lb_store_pickup_point_create(lb_db_t *db, int64_t merchant_id, lb_pickup_point_t *point);
 /* Up to limit pickup points with ids above after, in id order; *found of them. */
@@ -197,19 +130,6 @@ int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point)
 
 /* ---- Expiry (server/jobs/sweeper.c) ----------------------------------------------------------------------------------- */
 
-/* Where an order row is: its SKU (the shard key) and id. */
-typedef struct st_lb_order_ref_t {
-    int64_t sku_id, id;
-} lb_order_ref_t;
-
-/*
- * A block of order ids in the order directory (sql/005_order_blocks.sql, 006_order_expiry_by_block.sql): the ids from
- * first_id to first_id + size - 1 are orders of sku_id (or unused).
- */
-typedef struct st_lb_order_block_t {
-    int64_t sku_id, first_id, size;
-} lb_order_block_t;
-
 /* Up to limit blocks with a reserved order due at now, soonest first (index order_blocks_due); out holds limit. */
 int lb_store_order_blocks_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_block_t *out, size_t *found);
 /*
@@ -223,12 +143,6 @@ int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_blo
 
 /* ---- Payments and the shipping outbox (server/order/payment.c) --------------------------------------------------------- */
 
-/* A payment to record: of order_id, under a provider's transaction id, applied or (refund_required) not. */
-typedef struct st_lb_payment_row_t {
-    int64_t order_id, amount_cents;
-    const char *provider_txn_id;
-    int refund_required;
-} lb_payment_row_t;
 /*
  * The payments recorded on this SKU under the n transaction ids txns, in one statement: out (room for n) gets one row
  * for each id that has one (provider_txn_id pointing to the txns entry; amount_cents not read), *found their number.
@@ -239,15 +153,6 @@ int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *t
 int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now);
 /* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. 1, or 0. */
 int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain);
-
-/* An outbox row: the JSON document to push to the shipping system and the orders it carries (all of one SKU). */
-typedef struct st_lb_shipment_t {
-    int64_t sku_id, group_buy_id, pickup_point_id; /* 0 when none */
-    const char *payload;
-    size_t payload_len;
-    const int64_t *order_ids;
-    size_t num_orders;
-} lb_shipment_t;
 
 /* Inserts a pending shipment, due now, and its shipment_orders rows; *id gets its id (the shipment_id it is sent as). */
 int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t now, int64_t *id);
@@ -270,17 +175,6 @@ int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_
 
 /* ---- The shipping dispatcher, feed and events (server/jobs/dispatcher.c, server/order/shipping.c) -----------------------------
  */
-
-/* An outbox row as the dispatcher and the feed read it; payload is malloc'd (lb_store_shipment_rows_free). */
-typedef struct st_lb_shipment_row_t {
-    int64_t id, sku_id, attempts, created_at;
-    int64_t feed_seq;         /* its place in the feed, 0 until it has one */
-    char status[8];           /* pending, acked, dead */
-    char delivery_status[16]; /* none, picked_up, in_transit, delivered */
-    char tracking_no[LB_TEXT_SIZE(64)];
-    char *payload; /* the JSON document, NUL-terminated */
-    size_t payload_len;
-} lb_shipment_row_t;
 
 /* Frees the payloads of rows[0..n). */
 void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n);
@@ -326,13 +220,6 @@ int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced);
 int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found);
 
 /* ---- The co-op dashboard's SKU list (handlers/merchant_skus.c) ----------------------------------------------------- */
-
-/* A SKU with its product's title, unit and cold-chain flag. */
-typedef struct st_lb_merchant_sku_t {
-    lb_sku_t sku;
-    char title[LB_TEXT_SIZE(200)], unit[LB_TEXT_SIZE(32)];
-    int64_t cold_chain;
-} lb_merchant_sku_t;
 
 /* A page of a merchant's SKUs by id, after `after`, at most limit (out must hold that many); *found gets the count. */
 int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found);
