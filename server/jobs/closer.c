@@ -12,6 +12,7 @@
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
+#include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/store/store.h"
 
@@ -19,16 +20,14 @@
 #define CLOSE_LIMIT       50 /* campaigns closed by one job */
 
 typedef struct st_closing_t {
-    lb_db_job_t job;
+    lb_periodic_t periodic;
     lb_order_ref_t due[CLOSE_LIMIT];
     size_t num_due;
     int64_t failed_skus[CLOSE_LIMIT]; /* SKUs that got units back, for the lanes */
     size_t num_failed;
 } closing_t;
 
-static uv_timer_t timer;
 static closing_t closing;
-static int closing_now, stopping;
 
 /* The pick list of a succeeded campaign, as the shipping system gets it (API.md "Shipping system"). */
 static json_t *consolidated_payload(lb_db_t *db, const lb_group_buy_t *gb, const lb_order_t *joins, size_t n, int *ret)
@@ -120,7 +119,13 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
     return 0;
 }
 
-static int closing_work(lb_db_job_t *job, lb_db_t *db)
+static int closing_prepare(lb_periodic_t *periodic)
+{
+    closing.num_due = closing.num_failed = 0;
+    return 1;
+}
+
+static int closing_work(lb_periodic_t *periodic, lb_db_t *db)
 {
     int64_t now = lb_now();
     int ret = lb_store_group_buys_due(db, now, CLOSE_LIMIT, closing.due, &closing.num_due);
@@ -133,36 +138,21 @@ static int closing_work(lb_db_job_t *job, lb_db_t *db)
     return ret;
 }
 
-static void on_tick(uv_timer_t *t);
-
-static void closing_done(lb_db_job_t *job, int status)
+static void closing_done(lb_periodic_t *periodic, int status)
 {
     for (size_t i = 0; i != closing.num_failed; ++i)
         lb_lanes_stock_changed(closing.failed_skus[i]);
-    closing_now = 0;
     /* A full page means more campaigns are due: go again at once rather than in a second. */
-    if (!stopping && status == 0 && closing.num_due == CLOSE_LIMIT)
-        uv_timer_start(&timer, on_tick, 0, CLOSE_INTERVAL_MS);
-}
-
-static void on_tick(uv_timer_t *t)
-{
-    if (closing_now || stopping)
-        return;
-    closing_now = 1;
-    closing.num_due = closing.num_failed = 0;
-    lb_db_submit(t->loop, &closing.job, closing_work, closing_done);
+    if (status == 0 && closing.num_due == CLOSE_LIMIT)
+        lb_periodic_again(periodic, 0);
 }
 
 void lb_closer_start(uv_loop_t *loop)
 {
-    uv_timer_init(loop, &timer);
-    uv_timer_start(&timer, on_tick, CLOSE_INTERVAL_MS, CLOSE_INTERVAL_MS);
+    lb_periodic_start(loop, &closing.periodic, CLOSE_INTERVAL_MS, CLOSE_INTERVAL_MS, closing_prepare, closing_work, closing_done);
 }
 
 void lb_closer_stop(void)
 {
-    stopping = 1;
-    uv_timer_stop(&timer);
-    uv_close((uv_handle_t *)&timer, NULL);
+    lb_periodic_stop(&closing.periodic);
 }

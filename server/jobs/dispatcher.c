@@ -21,6 +21,7 @@
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
+#include "livebuy/db/periodic.h"
 #include "livebuy/jobs/dispatcher.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/order/shipping.h"
@@ -56,7 +57,7 @@ typedef struct st_push_t {
 
 /* The claim job: what it got is kept across the job's retries (what committed stays claimed). */
 typedef struct st_claim_t {
-    lb_db_job_t job;
+    lb_periodic_t periodic; /* on a timer, and whenever a slot frees */
     size_t want;
     int count_backlog;
     int64_t backlog;
@@ -75,14 +76,11 @@ static const lb_config_t *config;
 static lb_format_t format;
 static char claimer[CLAIMER_SIZE];
 static CURLM *multi;
-static uv_timer_t poll_timer, curl_timer;
+static uv_timer_t curl_timer;
 static claim_t claim;
-static int claiming, stopping;
 static size_t in_flight;
 static push_t *sending[MAX_IN_FLIGHT]; /* pushes with an easy handle in multi */
 static uint64_t backlog_counted_ns, random_state;
-
-static void maybe_claim(void);
 
 /* ---- Backoff ------------------------------------------------------------------------------------------------------ */
 
@@ -142,7 +140,7 @@ static void push_free(push_t *push)
 
 static void release_claims(void);
 
-static int claim_work(lb_db_job_t *job, lb_db_t *db)
+static int claim_work(lb_periodic_t *periodic, lb_db_t *db)
 {
     lb_shipment_row_t rows[MAX_IN_FLIGHT];
     size_t found;
@@ -158,16 +156,15 @@ static int claim_work(lb_db_job_t *job, lb_db_t *db)
 
 static void start_push(push_t *push);
 
-static void claim_done(lb_db_job_t *job, int status)
+static void claim_done(lb_periodic_t *periodic, int status)
 {
     size_t got = claim.num_claimed;
-    claiming = 0;
     claim.num_claimed = 0;
     if (status != 0 && status != LB_EDB_DOWN)
         fprintf(stderr, "livebuyd: claiming shipments failed (%d); next try soon\n", status);
     if (status == 0 && claim.count_backlog)
         lb_metrics_outbox_backlog(claim.backlog);
-    if (stopping) {
+    if (periodic->stopping) {
         for (size_t i = 0; i != got; ++i)
             push_free(claim.claimed[i]);
         release_claims();
@@ -180,23 +177,18 @@ static void claim_done(lb_db_job_t *job, int status)
     }
 }
 
-static void maybe_claim(void)
+/* Claims as many as there are free slots; none while all are taken. */
+static int claim_prepare(lb_periodic_t *periodic)
 {
-    if (stopping || claiming || in_flight == MAX_IN_FLIGHT)
-        return;
+    if (in_flight == MAX_IN_FLIGHT)
+        return 0;
     uint64_t now = lb_monotonic_ns();
-    claiming = 1;
     claim.want = MAX_IN_FLIGHT - in_flight;
     claim.num_claimed = 0;
     claim.count_backlog = now - backlog_counted_ns >= BACKLOG_EVERY_NS;
     if (claim.count_backlog)
         backlog_counted_ns = now;
-    lb_db_submit(loop, &claim.job, claim_work, claim_done);
-}
-
-static void on_poll_timer(uv_timer_t *timer)
-{
-    maybe_claim();
+    return 1;
 }
 
 /* ---- Recording an outcome (a database job) ------------------------------------------------------------------------ */
@@ -219,7 +211,7 @@ static void outcome_done(lb_db_job_t *job, int status)
         lb_metrics_shipping_dead_letter();
     push_free(push);
     --in_flight;
-    maybe_claim();
+    lb_periodic_run(&claim.periodic);
 }
 
 /* On the loop, once the push is over: what to record, then the job that records it. */
@@ -418,8 +410,7 @@ void lb_dispatcher_start(uv_loop_t *l, const lb_config_t *c)
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_curl_timer_change);
     uv_timer_init(loop, &curl_timer);
-    uv_timer_init(loop, &poll_timer);
-    uv_timer_start(&poll_timer, on_poll_timer, 0, POLL_INTERVAL_MS);
+    lb_periodic_start(loop, &claim.periodic, 0, POLL_INTERVAL_MS, claim_prepare, claim_work, claim_done);
 }
 
 static int release_work(lb_db_job_t *job, lb_db_t *db)
@@ -440,9 +431,7 @@ static void release_claims(void)
 
 void lb_dispatcher_stop(void)
 {
-    stopping = 1;
-    uv_timer_stop(&poll_timer);
-    uv_close((uv_handle_t *)&poll_timer, NULL);
+    lb_periodic_stop(&claim.periodic);
     for (size_t i = 0; i != MAX_IN_FLIGHT; ++i) {
         if (sending[i] == NULL)
             continue;
@@ -454,6 +443,6 @@ void lb_dispatcher_stop(void)
     curl_multi_cleanup(multi);
     uv_timer_stop(&curl_timer);
     uv_close((uv_handle_t *)&curl_timer, NULL);
-    if (!claiming)
+    if (!claim.periodic.running)
         release_claims();
 }

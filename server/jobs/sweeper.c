@@ -9,6 +9,7 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
+#include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/store/store.h"
@@ -19,7 +20,7 @@
 #define SWEEP_LIMIT       8  /* due blocks read by one sweep: up to 512 orders */
 
 typedef struct st_sweep_t {
-    lb_db_job_t job;
+    lb_periodic_t periodic;
     lb_order_block_t due[SWEEP_LIMIT];
     size_t num_due;
     /* Kept across the job's retries: what committed stays committed. */
@@ -28,9 +29,7 @@ typedef struct st_sweep_t {
     uint64_t expired;
 } sweep_t;
 
-static uv_timer_t timer;
 static sweep_t sweep;
-static int sweeping, stopping;
 
 static int by_sku_then_id(const void *a, const void *b)
 {
@@ -64,7 +63,14 @@ static int expire_sku(lb_db_t *db, size_t start, int64_t now, size_t *next)
     return ret;
 }
 
-static int sweep_work(lb_db_job_t *job, lb_db_t *db)
+static int sweep_prepare(lb_periodic_t *periodic)
+{
+    sweep.num_due = sweep.num_restocked = 0;
+    sweep.expired = 0;
+    return 1;
+}
+
+static int sweep_work(lb_periodic_t *periodic, lb_db_t *db)
 {
     int64_t now = lb_now();
     int ret = lb_store_order_blocks_due(db, now, SWEEP_LIMIT, sweep.due, &sweep.num_due);
@@ -77,39 +83,23 @@ static int sweep_work(lb_db_job_t *job, lb_db_t *db)
     return 0;
 }
 
-static void on_tick(uv_timer_t *t);
-
-static void sweep_done(lb_db_job_t *job, int status)
+static void sweep_done(lb_periodic_t *periodic, int status)
 {
     for (size_t i = 0; i != sweep.num_restocked; ++i)
         lb_lanes_stock_changed(sweep.restocked[i]);
     lb_metrics_orders_expired(sweep.expired);
     if (status != 0 && status != LB_EDB_DOWN)
         fprintf(stderr, "livebuyd: expiry sweep failed (%d); next try in a second\n", status);
-    sweeping = 0;
-    if (status == 0 && sweep.num_due == SWEEP_LIMIT && !stopping)
-        uv_timer_start(&timer, on_tick, SWEEP_AGAIN_MS, SWEEP_INTERVAL_MS);
-}
-
-static void on_tick(uv_timer_t *t)
-{
-    if (sweeping)
-        return;
-    sweeping = 1;
-    sweep.num_due = sweep.num_restocked = 0;
-    sweep.expired = 0;
-    lb_db_submit(t->loop, &sweep.job, sweep_work, sweep_done);
+    if (status == 0 && sweep.num_due == SWEEP_LIMIT)
+        lb_periodic_again(periodic, SWEEP_AGAIN_MS);
 }
 
 void lb_sweeper_start(uv_loop_t *loop)
 {
-    uv_timer_init(loop, &timer);
-    uv_timer_start(&timer, on_tick, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+    lb_periodic_start(loop, &sweep.periodic, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, sweep_prepare, sweep_work, sweep_done);
 }
 
 void lb_sweeper_stop(void)
 {
-    stopping = 1;
-    uv_timer_stop(&timer);
-    uv_close((uv_handle_t *)&timer, NULL);
+    lb_periodic_stop(&sweep.periodic);
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <h2o/memory.h>
 #include "check.h"
+#include "no_db.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 
@@ -150,11 +151,8 @@ static void test_plain_job_waits_for_libuv(uv_loop_t *loop)
 
 int main(void)
 {
-    setenv("UV_THREADPOOL_SIZE", "1", 1);
-    lb_db_url_t url = {.user = "nobody", .host = "localhost", .database = "none", .socket = "/nonexistent/livebuy-test.sock"};
-    lb_db_global_init(&url);
     uv_loop_t loop;
-    uv_loop_init(&loop);
+    no_db_init(&loop);
 
     test_prompt_answered_before_libuv(&loop);
     test_prompt_answered_by_libuv(&loop);
@@ -162,7 +160,6 @@ int main(void)
     test_answers_not_nested(&loop);
     test_plain_job_waits_for_libuv(&loop);
 
-    uv_loop_close(&loop);
-    lb_db_global_dispose();
+    CHECK(no_db_dispose(&loop) == 0);
     return CHECK_RESULT("db_jobs");
 }

@@ -1,0 +1,28 @@
+/*
+ * For unit tests of database jobs without a database: one worker thread (jobs finish in the order they were queued) and
+ * a server that is not there, so that every job finishes with LB_EDB_DOWN and its work never runs.
+ */
+#ifndef LIVEBUY_TESTS_NO_DB_H
+#define LIVEBUY_TESTS_NO_DB_H
+
+#include <stdlib.h>
+#include <uv.h>
+#include "livebuy/db/db.h"
+
+static void no_db_init(uv_loop_t *loop)
+{
+    setenv("UV_THREADPOOL_SIZE", "1", 1);
+    lb_db_url_t url = {.user = "nobody", .host = "localhost", .database = "none", .socket = "/nonexistent/livebuy-test.sock"};
+    lb_db_global_init(&url);
+    uv_loop_init(loop);
+}
+
+/* 0 when the loop closed cleanly (no handle left open). */
+static int no_db_dispose(uv_loop_t *loop)
+{
+    int ret = uv_loop_close(loop);
+    lb_db_global_dispose();
+    return ret;
+}
+
+#endif
