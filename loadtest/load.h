@@ -15,7 +15,6 @@
 #include "h2client.h"
 #include "hist.h"
 #include "receiver.h"
-#include "http1.h"
 #include "livebuy/base/idmap.h"
 
 typedef enum en_lb_load_scenario_t {
@@ -58,7 +57,7 @@ typedef struct st_lb_load_options_t {
 
 /* What the setup made through the API (and what the check reads back). */
 typedef struct st_lb_load_setup_t {
-    lb_http1_target_t target;
+    lb_h1_target_t target;
     char coop_token[128], host_token[128];
     int64_t coop_id, host_id, sku_id, live_id, live_item_id, price_cents;
     /* groupbuy: the campaigns, their pickup points and their common cut-off (Unix seconds) */

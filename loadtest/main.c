@@ -319,8 +319,30 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
 static int setup_call(lb_load_run_t *run, const char *method, const char *path, const char *token, json_t *body, int want,
                       json_t **answer)
 {
-    char err[256];
-    int status = lb_http1_json(&run->setup.target, method, path, token, body, answer, err, sizeof(err));
+    /* no-cache: the setup and the check read what is there now, past livebuyd's public answer cache */
+    lb_h2_request_t req = {.method = method,
+                           .path = path,
+                           .header_names = {"accept", "cache-control"},
+                           .header_values = {"application/json", "no-cache"},
+                           .num_headers = 2};
+    char err[256], *payload = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL, *bearer = NULL;
+    if (payload != NULL) {
+        req.body = payload;
+        req.body_len = strlen(payload);
+        req.header_names[req.num_headers] = "content-type";
+        req.header_values[req.num_headers++] = "application/json";
+    }
+    if (token != NULL) {
+        bearer = lb_malloc(strlen("Bearer ") + strlen(token) + 1);
+        strcat(strcpy(bearer, "Bearer "), token);
+        req.header_names[req.num_headers] = "authorization";
+        req.header_values[req.num_headers++] = bearer;
+    }
+    int status = lb_h1_fetch(&run->setup.target, &req, err, sizeof(err));
+    *answer = status > 0 ? json_loadb(req.answer, req.answer_len, 0, NULL) : NULL;
+    lb_h2_request_dispose(&req);
+    free(payload);
+    free(bearer);
     json_decref(body);
     if (status == want)
         return 0;
@@ -763,7 +785,7 @@ int main(int argc, char **argv)
     }
     if (parse_options(argc, argv, &run->opt, &check_args) != 0) {
         ret = 2;
-    } else if (lb_http1_parse_url(run->opt.url, &run->setup.target) != 0) {
+    } else if (lb_h1_parse_url(run->opt.url, &run->setup.target) != 0) {
         bad_usage("--url %s: want http://HOST:PORT", run->opt.url);
         ret = 2;
     } else {

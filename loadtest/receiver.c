@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <jansson.h>
 #include "livebuy/common.h"
 #include "livebuy/base/idmap.h"
 #include "livebuy/base/token.h"
+#include "h1parse.h"
 #include "receiver.h"
 
 #define MAX_REQUEST (1024 * 1024)
@@ -70,25 +70,6 @@ static void reply(rconn_t *c, int status)
         free(w);
 }
 
-static const char *header(const char *head, size_t head_len, const char *name, size_t *len)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = head, *end = head + head_len; p < end;) {
-        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-        if (eol == NULL)
-            break;
-        if ((size_t)(eol - p) > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
-            const char *v = p + nlen + 1;
-            while (v < eol && *v == ' ')
-                ++v;
-            *len = (size_t)(eol - v);
-            return v;
-        }
-        p = eol + 2;
-    }
-    return NULL;
-}
-
 static void problem(lb_receiver_t *r, const char *what)
 {
     if (r->first_problem[0] == '\0')
@@ -99,9 +80,9 @@ static void problem(lb_receiver_t *r, const char *what)
 static int take_push(lb_receiver_t *r, const char *head, size_t head_len, const char *body, size_t body_len)
 {
     size_t ts_len = 0, sig_len = 0, key_len = 0;
-    const char *ts = header(head, head_len, "x-livebuy-timestamp", &ts_len),
-               *sig = header(head, head_len, "x-livebuy-signature", &sig_len),
-               *key = header(head, head_len, "idempotency-key", &key_len);
+    const char *ts = lb_h1_header(head, head_len, "x-livebuy-timestamp", &ts_len),
+               *sig = lb_h1_header(head, head_len, "x-livebuy-signature", &sig_len),
+               *key = lb_h1_header(head, head_len, "idempotency-key", &key_len);
     char timestamp[32], want[80], hex[65];
     pthread_mutex_lock(&r->lock);
     ++r->pushes;
@@ -170,7 +151,7 @@ static int parse(rconn_t *c)
         if (end == NULL)
             return c->len > 65536 ? -1 : 0;
         size_t head_len = (size_t)(end - c->buf) + 4, cl_len = 0;
-        const char *cl = header(c->buf, head_len, "content-length", &cl_len);
+        const char *cl = lb_h1_header(c->buf, head_len, "content-length", &cl_len);
         size_t body_len = cl != NULL ? strtoul(cl, NULL, 10) : 0;
         if (body_len > MAX_REQUEST)
             return -1;
