@@ -1,8 +1,7 @@
 /*
- * POST /v1/orders (buyer): validate, resolve which SKU the order draws on (cached per thread: live items and pickup
- * points never move), hand the request to the SKU's lane, answer when its batch has decided.
+ * POST /v1/orders (buyer): decode and validate the request, hand it to the order path (server/order/targets.c routes
+ * it to its SKU's lane), answer what was decided.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,37 +9,17 @@
 #include <openssl/sha.h>
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/order/lanes.h"
 #include "livebuy/order/order.h"
-#include "livebuy/store/store.h"
+#include "livebuy/order/targets.h"
 
 typedef struct st_order_call_t {
     lb_order_request_t request;
     lb_call_t *call;
     char *text; /* the body's strings (lb_fields_take_text), which ship_to points to; NULL when they are call->body's */
     lb_ship_to_t ship_to;
-    /* Orders for the same target that came while this one's look-up of it was in flight, in arrival order. */
-    struct st_order_call_t *next_waiting, *last_waiting;
 } order_call_t;
 
-/* What this thread learnt about live items and group-buys (where they draw from) and pickup points (that they exist). */
-typedef struct st_target_route_t {
-    int64_t sku_id, opens_at, closes_at, pickup_point_id;
-} target_route_t;
-static _Thread_local lb_idmap_t known_live_items, known_group_buys, known_pickup_points;
-/*
- * The live items and group-buys this thread is looking up, each to the order whose look-up it is: when a live item
- * opens, its first thousand orders come within milliseconds, and they wait for one look-up instead of making a
- * thousand.
- */
-static _Thread_local lb_idmap_t resolving_live_items, resolving_group_buys;
-
 static const char *const target_fields[] = {"sku_id", "live_item_id", "group_buy_id"};
-
-static void reply_not_found(lb_call_t *call, const lb_order_request_t *r)
-{
-    lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
-}
 
 static void reply_order(lb_call_t *call, const lb_order_request_t *r)
 {
@@ -93,183 +72,29 @@ static void on_decided(lb_order_request_t *r)
         lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer", (long long)r->limit);
         break;
     case LB_OUTCOME_NOT_OPEN:
-        lb_reply_error(call, 409, "conflict", "not open yet");
+        lb_reply_error(call, 409, "conflict", "not open yet: opens at %lld", (long long)r->opens_at);
         break;
     case LB_OUTCOME_CLOSED:
-        lb_reply_error(call, 409, "conflict", "the group-buy is closed");
+        lb_reply_error(call, 409, "conflict", "the group-buy is closed (cut-off %lld)", (long long)r->closes_at);
         break;
     case LB_OUTCOME_NOT_FOUND:
-        reply_not_found(call, r);
+        lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
+        break;
+    case LB_OUTCOME_NO_PICKUP_POINT:
+        lb_reply_error(call, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)r->pickup_point_id);
+        break;
+    case LB_OUTCOME_WRONG_PICKUP_POINT:
+        lb_reply_error(call, 422, "invalid", "pickup_point_id: this group-buy delivers to pickup point %lld",
+                       (long long)r->group_buy_pickup_point_id);
+        break;
+    case LB_OUTCOME_BUSY:
+        lb_reply_failure(call, LB_EBUSY);
         break;
     default:
         lb_reply_failure(call, LB_EDB_DOWN);
         break;
     }
     finish(oc);
-}
-
-static void submit_to_lane(order_call_t *oc)
-{
-    if (lb_lanes_submit(oc->call->loop, &oc->request) == LB_EBUSY) {
-        lb_reply_failure(oc->call, LB_EBUSY);
-        finish(oc);
-    }
-}
-
-/* The cache of the request's target: live items and group-buys never change their SKU, times or pickup point. */
-static lb_idmap_t *target_cache(const lb_order_request_t *r)
-{
-    return r->target == LB_TARGET_LIVE_ITEM ? &known_live_items : r->target == LB_TARGET_GROUP_BUY ? &known_group_buys : NULL;
-}
-
-static lb_idmap_t *resolving_map(const lb_order_request_t *r)
-{
-    return r->target == LB_TARGET_LIVE_ITEM ? &resolving_live_items : &resolving_group_buys;
-}
-
-/* Takes what is known of the target into the request; answers and returns 1 when it can refuse the order already. */
-static int apply_route(order_call_t *oc, const target_route_t *route)
-{
-    lb_order_request_t *r = &oc->request;
-    int64_t now = lb_now();
-    r->sku_id = route->sku_id;
-    if (r->target == LB_TARGET_LIVE_ITEM && now < route->opens_at) {
-        lb_reply_error(oc->call, 409, "conflict", "not open yet: opens at %lld", (long long)route->opens_at);
-        return 1;
-    }
-    if (r->target == LB_TARGET_GROUP_BUY) {
-        if (now >= route->closes_at) {
-            lb_reply_error(oc->call, 409, "conflict", "the group-buy closed at %lld", (long long)route->closes_at);
-            return 1;
-        }
-        if (r->pickup_point_id != 0 && r->pickup_point_id != route->pickup_point_id) {
-            lb_reply_error(oc->call, 422, "invalid", "pickup_point_id: this group-buy delivers to pickup point %lld",
-                           (long long)route->pickup_point_id);
-            return 1;
-        }
-        r->pickup_point_id = route->pickup_point_id;
-    }
-    return 0;
-}
-
-/* A database look-up for what this thread does not know yet: the target's route, the pickup point's existence. */
-typedef struct st_resolve_job_t {
-    lb_db_job_t job;
-    order_call_t *order;
-    target_route_t route;
-    int target_found, pickup_point_found;
-} resolve_job_t;
-
-static int resolve_work(lb_db_job_t *db_job, lb_db_t *db)
-{
-    resolve_job_t *job = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, db_job);
-    const lb_order_request_t *r = &job->order->request;
-    target_route_t *route = &job->route;
-    int ret = 1;
-    if (r->target == LB_TARGET_LIVE_ITEM)
-        ret = lb_store_live_item_route(db, r->target_id, &route->sku_id, &route->opens_at);
-    else if (r->target == LB_TARGET_GROUP_BUY)
-        ret = lb_store_group_buy_route(db, r->target_id, &route->sku_id, &route->closes_at, &route->pickup_point_id);
-    if (ret < 0)
-        return ret;
-    job->target_found = ret;
-    if (r->target != LB_TARGET_GROUP_BUY && r->pickup_point_id != 0 &&
-        (ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
-        return ret;
-    job->pickup_point_found = ret;
-    return 0;
-}
-
-static void route_order(order_call_t *oc);
-
-/* The orders that waited for a look-up of their target, which found it (or not, or failed with status). */
-static void after_waiting(order_call_t *waiting, int status, int target_found)
-{
-    for (order_call_t *oc = waiting, *next; oc != NULL; oc = next) {
-        next = oc->next_waiting;
-        if (status != 0 || !target_found) {
-            if (status != 0)
-                lb_reply_failure(oc->call, status);
-            else
-                reply_not_found(oc->call, &oc->request);
-            finish(oc);
-        } else {
-            route_order(oc); /* the target is known now */
-        }
-    }
-}
-
-/* Back on the loop: remember what was learnt (only this thread touches its caches), then queue the order. */
-static void resolve_done(lb_db_job_t *db_job, int status)
-{
-    resolve_job_t *job = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, db_job);
-    order_call_t *oc = job->order, *waiting = NULL;
-    lb_order_request_t *r = &oc->request;
-    int answered = 1, target_found = job->target_found;
-
-    if (target_cache(r) != NULL && lb_idmap_get(resolving_map(r), r->target_id) == oc) {
-        lb_idmap_remove(resolving_map(r), r->target_id);
-        waiting = oc->next_waiting;
-    }
-
-    if (status != 0) {
-        lb_reply_failure(oc->call, status);
-    } else if (!job->target_found) {
-        reply_not_found(oc->call, r);
-    } else if (!job->pickup_point_found) {
-        lb_reply_error(oc->call, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)r->pickup_point_id);
-    } else {
-        lb_idmap_t *cache = target_cache(r);
-        if (cache != NULL) {
-            target_route_t *route = lb_malloc(sizeof(*route));
-            *route = job->route;
-            lb_idmap_set(cache, r->target_id, route);
-        }
-        if (r->pickup_point_id != 0 && r->target != LB_TARGET_GROUP_BUY)
-            lb_idmap_set(&known_pickup_points, r->pickup_point_id, (void *)1);
-        answered = cache != NULL && apply_route(oc, &job->route);
-    }
-    free(job);
-    if (answered)
-        finish(oc);
-    else
-        submit_to_lane(oc);
-    after_waiting(waiting, status, target_found);
-}
-
-static void route_order(order_call_t *oc)
-{
-    lb_order_request_t *r = &oc->request;
-    lb_idmap_t *cache = target_cache(r);
-    target_route_t *route = cache != NULL ? lb_idmap_get(cache, r->target_id) : NULL;
-    int pickup_known = r->pickup_point_id == 0 || r->target == LB_TARGET_GROUP_BUY ||
-                       lb_idmap_get(&known_pickup_points, r->pickup_point_id) != NULL;
-
-    if ((cache == NULL || route != NULL) && pickup_known) {
-        if (route != NULL && apply_route(oc, route))
-            finish(oc);
-        else
-            submit_to_lane(oc);
-        return;
-    }
-    if (cache != NULL && route == NULL) {
-        order_call_t *resolving = lb_idmap_get(resolving_map(r), r->target_id);
-        if (resolving != NULL) {
-            /* wait behind the look-up in flight */
-            oc->next_waiting = NULL;
-            if (resolving->last_waiting != NULL)
-                resolving->last_waiting->next_waiting = oc;
-            else
-                resolving->next_waiting = oc;
-            resolving->last_waiting = oc;
-            return;
-        }
-        oc->next_waiting = oc->last_waiting = NULL;
-        lb_idmap_set(resolving_map(r), r->target_id, oc);
-    }
-    resolve_job_t *job = lb_calloc(1, sizeof(*job));
-    job->order = oc;
-    lb_db_submit(oc->call->loop, &job->job, resolve_work, resolve_done);
 }
 
 /* Writes value in lower-case hex, at least min_digits digits; returns the end. */
@@ -413,5 +238,5 @@ void lb_handle_order_create(lb_call_t *call)
     /* Only a key the buyer sent can come back with another body; a server key's hash stays zero. */
     if (r->key_given)
         hash_request(r);
-    route_order(oc);
+    lb_targets_submit(call->loop, r);
 }

@@ -15,6 +15,21 @@ int lb_alloc_target_of(const lb_alloc_input_t *input, const lb_order_request_t *
     return -1;
 }
 
+int lb_alloc_check_window(lb_order_request_t *r, int64_t opens_at, int64_t closes_at, int open, int64_t now)
+{
+    if (now < opens_at) {
+        r->outcome = LB_OUTCOME_NOT_OPEN;
+        r->opens_at = opens_at;
+        return 1;
+    }
+    if (r->target == LB_TARGET_GROUP_BUY && (!open || now >= closes_at)) {
+        r->outcome = LB_OUTCOME_CLOSED;
+        r->closes_at = closes_at;
+        return 1;
+    }
+    return 0;
+}
+
 /* The order that holds the request's key, found by key (an order found by id has buyer_id 0). */
 static const lb_existing_order_t *order_with_key(const lb_alloc_input_t *input, const lb_order_request_t *request)
 {
@@ -99,14 +114,8 @@ static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb
     lb_alloc_target_t *t = &input->targets[index];
     /* A group-buy sells the SKU's own stock: it shares what is left with direct orders. */
     lb_alloc_target_t *stock = t->kind == LB_TARGET_GROUP_BUY ? &input->targets[0] : t;
-    if (input->now < t->opens_at) {
-        r->outcome = LB_OUTCOME_NOT_OPEN;
+    if (lb_alloc_check_window(r, t->opens_at, t->closes_at, t->open, input->now))
         return;
-    }
-    if (t->kind == LB_TARGET_GROUP_BUY && (!t->open || input->now >= t->closes_at)) {
-        r->outcome = LB_OUTCOME_CLOSED;
-        return;
-    }
     if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r) + r->qty > t->per_buyer_limit) {
         r->outcome = LB_OUTCOME_LIMIT;
         r->limit = t->per_buyer_limit;

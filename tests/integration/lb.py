@@ -506,6 +506,13 @@ class Server:
             raise AssertionError("POST /v1/products answered %d %r" % (status, answer))
         return answer
 
+    def create_pickup_point(self, token, point):
+        """Creates a pickup point (point: its fields) with a merchant token; returns its id (asserting 201)."""
+        status, _, answer = self.request("POST", "/v1/pickup-points", point, token=token)
+        if status != 201:
+            raise AssertionError("POST /v1/pickup-points answered %d %r" % (status, answer))
+        return answer["id"]
+
     def sku(self, sku_id):
         status, _, body = self.request("GET", "/v1/skus/%d" % sku_id)
         if status != 200:

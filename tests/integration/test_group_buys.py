@@ -22,9 +22,7 @@ class GroupBuyTest(lb.ServerTestCase):
         super().setUpClass()
         cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
         cls.other_id, cls.other = cls.server.create_merchant("coop", "沁县合作社")
-        status, _, point = cls.server.request("POST", "/v1/pickup-points", STATION, token=cls.coop)
-        assert status == 201, point
-        cls.point_id = point["id"]
+        cls.point_id = cls.server.create_pickup_point(cls.coop, STATION)
 
     # -- helpers ------------------------------------------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ static void test_live_item_limit_and_opening(void)
     CHECK(r[2]->outcome == LB_OUTCOME_LIMIT && r[2]->limit == 2 && r[3]->outcome == LB_OUTCOME_LIMIT);
     CHECK(r[4]->outcome == LB_OUTCOME_RESERVED); /* buyer 2 held 1 already: one more fits */
     CHECK(r[5]->outcome == LB_OUTCOME_LIMIT);
-    CHECK(r[6]->outcome == LB_OUTCOME_NOT_OPEN);
+    CHECK(r[6]->outcome == LB_OUTCOME_NOT_OPEN && r[6]->opens_at == NOW + 1); /* the time its message names */
     CHECK(r[7]->outcome == LB_OUTCOME_NOT_FOUND);
     CHECK(r[8]->outcome == LB_OUTCOME_LIMIT); /* 3 at once is over a limit of 2 */
     CHECK(targets[1].granted == 3 && targets[1].left == 7);
@@ -168,7 +168,24 @@ static void test_group_buys(void)
     CHECK(d->outcome == LB_OUTCOME_RESERVED && d->amount_cents == 1000); /* direct orders share the SKU's stock */
     CHECK(e->outcome == LB_OUTCOME_SOLD_OUT);
     CHECK(late->outcome == LB_OUTCOME_CLOSED && closed->outcome == LB_OUTCOME_CLOSED);
+    CHECK(late->closes_at == NOW && closed->closes_at == NOW + 60);
     CHECK(targets[0].left == 0 && targets[0].granted == 2 && targets[1].granted == 3);
+}
+
+/* The window rule as the routing's cache uses it (it knows the times, not whether a group-buy was closed early). */
+static void test_window_rule(void)
+{
+    lb_order_request_t item = {.target = LB_TARGET_LIVE_ITEM, .target_id = 8};
+    CHECK(lb_alloc_check_window(&item, NOW + 1, 0, 1, NOW) == 1);
+    CHECK(item.outcome == LB_OUTCOME_NOT_OPEN && item.opens_at == NOW + 1);
+    item.outcome = LB_OUTCOME_PENDING;
+    CHECK(lb_alloc_check_window(&item, NOW, 0, 1, NOW) == 0 && item.outcome == LB_OUTCOME_PENDING);
+    lb_order_request_t campaign = {.target = LB_TARGET_GROUP_BUY, .target_id = 4};
+    CHECK(lb_alloc_check_window(&campaign, 0, NOW + 1, 1, NOW) == 0 && campaign.outcome == LB_OUTCOME_PENDING);
+    CHECK(lb_alloc_check_window(&campaign, 0, NOW, 1, NOW) == 1);
+    CHECK(campaign.outcome == LB_OUTCOME_CLOSED && campaign.closes_at == NOW);
+    lb_order_request_t sku = {.target = LB_TARGET_SKU, .target_id = 1};
+    CHECK(lb_alloc_check_window(&sku, 0, 0, 0, NOW) == 0); /* SKUs always take orders */
 }
 
 static void test_idmap(void)
@@ -226,6 +243,7 @@ static void test_usage_adds_up(void)
 int main(void)
 {
     test_first_come_first_served();
+    test_window_rule();
     test_live_item_limit_and_opening();
     test_usage_adds_up();
     test_idempotency();

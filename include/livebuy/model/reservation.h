@@ -16,18 +16,21 @@
 
 typedef enum en_lb_order_target_t { LB_TARGET_SKU, LB_TARGET_LIVE_ITEM, LB_TARGET_GROUP_BUY } lb_order_target_t;
 
-/* What a batch decided for one request, and the HTTP answer it becomes. */
+/* What a batch (or the routing before it, order/targets.c) decided for one request, and the HTTP answer it becomes. */
 typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_PENDING,
-    LB_OUTCOME_RESERVED,    /* 201 */
-    LB_OUTCOME_REPLAYED,    /* 201 with Idempotent-Replayed: true: the key's first answer */
-    LB_OUTCOME_KEY_REUSED,  /* 422 invalid: the key was used with another body */
-    LB_OUTCOME_SOLD_OUT,    /* 409 sold_out */
-    LB_OUTCOME_LIMIT,       /* 422 limit_exceeded */
-    LB_OUTCOME_NOT_OPEN,    /* 409 conflict: the live item is not on air yet */
-    LB_OUTCOME_CLOSED,      /* 409 conflict: the group-buy is closed */
-    LB_OUTCOME_NOT_FOUND,   /* 404: no such SKU, live item or group-buy */
-    LB_OUTCOME_UNAVAILABLE, /* 503: the database could not decide */
+    LB_OUTCOME_RESERVED,           /* 201 */
+    LB_OUTCOME_REPLAYED,           /* 201 with Idempotent-Replayed: true: the key's first answer */
+    LB_OUTCOME_KEY_REUSED,         /* 422 invalid: the key was used with another body */
+    LB_OUTCOME_SOLD_OUT,           /* 409 sold_out */
+    LB_OUTCOME_LIMIT,              /* 422 limit_exceeded */
+    LB_OUTCOME_NOT_OPEN,           /* 409 conflict: the live item is not on air yet */
+    LB_OUTCOME_CLOSED,             /* 409 conflict: the group-buy is closed */
+    LB_OUTCOME_NOT_FOUND,          /* 404: no such SKU, live item or group-buy */
+    LB_OUTCOME_NO_PICKUP_POINT,    /* 422 invalid: no such pickup point */
+    LB_OUTCOME_WRONG_PICKUP_POINT, /* 422 invalid: the group-buy delivers to another pickup point */
+    LB_OUTCOME_BUSY,               /* 429: the lanes' queue is full */
+    LB_OUTCOME_UNAVAILABLE,        /* 503: the database could not decide */
 } lb_order_outcome_t;
 
 /* A consignee; the strings belong to the request's decoded body, which outlives the request. */
@@ -55,12 +58,14 @@ struct st_lb_order_request_t {
     lb_order_outcome_t outcome;
     int64_t order_id, amount_cents, expires_at, left; /* left: units that were still there, for sold_out messages */
     int64_t limit;                                    /* the per-buyer limit, for limit_exceeded messages */
-    int commit_attempted;          /* its batch reached COMMIT and lost the connection: committed_id tells if it committed */
-    int64_t committed_id;          /* the order id that lost COMMIT would have made (kept when the batch runs again) */
-    lb_order_request_t *replay_of; /* an earlier request of the same batch with the same key (until the batch ends) */
+    int64_t opens_at, closes_at;       /* for not_open and closed messages: when the live item opens, the group-buy closed */
+    int64_t group_buy_pickup_point_id; /* for wrong_pickup_point messages */
+    int commit_attempted;              /* its batch reached COMMIT and lost the connection: committed_id tells if it committed */
+    int64_t committed_id;              /* the order id that lost COMMIT would have made (kept when the batch runs again) */
+    lb_order_request_t *replay_of;     /* an earlier request of the same batch with the same key (until the batch ends) */
 
     /* Links. */
-    lb_order_request_t *next;                        /* in a lane's queue or a batch */
+    lb_order_request_t *next;                        /* in a lane's queue or a batch, or waiting for a look-up (targets.c) */
     lb_order_request_t *next_of_buyer;               /* the same buyer's later request in the same batch */
     void *owner;                                     /* the call waiting for the answer */
     void (*on_decided)(lb_order_request_t *request); /* called on the loop thread once the outcome is known */
