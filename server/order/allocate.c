@@ -15,19 +15,17 @@ int lb_alloc_target_of(const lb_alloc_input_t *input, const lb_order_request_t *
     return -1;
 }
 
-int lb_alloc_check_window(lb_order_request_t *r, int64_t opens_at, int64_t closes_at, int open, int64_t now)
+lb_order_outcome_t lb_alloc_check_window(lb_order_request_t *r, int64_t opens_at, int64_t closes_at, int open, int64_t now)
 {
     if (now < opens_at) {
-        r->outcome = LB_OUTCOME_NOT_OPEN;
         r->opens_at = opens_at;
-        return 1;
+        return LB_OUTCOME_NOT_OPEN;
     }
     if (r->target == LB_TARGET_GROUP_BUY && (!open || now >= closes_at)) {
-        r->outcome = LB_OUTCOME_CLOSED;
         r->closes_at = closes_at;
-        return 1;
+        return LB_OUTCOME_CLOSED;
     }
-    return 0;
+    return LB_OUTCOME_PENDING;
 }
 
 /* The order that holds the request's key, found by key (an order found by id has buyer_id 0). */
@@ -114,7 +112,7 @@ static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb
     lb_alloc_target_t *t = &input->targets[index];
     /* A group-buy sells the SKU's own stock: it shares what is left with direct orders. */
     lb_alloc_target_t *stock = t->kind == LB_TARGET_GROUP_BUY ? &input->targets[0] : t;
-    if (lb_alloc_check_window(r, t->opens_at, t->closes_at, t->open, input->now))
+    if ((r->outcome = lb_alloc_check_window(r, t->opens_at, t->closes_at, t->open, input->now)) != LB_OUTCOME_PENDING)
         return;
     if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r) + r->qty > t->per_buyer_limit) {
         r->outcome = LB_OUTCOME_LIMIT;

@@ -60,24 +60,30 @@ static void to_lane(uv_loop_t *loop, lb_order_request_t *r)
         decide(r, LB_OUTCOME_BUSY);
 }
 
-/* Takes the target's route into the request; 0, or 1 having decided it (the route refuses it already). */
-static int take_route(lb_order_request_t *r, const route_t *route)
+/* Takes the target's route into the request: PENDING, or the outcome when the route refuses it already. */
+static lb_order_outcome_t take_route(lb_order_request_t *r, const route_t *route)
 {
     r->sku_id = route->sku_id;
     /* The cache does not know whether a group-buy was closed early; the batch does, and checks again. */
-    if (lb_alloc_check_window(r, route->opens_at, route->closes_at, 1, lb_now())) {
-        r->on_decided(r);
-        return 1;
+    lb_order_outcome_t outcome = lb_alloc_check_window(r, route->opens_at, route->closes_at, 1, lb_now());
+    if (outcome != LB_OUTCOME_PENDING || r->target != LB_TARGET_GROUP_BUY)
+        return outcome;
+    if (r->pickup_point_id != 0 && r->pickup_point_id != route->pickup_point_id) {
+        r->group_buy_pickup_point_id = route->pickup_point_id;
+        return LB_OUTCOME_WRONG_PICKUP_POINT;
     }
-    if (r->target == LB_TARGET_GROUP_BUY) {
-        if (r->pickup_point_id != 0 && r->pickup_point_id != route->pickup_point_id) {
-            r->group_buy_pickup_point_id = route->pickup_point_id;
-            decide(r, LB_OUTCOME_WRONG_PICKUP_POINT);
-            return 1;
-        }
-        r->pickup_point_id = route->pickup_point_id;
-    }
-    return 0;
+    r->pickup_point_id = route->pickup_point_id;
+    return LB_OUTCOME_PENDING;
+}
+
+/* Queues a request whose target is known (route: NULL for SKU orders), unless the route refuses it. */
+static void route_known(uv_loop_t *loop, lb_order_request_t *r, const route_t *route)
+{
+    lb_order_outcome_t outcome = route != NULL ? take_route(r, route) : LB_OUTCOME_PENDING;
+    if (outcome == LB_OUTCOME_PENDING)
+        to_lane(loop, r);
+    else
+        decide(r, outcome);
 }
 
 static int look_up_work(lb_db_job_t *db_job, lb_db_t *db)
@@ -139,8 +145,8 @@ static void look_up_done(lb_db_job_t *db_job, int status)
         decide(r, LB_OUTCOME_NOT_FOUND);
     else if (!job->pickup_point_found)
         decide(r, LB_OUTCOME_NO_PICKUP_POINT);
-    else if (cache == NULL || !take_route(r, &job->route))
-        to_lane(loop, r);
+    else
+        route_known(loop, r, cache != NULL ? &job->route : NULL);
     free(job);
     after_waiting(loop, waiting, status, target_found);
 }
@@ -179,6 +185,6 @@ void lb_targets_submit(uv_loop_t *loop, lb_order_request_t *r)
 
     if (!target_known || !pickup_point_known(r))
         look_up(loop, r, route);
-    else if (route == NULL || !take_route(r, route))
-        to_lane(loop, r);
+    else
+        route_known(loop, r, route);
 }

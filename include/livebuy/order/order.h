@@ -34,10 +34,10 @@ void lb_allocate(lb_order_request_t *batch, lb_alloc_input_t *input);
 /*
  * The rule of when a live item or group-buy takes orders, for the batch (lb_allocate) and for the routing that refuses
  * orders early by what it has cached (targets.c), so that both refuse alike: before opens_at a request is NOT_OPEN
- * (r->opens_at set); a group-buy at or after closes_at, or no longer open, is CLOSED (r->closes_at set). Returns 1 with
- * r->outcome set when refused, 0 when the target takes orders at now. Pure.
+ * (r->opens_at set for its message); a group-buy at or after closes_at, or no longer open, is CLOSED (r->closes_at
+ * set); PENDING when the target takes orders at now. Pure.
  */
-int lb_alloc_check_window(lb_order_request_t *r, int64_t opens_at, int64_t closes_at, int open, int64_t now);
+lb_order_outcome_t lb_alloc_check_window(lb_order_request_t *r, int64_t opens_at, int64_t closes_at, int open, int64_t now);
 
 /* The index in input->targets of the target a request draws on, or -1. */
 int lb_alloc_target_of(const lb_alloc_input_t *input, const lb_order_request_t *request);
