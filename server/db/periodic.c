@@ -33,7 +33,7 @@ void lb_periodic_start(uv_loop_t *loop, lb_periodic_t *periodic, uint64_t first_
 
 void lb_periodic_run(lb_periodic_t *periodic)
 {
-    if (periodic->running || periodic->stopping || (periodic->prepare != NULL && !periodic->prepare(periodic)))
+    if (periodic->running || periodic->stopping || (periodic->prepare != NULL && periodic->prepare(periodic) != 0))
         return;
     periodic->running = 1;
     lb_db_submit(periodic->timer.loop, &periodic->job, periodic_work, periodic_done);

@@ -122,7 +122,7 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
 static int closing_prepare(lb_periodic_t *periodic)
 {
     closing.num_due = closing.num_failed = 0;
-    return 1;
+    return 0;
 }
 
 static int closing_work(lb_periodic_t *periodic, lb_db_t *db)

@@ -181,14 +181,14 @@ static void claim_done(lb_periodic_t *periodic, int status)
 static int claim_prepare(lb_periodic_t *periodic)
 {
     if (in_flight == MAX_IN_FLIGHT)
-        return 0;
+        return LB_EBUSY;
     uint64_t now = lb_monotonic_ns();
     claim.want = MAX_IN_FLIGHT - in_flight;
     claim.num_claimed = 0;
     claim.count_backlog = now - backlog_counted_ns >= BACKLOG_EVERY_NS;
     if (claim.count_backlog)
         backlog_counted_ns = now;
-    return 1;
+    return 0;
 }
 
 /* ---- Recording an outcome (a database job) ------------------------------------------------------------------------ */

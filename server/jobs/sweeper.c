@@ -67,7 +67,7 @@ static int sweep_prepare(lb_periodic_t *periodic)
 {
     sweep.num_due = sweep.num_restocked = 0;
     sweep.expired = 0;
-    return 1;
+    return 0;
 }
 
 static int sweep_work(lb_periodic_t *periodic, lb_db_t *db)

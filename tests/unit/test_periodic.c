@@ -32,9 +32,9 @@ static int prepare(lb_periodic_t *periodic)
     ++tp->prepares;
     if (tp->skips != 0) {
         --tp->skips;
-        return 0;
+        return LB_EBUSY;
     }
-    return 1;
+    return 0;
 }
 
 static int work(lb_periodic_t *periodic, lb_db_t *db)

@@ -11,7 +11,10 @@
 #include "livebuy/db/db.h"
 
 typedef struct st_lb_periodic_t lb_periodic_t;
-/* On the loop thread, before a run: sets the run's inputs and clears its outputs. Returns 0 to skip this turn. */
+/*
+ * On the loop thread, before a run: sets the run's inputs and clears its outputs. Returns 0 to run now, or an LB_E*
+ * code to skip this turn (LB_EBUSY: no room for what a run would bring).
+ */
 typedef int (*lb_periodic_prepare_cb)(lb_periodic_t *periodic);
 /* On a worker: the run's database work, under db.h's rules for a job's work (it may run again after a deadlock). */
 typedef int (*lb_periodic_work_cb)(lb_periodic_t *periodic, lb_db_t *db);
