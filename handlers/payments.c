@@ -81,6 +81,7 @@ static void notify_done(lb_sku_action_t *action, int status)
 
 static const lb_sku_action_type_t notify_type = {notify_reset, notify_apply, notify_done};
 
+/* The notification's fields: 0, or LB_EINPUT having answered 422. */
 static int read_notify(lb_call_t *call, lb_payment_t *payment)
 {
     lb_input_error_t err = {0};
@@ -88,7 +89,7 @@ static int read_notify(lb_call_t *call, lb_payment_t *payment)
         lb_field_string(call->body, "provider_txn_id", 1, 1, LB_PROVIDER_TXN_ID_MAX, &payment->provider_txn_id, &err) != 0 ||
         lb_field_int(call->body, "amount_cents", 1, 0, INT64_MAX, &payment->amount_cents, &err) != 0) {
         lb_reply_input_error(call, &err);
-        return -1;
+        return LB_EINPUT;
     }
     return 0;
 }

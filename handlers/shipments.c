@@ -75,6 +75,7 @@ static int event_work(lb_call_job_t *super, lb_db_t *db)
     return lb_call_job_answer(super, 200, answer);
 }
 
+/* The event's fields: 0, or LB_EINPUT having answered 422. */
 static int read_event(lb_call_t *call, lb_delivery_event_t *event)
 {
     lb_input_error_t err = {0};
@@ -82,7 +83,7 @@ static int read_event(lb_call_t *call, lb_delivery_event_t *event)
     if (lb_field_enum(call->body, "type", 1, lb_delivery_event_types, &type, &err) != 0 ||
         lb_field_string(call->body, "tracking_no", 1, 1, LB_TRACKING_NO_MAX, &event->tracking_no, &err) != 0) {
         lb_reply_input_error(call, &err);
-        return -1;
+        return LB_EINPUT;
     }
     event->type = (lb_delivery_event_type_t)type;
     return 0;

@@ -5,7 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Error returns are 0 for success or one of these (negative). */
+/*
+ * Functions that can fail return 0 for success or one of these (negative), not codes of their own (-1, 1, ...).
+ * A function that answers an HTTP call itself when it fails (lb_call_decode_body, lb_call_read_fields, the lb_auth_*
+ * checks, a handler's readers) says so where it is declared and returns the code of what failed, the answer sent: its
+ * caller only cleans up, and never answers again. There is no separate "answered" code: which one it returns says why.
+ */
 #define LB_EINPUT     -1  /* bad input from a client: answered with 4xx, nothing changed */
 #define LB_ENOTFOUND  -2  /* the thing named does not exist */
 #define LB_EAUTH      -3  /* missing or wrong credentials */

@@ -14,7 +14,7 @@ int lb_auth_admin(lb_call_t *call)
     const char *admin = call->config->admin_token;
     if (admin == NULL) {
         lb_reply_error(call, 403, "forbidden", "this server has no admin token configured (--admin-token)");
-        return LB_EAUTH;
+        return LB_EFORBIDDEN;
     }
     if (!lb_token_equal(token.base, token.len, admin, strlen(admin))) {
         lb_reply_error(call, 401, "unauthorized", "wrong admin token");

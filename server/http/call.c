@@ -122,20 +122,23 @@ static int reads_public_cache(lb_call_t *call)
                                  h2o_strstr(control.base, control.len, H2O_STRLIT("max-age=0")) == SIZE_MAX));
 }
 
-/* Answers call from the public cache when it can (1); else marks it for its answer to be kept there (0). */
+/*
+ * Answers call from the public cache when it can (0); else (LB_ENOTFOUND) marks it, if it is an anonymous read, for its
+ * answer to be kept there.
+ */
 static int answer_from_public_cache(lb_call_t *call)
 {
     if (!reads_public_cache(call))
-        return 0;
+        return LB_ENOTFOUND;
     const cached_answer_t *slot = public_cache_slot(call);
     if (slot->body != NULL && slot->route == call->route && slot->id == call->id && slot->format == call->answer_format &&
         lb_monotonic_ns() - slot->stored_ns < PUBLIC_CACHE_NS) {
         lb_metrics_public_cache_hit();
         lb_reply_raw(call, 200, lb_codec_media_type(call->answer_format), slot->body, slot->len);
-        return 1;
+        return 0;
     }
     call->cache_answer = 1;
-    return 0;
+    return LB_ENOTFOUND;
 }
 
 static void keep_public_answer(const lb_call_t *call, const char *body, size_t len)
@@ -327,11 +330,11 @@ int lb_call_decode_body(lb_call_t *call)
     if (lb_codec_request_format(type.base, type.len, &format) != 0) {
         lb_reply_error(call, 415, "unsupported_media_type", "send application/json or application/msgpack, not %.*s",
                        (int)(type.len < 80 ? type.len : 80), type.base);
-        return -1;
+        return LB_EINPUT;
     }
     if ((call->body = lb_codec_decode(format, call->req->entity.base, call->req->entity.len, err, sizeof(err))) == NULL) {
         lb_reply_error(call, 400, "malformed", "%s", err);
-        return -1;
+        return LB_EINPUT;
     }
     return 0;
 }
@@ -343,8 +346,9 @@ int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields)
     if (lb_codec_request_format(type.base, type.len, &format) == 0 && format == LB_FORMAT_JSON &&
         lb_fields_scan(fields, call->req->entity.base, call->req->entity.len) == 0)
         return 0;
-    if (lb_call_decode_body(call) != 0)
-        return -1;
+    int ret = lb_call_decode_body(call);
+    if (ret != 0)
+        return ret;
     lb_fields_from_json(fields, call->body);
     return 0;
 }
@@ -376,7 +380,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_decode_body(call) != 0)
         return 0;
-    if ((routes[route].flags & LB_ROUTE_PUBLIC) != 0 && answer_from_public_cache(call))
+    if ((routes[route].flags & LB_ROUTE_PUBLIC) != 0 && answer_from_public_cache(call) == 0)
         return 0;
     routes[route].handler(call);
     return 0;

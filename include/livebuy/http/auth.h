@@ -9,7 +9,7 @@
 /* Bits of lb_merchant_kind_t, for the kinds a route accepts. */
 #define LB_KIND(kind) (1u << (kind))
 
-/* On the loop: 0 when the call carries the admin token; otherwise answers 401/403 and returns LB_EAUTH. */
+/* On the loop: 0 when the call carries the admin token; otherwise answers 401 (LB_EAUTH) or 403 (LB_EFORBIDDEN). */
 int lb_auth_admin(lb_call_t *call);
 /*
  * On the loop: 0 when the call is a signed callback (payment notify, shipping event) under secret: X-Livebuy-Timestamp

@@ -86,13 +86,13 @@ void lb_call_add_header(lb_call_t *call, const char *name, const char *value);
 
 /*
  * Decodes the raw body (req->entity) by Content-Type into call->body, for routes without LB_ROUTE_BODY that must look at
- * the raw bytes first (signed callbacks). Answers 415/400 itself and returns -1 when it cannot.
+ * the raw bytes first (signed callbacks). 0, or LB_EINPUT having answered 415 or 400.
  */
 int lb_call_decode_body(lb_call_t *call);
 /*
  * Reads the raw body into fields (livebuy/fields.h) for a route without LB_ROUTE_BODY: a plain JSON object is scanned
- * straight into them, anything else goes through lb_call_decode_body (call->body then holds the strings). 0, or -1
- * having answered 415 or 400.
+ * straight into them, anything else goes through lb_call_decode_body (call->body then holds the strings). 0, or
+ * LB_EINPUT having answered 415 or 400.
  */
 int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields);
 /* The Bearer token of the Authorization header; 0 and the token, or LB_EAUTH when there is none. */
