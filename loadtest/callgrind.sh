@@ -6,14 +6,15 @@
 # h2load (the benchmark's requests: qty 1 on one SKU, one buyer's token, no Idempotency-Key), checks that every one
 # was answered 2xx and made one order, dumps the counters and prints instructions per order, split by object.
 # Usage: loadtest/callgrind.sh [--target livebuyd|mariadbd|both] [--orders N] [--warmup N] [--no-build]
-#        (default: both in turn, 20000 orders after 4000; settings by environment: BUILD_TYPE [RelWithDebInfo] and
-#        BUILD_DIR [build], CLIENTS [64] h2load connections, STREAMS [100] streams per connection, THREADS [1] livebuyd
-#        loop threads, LIVEBUYD_ARGS [none] more livebuyd flags, OUT [build/callgrind] kept callgrind files, PORT [18482])
+#        (default: both in turn, 20000 orders after 4000; settings by environment: BUILD_TYPE [RelWithDebInfo],
+#        BUILD_DIR [build], CLIENTS [64] h2load connections, STREAMS [100] streams per connection, THREADS [1] loop
+#        threads, LIVEBUYD_ARGS more livebuyd flags, OUT [build/callgrind] for the dumps, PORT [a free one])
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
-port=${PORT:-18482}
+# A free port unless PORT says: helpers may run this at the same time on one machine.
+port=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 build_type=${BUILD_TYPE:-RelWithDebInfo}
 build_dir=${BUILD_DIR:-build}
 read -ra extra <<<"${LIVEBUYD_ARGS:-}"
@@ -126,7 +127,7 @@ measure_cleanup() {
 }
 
 measure() { # target
-    local what=$1 pid bin before after made batches requests file total
+    local what=$1 pid bin before after made batches requests file total per_order mean_batch
     work=$(mktemp -d /tmp/livebuy-callgrind.XXXXXX)
     trap measure_cleanup EXIT
     # The benchmark's MariaDB (loadtest/bench-lib.sh); created and started natively, then, when it is the one
@@ -144,14 +145,18 @@ measure() { # target
     if [ "$what" = mariadbd ]; then
         bash scripts/mariadb.sh stop "$work/db" >/dev/null
         mkdir "$work/bin"
-        printf '#!/bin/sh\necho $$ >%q\nexec %s "$@" --innodb-use-native-aio=0 --innodb-buffer-pool-size-max=%s\n' "$work/valgrind.pid" \
-            "$(printf '%q ' "${callgrind[@]}" "$mariadbd_bin")" "$LIVEBUY_MARIADB_BUFFER_POOL" >"$work/bin/mariadbd"
+        printf '#!/bin/sh\necho $$ >%q\nexec %s "$@" %s\n' "$work/valgrind.pid" \
+            "$(printf '%q ' "${callgrind[@]}" "$mariadbd_bin")" \
+            "--innodb-use-native-aio=0 --innodb-buffer-pool-size-max=$LIVEBUY_MARIADB_BUFFER_POOL" >"$work/bin/mariadbd"
         chmod +x "$work/bin/mariadbd"
         say "starting mariadbd under callgrind"
         PATH="$work/bin:$PATH" bash scripts/mariadb.sh start "$work/db" >/dev/null 2>&1 || true
         for _ in $(seq 600); do
             bash scripts/mariadb.sh status "$work/db" >/dev/null 2>&1 && break
-            kill -0 "$(cat "$work/valgrind.pid")" 2>/dev/null || { tail "$work/db/mariadb.log" >&2; die "mariadbd exited"; }
+            kill -0 "$(cat "$work/valgrind.pid")" 2>/dev/null || {
+                tail "$work/db/mariadb.log" >&2
+                die "mariadbd exited"
+            }
             sleep 1
         done
         bash scripts/mariadb.sh status "$work/db" >/dev/null 2>&1 || die "mariadbd did not start under callgrind"
@@ -173,6 +178,7 @@ measure() { # target
     done
     curl -sf "$base/healthz" >/dev/null || { cat "$work/livebuyd.log" >&2; die "livebuyd did not answer"; }
     make_hot_sku
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/livebuyd.log" >&2; die "livebuyd exited (port $port taken?)"; }
 
     [ "$warmup" -gt 0 ] && send_orders "$warmup" warmup
     if [ "$what" = livebuyd ]; then pid=$server_pid; else pid=$(cat "$work/db/mysqld.pid"); fi
@@ -199,12 +205,13 @@ measure() { # target
     mv "$file" "$out/callgrind.$what.$commit.$build_type"
     file=$out/callgrind.$what.$commit.$build_type
 
+    per_order=$(awk -v t="$total" -v n="$made" 'BEGIN { printf "%.0f", t / n }')
+    mean_batch=$(awk -v r="$requests" -v b="$batches" 'BEGIN { printf "%.0f", b ? r / b : 0 }')
+    results+=("$(printf '%-10s %8d instructions per order (mean batch %d)' "$what" "$per_order" "$mean_batch")")
     echo
-    printf '%s at %s (%s): %d orders in %d batches (mean %.0f), after %d to warm up\n' "$what" "$commit" \
-        "$build_type" "$made" "$batches" "$(awk -v r="$requests" -v b="$batches" 'BEGIN { print b ? r / b : 0 }')" "$warmup"
-    results+=("$(printf '%-10s %8.0f instructions per order (mean batch %.0f)' "$what" \
-        "$(awk -v t="$total" -v n="$made" 'BEGIN { print t / n }')" "$(awk -v r="$requests" -v b="$batches" 'BEGIN { print b ? r / b : 0 }')")")
-    printf '%-40s %12.0f\n' "$what instructions per order" "$(awk -v t="$total" -v n="$made" 'BEGIN { print t / n }')"
+    printf '%s at %s (%s): %d orders in %d batches (mean %d), after %d to warm up\n' "$what" "$commit" \
+        "$build_type" "$made" "$batches" "$mean_batch" "$warmup"
+    printf '%-40s %12d\n' "$what instructions per order" "$per_order"
     awk -v n="$made" '$2 != "total" {
         o = $2; sub(/.*\//, "", o); sub(/\.so.*/, "", o)
         printf "  %-38s %12.0f\n", o, $1 / n
