@@ -179,11 +179,10 @@ static void look_up(uv_loop_t *loop, lb_order_request_t *r, const route_t *route
 
 void lb_targets_submit(uv_loop_t *loop, lb_order_request_t *r)
 {
-    lb_idmap_t *cache = known_targets(r);
-    route_t *route = cache != NULL ? lb_idmap_get(cache, r->target_id) : NULL;
-    int target_known = cache == NULL || route != NULL;
-
-    if (!target_known || !pickup_point_known(r))
+    const route_t *route = NULL;
+    if (r->target != LB_TARGET_SKU && (route = lb_idmap_get(known_targets(r), r->target_id)) == NULL)
+        look_up(loop, r, NULL);
+    else if (!pickup_point_known(r))
         look_up(loop, r, route);
     else
         route_known(loop, r, route);
