@@ -8,6 +8,7 @@
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/limits.h"
+#include "livebuy/order/shipping.h"
 #include "livebuy/store/store.h"
 
 typedef struct st_pickup_point_job_t {
@@ -16,12 +17,6 @@ typedef struct st_pickup_point_job_t {
     lb_pickup_point_t point;
 } pickup_point_job_t;
 
-static json_t *pickup_point_to_json(const lb_pickup_point_t *p)
-{
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)p->id, "name", p->name, "county", p->county, "township",
-                     p->township, "village", p->village, "address", p->address);
-}
-
 static int pickup_point_create_work(lb_call_job_t *super, lb_db_t *db)
 {
     pickup_point_job_t *job = (pickup_point_job_t *)super;
@@ -29,7 +24,8 @@ static int pickup_point_create_work(lb_call_job_t *super, lb_db_t *db)
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
     if (ret != 0 || (ret = lb_store_pickup_point_create(db, merchant.id, &job->point)) != 0)
         return ret;
-    return lb_call_job_answer(super, 201, pickup_point_to_json(&job->point));
+    lb_shipping_write_pickup_point(lb_call_job_answer(super, 201), NULL, &job->point);
+    return 0;
 }
 
 /* Copies a validated string field into a fixed buffer of the job. */
@@ -74,11 +70,14 @@ static int pickup_points_list_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     lb_pickup_point_t *points = lb_malloc((size_t)job->limit * sizeof(*points));
     if ((ret = lb_store_pickup_points_list(db, job->after, job->limit, points, &found)) == 0) {
-        json_t *array = json_array();
+        lb_writer_t *w = lb_call_job_answer(super, 200);
+        lb_writer_map(w, NULL);
+        lb_writer_array(w, "pickup_points");
         for (size_t i = 0; i != found; ++i)
-            json_array_append_new(array, pickup_point_to_json(&points[i]));
-        json_t *next = found != 0 && found == (size_t)job->limit ? json_integer(points[found - 1].id) : json_null();
-        ret = lb_call_job_answer(super, 200, json_pack("{s:o,s:o}", "pickup_points", array, "next", next));
+            lb_shipping_write_pickup_point(w, NULL, &points[i]);
+        lb_writer_end(w);
+        lb_writer_pack(w, "next:N", found != 0 && found == (size_t)job->limit ? points[found - 1].id : 0);
+        lb_writer_end(w);
     }
     free(points);
     return ret;
@@ -97,12 +96,16 @@ typedef struct st_group_buy_job_t {
     lb_group_buy_t gb;
 } group_buy_job_t;
 
-static json_t *group_buy_to_json(const lb_group_buy_t *gb)
+/* A group-buy as its routes answer it. */
+static int group_buy_answer(lb_call_job_t *job, int status, const lb_group_buy_t *gb)
 {
-    return json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)gb->id, "status", gb->status, "joined_qty",
-                     (json_int_t)gb->joined_qty, "min_qty", (json_int_t)gb->min_qty, "closes_at", (json_int_t)gb->closes_at,
-                     "sku_id", (json_int_t)gb->sku_id, "pickup_point_id", (json_int_t)gb->pickup_point_id, "price_cents",
-                     (json_int_t)gb->price_cents, "per_buyer_limit", (json_int_t)gb->per_buyer_limit);
+    lb_writer_t *w = lb_call_job_answer(job, status);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "id:I,status:s,joined_qty:I,min_qty:I,closes_at:I,sku_id:I,pickup_point_id:I,price_cents:I,per_buyer_limit:I",
+                   gb->id, gb->status, gb->joined_qty, gb->min_qty, gb->closes_at, gb->sku_id, gb->pickup_point_id, gb->price_cents,
+                   gb->per_buyer_limit);
+    lb_writer_end(w);
+    return 0;
 }
 
 static int group_buy_create_work(lb_call_job_t *super, lb_db_t *db)
@@ -115,7 +118,7 @@ static int group_buy_create_work(lb_call_job_t *super, lb_db_t *db)
     job->gb.merchant_id = merchant.id;
     switch ((ret = lb_store_group_buy_create(db, &job->gb))) {
     case 1:
-        return lb_call_job_answer(super, 201, group_buy_to_json(&job->gb));
+        return group_buy_answer(super, 201, &job->gb);
     case 0:
         return lb_call_job_fail(super, 422, "invalid", "sku_id: no SKU %lld", (long long)job->gb.sku_id);
     case LB_EFORBIDDEN:
@@ -155,7 +158,7 @@ static int group_buy_get_work(lb_call_job_t *job, lb_db_t *db)
     int ret = lb_store_group_buy_get(db, job->call->id, &gb);
     if (ret <= 0)
         return ret < 0 ? ret : lb_call_job_fail(job, 404, "not_found", "no group-buy %lld", (long long)job->call->id);
-    return lb_call_job_answer(job, 200, group_buy_to_json(&gb));
+    return group_buy_answer(job, 200, &gb);
 }
 
 void lb_handle_group_buy_get(lb_call_t *call)

@@ -29,13 +29,11 @@ static int live_not_found(lb_call_job_t *job)
     return lb_call_job_fail(job, 404, "not_found", "no live %lld", (long long)job->call->id);
 }
 
-/* The fields every view of a live item shows. */
-static json_t *live_item_to_json(const lb_live_item_t *item)
+/* The fields every view of a live item shows, into the open map. */
+static void write_live_item(lb_writer_t *w, const lb_live_item_t *item)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)item->id, "sku_id", (json_int_t)item->sku_id, "price_cents",
-                     (json_int_t)item->price_cents, "quota", (json_int_t)item->quota, "available",
-                     (json_int_t)LB_LIVE_ITEM_AVAILABLE(item), "per_buyer_limit", (json_int_t)item->per_buyer_limit, "opens_at",
-                     (json_int_t)item->opens_at);
+    lb_writer_pack(w, "id:I,sku_id:I,price_cents:I,quota:I,available:I,per_buyer_limit:I,opens_at:I", item->id, item->sku_id,
+                   item->price_cents, item->quota, LB_LIVE_ITEM_AVAILABLE(item), item->per_buyer_limit, item->opens_at);
 }
 
 static int live_create_work(lb_call_job_t *super, lb_db_t *db)
@@ -46,8 +44,11 @@ static int live_create_work(lb_call_job_t *super, lb_db_t *db)
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
     if (ret != 0 || (ret = lb_store_live_create(db, merchant.id, job->title, job->starts_at, &id)) != 0)
         return ret;
-    return lb_call_job_answer(
-        super, 201, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "title", job->title, "starts_at", (json_int_t)job->starts_at));
+    lb_writer_t *w = lb_call_job_answer(super, 201);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "id:I,title:s,starts_at:I", id, job->title, job->starts_at);
+    lb_writer_end(w);
+    return 0;
 }
 
 void lb_handle_live_create(lb_call_t *call)
@@ -72,10 +73,12 @@ void lb_handle_live_create(lb_call_t *call)
 
 static int live_item_created(lb_call_job_t *job, const lb_live_item_t *item)
 {
-    json_t *answer = live_item_to_json(item);
-    json_object_set_new(answer, "live_id", json_integer(item->live_id));
-    json_object_set_new(answer, "reserve_ttl", item->reserve_ttl != 0 ? json_integer(item->reserve_ttl) : json_null());
-    return lb_call_job_answer(job, 201, answer);
+    lb_writer_t *w = lb_call_job_answer(job, 201);
+    lb_writer_map(w, NULL);
+    write_live_item(w, item);
+    lb_writer_pack(w, "live_id:I,reserve_ttl:N", item->live_id, item->reserve_ttl);
+    lb_writer_end(w);
+    return 0;
 }
 
 static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
@@ -133,16 +136,19 @@ void lb_handle_live_item_create(lb_call_t *call)
     lb_call_job_submit(&job->super, live_item_create_work);
 }
 
-static json_t *live_to_json(const lb_live_t *live, const lb_live_item_t *items, size_t num_items)
+static void write_live(lb_writer_t *w, const lb_live_t *live, const lb_live_item_t *items, size_t num_items)
 {
-    json_t *array = json_array();
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "id:I,title:s,starts_at:I", live->id, live->title, live->starts_at);
+    lb_writer_array(w, "items");
     for (size_t i = 0; i != num_items; ++i) {
-        json_t *item = live_item_to_json(&items[i]);
-        json_object_set_new(item, "title", json_string(items[i].title));
-        json_array_append_new(array, item);
+        lb_writer_map(w, NULL);
+        write_live_item(w, &items[i]);
+        lb_writer_string(w, "title", items[i].title);
+        lb_writer_end(w);
     }
-    return json_pack("{s:I,s:s,s:I,s:o}", "id", (json_int_t)live->id, "title", live->title, "starts_at",
-                     (json_int_t)live->starts_at, "items", array);
+    lb_writer_end(w);
+    lb_writer_end(w);
 }
 
 static int live_get_work(lb_call_job_t *job, lb_db_t *db)
@@ -154,7 +160,7 @@ static int live_get_work(lb_call_job_t *job, lb_db_t *db)
     if (ret <= 0)
         return ret == 0 ? live_not_found(job) : ret;
     if ((ret = lb_store_live_items(db, live.id, &items, &num_items)) == 0)
-        ret = lb_call_job_answer(job, 200, live_to_json(&live, items, num_items));
+        write_live(lb_call_job_answer(job, 200), &live, items, num_items);
     free(items);
     return ret;
 }
@@ -167,6 +173,7 @@ void lb_handle_live_get(lb_call_t *call)
 typedef struct st_live_item_close_job_t {
     lb_call_job_t super;
     uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    int64_t sku_id; /* the closed item's, for the lanes */
 } live_item_close_job_t;
 
 static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
@@ -180,10 +187,13 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     switch ((ret = lb_store_live_item_close(db, id, merchant.id, &item, &released))) {
     case 1: {
-        json_t *answer = live_item_to_json(&item);
-        json_object_set_new(answer, "live_id", json_integer(item.live_id));
-        json_object_set_new(answer, "released", json_integer(released));
-        return lb_call_job_answer(super, 200, answer);
+        lb_writer_t *w = lb_call_job_answer(super, 200);
+        lb_writer_map(w, NULL);
+        write_live_item(w, &item);
+        lb_writer_pack(w, "live_id:I,released:I", item.live_id, released);
+        lb_writer_end(w);
+        job->sku_id = item.sku_id;
+        return 0;
     }
     case 0:
         return lb_call_job_fail(super, 404, "not_found", "no live item %lld", (long long)id);
@@ -199,8 +209,7 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
 /* Its SKU's stock came back: the lanes stop answering "sold out" from their hints. */
 static void live_item_closed(lb_call_job_t *super)
 {
-    const json_t *answer = super->answer;
-    lb_lanes_stock_changed(json_integer_value(json_object_get(answer, "sku_id")));
+    lb_lanes_stock_changed(((live_item_close_job_t *)super)->sku_id);
 }
 
 void lb_handle_live_item_close(lb_call_t *call)

@@ -8,13 +8,12 @@
 #include "livebuy/handlers.h"
 #include "livebuy/store/store.h"
 
-static json_t *merchant_sku_to_json(const lb_merchant_sku_t *m)
+static void write_merchant_sku(lb_writer_t *w, const lb_merchant_sku_t *m)
 {
-    json_t *answer = lb_sku_to_json(&m->sku);
-    json_object_set_new(answer, "title", json_string(m->title));
-    json_object_set_new(answer, "unit", json_string(m->unit));
-    json_object_set_new(answer, "cold_chain", json_boolean(m->cold_chain != 0));
-    return answer;
+    lb_writer_map(w, NULL);
+    lb_sku_write(w, &m->sku);
+    lb_writer_pack(w, "title:s,unit:s,cold_chain:b", m->title, m->unit, m->cold_chain != 0);
+    lb_writer_end(w);
 }
 
 static int merchant_skus_work(lb_call_job_t *super, lb_db_t *db)
@@ -27,11 +26,14 @@ static int merchant_skus_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     lb_merchant_sku_t *skus = lb_malloc((size_t)job->limit * sizeof(*skus));
     if ((ret = lb_store_merchant_skus(db, merchant.id, job->after, job->limit, skus, &found)) == 0) {
-        json_t *array = json_array();
+        lb_writer_t *w = lb_call_job_answer(super, 200);
+        lb_writer_map(w, NULL);
+        lb_writer_array(w, "skus");
         for (size_t i = 0; i != found; ++i)
-            json_array_append_new(array, merchant_sku_to_json(&skus[i]));
-        json_t *next = found != 0 && found == (size_t)job->limit ? json_integer(skus[found - 1].sku.id) : json_null();
-        ret = lb_call_job_answer(super, 200, json_pack("{s:o,s:o}", "skus", array, "next", next));
+            write_merchant_sku(w, &skus[i]);
+        lb_writer_end(w);
+        lb_writer_pack(w, "next:N", found != 0 && found == (size_t)job->limit ? skus[found - 1].sku.id : 0);
+        lb_writer_end(w);
     }
     free(skus);
     return ret;

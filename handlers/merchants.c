@@ -21,9 +21,11 @@ static int merchant_create_work(lb_call_job_t *super, lb_db_t *db)
     int ret = lb_store_merchant_create(db, job->name, job->kind, hash, &id);
     if (ret != 0)
         return ret;
-    return lb_call_job_answer(super, 201,
-                              json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "name", job->name, "kind",
-                                        lb_merchant_kinds[job->kind], "token", job->token));
+    lb_writer_t *w = lb_call_job_answer(super, 201);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "id:I,name:s,kind:s,token:s", id, job->name, lb_merchant_kinds[job->kind], job->token);
+    lb_writer_end(w);
+    return 0;
 }
 
 void lb_handle_merchant_create(lb_call_t *call)

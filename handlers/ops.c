@@ -4,15 +4,28 @@
 #include "livebuy/base/metrics.h"
 #include "livebuy/store/store.h"
 
+/* {"status": status}, the whole answer of both probes. */
+static void write_status(lb_writer_t *w, const char *status)
+{
+    lb_writer_map(w, NULL);
+    lb_writer_string(w, "status", status);
+    lb_writer_end(w);
+}
+
 void lb_handle_healthz(lb_call_t *call)
 {
-    lb_reply(call, 200, json_pack("{s:s}", "status", "ok"));
+    lb_writer_t w;
+    lb_writer_start(call, &w);
+    write_status(&w, "ok");
+    lb_reply_written(call, 200, &w);
 }
 
 static int readyz_work(lb_call_job_t *job, lb_db_t *db)
 {
     int ret = lb_store_ping(db);
-    return ret != 0 ? ret : lb_call_job_answer(job, 200, json_pack("{s:s}", "status", "ready"));
+    if (ret == 0)
+        write_status(lb_call_job_answer(job, 200), "ready");
+    return ret;
 }
 
 void lb_handle_readyz(lb_call_t *call)

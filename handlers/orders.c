@@ -25,7 +25,7 @@ static void reply_order(lb_call_t *call, const lb_order_request_t *r)
 {
     lb_writer_t w;
     lb_writer_start(call, &w);
-    lb_writer_map(&w, NULL, 6 + (r->live_item_id != 0) + (r->group_buy_id != 0));
+    lb_writer_map(&w, NULL);
     lb_writer_int(&w, "id", r->order_id);
     lb_writer_string(&w, "status", "reserved");
     lb_writer_int(&w, "sku_id", r->sku_id);

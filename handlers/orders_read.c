@@ -21,23 +21,19 @@ typedef struct st_merchant_orders_job_t {
     const char *status; /* one of lb_order_statuses, or NULL for all */
 } merchant_orders_job_t;
 
-static json_t *id_or_null(int64_t id)
+/* Opens the map of an order as GET /v1/orders/{id} shows it, for the caller to end (after fields of its own). */
+static void write_order(lb_writer_t *w, const lb_order_t *order)
 {
-    return id != 0 ? json_integer(id) : json_null();
-}
-
-/* An order as GET /v1/orders/{id} shows it. */
-static json_t *order_to_json(const lb_order_t *order)
-{
-    json_t *ship_to = order->has_ship_to ? json_pack("{s:s,s:s,s:s}", "name", order->ship_to_name, "phone", order->ship_to_phone,
-                                                     "address", order->ship_to_address)
-                                         : json_null();
-    return json_pack("{s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:s,s:I,s:I,s:o,s:o}", "id", (json_int_t)order->id, "sku_id",
-                     (json_int_t)order->sku_id, "live_item_id", id_or_null(order->live_item_id), "group_buy_id",
-                     id_or_null(order->group_buy_id), "qty", (json_int_t)order->qty, "unit_price_cents",
-                     (json_int_t)order->unit_price_cents, "amount_cents", (json_int_t)order->amount_cents, "status", order->status,
-                     "expires_at", (json_int_t)order->expires_at, "created_at", (json_int_t)order->created_at, "ship_to", ship_to,
-                     "pickup_point_id", id_or_null(order->pickup_point_id));
+    lb_writer_map(w, NULL);
+    lb_writer_pack(
+        w, "id:I,sku_id:I,live_item_id:N,group_buy_id:N,qty:I,unit_price_cents:I,amount_cents:I,status:s,expires_at:I,created_at:I",
+        order->id, order->sku_id, order->live_item_id, order->group_buy_id, order->qty, order->unit_price_cents,
+        order->amount_cents, order->status, order->expires_at, order->created_at);
+    if (order->has_ship_to)
+        lb_writer_pack(w, "ship_to:{name:s,phone:s,address:s}", order->ship_to_name, order->ship_to_phone, order->ship_to_address);
+    else
+        lb_writer_null(w, "ship_to");
+    lb_writer_pack(w, "pickup_point_id:N", order->pickup_point_id);
 }
 
 static int order_not_found(lb_call_job_t *job)
@@ -54,7 +50,10 @@ static int order_get_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     if (ret == 0 || order.buyer_id != job->buyer_id)
         return order_not_found(super);
-    return lb_call_job_answer(super, 200, order_to_json(&order));
+    lb_writer_t *w = lb_call_job_answer(super, 200);
+    write_order(w, &order);
+    lb_writer_end(w);
+    return 0;
 }
 
 /* A buyer's cancellation, applied in its SKU's action lane (server/order/sku_actions.c) with the SKU's other such actions. */
@@ -93,7 +92,11 @@ static void cancel_done(lb_sku_action_t *action, int status)
     else {
         /* the units are back, so this thread's order lane for the SKU may sell again */
         lb_lanes_stock_changed(order->sku_id);
-        lb_reply(cancel->call, 200, order_to_json(order));
+        lb_writer_t w;
+        lb_writer_start(cancel->call, &w);
+        write_order(&w, order);
+        lb_writer_end(&w);
+        lb_reply_written(cancel->call, 200, &w);
     }
     lb_call_release(cancel->call);
     free(cancel);
@@ -125,16 +128,18 @@ void lb_handle_order_cancel(lb_call_t *call)
     lb_sku_action_submit(call->loop, &cancel->action);
 }
 
-static json_t *orders_page_to_json(const lb_order_t *orders, size_t n, int64_t limit)
+static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, size_t n, int64_t limit)
 {
-    json_t *array = json_array();
+    lb_writer_map(w, NULL);
+    lb_writer_array(w, "orders");
     for (size_t i = 0; i != n; ++i) {
-        json_t *order = order_to_json(&orders[i]);
-        json_object_set_new(order, "buyer_id", json_integer(orders[i].buyer_id));
-        json_array_append_new(array, order);
+        write_order(w, &orders[i]);
+        lb_writer_int(w, "buyer_id", orders[i].buyer_id);
+        lb_writer_end(w);
     }
-    json_t *next = n != 0 && n == (size_t)limit ? json_integer(orders[n - 1].id) : json_null();
-    return json_pack("{s:o,s:o}", "orders", array, "next", next);
+    lb_writer_end(w);
+    lb_writer_pack(w, "next:N", n != 0 && n == (size_t)limit ? orders[n - 1].id : 0);
+    lb_writer_end(w);
 }
 
 static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
@@ -148,7 +153,7 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     lb_order_t *orders = lb_malloc((size_t)page->limit * sizeof(*orders));
     if ((ret = lb_store_merchant_orders(db, merchant.id, job->status, page->after, page->limit, orders, &found)) == 0)
-        ret = lb_call_job_answer(super, 200, orders_page_to_json(orders, found, page->limit));
+        write_orders_page(lb_call_job_answer(super, 200), orders, found, page->limit);
     free(orders);
     return ret;
 }

@@ -18,14 +18,6 @@ typedef struct st_notify_t {
     lb_payment_t payment;
 } notify_t;
 
-static json_t *payment_answer(const lb_payment_t *payment)
-{
-    json_t *answer = json_pack("{s:I,s:s}", "order_id", (json_int_t)payment->order_id, "status", payment->order->status);
-    if (payment->refund_required)
-        json_object_set_new(answer, "payment", json_string("refund_required"));
-    return answer;
-}
-
 /* Counts the outcome and answers. */
 static void answer(notify_t *n)
 {
@@ -54,7 +46,14 @@ static void answer(notify_t *n)
         lb_metrics_payment(LB_METRICS_PAYMENT_REFUND_REQUIRED);
         break;
     }
-    lb_reply(n->call, 200, payment_answer(payment));
+    lb_writer_t w;
+    lb_writer_start(n->call, &w);
+    lb_writer_map(&w, NULL);
+    lb_writer_pack(&w, "order_id:I,status:s", payment->order_id, payment->order->status);
+    if (payment->refund_required)
+        lb_writer_string(&w, "payment", "refund_required");
+    lb_writer_end(&w);
+    lb_reply_written(n->call, 200, &w);
 }
 
 static void notify_reset(lb_sku_action_t *action)

@@ -27,16 +27,20 @@ static int product_create_work(lb_call_job_t *super, lb_db_t *db)
     if (ret != 0 || (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus, &product_id)) != 0)
         return ret;
 
-    json_t *skus = json_array();
+    lb_writer_t *w = lb_call_job_answer(super, 201);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "id:I,title:s,unit:s,origin:s,cold_chain:b", product_id, job->title, job->unit, job->origin, job->cold_chain);
+    lb_writer_array(w, "skus");
     for (size_t i = 0; i != job->num_skus; ++i) {
         const lb_sku_t *sku = &job->skus[i];
-        json_array_append_new(skus, json_pack("{s:I,s:s,s:I,s:I,s:I}", "id", (json_int_t)sku->id, "name", sku->name, "price_cents",
-                                              (json_int_t)sku->price_cents, "stock", (json_int_t)sku->stock, "weight_grams",
-                                              (json_int_t)sku->weight_grams));
+        lb_writer_map(w, NULL);
+        lb_writer_pack(w, "id:I,name:s,price_cents:I,stock:I,weight_grams:I", sku->id, sku->name, sku->price_cents, sku->stock,
+                       sku->weight_grams);
+        lb_writer_end(w);
     }
-    return lb_call_job_answer(super, 201,
-                              json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)product_id, "title", job->title, "unit",
-                                        job->unit, "origin", job->origin, "cold_chain", job->cold_chain, "skus", skus));
+    lb_writer_end(w);
+    lb_writer_end(w);
+    return 0;
 }
 
 /* Reads skus[i] into sku; err names the field as skus[i].NAME. */

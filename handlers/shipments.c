@@ -13,18 +13,26 @@ typedef struct st_event_job_t {
     lb_delivery_event_t event;
 } event_job_t;
 
-/* One feed entry: the outbox row's state, then the document the push carries. */
-static json_t *shipment_to_json(const lb_shipment_row_t *row)
+/* One feed entry: the outbox row's state, then the members of the document the push carries that it has not shown. */
+static void write_shipment(lb_writer_t *w, const lb_shipment_row_t *row)
 {
-    json_t *entry = json_pack("{s:I,s:s,s:s,s:I}", "shipment_id", (json_int_t)row->id, "status", row->status, "delivery_status",
-                              row->delivery_status, "created_at", (json_int_t)row->created_at);
+    static const char *const own[] = {"shipment_id", "status", "delivery_status", "created_at", "tracking_no"};
+    size_t num_own = row->tracking_no[0] != '\0' ? 5 : 4;
     json_t *payload = json_loadb(row->payload, row->payload_len, 0, NULL);
-    if (row->tracking_no[0] != '\0')
-        json_object_set_new(entry, "tracking_no", json_string(row->tracking_no));
-    if (json_is_object(payload))
-        json_object_update_missing(entry, payload);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "shipment_id:I,status:s,delivery_status:s,created_at:I", row->id, row->status, row->delivery_status,
+                   row->created_at);
+    if (num_own == 5)
+        lb_writer_string(w, "tracking_no", row->tracking_no);
+    for (void *it = json_object_iter(payload); it != NULL; it = json_object_iter_next(payload, it)) {
+        size_t i = 0;
+        while (i != num_own && strcmp(json_object_iter_key(it), own[i]) != 0)
+            ++i;
+        if (i == num_own)
+            lb_writer_json(w, json_object_iter_key(it), json_object_iter_value(it));
+    }
+    lb_writer_end(w);
     json_decref(payload);
-    return entry;
 }
 
 #define FEED_SEQUENCE_MAX 1000
@@ -42,12 +50,15 @@ static int feed_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     lb_shipment_row_t *rows = lb_malloc((size_t)job->limit * sizeof(*rows));
     if ((ret = lb_store_shipments_page(db, job->after, job->limit, rows, &found)) == 0) {
-        json_t *shipments = json_array();
+        lb_writer_t *w = lb_call_job_answer(super, 200);
+        lb_writer_map(w, NULL);
+        lb_writer_array(w, "shipments");
         for (size_t i = 0; i != found; ++i)
-            json_array_append_new(shipments, shipment_to_json(&rows[i]));
+            write_shipment(w, &rows[i]);
+        lb_writer_end(w);
         /* The cursor to poll with next: the last place seen, or the same cursor when nothing is new. */
-        int64_t next = found != 0 ? rows[found - 1].feed_seq : job->after;
-        ret = lb_call_job_answer(super, 200, json_pack("{s:o,s:I}", "shipments", shipments, "next", (json_int_t)next));
+        lb_writer_int(w, "next", found != 0 ? rows[found - 1].feed_seq : job->after);
+        lb_writer_end(w);
         lb_store_shipment_rows_free(rows, found);
     }
     free(rows);
@@ -69,10 +80,12 @@ static int event_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     if (event->outcome == LB_DELIVERY_NOT_FOUND)
         return lb_call_job_fail(super, 404, "not_found", "no shipment %lld", (long long)event->shipment_id);
-    json_t *answer = json_pack("{s:I,s:s,s:s,s:b}", "shipment_id", (json_int_t)event->shipment_id, "delivery_status",
-                               event->shipment.delivery_status, "tracking_no", event->shipment.tracking_no, "replayed",
-                               event->outcome == LB_DELIVERY_REPEATED);
-    return lb_call_job_answer(super, 200, answer);
+    lb_writer_t *w = lb_call_job_answer(super, 200);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "shipment_id:I,delivery_status:s,tracking_no:s,replayed:b", event->shipment_id,
+                   event->shipment.delivery_status, event->shipment.tracking_no, event->outcome == LB_DELIVERY_REPEATED);
+    lb_writer_end(w);
+    return 0;
 }
 
 /* The event's fields: 0, or LB_EINPUT having answered 422. */

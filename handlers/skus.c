@@ -13,12 +13,21 @@ typedef struct st_sku_job_t {
     int64_t qty;
 } sku_job_t;
 
-json_t *lb_sku_to_json(const lb_sku_t *sku)
+void lb_sku_write(lb_writer_t *w, const lb_sku_t *sku)
 {
-    return json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)sku->id, "product_id",
-                     (json_int_t)sku->product_id, "name", sku->name, "price_cents", (json_int_t)sku->price_cents, "weight_grams",
-                     (json_int_t)sku->weight_grams, "stock", (json_int_t)sku->stock, "reserved", (json_int_t)sku->reserved, "sold",
-                     (json_int_t)sku->sold, "held", (json_int_t)sku->held, "available", (json_int_t)LB_SKU_AVAILABLE(sku));
+    lb_writer_pack(w, "id:I,product_id:I,name:s,price_cents:I,weight_grams:I,stock:I,reserved:I,sold:I,held:I,available:I", sku->id,
+                   sku->product_id, sku->name, sku->price_cents, sku->weight_grams, sku->stock, sku->reserved, sku->sold, sku->held,
+                   LB_SKU_AVAILABLE(sku));
+}
+
+/* The answer of the SKU's routes: the SKU alone. */
+static int sku_answer(lb_call_job_t *job, const lb_sku_t *sku)
+{
+    lb_writer_t *w = lb_call_job_answer(job, 200);
+    lb_writer_map(w, NULL);
+    lb_sku_write(w, sku);
+    lb_writer_end(w);
+    return 0;
 }
 
 static int sku_not_found(lb_call_job_t *job)
@@ -32,7 +41,7 @@ static int sku_get_work(lb_call_job_t *job, lb_db_t *db)
     int ret = lb_store_sku_get(db, job->call->id, &sku);
     if (ret <= 0)
         return ret == 0 ? sku_not_found(job) : ret;
-    return lb_call_job_answer(job, 200, lb_sku_to_json(&sku));
+    return sku_answer(job, &sku);
 }
 
 void lb_handle_sku_get(lb_call_t *call)
@@ -50,7 +59,7 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     switch ((ret = lb_store_sku_restock(db, super->call->id, merchant.id, job->qty, &sku))) {
     case 1:
-        return lb_call_job_answer(super, 200, lb_sku_to_json(&sku));
+        return sku_answer(super, &sku);
     case 0:
         return sku_not_found(super);
     case LB_EFORBIDDEN:

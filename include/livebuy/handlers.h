@@ -20,8 +20,8 @@ void lb_handle_merchant_create(lb_call_t *call);
 /* handlers/products.c */
 void lb_handle_product_create(lb_call_t *call);
 
-/* handlers/skus.c; lb_sku_to_json: a SKU as its answers show it (new reference). */
-json_t *lb_sku_to_json(const lb_sku_t *sku);
+/* handlers/skus.c; lb_sku_write: a SKU's fields as its answers show them, into the open map. */
+void lb_sku_write(lb_writer_t *w, const lb_sku_t *sku);
 void lb_handle_sku_get(lb_call_t *call);
 void lb_handle_sku_restock(lb_call_t *call);
 

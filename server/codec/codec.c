@@ -1079,114 +1079,10 @@ static int write_json_real(out_buffer_t *out, double value)
     return 0;
 }
 
-static int write_json(out_buffer_t *out, const json_t *value)
-{
-    if (value == NULL)
-        return -1;
-    switch (json_typeof(value)) {
-    case JSON_OBJECT: {
-        out_byte(out, '{');
-        size_t i = 0;
-        for (void *it = json_object_iter((json_t *)value); it != NULL; it = json_object_iter_next((json_t *)value, it)) {
-            if (i++ != 0)
-                out_byte(out, ',');
-            if (write_json_string(out, json_object_iter_key(it), json_object_iter_key_len(it)) != 0)
-                return -1;
-            out_byte(out, ':');
-            if (write_json(out, json_object_iter_value(it)) != 0)
-                return -1;
-        }
-        out_byte(out, '}');
-        return 0;
-    }
-    case JSON_ARRAY:
-        out_byte(out, '[');
-        for (size_t i = 0; i < json_array_size(value); i++) {
-            if (i != 0)
-                out_byte(out, ',');
-            if (write_json(out, json_array_get(value, i)) != 0)
-                return -1;
-        }
-        out_byte(out, ']');
-        return 0;
-    case JSON_STRING:
-        return write_json_string(out, json_string_value(value), json_string_length(value));
-    case JSON_INTEGER:
-        write_json_integer(out, json_integer_value(value));
-        return 0;
-    case JSON_REAL:
-        return write_json_real(out, json_real_value(value));
-    case JSON_TRUE:
-        out_append(out, "true", 4);
-        return 0;
-    case JSON_FALSE:
-        out_append(out, "false", 5);
-        return 0;
-    case JSON_NULL:
-        out_append(out, "null", 4);
-        return 0;
-    }
-    return -1;
-}
-
 static int out_append_msgpack(void *out, const char *bytes, size_t len)
 {
     out_append(out, bytes, len);
     return 0;
-}
-
-static void encode_msgpack(msgpack_packer *packer, const json_t *value)
-{
-    switch (json_typeof(value)) {
-    case JSON_OBJECT:
-        msgpack_pack_map(packer, json_object_size(value));
-        for (void *it = json_object_iter((json_t *)value); it != NULL; it = json_object_iter_next((json_t *)value, it)) {
-            msgpack_pack_str_with_body(packer, json_object_iter_key(it), json_object_iter_key_len(it));
-            encode_msgpack(packer, json_object_iter_value(it));
-        }
-        break;
-    case JSON_ARRAY:
-        msgpack_pack_array(packer, json_array_size(value));
-        for (size_t i = 0; i < json_array_size(value); i++)
-            encode_msgpack(packer, json_array_get(value, i));
-        break;
-    case JSON_STRING:
-        msgpack_pack_str_with_body(packer, json_string_value(value), json_string_length(value));
-        break;
-    case JSON_INTEGER:
-        msgpack_pack_int64(packer, json_integer_value(value));
-        break;
-    case JSON_REAL:
-        msgpack_pack_double(packer, json_real_value(value));
-        break;
-    case JSON_TRUE:
-        msgpack_pack_true(packer);
-        break;
-    case JSON_FALSE:
-        msgpack_pack_false(packer);
-        break;
-    case JSON_NULL:
-        msgpack_pack_nil(packer);
-        break;
-    }
-}
-
-/* Both encoders write into our own growing buffer, so running out of memory aborts like every other allocation. */
-char *lb_codec_encode(lb_format_t format, const json_t *value, size_t *len)
-{
-    out_buffer_t out = {NULL, 0, 0};
-    if (format == LB_FORMAT_MSGPACK) {
-        msgpack_packer packer;
-        msgpack_packer_init(&packer, &out, out_append_msgpack);
-        encode_msgpack(&packer, value);
-    } else if (write_json(&out, value) != 0) {
-        /* only a value our own code built wrongly (NULL, or a string made unchecked with invalid UTF-8) gets here */
-        free(out.bytes);
-        *len = 0;
-        return NULL;
-    }
-    *len = out.len;
-    return out.bytes;
 }
 
 /* The answer writer */
@@ -1200,22 +1096,38 @@ static msgpack_packer writer_packer(lb_writer_t *w)
 
 void lb_writer_init(lb_writer_t *w, lb_format_t format)
 {
-    *w = (lb_writer_t){.format = format};
+    w->format = format;
+    w->failed = 0;
+    w->out = (lb_buffer_t){NULL, 0, 0};
+    w->depth = 0;
+    w->open[0].count = 0;
 }
 
-/* Writes what comes before a field's value: its key, and in JSON the comma after the previous field. */
+/* Counts an entry into the innermost open container; in JSON, writes the comma after the entry before it. */
+static void writer_entry(lb_writer_t *w)
+{
+    if (w->open[w->depth].count++ != 0 && w->format == LB_FORMAT_JSON)
+        out_byte(&w->out, ',');
+}
+
+/* Writes what comes before a value: the comma (JSON), and the key when it is a map's field. */
 static void writer_key(lb_writer_t *w, const char *key)
 {
     out_buffer_t *out = &w->out;
-    if (key == NULL)
-        return;
     if (w->format == LB_FORMAT_MSGPACK) {
-        msgpack_packer packer = writer_packer(w);
-        msgpack_pack_str_with_body(&packer, key, strlen(key));
+        w->open[w->depth].count++;
+        if (key != NULL) {
+            msgpack_packer packer = writer_packer(w);
+            msgpack_pack_str_with_body(&packer, key, strlen(key));
+        }
         return;
     }
-    int comma = (w->nonempty & 1u << w->depth) != 0;
-    w->nonempty |= 1u << w->depth;
+    int comma = w->open[w->depth].count++ != 0;
+    if (key == NULL) {
+        if (comma)
+            out_byte(out, ',');
+        return;
+    }
     /* Keys are names in our code, nearly always plain ASCII: ,"key": in one piece, or else by write_json_string. */
     size_t len = 0;
     while (lb_json_plain[(unsigned char)key[len]])
@@ -1237,31 +1149,72 @@ static void writer_key(lb_writer_t *w, const char *key)
     out_byte(out, ':');
 }
 
-void lb_writer_map(lb_writer_t *w, const char *key, size_t num_fields)
+/* The same for a key of key_len bytes (a decoded document's, which may hold any character). */
+static void writer_key_bytes(lb_writer_t *w, const char *key, size_t key_len)
 {
-    writer_key(w, key);
+    writer_entry(w);
     if (w->format == LB_FORMAT_MSGPACK) {
         msgpack_packer packer = writer_packer(w);
-        msgpack_pack_map(&packer, num_fields);
-    } else {
-        out_byte(&w->out, '{');
+        msgpack_pack_str_with_body(&packer, key, key_len);
+        return;
     }
+    if (write_json_string(&w->out, key, key_len) != 0)
+        w->failed = 1;
+    out_byte(&w->out, ':');
+}
+
+/*
+ * Opens a map or an array, after its key. msgpack writes the number of entries first: a fixmap or fixarray byte holds
+ * its place, and lb_writer_end puts the count there (moving the entries along when it takes the 3 or 5 bytes of a
+ * map16/32 or array16/32), so the bytes are the ones msgpack_pack_map and msgpack_pack_array would have given.
+ */
+static void put_open(lb_writer_t *w, int is_array)
+{
     ++w->depth;
-    assert(w->depth < 32);
-    w->nonempty &= ~(1u << w->depth);
+    assert(w->depth < LB_WRITER_DEPTH);
+    w->open[w->depth] = (struct st_lb_writer_open_t){.start = w->out.len, .count = 0, .is_array = is_array};
+    out_byte(&w->out, w->format == LB_FORMAT_MSGPACK ? (char)0x80 : is_array ? '[' : '{');
+}
+
+/* Puts a closed msgpack map or array's count in its header. */
+static void put_count(lb_writer_t *w, size_t start, uint32_t count, int is_array)
+{
+    static const unsigned char fix[2] = {0x80, 0x90}, wide16[2] = {0xde, 0xdc}, wide32[2] = {0xdf, 0xdd};
+    unsigned char header[5];
+    size_t header_len;
+    if (count < 16) {
+        w->out.bytes[start] = (char)(fix[is_array] | count);
+        return;
+    }
+    if (count <= 0xffff) {
+        header[0] = wide16[is_array];
+        header[1] = (unsigned char)(count >> 8);
+        header[2] = (unsigned char)count;
+        header_len = 3;
+    } else {
+        header[0] = wide32[is_array];
+        for (int i = 0; i != 4; ++i)
+            header[1 + i] = (unsigned char)(count >> (24 - 8 * i));
+        header_len = 5;
+    }
+    out_reserve(&w->out, header_len - 1);
+    memmove(w->out.bytes + start + header_len, w->out.bytes + start + 1, w->out.len - start - 1);
+    memcpy(w->out.bytes + start, header, header_len);
+    w->out.len += header_len - 1;
 }
 
 void lb_writer_end(lb_writer_t *w)
 {
     assert(w->depth != 0);
-    --w->depth;
-    if (w->format == LB_FORMAT_JSON)
-        out_byte(&w->out, '}');
+    const struct st_lb_writer_open_t *open = &w->open[w->depth--];
+    if (w->format == LB_FORMAT_MSGPACK)
+        put_count(w, open->start, open->count, open->is_array);
+    else
+        out_byte(&w->out, open->is_array ? ']' : '}');
 }
 
-void lb_writer_int(lb_writer_t *w, const char *key, int64_t value)
+static void put_int(lb_writer_t *w, int64_t value)
 {
-    writer_key(w, key);
     if (w->format == LB_FORMAT_MSGPACK) {
         msgpack_packer packer = writer_packer(w);
         msgpack_pack_int64(&packer, value);
@@ -1270,10 +1223,9 @@ void lb_writer_int(lb_writer_t *w, const char *key, int64_t value)
     }
 }
 
-void lb_writer_string(lb_writer_t *w, const char *key, const char *value)
+/* A string of len bytes (NULs allowed); marks the writer failed unless it is UTF-8. */
+static void put_string(lb_writer_t *w, const char *value, size_t len)
 {
-    size_t len = strlen(value);
-    writer_key(w, key);
     if (w->format == LB_FORMAT_MSGPACK) {
         msgpack_packer packer = writer_packer(w);
         if (!utf8_is_valid(value, len))
@@ -1282,6 +1234,195 @@ void lb_writer_string(lb_writer_t *w, const char *key, const char *value)
     } else if (write_json_string(&w->out, value, len) != 0) {
         w->failed = 1;
     }
+}
+
+static void put_bool(lb_writer_t *w, int value)
+{
+    if (w->format == LB_FORMAT_MSGPACK)
+        out_byte(&w->out, value ? (char)0xc3 : (char)0xc2);
+    else if (value)
+        out_append(&w->out, "true", 4);
+    else
+        out_append(&w->out, "false", 5);
+}
+
+static void put_null(lb_writer_t *w)
+{
+    if (w->format == LB_FORMAT_MSGPACK)
+        out_byte(&w->out, (char)0xc0);
+    else
+        out_append(&w->out, "null", 4);
+}
+
+static void put_real(lb_writer_t *w, double value)
+{
+    if (w->format == LB_FORMAT_MSGPACK) {
+        msgpack_packer packer = writer_packer(w);
+        msgpack_pack_double(&packer, value);
+    } else if (write_json_real(&w->out, value) != 0) {
+        w->failed = 1;
+    }
+}
+
+void lb_writer_map(lb_writer_t *w, const char *key)
+{
+    writer_key(w, key);
+    put_open(w, 0);
+}
+
+void lb_writer_array(lb_writer_t *w, const char *key)
+{
+    writer_key(w, key);
+    put_open(w, 1);
+}
+
+void lb_writer_int(lb_writer_t *w, const char *key, int64_t value)
+{
+    writer_key(w, key);
+    put_int(w, value);
+}
+
+void lb_writer_string(lb_writer_t *w, const char *key, const char *value)
+{
+    writer_key(w, key);
+    put_string(w, value, strlen(value));
+}
+
+void lb_writer_bool(lb_writer_t *w, const char *key, int value)
+{
+    writer_key(w, key);
+    put_bool(w, value);
+}
+
+void lb_writer_null(lb_writer_t *w, const char *key)
+{
+    writer_key(w, key);
+    put_null(w);
+}
+
+/* The name of the field at *format (up to ':'), copied into name; moves *format past the ':'. */
+static const char *pack_name(const char **format, char *name, size_t size)
+{
+    const char *colon = strchr(*format, ':');
+    size_t len = (size_t)(colon - *format);
+    assert(colon != NULL && len < size);
+    memcpy(name, *format, len);
+    name[len] = '\0';
+    *format = colon + 1;
+    return name;
+}
+
+/* The fields of format up to its end or to the '}' that closes a map it opened; returns where it stopped. */
+static const char *pack_fields(lb_writer_t *w, const char *format, va_list *args)
+{
+    char name[64];
+    while (*format != '\0' && *format != '}') {
+        const char *key = pack_name(&format, name, sizeof(name));
+        int64_t value;
+        switch (*format++) {
+        case 'I':
+            lb_writer_int(w, key, va_arg(*args, int64_t));
+            break;
+        case 'N':
+            if ((value = va_arg(*args, int64_t)) != 0)
+                lb_writer_int(w, key, value);
+            else
+                lb_writer_null(w, key);
+            break;
+        case 's':
+            lb_writer_string(w, key, va_arg(*args, const char *));
+            break;
+        case 'b':
+            lb_writer_bool(w, key, va_arg(*args, int));
+            break;
+        case 'n':
+            lb_writer_null(w, key);
+            break;
+        case '{':
+            lb_writer_map(w, key);
+            format = pack_fields(w, format, args);
+            assert(*format == '}');
+            format++;
+            lb_writer_end(w);
+            break;
+        default:
+            assert(!"unknown type in an lb_writer_pack format");
+        }
+        if (*format == ',')
+            format++;
+    }
+    return format;
+}
+
+void lb_writer_pack(lb_writer_t *w, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    const char *end = pack_fields(w, format, &args);
+    assert(*end == '\0');
+    (void)end;
+    va_end(args);
+}
+
+/* A decoded value, after its key. */
+static void put_json(lb_writer_t *w, const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT:
+        put_open(w, 0);
+        for (void *it = json_object_iter((json_t *)value); it != NULL; it = json_object_iter_next((json_t *)value, it)) {
+            writer_key_bytes(w, json_object_iter_key(it), json_object_iter_key_len(it));
+            put_json(w, json_object_iter_value(it));
+        }
+        lb_writer_end(w);
+        break;
+    case JSON_ARRAY:
+        put_open(w, 1);
+        for (size_t i = 0; i < json_array_size(value); i++) {
+            writer_entry(w);
+            put_json(w, json_array_get(value, i));
+        }
+        lb_writer_end(w);
+        break;
+    case JSON_STRING:
+        put_string(w, json_string_value(value), json_string_length(value));
+        break;
+    case JSON_INTEGER:
+        put_int(w, json_integer_value(value));
+        break;
+    case JSON_REAL:
+        put_real(w, json_real_value(value));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        put_bool(w, json_is_true(value));
+        break;
+    case JSON_NULL:
+        put_null(w);
+        break;
+    }
+}
+
+void lb_writer_json(lb_writer_t *w, const char *key, const json_t *value)
+{
+    writer_key(w, key);
+    put_json(w, value);
+}
+
+char *lb_codec_encode(lb_format_t format, const json_t *value, size_t *len)
+{
+    lb_writer_t w;
+    lb_writer_init(&w, format);
+    if (value != NULL)
+        lb_writer_json(&w, NULL, value);
+    if (value == NULL || w.failed) {
+        /* only a value our own code built wrongly (NULL, or a string made unchecked with invalid UTF-8) gets here */
+        free(w.out.bytes);
+        *len = 0;
+        return NULL;
+    }
+    *len = w.out.len;
+    return w.out.bytes;
 }
 
 /* Field readers */

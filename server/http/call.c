@@ -173,22 +173,6 @@ static void reply_unencodable(lb_call_t *call)
     lb_reply_raw(call, 500, "application/json", internal, sizeof(internal) - 1);
 }
 
-void lb_reply(lb_call_t *call, int status, json_t *body)
-{
-    if (body == NULL)
-        body = json_object();
-    if (call->req != NULL) {
-        size_t len;
-        char *bytes = lb_codec_encode(call->answer_format, body, &len);
-        if (bytes == NULL)
-            reply_unencodable(call);
-        else
-            lb_reply_raw(call, status, lb_codec_media_type(call->answer_format), bytes, len);
-        free(bytes);
-    }
-    json_decref(body);
-}
-
 void lb_writer_start(lb_call_t *call, lb_writer_t *w)
 {
     lb_writer_init(w, call->answer_format);
@@ -212,8 +196,8 @@ static void reply_error_v(lb_call_t *call, int status, const char *code, const c
     vsnprintf(message, sizeof(message), fmt, args);
     lb_utf8_mend(message); /* a message cut short may end inside a UTF-8 sequence */
     lb_writer_start(call, &w);
-    lb_writer_map(&w, NULL, 1);
-    lb_writer_map(&w, "error", 2);
+    lb_writer_map(&w, NULL);
+    lb_writer_map(&w, "error");
     lb_writer_string(&w, "code", code);
     lb_writer_string(&w, "message", message);
     lb_writer_end(&w);
@@ -401,6 +385,7 @@ void *lb_call_job_new(lb_call_t *call, size_t size)
     assert(size >= sizeof(lb_call_job_t));
     lb_call_job_t *job = lb_calloc(1, size);
     job->call = call;
+    lb_writer_init(&job->answer, call->answer_format);
     ++call->refs;
     return job;
 }
@@ -409,18 +394,15 @@ static int call_job_work(lb_db_job_t *db_job, lb_db_t *db)
 {
     lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
     /* A retried transaction starts from scratch: forget what the failed attempt prepared. */
-    if (job->answer != NULL) {
-        json_decref(job->answer);
-        job->answer = NULL;
-    }
+    free(job->answer.out.bytes);
+    lb_writer_init(&job->answer, job->call->answer_format);
     job->status = 0;
     return job->work(job, db);
 }
 
 void lb_call_job_discard(lb_call_job_t *job)
 {
-    if (job->answer != NULL)
-        json_decref(job->answer);
+    free(job->answer.out.bytes);
     lb_call_release(job->call);
     free(job);
 }
@@ -432,8 +414,12 @@ static void call_job_done(lb_db_job_t *db_job, int status)
     if (status == 0) {
         if (job->on_done != NULL)
             job->on_done(job);
-        lb_reply(call, job->status != 0 ? job->status : 200, job->answer);
-        job->answer = NULL;
+        if (job->answer.out.len == 0) {
+            lb_writer_map(&job->answer, NULL);
+            lb_writer_end(&job->answer);
+        }
+        lb_reply_written(call, job->status != 0 ? job->status : 200, &job->answer);
+        job->answer.out.bytes = NULL;
     } else if (status == LB_EINPUT) {
         lb_reply_input_error(call, &job->error);
     } else {
@@ -459,11 +445,10 @@ int lb_call_job_fail(lb_call_job_t *job, int status, const char *code, const cha
     return LB_EINPUT;
 }
 
-int lb_call_job_answer(lb_call_job_t *job, int status, json_t *answer)
+lb_writer_t *lb_call_job_answer(lb_call_job_t *job, int status)
 {
-    if (job->answer != NULL)
-        json_decref(job->answer);
+    free(job->answer.out.bytes);
+    lb_writer_init(&job->answer, job->call->answer_format);
     job->status = status;
-    job->answer = answer;
-    return 0;
+    return &job->answer;
 }

@@ -7,13 +7,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include "livebuy/jobs/closer.h"
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 #include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
+#include "livebuy/order/shipping.h"
 #include "livebuy/store/store.h"
 
 #define CLOSE_INTERVAL_MS 1000
@@ -29,53 +29,57 @@ typedef struct st_closing_t {
 
 static closing_t closing;
 
-/* The pick list of a succeeded campaign, as the shipping system gets it (API.md "Shipping system"). */
-static json_t *consolidated_payload(lb_db_t *db, const lb_group_buy_t *gb, const lb_order_t *joins, size_t n, int *ret)
+/* The document of a succeeded campaign's shipment, with its pick list (docs/api.md "Shipping system"), in w. */
+static int write_consolidated(lb_db_t *db, const lb_group_buy_t *gb, const lb_order_t *joins, size_t n, lb_writer_t *w)
 {
     lb_pickup_point_t point;
     lb_sku_t sku;
     char title[LB_TEXT_SIZE(401)];
     int64_t cold_chain = 0, qty = 0;
-    if ((*ret = lb_store_pickup_point_get(db, gb->pickup_point_id, &point)) < 0 ||
-        (*ret = lb_store_sku_shipping(db, gb->sku_id, title, &cold_chain)) < 0 ||
-        (*ret = lb_store_sku_get(db, gb->sku_id, &sku)) < 0)
-        return NULL;
-    *ret = 0;
-    json_t *orders = json_array(), *pick_list = json_array();
-    for (size_t i = 0; i != n; ++i) {
+    int ret;
+    if ((ret = lb_store_pickup_point_get(db, gb->pickup_point_id, &point)) < 0 ||
+        (ret = lb_store_sku_shipping(db, gb->sku_id, title, &cold_chain)) < 0 || (ret = lb_store_sku_get(db, gb->sku_id, &sku)) < 0)
+        return ret;
+    for (size_t i = 0; i != n; ++i)
         qty += joins[i].qty;
-        json_array_append_new(orders, json_integer(joins[i].id));
-        json_array_append_new(pick_list, json_pack("{s:I,s:I,s:I}", "order_id", (json_int_t)joins[i].id, "buyer_id",
-                                                   (json_int_t)joins[i].buyer_id, "qty", (json_int_t)joins[i].qty));
+    lb_writer_map(w, NULL);
+    lb_writer_int(w, "group_buy_id", gb->id);
+    lb_writer_array(w, "orders");
+    for (size_t i = 0; i != n; ++i)
+        lb_writer_int(w, NULL, joins[i].id);
+    lb_writer_end(w);
+    lb_shipping_write_items(w, gb->sku_id, title, qty);
+    lb_shipping_write_pickup_point(w, "pickup_point", &point);
+    lb_writer_array(w, "pick_list");
+    for (size_t i = 0; i != n; ++i) {
+        lb_writer_map(w, NULL);
+        lb_writer_pack(w, "order_id:I,buyer_id:I,qty:I", joins[i].id, joins[i].buyer_id, joins[i].qty);
+        lb_writer_end(w);
     }
-    return json_pack("{s:I,s:o,s:[{s:I,s:s,s:I}],s:{s:I,s:s,s:s,s:s,s:s,s:s},s:o,s:b,s:I,s:s}", "group_buy_id", (json_int_t)gb->id,
-                     "orders", orders, "items", "sku_id", (json_int_t)gb->sku_id, "title", title, "qty", (json_int_t)qty,
-                     "pickup_point", "id", (json_int_t)point.id, "name", point.name, "county", point.county, "township",
-                     point.township, "village", point.village, "address", point.address, "pick_list", pick_list, "cold_chain",
-                     (int)cold_chain, "weight_grams", (json_int_t)(sku.weight_grams * qty), "service_level",
-                     cold_chain ? "next_morning" : "standard");
+    lb_writer_end(w);
+    lb_shipping_write_handling(w, cold_chain != 0, sku.weight_grams * qty);
+    lb_writer_end(w);
+    return w->failed ? LB_EDB : 0;
 }
 
 static int ship_paid_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t now)
 {
     lb_order_t *joins;
+    lb_writer_t w;
     size_t n;
     int ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "paid", &joins, &n);
     if (ret != 0 || n == 0)
         goto Exit;
-    json_t *payload = consolidated_payload(db, gb, joins, n, &ret);
-    if (payload == NULL)
-        goto Exit;
-    size_t text_len;
-    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &text_len);
-    int64_t *ids = lb_malloc(n * sizeof(*ids)), shipment_id;
-    for (size_t i = 0; i != n; ++i)
-        ids[i] = joins[i].id;
-    lb_shipment_t shipment = {gb->sku_id, gb->id, gb->pickup_point_id, text, text_len, ids, n};
-    ret = lb_store_shipment_create(db, &shipment, now, &shipment_id);
-    free(ids);
-    free(text);
-    json_decref(payload);
+    lb_writer_init(&w, LB_FORMAT_JSON);
+    if ((ret = write_consolidated(db, gb, joins, n, &w)) == 0) {
+        int64_t *ids = lb_malloc(n * sizeof(*ids)), shipment_id;
+        for (size_t i = 0; i != n; ++i)
+            ids[i] = joins[i].id;
+        lb_shipment_t shipment = {gb->sku_id, gb->id, gb->pickup_point_id, w.out.bytes, w.out.len, ids, n};
+        ret = lb_store_shipment_create(db, &shipment, now, &shipment_id);
+        free(ids);
+    }
+    free(w.out.bytes);
 Exit:
     free(joins);
     return ret;

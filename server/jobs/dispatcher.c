@@ -120,10 +120,20 @@ static push_t *push_new(const lb_shipment_row_t *row)
     push->attempts = row->attempts;
     json_t *payload = json_loadb(row->payload, row->payload_len, 0, NULL);
     if (json_is_object(payload)) {
-        json_t *document = json_pack("{s:I}", "shipment_id", (json_int_t)row->id);
-        json_object_update_missing(document, payload);
-        push->body = lb_codec_encode(format, document, &push->body_len);
-        json_decref(document);
+        lb_writer_t w;
+        lb_writer_init(&w, format);
+        lb_writer_map(&w, NULL);
+        lb_writer_int(&w, "shipment_id", row->id);
+        for (void *it = json_object_iter(payload); it != NULL; it = json_object_iter_next(payload, it))
+            if (strcmp(json_object_iter_key(it), "shipment_id") != 0)
+                lb_writer_json(&w, json_object_iter_key(it), json_object_iter_value(it));
+        lb_writer_end(&w);
+        if (w.failed) {
+            free(w.out.bytes);
+        } else {
+            push->body = w.out.bytes;
+            push->body_len = w.out.len;
+        }
     }
     json_decref(payload);
     return push;

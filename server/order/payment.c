@@ -4,11 +4,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/order/order.h"
 #include "livebuy/order/payment.h"
+#include "livebuy/order/shipping.h"
 #include "livebuy/order/sku_actions.h"
 
 static int is_status(const lb_order_t *order, const char *status)
@@ -16,59 +16,35 @@ static int is_status(const lb_order_t *order, const char *status)
     return strcmp(order->status, status) == 0;
 }
 
-/* Where the parcel goes: the buyer's address, or the pickup point with its place in the county-township-village net. */
-static int add_destination(lb_db_t *db, const lb_order_t *order, json_t *payload)
-{
-    lb_pickup_point_t point;
-    int ret;
-    if (order->has_ship_to) {
-        json_object_set_new(payload, "ship_to",
-                            json_pack("{s:s,s:s,s:s}", "name", order->ship_to_name, "phone", order->ship_to_phone, "address",
-                                      order->ship_to_address));
-        return 0;
-    }
-    if ((ret = lb_store_pickup_point_get(db, order->pickup_point_id, &point)) <= 0)
-        return ret < 0 ? ret : LB_EDB;
-    json_object_set_new(payload, "pickup_point",
-                        json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)point.id, "name", point.name, "county",
-                                  point.county, "township", point.township, "village", point.village, "address", point.address));
-    return 0;
-}
-
-/* The document the shipping system gets (API.md "Shipping system"); shipment_id is added when it is sent. */
-static json_t *shipment_payload(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *view, int *ret)
+/* The document the shipping system gets (docs/api.md "Shipping system"): the order's goods, how they travel, and where
+ * the parcel goes (the buyer's address, or the pickup point with its place in the county-township-village net). */
+static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *view)
 {
     const lb_sku_t *sku = &view->sku;
-    json_t *payload;
-    if ((*ret = lb_sku_view_shipping(db, view)) != 0)
-        return NULL;
-    const char *title = view->title;
-    int64_t cold_chain = view->cold_chain;
-    payload =
-        json_pack("{s:[I],s:[{s:I,s:s,s:I}],s:b,s:I,s:s}", "orders", (json_int_t)order->id, "items", "sku_id", (json_int_t)sku->id,
-                  "title", title, "qty", (json_int_t)order->qty, "cold_chain", (int)cold_chain, "weight_grams",
-                  (json_int_t)(sku->weight_grams * order->qty), "service_level", cold_chain ? "next_morning" : "standard");
-    if (payload == NULL || (*ret = add_destination(db, order, payload)) != 0) {
-        json_decref(payload);
-        *ret = *ret != 0 ? *ret : LB_EDB;
-        return NULL;
-    }
-    return payload;
-}
-
-/* The outbox row for a paid direct order, written with the batch's others (lb_sku_view_flush). */
-static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *sku)
-{
-    size_t len;
-    int ret = 0;
-    json_t *payload = shipment_payload(db, order, sku, &ret);
-    if (payload == NULL)
+    lb_pickup_point_t point;
+    lb_writer_t w;
+    int ret;
+    if ((ret = lb_sku_view_shipping(db, view)) != 0)
         return ret;
-    char *text = lb_codec_encode(LB_FORMAT_JSON, payload, &len);
-    json_decref(payload);
-    if (text == NULL)
+    if (!order->has_ship_to && (ret = lb_store_pickup_point_get(db, order->pickup_point_id, &point)) <= 0)
+        return ret < 0 ? ret : LB_EDB;
+    lb_writer_init(&w, LB_FORMAT_JSON);
+    lb_writer_map(&w, NULL);
+    lb_writer_array(&w, "orders");
+    lb_writer_int(&w, NULL, order->id);
+    lb_writer_end(&w);
+    lb_shipping_write_items(&w, sku->id, view->title, order->qty);
+    lb_shipping_write_handling(&w, view->cold_chain != 0, sku->weight_grams * order->qty);
+    if (order->has_ship_to)
+        lb_writer_pack(&w, "ship_to:{name:s,phone:s,address:s}", order->ship_to_name, order->ship_to_phone, order->ship_to_address);
+    else
+        lb_shipping_write_pickup_point(&w, "pickup_point", &point);
+    lb_writer_end(&w);
+    if (w.failed) {
+        free(w.out.bytes);
         return LB_EDB;
-    lb_sku_view_add_shipment(sku, order, text, len);
+    }
+    lb_sku_view_add_shipment(view, order, w.out.bytes, w.out.len); /* which frees it */
     return 0;
 }
 

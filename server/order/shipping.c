@@ -78,3 +78,26 @@ int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now)
         return ret;
     return lb_db_commit(db);
 }
+
+void lb_shipping_write_items(lb_writer_t *w, int64_t sku_id, const char *title, int64_t qty)
+{
+    lb_writer_array(w, "items");
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "sku_id:I,title:s,qty:I", sku_id, title, qty);
+    lb_writer_end(w);
+    lb_writer_end(w);
+}
+
+void lb_shipping_write_handling(lb_writer_t *w, int cold_chain, int64_t weight_grams)
+{
+    lb_writer_pack(w, "cold_chain:b,weight_grams:I,service_level:s", cold_chain, weight_grams,
+                   cold_chain ? "next_morning" : "standard");
+}
+
+void lb_shipping_write_pickup_point(lb_writer_t *w, const char *key, const lb_pickup_point_t *point)
+{
+    lb_writer_map(w, key);
+    lb_writer_pack(w, "id:I,name:s,county:s,township:s,village:s,address:s", point->id, point->name, point->county, point->township,
+                   point->village, point->address);
+    lb_writer_end(w);
+}

@@ -1051,9 +1051,9 @@ static void test_fields(void)
 static void write_sample(lb_writer_t *w, lb_format_t format, const char *message)
 {
     lb_writer_init(w, format);
-    lb_writer_map(w, NULL, 3);
+    lb_writer_map(w, NULL);
     lb_writer_int(w, "id", INT64_MAX);
-    lb_writer_map(w, "error", 2);
+    lb_writer_map(w, "error");
     lb_writer_string(w, "code", "sold_out");
     lb_writer_string(w, "message", message);
     lb_writer_end(w);
@@ -1081,7 +1081,7 @@ static void test_writer(void)
     }
     lb_writer_t w;
     lb_writer_init(&w, LB_FORMAT_JSON);
-    lb_writer_map(&w, NULL, 0);
+    lb_writer_map(&w, NULL);
     lb_writer_end(&w);
     CHECK(w.out.len == 2 && memcmp(w.out.bytes, "{}", 2) == 0);
     free(w.out.bytes);
@@ -1092,7 +1092,7 @@ static void test_writer(void)
     size_t len;
     char *expected = lb_codec_encode(LB_FORMAT_JSON, doc, &len);
     lb_writer_init(&w, LB_FORMAT_JSON);
-    lb_writer_map(&w, NULL, 3);
+    lb_writer_map(&w, NULL);
     lb_writer_int(&w, "plain", 1);
     lb_writer_int(&w, "q\"uo\\te\t", 2);
     lb_writer_int(&w, "名字", 3);
@@ -1102,11 +1102,131 @@ static void test_writer(void)
     free(expected);
     json_decref(doc);
     lb_writer_init(&w, LB_FORMAT_JSON);
-    lb_writer_map(&w, NULL, 1);
+    lb_writer_map(&w, NULL);
     lb_writer_int(&w, "\xff", 1);
     lb_writer_end(&w);
     CHECK(w.failed);
     free(w.out.bytes);
+}
+
+/* Arrays, booleans and nulls: JSON as jansson's own dumper writes it, msgpack as msgpack-c packs it. */
+static void write_containers(lb_writer_t *w, lb_format_t format)
+{
+    lb_writer_init(w, format);
+    lb_writer_map(w, NULL);
+    lb_writer_array(w, "orders");
+    lb_writer_int(w, NULL, 1);
+    lb_writer_int(w, NULL, 300);
+    lb_writer_end(w);
+    lb_writer_array(w, "items");
+    lb_writer_map(w, NULL);
+    lb_writer_bool(w, "cold_chain", 1);
+    lb_writer_end(w);
+    lb_writer_map(w, NULL);
+    lb_writer_pack(w, "ship_to:n,title:s", MILLET);
+    lb_writer_end(w);
+    lb_writer_end(w);
+    lb_writer_array(w, "empty");
+    lb_writer_end(w);
+    lb_writer_pack(w, "next:N,reserve_ttl:N,replayed:b,to:{name:s,id:I},last:I", (int64_t)0, (int64_t)60, 0, "x", (int64_t)-5,
+                   INT64_MIN);
+    lb_writer_end(w);
+}
+
+static void test_writer_containers(void)
+{
+    lb_writer_t w;
+    json_t *doc = json_pack("{s:[i,i],s:[{s:b},{s:n,s:s}],s:[],s:n,s:i,s:b,s:{s:s,s:i},s:I}", "orders", 1, 300, "items",
+                            "cold_chain", 1, "ship_to", "title", MILLET, "empty", "next", "reserve_ttl", 60, "replayed", 0, "to",
+                            "name", "x", "id", -5, "last", (json_int_t)INT64_MIN);
+    char *expected = json_dumps(doc, JSON_COMPACT);
+    write_containers(&w, LB_FORMAT_JSON);
+    CHECK(!w.failed && w.depth == 0 && w.out.len == strlen(expected) && memcmp(w.out.bytes, expected, w.out.len) == 0);
+    if (w.out.len != strlen(expected) || memcmp(w.out.bytes, expected, w.out.len) != 0)
+        fprintf(stderr, "  ours:    %.*s\n  jansson: %s\n", (int)w.out.len, w.out.bytes, expected);
+    free(w.out.bytes);
+    json_free_t jansson_free;
+    json_malloc_t jansson_malloc;
+    json_get_alloc_funcs(&jansson_malloc, &jansson_free);
+    jansson_free(expected);
+    json_decref(doc);
+
+    msgpack_sbuffer buffer;
+    msgpack_packer packer;
+    msgpack_sbuffer_init(&buffer);
+    msgpack_packer_init(&packer, &buffer, msgpack_sbuffer_write);
+    msgpack_pack_map(&packer, 8);
+    pack_text(&packer, "orders");
+    msgpack_pack_array(&packer, 2);
+    msgpack_pack_int64(&packer, 1);
+    msgpack_pack_int64(&packer, 300);
+    pack_text(&packer, "items");
+    msgpack_pack_array(&packer, 2);
+    msgpack_pack_map(&packer, 1);
+    pack_text(&packer, "cold_chain");
+    msgpack_pack_true(&packer);
+    msgpack_pack_map(&packer, 2);
+    pack_text(&packer, "ship_to");
+    msgpack_pack_nil(&packer);
+    pack_text(&packer, "title");
+    pack_text(&packer, MILLET);
+    pack_text(&packer, "empty");
+    msgpack_pack_array(&packer, 0);
+    pack_text(&packer, "next");
+    msgpack_pack_nil(&packer);
+    pack_text(&packer, "reserve_ttl");
+    msgpack_pack_int64(&packer, 60);
+    pack_text(&packer, "replayed");
+    msgpack_pack_false(&packer);
+    pack_text(&packer, "to");
+    msgpack_pack_map(&packer, 2);
+    pack_text(&packer, "name");
+    pack_text(&packer, "x");
+    pack_text(&packer, "id");
+    msgpack_pack_int64(&packer, -5);
+    pack_text(&packer, "last");
+    msgpack_pack_int64(&packer, INT64_MIN);
+    write_containers(&w, LB_FORMAT_MSGPACK);
+    CHECK(!w.failed && w.out.len == buffer.size && memcmp(w.out.bytes, buffer.data, buffer.size) == 0);
+    free(w.out.bytes);
+    msgpack_sbuffer_destroy(&buffer);
+}
+
+/* msgpack counts are written when a map or array ends, in the header msgpack-c would have chosen for the count. */
+static void test_writer_counts(void)
+{
+    static const size_t counts[] = {0, 1, 15, 16, 17, 65535, 65536, 70000};
+    for (size_t c = 0; c != sizeof(counts) / sizeof(counts[0]); ++c) {
+        msgpack_sbuffer buffer;
+        msgpack_packer packer;
+        lb_writer_t w;
+        msgpack_sbuffer_init(&buffer);
+        msgpack_packer_init(&packer, &buffer, msgpack_sbuffer_write);
+        lb_writer_init(&w, LB_FORMAT_MSGPACK);
+        msgpack_pack_array(&packer, 2);
+        lb_writer_array(&w, NULL);
+        msgpack_pack_array(&packer, counts[c]);
+        lb_writer_array(&w, NULL);
+        for (size_t i = 0; i != counts[c]; ++i) {
+            msgpack_pack_int64(&packer, (int64_t)i);
+            lb_writer_int(&w, NULL, (int64_t)i);
+        }
+        lb_writer_end(&w);
+        msgpack_pack_map(&packer, counts[c]);
+        lb_writer_map(&w, NULL);
+        for (size_t i = 0; i != counts[c]; ++i) {
+            char key[16];
+            snprintf(key, sizeof(key), "k%zu", i);
+            pack_text(&packer, key);
+            msgpack_pack_true(&packer);
+            lb_writer_bool(&w, key, 1);
+        }
+        lb_writer_end(&w);
+        lb_writer_end(&w);
+        CHECK(!w.failed && w.depth == 0 && w.out.len == buffer.size && memcmp(w.out.bytes, buffer.data, buffer.size) == 0);
+        free(w.out.bytes);
+        msgpack_sbuffer_destroy(&buffer);
+    }
 }
 
 /* A message cut inside a UTF-8 sequence, or quoting bad bytes, becomes valid UTF-8; valid text stays as it is. */
@@ -1143,6 +1263,8 @@ int main(void)
     test_random_round_trips();
     test_fields();
     test_writer();
+    test_writer_containers();
+    test_writer_counts();
     test_utf8_mend();
     return CHECK_RESULT("codec");
 }

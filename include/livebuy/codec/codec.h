@@ -36,27 +36,50 @@ json_t *lb_codec_decode(lb_format_t format, const char *body, size_t len, char *
 char *lb_codec_encode(lb_format_t format, const json_t *value, size_t *len);
 
 /*
- * A writer for the answers sent most (an order, an error): fields go straight into JSON or msgpack, with no json_t tree
- * built and freed per answer. A map is given its number of fields up front (msgpack writes it first); key is NULL for
- * the top-level map. Strings must be UTF-8: one that is not marks the writer failed (the caller answers 500).
+ * The one way answers (and the documents livebuy sends) are written: values go straight into JSON or msgpack, with no
+ * tree built and freed per answer, in the order of the calls, which is the order clients see. key is NULL for the
+ * top-level value and for array items. Strings must be UTF-8: one that is not marks the writer failed (the caller
+ * answers 500). A writer is used by one thread at a time.
  */
 typedef struct st_lb_buffer_t {
     char *bytes; /* from malloc; the owner frees it */
     size_t len, capacity;
 } lb_buffer_t;
 
+#define LB_WRITER_DEPTH 40 /* maps and arrays open at once, at most (a decoded body nests 32 deep at most) */
+
 typedef struct st_lb_writer_t {
     lb_format_t format;
     int failed;
     lb_buffer_t out;
-    unsigned depth, nonempty; /* nonempty: bit d set once the map at depth d has a field (JSON's commas) */
+    unsigned depth; /* open maps and arrays */
+    struct st_lb_writer_open_t {
+        size_t start;   /* where it starts in out (msgpack: its header, written when it ends) */
+        uint32_t count; /* entries so far */
+        int is_array;
+    } open[LB_WRITER_DEPTH]; /* [0]: the top level */
 } lb_writer_t;
 
 void lb_writer_init(lb_writer_t *w, lb_format_t format);
-void lb_writer_map(lb_writer_t *w, const char *key, size_t num_fields);
+/* Opens a map or an array; lb_writer_end closes the innermost one. Entries are counted as they come. */
+void lb_writer_map(lb_writer_t *w, const char *key);
+void lb_writer_array(lb_writer_t *w, const char *key);
 void lb_writer_end(lb_writer_t *w);
 void lb_writer_int(lb_writer_t *w, const char *key, int64_t value);
 void lb_writer_string(lb_writer_t *w, const char *key, const char *value);
+void lb_writer_bool(lb_writer_t *w, const char *key, int value);
+void lb_writer_null(lb_writer_t *w, const char *key);
+/*
+ * Writes fields into the open map, as format lists them: "name:type" separated by commas, the values taken from the
+ * arguments in order. Types: I an int64_t; N an int64_t written as null when 0 (an id that is not there); s a UTF-8
+ * string (const char *); b an int written as true or false; n null (no argument); {...} a map of such fields. E.g.
+ *   lb_writer_pack(w, "id:I,title:s,ship_to:{name:s,phone:s},next:n", id, title, name, phone);
+ * Pass int64_t for I and N (cast other integer types): the arguments are read as such.
+ */
+void lb_writer_pack(lb_writer_t *w, const char *format, ...);
+
+/* A decoded value (of lb_codec_decode, or a stored document read back), in its own order. */
+void lb_writer_json(lb_writer_t *w, const char *key, const json_t *value);
 
 /* What went wrong with a field: HTTP status (400 or 422), API error code and a message that names the field. */
 typedef struct st_lb_input_error_t {

@@ -64,10 +64,8 @@ struct st_lb_call_t {
 int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
                     size_t path_len, int64_t *id);
 
-/* Answers with body encoded in the call's format (steals the reference; NULL for an empty object). */
-void lb_reply(lb_call_t *call, int status, json_t *body);
-/* Answers built with a writer (livebuy/codec.h) in the call's answer format: start one, write a map, reply; the reply
- * frees what the writer holds, also when the client is gone. */
+/* Answers are written with a writer (livebuy/codec/codec.h) in the call's answer format: start one, write a map,
+ * reply; the reply frees what the writer holds, also when the client is gone. */
 void lb_writer_start(lb_call_t *call, lb_writer_t *w);
 void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w);
 /* Answers with the API error body {"error":{"code","message"}}; 429 and 503 carry Retry-After. */
@@ -118,7 +116,7 @@ struct st_lb_call_job_t {
     lb_call_t *call;
     lb_call_work_cb work;
     int status;
-    json_t *answer;
+    lb_writer_t answer; /* in the call's answer format; what work wrote after lb_call_job_answer */
     lb_input_error_t error;
     /*
      * Optional (set before submitting): runs on the loop thread after work succeeded (returned 0), before the answer
@@ -134,7 +132,10 @@ void lb_call_job_submit(lb_call_job_t *job, lb_call_work_cb work);
 void lb_call_job_discard(lb_call_job_t *job);
 /* Records an error answer for a work function and returns LB_EINPUT. */
 int lb_call_job_fail(lb_call_job_t *job, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Records a success answer (steals answer) and returns 0. */
-int lb_call_job_answer(lb_call_job_t *job, int status, json_t *answer);
+/*
+ * Starts the success answer of a work function (on its worker thread): returns the writer to write its one map into.
+ * A retried transaction starts again from an empty answer. Work that answers nothing answers {}.
+ */
+lb_writer_t *lb_call_job_answer(lb_call_job_t *job, int status);
 
 #endif

@@ -7,6 +7,7 @@
 #define LIVEBUY_SHIPPING_H
 
 #include <stdint.h>
+#include "livebuy/codec/codec.h"
 #include "livebuy/db/db.h"
 #include "livebuy/store/store.h"
 
@@ -44,5 +45,16 @@ typedef struct st_lb_delivery_event_t {
 int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event);
 /* A push the shipping system acknowledged: the shipment acked and its paid orders handed_off. 0 or an LB_EDB_* code. */
 int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now);
+
+/*
+ * The shipment documents the shipping system gets, written as JSON into the outbox (payment.c for a paid direct order,
+ * jobs/closer.c for a succeeded group-buy) and pushed later with shipment_id first. The parts both kinds have:
+ */
+/* "items": [{sku_id, title, qty}], the one SKU a shipment carries. */
+void lb_shipping_write_items(lb_writer_t *w, int64_t sku_id, const char *title, int64_t qty);
+/* cold_chain, weight_grams and service_level: how the parcel travels. */
+void lb_shipping_write_handling(lb_writer_t *w, int cold_chain, int64_t weight_grams);
+/* A pickup point as the documents (and the API's answers) show it: a map of its six fields. */
+void lb_shipping_write_pickup_point(lb_writer_t *w, const char *key, const lb_pickup_point_t *point);
 
 #endif
