@@ -9,7 +9,7 @@
 #include "livebuy/handlers.h"
 #include "livebuy/base/limits.h"
 #include "livebuy/order/shipping.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/group_buys.h"
 
 typedef struct st_pickup_point_job_t {
     lb_call_job_t super;

@@ -6,7 +6,7 @@
 #include "livebuy/handlers.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/base/limits.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/lives.h"
 
 #define RESERVE_TTL_MIN 10
 #define RESERVE_TTL_MAX 604800 /* a week */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/catalog.h"
 
 static void write_merchant_sku(lb_writer_t *w, const lb_merchant_sku_t *m)
 {

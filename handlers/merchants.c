@@ -3,7 +3,7 @@
 #include <string.h>
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/catalog.h"
 
 typedef struct st_merchant_create_job_t {
     lb_call_job_t super;

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include "livebuy/handlers.h"
 #include "livebuy/base/metrics.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/catalog.h"
 
 /* {"status": status}, the whole answer of both probes. */
 static void write_status(lb_writer_t *w, const char *status)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include "livebuy/common.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/order/order.h"

@@ -9,7 +9,9 @@
 #include "livebuy/handlers.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/order/sku_actions.h"
-#include "livebuy/store/store.h"
+#include "livebuy/order/directory.h"
+#include "livebuy/order/merchant_orders.h"
+#include "livebuy/store/orders.h"
 
 typedef struct st_buyer_order_job_t {
     lb_call_job_t super;
@@ -48,6 +50,8 @@ static int order_get_work(lb_call_job_t *super, lb_db_t *db)
     int ret = lb_store_order_get(db, super->call->id, &order);
     if (ret < 0)
         return ret;
+    if (ret == 1)
+        lb_order_directory_learn(order.id, order.sku_id);
     if (ret == 0 || order.buyer_id != job->buyer_id)
         return order_not_found(super);
     lb_writer_t *w = lb_call_job_answer(super, 200);
@@ -152,7 +156,7 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
     if (ret != 0)
         return ret;
     lb_order_t *orders = lb_malloc((size_t)page->limit * sizeof(*orders));
-    if ((ret = lb_store_merchant_orders(db, merchant.id, job->status, page->after, page->limit, orders, &found)) == 0)
+    if ((ret = lb_order_merchant_orders(db, merchant.id, job->status, page->after, page->limit, orders, &found)) == 0)
         write_orders_page(lb_call_job_answer(super, 200), orders, found, page->limit);
     free(orders);
     return ret;

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "livebuy/common.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/metrics.h"

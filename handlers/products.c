@@ -4,7 +4,7 @@
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/limits.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/catalog.h"
 
 #define MAX_SKUS 50
 

@@ -7,6 +7,7 @@
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/order/shipping.h"
+#include "livebuy/store/shipments.h"
 
 typedef struct st_event_job_t {
     lb_call_job_t super;

@@ -3,7 +3,7 @@
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/order/lanes.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/catalog.h"
 
 #define RESTOCK_MAX 1000000000
 

@@ -4,7 +4,7 @@
 --
 -- Instead, order ids come in blocks: a batch takes a block start from the sequence order_ids (INCREMENT BY 64) for
 -- every 64 of its orders and writes one row of the order directory per block, order_blocks (first_id, sku_id): "the
--- ids from first_id up to the next block are this SKU's" (server/store.c, take_order_ids). An order is found by
+-- ids from first_id up to the next block are this SKU's" (server/store/reservations.c, take_order_ids). An order is found by
 -- its id through the directory's nearest block at or below the id, then the primary key (sku_id, id). One directory
 -- row per 64 orders instead of one index entry per order.
 --

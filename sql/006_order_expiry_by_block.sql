@@ -2,7 +2,7 @@
 -- order paid for only so that the expiry sweeper could find the reservations due. The sweeper now finds them through
 -- the order directory (005): each block of order ids carries its size and due_at, the earliest expiry among its
 -- reserved orders (NULL once none of them is reserved). A batch writes both with the block; the sweeper reads the blocks
--- due (index order_blocks_due), expires what is due in each and moves its due_at on (server/store.c,
+-- due (index order_blocks_due), expires what is due in each and moves its due_at on (server/store/expiry.c,
 -- lb_store_order_blocks_expire). One index entry per block of up to 64 orders instead of one per order (and none of
 -- the index updates a payment made when it changed an order's status).
 --

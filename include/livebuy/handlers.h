@@ -3,7 +3,7 @@
 #define LIVEBUY_HANDLERS_H
 
 #include "livebuy/http/call.h"
-#include "livebuy/store/store.h"
+#include "livebuy/model/sku.h"
 
 /* The route table (handlers/routes.c) and its size; metrics labels follow its order. */
 extern const lb_route_t lb_routes[];

@@ -184,7 +184,7 @@ int lb_migrate(const char *dir, unsigned *applied, char *err, size_t errsize)
         snprintf(err, errsize, "cannot create schema_migrations: %s", reason);
         goto Exit;
     }
-    /* Sequences (sql/005), INSERT ... RETURNING and array binding are MariaDB's from 10.5 on, JSON_TABLE (server/store/store.c)
+    /* Sequences (sql/005), INSERT ... RETURNING and array binding are MariaDB's from 10.5 on, JSON_TABLE (server/store/lists.c)
      * from 10.6. */
     if (strstr(mysql_get_server_info(mysql), "MariaDB") == NULL || mysql_get_server_version(mysql) < 100600) {
         snprintf(err, errsize, "the database is %s; livebuy needs MariaDB 10.6 or later", mysql_get_server_info(mysql));

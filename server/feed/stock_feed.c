@@ -22,7 +22,7 @@
 #include "livebuy/base/idmap.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/feed/stock_feed.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/lives.h"
 
 #define MS                 1000000ull
 #define TICK_MS            100

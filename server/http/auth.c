@@ -3,6 +3,7 @@
 #include <string.h>
 #include "livebuy/http/auth.h"
 #include "livebuy/common.h"
+#include "livebuy/store/catalog.h"
 
 int lb_auth_admin(lb_call_t *call)
 {

@@ -14,7 +14,10 @@
 #include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/order/shipping.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/group_buys.h"
+#include "livebuy/store/orders.h"
+#include "livebuy/store/shipments.h"
 
 #define CLOSE_INTERVAL_MS 1000
 #define CLOSE_LIMIT       50 /* campaigns closed by one job */

@@ -25,7 +25,7 @@
 #include "livebuy/jobs/dispatcher.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/order/shipping.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/shipments.h"
 #include "livebuy/base/token.h"
 
 #define MAX_IN_FLIGHT    4     /* shipments claimed and not yet recorded, per process */

@@ -12,7 +12,7 @@
 #include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/base/metrics.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/expiry.h"
 #include "livebuy/jobs/sweeper.h"
 
 #define SWEEP_INTERVAL_MS 1000

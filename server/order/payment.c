@@ -10,6 +10,10 @@
 #include "livebuy/order/payment.h"
 #include "livebuy/order/shipping.h"
 #include "livebuy/order/sku_actions.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/group_buys.h"
+#include "livebuy/store/lives.h"
+#include "livebuy/store/orders.h"
 
 static int is_status(const lb_order_t *order, const char *status)
 {

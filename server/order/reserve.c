@@ -8,7 +8,11 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/order/reserve.h"
-#include "livebuy/store/store.h"
+#include "livebuy/order/directory.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/group_buys.h"
+#include "livebuy/store/lives.h"
+#include "livebuy/store/reservations.h"
 
 /* Forget what an earlier, rolled-back run of this batch decided. */
 static void reset(lb_reserve_batch_t *batch)
@@ -86,6 +90,7 @@ static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t now)
             granted[n++] = r;
     if (n != 0 && (ret = lb_store_orders_insert(db, granted, n, now)) != 0)
         goto Exit;
+    lb_order_directory_learn_inserted(granted, n);
     for (size_t i = 0; i != batch->num_targets; ++i) {
         const lb_alloc_target_t *t = &batch->targets[i];
         reserved += t->granted;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/order/shipping.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/shipments.h"
 
 const char *const lb_delivery_event_types[] = {"picked_up", "in_transit", "delivered", NULL};
 

@@ -5,6 +5,12 @@
 #include "livebuy/common.h"
 #include "livebuy/base/idmap.h"
 #include "livebuy/order/sku_actions.h"
+#include "livebuy/order/directory.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/lives.h"
+#include "livebuy/store/orders.h"
+#include "livebuy/store/payments.h"
+#include "livebuy/store/shipments.h"
 
 /* Actions per transaction at most: a batch holds its SKU's row for as long as it runs. */
 #define MAX_ACTIONS_PER_BATCH 200
@@ -285,6 +291,8 @@ static int resolve_work(lb_db_job_t *job, lb_db_t *db)
     lb_sku_action_t *action = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job)->action;
     int ret = lb_store_order_get(db, action->order_id, &action->order);
     action->found = ret > 0;
+    if (action->found)
+        lb_order_directory_learn(action->order.id, action->order.sku_id);
     return ret < 0 ? ret : 0;
 }
 
@@ -305,7 +313,7 @@ static void resolve_done(lb_db_job_t *job, int status)
 void lb_sku_action_submit(uv_loop_t *loop, lb_sku_action_t *action)
 {
     /* An order whose block this process knows needs no look-up: its SKU's lane locks and reads it (or finds none). */
-    if ((action->order.sku_id = lb_store_order_sku_known(action->order_id)) != 0) {
+    if ((action->order.sku_id = lb_order_directory_sku(action->order_id)) != 0) {
         action->order.id = action->order_id;
         enqueue(loop, action);
         return;

@@ -9,7 +9,8 @@
 #include "livebuy/db/db.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/order/targets.h"
-#include "livebuy/store/store.h"
+#include "livebuy/store/group_buys.h"
+#include "livebuy/store/lives.h"
 
 /* What this thread learnt about a live item or group-buy: the SKU it draws on, when it takes orders, where it delivers. */
 typedef struct st_route_t {

@@ -282,7 +282,7 @@ class PaymentTest(Base):
         self.assertRejected(self.notify(99999999, new_txn(), 100), 404, "not_found", "unknown order")
 
     def test_unknown_order_in_a_known_block(self):
-        """livebuyd knows the blocks of the order directory it made (their SKUs, server/store/store.c): a payment or a
+        """livebuyd knows the blocks of the order directory it made (their SKUs, server/order/directory.c): a payment or a
         cancellation for an id of such a block that holds no order goes straight to that SKU's lane, and is a 404 there
         like any unknown order, changing nothing."""
         sku_id = self.new_sku(stock=10)

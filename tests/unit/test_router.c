@@ -1,5 +1,6 @@
 /* Unit tests of the router: literal routes, {id} segments, 404 versus 405. */
 #include "check.h"
+#include "livebuy/common.h"
 #include "livebuy/handlers.h"
 
 static int match(const char *method, const char *path, int64_t *id)

@@ -3,8 +3,9 @@
 #define LIVEBUY_AUTH_H
 
 #include <stdint.h>
+#include "livebuy/base/token.h"
 #include "livebuy/http/call.h"
-#include "livebuy/store/store.h"
+#include "livebuy/model/merchant.h"
 
 /* Bits of lb_merchant_kind_t, for the kinds a route accepts. */
 #define LB_KIND(kind) (1u << (kind))

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "livebuy/db/db.h"
 #include "livebuy/order/sku_actions.h"
-#include "livebuy/store/store.h"
+#include "livebuy/model/order.h"
 
 #define LB_PROVIDER_TXN_ID_MAX 128
 

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include "livebuy/codec/codec.h"
 #include "livebuy/db/db.h"
-#include "livebuy/store/store.h"
+#include "livebuy/model/group_buy.h"
+#include "livebuy/model/shipment.h"
 
 #define LB_TRACKING_NO_MAX 64
 

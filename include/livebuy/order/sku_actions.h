@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <uv.h>
 #include "livebuy/db/db.h"
-#include "livebuy/store/store.h"
+#include "livebuy/model/order.h"
+#include "livebuy/model/payment.h"
+#include "livebuy/model/shipment.h"
+#include "livebuy/model/sku.h"
 
 typedef struct st_lb_sku_action_t lb_sku_action_t;
 

@@ -1,0 +1,20 @@
+/*
+ * The order directory as this process knows it: which SKU each block of order ids belongs to (sql/005_order_blocks.sql),
+ * learnt from the blocks it made and the orders it read. A block's SKU never changes, so a payment or cancellation of
+ * an order in a known block goes straight to its SKU's lane without a look-up. A process-wide cache: any thread.
+ */
+#ifndef LIVEBUY_ORDER_DIRECTORY_H
+#define LIVEBUY_ORDER_DIRECTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "livebuy/model/reservation.h"
+
+/* Learns that the block holding order_id belongs to sku_id (nothing for an id older than the sequence). */
+void lb_order_directory_learn(int64_t order_id, int64_t sku_id);
+/* Learns the blocks of granted[0..n), just inserted by lb_store_orders_insert (one block per LB_ORDER_ID_BLOCK). */
+void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_t n);
+/* The SKU of order id when this process knows its block, else 0. The order itself may not exist. */
+int64_t lb_order_directory_sku(int64_t id);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * The statements on orders one at a time (or a page at a time): reads by id, locks, status changes, releases.
+ * Worker threads; 0 or an LB_E* code (1/0 for "found").
+ */
+#ifndef LIVEBUY_STORE_ORDERS_H
+#define LIVEBUY_STORE_ORDERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "livebuy/common.h"
+#include "livebuy/db/db.h"
+#include "livebuy/model/order.h"
+
+/* 1 and *order when it exists, 0 when not. Found through the order directory (sql/005_order_blocks.sql). */
+int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
+/*
+ * The first id of the order directory's block that holds id (any thread, no database), or 0 for an id older than the
+ * sequence or before this process has read the sequence's lattice (its first batch or order read does).
+ */
+int64_t lb_store_order_block_of(int64_t id);
+/* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it; 1 found, 0 not. */
+int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
+/* Locks and reads those of the n orders (distinct ids) that exist on this SKU, in one statement; out holds n. */
+int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_order_t *out, size_t *found);
+/* Sets a (locked) order's status and updated_at, in the row and in *order. */
+int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
+/*
+ * Marks a locked, reserved order cancelled or expired (status) and returns its units to the SKU, or to its live item's
+ * quota (which the SKU holds again); a group-buy join no longer counts in its campaign's joined quantity.
+ */
+int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
+/*
+ * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/order/sku_actions.h): 1
+ * when it is cancelled now and its units are back (to the live item's quota when it has one); 0 when it is not this
+ * buyer's order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.
+ */
+int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
+
+/*
+ * orders has no index on merchant_id (every order would pay for it, docs/design.md): a merchant's orders are found
+ * through its SKUs (lb_store_merchant_sku_ids), each SKU's a range of the primary key (sku_id, id), up to
+ * LB_STORE_SKUS_PER_STATEMENT SKUs a statement (livebuy/order/merchant_orders.h merges the statements' pages).
+ */
+#define LB_STORE_SKUS_PER_STATEMENT 32
+/*
+ * The first limit orders by id of skus[0..n) (n <= LB_STORE_SKUS_PER_STATEMENT) with ids in (after, before), of status
+ * unless it is NULL, into out (which holds limit); *found gets the count.
+ */
+int lb_store_sku_orders_page(lb_db_t *db, const int64_t *skus, size_t n, const char *status, int64_t after, int64_t before,
+                             int64_t limit, lb_order_t *out, size_t *found);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The reservation batch's statements: one batch = one transaction on one SKU, its row locked first
+ * (lb_store_sku_lock); server/order/reserve.c runs them. Worker threads; 0 or an LB_E* code.
+ */
+#ifndef LIVEBUY_STORE_RESERVATIONS_H
+#define LIVEBUY_STORE_RESERVATIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "livebuy/common.h"
+#include "livebuy/db/db.h"
+#include "livebuy/model/reservation.h"
+
+/* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql). */
+#define LB_ORDER_ID_BLOCK 64
+
+/* Orders of this SKU that hold one of the requests' (buyer, key) pairs; *out is malloc'd (the caller frees it). */
+int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
+                            lb_existing_order_t **out, size_t *found);
+/* Those of the ids that are orders of this SKU (order_id, amount_cents and expires_at set; no key); *out as above. */
+int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found);
+/* Units each of the buyers holds through live items and group-buys of this SKU (active orders): one entry per order. */
+int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
+/*
+ * Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id; the keys that can be
+ * asked for again get their order_keys rows (LB_EDB_DUP when one is taken), and the group-buy joins among them their
+ * group_buy_orders rows (the index lb_store_group_buy_joins reads). The ids come in blocks of the order directory, one
+ * per LB_ORDER_ID_BLOCK orders: granted[k * LB_ORDER_ID_BLOCK]->order_id is the first id of block k.
+ */
+int lb_store_orders_insert(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now);
+
+#endif

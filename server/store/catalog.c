@@ -1,0 +1,152 @@
+/* The catalog: merchants, their products and SKUs, and the SKU counters the order path moves units between. */
+#include <stdlib.h>
+#include "livebuy/common.h"
+#include "livebuy/store/catalog.h"
+
+int lb_store_ping(lb_db_t *db)
+{
+    static const char sql[] = "SELECT 1";
+    int64_t one;
+    int ret = lb_db_query_row(db, sql, "", "i", &one);
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_merchant_create(lb_db_t *db, const char *name, lb_merchant_kind_t kind, const uint8_t token_hash[LB_TOKEN_HASH_SIZE],
+                             int64_t *id)
+{
+    static const char sql[] = "INSERT INTO merchants (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "ssbi", name, lb_merchant_kinds[kind], token_hash, (size_t)LB_TOKEN_HASH_SIZE, lb_now());
+    if (ret < 0)
+        return (int)ret;
+    *id = lb_db_insert_id(db);
+    return 0;
+}
+
+int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant)
+{
+    static const char sql[] = "SELECT id, kind - 1 FROM merchants WHERE token_hash = ?";
+    int64_t kind;
+    int ret = lb_db_query_row(db, sql, "b", "ii", token_hash, (size_t)LB_TOKEN_HASH_SIZE, &merchant->id, &kind);
+    merchant->kind = (lb_merchant_kind_t)kind;
+    return ret;
+}
+
+int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
+                            int64_t *product_id)
+{
+    static const char product_sql[] =
+        "INSERT INTO products (merchant_id, title, unit, origin, cold_chain, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    static const char sku_sql[] = "INSERT INTO skus (product_id, merchant_id, name, price_cents, weight_grams, stock, "
+                                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    int64_t now = lb_now(), ret;
+
+    if ((ret = lb_db_begin(db)) != 0)
+        return (int)ret;
+    if ((ret = lb_db_exec(db, product_sql, "isssii", merchant_id, product->title, product->unit, product->origin,
+                          (int64_t)product->cold_chain, now)) < 0)
+        return (int)ret;
+    *product_id = lb_db_insert_id(db);
+    for (size_t i = 0; i != num_skus; ++i) {
+        lb_sku_t *sku = &skus[i];
+        if ((ret = lb_db_exec(db, sku_sql, "iisiiiii", *product_id, merchant_id, sku->name, sku->price_cents, sku->weight_grams,
+                              sku->stock, now, now)) < 0)
+            return (int)ret;
+        sku->id = lb_db_insert_id(db);
+        sku->product_id = *product_id;
+        sku->merchant_id = merchant_id;
+        sku->reserved = sku->sold = sku->held = 0;
+    }
+    return lb_db_commit(db);
+}
+
+#define SKU_SELECT "SELECT id, product_id, merchant_id, name, price_cents, weight_grams, stock, reserved, sold, held FROM skus "
+
+/* Reads one SKU row with sql (SKU_SELECT and a WHERE on the id). */
+static int read_sku(lb_db_t *db, const char *sql, int64_t id, lb_sku_t *sku)
+{
+    return lb_db_query_row(db, sql, "i", "iiisiiiiii", id, &sku->id, &sku->product_id, &sku->merchant_id, sku->name,
+                           sizeof(sku->name), &sku->price_cents, &sku->weight_grams, &sku->stock, &sku->reserved, &sku->sold,
+                           &sku->held);
+}
+
+int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku)
+{
+    static const char sql[] = SKU_SELECT "WHERE id = ?";
+    return read_sku(db, sql, id, sku);
+}
+
+int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku)
+{
+    static const char sql[] = "UPDATE skus SET stock = stock + ?, updated_at = ? WHERE id = ? AND merchant_id = ? "
+                              "AND stock + ? <= ?";
+    int64_t changed = lb_db_exec(db, sql, "iiiiii", qty, lb_now(), id, merchant_id, qty, (int64_t)LB_STOCK_MAX);
+    if (changed < 0)
+        return (int)changed;
+    int found = lb_store_sku_get(db, id, sku);
+    if (found <= 0 || changed == 1)
+        return found;
+    return sku->merchant_id != merchant_id ? LB_EFORBIDDEN : LB_ECONFLICT;
+}
+
+int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku)
+{
+    static const char sql[] = SKU_SELECT "WHERE id = ? FOR UPDATE";
+    return read_sku(db, sql, id, sku);
+}
+
+int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now)
+{
+    static const char sql[] =
+        "UPDATE skus SET reserved = reserved + ?, sold = sold + ?, held = held + ?, updated_at = ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iiiii", reserved, sold, held, now, sku_id);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now)
+{
+    return lb_store_sku_add_counts(db, sku_id, reserved_delta, 0, -from_held, now);
+}
+
+int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain)
+{
+    static const char sql[] = "SELECT CONCAT(p.title, ' ', s.name), p.cold_chain FROM skus s "
+                              "JOIN products p ON p.id = s.product_id WHERE s.id = ?";
+    return lb_db_query_row(db, sql, "i", "si", sku_id, title, (size_t)LB_TEXT_SIZE(401), cold_chain);
+}
+
+int lb_store_merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, size_t *n)
+{
+    static const char sql[] = "SELECT id FROM skus WHERE merchant_id = ? ORDER BY id";
+    size_t cap = 0;
+    int ret = lb_db_query(db, sql, "i", merchant_id);
+    *skus = NULL;
+    *n = 0;
+    while (ret == 0) {
+        *skus = lb_grow(*skus, *n, &cap, sizeof(**skus));
+        if ((ret = lb_db_fetch(db, "i", &(*skus)[*n])) != 1)
+            break;
+        ++*n;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT s.id, s.product_id, s.merchant_id, s.name, s.price_cents, s.weight_grams, s.stock, "
+                              "s.reserved, s.sold, s.held, p.title, p.unit, p.cold_chain FROM skus s "
+                              "JOIN products p ON p.id = s.product_id WHERE s.merchant_id = ? AND s.id > ? ORDER BY s.id LIMIT ?";
+    int ret = lb_db_query(db, sql, "iii", merchant_id, after, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        lb_merchant_sku_t *m = &out[*found];
+        lb_sku_t *s = &m->sku;
+        if ((ret = lb_db_fetch(db, "iiisiiiiiissi", &s->id, &s->product_id, &s->merchant_id, s->name, sizeof(s->name),
+                               &s->price_cents, &s->weight_grams, &s->stock, &s->reserved, &s->sold, &s->held, m->title,
+                               sizeof(m->title), m->unit, sizeof(m->unit), &m->cold_chain)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}

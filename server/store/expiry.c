@@ -1,0 +1,87 @@
+/* Expiry: the sweeper's statements, which find the order directory's blocks that fall due and expire their orders. */
+#include <string.h>
+#include "livebuy/common.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/expiry.h"
+#include "livebuy/store/orders.h"
+
+int lb_store_order_blocks_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_block_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT sku_id, first_id, size FROM order_blocks WHERE due_at <= ? ORDER BY due_at LIMIT ?";
+    int ret = lb_db_query(db, sql, "ii", now, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        lb_order_block_t *block = &out[*found];
+        if ((ret = lb_db_fetch(db, "iii", &block->sku_id, &block->first_id, &block->size)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+#define BLOCK_PAGE 64 /* a block's reserved orders read at a time (a block made before migration 005 can be larger) */
+
+/*
+ * Expires the reserved orders of block that are due at now (its SKU row locked), then sets the block's due_at to the
+ * earliest expiry of those left, or NULL when none is left.
+ */
+static int expire_block(lb_db_t *db, const lb_order_block_t *block, int64_t now, size_t *expired)
+{
+    static const char sql[] = "SELECT id, expires_at FROM orders WHERE sku_id = ? AND id > ? AND id < ? "
+                              "AND status = 'reserved' ORDER BY id LIMIT ?";
+    static const char due_sql[] = "UPDATE order_blocks SET due_at = ? WHERE first_id = ? AND sku_id = ?";
+    int64_t ids[BLOCK_PAGE], expiries[BLOCK_PAGE], after = block->first_id - 1, next_due = 0;
+    size_t n;
+    lb_order_t order;
+    int ret;
+    do {
+        if ((ret = lb_db_query(db, sql, "iiii", block->sku_id, after, block->first_id + block->size, (int64_t)BLOCK_PAGE)) != 0)
+            return ret;
+        for (n = 0; n != BLOCK_PAGE && (ret = lb_db_fetch(db, "ii", &ids[n], &expiries[n])) == 1; ++n)
+            ;
+        if (ret < 0)
+            return ret;
+        for (size_t i = 0; i != n; ++i) {
+            if (expiries[i] > now) {
+                next_due = next_due == 0 || expiries[i] < next_due ? expiries[i] : next_due;
+                continue;
+            }
+            /* Read again under its lock: a payment or another process's sweeper may have got there first. */
+            if ((ret = lb_store_order_lock(db, block->sku_id, ids[i], &order)) < 0)
+                return ret;
+            if (ret == 0 || strcmp(order.status, "reserved") != 0)
+                continue;
+            if ((ret = lb_store_order_release(db, &order, "expired", now)) != 0)
+                return ret;
+            ++*expired;
+        }
+        after = n != 0 ? ids[n - 1] : after;
+    } while (n == BLOCK_PAGE);
+    lb_db_param_t params[] = {next_due != 0 ? LB_DB_INT(next_due) : LB_DB_NULL, LB_DB_INT(block->first_id),
+                              LB_DB_INT(block->sku_id)};
+    int64_t changed = lb_db_exec_array(db, due_sql, 0, due_sql, params, LB_ARRAY_SIZE(params));
+    return changed < 0 ? (int)changed : 0;
+}
+
+int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_block_t *blocks, size_t n, int64_t now,
+                                 size_t *expired)
+{
+    lb_sku_t sku;
+    int ret;
+
+    /* The SKU row first, as everywhere on the order path. */
+    *expired = 0;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0)
+        goto Exit;
+    for (size_t i = 0; i != n; ++i)
+        if ((ret = expire_block(db, &blocks[i], now, expired)) != 0)
+            goto Exit;
+    ret = lb_db_commit(db);
+Exit:
+    if (ret < 0) {
+        lb_db_rollback(db);
+        *expired = 0;
+    }
+    return ret < 0 ? ret : 0;
+}

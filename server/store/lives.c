@@ -1,0 +1,156 @@
+/* Lives and live items: a host's broadcast, and SKUs put on air with a quota set aside from their stock. */
+#include <string.h>
+#include "livebuy/common.h"
+#include "livebuy/store/catalog.h"
+#include "livebuy/store/lives.h"
+
+int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id)
+{
+    static const char sql[] = "INSERT INTO lives (merchant_id, title, starts_at, created_at) VALUES (?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "isii", merchant_id, title, starts_at, lb_now());
+    if (ret < 0)
+        return (int)ret;
+    *id = lb_db_insert_id(db);
+    return 0;
+}
+
+int lb_store_live_get(lb_db_t *db, int64_t id, lb_live_t *live)
+{
+    static const char sql[] = "SELECT id, merchant_id, title, starts_at FROM lives WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "iisi", id, &live->id, &live->merchant_id, live->title, sizeof(live->title),
+                           &live->starts_at);
+}
+
+int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t *sku_available)
+{
+    static const char insert_sql[] = "INSERT INTO live_items (live_id, sku_id, price_cents, quota, per_buyer_limit, opens_at, "
+                                     "reserve_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    static const char hold_sql[] = "UPDATE skus SET held = held + ?, updated_at = ? WHERE id = ?";
+    lb_db_param_t params[] = {LB_DB_INT(item->live_id),
+                              LB_DB_INT(item->sku_id),
+                              LB_DB_INT(item->price_cents),
+                              LB_DB_INT(item->quota),
+                              LB_DB_INT(item->per_buyer_limit),
+                              LB_DB_INT(item->opens_at),
+                              item->reserve_ttl != 0 ? LB_DB_INT(item->reserve_ttl) : LB_DB_NULL,
+                              LB_DB_INT(lb_now())};
+    lb_sku_t sku;
+    int64_t ret;
+
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, item->sku_id, &sku)) <= 0)
+        goto Exit;
+    if ((*sku_available = LB_SKU_AVAILABLE(&sku)) < item->quota) {
+        ret = LB_ECONFLICT;
+        goto Exit;
+    }
+    if ((ret = lb_db_exec_array(db, insert_sql, 0, insert_sql, params, LB_ARRAY_SIZE(params))) < 0)
+        goto Exit;
+    item->id = lb_db_insert_id(db);
+    item->reserved = item->sold = 0;
+    if ((ret = lb_db_exec(db, hold_sql, "iii", item->quota, lb_now(), item->sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
+        goto Exit;
+    ret = 1;
+Exit:
+    if (ret <= 0)
+        lb_db_rollback(db);
+    return (int)ret;
+}
+
+int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size_t *found)
+{
+    static const char sql[] = "SELECT i.id, i.live_id, i.sku_id, CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, "
+                              "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0) "
+                              "FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
+                              "WHERE i.live_id = ? ORDER BY i.id";
+    size_t cap = 0;
+    int ret = lb_db_query(db, sql, "i", live_id);
+    *out = NULL;
+    *found = 0;
+    while (ret == 0) {
+        *out = lb_grow(*out, *found, &cap, sizeof(**out));
+        lb_live_item_t *item = &(*out)[*found];
+        if ((ret = lb_db_fetch(db, "iiisiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
+                               &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
+                               &item->opens_at, &item->reserve_ttl)) != 1)
+            break;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_item_t *item, int64_t *released)
+{
+    static const char find_sql[] = "SELECT i.sku_id, l.merchant_id FROM live_items i JOIN lives l ON l.id = i.live_id "
+                                   "WHERE i.id = ?";
+    static const char lock_sql[] = "SELECT live_id, sku_id, price_cents, quota, reserved, sold, per_buyer_limit, opens_at, "
+                                   "COALESCE(reserve_ttl, 0), closed_at IS NOT NULL FROM live_items WHERE id = ? FOR UPDATE";
+    static const char close_sql[] = "UPDATE live_items SET quota = reserved + sold, closed_at = ? WHERE id = ?";
+    static const char unhold_sql[] = "UPDATE skus SET held = held - ?, updated_at = ? WHERE id = ?";
+    int64_t sku_id, owner, closed, now = lb_now();
+    lb_sku_t sku;
+    int64_t ret;
+
+    /* As everywhere on the order path: the SKU row first (found without a lock: an item's SKU never changes). */
+    if ((ret = lb_db_query_row(db, find_sql, "i", "ii", id, &sku_id, &owner)) <= 0)
+        return (int)ret;
+    if (owner != host_id)
+        return LB_EFORBIDDEN;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
+        (ret = lb_db_query_row(db, lock_sql, "i", "iiiiiiiiii", id, &item->live_id, &item->sku_id, &item->price_cents, &item->quota,
+                               &item->reserved, &item->sold, &item->per_buyer_limit, &item->opens_at, &item->reserve_ttl,
+                               &closed)) <= 0)
+        goto Exit;
+    item->id = id;
+    if (closed) {
+        ret = LB_ECONFLICT;
+        goto Exit;
+    }
+    *released = item->quota - item->reserved - item->sold;
+    if ((ret = lb_db_exec(db, close_sql, "ii", now, id)) < 0 ||
+        (ret = lb_db_exec(db, unhold_sql, "iii", *released, now, sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
+        goto Exit;
+    item->quota = item->reserved + item->sold;
+    ret = 1;
+Exit:
+    if (ret <= 0)
+        lb_db_rollback(db);
+    return (int)ret;
+}
+
+/* ---- The order path ---------------------------------------------------------------------------------------------- */
+
+int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *opens_at)
+{
+    static const char sql[] = "SELECT sku_id, opens_at FROM live_items WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "ii", id, sku_id, opens_at);
+}
+
+int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target)
+{
+    static const char sql[] = "SELECT price_cents, quota - reserved - sold, per_buyer_limit, opens_at, "
+                              "COALESCE(reserve_ttl, 0) FROM live_items WHERE id = ? AND sku_id = ? FOR UPDATE";
+    memset(target, 0, sizeof(*target));
+    target->kind = LB_TARGET_LIVE_ITEM;
+    target->id = id;
+    int ret = lb_db_query_row(db, sql, "ii", "iiiii", id, sku_id, &target->price_cents, &target->left, &target->per_buyer_limit,
+                              &target->opens_at, &target->reserve_ttl);
+    if (ret < 0)
+        return ret;
+    target->found = ret;
+    if (target->reserve_ttl == 0)
+        target->reserve_ttl = default_ttl;
+    return 0;
+}
+
+int lb_store_live_item_add_counts(lb_db_t *db, int64_t id, int64_t reserved, int64_t sold)
+{
+    static const char sql[] = "UPDATE live_items SET reserved = reserved + ?, sold = sold + ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iii", reserved, sold, id);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta)
+{
+    return lb_store_live_item_add_counts(db, id, delta, 0);
+}

@@ -1,0 +1,265 @@
+/* The shipping outbox: shipments made with the orders they carry, claimed and pushed, acknowledged, and fed. */
+#include <assert.h>
+#include <stdlib.h>
+#include "livebuy/common.h"
+#include "livebuy/db/rows.h"
+#include "livebuy/store/shipments.h"
+#include "internal.h"
+
+int lb_store_shipment_create(lb_db_t *db, const lb_shipment_t *shipment, int64_t now, int64_t *id)
+{
+    static const char shipment_sql[] = "INSERT INTO shipments (sku_id, group_buy_id, pickup_point_id, payload, status, "
+                                       "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)";
+    static const char link_sql[] = "INSERT INTO shipment_orders (shipment_id, sku_id, order_id) VALUES (?, ?, ?)";
+    lb_db_param_t params[] = {LB_DB_INT(shipment->sku_id),
+                              shipment->group_buy_id != 0 ? LB_DB_INT(shipment->group_buy_id) : LB_DB_NULL,
+                              shipment->pickup_point_id != 0 ? LB_DB_INT(shipment->pickup_point_id) : LB_DB_NULL,
+                              LB_DB_BYTES(shipment->payload, shipment->payload_len),
+                              LB_DB_INT(now),
+                              LB_DB_INT(now)};
+    int64_t ret = lb_db_exec_array(db, shipment_sql, 0, shipment_sql, params, LB_ARRAY_SIZE(params));
+    if (ret < 0)
+        return (int)ret;
+    *id = lb_db_insert_id(db);
+    for (size_t i = 0; i != shipment->num_orders; ++i)
+        if ((ret = lb_db_exec(db, link_sql, "iii", *id, shipment->sku_id, shipment->order_ids[i])) < 0)
+            return (int)ret;
+    return 0;
+}
+
+#define SHIPMENTS_PER_STATEMENT 32
+
+/* Inserts shipments[0..n) (n a power of two, at most SHIPMENTS_PER_STATEMENT) as one statement; ids[0..n) get theirs. */
+static int insert_shipments(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now, int64_t *ids)
+{
+    static const char shape[] = "shipments_insert";
+    lb_db_param_t *params = lb_store__params(5 * n);
+    for (size_t i = 0; i != n; ++i) {
+        const lb_shipment_t *s = &shipments[i];
+        params[5 * i] = LB_DB_INT(s->sku_id);
+        params[5 * i + 1] = s->pickup_point_id != 0 ? LB_DB_INT(s->pickup_point_id) : LB_DB_NULL;
+        params[5 * i + 2] = LB_DB_BYTES(s->payload, s->payload_len);
+        params[5 * i + 3] = LB_DB_INT(now);
+        params[5 * i + 4] = LB_DB_INT(now);
+    }
+    return lb_store__insert_returning(
+        db, shape,
+        "INSERT INTO shipments (sku_id, group_buy_id, pickup_point_id, payload, status, next_attempt_at, "
+        "created_at) VALUES ",
+        "(?, NULL, ?, ?, 'pending', ?, ?)", "id", params, 5 * n, n, ids);
+}
+
+int lb_store_shipments_create(lb_db_t *db, const lb_shipment_t *shipments, size_t n, int64_t now)
+{
+    static const char link_sql[] = "INSERT INTO shipment_orders (shipment_id, sku_id, order_id) VALUES (?, ?, ?)";
+    int64_t *ids = lb_malloc(n * sizeof(*ids));
+    int ret = 0;
+    for (size_t done = 0, chunk; ret == 0 && done != n; done += chunk) {
+        for (chunk = SHIPMENTS_PER_STATEMENT; chunk > n - done; chunk /= 2)
+            ;
+        ret = insert_shipments(db, shipments + done, chunk, now, ids + done);
+    }
+    if (ret == 0) {
+        lb_db_rows_t *links = lb_db_rows_start("iii", n);
+        for (size_t i = 0; i != n; ++i) {
+            assert(shipments[i].num_orders == 1 && shipments[i].group_buy_id == 0);
+            lb_db_row_int(links, 0, i, ids[i]);
+            lb_db_row_int(links, 1, i, shipments[i].sku_id);
+            lb_db_row_int(links, 2, i, shipments[i].order_ids[0]);
+        }
+        int64_t linked = lb_db_exec_rows(db, link_sql, links->columns, 3, n);
+        ret = linked < 0 ? (int)linked : 0;
+    }
+    free(ids);
+    return ret;
+}
+
+/* The columns of lb_shipment_row_t but the payload, and its length (read in a second step, into a buffer that fits). */
+#define SHIPMENT_SELECT                                                                                                            \
+    "SELECT id, sku_id, attempts, created_at, COALESCE(feed_seq, 0), status, delivery_status, tracking_no, LENGTH(payload) "       \
+    "FROM shipments "
+#define SHIPMENT_TYPES "iiiiisssi"
+#define SHIPMENT_OUTPUTS(r, len)                                                                                                   \
+    &(r)->id, &(r)->sku_id, &(r)->attempts, &(r)->created_at, &(r)->feed_seq, (r)->status, sizeof((r)->status),                    \
+        (r)->delivery_status, sizeof((r)->delivery_status), (r)->tracking_no, sizeof((r)->tracking_no), (len)
+
+void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n)
+{
+    for (size_t i = 0; i != n; ++i) {
+        free(rows[i].payload);
+        rows[i].payload = NULL;
+    }
+}
+
+/* Reads the rest of an open SHIPMENT_SELECT query into out; the payloads' lengths go to payload_len. */
+static int fetch_shipments(lb_db_t *db, int ret, size_t limit, lb_shipment_row_t *out, size_t *found)
+{
+    *found = 0;
+    while (ret == 0 && *found != limit) {
+        lb_shipment_row_t *row = &out[*found];
+        int64_t len;
+        if ((ret = lb_db_fetch(db, SHIPMENT_TYPES, SHIPMENT_OUTPUTS(row, &len))) != 1)
+            break;
+        row->payload = NULL;
+        row->payload_len = (size_t)len;
+        ++*found;
+        ret = 0;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+/* Reads each row's payload (a MEDIUMBLOB: a pick list may be long) into a buffer of its size. */
+static int fetch_payloads(lb_db_t *db, lb_shipment_row_t *rows, size_t n)
+{
+    static const char sql[] = "SELECT payload FROM shipments WHERE id = ?";
+    for (size_t i = 0; i != n; ++i) {
+        size_t len;
+        rows[i].payload = lb_malloc(rows[i].payload_len + 1);
+        int ret = lb_db_query_row(db, sql, "i", "b", rows[i].id, rows[i].payload, rows[i].payload_len, &len);
+        if (ret <= 0) {
+            lb_store_shipment_rows_free(rows, i + 1);
+            return ret < 0 ? ret : LB_EDB;
+        }
+        rows[i].payload[len] = '\0';
+        rows[i].payload_len = len;
+    }
+    return 0;
+}
+
+int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
+                             lb_shipment_row_t *out, size_t *found)
+{
+    static const char due_sql[] = SHIPMENT_SELECT "WHERE status = 'pending' AND next_attempt_at <= ? AND "
+                                                  "(claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id "
+                                                  "LIMIT ? FOR UPDATE SKIP LOCKED";
+    static const char claim_sql[] = "UPDATE shipments SET claimed_by = ?, claimed_until = ? WHERE id = ?";
+    int64_t changed;
+    int ret;
+    *found = 0;
+    if ((ret = lb_db_begin(db)) != 0 ||
+        (ret = fetch_shipments(db, lb_db_query(db, due_sql, "iii", now, now, (int64_t)limit), limit, out, found)) != 0)
+        return ret;
+    for (size_t i = 0; i != *found; ++i)
+        if ((changed = lb_db_exec(db, claim_sql, "sii", claimer, claimed_until, out[i].id)) < 0)
+            return (int)changed;
+    if ((ret = fetch_payloads(db, out, *found)) != 0)
+        return ret;
+    if ((ret = lb_db_commit(db)) != 0)
+        lb_store_shipment_rows_free(out, *found);
+    return ret;
+}
+
+int lb_store_shipments_release(lb_db_t *db, const char *claimer)
+{
+    static const char sql[] = "UPDATE shipments SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND "
+                              "status = 'pending'";
+    int64_t ret = lb_db_exec(db, sql, "s", claimer);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending)
+{
+    static const char sql[] = "SELECT COUNT(*) FROM shipments WHERE status = 'pending'";
+    int ret = lb_db_query_row(db, sql, "", "i", pending);
+    return ret < 0 ? ret : 0;
+}
+
+int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
+                            const char *error)
+{
+    static const char sql[] = "UPDATE shipments SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+                              "claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'pending' AND claimed_by = ?";
+    int64_t ret = lb_db_exec(db, sql, "siisis", dead ? "dead" : "pending", attempts, next_attempt_at, error, id, claimer);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row)
+{
+    static const char sql[] = SHIPMENT_SELECT "WHERE id = ? FOR UPDATE";
+    int64_t len;
+    row->payload = NULL;
+    int ret = lb_db_query_row(db, sql, "i", SHIPMENT_TYPES, id, SHIPMENT_OUTPUTS(row, &len));
+    row->payload_len = (size_t)len;
+    return ret;
+}
+
+int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id)
+{
+    static const char sql[] = "SELECT sku_id FROM shipments WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", "i", id, sku_id);
+}
+
+int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed)
+{
+    static const char sql[] = "UPDATE shipments SET status = 'acked', acked_at = ?, claimed_by = NULL, claimed_until = NULL "
+                              "WHERE id = ? AND status <> 'acked'";
+    int64_t ret = lb_db_exec(db, sql, "ii", now, id);
+    *changed = ret == 1;
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, const char *tracking_no, int64_t now)
+{
+    static const char sql[] = "INSERT INTO shipment_events (shipment_id, type, tracking_no, received_at) VALUES (?, ?, ?, ?)";
+    int64_t ret = lb_db_exec(db, sql, "issi", id, type, tracking_no, now);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_set_delivery(lb_db_t *db, int64_t id, const char *delivery_status, const char *tracking_no)
+{
+    static const char sql[] = "UPDATE shipments SET delivery_status = ?, tracking_no = ? WHERE id = ?";
+    int64_t ret = lb_db_exec(db, sql, "ssi", delivery_status, tracking_no, id);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status, int64_t now)
+{
+    /* FIELD() ranks the shipping states (0 for any other): only orders ranked below the target move, and only forward. */
+    static const char sql[] = "UPDATE orders o JOIN shipment_orders so ON o.sku_id = so.sku_id AND o.id = so.order_id "
+                              "SET o.status = ?, o.updated_at = ? WHERE so.shipment_id = ? AND "
+                              "FIELD(o.status, 'paid', 'handed_off', 'shipped', 'delivered') BETWEEN 1 AND "
+                              "FIELD(?, 'paid', 'handed_off', 'shipped', 'delivered') - 1";
+    int64_t ret = lb_db_exec(db, sql, "siis", status, now, id, status);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced)
+{
+    static const char head_sql[] = "SELECT last_seq FROM shipment_feed WHERE id = 1 FOR UPDATE";
+    static const char new_sql[] = "SELECT id FROM shipments WHERE feed_seq IS NULL ORDER BY id LIMIT ?";
+    static const char place_sql[] = "UPDATE shipments SET feed_seq = ? WHERE id = ?";
+    static const char move_sql[] = "UPDATE shipment_feed SET last_seq = ? WHERE id = 1";
+    lb_db_rows_t *rows = lb_db_rows_start("ii", limit);
+    int64_t last, id, ret;
+    size_t n = 0;
+    *sequenced = 0;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) < 0)
+        goto Exit;
+    if (ret == 0) {
+        ret = LB_EDB; /* sql/008_shipment_feed.sql makes the row */
+        goto Exit;
+    }
+    /* Without a lock, in READ COMMITTED: the shipments committed by now, never one whose transaction is still open. */
+    ret = lb_db_query(db, new_sql, "i", (int64_t)limit);
+    while (ret == 0 && (ret = lb_db_fetch(db, "i", &id)) == 1) {
+        lb_db_row_int(rows, 0, n, last + 1 + (int64_t)n);
+        lb_db_row_int(rows, 1, n++, id);
+        ret = 0;
+    }
+    if (ret < 0 || (n != 0 && ((ret = lb_db_exec_rows(db, place_sql, rows->columns, 2, n)) < 0 ||
+                               (ret = lb_db_exec(db, move_sql, "i", last + (int64_t)n)) < 0)))
+        goto Exit;
+    if ((ret = lb_db_commit(db)) == 0)
+        *sequenced = n;
+Exit:
+    if (ret < 0)
+        lb_db_rollback(db);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found)
+{
+    static const char sql[] = SHIPMENT_SELECT "WHERE feed_seq > ? ORDER BY feed_seq LIMIT ?";
+    int ret = fetch_shipments(db, lb_db_query(db, sql, "ii", after, limit), (size_t)limit, out, found);
+    return ret != 0 ? ret : fetch_payloads(db, out, *found);
+}
