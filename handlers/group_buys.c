@@ -117,13 +117,13 @@ static int group_buy_create_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     job->gb.merchant_id = merchant.id;
     switch ((ret = lb_store_group_buy_create(db, &job->gb))) {
-    case 1:
-        return group_buy_answer(super, 201, &job->gb);
     case 0:
+        return group_buy_answer(super, 201, &job->gb);
+    case LB_ENOTFOUND:
         return lb_call_job_fail(super, 422, "invalid", "sku_id: no SKU %lld", (long long)job->gb.sku_id);
     case LB_EFORBIDDEN:
         return lb_call_job_fail(super, 403, "forbidden", "SKU %lld belongs to another merchant", (long long)job->gb.sku_id);
-    case LB_ENOTFOUND:
+    case LB_EINPUT:
         return lb_call_job_fail(super, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)job->gb.pickup_point_id);
     default:
         return ret;
@@ -156,8 +156,8 @@ static int group_buy_get_work(lb_call_job_t *job, lb_db_t *db)
 {
     lb_group_buy_t gb;
     int ret = lb_store_group_buy_get(db, job->call->id, &gb);
-    if (ret <= 0)
-        return ret < 0 ? ret : lb_call_job_fail(job, 404, "not_found", "no group-buy %lld", (long long)job->call->id);
+    if (ret != 0)
+        return ret != LB_ENOTFOUND ? ret : lb_call_job_fail(job, 404, "not_found", "no group-buy %lld", (long long)job->call->id);
     return group_buy_answer(job, 200, &gb);
 }
 

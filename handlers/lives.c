@@ -88,16 +88,16 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
     lb_live_t live;
     int64_t available;
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
-    if (ret != 0 || (ret = lb_store_live_get(db, job->item.live_id, &live)) < 0)
+    if (ret != 0 || ((ret = lb_store_live_get(db, job->item.live_id, &live)) != 0 && ret != LB_ENOTFOUND))
         return ret;
-    if (ret == 0)
+    if (ret == LB_ENOTFOUND)
         return live_not_found(super);
     if (live.merchant_id != merchant.id)
         return lb_call_job_fail(super, 403, "forbidden", "live %lld belongs to another host", (long long)live.id);
     switch ((ret = lb_store_live_item_create(db, &job->item, &available))) {
-    case 1:
-        return live_item_created(super, &job->item);
     case 0:
+        return live_item_created(super, &job->item);
+    case LB_ENOTFOUND:
         return lb_call_job_fail(super, 422, "invalid", "sku_id: no such SKU %lld", (long long)job->item.sku_id);
     case LB_ECONFLICT:
         return lb_call_job_fail(super, 409, "conflict", "quota %lld is more than SKU %lld has: only %lld available",
@@ -157,8 +157,8 @@ static int live_get_work(lb_call_job_t *job, lb_db_t *db)
     lb_live_item_t *items;
     size_t num_items;
     int ret = lb_store_live_get(db, job->call->id, &live);
-    if (ret <= 0)
-        return ret == 0 ? live_not_found(job) : ret;
+    if (ret != 0)
+        return ret == LB_ENOTFOUND ? live_not_found(job) : ret;
     if ((ret = lb_store_live_items(db, live.id, &items, &num_items)) == 0)
         write_live(lb_call_job_answer(job, 200), &live, items, num_items);
     free(items);
@@ -186,7 +186,7 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
     if (ret != 0)
         return ret;
     switch ((ret = lb_store_live_item_close(db, id, merchant.id, &item, &released))) {
-    case 1: {
+    case 0: {
         lb_writer_t *w = lb_call_job_answer(super, 200);
         lb_writer_map(w, NULL);
         write_live_item(w, &item);
@@ -195,7 +195,7 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
         job->sku_id = item.sku_id;
         return 0;
     }
-    case 0:
+    case LB_ENOTFOUND:
         return lb_call_job_fail(super, 404, "not_found", "no live item %lld", (long long)id);
     case LB_EFORBIDDEN:
         return lb_call_job_fail(super, 403, "forbidden", "live item %lld is another host's", (long long)id);

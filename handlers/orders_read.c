@@ -48,11 +48,12 @@ static int order_get_work(lb_call_job_t *super, lb_db_t *db)
     buyer_order_job_t *job = (buyer_order_job_t *)super;
     lb_order_t order;
     int ret = lb_store_order_get(db, super->call->id, &order);
-    if (ret < 0)
+    if (ret == LB_ENOTFOUND)
+        return order_not_found(super);
+    if (ret != 0)
         return ret;
-    if (ret == 1)
-        lb_order_directory_learn(order.id, order.sku_id);
-    if (ret == 0 || order.buyer_id != job->buyer_id)
+    lb_order_directory_learn(order.id, order.sku_id);
+    if (order.buyer_id != job->buyer_id)
         return order_not_found(super);
     lb_writer_t *w = lb_call_job_answer(super, 200);
     write_order(w, &order);
@@ -79,7 +80,10 @@ static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku
     (void)sku;
     int ret = lb_store_order_cancel_locked(db, &action->order, cancel->buyer_id, now);
     cancel->conflict = ret == LB_ECONFLICT;
-    return cancel->conflict ? 0 : ret;
+    /* For apply, 1 means "the stock changed"; not this buyer's order (LB_ENOTFOUND) is answered 404 by cancel_done. */
+    if (cancel->conflict || ret == LB_ENOTFOUND)
+        return 0;
+    return ret == 0 ? 1 : ret;
 }
 
 static void cancel_done(lb_sku_action_t *action, int status)

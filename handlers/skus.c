@@ -39,8 +39,8 @@ static int sku_get_work(lb_call_job_t *job, lb_db_t *db)
 {
     lb_sku_t sku;
     int ret = lb_store_sku_get(db, job->call->id, &sku);
-    if (ret <= 0)
-        return ret == 0 ? sku_not_found(job) : ret;
+    if (ret != 0)
+        return ret == LB_ENOTFOUND ? sku_not_found(job) : ret;
     return sku_answer(job, &sku);
 }
 
@@ -58,9 +58,9 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
     if (ret != 0)
         return ret;
     switch ((ret = lb_store_sku_restock(db, super->call->id, merchant.id, job->qty, &sku))) {
-    case 1:
-        return sku_answer(super, &sku);
     case 0:
+        return sku_answer(super, &sku);
+    case LB_ENOTFOUND:
         return sku_not_found(super);
     case LB_EFORBIDDEN:
         return lb_call_job_fail(super, 403, "forbidden", "SKU %lld belongs to another merchant", (long long)sku.id);

@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /*
- * Functions that can fail return 0 for success or one of these (negative), not codes of their own (-1, 1, ...).
+ * Functions that can fail return 0 for success or one of these (negative), not codes of their own (-1, 1, ...), and
+ * what they read or made through their out-parameters. "Not there" is LB_ENOTFOUND, never a 1/0 flag.
  * A function that answers an HTTP call itself when it fails (lb_call_decode_body, lb_call_read_fields, the lb_auth_*
  * checks, a handler's readers) says so where it is declared and returns the code of what failed, the answer sent: its
  * caller only cleans up, and never answers again. There is no separate "answered" code: which one it returns says why.

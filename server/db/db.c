@@ -508,7 +508,7 @@ int lb_db_query_row(lb_db_t *db, const char *sql, const char *ptypes, const char
         mysql_stmt_free_result(db->open_query);
         db->open_query = NULL;
     }
-    return ret;
+    return ret == 1 ? 0 : ret == 0 ? LB_ENOTFOUND : ret;
 }
 
 void lb_db_break(lb_db_t *db)

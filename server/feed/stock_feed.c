@@ -278,9 +278,9 @@ static int poll_work(lb_db_job_t *job, lb_db_t *db)
     poll->items = NULL;
     poll->num_items = 0;
     poll->found = 1;
-    if (poll->check_live && (ret = lb_store_live_get(db, poll->live_id, &live)) <= 0) {
+    if (poll->check_live && (ret = lb_store_live_get(db, poll->live_id, &live)) != 0) {
         poll->found = 0;
-        return ret;
+        return ret == LB_ENOTFOUND ? 0 : ret;
     }
     return lb_store_live_items(db, poll->live_id, &poll->items, &poll->num_items);
 }

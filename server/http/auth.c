@@ -51,10 +51,10 @@ int lb_auth_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t hash[LB_TOKE
                      lb_merchant_t *merchant)
 {
     int ret = lb_store_merchant_by_token(db, hash, merchant);
-    if (ret < 0)
-        return ret;
-    if (ret == 0)
+    if (ret == LB_ENOTFOUND)
         return lb_call_job_fail(job, 401, "unauthorized", "unknown merchant token");
+    if (ret != 0)
+        return ret;
     if ((LB_KIND(merchant->kind) & kinds) == 0)
         return lb_call_job_fail(job, 403, "forbidden", "a %s merchant may not do this", lb_merchant_kinds[merchant->kind]);
     return 0;

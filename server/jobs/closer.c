@@ -40,9 +40,11 @@ static int write_consolidated(lb_db_t *db, const lb_group_buy_t *gb, const lb_or
     char title[LB_TEXT_SIZE(401)];
     int64_t cold_chain = 0, qty = 0;
     int ret;
-    if ((ret = lb_store_pickup_point_get(db, gb->pickup_point_id, &point)) < 0 ||
-        (ret = lb_store_sku_shipping(db, gb->sku_id, title, &cold_chain)) < 0 || (ret = lb_store_sku_get(db, gb->sku_id, &sku)) < 0)
-        return ret;
+    /* The rows a campaign names exist (foreign keys): LB_ENOTFOUND cannot happen, and is a database error if it does. */
+    if ((ret = lb_store_pickup_point_get(db, gb->pickup_point_id, &point)) != 0 ||
+        (ret = lb_store_sku_shipping(db, gb->sku_id, title, &cold_chain)) != 0 ||
+        (ret = lb_store_sku_get(db, gb->sku_id, &sku)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret;
     for (size_t i = 0; i != n; ++i)
         qty += joins[i].qty;
     lb_writer_map(w, NULL);
@@ -111,10 +113,10 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
     lb_group_buy_t gb;
     int ret;
     *failed = 0;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, due->sku_id, &sku)) < 0 ||
-        (ret = lb_store_group_buy_lock_row(db, due->id, &gb)) < 0)
+    if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, due->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND) ||
+        ((ret = lb_store_group_buy_lock_row(db, due->id, &gb)) != 0 && ret != LB_ENOTFOUND))
         return ret;
-    if (ret == 0 || strcmp(gb.status, "open") != 0 || gb.closes_at > now) {
+    if (ret == LB_ENOTFOUND || strcmp(gb.status, "open") != 0 || gb.closes_at > now) {
         lb_db_rollback(db);
         return 0;
     }

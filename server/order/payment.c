@@ -30,8 +30,8 @@ static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *vie
     int ret;
     if ((ret = lb_sku_view_shipping(db, view)) != 0)
         return ret;
-    if (!order->has_ship_to && (ret = lb_store_pickup_point_get(db, order->pickup_point_id, &point)) <= 0)
-        return ret < 0 ? ret : LB_EDB;
+    if (!order->has_ship_to && (ret = lb_store_pickup_point_get(db, order->pickup_point_id, &point)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret;
     lb_writer_init(&w, LB_FORMAT_JSON);
     lb_writer_map(&w, NULL);
     lb_writer_array(&w, "orders");
@@ -64,8 +64,8 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int
      */
     if (payment->order->group_buy_id != 0) {
         lb_group_buy_t gb;
-        if ((ret = lb_store_group_buy_get(db, payment->order->group_buy_id, &gb)) <= 0 || strcmp(gb.status, "succeeded") != 0)
-            return ret < 0 ? ret : 0;
+        if ((ret = lb_store_group_buy_get(db, payment->order->group_buy_id, &gb)) != 0 || strcmp(gb.status, "succeeded") != 0)
+            return ret == LB_ENOTFOUND ? 0 : ret;
     }
     return add_shipment(db, payment->order, sku);
 }

@@ -250,7 +250,7 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
     reset(batch);
     if (batch->requests != NULL && batch->requests->replay_check)
         return check_replays(db, batch);
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, batch->sku_id, &sku)) < 0)
+    if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, batch->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
         goto Exit;
     if (batch->requests == NULL) {
         batch->take(batch);
@@ -259,10 +259,11 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
             return batch->requests == NULL ? 0 : check_replays(db, batch);
         }
     }
-    if (ret == 0) {
+    if (ret == LB_ENOTFOUND) {
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
             r->outcome = LB_OUTCOME_NOT_FOUND;
         lb_db_rollback(db);
+        ret = 0;
         goto Exit;
     }
     batch->sku_found = 1;

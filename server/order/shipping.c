@@ -51,17 +51,17 @@ int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event)
     int ret;
 
     event->outcome = LB_DELIVERY_NOT_FOUND;
-    if ((ret = lb_store_shipment_sku(db, event->shipment_id, &sku_id)) <= 0)
-        return ret;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
-        (ret = lb_store_shipment_lock(db, event->shipment_id, &event->shipment)) <= 0 ||
+    if ((ret = lb_store_shipment_sku(db, event->shipment_id, &sku_id)) != 0)
+        return ret == LB_ENOTFOUND ? 0 : ret;
+    if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 && ret != LB_ENOTFOUND) ||
+        (ret = lb_store_shipment_lock(db, event->shipment_id, &event->shipment)) != 0 ||
         (ret = record_event(db, event, lb_now())) != 0)
         goto Exit;
     if (event->outcome == LB_DELIVERY_RECORDED)
         return lb_db_commit(db);
 Exit:
     lb_db_rollback(db);
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now)
@@ -70,9 +70,9 @@ int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now)
     int64_t sku_id;
     int changed, ret;
 
-    if ((ret = lb_store_shipment_sku(db, shipment_id, &sku_id)) <= 0)
-        return ret < 0 ? ret : LB_EDB;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
+    if ((ret = lb_store_shipment_sku(db, shipment_id, &sku_id)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret;
+    if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 && ret != LB_ENOTFOUND) ||
         (ret = lb_store_shipment_set_acked(db, shipment_id, now, &changed)) != 0)
         return ret;
     /* Acked already (by another process's push, after this one's claim ran out): its orders moved then. */

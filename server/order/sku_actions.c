@@ -132,7 +132,7 @@ int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view)
         return ret;
     ret = lb_store_sku_lock(db, view->sku.id, &view->sku);
     view->stale = 0;
-    return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
+    return ret == LB_ENOTFOUND ? LB_EDB : ret;
 }
 
 int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view)
@@ -140,8 +140,8 @@ int lb_sku_view_shipping(lb_db_t *db, lb_sku_view_t *view)
     if (view->shipping_read)
         return 0;
     int ret = lb_store_sku_shipping(db, view->sku.id, view->title, &view->cold_chain);
-    view->shipping_read = ret > 0;
-    return ret < 0 ? ret : ret == 0 ? LB_EDB : 0;
+    view->shipping_read = ret == 0;
+    return ret == LB_ENOTFOUND ? LB_EDB : ret;
 }
 
 /* Whether another action of the batch names the same order. */
@@ -205,14 +205,15 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
         a->found = 0;
         a->type->reset(a);
     }
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) <= 0 ||
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) != 0 ||
         (ret = lock_orders(db, batch->actions, sku_id)) != 0 || (ret = read_recorded(db, batch->actions, &view)) != 0)
         goto Exit;
     for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
-        if (!a->locked && (ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) >= 0)
-            a->found = ret;
-        if (ret < 0)
-            goto Exit;
+        if (!a->locked) {
+            if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) != 0 && ret != LB_ENOTFOUND)
+                goto Exit;
+            a->found = ret == 0;
+        }
         if (!a->found)
             continue;
         if ((ret = a->type->apply(db, a, &view, now)) < 0)
@@ -227,8 +228,9 @@ static int batch_work(lb_db_job_t *job, lb_db_t *db)
 Exit:
     lb_sku_view_dispose(&view);
     lb_db_rollback(db);
-    /* A transaction id recorded meanwhile by a transaction that did not wait for the SKU row: run again, a replay. */
-    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret < 0 ? ret : 0;
+    /* A transaction id recorded meanwhile by a transaction that did not wait for the SKU row: run again, a replay. No
+     * such SKU (LB_ENOTFOUND) or order: no action found an order, which is their answer. */
+    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret == LB_ENOTFOUND || ret > 0 ? 0 : ret;
 }
 
 static void send_batch(uv_loop_t *loop, action_lane_t *lane);
@@ -290,10 +292,10 @@ static int resolve_work(lb_db_job_t *job, lb_db_t *db)
 {
     lb_sku_action_t *action = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job)->action;
     int ret = lb_store_order_get(db, action->order_id, &action->order);
-    action->found = ret > 0;
+    action->found = ret == 0;
     if (action->found)
         lb_order_directory_learn(action->order.id, action->order.sku_id);
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 static void resolve_done(lb_db_job_t *job, int status)

@@ -92,18 +92,20 @@ static int look_up_work(lb_db_job_t *db_job, lb_db_t *db)
     look_up_t *job = H2O_STRUCT_FROM_MEMBER(look_up_t, job, db_job);
     const lb_order_request_t *r = job->request;
     route_t *route = &job->route;
-    int ret = 1; /* SKU orders and known routes need no look-up of their target */
+    int ret = 0; /* SKU orders and known routes need no look-up of their target */
     if (!job->route_known && r->target == LB_TARGET_LIVE_ITEM)
         ret = lb_store_live_item_route(db, r->target_id, &route->sku_id, &route->opens_at);
     else if (!job->route_known && r->target == LB_TARGET_GROUP_BUY)
         ret = lb_store_group_buy_route(db, r->target_id, &route->sku_id, &route->closes_at, &route->pickup_point_id);
-    if (ret < 0)
+    if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
-    job->target_found = ret;
+    job->target_found = ret == 0;
     job->pickup_point_found = 1;
-    if (ret == 1 && r->pickup_point_id != 0 && r->target != LB_TARGET_GROUP_BUY &&
-        (ret = job->pickup_point_found = lb_store_pickup_point_exists(db, r->pickup_point_id)) < 0)
-        return ret;
+    if (ret == 0 && r->pickup_point_id != 0 && r->target != LB_TARGET_GROUP_BUY) {
+        if ((ret = lb_store_pickup_point_exists(db, r->pickup_point_id)) != 0 && ret != LB_ENOTFOUND)
+            return ret;
+        job->pickup_point_found = ret == 0;
+    }
     return 0;
 }
 

@@ -7,8 +7,7 @@ int lb_store_ping(lb_db_t *db)
 {
     static const char sql[] = "SELECT 1";
     int64_t one;
-    int ret = lb_db_query_row(db, sql, "", "i", &one);
-    return ret < 0 ? ret : 0;
+    return lb_db_query_row(db, sql, "", "i", &one);
 }
 
 int lb_store_merchant_create(lb_db_t *db, const char *name, lb_merchant_kind_t kind, const uint8_t token_hash[LB_TOKEN_HASH_SIZE],
@@ -27,7 +26,8 @@ int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HA
     static const char sql[] = "SELECT id, kind - 1 FROM merchants WHERE token_hash = ?";
     int64_t kind;
     int ret = lb_db_query_row(db, sql, "b", "ii", token_hash, (size_t)LB_TOKEN_HASH_SIZE, &merchant->id, &kind);
-    merchant->kind = (lb_merchant_kind_t)kind;
+    if (ret == 0)
+        merchant->kind = (lb_merchant_kind_t)kind;
     return ret;
 }
 
@@ -82,9 +82,9 @@ int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t q
     int64_t changed = lb_db_exec(db, sql, "iiiiii", qty, lb_now(), id, merchant_id, qty, (int64_t)LB_STOCK_MAX);
     if (changed < 0)
         return (int)changed;
-    int found = lb_store_sku_get(db, id, sku);
-    if (found <= 0 || changed == 1)
-        return found;
+    int ret = lb_store_sku_get(db, id, sku);
+    if (ret != 0 || changed == 1)
+        return ret;
     return sku->merchant_id != merchant_id ? LB_EFORBIDDEN : LB_ECONFLICT;
 }
 

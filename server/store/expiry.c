@@ -48,9 +48,11 @@ static int expire_block(lb_db_t *db, const lb_order_block_t *block, int64_t now,
                 continue;
             }
             /* Read again under its lock: a payment or another process's sweeper may have got there first. */
-            if ((ret = lb_store_order_lock(db, block->sku_id, ids[i], &order)) < 0)
+            if ((ret = lb_store_order_lock(db, block->sku_id, ids[i], &order)) == LB_ENOTFOUND)
+                continue;
+            if (ret != 0)
                 return ret;
-            if (ret == 0 || strcmp(order.status, "reserved") != 0)
+            if (strcmp(order.status, "reserved") != 0)
                 continue;
             if ((ret = lb_store_order_release(db, &order, "expired", now)) != 0)
                 return ret;
@@ -72,7 +74,7 @@ int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_blo
 
     /* The SKU row first, as everywhere on the order path. */
     *expired = 0;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0)
+    if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
         goto Exit;
     for (size_t i = 0; i != n; ++i)
         if ((ret = expire_block(db, &blocks[i], now, expired)) != 0)

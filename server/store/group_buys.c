@@ -54,12 +54,12 @@ int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb)
                               "per_buyer_limit, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     lb_sku_t sku;
     int ret = lb_store_sku_get(db, gb->sku_id, &sku);
-    if (ret <= 0)
+    if (ret != 0)
         return ret;
     if (sku.merchant_id != gb->merchant_id)
         return LB_EFORBIDDEN;
-    if ((ret = lb_store_pickup_point_exists(db, gb->pickup_point_id)) <= 0)
-        return ret < 0 ? ret : LB_ENOTFOUND;
+    if ((ret = lb_store_pickup_point_exists(db, gb->pickup_point_id)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EINPUT : ret;
     int64_t changed = lb_db_exec(db, sql, "iiiiiiii", gb->merchant_id, gb->sku_id, gb->pickup_point_id, gb->price_cents,
                                  gb->min_qty, gb->per_buyer_limit, gb->closes_at, lb_now());
     if (changed < 0)
@@ -67,7 +67,7 @@ int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb)
     gb->id = lb_db_insert_id(db);
     gb->joined_qty = 0;
     snprintf(gb->status, sizeof(gb->status), "open");
-    return 1;
+    return 0;
 }
 
 #define GROUP_BUY_SELECT                                                                                                           \
@@ -107,10 +107,10 @@ int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     target->reserve_ttl = default_ttl;
     int ret = lb_db_query_row(db, sql, "ii", "iiii", id, sku_id, &target->price_cents, &target->per_buyer_limit, &target->closes_at,
                               &open);
-    if (ret < 0)
+    if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
-    target->found = ret;
-    target->open = open != 0;
+    target->found = ret == 0;
+    target->open = ret == 0 && open != 0;
     return 0;
 }
 

@@ -37,7 +37,7 @@ int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t *sku_av
     lb_sku_t sku;
     int64_t ret;
 
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, item->sku_id, &sku)) <= 0)
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, item->sku_id, &sku)) != 0)
         goto Exit;
     if ((*sku_available = LB_SKU_AVAILABLE(&sku)) < item->quota) {
         ret = LB_ECONFLICT;
@@ -47,11 +47,11 @@ int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t *sku_av
         goto Exit;
     item->id = lb_db_insert_id(db);
     item->reserved = item->sold = 0;
-    if ((ret = lb_db_exec(db, hold_sql, "iii", item->quota, lb_now(), item->sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
-        goto Exit;
-    ret = 1;
+    ret = lb_db_exec(db, hold_sql, "iii", item->quota, lb_now(), item->sku_id);
+    if (ret >= 0)
+        ret = lb_db_commit(db);
 Exit:
-    if (ret <= 0)
+    if (ret != 0)
         lb_db_rollback(db);
     return (int)ret;
 }
@@ -92,14 +92,14 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_i
     int64_t ret;
 
     /* As everywhere on the order path: the SKU row first (found without a lock: an item's SKU never changes). */
-    if ((ret = lb_db_query_row(db, find_sql, "i", "ii", id, &sku_id, &owner)) <= 0)
+    if ((ret = lb_db_query_row(db, find_sql, "i", "ii", id, &sku_id, &owner)) != 0)
         return (int)ret;
     if (owner != host_id)
         return LB_EFORBIDDEN;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) < 0 ||
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 ||
         (ret = lb_db_query_row(db, lock_sql, "i", "iiiiiiiiii", id, &item->live_id, &item->sku_id, &item->price_cents, &item->quota,
                                &item->reserved, &item->sold, &item->per_buyer_limit, &item->opens_at, &item->reserve_ttl,
-                               &closed)) <= 0)
+                               &closed)) != 0)
         goto Exit;
     item->id = id;
     if (closed) {
@@ -111,9 +111,8 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_i
         (ret = lb_db_exec(db, unhold_sql, "iii", *released, now, sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
         goto Exit;
     item->quota = item->reserved + item->sold;
-    ret = 1;
 Exit:
-    if (ret <= 0)
+    if (ret != 0)
         lb_db_rollback(db);
     return (int)ret;
 }
@@ -135,9 +134,9 @@ int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     target->id = id;
     int ret = lb_db_query_row(db, sql, "ii", "iiiii", id, sku_id, &target->price_cents, &target->left, &target->per_buyer_limit,
                               &target->opens_at, &target->reserve_ttl);
-    if (ret < 0)
+    if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
-    target->found = ret;
+    target->found = ret == 0;
     if (target->reserve_ttl == 0)
         target->reserve_ttl = default_ttl;
     return 0;

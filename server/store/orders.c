@@ -20,8 +20,8 @@ int lb_store__read_lattice(lb_db_t *db)
     int ret;
     if (atomic_load(&lattice_increment) != 0)
         return 0;
-    if ((ret = lb_db_query_row(db, sql, "", "ii", &s, &i)) != 1)
-        return ret < 0 ? ret : LB_EDB;
+    if ((ret = lb_db_query_row(db, sql, "", "ii", &s, &i)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret;
     atomic_store(&lattice_start, s);
     atomic_store(&lattice_increment, i);
     return 0;
@@ -86,22 +86,25 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
     return 0;
 }
 
-/* 1 when the live item has been taken off air (its released units go to the SKU, not back to its quota). */
-static int live_item_closed(lb_db_t *db, int64_t id)
+/* *closed: whether the live item has been taken off air (its released units go to the SKU, not back to its quota). */
+static int live_item_closed(lb_db_t *db, int64_t id, int64_t *closed)
 {
     static const char sql[] = "SELECT closed_at IS NOT NULL FROM live_items WHERE id = ?";
-    int64_t closed = 0;
-    int ret = lb_db_query_row(db, sql, "i", "i", id, &closed);
-    return ret < 0 ? ret : closed != 0;
+    int ret = lb_db_query_row(db, sql, "i", "i", id, closed);
+    if (ret == LB_ENOTFOUND)
+        *closed = 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
 {
     static const char shrink_sql[] = "UPDATE live_items SET reserved = reserved - ?, quota = quota - ? WHERE id = ?";
-    int64_t from_live = order->live_item_id != 0 ? order->qty : 0;
+    int64_t from_live = order->live_item_id != 0 ? order->qty : 0, closed = 0;
     int ret;
-    if (from_live != 0 && (ret = live_item_closed(db, order->live_item_id)) != 0) {
-        if (ret < 0 || (ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
+    if (from_live != 0 && (ret = live_item_closed(db, order->live_item_id, &closed)) != 0)
+        return ret;
+    if (closed) {
+        if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
             (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, 0, now)) != 0)
             return ret;
         int64_t changed = lb_db_exec(db, shrink_sql, "iii", order->qty, order->qty, order->live_item_id);
@@ -118,11 +121,10 @@ int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, i
 int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now)
 {
     if (order->buyer_id != buyer_id)
-        return 0;
+        return LB_ENOTFOUND;
     if (strcmp(order->status, "reserved") != 0)
         return LB_ECONFLICT;
-    int ret = lb_store_order_release(db, order, "cancelled", now);
-    return ret < 0 ? ret : 1;
+    return lb_store_order_release(db, order, "cancelled", now);
 }
 
 /*

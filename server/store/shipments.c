@@ -116,9 +116,9 @@ static int fetch_payloads(lb_db_t *db, lb_shipment_row_t *rows, size_t n)
         size_t len;
         rows[i].payload = lb_malloc(rows[i].payload_len + 1);
         int ret = lb_db_query_row(db, sql, "i", "b", rows[i].id, rows[i].payload, rows[i].payload_len, &len);
-        if (ret <= 0) {
+        if (ret != 0) {
             lb_store_shipment_rows_free(rows, i + 1);
-            return ret < 0 ? ret : LB_EDB;
+            return ret == LB_ENOTFOUND ? LB_EDB : ret;
         }
         rows[i].payload[len] = '\0';
         rows[i].payload_len = len;
@@ -160,8 +160,7 @@ int lb_store_shipments_release(lb_db_t *db, const char *claimer)
 int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending)
 {
     static const char sql[] = "SELECT COUNT(*) FROM shipments WHERE status = 'pending'";
-    int ret = lb_db_query_row(db, sql, "", "i", pending);
-    return ret < 0 ? ret : 0;
+    return lb_db_query_row(db, sql, "", "i", pending);
 }
 
 int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
@@ -176,7 +175,7 @@ int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_
 int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row)
 {
     static const char sql[] = SHIPMENT_SELECT "WHERE id = ? FOR UPDATE";
-    int64_t len;
+    int64_t len = 0;
     row->payload = NULL;
     int ret = lb_db_query_row(db, sql, "i", SHIPMENT_TYPES, id, SHIPMENT_OUTPUTS(row, &len));
     row->payload_len = (size_t)len;
@@ -233,10 +232,9 @@ int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced)
     int64_t last, id, ret;
     size_t n = 0;
     *sequenced = 0;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) < 0)
-        goto Exit;
-    if (ret == 0) {
-        ret = LB_EDB; /* sql/008_shipment_feed.sql makes the row */
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) != 0) {
+        if (ret == LB_ENOTFOUND)
+            ret = LB_EDB; /* sql/008_shipment_feed.sql makes the row */
         goto Exit;
     }
     /* Without a lock, in READ COMMITTED: the shipments committed by now, never one whose transaction is still open. */

@@ -121,7 +121,7 @@ int lb_db_query(lb_db_t *db, const char *sql, const char *types, ...);
  * (NUL-terminated; NULL reads as ""), 'b' void *buf, size_t size, size_t *len. Returns 1 for a row, 0 at the end.
  */
 int lb_db_fetch(lb_db_t *db, const char *types, ...);
-/* Runs a query and reads its first row (0 when there is none, 1 when there is). */
+/* Runs a query and reads its first row into the outputs: 0, or LB_ENOTFOUND when there is none, or an LB_E* code. */
 int lb_db_query_row(lb_db_t *db, const char *sql, const char *ptypes, const char *rtypes, ...);
 
 /* Marks the connection as lost: it is closed after the job and the next use opens a new one. */

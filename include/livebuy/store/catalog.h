@@ -1,6 +1,7 @@
 /*
  * The catalog's statements: merchants, products, SKUs and their counters. Like every store function, each runs on a
- * worker thread with that thread's connection (livebuy/db/db.h) and returns 0 or an LB_E* code (1/0 for "found").
+ * worker thread with that thread's connection (livebuy/db/db.h) and returns 0 or an LB_E* code (livebuy/common.h): a
+ * row that is not there is LB_ENOTFOUND.
  */
 #ifndef LIVEBUY_STORE_CATALOG_H
 #define LIVEBUY_STORE_CATALOG_H
@@ -18,22 +19,22 @@ int lb_store_ping(lb_db_t *db);
 
 int lb_store_merchant_create(lb_db_t *db, const char *name, lb_merchant_kind_t kind, const uint8_t token_hash[LB_TOKEN_HASH_SIZE],
                              int64_t *id);
-/* 1 and *merchant when a merchant has this token hash, 0 when none has. */
+/* *merchant when a merchant has this token hash; LB_ENOTFOUND when none has. */
 int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant);
 
 /* Inserts a product and its SKUs in one transaction; fills skus[i].id and the product's id. */
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
                             int64_t *product_id);
 
-/* 1 and *sku when it exists, 0 when not. */
+/* *sku, or LB_ENOTFOUND. */
 int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
 /*
- * Adds qty to a SKU's stock, if merchant_id owns it; returns 1 with the SKU after the change, 0 when there is no such
- * SKU, LB_EFORBIDDEN when another merchant owns it, LB_ECONFLICT when the stock would pass LB_STOCK_MAX.
+ * Adds qty to a SKU's stock, if merchant_id owns it; *sku gets the SKU after the change. LB_ENOTFOUND when there is no
+ * such SKU, LB_EFORBIDDEN when another merchant owns it, LB_ECONFLICT when the stock would pass LB_STOCK_MAX.
  */
 int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku);
 /*
- * Locks the SKU row (FOR UPDATE) and reads it; 1 found, 0 not. Every transaction that changes a SKU's units takes this
+ * Locks the SKU row (FOR UPDATE) and reads it, or LB_ENOTFOUND. Every transaction that changes a SKU's units takes this
  * lock first (one batch = one transaction on one SKU; see server/order/reserve.c).
  */
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
@@ -41,7 +42,7 @@ int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
 /* The general move behind it: each counter += its delta (payment moves reserved or held units to sold). */
 int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now);
-/* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. 1, or 0. */
+/* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. */
 int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain);
 
 /* The merchant's SKU ids, by id, into *skus (malloc'd, the caller frees it, also on error). */

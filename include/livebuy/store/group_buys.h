@@ -17,24 +17,25 @@
 int lb_store_pickup_point_create(lb_db_t *db, int64_t merchant_id, lb_pickup_point_t *point);
 /* Up to limit pickup points with ids above after, in id order; *found of them. */
 int lb_store_pickup_points_list(lb_db_t *db, int64_t after, int64_t limit, lb_pickup_point_t *points, size_t *found);
-/* 1 and *point when it exists, 0 when not. */
+/* *point, or LB_ENOTFOUND. */
 int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point);
-/* 1 when the pickup point exists, 0 when not. */
+/* 0 when the pickup point exists, LB_ENOTFOUND when not. */
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 
 /*
- * Opens a group-buy on a SKU the merchant owns: 1 with gb->id set, 0 when there is no such SKU, LB_EFORBIDDEN when
- * another merchant owns it, LB_ENOTFOUND when there is no such pickup point.
+ * Opens a group-buy on a SKU the merchant owns and sets gb->id. LB_ENOTFOUND when there is no such SKU, LB_EFORBIDDEN
+ * when another merchant owns it, LB_EINPUT when gb->pickup_point_id names no pickup point.
  */
 int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb);
-/* 1 and *gb when it exists, 0 when not. */
+/* *gb, or LB_ENOTFOUND. */
 int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb);
 
 /* ---- The order path ---------------------------------------------------------------------------------------------- */
 
-/* Where a group-buy draws from and delivers to: 1 and the fields, or 0 when there is none. */
+/* Where a group-buy draws from and delivers to; LB_ENOTFOUND when there is none. */
 int lb_store_group_buy_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *closes_at, int64_t *pickup_point_id);
-/* Locks a group-buy of this SKU and fills target (found = 0 when it does not exist or sells another SKU). */
+/* Locks a group-buy of this SKU and fills target; target->found = 0 (and 0 returned) when it does not exist or sells
+ * another SKU. */
 int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
 /* After a batch (or a release): the campaign's joined quantity += delta. */
 int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta);
@@ -43,7 +44,7 @@ int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta);
 
 /* Open group-buys whose cut-off has come, as (sku_id, id) pairs, oldest cut-off first. */
 int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found);
-/* Locks a group-buy row (after its SKU row) and reads it: 1, or 0 when there is none. */
+/* Locks a group-buy row (after its SKU row) and reads it, or LB_ENOTFOUND. */
 int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb);
 /* The campaign's joins in a status, locked, in id order; *out is malloc'd (the caller frees it). */
 int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out,

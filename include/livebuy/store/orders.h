@@ -1,6 +1,6 @@
 /*
  * The statements on orders one at a time (or a page at a time): reads by id, locks, status changes, releases.
- * Worker threads; 0 or an LB_E* code (1/0 for "found").
+ * Worker threads; 0 or an LB_E* code (LB_ENOTFOUND for a row that is not there).
  */
 #ifndef LIVEBUY_STORE_ORDERS_H
 #define LIVEBUY_STORE_ORDERS_H
@@ -11,14 +11,14 @@
 #include "livebuy/db/db.h"
 #include "livebuy/model/order.h"
 
-/* 1 and *order when it exists, 0 when not. Found through the order directory (sql/005_order_blocks.sql). */
+/* *order, or LB_ENOTFOUND. Found through the order directory (sql/005_order_blocks.sql). */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
 /*
  * The first id of the order directory's block that holds id (any thread, no database), or 0 for an id older than the
  * sequence or before this process has read the sequence's lattice (its first batch or order read does).
  */
 int64_t lb_store_order_block_of(int64_t id);
-/* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it; 1 found, 0 not. */
+/* Inside a transaction that holds the SKU row: locks the order (FOR UPDATE) and reads it, or LB_ENOTFOUND. */
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
 /* Locks and reads those of the n orders (distinct ids) that exist on this SKU, in one statement; out holds n. */
 int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_order_t *out, size_t *found);
@@ -30,9 +30,9 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
  */
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*
- * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/order/sku_actions.h): 1
- * when it is cancelled now and its units are back (to the live item's quota when it has one); 0 when it is not this
- * buyer's order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.
+ * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/order/sku_actions.h): 0
+ * when it is cancelled now and its units are back (to the live item's quota when it has one); LB_ENOTFOUND when it is
+ * not this buyer's order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.
  */
 int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
 

@@ -1,7 +1,7 @@
 /*
  * The shipping outbox's statements: shipments are made in the transaction that pays their orders, then claimed and
  * pushed by the dispatcher (server/jobs/dispatcher.c), acknowledged and advanced by delivery events
- * (server/order/shipping.c), and offered in the shippers' feed. Worker threads; 0 or an LB_E* code (1/0 for "found").
+ * (server/order/shipping.c), and offered in the shippers' feed. Worker threads; 0 or an LB_E* code (LB_ENOTFOUND).
  */
 #ifndef LIVEBUY_STORE_SHIPMENTS_H
 #define LIVEBUY_STORE_SHIPMENTS_H
@@ -37,9 +37,9 @@ int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending);
 int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
                             const char *error);
 
-/* Inside a transaction: locks a shipment row (FOR UPDATE) and reads it without its payload; 1 found, 0 not. */
+/* Inside a transaction: locks a shipment row (FOR UPDATE) and reads it without its payload, or LB_ENOTFOUND. */
 int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row);
-/* The SKU of a shipment, read without a lock (it never changes): 1 found, 0 not. */
+/* The SKU of a shipment, read without a lock (it never changes), or LB_ENOTFOUND. */
 int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id);
 /* Marks a (locked) pending or dead shipment acked at now; *changed is 0 when it was acked already. */
 int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed);
