@@ -466,7 +466,7 @@ static int fetch_row(lb_db_t *db, const char *types, va_list *args)
     case MYSQL_NO_DATA:
         mysql_stmt_free_result(stmt);
         db->open_query = NULL;
-        return 0;
+        return LB_ENOTFOUND;
     case MYSQL_DATA_TRUNCATED:
         snprintf(db->error, sizeof(db->error), "a column was longer than its buffer");
         fprintf(stderr, "livebuyd: database error: %s\n", db->error);
@@ -482,7 +482,7 @@ static int fetch_row(lb_db_t *db, const char *types, va_list *args)
         else if (types[i] == 'b')
             *blob_lengths[i] = is_null[i] ? 0 : lengths[i];
     }
-    return 1;
+    return 0;
 }
 
 int lb_db_fetch(lb_db_t *db, const char *types, ...)
@@ -504,11 +504,11 @@ int lb_db_query_row(lb_db_t *db, const char *sql, const char *ptypes, const char
     if (ret == 0)
         ret = fetch_row(db, rtypes, &args);
     va_end(args);
-    if (ret == 1 && db->open_query != NULL) {
+    if (ret == 0 && db->open_query != NULL) {
         mysql_stmt_free_result(db->open_query);
         db->open_query = NULL;
     }
-    return ret == 1 ? 0 : ret == 0 ? LB_ENOTFOUND : ret;
+    return ret;
 }
 
 void lb_db_break(lb_db_t *db)

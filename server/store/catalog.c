@@ -123,12 +123,11 @@ int lb_store_merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, 
     *n = 0;
     while (ret == 0) {
         *skus = lb_grow(*skus, *n, &cap, sizeof(**skus));
-        if ((ret = lb_db_fetch(db, "i", &(*skus)[*n])) != 1)
+        if ((ret = lb_db_fetch(db, "i", &(*skus)[*n])) != 0)
             break;
         ++*n;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found)
@@ -143,10 +142,9 @@ int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int6
         lb_sku_t *s = &m->sku;
         if ((ret = lb_db_fetch(db, "iiisiiiiiissi", &s->id, &s->product_id, &s->merchant_id, s->name, sizeof(s->name),
                                &s->price_cents, &s->weight_grams, &s->stock, &s->reserved, &s->sold, &s->held, m->title,
-                               sizeof(m->title), m->unit, sizeof(m->unit), &m->cold_chain)) != 1)
+                               sizeof(m->title), m->unit, sizeof(m->unit), &m->cold_chain)) != 0)
             break;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }

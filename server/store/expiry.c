@@ -12,12 +12,11 @@ int lb_store_order_blocks_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
         lb_order_block_t *block = &out[*found];
-        if ((ret = lb_db_fetch(db, "iii", &block->sku_id, &block->first_id, &block->size)) != 1)
+        if ((ret = lb_db_fetch(db, "iii", &block->sku_id, &block->first_id, &block->size)) != 0)
             break;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 #define BLOCK_PAGE 64 /* a block's reserved orders read at a time (a block made before migration 005 can be larger) */
@@ -38,9 +37,9 @@ static int expire_block(lb_db_t *db, const lb_order_block_t *block, int64_t now,
     do {
         if ((ret = lb_db_query(db, sql, "iiii", block->sku_id, after, block->first_id + block->size, (int64_t)BLOCK_PAGE)) != 0)
             return ret;
-        for (n = 0; n != BLOCK_PAGE && (ret = lb_db_fetch(db, "ii", &ids[n], &expiries[n])) == 1; ++n)
+        for (n = 0; n != BLOCK_PAGE && (ret = lb_db_fetch(db, "ii", &ids[n], &expiries[n])) == 0; ++n)
             ;
-        if (ret < 0)
+        if (ret != 0 && ret != LB_ENOTFOUND)
             return ret;
         for (size_t i = 0; i != n; ++i) {
             if (expiries[i] > now) {

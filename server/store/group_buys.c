@@ -34,11 +34,10 @@ int lb_store_pickup_points_list(lb_db_t *db, int64_t after, int64_t limit, lb_pi
     for (*found = 0; ret == 0 && *found < (size_t)limit; ++*found) {
         lb_pickup_point_t *p = &points[*found];
         if ((ret = lb_db_fetch(db, "isssss", &p->id, p->name, sizeof(p->name), p->county, sizeof(p->county), p->township,
-                               sizeof(p->township), p->village, sizeof(p->village), p->address, sizeof(p->address))) != 1)
+                               sizeof(p->township), p->village, sizeof(p->village), p->address, sizeof(p->address))) != 0)
             break;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id)
@@ -129,12 +128,11 @@ static int read_due(lb_db_t *db, const char *sql, int64_t now, int64_t limit, lb
     int ret = lb_db_query(db, sql, "ii", now, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
-        if ((ret = lb_db_fetch(db, "ii", &out[*found].sku_id, &out[*found].id)) != 1)
+        if ((ret = lb_db_fetch(db, "ii", &out[*found].sku_id, &out[*found].id)) != 0)
             break;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found)
@@ -161,12 +159,11 @@ int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, 
     *found = 0;
     while (ret == 0) {
         *out = lb_grow(*out, *found, &cap, sizeof(**out));
-        if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&(*out)[*found]))) != 1)
+        if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&(*out)[*found]))) != 0)
             break;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_t now)

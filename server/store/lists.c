@@ -67,9 +67,8 @@ int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head,
     int ret = lb_db_query_array(db, shape, n, sql, params, num_params);
     free(sql);
     for (size_t i = 0; ret == 0 && i != n; ++i) {
-        if ((ret = lb_db_fetch(db, "i", &out[i])) != 1)
-            return ret < 0 ? ret : LB_EDB;
-        ret = 0;
+        if ((ret = lb_db_fetch(db, "i", &out[i])) != 0)
+            return ret == LB_ENOTFOUND ? LB_EDB : ret;
     }
     return ret;
 }

@@ -71,12 +71,11 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
         lb_live_item_t *item = &(*out)[*found];
         if ((ret = lb_db_fetch(db, "iiisiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
                                &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
-                               &item->opens_at, &item->reserve_ttl)) != 1)
+                               &item->opens_at, &item->reserve_ttl)) != 0)
             break;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_item_t *item, int64_t *released)

@@ -68,11 +68,9 @@ int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t
     char *list = lb_store__json_ids(ids, n, &len);
     int ret = lb_store__query_json_list(db, sql, list, len, sku_id);
     *found = 0;
-    while (ret == 0 && *found != n && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 1) {
+    while (ret == 0 && *found != n && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 0)
         ++*found;
-        ret = 0;
-    }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
@@ -161,10 +159,9 @@ int lb_store_sku_orders_page(lb_db_t *db, const int64_t *skus, size_t n, const c
     free(sql);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
-        if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) != 1)
+        if ((ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) != 0)
             break;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }

@@ -36,9 +36,8 @@ int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *t
     while (ret == 0) {
         char txn[LB_TEXT_SIZE(128)]; /* payments.provider_txn_id VARCHAR(128) */
         int64_t order_id, refund_required;
-        if ((ret = lb_db_fetch(db, "sii", txn, sizeof(txn), &order_id, &refund_required)) != 1)
+        if ((ret = lb_db_fetch(db, "sii", txn, sizeof(txn), &order_id, &refund_required)) != 0)
             break;
-        ret = 0;
         /* Byte for byte, as payments_txn compares (sql/009); a transaction id two notifies carry is found once. */
         for (size_t i = 0; i != n; ++i) {
             if (strcmp(txns[i], txn) == 0) {
@@ -48,7 +47,7 @@ int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *t
             }
         }
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now)

@@ -30,13 +30,12 @@ static int fetch_existing(lb_db_t *db, int ret, int with_keys, lb_existing_order
                               &hash_len, &e.order_id, &e.amount_cents, &e.expires_at);
         else
             ret = lb_db_fetch(db, "iii", &e.order_id, &e.amount_cents, &e.expires_at);
-        if (ret != 1)
+        if (ret != 0)
             break;
         *out = lb_grow(*out, *found, &cap, sizeof(**out));
         (*out)[(*found)++] = e;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 /*
@@ -106,15 +105,14 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
     while (ret == 0) {
         lb_buyer_usage_t u;
         int64_t live_item_id, group_buy_id;
-        if ((ret = lb_db_fetch(db, "iiii", &u.buyer_id, &live_item_id, &group_buy_id, &u.qty)) != 1)
+        if ((ret = lb_db_fetch(db, "iiii", &u.buyer_id, &live_item_id, &group_buy_id, &u.qty)) != 0)
             break;
         u.kind = live_item_id != 0 ? LB_TARGET_LIVE_ITEM : LB_TARGET_GROUP_BUY;
         u.target_id = live_item_id != 0 ? live_item_id : group_buy_id;
         *out = lb_grow(*out, *found, &cap, sizeof(**out));
         (*out)[(*found)++] = u;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 /*

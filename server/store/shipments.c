@@ -98,14 +98,13 @@ static int fetch_shipments(lb_db_t *db, int ret, size_t limit, lb_shipment_row_t
     while (ret == 0 && *found != limit) {
         lb_shipment_row_t *row = &out[*found];
         int64_t len;
-        if ((ret = lb_db_fetch(db, SHIPMENT_TYPES, SHIPMENT_OUTPUTS(row, &len))) != 1)
+        if ((ret = lb_db_fetch(db, SHIPMENT_TYPES, SHIPMENT_OUTPUTS(row, &len))) != 0)
             break;
         row->payload = NULL;
         row->payload_len = (size_t)len;
         ++*found;
-        ret = 0;
     }
-    return ret < 0 ? ret : 0;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 /* Reads each row's payload (a MEDIUMBLOB: a pick list may be long) into a buffer of its size. */
@@ -239,11 +238,12 @@ int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced)
     }
     /* Without a lock, in READ COMMITTED: the shipments committed by now, never one whose transaction is still open. */
     ret = lb_db_query(db, new_sql, "i", (int64_t)limit);
-    while (ret == 0 && (ret = lb_db_fetch(db, "i", &id)) == 1) {
+    while (ret == 0 && (ret = lb_db_fetch(db, "i", &id)) == 0) {
         lb_db_row_int(rows, 0, n, last + 1 + (int64_t)n);
         lb_db_row_int(rows, 1, n++, id);
-        ret = 0;
     }
+    if (ret == LB_ENOTFOUND)
+        ret = 0;
     if (ret < 0 || (n != 0 && ((ret = lb_db_exec_rows(db, place_sql, rows->columns, 2, n)) < 0 ||
                                (ret = lb_db_exec(db, move_sql, "i", last + (int64_t)n)) < 0)))
         goto Exit;

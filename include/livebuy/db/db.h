@@ -112,13 +112,14 @@ int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *colu
 /* The AUTO_INCREMENT id of the last insert through lb_db_exec (the first row's, for a multi-row insert). */
 int64_t lb_db_insert_id(lb_db_t *db);
 /*
- * Runs a query; read its rows with lb_db_fetch until that returns 0 (or an error). One query is open at a time per
- * connection; starting another statement abandons the rest of the rows.
+ * Runs a query; read its rows with lb_db_fetch until that returns LB_ENOTFOUND (or an error). One query is open at a
+ * time per connection; starting another statement abandons the rest of the rows.
  */
 int lb_db_query(lb_db_t *db, const char *sql, const char *types, ...);
 /*
  * Reads the next row into the outputs named by types: 'i' int64_t * (NULL reads as 0), 's' char *buf, size_t size
- * (NUL-terminated; NULL reads as ""), 'b' void *buf, size_t size, size_t *len. Returns 1 for a row, 0 at the end.
+ * (NUL-terminated; NULL reads as ""), 'b' void *buf, size_t size, size_t *len. Returns 0 for a row, LB_ENOTFOUND
+ * after the last one, or an LB_E* code.
  */
 int lb_db_fetch(lb_db_t *db, const char *types, ...);
 /* Runs a query and reads its first row into the outputs: 0, or LB_ENOTFOUND when there is none, or an LB_E* code. */
