@@ -1,33 +1,18 @@
 /*
- * Order lanes on the loop thread. Life of a lane:
- *
- *   idle --submit--> in flight (batch of 1) --done--> idle, or in flight again with everything queued meanwhile
- *
- * (with up to BATCHES_IN_FLIGHT batches out at once).
- * A batch is one database job (reserve.c) that decides up to max_batch requests in one transaction. It takes them from
- * the queue once it holds the SKU's row lock, on its worker (batch_take): the queue is the one part of a lane that is
- * shared, under the lane's mutex. When the batch is done the lane answers each request, remembers which targets it saw
- * sold out (the hints), and sends another batch if requests wait.
+ * Order lanes: the lane engine's kind for reservation requests (livebuy/order/lane.h). A batch is one reservation
+ * transaction (reserve.c) that takes its requests once it holds the SKU's row lock, up to two batches in flight. When
+ * a batch is done the lane answers each request, remembers which targets it saw sold out (the hints), publishes the
+ * live items' counts, and the engine sends another batch if requests wait.
  */
-#include <assert.h>
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
 #include <h2o/memory.h>
 #include "livebuy/common.h"
-#include "livebuy/db/db.h"
-#include "livebuy/base/idmap.h"
-#include "livebuy/order/lanes.h"
 #include "livebuy/base/metrics.h"
+#include "livebuy/order/lane.h"
+#include "livebuy/order/lanes.h"
 #include "livebuy/order/reserve.h"
 
 #define HINT_TTL_NS 1000000000ull /* a sold-out hint is trusted for a second, then the database is asked again */
-/*
- * Two batches of a lane may be in flight: the database runs them one after the other (each locks the SKU row first);
- * the second one waits for the row and takes the queue as soon as the first one commits.
- */
-#define BATCHES_IN_FLIGHT 2
 
 typedef struct st_sold_out_hint_t {
     lb_order_target_t kind;
@@ -36,31 +21,43 @@ typedef struct st_sold_out_hint_t {
     unsigned epoch; /* of the SKU's stock, when the batch that saw it sold out was sent */
 } sold_out_hint_t;
 
-typedef struct st_lane_t lane_t;
-
-typedef struct st_lane_batch_t {
-    lb_db_job_t job;
-    lane_t *lane;
-    unsigned epoch;
-    int taken;
-    lb_reserve_batch_t batch;
-} lane_batch_t;
-
-struct st_lane_t {
-    int64_t sku_id;
-    /* The queue: appended to on the loop thread, taken from by the batch that holds the SKU's lock, on a worker. */
-    pthread_mutex_t mutex;
-    lb_order_request_t *head, **tail;
-    size_t queued;
-    unsigned untaken;   /* batches sent that have not taken their requests yet (mutex) */
-    unsigned in_flight; /* batches sent and not yet done */
+typedef struct st_order_lane_t {
+    lb_lane_t lane;
     sold_out_hint_t hints[1 + LB_MAX_TARGETS_PER_BATCH];
     size_t num_hints;
-};
+} order_lane_t;
 
-static unsigned max_batch = 2000, max_queued = 50000, default_ttl = 900;
-static atomic_size_t pending;          /* queued or in flight, all threads */
-static _Thread_local lb_idmap_t lanes; /* sku_id -> lane_t, this loop thread's */
+typedef struct st_order_batch_t {
+    lb_lane_batch_t lane_batch;
+    unsigned epoch;
+    lb_reserve_batch_t reserve;
+} order_batch_t;
+
+static unsigned default_ttl = 900;
+
+static int takes_late(const void *first);
+static void *batch_end(void *first, unsigned max, size_t *count);
+static void batch_prepare(lb_lane_batch_t *batch);
+static int batch_work(lb_lane_batch_t *batch, lb_db_t *db);
+static void batch_done(lb_lane_batch_t *batch, int status);
+static int keeps_hints(const lb_lane_t *lane);
+
+static lb_lane_kind_t order_lanes = {
+    .link_offset = offsetof(lb_order_request_t, next),
+    .lane_size = sizeof(order_lane_t),
+    .batch_size = sizeof(order_batch_t),
+    .max_batch = 2000,
+    /* The database runs them one after the other (each locks the SKU row first); the second takes the queue as soon as
+     * the first commits. */
+    .max_in_flight = 2,
+    .max_queued = 50000,
+    .takes_late = takes_late,
+    .batch_end = batch_end,
+    .prepare = batch_prepare,
+    .work = batch_work,
+    .done = batch_done,
+    .keeps = keeps_hints,
+};
 
 /*
  * Stock that came back in this process (restock, cancellation, expiry) bumps its SKU's epoch, on whichever thread it
@@ -86,17 +83,17 @@ void lb_lanes_publish_to(lb_lanes_publish_cb publish)
 
 void lb_lanes_configure(unsigned batch, unsigned queued, unsigned reserve_ttl)
 {
-    max_batch = batch;
-    max_queued = queued;
+    order_lanes.max_batch = batch;
+    order_lanes.max_queued = queued;
     default_ttl = reserve_ttl;
 }
 
 size_t lb_lanes_pending(void)
 {
-    return atomic_load(&pending);
+    return atomic_load(&order_lanes.pending);
 }
 
-static sold_out_hint_t *find_hint(lane_t *lane, lb_order_target_t kind, int64_t target_id)
+static sold_out_hint_t *find_hint(order_lane_t *lane, lb_order_target_t kind, int64_t target_id)
 {
     for (size_t i = 0; i != lane->num_hints; ++i)
         if (lane->hints[i].kind == kind && lane->hints[i].target_id == target_id)
@@ -104,16 +101,23 @@ static sold_out_hint_t *find_hint(lane_t *lane, lb_order_target_t kind, int64_t 
     return NULL;
 }
 
-static int hinted_sold_out(lane_t *lane, const lb_order_request_t *r)
+static int keeps_hints(const lb_lane_t *lane)
 {
+    return H2O_STRUCT_FROM_MEMBER(order_lane_t, lane, lane)->num_hints != 0;
+}
+
+static int hinted_sold_out(order_lane_t *lane, const lb_order_request_t *r)
+{
+    if (lane->num_hints == 0)
+        return 0;
     /* Group-buys sell the SKU's own stock: the SKU's hint speaks for them. */
     lb_order_target_t kind = r->target == LB_TARGET_LIVE_ITEM ? LB_TARGET_LIVE_ITEM : LB_TARGET_SKU;
     sold_out_hint_t *hint = find_hint(lane, kind, kind == LB_TARGET_SKU ? 0 : r->target_id);
-    return hint != NULL && lb_monotonic_ns() - hint->seen_ns < HINT_TTL_NS && hint->epoch == stock_epoch(lane->sku_id);
+    return hint != NULL && lb_monotonic_ns() - hint->seen_ns < HINT_TTL_NS && hint->epoch == stock_epoch(lane->lane.sku_id);
 }
 
 /* After a batch: a target with nothing left gets a hint; one with stock again loses it. */
-static void update_hints(lane_t *lane, const lb_reserve_batch_t *batch, unsigned epoch)
+static void update_hints(order_lane_t *lane, const lb_reserve_batch_t *batch, unsigned epoch)
 {
     uint64_t now = lb_monotonic_ns();
     for (size_t i = 0; i != batch->num_targets; ++i) {
@@ -142,6 +146,12 @@ static void publish_stock(const lb_reserve_batch_t *batch)
     }
 }
 
+/* Replay checks lock nothing (reserve.c): they are taken when sent, and their batch never waits for the row. */
+static int takes_late(const void *first)
+{
+    return !((const lb_order_request_t *)first)->replay_check;
+}
+
 /* Counts a request's target into the batch's; 0 when that would be one target too many. */
 static int count_target(const lb_order_request_t *r, const lb_order_request_t **targets, size_t *num_targets)
 {
@@ -157,128 +167,69 @@ static int count_target(const lb_order_request_t *r, const lb_order_request_t **
 }
 
 /*
- * Takes up to max_batch queued requests, stopping before one that would bring a target (live item, group-buy) too many
- * into the batch, or that is of the other kind (replay checks and reservations go in separate batches).
+ * A batch is up to max queued requests, ending before one that would bring a target (live item, group-buy) too many
+ * into it, or that is of the other kind (replay checks and reservations go in separate batches).
  */
-static lb_order_request_t *take_batch(lane_t *lane, size_t *count)
+static void *batch_end(void *first_request, unsigned max, size_t *count)
 {
     const lb_order_request_t *targets[LB_MAX_TARGETS_PER_BATCH];
+    lb_order_request_t *first = first_request, *last = first, *r;
     size_t num_targets = 0, n = 0;
-    lb_order_request_t *first = lane->head, **link = &lane->head;
-
-    while (*link != NULL && n != max_batch && (*link)->replay_check == first->replay_check) {
-        if (!count_target(*link, targets, &num_targets))
-            break;
-        link = &(*link)->next;
+    for (r = first; r != NULL && n != max && r->replay_check == first->replay_check && count_target(r, targets, &num_targets);
+         r = r->next) {
+        last = r;
         ++n;
     }
-    lane->head = *link;
-    *link = NULL;
-    if (lane->head == NULL)
-        lane->tail = &lane->head;
-    lane->queued -= n;
     *count = n;
-    return first;
+    return last;
 }
 
-/* Takes the batch's requests (on the worker, once the batch holds the SKU's lock; on the loop if it never got there). */
-static void batch_take(lb_reserve_batch_t *batch)
+/* The reservation batch's take: the lane's oldest requests, once the batch holds the SKU's lock (on its worker). */
+static void take_requests(lb_reserve_batch_t *reserve)
 {
-    lane_batch_t *lb = H2O_STRUCT_FROM_MEMBER(lane_batch_t, batch, batch);
-    lane_t *lane = lb->lane;
-    pthread_mutex_lock(&lane->mutex);
-    batch->requests = lane->head != NULL ? take_batch(lane, &batch->count) : NULL;
-    lb->taken = 1;
-    --lane->untaken;
-    pthread_mutex_unlock(&lane->mutex);
+    order_batch_t *batch = H2O_STRUCT_FROM_MEMBER(order_batch_t, reserve, reserve);
+    lb_lane_take(&batch->lane_batch);
+    reserve->requests = batch->lane_batch.items;
+    reserve->count = batch->lane_batch.count;
 }
 
-/* Whether the lane should send a batch: requests wait, none of its batches is still to take them, and one may go. */
-static int wants_batch(lane_t *lane)
+static void batch_prepare(lb_lane_batch_t *lane_batch)
 {
-    pthread_mutex_lock(&lane->mutex);
-    int wants = lane->head != NULL && lane->untaken == 0 && lane->in_flight < BATCHES_IN_FLIGHT;
-    pthread_mutex_unlock(&lane->mutex);
-    return wants;
+    order_batch_t *batch = (order_batch_t *)lane_batch;
+    batch->epoch = stock_epoch(lane_batch->lane->sku_id);
+    batch->reserve.sku_id = lane_batch->lane->sku_id;
+    batch->reserve.default_ttl = default_ttl;
+    batch->reserve.take = take_requests;
+    batch->reserve.requests = lane_batch->items; /* a replay check's, taken already; else NULL until take_requests */
+    batch->reserve.count = lane_batch->count;
 }
 
-static void free_lane(lane_t *lane)
+static int batch_work(lb_lane_batch_t *lane_batch, lb_db_t *db)
 {
-    lb_idmap_remove(&lanes, lane->sku_id);
-    pthread_mutex_destroy(&lane->mutex);
-    free(lane);
+    return lb_reserve_run(db, &((order_batch_t *)lane_batch)->reserve);
 }
 
-static void send_batch(uv_loop_t *loop, lane_t *lane);
-
-static int batch_work(lb_db_job_t *job, lb_db_t *db)
+static void batch_done(lb_lane_batch_t *lane_batch, int status)
 {
-    return lb_reserve_run(db, &H2O_STRUCT_FROM_MEMBER(lane_batch_t, job, job)->batch);
-}
-
-static void batch_done(lb_db_job_t *job, int status)
-{
-    lane_batch_t *lb = H2O_STRUCT_FROM_MEMBER(lane_batch_t, job, job);
-    lane_t *lane = lb->lane;
-    uv_loop_t *loop = lb->job.uv.loop;
-
-    if (!lb->taken) {
-        assert(status != 0);
-        batch_take(&lb->batch); /* it never got the lock: its share of the queue is answered "unavailable" */
-    }
+    order_batch_t *batch = (order_batch_t *)lane_batch;
     if (status == 0) {
-        lb_metrics_batch(lb->batch.count);
-        update_hints(lane, &lb->batch, lb->epoch);
-        publish_stock(&lb->batch);
+        lb_metrics_batch(lane_batch->count);
+        update_hints((order_lane_t *)lane_batch->lane, &batch->reserve, batch->epoch);
+        publish_stock(&batch->reserve);
     }
-    --lane->in_flight;
-    for (lb_order_request_t *r = lb->batch.requests, *next; r != NULL; r = next) {
+    for (lb_order_request_t *r = lane_batch->items, *next; r != NULL; r = next) {
         next = r->next;
         if (status != 0)
             r->outcome = LB_OUTCOME_UNAVAILABLE;
-        atomic_fetch_sub(&pending, 1);
         r->on_decided(r);
     }
-
-    if (wants_batch(lane))
-        send_batch(loop, lane);
-    else if (lane->in_flight == 0 && lane->head == NULL && lane->num_hints == 0)
-        free_lane(lane); /* no batch of it is out: nothing else reads its queue */
-}
-
-static void batch_release(lb_db_job_t *job, int status)
-{
-    (void)status;
-    free(H2O_STRUCT_FROM_MEMBER(lane_batch_t, job, job));
-}
-
-static void send_batch(uv_loop_t *loop, lane_t *lane)
-{
-    lane_batch_t *lb = lb_calloc(1, sizeof(*lb));
-    lb->lane = lane;
-    lb->epoch = stock_epoch(lane->sku_id);
-    lb->batch.sku_id = lane->sku_id;
-    lb->batch.default_ttl = default_ttl;
-    lb->batch.take = batch_take;
-    pthread_mutex_lock(&lane->mutex);
-    if (lane->head != NULL && lane->head->replay_check) {
-        /* Replay checks lock nothing (reserve.c): they are taken now, and the batch never waits for the row. */
-        lb->batch.requests = take_batch(lane, &lb->batch.count);
-        lb->taken = 1;
-    } else {
-        ++lane->untaken;
-    }
-    ++lane->in_flight;
-    pthread_mutex_unlock(&lane->mutex);
-    lb_db_submit_prompt(loop, &lb->job, batch_work, batch_done, batch_release);
 }
 
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
 {
-    lb_db_answer_finished(); /* batches done while this thread read requests: their answers, and the next batch, go now */
-    lane_t *lane = lb_idmap_get(&lanes, request->sku_id);
+    order_lane_t *lane = (order_lane_t *)lb_lane_open(&order_lanes, request->sku_id);
     request->replay_check = 0;
-    if (lane != NULL && hinted_sold_out(lane, request)) {
+    if (hinted_sold_out(lane, request)) {
         /* A request with the buyer's own key may be the retry of one that got stock: the batch looks the key up. */
         if (request->key_given) {
             request->replay_check = 1;
@@ -289,37 +240,16 @@ int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
             return 0;
         }
     }
-    if (atomic_fetch_add(&pending, 1) >= max_queued) {
-        atomic_fetch_sub(&pending, 1);
-        return LB_EBUSY;
-    }
-    if (lane == NULL) {
-        lane = lb_calloc(1, sizeof(*lane));
-        lane->sku_id = request->sku_id;
-        pthread_mutex_init(&lane->mutex, NULL);
-        lane->tail = &lane->head;
-        lb_idmap_set(&lanes, lane->sku_id, lane);
-    }
-    request->next = NULL;
     request->outcome = LB_OUTCOME_PENDING;
-    pthread_mutex_lock(&lane->mutex);
-    *lane->tail = request;
-    lane->tail = &request->next;
-    ++lane->queued;
-    int send = lane->untaken == 0 && lane->in_flight < BATCHES_IN_FLIGHT;
-    pthread_mutex_unlock(&lane->mutex);
-    if (send)
-        send_batch(loop, lane);
-    return 0;
+    return lb_lane_submit(loop, &lane->lane, request);
 }
 
 void lb_lanes_stock_changed(int64_t sku_id)
 {
     atomic_fetch_add_explicit(&stock_epochs[(uint64_t)sku_id % NUM_EPOCHS], 1, memory_order_release);
-    lane_t *lane = lb_idmap_get(&lanes, sku_id);
+    order_lane_t *lane = (order_lane_t *)lb_lane_find(&order_lanes, sku_id);
     if (lane == NULL)
         return;
     lane->num_hints = 0;
-    if (lane->in_flight == 0 && lane->head == NULL)
-        free_lane(lane);
+    lb_lane_forget_if_idle(&lane->lane);
 }

@@ -1,9 +1,13 @@
-/* Per-SKU lanes for single-order actions (see livebuy/sku_actions.h). Lanes belong to one loop thread each. */
+/*
+ * Per-SKU lanes for single-order actions (see livebuy/sku_actions.h): the lane engine's kind (livebuy/order/lane.h) whose
+ * batches take their actions when sent, one batch in flight per lane. Lanes belong to one loop thread each.
+ */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <h2o/memory.h>
 #include "livebuy/common.h"
-#include "livebuy/base/idmap.h"
+#include "livebuy/order/lane.h"
 #include "livebuy/order/sku_actions.h"
 #include "livebuy/order/directory.h"
 #include "livebuy/store/catalog.h"
@@ -15,24 +19,24 @@
 /* Actions per transaction at most: a batch holds its SKU's row for as long as it runs. */
 #define MAX_ACTIONS_PER_BATCH 200
 
-typedef struct st_action_lane_t {
-    int64_t sku_id;
-    lb_sku_action_t *head, **tail;
-    int in_flight;
-} action_lane_t;
+static int batch_work(lb_lane_batch_t *batch, lb_db_t *db);
+static void batch_done(lb_lane_batch_t *batch, int status);
 
-static _Thread_local lb_idmap_t lanes;
+static lb_lane_kind_t action_lanes = {
+    .link_offset = offsetof(lb_sku_action_t, next),
+    .lane_size = sizeof(lb_lane_t),
+    .batch_size = sizeof(lb_lane_batch_t),
+    .max_batch = MAX_ACTIONS_PER_BATCH,
+    .max_in_flight = 1,
+    .max_queued = SIZE_MAX,
+    .work = batch_work,
+    .done = batch_done,
+};
 
 typedef struct st_resolve_job_t {
     lb_db_job_t job;
     lb_sku_action_t *action;
 } resolve_job_t;
-
-typedef struct st_action_batch_t {
-    lb_db_job_t job;
-    action_lane_t *lane;
-    lb_sku_action_t *actions;
-} action_batch_t;
 
 void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment)
 {
@@ -194,21 +198,21 @@ static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *v
     return lb_store_payments_recorded(db, view->sku.id, txns, n, view->recorded, &view->num_recorded);
 }
 
-static int batch_work(lb_db_job_t *job, lb_db_t *db)
+static int batch_work(lb_lane_batch_t *batch, lb_db_t *db)
 {
-    action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
+    lb_sku_action_t *actions = batch->items;
     int64_t sku_id = batch->lane->sku_id, now = lb_now();
     lb_sku_view_t view = {.now = now};
     int ret, changed = 0;
 
-    for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
+    for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         a->found = 0;
         a->type->reset(a);
     }
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) != 0 ||
-        (ret = lock_orders(db, batch->actions, sku_id)) != 0 || (ret = read_recorded(db, batch->actions, &view)) != 0)
+        (ret = lock_orders(db, actions, sku_id)) != 0 || (ret = read_recorded(db, actions, &view)) != 0)
         goto Exit;
-    for (lb_sku_action_t *a = batch->actions; a != NULL; a = a->next) {
+    for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         if (!a->locked) {
             if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) != 0 && ret != LB_ENOTFOUND)
                 goto Exit;
@@ -233,59 +237,17 @@ Exit:
     return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret == LB_ENOTFOUND || ret > 0 ? 0 : ret;
 }
 
-static void send_batch(uv_loop_t *loop, action_lane_t *lane);
-
-static void batch_done(lb_db_job_t *job, int status)
+static void batch_done(lb_lane_batch_t *batch, int status)
 {
-    action_batch_t *batch = H2O_STRUCT_FROM_MEMBER(action_batch_t, job, job);
-    action_lane_t *lane = batch->lane;
-    uv_loop_t *loop = batch->job.uv.loop;
-    for (lb_sku_action_t *a = batch->actions, *next; a != NULL; a = next) {
+    for (lb_sku_action_t *a = batch->items, *next; a != NULL; a = next) {
         next = a->next;
         a->type->done(a, status);
     }
-    free(batch);
-    lane->in_flight = 0;
-    if (lane->head != NULL) {
-        send_batch(loop, lane);
-    } else {
-        lb_idmap_remove(&lanes, lane->sku_id);
-        free(lane);
-    }
-}
-
-/* Sends what the lane has queued, up to a batch's worth, as one transaction. */
-static void send_batch(uv_loop_t *loop, action_lane_t *lane)
-{
-    action_batch_t *batch = lb_calloc(1, sizeof(*batch));
-    lb_sku_action_t **tail = &batch->actions;
-    batch->lane = lane;
-    for (size_t n = 0; lane->head != NULL && n != MAX_ACTIONS_PER_BATCH; ++n) {
-        lb_sku_action_t *a = lane->head;
-        if ((lane->head = a->next) == NULL)
-            lane->tail = &lane->head;
-        a->next = NULL;
-        *tail = a;
-        tail = &a->next;
-    }
-    lane->in_flight = 1;
-    lb_db_submit(loop, &batch->job, batch_work, batch_done);
 }
 
 static void enqueue(uv_loop_t *loop, lb_sku_action_t *action)
 {
-    action_lane_t *lane = lb_idmap_get(&lanes, action->order.sku_id);
-    if (lane == NULL) {
-        lane = lb_calloc(1, sizeof(*lane));
-        lane->sku_id = action->order.sku_id;
-        lane->tail = &lane->head;
-        lb_idmap_set(&lanes, lane->sku_id, lane);
-    }
-    action->next = NULL;
-    *lane->tail = action;
-    lane->tail = &action->next;
-    if (!lane->in_flight)
-        send_batch(loop, lane);
+    lb_lane_submit(loop, lb_lane_open(&action_lanes, action->order.sku_id), action); /* never full: no LB_EBUSY */
 }
 
 static int resolve_work(lb_db_job_t *job, lb_db_t *db)

@@ -1,7 +1,8 @@
 /*
- * Order lanes: one per SKU per loop thread. An idle lane sends a request at once; while its batch is in flight, new
- * requests queue and go together as the next batch (natural batching). A lane whose last batch saw a target sold out
- * refuses orders for it without a database trip until stock comes back in this process or a second has passed.
+ * Order lanes: the lane engine (livebuy/order/lane.h) for reservation requests, one lane per SKU per loop thread. An
+ * idle lane sends a request at once; while its batch is in flight, new requests queue and go together as the next batch
+ * (natural batching). A lane whose last batch saw a target sold out refuses orders for it without a database trip
+ * until stock comes back in this process or a second has passed.
  */
 #ifndef LIVEBUY_LANES_H
 #define LIVEBUY_LANES_H

@@ -1,0 +1,107 @@
+/*
+ * The lane engine: the order path's per-SKU queues. A loop thread has one lane per SKU and kind of work (reservations,
+ * livebuy/order/lanes.h; single-order actions, livebuy/order/sku_actions.h). A lane queues items and runs them as
+ * batches: one database job each, one transaction on the SKU. An idle lane sends an item at once; while a batch is in
+ * flight, what arrives queues and goes together in the next one (natural batching, no timer).
+ *
+ * A batch of a kind that takes late takes its items once it holds the SKU's row lock (lb_lane_take, on its worker): the
+ * lane's oldest items at that moment, so everything that arrived while the batch before held the lock goes in it. Such
+ * a lane sends its next batch only once the one before has taken its items; up to max_in_flight of them may be out
+ * (the second waits for the row in the database and takes the queue the moment the first commits). The queue is the
+ * one part of a lane a worker touches, under the lane's mutex. A batch that never got the lock (no connection) takes
+ * its share of the queue when it is answered, and its kind answers those items with the failure.
+ */
+#ifndef LIVEBUY_LANE_H
+#define LIVEBUY_LANE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "livebuy/db/db.h"
+
+typedef struct st_lb_lane_t lb_lane_t;
+typedef struct st_lb_lane_batch_t lb_lane_batch_t;
+
+/*
+ * A kind of lane: what its items are and what its batches do. Owned by the module that queues the items (a static
+ * struct); its settings are written before the loops start, pending by the engine.
+ */
+typedef struct st_lb_lane_kind_t {
+    size_t link_offset;     /* offsetof(item type, next): items are linked through their own next pointer */
+    size_t lane_size;       /* sizeof the kind's lane, which begins with an lb_lane_t */
+    size_t batch_size;      /* sizeof the kind's batch, which begins with an lb_lane_batch_t */
+    unsigned max_batch;     /* items per batch */
+    unsigned max_in_flight; /* batches of a lane out at once: 1, or 2 for a kind that takes late */
+    size_t max_queued;      /* items queued or in flight in all lanes of the kind in the process; past it, LB_EBUSY */
+    /*
+     * Whether the batch that would begin with first takes its items late, once it holds the SKU row (its work calls
+     * lb_lane_take), or when it is sent. NULL: always when sent. Loop thread, under the lane's mutex.
+     */
+    int (*takes_late)(const void *first);
+    /*
+     * The last item of the batch that begins with first (the queue's oldest): at most max items, stopping where the
+     * kind's batch must end. NULL: simply the first max. Any thread, under the lane's mutex.
+     */
+    void *(*batch_end)(void *first, unsigned max, size_t *count);
+    /* Fills the kind's part of a new batch on the loop thread, before it is submitted (taken already if not late). */
+    void (*prepare)(lb_lane_batch_t *batch);
+    /* The batch's transaction, on a worker (perhaps more than once: see lb_db_job_t). */
+    int (*work)(lb_lane_batch_t *batch, lb_db_t *db);
+    /* On the loop thread, once per batch: answers every item (status 0, or the LB_E* code the batch failed with). */
+    void (*done)(lb_lane_batch_t *batch, int status);
+    /* Whether a lane with nothing queued or in flight stays (e.g. for its sold-out hints). NULL: it goes. */
+    int (*keeps)(const lb_lane_t *lane);
+
+    atomic_size_t pending; /* items queued or in flight, all threads */
+} lb_lane_kind_t;
+
+/* A lane. The kind's own lane type begins with it. */
+struct st_lb_lane_t {
+    lb_lane_kind_t *kind;
+    int64_t sku_id;
+    lb_lane_t *next_of_sku; /* this thread's lane of another kind for the same SKU */
+    unsigned in_flight;     /* batches sent and not answered (loop thread) */
+    /* The queue: appended to on the loop thread, taken from by a batch on a worker; all under the mutex. */
+    pthread_mutex_t mutex;
+    void *head, **tail;
+    unsigned untaken; /* batches sent that have not taken their items yet */
+};
+
+/* A batch: one database job. The kind's own batch type begins with it. */
+struct st_lb_lane_batch_t {
+    lb_db_job_t job;
+    lb_lane_t *lane;
+    uv_loop_t *loop;
+    void *items; /* linked as the kind links them, oldest first; NULL until taken (or when nothing was left to take) */
+    size_t count;
+    int taken;
+};
+
+/*
+ * How lanes run their batches' jobs: lb_db_submit_prompt (answered at the loop thread's next lb_db_answer_finished),
+ * unless a test runs them itself. Set before the first batch; NULL restores the default.
+ */
+typedef void (*lb_lane_runner_cb)(uv_loop_t *loop, lb_db_job_t *job, lb_db_work_cb work, lb_db_done_cb done, lb_db_done_cb release);
+void lb_lane_run_jobs_with(lb_lane_runner_cb runner);
+
+/* This thread's lane of the kind for the SKU, or NULL. */
+lb_lane_t *lb_lane_find(lb_lane_kind_t *kind, int64_t sku_id);
+/*
+ * This thread's lane of the kind for the SKU, made if there is none. First answers the batches of this thread that have
+ * finished (lb_db_answer_finished): their answers and the batches they send go now, and a lane they free is never the
+ * one returned.
+ */
+lb_lane_t *lb_lane_open(lb_lane_kind_t *kind, int64_t sku_id);
+/*
+ * Queues item (of the lane's kind) and sends a batch if the lane may. Returns 0, or LB_EBUSY when the kind's process-wide
+ * queue is full (the item is not queued and the lane may be gone).
+ */
+int lb_lane_submit(uv_loop_t *loop, lb_lane_t *lane, void *item);
+/* Takes the batch's items from its lane's queue (a late batch's work, once it holds the SKU row). */
+void lb_lane_take(lb_lane_batch_t *batch);
+/* Frees the lane if nothing of it is queued or in flight and its kind does not keep it. Loop thread. */
+void lb_lane_forget_if_idle(lb_lane_t *lane);
+
+#endif
