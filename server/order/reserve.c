@@ -14,6 +14,56 @@
 #include "livebuy/store/lives.h"
 #include "livebuy/store/reservations.h"
 
+/*
+ * A failure point for the tests: with LIVEBUY_FAULT_LOST_COMMIT=N, every Nth batch COMMIT succeeds but is treated as if
+ * the connection had broken during it, so that the lost-COMMIT path (read the keys back, never reserve again) runs
+ * for real. Unset in production.
+ */
+static int commit_lost_for_test(void)
+{
+    static atomic_long every = -1, commits;
+    if (atomic_load(&every) < 0) {
+        const char *value = getenv("LIVEBUY_FAULT_LOST_COMMIT");
+        atomic_store(&every, value != NULL ? atol(value) : 0);
+    }
+    long n = atomic_load(&every);
+    return n > 0 && atomic_fetch_add(&commits, 1) % n == n - 1;
+}
+
+/* The database's COMMIT, with the failure point. */
+static int commit_or_lose(lb_db_t *db)
+{
+    int ret = lb_db_commit(db);
+    if (ret == 0 && commit_lost_for_test()) {
+        fprintf(stderr, "livebuyd: failure point: the answer to a COMMIT of a reservation batch is dropped\n");
+        lb_db_break(db);
+        ret = LB_EDB_DOWN;
+    }
+    return ret;
+}
+
+static const lb_reserve_store_t database = {
+    .begin = lb_db_begin,
+    .commit = commit_or_lose,
+    .rollback = lb_db_rollback,
+    .sku_lock = lb_store_sku_lock,
+    .live_item_lock = lb_store_live_item_lock,
+    .group_buy_lock = lb_store_group_buy_lock,
+    .orders_by_keys = lb_store_orders_by_keys,
+    .orders_by_ids = lb_store_orders_by_ids,
+    .buyer_usage = lb_store_buyer_usage,
+    .orders_insert = lb_store_orders_insert,
+    .live_item_add_reserved = lb_store_live_item_add_reserved,
+    .group_buy_add_joined = lb_store_group_buy_add_joined,
+    .sku_add_reserved = lb_store_sku_add_reserved,
+};
+static const lb_reserve_store_t *store = &database;
+
+void lb_reserve_use_store(const lb_reserve_store_t *replacement)
+{
+    store = replacement != NULL ? replacement : &database;
+}
+
 /* Forget what an earlier, rolled-back run of this batch decided. */
 static void reset(lb_reserve_batch_t *batch)
 {
@@ -38,9 +88,9 @@ static lb_alloc_target_t *target_for(lb_db_t *db, lb_reserve_batch_t *batch, con
         return NULL; /* the lane never puts this many targets in one batch (see lanes.c) */
     lb_alloc_target_t *t = &batch->targets[batch->num_targets];
     if (r->target == LB_TARGET_LIVE_ITEM)
-        *ret = lb_store_live_item_lock(db, r->target_id, batch->sku_id, batch->default_ttl, t);
+        *ret = store->live_item_lock(db, r->target_id, batch->sku_id, batch->default_ttl, t);
     else
-        *ret = lb_store_group_buy_lock(db, r->target_id, batch->sku_id, batch->default_ttl, t);
+        *ret = store->group_buy_lock(db, r->target_id, batch->sku_id, batch->default_ttl, t);
     ++batch->num_targets;
     return t;
 }
@@ -71,7 +121,7 @@ static int read_usage(lb_db_t *db, lb_reserve_batch_t *batch, lb_alloc_input_t *
         if (t >= 0 && input->targets[t].per_buyer_limit > 0)
             buyers[n++] = r->buyer_id;
     }
-    int ret = n == 0 ? 0 : lb_store_buyer_usage(db, batch->sku_id, buyers, n, usage, &input->num_usage);
+    int ret = n == 0 ? 0 : store->buyer_usage(db, batch->sku_id, buyers, n, usage, &input->num_usage);
     input->usage = *usage;
     free(buyers);
     return ret;
@@ -88,7 +138,7 @@ static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t now)
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
         if (r->outcome == LB_OUTCOME_RESERVED && r->order_id == 0)
             granted[n++] = r;
-    if (n != 0 && (ret = lb_store_orders_insert(db, granted, n, now)) != 0)
+    if (n != 0 && (ret = store->orders_insert(db, granted, n, now)) != 0)
         goto Exit;
     lb_order_directory_learn_inserted(granted, n);
     for (size_t i = 0; i != batch->num_targets; ++i) {
@@ -98,15 +148,15 @@ static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t now)
             continue;
         if (t->kind == LB_TARGET_LIVE_ITEM) {
             from_held += t->granted;
-            ret = lb_store_live_item_add_reserved(db, t->id, t->granted);
+            ret = store->live_item_add_reserved(db, t->id, t->granted);
         } else {
-            ret = lb_store_group_buy_add_joined(db, t->id, t->granted);
+            ret = store->group_buy_add_joined(db, t->id, t->granted);
         }
         if (ret != 0)
             goto Exit;
     }
     if (reserved != 0)
-        ret = lb_store_sku_add_reserved(db, batch->sku_id, reserved, from_held, now);
+        ret = store->sku_add_reserved(db, batch->sku_id, reserved, from_held, now);
 Exit:
     free(granted);
     return ret;
@@ -173,8 +223,8 @@ static int read_existing(lb_db_t *db, lb_reserve_batch_t *batch, enum keys_to_re
     *existing = NULL;
     *found = 0;
     if (num_keyed != 0)
-        ret = lb_store_orders_by_keys(db, batch->sku_id, keyed, num_keyed, existing, found);
-    if (ret == 0 && num_ids != 0 && (ret = lb_store_orders_by_ids(db, batch->sku_id, ids, num_ids, &by_id, &num_by_id)) == 0 &&
+        ret = store->orders_by_keys(db, batch->sku_id, keyed, num_keyed, existing, found);
+    if (ret == 0 && num_ids != 0 && (ret = store->orders_by_ids(db, batch->sku_id, ids, num_ids, &by_id, &num_by_id)) == 0 &&
         num_by_id != 0) {
         *existing = lb_realloc(*existing, (*found + num_by_id) * sizeof(**existing));
         memcpy(*existing + *found, by_id, num_by_id * sizeof(*by_id));
@@ -207,22 +257,6 @@ static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
     return 0;
 }
 
-/*
- * A failure point for the tests: with LIVEBUY_FAULT_LOST_COMMIT=N, every Nth batch COMMIT succeeds but is treated as if
- * the connection had broken during it, so that the lost-COMMIT path (read the keys back, never reserve again) runs
- * for real. Unset in production.
- */
-static int commit_lost_for_test(void)
-{
-    static atomic_long every = -1, commits;
-    if (atomic_load(&every) < 0) {
-        const char *value = getenv("LIVEBUY_FAULT_LOST_COMMIT");
-        atomic_store(&every, value != NULL ? atol(value) : 0);
-    }
-    long n = atomic_load(&every);
-    return n > 0 && atomic_fetch_add(&commits, 1) % n == n - 1;
-}
-
 #define AGAIN_LOOKING_KEYS_UP 1 /* run_once: roll back and run again with batch->look_up_keys */
 
 /*
@@ -250,19 +284,19 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
     reset(batch);
     if (batch->requests != NULL && batch->requests->replay_check)
         return check_replays(db, batch);
-    if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, batch->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
+    if ((ret = store->begin(db)) != 0 || ((ret = store->sku_lock(db, batch->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
         goto Exit;
     if (batch->requests == NULL) {
         batch->take(batch);
         if (batch->requests == NULL || batch->requests->replay_check) {
-            lb_db_rollback(db);
+            store->rollback(db);
             return batch->requests == NULL ? 0 : check_replays(db, batch);
         }
     }
     if (ret == LB_ENOTFOUND) {
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
             r->outcome = LB_OUTCOME_NOT_FOUND;
-        lb_db_rollback(db);
+        store->rollback(db);
         ret = 0;
         goto Exit;
     }
@@ -292,12 +326,7 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
         goto Exit;
     }
     settle_replays(batch);
-    if ((ret = lb_db_commit(db)) == 0 && commit_lost_for_test()) {
-        fprintf(stderr, "livebuyd: failure point: the answer to a COMMIT of SKU %lld is dropped\n", (long long)batch->sku_id);
-        lb_db_break(db);
-        ret = LB_EDB_DOWN;
-    }
-    if (ret == LB_EDB_DOWN) {
+    if ((ret = store->commit(db)) == LB_EDB_DOWN) {
         /* The outcome is unknown: run again on a new connection; the order ids tell which orders exist. */
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
             if (r->outcome == LB_OUTCOME_RESERVED) {
@@ -317,7 +346,7 @@ int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
 {
     int ret = run_once(db, batch);
     if (ret == AGAIN_LOOKING_KEYS_UP) {
-        lb_db_rollback(db);
+        store->rollback(db);
         batch->look_up_keys = 1;
         ret = run_once(db, batch);
     }

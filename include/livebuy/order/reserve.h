@@ -3,6 +3,7 @@
 #define LIVEBUY_RESERVE_H
 
 #include "livebuy/db/db.h"
+#include "livebuy/model/sku.h"
 #include "livebuy/order/order.h"
 
 #define LB_MAX_TARGETS_PER_BATCH 16
@@ -29,6 +30,33 @@ typedef struct st_lb_reserve_batch_t {
     lb_alloc_target_t targets[1 + LB_MAX_TARGETS_PER_BATCH]; /* [0]: the SKU itself */
     size_t num_targets;
 } lb_reserve_batch_t;
+
+/*
+ * What the batch transaction asks of the database: its statements (the store's, livebuy/store/) and the transaction
+ * around them. Each as the store function of the same name documents it.
+ */
+typedef struct st_lb_reserve_store_t {
+    int (*begin)(lb_db_t *db);
+    int (*commit)(lb_db_t *db); /* LB_EDB_DOWN: the outcome is unknown */
+    void (*rollback)(lb_db_t *db);
+    int (*sku_lock)(lb_db_t *db, int64_t id, lb_sku_t *sku);
+    int (*live_item_lock)(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
+    int (*group_buy_lock)(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
+    int (*orders_by_keys)(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
+                          lb_existing_order_t **out, size_t *found);
+    int (*orders_by_ids)(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found);
+    int (*buyer_usage)(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
+    int (*orders_insert)(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now);
+    int (*live_item_add_reserved)(lb_db_t *db, int64_t id, int64_t delta);
+    int (*group_buy_add_joined)(lb_db_t *db, int64_t id, int64_t delta);
+    int (*sku_add_reserved)(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
+} lb_reserve_store_t;
+
+/*
+ * Where batches read and write: the database, unless a unit test puts its own store here (an in-memory SKU). Set
+ * before the first batch; NULL restores the database.
+ */
+void lb_reserve_use_store(const lb_reserve_store_t *store);
 
 /*
  * Runs the batch's transaction: lock the SKU row, lock its live items, read the keys and per-buyer counts, allocate,
