@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command: installs what is missing, builds with ASan+UBSan (Debug) into build-test/, starts a throwaway
 # MariaDB in a temporary folder (always stopped and removed on exit), runs ctest and exits with its status.
-# Usage: scripts/test.sh [ctest args...]      e.g. scripts/test.sh -R config
+# Usage: scripts/test.sh [--tsan] [ctest args...]      e.g. scripts/test.sh -R config
+#   --tsan: build with ThreadSanitizer instead (Debug at -O1, into build-tsan/) and run the same tests (docs/tsan.md).
 # The tests find the server through LIVEBUY_TEST_MARIADB_DIR (its folder) and LIVEBUY_TEST_SOCKET (its socket);
 # scripts/mariadb.sh sql "$LIVEBUY_TEST_MARIADB_DIR" -e ... runs SQL there as root.
 set -euo pipefail
@@ -20,8 +21,16 @@ if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.livebuy-
     quietly "npm ci (tests/browser)" npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
     cp tests/browser/package-lock.json tests/browser/node_modules/.livebuy-lock
 fi
-say "building with ASan+UBSan into build-test/"
-build_into build-test -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+build=build-test
+if [ "${1:-}" = --tsan ]; then
+    shift
+    build=build-tsan
+    say "building with ThreadSanitizer into $build/"
+    build_into "$build" -DLB_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+else
+    say "building with ASan+UBSan into $build/"
+    build_into "$build" -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
 
 # A short path under /tmp keeps the socket path within the Unix limit.
 dbdir=$(mktemp -d /tmp/livebuy-test.XXXXXX)
@@ -44,10 +53,16 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [ -z "${LSAN_OPTIONS:-}" ] && [ -f tests/lsan.supp ]; then
     export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 fi
+# ThreadSanitizer: a data race or a lock-order inversion ends the process (exit status 66), which fails its test.
+if [ -z "${TSAN_OPTIONS:-}" ]; then
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
+    [ -f tests/tsan.supp ] && TSAN_OPTIONS=$TSAN_OPTIONS:suppressions=$root/tests/tsan.supp
+    export TSAN_OPTIONS
+fi
 
 say "running the tests (MariaDB socket $LIVEBUY_TEST_SOCKET)"
 status=0
-ctest --test-dir build-test --output-on-failure "$@" || status=$?
+ctest --test-dir "$build" --output-on-failure "$@" || status=$?
 if [ "$status" -eq 0 ]; then
     say "all tests passed"
 else
