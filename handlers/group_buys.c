@@ -29,7 +29,7 @@ static int pickup_point_create_work(lb_call_job_t *super, lb_db_t *db)
 }
 
 /* Copies a validated string field into a fixed buffer of the job. */
-static int read_text(const json_t *body, const char *name, size_t max_chars, char *out, size_t size, lb_input_error_t *err)
+static int read_text(const lb_value_t *body, const char *name, size_t max_chars, char *out, size_t size, lb_input_error_t *err)
 {
     const char *value;
     int ret = lb_field_string(body, name, 1, 1, max_chars, &value, err);

@@ -107,7 +107,7 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
     }
 }
 
-static int read_live_item(const json_t *body, lb_live_item_t *item, lb_input_error_t *err)
+static int read_live_item(const lb_value_t *body, lb_live_item_t *item, lb_input_error_t *err)
 {
     int ret;
     if ((ret = lb_field_int(body, "sku_id", 1, 1, INT64_MAX, &item->sku_id, err)) != 0 ||

@@ -15,8 +15,7 @@
 
 typedef struct st_order_call_t {
     lb_order_request_t request;
-    lb_call_t *call;
-    char *text; /* the body's strings (lb_fields_take_text), which ship_to points to; NULL when they are call->body's */
+    lb_call_t *call; /* whose body's strings ship_to points to */
     lb_ship_to_t ship_to;
 } order_call_t;
 
@@ -27,23 +26,22 @@ static void reply_order(lb_call_t *call, const lb_order_request_t *r)
     lb_writer_t w;
     lb_writer_start(call, &w);
     lb_writer_map(&w, NULL);
-    lb_writer_int(&w, "id", r->order_id);
+    lb_writer_integer(&w, "id", r->order_id);
     lb_writer_string(&w, "status", "reserved");
-    lb_writer_int(&w, "sku_id", r->sku_id);
-    lb_writer_int(&w, "qty", r->qty);
-    lb_writer_int(&w, "amount_cents", r->amount_cents);
-    lb_writer_int(&w, "expires_at", r->expires_at);
+    lb_writer_integer(&w, "sku_id", r->sku_id);
+    lb_writer_integer(&w, "qty", r->qty);
+    lb_writer_integer(&w, "amount_cents", r->amount_cents);
+    lb_writer_integer(&w, "expires_at", r->expires_at);
     if (r->live_item_id != 0)
-        lb_writer_int(&w, "live_item_id", r->live_item_id);
+        lb_writer_integer(&w, "live_item_id", r->live_item_id);
     if (r->group_buy_id != 0)
-        lb_writer_int(&w, "group_buy_id", r->group_buy_id);
+        lb_writer_integer(&w, "group_buy_id", r->group_buy_id);
     lb_writer_end(&w);
     lb_reply_written(call, 201, &w);
 }
 
 static void finish(order_call_t *oc)
 {
-    free(oc->text);
     lb_call_release(oc->call);
     free(oc);
 }
@@ -138,12 +136,12 @@ static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_i
     return 0;
 }
 
-static int read_target(const lb_fields_t *body, lb_order_request_t *r, lb_input_error_t *err)
+static int read_target(const lb_value_t *body, lb_order_request_t *r, lb_input_error_t *err)
 {
     int found = 0;
     for (size_t i = 0; i != LB_ARRAY_SIZE(target_fields); ++i) {
         int64_t id = 0;
-        if (lb_fields_int(body, LB_FIELDS_TOP, target_fields[i], 0, 1, INT64_MAX, &id, err) != 0)
+        if (lb_field_int(body, target_fields[i], 0, 1, INT64_MAX, &id, err) != 0)
             return LB_EINPUT;
         if (id == 0)
             continue;
@@ -160,15 +158,14 @@ static int read_target(const lb_fields_t *body, lb_order_request_t *r, lb_input_
     return 0;
 }
 
-static int read_ship_to(const lb_fields_t *body, const lb_field_t *field, lb_ship_to_t *ship_to, lb_input_error_t *err)
+static int read_ship_to(const lb_value_t *object, lb_ship_to_t *ship_to, lb_input_error_t *err)
 {
-    if (field->value.kind != LB_VALUE_OBJECT)
+    if (object->kind != LB_VALUE_OBJECT)
         return lb_input_error(err, 422, "invalid", "ship_to must be an object {name, phone, address}");
-    int object = lb_fields_index(body, field);
     err->field_prefix = "ship_to.";
-    int ret = lb_fields_string(body, object, "name", 1, 1, 100, &ship_to->name, err);
-    if (ret == 0 && (ret = lb_fields_string(body, object, "phone", 1, 5, 32, &ship_to->phone, err)) == 0)
-        ret = lb_fields_string(body, object, "address", 1, 1, 400, &ship_to->address, err);
+    int ret = lb_field_string(object, "name", 1, 1, 100, &ship_to->name, err);
+    if (ret == 0 && (ret = lb_field_string(object, "phone", 1, 5, 32, &ship_to->phone, err)) == 0)
+        ret = lb_field_string(object, "address", 1, 1, 400, &ship_to->address, err);
     err->field_prefix = NULL;
     if (ret != 0)
         return ret;
@@ -177,12 +174,12 @@ static int read_ship_to(const lb_fields_t *body, const lb_field_t *field, lb_shi
     return 0;
 }
 
-static int read_destination(const lb_fields_t *body, order_call_t *oc, lb_input_error_t *err)
+static int read_destination(const lb_value_t *body, order_call_t *oc, lb_input_error_t *err)
 {
-    const lb_field_t *ship_to = lb_fields_get(body, LB_FIELDS_TOP, "ship_to");
-    if (ship_to != NULL && ship_to->value.kind == LB_VALUE_NULL)
+    const lb_value_t *ship_to = lb_value_member(body, "ship_to");
+    if (ship_to != NULL && ship_to->kind == LB_VALUE_NULL)
         ship_to = NULL;
-    if (lb_fields_int(body, LB_FIELDS_TOP, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
+    if (lb_field_int(body, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
         return LB_EINPUT;
     if (oc->request.target == LB_TARGET_GROUP_BUY) {
         if (ship_to != NULL)
@@ -194,7 +191,7 @@ static int read_destination(const lb_fields_t *body, order_call_t *oc, lb_input_
     if (ship_to == NULL)
         return 0;
     oc->request.ship_to = &oc->ship_to;
-    return read_ship_to(body, ship_to, &oc->ship_to, err);
+    return read_ship_to(ship_to, &oc->ship_to, err);
 }
 
 /* The hash of everything the key stands for, to refuse the key's reuse with another order. */
@@ -210,27 +207,21 @@ static void hash_request(lb_order_request_t *r)
 void lb_handle_order_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    lb_fields_t body;
+    int64_t buyer_id;
+    /* The body was read first (LB_ROUTE_BODY): a 415 or 400 comes before a 401. */
+    if (lb_auth_buyer(call, &buyer_id) != 0)
+        return;
     order_call_t *oc = lb_calloc(1, sizeof(*oc));
     lb_order_request_t *r = &oc->request;
     oc->call = call;
     lb_call_retain(call);
-    lb_fields_init(&body);
-    /* The body before the token, as on the routes the router decodes for (LB_ROUTE_BODY): a 415 or 400 comes first. */
-    if (lb_call_read_fields(call, &body) != 0 || lb_auth_buyer(call, &r->buyer_id) != 0) {
-        lb_fields_dispose(&body);
-        finish(oc);
-        return;
-    }
+    r->buyer_id = buyer_id;
     r->owner = oc;
     r->on_decided = on_decided;
     int ret = read_idempotency_key(call, r->idem_key, &r->key_given, &err);
-    if (ret == 0 && (ret = read_target(&body, r, &err)) == 0 &&
-        (ret = lb_fields_int(&body, LB_FIELDS_TOP, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err)) == 0)
-        ret = read_destination(&body, oc, &err);
-    /* Only the strings stay with the order (ship_to points into them), not the list of fields. */
-    oc->text = lb_fields_take_text(&body);
-    lb_fields_dispose(&body);
+    if (ret == 0 && (ret = read_target(call->body, r, &err)) == 0 &&
+        (ret = lb_field_int(call->body, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err)) == 0)
+        ret = read_destination(call->body, oc, &err);
     if (ret != 0) {
         lb_reply_input_error(call, &err);
         finish(oc);

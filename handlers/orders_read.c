@@ -142,7 +142,7 @@ static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, size_t n
     lb_writer_array(w, "orders");
     for (size_t i = 0; i != n; ++i) {
         write_order(w, &orders[i]);
-        lb_writer_int(w, "buyer_id", orders[i].buyer_id);
+        lb_writer_integer(w, "buyer_id", orders[i].buyer_id);
         lb_writer_end(w);
     }
     lb_writer_end(w);

@@ -102,12 +102,12 @@ void lb_handle_payment_notify(lb_call_t *call)
         return;
     }
     /* The signature covers the raw body: checked before the body is decoded. */
-    if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_decode_body(call) != 0 ||
+    if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_read_body(call) != 0 ||
         read_notify(call, &payment) != 0) {
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;
     }
-    /* provider_txn_id points into call->body, which the notify's reference on the call keeps. */
+    /* provider_txn_id is a string of the call's body, which the notify's reference on the call keeps. */
     notify_t *n = lb_calloc(1, sizeof(*n));
     n->action.type = &notify_type;
     n->action.order_id = payment.order_id;

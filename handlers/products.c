@@ -44,7 +44,7 @@ static int product_create_work(lb_call_job_t *super, lb_db_t *db)
 }
 
 /* Reads skus[i] into sku; err names the field as skus[i].NAME. */
-static int read_sku(const json_t *item, size_t i, lb_sku_t *sku, lb_input_error_t *err)
+static int read_sku(const lb_value_t *item, size_t i, lb_sku_t *sku, lb_input_error_t *err)
 {
     char prefix[32];
     const char *name;
@@ -60,10 +60,10 @@ static int read_sku(const json_t *item, size_t i, lb_sku_t *sku, lb_input_error_
     return ret;
 }
 
-static int read_product(const json_t *body, product_create_job_t *job, lb_input_error_t *err)
+static int read_product(const lb_value_t *body, product_create_job_t *job, lb_input_error_t *err)
 {
     const char *title, *unit, *origin = "";
-    const json_t *skus;
+    const lb_value_t *skus;
     int ret;
     if ((ret = lb_field_string(body, "title", 1, 1, 200, &title, err)) != 0 ||
         (ret = lb_field_string(body, "unit", 1, 1, 32, &unit, err)) != 0 ||
@@ -74,9 +74,10 @@ static int read_product(const json_t *body, product_create_job_t *job, lb_input_
     snprintf(job->title, sizeof(job->title), "%s", title);
     snprintf(job->unit, sizeof(job->unit), "%s", unit);
     snprintf(job->origin, sizeof(job->origin), "%s", origin);
-    job->num_skus = json_array_size(skus);
-    for (size_t i = 0; i != job->num_skus; ++i)
-        if ((ret = read_sku(json_array_get(skus, i), i, &job->skus[i], err)) != 0)
+    job->num_skus = skus->len;
+    size_t i = 0;
+    for (const lb_value_t *item = lb_value_first(skus); item != NULL; item = lb_value_next(item), ++i)
+        if ((ret = read_sku(item, i, &job->skus[i], err)) != 0)
             return ret;
     return 0;
 }

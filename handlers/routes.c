@@ -3,7 +3,7 @@
 
 const lb_route_t lb_routes[] = {
     /* The hot path first: the matcher tries the patterns in order (no two patterns match the same path). */
-    {"POST", "/v1/orders", lb_handle_order_create, 0, NULL}, /* reads its body as fields (lb_call_read_fields) */
+    {"POST", "/v1/orders", lb_handle_order_create, LB_ROUTE_BODY, NULL},
     {"GET", "/healthz", lb_handle_healthz, 0, NULL},
     {"GET", "/readyz", lb_handle_readyz, 0, NULL},
     {"GET", "/metrics", lb_handle_metrics, 0, NULL},

@@ -19,21 +19,25 @@ static void write_shipment(lb_writer_t *w, const lb_shipment_row_t *row)
 {
     static const char *const own[] = {"shipment_id", "status", "delivery_status", "created_at", "tracking_no"};
     size_t num_own = row->tracking_no[0] != '\0' ? 5 : 4;
-    json_t *payload = json_loadb(row->payload, row->payload_len, 0, NULL);
+    lb_fields_t payload;
+    lb_fields_init(&payload);
+    lb_codec_decode(LB_FORMAT_JSON, row->payload, row->payload_len, &payload, NULL, 0); /* written by us: an object */
+    const lb_value_t *document = lb_fields_root(&payload);
     lb_writer_map(w, NULL);
     lb_writer_pack(w, "shipment_id:I,status:s,delivery_status:s,created_at:I", row->id, row->status, row->delivery_status,
                    row->created_at);
     if (num_own == 5)
         lb_writer_string(w, "tracking_no", row->tracking_no);
-    for (void *it = json_object_iter(payload); it != NULL; it = json_object_iter_next(payload, it)) {
+    for (const lb_value_t *member = document != NULL ? lb_value_first(document) : NULL; member != NULL;
+         member = lb_value_next(member)) {
         size_t i = 0;
-        while (i != num_own && strcmp(json_object_iter_key(it), own[i]) != 0)
+        while (i != num_own && !lb_value_named(member, own[i]))
             ++i;
         if (i == num_own)
-            lb_writer_json(w, json_object_iter_key(it), json_object_iter_value(it));
+            lb_writer_value(w, member);
     }
     lb_writer_end(w);
-    json_decref(payload);
+    lb_fields_dispose(&payload);
 }
 
 #define FEED_SEQUENCE_MAX 1000
@@ -58,7 +62,7 @@ static int feed_work(lb_call_job_t *super, lb_db_t *db)
             write_shipment(w, &rows[i]);
         lb_writer_end(w);
         /* The cursor to poll with next: the last place seen, or the same cursor when nothing is new. */
-        lb_writer_int(w, "next", found != 0 ? rows[found - 1].feed_seq : job->after);
+        lb_writer_integer(w, "next", found != 0 ? rows[found - 1].feed_seq : job->after);
         lb_writer_end(w);
         lb_store_shipment_rows_free(rows, found);
     }
@@ -111,9 +115,9 @@ void lb_handle_shipment_event(lb_call_t *call)
         return;
     }
     /* The signature covers the raw body: checked before the body is decoded. */
-    if (lb_auth_signed(call, call->config->shipping_secret) != 0 || lb_call_decode_body(call) != 0 || read_event(call, &event) != 0)
+    if (lb_auth_signed(call, call->config->shipping_secret) != 0 || lb_call_read_body(call) != 0 || read_event(call, &event) != 0)
         return;
-    /* tracking_no points into call->body, which the job's reference on the call keeps. */
+    /* tracking_no is a string of the call's body, which the job's reference on the call keeps. */
     event_job_t *job = lb_call_job_new(call, sizeof(*job));
     job->event = event;
     lb_call_job_submit(&job->super, event_work);

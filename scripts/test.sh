@@ -13,7 +13,8 @@ cd "$root"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-bash scripts/deps.sh python3 python3-msgpack chromium fonts-wqy-microhei
+# clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
+bash scripts/deps.sh python3 python3-msgpack chromium fonts-wqy-microhei clang libclang-rt-dev
 # The browser tests (tests/browser/): Node.js and playwright-core from npm, which drives Debian's chromium (it
 # downloads no browser). npm ci runs again only when package-lock.json changed.
 command -v node >/dev/null && command -v npm >/dev/null || bash scripts/deps.sh nodejs npm

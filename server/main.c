@@ -3,7 +3,6 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include "livebuy/codec/codec.h"
 #include "livebuy/base/config.h"
 #include "livebuy/db/db.h"
 #include "livebuy/feed/stock_feed.h"
@@ -48,7 +47,6 @@ int main(int argc, char **argv)
     unsigned applied;
     int ret;
 
-    lb_codec_init(); /* before any jansson value exists */
     switch (lb_config_parse(&config, argc, argv, err, sizeof(err))) {
     case 0:
         break;

@@ -1,283 +1,332 @@
 /*
- * Request bodies as flat lists of fields (livebuy/fields.h): the scanner for the plain JSON objects orders come as, and
- * the same fields taken from any object the codec decoded.
+ * Decoded documents as flat fields (livebuy/codec/fields.h): the storage, how the decoders build it (one array of
+ * values, a duplicate key caught as it is added), and the field readers with their one set of rules and messages.
  */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
-#include "livebuy/codec/fields.h"
+#include "internal.h"
 
 void lb_fields_init(lb_fields_t *f)
 {
-    f->fields = f->local;
+    f->values = f->local;
     f->count = 0;
     f->capacity = LB_FIELDS_LOCAL;
-    f->text = NULL;
+    f->copy = NULL;
 }
 
 void lb_fields_dispose(lb_fields_t *f)
 {
-    if (f->fields != f->local)
-        free(f->fields);
-    free(f->text);
+    if (f->values != f->local)
+        free(f->values);
+    if (f->copy != f->local_copy)
+        free(f->copy);
     lb_fields_init(f);
 }
 
-char *lb_fields_take_text(lb_fields_t *f)
+const lb_value_t *lb_fields_root(const lb_fields_t *f)
 {
-    char *text = f->text;
-    f->text = NULL;
-    return text;
-}
-
-static lb_field_t *add_field(lb_fields_t *f, const char *key, size_t key_len, int object)
-{
-    if (f->count == f->capacity) {
-        lb_field_t *more = lb_malloc(2 * f->capacity * sizeof(*more));
-        memcpy(more, f->fields, f->count * sizeof(*more));
-        if (f->fields != f->local)
-            free(f->fields);
-        f->fields = more;
-        f->capacity *= 2;
-    }
-    lb_field_t *field = &f->fields[f->count++];
-    *field = (lb_field_t){.key = key, .key_len = key_len, .object = object};
-    return field;
-}
-
-static const lb_field_t *find(const lb_fields_t *f, int object, const char *key, size_t key_len)
-{
-    for (size_t i = 0; i != f->count; ++i) {
-        const lb_field_t *field = &f->fields[i];
-        if (field->object == object && field->key_len == key_len && (key_len == 0 || field->key[0] == key[0]) &&
-            memcmp(field->key, key, key_len) == 0)
-            return field;
-    }
-    return NULL;
-}
-
-/* Scanning */
-
-#define SCAN_FIELDS_MAX 64
-
-typedef struct st_scanner_t {
-    const char *p, *end;
-    char *text;         /* where the next string's copy goes */
-    uint64_t keys_seen; /* a bit for each (object, key) scanned (key_bit): a key whose bit is clear is no duplicate */
-} scanner_t;
-
-/* A key's bit in keys_seen, from its object, length and first and last bytes. */
-static uint64_t key_bit(int object, const char *key, size_t key_len)
-{
-    unsigned h = (unsigned)(object + 1) * 7 + (unsigned)key_len * 3;
-    if (key_len != 0)
-        h += (unsigned char)key[0] + (unsigned char)key[key_len - 1] * 5;
-    return (uint64_t)1 << (h & 63);
-}
-
-static void skip_whitespace(scanner_t *s)
-{
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
-}
-
-/* Takes c, after whitespace; 0 or -1. */
-static int take(scanner_t *s, char c)
-{
-    skip_whitespace(s);
-    if (s->p == s->end || *s->p != c)
-        return -1;
-    s->p++;
-    return 0;
+    return f->count != 0 ? &f->values[0] : NULL;
 }
 
 /*
- * A string without escapes or control characters (U+0000-U+001F, U+007F), in valid UTF-8, whose opening quote is at
- * s->p; its code points counted on the way.
+ * Whether member's key is name, compared a byte at a time: most keys differ in their first byte, and a key holds no NUL
+ * (the decoders refuse one), so the comparison stops at name's end without measuring it first.
  */
-static int scan_string(scanner_t *s, const char **start, size_t *len, size_t *chars)
+__attribute__((always_inline)) static inline int key_is(const lb_value_t *member, const char *name)
 {
-    const unsigned char *p = (const unsigned char *)s->p + 1, *end = (const unsigned char *)s->end;
-    size_t count = 0, n;
-    for (;;) {
-        const unsigned char *run = p;
-        while (p < end && lb_json_plain[*p] && *p != 0x7f) /* DEL, a control character, is left to the codec */
-            p++;
-        count += (size_t)(p - run);
-        if (p == end || *p < 0x80)
-            break;
-        /* Most of what is not ASCII in a Chinese address is three bytes whose lead byte needs no narrower check of the
-         * second (not E0, which could be overlong, nor ED, which could be a surrogate); the rest is checked in full. */
-        if (*p >= 0xe1 && *p <= 0xef && *p != 0xed && end - p >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80)
-            n = 3;
-        else if ((n = lb_utf8_sequence_length(p, (size_t)(end - p))) == 0)
-            return -1;
-        p += n;
-        ++count;
-    }
-    if (p == end || *p != '"')
-        return -1;
-    *start = s->p + 1;
-    *len = (size_t)((const char *)p - *start);
-    *chars = count;
-    s->p = (const char *)p + 1;
-    return 0;
-}
-
-/* -?[1-9][0-9]{0,17} or 0, ending where a number ends: the integers that fit int64_t without a check. */
-static int scan_integer(scanner_t *s, int64_t *out)
-{
-    const char *p = s->p;
-    int negative = *p == '-';
-    int64_t n = 0;
-    p += negative;
-    if (p == s->end || *p < '0' || *p > '9' || (*p == '0' && negative))
-        return -1;
-    const char *digits = p;
-    for (; p < s->end && *p >= '0' && *p <= '9'; p++) {
-        if (p - digits == 18)
-            return -1;
-        n = n * 10 + (*p - '0');
-    }
-    if ((*digits == '0' && p - digits > 1) || (p < s->end && (*p == '.' || *p == 'e' || *p == 'E')))
-        return -1;
-    *out = negative ? -n : n;
-    s->p = p;
-    return 0;
-}
-
-static int scan_object(lb_fields_t *f, scanner_t *s, int object);
-
-static int scan_value(lb_fields_t *f, scanner_t *s, lb_field_t *field, int depth)
-{
-    skip_whitespace(s);
-    if (s->p == s->end)
-        return -1;
-    lb_value_t *value = &field->value;
-    switch (*s->p) {
-    case '"': {
-        const char *start;
-        size_t len, chars;
-        if (scan_string(s, &start, &len, &chars) != 0)
-            return -1;
-        memcpy(s->text, start, len);
-        s->text[len] = '\0';
-        *value = (lb_value_t){.kind = LB_VALUE_STRING, .string = s->text, .len = len, .chars = chars, .counted = 1};
-        s->text += len + 1;
-        return 0;
-    }
-    case 'n':
-        if (s->end - s->p < 4 || memcmp(s->p, "null", 4) != 0)
-            return -1;
-        s->p += 4;
-        value->kind = LB_VALUE_NULL;
-        return 0;
-    case '{':
-        if (depth != 0)
-            return -1;
-        value->kind = LB_VALUE_OBJECT;
-        return scan_object(f, s, (int)(field - f->fields));
-    default:
-        value->kind = LB_VALUE_INT;
-        return scan_integer(s, &value->integer);
-    }
-}
-
-/* The members of the object whose '{' is at s->p, as fields of object, up to its '}'. */
-static int scan_object(lb_fields_t *f, scanner_t *s, int object)
-{
-    s->p++;
-    skip_whitespace(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
-        return 0;
-    }
-    for (;;) {
-        const char *key;
-        size_t key_len, chars;
-        skip_whitespace(s);
-        if (s->p == s->end || *s->p != '"' || scan_string(s, &key, &key_len, &chars) != 0 || take(s, ':') != 0)
-            return -1;
-        /* A duplicate is the codec's to refuse; so is a body of many fields, whose duplicate checks here would cost the
-         * square of their number (the codec's hash table does not). */
-        uint64_t bit = key_bit(object, key, key_len);
-        if (f->count == SCAN_FIELDS_MAX || ((s->keys_seen & bit) != 0 && find(f, object, key, key_len) != NULL))
-            return -1;
-        s->keys_seen |= bit;
-        lb_field_t *field = add_field(f, key, key_len, object);
-        if (scan_value(f, s, field, object != LB_FIELDS_TOP) != 0)
-            return -1;
-        skip_whitespace(s);
-        if (s->p == s->end)
-            return -1;
-        if (*s->p++ == '}')
+    const char *key = member->key;
+    uint32_t len = member->key_len;
+    if (len == 0 || key[0] != name[0])
+        return len == 0 && name[0] == '\0';
+    for (uint32_t i = 1; i != len; i++)
+        if (key[i] != name[i])
             return 0;
-        if (s->p[-1] != ',')
-            return -1;
-    }
+    return name[len] == '\0';
 }
 
-int lb_fields_scan(lb_fields_t *f, const char *body, size_t len)
+int lb_value_named(const lb_value_t *member, const char *name)
 {
-    /* Every string's copy and its NUL fit in the bytes of the string and its quotes. */
-    scanner_t s = {.p = body, .end = body + len, .text = f->text = lb_malloc(len + 1)};
-    if (take(&s, '{') == 0) {
-        s.p--;
-        if (scan_object(f, &s, LB_FIELDS_TOP) == 0) {
-            skip_whitespace(&s);
-            if (s.p == s.end)
-                return 0;
+    return key_is(member, name);
+}
+
+const lb_value_t *lb_value_member(const lb_value_t *object, const char *name)
+{
+    if (object->kind != LB_VALUE_OBJECT)
+        return NULL;
+    for (const lb_value_t *member = lb_value_first(object); member != NULL; member = lb_value_next(member))
+        if (key_is(member, name))
+            return member;
+    return NULL;
+}
+
+/* Building */
+
+/* The hash set of members (internal.h, "Duplicate keys"), seeded per document so that nobody can choose keys that all
+ * collide. */
+typedef struct st_lb_fields_key_t key_slot_t;
+
+static uint32_t key_slot(const lb_fields_builder_t *b, uint32_t object, const char *key, size_t len)
+{
+    uint64_t h = b->seed ^ ((uint64_t)object * 0x9e3779b97f4a7c15ull) ^ len;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(h ^ h >> 29) & b->keys_mask;
+}
+
+/* Finds object's member named key in the hash set: its index, or 0 after putting member (when not 0) in its place. */
+static uint32_t keys_find(lb_fields_builder_t *b, uint32_t object, const char *key, size_t len, uint32_t member)
+{
+    const lb_value_t *values = b->f->values;
+    for (uint32_t slot = key_slot(b, object, key, len);; slot = (slot + 1) & b->keys_mask) {
+        key_slot_t *k = &b->keys[slot];
+        if (k->member == 0) {
+            if (member != 0) {
+                *k = (key_slot_t){object, member};
+                b->keyed++;
+            }
+            return 0;
         }
+        if (k->object == object && values[k->member].key_len == len && memcmp(values[k->member].key, key, len) == 0)
+            return k->member;
     }
+}
+
+/* The first entry of the container at index, or 0; the entry after the one at index, or 0. */
+static uint32_t first_entry(const lb_value_t *values, uint32_t index)
+{
+    return values[index].len != 0 ? index + 1 : 0;
+}
+
+static uint32_t next_entry(const lb_value_t *values, uint32_t index)
+{
+    return values[index].next != 0 ? index + values[index].next : 0;
+}
+
+/* (Re)builds the hash set with room for twice the values there are: every member of every object so far. */
+static void keys_build(lb_fields_builder_t *b)
+{
+    const lb_value_t *values = b->f->values;
+    uint32_t size = 64;
+    while (size < 4 * b->f->count)
+        size *= 2;
+    free(b->keys);
+    b->keys = lb_calloc(size, sizeof(*b->keys));
+    b->keys_mask = size - 1;
+    b->keyed = 0;
+    if (b->seed == 0)
+        b->seed = lb_monotonic_ns() ^ (uintptr_t)b ^ 0x2545f4914f6cdd1dull;
+    for (uint32_t object = 0; object != b->f->count; ++object)
+        if (values[object].kind == LB_VALUE_OBJECT)
+            for (uint32_t at = first_entry(values, object); at != 0; at = next_entry(values, at))
+                keys_find(b, object, values[at].key, values[at].key_len, at);
+}
+
+/* Whether object has a member named key already. */
+static int has_member(lb_fields_builder_t *b, uint32_t object, const char *key, size_t len)
+{
+    const lb_value_t *values = b->f->values;
+    if (b->keys != NULL)
+        return keys_find(b, object, key, len, 0) != 0;
+    uint64_t bit = lb_fields__key_bit(object, key, len);
+    if ((b->keys_seen & bit) == 0) {
+        b->keys_seen |= bit;
+        return 0;
+    }
+    for (uint32_t at = first_entry(values, object); at != 0; at = next_entry(values, at))
+        if (values[at].key_len == len && memcmp(values[at].key, key, len) == 0)
+            return 1;
+    return 0;
+}
+
+void lb_fields__begin(lb_fields_builder_t *b, lb_fields_t *f, const char *bytes, size_t len)
+{
     lb_fields_dispose(f);
-    return -1;
+    f->copy = len < sizeof(f->local_copy) ? f->local_copy : lb_malloc(len + 1);
+    *b = (lb_fields_builder_t){.f = f, .bytes = bytes, .copy = f->copy};
+    memcpy(f->copy, bytes, len);
+    f->copy[len] = '\0';
+    f->count = 1;
+    f->values[0] = (lb_value_t){.kind = LB_VALUE_NULL};
 }
 
-/* From the codec's tree */
-
-static void add_members(lb_fields_t *f, const json_t *obj, int object, int depth)
+void lb_fields__end(lb_fields_builder_t *b, int failed)
 {
-    for (void *it = json_object_iter((json_t *)obj); it != NULL; it = json_object_iter_next((json_t *)obj, it)) {
-        const json_t *value = json_object_iter_value(it);
-        lb_field_t *field = add_field(f, json_object_iter_key(it), json_object_iter_key_len(it), object);
-        field->value = lb_codec_value(value);
-        if (depth == 0 && json_is_object(value))
-            add_members(f, value, (int)(field - f->fields), 1);
+    free(b->keys);
+    if (failed)
+        lb_fields_dispose(b->f);
+}
+
+uint32_t lb_fields__add_checked(lb_fields_builder_t *b, uint32_t container, const char *key, size_t key_len)
+{
+    lb_fields_t *f = b->f;
+    if (key != NULL && has_member(b, container, key, key_len))
+        return 0;
+    if (f->count == f->capacity) {
+        lb_value_t *more = lb_malloc(2 * (size_t)f->capacity * sizeof(*more));
+        memcpy(more, f->values, f->count * sizeof(*more));
+        if (f->values != f->local)
+            free(f->values);
+        f->values = more;
+        f->capacity *= 2;
     }
+    uint32_t index = f->count++;
+    lb_value_t *parent = &f->values[container];
+    f->values[index] = (lb_value_t){.key = key, .key_len = (uint32_t)key_len, .kind = LB_VALUE_NULL};
+    if (parent->len++ != 0)
+        f->values[parent->last].next = index - parent->last;
+    parent->last = index;
+    if (key != NULL && b->keys != NULL)
+        keys_find(b, container, key, key_len, index);
+    /* Past LB_FIELDS_KEYS_WALKED values, the hash set; rebuilt bigger when half full. */
+    if ((b->keys == NULL && f->count > LB_FIELDS_KEYS_WALKED) || (b->keys != NULL && 2 * b->keyed > b->keys_mask))
+        keys_build(b);
+    return index;
 }
 
-void lb_fields_from_json(lb_fields_t *f, const json_t *obj)
+void lb_fields__keep_string(lb_fields_builder_t *b, uint32_t index, char *text, size_t len, size_t chars, int counted)
 {
-    add_members(f, obj, LB_FIELDS_TOP, 0);
+    lb_value_t *value = &b->f->values[index];
+    text[len] = '\0';
+    value->kind = LB_VALUE_STRING;
+    value->string = text;
+    value->len = (uint32_t)len;
+    value->chars = (uint32_t)chars;
+    value->counted = counted;
 }
 
 /* Readers */
 
-const lb_field_t *lb_fields_get(const lb_fields_t *f, int object, const char *name)
+int lb_input_error(lb_input_error_t *err, int status, const char *code, const char *fmt, ...)
 {
-    return find(f, object, name, strlen(name));
+    va_list args;
+    err->status = status;
+    err->code = code;
+    va_start(args, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, args);
+    va_end(args);
+    return LB_EINPUT;
 }
 
-int lb_fields_index(const lb_fields_t *f, const lb_field_t *field)
+/* A 422 "invalid" whose message starts with the field's full name. */
+__attribute__((format(printf, 3, 4))) static int field_error(lb_input_error_t *err, const char *name, const char *fmt, ...)
 {
-    return (int)(field - f->fields);
+    char problem[200];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(problem, sizeof(problem), fmt, args);
+    va_end(args);
+    return lb_input_error(err, 422, "invalid", "%s%s %s", err->field_prefix != NULL ? err->field_prefix : "", name, problem);
 }
 
-static const lb_value_t *value_named(const lb_fields_t *f, int object, const char *name)
+/* Finds a field: the value when present, NULL (and 0 in *ret) when absent or null and optional, NULL (and LB_EINPUT)
+ * when absent or null and required. */
+static const lb_value_t *field_find(const lb_value_t *object, const char *name, int required, int *ret, lb_input_error_t *err)
 {
-    static const lb_value_t absent = {.kind = LB_VALUE_NULL};
-    const lb_field_t *field = lb_fields_get(f, object, name);
-    return field != NULL ? &field->value : &absent;
+    const lb_value_t *value = lb_value_member(object, name);
+    *ret = 0;
+    if (value != NULL && value->kind != LB_VALUE_NULL)
+        return value;
+    if (required)
+        *ret = field_error(err, name, "is required");
+    return NULL;
 }
 
-int lb_fields_int(const lb_fields_t *f, int object, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+/* Counts the characters of a valid UTF-8 string and says whether it holds a control character, in one pass. */
+static size_t text_length(const char *s, size_t len, int *control)
+{
+    size_t count = 0;
+    *control = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        count += (c & 0xc0) != 0x80;
+        *control |= c < 0x20 || c == 0x7f;
+    }
+    return count;
+}
+
+int lb_field_string(const lb_value_t *object, const char *name, int required, size_t min_chars, size_t max_chars, const char **out,
+                    lb_input_error_t *err)
+{
+    int ret, control = 0;
+    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    if (value == NULL)
+        return ret;
+    if (value->kind != LB_VALUE_STRING)
+        return field_error(err, name, "must be a string");
+    size_t chars = value->counted ? value->chars : text_length(value->string, value->len, &control);
+    if (chars < min_chars || chars > max_chars)
+        return field_error(err, name, "must be %zu-%zu characters", min_chars, max_chars);
+    if (control)
+        return field_error(err, name, "must not contain control characters");
+    *out = value->string;
+    return 0;
+}
+
+int lb_field_int(const lb_value_t *object, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+                 lb_input_error_t *err)
+{
+    int ret;
+    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    if (value == NULL)
+        return ret;
+    if (value->kind != LB_VALUE_INT)
+        return field_error(err, name, "must be an integer");
+    if (value->integer < min || value->integer > max)
+        return field_error(err, name, "must be between %lld and %lld", (long long)min, (long long)max);
+    *out = value->integer;
+    return 0;
+}
+
+int lb_field_bool(const lb_value_t *object, const char *name, int required, int *out, lb_input_error_t *err)
+{
+    int ret;
+    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    if (value == NULL)
+        return ret;
+    if (value->kind != LB_VALUE_BOOL)
+        return field_error(err, name, "must be true or false");
+    *out = (int)value->integer;
+    return 0;
+}
+
+int lb_field_enum(const lb_value_t *object, const char *name, int required, const char *const *allowed, int *index,
                   lb_input_error_t *err)
 {
-    return lb_value_int(value_named(f, object, name), name, required, min, max, out, err);
+    char list[160] = "";
+    size_t used = 0;
+    int ret;
+    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    if (value == NULL)
+        return ret;
+    for (int i = 0; value->kind == LB_VALUE_STRING && allowed[i] != NULL; i++) {
+        if (value->len == strlen(allowed[i]) && memcmp(value->string, allowed[i], value->len) == 0) {
+            *index = i;
+            return 0;
+        }
+    }
+    for (size_t i = 0; allowed[i] != NULL && used < sizeof(list); i++)
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", i != 0 ? ", " : "", allowed[i]);
+    return field_error(err, name, "must be one of %s", list);
 }
 
-int lb_fields_string(const lb_fields_t *f, int object, const char *name, int required, size_t min_chars, size_t max_chars,
-                     const char **out, lb_input_error_t *err)
+int lb_field_object_array(const lb_value_t *object, const char *name, int required, size_t max_items, const lb_value_t **out,
+                          lb_input_error_t *err)
 {
-    return lb_value_string(value_named(f, object, name), name, required, min_chars, max_chars, out, err);
+    int ret;
+    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    if (value == NULL)
+        return ret;
+    int ok = value->kind == LB_VALUE_ARRAY && value->len >= 1 && value->len <= max_items;
+    for (const lb_value_t *item = ok ? lb_value_first(value) : NULL; item != NULL; item = lb_value_next(item))
+        ok &= item->kind == LB_VALUE_OBJECT;
+    if (!ok)
+        return field_error(err, name, "must be an array of 1-%zu objects", max_items);
+    *out = value;
+    return 0;
 }

@@ -1,6 +1,7 @@
 /* Calls: from an h2o request to a handler and back to one answer, through database jobs when needed. */
 #include <assert.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,7 @@ void lb_call_release(lb_call_t *call)
 {
     if (--call->refs != 0)
         return;
-    if (call->body != NULL)
-        json_decref(call->body);
+    lb_fields_dispose(&call->fields);
     free(call);
 }
 
@@ -39,7 +39,10 @@ static void on_request_disposed(void *p)
 
 static lb_call_t *call_new(const lb_http_handler_t *handler, h2o_req_t *req)
 {
-    lb_call_t *call = lb_calloc(1, sizeof(*call));
+    /* Zeroed but for the room of the body's fields (the last member), which lb_fields_init makes ready. */
+    lb_call_t *call = lb_malloc(sizeof(*call));
+    memset(call, 0, offsetof(lb_call_t, fields));
+    lb_fields_init(&call->fields);
     call->req = req;
     call->config = handler->config;
     call->loop = req->conn->ctx->loop;
@@ -306,7 +309,7 @@ int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t ma
     return 0;
 }
 
-int lb_call_decode_body(lb_call_t *call)
+int lb_call_read_body(lb_call_t *call)
 {
     h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
     lb_format_t format;
@@ -316,24 +319,11 @@ int lb_call_decode_body(lb_call_t *call)
                        (int)(type.len < 80 ? type.len : 80), type.base);
         return LB_EINPUT;
     }
-    if ((call->body = lb_codec_decode(format, call->req->entity.base, call->req->entity.len, err, sizeof(err))) == NULL) {
+    if (lb_codec_decode(format, call->req->entity.base, call->req->entity.len, &call->fields, err, sizeof(err)) != 0) {
         lb_reply_error(call, 400, "malformed", "%s", err);
         return LB_EINPUT;
     }
-    return 0;
-}
-
-int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields)
-{
-    h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
-    lb_format_t format;
-    if (lb_codec_request_format(type.base, type.len, &format) == 0 && format == LB_FORMAT_JSON &&
-        lb_fields_scan(fields, call->req->entity.base, call->req->entity.len) == 0)
-        return 0;
-    int ret = lb_call_decode_body(call);
-    if (ret != 0)
-        return ret;
-    lb_fields_from_json(fields, call->body);
+    call->body = lb_fields_root(&call->fields);
     return 0;
 }
 
@@ -362,7 +352,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         lb_reply_error(call, 413, "too_large", "the body is larger than %zu bytes", call->config->max_body);
         return 0;
     }
-    if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_decode_body(call) != 0)
+    if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_read_body(call) != 0)
         return 0;
     if ((routes[route].flags & LB_ROUTE_PUBLIC) != 0 && answer_from_public_cache(call) == 0)
         return 0;

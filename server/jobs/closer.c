@@ -48,10 +48,10 @@ static int write_consolidated(lb_db_t *db, const lb_group_buy_t *gb, const lb_or
     for (size_t i = 0; i != n; ++i)
         qty += joins[i].qty;
     lb_writer_map(w, NULL);
-    lb_writer_int(w, "group_buy_id", gb->id);
+    lb_writer_integer(w, "group_buy_id", gb->id);
     lb_writer_array(w, "orders");
     for (size_t i = 0; i != n; ++i)
-        lb_writer_int(w, NULL, joins[i].id);
+        lb_writer_integer(w, NULL, joins[i].id);
     lb_writer_end(w);
     lb_shipping_write_items(w, gb->sku_id, title, qty);
     lb_shipping_write_pickup_point(w, "pickup_point", &point);

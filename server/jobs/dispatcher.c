@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <h2o/memory.h>
-#include <jansson.h>
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
@@ -118,15 +117,16 @@ static push_t *push_new(const lb_shipment_row_t *row)
     push_t *push = lb_calloc(1, sizeof(*push));
     push->shipment_id = row->id;
     push->attempts = row->attempts;
-    json_t *payload = json_loadb(row->payload, row->payload_len, 0, NULL);
-    if (json_is_object(payload)) {
+    lb_fields_t payload;
+    lb_fields_init(&payload);
+    if (lb_codec_decode(LB_FORMAT_JSON, row->payload, row->payload_len, &payload, NULL, 0) == 0) {
         lb_writer_t w;
         lb_writer_init(&w, format);
         lb_writer_map(&w, NULL);
-        lb_writer_int(&w, "shipment_id", row->id);
-        for (void *it = json_object_iter(payload); it != NULL; it = json_object_iter_next(payload, it))
-            if (strcmp(json_object_iter_key(it), "shipment_id") != 0)
-                lb_writer_json(&w, json_object_iter_key(it), json_object_iter_value(it));
+        lb_writer_integer(&w, "shipment_id", row->id);
+        for (const lb_value_t *member = lb_value_first(lb_fields_root(&payload)); member != NULL; member = lb_value_next(member))
+            if (!lb_value_named(member, "shipment_id"))
+                lb_writer_value(&w, member);
         lb_writer_end(&w);
         if (w.failed) {
             free(w.out.bytes);
@@ -135,7 +135,7 @@ static push_t *push_new(const lb_shipment_row_t *row)
             push->body_len = w.out.len;
         }
     }
-    json_decref(payload);
+    lb_fields_dispose(&payload);
     return push;
 }
 

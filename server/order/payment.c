@@ -35,7 +35,7 @@ static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *vie
     lb_writer_init(&w, LB_FORMAT_JSON);
     lb_writer_map(&w, NULL);
     lb_writer_array(&w, "orders");
-    lb_writer_int(&w, NULL, order->id);
+    lb_writer_integer(&w, NULL, order->id);
     lb_writer_end(&w);
     lb_shipping_write_items(&w, sku->id, view->title, order->qty);
     lb_shipping_write_handling(&w, view->cold_chain != 0, sku->weight_grams * order->qty);

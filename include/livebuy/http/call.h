@@ -8,17 +8,15 @@
 
 #include <stdint.h>
 #include <h2o.h>
-#include <jansson.h>
 #include "livebuy/codec/codec.h"
 #include "livebuy/base/config.h"
 #include "livebuy/db/db.h"
-#include "livebuy/codec/fields.h"
 
 typedef struct st_lb_call_t lb_call_t;
 typedef void (*lb_handler_cb)(lb_call_t *call);
 
 /* Route flags. */
-#define LB_ROUTE_BODY   1 /* the handler needs a decoded body object (415/400 answered before it runs) */
+#define LB_ROUTE_BODY   1 /* the handler reads a body (decoded into call->body first; 415/400 answered without it) */
 #define LB_ROUTE_PUBLIC 2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
 
 typedef struct st_lb_route_t {
@@ -50,10 +48,11 @@ struct st_lb_call_t {
     size_t route; /* index in the route table, for metrics */
     int64_t id;   /* the {id} of the path, or 0 */
     lb_format_t answer_format;
-    json_t *body; /* the decoded body of LB_ROUTE_BODY routes (owned by the call), else NULL */
+    const lb_value_t *body; /* the body's object once read (LB_ROUTE_BODY, lb_call_read_body), else NULL */
     uint64_t started_ns;
     unsigned refs;
-    int cache_answer; /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+    int cache_answer;   /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+    lb_fields_t fields; /* what body points into, kept as long as the call; the last member (call_new) */
 };
 
 /*
@@ -83,16 +82,11 @@ void lb_call_release(lb_call_t *call);
 void lb_call_add_header(lb_call_t *call, const char *name, const char *value);
 
 /*
- * Decodes the raw body (req->entity) by Content-Type into call->body, for routes without LB_ROUTE_BODY that must look at
- * the raw bytes first (signed callbacks). 0, or LB_EINPUT having answered 415 or 400.
+ * Decodes the raw body (req->entity) by its Content-Type into call->body: what the router does for LB_ROUTE_BODY routes,
+ * and what a route without it that must look at the raw bytes first (a signed callback) calls then. 0, or LB_EINPUT
+ * having answered 415 or 400. The body (its keys and strings) stays with the call.
  */
-int lb_call_decode_body(lb_call_t *call);
-/*
- * Reads the raw body into fields (livebuy/fields.h) for a route without LB_ROUTE_BODY: a plain JSON object is scanned
- * straight into them, anything else goes through lb_call_decode_body (call->body then holds the strings). 0, or
- * LB_EINPUT having answered 415 or 400.
- */
-int lb_call_read_fields(lb_call_t *call, lb_fields_t *fields);
+int lb_call_read_body(lb_call_t *call);
 /* The Bearer token of the Authorization header; 0 and the token, or LB_EAUTH when there is none. */
 int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token);
 /* The value of a request header (name in lower case), or an empty iovec. */
