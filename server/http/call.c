@@ -221,29 +221,28 @@ void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err)
     lb_reply_error(call, err->status, err->code, "%s", err->message);
 }
 
+/* The answer each LB_E* code gets from lb_reply_failure; any code not here is a 500. */
+static const struct {
+    int lb_error, status;
+    const char *code, *message;
+} failure_answers[] = {
+    {LB_EDB_DOWN, 503, "unavailable", "the database is unavailable; retry shortly"},
+    {LB_EDB_RETRY, 503, "unavailable", "the database is unavailable; retry shortly"}, /* still deadlocked after retries */
+    {LB_EBUSY, 429, "busy", "too many requests in flight; retry shortly"},
+    {LB_ENOTFOUND, 404, "not_found", "no such resource"},
+    {LB_EAUTH, 401, "unauthorized", "a valid bearer token is required"},
+    {LB_EFORBIDDEN, 403, "forbidden", "this token may not do that"},
+};
+
 void lb_reply_failure(lb_call_t *call, int lb_error)
 {
-    switch (lb_error) {
-    case LB_EDB_DOWN:
-    case LB_EDB_RETRY: /* still deadlocked after the retries */
-        lb_reply_error(call, 503, "unavailable", "the database is unavailable; retry shortly");
-        break;
-    case LB_EBUSY:
-        lb_reply_error(call, 429, "busy", "too many requests in flight; retry shortly");
-        break;
-    case LB_ENOTFOUND:
-        lb_reply_error(call, 404, "not_found", "no such resource");
-        break;
-    case LB_EAUTH:
-        lb_reply_error(call, 401, "unauthorized", "a valid bearer token is required");
-        break;
-    case LB_EFORBIDDEN:
-        lb_reply_error(call, 403, "forbidden", "this token may not do that");
-        break;
-    default:
-        lb_reply_error(call, 500, "internal", "internal error (logged)");
-        break;
+    for (size_t i = 0; i != LB_ARRAY_SIZE(failure_answers); ++i) {
+        if (failure_answers[i].lb_error == lb_error) {
+            lb_reply_error(call, failure_answers[i].status, failure_answers[i].code, "%s", failure_answers[i].message);
+            return;
+        }
     }
+    lb_reply_error(call, 500, "internal", "internal error (logged)");
 }
 
 void lb_call_add_header(lb_call_t *call, const char *name, const char *value)
