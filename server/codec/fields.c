@@ -237,6 +237,19 @@ static const lb_value_t *field_find(const lb_value_t *object, const char *name, 
     return NULL;
 }
 
+/* Finds a field that must be of kind when present: as field_find, and NULL with LB_EINPUT (the field "must_be ...")
+ * when it is of another kind. */
+static const lb_value_t *field_typed(const lb_value_t *object, const char *name, int required, lb_value_kind_t kind,
+                                     const char *must_be, int *ret, lb_input_error_t *err)
+{
+    const lb_value_t *value = field_find(object, name, required, ret, err);
+    if (value != NULL && value->kind != kind) {
+        *ret = field_error(err, name, "must be %s", must_be);
+        return NULL;
+    }
+    return value;
+}
+
 /* Counts the characters of a valid UTF-8 string and says whether it holds a control character, in one pass. */
 static size_t text_length(const char *s, size_t len, int *control)
 {
@@ -254,11 +267,9 @@ int lb_field_string(const lb_value_t *object, const char *name, int required, si
                     lb_input_error_t *err)
 {
     int ret, control = 0;
-    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    const lb_value_t *value = field_typed(object, name, required, LB_VALUE_STRING, "a string", &ret, err);
     if (value == NULL)
         return ret;
-    if (value->kind != LB_VALUE_STRING)
-        return field_error(err, name, "must be a string");
     size_t chars = value->counted ? value->chars : text_length(value->string, value->len, &control);
     if (chars < min_chars || chars > max_chars)
         return field_error(err, name, "must be %zu-%zu characters", min_chars, max_chars);
@@ -272,11 +283,9 @@ int lb_field_int(const lb_value_t *object, const char *name, int required, int64
                  lb_input_error_t *err)
 {
     int ret;
-    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    const lb_value_t *value = field_typed(object, name, required, LB_VALUE_INT, "an integer", &ret, err);
     if (value == NULL)
         return ret;
-    if (value->kind != LB_VALUE_INT)
-        return field_error(err, name, "must be an integer");
     if (value->integer < min || value->integer > max)
         return field_error(err, name, "must be between %lld and %lld", (long long)min, (long long)max);
     *out = value->integer;
@@ -286,11 +295,9 @@ int lb_field_int(const lb_value_t *object, const char *name, int required, int64
 int lb_field_bool(const lb_value_t *object, const char *name, int required, int *out, lb_input_error_t *err)
 {
     int ret;
-    const lb_value_t *value = field_find(object, name, required, &ret, err);
+    const lb_value_t *value = field_typed(object, name, required, LB_VALUE_BOOL, "true or false", &ret, err);
     if (value == NULL)
         return ret;
-    if (value->kind != LB_VALUE_BOOL)
-        return field_error(err, name, "must be true or false");
     *out = (int)value->integer;
     return 0;
 }
