@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <uv.h>
+#include "check.h"
+#include "livebuy/common.h"
 #include "livebuy/db/db.h"
 
 static void no_db_init(uv_loop_t *loop)
@@ -23,6 +25,18 @@ static int no_db_dispose(uv_loop_t *loop)
     int ret = uv_loop_close(loop);
     lb_db_global_dispose();
     return ret;
+}
+
+/* A test program's main: runs each test on one loop, checks that the loop closes cleanly, prints the summary. */
+typedef void (*no_db_test_cb)(uv_loop_t *loop);
+static int no_db_run(const char *name, const no_db_test_cb *tests, size_t num_tests)
+{
+    uv_loop_t loop;
+    no_db_init(&loop);
+    for (size_t i = 0; i != num_tests; ++i)
+        tests[i](&loop);
+    CHECK(no_db_dispose(&loop) == 0);
+    return CHECK_RESULT(name);
 }
 
 #endif

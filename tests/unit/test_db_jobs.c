@@ -151,15 +151,7 @@ static void test_plain_job_waits_for_libuv(uv_loop_t *loop)
 
 int main(void)
 {
-    uv_loop_t loop;
-    no_db_init(&loop);
-
-    test_prompt_answered_before_libuv(&loop);
-    test_prompt_answered_by_libuv(&loop);
-    test_oldest_first(&loop);
-    test_answers_not_nested(&loop);
-    test_plain_job_waits_for_libuv(&loop);
-
-    CHECK(no_db_dispose(&loop) == 0);
-    return CHECK_RESULT("db_jobs");
+    static const no_db_test_cb tests[] = {test_prompt_answered_before_libuv, test_prompt_answered_by_libuv, test_oldest_first,
+                                          test_answers_not_nested, test_plain_job_waits_for_libuv};
+    return no_db_run("db_jobs", tests, LB_ARRAY_SIZE(tests));
 }

@@ -133,15 +133,7 @@ static void test_stop_with_a_run_in_flight(uv_loop_t *loop)
 
 int main(void)
 {
-    uv_loop_t loop;
-    no_db_init(&loop);
-
-    test_runs_on_the_timer(&loop);
-    test_one_run_in_flight(&loop);
-    test_prepare_skips(&loop);
-    test_again_sooner(&loop);
-    test_stop_with_a_run_in_flight(&loop);
-
-    CHECK(no_db_dispose(&loop) == 0);
-    return CHECK_RESULT("periodic");
+    static const no_db_test_cb tests[] = {test_runs_on_the_timer, test_one_run_in_flight, test_prepare_skips, test_again_sooner,
+                                          test_stop_with_a_run_in_flight};
+    return no_db_run("periodic", tests, LB_ARRAY_SIZE(tests));
 }
