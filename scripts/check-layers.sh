@@ -28,6 +28,15 @@ layer_of() {
     esac
 }
 
+# The files to check: git's list in a checkout, else every C file of the layered folders (a source tarball).
+sources() {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files 'server/*.c' 'server/*.h' 'include/livebuy/*.h' 'handlers/*.c' 'handlers/*.h'
+    else
+        find server include/livebuy handlers -name '*.[ch]' | sort
+    fi
+}
+
 breaches=0
 while IFS= read -r file; do
     own=$(rank_of "$(layer_of "$file")")
@@ -38,7 +47,7 @@ while IFS= read -r file; do
             breaches=$((breaches + 1))
         fi
     done < <(sed -n 's/^#include "\(livebuy\/[^"]*\)"/\1/p' "$file")
-done < <(git ls-files 'server/*.c' 'server/*.h' 'include/livebuy/*.h' 'handlers/*.c' 'handlers/*.h')
+done < <(sources)
 
 if [ "$breaches" -ne 0 ]; then
     echo "$breaches include(s) break the layer rule" >&2
