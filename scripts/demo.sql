@@ -29,10 +29,20 @@ INSERT IGNORE INTO pickup_points (id, merchant_id, name, county, township, villa
 INSERT IGNORE INTO lives (id, merchant_id, title, starts_at, created_at) VALUES
     (1, 2, '长治直播间 · 武乡小米助农专场', UNIX_TIMESTAMP(), UNIX_TIMESTAMP());
 
--- On air one minute after loading; quotas stay within the SKUs' stock (200 <= 500, 100 <= 200) and match skus.held.
-INSERT IGNORE INTO live_items (id, live_id, sku_id, price_cents, quota, per_buyer_limit, opens_at, created_at) VALUES
-    (1, 1, 1, 2990, 200, 2, UNIX_TIMESTAMP() + 60, UNIX_TIMESTAMP()),
-    (2, 1, 3, 4580, 100, 2, UNIX_TIMESTAMP() + 60, UNIX_TIMESTAMP());
+-- The co-op's offers to the host (sql/012_offers.sql), current for 30 days: SKUs 1 and 3 accepted (10% and 8%
+-- commission; placed = the quotas of live items 1 and 2 below), the 5kg bag still waiting for the host to accept.
+INSERT IGNORE INTO offers (id, sku_id, coop_id, host_id, max_quota, placed, min_price_cents, commission_bp, starts_at,
+                           ends_at, status, created_at) VALUES
+    (1, 1, 1, 2, 300, 200, 2500, 1000, UNIX_TIMESTAMP(), UNIX_TIMESTAMP() + 30 * 86400, 'accepted', UNIX_TIMESTAMP()),
+    (2, 3, 1, 2, 150, 100, 4000, 800, UNIX_TIMESTAMP(), UNIX_TIMESTAMP() + 30 * 86400, 'accepted', UNIX_TIMESTAMP()),
+    (3, 2, 1, 2, 100, 0, 5500, 1000, UNIX_TIMESTAMP(), UNIX_TIMESTAMP() + 30 * 86400, 'pending', UNIX_TIMESTAMP());
+
+-- On air one minute after loading, under offers 1 and 2; quotas stay within the SKUs' stock (200 <= 500, 100 <= 200)
+-- and the offers' max_quota, and match skus.held.
+INSERT IGNORE INTO live_items (id, live_id, sku_id, offer_id, price_cents, quota, per_buyer_limit, opens_at,
+                               created_at) VALUES
+    (1, 1, 1, 1, 2990, 200, 2, UNIX_TIMESTAMP() + 60, UNIX_TIMESTAMP()),
+    (2, 1, 3, 2, 4580, 100, 2, UNIX_TIMESTAMP() + 60, UNIX_TIMESTAMP());
 
 -- A community group-buy of the 5kg bag, collected at the village station; closes three days after loading.
 INSERT IGNORE INTO group_buys (id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit,
