@@ -32,8 +32,8 @@ CREATE TABLE IF NOT EXISTS offers (
     CONSTRAINT offers_terms CHECK (min_price_cents >= 0 AND commission_bp BETWEEN 0 AND 10000 AND starts_at < ends_at)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
--- Every live item is under an offer from now on. Items made before this get one below; the column is nullable only
--- so that this file can add it to a filled table (and a later migration makes it NOT NULL once livebuyd writes it).
+-- Every live item of a co-op's SKU is under an offer from now on (items made before this get one below). NULL only for
+-- an item a host puts on air from its own catalogue (a host may list products of its own): no agreement, no commission.
 ALTER TABLE live_items ADD COLUMN IF NOT EXISTS offer_id BIGINT UNSIGNED NULL AFTER sku_id;
 
 -- Live items made before offers keep working: each (SKU, host) pair that has items gets one accepted offer with no
@@ -44,12 +44,12 @@ INSERT INTO offers (sku_id, coop_id, host_id, max_quota, placed, min_price_cents
     SELECT i.sku_id, s.merchant_id, l.merchant_id, GREATEST(SUM(i.quota), 1), SUM(i.quota), MIN(i.price_cents), 0,
            MIN(i.created_at), GREATEST(MAX(i.opens_at), UNIX_TIMESTAMP()) + 30 * 86400, 'accepted', UNIX_TIMESTAMP()
     FROM live_items i JOIN lives l ON l.id = i.live_id JOIN skus s ON s.id = i.sku_id
-    WHERE i.offer_id IS NULL
+    WHERE i.offer_id IS NULL AND s.merchant_id <> l.merchant_id
       AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.sku_id = i.sku_id AND o.host_id = l.merchant_id)
     GROUP BY i.sku_id, s.merchant_id, l.merchant_id;
 
-UPDATE live_items i JOIN lives l ON l.id = i.live_id
+UPDATE live_items i JOIN lives l ON l.id = i.live_id JOIN skus s ON s.id = i.sku_id
     SET i.offer_id = (SELECT MIN(o.id) FROM offers o WHERE o.sku_id = i.sku_id AND o.host_id = l.merchant_id)
-    WHERE i.offer_id IS NULL;
+    WHERE i.offer_id IS NULL AND s.merchant_id <> l.merchant_id;
 
 ALTER TABLE live_items ADD KEY IF NOT EXISTS live_items_offer (offer_id);
