@@ -1,4 +1,4 @@
-// Shared by the shop page and the co-op dashboard: API calls, money and time formatting, random keys.
+// Shared by livebuy's pages: API calls, money and time formatting, random keys, the live stock stream.
 // Plain browser JavaScript, no build step; everything the pages need is served by livebuyd from web/.
 'use strict';
 
@@ -107,9 +107,31 @@ const LB = (() => {
     return node;
   }
 
+  // The public stock stream of a live (GET /v1/lives/{id}/stock, Server-Sent Events): onStock([{item_id, available}])
+  // for the snapshot and for each change; onDown(closed) when it fails, closed true when the browser gave up on it (a
+  // 404 from a server without the route, a refusal): reconnect later. Returns the EventSource, or null when the browser
+  // has none.
+  function stockStream(liveId, onStock, onDown) {
+    if (typeof EventSource === 'undefined') return null;
+    const stream = new EventSource('/v1/lives/' + liveId + '/stock');
+    const receive = (e, many) => {
+      let d;
+      try {
+        d = JSON.parse(e.data);
+      } catch (x) {
+        return;
+      }
+      onStock(many ? d.items || [] : [d]);
+    };
+    stream.addEventListener('snapshot', (e) => receive(e, true));
+    stream.addEventListener('stock', (e) => receive(e, false));
+    stream.onerror = () => onDown(stream.readyState === EventSource.CLOSED);
+    return stream;
+  }
+
   function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  return { api, errorOf, yuan, cents, duration, dateTime, now, randomKey, el, sleep };
+  return { api, errorOf, yuan, cents, duration, dateTime, now, randomKey, el, stockStream, sleep };
 })();

@@ -4,7 +4,7 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, yuan, duration, dateTime, now, randomKey, el, sleep } = LB;
+  const { api, errorOf, yuan, duration, dateTime, now, randomKey, el, stockStream, sleep } = LB;
 
   const TOKEN_KEY = 'livebuy.buyer_token';
   const SHIP_KEY = 'livebuy.ship_to';
@@ -18,7 +18,6 @@
   let token = null;
   const items = new Map(); // live item id -> {data, qty, attempt, busy, nodes}
   let pollTimer = null;
-  let stream = null;
   let streamLive = false;
 
   // ---- the buyer's token: ?token=b1.… in the URL, else remembered, else the demo sign-in form --------------------------
@@ -324,37 +323,23 @@
   }
 
   function connectStream() {
-    if (typeof EventSource === 'undefined') {
-      startPolling();
-      return;
-    }
-    stream = new EventSource('/v1/lives/' + liveId + '/stock');
-    const onData = (e, many) => {
-      let d;
-      try {
-        d = JSON.parse(e.data);
-      } catch (x) {
-        return;
-      }
+    const stream = stockStream(liveId, (list) => {
       streamLive = true;
       setMode('sse');
       stopPolling();
       let unknown = false;
-      for (const s of many ? d.items || [] : [d]) if (!setAvailable(s.item_id, s.available)) unknown = true;
+      for (const s of list) if (!setAvailable(s.item_id, s.available)) unknown = true;
       if (unknown) poll(); // an item put on air since the page loaded
-    };
-    stream.addEventListener('snapshot', (e) => onData(e, true));
-    stream.addEventListener('stock', (e) => onData(e, false));
-    stream.onerror = () => {
+    }, (closed) => {
       streamLive = false;
       startPolling();
       poll();
-      if (stream.readyState === EventSource.CLOSED) {
+      if (closed) {
         // Not there (404 before the stream route existed) or refused: poll, and try the stream again later.
-        stream = null;
         setTimeout(connectStream, STREAM_RETRY_MS);
       }
-    };
+    });
+    if (stream === null) startPolling();
   }
 
   // ---- start ----------------------------------------------------------------------------------------------------------

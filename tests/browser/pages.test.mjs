@@ -5,6 +5,7 @@
 //   LB_LIVE_ID       a live with one item (LB_ITEM_ID) of quota LB_QUOTA (6), per-buyer limit LB_LIMIT (2), opening at LB_OPENS_AT
 //   LB_BUYER_TOKENS  five buyer tokens, comma-separated
 //   LB_COOP_TOKEN    a co-op's merchant token; LB_COOP_SKU_ID one of its SKUs; LB_GROUP_BUY_ID a group-buy on it
+//   LB_OVERLAY_LIVE_ID a live with one item (LB_OVERLAY_ITEM_ID) of quota LB_OVERLAY_QUOTA (5), limit 3, open now
 //   LB_SCREENSHOT_DIR where the screenshots go (shop.png, coop.png, ...)
 //   LB_CHROMIUM      the browser (default /usr/bin/chromium)
 import { test, before, after } from 'node:test';
@@ -28,6 +29,9 @@ const BUYERS = env.LB_BUYER_TOKENS.split(',');
 const COOP = env.LB_COOP_TOKEN;
 const COOP_SKU = Number(env.LB_COOP_SKU_ID);
 const GROUP_BUY = Number(env.LB_GROUP_BUY_ID);
+const OVERLAY_LIVE = Number(env.LB_OVERLAY_LIVE_ID);
+const OVERLAY_ITEM = Number(env.LB_OVERLAY_ITEM_ID);
+const OVERLAY_QUOTA = Number(env.LB_OVERLAY_QUOTA);
 const SHOTS = env.LB_SCREENSHOT_DIR;
 const SHIP_TO = { name: '李四', phone: '13900000001', address: '山西省长治市武乡县丰州镇岭头村 3 号' };
 
@@ -275,6 +279,49 @@ test('co-op dashboard: sign in, stock, restock, orders, group-buy progress, add 
   // A reload keeps the session (sessionStorage).
   await page.reload();
   await row.waitFor();
+  await page.context().close();
+});
+
+test('stream overlay: transparent, the item on air, the counter goes down, 已售罄', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/overlay/${OVERLAY_LIVE}`);
+  const card = page.locator(`#card[data-item-id="${OVERLAY_ITEM}"]`);
+  await card.waitFor();
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgba(0, 0, 0, 0)');
+  assert.match(await page.locator('#title').textContent(), /沁州黄小米 礼盒 1kg 礼盒/);
+  assert.equal(await page.locator('#price').textContent(), '¥45.80');
+  assert.equal(await card.getAttribute('data-state'), 'selling');
+  const seeCount = async (n, what) => {
+    const started = Date.now();
+    try {
+      await page.waitForSelector(`#stock[data-available="${n}"]`, { timeout: 3000 });
+    } catch (e) {
+      throw new Error(`${what}: the overlay shows ${await page.locator('#count').textContent()}, expected ${n}`);
+    }
+    return Date.now() - started;
+  };
+  await seeCount(OVERLAY_QUOTA, 'at load');
+  await page.screenshot({ path: path.join(SHOTS, 'overlay.png'), omitBackground: true });
+
+  // Orders from viewers' phones: the counter follows each within two seconds, then 已售罄.
+  let left = OVERLAY_QUOTA;
+  for (const [i, qty] of [[0, 2], [1, 1]]) {
+    await outsideOrder(BUYERS[i], { live_item_id: OVERLAY_ITEM, qty });
+    left -= qty;
+    assert.ok((await seeCount(left, 'after an order of ' + qty)) < 2000, 'the counter follows within two seconds');
+  }
+  assert.ok(await page.locator('#soldout').isHidden(), '已售罄 only once sold out');
+  await outsideOrder(BUYERS[2], { live_item_id: OVERLAY_ITEM, qty: left });
+  await seeCount(0, 'after the last units');
+  await page.waitForSelector(`#card[data-state="sold_out"]`, { timeout: 2000 });
+  assert.ok(await page.locator('#soldout').isVisible(), '已售罄 shows');
+  assert.equal(await page.locator('#soldout').textContent(), '已售罄');
+  await page.screenshot({ path: path.join(SHOTS, 'overlay-sold-out.png'), omitBackground: true });
+
+  // An unknown live says so instead of showing nothing.
+  await page.goto(`${BASE}/overlay/999999`);
+  await page.waitForSelector('#msg:not(.hidden)');
+  assert.match(await page.locator('#msg').textContent(), /找不到直播间/);
   await page.context().close();
 });
 

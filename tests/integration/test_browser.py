@@ -1,6 +1,7 @@
-"""The web pages in a real headless Chromium: livebuyd serves web/ (/shop/{live_id}, /coop, /web/...), and
-tests/browser/pages.test.mjs (node, playwright-core driving Debian's /usr/bin/chromium) loads them, watches the stock
-count fall as orders come from outside, buys, and signs in to the co-op dashboard. Screenshots go to
+"""The web pages in a real headless Chromium: livebuyd serves web/ (/shop/{live_id}, /coop, /overlay/{live_id},
+/web/...), and tests/browser/pages.test.mjs (node, playwright-core driving Debian's /usr/bin/chromium) loads them,
+watches the stock count fall as orders come from outside, buys, signs in to the co-op dashboard and watches the stream
+overlay count down to 已售罄. Screenshots go to
 LIVEBUY_SCREENSHOT_DIR (the build folder's screenshots/, set by tests/CMakeLists.txt).
 
 Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh installs both)."""
@@ -16,6 +17,7 @@ import lb
 BROWSER_DIR = os.path.join(lb.SOURCE_DIR, "tests", "browser")
 CHROMIUM = os.environ.get("LIVEBUY_CHROMIUM", "/usr/bin/chromium")
 QUOTA, LIMIT = 6, 2
+OVERLAY_QUOTA = 5
 
 
 class Pages(lb.ServerTestCase):
@@ -30,7 +32,9 @@ class Pages(lb.ServerTestCase):
         """The pages and their files are served with UTF-8 types; the API and its JSON 404 are unchanged."""
         s = self.server
         for path, media in (("/shop/1", "text/html"), ("/shop/123/", "text/html"), ("/coop", "text/html"),
+                            ("/overlay/1", "text/html"), ("/overlay/12/", "text/html"),
                             ("/web/shop.js", "text/javascript"), ("/web/coop.js", "text/javascript"),
+                            ("/web/overlay.js", "text/javascript"),
                             ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css")):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 200, path)
@@ -39,7 +43,7 @@ class Pages(lb.ServerTestCase):
         status, _, body = s.request("GET", "/shop/7?token=b1.x")
         self.assertEqual(status, 200)
         self.assertIn("收货信息".encode(), body)
-        for path in ("/web/missing.js", "/shopping", "/coops", "/nothing/here"):
+        for path in ("/web/missing.js", "/shopping", "/coops", "/overlays", "/nothing/here"):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 404, path)
             self.assertEqual(lb.error_code(body), "not_found", path)
@@ -98,6 +102,13 @@ class Pages(lb.ServerTestCase):
         opens_at = int(time.time()) + 8
         item_id = self.post("/v1/lives/%d/items" % live_id, {"sku_id": sku_id, "price_cents": 3990, "quota": QUOTA,
                                                              "per_buyer_limit": LIMIT, "opens_at": opens_at}, host)["id"]
+        # The overlay's live: the host's own SKU (no offer needed), open at once.
+        own_sku = s.create_product(host, [{"name": "1kg 礼盒", "price_cents": 6800, "stock": 50, "weight_grams": 1100}],
+                                   title="沁州黄小米 礼盒")["skus"][0]["id"]
+        overlay_live = self.post("/v1/lives", {"title": "长治直播间 · 礼盒专场", "starts_at": int(time.time())}, host)["id"]
+        overlay_item = self.post("/v1/lives/%d/items" % overlay_live,
+                                 {"sku_id": own_sku, "price_cents": 4580, "quota": OVERLAY_QUOTA, "per_buyer_limit": 3,
+                                  "opens_at": int(time.time())}, host)["id"]
         point = self.post("/v1/pickup-points", {"name": "岭头村村级服务站", "county": "武乡县", "township": "丰州镇",
                                                 "village": "岭头村", "address": "岭头村村委会旁"}, coop)["id"]
         group_buy = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4980,
@@ -111,6 +122,8 @@ class Pages(lb.ServerTestCase):
             "LB_LIMIT": str(LIMIT), "LB_OPENS_AT": str(opens_at),
             "LB_BUYER_TOKENS": ",".join(lb.buyer_token(u) for u in (1001, 1002, 1003, 1004, 1005)),
             "LB_COOP_TOKEN": coop, "LB_COOP_SKU_ID": str(sku_id), "LB_GROUP_BUY_ID": str(group_buy),
+            "LB_OVERLAY_LIVE_ID": str(overlay_live), "LB_OVERLAY_ITEM_ID": str(overlay_item),
+            "LB_OVERLAY_QUOTA": str(OVERLAY_QUOTA),
             "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
         })
         proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, "pages.test.mjs")], cwd=BROWSER_DIR,
@@ -125,7 +138,10 @@ class Pages(lb.ServerTestCase):
         rows = self.sql("SELECT COALESCE(SUM(qty), 0) FROM orders WHERE live_item_id = %d AND status = 'reserved'"
                         % item_id)
         self.assertEqual(int(rows[0][0]), QUOTA)
-        for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png"):
+        status, _, live = s.request("GET", "/v1/lives/%d" % overlay_live)
+        self.assertEqual(live["items"][0]["available"], 0)
+        for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png", "overlay.png",
+                     "overlay-sold-out.png"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)
 
 
