@@ -1,4 +1,7 @@
-/* POST /v1/lives and POST /v1/lives/{id}/items (hosts), GET /v1/lives/{id} (public): live sessions and their items. */
+/*
+ * POST /v1/lives and POST /v1/lives/{id}/items (hosts; a co-op's SKU only under an offer), GET /v1/lives/{id} (public),
+ * POST /v1/live-items/{id}/close (the host, or the co-op whose SKU the item holds): live sessions and their items.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +79,25 @@ static int live_item_created(lb_call_job_t *job, const lb_live_item_t *item)
     lb_writer_t *w = lb_call_job_answer(job, 201);
     lb_writer_map(w, NULL);
     write_live_item(w, item);
-    lb_writer_pack(w, "live_id:I,reserve_ttl:N", item->live_id, item->reserve_ttl);
+    lb_writer_pack(w, "live_id:I,offer_id:N,reserve_ttl:N", item->live_id, item->offer_id, item->reserve_ttl);
     lb_writer_end(w);
     return 0;
+}
+
+/* The answer to an item the offer rules refuse (lb_offer_check): 403 no_offer, or 422 for quota and price. */
+static int live_item_refused(lb_call_job_t *job, const lb_live_item_t *item, int64_t host_id, const lb_offer_t *offer,
+                             lb_offer_rule_t rule)
+{
+    char message[256];
+    lb_offer_explain(message, sizeof(message), rule, offer, item->sku_id, host_id, item->quota, item->price_cents);
+    switch (rule) {
+    case LB_OFFER_EXCEEDED:
+        return lb_call_job_fail(job, 422, "offer_exceeded", "%s", message);
+    case LB_OFFER_BELOW_FLOOR:
+        return lb_call_job_fail(job, 422, "below_floor", "%s", message);
+    default:
+        return lb_call_job_fail(job, 403, "no_offer", "%s", message);
+    }
 }
 
 static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
@@ -86,6 +105,8 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
     live_item_create_job_t *job = (live_item_create_job_t *)super;
     lb_merchant_t merchant;
     lb_live_t live;
+    lb_offer_t offer;
+    lb_offer_rule_t rule;
     int64_t available;
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
     if (ret != 0 || ((ret = lb_store_live_get(db, job->item.live_id, &live)) != 0 && ret != LB_ENOTFOUND))
@@ -94,11 +115,13 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
         return live_not_found(super);
     if (live.merchant_id != merchant.id)
         return lb_call_job_fail(super, 403, "forbidden", "live %lld belongs to another host", (long long)live.id);
-    switch ((ret = lb_store_live_item_create(db, &job->item, &available))) {
+    switch ((ret = lb_store_live_item_create(db, &job->item, merchant.id, lb_now(), &offer, &rule, &available))) {
     case 0:
         return live_item_created(super, &job->item);
     case LB_ENOTFOUND:
         return lb_call_job_fail(super, 422, "invalid", "sku_id: no such SKU %lld", (long long)job->item.sku_id);
+    case LB_EFORBIDDEN:
+        return live_item_refused(super, &job->item, merchant.id, &offer, rule);
     case LB_ECONFLICT:
         return lb_call_job_fail(super, 409, "conflict", "quota %lld is more than SKU %lld has: only %lld available",
                                 (long long)job->item.quota, (long long)job->item.sku_id, (long long)available);
@@ -116,7 +139,9 @@ static int read_live_item(const lb_value_t *body, lb_live_item_t *item, lb_input
         (ret = lb_field_int(body, "per_buyer_limit", 1, 1, LB_PER_BUYER_MAX, &item->per_buyer_limit, err)) != 0 ||
         (ret = lb_field_int(body, "opens_at", 1, 0, LB_TIME_MAX, &item->opens_at, err)) != 0)
         return ret;
-    return lb_field_int(body, "reserve_ttl", 0, RESERVE_TTL_MIN, RESERVE_TTL_MAX, &item->reserve_ttl, err);
+    if ((ret = lb_field_int(body, "reserve_ttl", 0, RESERVE_TTL_MIN, RESERVE_TTL_MAX, &item->reserve_ttl, err)) != 0)
+        return ret;
+    return lb_field_int(body, "offer_id", 0, 1, INT64_MAX, &item->offer_id, err);
 }
 
 void lb_handle_live_item_create(lb_call_t *call)
@@ -182,7 +207,7 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
     int64_t id = super->call->id, released = 0;
     lb_merchant_t merchant;
     lb_live_item_t item;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST) | LB_KIND(LB_MERCHANT_COOP), &merchant);
     if (ret != 0)
         return ret;
     switch ((ret = lb_store_live_item_close(db, id, merchant.id, &item, &released))) {
@@ -190,7 +215,7 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
         lb_writer_t *w = lb_call_job_answer(super, 200);
         lb_writer_map(w, NULL);
         write_live_item(w, &item);
-        lb_writer_pack(w, "live_id:I,released:I", item.live_id, released);
+        lb_writer_pack(w, "live_id:I,offer_id:N,released:I", item.live_id, item.offer_id, released);
         lb_writer_end(w);
         job->sku_id = item.sku_id;
         return 0;
@@ -198,7 +223,7 @@ static int live_item_close_work(lb_call_job_t *super, lb_db_t *db)
     case LB_ENOTFOUND:
         return lb_call_job_fail(super, 404, "not_found", "no live item %lld", (long long)id);
     case LB_EFORBIDDEN:
-        return lb_call_job_fail(super, 403, "forbidden", "live item %lld is another host's", (long long)id);
+        return lb_call_job_fail(super, 403, "forbidden", "live item %lld is neither on your live nor on your SKU", (long long)id);
     case LB_ECONFLICT:
         return lb_call_job_fail(super, 409, "conflict", "live item %lld is off air already", (long long)id);
     default:

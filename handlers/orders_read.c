@@ -166,34 +166,18 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
     return ret;
 }
 
-/* Reads the optional status parameter: one of lb_order_statuses. */
-static int query_status(lb_call_t *call, const char **status, lb_input_error_t *err)
-{
-    h2o_iovec_t value = lb_call_query(call, "status");
-    char allowed[256];
-    size_t len = 0;
-    if (value.base == NULL)
-        return 0;
-    for (const char *const *s = lb_order_statuses; *s != NULL; ++s) {
-        if (h2o_memis(value.base, value.len, *s, strlen(*s))) {
-            *status = *s;
-            return 0;
-        }
-        len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s", s == lb_order_statuses ? "" : ", ", *s);
-    }
-    return lb_input_error(err, 422, "invalid", "status must be one of %s", allowed);
-}
-
 void lb_handle_merchant_orders(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     merchant_orders_job_t *job = (merchant_orders_job_t *)lb_auth_page_job_new(call, sizeof(*job));
     if (job == NULL)
         return;
-    if (query_status(call, &job->status, &err) != 0) {
+    int status = -1;
+    if (lb_call_query_enum(call, "status", lb_order_statuses, &status, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->page.super);
         return;
     }
+    job->status = status >= 0 ? lb_order_statuses[status] : NULL;
     lb_call_job_submit(&job->page.super, merchant_orders_work);
 }

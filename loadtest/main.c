@@ -376,7 +376,7 @@ static int create_merchant(lb_load_run_t *run, const char *kind, const char *nam
     return 0;
 }
 
-/* The co-op, its product and SKU, the host, the live and its item, opening now. */
+/* The co-op, its product and SKU, the host, the live, the co-op's offer to the host and the item, opening now. */
 static int setup(lb_load_run_t *run)
 {
     lb_load_setup_t *s = &run->setup;
@@ -400,6 +400,17 @@ static int setup(lb_load_run_t *run)
                    json_pack("{s:s,s:I}", "title", "今晚八点 武乡小米专场", "starts_at", (json_int_t)now), 201, &answer) != 0)
         return -1;
     s->live_id = get_id(answer);
+    /* The co-op offers its SKU to the host (no floor, no commission) and the host accepts: then it may go on air. */
+    if (setup_call(run, "POST", "/v1/offers", s->coop_token,
+                   json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "host_id", (json_int_t)s->host_id,
+                             "max_quota", (json_int_t)opt->quota, "min_price_cents", (json_int_t)0, "commission_bp", (json_int_t)0,
+                             "starts_at", (json_int_t)0, "ends_at", (json_int_t)(now + 7 * 86400)),
+                   201, &answer) != 0)
+        return -1;
+    snprintf(path, sizeof(path), "/v1/offers/%lld/accept", (long long)get_id(answer));
+    if (setup_call(run, "POST", path, s->host_token, NULL, 200, &answer) != 0)
+        return -1;
+    json_decref(answer);
     snprintf(path, sizeof(path), "/v1/lives/%lld/items", (long long)s->live_id);
     if (setup_call(run, "POST", path, s->host_token,
                    json_pack("{s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "price_cents", (json_int_t)2990, "quota",

@@ -3,6 +3,7 @@
 #define LIVEBUY_HANDLERS_H
 
 #include "livebuy/http/call.h"
+#include "livebuy/model/offer.h"
 #include "livebuy/model/sku.h"
 
 /* The route table (handlers/routes.c) and its size; metrics labels follow its order. */
@@ -50,6 +51,18 @@ void lb_handle_pickup_point_create(lb_call_t *call);
 void lb_handle_pickup_points_list(lb_call_t *call);
 void lb_handle_group_buy_create(lb_call_t *call);
 void lb_handle_group_buy_get(lb_call_t *call);
+
+/* handlers/offers.c; lb_offer_write: an offer as every answer shows it (its own map), "current" as of now. */
+void lb_offer_write(lb_writer_t *w, const lb_offer_t *offer, int64_t now);
+void lb_handle_offer_create(lb_call_t *call);
+void lb_handle_offers_list(lb_call_t *call);
+void lb_handle_offer_get(lb_call_t *call);
+void lb_handle_offer_accept(lb_call_t *call);
+void lb_handle_offer_decline(lb_call_t *call);
+void lb_handle_offer_end(lb_call_t *call);
+
+/* handlers/holds.c */
+void lb_handle_merchant_holds(lb_call_t *call);
 
 /* handlers/payments.c */
 void lb_handle_payment_notify(lb_call_t *call);

@@ -308,6 +308,23 @@ int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t ma
     return 0;
 }
 
+int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *allowed, int *index, lb_input_error_t *err)
+{
+    h2o_iovec_t value = lb_call_query(call, name);
+    char names[256];
+    size_t len = 0;
+    if (value.base == NULL)
+        return 0;
+    for (const char *const *s = allowed; *s != NULL; ++s) {
+        if (h2o_memis(value.base, value.len, *s, strlen(*s))) {
+            *index = (int)(s - allowed);
+            return 0;
+        }
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", s == allowed ? "" : ", ", *s);
+    }
+    return lb_input_error(err, 422, "invalid", "%s must be one of %s", name, names);
+}
+
 int lb_call_read_body(lb_call_t *call)
 {
     h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);

@@ -21,14 +21,25 @@ int lb_store_merchant_create(lb_db_t *db, const char *name, lb_merchant_kind_t k
     return 0;
 }
 
+/* The merchant of a query run for one row of (id, kind - 1). */
+static int fetch_merchant(lb_db_t *db, int ret, lb_merchant_t *merchant)
+{
+    int64_t kind;
+    if (ret == 0 && (ret = lb_db_fetch(db, "ii", &merchant->id, &kind)) == 0)
+        merchant->kind = (lb_merchant_kind_t)kind;
+    return ret;
+}
+
 int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant)
 {
     static const char sql[] = "SELECT id, kind - 1 FROM merchants WHERE token_hash = ?";
-    int64_t kind;
-    int ret = lb_db_query_row(db, sql, "b", "ii", token_hash, (size_t)LB_TOKEN_HASH_SIZE, &merchant->id, &kind);
-    if (ret == 0)
-        merchant->kind = (lb_merchant_kind_t)kind;
-    return ret;
+    return fetch_merchant(db, lb_db_query(db, sql, "b", token_hash, (size_t)LB_TOKEN_HASH_SIZE), merchant);
+}
+
+int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant)
+{
+    static const char sql[] = "SELECT id, kind - 1 FROM merchants WHERE id = ?";
+    return fetch_merchant(db, lb_db_query(db, sql, "i", id), merchant);
 }
 
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,

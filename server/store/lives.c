@@ -3,6 +3,7 @@
 #include "livebuy/common.h"
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/lives.h"
+#include "livebuy/store/offers.h"
 
 int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id)
 {
@@ -21,35 +22,55 @@ int lb_store_live_get(lb_db_t *db, int64_t id, lb_live_t *live)
                            &live->starts_at);
 }
 
-int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t *sku_available)
+int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
+                              lb_offer_rule_t *rule, int64_t *sku_available)
 {
-    static const char insert_sql[] = "INSERT INTO live_items (live_id, sku_id, price_cents, quota, per_buyer_limit, opens_at, "
-                                     "reserve_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    static const char insert_sql[] = "INSERT INTO live_items (live_id, sku_id, offer_id, price_cents, quota, per_buyer_limit, "
+                                     "opens_at, reserve_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
     static const char hold_sql[] = "UPDATE skus SET held = held + ?, updated_at = ? WHERE id = ?";
-    lb_db_param_t params[] = {LB_DB_INT(item->live_id),
-                              LB_DB_INT(item->sku_id),
-                              LB_DB_INT(item->price_cents),
-                              LB_DB_INT(item->quota),
-                              LB_DB_INT(item->per_buyer_limit),
-                              LB_DB_INT(item->opens_at),
-                              item->reserve_ttl != 0 ? LB_DB_INT(item->reserve_ttl) : LB_DB_NULL,
-                              LB_DB_INT(lb_now())};
     lb_sku_t sku;
     int64_t ret;
 
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, item->sku_id, &sku)) != 0)
+    *rule = LB_OFFER_USABLE;
+    offer->id = 0;
+    /* The SKU's merchant decides whether an offer is needed (read without a lock: a SKU's merchant never changes). */
+    if ((ret = lb_store_sku_get(db, item->sku_id, &sku)) != 0)
+        return (int)ret;
+    if ((ret = lb_db_begin(db)) != 0)
+        goto Exit;
+    /* The offer row before the SKU row (store/offers.h): processes sharing the database place under it one at a time. */
+    if (item->offer_id != 0 || sku.merchant_id != host_id) {
+        if ((ret = lb_store_offer_place(db, item, host_id, now, offer, rule)) != 0)
+            goto Exit;
+        if (*rule != LB_OFFER_USABLE) {
+            ret = LB_EFORBIDDEN;
+            goto Exit;
+        }
+    }
+    if ((ret = lb_store_sku_lock(db, item->sku_id, &sku)) != 0)
         goto Exit;
     if ((*sku_available = LB_SKU_AVAILABLE(&sku)) < item->quota) {
         ret = LB_ECONFLICT;
         goto Exit;
     }
+    lb_db_param_t params[] = {LB_DB_INT(item->live_id),
+                              LB_DB_INT(item->sku_id),
+                              offer->id != 0 ? LB_DB_INT(offer->id) : LB_DB_NULL,
+                              LB_DB_INT(item->price_cents),
+                              LB_DB_INT(item->quota),
+                              LB_DB_INT(item->per_buyer_limit),
+                              LB_DB_INT(item->opens_at),
+                              item->reserve_ttl != 0 ? LB_DB_INT(item->reserve_ttl) : LB_DB_NULL,
+                              LB_DB_INT(now)};
     if ((ret = lb_db_exec_array(db, insert_sql, 0, insert_sql, params, LB_ARRAY_SIZE(params))) < 0)
         goto Exit;
-    item->id = lb_db_insert_id(db);
-    item->reserved = item->sold = 0;
-    ret = lb_db_exec(db, hold_sql, "iii", item->quota, lb_now(), item->sku_id);
-    if (ret >= 0)
-        ret = lb_db_commit(db);
+    int64_t id = lb_db_insert_id(db);
+    if ((ret = lb_db_exec(db, hold_sql, "iii", item->quota, now, item->sku_id)) >= 0 && (ret = lb_db_commit(db)) == 0) {
+        /* Only now: a run again after a deadlock starts from the request's offer_id. */
+        item->id = id;
+        item->offer_id = offer->id;
+        item->reserved = item->sold = 0;
+    }
 Exit:
     if (ret != 0)
         lb_db_rollback(db);
@@ -78,27 +99,32 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_item_t *item, int64_t *released)
+int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t merchant_id, lb_live_item_t *item, int64_t *released)
 {
-    static const char find_sql[] = "SELECT i.sku_id, l.merchant_id FROM live_items i JOIN lives l ON l.id = i.live_id "
-                                   "WHERE i.id = ?";
-    static const char lock_sql[] = "SELECT live_id, sku_id, price_cents, quota, reserved, sold, per_buyer_limit, opens_at, "
-                                   "COALESCE(reserve_ttl, 0), closed_at IS NOT NULL FROM live_items WHERE id = ? FOR UPDATE";
+    static const char find_sql[] = "SELECT i.sku_id, COALESCE(i.offer_id, 0), l.merchant_id, s.merchant_id FROM live_items i "
+                                   "JOIN lives l ON l.id = i.live_id JOIN skus s ON s.id = i.sku_id WHERE i.id = ?";
+    static const char lock_sql[] = "SELECT live_id, sku_id, COALESCE(offer_id, 0), price_cents, quota, reserved, sold, "
+                                   "per_buyer_limit, opens_at, COALESCE(reserve_ttl, 0), closed_at IS NOT NULL FROM live_items "
+                                   "WHERE id = ? FOR UPDATE";
     static const char close_sql[] = "UPDATE live_items SET quota = reserved + sold, closed_at = ? WHERE id = ?";
     static const char unhold_sql[] = "UPDATE skus SET held = held - ?, updated_at = ? WHERE id = ?";
-    int64_t sku_id, owner, closed, now = lb_now();
+    int64_t sku_id, offer_id, host_id, coop_id, closed, now = lb_now();
     lb_sku_t sku;
     int64_t ret;
 
-    /* As everywhere on the order path: the SKU row first (found without a lock: an item's SKU never changes). */
-    if ((ret = lb_db_query_row(db, find_sql, "i", "ii", id, &sku_id, &owner)) != 0)
+    /*
+     * The lock order of item creation: the offer row, then the SKU row as everywhere on the order path, then the item
+     * (all found without a lock: an item's SKU and offer never change).
+     */
+    if ((ret = lb_db_query_row(db, find_sql, "i", "iiii", id, &sku_id, &offer_id, &host_id, &coop_id)) != 0)
         return (int)ret;
-    if (owner != host_id)
+    if (merchant_id != host_id && merchant_id != coop_id)
         return LB_EFORBIDDEN;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 ||
-        (ret = lb_db_query_row(db, lock_sql, "i", "iiiiiiiiii", id, &item->live_id, &item->sku_id, &item->price_cents, &item->quota,
-                               &item->reserved, &item->sold, &item->per_buyer_limit, &item->opens_at, &item->reserve_ttl,
-                               &closed)) != 0)
+    if ((ret = lb_db_begin(db)) != 0 || (offer_id != 0 && (ret = lb_store_offer_lock(db, offer_id)) != 0) ||
+        (ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 ||
+        (ret = lb_db_query_row(db, lock_sql, "i", "iiiiiiiiiii", id, &item->live_id, &item->sku_id, &item->offer_id,
+                               &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
+                               &item->opens_at, &item->reserve_ttl, &closed)) != 0)
         goto Exit;
     item->id = id;
     if (closed) {
@@ -107,13 +133,37 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t host_id, lb_live_i
     }
     *released = item->quota - item->reserved - item->sold;
     if ((ret = lb_db_exec(db, close_sql, "ii", now, id)) < 0 ||
-        (ret = lb_db_exec(db, unhold_sql, "iii", *released, now, sku_id)) < 0 || (ret = lb_db_commit(db)) != 0)
+        (ret = lb_db_exec(db, unhold_sql, "iii", *released, now, sku_id)) < 0 ||
+        (offer_id != 0 && (ret = lb_store_offer_release(db, offer_id, *released)) != 0) || (ret = lb_db_commit(db)) != 0)
         goto Exit;
     item->quota = item->reserved + item->sold;
 Exit:
     if (ret != 0)
         lb_db_rollback(db);
     return (int)ret;
+}
+
+int lb_store_coop_holds(lb_db_t *db, int64_t coop_id, int64_t sku_id, int64_t after, int64_t limit, lb_hold_t *out, size_t *found)
+{
+    static const char sql[] = "SELECT i.id, i.live_id, l.title, l.merchant_id, h.name, COALESCE(i.offer_id, 0), i.sku_id, "
+                              "CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, i.reserved, i.sold, i.per_buyer_limit, "
+                              "i.opens_at FROM skus s JOIN live_items i ON i.sku_id = s.id "
+                              "JOIN products p ON p.id = s.product_id JOIN lives l ON l.id = i.live_id "
+                              "JOIN merchants h ON h.id = l.merchant_id WHERE s.merchant_id = ? AND (? = 0 OR s.id = ?) "
+                              "AND i.closed_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?";
+    int ret = lb_db_query(db, sql, "iiiii", coop_id, sku_id, sku_id, after, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        lb_hold_t *h = &out[*found];
+        lb_live_item_t *i = &h->item;
+        memset(h, 0, sizeof(*h));
+        if ((ret = lb_db_fetch(db, "iisisiisiiiiii", &i->id, &i->live_id, h->live_title, sizeof(h->live_title), &h->host_id,
+                               h->host_name, sizeof(h->host_name), &i->offer_id, &i->sku_id, i->title, sizeof(i->title),
+                               &i->price_cents, &i->quota, &i->reserved, &i->sold, &i->per_buyer_limit, &i->opens_at)) != 0)
+            break;
+        ++*found;
+    }
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 /* ---- The order path ---------------------------------------------------------------------------------------------- */

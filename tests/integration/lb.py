@@ -513,6 +513,30 @@ class Server:
             raise AssertionError("POST /v1/pickup-points answered %d %r" % (status, answer))
         return answer["id"]
 
+    def create_offer(self, coop_token, sku_id, host_id, max_quota=1000000, min_price_cents=0, commission_bp=0, starts_at=0,
+                     ends_at=TIME_MAX):
+        """A co-op's offer of its SKU to a host (POST /v1/offers, pending); returns the answer body (asserting 201)."""
+        body = {"sku_id": sku_id, "host_id": host_id, "max_quota": max_quota, "min_price_cents": min_price_cents,
+                "commission_bp": commission_bp, "starts_at": starts_at, "ends_at": ends_at}
+        status, _, answer = self.request("POST", "/v1/offers", body, token=coop_token)
+        if status != 201:
+            raise AssertionError("POST /v1/offers answered %d %r" % (status, answer))
+        return answer
+
+    def offer_action(self, token, offer_id, action):
+        """POST /v1/offers/{id}/ACTION (accept, decline, end); returns the offer (asserting 200)."""
+        status, _, answer = self.request("POST", "/v1/offers/%d/%s" % (offer_id, action), token=token)
+        if status != 200:
+            raise AssertionError("POST /v1/offers/%d/%s answered %d %r" % (offer_id, action, status, answer))
+        return answer
+
+    def accepted_offer(self, coop_token, host_token, host_id, sku_id, **terms):
+        """What a host needs before it puts a co-op's SKU on air: the co-op's offer (terms as create_offer takes them;
+        by default as much as can be placed, no floor, no commission, current until 2100), accepted by the host. Returns
+        the offer's id."""
+        offer = self.create_offer(coop_token, sku_id, host_id, **terms)
+        return self.offer_action(host_token, offer["id"], "accept")["id"]
+
     def sku(self, sku_id):
         status, _, body = self.request("GET", "/v1/skus/%d" % sku_id)
         if status != 200:

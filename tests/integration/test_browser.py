@@ -94,10 +94,11 @@ class Pages(lb.ServerTestCase):
             self.fail("playwright-core is missing: npm ci --prefix tests/browser")
 
         s = self.server
-        _, host = s.create_merchant("host", "长治直播间")
+        host_id, host = s.create_merchant("host", "长治直播间")
         _, coop = s.create_merchant("coop", "武乡县岭头小米专业合作社")
         sku_id = s.create_product(coop, [{"name": "2.5kg 袋装", "price_cents": 5990, "stock": 100,
                                           "weight_grams": 2600}], title="武乡小米 当季新米")["skus"][0]["id"]
+        s.accepted_offer(coop, host, host_id, sku_id)
         live_id = self.post("/v1/lives", {"title": "今晚八点 武乡小米专场", "starts_at": int(time.time())}, host)["id"]
         opens_at = int(time.time()) + 8
         item_id = self.post("/v1/lives/%d/items" % live_id, {"sku_id": sku_id, "price_cents": 3990, "quota": QUOTA,

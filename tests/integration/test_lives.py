@@ -32,6 +32,7 @@ class Base(lb.ServerTestCase):
         cls.host_id, cls.host = s.create_merchant("host", "长治直播间")
         cls.other_host_id, cls.other_host = s.create_merchant("host", "太原直播间")
         cls.coop_id, cls.coop = s.create_merchant("coop", "武乡小米合作社")
+        cls.other_coop_id, cls.other_coop = s.create_merchant("coop", "沁县合作社")
         cls.shipper_id, cls.shipper = s.create_merchant("shipper", "县乡村物流")
 
     # -- helpers ------------------------------------------------------------------------------------------------------
@@ -46,9 +47,13 @@ class Base(lb.ServerTestCase):
         return message
 
     def new_sku(self, stock=100, token=None, price_cents=5990):
-        """A fresh product of the co-op (or token's merchant) with one SKU; returns the SKU id."""
+        """A fresh product of the co-op (or token's merchant) with one SKU; returns the SKU id. The co-op's comes with
+        its accepted offer to the host, so that the host can put it on air."""
         skus = [{"name": "2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": 2700}]
-        return self.server.create_product(token or self.coop, skus, title="武乡小米")["skus"][0]["id"]
+        sku_id = self.server.create_product(token or self.coop, skus, title="武乡小米")["skus"][0]["id"]
+        if token is None:
+            self.server.accepted_offer(self.coop, self.host, self.host_id, sku_id)
+        return sku_id
 
     def new_live(self, token=None, title="今晚八点 小米专场"):
         status, _, body = self.server.request("POST", "/v1/lives", {"title": title, "starts_at": 1700000000},
@@ -174,7 +179,7 @@ class LiveTest(Base):
                                  "%s = %r" % (field, value))
         self.assertEqual(self.sql("SELECT COUNT(*) FROM live_items WHERE live_id = %d" % live_id), [("0",)])
         self.assertEqual(self.counters(sku_id)["held"], 0)
-        # Limits are inclusive; any host may put a co-op's SKU on air.
+        # Limits are inclusive; the host puts the co-op's SKU on air under the co-op's offer.
         self.new_item(live_id, sku_id, price_cents=0, quota=10, per_buyer_limit=10000, opens_at=TIME_MAX, reserve_ttl=604800)
 
     def test_get_live(self):
@@ -289,7 +294,8 @@ class CloseItemTest(Base):
         sku_id = self.new_sku(stock=10)
         item = self.new_item(self.new_live(), sku_id, quota=5)
         self.assertError(self.close(item["id"], token=self.other_host), 403, "forbidden", what="another host")
-        self.assertError(self.close(item["id"], token=self.coop), 403, "forbidden", what="a co-op")
+        self.assertError(self.close(item["id"], token=self.other_coop), 403, "forbidden", what="another co-op")
+        self.assertError(self.close(item["id"], token=self.shipper), 403, "forbidden", what="a shipper")
         self.assertError(self.server.request("POST", "/v1/live-items/%d/close" % item["id"]), 401, "unauthorized")
         self.assertError(self.close(999999), 404, "not_found")
         self.assertEqual(self.counters(sku_id)["held"], 5)
@@ -446,11 +452,6 @@ class OrderTest(Base):
 
 
 class MerchantOrdersTest(Base):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.other_coop_id, cls.other_coop = cls.server.create_merchant("coop", "沁县合作社")
 
     def page(self, token, query=""):
         status, _, body = self.server.request("GET", "/v1/merchant/orders" + query, token=token)

@@ -23,7 +23,7 @@ class OrderRulesTest(lb.ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")[1]
-        cls.host = cls.server.create_merchant("host", "长治直播间")[1]
+        cls.host_id, cls.host = cls.server.create_merchant("host", "长治直播间")
         cls.point_id = cls.server.create_pickup_point(cls.coop, STATION)
 
     def new_sku(self):
@@ -34,7 +34,9 @@ class OrderRulesTest(lb.ServerTestCase):
         status, _, live = self.server.request("POST", "/v1/lives", {"title": "今晚八点 小米专场", "starts_at": 1700000000},
                                               token=self.host)
         self.assertEqual(status, 201, live)
-        item = {"sku_id": self.new_sku(), "price_cents": 3990, "quota": 10, "per_buyer_limit": 5, "opens_at": opens_at}
+        sku_id = self.new_sku()
+        self.server.accepted_offer(self.coop, self.host, self.host_id, sku_id)
+        item = {"sku_id": sku_id, "price_cents": 3990, "quota": 10, "per_buyer_limit": 5, "opens_at": opens_at}
         status, _, body = self.server.request("POST", "/v1/lives/%d/items" % live["id"], item, token=self.host)
         self.assertEqual(status, 201, body)
         return body["id"]

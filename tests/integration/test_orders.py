@@ -209,6 +209,7 @@ class Base(lb.ServerTestCase):
         self.assertEqual(status, 201, live)
         item = {"sku_id": sku_id, "price_cents": 3990, "quota": 10, "per_buyer_limit": 5, "opens_at": 0}
         item.update(fields)
+        s.accepted_offer(self.coop, self.host, self.host_id, sku_id)  # the co-op's SKU goes on air under its offer
         status, _, body = s.request("POST", "/v1/lives/%d/items" % live["id"], item, token=self.host)
         self.assertEqual(status, 201, body)
         return body["id"]

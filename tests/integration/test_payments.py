@@ -81,6 +81,7 @@ class Base(lb.ServerTestCase):
         status, _, live = self.server.request("POST", "/v1/lives", {"title": "今晚八点", "starts_at": 1700000000},
                                               token=self.host)
         self.assertEqual(status, 201, live)
+        self.server.accepted_offer(self.coop, self.host, self.host_id, sku_id)
         item = {"sku_id": sku_id, "price_cents": 3990, "quota": quota, "per_buyer_limit": 10, "opens_at": 0}
         status, _, answer = self.server.request("POST", "/v1/lives/%d/items" % live["id"], item, token=self.host)
         self.assertEqual(status, 201, answer)

@@ -146,6 +146,7 @@ class StockStream(lb.ServerTestCase):
         for quota in quotas:
             skus = [{"name": "2.5kg 礼盒", "price_cents": 5990, "stock": quota + 10, "weight_grams": 2700}]
             sku_id = s.create_product(self.coop, skus, title="武乡小米")["skus"][0]["id"]
+            s.accepted_offer(self.coop, self.host, self.host_id, sku_id)
             body = {"sku_id": sku_id, "price_cents": 3990, "quota": quota, "per_buyer_limit": 5, "opens_at": 0}
             status, _, item = s.request("POST", "/v1/lives/%d/items" % live["id"], body, token=self.host)
             self.assertEqual(status, 201, item)

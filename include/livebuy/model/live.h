@@ -13,6 +13,7 @@ typedef struct st_lb_live_t {
 
 typedef struct st_lb_live_item_t {
     int64_t id, live_id, sku_id;
+    int64_t offer_id;              /* the offer it went on air under; 0 for a host's own SKU (no offer needed) */
     char title[LB_TEXT_SIZE(401)]; /* the product's title and the SKU's name (read only) */
     int64_t price_cents, quota, reserved, sold, per_buyer_limit, opens_at;
     int64_t reserve_ttl; /* seconds; 0 = the server default */
@@ -20,5 +21,13 @@ typedef struct st_lb_live_item_t {
 
 /* What can still be reserved through a live item. */
 #define LB_LIVE_ITEM_AVAILABLE(item) ((item)->quota - (item)->reserved - (item)->sold)
+
+/* A live item on air as the co-op whose SKU it holds sees it: with its live and host. */
+typedef struct st_lb_hold_t {
+    lb_live_item_t item;
+    char live_title[LB_TEXT_SIZE(200)];
+    int64_t host_id;
+    char host_name[LB_TEXT_SIZE(200)];
+} lb_hold_t;
 
 #endif

@@ -22,6 +22,9 @@ int lb_store_merchant_create(lb_db_t *db, const char *name, lb_merchant_kind_t k
 /* *merchant when a merchant has this token hash; LB_ENOTFOUND when none has. */
 int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant);
 
+/* *merchant (its id and kind), or LB_ENOTFOUND. */
+int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant);
+
 /* Inserts a product and its SKUs in one transaction; fills skus[i].id and the product's id. */
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
                             int64_t *product_id);
