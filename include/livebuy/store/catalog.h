@@ -38,7 +38,9 @@ int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
 int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku);
 /*
  * Locks the SKU row (FOR UPDATE) and reads it, or LB_ENOTFOUND. Every transaction that changes a SKU's units takes this
- * lock first (one batch = one transaction on one SKU; see server/order/reserve.c).
+ * lock before any order, live item or campaign row (one batch = one transaction on one SKU; see server/order/reserve.c);
+ * only an offer row comes before it, in live item creation and closing, which the order path never locks
+ * (store/offers.h).
  */
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
 /* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */
