@@ -100,28 +100,36 @@ static int live_item_refused(lb_call_job_t *job, const lb_live_item_t *item, int
     }
 }
 
+int lb_live_of_host(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], int64_t live_id, lb_live_t *live)
+{
+    lb_merchant_t merchant;
+    int ret = lb_auth_merchant(job, db, token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0 || ((ret = lb_store_live_get(db, live_id, live)) != 0 && ret != LB_ENOTFOUND))
+        return ret;
+    if (ret == LB_ENOTFOUND)
+        return lb_call_job_fail(job, 404, "not_found", "no live %lld", (long long)live_id);
+    if (live->merchant_id != merchant.id)
+        return lb_call_job_fail(job, 403, "forbidden", "live %lld belongs to another host", (long long)live_id);
+    return 0;
+}
+
 static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
 {
     live_item_create_job_t *job = (live_item_create_job_t *)super;
-    lb_merchant_t merchant;
     lb_live_t live;
     lb_offer_t offer;
     lb_offer_rule_t rule;
     int64_t available;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
-    if (ret != 0 || ((ret = lb_store_live_get(db, job->item.live_id, &live)) != 0 && ret != LB_ENOTFOUND))
+    int ret = lb_live_of_host(super, db, job->token_hash, job->item.live_id, &live);
+    if (ret != 0)
         return ret;
-    if (ret == LB_ENOTFOUND)
-        return live_not_found(super);
-    if (live.merchant_id != merchant.id)
-        return lb_call_job_fail(super, 403, "forbidden", "live %lld belongs to another host", (long long)live.id);
-    switch ((ret = lb_store_live_item_create(db, &job->item, merchant.id, lb_now(), &offer, &rule, &available))) {
+    switch ((ret = lb_store_live_item_create(db, &job->item, live.merchant_id, lb_now(), &offer, &rule, &available))) {
     case 0:
         return live_item_created(super, &job->item);
     case LB_ENOTFOUND:
         return lb_call_job_fail(super, 422, "invalid", "sku_id: no such SKU %lld", (long long)job->item.sku_id);
     case LB_EFORBIDDEN:
-        return live_item_refused(super, &job->item, merchant.id, &offer, rule);
+        return live_item_refused(super, &job->item, live.merchant_id, &offer, rule);
     case LB_ECONFLICT:
         return lb_call_job_fail(super, 409, "conflict", "quota %lld is more than SKU %lld has: only %lld available",
                                 (long long)job->item.quota, (long long)job->item.sku_id, (long long)available);

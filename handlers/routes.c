@@ -16,6 +16,7 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/lives/{id}", lb_handle_live_get, LB_ROUTE_PUBLIC, NULL},
     {"POST", "/v1/live-items/{id}/close", lb_handle_live_item_close, 0, NULL},
     {"GET", "/v1/lives/{id}/stock", lb_handle_live_stock, 0, NULL},
+    {"GET", "/v1/lives/{id}/sales/stream", lb_handle_live_sales_stream, 0, NULL},
     {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
     {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},
     {"GET", "/v1/merchant/orders", lb_handle_merchant_orders, 0, NULL},

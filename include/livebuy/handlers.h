@@ -2,7 +2,9 @@
 #ifndef LIVEBUY_HANDLERS_H
 #define LIVEBUY_HANDLERS_H
 
+#include "livebuy/base/token.h"
 #include "livebuy/http/call.h"
+#include "livebuy/model/live.h"
 #include "livebuy/model/offer.h"
 #include "livebuy/model/sku.h"
 
@@ -29,7 +31,12 @@ void lb_handle_sku_restock(lb_call_t *call);
 /* handlers/orders.c */
 void lb_handle_order_create(lb_call_t *call);
 
-/* handlers/lives.c */
+/*
+ * handlers/lives.c; lb_live_of_host: on a worker, the live live_id when the merchant whose token hashes to token_hash
+ * is its host; otherwise a 401, 403 or 404 answer recorded in job and LB_EINPUT (or an LB_EDB_* code).
+ */
+int lb_live_of_host(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], int64_t live_id,
+                    lb_live_t *live);
 void lb_handle_live_create(lb_call_t *call);
 void lb_handle_live_item_create(lb_call_t *call);
 void lb_handle_live_get(lb_call_t *call);
@@ -37,6 +44,7 @@ void lb_handle_live_item_close(lb_call_t *call);
 
 /* handlers/stock.c */
 void lb_handle_live_stock(lb_call_t *call);
+void lb_handle_live_sales_stream(lb_call_t *call);
 
 /* handlers/orders_read.c */
 void lb_handle_order_get(lb_call_t *call);

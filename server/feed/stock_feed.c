@@ -2,13 +2,17 @@
  * Stock feeds: one per live per loop thread, alive while the live has viewers on the thread.
  *
  *   first viewer --> loading (one job: does the live exist? its items) --> ready: viewers get a snapshot,
- *   then every POLL_INTERVAL one job re-reads the counts (other processes' orders, cancels, expiry), and the lanes of
- *   this thread publish their batches' results at once --> last viewer gone: freed (after a job in flight is done)
+ *   then every POLL_INTERVAL one job re-reads the counts (other processes' orders, payments, cancels, expiry), and the
+ *   lanes of this thread publish their batches' results at once --> last viewer gone: freed (after a job in flight)
  *
- * A feed numbers its changes (seq). An item's new value is published at most every MIN_EVENT_GAP (later values wait
- * for the thread's tick); a viewer remembers the seq it was last sent and, whenever its previous write is done, gets
- * one message with every item published since. So a slow viewer holds one message, never a queue, and viewers at the
- * same seq share the same message (refcounted). One timer per thread drives polls, delayed events and heartbeats.
+ * A feed holds each item's counts (available, reserved, sold) and price, and serves two kinds of viewer: the public
+ * (the stock stream: available only) and the live's host (the sales stream: all the counts, and revenue). Each kind
+ * has its own channel: its changes numbered (seq) and its message caches, so a change the public does not see (a
+ * payment moves reserved to sold) sends the public nothing. An item's new value is published to a channel at most
+ * every MIN_EVENT_GAP (later values wait for the thread's tick); a viewer remembers the seq it was last sent and,
+ * whenever its previous write is done, gets one message with every item published since. So a slow viewer holds one
+ * message, never a queue, and viewers of a kind at the same seq share the same message (refcounted). One timer per
+ * thread drives polls, delayed events and heartbeats.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -31,7 +35,8 @@
 #define HEARTBEAT_NS       (15000 * MS)
 #define RETRY_LINE         "retry: 2000\n\n"
 #define HEARTBEAT_LINE     ": heartbeat\n\n"
-#define ITEM_TEXT_MAX      96 /* bytes of one item's stock event (or snapshot entry), at most */
+#define ITEM_TEXT_MAX      96  /* bytes of one item's stock event (or snapshot entry), at most */
+#define SALES_TEXT_MAX     192 /* bytes of one item's entry in a sales event, at most */
 #define MESSAGE_HEADER_MAX 128
 #define STOPPING           1 /* why a viewer waiting for the first load is refused, besides the LB_E* codes */
 
@@ -41,13 +46,33 @@ typedef struct st_message_t {
     char bytes[];
 } message_t;
 
+/* Who a viewer is, and so what its stream shows. */
+typedef enum { VIEWER_PUBLIC, VIEWER_HOST, NUM_VIEWER_KINDS } viewer_kind_t;
+
+typedef struct st_counts_t {
+    int64_t available, reserved, sold;
+} counts_t;
+
+/* An item as one kind of viewer is shown it. */
+typedef struct st_shown_t {
+    counts_t published;    /* what this kind of viewer is being sent */
+    uint64_t seq;          /* the channel's seq when published last changed */
+    uint64_t published_ns; /* when published last changed */
+} shown_t;
+
 typedef struct st_feed_item_t {
-    int64_t id;
-    int64_t available;                /* the latest value known */
-    int64_t published;                /* the value viewers are being sent */
-    uint64_t seq;                     /* the feed's seq when published last changed */
-    uint64_t published_ns, pushed_ns; /* when published last changed; when this thread's lanes last reported it */
+    int64_t id, price_cents;
+    counts_t latest;    /* the latest counts known */
+    uint64_t pushed_ns; /* when this thread's lanes last reported them */
+    shown_t shown[NUM_VIEWER_KINDS];
 } feed_item_t;
+
+/* What one kind of viewer of a feed is sent: its changes, numbered, and its caches of messages. */
+typedef struct st_channel_t {
+    uint64_t seq;
+    message_t *snapshot, *delta; /* the snapshot at snapshot_seq; the changes from delta_since to delta_seq */
+    uint64_t snapshot_seq, delta_since, delta_seq;
+} channel_t;
 
 typedef struct st_feed_t feed_t;
 
@@ -70,11 +95,10 @@ struct st_feed_t {
     unsigned busy;          /* walks (and the poll's answer) in progress: the feed is not freed under them */
     int ready, polling;
     poll_t poll; /* the job in flight, when polling */
-    uint64_t seq, poll_started_ns, heartbeat_ns;
+    uint64_t poll_started_ns, heartbeat_ns;
     feed_item_t *items; /* by id */
     size_t num_items;
-    message_t *snapshot, *delta; /* caches: the snapshot at snapshot_seq; the changes from delta_since to delta_seq */
-    uint64_t snapshot_seq, delta_since, delta_seq;
+    channel_t channels[NUM_VIEWER_KINDS];
 };
 
 /* One client's stream; lives in its request's pool. */
@@ -82,6 +106,7 @@ typedef struct st_viewer_t {
     h2o_generator_t generator;
     h2o_linklist_t link;
     feed_t *feed; /* NULL once it has left */
+    viewer_kind_t kind;
     lb_call_t *call;
     message_t *in_flight; /* what its write in progress sends */
     uint64_t sent_seq;
@@ -124,41 +149,105 @@ static void message_append(message_t *m, size_t capacity, const char *fmt, ...)
     m->len += (size_t)n;
 }
 
-/* The feed's snapshot as of now (a reference for the caller). */
-static message_t *feed_snapshot(feed_t *feed)
+/* ---- what each kind of viewer is sent ----------------------------------------------------------------------------- */
+
+/* Whether two counts differ in what a kind of viewer is shown: the public sees available only. */
+static int counts_differ(viewer_kind_t kind, const counts_t *a, const counts_t *b)
 {
-    if (feed->snapshot == NULL || feed->snapshot_seq != feed->seq) {
-        size_t capacity = MESSAGE_HEADER_MAX + feed->num_items * ITEM_TEXT_MAX;
-        message_release(&feed->snapshot);
-        feed->snapshot = message_new(capacity);
-        feed->snapshot_seq = feed->seq;
-        message_append(feed->snapshot, capacity, RETRY_LINE "event: snapshot\ndata: {\"live_id\":%" PRId64 ",\"items\":[",
-                       feed->live_id);
-        for (size_t i = 0; i != feed->num_items; ++i)
-            message_append(feed->snapshot, capacity, "%s{\"item_id\":%" PRId64 ",\"available\":%" PRId64 "}", i == 0 ? "" : ",",
-                           feed->items[i].id, feed->items[i].published);
-        message_append(feed->snapshot, capacity, "]}\n\n");
-    }
-    h2o_mem_addref_shared(feed->snapshot);
-    return feed->snapshot;
+    return a->available != b->available || (kind == VIEWER_HOST && (a->reserved != b->reserved || a->sold != b->sold));
 }
 
-/* The stock events of the items published after seq since (a reference for the caller). */
-static message_t *feed_delta(feed_t *feed, uint64_t since)
+/* The public's snapshot: every item's available count. */
+static void append_stock_snapshot(message_t *m, size_t capacity, const feed_t *feed)
 {
-    if (feed->delta == NULL || feed->delta_since != since || feed->delta_seq != feed->seq) {
-        size_t capacity = feed->num_items * ITEM_TEXT_MAX + 1;
-        message_release(&feed->delta);
-        feed->delta = message_new(capacity);
-        feed->delta_since = since;
-        feed->delta_seq = feed->seq;
-        for (size_t i = 0; i != feed->num_items; ++i)
-            if (feed->items[i].seq > since)
-                message_append(feed->delta, capacity, "event: stock\ndata: {\"item_id\":%" PRId64 ",\"available\":%" PRId64 "}\n\n",
-                               feed->items[i].id, feed->items[i].published);
+    message_append(m, capacity, "event: snapshot\ndata: {\"live_id\":%" PRId64 ",\"items\":[", feed->live_id);
+    for (size_t i = 0; i != feed->num_items; ++i)
+        message_append(m, capacity, "%s{\"item_id\":%" PRId64 ",\"available\":%" PRId64 "}", i == 0 ? "" : ",", feed->items[i].id,
+                       feed->items[i].shown[VIEWER_PUBLIC].published.available);
+    message_append(m, capacity, "]}\n\n");
+}
+
+/* The public's changes: a stock event per item published after seq since. */
+static void append_stock_changes(message_t *m, size_t capacity, const feed_t *feed, uint64_t since)
+{
+    for (size_t i = 0; i != feed->num_items; ++i)
+        if (feed->items[i].shown[VIEWER_PUBLIC].seq > since)
+            message_append(m, capacity, "event: stock\ndata: {\"item_id\":%" PRId64 ",\"available\":%" PRId64 "}\n\n",
+                           feed->items[i].id, feed->items[i].shown[VIEWER_PUBLIC].published.available);
+}
+
+/*
+ * The host's changes: one sales event of the items published after seq since. Revenue is the units sold at the item's
+ * flash price (at most 10^9 units of 10^10 cents: within 64 unsigned bits).
+ */
+static void append_sales_changes(message_t *m, size_t capacity, const feed_t *feed, uint64_t since)
+{
+    const char *separator = "";
+    message_append(m, capacity, "event: sales\ndata: {\"items\":[");
+    for (size_t i = 0; i != feed->num_items; ++i) {
+        const feed_item_t *item = &feed->items[i];
+        const counts_t *c = &item->shown[VIEWER_HOST].published;
+        if (item->shown[VIEWER_HOST].seq <= since)
+            continue;
+        message_append(m, capacity,
+                       "%s{\"id\":%" PRId64 ",\"available\":%" PRId64 ",\"reserved\":%" PRId64 ",\"sold\":%" PRId64
+                       ",\"revenue_cents\":%" PRIu64 "}",
+                       separator, item->id, c->available, c->reserved, c->sold, (uint64_t)c->sold * (uint64_t)item->price_cents);
+        separator = ",";
     }
-    h2o_mem_addref_shared(feed->delta);
-    return feed->delta;
+    message_append(m, capacity, "]}\n\n");
+}
+
+/* The host's snapshot: a sales event of every item (each was published after seq 0). */
+static void append_sales_snapshot(message_t *m, size_t capacity, const feed_t *feed)
+{
+    append_sales_changes(m, capacity, feed, 0);
+}
+
+static const struct {
+    size_t item_text_max; /* bytes of one item in a message, at most */
+    void (*append_snapshot)(message_t *m, size_t capacity, const feed_t *feed);
+    void (*append_changes)(message_t *m, size_t capacity, const feed_t *feed, uint64_t since);
+} kinds[NUM_VIEWER_KINDS] = {
+    [VIEWER_PUBLIC] = {ITEM_TEXT_MAX, append_stock_snapshot, append_stock_changes},
+    [VIEWER_HOST] = {SALES_TEXT_MAX, append_sales_snapshot, append_sales_changes},
+};
+
+static size_t message_capacity(const feed_t *feed, viewer_kind_t kind)
+{
+    return MESSAGE_HEADER_MAX + feed->num_items * kinds[kind].item_text_max;
+}
+
+/* A kind's snapshot as of now, after the retry line (a reference for the caller). */
+static message_t *feed_snapshot(feed_t *feed, viewer_kind_t kind)
+{
+    channel_t *channel = &feed->channels[kind];
+    if (channel->snapshot == NULL || channel->snapshot_seq != channel->seq) {
+        size_t capacity = message_capacity(feed, kind);
+        message_release(&channel->snapshot);
+        channel->snapshot = message_new(capacity);
+        channel->snapshot_seq = channel->seq;
+        message_append(channel->snapshot, capacity, RETRY_LINE);
+        kinds[kind].append_snapshot(channel->snapshot, capacity, feed);
+    }
+    h2o_mem_addref_shared(channel->snapshot);
+    return channel->snapshot;
+}
+
+/* A kind's events of the items published after seq since (a reference for the caller). */
+static message_t *feed_delta(feed_t *feed, viewer_kind_t kind, uint64_t since)
+{
+    channel_t *channel = &feed->channels[kind];
+    if (channel->delta == NULL || channel->delta_since != since || channel->delta_seq != channel->seq) {
+        size_t capacity = message_capacity(feed, kind);
+        message_release(&channel->delta);
+        channel->delta = message_new(capacity);
+        channel->delta_since = since;
+        channel->delta_seq = channel->seq;
+        kinds[kind].append_changes(channel->delta, capacity, feed, since);
+    }
+    h2o_mem_addref_shared(channel->delta);
+    return channel->delta;
 }
 
 /* ---- feeds ------------------------------------------------------------------------------------------------------- */
@@ -174,8 +263,10 @@ static void feed_free_if_idle(feed_t *feed)
     h2o_linklist_unlink(&feed->link);
     if (h2o_linklist_is_empty(&thread.feeds))
         uv_timer_stop(&thread.tick);
-    message_release(&feed->snapshot);
-    message_release(&feed->delta);
+    for (int kind = 0; kind != NUM_VIEWER_KINDS; ++kind) {
+        message_release(&feed->channels[kind].snapshot);
+        message_release(&feed->channels[kind].delta);
+    }
     free(feed->items);
     free(feed);
 }
@@ -195,18 +286,25 @@ static feed_item_t *feed_find_item(feed_t *feed, int64_t id)
     return NULL;
 }
 
-/* An item the feed did not know (the first load, or one put on air since): published with its first value. */
-static void feed_add_item(feed_t *feed, int64_t id, int64_t available, uint64_t now)
+static counts_t counts_of(const lb_live_item_t *row)
+{
+    return (counts_t){LB_LIVE_ITEM_AVAILABLE(row), row->reserved, row->sold};
+}
+
+/* An item the feed did not know (the first load, or one put on air since): published with its first counts. */
+static void feed_add_item(feed_t *feed, const lb_live_item_t *row, uint64_t now)
 {
     size_t at = feed->num_items;
-    while (at != 0 && feed->items[at - 1].id > id)
+    while (at != 0 && feed->items[at - 1].id > row->id)
         --at;
     feed->items = lb_realloc(feed->items, (feed->num_items + 1) * sizeof(*feed->items));
     memmove(&feed->items[at + 1], &feed->items[at], (feed->num_items - at) * sizeof(*feed->items));
     ++feed->num_items;
-    feed->items[at] =
-        (feed_item_t){.id = id, .available = available, .published = available, .seq = feed->seq, .published_ns = now};
-    lb_idmap_set(&thread.by_item, id, feed);
+    feed_item_t *item = &feed->items[at];
+    *item = (feed_item_t){.id = row->id, .price_cents = row->price_cents, .latest = counts_of(row)};
+    for (int kind = 0; kind != NUM_VIEWER_KINDS; ++kind)
+        item->shown[kind] = (shown_t){item->latest, feed->channels[kind].seq, now};
+    lb_idmap_set(&thread.by_item, row->id, feed);
 }
 
 static void viewer_send(viewer_t *v, message_t *message, uint64_t seq);
@@ -225,10 +323,18 @@ static void feed_walk(feed_t *feed, void (*fn)(viewer_t *v, void *arg), void *ar
     feed_free_if_idle(feed);
 }
 
+/* Sends the viewer what its channel published since its last message, if anything. */
+static void viewer_send_changes(viewer_t *v)
+{
+    uint64_t seq = v->feed->channels[v->kind].seq;
+    if (v->sent_seq < seq)
+        viewer_send(v, feed_delta(v->feed, v->kind, v->sent_seq), seq);
+}
+
 static void send_changes(viewer_t *v, void *arg)
 {
-    if (v->streaming && !v->writing && v->sent_seq < v->feed->seq)
-        viewer_send(v, feed_delta(v->feed, v->sent_seq), v->feed->seq);
+    if (v->streaming && !v->writing)
+        viewer_send_changes(v);
 }
 
 /* Sends each viewer that is not writing what was published since its last message (the others get it when done). */
@@ -239,23 +345,26 @@ static void feed_notify(feed_t *feed)
 }
 
 /*
- * Publishes the items whose latest value differs from what viewers were sent, each at most every MIN_EVENT_GAP (the
- * thread's tick publishes what had to wait). Returns whether anything was published.
+ * Publishes to each channel the items whose latest counts differ from what its viewers were shown, each at most every
+ * MIN_EVENT_GAP (the thread's tick publishes what had to wait). Returns whether anything was published.
  */
 static int feed_flush(feed_t *feed, uint64_t now)
 {
     int changed = 0;
-    for (size_t i = 0; i != feed->num_items; ++i) {
-        feed_item_t *item = &feed->items[i];
-        if (item->available == item->published || now - item->published_ns < MIN_EVENT_GAP_NS)
-            continue;
-        if (!changed) {
-            ++feed->seq;
-            changed = 1;
+    for (int kind = 0; kind != NUM_VIEWER_KINDS; ++kind) {
+        channel_t *channel = &feed->channels[kind];
+        int channel_changed = 0;
+        for (size_t i = 0; i != feed->num_items; ++i) {
+            feed_item_t *item = &feed->items[i];
+            if (!counts_differ(kind, &item->latest, &item->shown[kind].published) ||
+                now - item->shown[kind].published_ns < MIN_EVENT_GAP_NS)
+                continue;
+            if (!channel_changed) {
+                ++channel->seq;
+                channel_changed = changed = 1;
+            }
+            item->shown[kind] = (shown_t){item->latest, channel->seq, now};
         }
-        item->published = item->available;
-        item->seq = feed->seq;
-        item->published_ns = now;
     }
     return changed;
 }
@@ -296,19 +405,27 @@ static void feed_poll(feed_t *feed)
     lb_db_submit(thread.loop, &feed->poll.job, poll_work, poll_done);
 }
 
-/* A poll's counts: newer than what the feed has, except for items this thread's lanes reported since it started. */
-static void feed_apply_poll(feed_t *feed, const poll_t *poll, uint64_t now)
+/*
+ * A poll's counts: newer than what the feed has, except for items this thread's lanes reported since it started.
+ * Returns whether it found new items (published at once).
+ */
+static int feed_apply_poll(feed_t *feed, const poll_t *poll, uint64_t now)
 {
+    int added = 0;
     for (size_t i = 0; i != poll->num_items; ++i) {
         const lb_live_item_t *row = &poll->items[i];
         feed_item_t *item = feed_find_item(feed, row->id);
         if (item == NULL) {
-            ++feed->seq; /* a new item: its first value is a change for the viewers */
-            feed_add_item(feed, row->id, LB_LIVE_ITEM_AVAILABLE(row), now);
+            /* a new item: its first counts are a change for every viewer */
+            for (int kind = 0; kind != NUM_VIEWER_KINDS; ++kind)
+                ++feed->channels[kind].seq;
+            feed_add_item(feed, row, now);
+            added = 1;
         } else if (item->pushed_ns < feed->poll_started_ns) {
-            item->available = LB_LIVE_ITEM_AVAILABLE(row);
+            item->latest = counts_of(row);
         }
     }
+    return added;
 }
 
 static void viewer_start(viewer_t *v, void *arg);
@@ -323,19 +440,18 @@ static void poll_done(lb_db_job_t *job, int status)
     feed->polling = 0;
     ++feed->busy; /* the poll is part of the feed: keep it until the end */
     if (feed->ready) {
-        uint64_t seq = feed->seq;
         if (status == 0) {
-            feed_apply_poll(feed, poll, now);
-            feed_flush(feed, now);
+            int added = feed_apply_poll(feed, poll, now);
+            if (feed_flush(feed, now) || added)
+                feed_notify(feed);
         }
-        if (feed->seq != seq)
-            feed_notify(feed);
     } else if (status == 0 && poll->found && !thread.stopping) {
         feed->ready = 1;
-        feed->seq = 1;
+        for (int kind = 0; kind != NUM_VIEWER_KINDS; ++kind)
+            feed->channels[kind].seq = 1;
         feed->heartbeat_ns = now;
         for (size_t i = 0; i != poll->num_items; ++i)
-            feed_add_item(feed, poll->items[i].id, LB_LIVE_ITEM_AVAILABLE(&poll->items[i]), now);
+            feed_add_item(feed, &poll->items[i], now);
         feed_walk(feed, viewer_start, NULL);
     } else {
         /* The viewers waiting for the first load are answered, and the feed goes with them. */
@@ -427,8 +543,8 @@ static void on_viewer_proceed(h2o_generator_t *generator, h2o_req_t *req)
         return;
     if (thread.stopping)
         viewer_end(v);
-    else if (v->sent_seq < v->feed->seq)
-        viewer_send(v, feed_delta(v->feed, v->sent_seq), v->feed->seq);
+    else
+        viewer_send_changes(v);
 }
 
 static void on_viewer_stop(h2o_generator_t *generator, h2o_req_t *req)
@@ -461,7 +577,7 @@ static void viewer_start(viewer_t *v, void *arg)
     }
     v->streaming = 1;
     lb_metrics_sse_viewers(1);
-    viewer_send(v, feed_snapshot(feed), feed->seq);
+    viewer_send(v, feed_snapshot(feed, v->kind), feed->channels[v->kind].seq);
 }
 
 static void reply_refused(lb_call_t *call, int reason)
@@ -483,7 +599,7 @@ static void viewer_refuse(viewer_t *v, void *arg)
 
 /* ---- the API ----------------------------------------------------------------------------------------------------- */
 
-void lb_stock_feed_watch(lb_call_t *call)
+static void watch(lb_call_t *call, viewer_kind_t kind)
 {
     if (thread.stopping) {
         reply_refused(call, STOPPING);
@@ -499,7 +615,7 @@ void lb_stock_feed_watch(lb_call_t *call)
         feed = feed_new(call->id);
 
     viewer_t *v = h2o_mem_alloc_shared(&call->req->pool, sizeof(*v), on_viewer_disposed);
-    *v = (viewer_t){.feed = feed, .call = call};
+    *v = (viewer_t){.feed = feed, .kind = kind, .call = call};
     lb_call_retain(call);
     h2o_linklist_insert(&feed->viewers, &v->link);
     ++feed->num_viewers;
@@ -507,13 +623,23 @@ void lb_stock_feed_watch(lb_call_t *call)
         viewer_start(v, NULL);
 }
 
-void lb_stock_feed_publish(int64_t live_item_id, int64_t available)
+void lb_stock_feed_watch(lb_call_t *call)
+{
+    watch(call, VIEWER_PUBLIC);
+}
+
+void lb_stock_feed_watch_sales(lb_call_t *call)
+{
+    watch(call, VIEWER_HOST);
+}
+
+void lb_stock_feed_publish(int64_t live_item_id, int64_t available, int64_t reserved, int64_t sold)
 {
     feed_t *feed = thread.loop != NULL ? lb_idmap_get(&thread.by_item, live_item_id) : NULL;
     feed_item_t *item = feed != NULL ? feed_find_item(feed, live_item_id) : NULL;
     if (item == NULL)
         return;
-    item->available = available;
+    item->latest = (counts_t){available, reserved, sold};
     item->pushed_ns = lb_monotonic_ns();
     if (feed_flush(feed, item->pushed_ns))
         feed_notify(feed);

@@ -417,7 +417,10 @@ static void call_job_done(lb_db_job_t *db_job, int status)
 {
     lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
     lb_call_t *call = job->call;
-    if (status == 0) {
+    if (status == 0 && job->start_stream != NULL) {
+        if (call->req != NULL)
+            job->start_stream(call);
+    } else if (status == 0) {
         if (job->on_done != NULL)
             job->on_done(job);
         if (job->answer.out.len == 0) {

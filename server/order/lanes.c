@@ -72,13 +72,13 @@ static unsigned stock_epoch(int64_t sku_id)
     return atomic_load_explicit(&stock_epochs[(uint64_t)sku_id % NUM_EPOCHS], memory_order_acquire);
 }
 
-static void publish_nowhere(int64_t live_item_id, int64_t available) {}
+static void publish_nowhere(int64_t live_item_id, int64_t available, int64_t reserved, int64_t sold) {}
 /* Where a batch's live-item counts go (the live stock feed); set once before the loops start. */
-static lb_lanes_publish_cb publish_available = publish_nowhere;
+static lb_lanes_publish_cb publish_counts = publish_nowhere;
 
 void lb_lanes_publish_to(lb_lanes_publish_cb publish)
 {
-    publish_available = publish != NULL ? publish : publish_nowhere;
+    publish_counts = publish != NULL ? publish : publish_nowhere;
 }
 
 void lb_lanes_configure(unsigned batch, unsigned queued, unsigned reserve_ttl)
@@ -136,13 +136,13 @@ static void update_hints(order_lane_t *lane, const lb_reserve_batch_t *batch, un
     }
 }
 
-/* The live items' counts as the batch left them, for this thread's stock streams. */
+/* The live items' counts as the batch left them (what it locked, plus its grants), for this thread's streams. */
 static void publish_stock(const lb_reserve_batch_t *batch)
 {
     for (size_t i = 0; i != batch->num_targets; ++i) {
         const lb_alloc_target_t *t = &batch->targets[i];
         if (t->kind == LB_TARGET_LIVE_ITEM && t->found)
-            publish_available(t->id, t->left);
+            publish_counts(t->id, t->left, t->reserved + t->granted, t->sold);
     }
 }
 

@@ -176,13 +176,14 @@ int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *
 
 int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target)
 {
-    static const char sql[] = "SELECT price_cents, quota - reserved - sold, per_buyer_limit, opens_at, "
+    /* reserved and sold only go to the host's sales stream (after the batch): two more columns of the row it locks. */
+    static const char sql[] = "SELECT price_cents, quota - reserved - sold, reserved, sold, per_buyer_limit, opens_at, "
                               "COALESCE(reserve_ttl, 0) FROM live_items WHERE id = ? AND sku_id = ? FOR UPDATE";
     memset(target, 0, sizeof(*target));
     target->kind = LB_TARGET_LIVE_ITEM;
     target->id = id;
-    int ret = lb_db_query_row(db, sql, "ii", "iiiii", id, sku_id, &target->price_cents, &target->left, &target->per_buyer_limit,
-                              &target->opens_at, &target->reserve_ttl);
+    int ret = lb_db_query_row(db, sql, "ii", "iiiiiii", id, sku_id, &target->price_cents, &target->left, &target->reserved,
+                              &target->sold, &target->per_buyer_limit, &target->opens_at, &target->reserve_ttl);
     if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
     target->found = ret == 0;

@@ -38,9 +38,10 @@ class Stream:
         self.stock_events = 0
 
     @classmethod
-    async def open(cls, port, live_id, timeout=30.0):
+    async def open(cls, port, live_id, timeout=30.0, path="/v1/lives/%d/stock", token=None):
+        """The stream at path (of live_id), with a bearer token if given (the host's sales stream)."""
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-        writer.write(lb.encode_request("GET", "/v1/lives/%d/stock" % live_id, headers={"Accept": "text/event-stream"}))
+        writer.write(lb.encode_request("GET", path % live_id, token=token, headers={"Accept": "text/event-stream"}))
         status, headers = await asyncio.wait_for(lb.read_head(reader), timeout)
         stream = cls(reader, writer, status, headers)
         if status != 200:

@@ -29,7 +29,7 @@ typedef struct st_order_row_t {
 
 typedef struct st_store_state_t {
     int64_t stock, reserved, held;
-    int64_t item_quota[MAX_ITEMS], item_reserved[MAX_ITEMS];
+    int64_t item_quota[MAX_ITEMS], item_reserved[MAX_ITEMS], item_sold[MAX_ITEMS];
     order_row_t orders[MAX_ORDERS];
     size_t num_orders;
     int64_t next_order_id;
@@ -94,7 +94,9 @@ static int fake_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t 
     if (sku_id == SKU && i >= 0 && i < MAX_ITEMS) {
         target->found = 1;
         target->price_cents = PRICE - 100;
-        target->left = state.item_quota[i] - state.item_reserved[i];
+        target->left = state.item_quota[i] - state.item_reserved[i] - state.item_sold[i];
+        target->reserved = state.item_reserved[i];
+        target->sold = state.item_sold[i];
     }
     return 0;
 }
@@ -224,7 +226,7 @@ static const lb_reserve_store_t memory_store = {
 /* The requests and the order they were answered in. */
 static lb_order_request_t requests[64];
 static unsigned answer_turn[64], turns;
-static int64_t published_item = -1, published_available = -1;
+static int64_t published_item = -1, published_available = -1, published_reserved = -1, published_sold = -1;
 
 static void on_decided(lb_order_request_t *r)
 {
@@ -232,10 +234,12 @@ static void on_decided(lb_order_request_t *r)
     answer_turn[r - requests] = ++turns;
 }
 
-static void on_publish(int64_t live_item_id, int64_t available)
+static void on_publish(int64_t live_item_id, int64_t available, int64_t reserved, int64_t sold)
 {
     published_item = live_item_id;
     published_available = available;
+    published_reserved = reserved;
+    published_sold = sold;
 }
 
 static void reset(int64_t stock)
@@ -251,7 +255,7 @@ static void reset(int64_t stock)
     memset(answer_turn, 0, sizeof(answer_turn));
     turns = 0;
     next_commit = COMMIT_OK;
-    published_item = published_available = -1;
+    published_item = published_available = published_reserved = published_sold = -1;
     lb_lanes_configure(2000, 50000, TTL);
     lb_lanes_stock_changed(SKU); /* a test's hints do not reach the next */
 }
@@ -469,11 +473,13 @@ static void test_live_item(void)
 {
     reset(100);
     lb_lanes_publish_to(on_publish);
-    state.item_quota[0] = 2;
+    state.item_quota[0] = 4;
+    state.item_reserved[0] = state.item_sold[0] = 1;
     submit(0, 1, 2, FIRST_ITEM, NULL);
     fake_run(0);
     CHECK(requests[0].outcome == LB_OUTCOME_RESERVED && requests[0].amount_cents == 2 * (PRICE - 100));
-    CHECK(published_item == FIRST_ITEM && published_available == 0);
+    /* The counts as the batch left them: what it locked plus what it granted. */
+    CHECK(published_item == FIRST_ITEM && published_available == 0 && published_reserved == 3 && published_sold == 1);
     CHECK(submit(1, 2, 1, FIRST_ITEM, NULL) == 0 && requests[1].outcome == LB_OUTCOME_SOLD_OUT && answer_turn[1] == 2);
     submit(2, 3, 1, 0, NULL);
     CHECK(num_fake_jobs == 2);

@@ -120,6 +120,11 @@ struct st_lb_call_job_t {
      * goes out, whether or not the client is still there; for effects the loop thread owns (e.g. lane hints).
      */
     void (*on_done)(lb_call_job_t *job);
+    /*
+     * Optional (set before submitting): after work succeeded, answers the call on the loop thread instead of what work
+     * wrote, if the client is still there: a stream that starts once work has allowed it (checked a credential).
+     */
+    void (*start_stream)(lb_call_t *call);
 };
 
 /* Allocates a zeroed job of size bytes (the handler's struct) that holds a reference to call. */

@@ -81,6 +81,7 @@ typedef struct st_lb_alloc_target_t {
     int found;
     int64_t price_cents;
     int64_t left;            /* units that can still be reserved through it (group-buys: see targets[0]) */
+    int64_t reserved, sold;  /* a live item's, as locked (before the batch's grants): for the host's sales stream */
     int64_t per_buyer_limit; /* 0: none */
     int64_t opens_at;
     int64_t closes_at; /* 0: never */

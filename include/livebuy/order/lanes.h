@@ -13,10 +13,11 @@
 #include "livebuy/order/order.h"
 
 /*
- * Who hears of a live item's available count as a batch of this loop thread left it, on that thread (the live stock
- * feed, a layer above: it is handed down rather than called up). Set once before the loops start; NULL: nobody.
+ * Who hears of a live item's counts (available, reserved, sold) as a batch of this loop thread left them, on that
+ * thread (the live stock feed, a layer above: it is handed down rather than called up). Set once before the loops
+ * start; NULL: nobody.
  */
-typedef void (*lb_lanes_publish_cb)(int64_t live_item_id, int64_t available);
+typedef void (*lb_lanes_publish_cb)(int64_t live_item_id, int64_t available, int64_t reserved, int64_t sold);
 void lb_lanes_publish_to(lb_lanes_publish_cb publish);
 
 /* Sets the limits: requests per batch (transaction), requests queued in all lanes of the process, default TTL. */
