@@ -30,17 +30,20 @@ class SalesStream(lb.ServerTestCase):
         cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
 
     def new_live(self, quotas):
-        """A live of the host with one item per quota, each on a SKU of the host's own (no offer needed); returns (live
-        id, [item ids])."""
+        """A live of the host with one item per quota, each on a co-op's SKU of its own under an accepted offer; returns
+        (live id, [item ids])."""
         status, _, live = self.server.request("POST", "/v1/lives", {"title": "今晚八点 小米专场", "starts_at": 1700000000},
                                               token=self.host)
         self.assertEqual(status, 201, live)
         return live["id"], [self.put_on_air(live["id"], quota) for quota in quotas]
 
-    def put_on_air(self, live_id, quota, server=None):
-        s = server or self.server
+    def put_on_air(self, live_id, quota, own=False):
+        """An item on air: a co-op's SKU under an accepted offer (10% commission), or one of the host's own (own)."""
+        s = self.server
         skus = [{"name": "2.5kg 礼盒", "price_cents": 5990, "stock": quota + 10, "weight_grams": 2700}]
-        sku_id = s.create_product(self.host, skus, title="武乡小米")["skus"][0]["id"]
+        sku_id = s.create_product(self.host if own else self.coop, skus, title="武乡小米")["skus"][0]["id"]
+        if not own:
+            s.accepted_offer(self.coop, self.host, self.host_id, sku_id, commission_bp=1000)
         body = {"sku_id": sku_id, "price_cents": PRICE, "quota": quota, "per_buyer_limit": 5, "opens_at": 0}
         status, _, item = s.request("POST", "/v1/lives/%d/items" % live_id, body, token=self.host)
         self.assertEqual(status, 201, item)
@@ -122,8 +125,8 @@ class SalesStream(lb.ServerTestCase):
             self.assertEqual((await public.event_named("stock", 3))["data"], {"item_id": item_b, "available": 19},
                              "the public stream's next event is the next change of available, nothing for the payment")
 
-            # An item put on air later: the host sees it from the next poll.
-            item_c = self.put_on_air(live_id, 7)
+            # An item put on air later (from the host's own catalogue): the host sees it from the next poll.
+            item_c = self.put_on_air(live_id, 7, own=True)
             await self.until(host, item_c, counts(7), 3)
             host.close()
             public.close()
