@@ -42,9 +42,9 @@ int lb_store_offer_move(lb_db_t *db, int64_t id, int64_t merchant_id, lb_offer_a
  * Within the caller's transaction, before it locks the SKU row: locks the offer that item (its sku_id, quota,
  * price_cents) goes on air under for host_id and checks it (lb_offer_check). The offer is item->offer_id when that is
  * not 0 (*rule LB_OFFER_UNKNOWN when it is not an offer to host_id), else the host's offer of the SKU that is accepted
- * and current with most left, or failing that its latest (LB_OFFER_NONE when there is none). When *rule is
- * LB_OFFER_USABLE, the item's quota is added to the offer's placed. *offer gets the offer (without names). Returns 0
- * whatever the rule, or an LB_E* code of the database.
+ * and current with most left, or failing that the one with most left, the latest of equals (LB_OFFER_NONE when there is
+ * none). When *rule is LB_OFFER_USABLE, the item's quota is added to the offer's placed. *offer gets the offer (without
+ * names). Returns 0 whatever the rule, or an LB_E* code of the database.
  */
 int lb_store_offer_place(lb_db_t *db, const lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
                          lb_offer_rule_t *rule);
