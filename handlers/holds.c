@@ -12,16 +12,21 @@ typedef struct st_holds_job_t {
     int64_t sku_id; /* 0 for all the co-op's SKUs */
 } holds_job_t;
 
-static void write_hold(lb_writer_t *w, const lb_hold_t *hold)
+void lb_hold_write(lb_writer_t *w, const lb_hold_t *hold)
 {
     const lb_live_item_t *item = &hold->item;
-    lb_writer_map(w, NULL);
     lb_writer_pack(w,
                    "live_item_id:I,live_id:I,live_title:s,host_id:I,host_name:s,offer_id:N,sku_id:I,title:s,price_cents:I,quota:I,"
-                   "reserved:I,sold:I,available:I,opens_at:I",
+                   "reserved:I,sold:I,available:I",
                    item->id, item->live_id, hold->live_title, hold->host_id, hold->host_name, item->offer_id, item->sku_id,
-                   item->title, item->price_cents, item->quota, item->reserved, item->sold, LB_LIVE_ITEM_AVAILABLE(item),
-                   item->opens_at);
+                   item->title, item->price_cents, item->quota, item->reserved, item->sold, LB_LIVE_ITEM_AVAILABLE(item));
+}
+
+static void write_hold(lb_writer_t *w, const lb_hold_t *hold)
+{
+    lb_writer_map(w, NULL);
+    lb_hold_write(w, hold);
+    lb_writer_integer(w, "opens_at", hold->item.opens_at);
     lb_writer_end(w);
 }
 

@@ -1,6 +1,7 @@
 /*
- * POST /v1/lives and POST /v1/lives/{id}/items (hosts; a co-op's SKU only under an offer), GET /v1/lives/{id} (public),
- * POST /v1/live-items/{id}/close (the host, or the co-op whose SKU the item holds): live sessions and their items.
+ * POST /v1/lives, GET /v1/lives?mine=1 and POST /v1/lives/{id}/items (hosts; a co-op's SKU only under an offer),
+ * GET /v1/lives/{id} (public), POST /v1/live-items/{id}/close (the host, or the co-op whose SKU the item holds): live
+ * sessions and their items.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,50 @@ void lb_handle_live_create(lb_call_t *call)
     snprintf(job->title, sizeof(job->title), "%s", title);
     job->starts_at = starts_at;
     lb_call_job_submit(&job->super, live_create_work);
+}
+
+static int lives_list_work(lb_call_job_t *super, lb_db_t *db)
+{
+    lb_page_job_t *job = (lb_page_job_t *)super;
+    lb_merchant_t merchant;
+    size_t found;
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_HOST), &merchant);
+    if (ret != 0)
+        return ret;
+    lb_live_summary_t *lives = lb_malloc((size_t)job->limit * sizeof(*lives));
+    if ((ret = lb_store_host_lives(db, merchant.id, job->after, job->limit, lives, &found)) == 0) {
+        lb_writer_t *w = lb_call_job_answer(super, 200);
+        lb_writer_map(w, NULL);
+        lb_writer_array(w, "lives");
+        for (size_t i = 0; i != found; ++i) {
+            lb_writer_map(w, NULL);
+            lb_writer_pack(w, "id:I,title:s,starts_at:I,num_items:I", lives[i].live.id, lives[i].live.title,
+                           lives[i].live.starts_at, lives[i].num_items);
+            lb_writer_end(w);
+        }
+        lb_writer_end(w);
+        lb_writer_pack(w, "next:N", found != 0 && found == (size_t)job->limit ? lives[found - 1].live.id : 0);
+        lb_writer_end(w);
+    }
+    free(lives);
+    return ret;
+}
+
+void lb_handle_lives_list(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    int64_t mine = 0;
+    lb_page_job_t *job = lb_auth_page_job_new(call, sizeof(*job));
+    if (job == NULL)
+        return;
+    /* Lives are listed for their host only: there is no public listing to page through. */
+    if (lb_call_query_int(call, "mine", 1, 1, &mine, &err) != 0 ||
+        (mine != 1 && lb_input_error(&err, 422, "invalid", "mine=1 is required: a host lists its own lives") != 0)) {
+        lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->super);
+        return;
+    }
+    lb_call_job_submit(&job->super, lives_list_work);
 }
 
 static int live_item_created(lb_call_job_t *job, const lb_live_item_t *item)

@@ -1,6 +1,7 @@
 /*
  * GET /v1/orders/{id} and POST /v1/orders/{id}/cancel (the order's buyer; anyone else's order is answered 404 like a
- * missing one), GET /v1/merchant/orders (a co-op's or host's orders, a page at a time).
+ * missing one), GET /v1/merchant/orders (a co-op's or host's orders, a page at a time, with the commission of those on
+ * live items).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "livebuy/order/sku_actions.h"
 #include "livebuy/order/directory.h"
 #include "livebuy/order/merchant_orders.h"
+#include "livebuy/model/sale.h"
 #include "livebuy/store/orders.h"
 
 typedef struct st_buyer_order_job_t {
@@ -136,13 +138,23 @@ void lb_handle_order_cancel(lb_call_t *call)
     lb_sku_action_submit(call->loop, &cancel->action);
 }
 
-static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, size_t n, int64_t limit)
+/* An order on a live item shows how its amount splits between the host and the co-op (livebuy/model/sale.h). */
+static void write_order_money(lb_writer_t *w, const lb_order_t *order, int64_t commission_bp)
+{
+    if (order->live_item_id == 0)
+        return;
+    lb_sale_money_t money = lb_sale_money(order->qty, order->unit_price_cents, commission_bp);
+    lb_writer_pack(w, "commission_cents:I,coop_share_cents:I", money.commission_cents, money.coop_share_cents);
+}
+
+static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, const int64_t *commission_bp, size_t n, int64_t limit)
 {
     lb_writer_map(w, NULL);
     lb_writer_array(w, "orders");
     for (size_t i = 0; i != n; ++i) {
         write_order(w, &orders[i]);
         lb_writer_integer(w, "buyer_id", orders[i].buyer_id);
+        write_order_money(w, &orders[i], commission_bp[i]);
         lb_writer_end(w);
     }
     lb_writer_end(w);
@@ -160,8 +172,10 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
     if (ret != 0)
         return ret;
     lb_order_t *orders = lb_malloc((size_t)page->limit * sizeof(*orders));
-    if ((ret = lb_order_merchant_orders(db, merchant.id, job->status, page->after, page->limit, orders, &found)) == 0)
-        write_orders_page(lb_call_job_answer(super, 200), orders, found, page->limit);
+    int64_t *commission_bp = lb_malloc((size_t)page->limit * sizeof(*commission_bp));
+    if ((ret = lb_order_merchant_orders(db, &merchant, job->status, page->after, page->limit, orders, commission_bp, &found)) == 0)
+        write_orders_page(lb_call_job_answer(super, 200), orders, commission_bp, found, page->limit);
+    free(commission_bp);
     free(orders);
     return ret;
 }

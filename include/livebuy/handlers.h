@@ -38,6 +38,7 @@ void lb_handle_order_create(lb_call_t *call);
 int lb_live_of_host(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], int64_t live_id,
                     lb_live_t *live);
 void lb_handle_live_create(lb_call_t *call);
+void lb_handle_lives_list(lb_call_t *call);
 void lb_handle_live_item_create(lb_call_t *call);
 void lb_handle_live_get(lb_call_t *call);
 void lb_handle_live_item_close(lb_call_t *call);
@@ -50,6 +51,9 @@ void lb_handle_live_sales_stream(lb_call_t *call);
 void lb_handle_order_get(lb_call_t *call);
 void lb_handle_order_cancel(lb_call_t *call);
 void lb_handle_merchant_orders(lb_call_t *call);
+
+/* handlers/sales.c */
+void lb_handle_merchant_sales(lb_call_t *call);
 
 /* handlers/merchant_skus.c */
 void lb_handle_merchant_skus(lb_call_t *call);
@@ -69,7 +73,9 @@ void lb_handle_offer_accept(lb_call_t *call);
 void lb_handle_offer_decline(lb_call_t *call);
 void lb_handle_offer_end(lb_call_t *call);
 
-/* handlers/holds.c */
+/* handlers/holds.c; lb_hold_write: a live item's fields with its live and host, as holds and sales show them, into the
+ * open map. */
+void lb_hold_write(lb_writer_t *w, const lb_hold_t *hold);
 void lb_handle_merchant_holds(lb_call_t *call);
 
 /* handlers/payments.c */

@@ -71,6 +71,23 @@ int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head,
         sizeof((o)->status), &(o)->has_ship_to, (o)->ship_to_name, sizeof((o)->ship_to_name), (o)->ship_to_phone,                  \
         sizeof((o)->ship_to_phone), (o)->ship_to_address, sizeof((o)->ship_to_address)
 
+/* ---- A live item with its live and host (lives.c, sales.c) ----------------------------------------------------------- */
+
+/* The columns of lb_hold_t, in the order HOLD_OUTPUTS lists its outputs, from HOLD_FROM (i the item, s its SKU, p the
+ * product, l its live, h its host). */
+#define HOLD_SELECT_LIST                                                                                                           \
+    "i.id, i.live_id, l.title, l.merchant_id, h.name, COALESCE(i.offer_id, 0), i.sku_id, CONCAT(p.title, ' ', s.name), "           \
+    "i.price_cents, i.quota, i.reserved, i.sold, i.per_buyer_limit, i.opens_at "
+#define HOLD_FROM                                                                                                                  \
+    "FROM skus s JOIN live_items i ON i.sku_id = s.id JOIN products p ON p.id = s.product_id JOIN lives l ON l.id = i.live_id "    \
+    "JOIN merchants h ON h.id = l.merchant_id "
+#define HOLD_TYPES "iisisiisiiiiii"
+#define HOLD_OUTPUTS(h)                                                                                                            \
+    &(h)->item.id, &(h)->item.live_id, (h)->live_title, sizeof((h)->live_title), &(h)->host_id, (h)->host_name,                    \
+        sizeof((h)->host_name), &(h)->item.offer_id, &(h)->item.sku_id, (h)->item.title, sizeof((h)->item.title),                  \
+        &(h)->item.price_cents, &(h)->item.quota, &(h)->item.reserved, &(h)->item.sold, &(h)->item.per_buyer_limit,                \
+        &(h)->item.opens_at
+
 /* ---- The order id sequence (orders.c, reservations.c) --------------------------------------------------------------- */
 
 /* Reads the sequence's lattice (lb_store_order_block_of) unless this process has it already: 0 or an LB_E* code. */

@@ -4,6 +4,7 @@
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/lives.h"
 #include "livebuy/store/offers.h"
+#include "internal.h"
 
 int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id)
 {
@@ -20,6 +21,24 @@ int lb_store_live_get(lb_db_t *db, int64_t id, lb_live_t *live)
     static const char sql[] = "SELECT id, merchant_id, title, starts_at FROM lives WHERE id = ?";
     return lb_db_query_row(db, sql, "i", "iisi", id, &live->id, &live->merchant_id, live->title, sizeof(live->title),
                            &live->starts_at);
+}
+
+int lb_store_host_lives(lb_db_t *db, int64_t host_id, int64_t after, int64_t limit, lb_live_summary_t *out, size_t *found)
+{
+    /* lives_merchant for the page, then live_items_live to count each live's items */
+    static const char sql[] = "SELECT l.id, l.merchant_id, l.title, l.starts_at, "
+                              "(SELECT COUNT(*) FROM live_items i WHERE i.live_id = l.id) FROM lives l "
+                              "WHERE l.merchant_id = ? AND l.id > ? ORDER BY l.id LIMIT ?";
+    int ret = lb_db_query(db, sql, "iii", host_id, after, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit) {
+        lb_live_summary_t *s = &out[*found];
+        if ((ret = lb_db_fetch(db, "iisii", &s->live.id, &s->live.merchant_id, s->live.title, sizeof(s->live.title),
+                               &s->live.starts_at, &s->num_items)) != 0)
+            break;
+        ++*found;
+    }
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
@@ -145,21 +164,13 @@ Exit:
 
 int lb_store_coop_holds(lb_db_t *db, int64_t coop_id, int64_t sku_id, int64_t after, int64_t limit, lb_hold_t *out, size_t *found)
 {
-    static const char sql[] = "SELECT i.id, i.live_id, l.title, l.merchant_id, h.name, COALESCE(i.offer_id, 0), i.sku_id, "
-                              "CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, i.reserved, i.sold, i.per_buyer_limit, "
-                              "i.opens_at FROM skus s JOIN live_items i ON i.sku_id = s.id "
-                              "JOIN products p ON p.id = s.product_id JOIN lives l ON l.id = i.live_id "
-                              "JOIN merchants h ON h.id = l.merchant_id WHERE s.merchant_id = ? AND (? = 0 OR s.id = ?) "
+    static const char sql[] = "SELECT " HOLD_SELECT_LIST HOLD_FROM "WHERE s.merchant_id = ? AND (? = 0 OR s.id = ?) "
                               "AND i.closed_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?";
     int ret = lb_db_query(db, sql, "iiiii", coop_id, sku_id, sku_id, after, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
-        lb_hold_t *h = &out[*found];
-        lb_live_item_t *i = &h->item;
-        memset(h, 0, sizeof(*h));
-        if ((ret = lb_db_fetch(db, "iisisiisiiiiii", &i->id, &i->live_id, h->live_title, sizeof(h->live_title), &h->host_id,
-                               h->host_name, sizeof(h->host_name), &i->offer_id, &i->sku_id, i->title, sizeof(i->title),
-                               &i->price_cents, &i->quota, &i->reserved, &i->sold, &i->per_buyer_limit, &i->opens_at)) != 0)
+        memset(&out[*found], 0, sizeof(out[*found]));
+        if ((ret = lb_db_fetch(db, HOLD_TYPES, HOLD_OUTPUTS(&out[*found]))) != 0)
             break;
         ++*found;
     }

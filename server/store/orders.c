@@ -125,18 +125,77 @@ int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_i
     return lb_store_order_release(db, order, "cancelled", now);
 }
 
+void lb_store_order_sources_free(lb_order_source_t *sources, size_t n)
+{
+    for (size_t i = 0; i != n; ++i)
+        free(sources[i].live_items);
+    free(sources);
+}
+
+/* Appends ",id" (or "id" to an empty list) to a list of *len characters in *cap bytes. */
+static char *append_id(char *list, size_t *len, size_t *cap, int64_t id)
+{
+    char digits[24];
+    size_t n = (size_t)snprintf(digits, sizeof(digits), *len == 0 ? "%lld" : ",%lld", (long long)id);
+    while (*len + n >= *cap)
+        list = lb_grow(list, *len + n, cap, 1);
+    memcpy(list + *len, digits, n + 1);
+    *len += n;
+    return list;
+}
+
 /*
- * A UNION ALL of one primary-key range per SKU, each of which stops after limit rows. The SKU list is padded to a power
- * of two with SKU 0 (there is none), so that a few prepared shapes serve every group.
+ * A host's live items on other merchants' SKUs, a source per SKU (its own SKUs' orders are all its own already). Found
+ * through lives_merchant and live_items_live: a host has some items per live, never as many as orders.
  */
-int lb_store_sku_orders_page(lb_db_t *db, const int64_t *skus, size_t n, const char *status, int64_t after, int64_t before,
-                             int64_t limit, lb_order_t *out, size_t *found)
+static int host_item_sources(lb_db_t *db, int64_t host_id, lb_order_source_t **sources, size_t *n)
+{
+    static const char sql[] = "SELECT i.sku_id, i.id FROM lives l JOIN live_items i ON i.live_id = l.id "
+                              "JOIN skus s ON s.id = i.sku_id WHERE l.merchant_id = ? AND s.merchant_id <> ? "
+                              "ORDER BY i.sku_id, i.id";
+    size_t capacity = *n, len = 0, size = 0;
+    int64_t sku_id, item_id;
+    int ret = lb_db_query(db, sql, "ii", host_id, host_id);
+    while (ret == 0 && (ret = lb_db_fetch(db, "ii", &sku_id, &item_id)) == 0) {
+        lb_order_source_t *last = *n != 0 ? &(*sources)[*n - 1] : NULL;
+        if (last == NULL || last->live_items == NULL || last->sku_id != sku_id) {
+            *sources = lb_grow(*sources, *n, &capacity, sizeof(**sources));
+            last = &(*sources)[(*n)++];
+            *last = (lb_order_source_t){sku_id, NULL};
+            len = size = 0;
+        }
+        last->live_items = append_id(last->live_items, &len, &size, item_id);
+    }
+    return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
+int lb_store_merchant_order_sources(lb_db_t *db, const lb_merchant_t *merchant, lb_order_source_t **sources, size_t *n)
+{
+    int64_t *skus;
+    int ret = lb_store_merchant_sku_ids(db, merchant->id, &skus, n);
+    *sources = lb_malloc((*n != 0 ? *n : 1) * sizeof(**sources));
+    for (size_t i = 0; i != *n; ++i)
+        (*sources)[i] = (lb_order_source_t){skus[i], NULL};
+    free(skus);
+    if (ret == 0 && merchant->kind == LB_MERCHANT_HOST)
+        ret = host_item_sources(db, merchant->id, sources, n);
+    return ret;
+}
+
+/*
+ * A UNION ALL of one primary-key range per SKU, each of which stops after limit rows; a source of some live items only
+ * reads the rest of the SKU's orders of the range too, and skips them (FIND_IN_SET). The source list is padded to a
+ * power of two with SKU 0 (there is none), so that a few prepared shapes serve every group.
+ */
+int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size_t n, const char *status, int64_t after,
+                             int64_t before, int64_t limit, lb_order_t *out, size_t *found)
 {
     static const char all_shape[] = "merchant_orders", status_shape[] = "merchant_orders_status";
-    static const char branch[] = "%s(" ORDER_SELECT "WHERE sku_id = ? AND id > ? AND id < ?%s ORDER BY id LIMIT ?)";
+    static const char branch[] = "%s(" ORDER_SELECT "WHERE sku_id = ? AND id > ? AND id < ?%s "
+                                 "AND (? IS NULL OR FIND_IN_SET(live_item_id, ?) > 0) ORDER BY id LIMIT ?)";
     const char *shape = status != NULL ? status_shape : all_shape;
     size_t size = lb_store__padded_size(n), len = 0, p = 0;
-    lb_db_param_t *params = lb_store__params(5 * size + 1);
+    lb_db_param_t *params = lb_store__params(7 * size + 1);
     char *sql = NULL;
     int ret;
 
@@ -147,11 +206,14 @@ int lb_store_sku_orders_page(lb_db_t *db, const int64_t *skus, size_t n, const c
         strcpy(sql + len, " ORDER BY id LIMIT ?");
     }
     for (size_t i = 0; i != size; ++i) {
-        params[p++] = LB_DB_INT(i < n ? skus[i] : 0);
+        const char *items = i < n ? sources[i].live_items : NULL;
+        params[p++] = LB_DB_INT(i < n ? sources[i].sku_id : 0);
         params[p++] = LB_DB_INT(after);
         params[p++] = LB_DB_INT(before);
         if (status != NULL)
             params[p++] = LB_DB_TEXT(status);
+        params[p++] = items != NULL ? LB_DB_TEXT(items) : LB_DB_NULL;
+        params[p++] = items != NULL ? LB_DB_TEXT(items) : LB_DB_NULL;
         params[p++] = LB_DB_INT(limit);
     }
     params[p++] = LB_DB_INT(limit);

@@ -11,6 +11,12 @@ typedef struct st_lb_live_t {
     int64_t starts_at;
 } lb_live_t;
 
+/* A live in its host's list: how many items it has put on air (closed ones too). */
+typedef struct st_lb_live_summary_t {
+    lb_live_t live;
+    int64_t num_items;
+} lb_live_summary_t;
+
 typedef struct st_lb_live_item_t {
     int64_t id, live_id, sku_id;
     int64_t offer_id;              /* the offer it went on air under; 0 for a host's own SKU (no offer needed) */
@@ -22,7 +28,7 @@ typedef struct st_lb_live_item_t {
 /* What can still be reserved through a live item. */
 #define LB_LIVE_ITEM_AVAILABLE(item) ((item)->quota - (item)->reserved - (item)->sold)
 
-/* A live item on air as the co-op whose SKU it holds sees it: with its live and host. */
+/* A live item with its live and host: as the co-op whose SKU it holds sees it on air, and in sales listings. */
 typedef struct st_lb_hold_t {
     lb_live_item_t item;
     char live_title[LB_TEXT_SIZE(200)];

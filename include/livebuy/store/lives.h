@@ -13,6 +13,8 @@
 int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id);
 /* *live, or LB_ENOTFOUND. */
 int lb_store_live_get(lb_db_t *db, int64_t id, lb_live_t *live);
+/* A page of host_id's lives by id, after `after`, at most limit (out must hold that many); *found gets the count. */
+int lb_store_host_lives(lb_db_t *db, int64_t host_id, int64_t after, int64_t limit, lb_live_summary_t *out, size_t *found);
 /*
  * Puts an item on air in one transaction, for host_id (whose live it is) at now: for a co-op's SKU, or when
  * item->offer_id names one, under an offer (lb_store_offer_place: the offer row locked first, the quota added to its

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
+#include "livebuy/model/merchant.h"
 #include "livebuy/model/order.h"
 
 /* *order, or LB_ENOTFOUND. Found through the order directory (sql/005_order_blocks.sql). */
@@ -37,16 +38,29 @@ int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, i
 int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
 
 /*
- * orders has no index on merchant_id (every order would pay for it, docs/design.md): a merchant's orders are found
- * through its SKUs (lb_store_merchant_sku_ids), each SKU's a range of the primary key (sku_id, id), up to
- * LB_STORE_SKUS_PER_STATEMENT SKUs a statement (livebuy/order/merchant_orders.h merges the statements' pages).
+ * orders has no index on merchant_id, nor on live_item_id (every order would pay for them, docs/design.md): a merchant's
+ * orders are found through its SKUs and a host's through its live items, each SKU's a range of the primary key
+ * (sku_id, id), up to LB_STORE_SKUS_PER_STATEMENT SKUs a statement (livebuy/order/merchant_orders.h merges the
+ * statements' pages).
  */
 #define LB_STORE_SKUS_PER_STATEMENT 32
+/* One SKU's orders that a merchant sees: all of them (the SKU is its own), or only those on some of its live items. */
+typedef struct st_lb_order_source_t {
+    int64_t sku_id;
+    char *live_items; /* NULL: all; else the live items' ids, comma-separated ("3,17"), malloc'd */
+} lb_order_source_t;
 /*
- * The first limit orders by id of skus[0..n) (n <= LB_STORE_SKUS_PER_STATEMENT) with ids in (after, before), of status
- * unless it is NULL, into out (which holds limit); *found gets the count.
+ * Where merchant's orders are, into *sources (malloc'd, *n long; free it with lb_store_order_sources_free, also on
+ * error): each of its own SKUs, all of their orders; and for a host, each other merchant's SKU that the host's live
+ * items are on, the orders on those items. Each SKU once, so each order is in one source.
  */
-int lb_store_sku_orders_page(lb_db_t *db, const int64_t *skus, size_t n, const char *status, int64_t after, int64_t before,
-                             int64_t limit, lb_order_t *out, size_t *found);
+int lb_store_merchant_order_sources(lb_db_t *db, const lb_merchant_t *merchant, lb_order_source_t **sources, size_t *n);
+void lb_store_order_sources_free(lb_order_source_t *sources, size_t n);
+/*
+ * The first limit orders by id of sources[0..n) (n <= LB_STORE_SKUS_PER_STATEMENT) with ids in (after, before), of
+ * status unless it is NULL, into out (which holds limit); *found gets the count.
+ */
+int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size_t n, const char *status, int64_t after,
+                             int64_t before, int64_t limit, lb_order_t *out, size_t *found);
 
 #endif
