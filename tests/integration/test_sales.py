@@ -13,6 +13,7 @@ SHIP_TO = {"name": "王小梅", "phone": "13800000000", "address": "山西省长
 EXPIRING_TTL = 10  # the shortest reserve_ttl an item may have: its reservations expire during the test
 EXPIRY_WAIT = EXPIRING_TTL + 10
 PAID = ("paid", "handed_off", "shipped", "delivered")  # the states of an order whose units are sold
+SHIPPING_SECRET = "test-shipping-secret-0123456789"
 
 _keys = itertools.count(1)
 _txns = itertools.count(1)
@@ -27,6 +28,8 @@ def unit_commission(price_cents, commission_bp):
 class Base(lb.ServerTestCase):
     """One database and one livebuyd shared by a class: a co-op selling through two hosts, and merchants who must see
     nothing of them."""
+
+    server_args = lb.ServerTestCase.server_args + ["--shipping-secret", SHIPPING_SECRET]
 
     @classmethod
     def setUpClass(cls):
@@ -101,6 +104,14 @@ class Base(lb.ServerTestCase):
         self.assertEqual(status, 200, answer)
         return answer
 
+    def ship(self, order, event):
+        """A paid order's shipment moves on (picked_up: the order is shipped; delivered: delivered)."""
+        shipment_id = int(self.sql("SELECT shipment_id FROM shipment_orders WHERE order_id = %d" % order["id"])[0][0])
+        raw = json.dumps({"type": event, "tracking_no": "YZ%d" % shipment_id}).encode()
+        status, _, answer = self.server.request("POST", "/v1/shipments/%d/events" % shipment_id, raw=raw,
+                                                headers=signed(raw, secret=SHIPPING_SECRET))
+        self.assertEqual(status, 200, answer)
+
     def cancel(self, buyer, order):
         status, _, answer = self.server.request("POST", "/v1/orders/%d/cancel" % order["id"], token=buyer_token(buyer))
         self.assertEqual(status, 200, answer)
@@ -164,6 +175,10 @@ class HostOrdersTest(Base):
         self.cancel(304, back)
         self.assertEqual(self.pay(back)["status"], "paid")  # its units were still there
         self.order(305, 1, live_item_id=b["id"])
+        for buyer, event in ((313, "picked_up"), (314, "delivered")):
+            sent = self.order(buyer, 2, live_item_id=b["id"])
+            self.pay(sent)
+            self.ship(sent, event)
         self.cancel(306, self.order(306, 5, live_item_id=c["id"]))
         self.pay(self.order(307, 7, live_item_id=c["id"]))
         self.pay(self.order(308, 2, live_item_id=mine["id"]))
@@ -181,10 +196,10 @@ class HostOrdersTest(Base):
         host_items = {a["id"], b["id"], c["id"], expiring["id"]}
         expected = [i for i, o in sorted(everything.items()) if o["live_item_id"] in host_items]
         expected += [int(r[0]) for r in self.sql("SELECT id FROM orders WHERE sku_id = %d" % own)]  # its own SKU's
-        self.assertEqual(len(expected), 10)
+        self.assertEqual(len(expected), 12)
         self.assertEqual([o["id"] for o in host_orders], sorted(expected))
         self.assertEqual({o["status"] for o in host_orders},
-                         {"reserved", "paid", "cancelled", "expired", "refund_required"})
+                         {"reserved", "paid", "shipped", "delivered", "cancelled", "expired", "refund_required"})
 
         for view in (host_orders, everything.values(), self.orders_of(other_host)):
             for o in view:
@@ -292,6 +307,8 @@ class SalesTest(Base):
                 order = self.order(600 + 10 * n + k, qty, live_item_id=item["id"])
                 if k != 2:
                     self.pay(order)
+                if k == 1 and n % 2 == 0:  # sold, and on its way: still sold
+                    self.ship(order, "delivered" if n == 2 else "picked_up")
         for o in self.orders_of(self.coop, "?status=reserved")[:1]:  # one cancelled order among the rest
             self.cancel(o["buyer_id"], o)
         status, _, closed = self.server.request("POST", "/v1/live-items/%d/close" % items[3]["id"], token=self.host)
