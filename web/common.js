@@ -1,4 +1,5 @@
-// Shared by livebuy's pages: API calls, money and time formatting, random keys, the live stock stream.
+// Shared by livebuy's pages: API calls, money and time formatting, random keys, the live stock stream, and the merchant
+// pages' sign-in, tabs and offers list.
 // Plain browser JavaScript, no build step; everything the pages need is served by livebuyd from web/.
 'use strict';
 
@@ -45,6 +46,26 @@ const LB = (() => {
     return e ? { code: e.code || '', message: e.message || '' } : { code: '', message: '' };
   }
 
+  // What went wrong, for a person: "(422 below_floor) price_cents 1 is under ...", the server's own words; null is
+  // an API call that got no answer.
+  function failure(answer) {
+    if (!answer) return '网络不通 No connection';
+    const e = errorOf(answer);
+    return '(' + answer.status + ' ' + (e.code || '') + ') ' + (e.message || '');
+  }
+
+  // A route this server does not have (an older livebuyd): the page leaves that part out.
+  function missing(answer) {
+    return !!answer && (answer.status === 404 || answer.status === 405);
+  }
+
+  // Shows text in a .msg element (an id or the node): ok true green, false red, undefined plain.
+  function say(target, text, ok) {
+    const m = typeof target === 'string' ? document.getElementById(target) : target;
+    m.textContent = text;
+    m.className = 'msg ' + (ok === undefined ? '' : ok ? 'ok' : 'bad');
+  }
+
   // ¥ from integer cents (fen): 2990 -> "¥29.90".
   function yuan(cents) {
     const n = Number(cents) || 0;
@@ -80,6 +101,42 @@ const LB = (() => {
       t.getFullYear() + '-' + pad2(t.getMonth() + 1) + '-' + pad2(t.getDate()) + ' ' +
       pad2(t.getHours()) + ':' + pad2(t.getMinutes()) + ':' + pad2(t.getSeconds())
     );
+  }
+
+  // Unix seconds <-> the value of an <input type=datetime-local> ("2026-11-23T20:05", local time); NaN when empty.
+  function localInput(unix) {
+    const t = new Date(unix * 1000);
+    t.setMinutes(t.getMinutes() - t.getTimezoneOffset());
+    return t.toISOString().slice(0, 16);
+  }
+
+  function fromLocalInput(value) {
+    return Math.floor(new Date(value).getTime() / 1000);
+  }
+
+  // Basis points as a percentage: 1000 -> "10%", 850 -> "8.5%".
+  function percent(bp) {
+    return Number((Number(bp) / 100).toFixed(2)) + '%';
+  }
+
+  // An offer's status as [Chinese, English], with who ended it and whether it is in force now.
+  function offerStatus(o) {
+    if (o.status === 'pending') return ['待接受', 'pending'];
+    if (o.status === 'declined') return ['已拒绝', 'declined'];
+    if (o.status === 'ended') return o.ended_by === 'host' ? ['主播已结束', 'ended by the host']
+      : o.ended_by === 'coop' ? ['合作社已结束', 'ended by the co-op'] : ['已结束', 'ended'];
+    if (o.current) return ['已接受', 'accepted'];
+    return now() < o.starts_at ? ['已接受 未开始', 'accepted, not started'] : ['已接受 已过期', 'accepted, expired'];
+  }
+
+  // An offer's terms, one short phrase each: floor price, commission, quota, time window.
+  function offerTerms(o) {
+    return [
+      '底价 floor ' + yuan(o.min_price_cents),
+      '佣金 commission ' + percent(o.commission_bp),
+      '数量 ' + o.max_quota + ' · 已上架 placed ' + o.placed + ' · 剩 left ' + o.left,
+      dateTime(o.starts_at) + ' 至 ' + dateTime(o.ends_at),
+    ];
   }
 
   // A random key for Idempotency-Key: 32 hex characters (crypto.getRandomValues works on plain http too).
@@ -129,9 +186,171 @@ const LB = (() => {
     return stream;
   }
 
+  // ---- the merchant pages (the co-op dashboard, the host console): sign-in, tabs, the offers list ---------------------
+
+  const byId = (id) => document.getElementById(id);
+
+  // The sign-in of a merchant page: the #login form with #login-token and #login-msg, the #app behind it, the #who pill
+  // and the #signout link. The token is kept in storage under key. check() is the page's own first look with the token
+  // (it resolves true when signed in, else calls signOut with the reason); onSignOut() is the page's cleanup.
+  // call(method, path, body) is an API call with the token: null when no answer came at all; a 401 signs out.
+  function merchantSession({ storage, key, check, onSignOut }) {
+    let token = null;
+
+    function show(signedIn) {
+      byId('login').classList.toggle('hidden', signedIn);
+      byId('app').classList.toggle('hidden', !signedIn);
+      byId('signout').classList.toggle('hidden', !signedIn);
+      byId('who').replaceChildren(signedIn ? '已登录 ' : '未登录 ', el('span', { class: 'en', text: signedIn ? 'Signed in' : 'Signed out' }));
+    }
+
+    function signOut(message) {
+      token = null;
+      storage.removeItem(key);
+      show(false);
+      onSignOut();
+      say('login-msg', message || '', false);
+    }
+
+    async function signIn(t) {
+      token = t;
+      if (!(await check())) return false;
+      storage.setItem(key, t);
+      show(true);
+      return true;
+    }
+
+    async function call(method, path, body) {
+      let answer;
+      try {
+        answer = await api(method, path, { body, token });
+      } catch (e) {
+        return null;
+      }
+      if (answer.status === 401) signOut('令牌无效 The token was refused');
+      return answer;
+    }
+
+    byId('login-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      say('login-msg', '');
+      signIn(byId('login-token').value.trim());
+    });
+    byId('signout').addEventListener('click', (e) => {
+      e.preventDefault();
+      signOut('');
+    });
+
+    return {
+      call,
+      signOut,
+      token: () => token,
+      // Signs in with the remembered token, if any.
+      resume() {
+        const saved = storage.getItem(key);
+        if (saved) signIn(saved);
+      },
+    };
+  }
+
+  // The tabs of a merchant page: a button of #tabs shows the section #tab-NAME and hides the other .tab sections, then
+  // onShow(name). Returns show(name).
+  function tabs(onShow) {
+    function show(name) {
+      for (const b of byId('tabs').querySelectorAll('button')) b.classList.toggle('active', b.dataset.tab === name);
+      for (const section of document.querySelectorAll('.tab')) section.classList.toggle('hidden', section.id !== 'tab-' + name);
+      onShow(name);
+    }
+    byId('tabs').addEventListener('click', (e) => {
+      const b = e.target.closest('button');
+      if (b) show(b.dataset.tab);
+    });
+    return show;
+  }
+
+  // The offers list of a merchant page (GET /v1/offers: a co-op's offers, or those made to a host), paged, drawn into
+  // #offers-list: a status filter, #offers-msg, the rows in #offers. row(offer, list) draws an offer (offerRow, with
+  // list.button for its actions); changed(offer) follows an action. load(more) resolves false when the server has no
+  // offers at all (404/405).
+  function offersList({ call, row, empty, changed }) {
+    let next = null;
+    const statuses = [['', '全部 All'], ['pending', '待接受 pending'], ['accepted', '已接受 accepted'],
+      ['declined', '已拒绝 declined'], ['ended', '已结束 ended']];
+    const filter = el('select', { id: 'offers-status', style: 'width:auto', 'aria-label': '状态 Status' },
+      statuses.map(([value, text]) => el('option', { value, text })));
+    const refresh = el('button', { class: 'btn ghost small', type: 'button', id: 'offers-refresh' }, '刷新 ', el('span', { class: 'en', text: 'Refresh' }));
+    const box = el('div', { id: 'offers', class: 'list' });
+    const moreButton = el('button', { class: 'btn ghost small hidden', type: 'button', id: 'offers-more' }, '加载更多 ', el('span', { class: 'en', text: 'Load more' }));
+    byId('offers-list').replaceChildren(el('div', { class: 'inline-form' }, filter, refresh), el('div', { class: 'msg', id: 'offers-msg' }), box, moreButton);
+    const list = {
+      async load(more) {
+        const status = filter.value;
+        let path = '/v1/offers?limit=50' + (status ? '&status=' + status : '');
+        if (more && next) path += '&after=' + next;
+        const answer = await call('GET', path);
+        if (missing(answer)) {
+          box.replaceChildren();
+          say('offers-msg', '这个服务器还没有合作邀约 This server has no offers yet ' + failure(answer), false);
+          return false;
+        }
+        if (!answer || answer.status !== 200) {
+          if (!answer || answer.status !== 401) say('offers-msg', '读取失败 Could not load ' + failure(answer), false);
+          return true;
+        }
+        if (!more) box.replaceChildren();
+        for (const o of answer.body.offers) box.append(row(o, list));
+        next = answer.body.next;
+        moreButton.classList.toggle('hidden', next === null || next === undefined);
+        say('offers-msg', box.children.length === 0 ? empty : '');
+        return true;
+      },
+      show(o) {
+        const old = box.querySelector('[data-offer-id="' + o.id + '"]');
+        if (old) old.replaceWith(row(o, list));
+        else box.prepend(row(o, list));
+        say('offers-msg', '');
+      },
+      // A button that posts POST /v1/offers/{id}/{verb} (accept, decline, end) and redraws the offer.
+      button(o, verb, zh, en, ghost) {
+        const b = el('button', { class: 'btn small' + (ghost ? ' ghost' : ''), type: 'button', 'data-action': verb },
+          zh + ' ', el('span', { class: 'en', text: en }));
+        b.addEventListener('click', async () => {
+          b.disabled = true;
+          const answer = await call('POST', '/v1/offers/' + o.id + '/' + verb);
+          b.disabled = false;
+          if (answer && answer.status === 200) {
+            list.show(answer.body);
+            say('offers-msg', zh + ' ' + en + ': #' + o.id + ' ' + o.title, true);
+            if (changed) changed(answer.body);
+          } else if (!answer || answer.status !== 401) say('offers-msg', zh + '失败 Failed ' + failure(answer), false);
+        });
+        return b;
+      },
+    };
+    filter.addEventListener('change', () => list.load(false));
+    refresh.addEventListener('click', () => list.load(false));
+    moreButton.addEventListener('click', () => list.load(true));
+    return list;
+  }
+
+  // An offer as a row of the offers list: title and status, the other side (party), the terms, the action buttons.
+  function offerRow(o, party, actions) {
+    const [zh, en] = offerStatus(o);
+    return el('div', { class: 'list-row offer', 'data-offer-id': String(o.id), 'data-status': o.status },
+      el('div', {},
+        el('div', {}, el('b', { text: '#' + o.id + ' ' + o.title }), ' ',
+          el('span', { class: 'status ' + o.status, 'data-role': 'status', text: zh + ' ' + en })),
+        el('div', { class: 'muted', text: party }),
+        el('div', { class: 'terms', text: offerTerms(o).join(' · ') })),
+      el('div', { class: 'actions' }, actions));
+  }
+
   function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  return { api, errorOf, yuan, cents, duration, dateTime, now, randomKey, el, stockStream, sleep };
+  return {
+    api, errorOf, failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, percent,
+    offerStatus, offerTerms, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
+  };
 })();

@@ -1,108 +1,61 @@
 // The co-op dashboard, /coop: sign in with a merchant token (kept in sessionStorage), the SKUs with their stock
-// counters (GET /v1/merchant/skus), restock (POST /v1/skus/{id}/restock), add a product (POST /v1/products), the
-// orders (GET /v1/merchant/orders) and group-buy progress (GET /v1/group-buys/{id}; POST /v1/group-buys).
+// counters (GET /v1/merchant/skus) and under each the hosts' live items holding it (GET /v1/merchant/holds; 下架:
+// POST /v1/live-items/{id}/close), restock (POST /v1/skus/{id}/restock), add a product (POST /v1/products), the
+// orders (GET /v1/merchant/orders), group-buy progress (GET /v1/group-buys/{id}; POST /v1/group-buys) and the offers
+// to hosts (POST /v1/offers, GET /v1/offers, POST /v1/offers/{id}/end).
 'use strict';
 
 (() => {
-  const { api, errorOf, yuan, cents, duration, dateTime, now, el } = LB;
+  const { failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, el } = LB;
+  const { merchantSession, tabs, offersList, offerRow } = LB;
 
-  const TOKEN_KEY = 'livebuy.merchant_token';
   const GROUPS_KEY = 'livebuy.coop.group_buys';
   const PAGE = 100;
   const GROUP_REFRESH_MS = 5000;
 
   const $ = (id) => document.getElementById(id);
-  let token = null;
   const skus = new Map(); // id -> sku
   let skusNext = null;
   let ordersNext = null;
+  const holds = new Map(); // sku id -> its holds (live items on air), from GET /v1/merchant/holds
   let groupTimer = null;
 
-  function say(id, text, ok) {
-    const m = $(id);
-    m.textContent = text;
-    m.className = 'msg ' + (ok === undefined ? '' : ok ? 'ok' : 'bad');
-  }
+  // ---- sign-in and tabs -----------------------------------------------------------------------------------------------
 
-  function failure(answer) {
-    if (!answer) return '网络不通 No connection';
-    const e = errorOf(answer);
-    return '(' + answer.status + ' ' + (e.code || '') + ') ' + (e.message || '');
-  }
-
-  // An API call with the merchant's token; a 401 signs out.
-  async function call(method, path, body) {
-    let answer;
-    try {
-      answer = await api(method, path, { body, token });
-    } catch (e) {
-      return null;
-    }
-    if (answer.status === 401) signOut('令牌无效 The merchant token was refused');
-    return answer;
-  }
-
-  // ---- sign-in --------------------------------------------------------------------------------------------------------
-
-  async function signIn(t) {
-    token = t;
-    const answer = await call('GET', '/v1/merchant/skus?limit=' + PAGE);
-    if (!answer || answer.status !== 200) {
-      if (answer && answer.status === 403) signOut('这个令牌不是合作社或主播的 Not a co-op or host token');
-      else if (answer && answer.status !== 401) signOut('登录失败 Sign-in failed ' + failure(answer));
-      else if (!answer) signOut('网络不通 No connection');
-      return false;
-    }
-    sessionStorage.setItem(TOKEN_KEY, t);
-    $('login').classList.add('hidden');
-    $('app').classList.remove('hidden');
-    $('signout').classList.remove('hidden');
-    $('who').replaceChildren('已登录 ', el('span', { class: 'en', text: 'Signed in' }));
-    skus.clear();
-    $('skus-table').tBodies[0].replaceChildren();
-    showSkus(answer.body, false);
-    renderGroups();
-    return true;
-  }
-
-  function signOut(message) {
-    token = null;
-    sessionStorage.removeItem(TOKEN_KEY);
-    $('app').classList.add('hidden');
-    $('login').classList.remove('hidden');
-    $('signout').classList.add('hidden');
-    $('who').replaceChildren('未登录 ', el('span', { class: 'en', text: 'Signed out' }));
-    say('login-msg', message || '', false);
-  }
-
-  $('login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    say('login-msg', '');
-    await signIn($('login-token').value.trim());
+  const session = merchantSession({
+    storage: sessionStorage,
+    key: 'livebuy.merchant_token',
+    check: async () => {
+      const answer = await call('GET', '/v1/merchant/skus?limit=' + PAGE);
+      if (!answer || answer.status !== 200) {
+        if (answer && answer.status === 403) session.signOut('这个令牌不是合作社或主播的 Not a co-op or host token');
+        else if (!answer || answer.status !== 401) session.signOut('登录失败 Sign-in failed ' + failure(answer));
+        return false;
+      }
+      skus.clear();
+      $('skus-table').tBodies[0].replaceChildren();
+      showSkus(answer.body, false);
+      loadHolds();
+      renderGroups();
+      return true;
+    },
+    onSignOut: () => {},
   });
-  $('signout').addEventListener('click', (e) => {
-    e.preventDefault();
-    signOut('');
-  });
+  const call = session.call;
 
-  // ---- tabs -----------------------------------------------------------------------------------------------------------
-
-  function showTab(name) {
-    for (const b of $('tabs').querySelectorAll('button')) b.classList.toggle('active', b.dataset.tab === name);
-    for (const s of document.querySelectorAll('.tab')) s.classList.toggle('hidden', s.id !== 'tab-' + name);
+  const showTab = tabs((name) => {
     if (name === 'orders') loadOrders(false);
     if (name === 'skus') loadSkus();
     if (name === 'groups') {
       fillGroupForm();
       refreshGroups();
     }
+    if (name === 'offers') {
+      fillOfferForm();
+      offers.load(false);
+    }
     clearInterval(groupTimer);
     groupTimer = name === 'groups' ? setInterval(refreshGroups, GROUP_REFRESH_MS) : null;
-  }
-
-  $('tabs').addEventListener('click', (e) => {
-    const b = e.target.closest('button');
-    if (b) showTab(b.dataset.tab);
   });
 
   // ---- products and stock -------------------------------------------------------------------------------------------
@@ -111,15 +64,79 @@
     const qty = el('input', { type: 'number', min: '1', step: '1', value: '10', 'aria-label': '补货数量 Restock qty' });
     const btn = el('button', { class: 'btn small', type: 'button', title: 'Restock' }, '补货 ', el('span', { class: 'en', text: 'Restock' }));
     btn.addEventListener('click', () => restock(s.id, qty, btn));
-    const num = (v, role) => el('td', { class: 'num', 'data-role': role, text: String(v) });
+    // data-label: the column's name, shown beside the value where the table is stacked (a phone)
+    const num = (v, role, label) => el('td', { class: 'num', 'data-role': role, 'data-label': label, text: String(v) });
     return el('tr', { 'data-sku-id': String(s.id) },
-      el('td', { text: '#' + s.id }),
+      el('td', { class: 'id', text: '#' + s.id }),
       el('td', { class: 'wrap' }, el('div', { text: s.title }),
         el('div', { class: 'muted', text: s.name + (s.unit ? ' · ' + s.unit : '') + (s.cold_chain ? ' · 冷链 cold chain' : '') })),
-      el('td', { class: 'num', text: yuan(s.price_cents) }),
-      num(s.stock, 'stock'), num(s.reserved, 'reserved'), num(s.sold, 'sold'), num(s.held, 'held'),
-      el('td', { class: 'num', 'data-role': 'available' }, el('b', { text: String(s.available) })),
+      el('td', { class: 'num', 'data-label': '单价', text: yuan(s.price_cents) }),
+      num(s.stock, 'stock', '库存'), num(s.reserved, 'reserved', '已预留'), num(s.sold, 'sold', '已售'), num(s.held, 'held', '直播锁定'),
+      el('td', { class: 'num', 'data-role': 'available', 'data-label': '可售' }, el('b', { text: String(s.available) })),
       el('td', {}, el('div', { class: 'restock' }, qty, btn)));
+  }
+
+  // The live items holding units of a SKU, one line each, under its row; nothing when none.
+  function holdsRow(skuId) {
+    const list = holds.get(skuId) || [];
+    if (list.length === 0) return null;
+    return el('tr', { class: 'holds-row', 'data-holds-for': String(skuId) },
+      el('td', { colspan: '9' }, el('div', { class: 'holds' }, list.map((h) => {
+        const close = el('button', { class: 'btn ghost small', type: 'button', 'data-role': 'close-hold' },
+          '下架 ', el('span', { class: 'en', text: 'Close' }));
+        close.addEventListener('click', () => closeHold(h, close));
+        return el('div', { class: 'hold', 'data-live-item-id': String(h.live_item_id) },
+          el('div', {},
+            el('b', { text: h.host_name }), ' ', el('span', { class: 'muted', text: '主播 host #' + h.host_id }),
+            el('div', { class: 'muted', text: '直播 #' + h.live_id + ' ' + h.live_title + ' · 商品 item #' + h.live_item_id +
+              (h.offer_id ? ' · 邀约 offer #' + h.offer_id : '') }),
+            el('div', { 'data-role': 'hold-figures', text: '直播价 ' + yuan(h.price_cents) + ' · 锁定 held ' + h.quota + ' · 已售 sold ' + h.sold +
+              ' · 待付款 unpaid ' + h.reserved + ' · 剩 left ' + h.available +
+              (h.opens_at > now() ? ' · 开抢 opens ' + dateTime(h.opens_at) : '') })),
+          close);
+      }))));
+  }
+
+  function showHolds(skuId) {
+    const body = $('skus-table').tBodies[0];
+    const old = body.querySelector('tr[data-holds-for="' + skuId + '"]');
+    if (old) old.remove();
+    const row = body.querySelector('tr[data-sku-id="' + skuId + '"]');
+    const holdRow = holdsRow(skuId);
+    if (row && holdRow) row.after(holdRow);
+  }
+
+  // Every page of GET /v1/merchant/holds; a server without the route leaves the SKU rows as they are.
+  async function loadHolds() {
+    const found = new Map();
+    let after = null;
+    do {
+      const answer = await call('GET', '/v1/merchant/holds?limit=200' + (after ? '&after=' + after : ''));
+      if (!answer || answer.status !== 200) {
+        if (answer && answer.status !== 401 && !missing(answer)) say('skus-msg', '直播锁定读取失败 Could not load holds ' + failure(answer), false);
+        return;
+      }
+      for (const h of answer.body.holds) {
+        if (!found.has(h.sku_id)) found.set(h.sku_id, []);
+        found.get(h.sku_id).push(h);
+      }
+      after = answer.body.next;
+    } while (after);
+    const skuIds = new Set([...holds.keys(), ...found.keys()]);
+    holds.clear();
+    for (const [id, list] of found) holds.set(id, list);
+    for (const id of skuIds) showHolds(id);
+  }
+
+  async function closeHold(h, button) {
+    button.disabled = true;
+    const answer = await call('POST', '/v1/live-items/' + h.live_item_id + '/close');
+    button.disabled = false;
+    if (answer && answer.status === 200) {
+      say('skus-msg', '已下架 ' + h.host_name + ' 的直播商品 #' + h.live_item_id + '，退回 ' + answer.body.released + ' 件 · Closed item #' +
+        h.live_item_id + ', ' + answer.body.released + ' units returned', true);
+      await loadSkus();
+    } else if (!answer || answer.status !== 401) say('skus-msg', '下架失败 Not closed ' + failure(answer), false);
   }
 
   function showSkus(page, append) {
@@ -131,6 +148,7 @@
       const old = body.querySelector('tr[data-sku-id="' + s.id + '"]');
       if (old) old.replaceWith(row);
       else body.append(row);
+      showHolds(s.id);
     }
     skusNext = page.next;
     $('skus-more').classList.toggle('hidden', page.next === null || page.next === undefined);
@@ -143,6 +161,7 @@
     if (answer && answer.status === 200) {
       skus.clear();
       showSkus(answer.body, false);
+      await loadHolds();
     } else if (answer && answer.status !== 401) say('skus-msg', '读取失败 Could not load ' + failure(answer), false);
   }
 
@@ -166,6 +185,7 @@
       const s = Object.assign(skus.get(id) || {}, answer.body);
       skus.set(id, s);
       document.querySelector('tr[data-sku-id="' + id + '"]').replaceWith(skuRow(s));
+      showHolds(id);
       say('skus-msg', '已补货 Restocked #' + id + ' +' + qty + ' → 库存 stock ' + s.stock, true);
     } else if (!answer || answer.status !== 401) say('skus-msg', '补货失败 Restock failed ' + failure(answer), false);
   }
@@ -349,15 +369,8 @@
   });
 
   async function fillGroupForm() {
-    const skuSelect = $('gb-sku');
-    const chosen = skuSelect.value;
-    skuSelect.replaceChildren(...Array.from(skus.values(), (s) => el('option', { value: String(s.id), text: '#' + s.id + ' ' + s.title + ' ' + s.name })));
-    if (chosen) skuSelect.value = chosen;
-    if (!$('gb-closes').value) {
-      const t = new Date(Date.now() + 86400 * 1000);
-      t.setMinutes(t.getMinutes() - t.getTimezoneOffset());
-      $('gb-closes').value = t.toISOString().slice(0, 16);
-    }
+    skuOptions($('gb-sku'));
+    if (!$('gb-closes').value) $('gb-closes').value = localInput(now() + 86400);
     const answer = await call('GET', '/v1/pickup-points?limit=200');
     if (answer && answer.status === 200) {
       const pointSelect = $('gb-point');
@@ -371,7 +384,7 @@
   $('gb-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const price = cents($('gb-price').value);
-    const closes = Math.floor(new Date($('gb-closes').value).getTime() / 1000);
+    const closes = fromLocalInput($('gb-closes').value);
     if (price === null) {
       say('gb-msg', '价格格式不对 Price must be yuan like 59.80', false);
       return;
@@ -410,9 +423,65 @@
     } else if (!answer || answer.status !== 401) say('pp-msg', '保存失败 Not saved ' + failure(answer), false);
   });
 
+  // ---- offers to hosts ------------------------------------------------------------------------------------------------
+
+  function skuOptions(select) {
+    const was = select.value;
+    select.replaceChildren(...Array.from(skus.values(), (s) => el('option', { value: String(s.id), text: '#' + s.id + ' ' + s.title + ' ' + s.name })));
+    if (was) select.value = was;
+  }
+
+  function fillOfferForm() {
+    skuOptions($('offer-sku'));
+    if (!$('offer-starts').value) $('offer-starts').value = localInput(now());
+    if (!$('offer-ends').value) $('offer-ends').value = localInput(now() + 7 * 86400);
+  }
+
+  const offers = offersList({
+    call,
+    empty: '还没有邀约，在上面发起 No offers yet: make one above',
+    row: (o, list) => offerRow(o, '主播 ' + o.host_name + ' · host #' + o.host_id,
+      o.status === 'pending' || o.status === 'accepted' ? [list.button(o, 'end', '结束', 'End', true)] : []),
+    changed: (o) => {
+      if (o.status === 'ended')
+        say('offers-msg', '已结束 Ended offer #' + o.id + '：已上架的商品继续销售，可在“商品库存”下架 Items on air stay until closed', true);
+    },
+  });
+
+  $('offer-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const floor = cents($('offer-floor').value);
+    const pct = Number($('offer-commission').value);
+    const startsAt = fromLocalInput($('offer-starts').value);
+    const endsAt = fromLocalInput($('offer-ends').value);
+    if (floor === null) {
+      say('offer-msg', '最低价格式不对 The floor price must be yuan like 25.00', false);
+      return;
+    }
+    if (!Number.isFinite(pct) || !Number.isFinite(startsAt) || !Number.isFinite(endsAt)) {
+      say('offer-msg', '请填写佣金和时间 Fill in the commission and the times', false);
+      return;
+    }
+    const body = {
+      sku_id: Number($('offer-sku').value),
+      host_id: Number($('offer-host').value),
+      max_quota: Number($('offer-quota').value),
+      min_price_cents: floor,
+      commission_bp: Math.round(pct * 100),
+      starts_at: startsAt,
+      ends_at: endsAt,
+    };
+    $('offer-submit').disabled = true;
+    const answer = await call('POST', '/v1/offers', body);
+    $('offer-submit').disabled = false;
+    if (answer && answer.status === 201) {
+      say('offer-msg', '已发出邀约 Offer #' + answer.body.id + ' sent to ' + answer.body.host_name + '，等待主播接受 waiting for the host', true);
+      offers.show(answer.body);
+    } else if (!answer || answer.status !== 401) say('offer-msg', '发出失败 Not sent ' + failure(answer), false);
+  });
+
   // ---- start ----------------------------------------------------------------------------------------------------------
 
   resetAddForm();
-  const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) signIn(saved);
+  session.resume();
 })();

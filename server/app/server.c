@@ -121,15 +121,15 @@ static void add_api(h2o_pathconf_t *path)
 
 /*
  * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live (the
- * page reads the id from its URL), /coop is coop.html, /web/ the folder itself (scripts, styles, images; no listings).
- * A missing file gets the API's 404.
+ * page reads the id from its URL), /coop is coop.html, /host host.html, /web/ the folder itself (scripts, styles,
+ * images; no listings). A missing file gets the API's 404.
  */
 static void setup_web(h2o_hostconf_t *host)
 {
     static const char *no_index_files[] = {NULL};
     static const struct {
         const char *path, *file;
-    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"}, {"/overlay", "overlay.html"}};
+    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"}, {"/host", "host.html"}, {"/overlay", "overlay.html"}};
     char file[4096];
 
     h2o_mimemap_t *mimemap = h2o_mimemap_create();
