@@ -1,4 +1,4 @@
-// Browser tests of livebuy's two pages in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core;
+// Browser tests of livebuy's pages in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core;
 // no browser download). Run by tests/integration/test_browser.py, which starts livebuyd, prepares the data through the
 // API and passes it here in the environment:
 //   LB_BASE_URL      http://127.0.0.1:PORT
@@ -6,11 +6,14 @@
 //   LB_BUYER_TOKENS  five buyer tokens, comma-separated
 //   LB_COOP_TOKEN    a co-op's merchant token; LB_COOP_SKU_ID one of its SKUs; LB_GROUP_BUY_ID a group-buy on it
 //   LB_OVERLAY_LIVE_ID a live with one item (LB_OVERLAY_ITEM_ID) of quota LB_OVERLAY_QUOTA (5), limit 3, open now
+//   LB_HOST_TOKEN    the host's merchant token, LB_HOST_ID its id, LB_HOST_SKU_ID one of its own SKUs (stock left)
+//   LB_OFFER_ID      the co-op's pending offer to the host of LB_OFFER_SKU_ID: max_quota 20, floor 30.00, commission 10%
+//   LB_PAYMENT_SECRET the server's --payment-secret (the tests pay an order as the payment provider would)
 //   LB_SCREENSHOT_DIR where the screenshots go (shop.png, coop.png, ...)
 //   LB_CHROMIUM      the browser (default /usr/bin/chromium)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -32,6 +35,11 @@ const GROUP_BUY = Number(env.LB_GROUP_BUY_ID);
 const OVERLAY_LIVE = Number(env.LB_OVERLAY_LIVE_ID);
 const OVERLAY_ITEM = Number(env.LB_OVERLAY_ITEM_ID);
 const OVERLAY_QUOTA = Number(env.LB_OVERLAY_QUOTA);
+const HOST = env.LB_HOST_TOKEN;
+const HOST_ID = Number(env.LB_HOST_ID);
+const HOST_SKU = Number(env.LB_HOST_SKU_ID);
+const OFFER = Number(env.LB_OFFER_ID);
+const OFFER_SKU = Number(env.LB_OFFER_SKU_ID);
 const SHOTS = env.LB_SCREENSHOT_DIR;
 const SHIP_TO = { name: '李四', phone: '13900000001', address: '山西省长治市武乡县丰州镇岭头村 3 号' };
 
@@ -70,6 +78,33 @@ async function outsideOrder(token, body) {
   const answer = await api('POST', '/v1/orders', { body: { ship_to: SHIP_TO, ...body }, token, key: randomUUID() });
   assert.equal(answer.status, 201, 'outside order: ' + JSON.stringify(answer.body));
   return answer.body;
+}
+
+// The payment provider's notify for an order (signed as docs/api.md says).
+async function pay(order) {
+  const body = JSON.stringify({ order_id: order.id, provider_txn_id: 'wxpay-' + randomUUID(), amount_cents: order.amount_cents });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = createHmac('sha256', env.LB_PAYMENT_SECRET).update(ts + '.' + body).digest('hex');
+  const res = await fetch(BASE + '/v1/payments/notify', {
+    method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Livebuy-Timestamp': ts, 'X-Livebuy-Signature': 'sha256=' + sig },
+  });
+  assert.equal(res.status, 200, 'payment notify: ' + (await res.text()));
+}
+
+// Waits until selector matches, within ms; the error names what the page shows instead (shown(page)).
+async function within(page, selector, ms, what, shown) {
+  const started = Date.now();
+  try {
+    await page.waitForSelector(selector, { timeout: ms });
+  } catch (e) {
+    throw new Error(`${what}: not within ${ms} ms; the page shows ${shown ? await shown() : '(nothing matching)'}`);
+  }
+  return Date.now() - started;
+}
+
+async function fits(page, width) {
+  const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scroll <= width, `the page fits ${width} px (it is ${scroll} px wide)`);
 }
 
 async function newPage(viewport, { mobile = false } = {}) {
@@ -279,6 +314,180 @@ test('co-op dashboard: sign in, stock, restock, orders, group-buy progress, add 
   // A reload keeps the session (sessionStorage).
   await page.reload();
   await row.waitFor();
+  await page.context().close();
+});
+
+// The console's item under the offer, for the co-op's test below.
+let consoleItem = 0;
+
+test('host console at 390 px: sign in, create a live, accept an offer, put items on air, live sales, take off air', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/host`);
+
+  // A co-op's token is not a host's: refused with the reason.
+  await page.fill('#login-token', COOP);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('login-msg').textContent.length > 0);
+  assert.match(await page.locator('#login-msg').textContent(), /不是主播/);
+  await page.fill('#login-token', HOST);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#app').waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('livebuy.host_token')), HOST, 'the token is remembered');
+  await page.locator('#offers-count:not(.hidden)').waitFor();
+  await page.screenshot({ path: path.join(SHOTS, 'host-lives.png'), fullPage: true });
+
+  // Create a live: the console opens it.
+  await page.click('#new-live > summary');
+  await page.fill('#live-title-input', '长治直播间 · 沁州黄小米专场');
+  await page.click('#live-form button[type=submit]');
+  await page.locator('#tab-live:not(.hidden)').waitFor();
+  await page.waitForFunction(() => /沁州黄小米专场/.test(document.getElementById('live-title').textContent));
+  const liveId = Number(/^#live\/(\d+)$/.exec(await page.evaluate(() => location.hash))[1]);
+  assert.ok(liveId > 0);
+  assert.equal(await page.locator('#live-overlay').getAttribute('href'), `/overlay/${liveId}`);
+  await page.waitForSelector('#feed[data-mode="sales"]'); // the host's own sales stream, not the fallback
+
+  // The offers tab: accept the co-op's pending offer, then put it on air from its row.
+  await page.click('#tabs button[data-tab=offers]');
+  const offerRow = page.locator(`#offers [data-offer-id="${OFFER}"]`);
+  await offerRow.waitFor();
+  assert.match(await offerRow.textContent(), /待接受 pending/);
+  assert.match(await offerRow.textContent(), /底价 floor ¥30\.00.*佣金 commission 10%/);
+  await offerRow.locator('[data-action=accept]').click();
+  await page.waitForSelector(`#offers [data-offer-id="${OFFER}"][data-status="accepted"]`);
+  await page.locator('#offers-count.hidden').waitFor({ state: 'attached' });
+  await page.screenshot({ path: path.join(SHOTS, 'host-offers.png'), fullPage: true });
+  await page.locator(`#offers [data-offer-id="${OFFER}"] [data-action=on-air]`).click();
+  await page.locator('#tab-live:not(.hidden)').waitFor();
+  await page.waitForFunction((key) => document.getElementById('onair-source').value === key, 'offer:' + OFFER);
+  assert.match(await page.locator('#onair-terms').textContent(), /底价 floor ¥30\.00/);
+  assert.equal(await page.locator('#onair-quota').inputValue(), '20', 'the quota starts at what the offer has left');
+
+  // Under the floor: the server's refusal is shown, and nothing is on air.
+  await page.fill('#onair-price', '25.00');
+  await page.fill('#onair-quota', '10');
+  await page.fill('#onair-limit', '3');
+  await page.click('#onair-submit');
+  await page.waitForSelector('#onair-msg.bad');
+  const refusal = await page.locator('#onair-msg').textContent();
+  assert.match(refusal, /低于邀约底价/);
+  assert.match(refusal, new RegExp(`422 below_floor\\) price_cents 2500 is under offer ${OFFER}'s floor of 3000`));
+  assert.equal(await page.locator('#live-items .item').count(), 0);
+
+  // At the floor or above: on air at once.
+  await page.fill('#onair-price', '39.90');
+  await page.click('#onair-submit');
+  await page.waitForSelector('#onair-msg.ok');
+  const card = page.locator('#live-items .item').first();
+  await card.waitFor();
+  consoleItem = Number(await card.getAttribute('data-item-id'));
+  assert.ok(consoleItem > 0);
+  const stat = (role) => `[data-item-id="${consoleItem}"] [data-role=${role}]`;
+  await page.waitForSelector(`[data-item-id="${consoleItem}"][data-state=selling]`);
+  await page.waitForSelector(`${stat('available')}[data-value="10"]`);
+  assert.match(await card.locator('[data-role=terms]').textContent(), /直播价 ¥39\.90 · 限购 3 · 数量 quota 10 · 邀约 offer #\d+ · 佣金 10%/);
+
+  // A viewer orders 2 over the API: the console shows it within two seconds; then the payment, the same.
+  const shown = () => card.locator('.stats').textContent();
+  const order = await outsideOrder(BUYERS[3], { live_item_id: consoleItem, qty: 2 });
+  await within(page, `${stat('reserved')}[data-value="2"]`, 2000, 'the order on the console', shown);
+  await within(page, `${stat('available')}[data-value="8"]`, 2000, 'the quota left', shown);
+  assert.equal(await page.locator(stat('recent')).textContent(), '+2 件');
+  assert.equal(await page.locator('#live-totals [data-role=total-recent]').textContent(), '+2 件');
+  await pay(order);
+  await within(page, `${stat('sold')}[data-value="2"]`, 2000, 'the payment on the console', shown);
+  await within(page, `${stat('reserved')}[data-value="0"]`, 2000, 'the reservation paid', shown);
+  assert.equal(await page.locator(stat('revenue')).textContent(), '¥79.80');
+  assert.equal(await page.locator(stat('commission')).textContent(), '¥7.98'); // 2 x floor(3990 x 10%)
+  assert.equal(await page.locator('#live-totals [data-role=total-revenue]').textContent(), '¥79.80');
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'host-live.png'), fullPage: true });
+
+  // The host's own SKU needs no offer; taking it off air gives its quota back.
+  await page.selectOption('#onair-source', 'sku:' + HOST_SKU);
+  assert.match(await page.locator('#onair-terms').textContent(), /自有商品.*无佣金/);
+  await page.fill('#onair-price', '50.00');
+  await page.fill('#onair-quota', '3');
+  await page.click('#onair-submit');
+  await page.waitForSelector('#onair-msg.ok');
+  await page.waitForFunction(() => document.querySelectorAll('#live-items .item').length === 2);
+  const own = page.locator('#live-items .item').first();
+  const ownId = Number(await own.getAttribute('data-item-id'));
+  assert.notEqual(ownId, consoleItem, 'the newest item comes first');
+  assert.doesNotMatch(await own.locator('[data-role=terms]').textContent(), /邀约/);
+  await own.locator('[data-role=close]').click();
+  await page.waitForSelector(`[data-item-id="${ownId}"][data-state=closed]`);
+  assert.match(await own.locator('.msg').textContent(), /退回 3 件/);
+  assert.ok(await own.locator('[data-role=close]').isHidden());
+
+  // A reload comes back to the same live, signed in.
+  await page.reload();
+  await page.waitForSelector(`${stat('sold')}[data-value="2"]`);
+  await page.waitForSelector(`[data-item-id="${ownId}"][data-state=closed]`);
+  await page.context().close();
+});
+
+test('co-op dashboard at 390 px: a host\'s hold under its SKU, closing it, offers', async () => {
+  assert.ok(consoleItem > 0, 'the console test put an item on air');
+  const skuBefore = (await api('GET', '/v1/skus/' + OFFER_SKU)).body;
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/coop`);
+  await page.fill('#login-token', COOP);
+  await page.click('#login-form button[type=submit]');
+
+  // The hold: which host's live item holds how much, sold, price.
+  const hold = page.locator(`tr[data-holds-for="${OFFER_SKU}"] [data-live-item-id="${consoleItem}"]`);
+  await hold.waitFor();
+  assert.match(await hold.textContent(), /长治直播间/);
+  assert.match(await hold.locator('[data-role=hold-figures]').textContent(),
+    /直播价 ¥39\.90 · 锁定 held 10 · 已售 sold 2 · 待付款 unpaid 0 · 剩 left 8/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'coop-holds.png'), fullPage: true });
+
+  // 下架: the co-op takes the host's item off air; its 8 unsold units come back to the SKU.
+  await hold.locator('[data-role=close-hold]').click();
+  await page.waitForSelector('#skus-msg.ok');
+  assert.match(await page.locator('#skus-msg').textContent(), /退回 8 件/);
+  await hold.waitFor({ state: 'detached' });
+  const row = page.locator(`#skus-table tr[data-sku-id="${OFFER_SKU}"]`);
+  await page.waitForSelector(`#skus-table tr[data-sku-id="${OFFER_SKU}"] [data-role=held]:text-is("${skuBefore.held - 8}")`);
+  assert.equal(await row.locator('[data-role=available]').textContent(), String(skuBefore.available + 8));
+
+  // The offers tab fits the phone; make an offer to the host, then end it.
+  await page.click('#tabs button[data-tab=offers]');
+  const tabsBox = await page.locator('#tabs').boundingBox();
+  assert.ok(tabsBox.x + tabsBox.width <= 390, 'the tabs fit 390 px');
+  for (const b of await page.locator('#tabs button').all()) {
+    const box = await b.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, 'each tab is on the screen');
+  }
+  await page.waitForSelector(`#offers [data-offer-id="${OFFER}"][data-status="accepted"]`);
+  await page.click('#offer-new > summary');
+  await page.selectOption('#offer-sku', String(COOP_SKU));
+  await page.fill('#offer-host', String(HOST_ID));
+  await page.fill('#offer-quota', '30');
+  await page.fill('#offer-floor', '28.00');
+  await page.fill('#offer-commission', '8.5');
+  await page.click('#offer-submit');
+  await page.waitForSelector('#offer-msg.ok');
+  const made = page.locator('#offers .offer').first();
+  const madeId = Number(await made.getAttribute('data-offer-id'));
+  assert.equal(await made.getAttribute('data-status'), 'pending');
+  assert.match(await made.textContent(), /底价 floor ¥28\.00 · 佣金 commission 8\.5% · 数量 30/);
+  const offer = await api('GET', '/v1/offers/' + madeId, { token: COOP });
+  assert.equal(offer.status, 200);
+  assert.deepEqual([offer.body.sku_id, offer.body.host_id, offer.body.max_quota, offer.body.min_price_cents, offer.body.commission_bp],
+    [COOP_SKU, HOST_ID, 30, 2800, 850]);
+  // A host id that is not a host: the server's message.
+  await page.fill('#offer-host', '999999');
+  await page.click('#offer-submit');
+  await page.waitForSelector('#offer-msg.bad');
+  assert.match(await page.locator('#offer-msg').textContent(), /422 invalid/);
+  await made.locator('[data-action=end]').click();
+  await page.waitForSelector(`#offers [data-offer-id="${madeId}"][data-status="ended"]`);
+  assert.match(await page.locator(`#offers [data-offer-id="${madeId}"]`).textContent(), /合作社已结束/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'coop-offers.png'), fullPage: true });
   await page.context().close();
 });
 

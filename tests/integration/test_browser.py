@@ -1,7 +1,8 @@
-"""The web pages in a real headless Chromium: livebuyd serves web/ (/shop/{live_id}, /coop, /overlay/{live_id},
-/web/...), and tests/browser/pages.test.mjs (node, playwright-core driving Debian's /usr/bin/chromium) loads them,
-watches the stock count fall as orders come from outside, buys, signs in to the co-op dashboard and watches the stream
-overlay count down to 已售罄. Screenshots go to
+"""The web pages in a real headless Chromium: livebuyd serves web/ (/shop/{live_id}, /coop, /host,
+/overlay/{live_id}, /web/...), and tests/browser/pages.test.mjs (node, playwright-core driving Debian's
+/usr/bin/chromium) loads them, watches the stock count fall as orders come from outside, buys, signs in to the co-op
+dashboard, runs a live from the host console (accepts an offer, puts items on air, sees sales arrive), closes the
+host's item from the co-op dashboard and watches the stream overlay count down to 已售罄. Screenshots go to
 LIVEBUY_SCREENSHOT_DIR (the build folder's screenshots/, set by tests/CMakeLists.txt).
 
 Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh installs both)."""
@@ -21,7 +22,8 @@ OVERLAY_QUOTA = 5
 
 
 class Pages(lb.ServerTestCase):
-    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--web-dir", os.path.join(lb.SOURCE_DIR, "web")]
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET,
+                   "--web-dir", os.path.join(lb.SOURCE_DIR, "web")]
 
     def post(self, path, body, token, expect=201):
         status, _, answer = self.server.request("POST", path, body, token=token)
@@ -32,9 +34,9 @@ class Pages(lb.ServerTestCase):
         """The pages and their files are served with UTF-8 types; the API and its JSON 404 are unchanged."""
         s = self.server
         for path, media in (("/shop/1", "text/html"), ("/shop/123/", "text/html"), ("/coop", "text/html"),
-                            ("/overlay/1", "text/html"), ("/overlay/12/", "text/html"),
+                            ("/host", "text/html"), ("/overlay/1", "text/html"), ("/overlay/12/", "text/html"),
                             ("/web/shop.js", "text/javascript"), ("/web/coop.js", "text/javascript"),
-                            ("/web/overlay.js", "text/javascript"),
+                            ("/web/host.js", "text/javascript"), ("/web/overlay.js", "text/javascript"),
                             ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css")):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 200, path)
@@ -43,7 +45,7 @@ class Pages(lb.ServerTestCase):
         status, _, body = s.request("GET", "/shop/7?token=b1.x")
         self.assertEqual(status, 200)
         self.assertIn("收货信息".encode(), body)
-        for path in ("/web/missing.js", "/shopping", "/coops", "/overlays", "/nothing/here"):
+        for path in ("/web/missing.js", "/shopping", "/coops", "/hosts", "/overlays", "/nothing/here"):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 404, path)
             self.assertEqual(lb.error_code(body), "not_found", path)
@@ -110,6 +112,11 @@ class Pages(lb.ServerTestCase):
         overlay_item = self.post("/v1/lives/%d/items" % overlay_live,
                                  {"sku_id": own_sku, "price_cents": 4580, "quota": OVERLAY_QUOTA, "per_buyer_limit": 3,
                                   "opens_at": int(time.time())}, host)["id"]
+        # The console's offer: the co-op's second SKU, pending until the host accepts it on the console.
+        offer_sku = s.create_product(coop, [{"name": "1kg 礼盒", "price_cents": 5800, "stock": 100, "weight_grams": 1300}],
+                                     title="沁州黄小米 礼盒")["skus"][0]["id"]
+        offer_id = s.create_offer(coop, offer_sku, host_id, max_quota=20, min_price_cents=3000, commission_bp=1000,
+                                  starts_at=int(time.time()) - 60)["id"]
         point = self.post("/v1/pickup-points", {"name": "岭头村村级服务站", "county": "武乡县", "township": "丰州镇",
                                                 "village": "岭头村", "address": "岭头村村委会旁"}, coop)["id"]
         group_buy = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4980,
@@ -125,6 +132,8 @@ class Pages(lb.ServerTestCase):
             "LB_COOP_TOKEN": coop, "LB_COOP_SKU_ID": str(sku_id), "LB_GROUP_BUY_ID": str(group_buy),
             "LB_OVERLAY_LIVE_ID": str(overlay_live), "LB_OVERLAY_ITEM_ID": str(overlay_item),
             "LB_OVERLAY_QUOTA": str(OVERLAY_QUOTA),
+            "LB_HOST_TOKEN": host, "LB_HOST_ID": str(host_id), "LB_HOST_SKU_ID": str(own_sku),
+            "LB_OFFER_ID": str(offer_id), "LB_OFFER_SKU_ID": str(offer_sku), "LB_PAYMENT_SECRET": lb.PAYMENT_SECRET,
             "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
         })
         proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, "pages.test.mjs")], cwd=BROWSER_DIR,
@@ -141,8 +150,12 @@ class Pages(lb.ServerTestCase):
         self.assertEqual(int(rows[0][0]), QUOTA)
         status, _, live = s.request("GET", "/v1/lives/%d" % overlay_live)
         self.assertEqual(live["items"][0]["available"], 0)
+        # The console's item went on air with 10 of the offer's 20, sold 2, and the co-op closed it: 2 stay placed.
+        status, _, offer = s.request("GET", "/v1/offers/%d" % offer_id, token=coop)
+        self.assertEqual((offer["status"], offer["placed"], offer["left"]), ("accepted", 2, 18))
         for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png", "overlay.png",
-                     "overlay-sold-out.png"):
+                     "overlay-sold-out.png", "host-lives.png", "host-offers.png", "host-live.png", "coop-holds.png",
+                     "coop-offers.png"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)
 
 
