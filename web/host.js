@@ -299,6 +299,8 @@
       $('onair-price').value = '';
       $('onair-quota').value = '';
       if (live === lv) {
+        // Its offer and commission from the answer and the offer: GET /v1/merchant/sales may be older or missing.
+        Object.assign(itemOf(lv, answer.body.id), { offer_id: answer.body.offer_id || null, commission_bp: u.offer ? u.offer.commission_bp : 0 });
         await refreshLive(lv);
         refreshSales(lv);
       }
