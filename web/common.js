@@ -320,7 +320,8 @@ const LB = (() => {
           b.disabled = false;
           if (answer && answer.status === 200) {
             list.show(answer.body);
-            say('offers-msg', zh + ' ' + en + ': #' + o.id + ' ' + o.title, true);
+            const done = { accept: '已接受 Accepted', decline: '已拒绝 Declined', end: '已结束 Ended' }[verb] || zh;
+            say('offers-msg', done + ' #' + o.id + ' ' + o.title, true);
             if (changed) changed(answer.body);
           } else if (!answer || answer.status !== 401) say('offers-msg', zh + '失败 Failed ' + failure(answer), false);
         });

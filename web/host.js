@@ -191,10 +191,10 @@
     if (offered && offered.status === 200)
       for (const o of offered.body.offers)
         if (o.current && o.left > 0)
-          usable.push({ key: 'offer:' + o.id, offer: o, label: '#' + o.id + ' ' + o.title + ' · 剩 ' + o.left + ' · 底价 ' + yuan(o.min_price_cents) });
+          usable.push({ key: 'offer:' + o.id, offer: o, title: o.title, label: '#' + o.id + ' ' + o.title + ' · 剩 ' + o.left + ' · 底价 ' + yuan(o.min_price_cents) });
     if (own && own.status === 200)
       for (const s of own.body.skus)
-        if (s.available > 0) usable.push({ key: 'sku:' + s.id, sku: s, label: s.title + ' ' + s.name + ' · 可售 ' + s.available });
+        if (s.available > 0) usable.push({ key: 'sku:' + s.id, sku: s, title: s.title + ' ' + s.name, label: s.title + ' ' + s.name + ' · 可售 ' + s.available });
     const select = $('onair-source');
     const was = select.value;
     const group = (label, kind) => {
@@ -295,7 +295,7 @@
     const answer = await call('POST', '/v1/lives/' + lv.id + '/items', body);
     $('onair-submit').disabled = false;
     if (answer && answer.status === 201) {
-      say('onair-msg', '已上架 On air: #' + answer.body.id + ' ' + u.label.split(' · ')[0], true);
+      say('onair-msg', '已上架 On air: ' + u.title + ' · 商品 item #' + answer.body.id, true);
       $('onair-price').value = '';
       $('onair-quota').value = '';
       if (live === lv) {
