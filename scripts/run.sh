@@ -132,6 +132,7 @@ livebuy: ready to serve on $base
   live       $base/v1/lives/1
   shop page  $base/shop/1
   co-op page $base/coop
+  host page  $base/host        (the host console, phone first)
   overlay    $base/overlay/1   (an OBS browser source: transparent)
 
 livebuy: demo tokens (Authorization: Bearer ...)
