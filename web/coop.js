@@ -90,7 +90,7 @@
             el('b', { text: h.host_name }), ' ', el('span', { class: 'muted', text: '主播 host #' + h.host_id }),
             el('div', { class: 'muted', text: '直播 #' + h.live_id + ' ' + h.live_title + ' · 商品 item #' + h.live_item_id +
               (h.offer_id ? ' · 邀约 offer #' + h.offer_id : '') }),
-            el('div', { 'data-role': 'hold-figures', text: '直播价 ' + yuan(h.price_cents) + ' · 锁定 held ' + h.quota + ' · 已售 sold ' + h.sold +
+            el('div', { 'data-role': 'hold-figures', text: '直播价 ' + yuan(h.price_cents) + ' · 数量 quota ' + h.quota + ' · 已售 sold ' + h.sold +
               ' · 待付款 unpaid ' + h.reserved + ' · 剩 left ' + h.available +
               (h.opens_at > now() ? ' · 开抢 opens ' + dateTime(h.opens_at) : '') })),
           close);

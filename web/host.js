@@ -141,7 +141,6 @@
       say('live-msg', '已创建 Created live #' + answer.body.id, true);
       $('live-form').reset();
       $('live-starts').value = localInput(now());
-      rememberLive(answer.body.id);
       $('lives').prepend(liveRow(answer.body));
       say('lives-msg', '');
       openLive(answer.body.id);

@@ -440,7 +440,7 @@ test('co-op dashboard at 390 px: a host\'s hold under its SKU, closing it, offer
   await hold.waitFor();
   assert.match(await hold.textContent(), /长治直播间/);
   assert.match(await hold.locator('[data-role=hold-figures]').textContent(),
-    /直播价 ¥39\.90 · 锁定 held 10 · 已售 sold 2 · 待付款 unpaid 0 · 剩 left 8/);
+    /直播价 ¥39\.90 · 数量 quota 10 · 已售 sold 2 · 待付款 unpaid 0 · 剩 left 8/);
   await fits(page, 390);
   await page.screenshot({ path: path.join(SHOTS, 'coop-holds.png'), fullPage: true });
 
