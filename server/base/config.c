@@ -56,6 +56,25 @@ static const setting_t settings[] = {
          "pushes of a shipment before it is a dead letter (default 12)"),
     /* Hidden from --help (NULL help): tests shorten the retry backoff with it; documented in the README. */
     UINT(shipping_backoff_ms, "--shipping-backoff-ms", "LIVEBUY_SHIPPING_BACKOFF_MS", 1, 60000, NULL),
+    STR(payment_provider, "--payment-provider", "LIVEBUY_PAYMENT_PROVIDER",
+        "generic or wechatpay: the notifications taken and the refund push (default generic)"),
+    {"--payment-sandbox", "LIVEBUY_PAYMENT_SANDBOX", SETTING_SWITCH, offsetof(lb_config_t, payment_sandbox), 0, 0,
+     "the demo cashier /pay/{order_id} and refund receiver: NEVER in production (anyone can pay)"},
+    STR(refund_url, "--refund-url", "LIVEBUY_REFUND_URL", "where refunds are pushed (the provider's refund API)"),
+    UINT(refund_max_attempts, "--refund-max-attempts", "LIVEBUY_REFUND_MAX_ATTEMPTS", 1, 1000,
+         "pushes of one refund before it is a dead letter (default 12)"),
+    UINT(refund_backoff_ms, "--refund-backoff-ms", "LIVEBUY_REFUND_BACKOFF_MS", 1, 60000, NULL),
+    STR(wechatpay_mchid, "--wechatpay-mchid", "LIVEBUY_WECHATPAY_MCHID", "WeChat Pay merchant id (mchid)"),
+    STR(wechatpay_merchant_key, "--wechatpay-merchant-key", "LIVEBUY_WECHATPAY_MERCHANT_KEY",
+        "PEM file of the merchant API private key (signs refund requests)"),
+    STR(wechatpay_merchant_serial, "--wechatpay-merchant-serial", "LIVEBUY_WECHATPAY_MERCHANT_SERIAL",
+        "serial number of the merchant API certificate"),
+    STR(wechatpay_platform_cert, "--wechatpay-platform-cert", "LIVEBUY_WECHATPAY_PLATFORM_CERT",
+        "PEM file of the WeChat Pay platform certificate (verifies notifications)"),
+    SECRET(wechatpay_apiv3_key, "--wechatpay-apiv3-key", "LIVEBUY_WECHATPAY_APIV3_KEY",
+           "the APIv3 key, 32 characters (decrypts notifications)"),
+    STR(wechatpay_notify_url, "--wechatpay-notify-url", "LIVEBUY_WECHATPAY_NOTIFY_URL",
+        "public URL of /v1/payments/wechatpay/notify, sent with refund requests"),
     UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 2000)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
@@ -151,6 +170,39 @@ static int parse_listen(lb_config_t *cfg, char *err, size_t errsize)
     return 0;
 }
 
+static int is_http_url(const char *url)
+{
+    return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+}
+
+/* The payment provider's settings: wechatpay needs all of its own; a refund push is signed, so it needs its keys. */
+static int check_payments(lb_config_t *cfg, char *err, size_t errsize)
+{
+    int wechatpay = strcmp(cfg->payment_provider, "wechatpay") == 0;
+    if (!wechatpay && strcmp(cfg->payment_provider, "generic") != 0)
+        return fail(err, errsize, "--payment-provider must be generic or wechatpay, not \"%s\"", cfg->payment_provider);
+    if (cfg->refund_url != NULL && !is_http_url(cfg->refund_url))
+        return fail(err, errsize, "--refund-url must be an http:// or https:// URL");
+    if (cfg->payment_sandbox && cfg->payment_secret == NULL)
+        return fail(err, errsize, "--payment-sandbox needs --payment-secret (the sandbox signs its notifies with it)");
+    if (!wechatpay) {
+        if (cfg->refund_url != NULL && cfg->payment_secret == NULL)
+            return fail(err, errsize, "--refund-url needs --payment-secret (generic refund pushes are signed with it)");
+        return 0;
+    }
+    if (cfg->wechatpay_platform_cert == NULL || cfg->wechatpay_apiv3_key == NULL)
+        return fail(err, errsize, "--payment-provider wechatpay needs --wechatpay-platform-cert and --wechatpay-apiv3-key");
+    if (strlen(cfg->wechatpay_apiv3_key) != 32)
+        return fail(err, errsize, "--wechatpay-apiv3-key must be exactly 32 characters");
+    if (cfg->refund_url != NULL &&
+        (cfg->wechatpay_mchid == NULL || cfg->wechatpay_merchant_key == NULL || cfg->wechatpay_merchant_serial == NULL))
+        return fail(err, errsize, "--refund-url with wechatpay needs --wechatpay-mchid, --wechatpay-merchant-key and "
+                                  "--wechatpay-merchant-serial (refund requests are signed)");
+    if (cfg->wechatpay_notify_url != NULL && !is_http_url(cfg->wechatpay_notify_url))
+        return fail(err, errsize, "--wechatpay-notify-url must be an http:// or https:// URL");
+    return 0;
+}
+
 static int check(lb_config_t *cfg, char *err, size_t errsize)
 {
     int ret;
@@ -162,14 +214,13 @@ static int check(lb_config_t *cfg, char *err, size_t errsize)
         return ret;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return fail(err, errsize, "--tls-cert and --tls-key go together");
-    if (cfg->shipping_url != NULL && strncmp(cfg->shipping_url, "http://", 7) != 0 &&
-        strncmp(cfg->shipping_url, "https://", 8) != 0)
+    if (cfg->shipping_url != NULL && !is_http_url(cfg->shipping_url))
         return fail(err, errsize, "--shipping-url must be an http:// or https:// URL");
     if (cfg->shipping_url != NULL && cfg->shipping_secret == NULL)
         return fail(err, errsize, "--shipping-url needs --shipping-secret (pushes are signed)");
     if (strcmp(cfg->shipping_format, "json") != 0 && strcmp(cfg->shipping_format, "msgpack") != 0)
         return fail(err, errsize, "--shipping-format must be json or msgpack, not \"%s\"", cfg->shipping_format);
-    return 0;
+    return check_payments(cfg, err, errsize);
 }
 
 static void set_defaults(lb_config_t *cfg)
@@ -184,6 +235,9 @@ static void set_defaults(lb_config_t *cfg)
     cfg->shipping_format = lb_strdup("json");
     cfg->shipping_max_attempts = 12;
     cfg->shipping_backoff_ms = 1000;
+    cfg->payment_provider = lb_strdup("generic");
+    cfg->refund_max_attempts = 12;
+    cfg->refund_backoff_ms = 1000;
     cfg->max_body = 1 << 20;
     cfg->sql_dir = lb_strdup(LB_DEFAULT_SQL_DIR);
     cfg->web_dir = lb_strdup(LB_DEFAULT_WEB_DIR);

@@ -32,6 +32,18 @@ typedef struct st_lb_config_t {
     char *shipping_format;          /* "json" or "msgpack": the body of pushes */
     unsigned shipping_max_attempts; /* pushes of one shipment before it is a dead letter */
     unsigned shipping_backoff_ms;   /* the first retry's delay; doubles per attempt (hidden flag, for tests) */
+    char *payment_provider;         /* "generic" or "wechatpay": which notifications are taken, how refunds are pushed */
+    int payment_sandbox;            /* the cashier /pay/{order_id} and the sandbox refund receiver (never in production) */
+    char *refund_url;               /* where refunds are pushed (the provider's refund API); NULL: they wait, pending */
+    unsigned refund_max_attempts;   /* pushes of one refund before it is a dead letter */
+    unsigned refund_backoff_ms;     /* the first retry's delay; doubles per attempt (hidden flag, for tests) */
+    /* WeChat Pay API v3 (--payment-provider wechatpay). */
+    char *wechatpay_mchid;           /* the merchant id (mchid) */
+    char *wechatpay_merchant_key;    /* PEM file: the merchant's API private key, signs refund requests */
+    char *wechatpay_merchant_serial; /* the serial number of the merchant's API certificate (serial_no) */
+    char *wechatpay_platform_cert;   /* PEM file: WeChat Pay's platform certificate, verifies notifications */
+    char *wechatpay_apiv3_key;       /* the APIv3 key (32 bytes): decrypts notifications' resource */
+    char *wechatpay_notify_url;      /* the public URL of /v1/payments/wechatpay/notify, sent with refund requests */
     unsigned max_batch;
     unsigned max_queue;
     unsigned reserve_ttl;
