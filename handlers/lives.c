@@ -36,8 +36,9 @@ static int live_not_found(lb_call_job_t *job)
 /* The fields every view of a live item shows, into the open map. */
 static void write_live_item(lb_writer_t *w, const lb_live_item_t *item)
 {
-    lb_writer_pack(w, "id:I,sku_id:I,price_cents:I,quota:I,available:I,per_buyer_limit:I,opens_at:I", item->id, item->sku_id,
-                   item->price_cents, item->quota, LB_LIVE_ITEM_AVAILABLE(item), item->per_buyer_limit, item->opens_at);
+    lb_writer_pack(w, "id:I,sku_id:I,price_cents:I,quota:I,available:I,per_buyer_limit:I,opens_at:I,closed:b", item->id,
+                   item->sku_id, item->price_cents, item->quota, LB_LIVE_ITEM_AVAILABLE(item), item->per_buyer_limit,
+                   item->opens_at, item->closed);
 }
 
 static int live_create_work(lb_call_job_t *super, lb_db_t *db)

@@ -2,7 +2,8 @@
 // is transparent): the item on air, its flash price, a remaining-stock counter kept live by the public stock stream
 // (GET /v1/lives/{id}/stock, else polling GET /v1/lives/{id} every 2 s) and 已售罄 once it sells out.
 // The item shown: the one opened last that still has stock; one that just sold out stays on screen a while so viewers
-// see 已售罄; before anything opens, the next to open with a countdown. ?item=ID shows that item only.
+// see 已售罄; before anything opens, the next to open with a countdown. An item taken off air is not shown, except as
+// 已下架 when ?item=ID pins it (?item=ID shows that item only).
 'use strict';
 
 (() => {
@@ -37,14 +38,13 @@
     return true;
   }
 
-  // Items closed before anything sold keep quota 0: never shown.
   function choose() {
     if (pinned !== null) return items.get(pinned) || null;
     const t = now();
-    const candidates = [...items.values()].filter((it) => it.quota > 0);
+    const candidates = [...items.values()].filter((it) => !it.closed && it.quota > 0);
     const shown = items.get(shownId);
     const since = shown && soldOutAt.get(shown.id);
-    if (shown && shown.available <= 0 && since !== undefined && Date.now() / 1000 - since < SOLD_OUT_HOLD_S) return shown;
+    if (shown && !shown.closed && shown.available <= 0 && since !== undefined && Date.now() / 1000 - since < SOLD_OUT_HOLD_S) return shown;
     const open = candidates.filter((it) => it.opens_at <= t).sort((a, b) => b.opens_at - a.opens_at || b.id - a.id);
     const selling = open.find((it) => it.available > 0);
     if (selling) return selling;
@@ -58,11 +58,12 @@
     $('card').classList.toggle('hidden', !it);
     if (!it) return;
     const open = it.opens_at <= now();
-    const state = !open ? 'upcoming' : it.available > 0 ? 'selling' : 'sold_out';
+    const state = it.closed ? 'closed' : !open ? 'upcoming' : it.available > 0 ? 'selling' : 'sold_out';
     const card = $('card');
     card.dataset.itemId = String(it.id);
     card.dataset.state = state;
-    card.classList.toggle('sold-out', state === 'sold_out');
+    card.classList.toggle('sold-out', state === 'sold_out' || state === 'closed');
+    $('soldout').textContent = state === 'closed' ? '已下架' : '已售罄';
     if ($('title').textContent !== it.title) $('title').textContent = it.title;
     $('price').textContent = yuan(it.price_cents);
     $('count').textContent = String(Math.max(0, it.available));

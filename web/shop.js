@@ -180,6 +180,7 @@
 
     let label;
     if (it.busy) label = ['抢购中…', 'Placing…'];
+    else if (data.closed) label = ['已下架', 'Off air'];
     else if (!open) label = ['未开始', 'Not open yet'];
     else if (data.available <= 0) label = ['已售罄', 'Sold out'];
     else label = ['立即抢购', 'Buy'];
@@ -187,7 +188,7 @@
       n.buy.dataset.label = label[1];
       n.buy.replaceChildren(label[0] + ' ', el('span', { class: 'en', text: label[1] }));
     }
-    n.buy.disabled = it.busy || !open || data.available <= 0;
+    n.buy.disabled = it.busy || !open || data.closed || data.available <= 0;
   }
 
   // ---- placing an order ---------------------------------------------------------------------------------------------

@@ -99,8 +99,8 @@ Exit:
 int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size_t *found)
 {
     static const char sql[] = "SELECT i.id, i.live_id, i.sku_id, CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, "
-                              "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0) "
-                              "FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
+                              "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0), "
+                              "i.closed_at IS NOT NULL FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
                               "WHERE i.live_id = ? ORDER BY i.id";
     size_t cap = 0;
     int ret = lb_db_query(db, sql, "i", live_id);
@@ -109,10 +109,12 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
     while (ret == 0) {
         *out = lb_grow(*out, *found, &cap, sizeof(**out));
         lb_live_item_t *item = &(*out)[*found];
-        if ((ret = lb_db_fetch(db, "iiisiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
+        int64_t closed;
+        if ((ret = lb_db_fetch(db, "iiisiiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
                                &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
-                               &item->opens_at, &item->reserve_ttl)) != 0)
+                               &item->opens_at, &item->reserve_ttl, &closed)) != 0)
             break;
+        item->closed = closed != 0;
         ++*found;
     }
     return ret == LB_ENOTFOUND ? 0 : ret;
@@ -156,6 +158,7 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t merchant_id, lb_li
         (offer_id != 0 && (ret = lb_store_offer_release(db, offer_id, *released)) != 0) || (ret = lb_db_commit(db)) != 0)
         goto Exit;
     item->quota = item->reserved + item->sold;
+    item->closed = 1;
 Exit:
     if (ret != 0)
         lb_db_rollback(db);

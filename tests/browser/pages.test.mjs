@@ -527,6 +527,13 @@ test('stream overlay: transparent, the item on air, the counter goes down, 已�
   assert.equal(await page.locator('#soldout').textContent(), '已售罄');
   await page.screenshot({ path: path.join(SHOTS, 'overlay-sold-out.png'), omitBackground: true });
 
+  // Taken off air: pinned with ?item= it says 已下架, not 已售罄 (the live's answer is re-read every 10 s).
+  const closed = await api('POST', `/v1/live-items/${OVERLAY_ITEM}/close`, { token: HOST });
+  assert.equal(closed.status, 200, JSON.stringify(closed.body));
+  await page.goto(`${BASE}/overlay/${OVERLAY_LIVE}?item=${OVERLAY_ITEM}`);
+  await page.waitForSelector(`#card[data-item-id="${OVERLAY_ITEM}"][data-state="closed"]`, { timeout: 12000 });
+  assert.equal(await page.locator('#soldout').textContent(), '已下架');
+
   // An unknown live says so instead of showing nothing.
   await page.goto(`${BASE}/overlay/999999`);
   await page.waitForSelector('#msg:not(.hidden)');

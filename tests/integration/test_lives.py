@@ -193,7 +193,7 @@ class LiveTest(Base):
         items = self.live(live_id)["items"]
         self.assertEqual([i["id"] for i in items], [a["id"], b["id"]])
         self.assertEqual(items[0], {"id": a["id"], "sku_id": second, "title": "武乡小米 2.5kg 礼盒", "price_cents": 3990,
-                                    "quota": 5, "available": 5, "per_buyer_limit": 2, "opens_at": 123})
+                                    "quota": 5, "available": 5, "per_buyer_limit": 2, "opens_at": 123, "closed": False})
         status, headers, packed = s.request("GET", "/v1/lives/%d" % live_id, accept="application/msgpack")
         self.assertEqual((status, headers["content-type"]), (200, "application/msgpack"))
         self.assertEqual(packed, self.live(live_id))
@@ -271,10 +271,16 @@ class CloseItemTest(Base):
         kept = self.reserve(31, 3, live_item_id=item["id"])
         released_later = self.reserve(32, 2, live_item_id=item["id"])
         self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 5, "sold": 0, "held": 15, "available": 30})
+        self.assertIs(self.live(live_id)["items"][0]["closed"], False)
 
         status, _, closed = self.close(item["id"])
         self.assertEqual(status, 200, closed)
-        self.assertEqual((closed["released"], closed["quota"], closed["available"]), (15, 5, 0))
+        self.assertEqual((closed["released"], closed["quota"], closed["available"], closed["closed"]), (15, 5, 0, True))
+        # The public view says the item is off air (not sold out) once its answer cache (250 ms) has moved on.
+        deadline = time.monotonic() + 2
+        while not self.live(live_id)["items"][0]["closed"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIs(self.live(live_id)["items"][0]["closed"], True)
         self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 5, "sold": 0, "held": 0, "available": 45})
         # Off air: the item sells nothing more; its released reservations go to the SKU, not back to the item.
         status, _, body = self.server.request("POST", "/v1/orders", {"live_item_id": item["id"], "qty": 1, "ship_to": SHIP_TO},

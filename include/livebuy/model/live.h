@@ -23,6 +23,7 @@ typedef struct st_lb_live_item_t {
     char title[LB_TEXT_SIZE(401)]; /* the product's title and the SKU's name (read only) */
     int64_t price_cents, quota, reserved, sold, per_buyer_limit, opens_at;
     int64_t reserve_ttl; /* seconds; 0 = the server default */
+    int closed;          /* taken off air: its quota shrank to what was reserved and sold, it takes no more orders */
 } lb_live_item_t;
 
 /* What can still be reserved through a live item. */
