@@ -1,7 +1,8 @@
 /*
  * GET /v1/orders/{id} and POST /v1/orders/{id}/cancel (the order's buyer; anyone else's order is answered 404 like a
- * missing one), GET /v1/merchant/orders (a co-op's or host's orders, a page at a time, with the commission of those on
- * live items).
+ * missing one), GET /v1/orders (the buyer's own, newest first, a page at a time), GET /v1/merchant/orders (a co-op's or
+ * host's orders, a page at a time, with the commission of those on live items); lb_order_write, the one writer of an
+ * order as every answer shows it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +16,27 @@
 #include "livebuy/model/sale.h"
 #include "livebuy/store/orders.h"
 
+/* A buyer's list is read on a phone: shorter pages than a merchant's. */
+#define BUYER_PAGE_DEFAULT 20
+#define BUYER_PAGE_MAX     100
+
 typedef struct st_buyer_order_job_t {
     lb_call_job_t super;
     int64_t buyer_id;
 } buyer_order_job_t;
+
+typedef struct st_buyer_orders_job_t {
+    lb_call_job_t super;
+    int64_t buyer_id, before, limit;
+    const char *status; /* one of lb_order_statuses, or NULL for all */
+} buyer_orders_job_t;
 
 typedef struct st_merchant_orders_job_t {
     lb_page_job_t page;
     const char *status; /* one of lb_order_statuses, or NULL for all */
 } merchant_orders_job_t;
 
-/* Opens the map of an order as GET /v1/orders/{id} shows it, for the caller to end (after fields of its own). */
-static void write_order(lb_writer_t *w, const lb_order_t *order)
+void lb_order_write(lb_writer_t *w, const lb_order_t *order, const lb_order_details_t *details)
 {
     lb_writer_map(w, NULL);
     lb_writer_pack(
@@ -37,7 +47,31 @@ static void write_order(lb_writer_t *w, const lb_order_t *order)
         lb_writer_pack(w, "ship_to:{name:s,phone:s,address:s}", order->ship_to_name, order->ship_to_phone, order->ship_to_address);
     else
         lb_writer_null(w, "ship_to");
-    lb_writer_pack(w, "pickup_point_id:N", order->pickup_point_id);
+    lb_writer_pack(w, "pickup_point_id:N,title:s", order->pickup_point_id, details->title);
+    /* Only a reservation has a time to pay by; once paid (or gone) expires_at is history. */
+    lb_writer_pack(w, "pay_by:N", strcmp(order->status, "reserved") == 0 ? order->expires_at : (int64_t)0);
+    if (details->shipment_id != 0) {
+        lb_writer_map(w, "shipment");
+        lb_writer_pack(w, "id:I,status:s", details->shipment_id, details->shipment_status);
+        if (details->tracking_no[0] != '\0')
+            lb_writer_string(w, "tracking_no", details->tracking_no);
+        else
+            lb_writer_null(w, "tracking_no");
+        lb_writer_pack(w, "delivery_status:s", details->delivery_status);
+        lb_writer_end(w);
+    } else {
+        lb_writer_null(w, "shipment");
+    }
+    if (details->pickup_point_id != 0)
+        lb_writer_pack(w, "pickup_point:{id:I,name:s,address:s}", details->pickup_point_id, details->pickup_point_name,
+                       details->pickup_point_address);
+    else
+        lb_writer_null(w, "pickup_point");
+    if (details->refund_id != 0)
+        lb_writer_pack(w, "refund:{id:I,status:s,cause:s,amount_cents:I,reason:s}", details->refund_id, details->refund_status,
+                       details->refund_cause, details->refund_amount_cents, details->refund_reason);
+    else
+        lb_writer_null(w, "refund");
 }
 
 static int order_not_found(lb_call_job_t *job)
@@ -57,8 +91,11 @@ static int order_get_work(lb_call_job_t *super, lb_db_t *db)
     lb_order_directory_learn(order.id, order.sku_id);
     if (order.buyer_id != job->buyer_id)
         return order_not_found(super);
+    lb_order_details_t details;
+    if ((ret = lb_store_orders_details(db, &order, 1, &details)) != 0)
+        return ret;
     lb_writer_t *w = lb_call_job_answer(super, 200);
-    write_order(w, &order);
+    lb_order_write(w, &order, &details);
     lb_writer_end(w);
     return 0;
 }
@@ -68,7 +105,8 @@ typedef struct st_cancel_t {
     lb_sku_action_t action;
     lb_call_t *call;
     int64_t buyer_id;
-    int conflict; /* the order is not reserved (any more) */
+    int conflict;               /* the order is not reserved (any more) */
+    lb_order_details_t details; /* read in the transaction that cancelled it, for the answer */
 } cancel_t;
 
 static void cancel_reset(lb_sku_action_t *action)
@@ -85,6 +123,8 @@ static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku
     /* For apply, 1 means "the stock changed"; not this buyer's order (LB_ENOTFOUND) is answered 404 by cancel_done. */
     if (cancel->conflict || ret == LB_ENOTFOUND)
         return 0;
+    if (ret == 0)
+        ret = lb_store_orders_details(db, &action->order, 1, &cancel->details);
     return ret == 0 ? 1 : ret;
 }
 
@@ -104,7 +144,7 @@ static void cancel_done(lb_sku_action_t *action, int status)
         lb_lanes_stock_changed(order->sku_id);
         lb_writer_t w;
         lb_writer_start(cancel->call, &w);
-        write_order(&w, order);
+        lb_order_write(&w, order, &cancel->details);
         lb_writer_end(&w);
         lb_reply_written(cancel->call, 200, &w);
     }
@@ -147,19 +187,71 @@ static void write_order_money(lb_writer_t *w, const lb_order_t *order, int64_t c
     lb_writer_pack(w, "commission_cents:I,coop_share_cents:I", money.commission_cents, money.coop_share_cents);
 }
 
-static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, const int64_t *commission_bp, size_t n, int64_t limit)
+/*
+ * A page of orders, {"orders": [...], "next"}, each with its details; a merchant's (commission_bp not NULL) also with
+ * buyer_id and how its amount splits.
+ */
+static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, const lb_order_details_t *details,
+                              const int64_t *commission_bp, size_t n, int64_t limit)
 {
     lb_writer_map(w, NULL);
     lb_writer_array(w, "orders");
     for (size_t i = 0; i != n; ++i) {
-        write_order(w, &orders[i]);
-        lb_writer_integer(w, "buyer_id", orders[i].buyer_id);
-        write_order_money(w, &orders[i], commission_bp[i]);
+        lb_order_write(w, &orders[i], &details[i]);
+        if (commission_bp != NULL) {
+            lb_writer_integer(w, "buyer_id", orders[i].buyer_id);
+            write_order_money(w, &orders[i], commission_bp[i]);
+        }
         lb_writer_end(w);
     }
     lb_writer_end(w);
     lb_writer_pack(w, "next:N", n != 0 && n == (size_t)limit ? orders[n - 1].id : 0);
     lb_writer_end(w);
+}
+
+/* Reads the details of a page of orders and answers the page. */
+static int answer_orders_page(lb_call_job_t *job, lb_db_t *db, const lb_order_t *orders, const int64_t *commission_bp, size_t n,
+                              int64_t limit)
+{
+    lb_order_details_t *details = lb_malloc((n != 0 ? n : 1) * sizeof(*details));
+    int ret = lb_store_orders_details(db, orders, n, details);
+    if (ret == 0)
+        write_orders_page(lb_call_job_answer(job, 200), orders, details, commission_bp, n, limit);
+    free(details);
+    return ret;
+}
+
+static int buyer_orders_work(lb_call_job_t *super, lb_db_t *db)
+{
+    buyer_orders_job_t *job = (buyer_orders_job_t *)super;
+    lb_order_t *orders = lb_malloc((size_t)job->limit * sizeof(*orders));
+    size_t found;
+    int ret = lb_store_buyer_orders_page(db, job->buyer_id, job->status, job->before, job->limit, orders, &found);
+    if (ret == 0)
+        ret = answer_orders_page(super, db, orders, NULL, found, job->limit);
+    free(orders);
+    return ret;
+}
+
+void lb_handle_buyer_orders(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    int64_t buyer_id, after = INT64_MAX, limit = BUYER_PAGE_DEFAULT;
+    int status = -1;
+    if (lb_auth_buyer(call, &buyer_id) != 0)
+        return;
+    if (lb_call_query_enum(call, "status", lb_order_statuses, &status, &err) != 0 ||
+        lb_call_query_int(call, "after", 1, INT64_MAX, &after, &err) != 0 ||
+        lb_call_query_int(call, "limit", 1, BUYER_PAGE_MAX, &limit, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        return;
+    }
+    buyer_orders_job_t *job = lb_call_job_new(call, sizeof(*job));
+    job->buyer_id = buyer_id;
+    job->before = after;
+    job->limit = limit;
+    job->status = status >= 0 ? lb_order_statuses[status] : NULL;
+    lb_call_job_submit(&job->super, buyer_orders_work);
 }
 
 static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
@@ -174,7 +266,7 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
     lb_order_t *orders = lb_malloc((size_t)page->limit * sizeof(*orders));
     int64_t *commission_bp = lb_malloc((size_t)page->limit * sizeof(*commission_bp));
     if ((ret = lb_order_merchant_orders(db, &merchant, job->status, page->after, page->limit, orders, commission_bp, &found)) == 0)
-        write_orders_page(lb_call_job_answer(super, 200), orders, commission_bp, found, page->limit);
+        ret = answer_orders_page(super, db, orders, commission_bp, found, page->limit);
     free(commission_bp);
     free(orders);
     return ret;

@@ -18,6 +18,7 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/live-items/{id}/close", lb_handle_live_item_close, 0, NULL},
     {"GET", "/v1/lives/{id}/stock", lb_handle_live_stock, 0, NULL},
     {"GET", "/v1/lives/{id}/sales/stream", lb_handle_live_sales_stream, 0, NULL},
+    {"GET", "/v1/orders", lb_handle_buyer_orders, 0, NULL},
     {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
     {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},
     {"GET", "/v1/merchant/orders", lb_handle_merchant_orders, 0, NULL},
@@ -39,5 +40,8 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, 0, NULL},
     /* Signed like payment notifies: no LB_ROUTE_BODY. */
     {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL},
+    /* The payment sandbox: 404 unless --payment-sandbox. The refund receiver is signed: no LB_ROUTE_BODY. */
+    {"POST", "/sandbox/pay/{id}", lb_handle_sandbox_pay, LB_ROUTE_BODY | LB_ROUTE_SANDBOX, NULL},
+    {"POST", "/sandbox/refunds", lb_handle_sandbox_refund, LB_ROUTE_SANDBOX, NULL},
 };
 const size_t lb_num_routes = sizeof(lb_routes) / sizeof(lb_routes[0]);

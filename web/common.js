@@ -139,6 +139,16 @@ const LB = (() => {
     ];
   }
 
+  // An order's status and a refund's, in Chinese (the API's own word goes beside it).
+  const orderStatusNames = {
+    reserved: '待付款', paid: '已付款', handed_off: '已交物流', shipped: '运输中', delivered: '已送达',
+    expired: '已过期', cancelled: '已取消', refund_required: '待退款', refunded: '已退款',
+  };
+  const refundStatusNames = {
+    requested: '退款申请待审核', rejected: '退款申请被拒绝', pending: '退款处理中', sent: '退款处理中',
+    refunded: '已退款', failed: '退款失败', dead: '退款失败',
+  };
+
   // A random key for Idempotency-Key: 32 hex characters (crypto.getRandomValues works on plain http too).
   function randomKey() {
     const bytes = new Uint8Array(16);
@@ -352,6 +362,6 @@ const LB = (() => {
 
   return {
     api, errorOf, failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, percent,
-    offerStatus, offerTerms, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
+    offerStatus, offerTerms, orderStatusNames, refundStatusNames, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
   };
 })();

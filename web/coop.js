@@ -242,10 +242,7 @@
 
   // ---- orders ---------------------------------------------------------------------------------------------------------
 
-  const statusNames = {
-    reserved: '待付款', paid: '已付款', handed_off: '已交物流', shipped: '运输中', delivered: '已送达',
-    expired: '已过期', cancelled: '已取消', refund_required: '待退款', refunded: '已退款',
-  };
+  const statusNames = LB.orderStatusNames;
 
   function orderRow(o) {
     const where = o.ship_to

@@ -6,6 +6,7 @@
 #include "livebuy/http/call.h"
 #include "livebuy/model/live.h"
 #include "livebuy/model/offer.h"
+#include "livebuy/model/order.h"
 #include "livebuy/model/sku.h"
 
 /* The route table (handlers/routes.c) and its size; metrics labels follow its order. */
@@ -47,8 +48,14 @@ void lb_handle_live_item_close(lb_call_t *call);
 void lb_handle_live_stock(lb_call_t *call);
 void lb_handle_live_sales_stream(lb_call_t *call);
 
-/* handlers/orders_read.c */
+/*
+ * handlers/orders_read.c; lb_order_write: opens the map of an order as every answer shows it (GET /v1/orders/{id}, the
+ * lists, cancel, refund): its row and its details (lb_store_orders_details), for the caller to end after fields of its
+ * own.
+ */
+void lb_order_write(lb_writer_t *w, const lb_order_t *order, const lb_order_details_t *details);
 void lb_handle_order_get(lb_call_t *call);
+void lb_handle_buyer_orders(lb_call_t *call);
 void lb_handle_order_cancel(lb_call_t *call);
 void lb_handle_merchant_orders(lb_call_t *call);
 
@@ -80,6 +87,10 @@ void lb_handle_merchant_holds(lb_call_t *call);
 
 /* handlers/payments.c */
 void lb_handle_payment_notify(lb_call_t *call);
+
+/* handlers/sandbox.c (LB_ROUTE_SANDBOX: only with --payment-sandbox) */
+void lb_handle_sandbox_pay(lb_call_t *call);
+void lb_handle_sandbox_refund(lb_call_t *call);
 
 /* handlers/shipments.c */
 void lb_handle_shipments_feed(lb_call_t *call);

@@ -122,14 +122,16 @@ static void add_api(h2o_pathconf_t *path)
 /*
  * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live (the
  * page reads the id from its URL), /coop is coop.html, /host host.html, /web/ the folder itself (scripts, styles,
- * images; no listings). A missing file gets the API's 404.
+ * images; no listings); with --payment-sandbox, /pay/{order_id} is the sandbox's cashier, pay.html. A missing file gets
+ * the API's 404.
  */
 static void setup_web(h2o_hostconf_t *host)
 {
     static const char *no_index_files[] = {NULL};
     static const struct {
         const char *path, *file;
-    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"}, {"/host", "host.html"}, {"/overlay", "overlay.html"}};
+    } pages[] = {
+        {"/shop", "shop.html"}, {"/coop", "coop.html"}, {"/host", "host.html"}, {"/overlay", "overlay.html"}, {"/pay", "pay.html"}};
     char file[4096];
 
     h2o_mimemap_t *mimemap = h2o_mimemap_create();
@@ -139,6 +141,8 @@ static void setup_web(h2o_hostconf_t *host)
     h2o_mimemap_define_mimetype(mimemap, "mjs", "text/javascript; charset=utf-8", NULL);
     h2o_mimemap_type_t *html = h2o_mimemap_get_type_by_extension(mimemap, h2o_iovec_init(H2O_STRLIT("html")));
     for (size_t i = 0; i != sizeof(pages) / sizeof(pages[0]); ++i) {
+        if (strcmp(pages[i].path, "/pay") == 0 && !config->payment_sandbox)
+            continue;
         snprintf(file, sizeof(file), "%s/%s", config->web_dir, pages[i].file);
         if (access(file, R_OK) != 0)
             fprintf(stderr, "livebuyd: warning: %s is missing: %s answers 404 (--web-dir)\n", file, pages[i].path);
@@ -150,6 +154,17 @@ static void setup_web(h2o_hostconf_t *host)
     h2o_file_register(path, config->web_dir, no_index_files, mimemap, 0);
     add_api(path);
     h2o_mem_release_shared(mimemap);
+}
+
+/* --payment-sandbox lets buyers pay without paying: said loudly, at every start, where an operator looks. */
+static void warn_sandbox(void)
+{
+    fprintf(stderr, "livebuyd: ****************************************************************************\n"
+                    "livebuyd: WARNING: --payment-sandbox is ON: NEVER RUN THIS IN PRODUCTION\n"
+                    "livebuyd:   /pay/{order_id} and POST /sandbox/pay/{order_id} let any buyer mark an order of\n"
+                    "livebuyd:   their own paid without paying (the server signs the notify with --payment-secret);\n"
+                    "livebuyd:   POST /sandbox/refunds says every refund pushed to it went back.\n"
+                    "livebuyd: ****************************************************************************\n");
 }
 
 static void setup_h2o(void)
@@ -266,6 +281,8 @@ int lb_server_run(const lb_config_t *cfg)
     uv_signal_start(&sigterm, on_signal, SIGTERM);
     uv_signal_start(&sigint, on_signal, SIGINT);
 
+    if (config->payment_sandbox)
+        warn_sandbox();
     fprintf(stderr, "livebuyd: listening on %s://%s:%u with %u thread%s\n", ssl_ctx != NULL ? "https" : "http", config->listen_host,
             config->listen_port, config->threads, config->threads == 1 ? "" : "s");
     for (unsigned i = 1; i < config->threads; ++i)

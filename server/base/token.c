@@ -1,4 +1,5 @@
 /* Credentials with OpenSSL: random merchant tokens kept only as hashes, HMAC-signed buyer tokens and callbacks. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +22,19 @@ static void to_hex(const uint8_t *bytes, size_t len, char *hex)
     hex[2 * len] = '\0';
 }
 
+void lb_token_random_hex(char *hex, size_t bytes)
+{
+    uint8_t random[64];
+    assert(bytes <= sizeof(random));
+    if (RAND_bytes(random, (int)bytes) != 1)
+        abort(); /* no entropy: refuse to hand out guessable credentials */
+    to_hex(random, bytes, hex);
+}
+
 void lb_token_merchant_new(char out[LB_MERCHANT_TOKEN_SIZE + 1])
 {
-    uint8_t random[24];
-    if (RAND_bytes(random, sizeof(random)) != 1)
-        abort(); /* no entropy: refuse to hand out guessable credentials */
     memcpy(out, "lbm_", 4);
-    to_hex(random, sizeof(random), out + 4);
+    lb_token_random_hex(out + 4, 24);
 }
 
 void lb_token_hash(const char *token, size_t len, uint8_t hash[LB_TOKEN_HASH_SIZE])

@@ -355,6 +355,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const char *path = req->path_normalized.base;
     size_t path_len = req->path_normalized.len;
     int route = lb_router_match(routes, handler->num_routes, req->method.base, req->method.len, path, path_len, &call->id);
+    if (route >= 0 && (routes[route].flags & LB_ROUTE_SANDBOX) != 0 && !call->config->payment_sandbox)
+        route = LB_ENOTFOUND;
     if (route < 0) {
         call->route = handler->num_routes; /* the "unmatched" label */
         if (route == LB_EMETHOD)

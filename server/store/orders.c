@@ -125,6 +125,61 @@ int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_i
     return lb_store_order_release(db, order, "cancelled", now);
 }
 
+/*
+ * The orders go as one JSON array of [sku_id, id, pickup_point_id] (lb_store__json_ids says why JSON_TABLE): each row is
+ * primary-key look-ups (the SKU, its product, the order's shipment_orders row and pickup point) and one search of
+ * refunds_order for the order's latest refund. ord (FOR ORDINALITY) says which order a row is for.
+ */
+int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_order_details_t *details)
+{
+    static const char sql[] =
+        "SELECT STRAIGHT_JOIN k.ord, CONCAT(p.title, ' ', s.name), sh.id, sh.status, sh.delivery_status, sh.tracking_no, "
+        "pp.id, pp.name, pp.address, r.id, r.amount_cents, r.status, r.cause, r.reason "
+        "FROM JSON_TABLE(?, '$[*]' COLUMNS (ord FOR ORDINALITY, sku_id BIGINT UNSIGNED PATH '$[0]', "
+        "id BIGINT UNSIGNED PATH '$[1]', point BIGINT UNSIGNED PATH '$[2]')) AS k "
+        "JOIN skus s ON s.id = k.sku_id JOIN products p ON p.id = s.product_id "
+        "LEFT JOIN shipment_orders so ON so.sku_id = k.sku_id AND so.order_id = k.id "
+        "LEFT JOIN shipments sh ON sh.id = so.shipment_id "
+        "LEFT JOIN pickup_points pp ON pp.id = k.point "
+        "LEFT JOIN refunds r ON r.id = (SELECT MAX(l.id) FROM refunds l WHERE l.order_id = k.id AND l.sku_id = k.sku_id)";
+    char *json = lb_malloc(2 + n * 64), *p = json;
+    lb_order_details_t row;
+    int64_t ord;
+    *p++ = '[';
+    for (size_t i = 0; i != n; ++i)
+        p += sprintf(p, "%s[%lld,%lld,%lld]", i == 0 ? "" : ",", (long long)orders[i].sku_id, (long long)orders[i].id,
+                     (long long)orders[i].pickup_point_id);
+    *p++ = ']';
+    memset(details, 0, n * sizeof(*details));
+    int ret = lb_db_query(db, sql, "b", json, (size_t)(p - json));
+    while (ret == 0 &&
+           (ret = lb_db_fetch(db, "isisssissiisss", &ord, row.title, sizeof(row.title), &row.shipment_id, row.shipment_status,
+                              sizeof(row.shipment_status), row.delivery_status, sizeof(row.delivery_status), row.tracking_no,
+                              sizeof(row.tracking_no), &row.pickup_point_id, row.pickup_point_name, sizeof(row.pickup_point_name),
+                              row.pickup_point_address, sizeof(row.pickup_point_address), &row.refund_id, &row.refund_amount_cents,
+                              row.refund_status, sizeof(row.refund_status), row.refund_cause, sizeof(row.refund_cause),
+                              row.refund_reason, sizeof(row.refund_reason))) == 0) {
+        if (ord >= 1 && (size_t)ord <= n)
+            details[ord - 1] = row;
+    }
+    free(json);
+    return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
+int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status, int64_t before, int64_t limit, lb_order_t *out,
+                               size_t *found)
+{
+    static const char all_sql[] = ORDER_SELECT "FORCE INDEX (orders_buyer) WHERE buyer_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
+    static const char status_sql[] = ORDER_SELECT "FORCE INDEX (orders_buyer) WHERE buyer_id = ? AND id < ? AND status = ? "
+                                                  "ORDER BY id DESC LIMIT ?";
+    int ret = status != NULL ? lb_db_query(db, status_sql, "iisi", buyer_id, before, status, limit)
+                             : lb_db_query(db, all_sql, "iii", buyer_id, before, limit);
+    *found = 0;
+    while (ret == 0 && *found != (size_t)limit && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 0)
+        ++*found;
+    return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
 void lb_store_order_sources_free(lb_order_source_t *sources, size_t n)
 {
     for (size_t i = 0; i != n; ++i)

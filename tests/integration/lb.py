@@ -69,6 +69,14 @@ def error_parts(body):
     return err["code"], err["message"]
 
 
+def metric(text, name):
+    """The value of a Prometheus sample line "NAME VALUE" (name with its labels, as /metrics spells them), 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def raise_open_files_limit():
     """Raises this process's open files limit (RLIMIT_NOFILE) to its hard limit, at most 65536: for tests that hold
     thousands of connections."""

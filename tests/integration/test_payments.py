@@ -27,11 +27,7 @@ def notify_body(order_id, txn, amount_cents):
     return json.dumps({"order_id": order_id, "provider_txn_id": txn, "amount_cents": amount_cents}).encode()
 
 
-def metric(text, name):
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return 0.0
+metric = lb.metric
 
 
 class Base(lb.ServerTestCase):

@@ -8,6 +8,8 @@
 #define LB_TOKEN_HASH_SIZE     32
 #define LB_MERCHANT_TOKEN_SIZE 52 /* "lbm_" + 48 hex digits */
 
+/* bytes (at most 64) random bytes from OpenSSL's generator as lower-case hex into hex (2 * bytes + 1, NUL-terminated). */
+void lb_token_random_hex(char *hex, size_t bytes);
 /* Makes a new random merchant token into out (LB_MERCHANT_TOKEN_SIZE + 1 bytes, NUL-terminated). */
 void lb_token_merchant_new(char out[LB_MERCHANT_TOKEN_SIZE + 1]);
 /* SHA-256 of a token: what the database stores and looks up. */

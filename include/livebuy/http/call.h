@@ -16,8 +16,9 @@ typedef struct st_lb_call_t lb_call_t;
 typedef void (*lb_handler_cb)(lb_call_t *call);
 
 /* Route flags. */
-#define LB_ROUTE_BODY   1 /* the handler reads a body (decoded into call->body first; 415/400 answered without it) */
-#define LB_ROUTE_PUBLIC 2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
+#define LB_ROUTE_BODY    1 /* the handler reads a body (decoded into call->body first; 415/400 answered without it) */
+#define LB_ROUTE_PUBLIC  2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
+#define LB_ROUTE_SANDBOX 4 /* a route of the payment sandbox: there only with --payment-sandbox, else 404 like no route */
 
 typedef struct st_lb_route_t {
     const char *method;

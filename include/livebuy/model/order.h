@@ -17,6 +17,21 @@ typedef struct st_lb_order_t {
     char ship_to_name[LB_TEXT_SIZE(100)], ship_to_phone[LB_TEXT_SIZE(32)], ship_to_address[LB_TEXT_SIZE(400)];
 } lb_order_t;
 
+/*
+ * What an order's answers show beside its row (GET /v1/orders/{id}, the buyer's list, the merchant's, cancel, refund):
+ * its product's title and SKU name, the shipment it is in, its pickup point, its latest refund. Ids read as 0 and text as
+ * "" when there is none. Read with lb_store_orders_details (livebuy/store/orders.h).
+ */
+typedef struct st_lb_order_details_t {
+    char title[LB_TEXT_SIZE(401)]; /* the product's title, a space, the SKU's name */
+    int64_t shipment_id;
+    char shipment_status[16], delivery_status[16], tracking_no[LB_TEXT_SIZE(64)];
+    int64_t pickup_point_id;
+    char pickup_point_name[LB_TEXT_SIZE(200)], pickup_point_address[LB_TEXT_SIZE(400)];
+    int64_t refund_id, refund_amount_cents;
+    char refund_status[16], refund_cause[16], refund_reason[LB_TEXT_SIZE(200)];
+} lb_order_details_t;
+
 /* Where an order (or a group-buy) is: its SKU (the shard key) and id. */
 typedef struct st_lb_order_ref_t {
     int64_t sku_id, id;

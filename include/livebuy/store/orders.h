@@ -38,6 +38,18 @@ int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, i
 int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
 
 /*
+ * The details the answers show of orders[0..n) (distinct ids, of any SKUs) into details[0..n), in one statement of plain
+ * reads (livebuy/model/order.h): inside the caller's transaction they are what it sees, its own changes included.
+ */
+int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_order_details_t *details);
+/*
+ * A page of a buyer's orders, newest first: those with ids below before, of status unless it is NULL, at most limit of
+ * them into out (which holds limit); *found gets the count. Through the index orders_buyer (buyer_id, id).
+ */
+int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status, int64_t before, int64_t limit, lb_order_t *out,
+                               size_t *found);
+
+/*
  * orders has no index on merchant_id, nor on live_item_id (every order would pay for them, docs/design.md): a merchant's
  * orders are found through its SKUs and a host's through its live items, each SKU's a range of the primary key
  * (sku_id, id), up to LB_STORE_SKUS_PER_STATEMENT SKUs a statement (livebuy/order/merchant_orders.h merges the

@@ -1,0 +1,148 @@
+// The sandbox cashier, /pay/{order_id} (livebuyd --payment-sandbox): the order, its amount and time to pay; 确认支付 asks
+// the server for the signed payment notify of the order (POST /sandbox/pay/{id}) and posts it to /v1/payments/notify
+// exactly as a payment provider would; 模拟支付失败 pays nothing. Then back to the shop (?back=/shop/{live_id}).
+'use strict';
+
+(() => {
+  const { api, errorOf, failure, yuan, duration, dateTime, now, el, orderStatusNames } = LB;
+
+  const TOKEN_KEY = 'livebuy.buyer_token';
+  const $ = (id) => document.getElementById(id);
+  const orderId = (/^\/pay\/(\d+)\/?$/.exec(location.pathname) || [])[1];
+
+  let token = null;
+  let order = null;
+  let busy = false;
+
+  // Where 返回商店 goes: ?back= when it is a path of this site, else the shop the buyer came from, else the site's root.
+  function backUrl() {
+    const back = new URLSearchParams(location.search).get('back');
+    if (back && /^\/(?!\/)/.test(back) && !back.includes('\\')) return back;
+    try {
+      const ref = new URL(document.referrer);
+      if (ref.origin === location.origin && ref.pathname.startsWith('/shop/')) return ref.pathname;
+    } catch (e) {
+      // no referrer
+    }
+    return '/';
+  }
+
+  function showResult(outcome, title, lines) {
+    const r = $('pay-result');
+    r.className = 'result show ' + outcome;
+    r.dataset.outcome = outcome;
+    r.replaceChildren(el('strong', { text: title }), ...lines.map((l) => el('div', { text: l })));
+  }
+
+  function render() {
+    const o = order;
+    $('order-no').replaceChildren('订单 #' + o.id + ' ', el('span', { class: 'en', text: 'Order #' + o.id }));
+    $('order-title').textContent = o.title;
+    $('amount').textContent = yuan(o.amount_cents);
+    $('qty').textContent = String(o.qty);
+    $('status').replaceChildren(el('span', { class: 'status ' + o.status, text: (orderStatusNames[o.status] || o.status) + ' ' + o.status }));
+    $('status').dataset.status = o.status;
+    tick();
+    const payable = o.status === 'reserved' && o.pay_by > now();
+    $('pay-confirm').disabled = busy || !payable;
+    $('pay-fail').disabled = busy || !payable;
+  }
+
+  function tick() {
+    if (!order) return;
+    const node = $('pay-by');
+    if (order.status !== 'reserved' || !order.pay_by) {
+      node.textContent = '—';
+      return;
+    }
+    const left = order.pay_by - now();
+    node.textContent = left > 0 ? '剩 ' + duration(left) + ' · ' + dateTime(order.pay_by) : '已超时 Expired · ' + dateTime(order.pay_by);
+    if (left <= 0) {
+      $('pay-confirm').disabled = true;
+      $('pay-fail').disabled = true;
+    }
+  }
+
+  async function load() {
+    let answer;
+    try {
+      answer = await api('GET', '/v1/orders/' + orderId, { token });
+    } catch (e) {
+      answer = null;
+    }
+    if (!answer || answer.status !== 200) {
+      $('order-title').textContent = answer && answer.status === 404 ? '找不到这个订单 No such order of yours' : '读取失败 Could not load ' + failure(answer);
+      return false;
+    }
+    order = answer.body;
+    render();
+    return true;
+  }
+
+  // 确认支付: the server signs the provider's notify; this page posts it where a provider would.
+  async function pay() {
+    busy = true;
+    render();
+    showResult('pending', '支付中… Paying…', []);
+    let answer = null;
+    try {
+      answer = await api('POST', '/sandbox/pay/' + orderId, { body: { outcome: 'success' }, token });
+      if (answer.status === 200) {
+        const res = await fetch(answer.body.url, { method: 'POST', headers: answer.body.headers, body: answer.body.body, cache: 'no-store' });
+        const text = await res.text();
+        answer = { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+      }
+    } catch (e) {
+      answer = null;
+    }
+    busy = false;
+    await load();
+    if (answer && answer.status === 200 && answer.body.status === 'paid' && !answer.body.payment) {
+      showResult('paid', '支付成功 Paid ✓', ['金额 Amount ' + yuan(order.amount_cents), '商家会尽快发货 The co-op ships it soon.']);
+      $('back').classList.add('primary');
+    } else if (answer && answer.status === 200) {
+      showResult('error', '付款将退回 The money goes back',
+        ['订单状态 ' + (orderStatusNames[answer.body.status] || '') + ' ' + answer.body.status + ': 这笔付款会原路退回 this payment will be refunded.']);
+    } else {
+      showResult('error', '支付失败 Payment failed', [failure(answer)]);
+    }
+  }
+
+  // 模拟支付失败: nothing is sent; the order stays reserved until its pay-by time.
+  async function fail() {
+    busy = true;
+    render();
+    let answer = null;
+    try {
+      answer = await api('POST', '/sandbox/pay/' + orderId, { body: { outcome: 'failure' }, token });
+    } catch (e) {
+      answer = null;
+    }
+    busy = false;
+    await load();
+    if (answer && answer.status === 200)
+      showResult('failed', '支付失败 Payment failed', ['订单仍待付款, 可在截止前重试 The order is still reserved: try again before the pay-by time.']);
+    else showResult('error', '出错了 Something went wrong', [failure(answer) || errorOf(answer).message]);
+  }
+
+  function start() {
+    $('back').href = backUrl();
+    $('signin-back').href = backUrl();
+    token = localStorage.getItem(TOKEN_KEY); // the shop page's sign-in (same site)
+    if (!orderId) {
+      $('order-title').textContent = '地址里没有订单号 No order id in the address (/pay/{order_id})';
+      return;
+    }
+    if (!token) {
+      $('signin').classList.remove('hidden');
+      $('cashier').classList.add('hidden');
+      return;
+    }
+    $('pay-confirm').addEventListener('click', pay);
+    $('pay-fail').addEventListener('click', fail);
+    load();
+    setInterval(tick, 1000);
+  }
+
+  start();
+})();
