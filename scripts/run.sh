@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # THE run command: installs what is missing, builds a Release livebuyd into build/, starts a private MariaDB in
 # .data/mariadb (kept between runs), migrates, loads the demo data, prints URLs and demo tokens, then runs livebuyd
-# in the foreground (Ctrl-C stops it; MariaDB keeps running: scripts/mariadb.sh stop .data/mariadb).
+# in the foreground (Ctrl-C stops it; MariaDB keeps running: scripts/mariadb.sh stop .data/mariadb). The demo runs
+# with the payment sandbox (a cashier at /pay/{order_id}; refunds pushed to the sandbox's own receiver), never for
+# production: LIVEBUY_PAYMENT_SANDBOX=0 turns it off.
 # Usage: scripts/run.sh [livebuyd options...]
 # Environment (defaults in brackets): LIVEBUY_LISTEN [127.0.0.1:8080], LIVEBUY_ADMIN_TOKEN [livebuy-demo-admin],
 #   LIVEBUY_BUYER_SECRET, LIVEBUY_PAYMENT_SECRET, LIVEBUY_SHIPPING_SECRET [livebuy-demo-*-secret],
-#   LIVEBUY_DB [the private MariaDB's socket]; with LIVEBUY_DB set, no private MariaDB is started and the database
+#   LIVEBUY_PAYMENT_SANDBOX [1], LIVEBUY_REFUND_URL [the sandbox's receiver, http://LISTEN/sandbox/refunds, while the
+#   sandbox is on], LIVEBUY_DB [the private MariaDB's socket]; with LIVEBUY_DB set, no private MariaDB is started and the database
 #   named there is used (created if missing, demo data loaded into it). Any other LIVEBUY_* setting passes through.
 set -euo pipefail
 
@@ -45,10 +48,12 @@ export LIVEBUY_ADMIN_TOKEN=${LIVEBUY_ADMIN_TOKEN:-livebuy-demo-admin}
 export LIVEBUY_BUYER_SECRET=${LIVEBUY_BUYER_SECRET:-livebuy-demo-buyer-secret}
 export LIVEBUY_PAYMENT_SECRET=${LIVEBUY_PAYMENT_SECRET:-livebuy-demo-payment-secret}
 export LIVEBUY_SHIPPING_SECRET=${LIVEBUY_SHIPPING_SECRET:-livebuy-demo-shipping-secret}
+export LIVEBUY_PAYMENT_SANDBOX=${LIVEBUY_PAYMENT_SANDBOX:-1}
 unset LIVEBUY_MIGRATE_ONLY
 
 # The same settings given as flags to this script, for the printed URLs and the minted buyer token.
 listen=$LIVEBUY_LISTEN admin_token=$LIVEBUY_ADMIN_TOKEN buyer_secret=$LIVEBUY_BUYER_SECRET tls=${LIVEBUY_TLS_CERT:-}
+sandbox=$LIVEBUY_PAYMENT_SANDBOX
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
     a=${args[i]} next=${args[i + 1]:-}
@@ -61,6 +66,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
         --buyer-secret) buyer_secret=$next ;;
         --tls-cert=*) tls=${a#*=} ;;
         --tls-cert) tls=$next ;;
+        --payment-sandbox) sandbox=1 ;;
         --db=*) export LIVEBUY_DB=${a#*=} ;;
         --db) export LIVEBUY_DB=$next ;;
         --help | -h) exec build/livebuyd --help ;;
@@ -122,6 +128,18 @@ if [ -n "$tls" ]; then
 fi
 base="$scheme://$host:$port"
 
+# 6. The sandbox's refund receiver takes the demo's refunds (livebuyd pushes them to itself), unless a refund URL is
+#    set. A push to https would check the demo's certificate, so with TLS the refunds wait (pending) instead.
+refund_note=""
+if [ "$sandbox" = 1 ] && [ -z "${LIVEBUY_REFUND_URL:-}" ] && [[ " $* " != *" --refund-url"* ]]; then
+    if [ -z "$tls" ]; then
+        export LIVEBUY_REFUND_URL="http://$host:$port/sandbox/refunds"
+        refund_note="refunds    pushed to $LIVEBUY_REFUND_URL (the sandbox's receiver: every refund goes back)"
+    else
+        refund_note="refunds    wait, pending (with TLS the sandbox's receiver is not used: set LIVEBUY_REFUND_URL)"
+    fi
+fi
+
 cat >&2 <<EOF
 
 livebuy: ready to serve on $base
@@ -135,6 +153,16 @@ livebuy: ready to serve on $base
   host page  $base/host        (the host console, phone first)
   overlay    $base/overlay/1   (an OBS browser source: transparent)
 
+EOF
+if [ "$sandbox" = 1 ]; then
+    cat >&2 <<EOF
+livebuy: the payment sandbox is on (a demo: buyers pay without paying; LIVEBUY_PAYMENT_SANDBOX=0 turns it off)
+  cashier    $base/pay/{order_id}   (the shop's 我的订单 -> 去付款 leads there)
+  ${refund_note:-refunds    pushed to ${LIVEBUY_REFUND_URL:-the --refund-url given}}
+
+EOF
+fi
+cat >&2 <<EOF
 livebuy: demo tokens (Authorization: Bearer ...)
   admin    $admin_token
   co-op    livebuy-demo-coop-token      (merchant 1, 武乡县岭头小米专业合作社)
@@ -144,6 +172,9 @@ livebuy: demo tokens (Authorization: Bearer ...)
 
 livebuy: try
   curl $curl_opts -sS -H 'Authorization: Bearer $buyer_token' $base/v1/skus/1
+  curl $curl_opts -sS -H 'Authorization: Bearer $buyer_token' $base/v1/orders      (the buyer's orders)
+  the tour: open the shop page as the buyer ($base/shop/1?token=$buyer_token),
+            buy, 我的订单 -> 去付款, 确认支付 in the cashier, back in the shop 申请退款 -> 已退款
 
 EOF
 if [ "$private" = 1 ]; then

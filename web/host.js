@@ -240,6 +240,7 @@
     showTab('live');
     $('onair').open = true;
     $('onair-source').value = key;
+    showTerms(); // the terms shown always belong to the source shown, also before the list is read again
     fillOnAir().then(() => {
       $('onair-source').value = key;
       showTerms();

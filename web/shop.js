@@ -1,10 +1,13 @@
 // The host's shop page, /shop/{live_id}: the live's items with flash price, a countdown to opening, the live stock
 // count (Server-Sent Events from GET /v1/lives/{id}/stock, or polling GET /v1/lives/{id} every 2 s when the stream is
-// not there), a quantity picker within the per-buyer limit and a buy button (POST /v1/orders with an Idempotency-Key).
+// not there), a quantity picker within the per-buyer limit and a buy button (POST /v1/orders with an Idempotency-Key);
+// 我的订单, the buyer's orders (GET /v1/orders): pay (the sandbox cashier, when the server has one), cancel, ask for a
+// refund, follow the refund and the parcel.
 'use strict';
 
 (() => {
-  const { api, errorOf, yuan, duration, dateTime, now, randomKey, el, stockStream, sleep } = LB;
+  const { api, errorOf, failure, missing, say, yuan, duration, dateTime, now, randomKey, el, stockStream, sleep,
+    orderStatusNames, refundStatusNames } = LB;
 
   const TOKEN_KEY = 'livebuy.buyer_token';
   const SHIP_KEY = 'livebuy.ship_to';
@@ -35,6 +38,7 @@
     $('buyer-label').textContent = '买家 Buyer #' + parsed.user;
     $('login').classList.add('hidden');
     $('signout-wrap').classList.remove('hidden');
+    showOrders(true);
     return true;
   }
 
@@ -45,6 +49,7 @@
     $('signout-wrap').classList.add('hidden');
     $('login').classList.remove('hidden');
     $('login-msg').textContent = message || '';
+    showOrders(false);
   }
 
   function initToken() {
@@ -268,6 +273,8 @@
       if (o.expires_at) lines.push('付款截止 Pay by ' + dateTime(o.expires_at));
       showResult(it, 'reserved', '已抢到 Reserved ✓', lines);
       it.nodes.result.dataset.orderId = String(o.id);
+      if (cashier) it.nodes.result.append(payLink(o.id));
+      loadOrders(false);
       return;
     }
     if (err.code === 'sold_out') {
@@ -289,6 +296,189 @@
     }
     showResult(it, 'error', '下单失败 Order failed (' + answer.status + ')', [err.message || err.code]);
   }
+
+  // ---- 我的订单: the buyer's orders, newest first ---------------------------------------------------------------------
+
+  const ORDERS_PAGE = 20;
+  const ORDERS_POLL_MS = 3000;
+  const PAID_OR_FURTHER = ['paid', 'handed_off', 'shipped', 'delivered'];
+  const orders = new Map(); // order id -> {data, node}
+  let ordersNext = null;
+  let ordersShown = false;
+  let cashier = false; // whether this server has the sandbox cashier (/pay/{id})
+  let ordersTicks = 0;
+
+  function showOrders(on) {
+    ordersShown = on;
+    $('orders').classList.toggle('hidden', !on);
+    $('orders-link').classList.toggle('hidden', !on);
+    if (!on) {
+      orders.clear();
+      $('orders-list').replaceChildren();
+    } else loadOrders(false);
+  }
+
+  // The shop goes back here after paying.
+  function payLink(id) {
+    return el('a', { class: 'btn small', href: '/pay/' + id + '?back=' + encodeURIComponent(location.pathname), 'data-action': 'pay' },
+      '去付款 ', el('span', { class: 'en', text: 'Pay' }));
+  }
+
+  // An order's refund, for people: what happens to the money.
+  function refundLine(r) {
+    const zh = refundStatusNames[r.status] || r.status;
+    const lines = ['退款 ' + zh + ' · ' + yuan(r.amount_cents)];
+    if (r.status === 'rejected' && r.reason) lines.push('原因 ' + r.reason);
+    return el('div', { class: 'refund ' + r.status, 'data-role': 'refund', 'data-refund-status': r.status },
+      lines.join(' · '), el('span', { class: 'en', text: 'refund ' + r.status }));
+  }
+
+  function orderButton(zh, en, action, onclick, ghost) {
+    return el('button', { class: 'btn small' + (ghost ? ' ghost' : ''), type: 'button', 'data-action': action, onclick },
+      zh + ' ', el('span', { class: 'en', text: en }));
+  }
+
+  function orderNode(o) {
+    const status = el('span', { class: 'status ' + o.status, 'data-role': 'status', text: (orderStatusNames[o.status] || o.status) + ' ' + o.status });
+    const node = el('div', { class: 'order', 'data-order-id': String(o.id), 'data-status': o.status },
+      el('div', { class: 'order-top' }, el('b', { class: 'order-title', text: o.title }), status),
+      el('div', { class: 'muted', text: '订单 #' + o.id + ' · ' + o.qty + ' 件 · ' + yuan(o.amount_cents) + ' · ' + dateTime(o.created_at) }));
+    if (o.status === 'reserved' && o.pay_by)
+      node.append(el('div', { class: 'countdown', 'data-role': 'pay-by', 'data-pay-by': String(o.pay_by) }));
+    if (o.pickup_point)
+      node.append(el('div', { class: 'order-line', 'data-role': 'pickup' }, '自提点 ', el('b', { text: o.pickup_point.name }), ' · ' + o.pickup_point.address));
+    if (o.shipment && o.shipment.tracking_no)
+      node.append(el('div', { class: 'order-line', 'data-role': 'tracking' }, '运单号 ', el('b', { text: o.shipment.tracking_no }),
+        el('span', { class: 'en', text: 'tracking · ' + o.shipment.delivery_status })));
+    if (o.refund) node.append(refundLine(o.refund));
+    const actions = el('div', { class: 'order-actions' });
+    if (o.status === 'reserved') {
+      if (cashier) actions.append(payLink(o.id));
+      actions.append(orderButton('取消订单', 'Cancel', 'cancel', () => cancelOrder(o.id), true));
+    }
+    if (PAID_OR_FURTHER.includes(o.status) && !o.refund)
+      actions.append(orderButton('申请退款', 'Refund', 'refund', () => openRefund(o.id), true));
+    const msg = el('div', { class: 'msg', 'data-role': 'order-msg' });
+    node.append(actions, msg);
+    return node;
+  }
+
+  function showOrder(o, atTop) {
+    const old = orders.get(o.id);
+    if (old && JSON.stringify(old.data) === JSON.stringify(o)) return old.node; // unchanged: keep what the buyer typed
+    const node = orderNode(o);
+    orders.set(o.id, { data: o, node });
+    if (old) old.node.replaceWith(node);
+    else if (atTop) $('orders-list').prepend(node);
+    else $('orders-list').append(node);
+    tickOrder(orders.get(o.id));
+    return node;
+  }
+
+  function tickOrder(entry) {
+    const c = entry.node.querySelector('[data-role=pay-by]');
+    if (!c) return;
+    const left = entry.data.pay_by - now();
+    const [zh, en] = left > 0 ? ['付款剩余 ' + duration(left), 'left to pay'] : ['已超时未付款', 'not paid in time'];
+    if (c.dataset.text === zh) return;
+    c.dataset.text = zh;
+    c.replaceChildren(zh, el('span', { class: 'en', text: en }));
+  }
+
+  function orderMessage(id, text, ok) {
+    const entry = orders.get(id);
+    if (entry) say(entry.node.querySelector('[data-role=order-msg]'), text, ok);
+  }
+
+  async function orderCall(method, path, body) {
+    try {
+      return await api(method, path, { body, token });
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // more: the next page; else the first page again, merged into what is shown (new orders on top).
+  async function loadOrders(more) {
+    if (!token || !ordersShown) return;
+    let path = '/v1/orders?limit=' + ORDERS_PAGE;
+    if (more && ordersNext !== null) path += '&after=' + ordersNext;
+    const answer = await orderCall('GET', path);
+    if (!answer || answer.status !== 200) {
+      if (answer && answer.status === 401) signOut('令牌无效或已过期 The buyer token is invalid or expired');
+      else say('orders-msg', '读取订单失败 Could not load the orders ' + failure(answer), false);
+      return;
+    }
+    const list = answer.body.orders;
+    if (more || orders.size === 0) {
+      for (const o of list) showOrder(o, false);
+      ordersNext = answer.body.next;
+    } else {
+      for (const o of list.slice().reverse()) showOrder(o, !orders.has(o.id));
+    }
+    $('orders-more').classList.toggle('hidden', ordersNext === null || ordersNext === undefined);
+    say('orders-msg', orders.size === 0 ? '还没有订单 No orders yet' : '');
+  }
+
+  async function cancelOrder(id) {
+    const answer = await orderCall('POST', '/v1/orders/' + id + '/cancel');
+    if (answer && answer.status === 200) {
+      showOrder(answer.body);
+      orderMessage(id, '已取消 Cancelled', true);
+      if (!streamLive) poll();
+    } else orderMessage(id, '取消失败 Not cancelled ' + failure(answer), false);
+  }
+
+  // 申请退款: an optional reason, then POST /v1/orders/{id}/refund.
+  function openRefund(id) {
+    const entry = orders.get(id);
+    if (!entry || entry.node.querySelector('form.refund-form')) return;
+    const reason = el('input', { name: 'reason', maxlength: '200', placeholder: '退款原因 (选填) Reason (optional)', 'aria-label': '退款原因 Reason' });
+    const form = el('form', { class: 'refund-form' }, reason,
+      el('button', { class: 'btn small', type: 'submit', 'data-action': 'refund-submit' }, '提交申请 ', el('span', { class: 'en', text: 'Ask' })));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      form.querySelector('button').disabled = true;
+      const text = reason.value.trim();
+      const answer = await orderCall('POST', '/v1/orders/' + id + '/refund', text ? { reason: text } : {});
+      if (answer && answer.status === 200) {
+        showOrder(answer.body);
+        const r = answer.body.refund;
+        orderMessage(id, r && r.status === 'requested' ? '已提交, 等待合作社审核 Asked: the co-op decides' : '退款已受理 Refund accepted', true);
+      } else {
+        form.querySelector('button').disabled = false;
+        const why = missing(answer) ? '这个服务器还不能退款 This server takes no refunds yet' : failure(answer);
+        orderMessage(id, '申请失败 Not accepted ' + why, false);
+      }
+    });
+    entry.node.querySelector('.order-actions').after(form);
+    reason.focus();
+  }
+
+  // Money or goods on the way: the list is read again every few seconds until they arrive.
+  function inFlight(o) {
+    return o.status === 'refund_required' || (o.refund && ['pending', 'sent'].includes(o.refund.status));
+  }
+
+  function tickOrders() {
+    orders.forEach(tickOrder);
+    if (++ordersTicks % (ORDERS_POLL_MS / 250) !== 0) return;
+    const busy = [...orders.values()].some((e) => inFlight(e.data));
+    if (busy || ordersTicks % ((5 * ORDERS_POLL_MS) / 250) === 0) loadOrders(false);
+  }
+
+  // The sandbox cashier is served only by a server started with --payment-sandbox.
+  async function findCashier() {
+    try {
+      const res = await fetch('/pay/', { method: 'HEAD', cache: 'no-store' });
+      cashier = res.status === 200;
+    } catch (e) {
+      cashier = false;
+    }
+  }
+
+  $('orders-refresh').addEventListener('click', () => loadOrders(false));
+  $('orders-more').addEventListener('click', () => loadOrders(true));
 
   // ---- the live stock: SSE, else polling ------------------------------------------------------------------------------
 
@@ -369,6 +559,7 @@
   }
 
   async function start() {
+    await findCashier();
     initToken();
     loadShip();
     if (!liveId) {
@@ -392,7 +583,10 @@
       return;
     }
     applyLive(answer.body);
-    setInterval(() => items.forEach(refreshItem), 250);
+    setInterval(() => {
+      items.forEach(refreshItem);
+      tickOrders();
+    }, 250);
     connectStream();
   }
 

@@ -9,6 +9,8 @@
 //   LB_HOST_TOKEN    the host's merchant token, LB_HOST_ID its id, LB_HOST_SKU_ID one of its own SKUs (stock left)
 //   LB_OFFER_ID      the co-op's pending offer to the host of LB_OFFER_SKU_ID: max_quota 20, floor 30.00, commission 10%
 //   LB_PAYMENT_SECRET the server's --payment-secret (the tests pay an order as the payment provider would)
+//   LB_ORDERS_LIVE_ID a live with one item (LB_ORDERS_ITEM_ID) of quota LB_ORDERS_QUOTA, open now, for 我的订单 and the
+//                    sandbox cashier (the server runs with --payment-sandbox); LB_ORDERS_BUYER_TOKEN its buyer
 //   LB_SCREENSHOT_DIR where the screenshots go (shop.png, coop.png, ...)
 //   LB_CHROMIUM      the browser (default /usr/bin/chromium)
 import { test, before, after } from 'node:test';
@@ -40,6 +42,10 @@ const HOST_ID = Number(env.LB_HOST_ID);
 const HOST_SKU = Number(env.LB_HOST_SKU_ID);
 const OFFER = Number(env.LB_OFFER_ID);
 const OFFER_SKU = Number(env.LB_OFFER_SKU_ID);
+const ORDERS_LIVE = Number(env.LB_ORDERS_LIVE_ID);
+const ORDERS_ITEM = Number(env.LB_ORDERS_ITEM_ID);
+const ORDERS_QUOTA = Number(env.LB_ORDERS_QUOTA);
+const ORDERS_BUYER = env.LB_ORDERS_BUYER_TOKEN;
 const SHOTS = env.LB_SCREENSHOT_DIR;
 const SHIP_TO = { name: '李四', phone: '13900000001', address: '山西省长治市武乡县丰州镇岭头村 3 号' };
 
@@ -538,6 +544,76 @@ test('stream overlay: transparent, the item on air, the counter goes down, 已�
   await page.goto(`${BASE}/overlay/999999`);
   await page.waitForSelector('#msg:not(.hidden)');
   assert.match(await page.locator('#msg').textContent(), /找不到直播间/);
+  await page.context().close();
+});
+
+// 我的订单 and the sandbox cashier on a phone: buy, the order listed with its countdown, 去付款 to the cashier, a failed
+// payment changes nothing, 确认支付 pays through the provider's notify, and after a reload the order is paid.
+test('my orders at 390 px: buy, pay in the sandbox cashier, paid after a reload', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  const shop = `${BASE}/shop/${ORDERS_LIVE}`;
+  const card = page.locator(`[data-item-id="${ORDERS_ITEM}"]`);
+  await page.goto(`${shop}?token=${encodeURIComponent(ORDERS_BUYER)}`);
+  await card.waitFor();
+  await page.locator('#orders').waitFor();
+  assert.match(await page.locator('#orders-msg').textContent(), /还没有订单/);
+  await fillShipTo(page);
+  await card.locator('[data-role=buy]:not([disabled])').click();
+  await card.locator('[data-role=result][data-outcome=reserved]').waitFor();
+  const orderId = Number(await card.locator('[data-role=result]').getAttribute('data-order-id'));
+  assert.ok(orderId > 0);
+
+  // Listed at once, with what it costs and a countdown to its pay-by time.
+  const row = page.locator(`#orders .order[data-order-id="${orderId}"]`);
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'reserved');
+  assert.match(await row.textContent(), /沁州黄小米 礼盒 1kg 礼盒/);
+  assert.match(await row.textContent(), /待付款 reserved/);
+  assert.match(await row.textContent(), /¥39\.90/);
+  await page.waitForFunction((id) => /付款剩余 \d\d:\d\d:\d\d/.test(document.querySelector(`#orders [data-order-id="${id}"] [data-role=pay-by]`).textContent), orderId);
+  assert.ok(await row.locator('[data-action=cancel]').isVisible(), 'a reservation can be cancelled');
+  assert.equal(await row.locator('[data-action=refund]').count(), 0, 'nothing to refund before paying');
+  await fits(page, 390);
+  await row.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'shop-orders.png'), fullPage: true });
+
+  // 去付款: the cashier shows the order and its amount; a failed payment leaves it reserved.
+  await row.locator('[data-action=pay]').click();
+  await page.waitForURL(new RegExp(`/pay/${orderId}\\?back=`));
+  await page.locator('#pay-confirm:not([disabled])').waitFor();
+  assert.equal(await page.locator('#amount').textContent(), '¥39.90');
+  assert.match(await page.locator('#order-title').textContent(), /沁州黄小米 礼盒/);
+  assert.match(await page.locator('#sandbox-note').textContent(), /沙箱/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'pay.png'), fullPage: true });
+  await page.click('#pay-fail');
+  await page.locator('#pay-result[data-outcome=failed]').waitFor();
+  assert.match(await page.locator('#pay-result').textContent(), /支付失败/);
+  assert.equal((await api('GET', '/v1/orders/' + orderId, { token: ORDERS_BUYER })).body.status, 'reserved');
+
+  // 确认支付: paid through /v1/payments/notify, exactly as a provider pays.
+  await page.locator('#pay-confirm:not([disabled])').click();
+  await page.locator('#pay-result[data-outcome=paid]').waitFor();
+  assert.match(await page.locator('#pay-result').textContent(), /支付成功/);
+  assert.equal(await page.locator('#status').getAttribute('data-status'), 'paid');
+  assert.ok(await page.locator('#pay-confirm').isDisabled(), 'a paid order cannot be paid again here');
+  await page.screenshot({ path: path.join(SHOTS, 'pay-paid.png'), fullPage: true });
+  const paid = (await api('GET', '/v1/orders/' + orderId, { token: ORDERS_BUYER })).body;
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.shipment.status, 'pending');
+
+  // 返回商店, then a reload: the order is paid in 我的订单, with 申请退款 and no pay or cancel button.
+  await page.click('#back');
+  await page.waitForURL(shop);
+  await page.reload();
+  await page.locator(`#orders .order[data-order-id="${orderId}"][data-status=paid]`).waitFor();
+  assert.match(await row.textContent(), /已付款 paid/);
+  assert.equal(await row.locator('[data-action=pay]').count(), 0);
+  assert.equal(await row.locator('[data-action=cancel]').count(), 0);
+  assert.ok(await row.locator('[data-action=refund]').isVisible(), 'a paid order can be refunded');
+  await fits(page, 390);
+  await row.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'shop-orders-paid.png'), fullPage: true });
   await page.context().close();
 });
 

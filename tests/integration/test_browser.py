@@ -2,7 +2,8 @@
 /overlay/{live_id}, /web/...), and tests/browser/pages.test.mjs (node, playwright-core driving Debian's
 /usr/bin/chromium) loads them, watches the stock count fall as orders come from outside, buys, signs in to the co-op
 dashboard, runs a live from the host console (accepts an offer, puts items on air, sees sales arrive), closes the
-host's item from the co-op dashboard and watches the stream overlay count down to 已售罄. Screenshots go to
+host's item from the co-op dashboard, watches the stream overlay count down to 已售罄, and on a phone buys, finds the
+order in 我的订单, pays in the sandbox cashier and sees it paid after a reload. Screenshots go to
 LIVEBUY_SCREENSHOT_DIR (the build folder's screenshots/, set by tests/CMakeLists.txt).
 
 Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh installs both)."""
@@ -23,7 +24,18 @@ OVERLAY_QUOTA = 5
 
 class Pages(lb.ServerTestCase):
     server_args = ["--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET,
-                   "--web-dir", os.path.join(lb.SOURCE_DIR, "web")]
+                   "--web-dir", os.path.join(lb.SOURCE_DIR, "web"), "--payment-sandbox"]
+
+    @classmethod
+    def setUpClass(cls):
+        """As scripts/run.sh runs the demo: the sandbox cashier, and refunds pushed to the sandbox's own receiver."""
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.url = lb.db_url(cls.sock, cls.dbname)
+        cls.server = lb.Server(cls.url, list(cls.server_args), start=False)
+        cls.server.port = lb.free_port()
+        cls.server.extra_args += ["--refund-url", cls.server.base_url + "/sandbox/refunds"]
+        cls.server.start()
 
     def post(self, path, body, token, expect=201):
         status, _, answer = self.server.request("POST", path, body, token=token)
@@ -37,7 +49,8 @@ class Pages(lb.ServerTestCase):
                             ("/host", "text/html"), ("/overlay/1", "text/html"), ("/overlay/12/", "text/html"),
                             ("/web/shop.js", "text/javascript"), ("/web/coop.js", "text/javascript"),
                             ("/web/host.js", "text/javascript"), ("/web/overlay.js", "text/javascript"),
-                            ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css")):
+                            ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css"),
+                            ("/pay/1", "text/html"), ("/web/pay.js", "text/javascript")):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 200, path)
             self.assertEqual(headers["content-type"], media + "; charset=utf-8", path)
@@ -119,6 +132,11 @@ class Pages(lb.ServerTestCase):
                                   starts_at=int(time.time()) - 60)["id"]
         point = self.post("/v1/pickup-points", {"name": "岭头村村级服务站", "county": "武乡县", "township": "丰州镇",
                                                 "village": "岭头村", "address": "岭头村村委会旁"}, coop)["id"]
+        # 我的订单's live: the host's own SKU, open now.
+        orders_live = self.post("/v1/lives", {"title": "长治直播间 · 我的订单", "starts_at": int(time.time())}, host)["id"]
+        orders_item = self.post("/v1/lives/%d/items" % orders_live,
+                                {"sku_id": own_sku, "price_cents": 3990, "quota": 4, "per_buyer_limit": 2,
+                                 "opens_at": int(time.time())}, host)["id"]
         group_buy = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4980,
                                                  "min_qty": 5, "per_buyer_limit": 3,
                                                  "closes_at": int(time.time()) + 86400}, coop)["id"]
@@ -134,6 +152,8 @@ class Pages(lb.ServerTestCase):
             "LB_OVERLAY_QUOTA": str(OVERLAY_QUOTA),
             "LB_HOST_TOKEN": host, "LB_HOST_ID": str(host_id), "LB_HOST_SKU_ID": str(own_sku),
             "LB_OFFER_ID": str(offer_id), "LB_OFFER_SKU_ID": str(offer_sku), "LB_PAYMENT_SECRET": lb.PAYMENT_SECRET,
+            "LB_ORDERS_LIVE_ID": str(orders_live), "LB_ORDERS_ITEM_ID": str(orders_item), "LB_ORDERS_QUOTA": "4",
+            "LB_ORDERS_BUYER_TOKEN": lb.buyer_token(1006),
             "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
         })
         proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, "pages.test.mjs")], cwd=BROWSER_DIR,
@@ -155,7 +175,7 @@ class Pages(lb.ServerTestCase):
         self.assertEqual((offer["status"], offer["placed"], offer["left"]), ("accepted", 2, 18))
         for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png", "overlay.png",
                      "overlay-sold-out.png", "host-lives.png", "host-offers.png", "host-live.png", "coop-holds.png",
-                     "coop-offers.png"):
+                     "coop-offers.png", "shop-orders.png", "pay.png", "pay-paid.png", "shop-orders-paid.png"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)
 
 
