@@ -24,6 +24,7 @@
 #include "livebuy/db/db.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/app/server.h"
+#include "livebuy/jobs/buyer_index.h"
 #include "livebuy/jobs/closer.h"
 #include "livebuy/jobs/dispatcher.h"
 #include "livebuy/feed/stock_feed.h"
@@ -203,6 +204,7 @@ static void on_stop_request(uv_async_t *async)
     lb_stock_feed_stop();
     if (t == &loop_threads[0]) {
         lb_sweeper_stop();
+        lb_buyer_index_stop();
         lb_closer_stop();
         if (config->shipping_url != NULL)
             lb_dispatcher_stop();
@@ -271,6 +273,7 @@ int lb_server_run(const lb_config_t *cfg)
             goto Error;
     /* Background work runs on the first loop only (which runs on this thread). */
     lb_sweeper_start(&loop_threads[0].loop);
+    lb_buyer_index_start(&loop_threads[0].loop);
     lb_closer_start(&loop_threads[0].loop);
     if (config->shipping_url != NULL)
         lb_dispatcher_start(&loop_threads[0].loop, config);

@@ -1,0 +1,30 @@
+/*
+ * The buyers' index of orders (sql/015_buyer_orders.sql): buyer_orders, written after the fact from the order
+ * directory's blocks by server/jobs/buyer_index.c. Worker threads; 0 or an LB_E* code.
+ */
+#ifndef LIVEBUY_STORE_BUYER_ORDERS_H
+#define LIVEBUY_STORE_BUYER_ORDERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "livebuy/common.h"
+#include "livebuy/db/db.h"
+
+/*
+ * A derived table of one buyer's orders, (sku_id, order_id), for a listing's FROM: the ones in buyer_orders and, read in
+ * the same statement, those of the blocks not listed yet, so an order is there from its commit on. Its parameters, in
+ * order: buyer id, ids below (INT64_MAX: from the newest), buyer id, ids below again ("iiii"). Join orders on
+ * (sku_id, id) = (sku_id, order_id) for the rest.
+ */
+#define LB_BUYER_ORDER_IDS                                                                                                         \
+    "(SELECT sku_id, order_id FROM buyer_orders WHERE buyer_id = ? AND order_id < ? UNION ALL "                                   \
+    "SELECT o.sku_id, o.id FROM order_blocks b JOIN orders o ON o.sku_id = b.sku_id AND o.id >= b.first_id AND "                  \
+    "o.id < b.first_id + b.size WHERE b.listed = 0 AND o.buyer_id = ? AND o.id < ?)"
+
+/*
+ * In one transaction: takes up to limit blocks of the order directory not yet listed (oldest first, skipping those
+ * another process holds), copies their orders into buyer_orders and marks them listed; *listed gets how many blocks.
+ */
+int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, size_t *listed);
+
+#endif
