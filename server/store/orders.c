@@ -7,6 +7,7 @@
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/group_buys.h"
 #include "livebuy/store/lives.h"
+#include "livebuy/store/buyer_orders.h"
 #include "livebuy/store/orders.h"
 #include "internal.h"
 
@@ -169,11 +170,12 @@ int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_
 int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status, int64_t before, int64_t limit, lb_order_t *out,
                                size_t *found)
 {
-    static const char all_sql[] = ORDER_SELECT "FORCE INDEX (orders_buyer) WHERE buyer_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
-    static const char status_sql[] = ORDER_SELECT "FORCE INDEX (orders_buyer) WHERE buyer_id = ? AND id < ? AND status = ? "
-                                                  "ORDER BY id DESC LIMIT ?";
-    int ret = status != NULL ? lb_db_query(db, status_sql, "iisi", buyer_id, before, status, limit)
-                             : lb_db_query(db, all_sql, "iii", buyer_id, before, limit);
+#define BUYER_PAGE_SELECT "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM " LB_BUYER_ORDER_IDS " ids JOIN orders o ON o.sku_id = ids.sku_id AND o.id = ids.order_id "
+    static const char all_sql[] = BUYER_PAGE_SELECT "ORDER BY o.id DESC LIMIT ?";
+    static const char status_sql[] = BUYER_PAGE_SELECT "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
+#undef BUYER_PAGE_SELECT
+    int ret = status != NULL ? lb_db_query(db, status_sql, "iiiisi", buyer_id, before, buyer_id, before, status, limit)
+                             : lb_db_query(db, all_sql, "iiiii", buyer_id, before, buyer_id, before, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 0)
         ++*found;

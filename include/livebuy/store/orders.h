@@ -44,7 +44,8 @@ int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_i
 int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_order_details_t *details);
 /*
  * A page of a buyer's orders, newest first: those with ids below before, of status unless it is NULL, at most limit of
- * them into out (which holds limit); *found gets the count. Through the index orders_buyer (buyer_id, id).
+ * them into out (which holds limit); *found gets the count. Through the buyers' index (livebuy/store/buyer_orders.h),
+ * which has every committed order.
  */
 int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status, int64_t before, int64_t limit, lb_order_t *out,
                                size_t *found);
