@@ -9,7 +9,6 @@
 #include <string.h>
 #include <h2o/memory.h>
 #include "livebuy/base/metrics.h"
-#include "livebuy/base/token.h"
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
 #include "livebuy/jobs/dispatcher.h"
@@ -49,17 +48,12 @@ static void make_body(lb_outbox_push_t *push, const lb_shipment_row_t *row)
         snprintf(push->error, sizeof(push->error), "the stored payload is not a JSON object");
 }
 
-/* The signed request (API.md "Auth": HMAC-SHA256 of "TIMESTAMP.BODY" under --shipping-secret). */
+/* The signed request (API.md "Auth": HMAC-SHA256 of "TIMESTAMP.BODY" under --shipping-secret), the shipment id its key. */
 static void sign(lb_outbox_push_t *push)
 {
-    char timestamp[24], signature[65];
-    snprintf(timestamp, sizeof(timestamp), "%lld", (long long)lb_now());
-    lb_token_signature_hex(shipping.config->shipping_secret, timestamp, strlen(timestamp), push->body, push->body_len, signature);
-    lb_outbox_push_header(push, "Content-Type: %s", lb_codec_media_type(shipping.format));
-    lb_outbox_push_header(push, "Idempotency-Key: %lld", (long long)push->id);
-    lb_outbox_push_header(push, "X-Livebuy-Timestamp: %s", timestamp);
-    lb_outbox_push_header(push, "X-Livebuy-Signature: sha256=%s", signature);
-    lb_outbox_push_header(push, "Expect:"); /* no 100-continue round trip */
+    char key[24];
+    snprintf(key, sizeof(key), "%lld", (long long)push->id);
+    lb_outbox_push_sign(push, shipping.config->shipping_secret, lb_codec_media_type(shipping.format), key);
 }
 
 static int claim(lb_outbox_t *o, lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
@@ -122,7 +116,7 @@ void lb_dispatcher_start(uv_loop_t *loop, const lb_config_t *config)
     shipping.config = config;
     shipping.format = strcmp(config->shipping_format, "msgpack") == 0 ? LB_FORMAT_MSGPACK : LB_FORMAT_JSON;
     lb_outbox_settings_t settings = {config->shipping_url, config->shipping_max_attempts, config->shipping_backoff_ms};
-    lb_outbox_start(&outbox, loop, &shipment_kind, &settings, &shipping);
+    lb_outbox_start(&outbox, loop, &shipment_kind, &settings);
 }
 
 void lb_dispatcher_stop(void)

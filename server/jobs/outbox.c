@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <h2o/memory.h>
+#include "livebuy/base/token.h"
 #include "livebuy/common.h"
 #include "livebuy/jobs/outbox.h"
 
@@ -74,6 +75,18 @@ void lb_outbox_push_header(lb_outbox_push_t *push, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, args);
     va_end(args);
     push->headers = curl_slist_append(push->headers, line);
+}
+
+void lb_outbox_push_sign(lb_outbox_push_t *push, const char *secret, const char *media_type, const char *idempotency_key)
+{
+    char timestamp[24], signature[65];
+    snprintf(timestamp, sizeof(timestamp), "%lld", (long long)lb_now());
+    lb_token_signature_hex(secret, timestamp, strlen(timestamp), push->body, push->body_len, signature);
+    lb_outbox_push_header(push, "Content-Type: %s", media_type);
+    lb_outbox_push_header(push, "Idempotency-Key: %s", idempotency_key);
+    lb_outbox_push_header(push, "X-Livebuy-Timestamp: %s", timestamp);
+    lb_outbox_push_header(push, "X-Livebuy-Signature: sha256=%s", signature);
+    lb_outbox_push_header(push, "Expect:"); /* no 100-continue round trip */
 }
 
 static void push_free(lb_outbox_t *outbox, lb_outbox_push_t *push)
@@ -364,14 +377,12 @@ static void on_wake(uv_async_t *async)
         lb_periodic_run(&outbox->claim.periodic);
 }
 
-void lb_outbox_start(lb_outbox_t *outbox, uv_loop_t *loop, const lb_outbox_kind_t *kind, const lb_outbox_settings_t *settings,
-                     void *data)
+void lb_outbox_start(lb_outbox_t *outbox, uv_loop_t *loop, const lb_outbox_kind_t *kind, const lb_outbox_settings_t *settings)
 {
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
     char host[32] = "";
     outbox->kind = kind;
     outbox->settings = *settings;
-    outbox->data = data;
     outbox->loop = loop;
     gethostname(host, sizeof(host) - 1);
     outbox->random_state = lb_monotonic_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)lb_now() ^ (uint64_t)(uintptr_t)outbox;

@@ -51,6 +51,18 @@ char *lb_store__list_sql(lb_db_t *db, const char *shape, size_t n, const char *h
 int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head, const char *row, const char *returned,
                                const lb_db_param_t *params, size_t num_params, size_t n, int64_t *out);
 
+/* ---- Outbox tables (shipments.c, refund_outbox.c): due rows claimed for a push ---------------------------------------- */
+
+/* Reads the open query's next row into rows' row i and gives its id: 0, LB_ENOTFOUND after the last, or an LB_E* code. */
+typedef int (*lb_store__fetch_cb)(lb_db_t *db, void *rows, size_t i, int64_t *id);
+/*
+ * Begins a transaction and leaves it open for the caller to finish: runs due_sql (parameters now, now, limit: the due
+ * rows FOR UPDATE SKIP LOCKED), reads up to limit of them with fetch, and claims each with claim_sql (parameters
+ * claimer, claimed_until, id). *found gets how many.
+ */
+int lb_store__claim_due(lb_db_t *db, const char *due_sql, const char *claim_sql, const char *claimer, int64_t now,
+                        int64_t claimed_until, size_t limit, lb_store__fetch_cb fetch, void *rows, size_t *found);
+
 /* ---- The order row (orders.c, group_buys.c) ---------------------------------------------------------------------- */
 
 /* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS, each after prefix t. */

@@ -72,3 +72,23 @@ int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head,
     }
     return ret;
 }
+
+int lb_store__claim_due(lb_db_t *db, const char *due_sql, const char *claim_sql, const char *claimer, int64_t now,
+                        int64_t claimed_until, size_t limit, lb_store__fetch_cb fetch, void *rows, size_t *found)
+{
+    int64_t ids[64], changed;
+    int ret;
+    *found = 0;
+    if (limit > LB_ARRAY_SIZE(ids))
+        limit = LB_ARRAY_SIZE(ids);
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query(db, due_sql, "iii", now, now, (int64_t)limit)) != 0)
+        return ret;
+    while (*found != limit && (ret = fetch(db, rows, *found, &ids[*found])) == 0)
+        ++*found;
+    if (ret != 0 && ret != LB_ENOTFOUND)
+        return ret;
+    for (size_t i = 0; i != *found; ++i)
+        if ((changed = lb_db_exec(db, claim_sql, "sii", claimer, claimed_until, ids[i])) < 0)
+            return (int)changed;
+    return 0;
+}

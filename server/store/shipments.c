@@ -91,19 +91,25 @@ void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n)
     }
 }
 
-/* Reads the rest of an open SHIPMENT_SELECT query into out; the payloads' lengths go to payload_len. */
+/* One row of an open SHIPMENT_SELECT query into rows[i], its payload's length in payload_len (lb_store__claim_due). */
+static int fetch_shipment(lb_db_t *db, void *rows, size_t i, int64_t *id)
+{
+    lb_shipment_row_t *row = (lb_shipment_row_t *)rows + i;
+    int64_t len = 0;
+    int ret = lb_db_fetch(db, SHIPMENT_TYPES, SHIPMENT_OUTPUTS(row, &len));
+    row->payload = NULL;
+    row->payload_len = (size_t)len;
+    *id = row->id;
+    return ret;
+}
+
+/* Reads the rest of an open SHIPMENT_SELECT query (ret: how starting it went) into out; lengths as fetch_shipment. */
 static int fetch_shipments(lb_db_t *db, int ret, size_t limit, lb_shipment_row_t *out, size_t *found)
 {
+    int64_t id;
     *found = 0;
-    while (ret == 0 && *found != limit) {
-        lb_shipment_row_t *row = &out[*found];
-        int64_t len;
-        if ((ret = lb_db_fetch(db, SHIPMENT_TYPES, SHIPMENT_OUTPUTS(row, &len))) != 0)
-            break;
-        row->payload = NULL;
-        row->payload_len = (size_t)len;
+    while (ret == 0 && *found != limit && (ret = fetch_shipment(db, out, *found, &id)) == 0)
         ++*found;
-    }
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
@@ -132,16 +138,8 @@ int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int6
                                                   "(claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id "
                                                   "LIMIT ? FOR UPDATE SKIP LOCKED";
     static const char claim_sql[] = "UPDATE shipments SET claimed_by = ?, claimed_until = ? WHERE id = ?";
-    int64_t changed;
-    int ret;
-    *found = 0;
-    if ((ret = lb_db_begin(db)) != 0 ||
-        (ret = fetch_shipments(db, lb_db_query(db, due_sql, "iii", now, now, (int64_t)limit), limit, out, found)) != 0)
-        return ret;
-    for (size_t i = 0; i != *found; ++i)
-        if ((changed = lb_db_exec(db, claim_sql, "sii", claimer, claimed_until, out[i].id)) < 0)
-            return (int)changed;
-    if ((ret = fetch_payloads(db, out, *found)) != 0)
+    int ret = lb_store__claim_due(db, due_sql, claim_sql, claimer, now, claimed_until, limit, fetch_shipment, out, found);
+    if (ret != 0 || (ret = fetch_payloads(db, out, *found)) != 0)
         return ret;
     if ((ret = lb_db_commit(db)) != 0)
         lb_store_shipment_rows_free(out, *found);

@@ -13,6 +13,7 @@ import atexit
 import hashlib
 import hmac
 import http.client
+import http.server
 import itertools
 import json
 import os
@@ -674,6 +675,46 @@ def self_signed_cert(folder):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
                     "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
     return cert, key
+
+
+class HttpReceiver:
+    """An HTTP server on 127.0.0.1, a thread a request, whose POSTs go to self.handle(request) (a
+    BaseHTTPRequestHandler): what livebuyd pushes to in the tests (the shipping system, the payment provider)."""
+
+    def __init__(self):
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                receiver.handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.httpd.server_address[1]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @staticmethod
+    def reply(request, status, data=b"{}", content_type="application/json"):
+        """Answers request (a client that went away is no error)."""
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", content_type)
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except OSError:
+            pass
 
 
 def wait_for(predicate, timeout, interval=0.2):

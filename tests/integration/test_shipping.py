@@ -4,7 +4,6 @@ signed delivery events moving orders forward only. Real HTTP against a real Mari
 
 import hashlib
 import hmac
-import http.server
 import itertools
 import json
 import re
@@ -26,7 +25,7 @@ _keys = itertools.count(1)
 _txns = itertools.count(1)
 
 
-class Receiver:
+class Receiver(lb.HttpReceiver):
     """The shipping system: an HTTP server on 127.0.0.1 that checks each push's signature and processes each shipment
     once (a repeated Idempotency-Key is answered 200 again, not processed again). It refuses the first `fail_first`
     pushes with 500, lets `time_out` pushes wait past livebuyd's time-out, and refuses everything when `always_fail`."""
@@ -39,27 +38,11 @@ class Receiver:
         self.refused = self.timed_out = self.bad = 0
         self.content_types = set()
         self.problems = []  # what a push got wrong (signature, key, body)
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                receiver.handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d/shipments" % self.httpd.server_address[1]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return "http://127.0.0.1:%d/shipments" % self.port
 
     def check(self, request, body):
         """What is wrong with a push (None when nothing): its signature, key and body, as API.md describes them."""
@@ -107,14 +90,7 @@ class Receiver:
             with self.lock:
                 self.processed.setdefault(key, document)
                 self.accepted[key] = self.accepted.get(key, 0) + 1
-        try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", "2")
-            request.end_headers()
-            request.wfile.write(b"{}")
-        except OSError:
-            pass
+        self.reply(request, status)
 
     def processed_ids(self):
         with self.lock:

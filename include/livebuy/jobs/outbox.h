@@ -70,6 +70,12 @@ typedef struct st_lb_outbox_push_t {
 void lb_outbox_push_body(lb_outbox_push_t *push, char *body, size_t len);
 /* Adds a request header line ("Name: value") to push. */
 void lb_outbox_push_header(lb_outbox_push_t *push, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The headers of livebuy's own signed request (API.md "Auth"), for push's body: Content-Type media_type,
+ * Idempotency-Key, X-Livebuy-Timestamp (now) and X-Livebuy-Signature (sha256= the hex HMAC-SHA256 of "TIMESTAMP.BODY"
+ * under secret).
+ */
+void lb_outbox_push_sign(lb_outbox_push_t *push, const char *secret, const char *media_type, const char *idempotency_key);
 
 typedef struct st_lb_outbox_t lb_outbox_t;
 
@@ -116,7 +122,6 @@ typedef struct st_lb_outbox_settings_t {
 struct st_lb_outbox_t {
     const lb_outbox_kind_t *kind;
     lb_outbox_settings_t settings;
-    void *data; /* the kind's */
     uv_loop_t *loop;
     char claimer[LB_OUTBOX_CLAIMER_SIZE];
     void *multi;
@@ -138,9 +143,8 @@ struct st_lb_outbox_t {
     int wake_open; /* under wake_mutex: the async handle may be sent to */
 };
 
-/* Starts outbox on loop (call on its thread, before other threads may wake it); kind and data stay the caller's. */
-void lb_outbox_start(lb_outbox_t *outbox, uv_loop_t *loop, const lb_outbox_kind_t *kind, const lb_outbox_settings_t *settings,
-                     void *data);
+/* Starts outbox on loop (call on its thread, before other threads may wake it); kind must outlive it. */
+void lb_outbox_start(lb_outbox_t *outbox, uv_loop_t *loop, const lb_outbox_kind_t *kind, const lb_outbox_settings_t *settings);
 /*
  * Stops on the same thread: no new claims or pushes; pushes in flight are abandoned and this process's claims let go
  * (in a database job the server waits for), so that another process, or the next start, sends them again.
