@@ -41,6 +41,11 @@ static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
 static const char *const push_results[] = {"acked", "failed"};
 _Static_assert(LB_ARRAY_SIZE(push_results) == LB_METRICS_PUSH_RESULTS, "a label for each push result");
+static atomic_ullong refunds_created[LB_METRICS_REFUND_CAUSES], refund_events[LB_METRICS_REFUND_EVENTS];
+static const char *const refund_causes[] = {"buyer", "late_payment", "paid_twice", "campaign_failed"};
+_Static_assert(LB_ARRAY_SIZE(refund_causes) == LB_METRICS_REFUND_CAUSES, "a label for each refund cause");
+static const char *const refund_events_labels[] = {"requested", "approved", "rejected", "refunded", "failed", "dead", "retried"};
+_Static_assert(LB_ARRAY_SIZE(refund_events_labels) == LB_METRICS_REFUND_EVENTS, "a label for each refund event");
 
 void lb_metrics_init(const char *const *labels, size_t n)
 {
@@ -122,6 +127,16 @@ void lb_metrics_shipping_push(lb_metrics_push_t result)
 void lb_metrics_shipping_dead_letter(void)
 {
     atomic_fetch_add_explicit(&shipping_dead_letters, 1, memory_order_relaxed);
+}
+
+void lb_metrics_refund_created(lb_metrics_refund_cause_t cause)
+{
+    atomic_fetch_add_explicit(&refunds_created[cause], 1, memory_order_relaxed);
+}
+
+void lb_metrics_refund_event(lb_metrics_refund_event_t event)
+{
+    atomic_fetch_add_explicit(&refund_events[event], 1, memory_order_relaxed);
 }
 
 void lb_metrics_sse_viewers(int delta)
@@ -253,6 +268,13 @@ char *lb_metrics_render(size_t *len)
          "# HELP livebuy_shipping_dead_letters_total Shipments given up after --shipping-max-attempts pushes.\n"
          "# TYPE livebuy_shipping_dead_letters_total counter\nlivebuy_shipping_dead_letters_total %llu\n",
          load(&shipping_dead_letters));
+    emit(&t, "# HELP livebuy_refunds_total Refunds created, by cause.\n# TYPE livebuy_refunds_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_REFUND_CAUSES; ++i)
+        emit(&t, "livebuy_refunds_total{cause=\"%s\"} %llu\n", refund_causes[i], load(&refunds_created[i]));
+    emit(&t, "# HELP livebuy_refund_events_total What happened to refunds: requested, decided by the co-op, confirmed "
+             "by the provider, given up, sent again.\n# TYPE livebuy_refund_events_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_REFUND_EVENTS; ++i)
+        emit(&t, "livebuy_refund_events_total{event=\"%s\"} %llu\n", refund_events_labels[i], load(&refund_events[i]));
     emit(&t,
          "# HELP livebuy_sse_viewers Clients streaming a live's stock (GET /v1/lives/{id}/stock) now.\n"
          "# TYPE livebuy_sse_viewers gauge\nlivebuy_sse_viewers %lld\n",

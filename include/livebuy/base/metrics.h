@@ -39,6 +39,28 @@ void lb_metrics_outbox_backlog(int64_t pending);
 void lb_metrics_shipping_push(lb_metrics_push_t result);
 void lb_metrics_shipping_dead_letter(void);
 
+/* Refunds (server/order/refund.c): created, by cause (livebuy_refunds_total), and what happened to them since
+ * (livebuy_refund_events_total). Counted after the transaction that decided them committed. */
+typedef enum en_lb_metrics_refund_cause_t {
+    LB_METRICS_REFUND_BUYER,
+    LB_METRICS_REFUND_LATE_PAYMENT,
+    LB_METRICS_REFUND_PAID_TWICE,
+    LB_METRICS_REFUND_CAMPAIGN_FAILED,
+    LB_METRICS_REFUND_CAUSES
+} lb_metrics_refund_cause_t;
+void lb_metrics_refund_created(lb_metrics_refund_cause_t cause);
+typedef enum en_lb_metrics_refund_event_t {
+    LB_METRICS_REFUND_REQUESTED,
+    LB_METRICS_REFUND_APPROVED,
+    LB_METRICS_REFUND_REJECTED,
+    LB_METRICS_REFUND_REFUNDED,
+    LB_METRICS_REFUND_FAILED,
+    LB_METRICS_REFUND_DEAD,
+    LB_METRICS_REFUND_RETRIED,
+    LB_METRICS_REFUND_EVENTS
+} lb_metrics_refund_event_t;
+void lb_metrics_refund_event(lb_metrics_refund_event_t event);
+
 /* Viewers of the live stock stream (server/feed/stock_feed.c): +1 when a stream starts, -1 when it ends. */
 void lb_metrics_sse_viewers(int delta);
 

@@ -1,0 +1,57 @@
+/*
+ * Refunds (docs/api.md "Refunds"): money that goes back to a buyer, one refund per payment transaction. This is the one
+ * place that decides what a refund does to its order and the SKU's counters; the routes, the payment notify, the
+ * campaign closer, the refund outbox and the providers' notifications all come here.
+ */
+#ifndef LIVEBUY_ORDER_REFUND_H
+#define LIVEBUY_ORDER_REFUND_H
+
+#include <stdint.h>
+#include "livebuy/db/db.h"
+
+#define LB_REFUND_MESSAGE_MAX     400 /* last_error's width: a longer message is cut at a character boundary */
+#define LB_PROVIDER_REFUND_ID_MAX 128
+
+/*
+ * A provider's word on a refund it was sent: a signed refund notification (generic or WeChat Pay), or the push's answer
+ * when that says the refund is done already. Owned by the caller; the strings are read during the call only.
+ */
+typedef struct st_lb_refund_notice_t {
+    int64_t refund_id;
+    int64_t order_id;               /* the order the provider names, checked against the refund's; 0: not checked */
+    int refunded;                   /* 1: the money went back; 0: the refund failed */
+    int64_t amount_cents;           /* the amount the provider names, checked; -1: not checked */
+    const char *provider_refund_id; /* the provider's id of the refund (kept when given); may be NULL */
+    const char *message;            /* why it failed (kept as last_error); may be NULL */
+} lb_refund_notice_t;
+
+typedef enum en_lb_refund_confirm_outcome_t {
+    LB_REFUND_CONFIRMED,    /* the refund is refunded (its order too, for the order's own payment) or failed now */
+    LB_REFUND_REPLAYED,     /* it had that outcome already: nothing changed */
+    LB_REFUND_NOT_FOUND,    /* no such refund, or not of notice->order_id: nothing changed */
+    LB_REFUND_WRONG_AMOUNT, /* notice->amount_cents is not the refund's: nothing changed */
+    LB_REFUND_CONFLICT,     /* never sent (requested, rejected), or refunded and now said to have failed: nothing changed */
+} lb_refund_confirm_outcome_t;
+
+typedef struct st_lb_refund_confirm_result_t {
+    lb_refund_confirm_outcome_t outcome;
+    int64_t order_id, sku_id;
+    char status[16]; /* the refund's status after the call ("" when not found) */
+} lb_refund_confirm_result_t;
+
+/*
+ * Applies a provider's notice to its refund, in the caller's transaction on a worker's db (the caller has begun it and
+ * commits or rolls back): which statuses it moves is docs/design.md's refund state machine (pending, sent or dead ->
+ * refunded or failed; failed -> refunded; the same outcome again is a replay). The refund's order goes from
+ * refund_required to refunded when the refund was of the order's own payment (every cause but paid_twice). Locks the
+ * refund's SKU row first, then the refund and its order (the SKU row lock comes before every order row, catalog.h).
+ * Sets *out and returns 1 when it changed something (commit), 0 when not (nothing to commit), or an LB_EDB_* code
+ * (LB_EDB_RETRY: run the whole transaction again). Count what it decided, after the commit, with
+ * lb_refund_count_confirmed.
+ */
+int lb_refund_confirm(lb_db_t *db, const lb_refund_notice_t *notice, int64_t now, lb_refund_confirm_result_t *out);
+
+/* Counts a committed confirmation in /metrics (livebuy_refund_events_total, refunded or failed); any thread. */
+void lb_refund_count_confirmed(const lb_refund_confirm_result_t *result);
+
+#endif
