@@ -114,7 +114,8 @@ start() {
             ln -s "$dir" "$link/d"
             instdir=$link/d
         fi
-        mariadb-install-db --no-defaults --datadir="$instdir/data.new" --user="$user" \
+        mkdir -p "$dir/tmp"
+        TMPDIR=$dir/tmp mariadb-install-db --no-defaults --datadir="$instdir/data.new" --user="$user" \
             --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 || ok=0
         [ -z "$link" ] || rm -rf "$link"
         if [ "$ok" = 0 ]; then
@@ -137,9 +138,12 @@ start() {
     fi
 
     # setsid: the server gets its own session, so a Ctrl-C meant for the caller (livebuyd, ctest) never reaches it.
+    # Its temporary files go in the folder too, not the shared /tmp: with several test runs at once on one machine, a
+    # server's start failed on "Error on delete of '/tmp/#sql-temptable-...'" (their names are made from the pid).
     : >>"$log"
+    mkdir -p "$dir/tmp"
     setsid mariadbd --no-defaults \
-        --datadir="$data" --socket="$sock" --pid-file="$pidfile" --log-error="$log" --user="$user" \
+        --datadir="$data" --socket="$sock" --pid-file="$pidfile" --log-error="$log" --user="$user" --tmpdir="$dir/tmp" \
         "${net[@]}" \
         --skip-name-resolve \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
