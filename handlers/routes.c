@@ -37,6 +37,8 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/group-buys/{id}", lb_handle_group_buy_get, LB_ROUTE_PUBLIC, NULL},
     /* No LB_ROUTE_BODY: the signature covers the raw body, checked before it is decoded. */
     {"POST", "/v1/payments/notify", lb_handle_payment_notify, 0, NULL},
+    /* Signed in WeChat Pay's own way (handlers/wechatpay.c): no LB_ROUTE_BODY either. */
+    {"POST", "/v1/payments/wechatpay/notify", lb_handle_wechatpay_notify, 0, NULL},
     {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, 0, NULL},
     /* Signed like payment notifies: no LB_ROUTE_BODY. */
     {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL},

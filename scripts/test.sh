@@ -13,8 +13,9 @@ cd "$root"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
+# python3-cryptography makes the WeChat Pay tests' certificates and notifications (tests/integration/test_wechatpay.py).
 # clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
-bash scripts/deps.sh python3 python3-msgpack chromium fonts-wqy-microhei clang libclang-rt-dev
+bash scripts/deps.sh python3 python3-msgpack python3-cryptography chromium fonts-wqy-microhei clang libclang-rt-dev
 # The browser tests (tests/browser/): Node.js and playwright-core from npm, which drives Debian's chromium (it
 # downloads no browser). npm ci runs again only when package-lock.json changed.
 command -v node >/dev/null && command -v npm >/dev/null || bash scripts/deps.sh nodejs npm

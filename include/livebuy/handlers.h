@@ -8,6 +8,7 @@
 #include "livebuy/model/offer.h"
 #include "livebuy/model/order.h"
 #include "livebuy/model/sku.h"
+#include "livebuy/order/payment.h"
 
 /* The route table (handlers/routes.c) and its size; metrics labels follow its order. */
 extern const lb_route_t lb_routes[];
@@ -85,12 +86,23 @@ void lb_handle_offer_end(lb_call_t *call);
 void lb_hold_write(lb_writer_t *w, const lb_hold_t *hold);
 void lb_handle_merchant_holds(lb_call_t *call);
 
-/* handlers/payments.c */
+/*
+ * handlers/payments.c. lb_payment_submit: applies a provider's word that an order is paid (notice's order_id,
+ * provider_txn_id and amount_cents; the transaction id is copied) exactly as POST /v1/payments/notify does, through the
+ * order's SKU action lane (server/order/payment.c decides), counts what was decided in /metrics and calls answer once,
+ * on the loop thread: status 0 and the payment as decided, or an LB_E* code when nothing was decided (the provider
+ * should send it again). The call is kept until then.
+ */
+typedef void (*lb_payment_answer_cb)(lb_call_t *call, int status, const lb_payment_t *payment);
+void lb_payment_submit(lb_call_t *call, const lb_payment_t *notice, lb_payment_answer_cb answer);
 void lb_handle_payment_notify(lb_call_t *call);
 
 /* handlers/sandbox.c (LB_ROUTE_SANDBOX: only with --payment-sandbox) */
 void lb_handle_sandbox_pay(lb_call_t *call);
 void lb_handle_sandbox_refund(lb_call_t *call);
+
+/* handlers/wechatpay.c: WeChat Pay API v3 notifications (--payment-provider wechatpay). */
+void lb_handle_wechatpay_notify(lb_call_t *call);
 
 /* handlers/shipments.c */
 void lb_handle_shipments_feed(lb_call_t *call);

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <h2o.h>
 #include <h2o/http2.h>
+#include "livebuy/base/wechatpay.h"
 #include "livebuy/handlers.h"
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
@@ -48,6 +49,7 @@ typedef struct st_loop_thread_t {
 static const lb_config_t *config;
 static h2o_globalconf_t globalconf;
 static SSL_CTX *ssl_ctx;
+static lb_wechatpay_platform_t *wechatpay_platform; /* --payment-provider wechatpay: verifies its notifications */
 static loop_thread_t *loop_threads;
 static const char *route_labels[64];
 
@@ -117,7 +119,22 @@ static int setup_tls(char *err, size_t errsize)
 /* The API on an h2o path; after a file handler there, it gets what that handler passes on (the API's JSON 404). */
 static void add_api(h2o_pathconf_t *path)
 {
-    lb_call_register(path, config, lb_routes, lb_num_routes);
+    lb_call_register(path, config, lb_routes, lb_num_routes)->wechatpay = wechatpay_platform;
+}
+
+/* WeChat Pay's platform certificate, read once at start: a file that cannot be used stops livebuyd there. */
+static int load_wechatpay(char *err, size_t errsize)
+{
+    char why[400];
+    if (strcmp(config->payment_provider, "wechatpay") != 0)
+        return 0;
+    if ((wechatpay_platform = lb_wechatpay_platform_load(config->wechatpay_platform_cert, why, sizeof(why))) == NULL) {
+        snprintf(err, errsize, "cannot use --wechatpay-platform-cert: %s", why);
+        return -1;
+    }
+    fprintf(stderr, "livebuyd: WeChat Pay notifications at /v1/payments/wechatpay/notify, platform certificate serial %s\n",
+            lb_wechatpay_platform_serial(wechatpay_platform));
+    return 0;
 }
 
 /*
@@ -264,6 +281,8 @@ int lb_server_run(const lb_config_t *cfg)
     route_labels[lb_num_routes] = "unmatched";
     lb_metrics_init(route_labels, lb_num_routes + 1);
 
+    if (load_wechatpay(err, sizeof(err)) != 0)
+        goto Error;
     setup_h2o();
     if (config->tls_cert != NULL && setup_tls(err, sizeof(err)) != 0)
         goto Error;
@@ -299,6 +318,7 @@ int lb_server_run(const lb_config_t *cfg)
         lb_db_global_dispose();
     else
         fprintf(stderr, "livebuyd: %u database jobs still running at exit\n", lb_db_jobs_pending());
+    lb_wechatpay_platform_free(wechatpay_platform);
     fprintf(stderr, "livebuyd: stopped\n");
     return 0;
 

@@ -176,7 +176,7 @@ int lb_wechatpay_verify(const lb_wechatpay_platform_t *platform, const lb_wechat
 {
     int64_t timestamp;
     if (notice->serial.len == 0 || notice->timestamp.len == 0 || notice->nonce.len == 0 || notice->signature.len == 0) {
-        *why = "Wechatpay-Serial, Wechatpay-Timestamp, Wechatpay-Nonce and Wechatpay-Signature are required";
+        *why = "a Wechatpay-Serial/Timestamp/Nonce/Signature header is missing";
         return LB_EAUTH;
     }
     if (notice->signature_type.len != 0 &&
@@ -186,7 +186,7 @@ int lb_wechatpay_verify(const lb_wechatpay_platform_t *platform, const lb_wechat
         return LB_EAUTH;
     }
     if (!same_serial(notice->serial, platform->serial)) {
-        *why = "Wechatpay-Serial is not the serial of the platform certificate livebuy holds (--wechatpay-platform-cert)";
+        *why = "Wechatpay-Serial is not the platform certificate's serial";
         return LB_EAUTH;
     }
     if (parse_timestamp(notice->timestamp, &timestamp) != 0) {
@@ -194,7 +194,7 @@ int lb_wechatpay_verify(const lb_wechatpay_platform_t *platform, const lb_wechat
         return LB_EAUTH;
     }
     if (timestamp < now - LB_WECHATPAY_WINDOW || timestamp > now + LB_WECHATPAY_WINDOW) {
-        *why = "Wechatpay-Timestamp is more than 300 seconds away from livebuy's clock";
+        *why = "Wechatpay-Timestamp is more than 300 s off livebuy's clock";
         return LB_EAUTH;
     }
     /* An RSA-2048 signature is 256 bytes (344 base64 characters); room for keys up to 8192 bits. */
@@ -206,7 +206,7 @@ int lb_wechatpay_verify(const lb_wechatpay_platform_t *platform, const lb_wechat
         return LB_EAUTH;
     }
     if (!signature_matches(platform->key, notice, signature, len)) {
-        *why = "Wechatpay-Signature does not verify with the platform certificate";
+        *why = "Wechatpay-Signature does not match the platform certificate";
         return LB_EAUTH;
     }
     return 0;
@@ -249,8 +249,7 @@ int lb_wechatpay_decrypt(const char *key, lb_wechatpay_text_t nonce, lb_wechatpa
     EVP_CIPHER_CTX_free(ctx);
     ERR_clear_error();
     if (!ok) {
-        *why = "resource does not decrypt with the APIv3 key (its ciphertext, nonce or associated_data was changed, or the key "
-               "is another)";
+        *why = "resource does not decrypt: changed, or another APIv3 key";
         goto Exit;
     }
     out[len + final_len] = '\0';

@@ -45,6 +45,7 @@ static lb_call_t *call_new(const lb_http_handler_t *handler, h2o_req_t *req)
     lb_fields_init(&call->fields);
     call->req = req;
     call->config = handler->config;
+    call->wechatpay = handler->wechatpay;
     call->loop = req->conn->ctx->loop;
     call->started_ns = lb_monotonic_ns();
     call->refs = 1;
@@ -234,15 +235,36 @@ static const struct {
     {LB_EFORBIDDEN, 403, "forbidden", "this token may not do that"},
 };
 
-void lb_reply_failure(lb_call_t *call, int lb_error)
+int lb_call_failure_status(int lb_error, const char **code, const char **message)
 {
     for (size_t i = 0; i != LB_ARRAY_SIZE(failure_answers); ++i) {
         if (failure_answers[i].lb_error == lb_error) {
-            lb_reply_error(call, failure_answers[i].status, failure_answers[i].code, "%s", failure_answers[i].message);
-            return;
+            *code = failure_answers[i].code;
+            *message = failure_answers[i].message;
+            return failure_answers[i].status;
         }
     }
-    lb_reply_error(call, 500, "internal", "internal error (logged)");
+    *code = "internal";
+    *message = "internal error (logged)";
+    return 500;
+}
+
+void lb_reply_failure(lb_call_t *call, int lb_error)
+{
+    const char *code, *message;
+    int status = lb_call_failure_status(lb_error, &code, &message);
+    lb_reply_error(call, status, code, "%s", message);
+}
+
+void lb_reply_no_content(lb_call_t *call)
+{
+    h2o_req_t *req = call->req;
+    if (req == NULL)
+        return;
+    lb_metrics_request(call->route, 204, lb_monotonic_ns() - call->started_ns);
+    req->res.status = 204;
+    req->res.reason = reason_phrase(204);
+    h2o_send_inline(req, NULL, 0);
 }
 
 void lb_call_add_header(lb_call_t *call, const char *name, const char *value)

@@ -43,7 +43,7 @@ typedef struct st_lb_wechatpay_signed_t {
  * Wechatpay-Serial is the certificate's serial (hex, case and leading zeros aside); Wechatpay-Timestamp is within
  * LB_WECHATPAY_WINDOW of now; Wechatpay-Signature is the base64 RSA-SHA256 (PKCS #1 v1.5) signature of
  * "TIMESTAMP\nNONCE\nBODY\n" under the certificate's key. 0, or LB_EAUTH with the first thing wrong in *why (a constant
- * string).
+ * string of at most 64 characters: it fits WeChat Pay's message of a failure answer).
  */
 int lb_wechatpay_verify(const lb_wechatpay_platform_t *platform, const lb_wechatpay_signed_t *notice, int64_t now, const char **why);
 
@@ -51,7 +51,8 @@ int lb_wechatpay_verify(const lb_wechatpay_platform_t *platform, const lb_wechat
  * Decrypts a notification's resource (AEAD_AES_256_GCM): key the LB_WECHATPAY_APIV3_KEY_SIZE bytes of the APIv3 key,
  * nonce and associated_data as the resource gives them (the bytes of the strings), ciphertext the base64 of the encrypted
  * bytes followed by the 16-byte tag. 0 and *plain (from malloc, NUL-terminated, *plain_len bytes before the NUL; the caller
- * frees it), or LB_EINPUT with a reason in *why (a constant string) when it is not base64 or does not authenticate.
+ * frees it), or LB_EINPUT with a reason in *why (a constant string of at most 64 characters) when it is not base64 or does not
+ * authenticate.
  */
 int lb_wechatpay_decrypt(const char *key, lb_wechatpay_text_t nonce, lb_wechatpay_text_t associated_data,
                          lb_wechatpay_text_t ciphertext, char **plain, size_t *plain_len, const char **why);

@@ -10,6 +10,7 @@
 #include <h2o.h>
 #include "livebuy/codec/codec.h"
 #include "livebuy/base/config.h"
+#include "livebuy/base/wechatpay.h"
 #include "livebuy/db/db.h"
 
 typedef struct st_lb_call_t lb_call_t;
@@ -37,6 +38,7 @@ typedef struct st_lb_http_handler_t {
     const lb_config_t *config;
     const lb_route_t *routes;
     size_t num_routes;
+    const lb_wechatpay_platform_t *wechatpay; /* WeChat Pay's certificate (--payment-provider wechatpay), else NULL */
 } lb_http_handler_t;
 
 /* Puts livebuy's handler on an h2o path (after any handler registered there before it). */
@@ -45,6 +47,7 @@ lb_http_handler_t *lb_call_register(h2o_pathconf_t *path, const lb_config_t *con
 struct st_lb_call_t {
     h2o_req_t *req; /* NULL once the client has gone: never answer then */
     const lb_config_t *config;
+    const lb_wechatpay_platform_t *wechatpay; /* the handler's */
     uv_loop_t *loop;
     size_t route; /* index in the route table, for metrics */
     int64_t id;   /* the {id} of the path, or 0 */
@@ -73,6 +76,11 @@ void lb_reply_error(lb_call_t *call, int status, const char *code, const char *f
 void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err);
 /* Answers an LB_E* code with its usual status and a generic message (503 for LB_EDB_DOWN, 500 for LB_EDB, ...). */
 void lb_reply_failure(lb_call_t *call, int lb_error);
+/* What lb_reply_failure answers for an LB_E* code: returns the status and sets the API error code and the message; for
+ * answers in a provider's own error format. */
+int lb_call_failure_status(int lb_error, const char **code, const char **message);
+/* Answers 204 No Content: no body, no Content-Type. */
+void lb_reply_no_content(lb_call_t *call);
 /* Answers raw bytes with a Content-Type (for /metrics and the like). */
 void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len);
 

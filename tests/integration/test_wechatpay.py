@@ -1,0 +1,393 @@
+"""WeChat Pay API v3 notifications: POST /v1/payments/wechatpay/notify with --payment-provider wechatpay.
+
+The tests make their own platform certificate (self-signed, no CA) and APIv3 key with Python's cryptography package
+(Debian's python3-cryptography) and send notifications built to WeChat Pay's published format: the JSON envelope, its
+resource encrypted with AEAD_AES_256_GCM under the APIv3 key, and the Wechatpay-* headers signed with RSA-SHA256 over
+"TIMESTAMP\\nNONCE\\nBODY\\n". Each case is checked for exactly its outcome (status, the FAIL body) and for what changed in the
+database: an order paid once, or nothing at all. Real HTTP against a real MariaDB.
+"""
+
+import base64
+import datetime
+import itertools
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import unittest
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID
+
+import lb
+
+MCHID = "1900000001"
+SHIP_TO = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
+_keys = itertools.count(1)
+_events = itertools.count(1)
+
+
+def make_platform(serial=None):
+    """A platform key and its self-signed certificate (no CA): (private key, certificate, serial as upper-case hex)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "livebuy test WeChat Pay platform")])
+    serial = serial or x509.random_serial_number()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(serial).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    return key, cert, "%X" % serial
+
+
+def transaction(order_id, amount, txn, trade_state="SUCCESS", **extra):
+    """A payment's resource as WeChat Pay's TRANSACTION.SUCCESS notification carries it, decrypted."""
+    resource = {"mchid": MCHID, "appid": "wx0000000000000001", "out_trade_no": str(order_id), "transaction_id": txn,
+                "trade_type": "JSAPI", "trade_state": trade_state, "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+                "attach": "", "success_time": "2026-12-05T15:30:00+08:00", "payer": {"openid": "oTestOpenid000000000000"},
+                "amount": {"total": amount, "payer_total": amount, "currency": "CNY", "payer_currency": "CNY"}}
+    resource.update(extra)
+    return resource
+
+
+def new_txn():
+    return "42000000012026%014d" % (time.time_ns() % 10 ** 10 * 1000 + next(_events) % 1000)
+
+
+class WeChatPay(lb.ServerTestCase):
+    """One livebuyd with --payment-provider wechatpay and a certificate and APIv3 key of the test's own."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keydir = tempfile.mkdtemp(prefix="lbwx-")
+        cls.platform_key, cert, cls.serial = make_platform()
+        cls.cert_path = os.path.join(cls.keydir, "platform_cert.pem")
+        with open(cls.cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        cls.apiv3_key = secrets.token_hex(16)  # 32 characters
+        cls.server_args = lb.ServerTestCase.server_args + [
+            "--payment-provider", "wechatpay", "--wechatpay-platform-cert", cls.cert_path,
+            "--wechatpay-apiv3-key", cls.apiv3_key, "--wechatpay-mchid", MCHID]
+        super().setUpClass()
+        cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.keydir, ignore_errors=True)
+
+    # -- building notifications ---------------------------------------------------------------------------------------
+
+    def envelope(self, event_type, resource, apiv3_key=None, associated_data="transaction", tamper=None):
+        """The body of a notification (bytes): resource encrypted under the APIv3 key with a fresh 12-byte nonce.
+        tamper(sealed bytes) may change the ciphertext after encryption."""
+        nonce = secrets.token_urlsafe(9)[:12]
+        plain = json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode()
+        sealed = AESGCM((apiv3_key or self.apiv3_key).encode()).encrypt(nonce.encode(), plain, associated_data.encode())
+        if tamper is not None:
+            sealed = tamper(sealed)
+        body = {"id": "EV-%d" % next(_events), "create_time": "2026-12-05T15:30:01+08:00",
+                "resource_type": "encrypt-resource", "event_type": event_type, "summary": "支付成功",
+                "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                             "ciphertext": base64.b64encode(sealed).decode(), "associated_data": associated_data,
+                             "nonce": nonce}}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def headers(self, body, key=None, serial=None, timestamp=None, nonce=None):
+        """The Wechatpay-* headers of body, signed with the platform key (or key)."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = nonce or secrets.token_hex(16).upper()
+        message = ts.encode() + b"\n" + nonce.encode() + b"\n" + body + b"\n"
+        signature = (key or self.platform_key).sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return {"Wechatpay-Serial": serial or self.serial, "Wechatpay-Timestamp": ts, "Wechatpay-Nonce": nonce,
+                "Wechatpay-Signature": base64.b64encode(signature).decode(),
+                "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048", "Content-Type": "application/json",
+                "Request-ID": "test-%d" % next(_events)}
+
+    def send(self, body, headers):
+        return self.server.request("POST", "/v1/payments/wechatpay/notify", raw=body, headers=headers)
+
+    def notify(self, resource, event_type="TRANSACTION.SUCCESS", **signing):
+        body = self.envelope(event_type, resource)
+        return self.send(body, self.headers(body, **signing))
+
+    # -- checking outcomes --------------------------------------------------------------------------------------------
+
+    def assertTaken(self, answer, what):
+        status, headers, body = answer
+        self.assertEqual(status, 204, "%s: %r" % (what, body))
+        self.assertEqual(body, b"", what)
+        # No body at all: none announced either (a 204 has no Content-Length or Content-Type, and is not chunked).
+        self.assertNotIn("content-type", headers, what)
+        self.assertNotIn("transfer-encoding", headers, what)
+        self.assertIn(headers.get("content-length"), (None, "0"), what)
+
+    def assertFail(self, answer, status, message_part, what):
+        """A failure answer as WeChat Pay expects it: the status, {"code": "FAIL", "message"} in JSON, the message at
+        most 64 characters."""
+        got, headers, body = answer
+        self.assertEqual(got, status, "%s: %r" % (what, body))
+        self.assertTrue(headers.get("content-type", "").startswith("application/json"), what)
+        self.assertIsInstance(body, dict, what)
+        self.assertEqual(sorted(body), ["code", "message"], what)
+        self.assertEqual(body["code"], "FAIL", what)
+        self.assertTrue(0 < len(body["message"]) <= 64, "%s: %r" % (what, body["message"]))
+        self.assertIn(message_part, body["message"], what)
+
+    # -- the shop's side ----------------------------------------------------------------------------------------------
+
+    def new_sku(self, stock=10, price_cents=5990):
+        skus = [{"name": "2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": 2700}]
+        return self.server.create_product(self.coop, skus, title="武乡小米")["skus"][0]["id"]
+
+    def reserve(self, sku_id, buyer=7, qty=1):
+        status, _, order = self.server.request("POST", "/v1/orders", {"sku_id": sku_id, "qty": qty, "ship_to": SHIP_TO},
+                                               token=lb.buyer_token(buyer),
+                                               headers={"Idempotency-Key": "wx-%d" % next(_keys)})
+        self.assertEqual(status, 201, order)
+        return order
+
+    def state(self, order):
+        """Everything a payment changes: the order's status, its payments, its SKU's counters, its shipments."""
+        order_id = order["id"]
+        sku = self.server.sku(order["sku_id"])
+        return {"status": self.sql("SELECT status FROM orders WHERE id = %d" % order_id)[0][0],
+                "payments": self.sql("SELECT provider_txn_id, amount_cents, outcome FROM payments WHERE order_id = %d "
+                                     "ORDER BY id" % order_id),
+                "counters": {k: sku[k] for k in ("stock", "reserved", "sold", "available")},
+                "shipments": self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order_id)[0][0]}
+
+    def payments_metric(self, outcome):
+        name = 'livebuy_payments_total{outcome="%s"}' % outcome
+        for line in self.server.metrics().splitlines():
+            if line.startswith(name + " "):
+                return int(float(line.split()[-1]))
+        return 0
+
+    # -- the cases ----------------------------------------------------------------------------------------------------
+
+    def test_valid_payment_pays_the_order_once(self):
+        sku_id = self.new_sku()
+        order = self.reserve(sku_id, qty=2)
+        before = self.state(order)
+        self.assertEqual(before["status"], "reserved")
+        applied = self.payments_metric("applied")
+        txn = new_txn()
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], txn)), "valid notification")
+        after = self.state(order)
+        self.assertEqual(after["status"], "paid")
+        self.assertEqual(after["payments"], [(txn, str(order["amount_cents"]), "applied")])
+        self.assertEqual(after["counters"]["reserved"], before["counters"]["reserved"] - 2)
+        self.assertEqual(after["counters"]["sold"], before["counters"]["sold"] + 2)
+        self.assertEqual(after["counters"]["stock"], before["counters"]["stock"])
+        self.assertEqual(after["shipments"], "1")
+        self.assertEqual(self.payments_metric("applied"), applied + 1)
+        # The buyer sees it paid.
+        status, _, seen = self.server.request("GET", "/v1/orders/%d" % order["id"], token=lb.buyer_token(7))
+        self.assertEqual((status, seen["status"]), (200, "paid"))
+
+    def test_replayed_notification_changes_nothing(self):
+        order = self.reserve(self.new_sku())
+        txn = new_txn()
+        body = self.envelope("TRANSACTION.SUCCESS", transaction(order["id"], order["amount_cents"], txn))
+        headers = self.headers(body)
+        self.assertTaken(self.send(body, headers), "first delivery")
+        paid = self.state(order)
+        self.assertEqual(paid["status"], "paid")
+        replayed = self.payments_metric("replayed")
+        # The same bytes again (WeChat Pay retries), and a new delivery of the same transaction (new id and nonces).
+        self.assertTaken(self.send(body, headers), "the same notification again")
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], txn)), "a new delivery")
+        self.assertEqual(self.state(order), paid)
+        self.assertEqual(self.payments_metric("replayed"), replayed + 2)
+
+    def test_many_copies_at_once_pay_once(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        body = self.envelope("TRANSACTION.SUCCESS", transaction(order["id"], order["amount_cents"], new_txn()))
+        headers = self.headers(body)
+        answers = self.server.requests_at_once([("POST", "/v1/payments/wechatpay/notify", body, headers)] * 20)
+        self.assertEqual([a[0] if a else None for a in answers], [204] * 20)
+        after = self.state(order)
+        self.assertEqual(after["status"], "paid")
+        self.assertEqual(len(after["payments"]), 1)
+        self.assertEqual(after["counters"]["sold"], before["counters"]["sold"] + 1)
+        self.assertEqual(after["shipments"], "1")
+
+    def test_wrong_signature(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        rejected = self.payments_metric("rejected")
+        resource = transaction(order["id"], order["amount_cents"], new_txn())
+        body = self.envelope("TRANSACTION.SUCCESS", resource)
+        # Signed by another key under the right serial (a forger who knows the serial).
+        other_key, _, _ = make_platform()
+        self.assertFail(self.send(body, self.headers(body, key=other_key)), 401, "does not match", "another key")
+        # The right key, but another body than the one signed (the amount changed in transit is the same case).
+        signed_for = self.envelope("TRANSACTION.SUCCESS", resource)
+        self.assertFail(self.send(body, self.headers(signed_for)), 401, "does not match", "another body")
+        # Not base64; missing.
+        headers = self.headers(body)
+        headers["Wechatpay-Signature"] = "not base64!"
+        self.assertFail(self.send(body, headers), 401, "not base64", "garbled signature")
+        headers["Wechatpay-Signature"] = None
+        self.assertFail(self.send(body, headers), 401, "missing", "no signature")
+        # WeChat Pay's probe of whether merchants check signatures: a signature that is not one.
+        headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + self.headers(body)["Wechatpay-Signature"]
+        self.assertFail(self.send(body, headers), 401, "Wechatpay-Signature", "signature probe")
+        headers = self.headers(body)
+        headers["Wechatpay-Signature-Type"] = "WECHATPAY2-SM2-WITH-SM3"
+        self.assertFail(self.send(body, headers), 401, "Signature-Type", "another signature type")
+        self.assertEqual(self.state(order), before)
+        self.assertEqual(self.payments_metric("rejected"), rejected + 6)
+        # And the genuine one still goes through.
+        self.assertTaken(self.send(body, self.headers(body)), "the genuine notification")
+        self.assertEqual(self.state(order)["status"], "paid")
+
+    def test_serial(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        resource = transaction(order["id"], order["amount_cents"], new_txn())
+        body = self.envelope("TRANSACTION.SUCCESS", resource)
+        wrong = "%X" % (int(self.serial, 16) ^ 1)
+        self.assertFail(self.send(body, self.headers(body, serial=wrong)), 401, "Wechatpay-Serial", "another serial")
+        self.assertFail(self.send(body, self.headers(body, serial=None) | {"Wechatpay-Serial": None}), 401, "missing",
+                        "no serial")
+        self.assertEqual(self.state(order), before)
+        # The serial in lower case names the same certificate.
+        self.assertTaken(self.send(body, self.headers(body, serial=self.serial.lower())), "lower-case serial")
+        self.assertEqual(self.state(order)["status"], "paid")
+
+    def test_stale_or_future_timestamp(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        body = self.envelope("TRANSACTION.SUCCESS", transaction(order["id"], order["amount_cents"], new_txn()))
+        now = int(time.time())
+        self.assertFail(self.send(body, self.headers(body, timestamp=now - 400)), 401, "300 s", "stale")
+        self.assertFail(self.send(body, self.headers(body, timestamp=now + 400)), 401, "300 s", "future")
+        self.assertFail(self.send(body, self.headers(body, timestamp="soon")), 401, "Unix seconds", "not a number")
+        self.assertEqual(self.state(order), before)
+        # Within the window (a slow network, a clock a little off).
+        self.assertTaken(self.send(body, self.headers(body, timestamp=now - 200)), "200 s old")
+        self.assertEqual(self.state(order)["status"], "paid")
+
+    def test_tampered_or_undecryptable_resource(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        resource = transaction(order["id"], order["amount_cents"], new_txn())
+
+        def flip(sealed):
+            return sealed[:5] + bytes([sealed[5] ^ 1]) + sealed[6:]
+
+        # Correctly signed envelopes whose resource does not authenticate: changed ciphertext, another APIv3 key,
+        # associated_data changed after encryption.
+        cases = [("tampered ciphertext", self.envelope("TRANSACTION.SUCCESS", resource, tamper=flip)),
+                 ("another APIv3 key", self.envelope("TRANSACTION.SUCCESS", resource, apiv3_key=secrets.token_hex(16))),
+                 ("the tag cut off", self.envelope("TRANSACTION.SUCCESS", resource, tamper=lambda s: s[:-16]))]
+        changed = json.loads(self.envelope("TRANSACTION.SUCCESS", resource))
+        changed["resource"]["associated_data"] = "refund"
+        cases.append(("changed associated_data", json.dumps(changed).encode()))
+        for what, body in cases:
+            self.assertFail(self.send(body, self.headers(body)), 400, "decrypt", what)
+        # An envelope that is not one.
+        for what, body, part in [("not JSON", b"{\"id\":", "not JSON"),
+                                 ("no resource", json.dumps({"event_type": "TRANSACTION.SUCCESS"}).encode(), "resource"),
+                                 ("another algorithm", json.dumps(dict(changed, resource=dict(
+                                     changed["resource"], algorithm="AEAD_SM4_GCM"))).encode(), "algorithm")]:
+            self.assertFail(self.send(body, self.headers(body)), 400, part, what)
+        self.assertEqual(self.state(order), before)
+
+    def test_wrong_amount(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        answer = self.notify(transaction(order["id"], order["amount_cents"] - 1, new_txn()))
+        self.assertFail(answer, 422, "amount.total is %d" % (order["amount_cents"] - 1), "one fen short")
+        resource = transaction(order["id"], order["amount_cents"], new_txn())
+        resource["amount"]["currency"] = "USD"
+        self.assertFail(self.notify(resource), 422, "CNY", "another currency")
+        del resource["amount"]
+        self.assertFail(self.notify(resource), 400, "amount", "no amount")
+        self.assertEqual(self.state(order), before)
+
+    def test_unknown_order(self):
+        sku_id = self.new_sku()
+        rejected = self.payments_metric("rejected")
+        self.assertFail(self.notify(transaction(999999999, 5990, new_txn())), 404, "no such order", "no such order")
+        self.assertFail(self.notify(transaction("LB-20261205-1", 5990, new_txn())), 404, "not a livebuy order id",
+                        "not an order id")
+        self.assertFail(self.notify(transaction("0042", 5990, new_txn())), 404, "not a livebuy order id", "leading zero")
+        self.assertEqual(self.payments_metric("rejected"), rejected + 3)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id "
+                                  "WHERE o.sku_id = %d" % sku_id)[0][0], "0")
+
+    def test_another_merchant(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        resource = transaction(order["id"], order["amount_cents"], new_txn(), mchid="1900000002")
+        self.assertFail(self.notify(resource), 422, "mchid", "another mchid")
+        self.assertEqual(self.state(order), before)
+
+    def test_other_trade_states_are_acknowledged(self):
+        order = self.reserve(self.new_sku())
+        before = self.state(order)
+        for state in ("NOTPAY", "CLOSED", "PAYERROR", "USERPAYING"):
+            resource = transaction(order["id"], order["amount_cents"], new_txn(), trade_state=state)
+            self.assertTaken(self.notify(resource), state)
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], new_txn()),
+                                     event_type="TRANSACTION.CLOSED"), "another TRANSACTION event")
+        self.assertEqual(self.state(order), before)
+
+    def test_second_transaction_for_a_paid_order(self):
+        order = self.reserve(self.new_sku())
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], new_txn())), "first payment")
+        paid = self.state(order)
+        second = new_txn()
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], second)), "second payment")
+        after = self.state(order)
+        # Recorded, its money to go back; the order and the counters as they were.
+        self.assertEqual(after["payments"][1], (second, str(order["amount_cents"]), "refund_required"))
+        self.assertEqual({k: after[k] for k in ("status", "counters", "shipments")},
+                         {k: paid[k] for k in ("status", "counters", "shipments")})
+
+    def test_the_generic_notify_still_works(self):
+        order = self.reserve(self.new_sku())
+        raw = json.dumps({"order_id": order["id"], "provider_txn_id": "generic-%s" % new_txn(),
+                          "amount_cents": order["amount_cents"]}).encode()
+        status, _, answer = self.server.request("POST", "/v1/payments/notify", raw=raw, headers=lb.signed(raw))
+        self.assertEqual((status, answer["status"]), (200, "paid"), answer)
+
+
+class WithoutWeChatPay(lb.ServerTestCase):
+    """The generic provider: the route is not there; a certificate that cannot be used stops livebuyd at start."""
+
+    def test_route_is_404_without_the_provider(self):
+        status, _, body = self.server.request("POST", "/v1/payments/wechatpay/notify", raw=b"{}",
+                                              headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 404, body)
+        self.assertEqual(lb.error_code(body), "not_found")
+
+    def test_unusable_certificate_stops_the_start(self):
+        keydir = tempfile.mkdtemp(prefix="lbwx-")
+        try:
+            key, _, _ = make_platform()
+            key_path = os.path.join(keydir, "key.pem")
+            with open(key_path, "wb") as f:
+                f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+            for path, part in [(key_path, "not a PEM certificate"), (os.path.join(keydir, "none.pem"), "cannot read")]:
+                code, _, err = lb.run_livebuyd(["--db", self.url, "--listen", "127.0.0.1:%d" % lb.free_port(),
+                                                "--payment-provider", "wechatpay", "--wechatpay-platform-cert", path,
+                                                "--wechatpay-apiv3-key", "k" * 32], timeout=60)
+                self.assertEqual(code, 2, err)
+                self.assertIn("--wechatpay-platform-cert", err)
+                self.assertIn(part, err)
+        finally:
+            shutil.rmtree(keydir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
