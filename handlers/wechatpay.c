@@ -1,7 +1,8 @@
 /*
  * POST /v1/payments/wechatpay/notify (--payment-provider wechatpay): WeChat Pay API v3 notifications. The signature
  * headers are checked over the raw body and the resource decrypted (server/base/wechatpay.c); then a payment goes
- * exactly the way of the generic notify (lb_payment_submit, handlers/payments.c). Answers as WeChat Pay expects: 204
+ * exactly the way of the generic notify (lb_payment_submit, handlers/payments.c), and a refund's outcome to
+ * lb_refund_confirm (server/order/refund.c) in a transaction of its own. Answers as WeChat Pay expects: 204
  * without a body when the notification is taken, else 4xx/5xx with {"code": "FAIL", "message"}, and WeChat Pay sends
  * it again later (docs/payments.md "WeChat Pay API v3").
  */
@@ -14,6 +15,7 @@
 #include "livebuy/base/metrics.h"
 #include "livebuy/base/wechatpay.h"
 #include "livebuy/order/payment.h"
+#include "livebuy/order/refund.h"
 
 #define FAIL_MESSAGE_MAX 64 /* characters: WeChat Pay's message is string[1,64] */
 #define EVENT_TYPE_MAX   32
@@ -133,13 +135,13 @@ static int open_resource(lb_call_t *call, const char **event_type, lb_fields_t *
     return 0;
 }
 
-/* livebuy's order id from out_trade_no (its decimal digits); 0 when it names none. */
-static int64_t order_id_of(const char *out_trade_no)
+/* livebuy's id from out_trade_no or out_refund_no (its decimal digits, as livebuy writes them); 0 when it names none. */
+static int64_t id_of(const char *number)
 {
     int64_t id = 0;
-    if (out_trade_no[0] == '\0' || out_trade_no[0] == '0' || strlen(out_trade_no) > 19)
+    if (number[0] == '\0' || number[0] == '0' || strlen(number) > 19)
         return 0;
-    for (const char *p = out_trade_no; *p != '\0'; ++p) {
+    for (const char *p = number; *p != '\0'; ++p) {
         if (*p < '0' || *p > '9' || id > (INT64_MAX - (*p - '0')) / 10)
             return 0;
         id = id * 10 + (*p - '0');
@@ -225,12 +227,136 @@ static void take_transaction(lb_call_t *call, const char *event_type, const lb_v
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;
     }
-    if ((payment.order_id = order_id_of(out_trade_no)) == 0) {
+    if ((payment.order_id = id_of(out_trade_no)) == 0) {
         reply_fail(call, 404, "out_trade_no %s is not a livebuy order id", out_trade_no);
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;
     }
     lb_payment_submit(call, &payment, answer_transaction);
+}
+
+/* A refund notification's decision, made in a transaction of its own on a worker. */
+typedef struct st_refund_job_t {
+    lb_db_job_t db;
+    lb_call_t *call;
+    lb_refund_notice_t notice;
+    lb_refund_confirm_result_t result;
+    char provider_refund_id[LB_PROVIDER_REFUND_ID_MAX * 4 + 1];
+    char message[LB_REFUND_MESSAGE_MAX * 4 + 1];
+} refund_job_t;
+
+static int refund_work(lb_db_job_t *db_job, lb_db_t *db)
+{
+    refund_job_t *job = H2O_STRUCT_FROM_MEMBER(refund_job_t, db, db_job);
+    int ret = lb_db_begin(db);
+    if (ret == 0 && (ret = lb_refund_confirm(db, &job->notice, lb_now(), &job->result)) == 1)
+        ret = lb_db_commit(db);
+    else if (ret >= 0)
+        lb_db_rollback(db); /* nothing changed */
+    return ret < 0 ? ret : 0;
+}
+
+static void refund_done(lb_db_job_t *db_job, int status)
+{
+    refund_job_t *job = H2O_STRUCT_FROM_MEMBER(refund_job_t, db, db_job);
+    lb_call_t *call = job->call;
+    const lb_refund_confirm_result_t *result = &job->result;
+    if (status != 0) {
+        reply_failure(call, status);
+    } else {
+        switch (result->outcome) {
+        case LB_REFUND_CONFIRMED:
+            lb_refund_count_confirmed(result);
+            lb_reply_no_content(call);
+            break;
+        case LB_REFUND_REPLAYED:
+            lb_reply_no_content(call);
+            break;
+        case LB_REFUND_NOT_FOUND:
+            reply_fail(call, 404, "out_refund_no %lld: no such refund of order %lld", (long long)job->notice.refund_id,
+                       (long long)job->notice.order_id);
+            break;
+        case LB_REFUND_WRONG_AMOUNT:
+            reply_fail(call, 422, "amount.refund %lld is not refund %lld's amount", (long long)job->notice.amount_cents,
+                       (long long)job->notice.refund_id);
+            break;
+        case LB_REFUND_CONFLICT:
+            reply_fail(call, 409, "refund %lld is %s: it cannot take this outcome", (long long)job->notice.refund_id,
+                       result->status);
+            break;
+        }
+    }
+    lb_call_release(call);
+    free(job);
+}
+
+/* The refund's outcome as the event names it: 1 refunded, 0 failed, -1 not a refund event livebuy knows. */
+static int refund_outcome(const char *event_type, const char **refund_status)
+{
+    static const struct {
+        const char *event_type, *refund_status;
+        int refunded;
+    } events[] = {{"REFUND.SUCCESS", "SUCCESS", 1}, {"REFUND.ABNORMAL", "ABNORMAL", 0}, {"REFUND.CLOSED", "CLOSED", 0}};
+    for (size_t i = 0; i != LB_ARRAY_SIZE(events); ++i) {
+        if (strcmp(event_type, events[i].event_type) == 0) {
+            *refund_status = events[i].refund_status;
+            return events[i].refunded;
+        }
+    }
+    return -1;
+}
+
+/*
+ * A REFUND.* notification: the outcome of a refund livebuy requested (out_refund_no its id), confirmed as every
+ * provider's word on a refund is (lb_refund_confirm).
+ */
+static void take_refund(lb_call_t *call, const char *event_type, const lb_value_t *resource)
+{
+    lb_input_error_t err = {0};
+    const char *expected_status, *refund_status, *out_refund_no, *out_trade_no, *refund_id = NULL, *account = NULL;
+    int64_t amount;
+    int refunded = refund_outcome(event_type, &expected_status);
+    if (refunded < 0) {
+        lb_reply_no_content(call); /* a refund event livebuy does not know: nothing to do */
+        return;
+    }
+    if (check_mchid(resource, call->config, &err) != 0 ||
+        lb_field_string(resource, "out_refund_no", 1, 1, OUT_TRADE_NO_MAX, &out_refund_no, &err) != 0 ||
+        lb_field_string(resource, "out_trade_no", 1, 1, OUT_TRADE_NO_MAX, &out_trade_no, &err) != 0 ||
+        lb_field_string(resource, "refund_status", 1, 1, 32, &refund_status, &err) != 0 ||
+        lb_field_string(resource, "refund_id", 0, 1, LB_PROVIDER_REFUND_ID_MAX, &refund_id, &err) != 0 ||
+        lb_field_string(resource, "user_received_account", 0, 0, 200, &account, &err) != 0 ||
+        read_amount(resource, "refund", &amount, &err) != 0) {
+        reply_fail(call, err.status, "%s", err.message);
+        return;
+    }
+    if (strcmp(refund_status, expected_status) != 0) {
+        reply_fail(call, 400, "refund_status %s does not agree with %s", refund_status, event_type);
+        return;
+    }
+    refund_job_t *job = lb_calloc(1, sizeof(*job));
+    job->notice.refund_id = id_of(out_refund_no);
+    job->notice.order_id = id_of(out_trade_no);
+    if (job->notice.refund_id == 0 || job->notice.order_id == 0) {
+        reply_fail(call, 404, "%s %s is not a livebuy id", job->notice.refund_id == 0 ? "out_refund_no" : "out_trade_no",
+                   job->notice.refund_id == 0 ? out_refund_no : out_trade_no);
+        free(job);
+        return;
+    }
+    job->notice.refunded = refunded;
+    job->notice.amount_cents = amount;
+    if (refund_id != NULL) {
+        snprintf(job->provider_refund_id, sizeof(job->provider_refund_id), "%s", refund_id);
+        job->notice.provider_refund_id = job->provider_refund_id;
+    }
+    if (!refunded) {
+        snprintf(job->message, sizeof(job->message), "WeChat Pay %s%s%s%s", event_type, account != NULL ? " (" : "",
+                 account != NULL ? account : "", account != NULL ? ")" : "");
+        job->notice.message = job->message;
+    }
+    job->call = call;
+    lb_call_retain(call);
+    lb_db_submit(call->loop, &job->db, refund_work, refund_done);
 }
 
 void lb_handle_wechatpay_notify(lb_call_t *call)
@@ -250,6 +376,8 @@ void lb_handle_wechatpay_notify(lb_call_t *call)
     }
     if (strncmp(event_type, "TRANSACTION.", strlen("TRANSACTION.")) == 0)
         take_transaction(call, event_type, lb_fields_root(&resource));
+    else if (strncmp(event_type, "REFUND.", strlen("REFUND.")) == 0)
+        take_refund(call, event_type, lb_fields_root(&resource));
     else
         lb_reply_no_content(call); /* an event livebuy does not subscribe to: taken, nothing to do */
     lb_fields_dispose(&resource);

@@ -54,6 +54,17 @@ def transaction(order_id, amount, txn, trade_state="SUCCESS", **extra):
     return resource
 
 
+def refund_resource(refund_id, order_id, amount, status="SUCCESS", **extra):
+    """A refund's resource as WeChat Pay's REFUND.* notification carries it, decrypted."""
+    resource = {"mchid": MCHID, "out_trade_no": str(order_id), "transaction_id": new_txn(),
+                "out_refund_no": str(refund_id), "refund_id": "50300000012026%014d" % (time.time_ns() % 10 ** 14),
+                "refund_status": status, "success_time": "2026-12-05T16:00:00+08:00",
+                "user_received_account": "支付用户零钱",
+                "amount": {"total": amount, "refund": amount, "payer_total": amount, "payer_refund": amount}}
+    resource.update(extra)
+    return resource
+
+
 def new_txn():
     return "42000000012026%014d" % (time.time_ns() % 10 ** 10 * 1000 + next(_events) % 1000)
 
@@ -352,6 +363,112 @@ class WeChatPay(lb.ServerTestCase):
         self.assertEqual(after["payments"][1], (second, str(order["amount_cents"]), "refund_required"))
         self.assertEqual({k: after[k] for k in ("status", "counters", "shipments")},
                          {k: paid[k] for k in ("status", "counters", "shipments")})
+
+    # -- refunds --------------------------------------------------------------------------------------------------------
+
+    def paid_order_with_refund(self, status="sent", cause="buyer"):
+        """An order paid through a WeChat Pay notification, and a refund of its payment as the refund push leaves it
+        (status sent: WeChat Pay took the request). A buyer's refund makes the order refund_required; a refund of a
+        second payment (paid_twice) leaves it paid."""
+        order = self.reserve(self.new_sku())
+        txn = new_txn()
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], txn)), "the payment")
+        if cause == "paid_twice":
+            txn = new_txn()
+            self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], txn)), "a second payment")
+        else:
+            self.sql("UPDATE orders SET status = 'refund_required' WHERE id = %d" % order["id"])
+        # The refunds helper's creation writes the refund of a second payment itself; one way or the other, there is
+        # exactly one refund of txn.
+        self.sql("INSERT IGNORE INTO refunds (sku_id, order_id, buyer_id, coop_id, provider_txn_id, amount_cents, cause, "
+                 "status, next_attempt_at, created_at) VALUES (%d, %d, 7, %d, '%s', %d, '%s', 'pending', 0, "
+                 "UNIX_TIMESTAMP())" % (order["sku_id"], order["id"], self.coop_id, txn, order["amount_cents"], cause))
+        refund_id = int(self.sql("SELECT id FROM refunds WHERE sku_id = %d AND provider_txn_id = '%s'"
+                                 % (order["sku_id"], txn))[0][0])
+        self.sql("UPDATE refunds SET status = '%s' WHERE id = %d" % (status, refund_id))
+        return order, refund_id
+
+    def refund_state(self, order, refund_id):
+        return {"refund": self.sql("SELECT status, last_error, provider_refund_id, updated_at FROM refunds WHERE id = %d"
+                                   % refund_id)[0],
+                "order": self.state(order)}
+
+    def test_refund_success(self):
+        order, refund_id = self.paid_order_with_refund()
+        resource = refund_resource(refund_id, order["id"], order["amount_cents"])
+        body = self.envelope("REFUND.SUCCESS", resource)
+        headers = self.headers(body)
+        self.assertTaken(self.send(body, headers), "REFUND.SUCCESS")
+        done = self.refund_state(order, refund_id)
+        self.assertEqual(done["refund"][:3], ("refunded", None, resource["refund_id"]))
+        self.assertEqual(done["order"]["status"], "refunded")
+        # Replayed, the same bytes or a new delivery: taken, nothing changes.
+        self.assertTaken(self.send(body, headers), "the same notification again")
+        self.assertTaken(self.notify(resource, event_type="REFUND.SUCCESS"), "a new delivery")
+        self.assertEqual(self.refund_state(order, refund_id), done)
+        # A refunded refund is not said to have failed after all.
+        self.assertFail(self.notify(refund_resource(refund_id, order["id"], order["amount_cents"], "ABNORMAL"),
+                                    event_type="REFUND.ABNORMAL"), 409, "refunded", "failed after refunded")
+        self.assertEqual(self.refund_state(order, refund_id), done)
+
+    def test_refund_abnormal_or_closed_fails_it(self):
+        for event, status in (("REFUND.ABNORMAL", "ABNORMAL"), ("REFUND.CLOSED", "CLOSED")):
+            order, refund_id = self.paid_order_with_refund()
+            self.assertTaken(self.notify(refund_resource(refund_id, order["id"], order["amount_cents"], status),
+                                         event_type=event), event)
+            failed = self.refund_state(order, refund_id)
+            self.assertEqual(failed["refund"][0], "failed", event)
+            self.assertIn(event, failed["refund"][1])
+            self.assertIn("支付用户零钱", failed["refund"][1])
+            self.assertEqual(failed["order"]["status"], "refund_required", event)
+            self.assertTaken(self.notify(refund_resource(refund_id, order["id"], order["amount_cents"], status),
+                                         event_type=event), event + " replayed")
+            self.assertEqual(self.refund_state(order, refund_id), failed)
+        # The money went back after all (the co-op retried, say): refunded.
+        self.assertTaken(self.notify(refund_resource(refund_id, order["id"], order["amount_cents"]),
+                                     event_type="REFUND.SUCCESS"), "success after closed")
+        self.assertEqual(self.refund_state(order, refund_id)["refund"][0], "refunded")
+        self.assertEqual(self.state(order)["status"], "refunded")
+
+    def test_refund_of_a_second_payment_leaves_the_order_paid(self):
+        order, refund_id = self.paid_order_with_refund(cause="paid_twice")
+        self.assertEqual(self.state(order)["status"], "paid")
+        self.assertTaken(self.notify(refund_resource(refund_id, order["id"], order["amount_cents"]),
+                                     event_type="REFUND.SUCCESS"), "REFUND.SUCCESS")
+        self.assertEqual(self.refund_state(order, refund_id)["refund"][0], "refunded")
+        self.assertEqual(self.state(order)["status"], "paid")
+
+    def test_refund_notifications_that_change_nothing(self):
+        order, refund_id = self.paid_order_with_refund()
+        other, other_refund = self.paid_order_with_refund()
+        before = self.refund_state(order, refund_id)
+        amount = order["amount_cents"]
+        cases = [
+            ("wrong amount", "REFUND.SUCCESS", refund_resource(refund_id, order["id"], amount - 1), 422, "amount.refund"),
+            ("unknown refund", "REFUND.SUCCESS", refund_resource(999999999, order["id"], amount), 404, "no such refund"),
+            ("another order's refund", "REFUND.SUCCESS", refund_resource(other_refund, order["id"], amount), 404,
+             "no such refund"),
+            ("not a refund id", "REFUND.SUCCESS", refund_resource("RF-1", order["id"], amount), 404, "not a livebuy id"),
+            ("status and event disagree", "REFUND.SUCCESS", refund_resource(refund_id, order["id"], amount, "CLOSED"), 400,
+             "does not agree"),
+            ("another merchant", "REFUND.SUCCESS", refund_resource(refund_id, order["id"], amount, mchid="1900000002"), 422,
+             "mchid"),
+        ]
+        no_amount = refund_resource(refund_id, order["id"], amount)
+        del no_amount["amount"]["refund"]
+        cases.append(("no amount.refund", "REFUND.SUCCESS", no_amount, 422, "amount.refund"))
+        for what, event, resource, status, part in cases:
+            self.assertFail(self.notify(resource, event_type=event), status, part, what)
+        # A refund never sent (the co-op has not approved the request) takes no outcome.
+        self.sql("UPDATE refunds SET status = 'requested' WHERE id = %d" % other_refund)
+        self.assertFail(self.notify(refund_resource(other_refund, other["id"], amount), event_type="REFUND.SUCCESS"),
+                        409, "requested", "a requested refund")
+        self.assertEqual(self.refund_state(order, refund_id), before)
+        self.assertEqual(self.sql("SELECT status FROM refunds WHERE id = %d" % other_refund)[0][0], "requested")
+        # A refund event livebuy does not know is acknowledged.
+        self.assertTaken(self.notify(refund_resource(refund_id, order["id"], amount), event_type="REFUND.OTHER"),
+                         "an unknown refund event")
+        self.assertEqual(self.refund_state(order, refund_id), before)
 
     def test_the_generic_notify_still_works(self):
         order = self.reserve(self.new_sku())
