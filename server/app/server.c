@@ -28,6 +28,7 @@
 #include "livebuy/jobs/buyer_index.h"
 #include "livebuy/jobs/closer.h"
 #include "livebuy/jobs/dispatcher.h"
+#include "livebuy/jobs/refund_push.h"
 #include "livebuy/feed/stock_feed.h"
 #include "livebuy/jobs/sweeper.h"
 
@@ -225,6 +226,8 @@ static void on_stop_request(uv_async_t *async)
         lb_closer_stop();
         if (config->shipping_url != NULL)
             lb_dispatcher_stop();
+        if (config->refund_url != NULL)
+            lb_refund_push_stop();
     }
     t->stop_deadline = uv_now(&t->loop) + STOP_GRACE_MS;
     uv_timer_init(&t->loop, &t->stop_timer);
@@ -296,6 +299,8 @@ int lb_server_run(const lb_config_t *cfg)
     lb_closer_start(&loop_threads[0].loop);
     if (config->shipping_url != NULL)
         lb_dispatcher_start(&loop_threads[0].loop, config);
+    if (config->refund_url != NULL && lb_refund_push_start(&loop_threads[0].loop, config, err, sizeof(err)) != 0)
+        goto Error;
 
     uv_signal_t sigterm, sigint;
     uv_signal_init(&loop_threads[0].loop, &sigterm);

@@ -41,6 +41,10 @@ static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
 static const char *const push_results[] = {"acked", "failed"};
 _Static_assert(LB_ARRAY_SIZE(push_results) == LB_METRICS_PUSH_RESULTS, "a label for each push result");
+static atomic_llong refunds_pending;
+static atomic_ullong refund_pushes[LB_METRICS_REFUND_PUSH_RESULTS];
+static const char *const refund_push_results[] = {"sent", "refused", "failed"};
+_Static_assert(LB_ARRAY_SIZE(refund_push_results) == LB_METRICS_REFUND_PUSH_RESULTS, "a label for each refund push result");
 static atomic_ullong refunds_created[LB_METRICS_REFUND_CAUSES], refund_events[LB_METRICS_REFUND_EVENTS];
 static const char *const refund_causes[] = {"buyer", "late_payment", "paid_twice", "campaign_failed"};
 _Static_assert(LB_ARRAY_SIZE(refund_causes) == LB_METRICS_REFUND_CAUSES, "a label for each refund cause");
@@ -122,6 +126,16 @@ void lb_metrics_outbox_backlog(int64_t pending)
 void lb_metrics_shipping_push(lb_metrics_push_t result)
 {
     atomic_fetch_add_explicit(&shipping_pushes[result], 1, memory_order_relaxed);
+}
+
+void lb_metrics_refunds_pending(int64_t pending)
+{
+    atomic_store_explicit(&refunds_pending, pending, memory_order_relaxed);
+}
+
+void lb_metrics_refund_push(lb_metrics_refund_push_t result)
+{
+    atomic_fetch_add_explicit(&refund_pushes[result], 1, memory_order_relaxed);
 }
 
 void lb_metrics_shipping_dead_letter(void)
@@ -275,6 +289,14 @@ char *lb_metrics_render(size_t *len)
              "by the provider, given up, sent again.\n# TYPE livebuy_refund_events_total counter\n");
     for (size_t i = 0; i != LB_METRICS_REFUND_EVENTS; ++i)
         emit(&t, "livebuy_refund_events_total{event=\"%s\"} %llu\n", refund_events_labels[i], load(&refund_events[i]));
+    emit(&t,
+         "# HELP livebuy_refunds_pending Refunds waiting to be pushed to the payment provider, as the refund outbox last counted.\n"
+         "# TYPE livebuy_refunds_pending gauge\nlivebuy_refunds_pending %lld\n",
+         (long long)atomic_load(&refunds_pending));
+    emit(&t, "# HELP livebuy_refund_pushes_total Refund requests pushed to the payment provider, by result.\n"
+             "# TYPE livebuy_refund_pushes_total counter\n");
+    for (size_t i = 0; i != LB_METRICS_REFUND_PUSH_RESULTS; ++i)
+        emit(&t, "livebuy_refund_pushes_total{result=\"%s\"} %llu\n", refund_push_results[i], load(&refund_pushes[i]));
     emit(&t,
          "# HELP livebuy_sse_viewers Clients streaming a live's stock (GET /v1/lives/{id}/stock) now.\n"
          "# TYPE livebuy_sse_viewers gauge\nlivebuy_sse_viewers %lld\n",

@@ -583,6 +583,23 @@ class ServerTestCase(unittest.TestCase):
         return sql(self.sock, self.dbname, query)
 
 
+class SecondServer:
+    """Mixed in before a ServerTestCase: a second livebuyd on the same database with the same flags (cls.second),
+    which must stop cleanly after the class's tests (two processes sharing the background work)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.second = Server(cls.url, list(cls.server_args))
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.second.stop()
+        super().tearDownClass()
+        if code != 0:
+            raise AssertionError("the second livebuyd did not stop cleanly: %r" % code)
+
+
 def default_product(skus=None):
     if skus is None:
         skus = [

@@ -155,24 +155,12 @@ class Base(lb.ServerTestCase):
                 "SELECT id, status, attempts, last_error, claimed_by FROM shipments WHERE status <> 'acked'")))
 
 
-class PushTest(Base):
+class PushTest(lb.SecondServer, Base):
     """Two livebuyd processes on one database push to a receiver that refuses three pushes and lets one time out."""
 
     @classmethod
     def make_receiver(cls):
         return Receiver(fail_first=3, time_out=1)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.second = lb.Server(cls.url, list(cls.server_args))
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.second.stop()
-        super().tearDownClass()
-        if code != 0:
-            raise AssertionError("the second livebuyd did not stop cleanly: %r" % code)
 
     def test_every_paid_order_arrives_once(self):
         orders = [self.pay_order(100 + i, qty=1 + i % 3, server=(self.server, self.second)[i % 2]) for i in range(8)]

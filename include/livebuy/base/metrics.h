@@ -39,6 +39,15 @@ void lb_metrics_outbox_backlog(int64_t pending);
 void lb_metrics_shipping_push(lb_metrics_push_t result);
 void lb_metrics_shipping_dead_letter(void);
 
+/* The refund outbox (server/jobs/refund_push.c): pending refunds as last counted, pushes by result. */
+typedef enum en_lb_metrics_refund_push_t {
+    LB_METRICS_REFUND_PUSH_SENT,    /* a 2xx answer: the provider took it */
+    LB_METRICS_REFUND_PUSH_REFUSED, /* a 4xx (but 408, 429): refused for good, the refund failed */
+    LB_METRICS_REFUND_PUSH_FAILED,  /* no answer or another one: to be retried (or dead) */
+    LB_METRICS_REFUND_PUSH_RESULTS
+} lb_metrics_refund_push_t;
+void lb_metrics_refunds_pending(int64_t pending);
+void lb_metrics_refund_push(lb_metrics_refund_push_t result);
 /* Refunds (server/order/refund.c): created, by cause (livebuy_refunds_total), and what happened to them since
  * (livebuy_refund_events_total). Counted after the transaction that decided them committed. */
 typedef enum en_lb_metrics_refund_cause_t {
