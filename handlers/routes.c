@@ -33,7 +33,10 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/merchant/sales", lb_handle_merchant_sales, 0, NULL},
     {"POST", "/v1/pickup-points", lb_handle_pickup_point_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/pickup-points", lb_handle_pickup_points_list, 0, NULL},
+    {"GET", "/v1/pickup-points/{id}", lb_handle_pickup_point_get, 0, NULL},
+    {"PATCH", "/v1/pickup-points/{id}", lb_handle_pickup_point_bind, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/group-buys", lb_handle_group_buy_create, LB_ROUTE_BODY, NULL},
+    {"GET", "/v1/group-buys", lb_handle_group_buys_list, 0, NULL},
     {"GET", "/v1/group-buys/{id}", lb_handle_group_buy_get, LB_ROUTE_PUBLIC, NULL},
     /* No LB_ROUTE_BODY: the signature covers the raw body, checked before it is decoded. */
     {"POST", "/v1/payments/notify", lb_handle_payment_notify, 0, NULL},
@@ -42,6 +45,9 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, 0, NULL},
     /* Signed like payment notifies: no LB_ROUTE_BODY. */
     {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL},
+    {"GET", "/v1/station/shipments", lb_handle_station_shipments, 0, NULL},
+    {"GET", "/v1/shipments/{id}/pick-list", lb_handle_pick_list, 0, NULL},
+    {"POST", "/v1/shipments/{id}/collect", lb_handle_shipment_collect, LB_ROUTE_BODY, NULL},
     /* The payment sandbox: 404 unless --payment-sandbox. The refund receiver is signed: no LB_ROUTE_BODY. */
     {"POST", "/sandbox/pay/{id}", lb_handle_sandbox_pay, LB_ROUTE_BODY | LB_ROUTE_SANDBOX, NULL},
     {"POST", "/sandbox/refunds", lb_handle_sandbox_refund, LB_ROUTE_SANDBOX, NULL},

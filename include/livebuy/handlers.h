@@ -69,8 +69,16 @@ void lb_handle_merchant_skus(lb_call_t *call);
 /* handlers/group_buys.c */
 void lb_handle_pickup_point_create(lb_call_t *call);
 void lb_handle_pickup_points_list(lb_call_t *call);
+void lb_handle_pickup_point_get(lb_call_t *call);
+void lb_handle_pickup_point_bind(lb_call_t *call);
 void lb_handle_group_buy_create(lb_call_t *call);
+void lb_handle_group_buys_list(lb_call_t *call);
 void lb_handle_group_buy_get(lb_call_t *call);
+
+/* handlers/stations.c */
+void lb_handle_station_shipments(lb_call_t *call);
+void lb_handle_pick_list(lb_call_t *call);
+void lb_handle_shipment_collect(lb_call_t *call);
 
 /* handlers/offers.c; lb_offer_write: an offer as every answer shows it (its own map), "current" as of now. */
 void lb_offer_write(lb_writer_t *w, const lb_offer_t *offer, int64_t now);

@@ -6,37 +6,49 @@
 #include "livebuy/store/group_buys.h"
 #include "internal.h"
 
+#define PICKUP_POINT_SELECT "SELECT " PICKUP_POINT_SELECT_LIST("") "FROM pickup_points "
+
 int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point)
 {
-    static const char sql[] = "SELECT id, name, county, township, village, address FROM pickup_points WHERE id = ?";
-    return lb_db_query_row(db, sql, "i", "isssss", id, &point->id, point->name, sizeof(point->name), point->county,
-                           sizeof(point->county), point->township, sizeof(point->township), point->village, sizeof(point->village),
-                           point->address, sizeof(point->address));
+    static const char sql[] = PICKUP_POINT_SELECT "WHERE id = ?";
+    return lb_db_query_row(db, sql, "i", PICKUP_POINT_TYPES, id, PICKUP_POINT_OUTPUTS(point));
 }
 
 int lb_store_pickup_point_create(lb_db_t *db, int64_t merchant_id, lb_pickup_point_t *point)
 {
-    static const char sql[] = "INSERT INTO pickup_points (merchant_id, name, county, township, village, address, created_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?)";
-    int64_t ret = lb_db_exec(db, sql, "isssssi", merchant_id, point->name, point->county, point->township, point->village,
-                             point->address, lb_now());
+    static const char sql[] = "INSERT INTO pickup_points (merchant_id, name, county, township, village, address, station_id, "
+                              "created_at) VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)";
+    int64_t ret = lb_db_exec(db, sql, "isssssii", merchant_id, point->name, point->county, point->township, point->village,
+                             point->address, point->station_id, lb_now());
     if (ret < 0)
         return (int)ret;
     point->id = lb_db_insert_id(db);
+    point->merchant_id = merchant_id;
     return 0;
+}
+
+int lb_store_pickup_point_set_station(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t station_id, lb_pickup_point_t *point)
+{
+    static const char owner_sql[] = "SELECT merchant_id FROM pickup_points WHERE id = ?";
+    static const char sql[] = "UPDATE pickup_points SET station_id = ? WHERE id = ?";
+    int64_t owner, changed;
+    int ret = lb_db_query_row(db, owner_sql, "i", "i", id, &owner);
+    if (ret != 0)
+        return ret;
+    if (owner != merchant_id)
+        return LB_EFORBIDDEN;
+    if ((changed = lb_db_exec(db, sql, "ii", station_id, id)) < 0)
+        return (int)changed;
+    return lb_store_pickup_point_get(db, id, point);
 }
 
 int lb_store_pickup_points_list(lb_db_t *db, int64_t after, int64_t limit, lb_pickup_point_t *points, size_t *found)
 {
-    static const char sql[] = "SELECT id, name, county, township, village, address FROM pickup_points WHERE id > ? "
-                              "ORDER BY id LIMIT ?";
+    static const char sql[] = PICKUP_POINT_SELECT "WHERE id > ? ORDER BY id LIMIT ?";
     int ret = lb_db_query(db, sql, "ii", after, limit);
-    for (*found = 0; ret == 0 && *found < (size_t)limit; ++*found) {
-        lb_pickup_point_t *p = &points[*found];
-        if ((ret = lb_db_fetch(db, "isssss", &p->id, p->name, sizeof(p->name), p->county, sizeof(p->county), p->township,
-                               sizeof(p->township), p->village, sizeof(p->village), p->address, sizeof(p->address))) != 0)
+    for (*found = 0; ret == 0 && *found < (size_t)limit; ++*found)
+        if ((ret = lb_db_fetch(db, PICKUP_POINT_TYPES, PICKUP_POINT_OUTPUTS(&points[*found]))) != 0)
             break;
-    }
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
@@ -85,6 +97,55 @@ int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
 {
     static const char sql[] = GROUP_BUY_SELECT "WHERE id = ?";
     return read_group_buy(db, sql, id, gb);
+}
+
+/*
+ * A campaign with what it sells and where it is collected; once it has closed, its joins collected at the station and
+ * those still to collect, counted through its index (group_buy_orders, sql/003) and each order's primary key.
+ */
+#define JOINS_IN(statuses)                                                                                                         \
+    "(SELECT COUNT(*) FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "                         \
+    "WHERE j.sku_id = g.sku_id AND j.group_buy_id = g.id AND o.status IN (" statuses "))"
+#define GROUP_BUY_VIEW_SELECT                                                                                                      \
+    "SELECT g.id, g.merchant_id, g.sku_id, g.pickup_point_id, g.price_cents, g.min_qty, g.per_buyer_limit, g.closes_at, "          \
+    "g.joined_qty, g.status, pr.title, k.name, pr.unit, " PICKUP_POINT_SELECT_LIST(                                                \
+        "p.") ", "                                                                                                                 \
+              "IF(g.status = 'open', 0, " JOINS_IN(                                                                                \
+                  "'collected'") "), "                                                                                             \
+                                 "IF(g.status = 'open', 0, " JOINS_IN(                                                             \
+                                     "'paid', 'handed_off', 'shipped', 'delivered'") ") "                                          \
+                                                                                     "FROM group_buys g JOIN skus k ON k.id = "    \
+                                                                                     "g.sku_id JOIN products pr ON pr.id = "       \
+                                                                                     "k.product_id "                               \
+                                                                                     "JOIN pickup_points p ON p.id = "             \
+                                                                                     "g.pickup_point_id "
+#define GROUP_BUY_VIEW_TYPES                                                                                                       \
+    "iiiiiiiiis"                                                                                                                   \
+    "sss" PICKUP_POINT_TYPES "ii"
+#define GROUP_BUY_VIEW_OUTPUTS(v)                                                                                                  \
+    &(v)->gb.id, &(v)->gb.merchant_id, &(v)->gb.sku_id, &(v)->gb.pickup_point_id, &(v)->gb.price_cents, &(v)->gb.min_qty,          \
+        &(v)->gb.per_buyer_limit, &(v)->gb.closes_at, &(v)->gb.joined_qty, (v)->gb.status, sizeof((v)->gb.status),                 \
+        (v)->product_title, sizeof((v)->product_title), (v)->sku_name, sizeof((v)->sku_name), (v)->unit, sizeof((v)->unit),        \
+        PICKUP_POINT_OUTPUTS(&(v)->pickup_point), &(v)->collected, &(v)->not_collected
+
+int lb_store_group_buy_view_get(lb_db_t *db, int64_t id, lb_group_buy_view_t *view)
+{
+    static const char sql[] = GROUP_BUY_VIEW_SELECT "WHERE g.id = ?";
+    return lb_db_query_row(db, sql, "i", GROUP_BUY_VIEW_TYPES, id, GROUP_BUY_VIEW_OUTPUTS(view));
+}
+
+int lb_store_group_buys_list(lb_db_t *db, const lb_group_buy_filter_t *filter, int64_t after, int64_t limit,
+                             lb_group_buy_view_t *out, size_t *found)
+{
+    /* A co-op's campaigns by (merchant_id, id); the optional filters as "? = any OR column = ?". */
+    static const char sql[] = GROUP_BUY_VIEW_SELECT "WHERE g.merchant_id = ? AND (? < 0 OR g.status + 0 - 1 = ?) AND "
+                                                    "(? = 0 OR g.sku_id = ?) AND g.id > ? ORDER BY g.id LIMIT ?";
+    int64_t status = filter->status;
+    int ret = lb_db_query(db, sql, "iiiiiii", filter->merchant_id, status, status, filter->sku_id, filter->sku_id, after, limit);
+    for (*found = 0; ret == 0 && *found < (size_t)limit; ++*found)
+        if ((ret = lb_db_fetch(db, GROUP_BUY_VIEW_TYPES, GROUP_BUY_VIEW_OUTPUTS(&out[*found]))) != 0)
+            break;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 /* ---- The order path ---------------------------------------------------------------------------------------------- */

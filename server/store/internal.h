@@ -83,6 +83,16 @@ int lb_store__claim_due(lb_db_t *db, const char *due_sql, const char *claim_sql,
         sizeof((o)->status), &(o)->has_ship_to, (o)->ship_to_name, sizeof((o)->ship_to_name), (o)->ship_to_phone,                  \
         sizeof((o)->ship_to_phone), (o)->ship_to_address, sizeof((o)->ship_to_address)
 
+/* ---- A pickup point (group_buys.c, stations.c) ------------------------------------------------------------------- */
+
+/* A pickup point's columns (t: the table's alias and a dot, or ""), as lb_pickup_point_t reads them. */
+#define PICKUP_POINT_SELECT_LIST(t)                                                                                                \
+    t "id, " t "name, " t "county, " t "township, " t "village, " t "address, COALESCE(" t "station_id, 0)"
+#define PICKUP_POINT_TYPES "isssssi"
+#define PICKUP_POINT_OUTPUTS(p)                                                                                                    \
+    &(p)->id, (p)->name, sizeof((p)->name), (p)->county, sizeof((p)->county), (p)->township, sizeof((p)->township), (p)->village,  \
+        sizeof((p)->village), (p)->address, sizeof((p)->address), &(p)->station_id
+
 /* ---- A live item with its live and host (lives.c, sales.c) ----------------------------------------------------------- */
 
 /* The columns of lb_hold_t, in the order HOLD_OUTPUTS lists its outputs, from HOLD_FROM (i the item, s its SKU, p the

@@ -106,6 +106,56 @@ class GroupBuyTest(lb.ServerTestCase):
         self.assertEqual(code, 404)
         self.assertEqual(self.sql("SELECT COUNT(*) FROM group_buys WHERE sku_id = %d" % sku_id)[0][0], "0")
 
+    def test_public_campaign_shows_what_the_page_needs(self):
+        sku_id = self.new_sku(10)
+        gb = self.new_campaign(sku_id, min_qty=3, closes_in=600)
+        got = self.campaign(gb["id"])
+        for field in ("id", "status", "joined_qty", "min_qty", "closes_at", "sku_id", "pickup_point_id", "price_cents",
+                      "per_buyer_limit"):
+            self.assertEqual(got[field], gb[field], field)
+        self.assertEqual((got["title"], got["sku_name"], got["unit"]), ("武乡小米", "5kg 袋装", "袋"))
+        self.assertEqual(got["pickup_point"], dict(STATION, id=self.point_id))
+        self.assertEqual((got["collected"], got["not_collected"]), (None, None))  # counted once it has closed
+
+    def test_listing_and_its_filters(self):
+        sku_a, sku_b = self.new_sku(10), self.new_sku(10)
+        a1 = self.new_campaign(sku_a, min_qty=2, closes_in=600)
+        a2 = self.new_campaign(sku_a, min_qty=4, closes_in=600)
+        b1 = self.new_campaign(sku_b, min_qty=1, closes_in=600)
+        self.sql("UPDATE group_buys SET status = 'failed' WHERE id = %d" % a2["id"])
+        self.assertEqual(self.join(201, a1["id"], 2)[0], 201)
+
+        def ids(query, token=None):
+            status, _, page = self.server.request("GET", "/v1/group-buys" + query, token=token or self.coop)
+            self.assertEqual(status, 200, page)
+            return [g["id"] for g in page["group_buys"]], page
+
+        listed, page = ids("?sku_id=%d" % sku_a)
+        self.assertEqual(listed, [a1["id"], a2["id"]])
+        first = page["group_buys"][0]
+        self.assertEqual((first["joined_qty"], first["min_qty"], first["title"], first["pickup_point"]["name"],
+                          first["pickup_point"]["address"], first["collected"]),
+                         (2, 2, "武乡小米", STATION["name"], STATION["address"], None))
+        self.assertEqual((page["group_buys"][1]["collected"], page["group_buys"][1]["not_collected"]), (0, 0))
+        self.assertEqual(ids("?status=failed&sku_id=%d" % sku_a)[0], [a2["id"]])
+        self.assertEqual(ids("?status=open&sku_id=%d" % sku_b)[0], [b1["id"]])
+        self.assertEqual(ids("?status=succeeded&sku_id=%d" % sku_b)[0], [])
+        # By pages, in id order.
+        listed, page = ids("?limit=1&after=%d" % (a1["id"] - 1))
+        self.assertEqual((listed, page["next"]), ([a1["id"]], a1["id"]))
+        listed, page = ids("?limit=200&after=%d" % a1["id"])
+        self.assertEqual(listed[:2], [a2["id"], b1["id"]])
+        self.assertIsNone(page["next"])
+        # Another co-op sees none of them; a host and nobody cannot list.
+        self.assertEqual(ids("?limit=200", token=self.other)[0], [])
+        _, host = self.server.create_merchant("host", "长治直播间")
+        for query, token, expected in [("", host, (403, "forbidden")), ("", None, (401, "unauthorized")),
+                                       ("?status=closed", self.coop, (422, "invalid")),
+                                       ("?sku_id=0", self.coop, (422, "invalid")),
+                                       ("?limit=201", self.coop, (422, "invalid"))]:
+            status, _, body = self.server.request("GET", "/v1/group-buys" + query, token=token)
+            self.assertEqual((status, error_code(body)), expected, (query, body))
+
     def test_success_ships_one_consolidated_shipment(self):
         sku_id = self.new_sku(50)
         gb = self.new_campaign(sku_id, min_qty=5, closes_in=4)

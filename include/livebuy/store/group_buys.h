@@ -13,12 +13,17 @@
 #include "livebuy/model/order.h"
 #include "livebuy/model/reservation.h"
 
-/* Inserts a pickup point of the merchant's network; sets point->id. */
+/* Inserts a pickup point of the merchant's network, bound to point->station_id unless 0; sets point->id. */
 int lb_store_pickup_point_create(lb_db_t *db, int64_t merchant_id, lb_pickup_point_t *point);
 /* Up to limit pickup points with ids above after, in id order; *found of them. */
 int lb_store_pickup_points_list(lb_db_t *db, int64_t after, int64_t limit, lb_pickup_point_t *points, size_t *found);
 /* *point, or LB_ENOTFOUND. */
 int lb_store_pickup_point_get(lb_db_t *db, int64_t id, lb_pickup_point_t *point);
+/*
+ * Binds a pickup point to a station merchant (the caller checked its kind) and reads it into *point: LB_ENOTFOUND when
+ * there is no such point, LB_EFORBIDDEN when another merchant owns it.
+ */
+int lb_store_pickup_point_set_station(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t station_id, lb_pickup_point_t *point);
 /* 0 when the pickup point exists, LB_ENOTFOUND when not. */
 int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 
@@ -29,6 +34,18 @@ int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb);
 /* *gb, or LB_ENOTFOUND. */
 int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb);
+/* The campaign as its pages show it (livebuy/model/group_buy.h), or LB_ENOTFOUND. */
+int lb_store_group_buy_view_get(lb_db_t *db, int64_t id, lb_group_buy_view_t *view);
+
+/* Which of a co-op's campaigns a listing shows. */
+typedef struct st_lb_group_buy_filter_t {
+    int64_t merchant_id;
+    int status;     /* an index of lb_group_buy_statuses, or -1 for any */
+    int64_t sku_id; /* 0 for any */
+} lb_group_buy_filter_t;
+/* The campaigns that filter keeps with ids above after, in id order: at most limit into out (which holds that many). */
+int lb_store_group_buys_list(lb_db_t *db, const lb_group_buy_filter_t *filter, int64_t after, int64_t limit,
+                             lb_group_buy_view_t *out, size_t *found);
 
 /* ---- The order path ---------------------------------------------------------------------------------------------- */
 

@@ -1,0 +1,34 @@
+/*
+ * A village station hands an order out: POST /v1/shipments/{id}/collect. One transaction on a worker that locks the
+ * shipment's SKU row first, as everything that moves an order does, then the order; the order goes delivered ->
+ * collected and order_collections records who and when. Idempotent: an order collected already is answered as it was.
+ */
+#ifndef LIVEBUY_ORDER_COLLECTION_H
+#define LIVEBUY_ORDER_COLLECTION_H
+
+#include <stdint.h>
+#include "livebuy/db/db.h"
+
+typedef enum en_lb_collection_outcome_t {
+    LB_COLLECTION_COLLECTED,          /* collected now */
+    LB_COLLECTION_ALREADY,            /* collected before: nothing changed, collected_at and station_id are the first's */
+    LB_COLLECTION_NO_SHIPMENT,        /* no such shipment */
+    LB_COLLECTION_OTHER_STATION,      /* the shipment's pickup point is not bound to this station */
+    LB_COLLECTION_NOT_IN_SHIPMENT,    /* the order is not one the shipment carries */
+    LB_COLLECTION_NOT_DELIVERED,      /* the shipment has not been delivered yet (delivery_status says how far it is) */
+    LB_COLLECTION_ORDER_NOT_DELIVERED /* the order is not delivered (refunded, say): order_status says what it is */
+} lb_collection_outcome_t;
+
+typedef struct st_lb_collection_t {
+    /* In. */
+    int64_t shipment_id, order_id, station_id;
+    /* Out. */
+    lb_collection_outcome_t outcome;
+    int64_t collected_at, collected_by;
+    char delivery_status[16], order_status[16];
+} lb_collection_t;
+
+/* Applies a station's collection; 0 with c->outcome set, or an LB_EDB_* code (nothing changed then). */
+int lb_collection_apply(lb_db_t *db, lb_collection_t *c);
+
+#endif
