@@ -1,13 +1,14 @@
 -- livebuy demo data from the field: a Wuxiang millet co-op, a Changzhi livestream room, a village station.
 -- Idempotent: fixed ids with INSERT IGNORE, so loading it again changes nothing (not even rows edited since).
 -- Demo bearer tokens (only their SHA-256 is stored): livebuy-demo-coop-token, livebuy-demo-host-token,
--- livebuy-demo-shipper-token. Times are Unix seconds, money in cents (fen).
+-- livebuy-demo-shipper-token, livebuy-demo-station-token. Times are Unix seconds, money in cents (fen).
 SET NAMES utf8mb4;
 
 INSERT IGNORE INTO merchants (id, name, kind, token_hash, created_at) VALUES
     (1, '武乡县岭头小米专业合作社', 'coop', UNHEX(SHA2('livebuy-demo-coop-token', 256)), UNIX_TIMESTAMP()),
     (2, '长治直播间·太行好物', 'host', UNHEX(SHA2('livebuy-demo-host-token', 256)), UNIX_TIMESTAMP()),
-    (3, '县乡村三级物流·武乡邮政', 'shipper', UNHEX(SHA2('livebuy-demo-shipper-token', 256)), UNIX_TIMESTAMP());
+    (3, '县乡村三级物流·武乡邮政', 'shipper', UNHEX(SHA2('livebuy-demo-shipper-token', 256)), UNIX_TIMESTAMP()),
+    (4, '岭头村村级服务站 王桂兰', 'station', UNHEX(SHA2('livebuy-demo-station-token', 256)), UNIX_TIMESTAMP());
 
 INSERT IGNORE INTO products (id, merchant_id, title, unit, origin, cold_chain, created_at) VALUES
     (1, 1, '武乡小米 当季新米', '袋', '山西省长治市武乡县', 0, UNIX_TIMESTAMP()),
@@ -22,9 +23,12 @@ INSERT IGNORE INTO skus (id, product_id, merchant_id, name, price_cents, weight_
     (3, 2, 1, '1kg 礼盒（500g×2）', 5800, 1300, 200, 100, UNIX_TIMESTAMP(), UNIX_TIMESTAMP()),
     (4, 3, 1, '10穗装 极速鲜', 3500, 3200, 100, 0, UNIX_TIMESTAMP(), UNIX_TIMESTAMP());
 
-INSERT IGNORE INTO pickup_points (id, merchant_id, name, county, township, village, address, created_at) VALUES
-    (1, 1, '岭头村村级服务站', '武乡县', '丰州镇', '岭头村', '山西省长治市武乡县丰州镇岭头村村委会旁便民服务站',
+-- The village station's keeper (merchant 4) hands out what comes to the pickup point (sql/016_stations.sql); a point
+-- loaded before stations existed is bound to it too, once.
+INSERT IGNORE INTO pickup_points (id, merchant_id, name, county, township, village, address, station_id, created_at) VALUES
+    (1, 1, '岭头村村级服务站', '武乡县', '丰州镇', '岭头村', '山西省长治市武乡县丰州镇岭头村村委会旁便民服务站', 4,
      UNIX_TIMESTAMP());
+UPDATE pickup_points SET station_id = 4 WHERE id = 1 AND station_id IS NULL;
 
 INSERT IGNORE INTO lives (id, merchant_id, title, starts_at, created_at) VALUES
     (1, 2, '长治直播间 · 武乡小米助农专场', UNIX_TIMESTAMP(), UNIX_TIMESTAMP());
@@ -44,7 +48,9 @@ INSERT IGNORE INTO live_items (id, live_id, sku_id, offer_id, price_cents, quota
     (1, 1, 1, 1, 2990, 200, 2, UNIX_TIMESTAMP() + 60, UNIX_TIMESTAMP()),
     (2, 1, 3, 2, 4580, 100, 2, UNIX_TIMESTAMP() + 60, UNIX_TIMESTAMP());
 
--- A community group-buy of the 5kg bag, collected at the village station; closes three days after loading.
+-- Community group-buys collected at the village station: the 5kg bag, closing three days after loading, and the 2.5kg
+-- bag, closing ten minutes after loading with a minimum of 2 (the tour joins it twice, pays, and sees it succeed).
 INSERT IGNORE INTO group_buys (id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit,
                                closes_at, created_at) VALUES
-    (1, 1, 2, 1, 5980, 20, 4, UNIX_TIMESTAMP() + 3 * 86400, UNIX_TIMESTAMP());
+    (1, 1, 2, 1, 5980, 20, 4, UNIX_TIMESTAMP() + 3 * 86400, UNIX_TIMESTAMP()),
+    (2, 1, 1, 1, 3580, 2, 4, UNIX_TIMESTAMP() + 600, UNIX_TIMESTAMP());

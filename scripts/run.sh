@@ -152,6 +152,8 @@ livebuy: ready to serve on $base
   co-op page $base/coop
   host page  $base/host        (the host console, phone first)
   overlay    $base/overlay/1   (an OBS browser source: transparent)
+  group-buy  $base/group/1     (the villagers' page; $base/group/2 closes ten minutes after loading)
+  station    $base/station     (the village station keeper's page: pick lists, 领取)
 
 EOF
 if [ "$sandbox" = 1 ]; then
@@ -168,6 +170,7 @@ livebuy: demo tokens (Authorization: Bearer ...)
   co-op    livebuy-demo-coop-token      (merchant 1, 武乡县岭头小米专业合作社)
   host     livebuy-demo-host-token      (merchant 2, 长治直播间)
   shipper  livebuy-demo-shipper-token   (merchant 3)
+  station  livebuy-demo-station-token   (merchant 4, 岭头村村级服务站)
   buyer    $buyer_token   (user 1001, 30 days)
 
 livebuy: try
@@ -175,6 +178,13 @@ livebuy: try
   curl $curl_opts -sS -H 'Authorization: Bearer $buyer_token' $base/v1/orders      (the buyer's orders)
   the tour: open the shop page as the buyer ($base/shop/1?token=$buyer_token),
             buy, 我的订单 -> 去付款, 确认支付 in the cashier, back in the shop 申请退款 -> 已退款
+  the group-buy: join $base/group/2?token=$buyer_token with 2 bags and pay; past its cut-off it succeeds and
+            its shipment goes to the station; say it was delivered (a signed shipping event):
+            body='{"type":"delivered","tracking_no":"YZ1"}'; ts=\$(date +%s)
+            sig=\$(printf '%s.%s' "\$ts" "\$body" | openssl dgst -sha256 -hmac "$LIVEBUY_SHIPPING_SECRET" | awk '{print \$NF}')
+            curl $curl_opts -sS --json "\$body" -H "X-Livebuy-Timestamp: \$ts" -H "X-Livebuy-Signature: sha256=\$sig" \\
+                $base/v1/shipments/SHIPMENT_ID/events
+            then $base/station as the station: 拣货单 -> 领取; the co-op's 团购 tab counts it collected
 
 EOF
 if [ "$private" = 1 ]; then

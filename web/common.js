@@ -142,7 +142,7 @@ const LB = (() => {
   // An order's status and a refund's, in Chinese (the API's own word goes beside it).
   const orderStatusNames = {
     reserved: '待付款', paid: '已付款', handed_off: '已交物流', shipped: '运输中', delivered: '已送达',
-    expired: '已过期', cancelled: '已取消', refund_required: '待退款', refunded: '已退款',
+    expired: '已过期', cancelled: '已取消', refund_required: '待退款', refunded: '已退款', collected: '已取货',
   };
   const refundStatusNames = {
     requested: '退款申请待审核', rejected: '退款申请被拒绝', pending: '退款处理中', sent: '退款处理中',
@@ -194,6 +194,29 @@ const LB = (() => {
     stream.addEventListener('stock', (e) => receive(e, false));
     stream.onerror = () => onDown(stream.readyState === EventSource.CLOSED);
     return stream;
+  }
+
+  // ---- the buyer pages: the buyer token ---------------------------------------------------------------------------------
+
+  // Where the buyer pages remember the buyer's token (the shop and the group-buy page share it).
+  const BUYER_TOKEN_KEY = 'livebuy.buyer_token';
+
+  // A buyer token b1.USER.EXPIRY.SIG that has not expired: {token, user}; else null.
+  function buyerToken(t) {
+    const m = /^b1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/.exec(t || '');
+    return m && Number(m[2]) > Math.floor(Date.now() / 1000) ? { token: t, user: m[1] } : null;
+  }
+
+  // The token a buyer page starts with: ?token=… from its link (taken out of the address bar: links get shared), else
+  // the one remembered. Resolves {token, user}, null for none, or {refused: true} for a link whose token is no good.
+  function startingBuyerToken() {
+    const params = new URLSearchParams(location.search);
+    const fromUrl = params.get('token');
+    if (fromUrl === null) return buyerToken(localStorage.getItem(BUYER_TOKEN_KEY));
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+    return buyerToken(fromUrl.trim()) || { refused: true };
   }
 
   // ---- the merchant pages (the co-op dashboard, the host console): sign-in, tabs, the offers list ---------------------
@@ -363,5 +386,6 @@ const LB = (() => {
   return {
     api, errorOf, failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, percent,
     offerStatus, offerTerms, orderStatusNames, refundStatusNames, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
+    BUYER_TOKEN_KEY, buyerToken, startingBuyerToken,
   };
 })();

@@ -1,15 +1,14 @@
 // The co-op dashboard, /coop: sign in with a merchant token (kept in sessionStorage), the SKUs with their stock
 // counters (GET /v1/merchant/skus) and under each the hosts' live items holding it (GET /v1/merchant/holds; 下架:
 // POST /v1/live-items/{id}/close), restock (POST /v1/skus/{id}/restock), add a product (POST /v1/products), the
-// orders (GET /v1/merchant/orders), group-buy progress (GET /v1/group-buys/{id}; POST /v1/group-buys) and the offers
-// to hosts (POST /v1/offers, GET /v1/offers, POST /v1/offers/{id}/end).
+// orders (GET /v1/merchant/orders), the group-buys (GET /v1/group-buys: progress, pickup station, collected at the
+// station; POST /v1/group-buys, the pickup point picked from a list) and the offers to hosts (POST /v1/offers, GET /v1/offers, POST /v1/offers/{id}/end).
 'use strict';
 
 (() => {
   const { failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, el } = LB;
   const { merchantSession, tabs, offersList, offerRow } = LB;
 
-  const GROUPS_KEY = 'livebuy.coop.group_buys';
   const PAGE = 100;
   const GROUP_REFRESH_MS = 5000;
 
@@ -19,6 +18,7 @@
   let ordersNext = null;
   const holds = new Map(); // sku id -> its holds (live items on air), from GET /v1/merchant/holds
   let groupTimer = null;
+  let groupsNext = null;
 
   // ---- sign-in and tabs -----------------------------------------------------------------------------------------------
 
@@ -36,7 +36,6 @@
       $('skus-table').tBodies[0].replaceChildren();
       showSkus(answer.body, false);
       loadHolds();
-      renderGroups();
       return true;
     },
     onSignOut: () => {},
@@ -48,14 +47,14 @@
     if (name === 'skus') loadSkus();
     if (name === 'groups') {
       fillGroupForm();
-      refreshGroups();
+      loadGroups(false);
     }
     if (name === 'offers') {
       fillOfferForm();
       offers.load(false);
     }
     clearInterval(groupTimer);
-    groupTimer = name === 'groups' ? setInterval(refreshGroups, GROUP_REFRESH_MS) : null;
+    groupTimer = name === 'groups' ? setInterval(() => loadGroups(false), GROUP_REFRESH_MS) : null;
   });
 
   // ---- products and stock -------------------------------------------------------------------------------------------
@@ -284,86 +283,52 @@
 
   // ---- group-buys -----------------------------------------------------------------------------------------------------
 
-  function trackedGroups() {
-    try {
-      const ids = JSON.parse(sessionStorage.getItem(GROUPS_KEY) || '[]');
-      return Array.isArray(ids) ? ids.filter((x) => Number.isInteger(x) && x > 0) : [];
-    } catch (e) {
-      return [];
-    }
-  }
-
-  function track(id) {
-    const ids = trackedGroups();
-    if (!ids.includes(id)) ids.unshift(id);
-    sessionStorage.setItem(GROUPS_KEY, JSON.stringify(ids.slice(0, 50)));
-  }
-
-  function untrack(id) {
-    sessionStorage.setItem(GROUPS_KEY, JSON.stringify(trackedGroups().filter((x) => x !== id)));
-    renderGroups();
-  }
-
   const groupStatus = { open: ['进行中', 'open'], succeeded: ['已成团', 'succeeded'], failed: ['未成团', 'failed'] };
 
-  function groupCard(id, gb, error) {
-    const card = el('div', { class: 'card', 'data-group-id': String(id), style: 'background:#fafafa' });
-    const remove = el('button', { class: 'btn ghost small', type: 'button', text: '移除', title: 'Stop tracking', onclick: () => untrack(id) });
-    if (!gb) {
-      card.append(el('div', { class: 'row', style: 'display:flex;justify-content:space-between' },
-        el('b', { text: '团购 Group-buy #' + id }), remove), el('div', { class: 'muted', text: error || '加载中 Loading…' }));
-      return card;
-    }
+  // A campaign: what it sells at what price, its pickup station, its progress and cut-off, and once it has closed how
+  // many of its orders were collected at the station; a link to the villagers' page.
+  function groupCard(gb) {
     const pct = gb.min_qty > 0 ? Math.min(100, (100 * gb.joined_qty) / gb.min_qty) : 0;
     const [zh, en] = groupStatus[gb.status] || [gb.status, gb.status];
     const left = gb.closes_at - now();
-    const sku = skus.get(gb.sku_id);
-    card.append(
-      el('div', { style: 'display:flex;justify-content:space-between;gap:8px;align-items:center' },
-        el('b', {}, '团购 #' + gb.id + ' ', el('span', { class: 'status ' + gb.status, 'data-role': 'status', text: zh + ' ' + en })),
-        remove),
-      el('div', { class: 'muted', text: (sku ? sku.title + ' ' + sku.name : 'SKU #' + gb.sku_id) + ' · 团购价 ' + yuan(gb.price_cents) +
-        ' · 自提点 pickup #' + gb.pickup_point_id + ' · 每人限购 limit ' + gb.per_buyer_limit }),
-      el('div', { class: 'progress' }, el('div', { style: 'width:' + pct.toFixed(1) + '%' })),
-      el('div', { 'data-role': 'progress', text: '已参团 ' + gb.joined_qty + ' / 成团 ' + gb.min_qty + ' · joined ' + gb.joined_qty + ' of ' + gb.min_qty }),
-      el('div', { class: 'muted', text: '截止 Closes ' + dateTime(gb.closes_at) + (gb.status === 'open' && left > 0 ? ' · 还剩 ' + duration(left) + ' left' : '') }));
-    return card;
+    const collected = gb.collected === null || gb.collected === undefined ? null
+      : el('div', { 'data-role': 'collected' }, '已领取 ', el('b', { text: String(gb.collected) }), ' · 待领取 ', el('b', { text: String(gb.not_collected) }),
+        el('span', { class: 'en', text: ' collected ' + gb.collected + ' · not yet ' + gb.not_collected }));
+    return el('div', { class: 'list-row group', 'data-group-id': String(gb.id) },
+      el('div', {},
+        el('div', {}, el('b', { text: '#' + gb.id + ' ' + gb.title + ' ' + gb.sku_name }), ' ',
+          el('span', { class: 'status ' + gb.status, 'data-role': 'status', text: zh + ' ' + en })),
+        el('div', { class: 'muted', 'data-role': 'station', text: '自提点 ' + gb.pickup_point.name + ' · ' + gb.pickup_point.village +
+          ' · 团购价 ' + yuan(gb.price_cents) + '/' + gb.unit + ' · 每人限购 ' + gb.per_buyer_limit }),
+        el('div', { class: 'progress' }, el('div', { style: 'width:' + pct.toFixed(1) + '%' })),
+        el('div', { 'data-role': 'progress', text: '已参团 ' + gb.joined_qty + ' / 成团 ' + gb.min_qty + ' · joined ' + gb.joined_qty + ' of ' + gb.min_qty }),
+        el('div', { class: 'muted', text: '截止 Closes ' + dateTime(gb.closes_at) + (gb.status === 'open' && left > 0 ? ' · 还剩 ' + duration(left) + ' left' : '') }),
+        collected),
+      el('div', { class: 'actions' },
+        el('a', { class: 'btn ghost small', href: '/group/' + gb.id, target: '_blank', rel: 'noopener' }, '团购页 ', el('span', { class: 'en', text: 'Page' }))));
   }
 
-  const groupData = new Map();
-
-  function renderGroups() {
-    const box = $('groups');
-    const ids = trackedGroups();
-    box.replaceChildren(...ids.map((id) => groupCard(id, groupData.get(id), null)));
-    if (ids.length === 0) box.append(el('p', { class: 'muted', text: '输入团购编号查看进度，或在下方发起团购 Enter a group-buy id, or open one below' }));
-  }
-
-  async function refreshGroups() {
-    const ids = trackedGroups();
-    await Promise.all(ids.map(async (id) => {
-      const answer = await call('GET', '/v1/group-buys/' + id);
-      const card = () => $('groups').querySelector('[data-group-id="' + id + '"]');
-      if (answer && answer.status === 200) {
-        groupData.set(id, answer.body);
-        if (card()) card().replaceWith(groupCard(id, answer.body, null));
-      } else if (card()) card().replaceWith(groupCard(id, null, answer && answer.status === 404 ? '没有这个团购 No such group-buy' : failure(answer)));
-    }));
-  }
-
-  $('track-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const id = Number($('track-id').value.trim());
-    if (!Number.isInteger(id) || id < 1) {
-      say('track-msg', '编号是正整数 The id is a whole number', false);
+  async function loadGroups(more) {
+    const status = $('groups-status').value;
+    let path = '/v1/group-buys?limit=' + PAGE + (status ? '&status=' + status : '');
+    if (more && groupsNext) path += '&after=' + groupsNext;
+    const answer = await call('GET', path);
+    if (!answer || answer.status !== 200) {
+      if (answer && answer.status === 403) say('groups-msg', '只有合作社能发起团购 Only a co-op runs group-buys', false);
+      else if (!answer || answer.status !== 401) say('groups-msg', '读取失败 Could not load ' + failure(answer), false);
       return;
     }
-    say('track-msg', '');
-    track(id);
-    $('track-id').value = '';
-    renderGroups();
-    refreshGroups();
-  });
+    const box = $('groups');
+    if (!more) box.replaceChildren();
+    for (const gb of answer.body.group_buys) box.append(groupCard(gb));
+    groupsNext = answer.body.next;
+    $('groups-more').classList.toggle('hidden', groupsNext === null || groupsNext === undefined);
+    say('groups-msg', box.children.length === 0 ? '还没有团购，在下方发起 No group-buys yet: open one below' : '');
+  }
+
+  $('groups-status').addEventListener('change', () => loadGroups(false));
+  $('groups-refresh').addEventListener('click', () => loadGroups(false));
+  $('groups-more').addEventListener('click', () => loadGroups(true));
 
   async function fillGroupForm() {
     skuOptions($('gb-sku'));
@@ -373,7 +338,7 @@
       const pointSelect = $('gb-point');
       const was = pointSelect.value;
       pointSelect.replaceChildren(...answer.body.pickup_points.map((p) =>
-        el('option', { value: String(p.id), text: '#' + p.id + ' ' + p.name + '（' + p.county + p.township + p.village + '）' })));
+        el('option', { value: String(p.id), text: p.name + '（' + p.county + p.township + p.village + '）' })));
       if (was) pointSelect.value = was;
     }
   }
@@ -401,9 +366,7 @@
     const answer = await call('POST', '/v1/group-buys', body);
     if (answer && answer.status === 201) {
       say('gb-msg', '已发起团购 Opened group-buy #' + answer.body.id, true);
-      track(answer.body.id);
-      renderGroups();
-      refreshGroups();
+      loadGroups(false);
     } else if (!answer || answer.status !== 401) say('gb-msg', '发起失败 Not opened ' + failure(answer), false);
   });
 

@@ -139,9 +139,9 @@ static int load_wechatpay(char *err, size_t errsize)
 }
 
 /*
- * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live (the
- * page reads the id from its URL), /coop is coop.html, /host host.html, /web/ the folder itself (scripts, styles,
- * images; no listings); with --payment-sandbox, /pay/{order_id} is the sandbox's cashier, pay.html. A missing file gets
+ * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live, and
+ * /group/{id} group.html for every group-buy (the page reads the id from its URL), /coop is coop.html, /host
+ * host.html, /station station.html, /web/ the folder itself (scripts, styles, images; no listings); with --payment-sandbox, /pay/{order_id} is the sandbox's cashier, pay.html. A missing file gets
  * the API's 404.
  */
 static void setup_web(h2o_hostconf_t *host)
@@ -149,8 +149,8 @@ static void setup_web(h2o_hostconf_t *host)
     static const char *no_index_files[] = {NULL};
     static const struct {
         const char *path, *file;
-    } pages[] = {
-        {"/shop", "shop.html"}, {"/coop", "coop.html"}, {"/host", "host.html"}, {"/overlay", "overlay.html"}, {"/pay", "pay.html"}};
+    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"},   {"/host", "host.html"},      {"/overlay", "overlay.html"},
+                 {"/pay", "pay.html"},   {"/group", "group.html"}, {"/station", "station.html"}};
     char file[4096];
 
     h2o_mimemap_t *mimemap = h2o_mimemap_create();

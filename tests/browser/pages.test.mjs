@@ -11,6 +11,10 @@
 //   LB_PAYMENT_SECRET the server's --payment-secret (the tests pay an order as the payment provider would)
 //   LB_ORDERS_LIVE_ID a live with one item (LB_ORDERS_ITEM_ID) of quota LB_ORDERS_QUOTA, open now, for 我的订单 and the
 //                    sandbox cashier (the server runs with --payment-sandbox); LB_ORDERS_BUYER_TOKEN its buyer
+//   LB_GROUP_BUYER_TOKEN a buyer who joins LB_GROUP_BUY_ID from its page; LB_FAILED_GROUP_BUY_ID a campaign that failed
+//   LB_STATION_TOKEN a station's merchant token; LB_STATION_SHIPMENT_ID a delivered shipment to its pickup point (of
+//                    campaign LB_STATION_GROUP_BUY_ID), LB_STATION_ORDER_ID one of its orders, of the buyer whose
+//                    token is LB_STATION_BUYER_TOKEN
 //   LB_SCREENSHOT_DIR where the screenshots go (shop.png, coop.png, ...)
 //   LB_CHROMIUM      the browser (default /usr/bin/chromium)
 import { test, before, after } from 'node:test';
@@ -46,6 +50,13 @@ const ORDERS_LIVE = Number(env.LB_ORDERS_LIVE_ID);
 const ORDERS_ITEM = Number(env.LB_ORDERS_ITEM_ID);
 const ORDERS_QUOTA = Number(env.LB_ORDERS_QUOTA);
 const ORDERS_BUYER = env.LB_ORDERS_BUYER_TOKEN;
+const GROUP_BUYER = env.LB_GROUP_BUYER_TOKEN;
+const FAILED_GROUP_BUY = Number(env.LB_FAILED_GROUP_BUY_ID);
+const STATION = env.LB_STATION_TOKEN;
+const STATION_SHIPMENT = Number(env.LB_STATION_SHIPMENT_ID);
+const STATION_ORDER = Number(env.LB_STATION_ORDER_ID);
+const STATION_GROUP_BUY = Number(env.LB_STATION_GROUP_BUY_ID);
+const BUYER_1101 = env.LB_STATION_BUYER_TOKEN;
 const SHOTS = env.LB_SCREENSHOT_DIR;
 const SHIP_TO = { name: '李四', phone: '13900000001', address: '山西省长治市武乡县丰州镇岭头村 3 号' };
 
@@ -284,13 +295,12 @@ test('co-op dashboard: sign in, stock, restock, orders, group-buy progress, add 
   assert.match(await page.locator(`#orders-table tr[data-order-id="${direct.id}"]`).textContent(), /待付款 reserved/);
   await page.screenshot({ path: path.join(SHOTS, 'coop-orders.png'), fullPage: true });
 
-  // Group-buy progress.
+  // Group-buys: listed without typing an id, with the station's name.
   await page.click('#tabs button[data-tab=groups]');
-  await page.fill('#track-id', String(GROUP_BUY));
-  await page.click('#track-form button[type=submit]');
   const progress = page.locator(`[data-group-id="${GROUP_BUY}"] [data-role=progress]`);
   await progress.waitFor();
   assert.match(await progress.textContent(), new RegExp('已参团 ' + (gb.body.joined_qty + 1) + ' / 成团 ' + gb.body.min_qty));
+  assert.match(await page.locator(`[data-group-id="${GROUP_BUY}"] [data-role=station]`).textContent(), /岭头村村级服务站/);
   await page.screenshot({ path: path.join(SHOTS, 'coop-groups.png'), fullPage: true });
 
   // Add a product with two SKUs: it shows in the list.
@@ -614,6 +624,92 @@ test('my orders at 390 px: buy, pay in the sandbox cashier, paid after a reload'
   await fits(page, 390);
   await row.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(SHOTS, 'shop-orders-paid.png'), fullPage: true });
+  await page.context().close();
+});
+
+test('group-buy page at 390 px: the campaign, join within the limit, counted, share link; a failed one', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  const before = (await api('GET', '/v1/group-buys/' + GROUP_BUY)).body;
+  await page.goto(`${BASE}/group/${GROUP_BUY}?token=${encodeURIComponent(GROUP_BUYER)}`);
+  const progress = page.locator('#campaign [data-role=progress]');
+  await progress.waitFor();
+  assert.ok(!page.url().includes('token='), 'the token leaves the address bar');
+  assert.match(await page.locator('#campaign [data-role=title]').textContent(), /武乡小米 当季新米 2\.5kg 袋装/);
+  assert.equal(await page.locator('#campaign [data-role=price]').textContent(), '¥49.80');
+  assert.match(await progress.textContent(), new RegExp('已参团 ' + before.joined_qty + ' / 成团 5'));
+  assert.match(await page.locator('#campaign [data-role=countdown]').textContent(), /距截团 \d\d:\d\d:\d\d|距截团 \d天/);
+  assert.equal(await page.locator('#campaign [data-role=pickup]').textContent(), '岭头村村级服务站');
+  assert.equal(await page.locator('#share-url').inputValue(), `${BASE}/group/${GROUP_BUY}`);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'group.png'), fullPage: true });
+
+  // The quantity stops at the per-buyer limit (3); join 2 and see them counted.
+  await page.click('#qty-plus');
+  await page.click('#qty-plus');
+  assert.ok(await page.locator('#qty-plus').isDisabled(), 'no more than the limit');
+  assert.equal(await page.locator('#qty').textContent(), '3');
+  await page.click('#qty-minus');
+  await page.click('#join-button');
+  await page.locator('#join-result[data-kind=reserved]').waitFor();
+  const orderId = Number(await page.locator('#join-result').getAttribute('data-order-id'));
+  const order = (await api('GET', '/v1/orders/' + orderId, { token: GROUP_BUYER })).body;
+  assert.deepEqual([order.group_buy_id, order.qty, order.status], [GROUP_BUY, 2, 'reserved']);
+  await page.waitForFunction((n) => document.querySelector('#campaign [data-role=progress]').textContent.includes('已参团 ' + n + ' '),
+    before.joined_qty + 2);
+  // Over the limit: the server's refusal, said in Chinese.
+  await page.click('#qty-plus');
+  await page.click('#join-button');
+  await page.locator('#join-result[data-kind=limit_exceeded]').waitFor();
+  assert.match(await page.locator('#join-result').textContent(), /超出限购/);
+  await page.click('#share-copy');
+  await page.waitForFunction(() => document.querySelector('#share-msg').textContent !== '');
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'group-joined.png'), fullPage: true });
+
+  // A campaign past its cut-off that did not reach its minimum: 未成团 and the refund notice, no join button.
+  await page.goto(`${BASE}/group/${FAILED_GROUP_BUY}`);
+  await page.locator('#campaign [data-role=outcome]').waitFor();
+  assert.match(await page.locator('#campaign [data-role=outcome]').textContent(), /未成团.*原路退回/);
+  assert.ok(await page.locator('#join').isHidden(), 'no joining after the cut-off');
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'group-failed.png'), fullPage: true });
+  await page.context().close();
+});
+
+test('station page at 390 px: shipments, the pick list, 领取 ticks an order collected, printable', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/station`);
+  await page.fill('#login-token', STATION);
+  await page.click('#login-form button[type=submit]');
+  const row = page.locator(`#shipments [data-shipment-id="${STATION_SHIPMENT}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /已到站 delivered/);
+  assert.match(await row.textContent(), /2 单 3 件 · 已领取 0\/2/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'station.png'), fullPage: true });
+
+  await row.locator('[data-action=pick]').click();
+  const line = page.locator(`#pick-table tr[data-order-id="${STATION_ORDER}"]`);
+  await line.waitFor();
+  assert.match(await line.textContent(), /买家 #1101/);
+  assert.equal(await page.locator('#pick-table tbody tr').count(), 2);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'station-pick.png'), fullPage: true });
+
+  await line.locator('[data-action=collect]').click();
+  await page.locator(`#pick-table tr[data-order-id="${STATION_ORDER}"] [data-role=collected]`).waitFor();
+  assert.match(await page.locator('#pick-msg').textContent(), /已领取/);
+  assert.equal((await api('GET', '/v1/orders/' + STATION_ORDER, { token: BUYER_1101 })).body.status, 'collected');
+  const gb = (await api('GET', '/v1/group-buys/' + STATION_GROUP_BUY)).body;
+  assert.deepEqual([gb.collected, gb.not_collected], [1, 1]);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'station-collected.png'), fullPage: true });
+
+  // On paper: the pick list alone, a box to tick for the order still to hand out.
+  await page.emulateMedia({ media: 'print' });
+  assert.ok(await page.locator('#shipments-card').isHidden());
+  assert.ok(await page.locator('#pick-print').isHidden());
+  await page.screenshot({ path: path.join(SHOTS, 'station-print.png'), fullPage: true });
   await page.context().close();
 });
 

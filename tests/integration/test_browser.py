@@ -3,11 +3,13 @@
 /usr/bin/chromium) loads them, watches the stock count fall as orders come from outside, buys, signs in to the co-op
 dashboard, runs a live from the host console (accepts an offer, puts items on air, sees sales arrive), closes the
 host's item from the co-op dashboard, watches the stream overlay count down to 已售罄, and on a phone buys, finds the
-order in 我的订单, pays in the sandbox cashier and sees it paid after a reload. Screenshots go to
+order in 我的订单, pays in the sandbox cashier and sees it paid after a reload; on a phone joins a group-buy from its
+page and sees it counted, and at a village station ticks an order of a delivered shipment collected. Screenshots go to
 LIVEBUY_SCREENSHOT_DIR (the build folder's screenshots/, set by tests/CMakeLists.txt).
 
 Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh installs both)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,11 +22,13 @@ BROWSER_DIR = os.path.join(lb.SOURCE_DIR, "tests", "browser")
 CHROMIUM = os.environ.get("LIVEBUY_CHROMIUM", "/usr/bin/chromium")
 QUOTA, LIMIT = 6, 2
 OVERLAY_QUOTA = 5
+SHIPPING_SECRET = "test-shipping-secret-browser-0123"
 
 
 class Pages(lb.ServerTestCase):
     server_args = ["--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET,
-                   "--web-dir", os.path.join(lb.SOURCE_DIR, "web"), "--payment-sandbox"]
+                   "--web-dir", os.path.join(lb.SOURCE_DIR, "web"), "--payment-sandbox",
+                   "--shipping-secret", SHIPPING_SECRET]
 
     @classmethod
     def setUpClass(cls):
@@ -42,6 +46,30 @@ class Pages(lb.ServerTestCase):
         self.assertEqual(status, expect, "POST %s: %r" % (path, answer))
         return answer
 
+    def paid_join(self, group_buy, buyer, qty):
+        status, _, order = self.server.request("POST", "/v1/orders", {"group_buy_id": group_buy, "qty": qty},
+                                               token=lb.buyer_token(buyer), headers={"Idempotency-Key": "pj-%d" % buyer})
+        self.assertEqual(status, 201, order)
+        raw = json.dumps({"order_id": order["id"], "provider_txn_id": "pj-%d" % order["id"],
+                          "amount_cents": order["amount_cents"]}).encode()
+        status, _, answer = self.server.request("POST", "/v1/payments/notify", raw=raw, headers=lb.signed(raw))
+        self.assertEqual((status, answer["status"]), (200, "paid"), answer)
+        return order["id"]
+
+    def delivered_campaign(self, coop, sku_id, point):
+        """A campaign at point that succeeds with two paid joins and whose shipment is delivered: (shipment, orders)."""
+        gb = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4580, "min_qty": 2,
+                                          "per_buyer_limit": 3, "closes_at": int(time.time()) + 2}, coop)["id"]
+        orders = [self.paid_join(gb, 1101, 2), self.paid_join(gb, 1102, 1)]
+        query = "SELECT id FROM shipments WHERE group_buy_id = %d" % gb
+        self.assertTrue(lb.wait_for(lambda: self.sql(query), 15), "campaign %d did not ship" % gb)
+        shipment = int(self.sql(query)[0][0])
+        raw = json.dumps({"type": "delivered", "tracking_no": "YZ-BROWSER-1"}).encode()
+        status, _, answer = self.server.request("POST", "/v1/shipments/%d/events" % shipment, raw=raw,
+                                                headers=lb.signed(raw, secret=SHIPPING_SECRET))
+        self.assertEqual(status, 200, answer)
+        return gb, shipment, orders
+
     def test_static_files(self):
         """The pages and their files are served with UTF-8 types; the API and its JSON 404 are unchanged."""
         s = self.server
@@ -50,7 +78,9 @@ class Pages(lb.ServerTestCase):
                             ("/web/shop.js", "text/javascript"), ("/web/coop.js", "text/javascript"),
                             ("/web/host.js", "text/javascript"), ("/web/overlay.js", "text/javascript"),
                             ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css"),
-                            ("/pay/1", "text/html"), ("/web/pay.js", "text/javascript")):
+                            ("/pay/1", "text/html"), ("/web/pay.js", "text/javascript"), ("/group/1", "text/html"),
+                            ("/group/12/", "text/html"), ("/station", "text/html"), ("/web/group.js", "text/javascript"),
+                            ("/web/station.js", "text/javascript")):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 200, path)
             self.assertEqual(headers["content-type"], media + "; charset=utf-8", path)
@@ -58,7 +88,8 @@ class Pages(lb.ServerTestCase):
         status, _, body = s.request("GET", "/shop/7?token=b1.x")
         self.assertEqual(status, 200)
         self.assertIn("收货信息".encode(), body)
-        for path in ("/web/missing.js", "/shopping", "/coops", "/hosts", "/overlays", "/nothing/here"):
+        for path in ("/web/missing.js", "/shopping", "/coops", "/hosts", "/overlays", "/groups", "/stations",
+                     "/nothing/here"):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 404, path)
             self.assertEqual(lb.error_code(body), "not_found", path)
@@ -140,6 +171,16 @@ class Pages(lb.ServerTestCase):
         group_buy = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4980,
                                                  "min_qty": 5, "per_buyer_limit": 3,
                                                  "closes_at": int(time.time()) + 86400}, coop)["id"]
+        # A campaign nobody joins: closed as failed by the time its page is shown.
+        failed_group_buy = self.post("/v1/group-buys", {"sku_id": sku_id, "pickup_point_id": point, "price_cents": 4980,
+                                                        "min_qty": 5, "per_buyer_limit": 3,
+                                                        "closes_at": int(time.time()) + 1}, coop)["id"]
+        # The village station: its own pickup point, and a campaign there delivered.
+        station_id, station = s.create_merchant("station", "韩北村服务站 王桂兰")
+        station_point = self.post("/v1/pickup-points", {"name": "韩北村村级服务站", "county": "武乡县", "township": "韩北乡",
+                                                        "village": "韩北村", "address": "韩北村村委会东侧",
+                                                        "station_id": station_id}, coop)["id"]
+        station_group_buy, station_shipment, station_orders = self.delivered_campaign(coop, sku_id, station_point)
 
         shots = os.environ.get("LIVEBUY_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lbshots-")
         env = dict(os.environ)
@@ -154,6 +195,10 @@ class Pages(lb.ServerTestCase):
             "LB_OFFER_ID": str(offer_id), "LB_OFFER_SKU_ID": str(offer_sku), "LB_PAYMENT_SECRET": lb.PAYMENT_SECRET,
             "LB_ORDERS_LIVE_ID": str(orders_live), "LB_ORDERS_ITEM_ID": str(orders_item), "LB_ORDERS_QUOTA": "4",
             "LB_ORDERS_BUYER_TOKEN": lb.buyer_token(1006),
+            "LB_GROUP_BUYER_TOKEN": lb.buyer_token(1007), "LB_FAILED_GROUP_BUY_ID": str(failed_group_buy),
+            "LB_STATION_TOKEN": station, "LB_STATION_SHIPMENT_ID": str(station_shipment),
+            "LB_STATION_ORDER_ID": str(station_orders[0]), "LB_STATION_GROUP_BUY_ID": str(station_group_buy),
+            "LB_STATION_BUYER_TOKEN": lb.buyer_token(1101),
             "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
         })
         proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, "pages.test.mjs")], cwd=BROWSER_DIR,
@@ -173,9 +218,14 @@ class Pages(lb.ServerTestCase):
         # The console's item went on air with 10 of the offer's 20, sold 2, and the co-op closed it: 2 stay placed.
         status, _, offer = s.request("GET", "/v1/offers/%d" % offer_id, token=coop)
         self.assertEqual((offer["status"], offer["placed"], offer["left"]), ("accepted", 2, 18))
+        # The station handed out the first join and only it.
+        self.assertEqual([self.sql("SELECT status FROM orders WHERE id = %d" % o)[0][0] for o in station_orders],
+                         ["collected", "delivered"])
         for name in ("shop.png", "shop-sold-out.png", "coop.png", "coop-orders.png", "coop-groups.png", "overlay.png",
                      "overlay-sold-out.png", "host-lives.png", "host-offers.png", "host-live.png", "coop-holds.png",
-                     "coop-offers.png", "shop-orders.png", "pay.png", "pay-paid.png", "shop-orders-paid.png"):
+                     "coop-offers.png", "shop-orders.png", "pay.png", "pay-paid.png", "shop-orders-paid.png", "group.png",
+                     "group-joined.png", "group-failed.png", "station.png", "station-pick.png", "station-collected.png",
+                     "station-print.png"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)
 
 

@@ -1,0 +1,262 @@
+// The villager's group-buy page, /group/{id}: the produce and its price, 已参团 N / 成团 M with a progress bar, the
+// countdown to the cut-off, the pickup station, joining with a quantity within the per-buyer limit (POST /v1/orders
+// {group_buy_id} with an Idempotency-Key per tap, the same for its retries), the result once the campaign closes
+// (成团, or 未成团 with the refund notice) and a link to share.
+'use strict';
+
+(() => {
+  const { api, errorOf, failure, say, yuan, duration, dateTime, now, randomKey, el, sleep, BUYER_TOKEN_KEY, buyerToken,
+    startingBuyerToken } = LB;
+
+  const POLL_MS = 3000;
+  const AUTO_RETRIES = 3;
+
+  const $ = (id) => document.getElementById(id);
+  const groupId = (/^\/group\/(\d+)\/?$/.exec(location.pathname) || [])[1] || new URLSearchParams(location.search).get('id');
+
+  let buyer = null; // {token, user}
+  let gb = null; // the campaign as GET /v1/group-buys/{id} answers it
+  let qty = 1;
+  let attempt = null; // {key, body} of the last tap, sent again by its retries
+  let busy = false;
+  let cashier = false; // whether this server has the sandbox cashier (/pay/{id})
+
+  // ---- the buyer's token (the shop's: ?token=… in the link, else remembered, else the sign-in form) ---------------
+
+  function signIn(b) {
+    buyer = b;
+    localStorage.setItem(BUYER_TOKEN_KEY, b.token);
+    $('buyer-label').textContent = '买家 Buyer #' + b.user;
+    $('login').classList.add('hidden');
+    $('signout-wrap').classList.remove('hidden');
+  }
+
+  function signOut(message) {
+    buyer = null;
+    localStorage.removeItem(BUYER_TOKEN_KEY);
+    $('buyer-label').textContent = '';
+    $('signout-wrap').classList.add('hidden');
+    $('login').classList.toggle('hidden', !isOpen());
+    $('login-msg').textContent = message || '';
+  }
+
+  $('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const b = buyerToken($('login-token').value.trim());
+    if (b) signIn(b);
+    else $('login-msg').textContent = '令牌格式不对或已过期 Not a valid buyer token (b1.USER.EXPIRY.SIG), or expired';
+  });
+  $('signout').addEventListener('click', (e) => {
+    e.preventDefault();
+    signOut('');
+  });
+
+  // ---- the campaign -------------------------------------------------------------------------------------------------
+
+  function isOpen() {
+    return !!gb && gb.status === 'open' && gb.closes_at > now();
+  }
+
+  function countdownText() {
+    const left = gb.closes_at - now();
+    if (gb.status !== 'open') return ['已截团 Closed at ' + dateTime(gb.closes_at), ''];
+    if (left <= 0) return ['已截团，结果统计中… Closed, counting…', ''];
+    return ['距截团 ' + duration(left), 'Closes in ' + duration(left) + ' · ' + dateTime(gb.closes_at)];
+  }
+
+  // What became of the campaign, once it closed: 成团 (the goods go to the station) or 未成团 (money back).
+  function outcome() {
+    if (gb.status === 'succeeded')
+      return el('div', { class: 'result reserved show', 'data-role': 'outcome' },
+        el('strong', { text: '已成团 ✓ Succeeded' }),
+        '货物将送到 ' + gb.pickup_point.name + '，到货后凭订单号领取。',
+        el('span', { class: 'en', text: ' The goods go to the pickup station; collect them with your order number.' }));
+    if (gb.status === 'failed')
+      return el('div', { class: 'result error show', 'data-role': 'outcome' },
+        el('strong', { text: '未成团 Not reached' }),
+        '参团数量未达到成团数量。已付款将原路退回，未付款的订单已取消。',
+        el('span', { class: 'en', text: ' The minimum was not reached: what you paid goes back the way it came, unpaid joins are cancelled.' }));
+    return null;
+  }
+
+  function render() {
+    const p = gb.pickup_point;
+    const pct = gb.min_qty > 0 ? Math.min(100, (100 * gb.joined_qty) / gb.min_qty) : 0;
+    const [zh, en] = countdownText();
+    $('campaign').replaceChildren(
+      el('div', { class: 'item' },
+        el('div', { class: 'title', 'data-role': 'title', text: gb.title + ' ' + gb.sku_name }),
+        el('div', { class: 'row' },
+          el('span', {}, el('span', { class: 'price', 'data-role': 'price', text: yuan(gb.price_cents) }),
+            el('span', { class: 'muted', text: ' / ' + gb.unit })),
+          el('span', { class: 'status ' + gb.status, text: { open: '拼团中 open', succeeded: '已成团 succeeded', failed: '未成团 failed' }[gb.status] || gb.status })),
+        el('div', { class: 'group-progress' },
+          el('div', { 'data-role': 'progress' }, '已参团 ', el('b', { text: String(gb.joined_qty) }), ' / 成团 ', el('b', { text: String(gb.min_qty) }),
+            ' ' + gb.unit, el('span', { class: 'en', text: ' joined ' + gb.joined_qty + ' of ' + gb.min_qty })),
+          el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(gb.min_qty), 'aria-valuenow': String(gb.joined_qty) },
+            el('div', { style: 'width:' + pct.toFixed(1) + '%' }))),
+        el('div', { class: 'countdown' + (isOpen() ? ' open' : ''), 'data-role': 'countdown' }, zh, en ? el('span', { class: 'en', text: ' ' + en }) : null),
+        el('div', { class: 'pickup' },
+          el('div', {}, '自提点 ', el('span', { class: 'en', text: 'Pickup station' })),
+          el('b', { 'data-role': 'pickup', text: p.name }),
+          el('div', { class: 'muted', text: p.county + ' ' + p.township + ' ' + p.village }),
+          el('div', { text: p.address })),
+        outcome()));
+    $('join').classList.toggle('hidden', !isOpen());
+    $('login').classList.toggle('hidden', !!buyer || !isOpen());
+    $('limit').textContent = '每人限购 ' + gb.per_buyer_limit + ' ' + gb.unit + ' · limit ' + gb.per_buyer_limit;
+    qty = Math.max(1, Math.min(qty, gb.per_buyer_limit));
+    $('qty').textContent = String(qty);
+    $('qty-minus').disabled = qty <= 1;
+    $('qty-plus').disabled = qty >= gb.per_buyer_limit;
+    $('join-button').disabled = busy || !isOpen();
+  }
+
+  async function load() {
+    let answer;
+    try {
+      answer = await api('GET', '/v1/group-buys/' + groupId);
+    } catch (e) {
+      answer = null;
+    }
+    if (answer && answer.status === 200) {
+      gb = answer.body;
+      document.title = gb.title + ' · 社区团购 — livebuy';
+      render();
+    } else if (!gb) {
+      const text = answer && answer.status === 404 ? '没有这个团购 No such group-buy' : '加载失败 Could not load ' + failure(answer);
+      $('campaign').replaceChildren(el('div', { class: 'msg bad', text }));
+    }
+  }
+
+  // ---- joining ------------------------------------------------------------------------------------------------------
+
+  function showResult(kind, title, lines, retry) {
+    const box = $('join-result');
+    box.className = 'result show ' + kind;
+    box.dataset.kind = kind;
+    box.replaceChildren(el('strong', { text: title }), ...lines.map((l) => el('div', { text: l })));
+    if (retry) box.append(el('button', { class: 'btn small', type: 'button', onclick: retry, text: '重试 Retry' }));
+    return box;
+  }
+
+  async function join() {
+    if (busy) return;
+    if (!buyer) {
+      signOut('请先登录 Please sign in first');
+      $('login').scrollIntoView({ behavior: 'smooth' });
+      return;
+    }
+    // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body.
+    attempt = { key: randomKey(), body: { group_buy_id: gb.id, qty } };
+    await send(attempt);
+  }
+
+  async function send(a) {
+    busy = true;
+    render();
+    showResult('pending', '提交中… Joining…', []);
+    let answer = null;
+    for (let i = 0; i <= AUTO_RETRIES; ++i) {
+      try {
+        answer = await api('POST', '/v1/orders', { body: a.body, token: buyer.token, headers: { 'Idempotency-Key': a.key } });
+      } catch (e) {
+        answer = null; // no answer at all: the same key again is safe
+      }
+      if (answer && answer.status !== 429 && answer.status < 500) break;
+      if (i < AUTO_RETRIES) await sleep(300 * (i + 1));
+    }
+    busy = false;
+    if (attempt === a) report(a, answer);
+    await load();
+  }
+
+  function report(a, answer) {
+    if (!answer || answer.status === 429 || answer.status >= 500) {
+      showResult('busy', '请重试 Busy — please retry',
+        [answer ? '服务繁忙 (' + answer.status + ') The server is busy.' : '网络不通 No connection.'], () => send(a));
+      return;
+    }
+    const err = errorOf(answer);
+    if (answer.status === 201) {
+      const o = answer.body;
+      const box = showResult('reserved', '已参团 ✓ Joined', [
+        '订单号 Order #' + o.id + ' · 数量 qty ' + o.qty + ' · 金额 ' + yuan(o.amount_cents),
+        '请在 ' + dateTime(o.expires_at) + ' 前付款 Pay by ' + dateTime(o.expires_at),
+      ]);
+      box.dataset.orderId = String(o.id);
+      if (cashier)
+        box.append(el('a', { class: 'btn small', href: '/pay/' + o.id + '?back=' + encodeURIComponent(location.pathname), 'data-action': 'pay' },
+          '去付款 ', el('span', { class: 'en', text: 'Pay' })));
+      return;
+    }
+    if (err.code === 'limit_exceeded') {
+      showResult('limit_exceeded', '超出限购 Over the limit', ['每人限购 ' + gb.per_buyer_limit + ' ' + gb.unit + ' · ' + err.message]);
+      return;
+    }
+    if (err.code === 'sold_out') {
+      showResult('sold_out', '库存不足 Not enough left', [err.message]);
+      return;
+    }
+    if (answer.status === 409) {
+      showResult('not_open', '已截团 Closed', ['这个团购已经截止 This group-buy has closed · ' + err.message]);
+      return;
+    }
+    if (answer.status === 401) {
+      showResult('error', '请重新登录 Please sign in again', [err.message]);
+      signOut('令牌无效或已过期 The buyer token is invalid or expired');
+      return;
+    }
+    showResult('error', '参团失败 Not joined (' + answer.status + ')', [err.message || err.code]);
+  }
+
+  $('qty-minus').addEventListener('click', () => {
+    qty = Math.max(1, qty - 1);
+    render();
+  });
+  $('qty-plus').addEventListener('click', () => {
+    qty = Math.min(gb.per_buyer_limit, qty + 1);
+    render();
+  });
+  $('join-button').addEventListener('click', join);
+
+  // ---- sharing: the page's own link, without a token ------------------------------------------------------------------
+
+  const shareUrl = location.origin + '/group/' + groupId;
+  $('share-url').value = shareUrl;
+  $('share-copy').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(shareUrl);
+    } catch (e) {
+      // No clipboard (plain http, an old browser): select the link so a long press copies it.
+      $('share-url').select();
+      say('share-msg', '请长按链接复制 Long-press the link to copy it');
+      return;
+    }
+    say('share-msg', '已复制，发给邻居吧 Copied: send it to your neighbours', true);
+  });
+
+  async function findCashier() {
+    try {
+      cashier = (await fetch('/pay/', { method: 'HEAD', cache: 'no-store' })).status === 200;
+    } catch (e) {
+      cashier = false;
+    }
+  }
+
+  // ---- start ----------------------------------------------------------------------------------------------------------
+
+  if (!groupId) {
+    $('campaign').replaceChildren(el('div', { class: 'msg bad', text: '链接里没有团购编号 The link names no group-buy' }));
+    return;
+  }
+  const start = startingBuyerToken();
+  if (start && start.token) signIn(start);
+  else signOut(start && start.refused ? '链接中的令牌无效或已过期 The token in the link is invalid or expired' : '');
+  findCashier();
+  load();
+  setInterval(() => {
+    if (gb) render();
+  }, 1000);
+  setInterval(load, POLL_MS);
+})();
