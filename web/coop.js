@@ -246,7 +246,7 @@
   function orderRow(o) {
     const where = o.ship_to
       ? o.ship_to.name + ' ' + o.ship_to.phone + ' · ' + o.ship_to.address
-      : o.pickup_point_id ? '自提点 Pickup #' + o.pickup_point_id : '';
+      : o.pickup_point ? '自提点 ' + o.pickup_point.name : o.pickup_point_id ? '自提点 Pickup #' + o.pickup_point_id : '';
     const sku = skus.get(o.sku_id);
     const via = o.live_item_id ? '直播 live item #' + o.live_item_id : o.group_buy_id ? '团购 group-buy #' + o.group_buy_id : '';
     return el('tr', { 'data-order-id': String(o.id) },

@@ -262,8 +262,8 @@ test('co-op dashboard: sign in, stock, restock, orders, group-buy progress, add 
   const direct = await outsideOrder(BUYERS[4], { sku_id: COOP_SKU, qty: 3 });
   const gb = await api('GET', '/v1/group-buys/' + GROUP_BUY);
   assert.equal(gb.status, 200);
-  await api('POST', '/v1/orders', { body: { group_buy_id: GROUP_BUY, qty: 1 }, token: BUYERS[3], key: randomUUID() }).then((a) =>
-    assert.equal(a.status, 201, JSON.stringify(a.body)));
+  const join = await api('POST', '/v1/orders', { body: { group_buy_id: GROUP_BUY, qty: 1 }, token: BUYERS[3], key: randomUUID() });
+  assert.equal(join.status, 201, JSON.stringify(join.body));
   const before = (await api('GET', '/v1/skus/' + COOP_SKU)).body;
 
   const page = await newPage({ width: 1100, height: 800 });
@@ -293,6 +293,8 @@ test('co-op dashboard: sign in, stock, restock, orders, group-buy progress, add 
   await page.click('#tabs button[data-tab=orders]');
   await page.locator(`#orders-table tr[data-order-id="${direct.id}"]`).waitFor();
   assert.match(await page.locator(`#orders-table tr[data-order-id="${direct.id}"]`).textContent(), /待付款 reserved/);
+  // The join is collected at the station: named, not numbered.
+  assert.match(await page.locator(`#orders-table tr[data-order-id="${join.body.id}"]`).textContent(), /自提点 岭头村村级服务站/);
   await page.screenshot({ path: path.join(SHOTS, 'coop-orders.png'), fullPage: true });
 
   // Group-buys: listed without typing an id, with the station's name.
