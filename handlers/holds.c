@@ -33,7 +33,7 @@ static void write_hold(lb_writer_t *w, const lb_hold_t *hold)
 static int holds_work(lb_call_job_t *super, lb_db_t *db)
 {
     holds_job_t *job = (holds_job_t *)super;
-    const lb_page_job_t *page = &job->page;
+    lb_page_job_t *page = &job->page;
     lb_merchant_t coop;
     size_t found;
     int ret = lb_auth_merchant(super, db, page->token_hash, LB_KIND(LB_MERCHANT_COOP), &coop);
@@ -41,14 +41,10 @@ static int holds_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     lb_hold_t *holds = lb_malloc((size_t)page->limit * sizeof(*holds));
     if ((ret = lb_store_coop_holds(db, coop.id, job->sku_id, page->after, page->limit, holds, &found)) == 0) {
-        lb_writer_t *w = lb_call_job_answer(super, 200);
-        lb_writer_map(w, NULL);
-        lb_writer_array(w, "holds");
+        lb_writer_t *w = lb_page_answer_start(page, "holds");
         for (size_t i = 0; i != found; ++i)
             write_hold(w, &holds[i]);
-        lb_writer_end(w);
-        lb_writer_pack(w, "next:N", found != 0 && found == (size_t)page->limit ? holds[found - 1].item.id : 0);
-        lb_writer_end(w);
+        lb_page_answer_end(w, page, found, found != 0 ? holds[found - 1].item.id : 0);
     }
     free(holds);
     return ret;

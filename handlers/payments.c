@@ -9,9 +9,11 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/http/auth.h"
+#include "livebuy/jobs/refund_push.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/order/payment.h"
+#include "livebuy/order/refund.h"
 #include "livebuy/order/sku_actions.h"
 #include "livebuy/base/token.h"
 
@@ -40,6 +42,10 @@ static void count(const lb_payment_t *payment)
         break;
     default:
         lb_metrics_payment(LB_METRICS_PAYMENT_REFUND_REQUIRED);
+        if (payment->refund_id != 0) {
+            lb_refund_count_created(payment->refund_cause, "pending");
+            lb_refund_push_wake();
+        }
         break;
     }
 }

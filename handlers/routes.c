@@ -21,6 +21,8 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/orders", lb_handle_buyer_orders, 0, NULL},
     {"GET", "/v1/orders/{id}", lb_handle_order_get, 0, NULL},
     {"POST", "/v1/orders/{id}/cancel", lb_handle_order_cancel, 0, NULL},
+    /* Its body ({"reason"}) is optional: read by the handler when there is one. */
+    {"POST", "/v1/orders/{id}/refund", lb_handle_order_refund, 0, NULL},
     {"GET", "/v1/merchant/orders", lb_handle_merchant_orders, 0, NULL},
     {"GET", "/v1/merchant/skus", lb_handle_merchant_skus, 0, NULL},
     {"GET", "/v1/merchant/holds", lb_handle_merchant_holds, 0, NULL},
@@ -31,6 +33,10 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/offers/{id}/decline", lb_handle_offer_decline, 0, NULL},
     {"POST", "/v1/offers/{id}/end", lb_handle_offer_end, 0, NULL},
     {"GET", "/v1/merchant/sales", lb_handle_merchant_sales, 0, NULL},
+    {"GET", "/v1/merchant/refunds", lb_handle_merchant_refunds, 0, NULL},
+    {"POST", "/v1/refunds/{id}/approve", lb_handle_refund_approve, 0, NULL},
+    {"POST", "/v1/refunds/{id}/reject", lb_handle_refund_reject, 0, NULL},
+    {"POST", "/v1/refunds/{id}/retry", lb_handle_refund_retry, 0, NULL},
     {"POST", "/v1/pickup-points", lb_handle_pickup_point_create, LB_ROUTE_BODY, NULL},
     {"GET", "/v1/pickup-points", lb_handle_pickup_points_list, 0, NULL},
     {"GET", "/v1/pickup-points/{id}", lb_handle_pickup_point_get, 0, NULL},
@@ -42,6 +48,8 @@ const lb_route_t lb_routes[] = {
     {"POST", "/v1/payments/notify", lb_handle_payment_notify, 0, NULL},
     /* Signed in WeChat Pay's own way (handlers/wechatpay.c): no LB_ROUTE_BODY either. */
     {"POST", "/v1/payments/wechatpay/notify", lb_handle_wechatpay_notify, 0, NULL},
+    /* Signed like payment notifies: no LB_ROUTE_BODY. */
+    {"POST", "/v1/refunds/notify", lb_handle_refund_notify, 0, NULL},
     {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, 0, NULL},
     /* Signed like payment notifies: no LB_ROUTE_BODY. */
     {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL},

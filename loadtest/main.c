@@ -660,14 +660,9 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
         return -1;
     int64_t *paid = run->paid;
     size_t num_paid = run->num_paid;
-    /* A failed campaign's paid joins are refund_required but keep their units in the SKU's sold until refunded. */
-    for (size_t j = 0; j != in.num_orders; ++j)
-        for (size_t k = 0; k != run->setup.num_campaigns; ++k)
-            if (in.orders[j].group_buy_id == run->setup.campaigns[k].id && strcmp(run->setup.campaigns[k].status, "failed") == 0 &&
-                strcmp(in.orders[j].status, "refund_required") == 0)
-                in.orders[j].state = LB_CHECK_SOLD;
     if (run->setup.num_campaigns != 0) {
-        /* the paid joins of failed campaigns are refund_required, not paid: lb_check_group_buys sees to them */
+        /* the paid joins of failed campaigns are refund_required (their units out of sold), not paid: lb_check_group_buys
+         * sees to them */
         paid = lb_malloc((num_paid + 1) * sizeof(*paid));
         num_paid = 0;
         for (size_t i = 0; i != run->num_paid; ++i) {

@@ -7,6 +7,7 @@
 #include "livebuy/model/live.h"
 #include "livebuy/model/offer.h"
 #include "livebuy/model/order.h"
+#include "livebuy/model/refund.h"
 #include "livebuy/model/sku.h"
 #include "livebuy/order/payment.h"
 
@@ -104,6 +105,17 @@ void lb_handle_merchant_holds(lb_call_t *call);
 typedef void (*lb_payment_answer_cb)(lb_call_t *call, int status, const lb_payment_t *payment);
 void lb_payment_submit(lb_call_t *call, const lb_payment_t *notice, lb_payment_answer_cb answer);
 void lb_handle_payment_notify(lb_call_t *call);
+
+/*
+ * handlers/refunds.c; lb_refund_write: a refund as the co-op's list and decisions show it (a whole map).
+ */
+void lb_refund_write(lb_writer_t *w, const lb_refund_t *refund);
+void lb_handle_order_refund(lb_call_t *call);
+void lb_handle_merchant_refunds(lb_call_t *call);
+void lb_handle_refund_approve(lb_call_t *call);
+void lb_handle_refund_reject(lb_call_t *call);
+void lb_handle_refund_retry(lb_call_t *call);
+void lb_handle_refund_notify(lb_call_t *call);
 
 /* handlers/sandbox.c (LB_ROUTE_SANDBOX: only with --payment-sandbox) */
 void lb_handle_sandbox_pay(lb_call_t *call);

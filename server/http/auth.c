@@ -153,6 +153,21 @@ int lb_auth_buyer(lb_call_t *call, int64_t *buyer_id)
     return 0;
 }
 
+lb_writer_t *lb_page_answer_start(lb_page_job_t *page, const char *name)
+{
+    lb_writer_t *w = lb_call_job_answer(&page->super, 200);
+    lb_writer_map(w, NULL);
+    lb_writer_array(w, name);
+    return w;
+}
+
+void lb_page_answer_end(lb_writer_t *w, const lb_page_job_t *page, size_t found, int64_t last_id)
+{
+    lb_writer_end(w);
+    lb_writer_pack(w, "next:N", found != 0 && found == (size_t)page->limit ? last_id : 0);
+    lb_writer_end(w);
+}
+
 lb_page_job_t *lb_auth_page_job_new(lb_call_t *call, size_t size)
 {
     lb_input_error_t err = {0};

@@ -3,7 +3,8 @@
  * each in one transaction that locks its SKU row, then the campaign row, and reads the status again: when several
  * livebuyd processes race, exactly one closes a campaign. A campaign whose joined quantity reached min_qty succeeds:
  * its paid joins become one consolidated shipment to the pickup point, with a pick list; its unpaid joins keep their
- * normal expiry. Otherwise it fails: unpaid joins are released (stock back), paid joins become refund_required.
+ * normal expiry. Otherwise it fails: unpaid joins are released (stock back), paid joins are refunded (refund_required,
+ * their units leave sold, a refund each for the outbox to push).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "livebuy/db/db.h"
 #include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
+#include "livebuy/jobs/refund_push.h"
+#include "livebuy/order/refund.h"
 #include "livebuy/order/shipping.h"
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/group_buys.h"
@@ -90,9 +93,11 @@ Exit:
     return ret;
 }
 
-static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t now)
+/* A failed campaign: its unpaid joins are released, its paid joins refunded (server/order/refund.c); *refunds counts them. */
+static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t coop_id, int64_t now, size_t *refunds)
 {
     lb_order_t *joins;
+    lb_refund_t refund;
     size_t n;
     int ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "reserved", &joins, &n);
     for (size_t i = 0; ret == 0 && i != n; ++i)
@@ -101,7 +106,8 @@ static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_
     if (ret != 0 || (ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "paid", &joins, &n)) != 0)
         return ret;
     for (size_t i = 0; ret == 0 && i != n; ++i)
-        ret = lb_store_order_set_status(db, &joins[i], "refund_required", now);
+        if ((ret = lb_refund_campaign_failed(db, &joins[i], coop_id, now, &refund)) == 0 && refund.id != 0)
+            ++*refunds;
     free(joins);
     return ret;
 }
@@ -121,9 +127,14 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
         return 0;
     }
     int succeeded = gb.joined_qty >= gb.min_qty;
-    if ((ret = succeeded ? ship_paid_joins(db, &gb, now) : refund_or_release_joins(db, &gb, now)) != 0 ||
+    size_t refunds = 0;
+    if ((ret = succeeded ? ship_paid_joins(db, &gb, now) : refund_or_release_joins(db, &gb, sku.merchant_id, now, &refunds)) != 0 ||
         (ret = lb_store_group_buy_close(db, gb.id, succeeded ? "succeeded" : "failed", now)) != 0 || (ret = lb_db_commit(db)) != 0)
         return ret;
+    for (size_t i = 0; i != refunds; ++i)
+        lb_refund_count_created("campaign_failed", "pending");
+    if (refunds != 0)
+        lb_refund_push_wake();
     *failed = !succeeded;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "livebuy/common.h"
 #include "livebuy/order/order.h"
 #include "livebuy/order/payment.h"
+#include "livebuy/order/refund.h"
 #include "livebuy/order/shipping.h"
 #include "livebuy/order/sku_actions.h"
 #include "livebuy/store/catalog.h"
@@ -78,6 +79,17 @@ static int pay_reserved(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, 
     return ret != 0 ? ret : mark_paid(db, payment, sku, now);
 }
 
+/* This transaction's money goes back: its refund, of cause, for the SKU's co-op to see and the outbox to push. */
+static int refund_payment(lb_db_t *db, lb_payment_t *payment, const lb_sku_view_t *sku, const char *cause, int64_t now)
+{
+    lb_refund_t refund;
+    int ret = lb_refund_for_payment(db, payment->order, sku->sku.merchant_id, payment->provider_txn_id, payment->amount_cents,
+                                    cause, now, &refund);
+    payment->refund_id = refund.id;
+    payment->refund_cause = cause;
+    return ret;
+}
+
 /*
  * An order that expired or was cancelled: its units went back, so it takes them again if they are still there (from the
  * SKU's available stock, or from its live item's quota, which the SKU holds), straight to sold; else (and always for a
@@ -100,7 +112,9 @@ static int pay_released(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, 
     /* A released group-buy join does not come back: its campaign counted without it (or has closed). */
     if (left < order->qty || order->group_buy_id != 0) {
         payment->outcome = LB_PAYMENT_REFUND_REQUIRED;
-        return lb_store_order_set_status(db, order, "refund_required", now);
+        if ((ret = lb_store_order_set_status(db, order, "refund_required", now)) != 0)
+            return ret;
+        return refund_payment(db, payment, sku, "late_payment", now);
     }
     ret = lb_store_sku_add_counts(db, order->sku_id, 0, order->qty, -from_held, now);
     if (ret == 0 && from_held != 0)
@@ -134,8 +148,10 @@ static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_
         ret = pay_reserved(db, payment, sku, now);
     else if (is_status(order, "expired") || is_status(order, "cancelled"))
         ret = pay_released(db, payment, sku, now);
-    else
+    else {
         payment->outcome = LB_PAYMENT_REFUND_REQUIRED; /* paid by another transaction already (or being refunded) */
+        ret = refund_payment(db, payment, sku, "paid_twice", now);
+    }
     if (ret != 0)
         return ret;
     payment->refund_required = payment->outcome == LB_PAYMENT_REFUND_REQUIRED;
@@ -149,6 +165,7 @@ static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_
 int lb_payment_settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
     payment->refund_required = 0;
+    payment->refund_id = 0;
     int ret = settle(db, payment, sku, now);
     if (ret != 0)
         return ret;

@@ -1,6 +1,6 @@
 /*
  * Refunds: the one place that decides what a refund does to its order and the SKU's counters (docs/design.md
- * "Refunds"). This file holds the provider's confirmation; the creation rule (each cause) follows.
+ * "Refunds"): the creation rule (each cause), the co-op's decisions and the provider's confirmation.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,11 @@
 #include "livebuy/common.h"
 #include "livebuy/model/refund.h"
 #include "livebuy/order/refund.h"
+#include "livebuy/order/payment.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/group_buys.h"
+#include "livebuy/store/payments.h"
+#include "livebuy/store/shipments.h"
 #include "livebuy/store/orders.h"
 #include "livebuy/store/refunds.h"
 
@@ -102,4 +106,171 @@ void lb_refund_count_confirmed(const lb_refund_confirm_result_t *result)
 {
     if (result->outcome == LB_REFUND_CONFIRMED)
         lb_metrics_refund_event(strcmp(result->status, "refunded") == 0 ? LB_METRICS_REFUND_REFUNDED : LB_METRICS_REFUND_FAILED);
+}
+
+/* ---- Creation: the one rule (docs/design.md "Refunds") ---------------------------------------------------------------- */
+
+static lb_metrics_refund_cause_t cause_metric(const char *cause)
+{
+    for (int i = 0; lb_refund_causes[i] != NULL; ++i)
+        if (strcmp(cause, lb_refund_causes[i]) == 0)
+            return (lb_metrics_refund_cause_t)i;
+    return LB_METRICS_REFUND_BUYER;
+}
+
+void lb_refund_count_created(const char *cause, const char *status)
+{
+    lb_metrics_refund_created(cause_metric(cause));
+    if (strcmp(status, "requested") == 0)
+        lb_metrics_refund_event(LB_METRICS_REFUND_REQUESTED);
+}
+
+/* Writes the refund of a payment of order: cause, status, reason ("" for none); fills *out. */
+static int create(lb_db_t *db, const lb_order_t *order, int64_t coop_id, const char *provider_txn_id, int64_t amount_cents,
+                  const char *cause, const char *status, const char *reason, int64_t now, lb_refund_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->sku_id = order->sku_id;
+    out->order_id = order->id;
+    out->buyer_id = order->buyer_id;
+    out->coop_id = coop_id;
+    out->amount_cents = amount_cents;
+    snprintf(out->provider_txn_id, sizeof(out->provider_txn_id), "%s", provider_txn_id);
+    snprintf(out->cause, sizeof(out->cause), "%s", cause);
+    snprintf(out->status, sizeof(out->status), "%s", status);
+    snprintf(out->reason, sizeof(out->reason), "%s", reason != NULL ? reason : "");
+    return lb_store_refund_create(db, out, now);
+}
+
+int lb_refund_for_payment(lb_db_t *db, const lb_order_t *order, int64_t coop_id, const char *provider_txn_id, int64_t amount_cents,
+                          const char *cause, int64_t now, lb_refund_t *out)
+{
+    int ret = create(db, order, coop_id, provider_txn_id, amount_cents, cause, "pending", NULL, now, out);
+    if (ret == LB_EDB_DUP) /* this money is going back already (refunds_payment): never twice */
+        out->id = 0;
+    return ret == LB_EDB_DUP ? 0 : ret;
+}
+
+/* The refund of the payment that paid order (locked), or LB_ENOTFOUND; the payment's transaction id and amount too. */
+static int payment_of(lb_db_t *db, const lb_order_t *order, char *txn, size_t size, int64_t *amount_cents, lb_refund_t *refund)
+{
+    int ret = lb_store_order_payment(db, order->sku_id, order->id, txn, size, amount_cents);
+    if (ret != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret; /* a paid order has its payment */
+    return lb_store_refund_of_payment(db, order->sku_id, txn, refund);
+}
+
+int lb_refund_campaign_failed(lb_db_t *db, lb_order_t *join, int64_t coop_id, int64_t now, lb_refund_t *out)
+{
+    char txn[LB_TEXT_SIZE(LB_PROVIDER_TXN_ID_MAX)];
+    int64_t amount_cents;
+    int ret = payment_of(db, join, txn, sizeof(txn), &amount_cents, out);
+    if (ret != LB_ENOTFOUND) {
+        out->id = 0;
+        return ret; /* refunded already (an older closer's run, the back-fill): its units left sold then */
+    }
+    if ((ret = lb_store_order_set_status(db, join, "refund_required", now)) != 0 ||
+        (ret = lb_store_sku_add_counts(db, join->sku_id, 0, -join->qty, 0, now)) != 0)
+        return ret;
+    return create(db, join, coop_id, txn, amount_cents, "campaign_failed", "pending", NULL, now, out);
+}
+
+static int is_paid_or_further(const char *status)
+{
+    return strcmp(status, "paid") == 0 || strcmp(status, "handed_off") == 0 || strcmp(status, "shipped") == 0 ||
+           strcmp(status, "delivered") == 0 || strcmp(status, "collected") == 0;
+}
+
+/*
+ * Whether a paid order is still out of shipping's hands, so that its units can go back at once: a join of a campaign
+ * still open (no shipment yet), or an order whose own shipment is pending and no dispatcher has claimed it (then the
+ * shipment is cancelled here).
+ */
+static int take_back(lb_db_t *db, const lb_order_t *order, int *at_once)
+{
+    int ret;
+    *at_once = 0;
+    if (strcmp(order->status, "paid") != 0)
+        return 0;
+    if (order->group_buy_id != 0) {
+        lb_group_buy_t gb;
+        if ((ret = lb_store_group_buy_get(db, order->group_buy_id, &gb)) != 0)
+            return ret == LB_ENOTFOUND ? LB_EDB : ret;
+        if (strcmp(gb.status, "open") == 0) {
+            *at_once = 1;
+            return 0;
+        }
+    }
+    return lb_store_order_shipment_cancel(db, order->sku_id, order->id, at_once);
+}
+
+int lb_refund_request(lb_db_t *db, lb_order_t *order, int64_t coop_id, const char *reason, int64_t now, lb_refund_request_t *req)
+{
+    char txn[LB_TEXT_SIZE(LB_PROVIDER_TXN_ID_MAX)];
+    int64_t amount_cents;
+    int at_once, ret;
+    req->outcome = LB_REFUND_REQUEST_NOT_PAID;
+    if (!is_paid_or_further(order->status)) {
+        /* refund_required or refunded: its money is going back, or has, under a refund of its own */
+        if ((ret = lb_store_refund_of_order(db, order->sku_id, order->id, &req->refund)) == 0)
+            req->outcome = LB_REFUND_REQUEST_HAS_REFUND;
+        return ret == LB_ENOTFOUND ? 0 : ret;
+    }
+    if ((ret = payment_of(db, order, txn, sizeof(txn), &amount_cents, &req->refund)) != LB_ENOTFOUND) {
+        if (ret == 0)
+            req->outcome = LB_REFUND_REQUEST_HAS_REFUND;
+        return ret;
+    }
+    if ((ret = take_back(db, order, &at_once)) != 0 || (at_once && (ret = lb_store_order_unsell(db, order, now)) != 0))
+        return ret;
+    req->outcome = at_once ? LB_REFUND_REQUEST_AT_ONCE : LB_REFUND_REQUEST_REQUESTED;
+    ret = create(db, order, coop_id, txn, amount_cents, "buyer", at_once ? "pending" : "requested", reason, now, &req->refund);
+    return ret != 0 ? ret : 1;
+}
+
+/* ---- The co-op's decisions ------------------------------------------------------------------------------------------- */
+
+/* An approved request: the order's money goes back, and its goods have left (they were handed to shipping). */
+static int approve(lb_db_t *db, const lb_refund_t *refund, int64_t now)
+{
+    lb_order_t order;
+    int ret = lb_store_order_lock(db, refund->sku_id, refund->order_id, &order);
+    if (ret != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret;
+    if (!is_paid_or_further(order.status))
+        return LB_EDB; /* one refund per payment: nothing else can have taken this order's money back */
+    if ((ret = lb_store_order_set_status(db, &order, "refund_required", now)) != 0)
+        return ret;
+    return lb_store_refund_goods_gone(db, &order, refund->coop_id, now);
+}
+
+int lb_refund_decide_by(lb_db_t *db, int64_t refund_id, int64_t coop_id, lb_refund_decision_t decision, const char *reason,
+                        int64_t now, lb_refund_decision_result_t *out)
+{
+    lb_sku_t sku;
+    int ret;
+    out->outcome = LB_REFUND_DECISION_NOT_FOUND;
+    if ((ret = lb_store_refund_get(db, refund_id, &out->refund)) != 0 || out->refund.coop_id != coop_id)
+        return ret == LB_ENOTFOUND ? 0 : ret;
+    if ((ret = lb_store_sku_lock(db, out->refund.sku_id, &sku)) != 0 ||
+        (ret = lb_store_refund_lock(db, refund_id, &out->refund)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : ret;
+    const char *to = lb_refund_decide(out->refund.status, decision);
+    if (to == NULL) {
+        out->outcome = LB_REFUND_DECISION_CONFLICT;
+        return 0;
+    }
+    if (decision == LB_REFUND_APPROVE && (ret = approve(db, &out->refund, now)) != 0)
+        return ret;
+    if ((ret = lb_store_refund_set_status(db, &out->refund, to, decision == LB_REFUND_REJECT ? reason : NULL, now)) != 0)
+        return ret;
+    out->outcome = LB_REFUND_DECIDED;
+    return 1;
+}
+
+void lb_refund_count_decided(lb_refund_decision_t decision)
+{
+    static const lb_metrics_refund_event_t events[] = {LB_METRICS_REFUND_APPROVED, LB_METRICS_REFUND_REJECTED,
+                                                       LB_METRICS_REFUND_RETRIED};
+    lb_metrics_refund_event(events[decision]);
 }

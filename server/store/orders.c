@@ -95,26 +95,43 @@ static int live_item_closed(lb_db_t *db, int64_t id, int64_t *closed)
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
+/*
+ * Sets the order's status and gives its units back from reserved or from sold (from_sold): to its live item's quota,
+ * which the SKU holds again, while the item is on air; else to the SKU (an item taken off air shrinks its quota); a
+ * group-buy join leaves its campaign's joined quantity.
+ */
+static int give_back(lb_db_t *db, lb_order_t *order, const char *status, int from_sold, int64_t now)
 {
-    static const char shrink_sql[] = "UPDATE live_items SET reserved = reserved - ?, quota = quota - ? WHERE id = ?";
-    int64_t from_live = order->live_item_id != 0 ? order->qty : 0, closed = 0;
+    static const char shrink_sql[] =
+        "UPDATE live_items SET reserved = reserved - ?, sold = sold - ?, quota = quota - ? WHERE id = ?";
+    int64_t qty = order->qty, reserved = from_sold ? 0 : qty, sold = from_sold ? qty : 0;
+    int64_t from_live = order->live_item_id != 0 ? qty : 0, closed = 0;
     int ret;
     if (from_live != 0 && (ret = live_item_closed(db, order->live_item_id, &closed)) != 0)
         return ret;
     if (closed) {
         if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
-            (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, 0, now)) != 0)
+            (ret = lb_store_sku_add_counts(db, order->sku_id, -reserved, -sold, 0, now)) != 0)
             return ret;
-        int64_t changed = lb_db_exec(db, shrink_sql, "iii", order->qty, order->qty, order->live_item_id);
+        int64_t changed = lb_db_exec(db, shrink_sql, "iiii", reserved, sold, qty, order->live_item_id);
         return changed < 0 ? (int)changed : 0;
     }
     if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
-        (ret = lb_store_sku_add_reserved(db, order->sku_id, -order->qty, -from_live, now)) != 0)
+        (ret = lb_store_sku_add_counts(db, order->sku_id, -reserved, -sold, from_live, now)) != 0)
         return ret;
     if (order->group_buy_id != 0)
-        return lb_store_group_buy_add_joined(db, order->group_buy_id, -order->qty);
-    return from_live != 0 ? lb_store_live_item_add_reserved(db, order->live_item_id, -order->qty) : 0;
+        return lb_store_group_buy_add_joined(db, order->group_buy_id, -qty);
+    return from_live != 0 ? lb_store_live_item_add_counts(db, order->live_item_id, -reserved, -sold) : 0;
+}
+
+int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
+{
+    return give_back(db, order, status, 0, now);
+}
+
+int lb_store_order_unsell(lb_db_t *db, lb_order_t *order, int64_t now)
+{
+    return give_back(db, order, "refund_required", 1, now);
 }
 
 int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now)
@@ -170,7 +187,9 @@ int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_
 int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status, int64_t before, int64_t limit, lb_order_t *out,
                                size_t *found)
 {
-#define BUYER_PAGE_SELECT "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM " LB_BUYER_ORDER_IDS " ids JOIN orders o ON o.sku_id = ids.sku_id AND o.id = ids.order_id "
+#define BUYER_PAGE_SELECT                                                                                                          \
+    "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM " LB_BUYER_ORDER_IDS                                                     \
+                                                    " ids JOIN orders o ON o.sku_id = ids.sku_id AND o.id = ids.order_id "
     static const char all_sql[] = BUYER_PAGE_SELECT "ORDER BY o.id DESC LIMIT ?";
     static const char status_sql[] = BUYER_PAGE_SELECT "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
 #undef BUYER_PAGE_SELECT

@@ -68,3 +68,10 @@ int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t
     int64_t ret = lb_db_exec_rows(db, sql, columns->columns, 6, n);
     return ret < 0 ? (int)ret : 0;
 }
+
+int lb_store_order_payment(lb_db_t *db, int64_t sku_id, int64_t order_id, char *provider_txn_id, size_t size, int64_t *amount_cents)
+{
+    static const char sql[] = "SELECT provider_txn_id, amount_cents FROM payments WHERE order_id = ? AND sku_id = ? AND "
+                              "outcome = 'applied' ORDER BY id LIMIT 1";
+    return lb_db_query_row(db, sql, "ii", "si", order_id, sku_id, provider_txn_id, size, amount_cents);
+}

@@ -188,9 +188,21 @@ int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id)
 int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed)
 {
     static const char sql[] = "UPDATE shipments SET status = 'acked', acked_at = ?, claimed_by = NULL, claimed_until = NULL "
-                              "WHERE id = ? AND status <> 'acked'";
+                              "WHERE id = ? AND status IN ('pending', 'dead')";
     int64_t ret = lb_db_exec(db, sql, "ii", now, id);
     *changed = ret == 1;
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id, int *cancelled)
+{
+    /* A claim is let go after each push (acked, retried or dead), so claimed_by set means a push may be under way. */
+    static const char sql[] = "UPDATE shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id "
+                              "SET sh.status = 'cancelled', sh.feed_seq = NULL "
+                              "WHERE so.sku_id = ? AND so.order_id = ? AND sh.status = 'pending' AND sh.claimed_by IS NULL AND "
+                              "sh.group_buy_id IS NULL";
+    int64_t ret = lb_db_exec(db, sql, "ii", sku_id, order_id);
+    *cancelled = ret == 1;
     return ret < 0 ? (int)ret : 0;
 }
 

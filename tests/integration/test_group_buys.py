@@ -1,6 +1,6 @@
 """Community group-buys at village pickup points: pickup points, campaigns, joins through the order lanes, and the
 closer at the cut-off (success: one consolidated shipment with a pick list; failure: stock back, paid joins
-refund_required), also with two livebuyd processes racing to close. Real HTTP against a real MariaDB."""
+refund_required with a refund each), also with two livebuyd processes racing to close. Real HTTP against a real MariaDB."""
 
 import itertools
 import json
@@ -264,7 +264,9 @@ class GroupBuyTest(lb.ServerTestCase):
         self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % paid["id"])[0][0], "refund_required")
         after = self.server.sku(sku_id)
         self.assertEqual(after["reserved"], 0)
-        self.assertEqual(after["available"], 20 - 2)
+        self.assertEqual((after["sold"], after["available"]), (0, 20))  # the paid join's units left sold with its refund
+        self.assertEqual(self.sql("SELECT cause, status, amount_cents FROM refunds WHERE order_id = %d" % paid["id"]),
+                         [("campaign_failed", "pending", str(paid["amount_cents"]))])
         self.assertEqual(self.sql("SELECT COUNT(*) FROM shipments WHERE group_buy_id = %d" % gb["id"])[0][0], "0")
         status, _, order = self.server.request("GET", "/v1/orders/%d" % paid["id"], token=buyer_token(201))
         self.assertEqual((status, order["status"]), (200, "refund_required"))

@@ -184,22 +184,24 @@ class MyOrders(Base):
         self.assertEqual((cancelled["status"], cancelled["pay_by"], cancelled["pickup_point"]), ("cancelled", None, station))
 
     def test_refund_field_is_the_latest(self):
-        """The order's latest refund (written here as the refund flow writes its rows): id, status, cause, amount and
-        reason; the merchant's list shows the same fields."""
+        """The order's latest refund: id, status, cause, amount and reason; the merchant's list shows the same
+        fields."""
         buyer = 5501
         sku = self.new_sku()
         order = self.reserve(buyer, sku_id=sku)
         for txn in ("mine-refund-a-%d" % order["id"], "mine-refund-b-%d" % order["id"]):
-            self.notify(order, txn)
-        now = int(time.time())
-        self.sql("INSERT INTO refunds (sku_id, order_id, buyer_id, coop_id, provider_txn_id, amount_cents, cause, reason, "
-                 "status, next_attempt_at, created_at) VALUES "
-                 "(%d, %d, %d, %d, 'mine-refund-b-%d', %d, 'paid_twice', '', 'refunded', %d, %d), "
-                 "(%d, %d, %d, %d, 'mine-refund-a-%d', %d, 'buyer', '不想要了', 'requested', %d, %d)" % (
-                     sku, order["id"], buyer, self.coop_id, order["id"], order["amount_cents"], now, now,
-                     sku, order["id"], buyer, self.coop_id, order["id"], order["amount_cents"], now, now))
+            self.notify(order, txn)  # the second payment's money goes back: a paid_twice refund
+        # A dispatcher has the order's shipment, so the buyer's refund is a request for the co-op (the order stays paid).
+        self.sql("UPDATE shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id SET sh.claimed_by = 'test' "
+                 "WHERE so.order_id = %d" % order["id"])
+        status, _, answer = self.server.request("POST", "/v1/orders/%d/refund" % order["id"], {"reason": "不想要了"},
+                                                token=buyer_token(buyer))
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.sql("SELECT cause, provider_txn_id FROM refunds WHERE order_id = %d ORDER BY id" % order["id"]),
+                         [("paid_twice", "mine-refund-b-%d" % order["id"]), ("buyer", "mine-refund-a-%d" % order["id"])])
         latest = int(self.sql("SELECT MAX(id) FROM refunds WHERE order_id = %d" % order["id"])[0][0])
         got = self.get(buyer, order["id"])
+        self.assertEqual(answer, got)
         self.assertEqual(got["refund"], {"id": latest, "status": "requested", "cause": "buyer",
                                          "amount_cents": order["amount_cents"], "reason": "不想要了"})
         status, _, page = self.server.request("GET", "/v1/merchant/orders?status=paid", token=self.coop)

@@ -36,6 +36,12 @@ typedef struct st_lb_page_job_t {
  * into a new job of size bytes; answers 401 or 422 and returns NULL when it cannot.
  */
 lb_page_job_t *lb_auth_page_job_new(lb_call_t *call, size_t size);
+/*
+ * On a worker: starts the page's answer, {"NAME": [ ... for the caller to write found items into; lb_page_answer_end
+ * closes it with "next": the last item's id when the page is full (more may follow), else null.
+ */
+lb_writer_t *lb_page_answer_start(lb_page_job_t *page, const char *name);
+void lb_page_answer_end(lb_writer_t *w, const lb_page_job_t *page, size_t found, int64_t last_id);
 
 /*
  * On a worker: the merchant whose token hashes to hash, if its kind is in kinds. Otherwise records a 401 or 403 answer

@@ -19,7 +19,7 @@ typedef struct st_lb_shipment_t {
 typedef struct st_lb_shipment_row_t {
     int64_t id, sku_id, attempts, created_at;
     int64_t feed_seq;         /* its place in the feed, 0 until it has one */
-    char status[8];           /* pending, acked, dead */
+    char status[16];          /* pending, acked, dead, cancelled */
     char delivery_status[16]; /* none, picked_up, in_transit, delivered */
     char tracking_no[LB_TEXT_SIZE(64)];
     char *payload; /* the JSON document, NUL-terminated */

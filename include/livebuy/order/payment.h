@@ -29,6 +29,8 @@ typedef struct st_lb_payment_t {
     /* Out. */
     lb_payment_outcome_t outcome;
     int refund_required; /* this transaction's money must go back (now, or when it was first recorded) */
+    int64_t refund_id;   /* the refund made now for it (0: none made now), of cause refund_cause */
+    const char *refund_cause;
 } lb_payment_t;
 
 /*

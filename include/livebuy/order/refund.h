@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 #include "livebuy/db/db.h"
+#include "livebuy/model/order.h"
+#include "livebuy/model/refund.h"
 
 #define LB_REFUND_MESSAGE_MAX     400 /* last_error's width: a longer message is cut at a character boundary */
 #define LB_PROVIDER_REFUND_ID_MAX 128
@@ -53,5 +55,66 @@ int lb_refund_confirm(lb_db_t *db, const lb_refund_notice_t *notice, int64_t now
 
 /* Counts a committed confirmation in /metrics (livebuy_refund_events_total, refunded or failed); any thread. */
 void lb_refund_count_confirmed(const lb_refund_confirm_result_t *result);
+
+/* ---- Creation: the one rule of docs/design.md "Refunds" (each in the transaction that decides it, SKU row locked) -- */
+
+/*
+ * The refund of a payment whose money goes back while its order is decided elsewhere (late_payment, paid_twice): a
+ * pending refund of amount_cents under provider_txn_id, of order, for the SKU's co-op coop_id. out->id is 0 when that
+ * payment has a refund already (never two). 0 or an LB_EDB_* code.
+ */
+int lb_refund_for_payment(lb_db_t *db, const lb_order_t *order, int64_t coop_id, const char *provider_txn_id, int64_t amount_cents,
+                          const char *cause, int64_t now, lb_refund_t *out);
+/*
+ * A failed campaign's paid join (locked): refund_required, its units leave sold (back to the SKU's available) and its
+ * payment gets a pending refund (campaign_failed). out->id is 0 when the payment had one already (nothing changed).
+ */
+int lb_refund_campaign_failed(lb_db_t *db, lb_order_t *join, int64_t coop_id, int64_t now, lb_refund_t *out);
+
+typedef enum en_lb_refund_request_outcome_t {
+    LB_REFUND_REQUEST_AT_ONCE,    /* not handed to shipping: units back, shipment cancelled, refund pending */
+    LB_REFUND_REQUEST_REQUESTED,  /* handed off (or on its way there): a request the co-op decides */
+    LB_REFUND_REQUEST_NOT_PAID,   /* reserved, expired or cancelled: no money to give back */
+    LB_REFUND_REQUEST_HAS_REFUND, /* the order's payment has a refund already: refund is it */
+} lb_refund_request_outcome_t;
+
+typedef struct st_lb_refund_request_t {
+    lb_refund_request_outcome_t outcome;
+    lb_refund_t refund; /* the refund made, or the one the order has */
+} lb_refund_request_t;
+
+/*
+ * A buyer asks for the money of order (locked with its SKU row, the buyer checked by the caller) back, with reason ("" for
+ * none), coop_id the SKU's merchant: sets req and returns 1 when a refund was made (commit), 0 when not, or an LB_EDB_*
+ * code. Reaches it through the SKU's action lane (livebuy/sku_actions.h), like a cancellation.
+ */
+int lb_refund_request(lb_db_t *db, lb_order_t *order, int64_t coop_id, const char *reason, int64_t now, lb_refund_request_t *req);
+
+/* Counts a committed new refund in /metrics (livebuy_refunds_total, and requested); any thread. */
+void lb_refund_count_created(const char *cause, const char *status);
+
+/* ---- The co-op's decisions ----------------------------------------------------------------------------------------- */
+
+typedef enum en_lb_refund_decision_outcome_t {
+    LB_REFUND_DECIDED,
+    LB_REFUND_DECISION_NOT_FOUND, /* no such refund, or another co-op's */
+    LB_REFUND_DECISION_CONFLICT,  /* not in a status the decision moves (livebuy/model/refund.h, lb_refund_decide) */
+} lb_refund_decision_outcome_t;
+
+typedef struct st_lb_refund_decision_result_t {
+    lb_refund_decision_outcome_t outcome;
+    lb_refund_t refund; /* as it is after the decision (as it was, for a conflict) */
+} lb_refund_decision_result_t;
+
+/*
+ * Co-op coop_id's decision on refund refund_id, in the caller's transaction (SKU row, then the refund, then its order):
+ * approve (its order refund_required; the units leave sold and stock: the goods went out), reject (with reason, or
+ * NULL), retry (sent again: pending, attempts 0). Sets *out and returns 1 when it changed something (commit), 0 when
+ * not, or an LB_EDB_* code.
+ */
+int lb_refund_decide_by(lb_db_t *db, int64_t refund_id, int64_t coop_id, lb_refund_decision_t decision, const char *reason,
+                        int64_t now, lb_refund_decision_result_t *out);
+/* Counts a committed decision in /metrics (approved, rejected, retried); any thread. */
+void lb_refund_count_decided(lb_refund_decision_t decision);
 
 #endif

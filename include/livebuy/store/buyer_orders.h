@@ -17,8 +17,8 @@
  * (sku_id, id) = (sku_id, order_id) for the rest.
  */
 #define LB_BUYER_ORDER_IDS                                                                                                         \
-    "(SELECT sku_id, order_id FROM buyer_orders WHERE buyer_id = ? AND order_id < ? UNION ALL "                                   \
-    "SELECT o.sku_id, o.id FROM order_blocks b JOIN orders o ON o.sku_id = b.sku_id AND o.id >= b.first_id AND "                  \
+    "(SELECT sku_id, order_id FROM buyer_orders WHERE buyer_id = ? AND order_id < ? UNION ALL "                                    \
+    "SELECT o.sku_id, o.id FROM order_blocks b JOIN orders o ON o.sku_id = b.sku_id AND o.id >= b.first_id AND "                   \
     "o.id < b.first_id + b.size WHERE b.listed = 0 AND o.buyer_id = ? AND o.id < ?)"
 
 /*

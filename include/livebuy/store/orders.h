@@ -31,6 +31,11 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
  */
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*
+ * Marks a locked, paid order refund_required (refunded before it was handed to shipping) and returns its units from
+ * sold where a released reservation's go (lb_store_order_release).
+ */
+int lb_store_order_unsell(lb_db_t *db, lb_order_t *order, int64_t now);
+/*
  * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/order/sku_actions.h): 0
  * when it is cancelled now and its units are back (to the live item's quota when it has one); LB_ENOTFOUND when it is
  * not this buyer's order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.

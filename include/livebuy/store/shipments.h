@@ -41,8 +41,15 @@ int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_
 int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row);
 /* The SKU of a shipment, read without a lock (it never changes), or LB_ENOTFOUND. */
 int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id);
-/* Marks a (locked) pending or dead shipment acked at now; *changed is 0 when it was acked already. */
+/* Marks a (locked) pending or dead shipment acked at now; *changed is 0 when it was acked already (or cancelled). */
 int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed);
+/*
+ * Cancels the shipment of one order (a paid order refunded before handoff) if no dispatcher has it: a pending shipment
+ * of that order alone, not claimed. *cancelled says whether it was. A cancelled shipment is never pushed or acked; it
+ * takes a new place in the feed, so that a shipper who pulled it sees it again, cancelled. Inside a transaction that
+ * holds the SKU row.
+ */
+int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id, int *cancelled);
 /* Records a delivery event once: LB_EDB_DUP when this type was recorded for the shipment already. */
 int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, const char *tracking_no, int64_t now);
 /* Sets a (locked) shipment's delivery status and tracking number. */
