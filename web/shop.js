@@ -327,7 +327,7 @@
   // An order's refund, for people: what happens to the money.
   function refundLine(r) {
     const zh = refundStatusNames[r.status] || r.status;
-    const lines = ['退款 ' + zh + ' · ' + yuan(r.amount_cents)];
+    const lines = [zh + ' · ' + yuan(r.amount_cents)];
     if (r.status === 'rejected' && r.reason) lines.push('原因 ' + r.reason);
     return el('div', { class: 'refund ' + r.status, 'data-role': 'refund', 'data-refund-status': r.status },
       lines.join(' · '), el('span', { class: 'en', text: 'refund ' + r.status }));
