@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 import unittest
 
@@ -69,8 +70,11 @@ def new_txn():
     return "42000000012026%014d" % (time.time_ns() % 10 ** 10 * 1000 + next(_events) % 1000)
 
 
-class WeChatPay(lb.ServerTestCase):
-    """One livebuyd with --payment-provider wechatpay and a certificate and APIv3 key of the test's own."""
+class WeChatPayBase(lb.ServerTestCase):
+    """One livebuyd with --payment-provider wechatpay and a certificate and APIv3 key of the test's own (extra_args:
+    more flags), and the helpers that make and send notifications. No tests of its own."""
+
+    extra_args = []
 
     @classmethod
     def setUpClass(cls):
@@ -82,7 +86,7 @@ class WeChatPay(lb.ServerTestCase):
         cls.apiv3_key = secrets.token_hex(16)  # 32 characters
         cls.server_args = lb.ServerTestCase.server_args + [
             "--payment-provider", "wechatpay", "--wechatpay-platform-cert", cls.cert_path,
-            "--wechatpay-apiv3-key", cls.apiv3_key, "--wechatpay-mchid", MCHID]
+            "--wechatpay-apiv3-key", cls.apiv3_key, "--wechatpay-mchid", MCHID] + cls.extra_args
         super().setUpClass()
         cls.coop_id, cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")
 
@@ -179,7 +183,9 @@ class WeChatPay(lb.ServerTestCase):
                 return int(float(line.split()[-1]))
         return 0
 
-    # -- the cases ----------------------------------------------------------------------------------------------------
+
+class WeChatPay(WeChatPayBase):
+    """Each notification, right and wrong, with exactly its outcome."""
 
     def test_valid_payment_pays_the_order_once(self):
         sku_id = self.new_sku()
@@ -476,6 +482,125 @@ class WeChatPay(lb.ServerTestCase):
                           "amount_cents": order["amount_cents"]}).encode()
         status, _, answer = self.server.request("POST", "/v1/payments/notify", raw=raw, headers=lb.signed(raw))
         self.assertEqual((status, answer["status"]), (200, "paid"), answer)
+
+
+class FakeWeChatPay(lb.HttpReceiver):
+    """WeChat Pay's refund API (POST /v3/refund/domestic/refunds) as livebuy's refund push meets it: it checks the
+    Authorization signature with the merchant's public key, takes each out_refund_no once and answers PROCESSING with a
+    refund_id of its own; the outcome follows later as a REFUND.* notification, which the test sends."""
+
+    PATH = "/v3/refund/domestic/refunds"
+
+    def __init__(self, merchant_public_key):
+        self.merchant_public_key = merchant_public_key
+        self.requests = []  # (Authorization's fields, the body) of each request, in order
+        self.refund_ids = {}  # out_refund_no -> WeChat Pay's refund_id
+        self.lock = threading.Lock()
+        super().__init__()
+
+    def authorization(self, value, body, path):
+        """The fields of a WECHATPAY2-SHA256-RSA2048 Authorization header whose signature verifies; raises otherwise."""
+        scheme, _, params = value.partition(" ")
+        if scheme != "WECHATPAY2-SHA256-RSA2048":
+            raise ValueError("scheme %r" % scheme)
+        fields = dict((k, v.strip('"')) for k, v in (p.split("=", 1) for p in params.split(",")))
+        message = "POST\n%s\n%s\n%s\n" % (path, fields["timestamp"], fields["nonce_str"])
+        self.merchant_public_key.verify(base64.b64decode(fields["signature"]), message.encode() + body + b"\n",
+                                        padding.PKCS1v15(), hashes.SHA256())
+        return fields
+
+    def handle(self, request):
+        body = request.rfile.read(int(request.headers.get("Content-Length", 0)))
+        try:
+            fields = self.authorization(request.headers.get("Authorization", ""), body, request.path)
+        except Exception as e:
+            self.reply(request, 401, json.dumps({"code": "SIGN_ERROR", "message": str(e)[:60]}).encode())
+            return
+        document = json.loads(body)
+        with self.lock:
+            self.requests.append((fields, document))
+            refund_id = self.refund_ids.setdefault(document["out_refund_no"],
+                                                   "50300000012026%014d" % (len(self.refund_ids) + 1))
+        answer = {"refund_id": refund_id, "out_refund_no": document["out_refund_no"],
+                  "transaction_id": document["transaction_id"], "channel": "ORIGINAL", "status": "PROCESSING",
+                  "user_received_account": "支付用户零钱", "create_time": "2026-12-05T16:00:00+08:00",
+                  "amount": dict(document["amount"], payer_total=document["amount"]["total"],
+                                 payer_refund=document["amount"]["refund"])}
+        self.reply(request, 200, json.dumps(answer, ensure_ascii=False).encode())
+
+
+class RefundJourney(WeChatPayBase):
+    """The whole way of a buyer's money with WeChat Pay: paid by a TRANSACTION.SUCCESS notification, its refund pushed
+    to (a fake of) WeChat Pay's refund API as the v3 refund request, and confirmed by WeChat Pay's REFUND.SUCCESS
+    notification: refund and order refunded, once."""
+
+    NOTIFY_URL = "https://shop.example.com/v1/payments/wechatpay/notify"
+
+    @classmethod
+    def setUpClass(cls):
+        merchant_key, merchant_cert, cls.merchant_serial = make_platform()
+        cls.fake = FakeWeChatPay(merchant_key.public_key())
+        cls.merchant_keydir = tempfile.mkdtemp(prefix="lbwxm-")
+        key_path = os.path.join(cls.merchant_keydir, "apiclient_key.pem")
+        with open(key_path, "wb") as f:
+            f.write(merchant_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        cls.extra_args = ["--wechatpay-merchant-key", key_path, "--wechatpay-merchant-serial", cls.merchant_serial,
+                          "--wechatpay-notify-url", cls.NOTIFY_URL,
+                          "--refund-url", "http://127.0.0.1:%d%s" % (cls.fake.port, FakeWeChatPay.PATH)]
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.fake.close()
+        shutil.rmtree(cls.merchant_keydir, ignore_errors=True)
+
+    def test_paid_refunded_and_confirmed(self):
+        sku_id = self.new_sku(stock=5)
+        order = self.reserve(sku_id, buyer=11, qty=2)
+        self.assertEqual(order["amount_cents"], 2 * 5990)
+        txn = new_txn()
+        self.assertTaken(self.notify(transaction(order["id"], order["amount_cents"], txn)), "the payment")
+        # The money goes back: a refund of the payment, pending, its order refund_required (written as the refund rule
+        # writes it, server/order/refund.c).
+        self.sql("UPDATE orders SET status = 'refund_required' WHERE id = %d" % order["id"])
+        self.sql("INSERT INTO refunds (sku_id, order_id, buyer_id, coop_id, provider_txn_id, amount_cents, cause, reason, "
+                 "status, next_attempt_at, created_at) VALUES (%d, %d, 11, %d, '%s', %d, 'buyer', '买错了', 'pending', 0, "
+                 "UNIX_TIMESTAMP())" % (sku_id, order["id"], self.coop_id, txn, order["amount_cents"]))
+        refund_id = int(self.sql("SELECT id FROM refunds WHERE sku_id = %d AND provider_txn_id = '%s'" % (sku_id, txn))[0][0])
+
+        # The push: one v3 refund request for this refund, signed by the merchant.
+        self.assertTrue(lb.wait_for(lambda: self.sql("SELECT status FROM refunds WHERE id = %d" % refund_id)[0][0]
+                                    == "sent", 20), self.sql("SELECT status, last_error FROM refunds WHERE id = %d"
+                                                             % refund_id))
+        pushed = [(f, d) for f, d in self.fake.requests if d["out_refund_no"] == str(refund_id)]
+        self.assertEqual(len(pushed), 1, pushed)
+        fields, document = pushed[0]
+        self.assertEqual((fields["mchid"], fields["serial_no"]), (MCHID, self.merchant_serial))
+        self.assertEqual(document["transaction_id"], txn)
+        self.assertEqual(document["notify_url"], self.NOTIFY_URL)
+        self.assertEqual(document["reason"], "买错了")
+        self.assertEqual(document["amount"], {"refund": order["amount_cents"], "total": order["amount_cents"],
+                                              "currency": "CNY"})
+
+        # WeChat Pay's notification of the outcome, built from what it was asked and answered.
+        wechat_refund_id = self.fake.refund_ids[str(refund_id)]
+        resource = refund_resource(refund_id, order["id"], order["amount_cents"])
+        resource.update(refund_id=wechat_refund_id, transaction_id=txn)
+        body = self.envelope("REFUND.SUCCESS", resource, associated_data="refund")
+        headers = self.headers(body)
+        self.assertTaken(self.send(body, headers), "REFUND.SUCCESS")
+        row = self.sql("SELECT status, provider_refund_id FROM refunds WHERE id = %d" % refund_id)[0]
+        self.assertEqual(row, ("refunded", wechat_refund_id))
+        self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % order["id"])[0][0], "refunded")
+        after = self.server.sku(sku_id)
+
+        # WeChat Pay sends it again: taken, nothing changes; WeChat Pay was asked once.
+        self.assertTaken(self.send(body, headers), "REFUND.SUCCESS again")
+        self.assertEqual(self.sql("SELECT status, provider_refund_id FROM refunds WHERE id = %d" % refund_id)[0], row)
+        self.assertEqual(self.server.sku(sku_id), after)
+        self.assertEqual(len([d for _, d in self.fake.requests if d["out_refund_no"] == str(refund_id)]), 1)
 
 
 class WithoutWeChatPay(lb.ServerTestCase):
