@@ -25,6 +25,7 @@ MERCHANT_KEY = os.path.join(os.environ.get("LIVEBUY_SOURCE_DIR", os.path.join(os
 MCHID, MERCHANT_SERIAL = "1900000001", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 WECHATPAY_PATH = "/v3/refund/domestic/refunds"
 NOTIFY_URL = "https://shop.example.com/v1/payments/wechatpay/notify"
+STATION = {"name": "丰州镇服务站", "county": "武乡县", "township": "丰州镇", "village": "东村", "address": "供销社北侧"}
 
 _keys = itertools.count(1)
 _txns = itertools.count(1)
@@ -166,10 +167,12 @@ class Base(lb.ServerTestCase):
     def make_receiver(cls):
         return Receiver()
 
-    def pay_order(self, buyer, qty=1, server=None):
-        """Reserves qty of the SKU for buyer and pays it (a signed notify): (order id, provider_txn_id)."""
+    def pay_order(self, buyer, qty=1, server=None, target=None):
+        """Reserves qty of the SKU (or of target, e.g. a group-buy) for buyer and pays it (a signed notify): (order id,
+        provider_txn_id)."""
         server = server or self.server
-        status, _, order = server.request("POST", "/v1/orders", {"sku_id": self.sku_id, "qty": qty, "ship_to": SHIP_TO},
+        order_body = dict(target, qty=qty) if target else {"sku_id": self.sku_id, "qty": qty, "ship_to": SHIP_TO}
+        status, _, order = server.request("POST", "/v1/orders", order_body,
                                           token=lb.buyer_token(buyer), headers={"Idempotency-Key": "r-%d" % next(_keys)})
         self.assertEqual(status, 201, order)
         txn = "rt-%d-%d" % (time.time_ns(), next(_txns))
@@ -179,19 +182,21 @@ class Base(lb.ServerTestCase):
         return order["id"], txn
 
     def make_refund(self, buyer, reason="", server=None, before=None):
-        """A paid order whose money goes back: a pending refund of its payment, its order refund_required (as the
-        refund rules leave them), written directly; before(provider_txn_id) is called first. Returns (refund id,
-        order id, provider_txn_id)."""
+        """A paid order whose buyer asks for the money back before handoff (POST /v1/orders/{id}/refund): refunded at
+        once, a pending refund of its payment; before(provider_txn_id) is called first. Returns (refund id, order id,
+        provider_txn_id)."""
+        server = server or self.server
         order_id, txn = self.pay_order(buyer, server=server)
         if before:
             before(txn)
-        self.sql("UPDATE orders SET status = 'refund_required' WHERE id = %d" % order_id)
-        self.sql("INSERT INTO refunds (sku_id, order_id, buyer_id, coop_id, provider_txn_id, amount_cents, cause, reason, "
-                 "status, next_attempt_at, created_at) SELECT sku_id, id, buyer_id, %d, '%s', amount_cents, 'buyer', '%s', "
-                 "'pending', UNIX_TIMESTAMP(), UNIX_TIMESTAMP() FROM orders WHERE id = %d"
-                 % (self.coop_id, txn, reason, order_id))
+        status, _, answer = server.request("POST", "/v1/orders/%d/refund" % order_id, {"reason": reason},
+                                           token=lb.buyer_token(buyer))
+        self.assertEqual((status, answer.get("status")), (200, "refund_required"), answer)
         refund_id = int(self.sql("SELECT id FROM refunds WHERE order_id = %d" % order_id)[0][0])
         return refund_id, order_id, txn
+
+    def decide(self, refund_id, action):
+        return self.server.request("POST", "/v1/refunds/%d/%s" % (refund_id, action), {}, token=self.coop)
 
     def refund(self, refund_id):
         row = self.sql("SELECT status, attempts, last_error, provider_refund_id, claimed_by FROM refunds WHERE id = %d"
@@ -238,6 +243,13 @@ class PushTest(lb.SecondServer, Base):
         self.assertEqual([r["provider_refund_id"] for r in rows], ["P-%d" % i for i in refund_ids])
         # Sent is not refunded: the orders wait for the provider's notification.
         self.assertEqual({self.order_status(m[1]) for m in made}, {"refund_required"})
+        # The provider's signed notification settles one (POST /v1/refunds/notify): refunded, its order too.
+        refund_id, order_id, _ = made[0]
+        body = json.dumps({"refund_id": refund_id, "order_id": order_id, "status": "refunded", "amount_cents": 5990,
+                           "provider_refund_id": "P-%d" % refund_id}).encode()
+        status, _, answer = self.server.request("POST", "/v1/refunds/notify", raw=body, headers=lb.signed(body))
+        self.assertEqual((status, answer["status"]), (200, "refunded"), answer)
+        self.assertEqual((self.refund(refund_id)["status"], self.order_status(order_id)), ("refunded", "refunded"))
 
         def totals():
             texts = [self.server.metrics(), self.second.metrics()]
@@ -263,6 +275,27 @@ class ConfirmAtOnceTest(Base):
         text = self.server.metrics()
         self.assertEqual(metric(text, "livebuy_refund_pushes_total", '{result="sent"}'), 1)
 
+    def test_failed_campaign_refunds_pushed_and_confirmed(self):
+        """A group-buy that fails: the closer refunds its paid joins, and each refund reaches the provider once and is
+        confirmed by its answer; the SKU's units are all back."""
+        point = self.server.create_pickup_point(self.coop, STATION)
+        body = {"sku_id": self.sku_id, "pickup_point_id": point, "price_cents": 6990, "min_qty": 50,
+                "per_buyer_limit": 5, "closes_at": int(time.time()) + 3}
+        status, _, gb = self.server.request("POST", "/v1/group-buys", body, token=self.coop)
+        self.assertEqual(status, 201, gb)
+        joins = [self.pay_order(510 + i, qty=2, target={"group_buy_id": gb["id"]})[0] for i in range(3)]
+        self.assertTrue(lb.wait_for(lambda: len(self.sql("SELECT id FROM refunds WHERE order_id IN (%s) AND status = "
+                                                         "'refunded'" % ",".join(map(str, joins)))) == 3, 20),
+                        self.sql("SELECT order_id, cause, status FROM refunds"))
+        self.assertEqual(self.sql("SELECT status FROM group_buys WHERE id = %d" % gb["id"])[0][0], "failed")
+        self.assertEqual({self.order_status(o) for o in joins}, {"refunded"})
+        refunds = self.sql("SELECT id, cause, amount_cents FROM refunds WHERE order_id IN (%s)" % ",".join(map(str, joins)))
+        self.assertEqual({(r[1], r[2]) for r in refunds}, {("campaign_failed", "13980")})
+        self.assertEqual({k: v for k, v in self.receiver.accepted.items() if int(k[7:]) in {int(r[0]) for r in refunds}},
+                         {"refund-%s" % r[0]: 1 for r in refunds})
+        sku = self.server.sku(self.sku_id)
+        self.assertEqual((sku["sold"], sku["reserved"]), (0, 0), sku)
+
 
 class DeadTest(Base):
     """A receiver that always fails: after --refund-max-attempts pushes the refund is dead, and stays so."""
@@ -286,6 +319,16 @@ class DeadTest(Base):
         self.assertEqual(metric(text, "livebuy_refund_pushes_total", '{result="failed"}'), 2)
         self.assertEqual(metric(text, "livebuy_refund_events_total", '{event="dead"}'), 1)
 
+        # The co-op sends it again: pending from attempts 0, pushed at once, taken this time; once only.
+        with self.receiver.lock:
+            self.receiver.always_fail = False
+        status, _, answer = self.decide(refund_id, "retry")
+        self.assertEqual((status, answer["status"], answer["attempts"]), (200, "pending", 0), answer)
+        self.wait_status([refund_id], "sent", 10)
+        self.assertEqual(self.receiver.pushes, [("refund-%d" % refund_id, 500)] * 2 + [("refund-%d" % refund_id, 200)])
+        self.assertEqual(self.receiver.accepted, {"refund-%d" % refund_id: 1})
+        self.assertEqual(metric(self.server.metrics(), "livebuy_refund_events_total", '{event="retried"}'), 1)
+
 
 class RefusedTest(Base):
     """A receiver that refuses with a 4xx: the refund fails at once, with the refusal as its last error; never retried.
@@ -308,6 +351,11 @@ class RefusedTest(Base):
         text = self.server.metrics()
         self.assertEqual(metric(text, "livebuy_refund_pushes_total", '{result="refused"}'), 1)
         self.assertEqual(metric(text, "livebuy_refund_events_total", '{event="failed"}'), 1)
+        # A failed refund, too, is sent again by the co-op's retry (and refused again: failed, never dead).
+        status, _, answer = self.decide(refund_id, "retry")
+        self.assertEqual((status, answer["status"]), (200, "pending"), answer)
+        self.wait_status([refund_id], "failed", 10)
+        self.assertEqual(self.receiver.pushes, [("refund-%d" % refund_id, 400)] * 2)
 
     def test_too_many_requests_is_retried(self):
         with self.receiver.lock:
