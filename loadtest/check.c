@@ -296,3 +296,117 @@ size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_cam
     free(all);
     return c.violations;
 }
+
+/* ---- Refunds ------------------------------------------------------------------------------------------------------ */
+
+static int refund_by_order(const void *a, const void *b)
+{
+    const lb_check_refund_t *x = a, *y = b;
+    if (x->order_id != y->order_id)
+        return x->order_id < y->order_id ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int contains(const int64_t *sorted, size_t n, int64_t id)
+{
+    return n != 0 && bsearch(&id, sorted, n, sizeof(*sorted), by_int64) != NULL;
+}
+
+/* A sorted copy of ids[0..n) (malloc'd). */
+static int64_t *sorted_ids(const int64_t *ids, size_t n)
+{
+    int64_t *copy = lb_malloc((n + 1) * sizeof(*copy));
+    if (n != 0)
+        memcpy(copy, ids, n * sizeof(*copy));
+    if (n > 1)
+        qsort(copy, n, sizeof(*copy), by_int64);
+    return copy;
+}
+
+/* Whether a refund of an order's own payment in this status has moved its order (decided: pending and on). */
+static int own_refund_applies(const char *status)
+{
+    return strcmp(status, "requested") != 0 && strcmp(status, "rejected") != 0;
+}
+
+/* The rules on one order's refunds (refunds[0..n), all of order o, which may be NULL when not listed). */
+static void check_order_refunds(checker_t *c, const lb_check_refunds_input_t *in, const lb_check_order_t *o,
+                                const lb_check_refund_t *refunds, size_t n, const int64_t *pay_sent, size_t *reported)
+{
+    const lb_check_refund_t *own = NULL;
+    int64_t order_id = refunds[0].order_id;
+    for (size_t i = 0; i != n; ++i) {
+        const lb_check_refund_t *r = &refunds[i];
+        if (in->has_observations && !contains(pay_sent, in->num_pay_sent, order_id) && (*reported)++ < 10)
+            violation(c, "refunded twice: refund %lld gives back money never paid (no payment was sent for order %lld)",
+                      (long long)r->id, (long long)order_id);
+        if (strcmp(r->cause, "paid_twice") == 0) {
+            if (in->has_observations && (*reported)++ < 10)
+                violation(c, "refunded twice: refund %lld (paid_twice) of order %lld, which was paid once", (long long)r->id,
+                          (long long)order_id);
+            continue;
+        }
+        if (own != NULL) {
+            if ((*reported)++ < 10)
+                violation(c, "refunded twice: order %lld's payment has refunds %lld and %lld", (long long)order_id,
+                          (long long)own->id, (long long)r->id);
+            continue;
+        }
+        own = r;
+    }
+    if (own == NULL || o == NULL)
+        return;
+    if (own->amount_cents != o->amount_cents && (*reported)++ < 10)
+        violation(c, "refund amount: refund %lld gives back %lld, order %lld was %lld", (long long)own->id,
+                  (long long)own->amount_cents, (long long)o->id, (long long)o->amount_cents);
+    const char *want = !own_refund_applies(own->status)          ? NULL
+                       : strcmp(own->status, "refunded") == 0 ? "refunded"
+                                                              : "refund_required";
+    int applied = want != NULL ? strcmp(o->status, want) == 0 || (strcmp(want, "refund_required") == 0 && strcmp(o->status, "refunded") == 0)
+                               : o->state == LB_CHECK_SOLD;
+    if (!applied && (*reported)++ < 10)
+        violation(c, "refund not applied: order %lld is %s with its refund %lld %s", (long long)o->id, o->status,
+                  (long long)own->id, own->status);
+}
+
+size_t lb_check_refunds(const lb_check_refunds_input_t *in, lb_check_report_cb report, void *ctx)
+{
+    lb_check_input_t orders_only = {.orders = (lb_check_order_t *)in->orders, .num_orders = in->num_orders};
+    checker_t c = {&orders_only, report, ctx, 0};
+    size_t reported = 0, n = in->num_refunds;
+    lb_check_refund_t *refunds = lb_malloc((n + 1) * sizeof(*refunds));
+    if (n != 0)
+        memcpy(refunds, in->refunds, n * sizeof(*refunds));
+    if (n > 1)
+        qsort(refunds, n, sizeof(*refunds), refund_by_order);
+    int64_t *pay_sent = sorted_ids(in->pay_sent, in->has_observations ? in->num_pay_sent : 0);
+    int64_t *refunded = lb_malloc((n + 1) * sizeof(*refunded)); /* orders with a refund of their own payment */
+    size_t num_refunded = 0;
+    for (size_t i = 0; i != n;) {
+        size_t j = i;
+        while (j != n && refunds[j].order_id == refunds[i].order_id)
+            ++j;
+        const lb_check_order_t *o = in->num_orders != 0 ? find_order(&c, refunds[i].order_id) : NULL;
+        check_order_refunds(&c, in, o, refunds + i, j - i, pay_sent, &reported);
+        for (size_t k = i; k != j; ++k)
+            if (strcmp(refunds[k].cause, "paid_twice") != 0) {
+                refunded[num_refunded++] = refunds[i].order_id;
+                break;
+            }
+        i = j;
+    }
+    for (size_t i = 0; i != in->num_orders; ++i) {
+        const lb_check_order_t *o = &in->orders[i];
+        int must = strcmp(o->status, "refund_required") == 0 || strcmp(o->status, "refunded") == 0;
+        if (must && !contains(refunded, num_refunded, o->id) && reported++ < 10)
+            violation(&c, "refund lost: order %lld is %s and has no refund", (long long)o->id, o->status);
+    }
+    for (size_t i = 0; in->has_observations && i != in->num_asked; ++i)
+        if (!contains(refunded, num_refunded, in->asked[i]) && reported++ < 10)
+            violation(&c, "refund lost: order %lld's refund request was answered 200, the order has no refund",
+                      (long long)in->asked[i]);
+    free(refunded);
+    free(pay_sent);
+    free(refunds);
+    return c.violations;
+}

@@ -21,7 +21,7 @@ int lb_check_state_of(const char *status);
 
 /* An order as GET /v1/merchant/orders lists it. */
 typedef struct st_lb_check_order_t {
-    int64_t id, buyer_id, sku_id, live_item_id, group_buy_id, qty;
+    int64_t id, buyer_id, sku_id, live_item_id, group_buy_id, qty, amount_cents;
     lb_check_state_t state;
     char status[20]; /* the API's status string */
 } lb_check_order_t;
@@ -68,5 +68,39 @@ typedef struct st_lb_check_group_buy_t {
  */
 size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
                            size_t num_orders, const int64_t *paid, size_t num_paid, lb_check_report_cb report, void *ctx);
+
+/* A refund as GET /v1/merchant/refunds lists it. */
+typedef struct st_lb_check_refund_t {
+    int64_t id, order_id, amount_cents;
+    char cause[16];  /* buyer, late_payment, paid_twice, campaign_failed */
+    char status[16]; /* requested, rejected, pending, sent, refunded, failed, dead */
+} lb_check_refund_t;
+
+/* What the refund rules look at; the arrays are borrowed. */
+typedef struct st_lb_check_refunds_input_t {
+    const lb_check_refund_t *refunds; /* every refund of the merchant (of this run) */
+    size_t num_refunds;
+    const lb_check_order_t *orders; /* sorted by id (lb_check_run sorts them) */
+    size_t num_orders;
+    int has_observations; /* the rest is filled: the check follows a run, which paid each order at most once */
+    const int64_t *asked; /* orders a refund request was answered 200 for */
+    size_t num_asked;
+    const int64_t *pay_sent; /* orders a payment notify was sent for (answered or not) */
+    size_t num_pay_sent;
+} lb_check_refunds_input_t;
+
+/*
+ * The refund rules (money that must go back has exactly one refund, and money never paid none):
+ *   refund lost      an order refund_required or refunded has no refund of its own payment (every cause but
+ *                    paid_twice); a refund request answered 200 left its order without a refund;
+ *   refunded twice   two refunds of one order's own payment; with observations, a refund of an order no payment was
+ *                    sent for, or a paid_twice refund (the run paid each order once: a second payment never was);
+ *   refund amount    a refund of an order's own payment is not its amount;
+ *   refund not applied  the order of a refund of its own payment that is decided (pending and on) is not
+ *                    refund_required (or refunded, once refunded), or the order of a requested or rejected one is not
+ *                    paid or further.
+ * Returns the number of violations.
+ */
+size_t lb_check_refunds(const lb_check_refunds_input_t *input, lb_check_report_cb report, void *ctx);
 
 #endif

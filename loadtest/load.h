@@ -31,6 +31,7 @@ typedef enum en_lb_load_kind_t {
     LB_LOAD_PAY,
     LB_LOAD_CANCEL,
     LB_LOAD_HEALTHZ,
+    LB_LOAD_REFUND,
     LB_LOAD_NUM_KINDS
 } lb_load_kind_t;
 
@@ -49,7 +50,7 @@ typedef struct st_lb_load_options_t {
     size_t concurrency; /* > 0: closed model */
     size_t connections, streams, campaigns;
     int64_t buyers, stock, quota, limit;
-    double dup_share, pay_share, cancel_share, browse_share;
+    double dup_share, pay_share, cancel_share, browse_share, refund_share;
     unsigned pay_delay_ms, max_retries;
     uint64_t seed;
     int check, quiet, dup_after_answer, http1;
@@ -104,6 +105,8 @@ typedef struct st_lb_load_run_t {
     size_t num_grants, grants_cap;
     int64_t *paid, *cancelled;
     size_t num_paid, paid_cap, num_cancelled, cancelled_cap;
+    int64_t *pay_sent, *asked; /* orders a payment notify was sent for; orders a refund request was answered 200 for */
+    size_t num_pay_sent, pay_sent_cap, num_asked, asked_cap;
     lb_idmap_t followed_up; /* orders that got their payment or cancellation: a duplicate tap's 201 gets none */
 
     lb_receiver_t *receiver;

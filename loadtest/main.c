@@ -32,6 +32,7 @@ static const char usage_text[] =
     "  --dup-share F [0.05]    share of order taps sent twice with the same Idempotency-Key, at once (a double tap)\n"
     "  --dup-after-answer      send the duplicate once the first tap is answered instead (a tap again after the spinner)\n"
     "  --pay-share F [0.5] --cancel-share F [0.2] --browse-share F [0.4] --pay-delay MS [200]   (mixed)\n"
+    "  --refund-share F [0.2]  share of the paid orders whose buyer asks for a refund --pay-delay later (mixed)\n"
     "  --max-retries N [3]     429/503 (after Retry-After) and requests whose connection broke (after 1 s) are\n"
     "                          retried with the same key, at most N times\n"
     "  --drain S [10]          how long to wait for open requests once the arrivals are over\n"
@@ -61,6 +62,7 @@ enum {
     OPT_DUP,
     OPT_PAY,
     OPT_CANCEL,
+    OPT_REFUND,
     OPT_BROWSE,
     OPT_PAY_DELAY,
     OPT_RETRIES,
@@ -102,6 +104,7 @@ static const struct option long_options[] = {
     {"dup-share", 1, NULL, OPT_DUP},
     {"pay-share", 1, NULL, OPT_PAY},
     {"cancel-share", 1, NULL, OPT_CANCEL},
+    {"refund-share", 1, NULL, OPT_REFUND},
     {"browse-share", 1, NULL, OPT_BROWSE},
     {"pay-delay", 1, NULL, OPT_PAY_DELAY},
     {"max-retries", 1, NULL, OPT_RETRIES},
@@ -168,6 +171,7 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                                .dup_share = 0.05,
                                .pay_share = 0.5,
                                .cancel_share = 0.2,
+                               .refund_share = 0.2,
                                .browse_share = 0.4,
                                .pay_delay_ms = 200,
                                .max_retries = 3,
@@ -238,6 +242,9 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
             break;
         case OPT_CANCEL:
             NUMBER(0, 1) opt->cancel_share = v;
+            break;
+        case OPT_REFUND:
+            NUMBER(0, 1) opt->refund_share = v;
             break;
         case OPT_BROWSE:
             NUMBER(0, 1) opt->browse_share = v;
@@ -501,34 +508,29 @@ static int wait_campaigns(lb_load_run_t *run)
     return 0;
 }
 
-/* Every order of the merchant, a page of 200 at a time. */
-static int fetch_orders(lb_load_run_t *run, const char *token, lb_check_order_t **orders, size_t *num)
+/* A growing array that a paged list's items are read into. */
+typedef struct st_list_t {
+    void *items;
+    size_t num, cap;
+} list_t;
+
+/*
+ * Every item of a paged merchant list (GET path?after=N&limit=L: {"<key>": [...], "next"}), each read by take into
+ * list. -1 when a page cannot be read.
+ */
+static int fetch_list(lb_load_run_t *run, const char *token, const char *path, unsigned limit, const char *key,
+                      void (*take)(json_t *item, list_t *list), list_t *list)
 {
-    size_t cap = 0;
     int64_t after = 0;
-    *orders = NULL;
-    *num = 0;
     for (;;) {
-        char path[96];
-        json_t *answer, *order;
+        char page[128];
+        json_t *answer, *item;
         size_t i;
-        snprintf(path, sizeof(path), "/v1/merchant/orders?after=%lld&limit=200", (long long)after);
-        if (setup_call(run, "GET", path, token, NULL, 200, &answer) != 0)
+        snprintf(page, sizeof(page), "%s?after=%lld&limit=%u", path, (long long)after, limit);
+        if (setup_call(run, "GET", page, token, NULL, 200, &answer) != 0)
             return -1;
-        json_array_foreach(json_object_get(answer, "orders"), i, order)
-        {
-            const char *status = json_string_value(json_object_get(order, "status"));
-            int state = lb_check_state_of(status != NULL ? status : "");
-            lb_check_order_t o = {.id = json_integer_value(json_object_get(order, "id")),
-                                  .buyer_id = json_integer_value(json_object_get(order, "buyer_id")),
-                                  .sku_id = json_integer_value(json_object_get(order, "sku_id")),
-                                  .live_item_id = json_integer_value(json_object_get(order, "live_item_id")),
-                                  .group_buy_id = json_integer_value(json_object_get(order, "group_buy_id")),
-                                  .qty = json_integer_value(json_object_get(order, "qty")),
-                                  .state = state < 0 ? LB_CHECK_RELEASED : (lb_check_state_t)state};
-            snprintf(o.status, sizeof(o.status), "%s", status != NULL ? status : "");
-            lb_load_push((void **)orders, num, &cap, sizeof(o), &o);
-        }
+        json_array_foreach(json_object_get(answer, key), i, item)
+            take(item, list);
         json_t *next = json_object_get(answer, "next");
         int more = json_is_integer(next);
         after = json_integer_value(next);
@@ -536,6 +538,72 @@ static int fetch_orders(lb_load_run_t *run, const char *token, lb_check_order_t 
         if (!more)
             return 0;
     }
+}
+
+static void take_order(json_t *order, list_t *list)
+{
+    const char *status = json_string_value(json_object_get(order, "status"));
+    int state = lb_check_state_of(status != NULL ? status : "");
+    lb_check_order_t o = {.id = json_integer_value(json_object_get(order, "id")),
+                          .buyer_id = json_integer_value(json_object_get(order, "buyer_id")),
+                          .sku_id = json_integer_value(json_object_get(order, "sku_id")),
+                          .live_item_id = json_integer_value(json_object_get(order, "live_item_id")),
+                          .group_buy_id = json_integer_value(json_object_get(order, "group_buy_id")),
+                          .qty = json_integer_value(json_object_get(order, "qty")),
+                          .amount_cents = json_integer_value(json_object_get(order, "amount_cents")),
+                          .state = state < 0 ? LB_CHECK_RELEASED : (lb_check_state_t)state};
+    snprintf(o.status, sizeof(o.status), "%s", status != NULL ? status : "");
+    lb_load_push(&list->items, &list->num, &list->cap, sizeof(o), &o);
+}
+
+/* Every order of the merchant, a page of 200 at a time. */
+static int fetch_orders(lb_load_run_t *run, const char *token, lb_check_order_t **orders, size_t *num)
+{
+    list_t list = {NULL, 0, 0};
+    int ret = fetch_list(run, token, "/v1/merchant/orders", 200, "orders", take_order, &list);
+    *orders = list.items;
+    *num = list.num;
+    return ret;
+}
+
+static void take_refund(json_t *refund, list_t *list)
+{
+    const char *cause = json_string_value(json_object_get(refund, "cause")),
+               *status = json_string_value(json_object_get(refund, "status"));
+    lb_check_refund_t r = {.id = json_integer_value(json_object_get(refund, "id")),
+                           .order_id = json_integer_value(json_object_get(refund, "order_id")),
+                           .amount_cents = json_integer_value(json_object_get(refund, "amount_cents"))};
+    snprintf(r.cause, sizeof(r.cause), "%s", cause != NULL ? cause : "");
+    snprintf(r.status, sizeof(r.status), "%s", status != NULL ? status : "");
+    lb_load_push(&list->items, &list->num, &list->cap, sizeof(r), &r);
+}
+
+static void report_violation(void *ctx, const char *line);
+
+/* The refund rules (lb_check_refunds) on the orders in (sorted by lb_check_run); -1 when the refunds cannot be read. */
+static int check_refunds(lb_load_run_t *run, const char *token, const lb_check_input_t *in, int with_observations,
+                         size_t *violations)
+{
+    lb_check_refunds_input_t refunds = {.orders = in->orders, .num_orders = in->num_orders};
+    list_t list = {NULL, 0, 0}; /* every refund of the merchant (the co-op), a page of 100 at a time */
+    if (fetch_list(run, token, "/v1/merchant/refunds", 100, "refunds", take_refund, &list) != 0) {
+        free(list.items);
+        return -1;
+    }
+    refunds.refunds = list.items;
+    refunds.num_refunds = list.num;
+    if (with_observations) {
+        refunds.has_observations = 1;
+        refunds.asked = run->asked;
+        refunds.num_asked = run->num_asked;
+        refunds.pay_sent = run->pay_sent;
+        refunds.num_pay_sent = run->num_pay_sent;
+    }
+    *violations += lb_check_refunds(&refunds, report_violation, run);
+    fprintf(stderr, "livebuy-load: refunds: %zu (%zu asked for by this run)\n", refunds.num_refunds,
+            with_observations ? run->num_asked : (size_t)0);
+    free(list.items);
+    return 0;
 }
 
 /* The SKU's counters, and the live item on it (the first of the live's items on that SKU). */
@@ -678,12 +746,26 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
                 paid[num_paid++] = run->paid[i];
         }
     }
+    /*
+     * Orders whose buyer was answered 200 to a refund request are refund_required or refunded (and their shipment
+     * cancelled), or still paid or further when the request waits for the co-op: lb_check_refunds judges them, not the
+     * paid rule or the shipping handoff.
+     */
+    int64_t *kept = lb_malloc((num_paid + 1) * sizeof(*kept));
+    size_t num_kept = 0;
+    for (size_t i = 0; i != num_paid; ++i) {
+        int asked = 0;
+        for (size_t j = 0; j != run->num_asked && !asked; ++j)
+            asked = run->asked[j] == paid[i];
+        if (!asked)
+            kept[num_kept++] = paid[i];
+    }
     if (with_observations) {
         in.has_observations = 1;
         in.grants = run->grants;
         in.num_grants = run->num_grants;
-        in.paid = paid;
-        in.num_paid = num_paid;
+        in.paid = kept;
+        in.num_paid = num_kept;
         in.cancelled = run->cancelled;
         in.num_cancelled = run->num_cancelled;
         in.unanswered = run->unanswered_orders;
@@ -692,8 +774,9 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     run->orders_seen = in.num_orders;
     run->check_ran = 1;
     size_t violations = lb_check_run(&in, report_violation, run);
+    int refunds_read = check_refunds(run, token, &in, with_observations, &violations) == 0;
     if (run->receiver != NULL && with_observations)
-        violations += check_shipping(run, paid, num_paid);
+        violations += check_shipping(run, kept, num_kept);
     if (run->setup.num_campaigns != 0) {
         violations += lb_check_group_buys(run->setup.campaigns, run->setup.num_campaigns, in.orders, in.num_orders, run->paid,
                                           run->num_paid, report_violation, run);
@@ -707,6 +790,9 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
             violations == 0 ? "ok" : "FAILED", in.num_orders, (long long)sku_id, (long long)in.stock, (long long)in.reserved,
             (long long)in.sold, (long long)in.held, with_observations ? "; every 201 accounted for" : "");
     free(in.orders);
+    free(kept);
+    if (!refunds_read)
+        return -1;
     return violations == 0 ? 0 : 1;
 }
 
@@ -725,6 +811,8 @@ static void run_dispose(lb_load_run_t *run)
     lb_idmap_dispose(&run->followed_up);
     free(run->paid);
     free(run->cancelled);
+    free(run->pay_sent);
+    free(run->asked);
     json_decref(run->violations);
     free(run);
 }

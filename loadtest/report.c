@@ -6,7 +6,7 @@
 #include "load.h"
 
 const char *const lb_load_scenario_names[] = {"drop", "mixed", "hot", "healthz", "groupbuy", NULL};
-const char *const lb_load_kind_names[] = {"order", "browse_live", "browse_sku", "pay", "cancel", "healthz"};
+const char *const lb_load_kind_names[] = {"order", "browse_live", "browse_sku", "pay", "cancel", "healthz", "refund"};
 
 void lb_load_push(void **array, size_t *num, size_t *cap, size_t elem, const void *value)
 {
@@ -86,13 +86,13 @@ static json_t *latency_json(const lb_hist_t *hist)
 
 static json_t *options_json(const lb_load_options_t *opt)
 {
-    return json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:I,s:I}", "url", opt->url,
+    return json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I}", "url", opt->url,
                      "scenario", lb_load_scenario_names[opt->scenario], "model", opt->concurrency > 0 ? "closed" : "open", "rate",
                      opt->rate, "duration", opt->duration, "ramp", opt->ramp, "spike", opt->spike, "concurrency",
                      (json_int_t)opt->concurrency, "connections", (json_int_t)opt->connections, "streams", (json_int_t)opt->streams,
                      "buyers", (json_int_t)opt->buyers, "stock", (json_int_t)opt->stock, "quota", (json_int_t)opt->quota,
                      "per_buyer_limit", (json_int_t)opt->limit, "dup_share", opt->dup_share, "pay_share", opt->pay_share,
-                     "cancel_share", opt->cancel_share, "browse_share", opt->browse_share, "pay_delay_ms",
+                     "cancel_share", opt->cancel_share, "refund_share", opt->refund_share, "browse_share", opt->browse_share, "pay_delay_ms",
                      (json_int_t)opt->pay_delay_ms, "max_retries", (json_int_t)opt->max_retries);
 }
 

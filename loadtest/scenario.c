@@ -126,7 +126,8 @@ static void op_send(op_t *op)
 {
     ++op->attempts;
     /* a first send right when it is due (closed model) need not read the clock again */
-    op->sent_ns = op->attempts == 1 && op->kind != LB_LOAD_PAY && op->kind != LB_LOAD_CANCEL && op->run->opt.concurrency > 0
+    int follow_up = op->kind == LB_LOAD_PAY || op->kind == LB_LOAD_CANCEL || op->kind == LB_LOAD_REFUND;
+    op->sent_ns = op->attempts == 1 && !follow_up && op->run->opt.concurrency > 0
                       ? op->intended_ns
                       : uv_hrtime();
     if (op->run->h1 != NULL)
@@ -238,12 +239,17 @@ static op_t *order_copy(const op_t *first)
     return op;
 }
 
-/* A signed payment notify for an order (the provider's transaction id made from the order id). */
-static op_t *pay_new(lb_load_run_t *run, uint64_t intended_ns, int64_t order_id, int64_t amount_cents)
+/*
+ * A signed payment notify for buyer's order (the provider's transaction id made from the order id: one payment per
+ * order, whatever the retries).
+ */
+static op_t *pay_new(lb_load_run_t *run, uint64_t intended_ns, int64_t order_id, int64_t amount_cents, int64_t buyer_id)
 {
     op_t *op = op_new(run, LB_LOAD_PAY, intended_ns);
     char hex[65];
     op->order_id = order_id;
+    op->buyer_id = buyer_id; /* who may ask for the money back (mixed: --refund-share) */
+    lb_load_push((void **)&run->pay_sent, &run->num_pay_sent, &run->pay_sent_cap, sizeof(int64_t), &order_id);
     strcpy(op->path, "/v1/payments/notify");
     int len =
         snprintf(op->body, sizeof(op->body), "{\"order_id\":%lld,\"provider_txn_id\":\"load-txn-%lld\",\"amount_cents\":%lld}",
@@ -264,6 +270,18 @@ static op_t *cancel_new(lb_load_run_t *run, uint64_t intended_ns, int64_t order_
     snprintf(op->path, sizeof(op->path), "/v1/orders/%lld/cancel", (long long)order_id);
     op->req.method = "POST";
     set_buyer(op, buyer_id);
+    return op;
+}
+
+/* The buyer asks for the money of a paid order back (POST /v1/orders/{id}/refund). */
+static op_t *refund_new(lb_load_run_t *run, uint64_t intended_ns, int64_t order_id, int64_t buyer_id)
+{
+    static const char body[] = "{\"reason\":\"不想要了\"}";
+    op_t *op = op_new(run, LB_LOAD_REFUND, intended_ns);
+    op->order_id = order_id;
+    snprintf(op->path, sizeof(op->path), "/v1/orders/%lld/refund", (long long)order_id);
+    set_buyer(op, buyer_id);
+    set_body(op, body, sizeof(body) - 1);
     return op;
 }
 
@@ -429,7 +447,7 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
             return;
     }
     if (r < run->opt.pay_share)
-        send_later(pay_new(run, when, order_id, amount), run->opt.pay_delay_ms);
+        send_later(pay_new(run, when, order_id, amount, op->buyer_id), run->opt.pay_delay_ms);
     else if (r < run->opt.pay_share + run->opt.cancel_share && run->opt.scenario == LB_LOAD_MIXED)
         send_later(cancel_new(run, when, order_id, op->buyer_id), run->opt.pay_delay_ms);
 }
@@ -487,11 +505,18 @@ static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t
     } else if (op->kind == LB_LOAD_PAY && status == 200) {
         json_t *answer = json_loadb(body, body_len, 0, NULL);
         const char *state = json_string_value(json_object_get(answer, "status"));
-        if (state != NULL && strcmp(state, "paid") == 0)
+        if (state != NULL && strcmp(state, "paid") == 0) {
             lb_load_push((void **)&run->paid, &run->num_paid, &run->paid_cap, sizeof(int64_t), &op->order_id);
+            /* mixed: a share of the buyers who paid ask for their money back, a while later */
+            if (run->opt.scenario == LB_LOAD_MIXED && !run->stopping && uniform(run) < run->opt.refund_share)
+                send_later(refund_new(run, uv_hrtime() + (uint64_t)run->opt.pay_delay_ms * 1000000, op->order_id, op->buyer_id),
+                           run->opt.pay_delay_ms);
+        }
         json_decref(answer);
     } else if (op->kind == LB_LOAD_CANCEL && status == 200) {
         lb_load_push((void **)&run->cancelled, &run->num_cancelled, &run->cancelled_cap, sizeof(int64_t), &op->order_id);
+    } else if (op->kind == LB_LOAD_REFUND && status == 200) {
+        lb_load_push((void **)&run->asked, &run->num_asked, &run->asked_cap, sizeof(int64_t), &op->order_id);
     }
     if (op->dup_pending && !run->stopping) {
         op_t *copy = order_copy(op);

@@ -79,11 +79,35 @@ class LoadTest(LoadBase):
         self.assertEqual(sku["stock"] - sku["held"] - sku["reserved"], 50, sku)
 
     def test_mixed(self):
-        report = self.scenario("mixed", "--rate", "150", "--duration", "2", "--buyers", "60", "--pay-delay", "100")
+        report = self.scenario("mixed", "--rate", "150", "--duration", "2", "--buyers", "60", "--pay-delay", "100",
+                               "--refund-share", "0.3")
         kinds = report["by_kind"]
-        for kind in ("order", "browse_live", "pay"):
+        for kind in ("order", "browse_live", "pay", "refund"):
             self.assertIn(kind, kinds)
         self.assertGreater(self.server.sku(report["setup"]["sku_id"])["sold"], 0)
+
+    def test_check_catches_refunds_lost_and_doubled(self):
+        """A mixed run whose buyers ask for refunds passes; a refund deleted with SQL is a refund lost, a second
+        refund of one payment is a refund twice."""
+        report = self.scenario("mixed", "--rate", "150", "--duration", "1", "--buyers", "40", "--pay-delay", "50",
+                               "--refund-share", "1", "--cancel-share", "0", "--pay-share", "1")
+        setup = report["setup"]
+        check = ["check", "--url", self.server.base_url, "--merchant-token", setup["coop_token"],
+                 "--sku", str(setup["sku_id"]), "--live", str(setup["live_id"])]
+        refunds = self.sql("SELECT id, order_id FROM refunds WHERE sku_id = %d AND cause = 'buyer' ORDER BY id"
+                           % setup["sku_id"])
+        self.assertGreaterEqual(len(refunds), 2, refunds)
+        code, out, err = self.run_check(check)
+        self.assertEqual(code, 0, err)
+        (lost, lost_order), (doubled, doubled_order) = refunds[0], refunds[1]
+        self.sql("DELETE FROM refunds WHERE id = %s" % lost)
+        self.sql("INSERT INTO refunds (sku_id, order_id, buyer_id, coop_id, provider_txn_id, amount_cents, cause, "
+                 "status, next_attempt_at, created_at) SELECT sku_id, order_id, buyer_id, coop_id, 'another-txn', "
+                 "amount_cents, 'late_payment', 'pending', next_attempt_at, created_at FROM refunds WHERE id = %s" % doubled)
+        code, out, err = self.run_check(check)
+        self.assertEqual(code, 1, err)
+        self.assertIn("VIOLATION refund lost: order %s" % lost_order, err)
+        self.assertIn("VIOLATION refunded twice: order %s" % doubled_order, err)
 
     def test_closed_model_and_check_catches_a_broken_counter(self):
         report = self.scenario("drop", "--concurrency", "8", "--duration", "1", "--buyers", "100", "--stock", "100",

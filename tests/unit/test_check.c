@@ -665,6 +665,166 @@ static void test_group_after_run(void)
     group_check_only("paid join not refund_required");
 }
 
+
+/* ---- lb_check_refunds ------------------------------------------------------------------------------------------------ */
+
+/*
+ * Orders 41 (paid, then refunded at once: refunded), 42 (refund_required, its refund pending), 43 (handed_off, its
+ * refund requested), 44 (late payment: refund_required, refund late_payment sent), 45 (paid, no refund), 46 (a failed
+ * campaign's join: refund_required, campaign_failed pending). Each order cost 100 per unit. The run paid 41-46 and asked
+ * refunds of 41, 42, 43.
+ */
+typedef struct st_refund_world_t {
+    lb_check_order_t orders[8];
+    lb_check_refund_t refunds[8];
+    size_t num_orders, num_refunds;
+    int64_t asked[4], pay_sent[8];
+    lb_check_refunds_input_t in;
+} refund_world_t;
+
+static refund_world_t rw;
+
+static void refund_order(int64_t id, int64_t group_buy_id, const char *status)
+{
+    lb_check_order_t *o = &rw.orders[rw.num_orders++];
+    *o = make_order(id, id - 40, 0, group_buy_id, 2, status);
+    o->amount_cents = 200;
+}
+
+static void add_refund(int64_t id, int64_t order_id, const char *cause, const char *status)
+{
+    lb_check_refund_t *r = &rw.refunds[rw.num_refunds++];
+    *r = (lb_check_refund_t){.id = id, .order_id = order_id, .amount_cents = 200};
+    snprintf(r->cause, sizeof(r->cause), "%s", cause);
+    snprintf(r->status, sizeof(r->status), "%s", status);
+}
+
+static void refund_init(void)
+{
+    memset(&rw, 0, sizeof(rw));
+    refund_order(41, 0, "refunded");
+    refund_order(42, 0, "refund_required");
+    refund_order(43, 0, "handed_off");
+    refund_order(44, 0, "refund_required");
+    refund_order(45, 0, "paid");
+    refund_order(46, 100, "refund_required");
+    add_refund(1, 41, "buyer", "refunded");
+    add_refund(2, 42, "buyer", "pending");
+    add_refund(3, 43, "buyer", "requested");
+    add_refund(4, 44, "late_payment", "sent");
+    add_refund(5, 46, "campaign_failed", "pending");
+    static const int64_t asked[] = {41, 42, 43}, pay_sent[] = {41, 42, 43, 44, 45, 46};
+    memcpy(rw.asked, asked, sizeof(asked));
+    memcpy(rw.pay_sent, pay_sent, sizeof(pay_sent));
+    rw.in = (lb_check_refunds_input_t){.refunds = rw.refunds,
+                                       .num_refunds = 5,
+                                       .orders = rw.orders,
+                                       .num_orders = rw.num_orders,
+                                       .has_observations = 1,
+                                       .asked = rw.asked,
+                                       .num_asked = 3,
+                                       .pay_sent = rw.pay_sent,
+                                       .num_pay_sent = 6};
+}
+
+static size_t refund_check(void)
+{
+    rw.in.num_refunds = rw.num_refunds;
+    report_reset();
+    size_t violations = lb_check_refunds(&rw.in, collect, &got);
+    CHECK(violations == got.lines);
+    return violations;
+}
+
+static void refund_check_only(const char *rule)
+{
+    size_t violations = refund_check();
+    CHECK(violations == 1);
+    CHECK_CONTAINS(got.text, rule_line(rule));
+}
+
+static void test_refund_consistent(void)
+{
+    refund_init();
+    CHECK(refund_check() == 0);
+    /* a rejected request leaves the order as it was; a failed or dead refund leaves it refund_required */
+    snprintf(rw.refunds[2].status, sizeof(rw.refunds[2].status), "rejected");
+    snprintf(rw.refunds[1].status, sizeof(rw.refunds[1].status), "dead");
+    CHECK(refund_check() == 0);
+    /* without observations (livebuy-load check) nothing is known of payments and requests */
+    refund_init();
+    rw.in.has_observations = 0;
+    rw.in.asked = rw.in.pay_sent = NULL;
+    CHECK(refund_check() == 0);
+    /* nothing at all */
+    lb_check_refunds_input_t empty = {0};
+    report_reset();
+    CHECK(lb_check_refunds(&empty, collect, &got) == 0);
+}
+
+static void test_refund_lost(void)
+{
+    refund_init();
+    --rw.num_refunds; /* the failed campaign's join lost its refund */
+    refund_check_only("refund lost");
+    CHECK_CONTAINS(got.text, "order 46 is refund_required");
+    refund_init();
+    rw.refunds[0] = rw.refunds[4]; /* order 41 refunded without a refund */
+    --rw.num_refunds;
+    refund_check();
+    CHECK(lines_of("refund lost") == 2); /* its status, and the request answered 200 */
+    /* a paid_twice refund is no refund of the order's own money */
+    refund_init();
+    snprintf(rw.refunds[1].cause, sizeof(rw.refunds[1].cause), "paid_twice");
+    rw.in.has_observations = 0;
+    refund_check_only("refund lost");
+}
+
+static void test_refunded_twice(void)
+{
+    refund_init();
+    add_refund(6, 42, "late_payment", "pending");
+    refund_check_only("refunded twice");
+    CHECK_CONTAINS(got.text, "refunds 2 and 6");
+    refund_init();
+    add_refund(6, 45, "paid_twice", "pending");
+    refund_check_only("refunded twice");
+    CHECK_CONTAINS(got.text, "paid once");
+    /* without observations a second payment may have been: a paid_twice refund beside the order's own is fine */
+    rw.in.has_observations = 0;
+    CHECK(refund_check() == 0);
+    /* money never paid */
+    refund_init();
+    rw.in.num_pay_sent = 5; /* no payment was sent for 46 */
+    refund_check_only("refunded twice");
+    CHECK_CONTAINS(got.text, "never paid");
+}
+
+static void test_refund_amount(void)
+{
+    refund_init();
+    rw.refunds[3].amount_cents = 400;
+    refund_check_only("refund amount");
+}
+
+static void test_refund_not_applied(void)
+{
+    refund_init();
+    set_status(&rw.orders[0], "refund_required"); /* refund refunded, order not */
+    rw.orders[0].amount_cents = 200;
+    refund_check_only("refund not applied");
+    refund_init();
+    set_status(&rw.orders[1], "paid"); /* refund pending, order still paid */
+    rw.orders[1].amount_cents = 200;
+    refund_check();
+    CHECK(lines_of("refund not applied") == 1);
+    refund_init();
+    set_status(&rw.orders[2], "refund_required"); /* request only, order moved: and no own refund applies */
+    rw.orders[2].amount_cents = 200;
+    refund_check();
+    CHECK(lines_of("refund not applied") == 1);
+}
+
 int main(void)
 {
     test_state_of();
@@ -701,5 +861,10 @@ int main(void)
     test_group_buyer_limit();
     test_group_expired_join_of_failed();
     test_group_after_run();
+    test_refund_consistent();
+    test_refund_lost();
+    test_refunded_twice();
+    test_refund_amount();
+    test_refund_not_applied();
     return CHECK_RESULT("check");
 }
