@@ -53,6 +53,7 @@
       fillOfferForm();
       offers.load(false);
     }
+    if (name === 'refunds') loadRefunds(false);
     clearInterval(groupTimer);
     groupTimer = name === 'groups' ? setInterval(() => loadGroups(false), GROUP_REFRESH_MS) : null;
   });
@@ -439,6 +440,79 @@
       offers.show(answer.body);
     } else if (!answer || answer.status !== 401) say('offer-msg', '发出失败 Not sent ' + failure(answer), false);
   });
+
+  // ---- refunds --------------------------------------------------------------------------------------------------------
+
+  const refundStates = {
+    requested: '待审核', rejected: '已拒绝', pending: '待退款', sent: '退款中', refunded: '已退款', failed: '退款失败',
+    dead: '推送失败',
+  };
+  const refundCauses = {
+    buyer: '买家申请 asked by the buyer', late_payment: '过期后付款、货已售出 paid after it expired, stock gone',
+    paid_twice: '重复付款 paid twice', campaign_failed: '拼团未成团 the group-buy failed',
+  };
+  let refundsNext = null;
+
+  function refundButton(r, verb, zh, en, ghost) {
+    const b = el('button', { class: 'btn small' + (ghost ? ' ghost' : ''), type: 'button', 'data-action': verb },
+      zh + ' ', el('span', { class: 'en', text: en }));
+    b.addEventListener('click', async () => {
+      let body;
+      if (verb === 'reject') {
+        const reason = prompt('拒绝理由（买家会看到） Why (the buyer sees it)', '');
+        if (reason === null) return;
+        body = { reason: reason.trim() };
+      }
+      b.disabled = true;
+      const answer = await call('POST', '/v1/refunds/' + r.id + '/' + verb, body);
+      b.disabled = false;
+      if (answer && answer.status === 200) {
+        $('refunds').querySelector('[data-refund-id="' + r.id + '"]').replaceWith(refundRow(answer.body));
+        const done = { approve: '已同意 Approved', reject: '已拒绝 Rejected', retry: '已重新发送 Sent again' }[verb];
+        say('refunds-msg', done + ' #' + r.id, true);
+      } else if (!answer || answer.status !== 401) say('refunds-msg', zh + '失败 Failed ' + failure(answer), false);
+    });
+    return b;
+  }
+
+  function refundRow(r) {
+    const actions = [];
+    if (r.status === 'requested') {
+      actions.push(refundButton(r, 'approve', '同意退款', 'Approve'), refundButton(r, 'reject', '拒绝', 'Reject', true));
+    }
+    if (r.status === 'failed' || r.status === 'dead') actions.push(refundButton(r, 'retry', '重新发送', 'Send again'));
+    const sku = skus.get(r.sku_id);
+    return el('div', { class: 'list-row refund', 'data-refund-id': String(r.id), 'data-status': r.status },
+      el('div', {},
+        el('div', {}, el('b', { text: '退款 #' + r.id + ' · 订单 order #' + r.order_id }), ' ',
+          el('span', { class: 'status ' + r.status, 'data-role': 'status', text: (refundStates[r.status] || '') + ' ' + r.status })),
+        el('div', { text: (sku ? sku.title + ' ' + sku.name : 'SKU #' + r.sku_id) + ' · ' + yuan(r.amount_cents) + ' · 买家 buyer #' + r.buyer_id }),
+        el('div', { class: 'muted', text: (refundCauses[r.cause] || r.cause) + (r.reason ? ' · “' + r.reason + '”' : '') }),
+        r.last_error ? el('div', { class: 'msg bad', text: '最近一次 Last try: ' + r.last_error + '（' + r.attempts + ' 次 tries）' }) : null,
+        el('div', { class: 'muted', text: '申请于 Asked ' + dateTime(r.created_at) + (r.provider_refund_id ? ' · 支付方退款号 ' + r.provider_refund_id : '') })),
+      el('div', { class: 'actions' }, actions));
+  }
+
+  async function loadRefunds(more) {
+    const status = $('refunds-status').value;
+    let path = '/v1/merchant/refunds?limit=' + PAGE + (status ? '&status=' + status : '');
+    if (more && refundsNext !== null) path += '&after=' + refundsNext;
+    const answer = await call('GET', path);
+    if (!answer || answer.status !== 200) {
+      if (!answer || answer.status !== 401) say('refunds-msg', '读取失败 Could not load ' + failure(answer), false);
+      return;
+    }
+    const box = $('refunds');
+    if (!more) box.replaceChildren();
+    for (const r of answer.body.refunds) box.append(refundRow(r));
+    refundsNext = answer.body.next;
+    $('refunds-more').classList.toggle('hidden', refundsNext === null || refundsNext === undefined);
+    say('refunds-msg', box.children.length === 0 ? '没有退款 No refunds' : '');
+  }
+
+  $('refunds-status').addEventListener('change', () => loadRefunds(false));
+  $('refunds-refresh').addEventListener('click', () => loadRefunds(false));
+  $('refunds-more').addEventListener('click', () => loadRefunds(true));
 
   // ---- start ----------------------------------------------------------------------------------------------------------
 

@@ -715,6 +715,72 @@ test('station page at 390 px: shipments, the pick list, 领取 ticks an order co
   await page.context().close();
 });
 
+// The shipping system's delivery event for a shipment (signed with the shipping secret, as docs/api.md says).
+async function deliveryEvent(shipmentId, type) {
+  const body = JSON.stringify({ type, tracking_no: 'SF' + shipmentId });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = createHmac('sha256', env.LB_SHIPPING_SECRET).update(ts + '.' + body).digest('hex');
+  const res = await fetch(BASE + '/v1/shipments/' + shipmentId + '/events', {
+    method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Livebuy-Timestamp': ts, 'X-Livebuy-Signature': 'sha256=' + sig },
+  });
+  assert.equal(res.status, 200, 'delivery event: ' + (await res.text()));
+}
+
+test('co-op dashboard at 390 px: refunds listed with their state, a request after shipping approved', async () => {
+  // One refunded before shipping (at once, then confirmed by the sandbox's refund receiver), one asked for once the
+  // parcel was on its way (it waits for the co-op).
+  const early = await outsideOrder(BUYERS[4], { sku_id: COOP_SKU, qty: 1 });
+  await pay(early);
+  const asked = await api('POST', `/v1/orders/${early.id}/refund`, { body: { reason: '买错了' }, token: BUYERS[4] });
+  assert.equal(asked.status, 200, JSON.stringify(asked.body));
+  const late = await outsideOrder(BUYERS[4], { sku_id: COOP_SKU, qty: 2 });
+  await pay(late);
+  const shipped = (await api('GET', '/v1/orders/' + late.id, { token: BUYERS[4] })).body;
+  await deliveryEvent(shipped.shipment.id, 'picked_up');
+  const request = await api('POST', `/v1/orders/${late.id}/refund`, { body: { reason: '收到时已经坏了' }, token: BUYERS[4] });
+  assert.equal(request.status, 200, JSON.stringify(request.body));
+  assert.equal(request.body.refund.status, 'requested');
+
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/coop`);
+  await page.fill('#login-token', COOP);
+  await page.click('#login-form button[type=submit]');
+  await page.click('#tabs [data-tab=refunds]');
+  const first = page.locator(`#refunds [data-refund-id="${asked.body.refund.id}"]`);
+  const second = page.locator(`#refunds [data-refund-id="${request.body.refund.id}"]`);
+  await second.waitFor();
+  assert.equal(await second.getAttribute('data-status'), 'requested');
+  assert.match(await second.textContent(), /待审核/);
+  assert.match(await second.textContent(), /收到时已经坏了/);
+  assert.match(await second.textContent(), /¥/);
+  // The early one reaches 已退款 once the sandbox receiver has answered (Refresh until then).
+  for (let i = 0; i < 20 && (await first.getAttribute('data-status')) !== 'refunded'; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    await page.click('#refunds-refresh');
+    await second.waitFor();
+  }
+  assert.equal(await first.getAttribute('data-status'), 'refunded');
+  assert.match(await first.textContent(), /已退款/);
+  assert.match(await first.textContent(), /买家申请/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'coop-refunds.png'), fullPage: true });
+
+  // 同意退款: the money goes back; the goods have left, so the SKU's available stock does not move.
+  const before = (await api('GET', '/v1/skus/' + COOP_SKU)).body;
+  await second.locator('[data-action=approve]').click();
+  await page.waitForFunction((id) => {
+    const row = document.querySelector(`#refunds [data-refund-id="${id}"]`);
+    return row && row.dataset.status !== 'requested';
+  }, request.body.refund.id);
+  assert.equal(await second.locator('[data-action=approve]').count(), 0);
+  assert.match(await page.locator('#refunds-msg').textContent(), /已同意/);
+  const after = (await api('GET', '/v1/skus/' + COOP_SKU)).body;
+  assert.equal(after.available, before.available);
+  const order = (await api('GET', '/v1/orders/' + late.id, { token: BUYERS[4] })).body;
+  assert.ok(['refund_required', 'refunded'].includes(order.status), order.status);
+  await page.context().close();
+});
+
 test('no script errors on the pages', () => {
   assert.deepEqual(pageErrors, []);
 });

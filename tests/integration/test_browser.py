@@ -193,6 +193,7 @@ class Pages(lb.ServerTestCase):
             "LB_OVERLAY_QUOTA": str(OVERLAY_QUOTA),
             "LB_HOST_TOKEN": host, "LB_HOST_ID": str(host_id), "LB_HOST_SKU_ID": str(own_sku),
             "LB_OFFER_ID": str(offer_id), "LB_OFFER_SKU_ID": str(offer_sku), "LB_PAYMENT_SECRET": lb.PAYMENT_SECRET,
+            "LB_SHIPPING_SECRET": SHIPPING_SECRET,
             "LB_ORDERS_LIVE_ID": str(orders_live), "LB_ORDERS_ITEM_ID": str(orders_item), "LB_ORDERS_QUOTA": "4",
             "LB_ORDERS_BUYER_TOKEN": lb.buyer_token(1006),
             "LB_GROUP_BUYER_TOKEN": lb.buyer_token(1007), "LB_FAILED_GROUP_BUY_ID": str(failed_group_buy),
