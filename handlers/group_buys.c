@@ -195,6 +195,8 @@ static int group_buy_create_work(lb_call_job_t *super, lb_db_t *db)
         return lb_call_job_fail(super, 403, "forbidden", "SKU %lld belongs to another merchant", (long long)job->gb.sku_id);
     case LB_EINPUT:
         return lb_call_job_fail(super, 422, "invalid", "pickup_point_id: no pickup point %lld", (long long)job->gb.pickup_point_id);
+    case LB_ECONFLICT:
+        return lb_call_job_fail(super, 409, "conflict", "SKU %lld is retired", (long long)job->gb.sku_id);
     default:
         return ret;
     }

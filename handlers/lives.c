@@ -165,11 +165,11 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
     lb_live_t live;
     lb_offer_t offer;
     lb_offer_rule_t rule;
-    int64_t available;
+    lb_sku_t sku;
     int ret = lb_live_of_host(super, db, job->token_hash, job->item.live_id, &live);
     if (ret != 0)
         return ret;
-    switch ((ret = lb_store_live_item_create(db, &job->item, live.merchant_id, lb_now(), &offer, &rule, &available))) {
+    switch ((ret = lb_store_live_item_create(db, &job->item, live.merchant_id, lb_now(), &offer, &rule, &sku))) {
     case 0:
         return live_item_created(super, &job->item);
     case LB_ENOTFOUND:
@@ -177,8 +177,10 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
     case LB_EFORBIDDEN:
         return live_item_refused(super, &job->item, live.merchant_id, &offer, rule);
     case LB_ECONFLICT:
+        if (sku.retired_at != 0)
+            return lb_call_job_fail(super, 409, "conflict", "SKU %lld is retired", (long long)sku.id);
         return lb_call_job_fail(super, 409, "conflict", "quota %lld is more than SKU %lld has: only %lld available",
-                                (long long)job->item.quota, (long long)job->item.sku_id, (long long)available);
+                                (long long)job->item.quota, (long long)job->item.sku_id, (long long)LB_SKU_AVAILABLE(&sku));
     default:
         return ret;
     }

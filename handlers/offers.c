@@ -15,8 +15,7 @@
 #define COMMISSION_BP_MAX 10000 /* 100% */
 
 typedef struct st_offer_job_t {
-    lb_call_job_t super;
-    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_merchant_job_t base;
     lb_offer_t offer;         /* the terms of a new offer */
     lb_offer_action_t action; /* of a move */
 } offer_job_t;
@@ -56,6 +55,12 @@ static int offer_not_found(lb_call_job_t *job)
     return lb_call_job_fail(job, 404, "not_found", "no offer %lld", (long long)job->call->id);
 }
 
+/* A job of a merchant's call on /v1/offers or /v1/offers/{id}, its bearer token read; NULL when it was answered 401. */
+static offer_job_t *offer_job_new(lb_call_t *call)
+{
+    return (offer_job_t *)lb_auth_merchant_job_new(call, sizeof(offer_job_t));
+}
+
 /* ---- POST /v1/offers --------------------------------------------------------------------------------------------- */
 
 static int offer_create_work(lb_call_job_t *super, lb_db_t *db)
@@ -64,13 +69,16 @@ static int offer_create_work(lb_call_job_t *super, lb_db_t *db)
     lb_offer_t *offer = &job->offer;
     lb_merchant_t coop, host;
     lb_sku_t sku;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP), &coop);
+    int ret = lb_auth_merchant(super, db, job->base.token_hash, LB_KIND(LB_MERCHANT_COOP), &coop);
     if (ret != 0 || ((ret = lb_store_sku_get(db, offer->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
         return ret;
     if (ret == LB_ENOTFOUND)
         return lb_call_job_fail(super, 422, "invalid", "sku_id: no such SKU %lld", (long long)offer->sku_id);
     if (sku.merchant_id != coop.id)
         return lb_call_job_fail(super, 403, "forbidden", "SKU %lld is another merchant's", (long long)sku.id);
+    /* Read without the SKU row lock: an item under an offer made as its SKU is retired is refused under that lock. */
+    if (sku.retired_at != 0)
+        return lb_call_job_fail(super, 409, "conflict", "SKU %lld is retired", (long long)sku.id);
     if ((ret = lb_store_merchant_get(db, offer->host_id, &host)) != 0 && ret != LB_ENOTFOUND)
         return ret;
     if (ret == LB_ENOTFOUND || host.kind != LB_MERCHANT_HOST)
@@ -102,17 +110,15 @@ static int read_offer(const lb_value_t *body, lb_offer_t *offer, lb_input_error_
 void lb_handle_offer_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    if (lb_auth_bearer_hash(call, hash) != 0)
+    offer_job_t *job = offer_job_new(call);
+    if (job == NULL)
         return;
-    offer_job_t *job = lb_call_job_new(call, sizeof(*job));
     if (read_offer(call->body, &job->offer, &err) != 0) {
         lb_reply_input_error(call, &err);
-        lb_call_job_discard(&job->super);
+        lb_call_job_discard(&job->base.super);
         return;
     }
-    memcpy(job->token_hash, hash, sizeof(hash));
-    lb_call_job_submit(&job->super, offer_create_work);
+    lb_call_job_submit(&job->base.super, offer_create_work);
 }
 
 /* ---- GET /v1/offers ---------------------------------------------------------------------------------------------- */
@@ -166,7 +172,7 @@ static int offer_get_work(lb_call_job_t *super, lb_db_t *db)
 {
     offer_job_t *job = (offer_job_t *)super;
     lb_merchant_t merchant;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
+    int ret = lb_auth_merchant(super, db, job->base.token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
     if (ret != 0 || ((ret = lb_store_offer_get(db, super->call->id, &job->offer)) != 0 && ret != LB_ENOTFOUND))
         return ret;
     /* Anyone but its two parties is told what a missing offer gets. */
@@ -175,22 +181,11 @@ static int offer_get_work(lb_call_job_t *super, lb_db_t *db)
     return answer_offer(super, 200, &job->offer);
 }
 
-/* A job of a merchant's call on /v1/offers/{id}, its bearer token read; NULL when it was answered 401. */
-static offer_job_t *offer_job_new(lb_call_t *call)
-{
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    if (lb_auth_bearer_hash(call, hash) != 0)
-        return NULL;
-    offer_job_t *job = lb_call_job_new(call, sizeof(*job));
-    memcpy(job->token_hash, hash, sizeof(hash));
-    return job;
-}
-
 void lb_handle_offer_get(lb_call_t *call)
 {
     offer_job_t *job = offer_job_new(call);
     if (job != NULL)
-        lb_call_job_submit(&job->super, offer_get_work);
+        lb_call_job_submit(&job->base.super, offer_get_work);
 }
 
 /* ---- POST /v1/offers/{id}/accept, /decline, /end ----------------------------------------------------------------- */
@@ -202,7 +197,7 @@ static int offer_move_work(lb_call_job_t *super, lb_db_t *db)
     const char *action = lb_offer_actions[job->action];
     lb_merchant_t merchant;
     int64_t id = super->call->id, now = lb_now();
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
+    int ret = lb_auth_merchant(super, db, job->base.token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
     if (ret != 0)
         return ret;
     switch ((ret = lb_store_offer_move(db, id, merchant.id, job->action, now, &job->offer))) {
@@ -232,7 +227,7 @@ static void offer_move(lb_call_t *call, lb_offer_action_t action)
     if (job == NULL)
         return;
     job->action = action;
-    lb_call_job_submit(&job->super, offer_move_work);
+    lb_call_job_submit(&job->base.super, offer_move_work);
 }
 
 void lb_handle_offer_accept(lb_call_t *call)

@@ -76,6 +76,9 @@ static void on_decided(lb_order_request_t *r)
     case LB_OUTCOME_CLOSED:
         lb_reply_error(call, 409, "conflict", "the group-buy is closed (cut-off %lld)", (long long)r->closes_at);
         break;
+    case LB_OUTCOME_RETIRED:
+        lb_reply_error(call, 409, "conflict", "SKU %lld is retired", (long long)r->sku_id);
+        break;
     case LB_OUTCOME_NOT_FOUND:
         lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);
         break;

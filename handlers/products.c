@@ -1,46 +1,85 @@
-/* POST /v1/products (co-op or host): a product with its SKUs, created together. */
+/*
+ * Products: POST /v1/products (co-op or host: a product with its SKUs, created together), GET /v1/products/{id}
+ * (public), and for its merchant PATCH /v1/products/{id} and POST /v1/products/{id}/retire (the product and every SKU
+ * of it). The merchant's own list is handlers/merchant_products.c's.
+ */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/limits.h"
+#include "livebuy/order/lanes.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/products.h"
 
 #define MAX_SKUS 50
 
 typedef struct st_product_create_job_t {
-    lb_call_job_t super;
-    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_merchant_job_t base;
     char title[LB_TEXT_SIZE(200)], unit[LB_TEXT_SIZE(32)], origin[LB_TEXT_SIZE(200)];
+    char description[LB_TEXT_SIZE(LB_DESCRIPTION_MAX)];
     int cold_chain;
     size_t num_skus;
     lb_sku_t skus[MAX_SKUS];
 } product_create_job_t;
 
-static int product_create_work(lb_call_job_t *super, lb_db_t *db)
+void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus)
 {
-    product_create_job_t *job = (product_create_job_t *)super;
-    lb_product_t product = {job->title, job->unit, job->origin, job->cold_chain};
-    lb_merchant_t merchant;
-    int64_t product_id;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
-    if (ret != 0 || (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus, &product_id)) != 0)
-        return ret;
-
-    lb_writer_t *w = lb_call_job_answer(super, 201);
     lb_writer_map(w, NULL);
-    lb_writer_pack(w, "id:I,title:s,unit:s,origin:s,cold_chain:b", product_id, job->title, job->unit, job->origin, job->cold_chain);
+    lb_writer_pack(w, "id:I,merchant_id:I,title:s,unit:s,origin:s,description:s,cold_chain:b,retired:b,created_at:I,updated_at:N",
+                   product->id, product->merchant_id, product->title, product->unit, product->origin, product->description,
+                   product->cold_chain != 0, product->retired_at != 0, product->created_at, product->updated_at);
     lb_writer_array(w, "skus");
-    for (size_t i = 0; i != job->num_skus; ++i) {
-        const lb_sku_t *sku = &job->skus[i];
+    for (size_t i = 0; i != num_skus; ++i) {
         lb_writer_map(w, NULL);
-        lb_writer_pack(w, "id:I,name:s,price_cents:I,stock:I,weight_grams:I", sku->id, sku->name, sku->price_cents, sku->stock,
-                       sku->weight_grams);
+        lb_sku_write(w, &skus[i]);
         lb_writer_end(w);
     }
     lb_writer_end(w);
     lb_writer_end(w);
-    return 0;
+}
+
+/*
+ * Answers product id with its SKUs (read here); *product is read too unless it holds that product already (a PATCH's
+ * answer). LB_ENOTFOUND when there is none.
+ */
+static int product_answer(lb_call_job_t *job, lb_db_t *db, int status, int64_t id, lb_product_record_t *product)
+{
+    lb_sku_t *skus = NULL;
+    size_t n;
+    int ret = product->id == id ? 0 : lb_store_product_get(db, id, product);
+    if (ret == 0 && (ret = lb_store_products_skus(db, product->merchant_id, id, id, &skus, &n)) == 0)
+        lb_product_write(lb_call_job_answer(job, status), product, skus, n);
+    free(skus);
+    return ret;
+}
+
+static int product_refused(lb_call_job_t *job, int ret, int64_t id)
+{
+    switch (ret) {
+    case LB_ENOTFOUND:
+        return lb_call_job_fail(job, 404, "not_found", "no product %lld", (long long)id);
+    case LB_EFORBIDDEN:
+        return lb_call_job_fail(job, 403, "forbidden", "product %lld belongs to another merchant", (long long)id);
+    default:
+        return ret;
+    }
+}
+
+/* ---- POST /v1/products ------------------------------------------------------------------------------------------- */
+
+static int product_create_work(lb_call_job_t *super, lb_db_t *db)
+{
+    product_create_job_t *job = (product_create_job_t *)super;
+    lb_product_t product = {job->title, job->unit, job->origin, job->description, job->cold_chain};
+    lb_product_record_t created = {0};
+    lb_merchant_t merchant;
+    int64_t product_id;
+    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    if (ret != 0 || (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus, &product_id)) != 0)
+        return ret;
+    return product_answer(super, db, 201, product_id, &created);
 }
 
 /* Reads skus[i] into sku; err names the field as skus[i].NAME. */
@@ -62,18 +101,20 @@ static int read_sku(const lb_value_t *item, size_t i, lb_sku_t *sku, lb_input_er
 
 static int read_product(const lb_value_t *body, product_create_job_t *job, lb_input_error_t *err)
 {
-    const char *title, *unit, *origin = "";
+    const char *title, *unit, *origin = "", *description = "";
     const lb_value_t *skus;
     int ret;
     if ((ret = lb_field_string(body, "title", 1, 1, 200, &title, err)) != 0 ||
         (ret = lb_field_string(body, "unit", 1, 1, 32, &unit, err)) != 0 ||
         (ret = lb_field_string(body, "origin", 0, 0, 200, &origin, err)) != 0 ||
+        (ret = lb_field_string(body, "description", 0, 0, LB_DESCRIPTION_MAX, &description, err)) != 0 ||
         (ret = lb_field_bool(body, "cold_chain", 0, &job->cold_chain, err)) != 0 ||
         (ret = lb_field_object_array(body, "skus", 1, MAX_SKUS, &skus, err)) != 0)
         return ret;
     snprintf(job->title, sizeof(job->title), "%s", title);
     snprintf(job->unit, sizeof(job->unit), "%s", unit);
     snprintf(job->origin, sizeof(job->origin), "%s", origin);
+    snprintf(job->description, sizeof(job->description), "%s", description);
     job->num_skus = skus->len;
     size_t i = 0;
     for (const lb_value_t *item = lb_value_first(skus); item != NULL; item = lb_value_next(item), ++i)
@@ -85,15 +126,124 @@ static int read_product(const lb_value_t *body, product_create_job_t *job, lb_in
 void lb_handle_product_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    if (lb_auth_bearer_hash(call, hash) != 0)
+    product_create_job_t *job = (product_create_job_t *)lb_auth_merchant_job_new(call, sizeof(product_create_job_t));
+    if (job == NULL)
         return;
-    product_create_job_t *job = lb_call_job_new(call, sizeof(*job));
     if (read_product(call->body, job, &err) != 0) {
         lb_reply_input_error(call, &err);
-        lb_call_job_discard(&job->super);
+        lb_call_job_discard(&job->base.super);
         return;
     }
-    memcpy(job->token_hash, hash, sizeof(hash));
-    lb_call_job_submit(&job->super, product_create_work);
+    lb_call_job_submit(&job->base.super, product_create_work);
+}
+
+/* ---- GET /v1/products/{id} --------------------------------------------------------------------------------------- */
+
+static int product_get_work(lb_call_job_t *job, lb_db_t *db)
+{
+    lb_product_record_t product = {0};
+    int ret = product_answer(job, db, 200, job->call->id, &product);
+    return ret != 0 ? product_refused(job, ret, job->call->id) : 0;
+}
+
+void lb_handle_product_get(lb_call_t *call)
+{
+    lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), product_get_work);
+}
+
+/* ---- PATCH /v1/products/{id}, POST /v1/products/{id}/retire ------------------------------------------------------ */
+
+typedef struct st_product_job_t {
+    lb_merchant_job_t base;
+    lb_product_patch_t patch;  /* its strings point into the call's body */
+    int64_t sku_ids[MAX_SKUS]; /* retire: the SKUs retired with it, whose lanes then drop their hints */
+    size_t num_skus;
+} product_job_t;
+
+/* A merchant's job on /v1/products/{id}, its bearer token read; NULL when it was answered 401. */
+static product_job_t *product_job_new(lb_call_t *call)
+{
+    return (product_job_t *)lb_auth_merchant_job_new(call, sizeof(product_job_t));
+}
+
+static int product_patch_work(lb_call_job_t *super, lb_db_t *db)
+{
+    product_job_t *job = (product_job_t *)super;
+    lb_product_record_t product;
+    lb_merchant_t merchant;
+    int64_t id = super->call->id;
+    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    if (ret != 0)
+        return ret;
+    if ((ret = lb_store_product_patch(db, id, merchant.id, &job->patch, &product)) != 0)
+        return product_refused(super, ret, id);
+    return product_answer(super, db, 200, id, &product);
+}
+
+/* The fields of a product that PATCH may change, with the limits of POST /v1/products. */
+static int read_product_patch(const lb_value_t *body, lb_product_patch_t *patch, lb_input_error_t *err)
+{
+    static const char *const fields[] = {"title", "unit", "origin", "cold_chain", "description", NULL};
+    int ret;
+    *patch = (lb_product_patch_t){.cold_chain = -1};
+    if ((ret = lb_fields_some_of(body, fields, err)) != 0 ||
+        (ret = lb_field_string(body, "title", 0, 1, 200, &patch->title, err)) != 0 ||
+        (ret = lb_field_string(body, "unit", 0, 1, 32, &patch->unit, err)) != 0 ||
+        (ret = lb_field_string(body, "origin", 0, 0, 200, &patch->origin, err)) != 0 ||
+        (ret = lb_field_string(body, "description", 0, 0, LB_DESCRIPTION_MAX, &patch->description, err)) != 0)
+        return ret;
+    return lb_field_bool(body, "cold_chain", 0, &patch->cold_chain, err);
+}
+
+void lb_handle_product_patch(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    product_job_t *job = product_job_new(call);
+    if (job == NULL)
+        return;
+    if (read_product_patch(call->body, &job->patch, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->base.super);
+        return;
+    }
+    lb_call_job_submit(&job->base.super, product_patch_work);
+}
+
+static int product_retire_work(lb_call_job_t *super, lb_db_t *db)
+{
+    product_job_t *job = (product_job_t *)super;
+    lb_product_record_t product;
+    lb_merchant_t merchant;
+    lb_sku_t *skus = NULL;
+    int64_t id = super->call->id;
+    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    if (ret != 0)
+        return ret;
+    if ((ret = lb_store_product_retire(db, id, merchant.id, lb_now(), &product)) != 0)
+        return product_refused(super, ret, id);
+    size_t n;
+    if ((ret = lb_store_products_skus(db, product.merchant_id, id, id, &skus, &n)) == 0) {
+        for (job->num_skus = 0; job->num_skus != n && job->num_skus != MAX_SKUS; ++job->num_skus)
+            job->sku_ids[job->num_skus] = skus[job->num_skus].id;
+        lb_product_write(lb_call_job_answer(super, 200), &product, skus, n);
+    }
+    free(skus);
+    return ret;
+}
+
+/* Its SKUs' lanes drop their "sold out" hints: the batch's word on a retired SKU is "retired". */
+static void product_retired(lb_call_job_t *super)
+{
+    product_job_t *job = (product_job_t *)super;
+    for (size_t i = 0; i != job->num_skus; ++i)
+        lb_lanes_stock_changed(job->sku_ids[i]);
+}
+
+void lb_handle_product_retire(lb_call_t *call)
+{
+    product_job_t *job = product_job_new(call);
+    if (job == NULL)
+        return;
+    job->base.super.on_done = product_retired;
+    lb_call_job_submit(&job->base.super, product_retire_work);
 }

@@ -1,27 +1,34 @@
-/* GET /v1/skus/{id} (public) and POST /v1/skus/{id}/restock (the owning merchant). */
+/*
+ * A SKU: GET /v1/skus/{id} (public), and for the merchant that owns it POST /v1/skus/{id}/restock, PATCH /v1/skus/{id}
+ * (name, price, weight) and POST /v1/skus/{id}/retire. Its stock corrections and ledger are handlers/ledger.c's.
+ */
 #include <string.h>
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
+#include "livebuy/base/limits.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/ledger.h"
+#include "livebuy/store/products.h"
 
 #define RESTOCK_MAX 1000000000
 
 typedef struct st_sku_job_t {
-    lb_call_job_t super;
-    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
-    int64_t qty;
+    lb_merchant_job_t base;
+    int64_t qty;          /* restock */
+    int retire;           /* POST .../retire rather than PATCH */
+    lb_sku_patch_t patch; /* PATCH: its strings point into the call's body */
 } sku_job_t;
 
 void lb_sku_write(lb_writer_t *w, const lb_sku_t *sku)
 {
-    lb_writer_pack(w, "id:I,product_id:I,name:s,price_cents:I,weight_grams:I,stock:I,reserved:I,sold:I,held:I,available:I", sku->id,
-                   sku->product_id, sku->name, sku->price_cents, sku->weight_grams, sku->stock, sku->reserved, sku->sold, sku->held,
-                   LB_SKU_AVAILABLE(sku));
+    lb_writer_pack(w,
+                   "id:I,product_id:I,name:s,price_cents:I,weight_grams:I,stock:I,reserved:I,sold:I,held:I,available:I,retired:b",
+                   sku->id, sku->product_id, sku->name, sku->price_cents, sku->weight_grams, sku->stock, sku->reserved, sku->sold,
+                   sku->held, LB_SKU_AVAILABLE(sku), sku->retired_at != 0);
 }
 
-/* The answer of the SKU's routes: the SKU alone. */
-static int sku_answer(lb_call_job_t *job, const lb_sku_t *sku)
+int lb_sku_answer(lb_call_job_t *job, const lb_sku_t *sku)
 {
     lb_writer_t *w = lb_call_job_answer(job, 200);
     lb_writer_map(w, NULL);
@@ -30,18 +37,30 @@ static int sku_answer(lb_call_job_t *job, const lb_sku_t *sku)
     return 0;
 }
 
-static int sku_not_found(lb_call_job_t *job)
+int lb_sku_refused(lb_call_job_t *job, int ret, int64_t sku_id)
 {
-    return lb_call_job_fail(job, 404, "not_found", "no SKU %lld", (long long)job->call->id);
+    switch (ret) {
+    case LB_ENOTFOUND:
+        return lb_call_job_fail(job, 404, "not_found", "no SKU %lld", (long long)sku_id);
+    case LB_EFORBIDDEN:
+        return lb_call_job_fail(job, 403, "forbidden", "SKU %lld belongs to another merchant", (long long)sku_id);
+    default:
+        return ret;
+    }
 }
+
+int lb_sku_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant)
+{
+    return lb_auth_merchant(job, db, token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), merchant);
+}
+
+/* ---- GET /v1/skus/{id} ------------------------------------------------------------------------------------------- */
 
 static int sku_get_work(lb_call_job_t *job, lb_db_t *db)
 {
     lb_sku_t sku;
     int ret = lb_store_sku_get(db, job->call->id, &sku);
-    if (ret != 0)
-        return ret == LB_ENOTFOUND ? sku_not_found(job) : ret;
-    return sku_answer(job, &sku);
+    return ret != 0 ? lb_sku_refused(job, ret, job->call->id) : lb_sku_answer(job, &sku);
 }
 
 void lb_handle_sku_get(lb_call_t *call)
@@ -49,30 +68,32 @@ void lb_handle_sku_get(lb_call_t *call)
     lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), sku_get_work);
 }
 
+/* A merchant's job on /v1/skus/{id}, its bearer token read; NULL when it was answered 401. */
+static sku_job_t *sku_job_new(lb_call_t *call)
+{
+    return (sku_job_t *)lb_auth_merchant_job_new(call, sizeof(sku_job_t));
+}
+
+/* ---- POST /v1/skus/{id}/restock ---------------------------------------------------------------------------------- */
+
 static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
 {
     sku_job_t *job = (sku_job_t *)super;
     lb_merchant_t merchant;
     lb_sku_t sku;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &merchant);
+    lb_ledger_entry_t entry = {.sku_id = super->call->id, .kind = LB_LEDGER_RESTOCK, .delta = job->qty};
+    char why[200];
+    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
     if (ret != 0)
         return ret;
-    switch ((ret = lb_store_sku_restock(db, super->call->id, merchant.id, job->qty, &sku))) {
-    case 0:
-        return sku_answer(super, &sku);
-    case LB_ENOTFOUND:
-        return sku_not_found(super);
-    case LB_EFORBIDDEN:
-        return lb_call_job_fail(super, 403, "forbidden", "SKU %lld belongs to another merchant", (long long)sku.id);
-    case LB_ECONFLICT:
-        return lb_call_job_fail(super, 422, "invalid", "qty would take the stock past %lld", LB_STOCK_MAX);
-    default:
-        return ret;
+    if ((ret = lb_store_sku_change_stock(db, merchant.id, &entry, &sku)) == LB_ECONFLICT) {
+        lb_stock_change_explain(why, sizeof(why), &sku, job->qty);
+        return lb_call_job_fail(super, 422, "invalid", "qty: %s", why);
     }
+    return ret != 0 ? lb_sku_refused(super, ret, super->call->id) : lb_sku_answer(super, &sku);
 }
 
-/* Stock came back: the lanes of the SKU stop answering "sold out" from their hints. */
-static void sku_restocked(lb_call_job_t *job)
+void lb_sku_stock_changed(lb_call_job_t *job)
 {
     lb_lanes_stock_changed(job->call->id);
 }
@@ -80,17 +101,71 @@ static void sku_restocked(lb_call_job_t *job)
 void lb_handle_sku_restock(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    int64_t qty;
-    uint8_t hash[LB_TOKEN_HASH_SIZE];
-    if (lb_auth_bearer_hash(call, hash) != 0)
+    sku_job_t *job = sku_job_new(call);
+    if (job == NULL)
         return;
-    if (lb_field_int(call->body, "qty", 1, 1, RESTOCK_MAX, &qty, &err) != 0) {
+    if (lb_field_int(call->body, "qty", 1, 1, RESTOCK_MAX, &job->qty, &err) != 0) {
         lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->base.super);
         return;
     }
-    sku_job_t *job = lb_call_job_new(call, sizeof(*job));
-    memcpy(job->token_hash, hash, sizeof(hash));
-    job->qty = qty;
-    job->super.on_done = sku_restocked;
-    lb_call_job_submit(&job->super, sku_restock_work);
+    /* Stock came back: the lanes of the SKU stop answering "sold out" from their hints. */
+    job->base.super.on_done = lb_sku_stock_changed;
+    lb_call_job_submit(&job->base.super, sku_restock_work);
+}
+
+/* ---- PATCH /v1/skus/{id}, POST /v1/skus/{id}/retire ------------------------------------------------------------- */
+
+static int sku_change_work(lb_call_job_t *super, lb_db_t *db)
+{
+    sku_job_t *job = (sku_job_t *)super;
+    int64_t id = super->call->id;
+    lb_merchant_t merchant;
+    lb_sku_t sku;
+    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    if (ret != 0)
+        return ret;
+    if (job->retire)
+        ret = lb_store_sku_retire(db, id, merchant.id, lb_now(), &sku);
+    else
+        ret = lb_store_sku_patch(db, id, merchant.id, &job->patch, &sku);
+    return ret != 0 ? lb_sku_refused(super, ret, id) : lb_sku_answer(super, &sku);
+}
+
+/* The fields of a SKU that PATCH may change, with the limits of POST /v1/products. */
+static int read_sku_patch(const lb_value_t *body, lb_sku_patch_t *patch, lb_input_error_t *err)
+{
+    static const char *const fields[] = {"name", "price_cents", "weight_grams", NULL};
+    int ret;
+    *patch = (lb_sku_patch_t){NULL, -1, -1};
+    if ((ret = lb_fields_some_of(body, fields, err)) != 0 ||
+        (ret = lb_field_string(body, "name", 0, 1, 200, &patch->name, err)) != 0 ||
+        (ret = lb_field_int(body, "price_cents", 0, 0, LB_PRICE_MAX, &patch->price_cents, err)) != 0)
+        return ret;
+    return lb_field_int(body, "weight_grams", 0, 0, LB_WEIGHT_MAX, &patch->weight_grams, err);
+}
+
+void lb_handle_sku_patch(lb_call_t *call)
+{
+    lb_input_error_t err = {0};
+    sku_job_t *job = sku_job_new(call);
+    if (job == NULL)
+        return;
+    if (read_sku_patch(call->body, &job->patch, &err) != 0) {
+        lb_reply_input_error(call, &err);
+        lb_call_job_discard(&job->base.super);
+        return;
+    }
+    lb_call_job_submit(&job->base.super, sku_change_work);
+}
+
+void lb_handle_sku_retire(lb_call_t *call)
+{
+    sku_job_t *job = sku_job_new(call);
+    if (job == NULL)
+        return;
+    job->retire = 1;
+    /* A "sold out" hint would answer for the retired SKU for up to a second: the batch's word is "retired". */
+    job->base.super.on_done = lb_sku_stock_changed;
+    lb_call_job_submit(&job->base.super, sku_change_work);
 }

@@ -23,6 +23,12 @@ INSERT IGNORE INTO skus (id, product_id, merchant_id, name, price_cents, weight_
     (3, 2, 1, '1kg 礼盒（500g×2）', 5800, 1300, 200, 100, UNIX_TIMESTAMP(), UNIX_TIMESTAMP()),
     (4, 3, 1, '10穗装 极速鲜', 3500, 3200, 100, 0, UNIX_TIMESTAMP(), UNIX_TIMESTAMP());
 
+-- Each SKU's stock ledger opens with the stock it was loaded with (sql/014_catalogue.sql), once: a second load finds
+-- the rows. By the co-op, as POST /v1/products would write them.
+INSERT INTO stock_ledger (sku_id, kind, delta, stock_after, merchant_id, reason, created_at)
+    SELECT s.id, 'opening', s.stock, s.stock, s.merchant_id, '', UNIX_TIMESTAMP()
+    FROM skus s WHERE NOT EXISTS (SELECT 1 FROM stock_ledger l WHERE l.sku_id = s.id);
+
 -- The village station's keeper (merchant 4) hands out what comes to the pickup point (sql/016_stations.sql); a point
 -- loaded before stations existed is bound to it too, once.
 INSERT IGNORE INTO pickup_points (id, merchant_id, name, county, township, village, address, station_id, created_at) VALUES

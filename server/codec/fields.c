@@ -337,3 +337,24 @@ int lb_field_object_array(const lb_value_t *object, const char *name, int requir
     *out = value;
     return 0;
 }
+
+int lb_fields_some_of(const lb_value_t *object, const char *const *known, lb_input_error_t *err)
+{
+    char list[200];
+    size_t used = 0;
+    int given = 0;
+    for (size_t i = 0; known[i] != NULL && used < sizeof(list); i++)
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i != 0 ? ", " : "", known[i]);
+    for (const lb_value_t *member = lb_value_first(object); member != NULL; member = lb_value_next(member)) {
+        size_t i = 0;
+        while (known[i] != NULL && !key_is(member, known[i]))
+            ++i;
+        if (known[i] == NULL)
+            return lb_input_error(err, 422, "invalid", "%.*s is not a field that can be changed (only %s)", (int)member->key_len,
+                                  member->key, list);
+        given |= member->kind != LB_VALUE_NULL;
+    }
+    if (!given)
+        return lb_input_error(err, 422, "invalid", "nothing to change: give one or more of %s", list);
+    return 0;
+}

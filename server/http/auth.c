@@ -168,6 +168,16 @@ void lb_page_answer_end(lb_writer_t *w, const lb_page_job_t *page, size_t found,
     lb_writer_end(w);
 }
 
+lb_merchant_job_t *lb_auth_merchant_job_new(lb_call_t *call, size_t size)
+{
+    uint8_t hash[LB_TOKEN_HASH_SIZE];
+    if (lb_auth_bearer_hash(call, hash) != 0)
+        return NULL;
+    lb_merchant_job_t *job = lb_call_job_new(call, size);
+    memcpy(job->token_hash, hash, sizeof(hash));
+    return job;
+}
+
 lb_page_job_t *lb_auth_page_job_new(lb_call_t *call, size_t size)
 {
     lb_input_error_t err = {0};

@@ -114,6 +114,11 @@ static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb
     lb_alloc_target_t *stock = t->kind == LB_TARGET_GROUP_BUY ? &input->targets[0] : t;
     if ((r->outcome = lb_alloc_check_window(r, t->opens_at, t->closes_at, t->open, input->now)) != LB_OUTCOME_PENDING)
         return;
+    /* A retired SKU takes no new orders of its own; what live items hold of it sells out. */
+    if (t->kind != LB_TARGET_LIVE_ITEM && input->targets[0].retired) {
+        r->outcome = LB_OUTCOME_RETIRED;
+        return;
+    }
     if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r) + r->qty > t->per_buyer_limit) {
         r->outcome = LB_OUTCOME_LIMIT;
         r->limit = t->per_buyer_limit;

@@ -101,7 +101,8 @@ static int lock_targets(lb_db_t *db, lb_reserve_batch_t *batch, const lb_sku_t *
                                             .found = 1,
                                             .price_cents = sku->price_cents,
                                             .left = LB_SKU_AVAILABLE(sku),
-                                            .reserve_ttl = batch->default_ttl};
+                                            .reserve_ttl = batch->default_ttl,
+                                            .retired = sku->retired_at != 0}; /* the locked row's: no read of its own */
     batch->num_targets = 1;
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
         int ret = 0;

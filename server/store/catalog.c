@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include "livebuy/common.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/ledger.h"
+#include "internal.h"
 
 int lb_store_ping(lb_db_t *db)
 {
@@ -45,16 +47,16 @@ int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant)
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
                             int64_t *product_id)
 {
-    static const char product_sql[] =
-        "INSERT INTO products (merchant_id, title, unit, origin, cold_chain, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    static const char product_sql[] = "INSERT INTO products (merchant_id, title, unit, origin, description, cold_chain, "
+                                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
     static const char sku_sql[] = "INSERT INTO skus (product_id, merchant_id, name, price_cents, weight_grams, stock, "
                                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     int64_t now = lb_now(), ret;
 
     if ((ret = lb_db_begin(db)) != 0)
         return (int)ret;
-    if ((ret = lb_db_exec(db, product_sql, "isssii", merchant_id, product->title, product->unit, product->origin,
-                          (int64_t)product->cold_chain, now)) < 0)
+    if ((ret = lb_db_exec(db, product_sql, "issssii", merchant_id, product->title, product->unit, product->origin,
+                          product->description != NULL ? product->description : "", (int64_t)product->cold_chain, now)) < 0)
         return (int)ret;
     *product_id = lb_db_insert_id(db);
     for (size_t i = 0; i != num_skus; ++i) {
@@ -65,38 +67,30 @@ int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t
         sku->id = lb_db_insert_id(db);
         sku->product_id = *product_id;
         sku->merchant_id = merchant_id;
-        sku->reserved = sku->sold = sku->held = 0;
+        sku->reserved = sku->sold = sku->held = sku->retired_at = 0;
+        /* The ledger opens with the stock the SKU is made with, so that its entries add up to the stock from the start. */
+        lb_ledger_entry_t opening = {.sku_id = sku->id,
+                                     .kind = LB_LEDGER_OPENING,
+                                     .delta = sku->stock,
+                                     .stock_after = sku->stock,
+                                     .merchant_id = merchant_id,
+                                     .created_at = now};
+        if ((ret = lb_store_ledger_append(db, &opening)) != 0)
+            return (int)ret;
     }
     return lb_db_commit(db);
 }
 
-#define SKU_SELECT "SELECT id, product_id, merchant_id, name, price_cents, weight_grams, stock, reserved, sold, held FROM skus "
-
 /* Reads one SKU row with sql (SKU_SELECT and a WHERE on the id). */
 static int read_sku(lb_db_t *db, const char *sql, int64_t id, lb_sku_t *sku)
 {
-    return lb_db_query_row(db, sql, "i", "iiisiiiiii", id, &sku->id, &sku->product_id, &sku->merchant_id, sku->name,
-                           sizeof(sku->name), &sku->price_cents, &sku->weight_grams, &sku->stock, &sku->reserved, &sku->sold,
-                           &sku->held);
+    return lb_db_query_row(db, sql, "i", SKU_TYPES, id, SKU_OUTPUTS(sku));
 }
 
 int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku)
 {
     static const char sql[] = SKU_SELECT "WHERE id = ?";
     return read_sku(db, sql, id, sku);
-}
-
-int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku)
-{
-    static const char sql[] = "UPDATE skus SET stock = stock + ?, updated_at = ? WHERE id = ? AND merchant_id = ? "
-                              "AND stock + ? <= ?";
-    int64_t changed = lb_db_exec(db, sql, "iiiiii", qty, lb_now(), id, merchant_id, qty, (int64_t)LB_STOCK_MAX);
-    if (changed < 0)
-        return (int)changed;
-    int ret = lb_store_sku_get(db, id, sku);
-    if (ret != 0 || changed == 1)
-        return ret;
-    return sku->merchant_id != merchant_id ? LB_EFORBIDDEN : LB_ECONFLICT;
 }
 
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku)
@@ -143,17 +137,16 @@ int lb_store_merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, 
 
 int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found)
 {
-    static const char sql[] = "SELECT s.id, s.product_id, s.merchant_id, s.name, s.price_cents, s.weight_grams, s.stock, "
-                              "s.reserved, s.sold, s.held, p.title, p.unit, p.cold_chain FROM skus s "
-                              "JOIN products p ON p.id = s.product_id WHERE s.merchant_id = ? AND s.id > ? ORDER BY s.id LIMIT ?";
+    static const char sql[] = "SELECT " SKU_SELECT_LIST(
+        "s.") ", p.title, p.unit, p.cold_chain FROM skus s "
+              "JOIN products p ON p.id = s.product_id WHERE s.merchant_id = ? AND s.id > ? ORDER BY s.id LIMIT ?";
     int ret = lb_db_query(db, sql, "iii", merchant_id, after, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
         lb_merchant_sku_t *m = &out[*found];
         lb_sku_t *s = &m->sku;
-        if ((ret = lb_db_fetch(db, "iiisiiiiiissi", &s->id, &s->product_id, &s->merchant_id, s->name, sizeof(s->name),
-                               &s->price_cents, &s->weight_grams, &s->stock, &s->reserved, &s->sold, &s->held, m->title,
-                               sizeof(m->title), m->unit, sizeof(m->unit), &m->cold_chain)) != 0)
+        if ((ret = lb_db_fetch(db, SKU_TYPES "ssi", SKU_OUTPUTS(s), m->title, sizeof(m->title), m->unit, sizeof(m->unit),
+                               &m->cold_chain)) != 0)
             break;
         ++*found;
     }

@@ -69,6 +69,9 @@ int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb)
         return ret;
     if (sku.merchant_id != gb->merchant_id)
         return LB_EFORBIDDEN;
+    /* Read without the SKU row lock: a campaign made in the instant its SKU is retired takes no joins anyway. */
+    if (sku.retired_at != 0)
+        return LB_ECONFLICT;
     if ((ret = lb_store_pickup_point_exists(db, gb->pickup_point_id)) != 0)
         return ret == LB_ENOTFOUND ? LB_EINPUT : ret;
     int64_t changed = lb_db_exec(db, sql, "iiiiiiii", gb->merchant_id, gb->sku_id, gb->pickup_point_id, gb->price_cents,

@@ -63,6 +63,18 @@ typedef int (*lb_store__fetch_cb)(lb_db_t *db, void *rows, size_t i, int64_t *id
 int lb_store__claim_due(lb_db_t *db, const char *due_sql, const char *claim_sql, const char *claimer, int64_t now,
                         int64_t claimed_until, size_t limit, lb_store__fetch_cb fetch, void *rows, size_t *found);
 
+/* ---- The SKU row (catalog.c, products.c) ------------------------------------------------------------------------- */
+
+/* The columns of a SKU row, in the order SKU_OUTPUTS lists lb_sku_t's outputs, each after prefix t. */
+#define SKU_SELECT_LIST(t)                                                                                                         \
+    t "id, " t "product_id, " t "merchant_id, " t "name, " t "price_cents, " t "weight_grams, " t "stock, " t "reserved, " t       \
+      "sold, " t "held, " t "retired_at "
+#define SKU_SELECT "SELECT " SKU_SELECT_LIST("") "FROM skus "
+#define SKU_TYPES  "iiisiiiiiii"
+#define SKU_OUTPUTS(s)                                                                                                             \
+    &(s)->id, &(s)->product_id, &(s)->merchant_id, (s)->name, sizeof((s)->name), &(s)->price_cents, &(s)->weight_grams,            \
+        &(s)->stock, &(s)->reserved, &(s)->sold, &(s)->held, &(s)->retired_at
+
 /* ---- The order row (orders.c, group_buys.c) ---------------------------------------------------------------------- */
 
 /* The columns of an order row, in the order lb_order_t's outputs are listed by ORDER_OUTPUTS, each after prefix t. */

@@ -42,23 +42,22 @@ int lb_store_host_lives(lb_db_t *db, int64_t host_id, int64_t after, int64_t lim
 }
 
 int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
-                              lb_offer_rule_t *rule, int64_t *sku_available)
+                              lb_offer_rule_t *rule, lb_sku_t *sku)
 {
     static const char insert_sql[] = "INSERT INTO live_items (live_id, sku_id, offer_id, price_cents, quota, per_buyer_limit, "
                                      "opens_at, reserve_ttl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
     static const char hold_sql[] = "UPDATE skus SET held = held + ?, updated_at = ? WHERE id = ?";
-    lb_sku_t sku;
     int64_t ret;
 
     *rule = LB_OFFER_USABLE;
     offer->id = 0;
     /* The SKU's merchant decides whether an offer is needed (read without a lock: a SKU's merchant never changes). */
-    if ((ret = lb_store_sku_get(db, item->sku_id, &sku)) != 0)
+    if ((ret = lb_store_sku_get(db, item->sku_id, sku)) != 0)
         return (int)ret;
     if ((ret = lb_db_begin(db)) != 0)
         goto Exit;
     /* The offer row before the SKU row (store/offers.h): processes sharing the database place under it one at a time. */
-    if (item->offer_id != 0 || sku.merchant_id != host_id) {
+    if (item->offer_id != 0 || sku->merchant_id != host_id) {
         if ((ret = lb_store_offer_place(db, item, host_id, now, offer, rule)) != 0)
             goto Exit;
         if (*rule != LB_OFFER_USABLE) {
@@ -66,9 +65,9 @@ int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t host_id
             goto Exit;
         }
     }
-    if ((ret = lb_store_sku_lock(db, item->sku_id, &sku)) != 0)
+    if ((ret = lb_store_sku_lock(db, item->sku_id, sku)) != 0)
         goto Exit;
-    if ((*sku_available = LB_SKU_AVAILABLE(&sku)) < item->quota) {
+    if (sku->retired_at != 0 || LB_SKU_AVAILABLE(sku) < item->quota) {
         ret = LB_ECONFLICT;
         goto Exit;
     }
@@ -98,10 +97,11 @@ Exit:
 
 int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size_t *found)
 {
-    static const char sql[] = "SELECT i.id, i.live_id, i.sku_id, CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, "
-                              "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0), "
-                              "i.closed_at IS NOT NULL FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
-                              "WHERE i.live_id = ? ORDER BY i.id";
+    static const char sql[] =
+        "SELECT i.id, i.live_id, i.sku_id, CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, "
+        "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0), "
+        "i.closed_at IS NOT NULL FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
+        "WHERE i.live_id = ? ORDER BY i.id";
     size_t cap = 0;
     int ret = lb_db_query(db, sql, "i", live_id);
     *out = NULL;

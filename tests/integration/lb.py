@@ -582,6 +582,17 @@ class ServerTestCase(unittest.TestCase):
     def sql(self, query):
         return sql(self.sock, self.dbname, query)
 
+    def assertError(self, answer, status, code, *words, what=""):
+        """answer (status, headers, body) is an error of this status and code whose message holds each of words;
+        returns the message."""
+        got, _, body = answer
+        self.assertEqual(got, status, "%s: expected %d, got %d %r" % (what, status, got, body))
+        got_code, message = error_parts(body)
+        self.assertEqual(got_code, code, "%s: %r" % (what, message))
+        for word in words:
+            self.assertIn(word, message, "%s: the message should say %r" % (what, word))
+        return message
+
 
 class SecondServer:
     """Mixed in before a ServerTestCase: a second livebuyd on the same database with the same flags (cls.second),

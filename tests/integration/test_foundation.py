@@ -179,7 +179,8 @@ class FormatTest(Base):
         self.assertEqual(sorted(p), sorted(pj))
         for a, b in zip(p["skus"], pj["skus"]):
             self.assertEqual(sorted(a), sorted(b))
-            self.assertEqual({k: v for k, v in a.items() if k != "id"}, {k: v for k, v in b.items() if k != "id"})
+            self.assertEqual({k: v for k, v in a.items() if k not in ("id", "product_id")},
+                             {k: v for k, v in b.items() if k not in ("id", "product_id")})
         self.assertEqual({k: v for k, v in p.items() if k not in ("id", "skus")},
                          {k: v for k, v in pj.items() if k not in ("id", "skus")})
 
@@ -490,7 +491,7 @@ class BadInputTest(Base):
         self.assertError(self.server.request("GET", "/v1/skus/987654321"), 404, "not_found", what="unknown SKU")
         for method, path, body in [("DELETE", "/v1/skus/%d" % self.sku_id, None), ("GET", "/v1/merchants", None),
                                    ("PUT", "/v1/products", {}), ("POST", "/healthz", {}), ("GET", "/v1/skus/1/restock", None),
-                                   ("PATCH", "/v1/skus/%d" % self.sku_id, {"stock": 0})]:
+                                   ("PUT", "/v1/skus/%d" % self.sku_id, {"stock": 0})]:
             with self.subTest(method + " " + path):
                 before = self.counts()
                 self.assertError(self.server.request(method, path, body, token=lb.ADMIN_TOKEN), 405, what=method + " " + path)
@@ -785,6 +786,20 @@ class RestartTest(unittest.TestCase):
                 shutil.copy(os.path.join(lb.SOURCE_DIR, "sql", name), older)
         return older
 
+    def old_catalogue(self, db, older, skus):
+        """Migrates db as an older build did (the migrations in older) and writes a co-op (merchant 1) and a product with
+        skus [(name, price_cents, weight_grams)], 100 of each in stock, as that build's POST /v1/products wrote them (the
+        new build writes columns and rows the older schema does not have). Returns the SKU ids."""
+        code, _, err = lb.run_livebuyd(["--db", lb.db_url(self.sock, db), "--migrate-only", "--sql-dir", older])
+        self.assertEqual(code, 0, err)
+        lb.sql(self.sock, db, "INSERT INTO merchants (id, name, kind, token_hash, created_at) "
+               "VALUES (1, '武乡小米合作社', 'coop', UNHEX(SHA2('old-coop-token', 256)), 1)")
+        lb.sql(self.sock, db, "INSERT INTO products (id, merchant_id, title, unit, origin, cold_chain, created_at) "
+               "VALUES (1, 1, '武乡小米', '袋', '山西省长治市武乡县', 0, 1)")
+        return [int(lb.sql(self.sock, db, "INSERT INTO skus (product_id, merchant_id, name, price_cents, weight_grams, stock, "
+                           "created_at, updated_at) VALUES (1, 1, '%s', %d, %d, 100, 1, 1) RETURNING id"
+                           % (name, price, weight))[0][0]) for name, price, weight in skus]
+
     def test_orders_made_before_the_order_directory_keep_their_ids(self):
         """Migration 005 drops orders' AUTO_INCREMENT id and its index: older orders are still found by id, new ids follow."""
         db = lb.fresh_database(self.sock)
@@ -792,12 +807,7 @@ class RestartTest(unittest.TestCase):
         try:
             # A livebuyd of an older build (migrations up to 004) and its orders: ids from AUTO_INCREMENT, two SKUs
             # interleaved (runs 1-2, 3 and 4-5).
-            old = lb.Server(lb.db_url(self.sock, db), extra_args=["--sql-dir", older])
-            _, token = old.create_merchant("coop", "武乡小米合作社")
-            skus = [sku["id"] for sku in old.create_product(token, skus=[
-                {"name": "2.5kg", "price_cents": 3980, "stock": 100, "weight_grams": 2500},
-                {"name": "5kg", "price_cents": 6980, "stock": 100, "weight_grams": 5000}])["skus"]]
-            self.assertEqual(old.stop(), 0)
+            skus = self.old_catalogue(db, older, [("2.5kg", 3980, 2500), ("5kg", 6980, 5000)])
             # Orders 2 and 5 are still reserved: 2 is overdue (the sweeper must find it after the migrations), 5 is not.
             owners = [skus[0], skus[0], skus[1], skus[0], skus[0]]
             statuses = ["paid", "reserved", "paid", "paid", "reserved"]
@@ -858,11 +868,7 @@ class RestartTest(unittest.TestCase):
         older = self.migrations_before("010")
         try:
             # An order of an older build: its row as that build wrote it (the new build cannot write it any more).
-            old = lb.Server(lb.db_url(self.sock, db), extra_args=["--sql-dir", older])
-            _, token = old.create_merchant("coop", "武乡小米合作社")
-            sku_id = old.create_product(token, skus=[{"name": "2.5kg", "price_cents": 3980, "stock": 100,
-                                                      "weight_grams": 2500}])["skus"][0]["id"]
-            self.assertEqual(old.stop(), 0)
+            sku_id = self.old_catalogue(db, older, [("2.5kg", 3980, 2500)])[0]
             order_id = int(lb.sql(self.sock, db, "INSERT INTO order_blocks (first_id, sku_id, size) "
                                   "VALUES (NEXTVAL(order_ids), %d, 1) RETURNING first_id" % sku_id)[0][0])
             lb.sql(self.sock, db, "INSERT INTO orders (id, sku_id, merchant_id, buyer_id, qty, unit_price_cents, amount_cents, "
@@ -890,6 +896,10 @@ class RestartTest(unittest.TestCase):
             self.assertEqual(lb.sql(self.sock, db, "SELECT updated_at >= created_at FROM orders WHERE id = %d" % after["id"]),
                              [("1",)])
             self.assertEqual(s.sku(sku_id)["reserved"], 3)
+            # Migration 014 opened the older SKU's stock ledger with the stock it had, by nobody (livebuy itself).
+            self.assertIn("applied migration 014_catalogue.sql", s.log_since_start())
+            self.assertEqual(lb.sql(self.sock, db, "SELECT sku_id, kind, delta, stock_after, merchant_id IS NULL "
+                                    "FROM stock_ledger"), [(str(sku_id), "opening", "100", "100", "1")])
             s.stop()
         finally:
             shutil.rmtree(older, ignore_errors=True)

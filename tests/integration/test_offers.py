@@ -31,15 +31,6 @@ class Base(lb.ServerTestCase):
 
     # -- helpers ------------------------------------------------------------------------------------------------------
 
-    def assertError(self, answer, status, code, *words, what=""):
-        got, _, body = answer
-        self.assertEqual(got, status, "%s: expected %d, got %d %r" % (what, status, got, body))
-        got_code, message = lb.error_parts(body)
-        self.assertEqual(got_code, code, "%s: %r" % (what, message))
-        for word in words:
-            self.assertIn(word, message, "%s: the message should say %r" % (what, word))
-        return message
-
     def new_sku(self, stock=100, token=None):
         skus = [{"name": "2.5kg 袋装", "price_cents": 3980, "stock": stock, "weight_grams": 2600}]
         return self.server.create_product(token or self.coop, skus, title="武乡小米")["skus"][0]["id"]

@@ -172,6 +172,26 @@ static void test_group_buys(void)
     CHECK(targets[0].left == 0 && targets[0].granted == 2 && targets[1].granted == 3);
 }
 
+/* A retired SKU: direct orders and group-buy joins are refused, its live items' quotas still sell. */
+static void test_retired_sku(void)
+{
+    lb_alloc_target_t targets[] = {
+        {.id = 0, .found = 1, .price_cents = 500, .left = 10, .reserve_ttl = 900, .retired = 1},
+        {.kind = LB_TARGET_LIVE_ITEM, .id = 7, .found = 1, .price_cents = 300, .left = 2, .reserve_ttl = 60},
+        {.kind = LB_TARGET_GROUP_BUY, .id = 3, .found = 1, .open = 1, .closes_at = NOW + 60, .price_cents = 400},
+        {.kind = LB_TARGET_GROUP_BUY, .id = 4, .found = 1, .open = 0, .closes_at = NOW + 60, .price_cents = 400}};
+    lb_alloc_input_t input = input_with(targets, 4);
+    reset();
+    lb_order_request_t *direct = add(1, "a", 0, 1), *live = add(2, "b", 7, 2), *joined = join(3, "c", 3, 1);
+    lb_order_request_t *closed = join(4, "d", 4, 1), *more = add(5, "e", 7, 1);
+    lb_allocate(requests, &input);
+    CHECK(direct->outcome == LB_OUTCOME_RETIRED && joined->outcome == LB_OUTCOME_RETIRED);
+    CHECK(live->outcome == LB_OUTCOME_RESERVED && live->amount_cents == 600);
+    CHECK(more->outcome == LB_OUTCOME_SOLD_OUT); /* the quota sells out, no further */
+    CHECK(closed->outcome == LB_OUTCOME_CLOSED); /* the window first, as the routing's cache answers */
+    CHECK(targets[0].left == 10 && targets[0].granted == 0 && targets[1].granted == 2);
+}
+
 /* The window rule as the routing's cache uses it (it knows the times, not whether a group-buy was closed early). */
 static void test_window_rule(void)
 {
@@ -245,6 +265,7 @@ int main(void)
     test_usage_adds_up();
     test_idempotency();
     test_group_buys();
+    test_retired_sku();
     test_idmap();
     return CHECK_RESULT("allocate");
 }

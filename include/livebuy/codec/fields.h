@@ -103,5 +103,10 @@ int lb_field_enum(const lb_value_t *object, const char *name, int required, cons
 /* An array of 1..max_items objects; *out is the array (walk its items with lb_value_first and lb_value_next). */
 int lb_field_object_array(const lb_value_t *object, const char *name, int required, size_t max_items, const lb_value_t **out,
                           lb_input_error_t *err);
+/*
+ * For a change of some fields (PATCH): every member of object is one of known (NULL-terminated), and at least one is
+ * given (not null). Otherwise LB_EINPUT (422 invalid) naming the unknown field, or saying that nothing was given.
+ */
+int lb_fields_some_of(const lb_value_t *object, const char *const *known, lb_input_error_t *err);
 
 #endif

@@ -28,6 +28,15 @@ typedef struct st_lb_page_job_t {
     int64_t after, limit;
 } lb_page_job_t;
 
+/* A merchant's call on one resource (/v1/skus/{id}, ...): embed it first in the handler's job. */
+typedef struct st_lb_merchant_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+} lb_merchant_job_t;
+
+/* On the loop: reads the bearer token into a new job of size bytes; answers 401 and returns NULL when there is none. */
+lb_merchant_job_t *lb_auth_merchant_job_new(lb_call_t *call, size_t size);
+
 #define LB_PAGE_DEFAULT 50
 #define LB_PAGE_MAX     200
 

@@ -26,6 +26,7 @@ typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_LIMIT,              /* 422 limit_exceeded */
     LB_OUTCOME_NOT_OPEN,           /* 409 conflict: the live item is not on air yet */
     LB_OUTCOME_CLOSED,             /* 409 conflict: the group-buy is closed */
+    LB_OUTCOME_RETIRED,            /* 409 conflict: the SKU is retired (a live item's quota still sells) */
     LB_OUTCOME_NOT_FOUND,          /* 404: no such SKU, live item or group-buy */
     LB_OUTCOME_NO_PICKUP_POINT,    /* 422 invalid: no such pickup point */
     LB_OUTCOME_WRONG_PICKUP_POINT, /* 422 invalid: the group-buy delivers to another pickup point */
@@ -86,6 +87,7 @@ typedef struct st_lb_alloc_target_t {
     int64_t opens_at;
     int64_t closes_at; /* 0: never */
     int open;          /* a group-buy still taking joins */
+    int retired;       /* targets[0]: the SKU is retired, so direct orders and group-buy joins are refused */
     int64_t reserve_ttl;
     int64_t granted; /* units granted in this batch */
 } lb_alloc_target_t;

@@ -25,9 +25,9 @@ typedef struct st_lb_alloc_input_t {
 
 /*
  * Decides every pending request of the batch (a list linked by next, in arrival order): replays for known keys, then
- * not-found / not-open / per-buyer limit / sold-out checks, and grants in arrival order (a request gets all it asked for
- * or nothing; a later, smaller request may still fit). Sets outcome, order amounts and expiry; adds to targets' granted.
- * Granted requests then need an order id (set by the caller after the insert). Pure: no I/O.
+ * not-found / not-open or closed / retired (direct orders and group-buy joins) / per-buyer limit / sold-out checks, and grants in
+ * arrival order (a request gets all it asked for or nothing; a later, smaller request may still fit). Sets outcome, order amounts
+ * and expiry; adds to targets' granted. Granted requests then need an order id (set by the caller after the insert). Pure: no I/O.
  */
 void lb_allocate(lb_order_request_t *batch, lb_alloc_input_t *input);
 

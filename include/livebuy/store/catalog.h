@@ -25,17 +25,15 @@ int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HA
 /* *merchant (its id and kind), or LB_ENOTFOUND. */
 int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant);
 
-/* Inserts a product and its SKUs in one transaction; fills skus[i].id and the product's id. */
+/*
+ * Inserts a product and its SKUs in one transaction, each SKU's ledger opened with its stock (an opening entry by
+ * merchant_id); fills skus[i].id and the product's id.
+ */
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
                             int64_t *product_id);
 
 /* *sku, or LB_ENOTFOUND. */
 int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
-/*
- * Adds qty to a SKU's stock, if merchant_id owns it; *sku gets the SKU after the change. LB_ENOTFOUND when there is no
- * such SKU, LB_EFORBIDDEN when another merchant owns it, LB_ECONFLICT when the stock would pass LB_STOCK_MAX.
- */
-int lb_store_sku_restock(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t qty, lb_sku_t *sku);
 /*
  * Locks the SKU row (FOR UPDATE) and reads it, or LB_ENOTFOUND. Every transaction that changes a SKU's units takes this
  * lock before any order, live item or campaign row (one batch = one transaction on one SKU; see server/order/reserve.c);

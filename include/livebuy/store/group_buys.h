@@ -29,7 +29,8 @@ int lb_store_pickup_point_exists(lb_db_t *db, int64_t id);
 
 /*
  * Opens a group-buy on a SKU the merchant owns and sets gb->id. LB_ENOTFOUND when there is no such SKU, LB_EFORBIDDEN
- * when another merchant owns it, LB_EINPUT when gb->pickup_point_id names no pickup point.
+ * when another merchant owns it, LB_ECONFLICT when it is retired, LB_EINPUT when gb->pickup_point_id names no pickup
+ * point.
  */
 int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb);
 /* *gb, or LB_ENOTFOUND. */

@@ -7,6 +7,7 @@
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 #include "livebuy/model/live.h"
+#include "livebuy/model/sku.h"
 #include "livebuy/model/offer.h"
 #include "livebuy/model/reservation.h"
 
@@ -20,10 +21,11 @@ int lb_store_host_lives(lb_db_t *db, int64_t host_id, int64_t after, int64_t lim
  * item->offer_id names one, under an offer (lb_store_offer_place: the offer row locked first, the quota added to its
  * placed), then the SKU row locked and the quota taken from its stock; sets item->id and item->offer_id (0: none).
  * LB_ENOTFOUND when there is no such SKU; LB_EFORBIDDEN when the offer refuses it (*rule says why, *offer is the offer
- * refused, if any); LB_ECONFLICT with *sku_available set when the SKU has less than the quota. Nothing held then.
+ * refused, if any); LB_ECONFLICT when the SKU is retired or has less available than the quota (*sku as locked tells
+ * which). Nothing held then.
  */
 int lb_store_live_item_create(lb_db_t *db, lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
-                              lb_offer_rule_t *rule, int64_t *sku_available);
+                              lb_offer_rule_t *rule, lb_sku_t *sku);
 /* The items of a live by id; *out is malloc'd (the caller frees it), *found its length. */
 int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size_t *found);
 /*
