@@ -3,6 +3,7 @@
 // POST /v1/live-items/{id}/close), restock (POST /v1/skus/{id}/restock), add a product (POST /v1/products), the
 // orders (GET /v1/merchant/orders), the group-buys (GET /v1/group-buys: progress, pickup station, collected at the
 // station; POST /v1/group-buys, the pickup point picked from a list) and the offers to hosts (POST /v1/offers, GET /v1/offers, POST /v1/offers/{id}/end).
+// Each SKU's 管理 button opens the catalogue panel under it (catalogue.js: edit, stock corrections, ledger, retiring).
 'use strict';
 
 (() => {
@@ -42,6 +43,20 @@
   });
   const call = session.call;
 
+  const SKU_COLUMNS = 9;
+  const catalogue = LB.catalogue({
+    call,
+    onSku: (s) => redrawSku(Object.assign(skus.get(s.id) || {}, s)),
+    // A product's title, unit or cold chain is shown in each of its SKUs' rows.
+    onProduct: (p) => {
+      for (const s of skus.values())
+        if (s.product_id === p.id) {
+          const own = p.skus.find((k) => k.id === s.id);
+          redrawSku(Object.assign(s, { title: p.title, unit: p.unit, cold_chain: p.cold_chain }, own || {}));
+        }
+    },
+  });
+
   const showTab = tabs((name) => {
     if (name === 'orders') loadOrders(false);
     if (name === 'skus') loadSkus();
@@ -64,16 +79,43 @@
     const qty = el('input', { type: 'number', min: '1', step: '1', value: '10', 'aria-label': '补货数量 Restock qty' });
     const btn = el('button', { class: 'btn small', type: 'button', title: 'Restock' }, '补货 ', el('span', { class: 'en', text: 'Restock' }));
     btn.addEventListener('click', () => restock(s.id, qty, btn));
+    const manage = el('button', { class: 'btn ghost small', type: 'button', 'data-role': 'manage' }, '管理 ',
+      el('span', { class: 'en', text: 'Manage' }));
+    manage.addEventListener('click', () => toggleManage(s.id, manage));
     // data-label: the column's name, shown beside the value where the table is stacked (a phone)
     const num = (v, role, label) => el('td', { class: 'num', 'data-role': role, 'data-label': label, text: String(v) });
-    return el('tr', { 'data-sku-id': String(s.id) },
+    return el('tr', { 'data-sku-id': String(s.id), class: s.retired ? 'retired' : null },
       el('td', { class: 'id', text: '#' + s.id }),
-      el('td', { class: 'wrap' }, el('div', { text: s.title }),
+      el('td', { class: 'wrap' }, el('div', {}, s.title, s.retired ? el('span', { class: 'status retired', 'data-role': 'retired' },
+        '已停售 ', el('span', { class: 'en', text: 'Retired' })) : null),
         el('div', { class: 'muted', text: s.name + (s.unit ? ' · ' + s.unit : '') + (s.cold_chain ? ' · 冷链 cold chain' : '') })),
       el('td', { class: 'num', 'data-label': '单价', text: yuan(s.price_cents) }),
       num(s.stock, 'stock', '库存'), num(s.reserved, 'reserved', '已预留'), num(s.sold, 'sold', '已售'), num(s.held, 'held', '直播锁定'),
       el('td', { class: 'num', 'data-role': 'available', 'data-label': '可售' }, el('b', { text: String(s.available) })),
-      el('td', {}, el('div', { class: 'restock' }, qty, btn)));
+      el('td', {}, el('div', { class: 'sku-actions' }, el('div', { class: 'restock' }, qty, btn), manage)));
+  }
+
+  // Draws a SKU's row again where it is (its holds and panel rows stay under it).
+  function redrawSku(s) {
+    skus.set(s.id, s);
+    const old = document.querySelector('tr[data-sku-id="' + s.id + '"]');
+    if (old) old.replaceWith(skuRow(s));
+  }
+
+  // Opens the SKU's catalogue panel under it (below its holds), or closes it.
+  async function toggleManage(id, button) {
+    const open = document.querySelector('tr[data-manage-for="' + id + '"]');
+    if (open) {
+      open.remove();
+      return;
+    }
+    button.disabled = true;
+    const panel = await catalogue.open(skus.get(id), SKU_COLUMNS);
+    button.disabled = false;
+    const row = document.querySelector('tr[data-sku-id="' + id + '"]');
+    if (!row || document.querySelector('tr[data-manage-for="' + id + '"]')) return;
+    const holdRow = row.nextElementSibling && row.nextElementSibling.matches('.holds-row') ? row.nextElementSibling : null;
+    (holdRow || row).after(panel);
   }
 
   // The live items holding units of a SKU, one line each, under its row; nothing when none.
@@ -183,9 +225,7 @@
     btn.disabled = false;
     if (answer && answer.status === 200) {
       const s = Object.assign(skus.get(id) || {}, answer.body);
-      skus.set(id, s);
-      document.querySelector('tr[data-sku-id="' + id + '"]').replaceWith(skuRow(s));
-      showHolds(id);
+      redrawSku(s);
       say('skus-msg', '已补货 Restocked #' + id + ' +' + qty + ' → 库存 stock ' + s.stock, true);
     } else if (!answer || answer.status !== 401) say('skus-msg', '补货失败 Restock failed ' + failure(answer), false);
   }
@@ -217,6 +257,7 @@
       title: $('add-title').value.trim(),
       unit: $('add-unit').value.trim(),
       origin: $('add-origin').value.trim(),
+      description: $('add-description').value.trim(),
       cold_chain: $('add-cold').checked,
       skus: [],
     };

@@ -77,7 +77,8 @@ class Pages(lb.ServerTestCase):
                             ("/host", "text/html"), ("/overlay/1", "text/html"), ("/overlay/12/", "text/html"),
                             ("/web/shop.js", "text/javascript"), ("/web/coop.js", "text/javascript"),
                             ("/web/host.js", "text/javascript"), ("/web/overlay.js", "text/javascript"),
-                            ("/web/common.js", "text/javascript"), ("/web/style.css", "text/css"),
+                            ("/web/common.js", "text/javascript"), ("/web/catalogue.js", "text/javascript"),
+                            ("/web/style.css", "text/css"),
                             ("/pay/1", "text/html"), ("/web/pay.js", "text/javascript"), ("/group/1", "text/html"),
                             ("/group/12/", "text/html"), ("/station", "text/html"), ("/web/group.js", "text/javascript"),
                             ("/web/station.js", "text/javascript")):
@@ -226,7 +227,8 @@ class Pages(lb.ServerTestCase):
                      "overlay-sold-out.png", "host-lives.png", "host-offers.png", "host-live.png", "coop-holds.png",
                      "coop-offers.png", "shop-orders.png", "pay.png", "pay-paid.png", "shop-orders-paid.png", "group.png",
                      "group-joined.png", "group-failed.png", "station.png", "station-pick.png", "station-collected.png",
-                     "station-print.png"):
+                     "station-print.png", "coop-catalogue.png", "coop-adjust-refused.png",
+                     "coop-retire-confirm.png", "coop-retired.png"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name)) > 1000, name)
 
 
