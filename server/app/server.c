@@ -21,6 +21,7 @@
 #include "livebuy/base/wechatpay.h"
 #include "livebuy/handlers.h"
 #include "livebuy/http/call.h"
+#include "livebuy/http/door.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 #include "livebuy/base/metrics.h"
@@ -141,8 +142,8 @@ static int load_wechatpay(char *err, size_t errsize)
 /*
  * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live, and
  * /group/{id} group.html for every group-buy (the page reads the id from its URL), /coop is coop.html, /host
- * host.html, /station station.html, /web/ the folder itself (scripts, styles, images; no listings); with --payment-sandbox, /pay/{order_id} is the sandbox's cashier, pay.html. A missing file gets
- * the API's 404.
+ * host.html, /station station.html, /web/ the folder itself (scripts, styles, images; no listings); with --payment-sandbox,
+ * /pay/{order_id} is the sandbox's cashier, pay.html. A missing file gets the API's 404.
  */
 static void setup_web(h2o_hostconf_t *host)
 {
@@ -166,10 +167,12 @@ static void setup_web(h2o_hostconf_t *host)
         if (access(file, R_OK) != 0)
             fprintf(stderr, "livebuyd: warning: %s is missing: %s answers 404 (--web-dir)\n", file, pages[i].path);
         h2o_pathconf_t *path = h2o_config_register_path(host, pages[i].path, 0);
+        lb_door_register(path, config, lb_num_routes, 1);
         h2o_file_register_file(path, file, html, 0);
         add_api(path);
     }
     h2o_pathconf_t *path = h2o_config_register_path(host, "/web", 0);
+    lb_door_register(path, config, lb_num_routes, 1);
     h2o_file_register(path, config->web_dir, no_index_files, mimemap, 0);
     add_api(path);
     h2o_mem_release_shared(mimemap);
@@ -204,7 +207,9 @@ static void setup_h2o(void)
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     /* h2o 2.2.5 takes the first registered path that matches: the web pages' paths go before the API's "/". */
     setup_web(host);
-    add_api(h2o_config_register_path(host, "/", 0));
+    h2o_pathconf_t *api = h2o_config_register_path(host, "/", 0);
+    lb_door_register(api, config, lb_num_routes, 0);
+    add_api(api);
 }
 
 static void on_stop_timer(uv_timer_t *timer)

@@ -8,6 +8,7 @@
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
 #include "livebuy/base/metrics.h"
+#include "livebuy/base/request.h"
 
 /* Seconds a client should wait before retrying a 429 or 503. */
 #define RETRY_AFTER "1"
@@ -37,7 +38,7 @@ static void on_request_disposed(void *p)
     lb_call_release(guard->call);
 }
 
-static lb_call_t *call_new(const lb_http_handler_t *handler, h2o_req_t *req)
+lb_call_t *lb_call_new(const lb_http_handler_t *handler, h2o_req_t *req)
 {
     /* Zeroed but for the room of the body's fields (the last member), which lb_fields_init makes ready. */
     lb_call_t *call = lb_malloc(sizeof(*call));
@@ -49,6 +50,8 @@ static lb_call_t *call_new(const lb_http_handler_t *handler, h2o_req_t *req)
     call->loop = req->conn->ctx->loop;
     call->started_ns = lb_monotonic_ns();
     call->refs = 1;
+    h2o_iovec_t accept = lb_call_header(call, H2O_TOKEN_ACCEPT);
+    call->answer_format = lb_codec_answer_format(accept.base, accept.len);
     call_guard_t *guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_request_disposed);
     guard->call = call;
     return call;
@@ -289,42 +292,27 @@ h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name)
 int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token)
 {
     h2o_iovec_t value = lb_call_header(call, H2O_TOKEN_AUTHORIZATION);
-    if (value.len <= 7 || strncasecmp(value.base, "Bearer ", 7) != 0)
-        return LB_EAUTH;
-    *token = h2o_iovec_init(value.base + 7, value.len - 7);
-    while (token->len != 0 && token->base[0] == ' ')
-        ++token->base, --token->len;
-    return token->len != 0 ? 0 : LB_EAUTH;
+    return lb_request_bearer(value.base, value.len, (const char **)&token->base, &token->len);
 }
 
 h2o_iovec_t lb_call_query(lb_call_t *call, const char *name)
 {
     h2o_req_t *req = call->req;
-    size_t name_len = strlen(name);
-    if (req->query_at == SIZE_MAX)
-        return h2o_iovec_init(NULL, 0);
-    const char *p = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p)), *param_end = amp != NULL ? amp : end;
-        if ((size_t)(param_end - p) > name_len && memcmp(p, name, name_len) == 0 && p[name_len] == '=')
-            return h2o_iovec_init(p + name_len + 1, (size_t)(param_end - p - name_len - 1));
-        p = param_end + 1;
-    }
-    return h2o_iovec_init(NULL, 0);
+    h2o_iovec_t value = h2o_iovec_init(NULL, 0);
+    if (req->query_at != SIZE_MAX && lb_request_query(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, name,
+                                                      (const char **)&value.base, &value.len) != 0)
+        value = h2o_iovec_init(NULL, 0);
+    return value;
 }
 
 /* Reads query parameter name as a decimal integer from min to max; leaves *out alone when it is absent. */
 int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err)
 {
     h2o_iovec_t value = lb_call_query(call, name);
-    int64_t n = 0;
+    int64_t n;
     if (value.base == NULL)
         return 0;
-    for (size_t i = 0; i != value.len && n >= 0; ++i) {
-        int digit = value.base[i] - '0';
-        n = digit >= 0 && digit <= 9 && n <= (INT64_MAX - digit) / 10 ? n * 10 + digit : -1;
-    }
-    if (value.len == 0 || n < min || n > max)
+    if (lb_request_decimal(value.base, value.len, &n) != 0 || n < min || n > max)
         return lb_input_error(err, 422, "invalid", "%s must be an integer from %lld to %lld", name, (long long)min, (long long)max);
     *out = n;
     return 0;
@@ -370,9 +358,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     const lb_http_handler_t *handler = (const lb_http_handler_t *)self;
     const lb_route_t *routes = handler->routes;
-    lb_call_t *call = call_new(handler, req);
-    h2o_iovec_t accept = lb_call_header(call, H2O_TOKEN_ACCEPT);
-    call->answer_format = lb_codec_answer_format(accept.base, accept.len);
+    lb_call_t *call = lb_call_new(handler, req);
 
     const char *path = req->path_normalized.base;
     size_t path_len = req->path_normalized.len;

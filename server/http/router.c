@@ -1,24 +1,8 @@
-/* The route matcher: literal segments and one kind of variable, a positive decimal {id}. */
+/* The route matcher (livebuy/http/router.h): literal segments and one kind of variable, a positive decimal {id}. */
 #include <string.h>
 #include "livebuy/common.h"
-#include "livebuy/http/call.h"
-
-/* Parses a positive int64 from [p, end) with no sign, no leading zero and no overflow; 0 when it is not one. */
-static int64_t parse_id(const char *p, const char *end)
-{
-    int64_t id = 0;
-    if (p == end || *p == '0' || end - p > 19)
-        return 0;
-    for (; p != end; ++p) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        int digit = *p - '0';
-        if (id > (INT64_MAX - digit) / 10)
-            return 0;
-        id = id * 10 + digit;
-    }
-    return id;
-}
+#include "livebuy/base/request.h"
+#include "livebuy/http/router.h"
 
 /* Does path match pattern? Sets *id from its {id} segment. One pass that stops at the first differing byte. */
 static int path_matches(const char *pattern, const char *path, const char *path_end, int64_t *id)
@@ -29,7 +13,7 @@ static int path_matches(const char *pattern, const char *path, const char *path_
             const char *id_end = memchr(path, '/', (size_t)(path_end - path));
             if (id_end == NULL)
                 id_end = path_end;
-            if ((*id = parse_id(path, id_end)) == 0)
+            if ((*id = lb_request_id(path, (size_t)(id_end - path))) == 0)
                 return 0;
             pattern += sizeof(var) - 1;
             path = id_end;

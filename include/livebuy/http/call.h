@@ -12,22 +12,7 @@
 #include "livebuy/base/config.h"
 #include "livebuy/base/wechatpay.h"
 #include "livebuy/db/db.h"
-
-typedef struct st_lb_call_t lb_call_t;
-typedef void (*lb_handler_cb)(lb_call_t *call);
-
-/* Route flags. */
-#define LB_ROUTE_BODY    1 /* the handler reads a body (decoded into call->body first; 415/400 answered without it) */
-#define LB_ROUTE_PUBLIC  2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
-#define LB_ROUTE_SANDBOX 4 /* a route of the payment sandbox: there only with --payment-sandbox, else 404 like no route */
-
-typedef struct st_lb_route_t {
-    const char *method;
-    const char *pattern; /* e.g. "/v1/skus/{id}/restock": {id} matches a decimal id from 1 to 2^63-1 */
-    lb_handler_cb handler;
-    unsigned flags;
-    const char *label; /* metrics label; the pattern when NULL */
-} lb_route_t;
+#include "livebuy/http/router.h"
 
 /*
  * livebuy's h2o handler: every request on its path becomes a call. Like h2o's own handlers it carries what its calls
@@ -59,13 +44,10 @@ struct st_lb_call_t {
     lb_fields_t fields; /* what body points into, kept as long as the call; the last member (call_new) */
 };
 
-/*
- * Finds the route for method and path (path without the query) in a table of num_routes, tried in order. Returns its
- * index and sets *id; LB_ENOTFOUND when no pattern matches (404), LB_EMETHOD when a pattern matches with another
- * method (405).
- */
-int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
-                    size_t path_len, int64_t *id);
+/* A new call for req on behalf of handler, its answer format read from Accept: what the handler does first with every
+ * request, and what a handler that answers before routing (the door, livebuy/http/door.h) answers through. Owned by
+ * req (released when h2o disposes of it). */
+lb_call_t *lb_call_new(const lb_http_handler_t *handler, h2o_req_t *req);
 
 /* Answers are written with a writer (livebuy/codec/codec.h) in the call's answer format: start one, write a map,
  * reply; the reply frees what the writer holds, also when the client is gone. */

@@ -1,0 +1,20 @@
+/*
+ * The door: a handler put first on every h2o path livebuyd serves (the web pages' files and the API), which refuses,
+ * before any other handler sees them, requests no handler must take: an HTTP/1.x head whose body framing is in doubt
+ * (livebuy/base/request.h: duplicate or conflicting Content-Length and Transfer-Encoding), answered 400 with the
+ * connection closed after it; a path with a NUL or %00, answered 400; on a path of files, a method other than GET and
+ * HEAD, answered 405 (h2o's file handler would answer in plain text). Everything else goes on to the path's handlers.
+ */
+#ifndef LIVEBUY_DOOR_H
+#define LIVEBUY_DOOR_H
+
+#include <h2o.h>
+#include "livebuy/base/config.h"
+
+/*
+ * Puts the door on path: register it before the path's other handlers. num_routes is the "unmatched" metrics label;
+ * files says that a file handler follows.
+ */
+void lb_door_register(h2o_pathconf_t *path, const lb_config_t *config, size_t num_routes, int files);
+
+#endif

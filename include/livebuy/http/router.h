@@ -1,0 +1,35 @@
+/*
+ * The route table's type and its matcher: literal segments and one kind of variable, a positive decimal {id}. No h2o
+ * here (a call is only named), so the matcher runs, and is fuzzed (tests/fuzz/fuzz_router.c), on its own.
+ */
+#ifndef LIVEBUY_ROUTER_H
+#define LIVEBUY_ROUTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct st_lb_call_t lb_call_t;
+typedef void (*lb_handler_cb)(lb_call_t *call);
+
+/* Route flags. */
+#define LB_ROUTE_BODY    1 /* the handler reads a body (decoded into call->body first; 415/400 answered without it) */
+#define LB_ROUTE_PUBLIC  2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
+#define LB_ROUTE_SANDBOX 4 /* a route of the payment sandbox: there only with --payment-sandbox, else 404 like no route */
+
+typedef struct st_lb_route_t {
+    const char *method;
+    const char *pattern; /* e.g. "/v1/skus/{id}/restock": {id} matches a decimal id from 1 to 2^63-1 */
+    lb_handler_cb handler;
+    unsigned flags;
+    const char *label; /* metrics label; the pattern when NULL */
+} lb_route_t;
+
+/*
+ * Finds the route for method and path (path without the query) in a table of num_routes, tried in order. Returns its
+ * index and sets *id; LB_ENOTFOUND when no pattern matches (404), LB_EMETHOD when a pattern matches with another
+ * method (405).
+ */
+int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
+                    size_t path_len, int64_t *id);
+
+#endif
