@@ -301,7 +301,7 @@
 
   const ORDERS_PAGE = 20;
   const ORDERS_POLL_MS = 3000;
-  const PAID_OR_FURTHER = ['paid', 'handed_off', 'shipped', 'delivered'];
+  const PAID_OR_FURTHER = ['paid', 'handed_off', 'shipped', 'delivered', 'collected'];
   const orders = new Map(); // order id -> {data, node}
   let ordersNext = null;
   let ordersShown = false;

@@ -626,6 +626,26 @@ test('my orders at 390 px: buy, pay in the sandbox cashier, paid after a reload'
   await fits(page, 390);
   await row.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(SHOTS, 'shop-orders-paid.png'), fullPage: true });
+
+  // 申请退款 before the parcel leaves: accepted at once, pushed to the sandbox's refund receiver, and 已退款 in
+  // 我的订单 once it has answered (the list is read again while money is on its way).
+  const itemLeft = async () => (await api('GET', '/v1/lives/' + ORDERS_LIVE)).body.items.find((i) => i.id === ORDERS_ITEM).available;
+  const leftBefore = await itemLeft();
+  await row.locator('[data-action=refund]').click();
+  await row.locator('form.refund-form input[name=reason]').fill('不想要了');
+  await row.locator('[data-action=refund-submit]').click();
+  await page.locator(`#orders .order[data-order-id="${orderId}"] [data-role=refund]`).waitFor();
+  await page.locator(`#orders .order[data-order-id="${orderId}"][data-status=refunded]`).waitFor({ timeout: 15000 });
+  assert.match(await row.locator('[data-role=refund]').textContent(), /已退款/);
+  assert.equal(await row.locator('[data-action=refund]').count(), 0, 'one refund per order');
+  const refunded = (await api('GET', '/v1/orders/' + orderId, { token: ORDERS_BUYER })).body;
+  assert.deepEqual([refunded.status, refunded.refund.status, refunded.shipment.status], ['refunded', 'refunded', 'cancelled']);
+  assert.equal(await itemLeft(), leftBefore + 1, 'the unit is back in the live item quota');
+  await page.reload();
+  await page.locator(`#orders .order[data-order-id="${orderId}"][data-status=refunded]`).waitFor();
+  await fits(page, 390);
+  await row.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'shop-orders-refunded.png'), fullPage: true });
   await page.context().close();
 });
 
