@@ -238,6 +238,7 @@ static void group_buy_view_write(lb_writer_t *w, const lb_group_buy_view_t *view
                    gb->id, gb->status, gb->joined_qty, gb->min_qty, gb->closes_at, gb->sku_id, gb->pickup_point_id, gb->price_cents,
                    gb->per_buyer_limit, view->product_title, view->sku_name, view->unit);
     lb_shipping_write_pickup_point(w, "pickup_point", &view->pickup_point);
+    lb_photo_write(w, "photo_url", view->photo);
     if (strcmp(gb->status, "open") != 0)
         lb_writer_pack(w, "collected:I,not_collected:I", view->collected, view->not_collected);
     else

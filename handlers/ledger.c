@@ -34,7 +34,7 @@ static int adjust_work(lb_call_job_t *super, lb_db_t *db)
             return lb_call_job_fail(super, 422, "invalid", "delta: %s", why);
         return lb_call_job_fail(super, 409, "conflict", "%s", why);
     }
-    return ret != 0 ? lb_sku_refused(super, ret, super->call->id) : lb_sku_answer(super, &sku);
+    return ret != 0 ? lb_sku_refused(super, ret, super->call->id) : lb_sku_answer(super, db, &sku);
 }
 
 void lb_handle_sku_adjust(lb_call_t *call)

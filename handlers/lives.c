@@ -226,6 +226,7 @@ static void write_live(lb_writer_t *w, const lb_live_t *live, const lb_live_item
         lb_writer_map(w, NULL);
         write_live_item(w, &items[i]);
         lb_writer_string(w, "title", items[i].title);
+        lb_photo_write(w, "photo_url", items[i].photo);
         lb_writer_end(w);
     }
     lb_writer_end(w);

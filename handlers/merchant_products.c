@@ -27,7 +27,7 @@ static void write_page(lb_writer_t *w, const lb_product_record_t *products, size
         size_t first = s;
         while (s != n && skus[s].product_id == products[i].id)
             ++s;
-        lb_product_write(w, &products[i], skus + first, s - first);
+        lb_product_write(w, &products[i], skus + first, s - first, NULL, 0);
     }
     lb_writer_end(w);
     lb_writer_pack(w, "next:N", found != 0 && found == (size_t)limit ? products[found - 1].id : 0);

@@ -11,6 +11,7 @@
 #include "livebuy/base/limits.h"
 #include "livebuy/order/lanes.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/product_images.h"
 #include "livebuy/store/products.h"
 
 #define MAX_SKUS 50
@@ -24,12 +25,16 @@ typedef struct st_product_create_job_t {
     lb_sku_t skus[MAX_SKUS];
 } product_create_job_t;
 
-void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus)
+void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus,
+                      const lb_product_image_t *images, size_t num_images)
 {
     lb_writer_map(w, NULL);
     lb_writer_pack(w, "id:I,merchant_id:I,title:s,unit:s,origin:s,description:s,cold_chain:b,retired:b,created_at:I,updated_at:N",
                    product->id, product->merchant_id, product->title, product->unit, product->origin, product->description,
                    product->cold_chain != 0, product->retired_at != 0, product->created_at, product->updated_at);
+    lb_photo_write(w, "photo_url", product->photo);
+    if (images != NULL)
+        lb_product_images_write(w, images, num_images);
     lb_writer_array(w, "skus");
     for (size_t i = 0; i != num_skus; ++i) {
         lb_writer_map(w, NULL);
@@ -41,16 +46,18 @@ void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const 
 }
 
 /*
- * Answers product id with its SKUs (read here); *product is read too unless it holds that product already (a PATCH's
- * answer). LB_ENOTFOUND when there is none.
+ * Answers product id with its SKUs and photos (read here); *product is read too unless it holds that product already
+ * (a PATCH's answer). LB_ENOTFOUND when there is none.
  */
 static int product_answer(lb_call_job_t *job, lb_db_t *db, int status, int64_t id, lb_product_record_t *product)
 {
+    lb_product_image_t images[LB_PRODUCT_IMAGES_MAX];
     lb_sku_t *skus = NULL;
-    size_t n;
+    size_t n, num_images;
     int ret = product->id == id ? 0 : lb_store_product_get(db, id, product);
-    if (ret == 0 && (ret = lb_store_products_skus(db, product->merchant_id, id, id, &skus, &n)) == 0)
-        lb_product_write(lb_call_job_answer(job, status), product, skus, n);
+    if (ret == 0 && (ret = lb_store_products_skus(db, product->merchant_id, id, id, &skus, &n)) == 0 &&
+        (ret = lb_store_product_images(db, id, images, &num_images)) == 0)
+        lb_product_write(lb_call_job_answer(job, status), product, skus, n, images, num_images);
     free(skus);
     return ret;
 }
@@ -225,10 +232,10 @@ static int product_retire_work(lb_call_job_t *super, lb_db_t *db)
     if ((ret = lb_store_products_skus(db, product.merchant_id, id, id, &skus, &n)) == 0) {
         for (job->num_skus = 0; job->num_skus != n && job->num_skus != MAX_SKUS; ++job->num_skus)
             job->sku_ids[job->num_skus] = skus[job->num_skus].id;
-        lb_product_write(lb_call_job_answer(super, 200), &product, skus, n);
     }
     free(skus);
-    return ret;
+    /* The answer of every route of one product, its photos (which it keeps) with it. */
+    return ret != 0 ? ret : product_answer(super, db, 200, id, &product);
 }
 
 /* Its SKUs' lanes drop their "sold out" hints: the batch's word on a retired SKU is "retired". */

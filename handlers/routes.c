@@ -12,6 +12,10 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/products/{id}", lb_handle_product_get, LB_ROUTE_PUBLIC, NULL},
     {"PATCH", "/v1/products/{id}", lb_handle_product_patch, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/products/{id}/retire", lb_handle_product_retire, 0, NULL},
+    /* The body is the photo's bytes, up to 2 MiB, read by the handler: no LB_ROUTE_BODY. */
+    {"POST", "/v1/products/{id}/images", lb_handle_product_image_upload, LB_ROUTE_UPLOAD, NULL},
+    {"PATCH", "/v1/products/{id}/images/{image_id}", lb_handle_product_image_move, LB_ROUTE_BODY, NULL},
+    {"DELETE", "/v1/products/{id}/images/{image_id}", lb_handle_product_image_delete, 0, NULL},
     {"GET", "/v1/skus/{id}", lb_handle_sku_get, LB_ROUTE_PUBLIC, NULL},
     {"PATCH", "/v1/skus/{id}", lb_handle_sku_patch, LB_ROUTE_BODY, NULL},
     {"POST", "/v1/skus/{id}/restock", lb_handle_sku_restock, LB_ROUTE_BODY, NULL},

@@ -9,6 +9,7 @@
 #include "livebuy/order/lanes.h"
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/ledger.h"
+#include "livebuy/store/product_images.h"
 #include "livebuy/store/products.h"
 
 #define RESTOCK_MAX 1000000000
@@ -28,11 +29,16 @@ void lb_sku_write(lb_writer_t *w, const lb_sku_t *sku)
                    sku->held, LB_SKU_AVAILABLE(sku), sku->retired_at != 0);
 }
 
-int lb_sku_answer(lb_call_job_t *job, const lb_sku_t *sku)
+int lb_sku_answer(lb_call_job_t *job, lb_db_t *db, const lb_sku_t *sku)
 {
+    char photo[LB_IMAGE_NAME_SIZE];
+    int ret = lb_store_product_photo(db, sku->product_id, photo);
+    if (ret != 0)
+        return ret;
     lb_writer_t *w = lb_call_job_answer(job, 200);
     lb_writer_map(w, NULL);
     lb_sku_write(w, sku);
+    lb_photo_write(w, "photo_url", photo);
     lb_writer_end(w);
     return 0;
 }
@@ -60,7 +66,7 @@ static int sku_get_work(lb_call_job_t *job, lb_db_t *db)
 {
     lb_sku_t sku;
     int ret = lb_store_sku_get(db, job->call->id, &sku);
-    return ret != 0 ? lb_sku_refused(job, ret, job->call->id) : lb_sku_answer(job, &sku);
+    return ret != 0 ? lb_sku_refused(job, ret, job->call->id) : lb_sku_answer(job, db, &sku);
 }
 
 void lb_handle_sku_get(lb_call_t *call)
@@ -90,7 +96,7 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
         lb_stock_change_explain(why, sizeof(why), &sku, job->qty);
         return lb_call_job_fail(super, 422, "invalid", "qty: %s", why);
     }
-    return ret != 0 ? lb_sku_refused(super, ret, super->call->id) : lb_sku_answer(super, &sku);
+    return ret != 0 ? lb_sku_refused(super, ret, super->call->id) : lb_sku_answer(super, db, &sku);
 }
 
 void lb_sku_stock_changed(lb_call_job_t *job)
@@ -129,7 +135,7 @@ static int sku_change_work(lb_call_job_t *super, lb_db_t *db)
         ret = lb_store_sku_retire(db, id, merchant.id, lb_now(), &sku);
     else
         ret = lb_store_sku_patch(db, id, merchant.id, &job->patch, &sku);
-    return ret != 0 ? lb_sku_refused(super, ret, id) : lb_sku_answer(super, &sku);
+    return ret != 0 ? lb_sku_refused(super, ret, id) : lb_sku_answer(super, db, &sku);
 }
 
 /* The fields of a SKU that PATCH may change, with the limits of POST /v1/products. */

@@ -7,6 +7,7 @@ packages=(
     build-essential cmake pkg-config
     libh2o-dev libuv1-dev libmariadb-dev libmsgpack-dev libjansson-dev libssl-dev libcurl4-openssl-dev libnghttp2-dev
     libmimalloc-dev
+    libpng-dev libjpeg62-turbo-dev libwebp-dev
     mariadb-server mariadb-client
     curl nghttp2-client
     "$@"

@@ -8,6 +8,7 @@
 #include "livebuy/model/merchant.h"
 #include "livebuy/model/offer.h"
 #include "livebuy/model/order.h"
+#include "livebuy/model/product_image.h"
 #include "livebuy/model/refund.h"
 #include "livebuy/model/sku.h"
 #include "livebuy/order/payment.h"
@@ -24,25 +25,41 @@ void lb_handle_metrics(lb_call_t *call);
 /* handlers/merchants.c */
 void lb_handle_merchant_create(lb_call_t *call);
 
-/* handlers/products.c; lb_product_write: a product with its SKUs (skus[0..num_skus)) as every answer shows it (its own map). */
-void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus);
+/*
+ * handlers/products.c; lb_product_write: a product with its SKUs (skus[0..num_skus)) and its first photo's URL as every
+ * answer shows it (its own map), with its photos (images[0..num_images)) unless images is NULL (the merchant's list).
+ */
+void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus,
+                      const lb_product_image_t *images, size_t num_images);
 void lb_handle_product_create(lb_call_t *call);
 void lb_handle_product_get(lb_call_t *call);
 void lb_handle_product_patch(lb_call_t *call);
 void lb_handle_product_retire(lb_call_t *call);
+
+/*
+ * handlers/images.c. lb_photo_write: a photo's URL ("/media/" and its file name, livebuy/store/media.h) under key, or
+ * null when name is empty (no photo). lb_product_image_write: a photo as every answer shows it (its own map);
+ * lb_product_images_write: "images", a product's photos in order.
+ */
+void lb_photo_write(lb_writer_t *w, const char *key, const char *name);
+void lb_product_image_write(lb_writer_t *w, const lb_product_image_t *image);
+void lb_product_images_write(lb_writer_t *w, const lb_product_image_t *images, size_t n);
+void lb_handle_product_image_upload(lb_call_t *call);
+void lb_handle_product_image_move(lb_call_t *call);
+void lb_handle_product_image_delete(lb_call_t *call);
 
 /* handlers/merchant_products.c */
 void lb_handle_merchant_products(lb_call_t *call);
 
 /*
  * handlers/skus.c. lb_sku_write: a SKU's fields as its answers show them, into the open map. On a worker, for the SKU's
- * routes: lb_sku_answer answers 200 the SKU alone; lb_sku_refused records the 404 or 403 of an LB_ENOTFOUND or
+ * routes: lb_sku_answer answers 200 the SKU alone with its product's first photo (photo_url, read here); lb_sku_refused records the 404 or 403 of an LB_ENOTFOUND or
  * LB_EFORBIDDEN about SKU sku_id (and returns other codes as they are); lb_sku_merchant is the co-op or host whose token
  * hashes to token_hash (else a 401 or 403 recorded, as lb_auth_merchant). lb_sku_stock_changed, a job's on_done on the
  * loop thread: the lanes of the SKU {id} drop their sold-out hints.
  */
 void lb_sku_write(lb_writer_t *w, const lb_sku_t *sku);
-int lb_sku_answer(lb_call_job_t *job, const lb_sku_t *sku);
+int lb_sku_answer(lb_call_job_t *job, lb_db_t *db, const lb_sku_t *sku);
 int lb_sku_refused(lb_call_job_t *job, int ret, int64_t sku_id);
 int lb_sku_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant);
 void lb_sku_stock_changed(lb_call_job_t *job);

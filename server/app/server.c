@@ -22,6 +22,8 @@
 #include "livebuy/handlers.h"
 #include "livebuy/http/call.h"
 #include "livebuy/http/door.h"
+#include "livebuy/http/media.h"
+#include "livebuy/store/media.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 #include "livebuy/base/metrics.h"
@@ -53,7 +55,7 @@ static h2o_globalconf_t globalconf;
 static SSL_CTX *ssl_ctx;
 static lb_wechatpay_platform_t *wechatpay_platform; /* --payment-provider wechatpay: verifies its notifications */
 static loop_thread_t *loop_threads;
-static const char *route_labels[64];
+static const char *route_labels[96]; /* as many as the metrics take (server/base/metrics.c) */
 
 static void on_connection_closed(uv_handle_t *handle)
 {
@@ -178,6 +180,17 @@ static void setup_web(h2o_hostconf_t *host)
     h2o_mem_release_shared(mimemap);
 }
 
+/* The product photos at /media/, from --media-dir (made now if missing: livebuyd stops when it cannot be). */
+static int setup_media(h2o_hostconf_t *host, char *err, size_t errsize)
+{
+    if (lb_media_dir_prepare(config->media_dir, err, errsize) != 0)
+        return -1;
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/media", 0);
+    lb_door_register(path, config, lb_num_routes, 1);
+    lb_media_register(path, config->media_dir);
+    return 0;
+}
+
 /* --payment-sandbox lets buyers pay without paying: said loudly, at every start, where an operator looks. */
 static void warn_sandbox(void)
 {
@@ -189,16 +202,16 @@ static void warn_sandbox(void)
                     "livebuyd: ****************************************************************************\n");
 }
 
-static void setup_h2o(void)
+static int setup_h2o(char *err, size_t errsize)
 {
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("livebuy"));
     /*
-     * --max-body is enforced by the call layer, which answers 413 with the API's error body. h2o's own limit sits 1 MiB
-     * above it: bodies past that are refused by h2o itself (HTTP/1.1: a plain-text 413; HTTP/2: the stream is reset),
+     * --max-body (and a photo upload's 2 MiB) is enforced by the call layer, which answers 413 with the API's error body,
+     * by Content-Length first. h2o's own limit sits 1 MiB above the larger of the two: bodies past that are refused by h2o itself (HTTP/1.1: a plain-text 413; HTTP/2: the stream is reset),
      * before they are buffered whole.
      */
-    globalconf.max_request_entity_size = config->max_body + (1 << 20);
+    globalconf.max_request_entity_size = (config->max_body > LB_UPLOAD_MAX_BODY ? config->max_body : LB_UPLOAD_MAX_BODY) + (1 << 20);
     globalconf.handshake_timeout = 10000;
     globalconf.http1.req_timeout = 10000;
     globalconf.http2.idle_timeout = 30000;
@@ -207,9 +220,12 @@ static void setup_h2o(void)
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     /* h2o 2.2.5 takes the first registered path that matches: the web pages' paths go before the API's "/". */
     setup_web(host);
+    if (setup_media(host, err, errsize) != 0)
+        return -1;
     h2o_pathconf_t *api = h2o_config_register_path(host, "/", 0);
     lb_door_register(api, config, lb_num_routes, 0);
     add_api(api);
+    return 0;
 }
 
 static void on_stop_timer(uv_timer_t *timer)
@@ -291,7 +307,8 @@ int lb_server_run(const lb_config_t *cfg)
 
     if (load_wechatpay(err, sizeof(err)) != 0)
         goto Error;
-    setup_h2o();
+    if (setup_h2o(err, sizeof(err)) != 0)
+        goto Error;
     if (config->tls_cert != NULL && setup_tls(err, sizeof(err)) != 0)
         goto Error;
     loop_threads = lb_calloc(config->threads, sizeof(*loop_threads));

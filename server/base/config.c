@@ -84,6 +84,7 @@ static const setting_t settings[] = {
     STR(tls_key, "--tls-key", "LIVEBUY_TLS_KEY", "PEM private key for --tls-cert"),
     STR(sql_dir, "--sql-dir", "LIVEBUY_SQL_DIR", "folder of NNN_name.sql migrations (default: the checkout's sql/)"),
     STR(web_dir, "--web-dir", "LIVEBUY_WEB_DIR", "folder of the web pages (default: the checkout's web/)"),
+    STR(media_dir, "--media-dir", "LIVEBUY_MEDIA_DIR", "folder of the product photos, made if missing (default: media/ in the working folder)"),
     {"--migrate-only", "LIVEBUY_MIGRATE_ONLY", SETTING_SWITCH, offsetof(lb_config_t, migrate_only), 0, 0,
      "apply pending migrations, then exit"},
 };
@@ -241,6 +242,7 @@ static void set_defaults(lb_config_t *cfg)
     cfg->max_body = 1 << 20;
     cfg->sql_dir = lb_strdup(LB_DEFAULT_SQL_DIR);
     cfg->web_dir = lb_strdup(LB_DEFAULT_WEB_DIR);
+    cfg->media_dir = lb_strdup("media");
 }
 
 int lb_config_parse(lb_config_t *cfg, int argc, char **argv, char *err, size_t errsize)

@@ -8,7 +8,7 @@
 #include "livebuy/common.h"
 #include "livebuy/base/metrics.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES 96
 
 /* Upper bounds of the latency buckets, in seconds (the last bucket, +Inf, is implicit). */
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};

@@ -353,6 +353,22 @@ int lb_call_read_body(lb_call_t *call)
     return 0;
 }
 
+/*
+ * Answers 413 when the body is over max bytes: by what Content-Length says it is (a body h2o has not read whole if it
+ * says more than h2o's own limit, see server.c), then by what was read.
+ */
+static int body_too_large(lb_call_t *call, h2o_req_t *req, size_t max)
+{
+    h2o_iovec_t declared = lb_call_header(call, H2O_TOKEN_CONTENT_LENGTH);
+    size_t length = declared.base != NULL ? h2o_strtosize(declared.base, declared.len) : 0;
+    if (length == SIZE_MAX)
+        length = 0; /* not a number: h2o's own parser has judged it */
+    if (length <= max && req->entity.len <= max)
+        return 0;
+    lb_reply_error(call, 413, "too_large", "the body is larger than %zu bytes", max);
+    return 1;
+}
+
 /* h2o's entry point for every request: route, decode, hand to the handler. */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -362,7 +378,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     const char *path = req->path_normalized.base;
     size_t path_len = req->path_normalized.len;
-    int route = lb_router_match(routes, handler->num_routes, req->method.base, req->method.len, path, path_len, &call->id);
+    int64_t ids[LB_ROUTE_MAX_IDS];
+    int route = lb_router_match(routes, handler->num_routes, req->method.base, req->method.len, path, path_len, ids);
+    call->id = ids[0];
+    call->sub_id = ids[1];
     if (route >= 0 && (routes[route].flags & LB_ROUTE_SANDBOX) != 0 && !call->config->payment_sandbox)
         route = LB_ENOTFOUND;
     if (route < 0) {
@@ -374,10 +393,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     call->route = (size_t)route;
-    if (req->entity.len > call->config->max_body) {
-        lb_reply_error(call, 413, "too_large", "the body is larger than %zu bytes", call->config->max_body);
+    if (body_too_large(call, req, (routes[route].flags & LB_ROUTE_UPLOAD) != 0 ? LB_UPLOAD_MAX_BODY : call->config->max_body))
         return 0;
-    }
     if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_read_body(call) != 0)
         return 0;
     if ((routes[route].flags & LB_ROUTE_PUBLIC) != 0 && answer_from_public_cache(call) == 0)

@@ -1,21 +1,25 @@
-/* The route matcher (livebuy/http/router.h): literal segments and one kind of variable, a positive decimal {id}. */
+/* The route matcher (livebuy/http/router.h): literal segments and one kind of variable, a positive decimal id ({id}, {image_id},
+ * ...). */
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/base/request.h"
 #include "livebuy/http/router.h"
 
-/* Does path match pattern? Sets *id from its {id} segment. One pass that stops at the first differing byte. */
-static int path_matches(const char *pattern, const char *path, const char *path_end, int64_t *id)
+/*
+ * Does path match pattern? Sets ids[0..LB_ROUTE_MAX_IDS) from its {...} segments, in order. One pass that stops at
+ * the first differing byte.
+ */
+static int path_matches(const char *pattern, const char *path, const char *path_end, int64_t *ids)
 {
-    static const char var[] = "{id}";
+    size_t num_ids = 0;
     while (*pattern != '\0') {
         if (*pattern == '{') {
             const char *id_end = memchr(path, '/', (size_t)(path_end - path));
             if (id_end == NULL)
                 id_end = path_end;
-            if ((*id = lb_request_id(path, (size_t)(id_end - path))) == 0)
+            if (num_ids == LB_ROUTE_MAX_IDS || (ids[num_ids++] = lb_request_id(path, (size_t)(id_end - path))) == 0)
                 return 0;
-            pattern += sizeof(var) - 1;
+            pattern = strchr(pattern, '}') + 1;
             path = id_end;
         } else if (path != path_end && *pattern == *path) {
             ++pattern;
@@ -28,12 +32,12 @@ static int path_matches(const char *pattern, const char *path, const char *path_
 }
 
 int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
-                    size_t path_len, int64_t *id)
+                    size_t path_len, int64_t ids[LB_ROUTE_MAX_IDS])
 {
     int result = LB_ENOTFOUND;
-    *id = 0;
     for (size_t i = 0; i != num_routes; ++i) {
-        if (!path_matches(routes[i].pattern, path, path + path_len, id))
+        memset(ids, 0, LB_ROUTE_MAX_IDS * sizeof(*ids));
+        if (!path_matches(routes[i].pattern, path, path + path_len, ids))
             continue;
         if (strlen(routes[i].method) == method_len && memcmp(routes[i].method, method, method_len) == 0)
             return (int)i;

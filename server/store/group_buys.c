@@ -3,6 +3,7 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/product_images.h"
 #include "livebuy/store/group_buys.h"
 #include "internal.h"
 
@@ -109,27 +110,27 @@ int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
 #define JOINS_IN(statuses)                                                                                                         \
     "(SELECT COUNT(*) FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "                         \
     "WHERE j.sku_id = g.sku_id AND j.group_buy_id = g.id AND o.status IN (" statuses "))"
-#define GROUP_BUY_VIEW_SELECT                                                                                                      \
-    "SELECT g.id, g.merchant_id, g.sku_id, g.pickup_point_id, g.price_cents, g.min_qty, g.per_buyer_limit, g.closes_at, "          \
-    "g.joined_qty, g.status, pr.title, k.name, pr.unit, " PICKUP_POINT_SELECT_LIST(                                                \
-        "p.") ", "                                                                                                                 \
-              "IF(g.status = 'open', 0, " JOINS_IN(                                                                                \
-                  "'collected'") "), "                                                                                             \
-                                 "IF(g.status = 'open', 0, " JOINS_IN(                                                             \
-                                     "'paid', 'handed_off', 'shipped', 'delivered'") ") "                                          \
-                                                                                     "FROM group_buys g JOIN skus k ON k.id = "    \
-                                                                                     "g.sku_id JOIN products pr ON pr.id = "       \
-                                                                                     "k.product_id "                               \
-                                                                                     "JOIN pickup_points p ON p.id = "             \
-                                                                                     "g.pickup_point_id "
+#define GROUP_BUY_VIEW_SELECT                                                                                                                                \
+    "SELECT g.id, g.merchant_id, g.sku_id, g.pickup_point_id, g.price_cents, g.min_qty, g.per_buyer_limit, g.closes_at, "                                    \
+    "g.joined_qty, g.status, pr.title, k.name, pr.unit, " PICKUP_POINT_SELECT_LIST(                                                                          \
+        "p.") ", "                                                                                                                                           \
+              "IF(g.status = 'open', 0, " JOINS_IN("'collected'") "), "                                                                                      \
+                                                                  "IF(g.status = 'open', 0, " JOINS_IN("'paid', 'handed_off', "                              \
+                                                                                                       "'shipped', 'delivered'") "), " LB_STORE_FIRST_PHOTO( \
+                                                                      "k.product_id") " "                                                                    \
+                                                                                      "FROM group_buys g JOIN skus k ON k.id = "                             \
+                                                                                      "g.sku_id JOIN products pr ON pr.id = "                                \
+                                                                                      "k.product_id "                                                        \
+                                                                                      "JOIN pickup_points p ON p.id = "                                      \
+                                                                                      "g.pickup_point_id "
 #define GROUP_BUY_VIEW_TYPES                                                                                                       \
     "iiiiiiiiis"                                                                                                                   \
-    "sss" PICKUP_POINT_TYPES "ii"
+    "sss" PICKUP_POINT_TYPES "iis"
 #define GROUP_BUY_VIEW_OUTPUTS(v)                                                                                                  \
     &(v)->gb.id, &(v)->gb.merchant_id, &(v)->gb.sku_id, &(v)->gb.pickup_point_id, &(v)->gb.price_cents, &(v)->gb.min_qty,          \
         &(v)->gb.per_buyer_limit, &(v)->gb.closes_at, &(v)->gb.joined_qty, (v)->gb.status, sizeof((v)->gb.status),                 \
         (v)->product_title, sizeof((v)->product_title), (v)->sku_name, sizeof((v)->sku_name), (v)->unit, sizeof((v)->unit),        \
-        PICKUP_POINT_OUTPUTS(&(v)->pickup_point), &(v)->collected, &(v)->not_collected
+        PICKUP_POINT_OUTPUTS(&(v)->pickup_point), &(v)->collected, &(v)->not_collected, (v)->photo, sizeof((v)->photo)
 
 int lb_store_group_buy_view_get(lb_db_t *db, int64_t id, lb_group_buy_view_t *view)
 {

@@ -4,6 +4,7 @@
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/lives.h"
 #include "livebuy/store/offers.h"
+#include "livebuy/store/product_images.h"
 #include "internal.h"
 
 int lb_store_live_create(lb_db_t *db, int64_t merchant_id, const char *title, int64_t starts_at, int64_t *id)
@@ -100,7 +101,8 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
     static const char sql[] =
         "SELECT i.id, i.live_id, i.sku_id, CONCAT(p.title, ' ', s.name), i.price_cents, i.quota, "
         "i.reserved, i.sold, i.per_buyer_limit, i.opens_at, COALESCE(i.reserve_ttl, 0), "
-        "i.closed_at IS NOT NULL FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
+        "i.closed_at IS NOT NULL, " LB_STORE_FIRST_PHOTO("s.product_id") " "
+        "FROM live_items i JOIN skus s ON s.id = i.sku_id JOIN products p ON p.id = s.product_id "
         "WHERE i.live_id = ? ORDER BY i.id";
     size_t cap = 0;
     int ret = lb_db_query(db, sql, "i", live_id);
@@ -110,9 +112,9 @@ int lb_store_live_items(lb_db_t *db, int64_t live_id, lb_live_item_t **out, size
         *out = lb_grow(*out, *found, &cap, sizeof(**out));
         lb_live_item_t *item = &(*out)[*found];
         int64_t closed;
-        if ((ret = lb_db_fetch(db, "iiisiiiiiiii", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
+        if ((ret = lb_db_fetch(db, "iiisiiiiiiiis", &item->id, &item->live_id, &item->sku_id, item->title, sizeof(item->title),
                                &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
-                               &item->opens_at, &item->reserve_ttl, &closed)) != 0)
+                               &item->opens_at, &item->reserve_ttl, &closed, item->photo, sizeof(item->photo))) != 0)
             break;
         item->closed = closed != 0;
         ++*found;

@@ -2,15 +2,18 @@
 #include <stdlib.h>
 #include "livebuy/common.h"
 #include "livebuy/store/catalog.h"
+#include "livebuy/store/product_images.h"
 #include "livebuy/store/products.h"
 #include "internal.h"
 
 #define PRODUCT_SELECT                                                                                                             \
-    "SELECT id, merchant_id, title, unit, origin, description, cold_chain, created_at, updated_at, retired_at FROM products "
-#define PRODUCT_TYPES "iissssiiii"
+    "SELECT id, merchant_id, title, unit, origin, description, cold_chain, created_at, updated_at, "                               \
+    "retired_at, " LB_STORE_FIRST_PHOTO("products.id") " FROM products "
+#define PRODUCT_TYPES "iissssiiiis"
 #define PRODUCT_OUTPUTS(p)                                                                                                         \
     &(p)->id, &(p)->merchant_id, (p)->title, sizeof((p)->title), (p)->unit, sizeof((p)->unit), (p)->origin, sizeof((p)->origin),   \
-        (p)->description, sizeof((p)->description), &(p)->cold_chain, &(p)->created_at, &(p)->updated_at, &(p)->retired_at
+        (p)->description, sizeof((p)->description), &(p)->cold_chain, &(p)->created_at, &(p)->updated_at, &(p)->retired_at,        \
+        (p)->photo, sizeof((p)->photo)
 
 int lb_store_product_get(lb_db_t *db, int64_t id, lb_product_record_t *product)
 {

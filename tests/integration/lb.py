@@ -287,7 +287,16 @@ class Server:
             args += ["--admin-token", self.admin_token]
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        if "--media-dir" not in self.extra_args:
+            args += ["--media-dir", self.media_dir]
         return args + self.extra_args
+
+    @property
+    def media_dir(self):
+        """The product photos' folder: the one given, else its own beside the log."""
+        if "--media-dir" in self.extra_args:
+            return self.extra_args[self.extra_args.index("--media-dir") + 1]
+        return os.path.join(self.logdir, "media")
 
     def start(self, timeout=20.0):
         """Starts livebuyd (again, on the same database and port when restarted) and waits until /healthz answers."""

@@ -15,9 +15,9 @@ STATION = {"name": "岭头村村级服务站", "county": "武乡县", "township"
            "address": "山西省长治市武乡县丰州镇岭头村村委会旁"}
 SHIPPING_SECRET = "test-shipping-secret-0123456789"
 SKU_FIELDS = {"id", "product_id", "name", "price_cents", "weight_grams", "stock", "reserved", "sold", "held",
-              "available", "retired"}
+              "available", "retired", "photo_url"}
 PRODUCT_FIELDS = {"id", "merchant_id", "title", "unit", "origin", "description", "cold_chain", "retired", "created_at",
-                  "updated_at", "skus"}
+                  "updated_at", "skus", "photo_url", "images"}
 ENTRY_FIELDS = {"id", "sku_id", "kind", "delta", "stock_after", "merchant_id", "order_id", "reason", "created_at"}
 _keys = itertools.count(1)
 
@@ -144,8 +144,9 @@ class ProductTest(Base):
                           "retired": False, "updated_at": None})
         self.assertEqual(len(got["skus"]), 2)
         for sku in got["skus"]:
-            self.assertEqual(set(sku), SKU_FIELDS)
-            self.assertEqual(sku, self.server.sku(sku["id"]))  # each SKU as GET /v1/skus/{id} shows it
+            self.assertEqual(set(sku), SKU_FIELDS - {"photo_url"})
+            # Each SKU as GET /v1/skus/{id} shows it, but for the photo: the product's is beside its SKUs.
+            self.assertEqual(dict(sku, photo_url=got["photo_url"]), self.server.sku(sku["id"]))
         self.assertEqual([s["name"] for s in got["skus"]], ["2.5kg 袋装", "5kg 袋装"])
         self.assertError(self.server.request("GET", "/v1/products/999999"), 404, "not_found", "no product 999999")
         # without a description it is empty; the old create answer's fields are all still there
@@ -164,7 +165,8 @@ class ProductTest(Base):
         self.assertEqual([p["id"] for p in page["products"]], ids[:2])
         self.assertEqual(page["next"], ids[1])
         self.assertEqual([len(p["skus"]) for p in page["products"]], [2, 2])
-        self.assertEqual(page["products"][0], self.product(ids[0]))
+        # As GET /v1/products/{id} shows it, but for its photos: the list has only the first one's photo_url.
+        self.assertEqual(page["products"][0], {k: v for k, v in self.product(ids[0]).items() if k != "images"})
         status, _, page = self.server.request("GET", "/v1/merchant/products?limit=2&after=%d" % ids[3], token=coop)
         self.assertEqual(([p["id"] for p in page["products"]], page["next"]), ([ids[4]], None))
         # retired=0 / 1: the filter leaves gaps in the id range, whose SKUs are not shown under the wrong product

@@ -193,7 +193,8 @@ class LiveTest(Base):
         items = self.live(live_id)["items"]
         self.assertEqual([i["id"] for i in items], [a["id"], b["id"]])
         self.assertEqual(items[0], {"id": a["id"], "sku_id": second, "title": "武乡小米 2.5kg 礼盒", "price_cents": 3990,
-                                    "quota": 5, "available": 5, "per_buyer_limit": 2, "opens_at": 123, "closed": False})
+                                    "quota": 5, "available": 5, "per_buyer_limit": 2, "opens_at": 123, "closed": False,
+                                    "photo_url": None})
         status, headers, packed = s.request("GET", "/v1/lives/%d" % live_id, accept="application/msgpack")
         self.assertEqual((status, headers["content-type"]), (200, "application/msgpack"))
         self.assertEqual(packed, self.live(live_id))

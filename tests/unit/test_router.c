@@ -3,9 +3,15 @@
 #include "livebuy/common.h"
 #include "livebuy/handlers.h"
 
+static int64_t sub_id;
+
 static int match(const char *method, const char *path, int64_t *id)
 {
-    return lb_router_match(lb_routes, lb_num_routes, method, strlen(method), path, strlen(path), id);
+    int64_t ids[LB_ROUTE_MAX_IDS];
+    int route = lb_router_match(lb_routes, lb_num_routes, method, strlen(method), path, strlen(path), ids);
+    *id = ids[0];
+    sub_id = ids[1];
+    return route;
 }
 
 static const char *pattern_of(int route)
@@ -28,6 +34,12 @@ int main(void)
     CHECK(match("GET", "/v1/skus/1x", &id) == LB_ENOTFOUND);
     CHECK(match("GET", "/v1/skus/", &id) == LB_ENOTFOUND);
     CHECK(match("GET", "/v1/skus/1/restock/more", &id) == LB_ENOTFOUND);
+    /* Two ids: a product's photo. */
+    CHECK(strcmp(pattern_of(match("DELETE", "/v1/products/3/images/12", &id)), "/v1/products/{id}/images/{image_id}") == 0 &&
+          id == 3 && sub_id == 12);
+    CHECK(match("DELETE", "/v1/products/3/images/0", &id) == LB_ENOTFOUND);
+    CHECK(match("DELETE", "/v1/products/3/images", &id) == LB_EMETHOD);
+    CHECK(strcmp(pattern_of(match("GET", "/v1/skus/5", &id)), "/v1/skus/{id}") == 0 && sub_id == 0);
     CHECK(match("GET", "/healthz/", &id) == LB_ENOTFOUND);
     CHECK(match("DELETE", "/v1/skus/1", &id) == LB_EMETHOD);
     CHECK(match("GET", "/v1/merchants", &id) == LB_EMETHOD);

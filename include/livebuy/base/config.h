@@ -52,6 +52,7 @@ typedef struct st_lb_config_t {
     char *tls_key;
     char *sql_dir;
     char *web_dir;
+    char *media_dir; /* the product photos' files (livebuy/store/media.h), made at start if missing */
     int migrate_only;
 } lb_config_t;
 

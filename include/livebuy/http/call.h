@@ -35,7 +35,8 @@ struct st_lb_call_t {
     const lb_wechatpay_platform_t *wechatpay; /* the handler's */
     uv_loop_t *loop;
     size_t route; /* index in the route table, for metrics */
-    int64_t id;   /* the {id} of the path, or 0 */
+    int64_t id;     /* the {id} of the path, or 0 */
+    int64_t sub_id; /* the path's second id ({image_id} in /v1/products/{id}/images/{image_id}), or 0 */
     lb_format_t answer_format;
     const lb_value_t *body; /* the body's object once read (LB_ROUTE_BODY, lb_call_read_body), else NULL */
     uint64_t started_ns;

@@ -1,12 +1,13 @@
 /*
- * The route table's type and its matcher: literal segments and one kind of variable, a positive decimal {id}. No h2o
- * here (a call is only named), so the matcher runs, and is fuzzed (tests/fuzz/fuzz_router.c), on its own.
+ * The route table's type and its matcher: literal segments and one kind of variable, a positive decimal id ({id}, {image_id}). No
+ * h2o here (a call is only named), so the matcher runs, and is fuzzed (tests/fuzz/fuzz_router.c), on its own.
  */
 #ifndef LIVEBUY_ROUTER_H
 #define LIVEBUY_ROUTER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "livebuy/base/image.h"
 
 typedef struct st_lb_call_t lb_call_t;
 typedef void (*lb_handler_cb)(lb_call_t *call);
@@ -15,10 +16,17 @@ typedef void (*lb_handler_cb)(lb_call_t *call);
 #define LB_ROUTE_BODY    1 /* the handler reads a body (decoded into call->body first; 415/400 answered without it) */
 #define LB_ROUTE_PUBLIC  2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
 #define LB_ROUTE_SANDBOX 4 /* a route of the payment sandbox: there only with --payment-sandbox, else 404 like no route */
+#define LB_ROUTE_UPLOAD  8 /* the body is a file's bytes (read by the handler), up to LB_UPLOAD_MAX_BODY, not --max-body */
+
+/* The largest body of an LB_ROUTE_UPLOAD route: a photo (livebuy/base/image.h). */
+#define LB_UPLOAD_MAX_BODY LB_IMAGE_MAX_BYTES
+/* The most ids a route's path has ({id} and one more). */
+#define LB_ROUTE_MAX_IDS 2
 
 typedef struct st_lb_route_t {
     const char *method;
-    const char *pattern; /* e.g. "/v1/skus/{id}/restock": {id} matches a decimal id from 1 to 2^63-1 */
+    /* e.g. "/v1/skus/{id}/restock": {id} matches a decimal id from 1 to 2^63-1; a second {...} (e.g. {image_id}) too */
+    const char *pattern;
     lb_handler_cb handler;
     unsigned flags;
     const char *label; /* metrics label; the pattern when NULL */
@@ -26,10 +34,10 @@ typedef struct st_lb_route_t {
 
 /*
  * Finds the route for method and path (path without the query) in a table of num_routes, tried in order. Returns its
- * index and sets *id; LB_ENOTFOUND when no pattern matches (404), LB_EMETHOD when a pattern matches with another
- * method (405).
+ * index and sets ids (0 for those the route lacks); LB_ENOTFOUND when no pattern matches (404), LB_EMETHOD when a pattern matches
+ * with another method (405).
  */
 int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
-                    size_t path_len, int64_t *id);
+                    size_t path_len, int64_t ids[LB_ROUTE_MAX_IDS]);
 
 #endif

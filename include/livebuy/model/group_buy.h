@@ -3,6 +3,7 @@
 #define LIVEBUY_MODEL_GROUP_BUY_H
 
 #include <stdint.h>
+#include "livebuy/base/image.h"
 #include "livebuy/model/text.h"
 
 /* A pickup point: a village station of a merchant's network, handed out by a station merchant (station_id, 0: none). */
@@ -29,6 +30,7 @@ typedef struct st_lb_group_buy_view_t {
     char product_title[LB_TEXT_SIZE(200)], sku_name[LB_TEXT_SIZE(200)], unit[LB_TEXT_SIZE(32)];
     lb_pickup_point_t pickup_point;
     int64_t collected, not_collected;
+    char photo[LB_IMAGE_NAME_SIZE]; /* the product's first photo's file name, "" when none */
 } lb_group_buy_view_t;
 
 #endif

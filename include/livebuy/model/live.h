@@ -3,6 +3,7 @@
 #define LIVEBUY_MODEL_LIVE_H
 
 #include <stdint.h>
+#include "livebuy/base/image.h"
 #include "livebuy/model/text.h"
 
 typedef struct st_lb_live_t {
@@ -22,8 +23,9 @@ typedef struct st_lb_live_item_t {
     int64_t offer_id;              /* the offer it went on air under; 0 for a host's own SKU (no offer needed) */
     char title[LB_TEXT_SIZE(401)]; /* the product's title and the SKU's name (read only) */
     int64_t price_cents, quota, reserved, sold, per_buyer_limit, opens_at;
-    int64_t reserve_ttl; /* seconds; 0 = the server default */
-    int closed;          /* taken off air: its quota shrank to what was reserved and sold, it takes no more orders */
+    int64_t reserve_ttl;            /* seconds; 0 = the server default */
+    int closed;                     /* taken off air: its quota shrank to what was reserved and sold, it takes no more orders */
+    char photo[LB_IMAGE_NAME_SIZE]; /* its product's first photo's file name, "" when none (read with the live only) */
 } lb_live_item_t;
 
 /* What can still be reserved through a live item. */

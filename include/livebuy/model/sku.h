@@ -3,6 +3,7 @@
 #define LIVEBUY_MODEL_SKU_H
 
 #include <stdint.h>
+#include "livebuy/base/image.h"
 #include "livebuy/model/text.h"
 
 /* The most stock a SKU may have. */
@@ -35,6 +36,7 @@ typedef struct st_lb_product_record_t {
     char title[LB_TEXT_SIZE(200)], unit[LB_TEXT_SIZE(32)], origin[LB_TEXT_SIZE(200)];
     char description[LB_TEXT_SIZE(LB_DESCRIPTION_MAX)];
     int64_t cold_chain, created_at, updated_at, retired_at;
+    char photo[LB_IMAGE_NAME_SIZE]; /* its first photo's file name, "" when it has none (read only) */
 } lb_product_record_t;
 
 /*

@@ -1,0 +1,156 @@
+/* The photo files under --media-dir: content-addressed names, written whole or not at all. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/sha.h>
+#include "livebuy/common.h"
+#include "livebuy/store/media.h"
+
+void lb_media_hash(const void *bytes, size_t len, char hash[LB_IMAGE_HASH_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(bytes, len, digest);
+    for (size_t i = 0; i != sizeof(digest); ++i) {
+        hash[2 * i] = hex[digest[i] >> 4];
+        hash[2 * i + 1] = hex[digest[i] & 15];
+    }
+    hash[2 * sizeof(digest)] = '\0';
+}
+
+void lb_media_name(const char *hash, lb_image_type_t type, char name[LB_IMAGE_NAME_SIZE])
+{
+    snprintf(name, LB_IMAGE_NAME_SIZE, "%.2s/%.64s.%s", hash, hash, lb_image_extension(type));
+}
+
+static int is_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i != n; ++i)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int lb_media_name_parse(const char *name, size_t len, lb_image_type_t *type, char hash[LB_IMAGE_HASH_SIZE])
+{
+    /* "ab/" + 64 hex digits + "." + an extension */
+    if (len < 3 + 64 + 2 || name[2] != '/' || name[3 + 64] != '.' || !is_hex(name, 2) || !is_hex(name + 3, 64) ||
+        memcmp(name, name + 3, 2) != 0)
+        return LB_ENOTFOUND;
+    int t = lb_image_type_of_extension(name + 3 + 64 + 1, len - (3 + 64 + 1));
+    if (t < 0)
+        return LB_ENOTFOUND;
+    *type = (lb_image_type_t)t;
+    memcpy(hash, name + 3, 64);
+    hash[64] = '\0';
+    return 0;
+}
+
+int lb_media_dir_prepare(const char *dir, char *err, size_t errsize)
+{
+    char path[4096];
+    struct stat st;
+    if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
+        snprintf(err, errsize, "--media-dir is too long");
+        return LB_EINPUT;
+    }
+    /* mkdir -p: each parent in turn, then the folder itself. */
+    for (char *p = path + 1;; ++p) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            snprintf(err, errsize, "cannot make --media-dir %s: %s", path, strerror(errno));
+            return LB_EINPUT;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errsize, "--media-dir %s is not a folder livebuyd can write to", dir);
+        return LB_EINPUT;
+    }
+    return 0;
+}
+
+static int media_failed(const char *what, const char *path)
+{
+    fprintf(stderr, "livebuyd: media: cannot %s %s: %s\n", what, path, strerror(errno));
+    return LB_EDB;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len != 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Flushes the folder itself, so that a rename in it survives a crash. */
+static void sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int lb_media_write(const char *dir, const char *name, const void *bytes, size_t len)
+{
+    char folder[4096], path[4096], temp[4096];
+    struct stat st;
+    /* The folder and the final name are shorter than the temporary name: if that fits, they do. */
+    static _Atomic unsigned long serial;
+    int n = snprintf(temp, sizeof(temp), "%s/%.2s/.%.64s.%ld.%lu.tmp", dir, name, name + 3, (long)getpid(), ++serial);
+    if (n < 0 || (size_t)n >= sizeof(temp)) {
+        errno = ENAMETOOLONG;
+        return media_failed("name a file in", dir);
+    }
+    snprintf(folder, sizeof(folder), "%s/%.2s", dir, name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
+        return 0;
+    if (mkdir(folder, 0755) != 0 && errno != EEXIST)
+        return media_failed("make", folder);
+    /* The temporary name is the writer's own: two uploads of the same bytes at once each write theirs, either rename wins. */
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return media_failed("create", temp);
+    if (write_all(fd, bytes, len) != 0 || fsync(fd) != 0) {
+        int ret = media_failed("write", temp);
+        close(fd);
+        unlink(temp);
+        return ret;
+    }
+    close(fd);
+    if (rename(temp, path) != 0) {
+        int ret = media_failed("rename", temp);
+        unlink(temp);
+        return ret;
+    }
+    sync_dir(folder);
+    return 0;
+}
+
+int lb_media_remove(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return media_failed("remove", path);
+    return 0;
+}
