@@ -1,8 +1,8 @@
 /*
  * GET /v1/orders/{id} and POST /v1/orders/{id}/cancel (the order's buyer; anyone else's order is answered 404 like a
  * missing one), GET /v1/orders (the buyer's own, newest first, a page at a time), GET /v1/merchant/orders (a co-op's or
- * host's orders, a page at a time, with the commission of those on live items); lb_order_write, the one writer of an
- * order as every answer shows it.
+ * host's orders, a page at a time, by status and date, with the commission of those on live items; or as CSV pages);
+ * lb_order_write, the one writer of an order as every answer shows it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +31,15 @@ typedef struct st_buyer_orders_job_t {
     const char *status; /* one of lb_order_statuses, or NULL for all */
 } buyer_orders_job_t;
 
+/* What GET /v1/merchant/orders answers in, by Accept: the first is the default. */
+static const char *const merchant_orders_types[] = {"application/json", "application/msgpack", "text/csv"};
+enum { MERCHANT_ORDERS_JSON, MERCHANT_ORDERS_MSGPACK, MERCHANT_ORDERS_CSV };
+
 typedef struct st_merchant_orders_job_t {
     lb_page_job_t page;
-    const char *status; /* one of lb_order_statuses, or NULL for all */
+    lb_order_filter_t filter; /* status: one of lb_order_statuses, or NULL for all */
+    int csv;
+    int64_t next; /* the last order's id when the page is full (more may follow), else 0 */
 } merchant_orders_job_t;
 
 void lb_order_write(lb_writer_t *w, const lb_order_t *order, const lb_order_details_t *details)
@@ -209,13 +215,15 @@ static void write_orders_page(lb_writer_t *w, const lb_order_t *orders, const lb
     lb_writer_end(w);
 }
 
-/* Reads the details of a page of orders and answers the page. */
+/* Reads the details of a page of orders and answers the page: as a map, or (csv) as a CSV of its own. */
 static int answer_orders_page(lb_call_job_t *job, lb_db_t *db, const lb_order_t *orders, const int64_t *commission_bp, size_t n,
-                              int64_t limit)
+                              int64_t limit, int csv)
 {
     lb_order_details_t *details = lb_malloc((n != 0 ? n : 1) * sizeof(*details));
     int ret = lb_store_orders_details(db, orders, n, details);
-    if (ret == 0)
+    if (ret == 0 && csv)
+        lb_orders_csv_write(&lb_call_job_answer(job, 200)->out, orders, details, n);
+    else if (ret == 0)
         write_orders_page(lb_call_job_answer(job, 200), orders, details, commission_bp, n, limit);
     free(details);
     return ret;
@@ -228,7 +236,7 @@ static int buyer_orders_work(lb_call_job_t *super, lb_db_t *db)
     size_t found;
     int ret = lb_store_buyer_orders_page(db, job->buyer_id, job->status, job->before, job->limit, orders, &found);
     if (ret == 0)
-        ret = answer_orders_page(super, db, orders, NULL, found, job->limit);
+        ret = answer_orders_page(super, db, orders, NULL, found, job->limit, 0);
     free(orders);
     return ret;
 }
@@ -265,25 +273,87 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     lb_order_t *orders = lb_malloc((size_t)page->limit * sizeof(*orders));
     int64_t *commission_bp = lb_malloc((size_t)page->limit * sizeof(*commission_bp));
-    if ((ret = lb_order_merchant_orders(db, &merchant, job->status, page->after, page->limit, orders, commission_bp, &found)) == 0)
-        ret = answer_orders_page(super, db, orders, commission_bp, found, page->limit);
+    if ((ret = lb_order_merchant_orders(db, &merchant, &job->filter, page->after, page->limit, orders, commission_bp, &found)) == 0)
+        ret = answer_orders_page(super, db, orders, commission_bp, found, page->limit, job->csv);
+    job->next = found != 0 && found == (size_t)page->limit ? orders[found - 1].id : 0;
     free(commission_bp);
     free(orders);
     return ret;
 }
 
+/* Appends "&name=value" (the value as the request spelt it) when the request has the parameter. */
+static size_t append_query(lb_call_t *call, const char *name, char *out, size_t len, size_t size)
+{
+    h2o_iovec_t value = lb_call_query(call, name);
+    if (value.base != NULL && len < size)
+        len += (size_t)snprintf(out + len, size - len, "&%s=%.*s", name, (int)value.len, value.base);
+    return len;
+}
+
+/*
+ * On the loop, before the answer: a full page links to the next one with the same filter (Link: <...>; rel="next"), so
+ * that a client (the dashboard's CSV export) follows the links to the end; a CSV is a file to save.
+ */
+static void merchant_orders_headers(lb_call_job_t *super)
+{
+    merchant_orders_job_t *job = (merchant_orders_job_t *)super;
+    lb_call_t *call = super->call;
+    if (call->req == NULL)
+        return;
+    if (job->next != 0) {
+        char link[1024];
+        size_t len = (size_t)snprintf(link, sizeof(link), "</v1/merchant/orders?after=%lld", (long long)job->next);
+        static const char *const kept[] = {"status", "from", "to", "limit"};
+        for (size_t i = 0; i != sizeof(kept) / sizeof(kept[0]); ++i)
+            len = append_query(call, kept[i], link, len, sizeof(link));
+        if (len + sizeof(">; rel=\"next\"") <= sizeof(link)) {
+            strcpy(link + len, ">; rel=\"next\"");
+            lb_call_add_header_copy(call, "link", link);
+        }
+    }
+    if (job->csv)
+        lb_call_add_header(call, "content-disposition", "attachment; filename=\"livebuy-orders.csv\"");
+}
+
+/* ?from= and ?to= (a day in China time or an RFC 3339 time; to takes the whole of a day) into the filter. */
+static int read_date_range(lb_call_t *call, lb_order_filter_t *filter, lb_input_error_t *err)
+{
+    filter->created_from = 0;
+    filter->created_to = INT64_MAX;
+    if (lb_call_query_time(call, "from", 0, &filter->created_from, err) != 0 ||
+        lb_call_query_time(call, "to", 1, &filter->created_to, err) != 0)
+        return LB_EINPUT;
+    if (filter->created_from >= filter->created_to)
+        return lb_input_error(err, 422, "invalid", "from must be before to");
+    return 0;
+}
+
 void lb_handle_merchant_orders(lb_call_t *call)
 {
     lb_input_error_t err = {0};
+    int type = lb_call_negotiate(call, merchant_orders_types, sizeof(merchant_orders_types) / sizeof(merchant_orders_types[0]));
+    if (type < 0)
+        return;
+    if (type != MERCHANT_ORDERS_CSV)
+        call->answer_format = type == MERCHANT_ORDERS_MSGPACK ? LB_FORMAT_MSGPACK : LB_FORMAT_JSON;
     merchant_orders_job_t *job = (merchant_orders_job_t *)lb_auth_page_job_new(call, sizeof(*job));
     if (job == NULL)
         return;
     int status = -1;
-    if (lb_call_query_enum(call, "status", lb_order_statuses, &status, &err) != 0) {
+    if (lb_call_query_enum(call, "status", lb_order_statuses, &status, &err) != 0 ||
+        read_date_range(call, &job->filter, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->page.super);
         return;
     }
-    job->status = status >= 0 ? lb_order_statuses[status] : NULL;
+    job->filter.status = status >= 0 ? lb_order_statuses[status] : NULL;
+    job->csv = type == MERCHANT_ORDERS_CSV;
+    if (job->csv) {
+        /* An export takes the largest page unless it asks for less: fewer requests for a whole month. */
+        if (lb_call_query(call, "limit").base == NULL)
+            job->page.limit = LB_PAGE_MAX;
+        job->page.super.answer_type = "text/csv; charset=utf-8";
+    }
+    job->page.super.on_done = merchant_orders_headers;
     lb_call_job_submit(&job->page.super, merchant_orders_work);
 }

@@ -98,6 +98,11 @@ void lb_handle_live_sales_stream(lb_call_t *call);
  */
 void lb_order_write(lb_writer_t *w, const lb_order_t *order, const lb_order_details_t *details);
 void lb_handle_order_get(lb_call_t *call);
+/*
+ * handlers/orders_csv.c: a page of a merchant's orders (and their details) as a CSV file of its own, into out: the
+ * UTF-8 byte order mark, the header row, a row per order (docs/api.md, "Orders as CSV").
+ */
+void lb_orders_csv_write(lb_buffer_t *out, const lb_order_t *orders, const lb_order_details_t *details, size_t n);
 void lb_handle_buyer_orders(lb_call_t *call);
 void lb_handle_order_cancel(lb_call_t *call);
 void lb_handle_merchant_orders(lb_call_t *call);

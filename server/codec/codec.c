@@ -3,6 +3,7 @@
  * either format into fields (json.c, msgpack.c, fields.c), and the UTF-8 rules both directions share.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +70,75 @@ lb_format_t lb_codec_answer_format(const char *accept, size_t len)
         element = comma != NULL ? comma + 1 : end;
     }
     return LB_FORMAT_JSON;
+}
+
+/* The q of one Accept element's parameters (after its media range, from the first ';'), in thousandths: 1000 when it has
+ * none or one that is not a number. */
+static int accept_q(const char *params, const char *end)
+{
+    for (const char *p = params; p < end;) {
+        const char *next = memchr(p + 1, ';', (size_t)(end - p - 1));
+        const char *name = p + 1, *name_end = next != NULL ? next : end;
+        while (name < name_end && is_space(*name))
+            ++name;
+        if (name_end - name >= 2 && (name[0] == 'q' || name[0] == 'Q') && name[1] == '=') {
+            int q = 0, scale = 1000;
+            const char *v = name + 2;
+            if (v == name_end || (*v != '0' && *v != '1'))
+                return 1000;
+            q = (*v++ - '0') * 1000;
+            if (v < name_end && *v == '.')
+                for (++v; v < name_end && *v >= '0' && *v <= '9' && scale > 1; ++v)
+                    q += (*v - '0') * (scale /= 10);
+            return q > 1000 ? 1000 : q;
+        }
+        p = name_end;
+    }
+    return 1000;
+}
+
+/* How specifically the range [start, end) names type: 3 the type itself, 2 its type with any subtype, 1 any type, 0 not. */
+static int accept_match(const char *start, const char *end, const char *type)
+{
+    const char *slash = strchr(type, '/');
+    size_t major = (size_t)(slash - type);
+    if (media_type_is(start, end, type) ||
+        (strcmp(type, "application/msgpack") == 0 && media_type_is(start, end, "application/x-msgpack")))
+        return 3;
+    if ((size_t)(end - start) == major + 2 && strncasecmp(start, type, major + 1) == 0 && end[-1] == '*')
+        return 2;
+    return media_type_is(start, end, "*/*") ? 1 : 0;
+}
+
+int lb_codec_negotiate(const char *accept, size_t len, const char *const *offered, size_t n)
+{
+    int best = -1, best_q = 0;
+    size_t best_element = SIZE_MAX;
+    if (accept == NULL || len == 0)
+        return n != 0 ? 0 : -1;
+    for (size_t i = 0; i != n; ++i) {
+        int specificity = 0, q = 0;
+        size_t index = 0, position = 0;
+        for (const char *element = accept, *end = accept + len; element < end; ++index) {
+            const char *comma = memchr(element, ',', (size_t)(end - element));
+            const char *type_start = element, *type_end = comma != NULL ? comma : end, *element_end = type_end;
+            media_type_trim(&type_start, &type_end);
+            int match = accept_match(type_start, type_end, offered[i]);
+            if (match > specificity) {
+                const char *params = memchr(element, ';', (size_t)(element_end - element));
+                specificity = match;
+                q = params != NULL ? accept_q(params, element_end) : 1000;
+                position = index;
+            }
+            element = comma != NULL ? comma + 1 : end;
+        }
+        if (q > best_q || (q == best_q && q != 0 && position < best_element)) {
+            best = (int)i;
+            best_q = q;
+            best_element = position;
+        }
+    }
+    return best;
 }
 
 const char *lb_codec_media_type(lb_format_t format)

@@ -34,6 +34,11 @@ static void out_append(out_buffer_t *out, const void *bytes, size_t len)
     out->len += len;
 }
 
+void lb_buffer_append(lb_buffer_t *out, const void *bytes, size_t len)
+{
+    out_append(out, bytes, len);
+}
+
 static void out_byte(out_buffer_t *out, char byte)
 {
     *out_reserve(out, 1) = byte;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
+#include "livebuy/base/civil_time.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/base/request.h"
 
@@ -76,6 +77,8 @@ static const char *reason_phrase(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
     case 409:
         return "Conflict";
     case 413:
@@ -277,6 +280,14 @@ void lb_call_add_header(lb_call_t *call, const char *name, const char *value)
     h2o_add_header_by_str(&call->req->pool, &call->req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
 }
 
+void lb_call_add_header_copy(lb_call_t *call, const char *name, const char *value)
+{
+    if (call->req == NULL)
+        return;
+    h2o_iovec_t copy = h2o_strdup(&call->req->pool, value, SIZE_MAX);
+    h2o_add_header_by_str(&call->req->pool, &call->req->res.headers, name, strlen(name), 0, NULL, copy.base, copy.len);
+}
+
 h2o_iovec_t lb_call_header(lb_call_t *call, const h2o_token_t *token)
 {
     ssize_t i = h2o_find_header(&call->req->headers, token, -1);
@@ -316,6 +327,55 @@ int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t ma
         return lb_input_error(err, 422, "invalid", "%s must be an integer from %lld to %lld", name, (long long)min, (long long)max);
     *out = n;
     return 0;
+}
+
+/* The value of a query parameter with its %XX escapes undone into out (size bytes with the NUL): 0, or -1 when it does
+ * not fit or an escape is not one. A '+' stays a '+' (a time's offset), not a space. */
+static int query_unescaped(h2o_iovec_t value, char *out, size_t size)
+{
+    size_t len = 0;
+    for (size_t i = 0; i != value.len; ++i) {
+        char c = value.base[i];
+        if (c == '%') {
+            unsigned char byte;
+            if (i + 2 >= value.len || h2o_hex_decode(&byte, value.base + i + 1, 2) != 0)
+                return -1;
+            c = (char)byte;
+            i += 2;
+        }
+        if (len + 1 == size || c == '\0')
+            return -1;
+        out[len++] = c;
+    }
+    out[len] = '\0';
+    return 0;
+}
+
+int lb_call_query_time(lb_call_t *call, const char *name, int day_end, int64_t *out, lb_input_error_t *err)
+{
+    h2o_iovec_t value = lb_call_query(call, name);
+    char text[64];
+    if (value.base == NULL)
+        return 0;
+    if (query_unescaped(value, text, sizeof(text)) != 0 || lb_time_parse_bound(text, strlen(text), day_end, out) != 0)
+        return lb_input_error(err, 422, "invalid",
+                              "%s must be a date in China time (2026-12-05) or an RFC 3339 time (2026-12-05T08:00:00+08:00)", name);
+    return 0;
+}
+
+int lb_call_negotiate(lb_call_t *call, const char *const *offered, size_t n)
+{
+    h2o_iovec_t accept = lb_call_header(call, H2O_TOKEN_ACCEPT);
+    int chosen = lb_codec_negotiate(accept.base, accept.len, offered, n);
+    if (chosen < 0) {
+        char types[256];
+        size_t len = 0;
+        for (size_t i = 0; i != n; ++i)
+            len += (size_t)snprintf(types + len, sizeof(types) - len, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", offered[i]);
+        lb_reply_error(call, 406, "not_acceptable", "this route answers %s, not %.*s", types,
+                       (int)(accept.len < 80 ? accept.len : 80), accept.base);
+    }
+    return chosen;
 }
 
 int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *allowed, int *index, lb_input_error_t *err)
@@ -450,12 +510,17 @@ static void call_job_done(lb_db_job_t *db_job, int status)
     } else if (status == 0) {
         if (job->on_done != NULL)
             job->on_done(job);
-        if (job->answer.out.len == 0) {
-            lb_writer_map(&job->answer, NULL);
-            lb_writer_end(&job->answer);
+        int answer_status = job->status != 0 ? job->status : 200;
+        if (job->answer_type != NULL) {
+            lb_reply_raw(call, answer_status, job->answer_type, job->answer.out.bytes, job->answer.out.len);
+        } else {
+            if (job->answer.out.len == 0) {
+                lb_writer_map(&job->answer, NULL);
+                lb_writer_end(&job->answer);
+            }
+            lb_reply_written(call, answer_status, &job->answer);
+            job->answer.out.bytes = NULL;
         }
-        lb_reply_written(call, job->status != 0 ? job->status : 200, &job->answer);
-        job->answer.out.bytes = NULL;
     } else if (status == LB_EINPUT) {
         lb_reply_input_error(call, &job->error);
     } else {

@@ -23,8 +23,8 @@ static void merge_by_id(lb_order_t *out, size_t *n, const lb_order_t *more, size
         out[--k] = i != 0 && out[i - 1].id > more[j - 1].id ? out[--i] : more[--j];
 }
 
-int lb_order_merchant_orders(lb_db_t *db, const lb_merchant_t *merchant, const char *status, int64_t after, int64_t limit,
-                             lb_order_t *out, int64_t *commission_bp, size_t *found)
+int lb_order_merchant_orders(lb_db_t *db, const lb_merchant_t *merchant, const lb_order_filter_t *filter, int64_t after,
+                             int64_t limit, lb_order_t *out, int64_t *commission_bp, size_t *found)
 {
     lb_order_source_t *sources;
     size_t num_sources, num_group;
@@ -37,12 +37,12 @@ int lb_order_merchant_orders(lb_db_t *db, const lb_merchant_t *merchant, const c
         /* Once the page is full, a later group's orders can only take the place of ones with higher ids. */
         int64_t before = *found == (size_t)limit ? out[*found - 1].id : INT64_MAX;
         if (*found == 0) {
-            ret = lb_store_sku_orders_page(db, sources + done, n, status, after, before, limit, out, found);
+            ret = lb_store_sku_orders_page(db, sources + done, n, filter, after, before, limit, out, found);
             continue;
         }
         if (group == NULL)
             group = lb_malloc((size_t)limit * sizeof(*group));
-        if ((ret = lb_store_sku_orders_page(db, sources + done, n, status, after, before, limit, group, &num_group)) == 0)
+        if ((ret = lb_store_sku_orders_page(db, sources + done, n, filter, after, before, limit, group, &num_group)) == 0)
             merge_by_id(out, found, group, num_group, (size_t)limit);
     }
     free(group);

@@ -263,15 +263,17 @@ int lb_store_merchant_order_sources(lb_db_t *db, const lb_merchant_t *merchant, 
  * reads the rest of the SKU's orders of the range too, and skips them (FIND_IN_SET). The source list is padded to a
  * power of two with SKU 0 (there is none), so that a few prepared shapes serve every group.
  */
-int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size_t n, const char *status, int64_t after,
-                             int64_t before, int64_t limit, lb_order_t *out, size_t *found)
+int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size_t n, const lb_order_filter_t *filter,
+                             int64_t after, int64_t before, int64_t limit, lb_order_t *out, size_t *found)
 {
+    const char *status = filter->status;
     static const char all_shape[] = "merchant_orders", status_shape[] = "merchant_orders_status";
-    static const char branch[] = "%s(" ORDER_SELECT "WHERE sku_id = ? AND id > ? AND id < ?%s "
-                                 "AND (? IS NULL OR FIND_IN_SET(live_item_id, ?) > 0) ORDER BY id LIMIT ?)";
+    static const char branch[] =
+        "%s(" ORDER_SELECT "WHERE sku_id = ? AND id > ? AND id < ?%s "
+        "AND created_at >= ? AND created_at < ? AND (? IS NULL OR FIND_IN_SET(live_item_id, ?) > 0) ORDER BY id LIMIT ?)";
     const char *shape = status != NULL ? status_shape : all_shape;
     size_t size = lb_store__padded_size(n), len = 0, p = 0;
-    lb_db_param_t *params = lb_store__params(7 * size + 1);
+    lb_db_param_t *params = lb_store__params(9 * size + 1);
     char *sql = NULL;
     int ret;
 
@@ -288,6 +290,8 @@ int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size
         params[p++] = LB_DB_INT(before);
         if (status != NULL)
             params[p++] = LB_DB_TEXT(status);
+        params[p++] = LB_DB_INT(filter->created_from);
+        params[p++] = LB_DB_INT(filter->created_to);
         params[p++] = items != NULL ? LB_DB_TEXT(items) : LB_DB_NULL;
         params[p++] = items != NULL ? LB_DB_TEXT(items) : LB_DB_NULL;
         params[p++] = LB_DB_INT(limit);

@@ -71,6 +71,36 @@ static lb_format_t answer(const char *accept)
     return lb_codec_answer_format(accept, accept != NULL ? strlen(accept) : 0);
 }
 
+static int negotiate(const char *accept)
+{
+    static const char *const offered[] = {"application/json", "application/msgpack", "text/csv"};
+    return lb_codec_negotiate(accept, accept != NULL ? strlen(accept) : 0, offered, 3);
+}
+
+/* What GET /v1/merchant/orders offers: JSON (the default), msgpack, CSV; anything else is 406 (-1). */
+static void test_negotiate(void)
+{
+    CHECK(negotiate(NULL) == 0);
+    CHECK(negotiate("") == 0);
+    CHECK(negotiate("*/*") == 0);
+    CHECK(negotiate("application/*") == 0);
+    CHECK(negotiate("text/csv") == 2);
+    CHECK(negotiate("TEXT/CSV; charset=utf-8") == 2);
+    CHECK(negotiate("text/*") == 2);
+    CHECK(negotiate("application/x-msgpack") == 1);
+    CHECK(negotiate("application/msgpack, application/json") == 1); /* the first listed of equals */
+    CHECK(negotiate("application/json;q=0.5, text/csv") == 2);
+    CHECK(negotiate("text/csv;q=0.2, application/json;q=0.9") == 0);
+    CHECK(negotiate("text/csv;q=0.25, */*;q=0.2") == 2);
+    CHECK(negotiate("text/html, */*;q=0.1") == 0); /* a browser's */
+    CHECK(negotiate("text/html") == -1);
+    CHECK(negotiate("image/png, text/plain") == -1);
+    CHECK(negotiate("text/csv;q=0") == -1);
+    CHECK(negotiate("*/*, application/json;q=0, application/msgpack;q=0") == 2); /* the specific range refuses */
+    CHECK(negotiate("text/csv ; q=1.0 , application/json ; q=0.999") == 2);
+    CHECK(negotiate(",,") == -1);
+}
+
 static void test_answer_format(void)
 {
     CHECK(answer(NULL) == LB_FORMAT_JSON);
@@ -1234,6 +1264,7 @@ int main(void)
 {
     test_request_format();
     test_answer_format();
+    test_negotiate();
     test_same_document();
     test_json_errors();
     test_depth();

@@ -20,6 +20,14 @@ int lb_codec_request_format(const char *content_type, size_t len, lb_format_t *f
 /* Picks the answer format from an Accept value: msgpack when it asks for application/msgpack (or x-msgpack) and not
  * for JSON first; JSON otherwise (also for NULL). */
 lb_format_t lb_codec_answer_format(const char *accept, size_t len);
+/*
+ * Which of n offered media types (e.g. {"application/json", "application/msgpack", "text/csv"}) an Accept value takes
+ * best: its index, or -1 when it takes none (the caller answers 406). Each offered type gets the q of the most specific
+ * range that names it (the type itself, else its type with any subtype, else any type; application/x-msgpack is
+ * application/msgpack); q=0 refuses it. The highest q wins; a tie goes to the range listed first, then to the type offered first. NULL or an empty Accept
+ * takes the first offered.
+ */
+int lb_codec_negotiate(const char *accept, size_t len, const char *const *offered, size_t n);
 /* The Content-Type value to send for a format. */
 const char *lb_codec_media_type(lb_format_t format);
 
@@ -41,6 +49,9 @@ typedef struct st_lb_buffer_t {
     char *bytes; /* from malloc; the owner frees it */
     size_t len, capacity;
 } lb_buffer_t;
+
+/* Appends len bytes to out (growing it; aborts when memory runs out, like every allocation). */
+void lb_buffer_append(lb_buffer_t *out, const void *bytes, size_t len);
 
 #define LB_WRITER_DEPTH 40 /* maps and arrays open at once, at most (a decoded body nests 32 deep at most) */
 

@@ -72,6 +72,8 @@ void lb_call_retain(lb_call_t *call);
 void lb_call_release(lb_call_t *call);
 /* Adds a response header for the coming answer (name in lower case; both strings must outlive the answer). */
 void lb_call_add_header(lb_call_t *call, const char *name, const char *value);
+/* The same with a copy of value (in the request's pool), for a value made for this answer. On the loop thread. */
+void lb_call_add_header_copy(lb_call_t *call, const char *name, const char *value);
 
 /*
  * Decodes the raw body (req->entity) by its Content-Type into call->body: what the router does for LB_ROUTE_BODY routes,
@@ -92,6 +94,17 @@ int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t ma
 /* A query parameter that must be one of the NULL-terminated allowed values (422 listing them otherwise); *index gets
  * its position; absent leaves *index. */
 int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *allowed, int *index, lb_input_error_t *err);
+
+/*
+ * A query parameter that must be a time bound (livebuy/base/civil_time.h: a day in China time, its first second or with
+ * day_end the next day's, or an RFC 3339 time; %XX escapes undone): 422 naming it otherwise; absent leaves *out.
+ */
+int lb_call_query_time(lb_call_t *call, const char *name, int day_end, int64_t *out, lb_input_error_t *err);
+/*
+ * Which of the n media types a route can answer in the call's Accept takes best (lb_codec_negotiate): its index, or -1
+ * having answered 406 naming them.
+ */
+int lb_call_negotiate(lb_call_t *call, const char *const *offered, size_t n);
 
 /*
  * A database job on behalf of a call. Embed it first in a handler's job struct, allocate that with lb_call_job_new,
@@ -117,6 +130,11 @@ struct st_lb_call_job_t {
      * wrote, if the client is still there: a stream that starts once work has allowed it (checked a credential).
      */
     void (*start_stream)(lb_call_t *call);
+    /*
+     * Optional: the Content-Type of an answer that is not JSON or msgpack (an export); its bytes are what work put in
+     * answer.out (lb_buffer_append), sent as they are.
+     */
+    const char *answer_type;
 };
 
 /* Allocates a zeroed job of size bytes (the handler's struct) that holds a reference to call. */

@@ -5,8 +5,9 @@
 #include <stdint.h>
 #include "livebuy/model/text.h"
 
-/* The order statuses as the schema spells them, NULL-terminated. */
+/* The order statuses as the schema spells them, NULL-terminated; and in Chinese, in the same order (the pages' words). */
 extern const char *const lb_order_statuses[];
+extern const char *const lb_order_status_names_zh[];
 
 /* One order. Nullable ids read as 0; has_ship_to (0 or 1) tells whether the ship_to_* fields are set. */
 typedef struct st_lb_order_t {
@@ -31,6 +32,12 @@ typedef struct st_lb_order_details_t {
     int64_t refund_id, refund_amount_cents;
     char refund_status[16], refund_cause[16], refund_reason[LB_TEXT_SIZE(200)];
 } lb_order_details_t;
+
+/* Which of a merchant's orders a listing takes: of one status (NULL: any), created in [created_from, created_to). */
+typedef struct st_lb_order_filter_t {
+    const char *status;
+    int64_t created_from, created_to;
+} lb_order_filter_t;
 
 /* Where an order (or a group-buy) is: its SKU (the shard key) and id. */
 typedef struct st_lb_order_ref_t {

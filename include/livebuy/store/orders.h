@@ -75,10 +75,11 @@ typedef struct st_lb_order_source_t {
 int lb_store_merchant_order_sources(lb_db_t *db, const lb_merchant_t *merchant, lb_order_source_t **sources, size_t *n);
 void lb_store_order_sources_free(lb_order_source_t *sources, size_t n);
 /*
- * The first limit orders by id of sources[0..n) (n <= LB_STORE_SKUS_PER_STATEMENT) with ids in (after, before), of
- * status unless it is NULL, into out (which holds limit); *found gets the count.
+ * The first limit orders by id of sources[0..n) (n <= LB_STORE_SKUS_PER_STATEMENT) with ids in (after, before) that
+ * the filter takes, into out (which holds limit); *found gets the count. created_at has no index: a range reads the
+ * SKU's orders from after on and skips those outside it.
  */
-int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size_t n, const char *status, int64_t after,
-                             int64_t before, int64_t limit, lb_order_t *out, size_t *found);
+int lb_store_sku_orders_page(lb_db_t *db, const lb_order_source_t *sources, size_t n, const lb_order_filter_t *filter,
+                             int64_t after, int64_t before, int64_t limit, lb_order_t *out, size_t *found);
 
 #endif
