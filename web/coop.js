@@ -4,6 +4,8 @@
 // orders (GET /v1/merchant/orders), the group-buys (GET /v1/group-buys: progress, pickup station, collected at the
 // station; POST /v1/group-buys, the pickup point picked from a list) and the offers to hosts (POST /v1/offers, GET /v1/offers, POST /v1/offers/{id}/end).
 // Each SKU's 管理 button opens the catalogue panel under it (catalogue.js: edit, stock corrections, ledger, retiring).
+// Low stock is marked on its row and counted at the top of the SKU tab; under each SKU, where its units are: the hosts'
+// live items and its open group-buys. Orders by status and date, and 导出 CSV: every page of the filter as one file.
 'use strict';
 
 (() => {
@@ -18,6 +20,7 @@
   let skusNext = null;
   let ordersNext = null;
   const holds = new Map(); // sku id -> its holds (live items on air), from GET /v1/merchant/holds
+  const campaigns = new Map(); // sku id -> its open group-buys, from GET /v1/group-buys?status=open
   let groupTimer = null;
   let groupsNext = null;
 
@@ -84,8 +87,10 @@
     manage.addEventListener('click', () => toggleManage(s.id, manage));
     // data-label: the column's name, shown beside the value where the table is stacked (a phone)
     const num = (v, role, label) => el('td', { class: 'num', 'data-role': role, 'data-label': label, text: String(v) });
-    return el('tr', { 'data-sku-id': String(s.id), class: s.retired ? 'retired' : null },
-      el('td', { class: 'id', text: '#' + s.id }),
+    const low = lowStock(s);
+    return el('tr', { 'data-sku-id': String(s.id), class: s.retired ? 'retired' : low ? 'low' : null, 'data-low': low ? '1' : null },
+      el('td', { class: 'id', text: '#' + s.id }, low ? el('span', { class: 'status low', 'data-role': 'low-stock' },
+        s.available === 0 ? '已售罄' : '库存紧张', el('span', { class: 'en', text: s.available === 0 ? 'Sold out' : 'Low' })) : null),
       el('td', { class: 'wrap' }, el('div', {}, s.title, s.retired ? el('span', { class: 'status retired', 'data-role': 'retired' },
         '已停售 ', el('span', { class: 'en', text: 'Retired' })) : null),
         el('div', { class: 'muted', text: s.name + (s.unit ? ' · ' + s.unit : '') + (s.cold_chain ? ' · 冷链 cold chain' : '') })),
@@ -95,11 +100,31 @@
       el('td', {}, el('div', { class: 'sku-actions' }, el('div', { class: 'restock' }, qty, btn), manage)));
   }
 
+  // Low stock (docs/api.md, Web pages): at most LOW_UNITS available, or at most a tenth of the stock; sold out is low
+  // too. A retired SKU sells no more: never low.
+  const LOW_UNITS = 5;
+  function lowStock(s) {
+    return !s.retired && (s.available <= LOW_UNITS || s.available * 10 <= s.stock);
+  }
+
+  // The count of low SKUs at the top of the tab and on the tab itself.
+  function showLowCount() {
+    const low = Array.from(skus.values()).filter(lowStock);
+    const box = $('skus-low');
+    box.dataset.count = String(low.length);
+    box.replaceChildren(...(low.length === 0 ? [] : [
+      el('b', { text: '库存紧张 ' + low.length + ' 个规格' }), el('span', { class: 'en', text: low.length + ' SKU' + (low.length > 1 ? 's' : '') + ' low on stock' }),
+      el('div', { class: 'muted', text: low.map((s) => '#' + s.id + ' ' + s.title + ' ' + s.name + ' 可售 ' + s.available).join('；') })]));
+    $('tab-low').textContent = String(low.length);
+    $('tab-low').classList.toggle('hidden', low.length === 0);
+  }
+
   // Draws a SKU's row again where it is (its holds and panel rows stay under it).
   function redrawSku(s) {
     skus.set(s.id, s);
     const old = document.querySelector('tr[data-sku-id="' + s.id + '"]');
     if (old) old.replaceWith(skuRow(s));
+    showLowCount();
   }
 
   // Opens the SKU's catalogue panel under it (below its holds), or closes it.
@@ -118,10 +143,23 @@
     (holdRow || row).after(panel);
   }
 
-  // The live items holding units of a SKU, one line each, under its row; nothing when none.
+  // An open group-buy of a SKU, under its row: the units its joins take, its minimum, its station and cut-off.
+  function campaignLine(gb) {
+    const left = gb.closes_at - now();
+    return el('div', { class: 'hold campaign', 'data-role': 'campaign', 'data-group-id': String(gb.id) },
+      el('div', {},
+        el('b', { text: '团购 #' + gb.id }), ' ', el('span', { class: 'muted', text: '自提点 ' + gb.pickup_point.name }),
+        el('div', { 'data-role': 'campaign-figures', text: '团购价 ' + yuan(gb.price_cents) + ' · 已参团 joined ' + gb.joined_qty +
+          ' / 成团 min ' + gb.min_qty + ' · 截止 closes ' + dateTime(gb.closes_at) + (left > 0 ? '（还剩 ' + duration(left) + '）' : '') })),
+      el('a', { class: 'btn ghost small', href: '/group/' + gb.id, target: '_blank', rel: 'noopener' }, '团购页 ', el('span', { class: 'en', text: 'Page' })));
+  }
+
+  // Where a SKU's units are, under its row: the live items holding them, one line each, then its open group-buys;
+  // nothing when it has neither.
   function holdsRow(skuId) {
     const list = holds.get(skuId) || [];
-    if (list.length === 0) return null;
+    const open = campaigns.get(skuId) || [];
+    if (list.length === 0 && open.length === 0) return null;
     return el('tr', { class: 'holds-row', 'data-holds-for': String(skuId) },
       el('td', { colspan: '9' }, el('div', { class: 'holds' }, list.map((h) => {
         const close = el('button', { class: 'btn ghost small', type: 'button', 'data-role': 'close-hold' },
@@ -136,7 +174,7 @@
               ' · 待付款 unpaid ' + h.reserved + ' · 剩 left ' + h.available +
               (h.opens_at > now() ? ' · 开抢 opens ' + dateTime(h.opens_at) : '') })),
           close);
-      }))));
+      }), open.map(campaignLine))));
   }
 
   function showHolds(skuId) {
@@ -148,25 +186,47 @@
     if (row && holdRow) row.after(holdRow);
   }
 
-  // Every page of GET /v1/merchant/holds; a server without the route leaves the SKU rows as they are.
-  async function loadHolds() {
+  // Every page of a listing (path with its query, key the answer's array), grouped by sku_id into a Map; null when a
+  // page could not be read (the answer given to failed(answer)).
+  async function allBySku(path, key, failed) {
     const found = new Map();
     let after = null;
     do {
-      const answer = await call('GET', '/v1/merchant/holds?limit=200' + (after ? '&after=' + after : ''));
+      const answer = await call('GET', path + (path.includes('?') ? '&' : '?') + 'limit=200' + (after ? '&after=' + after : ''));
       if (!answer || answer.status !== 200) {
-        if (answer && answer.status !== 401 && !missing(answer)) say('skus-msg', '直播锁定读取失败 Could not load holds ' + failure(answer), false);
-        return;
+        failed(answer);
+        return null;
       }
-      for (const h of answer.body.holds) {
-        if (!found.has(h.sku_id)) found.set(h.sku_id, []);
-        found.get(h.sku_id).push(h);
+      for (const x of answer.body[key]) {
+        if (!found.has(x.sku_id)) found.set(x.sku_id, []);
+        found.get(x.sku_id).push(x);
       }
       after = answer.body.next;
     } while (after);
-    const skuIds = new Set([...holds.keys(), ...found.keys()]);
-    holds.clear();
-    for (const [id, list] of found) holds.set(id, list);
+    return found;
+  }
+
+  // Where each SKU's units are: every page of GET /v1/merchant/holds (the hosts' live items) and of the open group-buys
+  // (a co-op's only: a host has none, and a server without a route leaves the rows as they are).
+  async function loadHolds() {
+    const [live, open] = await Promise.all([
+      allBySku('/v1/merchant/holds', 'holds', (answer) => {
+        if (answer && answer.status !== 401 && !missing(answer)) say('skus-msg', '直播锁定读取失败 Could not load holds ' + failure(answer), false);
+      }),
+      allBySku('/v1/group-buys?status=open', 'group_buys', (answer) => {
+        if (answer && answer.status !== 401 && answer.status !== 403 && !missing(answer))
+          say('skus-msg', '团购读取失败 Could not load group-buys ' + failure(answer), false);
+      }),
+    ]);
+    const skuIds = new Set([...holds.keys(), ...campaigns.keys()]);
+    for (const [map, found] of [[holds, live], [campaigns, open]]) {
+      if (found === null) continue;
+      map.clear();
+      for (const [id, list] of found) {
+        map.set(id, list);
+        skuIds.add(id);
+      }
+    }
     for (const id of skuIds) showHolds(id);
   }
 
@@ -194,6 +254,7 @@
     }
     skusNext = page.next;
     $('skus-more').classList.toggle('hidden', page.next === null || page.next === undefined);
+    showLowCount();
     if (body.rows.length === 0)
       body.append(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: '还没有商品，去“新增商品”添加 No products yet: add one' })));
   }
@@ -285,6 +346,7 @@
 
   const statusNames = LB.orderStatusNames;
 
+  // A card on a phone (table.stack): each cell with its column's name.
   function orderRow(o) {
     const where = o.ship_to
       ? o.ship_to.name + ' ' + o.ship_to.phone + ' · ' + o.ship_to.address
@@ -292,21 +354,45 @@
     const sku = skus.get(o.sku_id);
     const via = o.live_item_id ? '直播 live item #' + o.live_item_id : o.group_buy_id ? '团购 group-buy #' + o.group_buy_id : '';
     return el('tr', { 'data-order-id': String(o.id) },
-      el('td', { text: '#' + o.id }),
-      el('td', { class: 'wrap' }, el('div', { text: sku ? sku.title + ' ' + sku.name : '#' + o.sku_id }), el('div', { class: 'muted', text: via })),
-      el('td', { class: 'num', text: String(o.qty) }),
-      el('td', { class: 'num', text: yuan(o.amount_cents) }),
+      el('td', { class: 'id', text: '#' + o.id }),
+      el('td', { class: 'wrap' }, el('div', { text: sku ? sku.title + ' ' + sku.name : o.title || '#' + o.sku_id }), el('div', { class: 'muted', text: via })),
+      el('td', { class: 'num', 'data-label': '数量', text: String(o.qty) }),
+      el('td', { class: 'num', 'data-label': '金额', text: yuan(o.amount_cents) }),
       el('td', {}, el('span', { class: 'status ' + o.status, text: (statusNames[o.status] || '') + ' ' + o.status })),
-      el('td', { text: '#' + o.buyer_id }),
+      el('td', { 'data-label': '买家', text: '#' + o.buyer_id }),
       el('td', { class: 'wrap', text: where }),
-      el('td', { text: dateTime(o.created_at) }));
+      el('td', { 'data-label': '下单', 'data-role': 'placed', text: dateTime(o.created_at) }));
   }
 
+  // The filter of the orders tab as a query: status, and the dates (China time, docs/api.md: to takes its whole day).
+  function ordersFilter() {
+    const q = new URLSearchParams();
+    for (const [name, id] of [['status', 'orders-status'], ['from', 'orders-from'], ['to', 'orders-to']])
+      if ($(id).value) q.set(name, $(id).value);
+    return q;
+  }
+
+  function datesInOrder() {
+    const from = $('orders-from').value;
+    const to = $('orders-to').value;
+    if (from && to && from > to) {
+      say('orders-msg', '开始日期不能晚于结束日期 The first day must not be after the last', false);
+      return false;
+    }
+    return true;
+  }
+
+  // The filter may change while a page is on its way: only the answer to the latest request is shown.
+  let ordersAsked = 0;
+
   async function loadOrders(more) {
-    const status = $('orders-status').value;
-    let path = '/v1/merchant/orders?limit=' + PAGE + (status ? '&status=' + status : '');
-    if (more && ordersNext !== null) path += '&after=' + ordersNext;
-    const answer = await call('GET', path);
+    if (!datesInOrder()) return;
+    const q = ordersFilter();
+    q.set('limit', String(PAGE));
+    if (more && ordersNext !== null) q.set('after', String(ordersNext));
+    const asked = ++ordersAsked;
+    const answer = await call('GET', '/v1/merchant/orders?' + q);
+    if (asked !== ordersAsked) return;
     if (!answer || answer.status !== 200) {
       if (!answer || answer.status !== 401) say('orders-msg', '读取失败 Could not load ' + failure(answer), false);
       return;
@@ -316,12 +402,86 @@
     for (const o of answer.body.orders) body.append(orderRow(o));
     ordersNext = answer.body.next;
     $('orders-more').classList.toggle('hidden', ordersNext === null || ordersNext === undefined);
-    say('orders-msg', body.rows.length === 0 ? '还没有订单 No orders yet' : '共显示 ' + body.rows.length + ' 笔 Showing ' + body.rows.length);
+    say('orders-msg', body.rows.length === 0 ? '没有订单 No orders' : '共显示 ' + body.rows.length + ' 笔 Showing ' + body.rows.length);
+  }
+
+  // Where a CSV page's rows start: past its first line (the byte order mark and the header), which has no line break
+  // inside quotes.
+  function afterHeader(bytes) {
+    for (let i = 0; i + 1 < bytes.length; i++) if (bytes[i] === 13 && bytes[i + 1] === 10) return i + 2;
+    return bytes.length;
+  }
+
+  // The rows of CSV bytes (after the header): line breaks outside quotes.
+  function csvRows(bytes) {
+    let rows = 0;
+    let quoted = false;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] === 34) quoted = !quoted;
+      else if (bytes[i] === 10 && !quoted) rows++;
+    }
+    return rows;
+  }
+
+  // 导出 CSV: every page of the current filter (Accept: text/csv, pages of 200 followed by their Link rel="next"), one
+  // file: the first page whole, the others without their byte order mark and header. A download of the page's own.
+  async function exportOrders() {
+    if (!datesInOrder()) return;
+    const button = $('orders-export');
+    const parts = [];
+    let rows = 0;
+    let path = '/v1/merchant/orders?' + ordersFilter();
+    button.disabled = true;
+    say('orders-msg', '正在导出… Exporting…');
+    try {
+      while (path) {
+        const res = await fetch(path, { headers: { Accept: 'text/csv', Authorization: 'Bearer ' + session.token() }, cache: 'no-store' });
+        if (res.status !== 200) {
+          let body = null;
+          try {
+            body = await res.json();
+          } catch (e) {
+            body = null;
+          }
+          if (res.status === 401) session.signOut('请重新登录 Please sign in again');
+          else say('orders-msg', '导出失败 Export failed ' + failure({ status: res.status, body }), false);
+          return;
+        }
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        const page = parts.length === 0 ? bytes : bytes.subarray(afterHeader(bytes));
+        rows += csvRows(parts.length === 0 ? bytes.subarray(afterHeader(bytes)) : page);
+        parts.push(page);
+        const next = /<([^>]*)>;\s*rel="next"/.exec(res.headers.get('Link') || '');
+        path = next ? next[1] : null;
+      }
+    } catch (e) {
+      say('orders-msg', '导出失败 Export failed ' + failure(null), false);
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    const from = $('orders-from').value;
+    const to = $('orders-to').value;
+    const name = 'livebuy-orders' + (from ? '-' + from : '') + (to ? '-to-' + to : '') + '.csv';
+    const link = el('a', { href: URL.createObjectURL(new Blob(parts, { type: 'text/csv;charset=utf-8' })), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+    say('orders-msg', '已导出 ' + rows + ' 笔订单 Exported ' + rows + ' orders: ' + name, true);
   }
 
   $('orders-status').addEventListener('change', () => loadOrders(false));
+  $('orders-from').addEventListener('change', () => loadOrders(false));
+  $('orders-to').addEventListener('change', () => loadOrders(false));
+  $('orders-dates-clear').addEventListener('click', () => {
+    $('orders-from').value = '';
+    $('orders-to').value = '';
+    loadOrders(false);
+  });
   $('orders-refresh').addEventListener('click', () => loadOrders(false));
   $('orders-more').addEventListener('click', () => loadOrders(true));
+  $('orders-export').addEventListener('click', exportOrders);
 
   // ---- group-buys -----------------------------------------------------------------------------------------------------
 

@@ -885,6 +885,142 @@ test('co-op dashboard at 390 px: edit a SKU and its product, correct the stock, 
   await page.context().close();
 });
 
+// The co-op's SKU rows, holds and group-buys, orders by date and the CSV export at phone width.
+test('co-op dashboard at 390 px: every tab fits, low stock, where the stock is, orders by date, the CSV export', async () => {
+  // Two SKUs of a new product: one with 4 of 40 left (low: at most 5), one with plenty.
+  const made = await api('POST', '/v1/products', { token: COOP, body: {
+    title: '沁州黄小米 "头茬", 新米', unit: '袋', origin: '山西省长治市沁县',
+    skus: [{ name: '2.5kg 礼盒', price_cents: 6990, stock: 40, weight_grams: 2600 },
+      { name: '500g 袋装', price_cents: 1990, stock: 400, weight_grams: 520 }] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const [low, plenty] = made.body.skus.map((s) => s.id);
+  // Where the low one's units are: a host's live item (10 held), an open group-buy (2 joined), a buyer's 24 unpaid.
+  const offer = await api('POST', '/v1/offers', { token: COOP, body: { sku_id: low, host_id: HOST_ID, max_quota: 10,
+    min_price_cents: 0, commission_bp: 1000, starts_at: 0, ends_at: 4102444800 } });
+  assert.equal(offer.status, 201, JSON.stringify(offer.body));
+  assert.equal((await api('POST', `/v1/offers/${offer.body.id}/accept`, { token: HOST })).status, 200);
+  const live = await api('POST', '/v1/lives', { token: HOST, body: { title: '沁县小米专场', starts_at: Math.floor(Date.now() / 1000) } });
+  assert.equal(live.status, 201, JSON.stringify(live.body));
+  const onAir = await api('POST', `/v1/lives/${live.body.id}/items`, { token: HOST, body: { sku_id: low, price_cents: 5990,
+    quota: 10, per_buyer_limit: 5, opens_at: 0 } });
+  assert.equal(onAir.status, 201, JSON.stringify(onAir.body));
+  const points = await api('GET', '/v1/pickup-points?limit=200', { token: COOP });
+  const point = points.body.pickup_points[0];
+  const gb = await api('POST', '/v1/group-buys', { token: COOP, body: { sku_id: low, pickup_point_id: point.id, price_cents: 5580,
+    min_qty: 10, per_buyer_limit: 5, closes_at: Math.floor(Date.now() / 1000) + 7200 } });
+  assert.equal(gb.status, 201, JSON.stringify(gb.body));
+  const join = await api('POST', '/v1/orders', { body: { group_buy_id: gb.body.id, qty: 2 }, token: BUYERS[1], key: randomUUID() });
+  assert.equal(join.status, 201, JSON.stringify(join.body));
+  const unpaid = await outsideOrder(BUYERS[0], { sku_id: low, qty: 24 });
+  assert.equal((await api('GET', '/v1/skus/' + low)).body.available, 4);
+  // More orders today than one CSV page holds (200), so that the export follows the pages.
+  for (let i = 0; i < 205; i += 41)
+    await Promise.all(Array.from({ length: 41 }, () => outsideOrder(BUYERS[2], { sku_id: plenty, qty: 1 })));
+
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/coop`);
+  await page.fill('#login-token', COOP);
+  await page.click('#login-form button[type=submit]');
+  const lowRow = page.locator(`#skus-table tr[data-sku-id="${low}"]`);
+  await lowRow.waitFor();
+
+  // Low stock: the row marked, the other not, the count at the top of the tab and on the tab.
+  assert.equal(await lowRow.getAttribute('data-low'), '1');
+  assert.match(await lowRow.locator('[data-role=low-stock]').textContent(), /库存紧张/);
+  assert.equal(await page.locator(`#skus-table tr[data-sku-id="${plenty}"]`).getAttribute('data-low'), null);
+  const count = Number(await page.locator('#skus-low').getAttribute('data-count'));
+  const all = (await api('GET', '/v1/merchant/skus?limit=200', { token: COOP })).body.skus;
+  const expectedLow = all.filter((s) => !s.retired && (s.available <= 5 || s.available * 10 <= s.stock));
+  assert.equal(count, expectedLow.length);
+  assert.ok(count >= 1);
+  assert.match(await page.locator('#skus-low').textContent(), new RegExp('库存紧张 ' + count + ' 个规格'));
+  assert.match(await page.locator('#skus-low').textContent(), new RegExp('#' + low + ' 沁州黄小米'));
+  assert.equal(await page.locator('#tab-low').textContent(), String(count));
+
+  // Where its units are: the host's live item and the open group-buy, under the SKU.
+  const where = page.locator(`tr[data-holds-for="${low}"]`);
+  await where.locator(`[data-live-item-id="${onAir.body.id}"]`).waitFor();
+  assert.match(await where.locator(`[data-live-item-id="${onAir.body.id}"] [data-role=hold-figures]`).textContent(),
+    /直播价 ¥59\.90 · 数量 quota 10 · 已售 sold 0/);
+  const campaign = where.locator(`[data-role=campaign][data-group-id="${gb.body.id}"]`);
+  await campaign.waitFor();
+  assert.match(await campaign.textContent(), new RegExp('自提点 ' + point.name));
+  assert.match(await campaign.locator('[data-role=campaign-figures]').textContent(), /团购价 ¥55\.80 · 已参团 joined 2 \/ 成团 min 10 · 截止 closes/);
+  await fits(page, 390);
+  await lowRow.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'coop-low-stock.png'), fullPage: true });
+
+  // Every tab: its button wholly on the screen (the bar stays at the top while the page scrolls), the tab fits.
+  const names = await page.locator('#tabs button').evaluateAll((bs) => bs.map((b) => b.dataset.tab));
+  assert.ok(names.length >= 6, names.join());
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  for (const name of names) {
+    const button = page.locator(`#tabs button[data-tab="${name}"]`);
+    const box = await button.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844,
+      `the ${name} tab is on the screen: ${JSON.stringify(box)}`);
+    await button.click();
+    await page.locator(`#tab-${name}:not(.hidden)`).waitFor();
+    await page.waitForTimeout(300); // its list loads
+    await fits(page, 390);
+    await page.screenshot({ path: path.join(SHOTS, `coop-tab-${name}.png`), fullPage: true });
+  }
+
+  // Orders by date: today's (China time) are there, a day long past has none; the unpaid order is a card that fits.
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  await page.click('#tabs button[data-tab=orders]');
+  await page.fill('#orders-from', '2020-01-01');
+  await page.fill('#orders-to', '2020-01-01');
+  await page.locator('#orders-to').dispatchEvent('change');
+  await page.waitForFunction(() => /没有订单/.test(document.getElementById('orders-msg').textContent));
+  assert.equal(await page.locator('#orders-table tbody tr').count(), 0);
+  await page.fill('#orders-from', today);
+  await page.fill('#orders-to', '2020-01-01');
+  await page.locator('#orders-to').dispatchEvent('change');
+  await page.locator('#orders-msg.bad').waitFor();
+  assert.match(await page.locator('#orders-msg').textContent(), /开始日期不能晚于结束日期/);
+  await page.fill('#orders-to', today);
+  await page.locator('#orders-to').dispatchEvent('change');
+  const unpaidRow = page.locator(`#orders-table tr[data-order-id="${unpaid.id}"]`);
+  // The first page is the oldest 100 of today; load more until the unpaid order shows.
+  for (let i = 0; i < 10 && !(await unpaidRow.count()); i++) {
+    await page.waitForTimeout(200);
+    if (await page.locator('#orders-more:not(.hidden)').count()) await page.click('#orders-more');
+  }
+  await unpaidRow.waitFor();
+  assert.match(await unpaidRow.textContent(), /待付款 reserved/);
+  assert.match(await unpaidRow.textContent(), /¥1677\.60/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'coop-orders-dates.png'), fullPage: false });
+
+  // 导出 CSV: every page of today's orders in one file, with the byte order mark, one header and Chinese intact.
+  let expected = [];
+  for (let after = 0; ;) {
+    const listed = await api('GET', `/v1/merchant/orders?from=${today}&to=${today}&limit=200&after=${after}`, { token: COOP });
+    expected = expected.concat(listed.body.orders.map((o) => o.id));
+    if (!listed.body.next) break;
+    after = listed.body.next;
+  }
+  assert.ok(expected.length > 200, 'more than a page: ' + expected.length);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#orders-export')]);
+  assert.equal(download.suggestedFilename(), `livebuy-orders-${today}-to-${today}.csv`);
+  const bytes = fs.readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const text = bytes.subarray(3).toString('utf8');
+  assert.ok(text.startsWith('订单号 order,下单时间 time (UTC+8),状态 status,商品 produce,'), text.slice(0, 80));
+  assert.equal(text.split('订单号 order').length, 2, 'one header row');
+  const ids = text.split('\r\n').slice(1).filter((line) => /^\d+,/.test(line)).map((line) => Number(line.split(',')[0]));
+  assert.deepEqual(ids, expected);
+  const unpaidLine = text.split('\r\n').find((line) => line.startsWith(unpaid.id + ','));
+  assert.match(unpaidLine, /,待付款 reserved,"沁州黄小米 ""头茬"", 新米 2\.5kg 礼盒",24,1677\.60,李四,/);
+  assert.match(unpaidLine, /,直购 direct,山西省长治市武乡县丰州镇岭头村 3 号,$/);
+  await page.locator('#orders-msg.ok').waitFor();
+  assert.match(await page.locator('#orders-msg').textContent(), new RegExp('已导出 ' + expected.length + ' 笔订单'));
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'coop-orders-export.png'), fullPage: false });
+  await page.context().close();
+});
+
 test('no script errors on the pages', () => {
   assert.deepEqual(pageErrors, []);
 });
