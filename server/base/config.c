@@ -197,8 +197,9 @@ static int check_payments(lb_config_t *cfg, char *err, size_t errsize)
         return fail(err, errsize, "--wechatpay-apiv3-key must be exactly 32 characters");
     if (cfg->refund_url != NULL &&
         (cfg->wechatpay_mchid == NULL || cfg->wechatpay_merchant_key == NULL || cfg->wechatpay_merchant_serial == NULL))
-        return fail(err, errsize, "--refund-url with wechatpay needs --wechatpay-mchid, --wechatpay-merchant-key and "
-                                  "--wechatpay-merchant-serial (refund requests are signed)");
+        return fail(err, errsize,
+                    "--refund-url with wechatpay needs --wechatpay-mchid, --wechatpay-merchant-key and "
+                    "--wechatpay-merchant-serial (refund requests are signed)");
     if (cfg->wechatpay_notify_url != NULL && !is_http_url(cfg->wechatpay_notify_url))
         return fail(err, errsize, "--wechatpay-notify-url must be an http:// or https:// URL");
     return 0;
@@ -328,7 +329,7 @@ Error:
     return NULL;
 }
 
-int lb_config_parse_db_url(lb_db_url_t *url, const char *text, char *err, size_t errsize)
+static int parse_db_url(lb_db_url_t *url, const char *text, char *err, size_t errsize)
 {
     static const char scheme[] = "mysql://";
     memset(url, 0, sizeof(*url));
@@ -373,6 +374,14 @@ int lb_config_parse_db_url(lb_db_url_t *url, const char *text, char *err, size_t
     return 0;
 BadEscape:
     return fail(err, errsize, "--db has a broken %%-escape");
+}
+
+int lb_config_parse_db_url(lb_db_url_t *url, const char *text, char *err, size_t errsize)
+{
+    int ret = parse_db_url(url, text, err, errsize);
+    if (ret != 0)
+        lb_config_free_db_url(url); /* nothing half-parsed is left for a caller told "no" to free (fuzz_config found it) */
+    return ret;
 }
 
 void lb_config_free_db_url(lb_db_url_t *url)

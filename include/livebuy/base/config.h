@@ -65,7 +65,7 @@ typedef struct st_lb_config_t {
  */
 int lb_config_parse(lb_config_t *cfg, int argc, char **argv, char *err, size_t errsize);
 void lb_config_free(lb_config_t *cfg);
-/* Parses a database URL into url (owned strings); LB_EINPUT with a reason in err when it is not one. */
+/* Parses a database URL into url (owned strings); LB_EINPUT with a reason in err and url empty when it is not one. */
 int lb_config_parse_db_url(lb_db_url_t *url, const char *text, char *err, size_t errsize);
 void lb_config_free_db_url(lb_db_url_t *url);
 /* The usage text for --help. */
