@@ -197,7 +197,11 @@ static void writer_key(lb_writer_t *w, const char *key)
         w->open[w->depth].count++;
         if (key != NULL) {
             msgpack_packer packer = writer_packer(w);
-            msgpack_pack_str_with_body(&packer, key, strlen(key));
+            size_t len = strlen(key);
+            /* as JSON's keys are: a key that is not UTF-8 would make a document no decoder takes (fuzz_writer found it) */
+            if (!lb_codec__utf8_is_valid(key, len))
+                w->failed = 1;
+            msgpack_pack_str_with_body(&packer, key, len);
         }
         return;
     }
