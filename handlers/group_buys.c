@@ -43,16 +43,6 @@ static int pickup_point_create_work(lb_call_job_t *super, lb_db_t *db)
     return 0;
 }
 
-/* Copies a validated string field into a fixed buffer of the job. */
-static int read_text(const lb_value_t *body, const char *name, size_t max_chars, char *out, size_t size, lb_input_error_t *err)
-{
-    const char *value;
-    int ret = lb_field_string(body, name, 1, 1, max_chars, &value, err);
-    if (ret == 0)
-        snprintf(out, size, "%s", value);
-    return ret;
-}
-
 void lb_handle_pickup_point_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
@@ -60,13 +50,7 @@ void lb_handle_pickup_point_create(lb_call_t *call)
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
     pickup_point_job_t *job = lb_call_job_new(call, sizeof(*job));
-    lb_pickup_point_t *p = &job->point;
-    if (read_text(call->body, "name", 200, p->name, sizeof(p->name), &err) != 0 ||
-        read_text(call->body, "county", 100, p->county, sizeof(p->county), &err) != 0 ||
-        read_text(call->body, "township", 100, p->township, sizeof(p->township), &err) != 0 ||
-        read_text(call->body, "village", 100, p->village, sizeof(p->village), &err) != 0 ||
-        read_text(call->body, "address", 400, p->address, sizeof(p->address), &err) != 0 ||
-        lb_field_int(call->body, "station_id", 0, 1, INT64_MAX, &p->station_id, &err) != 0) {
+    if (lb_body_pickup_point(call->body, &job->point, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->super);
         return;
@@ -150,7 +134,7 @@ void lb_handle_pickup_point_bind(lb_call_t *call)
     int64_t station_id;
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
-    if (lb_field_int(call->body, "station_id", 1, 1, INT64_MAX, &station_id, &err) != 0) {
+    if (lb_body_pickup_point_bind(call->body, &station_id, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }
@@ -209,12 +193,7 @@ void lb_handle_group_buy_create(lb_call_t *call)
     lb_group_buy_t gb = {0};
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
-    if (lb_field_int(call->body, "sku_id", 1, 1, INT64_MAX, &gb.sku_id, &err) != 0 ||
-        lb_field_int(call->body, "pickup_point_id", 1, 1, INT64_MAX, &gb.pickup_point_id, &err) != 0 ||
-        lb_field_int(call->body, "price_cents", 1, 0, LB_PRICE_MAX, &gb.price_cents, &err) != 0 ||
-        lb_field_int(call->body, "min_qty", 1, 1, LB_QUANTITY_MAX, &gb.min_qty, &err) != 0 ||
-        lb_field_int(call->body, "per_buyer_limit", 1, 1, LB_PER_BUYER_MAX, &gb.per_buyer_limit, &err) != 0 ||
-        lb_field_int(call->body, "closes_at", 1, lb_now() + 1, LB_TIME_MAX, &gb.closes_at, &err) != 0) {
+    if (lb_body_group_buy(call->body, lb_now(), &gb, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }

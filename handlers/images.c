@@ -171,13 +171,11 @@ static int image_move_work(lb_call_job_t *super, lb_db_t *db)
 
 void lb_handle_product_image_move(lb_call_t *call)
 {
-    static const char *const fields[] = {"position", NULL};
     lb_input_error_t err = {0};
     image_job_t *job = image_job_new(call, sizeof(image_job_t));
     if (job == NULL)
         return;
-    if (lb_fields_some_of(call->body, fields, &err) != 0 ||
-        lb_field_int(call->body, "position", 1, 0, LB_PRODUCT_IMAGES_MAX - 1, &job->change.position, &err) != 0) {
+    if (lb_body_image_move(call->body, &job->change.position, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;

@@ -40,21 +40,17 @@ static int adjust_work(lb_call_job_t *super, lb_db_t *db)
 void lb_handle_sku_adjust(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    const char *reason;
     adjust_job_t *job = (adjust_job_t *)lb_auth_merchant_job_new(call, sizeof(adjust_job_t));
     if (job == NULL)
         return;
     lb_ledger_entry_t *entry = &job->entry;
-    if (lb_field_int(call->body, "delta", 1, -LB_STOCK_MAX, LB_STOCK_MAX, &entry->delta, &err) != 0 ||
-        (entry->delta == 0 && lb_input_error(&err, 422, "invalid", "delta must not be 0") != 0) ||
-        lb_field_string(call->body, "reason", 1, 1, LB_LEDGER_REASON_MAX, &reason, &err) != 0) {
+    if (lb_body_adjust(call->body, entry, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;
     }
     entry->sku_id = call->id;
     entry->kind = LB_LEDGER_ADJUST;
-    snprintf(entry->reason, sizeof(entry->reason), "%s", reason);
     /* Up or down, the lanes learn the stock as after a restock: their "sold out" hints go. */
     job->base.super.on_done = lb_sku_stock_changed;
     lb_call_job_submit(&job->base.super, adjust_work);

@@ -12,9 +12,6 @@
 #include "livebuy/base/limits.h"
 #include "livebuy/store/lives.h"
 
-#define RESERVE_TTL_MIN 10
-#define RESERVE_TTL_MAX 604800 /* a week */
-
 typedef struct st_live_create_job_t {
     lb_call_job_t super;
     uint8_t token_hash[LB_TOKEN_HASH_SIZE];
@@ -60,19 +57,17 @@ void lb_handle_live_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     uint8_t hash[LB_TOKEN_HASH_SIZE];
-    const char *title;
-    int64_t starts_at;
+    lb_live_body_t live;
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
-    if (lb_field_string(call->body, "title", 1, 1, 200, &title, &err) != 0 ||
-        lb_field_int(call->body, "starts_at", 1, 0, LB_TIME_MAX, &starts_at, &err) != 0) {
+    if (lb_body_live(call->body, &live, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }
     live_create_job_t *job = lb_call_job_new(call, sizeof(*job));
     memcpy(job->token_hash, hash, sizeof(hash));
-    snprintf(job->title, sizeof(job->title), "%s", title);
-    job->starts_at = starts_at;
+    snprintf(job->title, sizeof(job->title), "%s", live.title);
+    job->starts_at = live.starts_at;
     lb_call_job_submit(&job->super, live_create_work);
 }
 
@@ -186,20 +181,6 @@ static int live_item_create_work(lb_call_job_t *super, lb_db_t *db)
     }
 }
 
-static int read_live_item(const lb_value_t *body, lb_live_item_t *item, lb_input_error_t *err)
-{
-    int ret;
-    if ((ret = lb_field_int(body, "sku_id", 1, 1, INT64_MAX, &item->sku_id, err)) != 0 ||
-        (ret = lb_field_int(body, "price_cents", 1, 0, LB_PRICE_MAX, &item->price_cents, err)) != 0 ||
-        (ret = lb_field_int(body, "quota", 1, 1, LB_QUANTITY_MAX, &item->quota, err)) != 0 ||
-        (ret = lb_field_int(body, "per_buyer_limit", 1, 1, LB_PER_BUYER_MAX, &item->per_buyer_limit, err)) != 0 ||
-        (ret = lb_field_int(body, "opens_at", 1, 0, LB_TIME_MAX, &item->opens_at, err)) != 0)
-        return ret;
-    if ((ret = lb_field_int(body, "reserve_ttl", 0, RESERVE_TTL_MIN, RESERVE_TTL_MAX, &item->reserve_ttl, err)) != 0)
-        return ret;
-    return lb_field_int(body, "offer_id", 0, 1, INT64_MAX, &item->offer_id, err);
-}
-
 void lb_handle_live_item_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
@@ -207,7 +188,7 @@ void lb_handle_live_item_create(lb_call_t *call)
     if (lb_auth_bearer_hash(call, hash) != 0)
         return;
     live_item_create_job_t *job = lb_call_job_new(call, sizeof(*job));
-    if (read_live_item(call->body, &job->item, &err) != 0) {
+    if (lb_body_live_item(call->body, &job->item, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->super);
         return;

@@ -31,18 +31,16 @@ static int merchant_create_work(lb_call_job_t *super, lb_db_t *db)
 void lb_handle_merchant_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
-    const char *name;
-    int kind;
+    lb_merchant_body_t merchant;
     if (lb_auth_admin(call) != 0)
         return;
-    if (lb_field_string(call->body, "name", 1, 1, 200, &name, &err) != 0 ||
-        lb_field_enum(call->body, "kind", 1, lb_merchant_kinds, &kind, &err) != 0) {
+    if (lb_body_merchant(call->body, &merchant, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }
     merchant_create_job_t *job = lb_call_job_new(call, sizeof(*job));
-    snprintf(job->name, sizeof(job->name), "%s", name);
-    job->kind = (lb_merchant_kind_t)kind;
+    snprintf(job->name, sizeof(job->name), "%s", merchant.name);
+    job->kind = (lb_merchant_kind_t)merchant.kind;
     lb_token_merchant_new(job->token);
     lb_call_job_submit(&job->super, merchant_create_work);
 }

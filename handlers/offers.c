@@ -12,8 +12,6 @@
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/offers.h"
 
-#define COMMISSION_BP_MAX 10000 /* 100% */
-
 typedef struct st_offer_job_t {
     lb_merchant_job_t base;
     lb_offer_t offer;         /* the terms of a new offer */
@@ -89,31 +87,13 @@ static int offer_create_work(lb_call_job_t *super, lb_db_t *db)
     return answer_offer(super, 201, offer);
 }
 
-static int read_offer(const lb_value_t *body, lb_offer_t *offer, lb_input_error_t *err)
-{
-    int ret;
-    if ((ret = lb_field_int(body, "sku_id", 1, 1, INT64_MAX, &offer->sku_id, err)) != 0 ||
-        (ret = lb_field_int(body, "host_id", 1, 1, INT64_MAX, &offer->host_id, err)) != 0 ||
-        (ret = lb_field_int(body, "max_quota", 1, 1, LB_QUANTITY_MAX, &offer->max_quota, err)) != 0 ||
-        (ret = lb_field_int(body, "min_price_cents", 1, 0, LB_PRICE_MAX, &offer->min_price_cents, err)) != 0 ||
-        (ret = lb_field_int(body, "commission_bp", 1, 0, COMMISSION_BP_MAX, &offer->commission_bp, err)) != 0 ||
-        (ret = lb_field_int(body, "starts_at", 1, 0, LB_TIME_MAX, &offer->starts_at, err)) != 0 ||
-        (ret = lb_field_int(body, "ends_at", 1, 0, LB_TIME_MAX, &offer->ends_at, err)) != 0)
-        return ret;
-    if (offer->ends_at <= offer->starts_at)
-        return lb_input_error(err, 422, "invalid", "ends_at must be after starts_at");
-    if (offer->ends_at <= lb_now())
-        return lb_input_error(err, 422, "invalid", "ends_at %lld is in the past", (long long)offer->ends_at);
-    return 0;
-}
-
 void lb_handle_offer_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     offer_job_t *job = offer_job_new(call);
     if (job == NULL)
         return;
-    if (read_offer(call->body, &job->offer, &err) != 0) {
+    if (lb_body_offer(call->body, lb_now(), &job->offer, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;

@@ -139,62 +139,21 @@ static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_i
     return 0;
 }
 
-static int read_target(const lb_value_t *body, lb_order_request_t *r, lb_input_error_t *err)
+/* What the body asks for, into the request (the ship_to strings stay the call's body's). */
+static void take_body(order_call_t *oc, const lb_order_body_t *body)
 {
-    int found = 0;
-    for (size_t i = 0; i != LB_ARRAY_SIZE(target_fields); ++i) {
-        int64_t id = 0;
-        if (lb_field_int(body, target_fields[i], 0, 1, INT64_MAX, &id, err) != 0)
-            return LB_EINPUT;
-        if (id == 0)
-            continue;
-        if (found++ != 0)
-            return lb_input_error(err, 422, "invalid", "give only one of sku_id, live_item_id, group_buy_id");
-        r->target = (lb_order_target_t)i;
-        r->target_id = id;
-    }
-    if (!found)
-        return lb_input_error(err, 422, "invalid", "one of sku_id, live_item_id, group_buy_id is required");
+    lb_order_request_t *r = &oc->request;
+    r->target = body->target;
+    r->target_id = body->target_id;
     r->sku_id = r->target == LB_TARGET_SKU ? r->target_id : 0;
     r->live_item_id = r->target == LB_TARGET_LIVE_ITEM ? r->target_id : 0;
     r->group_buy_id = r->target == LB_TARGET_GROUP_BUY ? r->target_id : 0;
-    return 0;
-}
-
-static int read_ship_to(const lb_value_t *object, lb_ship_to_t *ship_to, lb_input_error_t *err)
-{
-    if (object->kind != LB_VALUE_OBJECT)
-        return lb_input_error(err, 422, "invalid", "ship_to must be an object {name, phone, address}");
-    err->field_prefix = "ship_to.";
-    int ret = lb_field_string(object, "name", 1, 1, 100, &ship_to->name, err);
-    if (ret == 0 && (ret = lb_field_string(object, "phone", 1, 5, 32, &ship_to->phone, err)) == 0)
-        ret = lb_field_string(object, "address", 1, 1, 400, &ship_to->address, err);
-    err->field_prefix = NULL;
-    if (ret != 0)
-        return ret;
-    if (strspn(ship_to->phone, "0123456789+- ") != strlen(ship_to->phone))
-        return lb_input_error(err, 422, "invalid", "ship_to.phone may hold only digits, +, - and spaces");
-    return 0;
-}
-
-static int read_destination(const lb_value_t *body, order_call_t *oc, lb_input_error_t *err)
-{
-    const lb_value_t *ship_to = lb_value_member(body, "ship_to");
-    if (ship_to != NULL && ship_to->kind == LB_VALUE_NULL)
-        ship_to = NULL;
-    if (lb_field_int(body, "pickup_point_id", 0, 1, INT64_MAX, &oc->request.pickup_point_id, err) != 0)
-        return LB_EINPUT;
-    if (oc->request.target == LB_TARGET_GROUP_BUY) {
-        if (ship_to != NULL)
-            return lb_input_error(err, 422, "invalid", "ship_to: group-buy joins are collected at the campaign's pickup point");
-        return 0;
+    r->qty = body->qty;
+    r->pickup_point_id = body->pickup_point_id;
+    if (body->has_ship_to) {
+        oc->ship_to = body->ship_to;
+        r->ship_to = &oc->ship_to;
     }
-    if ((ship_to != NULL) == (oc->request.pickup_point_id != 0))
-        return lb_input_error(err, 422, "invalid", "give either ship_to or pickup_point_id");
-    if (ship_to == NULL)
-        return 0;
-    oc->request.ship_to = &oc->ship_to;
-    return read_ship_to(ship_to, &oc->ship_to, err);
 }
 
 /* The hash of everything the key stands for, to refuse the key's reuse with another order. */
@@ -221,10 +180,10 @@ void lb_handle_order_create(lb_call_t *call)
     r->buyer_id = buyer_id;
     r->owner = oc;
     r->on_decided = on_decided;
+    lb_order_body_t body;
     int ret = read_idempotency_key(call, r->idem_key, &r->key_given, &err);
-    if (ret == 0 && (ret = read_target(call->body, r, &err)) == 0 &&
-        (ret = lb_field_int(call->body, "qty", 1, 1, LB_ORDER_QTY_MAX, &r->qty, &err)) == 0)
-        ret = read_destination(call->body, oc, &err);
+    if (ret == 0 && (ret = lb_body_order(call->body, &body, &err)) == 0)
+        take_body(oc, &body);
     if (ret != 0) {
         lb_reply_input_error(call, &err);
         finish(oc);

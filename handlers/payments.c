@@ -127,12 +127,14 @@ static void answer(lb_call_t *call, int status, const lb_payment_t *payment)
 static int read_notify(lb_call_t *call, lb_payment_t *payment)
 {
     lb_input_error_t err = {0};
-    if (lb_field_int(call->body, "order_id", 1, 1, INT64_MAX, &payment->order_id, &err) != 0 ||
-        lb_field_string(call->body, "provider_txn_id", 1, 1, LB_PROVIDER_TXN_ID_MAX, &payment->provider_txn_id, &err) != 0 ||
-        lb_field_int(call->body, "amount_cents", 1, 0, INT64_MAX, &payment->amount_cents, &err) != 0) {
+    lb_payment_body_t body;
+    if (lb_body_payment(call->body, &body, &err) != 0) {
         lb_reply_input_error(call, &err);
         return LB_EINPUT;
     }
+    payment->order_id = body.order_id;
+    payment->provider_txn_id = body.provider_txn_id;
+    payment->amount_cents = body.amount_cents;
     return 0;
 }
 

@@ -14,15 +14,13 @@
 #include "livebuy/store/product_images.h"
 #include "livebuy/store/products.h"
 
-#define MAX_SKUS 50
-
 typedef struct st_product_create_job_t {
     lb_merchant_job_t base;
     char title[LB_TEXT_SIZE(200)], unit[LB_TEXT_SIZE(32)], origin[LB_TEXT_SIZE(200)];
     char description[LB_TEXT_SIZE(LB_DESCRIPTION_MAX)];
     int cold_chain;
     size_t num_skus;
-    lb_sku_t skus[MAX_SKUS];
+    lb_sku_t skus[LB_PRODUCT_SKUS_MAX];
 } product_create_job_t;
 
 void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus,
@@ -89,58 +87,27 @@ static int product_create_work(lb_call_job_t *super, lb_db_t *db)
     return product_answer(super, db, 201, product_id, &created);
 }
 
-/* Reads skus[i] into sku; err names the field as skus[i].NAME. */
-static int read_sku(const lb_value_t *item, size_t i, lb_sku_t *sku, lb_input_error_t *err)
-{
-    char prefix[32];
-    const char *name;
-    snprintf(prefix, sizeof(prefix), "skus[%zu].", i);
-    err->field_prefix = prefix;
-    int ret = lb_field_string(item, "name", 1, 1, 200, &name, err);
-    if (ret == 0 && (ret = lb_field_int(item, "price_cents", 1, 0, LB_PRICE_MAX, &sku->price_cents, err)) == 0 &&
-        (ret = lb_field_int(item, "stock", 1, 0, LB_QUANTITY_MAX, &sku->stock, err)) == 0)
-        ret = lb_field_int(item, "weight_grams", 1, 0, LB_WEIGHT_MAX, &sku->weight_grams, err);
-    err->field_prefix = NULL;
-    if (ret == 0)
-        snprintf(sku->name, sizeof(sku->name), "%s", name);
-    return ret;
-}
-
-static int read_product(const lb_value_t *body, product_create_job_t *job, lb_input_error_t *err)
-{
-    const char *title, *unit, *origin = "", *description = "";
-    const lb_value_t *skus;
-    int ret;
-    if ((ret = lb_field_string(body, "title", 1, 1, 200, &title, err)) != 0 ||
-        (ret = lb_field_string(body, "unit", 1, 1, 32, &unit, err)) != 0 ||
-        (ret = lb_field_string(body, "origin", 0, 0, 200, &origin, err)) != 0 ||
-        (ret = lb_field_string(body, "description", 0, 0, LB_DESCRIPTION_MAX, &description, err)) != 0 ||
-        (ret = lb_field_bool(body, "cold_chain", 0, &job->cold_chain, err)) != 0 ||
-        (ret = lb_field_object_array(body, "skus", 1, MAX_SKUS, &skus, err)) != 0)
-        return ret;
-    snprintf(job->title, sizeof(job->title), "%s", title);
-    snprintf(job->unit, sizeof(job->unit), "%s", unit);
-    snprintf(job->origin, sizeof(job->origin), "%s", origin);
-    snprintf(job->description, sizeof(job->description), "%s", description);
-    job->num_skus = skus->len;
-    size_t i = 0;
-    for (const lb_value_t *item = lb_value_first(skus); item != NULL; item = lb_value_next(item), ++i)
-        if ((ret = read_sku(item, i, &job->skus[i], err)) != 0)
-            return ret;
-    return 0;
-}
-
 void lb_handle_product_create(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     product_create_job_t *job = (product_create_job_t *)lb_auth_merchant_job_new(call, sizeof(product_create_job_t));
     if (job == NULL)
         return;
-    if (read_product(call->body, job, &err) != 0) {
+    lb_product_body_t *product = lb_malloc(sizeof(*product)); /* some 20 KB with its SKUs */
+    if (lb_body_product(call->body, product, &err) != 0) {
+        free(product);
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;
     }
+    snprintf(job->title, sizeof(job->title), "%s", product->title);
+    snprintf(job->unit, sizeof(job->unit), "%s", product->unit);
+    snprintf(job->origin, sizeof(job->origin), "%s", product->origin);
+    snprintf(job->description, sizeof(job->description), "%s", product->description);
+    job->cold_chain = product->cold_chain;
+    job->num_skus = product->num_skus;
+    memcpy(job->skus, product->skus, product->num_skus * sizeof(job->skus[0]));
+    free(product);
     lb_call_job_submit(&job->base.super, product_create_work);
 }
 
@@ -162,8 +129,8 @@ void lb_handle_product_get(lb_call_t *call)
 
 typedef struct st_product_job_t {
     lb_merchant_job_t base;
-    lb_product_patch_t patch;  /* its strings point into the call's body */
-    int64_t sku_ids[MAX_SKUS]; /* retire: the SKUs retired with it, whose lanes then drop their hints */
+    lb_product_patch_t patch;             /* its strings point into the call's body */
+    int64_t sku_ids[LB_PRODUCT_SKUS_MAX]; /* retire: the SKUs retired with it, whose lanes then drop their hints */
     size_t num_skus;
 } product_job_t;
 
@@ -187,28 +154,13 @@ static int product_patch_work(lb_call_job_t *super, lb_db_t *db)
     return product_answer(super, db, 200, id, &product);
 }
 
-/* The fields of a product that PATCH may change, with the limits of POST /v1/products. */
-static int read_product_patch(const lb_value_t *body, lb_product_patch_t *patch, lb_input_error_t *err)
-{
-    static const char *const fields[] = {"title", "unit", "origin", "cold_chain", "description", NULL};
-    int ret;
-    *patch = (lb_product_patch_t){.cold_chain = -1};
-    if ((ret = lb_fields_some_of(body, fields, err)) != 0 ||
-        (ret = lb_field_string(body, "title", 0, 1, 200, &patch->title, err)) != 0 ||
-        (ret = lb_field_string(body, "unit", 0, 1, 32, &patch->unit, err)) != 0 ||
-        (ret = lb_field_string(body, "origin", 0, 0, 200, &patch->origin, err)) != 0 ||
-        (ret = lb_field_string(body, "description", 0, 0, LB_DESCRIPTION_MAX, &patch->description, err)) != 0)
-        return ret;
-    return lb_field_bool(body, "cold_chain", 0, &patch->cold_chain, err);
-}
-
 void lb_handle_product_patch(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     product_job_t *job = product_job_new(call);
     if (job == NULL)
         return;
-    if (read_product_patch(call->body, &job->patch, &err) != 0) {
+    if (lb_body_product_patch(call->body, &job->patch, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;
@@ -230,7 +182,7 @@ static int product_retire_work(lb_call_job_t *super, lb_db_t *db)
         return product_refused(super, ret, id);
     size_t n;
     if ((ret = lb_store_products_skus(db, product.merchant_id, id, id, &skus, &n)) == 0) {
-        for (job->num_skus = 0; job->num_skus != n && job->num_skus != MAX_SKUS; ++job->num_skus)
+        for (job->num_skus = 0; job->num_skus != n && job->num_skus != LB_PRODUCT_SKUS_MAX; ++job->num_skus)
             job->sku_ids[job->num_skus] = skus[job->num_skus].id;
     }
     free(skus);

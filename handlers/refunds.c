@@ -44,7 +44,7 @@ static int read_reason(lb_call_t *call, const char **reason)
         return 0;
     if (lb_call_read_body(call) != 0)
         return LB_EINPUT;
-    if (lb_field_string(call->body, "reason", 0, 0, LB_REFUND_REASON_MAX, reason, &err) != 0) {
+    if (lb_body_refund_reason(call->body, reason, &err) != 0) {
         lb_reply_input_error(call, &err);
         return LB_EINPUT;
     }
@@ -310,18 +310,10 @@ static void notify_done(lb_call_job_t *super)
 static int read_notice(lb_call_t *call, lb_refund_notice_t *notice)
 {
     lb_input_error_t err = {0};
-    int status = 0;
-    if (lb_field_int(call->body, "refund_id", 1, 1, INT64_MAX, &notice->refund_id, &err) != 0 ||
-        lb_field_int(call->body, "order_id", 1, 1, INT64_MAX, &notice->order_id, &err) != 0 ||
-        lb_field_enum(call->body, "status", 1, notify_statuses, &status, &err) != 0 ||
-        lb_field_int(call->body, "amount_cents", 1, 0, INT64_MAX, &notice->amount_cents, &err) != 0 ||
-        lb_field_string(call->body, "provider_refund_id", 0, 1, LB_PROVIDER_REFUND_ID_MAX, &notice->provider_refund_id, &err) !=
-            0 ||
-        lb_field_string(call->body, "message", 0, 0, LB_REFUND_MESSAGE_MAX, &notice->message, &err) != 0) {
+    if (lb_body_refund_notice(call->body, notice, &err) != 0) {
         lb_reply_input_error(call, &err);
         return LB_EINPUT;
     }
-    notice->refunded = status;
     return 0;
 }
 

@@ -15,7 +15,6 @@
 #include "livebuy/handlers.h"
 #include "livebuy/store/orders.h"
 
-static const char *const outcomes[] = {"success", "failure", NULL};
 #define OUTCOME_SUCCESS 0
 
 typedef struct st_sandbox_pay_job_t {
@@ -82,7 +81,7 @@ void lb_handle_sandbox_pay(lb_call_t *call)
     int outcome;
     if (lb_auth_buyer(call, &buyer_id) != 0)
         return;
-    if (lb_field_enum(call->body, "outcome", 1, outcomes, &outcome, &err) != 0) {
+    if (lb_body_sandbox_pay(call->body, &outcome, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }
@@ -100,7 +99,7 @@ void lb_handle_sandbox_refund(lb_call_t *call)
     /* The push is signed like a payment notify (docs/payments.md, "The refund push"): checked before the body is read. */
     if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_read_body(call) != 0)
         return;
-    if (lb_field_int(call->body, "refund_id", 1, 1, INT64_MAX, &refund_id, &err) != 0) {
+    if (lb_body_sandbox_refund(call->body, &refund_id, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }

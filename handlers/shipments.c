@@ -97,13 +97,10 @@ static int event_work(lb_call_job_t *super, lb_db_t *db)
 static int read_event(lb_call_t *call, lb_delivery_event_t *event)
 {
     lb_input_error_t err = {0};
-    int type;
-    if (lb_field_enum(call->body, "type", 1, lb_delivery_event_types, &type, &err) != 0 ||
-        lb_field_string(call->body, "tracking_no", 1, 1, LB_TRACKING_NO_MAX, &event->tracking_no, &err) != 0) {
+    if (lb_body_delivery_event(call->body, event, &err) != 0) {
         lb_reply_input_error(call, &err);
         return LB_EINPUT;
     }
-    event->type = (lb_delivery_event_type_t)type;
     return 0;
 }
 

@@ -12,8 +12,6 @@
 #include "livebuy/store/product_images.h"
 #include "livebuy/store/products.h"
 
-#define RESTOCK_MAX 1000000000
-
 typedef struct st_sku_job_t {
     lb_merchant_job_t base;
     int64_t qty;          /* restock */
@@ -110,7 +108,7 @@ void lb_handle_sku_restock(lb_call_t *call)
     sku_job_t *job = sku_job_new(call);
     if (job == NULL)
         return;
-    if (lb_field_int(call->body, "qty", 1, 1, RESTOCK_MAX, &job->qty, &err) != 0) {
+    if (lb_body_restock(call->body, &job->qty, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;
@@ -138,26 +136,13 @@ static int sku_change_work(lb_call_job_t *super, lb_db_t *db)
     return ret != 0 ? lb_sku_refused(super, ret, id) : lb_sku_answer(super, db, &sku);
 }
 
-/* The fields of a SKU that PATCH may change, with the limits of POST /v1/products. */
-static int read_sku_patch(const lb_value_t *body, lb_sku_patch_t *patch, lb_input_error_t *err)
-{
-    static const char *const fields[] = {"name", "price_cents", "weight_grams", NULL};
-    int ret;
-    *patch = (lb_sku_patch_t){NULL, -1, -1};
-    if ((ret = lb_fields_some_of(body, fields, err)) != 0 ||
-        (ret = lb_field_string(body, "name", 0, 1, 200, &patch->name, err)) != 0 ||
-        (ret = lb_field_int(body, "price_cents", 0, 0, LB_PRICE_MAX, &patch->price_cents, err)) != 0)
-        return ret;
-    return lb_field_int(body, "weight_grams", 0, 0, LB_WEIGHT_MAX, &patch->weight_grams, err);
-}
-
 void lb_handle_sku_patch(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     sku_job_t *job = sku_job_new(call);
     if (job == NULL)
         return;
-    if (read_sku_patch(call->body, &job->patch, &err) != 0) {
+    if (lb_body_sku_patch(call->body, &job->patch, &err) != 0) {
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
         return;

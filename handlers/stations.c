@@ -181,7 +181,7 @@ void lb_handle_shipment_collect(lb_call_t *call)
 {
     lb_input_error_t err = {0};
     int64_t order_id;
-    if (lb_field_int(call->body, "order_id", 1, 1, INT64_MAX, &order_id, &err) != 0) {
+    if (lb_body_collect(call->body, &order_id, &err) != 0) {
         lb_reply_input_error(call, &err);
         return;
     }

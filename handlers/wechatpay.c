@@ -18,8 +18,6 @@
 #include "livebuy/order/refund.h"
 
 #define FAIL_MESSAGE_MAX 64 /* characters: WeChat Pay's message is string[1,64] */
-#define EVENT_TYPE_MAX   32
-#define OUT_TRADE_NO_MAX 32
 
 /* Answers {"code": "FAIL", "message"} with status; the message is cut to FAIL_MESSAGE_MAX characters. */
 static void reply_fail(lb_call_t *call, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -74,30 +72,18 @@ static int check_signature(lb_call_t *call)
     return LB_EAUTH;
 }
 
-/* A member of object that must be an object; NULL (and err set) when it is absent or not one. */
-static const lb_value_t *object_member(const lb_value_t *object, const char *name, lb_input_error_t *err)
-{
-    const lb_value_t *member = lb_value_member(object, name);
-    if (member == NULL || member->kind != LB_VALUE_OBJECT) {
-        lb_input_error(err, 400, "malformed", "%s%s must be an object", err->field_prefix != NULL ? err->field_prefix : "", name);
-        return NULL;
-    }
-    return member;
-}
-
 /*
  * The notification's envelope, read from the raw body into the call's fields, and its resource decrypted and decoded into
  * resource. 0, or LB_EINPUT having answered 400.
  */
 static int open_resource(lb_call_t *call, const char **event_type, lb_fields_t *resource)
 {
-    static const char *const algorithms[] = {"AEAD_AES_256_GCM", NULL};
     lb_input_error_t err = {0};
-    const char *ciphertext, *nonce, *associated_data = "", *why;
+    lb_wechatpay_envelope_t envelope;
+    const char *why;
     char *plain = NULL;
     size_t plain_len;
     char decode_err[200];
-    int algorithm;
 
     if (lb_codec_decode(LB_FORMAT_JSON, call->req->entity.base, call->req->entity.len, &call->fields, decode_err,
                         sizeof(decode_err)) != 0) {
@@ -105,24 +91,16 @@ static int open_resource(lb_call_t *call, const char **event_type, lb_fields_t *
         return LB_EINPUT;
     }
     call->body = lb_fields_root(&call->fields);
-    const lb_value_t *sealed = NULL;
-    if (lb_field_string(call->body, "event_type", 1, 1, EVENT_TYPE_MAX, event_type, &err) == 0 &&
-        (sealed = object_member(call->body, "resource", &err)) != NULL) {
-        err.field_prefix = "resource.";
-        if (lb_field_enum(sealed, "algorithm", 1, algorithms, &algorithm, &err) != 0 ||
-            lb_field_string(sealed, "ciphertext", 1, 1, call->req->entity.len, &ciphertext, &err) != 0 ||
-            lb_field_string(sealed, "nonce", 1, 1, 128, &nonce, &err) != 0 ||
-            lb_field_string(sealed, "associated_data", 0, 0, 256, &associated_data, &err) != 0)
-            sealed = NULL;
-    }
-    if (sealed == NULL) {
+    if (lb_body_wechatpay_envelope(call->body, call->req->entity.len, &envelope, &err) != 0) {
         reply_fail(call, 400, "%s", err.message);
         return LB_EINPUT;
     }
+    *event_type = envelope.event_type;
     lb_wechatpay_text_t key = {call->config->wechatpay_apiv3_key, LB_WECHATPAY_APIV3_KEY_SIZE};
-    if (lb_wechatpay_decrypt(key.base, (lb_wechatpay_text_t){nonce, strlen(nonce)},
-                             (lb_wechatpay_text_t){associated_data, strlen(associated_data)},
-                             (lb_wechatpay_text_t){ciphertext, strlen(ciphertext)}, &plain, &plain_len, &why) != 0) {
+    if (lb_wechatpay_decrypt(key.base, (lb_wechatpay_text_t){envelope.nonce, strlen(envelope.nonce)},
+                             (lb_wechatpay_text_t){envelope.associated_data, strlen(envelope.associated_data)},
+                             (lb_wechatpay_text_t){envelope.ciphertext, strlen(envelope.ciphertext)}, &plain, &plain_len,
+                             &why) != 0) {
         reply_fail(call, 400, "%s", why);
         return LB_EINPUT;
     }
@@ -132,48 +110,6 @@ static int open_resource(lb_call_t *call, const char **event_type, lb_fields_t *
         reply_fail(call, 400, "the decrypted resource is not JSON: %s", decode_err);
         return LB_EINPUT;
     }
-    return 0;
-}
-
-/* livebuy's id from out_trade_no or out_refund_no (its decimal digits, as livebuy writes them); 0 when it names none. */
-static int64_t id_of(const char *number)
-{
-    int64_t id = 0;
-    if (number[0] == '\0' || number[0] == '0' || strlen(number) > 19)
-        return 0;
-    for (const char *p = number; *p != '\0'; ++p) {
-        if (*p < '0' || *p > '9' || id > (INT64_MAX - (*p - '0')) / 10)
-            return 0;
-        id = id * 10 + (*p - '0');
-    }
-    return id;
-}
-
-/* The notification was for another merchant than --wechatpay-mchid (when set); LB_EINPUT with err set. */
-static int check_mchid(const lb_value_t *resource, const lb_config_t *config, lb_input_error_t *err)
-{
-    const char *mchid = NULL;
-    if (lb_field_string(resource, "mchid", 0, 1, 32, &mchid, err) != 0)
-        return LB_EINPUT;
-    if (mchid != NULL && config->wechatpay_mchid != NULL && strcmp(mchid, config->wechatpay_mchid) != 0)
-        return lb_input_error(err, 422, "invalid", "mchid %s is not this merchant's", mchid);
-    return 0;
-}
-
-/* amount.<total_name> in fen, and amount.currency when given (CNY: livebuy's cents are fen). */
-static int read_amount(const lb_value_t *resource, const char *total_name, int64_t *total, lb_input_error_t *err)
-{
-    const lb_value_t *amount = object_member(resource, "amount", err);
-    const char *currency = NULL;
-    if (amount == NULL)
-        return LB_EINPUT;
-    err->field_prefix = "amount.";
-    if (lb_field_int(amount, total_name, 1, 0, INT64_MAX, total, err) != 0 ||
-        lb_field_string(amount, "currency", 0, 1, 8, &currency, err) != 0)
-        return LB_EINPUT;
-    if (currency != NULL && strcmp(currency, "CNY") != 0)
-        return lb_input_error(err, 422, "invalid", "amount.currency must be CNY, not %s", currency);
-    err->field_prefix = NULL;
     return 0;
 }
 
@@ -208,10 +144,11 @@ static void answer_transaction(lb_call_t *call, int status, const lb_payment_t *
 static void take_transaction(lb_call_t *call, const char *event_type, const lb_value_t *resource)
 {
     lb_input_error_t err = {0};
-    const char *trade_state, *out_trade_no;
+    const char *trade_state;
+    lb_wechatpay_payment_t paid;
     lb_payment_t payment = {0};
-    if (lb_field_string(resource, "trade_state", 1, 1, 32, &trade_state, &err) != 0) {
-        reply_fail(call, 400, "%s", err.message);
+    if (lb_body_wechatpay_trade_state(resource, &trade_state, &err) != 0) {
+        reply_fail(call, err.status, "%s", err.message);
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;
     }
@@ -219,19 +156,14 @@ static void take_transaction(lb_call_t *call, const char *event_type, const lb_v
         lb_reply_no_content(call);
         return;
     }
-    if (check_mchid(resource, call->config, &err) != 0 ||
-        lb_field_string(resource, "out_trade_no", 1, 1, OUT_TRADE_NO_MAX, &out_trade_no, &err) != 0 ||
-        lb_field_string(resource, "transaction_id", 1, 1, LB_PROVIDER_TXN_ID_MAX, &payment.provider_txn_id, &err) != 0 ||
-        read_amount(resource, "total", &payment.amount_cents, &err) != 0) {
+    if (lb_body_wechatpay_payment(resource, call->config->wechatpay_mchid, &paid, &err) != 0) {
         reply_fail(call, err.status, "%s", err.message);
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;
     }
-    if ((payment.order_id = id_of(out_trade_no)) == 0) {
-        reply_fail(call, 404, "out_trade_no %s is not a livebuy order id", out_trade_no);
-        lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
-        return;
-    }
+    payment.order_id = paid.order_id;
+    payment.amount_cents = paid.amount_cents;
+    payment.provider_txn_id = paid.transaction_id;
     lb_payment_submit(call, &payment, answer_transaction);
 }
 
@@ -290,22 +222,6 @@ static void refund_done(lb_db_job_t *db_job, int status)
     free(job);
 }
 
-/* The refund's outcome as the event names it: 1 refunded, 0 failed, -1 not a refund event livebuy knows. */
-static int refund_outcome(const char *event_type, const char **refund_status)
-{
-    static const struct {
-        const char *event_type, *refund_status;
-        int refunded;
-    } events[] = {{"REFUND.SUCCESS", "SUCCESS", 1}, {"REFUND.ABNORMAL", "ABNORMAL", 0}, {"REFUND.CLOSED", "CLOSED", 0}};
-    for (size_t i = 0; i != LB_ARRAY_SIZE(events); ++i) {
-        if (strcmp(event_type, events[i].event_type) == 0) {
-            *refund_status = events[i].refund_status;
-            return events[i].refunded;
-        }
-    }
-    return -1;
-}
-
 /*
  * A REFUND.* notification: the outcome of a refund livebuy requested (out_refund_no its id), confirmed as every
  * provider's word on a refund is (lb_refund_confirm).
@@ -313,45 +229,28 @@ static int refund_outcome(const char *event_type, const char **refund_status)
 static void take_refund(lb_call_t *call, const char *event_type, const lb_value_t *resource)
 {
     lb_input_error_t err = {0};
-    const char *expected_status, *refund_status, *out_refund_no, *out_trade_no, *refund_id = NULL, *account = NULL;
-    int64_t amount;
-    int refunded = refund_outcome(event_type, &expected_status);
-    if (refunded < 0) {
+    lb_wechatpay_refund_t refund;
+    int ret = lb_body_wechatpay_refund(resource, event_type, call->config->wechatpay_mchid, &refund, &err);
+    if (ret == LB_ENOTFOUND) {
         lb_reply_no_content(call); /* a refund event livebuy does not know: nothing to do */
         return;
     }
-    if (check_mchid(resource, call->config, &err) != 0 ||
-        lb_field_string(resource, "out_refund_no", 1, 1, OUT_TRADE_NO_MAX, &out_refund_no, &err) != 0 ||
-        lb_field_string(resource, "out_trade_no", 1, 1, OUT_TRADE_NO_MAX, &out_trade_no, &err) != 0 ||
-        lb_field_string(resource, "refund_status", 1, 1, 32, &refund_status, &err) != 0 ||
-        lb_field_string(resource, "refund_id", 0, 1, LB_PROVIDER_REFUND_ID_MAX, &refund_id, &err) != 0 ||
-        lb_field_string(resource, "user_received_account", 0, 0, 200, &account, &err) != 0 ||
-        read_amount(resource, "refund", &amount, &err) != 0) {
+    if (ret != 0) {
         reply_fail(call, err.status, "%s", err.message);
         return;
     }
-    if (strcmp(refund_status, expected_status) != 0) {
-        reply_fail(call, 400, "refund_status %s does not agree with %s", refund_status, event_type);
-        return;
-    }
     refund_job_t *job = lb_calloc(1, sizeof(*job));
-    job->notice.refund_id = id_of(out_refund_no);
-    job->notice.order_id = id_of(out_trade_no);
-    if (job->notice.refund_id == 0 || job->notice.order_id == 0) {
-        reply_fail(call, 404, "%s %s is not a livebuy id", job->notice.refund_id == 0 ? "out_refund_no" : "out_trade_no",
-                   job->notice.refund_id == 0 ? out_refund_no : out_trade_no);
-        free(job);
-        return;
-    }
-    job->notice.refunded = refunded;
-    job->notice.amount_cents = amount;
-    if (refund_id != NULL) {
-        snprintf(job->provider_refund_id, sizeof(job->provider_refund_id), "%s", refund_id);
+    job->notice.refund_id = refund.refund_id;
+    job->notice.order_id = refund.order_id;
+    job->notice.refunded = refund.refunded;
+    job->notice.amount_cents = refund.amount_cents;
+    if (refund.refund_id_text != NULL) {
+        snprintf(job->provider_refund_id, sizeof(job->provider_refund_id), "%s", refund.refund_id_text);
         job->notice.provider_refund_id = job->provider_refund_id;
     }
-    if (!refunded) {
-        snprintf(job->message, sizeof(job->message), "WeChat Pay %s%s%s%s", event_type, account != NULL ? " (" : "",
-                 account != NULL ? account : "", account != NULL ? ")" : "");
+    if (!refund.refunded) {
+        snprintf(job->message, sizeof(job->message), "WeChat Pay %s%s%s%s", event_type, refund.account != NULL ? " (" : "",
+                 refund.account != NULL ? refund.account : "", refund.account != NULL ? ")" : "");
         job->notice.message = job->message;
     }
     job->call = call;

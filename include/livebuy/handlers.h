@@ -3,6 +3,7 @@
 #define LIVEBUY_HANDLERS_H
 
 #include "livebuy/base/token.h"
+#include "livebuy/http/bodies.h"
 #include "livebuy/http/call.h"
 #include "livebuy/model/live.h"
 #include "livebuy/model/merchant.h"

@@ -3,6 +3,7 @@
 #include "livebuy/model/group_buy.h"
 #include "livebuy/model/merchant.h"
 #include "livebuy/model/order.h"
+#include "livebuy/model/shipment.h"
 
 const char *const lb_merchant_kinds[] = {"coop", "host", "shipper", "station", NULL};
 
@@ -13,3 +14,5 @@ const char *const lb_order_status_names_zh[] = {"待付款", "已付款", "已�
                                                 "已取消", "待退款", "已退款",   "已取货", NULL};
 
 const char *const lb_group_buy_statuses[] = {"open", "succeeded", "failed", NULL};
+
+const char *const lb_delivery_event_types[] = {"picked_up", "in_transit", "delivered", NULL};

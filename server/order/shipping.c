@@ -9,8 +9,6 @@
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/shipments.h"
 
-const char *const lb_delivery_event_types[] = {"picked_up", "in_transit", "delivered", NULL};
-
 /* What an event makes of the shipment's orders. */
 static const char *const order_status_after[] = {"shipped", "shipped", "delivered"};
 

@@ -26,4 +26,12 @@ typedef struct st_lb_shipment_row_t {
     size_t payload_len;
 } lb_shipment_row_t;
 
+/* The event types in the order a parcel goes through them, as the API and the schema spell them; NULL-terminated. */
+typedef enum en_lb_delivery_event_type_t {
+    LB_DELIVERY_PICKED_UP,
+    LB_DELIVERY_IN_TRANSIT,
+    LB_DELIVERY_DELIVERED
+} lb_delivery_event_type_t;
+extern const char *const lb_delivery_event_types[];
+
 #endif

@@ -14,14 +14,6 @@
 
 #define LB_TRACKING_NO_MAX 64
 
-/* The event types in the order a parcel goes through them, as the API and the schema spell them; NULL-terminated. */
-typedef enum en_lb_delivery_event_type_t {
-    LB_DELIVERY_PICKED_UP,
-    LB_DELIVERY_IN_TRANSIT,
-    LB_DELIVERY_DELIVERED
-} lb_delivery_event_type_t;
-extern const char *const lb_delivery_event_types[];
-
 typedef enum en_lb_delivery_outcome_t {
     LB_DELIVERY_RECORDED, /* the first event of this type: recorded; the shipment and its orders moved if it is news */
     LB_DELIVERY_REPEATED, /* this type was recorded before: nothing changed */
