@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Runs the codec's fuzz targets (fuzz_codec_json, fuzz_codec_msgpack: tests/CMakeLists.txt builds them when clang with
-# libFuzzer is there) for a bounded number of runs and time each, from the seeds here and the corpus they grow in the
-# build folder. Exits 77 (ctest: skipped) when they were not built; a crash leaves its input in BUILD_DIR/fuzz-crashes.
-# Usage: tests/fuzz/run.sh BUILD_DIR   (FUZZ_RUNS [200000] and FUZZ_SECONDS [30] per target)
+# Runs one fuzz target (tests/CMakeLists.txt builds fuzz_TARGET when clang with libFuzzer is there) for a bounded
+# number of runs and time, from its seeds here (seeds/TARGET) and the corpus it grows in
+# the build folder, with its dictionary when it has one. Exits 77 (ctest: skipped) when it was not built; a crash or a
+# sanitizer report fails it and leaves its input in BUILD_DIR/fuzz-crashes (add it to seeds/TARGET once fixed).
+# Usage: tests/fuzz/run.sh BUILD_DIR TARGET   (FUZZ_RUNS [200000, -1 for no bound] and FUZZ_SECONDS [8])
 set -euo pipefail
 
 dir=$1
+target=$2
 here=$(cd "$(dirname "$0")" && pwd -P)
-for format in json msgpack; do
-    if [ ! -x "$dir/fuzz_codec_$format" ]; then
-        echo "fuzz_codec_$format was not built (no clang with libFuzzer): skipped"
-        exit 77
-    fi
-done
-mkdir -p "$dir/fuzz-crashes"
-for format in json msgpack; do
-    mkdir -p "$dir/fuzz-corpus/$format"
-    "$dir/fuzz_codec_$format" -runs="${FUZZ_RUNS:-200000}" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=4096 -timeout=10 \
-        -dict="$here/$format.dict" -artifact_prefix="$dir/fuzz-crashes/$format-" -print_final_stats=1 \
-        "$dir/fuzz-corpus/$format" "$here/seeds/$format"
-done
+if [ ! -x "$dir/fuzz_$target" ]; then
+    echo "fuzz_$target was not built (no clang with libFuzzer): skipped"
+    exit 77
+fi
+seeds=("$here/seeds/$target")
+options=()
+case $target in
+    codec_json | bodies_json) options+=(-dict="$here/json.dict") ;;
+    codec_msgpack | bodies_msgpack) options+=(-dict="$here/msgpack.dict") ;;
+    router) options+=(-dict="$here/router.dict") ;;
+esac
+mkdir -p "$dir/fuzz-crashes" "$dir/fuzz-corpus/$target"
+"$dir/fuzz_$target" -runs="${FUZZ_RUNS:-200000}" -max_total_time="${FUZZ_SECONDS:-8}" -max_len=4096 -timeout=10 \
+    "${options[@]}" -artifact_prefix="$dir/fuzz-crashes/$target-" -print_final_stats=1 \
+    "$dir/fuzz-corpus/$target" "${seeds[@]}"
