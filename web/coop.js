@@ -112,8 +112,11 @@
     const low = Array.from(skus.values()).filter(lowStock);
     const box = $('skus-low');
     box.dataset.count = String(low.length);
+    // With more SKUs than a page, the count is of those loaded so far (加载更多 loads the rest).
+    const partial = skusNext !== null && skusNext !== undefined;
     box.replaceChildren(...(low.length === 0 ? [] : [
-      el('b', { text: '库存紧张 ' + low.length + ' 个规格' }), el('span', { class: 'en', text: low.length + ' SKU' + (low.length > 1 ? 's' : '') + ' low on stock' }),
+      el('b', { text: (partial ? '已加载的规格中 ' : '') + '库存紧张 ' + low.length + ' 个规格' }),
+      el('span', { class: 'en', text: low.length + ' SKU' + (low.length > 1 ? 's' : '') + ' low on stock' + (partial ? ' (of those loaded)' : '') }),
       el('div', { class: 'muted', text: low.map((s) => '#' + s.id + ' ' + s.title + ' ' + s.name + ' 可售 ' + s.available).join('；') })]));
     $('tab-low').textContent = String(low.length);
     $('tab-low').classList.toggle('hidden', low.length === 0);
