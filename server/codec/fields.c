@@ -210,6 +210,8 @@ int lb_input_error(lb_input_error_t *err, int status, const char *code, const ch
     va_start(args, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, args);
     va_end(args);
+    /* A message may quote a key of the client's, cut at the message's end inside a character (fuzz_bodies found it) */
+    lb_utf8_mend(err->message);
     return LB_EINPUT;
 }
 
