@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs one fuzz target for a long while, at the lowest priority (the machine is shared): builds it in the test build
-# (build-test/, as scripts/test.sh configures it) and runs it from its seeds and the corpus it has grown there, then
-# prints libFuzzer's final counts. docs/fuzzing.md lists the targets and what their last long runs found.
+# Runs one fuzz target for a long while, at the lowest priority (the machine is shared): builds the fuzz targets in
+# the test build (build-test/, as scripts/test.sh configures it), runs this one from its seeds and the corpus it has
+# grown there, then prints libFuzzer's final counts. docs/fuzzing.md lists the targets and what long runs found.
 # Usage: scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh router 600   (default 300 s; TARGET without fuzz_)
 set -euo pipefail
 
@@ -15,6 +15,6 @@ target=${target#fuzz_}
 seconds=${2:-300}
 bash scripts/deps.sh clang libclang-rt-dev
 [ -f build-test/CMakeCache.txt ] || quietly "cmake configure" cmake -S . -B build-test -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-quietly "build of fuzz_$target" nice -n 19 cmake --build build-test --target "fuzz_$target"
+quietly "build of the fuzz targets" nice -n 19 cmake --build build-test --target fuzz_targets
 say "fuzz_$target for $seconds s (nice 19); crashes go to build-test/tests/fuzz-crashes/"
 FUZZ_RUNS=-1 FUZZ_SECONDS=$seconds nice -n 19 bash tests/fuzz/run.sh "$root/build-test/tests" "$target"
