@@ -169,12 +169,12 @@ static void setup_web(h2o_hostconf_t *host)
         if (access(file, R_OK) != 0)
             fprintf(stderr, "livebuyd: warning: %s is missing: %s answers 404 (--web-dir)\n", file, pages[i].path);
         h2o_pathconf_t *path = h2o_config_register_path(host, pages[i].path, 0);
-        lb_door_register(path, config, lb_num_routes, 1);
+        lb_door_register(path, config, lb_num_routes, LB_DOOR_FILES);
         h2o_file_register_file(path, file, html, 0);
         add_api(path);
     }
     h2o_pathconf_t *path = h2o_config_register_path(host, "/web", 0);
-    lb_door_register(path, config, lb_num_routes, 1);
+    lb_door_register(path, config, lb_num_routes, LB_DOOR_FOLDER);
     h2o_file_register(path, config->web_dir, no_index_files, mimemap, 0);
     add_api(path);
     h2o_mem_release_shared(mimemap);
@@ -186,7 +186,7 @@ static int setup_media(h2o_hostconf_t *host, char *err, size_t errsize)
     if (lb_media_dir_prepare(config->media_dir, err, errsize) != 0)
         return -1;
     h2o_pathconf_t *path = h2o_config_register_path(host, "/media", 0);
-    lb_door_register(path, config, lb_num_routes, 1);
+    lb_door_register(path, config, lb_num_routes, LB_DOOR_FILES);
     lb_media_register(path, config->media_dir);
     return 0;
 }
@@ -208,10 +208,11 @@ static int setup_h2o(char *err, size_t errsize)
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("livebuy"));
     /*
      * --max-body (and a photo upload's 2 MiB) is enforced by the call layer, which answers 413 with the API's error body,
-     * by Content-Length first. h2o's own limit sits 1 MiB above the larger of the two: bodies past that are refused by h2o itself (HTTP/1.1: a plain-text 413; HTTP/2: the stream is reset),
-     * before they are buffered whole.
+     * by Content-Length first. h2o's own limit sits 1 MiB above the larger of the two: bodies past that are refused by h2o itself
+     * (HTTP/1.1: a plain-text 413; HTTP/2: the stream is reset), before they are buffered whole.
      */
-    globalconf.max_request_entity_size = (config->max_body > LB_UPLOAD_MAX_BODY ? config->max_body : LB_UPLOAD_MAX_BODY) + (1 << 20);
+    globalconf.max_request_entity_size =
+        (config->max_body > LB_UPLOAD_MAX_BODY ? config->max_body : LB_UPLOAD_MAX_BODY) + (1 << 20);
     globalconf.handshake_timeout = 10000;
     globalconf.http1.req_timeout = 10000;
     globalconf.http2.idle_timeout = 30000;
@@ -223,7 +224,7 @@ static int setup_h2o(char *err, size_t errsize)
     if (setup_media(host, err, errsize) != 0)
         return -1;
     h2o_pathconf_t *api = h2o_config_register_path(host, "/", 0);
-    lb_door_register(api, config, lb_num_routes, 0);
+    lb_door_register(api, config, lb_num_routes, LB_DOOR_API);
     add_api(api);
     return 0;
 }

@@ -29,7 +29,7 @@ static const char *refusal(h2o_req_t *req, int *close)
 
 typedef struct st_door_t {
     lb_http_handler_t super; /* what a call is made from (lb_call_new) */
-    int files;               /* before a file handler: only GET and HEAD pass */
+    lb_door_files_t files;   /* what follows: a file handler takes only GET and HEAD; a folder's lists nothing */
 } door_t;
 
 static int reads_only(h2o_req_t *req)
@@ -43,10 +43,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     door_t *door = (door_t *)self;
     int close;
     const char *why = refusal(req, &close);
-    if (why == NULL && (!door->files || reads_only(req)))
+    h2o_iovec_t path = req->path_normalized;
+    int listing = door->files == LB_DOOR_FOLDER && path.len != 0 && path.base[path.len - 1] == '/';
+    if (why == NULL && !listing && (door->files == LB_DOOR_API || reads_only(req)))
         return -1; /* on to the path's next handler */
     lb_call_t *call = lb_call_new(&door->super, req);
     call->route = door->super.num_routes;
+    if (why == NULL && listing) {
+        /* h2o's file handler would answer a folder with a plain-text 403 */
+        lb_reply_error(call, 404, "not_found", "no file at %.*s", (int)(path.len < 200 ? path.len : 200), path.base);
+        return 0;
+    }
     if (why == NULL) {
         /* h2o's file handler would answer a plain-text 405 itself */
         lb_call_add_header(call, "allow", "GET, HEAD");
@@ -60,7 +67,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-void lb_door_register(h2o_pathconf_t *path, const lb_config_t *config, size_t num_routes, int files)
+void lb_door_register(h2o_pathconf_t *path, const lb_config_t *config, size_t num_routes, lb_door_files_t files)
 {
     door_t *door = (door_t *)h2o_create_handler(path, sizeof(*door));
     door->super.super.on_req = on_req;

@@ -1,7 +1,7 @@
 """The small doors (issue 18, item 6), over raw sockets: a head whose body framing is in doubt (duplicate or conflicting
 Content-Length and Transfer-Encoding) is refused with the API's 400 and its connection closed, so the bytes after it are
 never read as a second request; a NUL or %00 in a path is a 400 on the API and on the web pages alike; a page takes
-only GET and HEAD; and what h2o still answers itself, in plain text, is what docs/operations.md lists."""
+only GET and HEAD, and a folder of them is not listed; and what h2o still answers itself, in plain text, is what docs/operations.md lists."""
 
 import json
 import socket
@@ -147,6 +147,15 @@ class DoorTest(lb.ServerTestCase):
             self.assertRefusal(got, 405, "method_not_allowed", False, "%s %s" % (method, path))
             self.assertEqual(answers(got[0])[0][1].get("allow"), "GET, HEAD", "%s %s" % (method, path))
         status, _, _ = s.request("HEAD", "/coop")
+        self.assertEqual(status, 200)
+
+    def test_a_folder_is_not_listed(self):
+        """h2o's file handler answers a folder with a plain-text 403; the door answers the API's 404."""
+        s = self.server
+        for path in ["/web/", "/web//", "/web/../web/"]:
+            got = exchange(s.port, b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode(), wait=0.5)
+            self.assertRefusal(got, 404, "not_found", False, path)
+        status, _, _ = s.request("GET", "/web/style.css")
         self.assertEqual(status, 200)
 
     def test_what_h2o_answers_itself(self):

@@ -3,7 +3,8 @@
  * before any other handler sees them, requests no handler must take: an HTTP/1.x head whose body framing is in doubt
  * (livebuy/base/request.h: duplicate or conflicting Content-Length and Transfer-Encoding), answered 400 with the
  * connection closed after it; a path with a NUL or %00, answered 400; on a path of files, a method other than GET and
- * HEAD, answered 405 (h2o's file handler would answer in plain text). Everything else goes on to the path's handlers.
+ * HEAD, answered 405, and in a folder of files a path that names a folder (ends in '/'), answered 404 (h2o's file
+ * handler would answer both in plain text). Everything else goes on to the path's handlers.
  */
 #ifndef LIVEBUY_DOOR_H
 #define LIVEBUY_DOOR_H
@@ -11,10 +12,14 @@
 #include <h2o.h>
 #include "livebuy/base/config.h"
 
-/*
- * Puts the door on path: register it before the path's other handlers. num_routes is the "unmatched" metrics label;
- * files says that a file handler follows.
- */
-void lb_door_register(h2o_pathconf_t *path, const lb_config_t *config, size_t num_routes, int files);
+/* What the door stands before. */
+typedef enum en_lb_door_files_t {
+    LB_DOOR_API,    /* the API alone */
+    LB_DOOR_FILES,  /* files read as they are (a web page, the photos): GET and HEAD only, then the API */
+    LB_DOOR_FOLDER, /* a folder of such files, never listed */
+} lb_door_files_t;
+
+/* Puts the door on path: register it before the path's other handlers. num_routes is the "unmatched" metrics label. */
+void lb_door_register(h2o_pathconf_t *path, const lb_config_t *config, size_t num_routes, lb_door_files_t files);
 
 #endif
