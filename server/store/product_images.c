@@ -53,18 +53,35 @@ static int lock_product(lb_db_t *db, lb_image_change_t *change)
 }
 
 /*
- * In a transaction: removes the file of sha256 when no row names it any more. The locking read waits for a row of
- * those bytes being inserted (an upload on another product) and keeps new ones out until the transaction ends, so
- * the file is never removed under a row that names it.
+ * In an upload's transaction: takes the lock of the file of image's bytes (its media_files row, made if new, sql/018),
+ * which a delete of the same bytes takes before it decides the file's fate.
+ */
+static int lock_file_for_upload(lb_db_t *db, const lb_product_image_t *image, int64_t now)
+{
+    static const char sql[] = "INSERT INTO media_files (sha256, type, bytes, created_at) VALUES (?, ?, ?, ?) "
+                              "ON DUPLICATE KEY UPDATE sha256 = sha256";
+    int64_t ret = lb_db_exec(db, sql, "siii", image->sha256, (int64_t)image->type + 1, image->bytes, now);
+    return ret < 0 ? (int)ret : 0;
+}
+
+/*
+ * In a transaction: removes the file of sha256 (and its media_files row) when no product_images row names it any more.
+ * The file's lock comes first: an upload of the same bytes holds it from before it inserts its row until it commits,
+ * so the rows counted here are all there will be until this transaction ends.
  */
 static int release_file(lb_db_t *db, const char *media_dir, const char *sha256, lb_image_type_t type)
 {
-    static const char sql[] = "SELECT id FROM product_images WHERE sha256 = ? LIMIT 1 FOR UPDATE";
-    char name[LB_IMAGE_NAME_SIZE];
-    int64_t id;
-    int ret = lb_db_query_row(db, sql, "s", "i", sha256, &id);
-    if (ret != LB_ENOTFOUND)
-        return ret;
+    static const char lock_sql[] = "SELECT type FROM media_files WHERE sha256 = ? FOR UPDATE";
+    static const char named_sql[] = "SELECT id FROM product_images WHERE sha256 = ? LIMIT 1";
+    static const char forget_sql[] = "DELETE FROM media_files WHERE sha256 = ?";
+    char name[LB_IMAGE_NAME_SIZE], locked_type[8];
+    int64_t id, ret = lb_db_query_row(db, lock_sql, "s", "s", sha256, locked_type, sizeof(locked_type));
+    if (ret != 0 && ret != LB_ENOTFOUND)
+        return (int)ret;
+    if ((ret = lb_db_query_row(db, named_sql, "s", "i", sha256, &id)) != LB_ENOTFOUND)
+        return (int)ret;
+    if ((ret = lb_db_exec(db, forget_sql, "s", sha256)) < 0)
+        return (int)ret;
     lb_media_name(sha256, type, name);
     return lb_media_remove(media_dir, name);
 }
@@ -105,12 +122,14 @@ int lb_store_product_image_add(lb_db_t *db, lb_image_change_t *change, const voi
         ret = LB_ECONFLICT;
         goto Exit;
     }
+    if ((ret = lock_file_for_upload(db, image, now)) != 0)
+        goto Exit;
     int64_t inserted = lb_db_exec(db, insert_sql, "isiiiiiii", change->product_id, image->sha256, (int64_t)image->type + 1,
                                   image->bytes, image->width, image->height, change->num_images, change->merchant_id, now);
     if ((ret = inserted < 0 ? (int)inserted : 0) != 0)
         goto Exit;
     image->id = lb_db_insert_id(db);
-    /* The file after its row: a delete of these bytes elsewhere that has not committed yet holds the insert back. */
+    /* Under the file's lock: a delete of these bytes elsewhere has removed the file and committed, or waits for us. */
     lb_media_name(image->sha256, image->type, name);
     if ((ret = lb_media_write(change->media_dir, name, bytes, len)) != 0)
         goto Exit;

@@ -148,6 +148,8 @@ class Images(lb.ServerTestCase):
         b = self.uploaded(second["id"], data)
         name = a["url"][len("/media/"):]
         self.assertEqual(self.files() - self.files_before, {name})
+        self.assertEqual(lb.sql_value(self.sock, self.dbname, "SELECT COUNT(*) FROM media_files WHERE sha256 = '%s'"
+                                      % a["sha256"]), "1", "one file, one media_files row")
         self.assertEqual(self.rows(), self.rows_before + 2)
 
         status, _, body = self.server.request("DELETE", "/v1/products/%d/images/%d" % (first["id"], a["id"]),
@@ -159,8 +161,36 @@ class Images(lb.ServerTestCase):
                                               token=self.coop)
         self.assertEqual(status, 200, body)
         self.assertNotIn(name, self.files(), "no row names it: the file is gone")
+        self.assertEqual(lb.sql_value(self.sock, self.dbname, "SELECT COUNT(*) FROM media_files WHERE sha256 = '%s'"
+                                      % a["sha256"]), "0", "and its media_files row")
         self.assertError(self.media(b["url"]), 404, "not_found")
         self.assertEqual(self.rows(), self.rows_before)
+
+    def test_uploads_and_deletes_of_the_same_bytes_at_once_never_leave_a_row_without_its_file(self):
+        """Rounds of: product A uploads the bytes that product B shows while B deletes them, at the same instant. After
+        each the file is there exactly when a row names it (with the product rows' locks alone, under READ COMMITTED, a
+        delete removed the file of an upload that had found it there)."""
+        a, b = self.new_product(), self.new_product(title="沁州黄小米")
+        auth = {"Authorization": "Bearer " + self.coop, "Content-Type": "image/png"}
+        for round_ in range(25):
+            data = image_bytes("PNG", colour=(round_ * 20, 200, 7))
+            on_b = self.uploaded(b["id"], data)
+            name = on_b["url"][len("/media/"):]
+            answers = self.server.requests_at_once([
+                ("POST", "/v1/products/%d/images" % a["id"], data, auth),
+                ("DELETE", "/v1/products/%d/images/%d" % (b["id"], on_b["id"]), None, auth),
+            ])
+            self.assertEqual([answer[0] for answer in answers], [201, 200], answers)
+            rows = int(lb.sql_value(self.sock, self.dbname,
+                                    "SELECT COUNT(*) FROM product_images WHERE sha256 = '%s'" % on_b["sha256"]))
+            self.assertEqual(rows, 1, "round %d: A's row" % round_)
+            self.assertIn(name, self.files(), "round %d: A's row names the file, which is there" % round_)
+            self.assertEqual(self.media(on_b["url"])[0], 200)
+            status, _, body = self.server.request("DELETE", "/v1/products/%d/images/%d" % (a["id"], answers[0][1]["id"]),
+                                                  token=self.coop)
+            self.assertEqual(status, 200, body)
+            self.assertNotIn(name, self.files(), "round %d: no row, no file" % round_)
+        self.assertFalse([f for f in self.files() if f.endswith(".tmp")], "no temporary file is left")
 
     # -- refusals -------------------------------------------------------------------------------------------------------
 

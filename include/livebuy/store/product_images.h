@@ -1,9 +1,9 @@
 /*
  * Product photos: the rows of product_images and the files they name (livebuy/store/media.h) kept in step. Every change
- * takes the product row's lock first; a file is written after its row is inserted and removed while the last row naming
- * it is deleted, in the same transaction, so that an upload and a delete of the same bytes on two products at once
- * never leave a row without its file. Like every store function each runs on a worker thread with that thread's
- * connection and returns 0 or an LB_E* code.
+ * takes the product row's lock first, then an upload or a delete takes the file's own lock (its media_files row): a
+ * file is written after its row is inserted and removed with the last row naming it, in the same transaction, so that
+ * an upload and a delete of the same bytes on two products at once never leave a row without its file. Like every store function
+ * each runs on a worker thread with that thread's connection and returns 0 or an LB_E* code.
  */
 #ifndef LIVEBUY_STORE_PRODUCT_IMAGES_H
 #define LIVEBUY_STORE_PRODUCT_IMAGES_H
