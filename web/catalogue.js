@@ -1,11 +1,13 @@
 // The co-op dashboard's catalogue management, one panel under a SKU's row: change the SKU (PATCH /v1/skus/{id}) and
 // its product (GET and PATCH /v1/products/{id}), correct the stock with a reason (POST /v1/skus/{id}/adjust; a refusal
 // is explained in Chinese from the SKU's counters), its stock ledger (GET /v1/skus/{id}/ledger) and retiring the SKU
-// or the whole product after a confirmation (POST .../retire). coop.js puts the panel's button in each SKU row.
+// or the whole product after a confirmation (POST .../retire), and the product's photos (up to 8: upload from the phone's
+// camera or gallery, move, delete; POST, PATCH and DELETE /v1/products/{id}/images). coop.js puts the panel's button in
+// each SKU row.
 'use strict';
 
 LB.catalogue = ({ call, onSku, onProduct }) => {
-  const { failure, say, yuan, cents, dateTime, el } = LB;
+  const { failure, errorOf, say, yuan, cents, dateTime, el } = LB;
 
   const kinds = { opening: '期初', restock: '补货', adjust: '调整', refund_after_handoff: '售后退货出库' };
 
@@ -184,6 +186,80 @@ LB.catalogue = ({ call, onSku, onProduct }) => {
       el('div', { class: 'actions' }, sku, ' ', product), confirmBox, msg);
   }
 
+  // A photo refused, in Chinese first: what to do about it, then the server's own words.
+  const photoRefusals = {
+    unsupported_media_type: '只能上传 JPEG、PNG 或 WebP 格式的照片',
+    too_large: '照片太大：每张最多 2 MB',
+    invalid_image: '照片文件不完整或已损坏，请重新拍摄或选择',
+    too_many_pixels: '照片像素太多（最多 2500 万像素）',
+    too_many_images: '每个商品最多 8 张照片：请先删除一张',
+    retired: '商品已停售：不能再添加照片',
+    forbidden: '这是别的商家的商品',
+  };
+  const PHOTO_MAX_BYTES = 2 * 1024 * 1024;
+  const PHOTOS_MAX = 8;
+  const photoFailure = (answer) => (photoRefusals[errorOf(answer).code] || '照片操作失败') + ' ' + failure(answer);
+
+  // The product's photos: the first is the one the shop shows (封面); ← → move one, 删除 deletes it, 添加照片 opens the
+  // phone's camera or gallery.
+  function photosPart(panel) {
+    const list = el('div', { 'data-role': 'photos', style: 'display:flex;flex-wrap:wrap;gap:8px;margin:6px 0' });
+    const count = el('span', { class: 'muted', 'data-role': 'photo-count' });
+    const input = el('input', { type: 'file', accept: 'image/*', 'data-role': 'photo-input', style: 'display:none' });
+    const add = button('photo-add', '添加照片', 'Add photo');
+    const msg = el('div', { class: 'msg', 'data-role': 'photo-msg' });
+    const path = (image) => '/v1/products/' + panel.product.id + '/images' + (image ? '/' + image.id : '');
+
+    function draw() {
+      const images = panel.product.images || [];
+      count.textContent = images.length + ' / ' + PHOTOS_MAX;
+      add.disabled = images.length >= PHOTOS_MAX || panel.product.retired;
+      list.replaceChildren(...images.map((image, i) => {
+        const act = (role, label, title, run) => el('button', { class: 'btn small', type: 'button', 'data-role': role,
+          title, 'aria-label': title, text: label, onclick: run });
+        return el('figure', { 'data-image-id': String(image.id), style: 'margin:0;width:96px' },
+          el('img', { src: image.url, alt: '照片 ' + (i + 1),
+            style: 'display:block;width:96px;height:96px;object-fit:cover;border-radius:8px;background:#eee' }),
+          el('figcaption', { class: 'muted', style: 'font-size:12px', text: i === 0 ? '封面 cover' : '第 ' + (i + 1) + ' 张' }),
+          el('div', { style: 'display:flex;gap:2px' },
+            i > 0 ? act('photo-left', '←', '往前 Move left', () => change('PATCH', image, { position: i - 1 })) : null,
+            i < images.length - 1 ? act('photo-right', '→', '往后 Move right', () => change('PATCH', image, { position: i + 1 })) : null,
+            act('photo-delete', '删除', '删除 Delete', () => change('DELETE', image))));
+      }));
+    }
+
+    // A move or a delete: the answer is the photos in their new order.
+    async function change(method, image, body) {
+      const answer = await call(method, path(image), body);
+      if (answer && answer.status === 200) {
+        panel.product.images = answer.body.images;
+        draw();
+        say(msg, method === 'DELETE' ? '已删除照片 Deleted' : '已调整顺序 Moved', true);
+      } else if (!answer || answer.status !== 401) say(msg, photoFailure(answer), false);
+    }
+
+    add.addEventListener('click', () => input.click());
+    input.addEventListener('change', async () => {
+      const file = input.files[0];
+      input.value = '';
+      if (!file) return;
+      if (file.size > PHOTO_MAX_BYTES)
+        return say(msg, photoRefusals.too_large + '（这张 ' + (file.size / 1048576).toFixed(1) + ' MB）Too large', false);
+      add.disabled = true;
+      say(msg, '上传中… Uploading…', undefined);
+      const answer = await call('POST', path(null), file);
+      const fresh = answer && (answer.status === 201 || answer.status === 200) ? await call('GET', '/v1/products/' + panel.product.id) : null;
+      if (fresh && fresh.status === 200) {
+        panel.product.images = fresh.body.images;
+        say(msg, answer.status === 201 ? '已上传照片 Uploaded' : '这张照片已经有了 Already there', true);
+      } else if (!answer || answer.status !== 401) say(msg, photoFailure(answer), false);
+      draw();
+    });
+    draw();
+    return el('div', { class: 'manage-part' }, el('h3', {}, '商品照片 ', el('span', { class: 'en', text: 'Photos' }), ' ', count),
+      list, input, add, msg);
+  }
+
   // A SKU changed here: the panel and the dashboard's row learn it.
   function update(panel, sku) {
     panel.sku = Object.assign(panel.sku, sku);
@@ -203,8 +279,8 @@ LB.catalogue = ({ call, onSku, onProduct }) => {
       return row;
     }
     panel.product = answer.body;
-    box.replaceChildren(skuForm(panel, s), adjustForm(panel, s), ledgerPart(panel), productForm(panel, answer.body),
-      retirePart(panel, s));
+    box.replaceChildren(skuForm(panel, s), photosPart(panel), adjustForm(panel, s), ledgerPart(panel),
+      productForm(panel, answer.body), retirePart(panel, s));
     update(panel, {});
     loadLedger(panel, false);
     return row;

@@ -19,11 +19,15 @@ const LB = (() => {
   }
 
   // One API call. Resolves {status, body, headers} for every HTTP answer (errors included); rejects only when the
-  // network fails (no answer at all).
+  // network fails (no answer at all). A body that is a file (a Blob: a photo from <input type=file>) is sent as its
+  // raw bytes, any other as JSON.
   async function api(method, path, { body, token, headers = {} } = {}) {
     const init = { method, headers: { Accept: 'application/json', ...headers }, cache: 'no-store' };
     if (token) init.headers.Authorization = 'Bearer ' + token;
-    if (body !== undefined) {
+    if (typeof Blob !== 'undefined' && body instanceof Blob) {
+      init.headers['Content-Type'] = body.type || 'application/octet-stream';
+      init.body = body;
+    } else if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }

@@ -85,6 +85,7 @@
     const [zh, en] = countdownText();
     $('campaign').replaceChildren(
       el('div', { class: 'item' },
+        gb.photo_url ? el('img', { class: 'photo', 'data-role': 'photo', src: gb.photo_url, alt: gb.title }) : null,
         el('div', { class: 'title', 'data-role': 'title', text: gb.title + ' ' + gb.sku_name }),
         el('div', { class: 'row' },
           el('span', {}, el('span', { class: 'price', 'data-role': 'price', text: yuan(gb.price_cents) }),

@@ -128,6 +128,7 @@
     n.card = el(
       'section',
       { class: 'card item', 'data-item-id': String(data.id) },
+      data.photo_url ? el('img', { class: 'photo', 'data-role': 'photo', src: data.photo_url, alt: data.title }) : null,
       el('h2', { class: 'title', text: data.title }),
       el('div', { class: 'row' },
         el('span', {}, el('span', { class: 'price', 'data-role': 'price', text: yuan(data.price_cents) }),
