@@ -36,7 +36,8 @@ static void out_append(out_buffer_t *out, const void *bytes, size_t len)
 
 void lb_buffer_append(lb_buffer_t *out, const void *bytes, size_t len)
 {
-    out_append(out, bytes, len);
+    if (len != 0) /* nothing to add to a buffer that may have none yet (NULL + 0 is undefined) */
+        out_append(out, bytes, len);
 }
 
 static void out_byte(out_buffer_t *out, char byte)
