@@ -947,14 +947,16 @@ test('co-op dashboard at 390 px: every tab fits, low stock, where the stock is, 
   assert.match(await campaign.textContent(), new RegExp('自提点 ' + point.name));
   assert.match(await campaign.locator('[data-role=campaign-figures]').textContent(), /团购价 ¥55\.80 · 已参团 joined 2 \/ 成团 min 10 · 截止 closes/);
   await fits(page, 390);
-  await lowRow.scrollIntoViewIfNeeded();
+  // Full-page screenshots from the top: scrolled, they would show the sticky tab bar where the screen was.
+  const toTop = () => page.evaluate(() => window.scrollTo(0, 0));
+  await toTop();
   await page.screenshot({ path: path.join(SHOTS, 'coop-low-stock.png'), fullPage: true });
 
   // Every tab: its button wholly on the screen (the bar stays at the top while the page scrolls), the tab fits.
   const names = await page.locator('#tabs button').evaluateAll((bs) => bs.map((b) => b.dataset.tab));
   assert.ok(names.length >= 6, names.join());
-  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   for (const name of names) {
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     const button = page.locator(`#tabs button[data-tab="${name}"]`);
     const box = await button.boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844,
@@ -963,6 +965,7 @@ test('co-op dashboard at 390 px: every tab fits, low stock, where the stock is, 
     await page.locator(`#tab-${name}:not(.hidden)`).waitFor();
     await page.waitForTimeout(300); // its list loads
     await fits(page, 390);
+    await toTop();
     await page.screenshot({ path: path.join(SHOTS, `coop-tab-${name}.png`), fullPage: true });
   }
 
