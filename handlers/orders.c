@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "livebuy/common.h"
+#include "livebuy/base/request.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/order/order.h"
@@ -128,11 +129,9 @@ static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_i
         *put_hex(end, ++counter, 1) = '\0';
         return 0;
     }
-    if (value.len == 0 || value.len > LB_IDEMPOTENCY_KEY_MAX)
-        return lb_input_error(err, 422, "invalid", "Idempotency-Key must be 1-%d characters", LB_IDEMPOTENCY_KEY_MAX);
-    for (size_t i = 0; i != value.len; ++i)
-        if (value.base[i] < 0x20 || value.base[i] > 0x7e)
-            return lb_input_error(err, 422, "invalid", "Idempotency-Key must be printable ASCII");
+    if (lb_request_printable(value.base, value.len, LB_IDEMPOTENCY_KEY_MAX) != 0)
+        return lb_input_error(err, 422, "invalid", "Idempotency-Key must be 1-%d printable ASCII characters",
+                              LB_IDEMPOTENCY_KEY_MAX);
     memcpy(key, value.base, value.len);
     key[value.len] = '\0';
     *key_given = 1;

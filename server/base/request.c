@@ -93,6 +93,16 @@ int lb_request_query(const char *query, size_t len, const char *name, const char
     return LB_ENOTFOUND;
 }
 
+int lb_request_printable(const char *value, size_t len, size_t max)
+{
+    if (len == 0 || len > max)
+        return LB_EINPUT;
+    for (size_t i = 0; i != len; ++i)
+        if (value[i] < 0x20 || value[i] > 0x7e)
+            return LB_EINPUT;
+    return 0;
+}
+
 int lb_request_bearer(const char *value, size_t len, const char **token, size_t *token_len)
 {
     static const char scheme[] = "Bearer ";

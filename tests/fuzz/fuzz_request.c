@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for the readers of a request's text (livebuy/base/request.h), each held to a plainer reading of its
- * rule: the framing headers of a head, NUL in a path, decimal numbers and ids, query parameters, the bearer token.
+ * rule: the framing headers of a head, NUL in a path, decimal numbers and ids, query parameters, the bearer token, an
+ * Idempotency-Key's characters.
  * The input is the text itself; each reader gets all of it (the query reader also takes its first line as the name).
  */
 #include <stdint.h>
@@ -120,6 +121,15 @@ static void check_bearer(const char *text, size_t len)
         CHECK(token == text + skip && token_len == len - skip && token[0] != ' ');
 }
 
+/* 1 to 64 bytes of 0x20-0x7e, as an Idempotency-Key. */
+static void check_printable(const char *text, size_t len)
+{
+    int expected = len >= 1 && len <= 64;
+    for (size_t i = 0; i != len && expected; ++i)
+        expected = (unsigned char)text[i] >= 0x20 && (unsigned char)text[i] <= 0x7e;
+    CHECK((lb_request_printable(text, len, 64) == 0) == expected);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
@@ -128,5 +138,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_numbers(text, size);
     check_query(text, size);
     check_bearer(text, size);
+    check_printable(text, size);
     return 0;
 }

@@ -51,6 +51,9 @@ int lb_request_decimal(const char *p, size_t len, int64_t *out);
  */
 int lb_request_query(const char *query, size_t len, const char *name, const char **value, size_t *value_len);
 
+/* A header value that must be 1 to max printable ASCII characters (0x20-0x7e), as an Idempotency-Key: 0, or LB_EINPUT. */
+int lb_request_printable(const char *value, size_t len, size_t max);
+
 /*
  * The token of an Authorization value "Bearer TOKEN" (scheme case-insensitive, blanks before the token skipped): 0 with
  * *token and *token_len (pointing into value), or LB_EAUTH when the value is not one or the token is empty.
