@@ -11,6 +11,9 @@
 #include "livebuy/base/request.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
+#include "livebuy/base/metrics.h"
+#include "livebuy/order/fairness.h"
+#include "livebuy/order/lanes.h"
 #include "livebuy/order/order.h"
 #include "livebuy/order/targets.h"
 
@@ -18,6 +21,8 @@ typedef struct st_order_call_t {
     lb_order_request_t request;
     lb_call_t *call; /* whose body's strings ship_to points to */
     lb_ship_to_t ship_to;
+    uint64_t connection_id;
+    int counted; /* it counts among its buyer's and connection's waiting orders (fairness.h) */
 } order_call_t;
 
 static const char *const target_fields[] = {"sku_id", "live_item_id", "group_buy_id"};
@@ -43,8 +48,46 @@ static void reply_order(lb_call_t *call, const lb_order_request_t *r)
 
 static void finish(order_call_t *oc)
 {
+    if (oc->counted)
+        lb_fairness_leave(oc->request.buyer_id, oc->connection_id);
+    oc->call->on_gone = NULL;
     lb_call_release(oc->call);
     free(oc);
+}
+
+/* The buyer's stream was reset (or the connection closed) while the order waited: a batch that has not taken it never will. */
+static void order_gone(lb_call_t *call, void *data)
+{
+    order_call_t *oc = data;
+    (void)call;
+    lb_fairness_reset(oc->connection_id);
+    lb_lanes_request_gone(&oc->request);
+}
+
+/*
+ * Whether the buyer and the connection may have one more order waiting; else answers 429 for that client alone, or
+ * closes a connection that resets orders as an attack does (h2o 2.2.5 has no way to send GOAWAY from a handler: the
+ * socket is shut down, and h2o closes the connection as when its client leaves).
+ */
+static int admit(lb_call_t *call, order_call_t *oc)
+{
+    switch (lb_fairness_enter(oc->request.buyer_id, oc->connection_id)) {
+    case LB_FAIRNESS_OK:
+        oc->counted = 1;
+        return 0;
+    case LB_FAIRNESS_BUYER_FULL:
+        lb_reply_error(call, 429, "busy", "buyer %lld has %u orders waiting for an answer already; retry once one is answered",
+                       (long long)oc->request.buyer_id, lb_fairness_buyer_cap());
+        return LB_EBUSY;
+    case LB_FAIRNESS_CONNECTION_FULL:
+        lb_reply_error(call, 429, "busy", "this connection has %u orders waiting for an answer already", lb_fairness_connection_cap());
+        return LB_EBUSY;
+    case LB_FAIRNESS_CLOSE:
+    default:
+        lb_metrics_connection_closed_for_resets();
+        lb_call_shutdown_connection(call, "too many orders reset on this connection");
+        return LB_EBUSY;
+    }
 }
 
 static void on_decided(lb_order_request_t *r)
@@ -93,6 +136,8 @@ static void on_decided(lb_order_request_t *r)
     case LB_OUTCOME_BUSY:
         lb_reply_failure(call, LB_EBUSY);
         break;
+    case LB_OUTCOME_GONE:
+        break; /* nobody to answer: the request was never worked */
     default:
         lb_reply_failure(call, LB_EDB_DOWN);
         break;
@@ -175,6 +220,7 @@ void lb_handle_order_create(lb_call_t *call)
     order_call_t *oc = lb_calloc(1, sizeof(*oc));
     lb_order_request_t *r = &oc->request;
     oc->call = call;
+    oc->connection_id = call->req->conn->id;
     lb_call_retain(call);
     r->buyer_id = buyer_id;
     r->owner = oc;
@@ -191,5 +237,11 @@ void lb_handle_order_create(lb_call_t *call)
     /* Only a key the buyer sent can come back with another body; a server key's hash stays zero. */
     if (r->key_given)
         hash_request(r);
+    if (admit(call, oc) != 0) {
+        finish(oc);
+        return;
+    }
+    call->on_gone = order_gone;
+    call->on_gone_data = oc;
     lb_targets_submit(call->loop, r);
 }

@@ -15,8 +15,9 @@ cd "$root"
 
 # python3-cryptography makes the WeChat Pay tests' certificates and notifications (tests/integration/test_wechatpay.py).
 # python3-pil makes the photo tests' JPEG, PNG and WebP files (tests/integration/test_images.py).
+# python3-h2 writes the HTTP/2 frames of the attack tests (tests/integration/test_attacks.py).
 # clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
-bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil chromium fonts-wqy-microhei clang libclang-rt-dev
+bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 chromium fonts-wqy-microhei clang libclang-rt-dev
 # The browser tests (tests/browser/): Node.js and playwright-core from npm, which drives Debian's chromium (it
 # downloads no browser). npm ci runs again only when package-lock.json changed.
 command -v node >/dev/null && command -v npm >/dev/null || bash scripts/deps.sh nodejs npm

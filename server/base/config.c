@@ -77,6 +77,12 @@ static const setting_t settings[] = {
         "public URL of /v1/payments/wechatpay/notify, sent with refund requests"),
     UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 2000)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
+    UINT(max_buyer_orders, "--max-buyer-orders", "LIVEBUY_MAX_BUYER_ORDERS", 0, 1000000,
+         "orders of one buyer waiting at once on a loop thread before 429 busy for that buyer; 0: no cap (default 16)"),
+    UINT(max_connection_orders, "--max-connection-orders", "LIVEBUY_MAX_CONNECTION_ORDERS", 0, 1000000,
+         "orders of one connection waiting at once before 429 busy on it; 0: no cap (default 256)"),
+    UINT(max_order_resets, "--max-order-resets", "LIVEBUY_MAX_ORDER_RESETS", 0, 1000000,
+         "orders a connection may reset in a second before it is closed; 0: never closed (default 100)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
     UINT(db_pool, "--db-pool", "LIVEBUY_DB_POOL", 1, 128, "database worker threads, one connection each (default 4)"),
     UINT(max_body, "--max-body", "LIVEBUY_MAX_BODY", 1024, 64 << 20, "largest request body in bytes (default 1048576)"),
@@ -233,6 +239,9 @@ static void set_defaults(lb_config_t *cfg)
     cfg->db_pool = 4;
     cfg->max_batch = 2000;
     cfg->max_queue = 50000;
+    cfg->max_buyer_orders = 16;
+    cfg->max_connection_orders = 256;
+    cfg->max_order_resets = 100;
     cfg->reserve_ttl = 900;
     cfg->shipping_format = lb_strdup("json");
     cfg->shipping_max_attempts = 12;

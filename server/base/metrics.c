@@ -35,7 +35,7 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
-static atomic_ullong batches, batch_requests, public_cache_hits;
+static atomic_ullong batches, batch_requests, orders_dropped, reset_closes, public_cache_hits;
 static atomic_llong sse_viewers;
 static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
@@ -111,6 +111,16 @@ void lb_metrics_batch(uint64_t requests)
 {
     atomic_fetch_add_explicit(&batches, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&batch_requests, requests, memory_order_relaxed);
+}
+
+void lb_metrics_connection_closed_for_resets(void)
+{
+    atomic_fetch_add_explicit(&reset_closes, 1, memory_order_relaxed);
+}
+
+void lb_metrics_orders_dropped(uint64_t n)
+{
+    atomic_fetch_add_explicit(&orders_dropped, n, memory_order_relaxed);
 }
 
 void lb_metrics_public_cache_hit(void)
@@ -262,6 +272,16 @@ char *lb_metrics_render(size_t *len)
          "# HELP livebuy_batch_requests_total Order requests decided by those batches (divided by batches: the mean "
          "batch size).\n# TYPE livebuy_batch_requests_total counter\nlivebuy_batch_requests_total %llu\n",
          load(&batches), load(&batch_requests));
+    emit(&t,
+         "# HELP livebuy_orders_dropped_total Order requests left out of every batch because their client had gone (a "
+         "reset stream, a closed connection) before a batch took them: they reserved nothing.\n"
+         "# TYPE livebuy_orders_dropped_total counter\nlivebuy_orders_dropped_total %llu\n",
+         load(&orders_dropped));
+    emit(&t,
+         "# HELP livebuy_connections_closed_for_resets_total Connections closed for resetting more orders a second than an "
+         "honest client would (HTTP/2 Rapid Reset).\n"
+         "# TYPE livebuy_connections_closed_for_resets_total counter\nlivebuy_connections_closed_for_resets_total %llu\n",
+         load(&reset_closes));
     emit(&t,
          "# HELP livebuy_public_cache_hits_total Public GETs answered from the last answer (at most 250 ms old).\n"
          "# TYPE livebuy_public_cache_hits_total counter\nlivebuy_public_cache_hits_total %llu\n",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
 #include "livebuy/base/civil_time.h"
@@ -13,6 +14,18 @@
 
 /* Seconds a client should wait before retrying a 429 or 503. */
 #define RETRY_AFTER "1"
+
+void lb_call_shutdown_connection(lb_call_t *call, const char *why)
+{
+    if (call->req != NULL) {
+        h2o_conn_t *conn = call->req->conn;
+        h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
+        int fd = sock != NULL ? h2o_socket_get_fd(sock) : -1;
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+    }
+    lb_reply_error(call, 429, "busy", "%s: the connection is closed", why);
+}
 
 void lb_call_retain(lb_call_t *call)
 {
@@ -35,8 +48,11 @@ typedef struct st_call_guard_t {
 static void on_request_disposed(void *p)
 {
     call_guard_t *guard = p;
-    guard->call->req = NULL;
-    lb_call_release(guard->call);
+    lb_call_t *call = guard->call;
+    call->req = NULL;
+    if (call->on_gone != NULL)
+        call->on_gone(call, call->on_gone_data);
+    lb_call_release(call);
 }
 
 lb_call_t *lb_call_new(const lb_http_handler_t *handler, h2o_req_t *req)

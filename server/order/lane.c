@@ -86,12 +86,42 @@ static void *first_ones(const lb_lane_kind_t *kind, void *first, unsigned max, s
     return last;
 }
 
+/*
+ * Moves the items whose client has gone out of the queue's first max live ones into the batch's dropped list, so that
+ * the batch is made of live items only. Under the lane's mutex.
+ */
+static void drop_gone_locked(lb_lane_batch_t *batch, unsigned max)
+{
+    lb_lane_t *lane = batch->lane;
+    const lb_lane_kind_t *kind = lane->kind;
+    void **link = &lane->head;
+    unsigned live = 0;
+    if (kind->gone == NULL)
+        return;
+    while (*link != NULL && live != max) {
+        void *item = *link;
+        void **next = link_of(kind, item);
+        if (!kind->gone(item)) {
+            link = next;
+            ++live;
+            continue;
+        }
+        *link = *next;
+        if (lane->tail == next)
+            lane->tail = link;
+        *next = batch->dropped;
+        batch->dropped = item;
+        ++batch->num_dropped;
+    }
+}
+
 /* Moves the batch's share of the queue into it; under the lane's mutex. */
 static void take_locked(lb_lane_batch_t *batch)
 {
     lb_lane_t *lane = batch->lane;
     const lb_lane_kind_t *kind = lane->kind;
     batch->taken = 1;
+    drop_gone_locked(batch, kind->max_batch);
     if (lane->head == NULL)
         return;
     void *first = lane->head, *last;
@@ -149,7 +179,11 @@ static void batch_done(lb_db_job_t *job, int status)
         lb_lane_take(batch); /* it never got the lock: its share of the queue is answered with the failure */
     }
     --lane->in_flight;
-    atomic_fetch_sub(&kind->pending, batch->count);
+    atomic_fetch_sub(&kind->pending, batch->count + batch->num_dropped);
+    for (void *item = batch->dropped, *next; item != NULL; item = next) {
+        next = *link_of(kind, item);
+        kind->dropped(item);
+    }
     kind->done(batch, status);
     if (may_send(lane))
         send_batch(batch->loop, lane);

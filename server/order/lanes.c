@@ -41,6 +41,8 @@ static void batch_prepare(lb_lane_batch_t *batch);
 static int batch_work(lb_lane_batch_t *batch, lb_db_t *db);
 static void batch_done(lb_lane_batch_t *batch, int status);
 static int keeps_hints(const lb_lane_t *lane);
+static int request_gone(const void *item);
+static void request_dropped(void *item);
 
 static lb_lane_kind_t order_lanes = {
     .link_offset = offsetof(lb_order_request_t, next),
@@ -57,6 +59,8 @@ static lb_lane_kind_t order_lanes = {
     .work = batch_work,
     .done = batch_done,
     .keeps = keeps_hints,
+    .gone = request_gone,
+    .dropped = request_dropped,
 };
 
 /*
@@ -184,10 +188,33 @@ static void *batch_end(void *first_request, unsigned max, size_t *count)
     return last;
 }
 
-/* The reservation batch's take: the lane's oldest requests, once the batch holds the SKU's lock (on its worker). */
+static int request_gone(const void *item)
+{
+    return atomic_load_explicit(&((const lb_order_request_t *)item)->gone, memory_order_relaxed);
+}
+
+static void request_dropped(void *item)
+{
+    lb_order_request_t *r = item;
+    lb_metrics_orders_dropped(1);
+    r->outcome = LB_OUTCOME_GONE;
+    r->on_decided(r);
+}
+
+void lb_lanes_request_gone(lb_order_request_t *request)
+{
+    atomic_store_explicit(&request->gone, 1, memory_order_relaxed);
+}
+
+/*
+ * The reservation batch's take: the lane's oldest requests, once the batch holds the SKU's lock (on its worker). A
+ * replay check's batch took them when it was sent (and may have found only requests whose client had gone).
+ */
 static void take_requests(lb_reserve_batch_t *reserve)
 {
     order_batch_t *batch = H2O_STRUCT_FROM_MEMBER(order_batch_t, reserve, reserve);
+    if (batch->lane_batch.taken)
+        return;
     lb_lane_take(&batch->lane_batch);
     reserve->requests = batch->lane_batch.items;
     reserve->count = batch->lane_batch.count;

@@ -20,6 +20,8 @@ struct st_item_t {
     int id;
     int status;    /* what the batch answered */
     unsigned turn; /* when it was answered (0: not yet) */
+    int gone;      /* its client went while it waited */
+    int dropped;   /* the lane left it out as gone */
     item_t *next;
 };
 
@@ -61,6 +63,16 @@ static int item_keeps(const lb_lane_t *lane)
     return keep_lanes;
 }
 
+static int item_gone(const void *item)
+{
+    return ((const item_t *)item)->gone;
+}
+
+static void item_dropped(void *item)
+{
+    ((item_t *)item)->dropped = 1;
+}
+
 static lb_lane_kind_t late_kind = {
     .link_offset = offsetof(item_t, next),
     .lane_size = sizeof(lb_lane_t),
@@ -72,6 +84,8 @@ static lb_lane_kind_t late_kind = {
     .work = item_work,
     .done = item_done,
     .keeps = item_keeps,
+    .gone = item_gone,
+    .dropped = item_dropped,
 };
 
 /* Takes its items when sent, one batch at a time (as the single-order actions do). */
@@ -232,6 +246,55 @@ static void test_taken_when_sent(void)
     CHECK(lb_lane_find(&eager_kind, SKU) == NULL);
 }
 
+/*
+ * Items whose client went while they queued are left out by the batch that takes the queue: they are never worked nor
+ * answered, they do not count against the batch's size, the queue takes new items after its last ones went, and the
+ * process-wide count comes back. One already taken is worked as usual.
+ */
+static void test_gone_items_dropped(void)
+{
+    reset();
+    late_kind.max_batch = 2;
+    for (int i = 0; i != 7; ++i)
+        submit(&late_kind, i);
+    items[0].gone = items[1].gone = items[3].gone = items[6].gone = 1;
+    fake_run(0);
+    CHECK(work_counts[0] == 2); /* 2 and 4: two live items, past the gone ones */
+    CHECK(items[0].dropped && items[1].dropped && items[3].dropped);
+    CHECK(items[0].turn == 0 && items[1].turn == 0 && items[3].turn == 0);
+    CHECK(items[2].turn == 1 && items[4].turn == 2);
+    CHECK(num_fake_jobs == 2);
+    submit(&late_kind, 7);
+    fake_run(1);
+    CHECK(work_counts[1] == 2 && items[5].turn == 3 && items[7].turn == 4 && items[6].dropped);
+    CHECK(atomic_load(&late_kind.pending) == 0);
+    CHECK(lb_lane_find(&late_kind, SKU) == NULL);
+
+    /* Every queued item gone: the batch finds nothing to work; what comes next queues and goes as usual. */
+    reset();
+    submit(&late_kind, 0);
+    submit(&late_kind, 1);
+    items[0].gone = items[1].gone = 1;
+    int status = fake_work(0);
+    CHECK(work_counts[0] == 0);
+    submit(&late_kind, 2);
+    fake_answer(0, status);
+    CHECK(items[0].dropped && items[1].dropped && items[0].turn == 0 && items[1].turn == 0);
+    fake_run(1);
+    CHECK(work_counts[1] == 1 && items[2].turn == 1);
+    CHECK(atomic_load(&late_kind.pending) == 0);
+    CHECK(lb_lane_find(&late_kind, SKU) == NULL);
+
+    /* Taken before its client went: worked and answered (the key replays it). */
+    reset();
+    submit(&late_kind, 0);
+    submit(&late_kind, 1);
+    status = fake_work(0);
+    items[0].gone = 1;
+    fake_answer(0, status);
+    CHECK(!items[0].dropped && items[0].turn == 1 && items[1].turn == 2);
+}
+
 static void test_kinds_on_one_sku(void)
 {
     reset();
@@ -357,6 +420,7 @@ int main(void)
     test_failed_batch();
     test_queue_cap();
     test_taken_when_sent();
+    test_gone_items_dropped();
     test_kinds_on_one_sku();
     test_threads();
     fake_jobs_reset();

@@ -46,6 +46,9 @@ typedef struct st_lb_config_t {
     char *wechatpay_notify_url;      /* the public URL of /v1/payments/wechatpay/notify, sent with refund requests */
     unsigned max_batch;
     unsigned max_queue;
+    unsigned max_buyer_orders;      /* orders of one buyer waiting at once (livebuy/order/fairness.h); 0: no cap */
+    unsigned max_connection_orders; /* orders of one connection waiting at once; 0: no cap */
+    unsigned max_order_resets;      /* orders a connection may reset in a second before it is closed; 0: never closed */
     unsigned reserve_ttl;
     size_t max_body;
     char *tls_cert;

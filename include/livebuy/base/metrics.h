@@ -30,6 +30,10 @@ void lb_metrics_payment(lb_metrics_payment_t outcome);
 void lb_metrics_orders_expired(uint64_t n);
 /* A reservation batch decided requests order requests. */
 void lb_metrics_batch(uint64_t requests);
+/* A connection closed for resetting orders as an attack does (livebuy/order/fairness.h). */
+void lb_metrics_connection_closed_for_resets(void);
+/* Order requests whose client had gone (stream reset, connection closed) before a batch took them: never worked. */
+void lb_metrics_orders_dropped(uint64_t n);
 /* A public GET answered from the public answer cache (server/http/call.c). */
 void lb_metrics_public_cache_hit(void);
 

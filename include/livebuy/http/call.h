@@ -42,6 +42,10 @@ struct st_lb_call_t {
     uint64_t started_ns;
     unsigned refs;
     int cache_answer;   /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+    /* Called on the loop thread when the client goes before the call has answered (a reset stream, a closed
+     * connection), so that work queued for nobody can be dropped; the handler sets it and clears it once it answers. */
+    void (*on_gone)(lb_call_t *call, void *data);
+    void *on_gone_data;
     lb_fields_t fields; /* what body points into, kept as long as the call; the last member (call_new) */
 };
 
@@ -66,6 +70,12 @@ int lb_call_failure_status(int lb_error, const char **code, const char **message
 void lb_reply_no_content(lb_call_t *call);
 /* Answers raw bytes with a Content-Type (for /metrics and the like). */
 void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len);
+
+/*
+ * Closes the call's connection as when its client leaves (the socket is shut down; h2o then closes it and every request
+ * on it), and answers the call with 429 busy for whatever may still read it. For a connection that attacks.
+ */
+void lb_call_shutdown_connection(lb_call_t *call, const char *why);
 
 /* Keeps the call alive past its handler (for answers that come later); every retain needs a release. */
 void lb_call_retain(lb_call_t *call);

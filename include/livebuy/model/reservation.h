@@ -6,6 +6,7 @@
 #ifndef LIVEBUY_MODEL_RESERVATION_H
 #define LIVEBUY_MODEL_RESERVATION_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "livebuy/base/token.h"
@@ -32,6 +33,7 @@ typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_WRONG_PICKUP_POINT, /* 422 invalid: the group-buy delivers to another pickup point */
     LB_OUTCOME_BUSY,               /* 429: the lanes' queue is full */
     LB_OUTCOME_UNAVAILABLE,        /* 503: the database could not decide */
+    LB_OUTCOME_GONE,               /* none: the client went before a batch took the request, which reserved nothing */
 } lb_order_outcome_t;
 
 /* A consignee; the strings belong to the request's decoded body, which outlives the request. */
@@ -69,6 +71,7 @@ struct st_lb_order_request_t {
     lb_order_request_t *next;                        /* in a lane's queue or a batch, or waiting for a look-up (targets.c) */
     lb_order_request_t *next_of_buyer;               /* the same buyer's later request in the same batch */
     void *owner;                                     /* the call waiting for the answer */
+    atomic_int gone; /* set on the loop thread when the client goes; read by the batch that takes the queue */
     void (*on_decided)(lb_order_request_t *request); /* called on the loop thread once the outcome is known */
 };
 

@@ -10,6 +10,9 @@
  * (the second waits for the row in the database and takes the queue the moment the first commits). The queue is the
  * one part of a lane a worker touches, under the lane's mutex. A batch that never got the lock (no connection) takes
  * its share of the queue when it is answered, and its kind answers those items with the failure.
+ *
+ * An item whose client has gone while it waited (kind->gone) is left out when a batch takes the queue: a reset request
+ * costs the database nothing and takes no stock. One already taken is worked as usual.
  */
 #ifndef LIVEBUY_LANE_H
 #define LIVEBUY_LANE_H
@@ -53,6 +56,14 @@ typedef struct st_lb_lane_kind_t {
     void (*done)(lb_lane_batch_t *batch, int status);
     /* Whether a lane with nothing queued or in flight stays (e.g. for its sold-out hints). NULL: it goes. */
     int (*keeps)(const lb_lane_t *lane);
+    /*
+     * Whether a queued item's client has gone (its stream reset or its connection closed): a batch that takes the queue
+     * leaves such items out, and they are given to dropped instead of being worked. NULL: none ever goes. Any thread,
+     * under the lane's mutex; the item says so through an atomic of its own.
+     */
+    int (*gone)(const void *item);
+    /* On the loop thread, once per item left out as gone: frees it (there is nobody to answer). */
+    void (*dropped)(void *item);
 
     atomic_size_t pending; /* items queued or in flight, all threads */
 } lb_lane_kind_t;
@@ -76,6 +87,8 @@ struct st_lb_lane_batch_t {
     uv_loop_t *loop;
     void *items; /* linked as the kind links them, oldest first; NULL until taken (or when nothing was left to take) */
     size_t count;
+    void *dropped; /* items whose client was gone when the batch took the queue (kind->gone), linked the same way */
+    size_t num_dropped;
     int taken;
 };
 

@@ -29,6 +29,12 @@ void lb_lanes_configure(unsigned max_batch, unsigned max_queued, unsigned reserv
  * LB_EBUSY (and does not call on_decided) when the process-wide queue is full.
  */
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request);
+/*
+ * The request's client has gone (its stream was reset, its connection closed): if no batch has taken it yet, none will;
+ * it reserves nothing and its on_decided runs with LB_OUTCOME_GONE when a batch of its lane passes it. One already
+ * taken is decided as usual (its key replays it). Loop thread.
+ */
+void lb_lanes_request_gone(lb_order_request_t *request);
 
 /* Stock of the SKU came back in this process (restock, cancellation, expiry): every thread forgets its sold-out hints. */
 void lb_lanes_stock_changed(int64_t sku_id);
