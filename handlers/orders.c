@@ -136,6 +136,10 @@ static void on_decided(lb_order_request_t *r)
     case LB_OUTCOME_BUSY:
         lb_reply_failure(call, LB_EBUSY);
         break;
+    case LB_OUTCOME_TIMED_OUT:
+        lb_reply_error(call, 503, "unavailable", "the database did not take the order within %u ms; nothing was reserved",
+                       call->config->order_wait_ms);
+        break;
     case LB_OUTCOME_GONE:
         break; /* nobody to answer: the request was never worked */
     default:

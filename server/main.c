@@ -76,6 +76,7 @@ int main(int argc, char **argv)
         goto Exit;
     }
     lb_lanes_configure(config.max_batch, config.max_queue, config.reserve_ttl);
+    lb_lanes_set_deadline(config.order_wait_ms);
     lb_fairness_configure(config.max_buyer_orders, config.max_connection_orders, config.max_order_resets);
     lb_lanes_publish_to(lb_stock_feed_publish);
     ret = lb_server_run(&config);

@@ -83,6 +83,8 @@ static const setting_t settings[] = {
          "orders of one connection waiting at once before 429 busy on it; 0: no cap (default 256)"),
     UINT(max_order_resets, "--max-order-resets", "LIVEBUY_MAX_ORDER_RESETS", 0, 1000000,
          "orders a connection may reset in a second before it is closed; 0: never closed (default 100)"),
+    UINT(order_wait_ms, "--order-wait-ms", "LIVEBUY_ORDER_WAIT_MS", 0, 600000,
+         "an order no batch took within this many ms is answered 503 (a database that does not answer); 0: none (default 5000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
     UINT(db_pool, "--db-pool", "LIVEBUY_DB_POOL", 1, 128, "database worker threads, one connection each (default 4)"),
     UINT(max_body, "--max-body", "LIVEBUY_MAX_BODY", 1024, 64 << 20, "largest request body in bytes (default 1048576)"),
@@ -242,6 +244,7 @@ static void set_defaults(lb_config_t *cfg)
     cfg->max_buyer_orders = 16;
     cfg->max_connection_orders = 256;
     cfg->max_order_resets = 100;
+    cfg->order_wait_ms = 5000;
     cfg->reserve_ttl = 900;
     cfg->shipping_format = lb_strdup("json");
     cfg->shipping_max_attempts = 12;

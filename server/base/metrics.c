@@ -35,7 +35,7 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
-static atomic_ullong batches, batch_requests, orders_dropped, reset_closes, public_cache_hits;
+static atomic_ullong batches, batch_requests, orders_dropped, orders_timed_out, reset_closes, public_cache_hits;
 static atomic_llong sse_viewers;
 static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
@@ -116,6 +116,11 @@ void lb_metrics_batch(uint64_t requests)
 void lb_metrics_connection_closed_for_resets(void)
 {
     atomic_fetch_add_explicit(&reset_closes, 1, memory_order_relaxed);
+}
+
+void lb_metrics_orders_timed_out(uint64_t n)
+{
+    atomic_fetch_add_explicit(&orders_timed_out, n, memory_order_relaxed);
 }
 
 void lb_metrics_orders_dropped(uint64_t n)
@@ -282,6 +287,11 @@ char *lb_metrics_render(size_t *len)
          "honest client would (HTTP/2 Rapid Reset).\n"
          "# TYPE livebuy_connections_closed_for_resets_total counter\nlivebuy_connections_closed_for_resets_total %llu\n",
          load(&reset_closes));
+    emit(&t,
+         "# HELP livebuy_orders_timed_out_total Order requests answered 503 because no batch took them within the order "
+         "deadline (--order-wait-ms): the database did not answer; nothing was reserved.\n"
+         "# TYPE livebuy_orders_timed_out_total counter\nlivebuy_orders_timed_out_total %llu\n",
+         load(&orders_timed_out));
     emit(&t,
          "# HELP livebuy_public_cache_hits_total Public GETs answered from the last answer (at most 250 ms old).\n"
          "# TYPE livebuy_public_cache_hits_total counter\nlivebuy_public_cache_hits_total %llu\n",

@@ -27,6 +27,38 @@ void lb_call_shutdown_connection(lb_call_t *call, const char *why)
     lb_reply_error(call, 429, "busy", "%s: the connection is closed", why);
 }
 
+typedef struct st_call_deadline_t {
+    uv_timer_t timer;
+    lb_call_t *call;
+    int status;
+    const char *code, *message;
+} call_deadline_t;
+
+static void on_deadline_closed(uv_handle_t *handle)
+{
+    call_deadline_t *d = handle->data;
+    lb_call_release(d->call);
+    free(d);
+}
+
+static void on_deadline(uv_timer_t *timer)
+{
+    call_deadline_t *d = timer->data;
+    lb_reply_error(d->call, d->status, d->code, "%s", d->message); /* nothing if the call answered already */
+    uv_close((uv_handle_t *)timer, on_deadline_closed);
+}
+
+void lb_call_deadline(lb_call_t *call, unsigned ms, int status, const char *code, const char *message)
+{
+    call_deadline_t *d = lb_malloc(sizeof(*d));
+    *d = (call_deadline_t){.call = call, .status = status, .code = code, .message = message};
+    lb_call_retain(call);
+    uv_timer_init(call->loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(&d->timer, on_deadline, ms, 0);
+    uv_unref((uv_handle_t *)&d->timer);
+}
+
 void lb_call_retain(lb_call_t *call)
 {
     ++call->refs;
@@ -178,8 +210,9 @@ static void keep_public_answer(const lb_call_t *call, const char *body, size_t l
 void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len)
 {
     h2o_req_t *req = call->req;
-    if (req == NULL)
+    if (req == NULL || call->answered)
         return;
+    call->answered = 1;
     if (call->cache_answer && status == 200)
         keep_public_answer(call, body, len);
     lb_metrics_request(call->route, status, lb_monotonic_ns() - call->started_ns);
@@ -281,8 +314,9 @@ void lb_reply_failure(lb_call_t *call, int lb_error)
 void lb_reply_no_content(lb_call_t *call)
 {
     h2o_req_t *req = call->req;
-    if (req == NULL)
+    if (req == NULL || call->answered)
         return;
+    call->answered = 1;
     lb_metrics_request(call->route, 204, lb_monotonic_ns() - call->started_ns);
     req->res.status = 204;
     req->res.reason = reason_phrase(204);
@@ -521,7 +555,7 @@ static void call_job_done(lb_db_job_t *db_job, int status)
     lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
     lb_call_t *call = job->call;
     if (status == 0 && job->start_stream != NULL) {
-        if (call->req != NULL)
+        if (call->req != NULL && !call->answered)
             job->start_stream(call);
     } else if (status == 0) {
         if (job->on_done != NULL)

@@ -74,6 +74,40 @@ void lb_lane_forget_if_idle(lb_lane_t *lane)
         free_lane(lane);
 }
 
+size_t lb_lane_expire(lb_lane_kind_t *kind, int (*too_old)(const void *item, uint64_t now_ns), void (*expired)(void *item),
+                      uint64_t now_ns)
+{
+    void *out = NULL, **out_tail = &out;
+    size_t n = 0;
+    for (size_t i = 0; i != lanes.capacity; ++i) {
+        if (lanes.entries[i].key <= 0)
+            continue;
+        for (lb_lane_t *lane = lanes.entries[i].value; lane != NULL; lane = lane->next_of_sku) {
+            if (lane->kind != kind)
+                continue;
+            pthread_mutex_lock(&lane->mutex);
+            while (lane->head != NULL && too_old(lane->head, now_ns)) {
+                void *item = lane->head;
+                void **link = link_of(kind, item);
+                lane->head = *link;
+                *link = NULL;
+                *out_tail = item;
+                out_tail = link;
+                ++n;
+            }
+            if (lane->head == NULL)
+                lane->tail = &lane->head;
+            pthread_mutex_unlock(&lane->mutex);
+        }
+    }
+    atomic_fetch_sub(&kind->pending, n);
+    for (void *item = out, *next; item != NULL; item = next) {
+        next = *link_of(kind, item);
+        expired(item);
+    }
+    return n;
+}
+
 static void *first_ones(const lb_lane_kind_t *kind, void *first, unsigned max, size_t *count)
 {
     void *last = first, *next;

@@ -34,6 +34,9 @@ typedef struct st_order_batch_t {
 } order_batch_t;
 
 static unsigned default_ttl = 900;
+static uint64_t deadline_ns = 5000000000ull;
+#define DEADLINE_TICK_MS 250
+static _Thread_local uv_timer_t *deadline_timer; /* this loop thread's look at its lanes' oldest requests */
 
 static int takes_late(const void *first);
 static void *batch_end(void *first, unsigned max, size_t *count);
@@ -90,6 +93,40 @@ void lb_lanes_configure(unsigned batch, unsigned queued, unsigned reserve_ttl)
     order_lanes.max_batch = batch;
     order_lanes.max_queued = queued;
     default_ttl = reserve_ttl;
+}
+
+void lb_lanes_set_deadline(unsigned wait_ms)
+{
+    deadline_ns = (uint64_t)wait_ms * 1000000;
+}
+
+static int waited_too_long(const void *item, uint64_t now_ns)
+{
+    return now_ns - ((const lb_order_request_t *)item)->queued_ns >= deadline_ns;
+}
+
+static void timed_out(void *item)
+{
+    lb_order_request_t *r = item;
+    r->outcome = LB_OUTCOME_TIMED_OUT;
+    r->on_decided(r);
+}
+
+static void on_deadline_tick(uv_timer_t *timer)
+{
+    (void)timer;
+    size_t n = lb_lane_expire(&order_lanes, waited_too_long, timed_out, lb_monotonic_ns());
+    if (n != 0)
+        lb_metrics_orders_timed_out(n);
+}
+
+/* The first order a loop thread queues starts its deadline timer (unreferenced: it never keeps the loop running). */
+static void start_deadline_timer(uv_loop_t *loop)
+{
+    deadline_timer = lb_malloc(sizeof(*deadline_timer));
+    uv_timer_init(loop, deadline_timer);
+    uv_timer_start(deadline_timer, on_deadline_tick, DEADLINE_TICK_MS, DEADLINE_TICK_MS);
+    uv_unref((uv_handle_t *)deadline_timer);
 }
 
 size_t lb_lanes_pending(void)
@@ -268,6 +305,9 @@ int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
         }
     }
     request->outcome = LB_OUTCOME_PENDING;
+    request->queued_ns = lb_monotonic_ns();
+    if (deadline_timer == NULL && deadline_ns != 0 && loop != NULL)
+        start_deadline_timer(loop);
     return lb_lane_submit(loop, &lane->lane, request);
 }
 

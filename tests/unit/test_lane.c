@@ -295,6 +295,41 @@ static void test_gone_items_dropped(void)
     CHECK(!items[0].dropped && items[0].turn == 1 && items[1].turn == 2);
 }
 
+static int older_than(const void *item, uint64_t now)
+{
+    return (uint64_t)((const item_t *)item)->id < now; /* the tests' "time" is the item's id */
+}
+
+static void expire_item(void *item)
+{
+    ((item_t *)item)->status = LB_EBUSY;
+    ((item_t *)item)->turn = ++turns;
+}
+
+/*
+ * The deadline: queued items that waited too long are taken out, oldest first, and handed over; those a batch took are
+ * not touched; the queue goes on with the young ones, and the process-wide count comes back.
+ */
+static void test_expire(void)
+{
+    reset();
+    for (int i = 0; i != 5; ++i)
+        submit(&late_kind, i);
+    int status = fake_work(0); /* the batch took 0-4 */
+    for (int i = 5; i != 10; ++i)
+        submit(&late_kind, i);
+    CHECK(lb_lane_expire(&late_kind, older_than, expire_item, 8) == 3); /* 5, 6 and 7: 0-4 are in the batch */
+    CHECK(answered_in_order(5, 8, LB_EBUSY, 1));
+    CHECK(atomic_load(&late_kind.pending) == 7);
+    fake_answer(0, status);
+    CHECK(answered_in_order(0, 5, 0, 4));
+    fake_run(1);
+    CHECK(work_counts[1] == 2 && answered_in_order(8, 10, 0, 9));
+    CHECK(atomic_load(&late_kind.pending) == 0);
+    CHECK(lb_lane_find(&late_kind, SKU) == NULL);
+    CHECK(lb_lane_expire(&late_kind, older_than, expire_item, 100) == 0);
+}
+
 static void test_kinds_on_one_sku(void)
 {
     reset();
@@ -421,6 +456,7 @@ int main(void)
     test_queue_cap();
     test_taken_when_sent();
     test_gone_items_dropped();
+    test_expire();
     test_kinds_on_one_sku();
     test_threads();
     fake_jobs_reset();

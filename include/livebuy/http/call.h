@@ -42,6 +42,7 @@ struct st_lb_call_t {
     uint64_t started_ns;
     unsigned refs;
     int cache_answer;   /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+    int answered;       /* an answer went out: any later one is dropped (lb_call_deadline) */
     /* Called on the loop thread when the client goes before the call has answered (a reset stream, a closed
      * connection), so that work queued for nobody can be dropped; the handler sets it and clears it once it answers. */
     void (*on_gone)(lb_call_t *call, void *data);
@@ -76,6 +77,12 @@ void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const c
  * on it), and answers the call with 429 busy for whatever may still read it. For a connection that attacks.
  */
 void lb_call_shutdown_connection(lb_call_t *call, const char *why);
+
+/*
+ * Answers the call with the error status/code/message if it has not answered within ms (a database job that does not
+ * come back); the job's own answer is then dropped. For answers a caller needs in time, such as /readyz's.
+ */
+void lb_call_deadline(lb_call_t *call, unsigned ms, int status, const char *code, const char *message);
 
 /* Keeps the call alive past its handler (for answers that come later); every retain needs a release. */
 void lb_call_retain(lb_call_t *call);

@@ -33,6 +33,7 @@ typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_WRONG_PICKUP_POINT, /* 422 invalid: the group-buy delivers to another pickup point */
     LB_OUTCOME_BUSY,               /* 429: the lanes' queue is full */
     LB_OUTCOME_UNAVAILABLE,        /* 503: the database could not decide */
+    LB_OUTCOME_TIMED_OUT,          /* 503: no batch took it within the order deadline (a database that does not answer) */
     LB_OUTCOME_GONE,               /* none: the client went before a batch took the request, which reserved nothing */
 } lb_order_outcome_t;
 
@@ -72,6 +73,7 @@ struct st_lb_order_request_t {
     lb_order_request_t *next_of_buyer;               /* the same buyer's later request in the same batch */
     void *owner;                                     /* the call waiting for the answer */
     atomic_int gone; /* set on the loop thread when the client goes; read by the batch that takes the queue */
+    uint64_t queued_ns; /* when it entered its lane (lb_monotonic_ns), for the order deadline */
     void (*on_decided)(lb_order_request_t *request); /* called on the loop thread once the outcome is known */
 };
 

@@ -114,6 +114,13 @@ lb_lane_t *lb_lane_open(lb_lane_kind_t *kind, int64_t sku_id);
 int lb_lane_submit(uv_loop_t *loop, lb_lane_t *lane, void *item);
 /* Takes the batch's items from its lane's queue (a late batch's work, once it holds the SKU row). */
 void lb_lane_take(lb_lane_batch_t *batch);
+/*
+ * Takes out of this thread's lanes of the kind the queued items that too_old says have waited too long (a lane's queue
+ * is in arrival order: each lane is read from its oldest item to its first young one), and gives each to expired once
+ * the lanes' mutexes are released. Items a batch has taken are not touched. Returns how many expired. Loop thread.
+ */
+size_t lb_lane_expire(lb_lane_kind_t *kind, int (*too_old)(const void *item, uint64_t now_ns), void (*expired)(void *item),
+                      uint64_t now_ns);
 /* Frees the lane if nothing of it is queued or in flight and its kind does not keep it. Loop thread. */
 void lb_lane_forget_if_idle(lb_lane_t *lane);
 

@@ -22,6 +22,11 @@ void lb_lanes_publish_to(lb_lanes_publish_cb publish);
 
 /* Sets the limits: requests per batch (transaction), requests queued in all lanes of the process, default TTL. */
 void lb_lanes_configure(unsigned max_batch, unsigned max_queued, unsigned reserve_ttl);
+/*
+ * The order deadline: a request no batch has taken after wait_ms in its lane is answered LB_OUTCOME_TIMED_OUT (503)
+ * instead of waiting for a database that does not answer; 0: none. Each loop thread looks four times a second.
+ */
+void lb_lanes_set_deadline(unsigned wait_ms);
 
 /*
  * Queues a request (sku_id resolved) in its SKU's lane on this loop thread. Its on_decided runs later on this thread;
