@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <openssl/err.h>
@@ -21,6 +22,7 @@
 #include "livebuy/base/wechatpay.h"
 #include "livebuy/handlers.h"
 #include "livebuy/http/call.h"
+#include "livebuy/http/connections.h"
 #include "livebuy/http/door.h"
 #include "livebuy/http/media.h"
 #include "livebuy/store/media.h"
@@ -44,6 +46,7 @@ typedef struct st_loop_thread_t {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     uv_tcp_t listener;
+    lb_connections_t connections;
     uv_async_t stop_request;
     uv_timer_t stop_timer;
     uint64_t stop_deadline;
@@ -57,26 +60,18 @@ static lb_wechatpay_platform_t *wechatpay_platform; /* --payment-provider wechat
 static loop_thread_t *loop_threads;
 static const char *route_labels[96]; /* as many as the metrics take (server/base/metrics.c) */
 
-static void on_connection_closed(uv_handle_t *handle)
-{
-    lb_metrics_connection(-1);
-    free(handle);
-}
-
 static void on_accept(uv_stream_t *listener, int status)
 {
     loop_thread_t *t = listener->data;
     if (status != 0)
         return;
-    uv_tcp_t *conn = lb_malloc(sizeof(*conn));
-    uv_tcp_init(listener->loop, conn);
+    uv_tcp_t *conn = lb_connections_new_tcp(listener->loop);
     if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
         uv_close((uv_handle_t *)conn, (uv_close_cb)free);
         return;
     }
     uv_tcp_nodelay(conn, 1);
-    lb_metrics_connection(1);
-    h2o_accept(&t->accept_ctx, h2o_uv_socket_create((uv_stream_t *)conn, on_connection_closed));
+    lb_connections_accept(&t->connections, &t->accept_ctx, conn);
 }
 
 /* A listening socket with SO_REUSEPORT, so that every loop thread can have its own. */
@@ -241,6 +236,7 @@ static void on_stop_request(uv_async_t *async)
 {
     loop_thread_t *t = async->data;
     uv_close((uv_handle_t *)&t->listener, NULL);
+    lb_connections_stop(&t->connections);
     lb_stock_feed_stop();
     if (t == &loop_threads[0]) {
         lb_sweeper_stop();
@@ -265,6 +261,22 @@ static void on_signal(uv_signal_t *signal, int signum)
     uv_close((uv_handle_t *)signal, NULL);
 }
 
+/*
+ * Connections one loop thread keeps open: --max-connections shared among the threads, or, by default, what the file
+ * limit leaves after the database connections and a margin for the listeners, logs, migrations and the pages' files.
+ */
+static size_t connection_cap(void)
+{
+    size_t total = config->max_connections;
+    if (total == 0) {
+        struct rlimit limit;
+        size_t files = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY ? (size_t)limit.rlim_cur : 65536;
+        size_t kept = config->db_pool + 64;
+        total = files > kept * 2 ? files - kept : files / 2;
+    }
+    return total / config->threads != 0 ? total / config->threads : 1;
+}
+
 static int start_loop_thread(loop_thread_t *t, char *err, size_t errsize)
 {
     uv_loop_init(&t->loop);
@@ -272,6 +284,7 @@ static int start_loop_thread(loop_thread_t *t, char *err, size_t errsize)
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = globalconf.hosts;
     t->accept_ctx.ssl_ctx = ssl_ctx;
+    lb_connections_init(&t->connections, &t->loop, connection_cap());
     uv_async_init(&t->loop, &t->stop_request, on_stop_request);
     t->stop_request.data = t;
 

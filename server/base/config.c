@@ -83,6 +83,9 @@ static const setting_t settings[] = {
          "orders of one connection waiting at once before 429 busy on it; 0: no cap (default 256)"),
     UINT(max_order_resets, "--max-order-resets", "LIVEBUY_MAX_ORDER_RESETS", 0, 1000000,
          "orders a connection may reset in a second before it is closed; 0: never closed (default 100)"),
+    UINT(max_connections, "--max-connections", "LIVEBUY_MAX_CONNECTIONS", 0, 10000000,
+         "connections open at once; past it the idlest is closed for a new one (default: the file limit less room for "
+         "the database)"),
     UINT(order_wait_ms, "--order-wait-ms", "LIVEBUY_ORDER_WAIT_MS", 0, 600000,
          "an order no batch took within this many ms is answered 503 (a database that does not answer); 0: none (default 5000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),

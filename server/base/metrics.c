@@ -30,7 +30,7 @@ static atomic_ullong requests[MAX_ROUTES][NUM_STATUSES];
 static histogram_t request_latency[MAX_ROUTES];
 static histogram_t db_wait, db_total;
 static atomic_llong db_queued, db_running, connections_open;
-static atomic_ullong connections_total;
+static atomic_ullong connections_total, connections_evicted, connections_refused;
 static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
@@ -83,6 +83,11 @@ void lb_metrics_connection(int delta)
     atomic_fetch_add_explicit(&connections_open, delta, memory_order_relaxed);
     if (delta > 0)
         atomic_fetch_add_explicit(&connections_total, 1, memory_order_relaxed);
+}
+
+void lb_metrics_connection_capped(int evicted)
+{
+    atomic_fetch_add_explicit(evicted ? &connections_evicted : &connections_refused, 1, memory_order_relaxed);
 }
 
 void lb_metrics_db_queued(void)
@@ -254,8 +259,14 @@ char *lb_metrics_render(size_t *len)
          "# HELP livebuy_http_connections_open HTTP connections open now.\n# TYPE livebuy_http_connections_open gauge\n"
          "livebuy_http_connections_open %lld\n"
          "# HELP livebuy_http_connections_total HTTP connections accepted.\n# TYPE livebuy_http_connections_total counter\n"
-         "livebuy_http_connections_total %llu\n",
-         (long long)atomic_load(&connections_open), load(&connections_total));
+         "livebuy_http_connections_total %llu\n"
+         "# HELP livebuy_http_connections_capped_total Connections closed at --max-connections: the idlest one closed to "
+         "make room (evicted), or the new one when none was idle (refused).\n"
+         "# TYPE livebuy_http_connections_capped_total counter\n"
+         "livebuy_http_connections_capped_total{action=\"evicted\"} %llu\n"
+         "livebuy_http_connections_capped_total{action=\"refused\"} %llu\n",
+         (long long)atomic_load(&connections_open), load(&connections_total), load(&connections_evicted),
+         load(&connections_refused));
     emit(&t,
          "# HELP livebuy_db_queue_depth Database jobs waiting for a worker.\n# TYPE livebuy_db_queue_depth gauge\n"
          "livebuy_db_queue_depth %lld\n"

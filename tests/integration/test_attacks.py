@@ -10,6 +10,7 @@ livebuyd and MariaDB:
 
 What is measured here is what the order path decides, never how fast: no timing assertions."""
 
+import http.client
 import json
 import socket
 import time
@@ -227,6 +228,39 @@ class FairnessTest(AttackTestCase):
         reserved = self.counters_match_orders(sku_id)
         self.assertEqual(reserved, statuses.count(201) + 10)
         self.honest_order(sku_id, 720001)  # room comes back once the answers are out
+
+
+class ConnectionExhaustionTest(AttackTestCase):
+    """Connections that say hello and then hold their socket, more than the cap: honest clients still get in, because an
+    idle one is closed to make room for each new one."""
+
+    server_args = AttackTestCase.server_args + ["--max-connections", "100"]
+
+    def test_idle_connections_make_room(self):
+        sku_id = self.new_sku()
+        hostile = [H2Client(self.server.port) for _ in range(150)]
+        time.sleep(2.5)  # they have said nothing for over a second (the activity sweep runs once a second): idle
+        answered = 0
+        for i in range(40):
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+            try:
+                conn.request("GET", "/healthz")
+                answered += conn.getresponse().status == 200
+            finally:
+                conn.close()
+        self.honest_order(sku_id, 740001)
+        text = self.server.metrics()
+        open_now = lb.metric(text, "livebuy_http_connections_open")
+        evicted = lb.metric(text, 'livebuy_http_connections_capped_total{action="evicted"}')
+        refused = lb.metric(text, 'livebuy_http_connections_capped_total{action="refused"}')
+        for client in hostile:
+            client.close()
+        print("150 idle connections against a cap of 100: %d of 40 honest requests answered, %d evicted, %d refused, "
+              "%d open" % (answered, evicted, refused, open_now))
+        self.assertEqual(answered, 40, "every honest request is answered")
+        self.assertGreaterEqual(evicted, 1, "an idle connection made room")
+        self.assertGreaterEqual(refused, 1, "new connections past the cap, with none idle, were closed")
+        self.assertLessEqual(open_now, 110, "the cap holds (give or take connections being closed)")
 
 
 class ConnectionCapTest(AttackTestCase):

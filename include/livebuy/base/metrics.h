@@ -12,6 +12,8 @@ void lb_metrics_init(const char *const *route_labels, size_t num_routes);
 void lb_metrics_request(size_t route, int status, uint64_t latency_ns);
 /* HTTP connections accepted (+1) and closed (-1). */
 void lb_metrics_connection(int delta);
+/* A connection closed at the connection cap: the idlest one to make room (evicted), or the new one (refused). */
+void lb_metrics_connection_capped(int evicted);
 /* A database job queued; started on a worker after waiting wait_ns; done total_ns after it was queued. */
 void lb_metrics_db_queued(void);
 void lb_metrics_db_started(uint64_t wait_ns);

@@ -1,0 +1,38 @@
+/*
+ * A loop thread's open connections, so that their number stays under a cap below the file limit: a connection accepted
+ * at the cap makes room by closing the one that has moved no byte for the longest time (idle ones go first), or, when
+ * none has been idle for a second, is closed itself. Closing is shutting the socket down: h2o then closes the connection
+ * as when its client leaves (h2o 2.2.5 has no call to close one from outside).
+ */
+#ifndef LIVEBUY_HTTP_CONNECTIONS_H
+#define LIVEBUY_HTTP_CONNECTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <h2o.h>
+
+typedef struct st_lb_connection_t lb_connection_t;
+
+typedef struct st_lb_connections_t {
+    h2o_linklist_t by_activity; /* least recently active first */
+    size_t count;
+    size_t cap; /* 0: no cap */
+    uv_timer_t sweep;
+} lb_connections_t;
+
+/* Starts a thread's table (its activity sweep runs once a second on loop). */
+void lb_connections_init(lb_connections_t *table, uv_loop_t *loop, size_t cap);
+/*
+ * Takes a connection just accepted (tcp, uv_accept done) into the table and hands it to h2o through accept_ctx; at the
+ * cap, closes the longest idle one first, or this one when none is idle.
+ */
+void lb_connections_accept(lb_connections_t *table, h2o_accept_ctx_t *accept_ctx, uv_tcp_t *tcp);
+/* The uv_tcp_t to accept into (freed when its connection closes). */
+uv_tcp_t *lb_connections_new_tcp(uv_loop_t *loop);
+/* Stops the sweep (at shutdown). */
+void lb_connections_stop(lb_connections_t *table);
+
+/* The idle time after which a connection may be closed to make room. */
+#define LB_CONNECTION_IDLE_MS 1000
+
+#endif
