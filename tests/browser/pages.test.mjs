@@ -914,8 +914,9 @@ test('co-op dashboard at 390 px: every tab fits, low stock, where the stock is, 
   const unpaid = await outsideOrder(BUYERS[0], { sku_id: low, qty: 24 });
   assert.equal((await api('GET', '/v1/skus/' + low)).body.available, 4);
   // More orders today than one CSV page holds (200), so that the export follows the pages.
-  for (let i = 0; i < 205; i += 41)
-    await Promise.all(Array.from({ length: 41 }, () => outsideOrder(BUYERS[2], { sku_id: plenty, qty: 1 })));
+  // Eight at a time: one buyer may have 16 orders waiting (--max-buyer-orders).
+  for (let i = 0; i < 205; i += 8)
+    await Promise.all(Array.from({ length: Math.min(8, 205 - i) }, () => outsideOrder(BUYERS[2], { sku_id: plenty, qty: 1 })));
 
   const page = await newPage({ width: 390, height: 844 }, { mobile: true });
   await page.goto(`${BASE}/coop`);

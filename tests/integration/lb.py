@@ -36,6 +36,10 @@ MARIADB_SH = os.path.join(SOURCE_DIR, "scripts", "mariadb.sh")
 ADMIN_TOKEN = "test-admin-token-0123456789"
 BUYER_SECRET = "test-buyer-secret-0123456789"
 PAYMENT_SECRET = "test-payment-secret-0123456789"
+# For tests whose bursts come from one buyer or one connection on purpose (a retry storm of one key, a race of one
+# buyer's orders against a correction): the per-client caps of the order path (--max-buyer-orders,
+# --max-connection-orders), which test_attacks.py tests, are off.
+NO_CLIENT_CAPS = ["--max-buyer-orders", "0", "--max-connection-orders", "0"]
 TIME_MAX = 4102444800  # 2100-01-01
 REQUEST_TIMEOUT = 15.0
 

@@ -302,6 +302,7 @@ class SkuPatchTest(Base):
 
 
 class LedgerTest(Base):
+    server_args = Base.server_args + lb.NO_CLIENT_CAPS
 
     def test_creation_and_restock_write_the_ledger(self):
         p = self.new_product(stock=80)

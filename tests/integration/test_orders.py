@@ -186,7 +186,7 @@ def sample(results, pred, n=3):
 class Base(lb.ServerTestCase):
     """Helpers on a database (self.sock, self.dbname) and a livebuyd (self.server) with a buyer secret."""
 
-    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--threads", "2"]
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--threads", "2"] + lb.NO_CLIENT_CAPS
 
     @classmethod
     def setUpClass(cls):
@@ -639,7 +639,7 @@ class BurstTest(Base):
 
 class MaxBatchOneTest(Base):
 
-    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--max-batch", "1"]
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--max-batch", "1"] + lb.NO_CLIENT_CAPS
 
     def test_max_batch_1(self):
         """9. One transaction per order: 200 buyers at once on 50 units, exactly 50 granted."""
@@ -681,7 +681,7 @@ class LostCommitTest(Base):
 class BusyTest(Base):
     """A bounded queue: past --max-queue orders waiting in the process, the answer is 429 busy with Retry-After, at once."""
 
-    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--max-queue", "5"]
+    server_args = ["--buyer-secret", lb.BUYER_SECRET, "--max-queue", "5"] + lb.NO_CLIENT_CAPS
 
     def test_full_queue_answers_busy(self):
         s = self.server
