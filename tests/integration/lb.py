@@ -577,20 +577,28 @@ class ServerTestCase(unittest.TestCase):
 
     server_args = ["--buyer-secret", BUYER_SECRET, "--payment-secret", PAYMENT_SECRET]
     server_env = None  # extra environment of the livebuyd (e.g. a test failure point)
+    private_mariadb = False  # a MariaDB of the class's own (cls.mdb), for tests that stop or freeze it
 
     @classmethod
     def setUpClass(cls):
-        cls.sock = mariadb()
+        cls.mdb = PrivateMariaDB().start() if cls.private_mariadb else None
+        cls.sock = cls.mdb.socket if cls.mdb else mariadb()
         cls.dbname = fresh_database(cls.sock)
         cls.url = db_url(cls.sock, cls.dbname)
         cls.server = Server(cls.url, list(cls.server_args), env=cls.server_env)
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
-        if code != 0:
-            raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
-        drop_database(cls.sock, cls.dbname)
+        try:
+            if cls.mdb is not None and not cls.mdb.is_up():
+                cls.mdb.start()
+            code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
+            if code != 0:
+                raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
+            drop_database(cls.sock, cls.dbname)
+        finally:
+            if cls.mdb is not None:
+                cls.mdb.destroy()
 
     def sql(self, query):
         return sql(self.sock, self.dbname, query)

@@ -140,6 +140,18 @@ class AttackTestCase(lb.ServerTestCase):
             time.sleep(0.1)
         return self.metric(name)
 
+    def orders_at_once(self, sku_id, buyers):
+        """One order per buyer id, all sent at once on one HTTP/2 connection; returns their statuses and the bodies of
+        the 429s, after checking that nothing but 201 and 429 came back."""
+        client = H2Client(self.server.port)
+        streams = [client.order(lb.buyer_token(b), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}) for b in buyers]
+        client.flush()
+        client.read_until(client.all_answered)
+        client.close()
+        statuses = [client.responses[s][0] for s in streams]
+        self.assertLessEqual(set(statuses), {201, 429}, statuses)
+        return statuses, [json.loads(client.responses[s][1]) for s, st in zip(streams, statuses) if st == 429]
+
     def honest_order(self, sku_id, buyer):
         status, _, body = self.server.request("POST", "/v1/orders", {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO},
                                               token=lb.buyer_token(buyer))
@@ -209,24 +221,15 @@ class FairnessTest(AttackTestCase):
 
     def test_one_buyer_cannot_fill_the_queue(self):
         sku_id = self.new_sku()
-        client = H2Client(self.server.port)
-        greedy = lb.buyer_token(720001)
-        streams = [client.order(greedy, {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}) for _ in range(60)]
-        others = [client.order(lb.buyer_token(720100 + i), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO})
-                  for i in range(10)]
-        client.flush()
-        client.read_until(client.all_answered)
-        client.close()
-        statuses = [client.responses[s][0] for s in streams]
-        busy = [json.loads(client.responses[s][1]) for s in streams if client.responses[s][0] == 429]
-        self.assertTrue(busy, "some of the one buyer's 60 orders at once are refused: %r" % statuses)
-        self.assertLessEqual(set(statuses), {201, 429}, statuses)
+        statuses, busy = self.orders_at_once(sku_id, [720001] * 60 + [720100 + i for i in range(10)])
+        greedy, others = statuses[:60], statuses[60:]
+        self.assertTrue(busy, "some of the one buyer's 60 orders at once are refused: %r" % greedy)
         for body in busy:
             self.assertEqual(body["error"]["code"], "busy")
             self.assertIn("buyer 720001 has 16 orders waiting", body["error"]["message"])
-        self.assertEqual([client.responses[s][0] for s in others], [201] * 10, "the other buyers are not held back")
+        self.assertEqual(others, [201] * 10, "the other buyers are not held back")
         reserved = self.counters_match_orders(sku_id)
-        self.assertEqual(reserved, statuses.count(201) + 10)
+        self.assertEqual(reserved, greedy.count(201) + 10)
         self.honest_order(sku_id, 720001)  # room comes back once the answers are out
 
 
@@ -268,15 +271,7 @@ class ConnectionCapTest(AttackTestCase):
 
     def test_one_connection_cannot_fill_the_queue(self):
         sku_id = self.new_sku()
-        client = H2Client(self.server.port)
-        streams = [client.order(lb.buyer_token(730000 + i), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO})
-                   for i in range(40)]
-        client.flush()
-        client.read_until(client.all_answered)
-        client.close()
-        statuses = [client.responses[s][0] for s in streams]
-        self.assertLessEqual(set(statuses), {201, 429}, statuses)
-        busy = [json.loads(client.responses[s][1]) for s in streams if client.responses[s][0] == 429]
+        statuses, busy = self.orders_at_once(sku_id, [730000 + i for i in range(40)])
         self.assertTrue(busy, statuses)
         self.assertIn("this connection has 8 orders waiting", busy[0]["error"]["message"])
         self.assertEqual(self.counters_match_orders(sku_id), statuses.count(201))

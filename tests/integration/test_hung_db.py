@@ -22,22 +22,17 @@ SHIP_TO = {"name": "王五", "phone": "13700000000", "address": "山西省长治
 class HungDatabaseTest(lb.ServerTestCase):
     server_args = lb.ServerTestCase.server_args + ["--threads", "1", "--order-wait-ms", "1000"]
 
+    private_mariadb = True  # this test freezes its own
+
     @classmethod
     def setUpClass(cls):
-        cls.mdb = lb.PrivateMariaDB().start()
-        cls.sock = cls.mdb.socket
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.url = lb.db_url(cls.sock, cls.dbname)
-        cls.server = lb.Server(cls.url, list(cls.server_args))
+        super().setUpClass()
         cls.coop = cls.server.create_merchant("coop", "武乡小米合作社")[1]
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.resume()
-            super().tearDownClass()
-        finally:
-            cls.mdb.destroy()
+        cls.resume()
+        super().tearDownClass()
 
     @classmethod
     def mariadb_pid(cls):

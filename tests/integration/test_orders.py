@@ -826,24 +826,7 @@ class KillTest(Base):
 class OutageTest(Base):
     """6. MariaDB stopped in the middle of a burst (a MariaDB of this test's own)."""
 
-    @classmethod
-    def setUpClass(cls):
-        # Not super().setUpClass(): that takes the shared MariaDB, and this test stops its own.
-        cls.mdb = lb.PrivateMariaDB().start()
-        cls.sock = cls.mdb.socket
-        cls.dbname = lb.fresh_database(cls.sock)
-        cls.url = lb.db_url(cls.sock, cls.dbname)
-        cls.server = lb.Server(cls.url, list(cls.server_args))
-        cls.create_merchants()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            if not cls.mdb.is_up():
-                cls.mdb.start()
-            super().tearDownClass()
-        finally:
-            cls.mdb.destroy()
+    private_mariadb = True  # this test stops its own
 
     def test_database_stops_in_a_burst(self):
         s = self.server
