@@ -589,16 +589,17 @@ class ServerTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        mdb = getattr(cls, "mdb", None)  # None also for a class whose own setUpClass took the shared MariaDB
         try:
-            if cls.mdb is not None and not cls.mdb.is_up():
-                cls.mdb.start()
+            if mdb is not None and not mdb.is_up():
+                mdb.start()
             code = cls.server.stop() if cls.server.running() else "not running (crashed?)"
             if code != 0:
                 raise AssertionError("livebuyd did not stop cleanly: %r; log:\n%s" % (code, cls.server.log_tail()))
             drop_database(cls.sock, cls.dbname)
         finally:
-            if cls.mdb is not None:
-                cls.mdb.destroy()
+            if mdb is not None:
+                mdb.destroy()
 
     def sql(self, query):
         return sql(self.sock, self.dbname, query)
