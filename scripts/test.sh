@@ -16,15 +16,23 @@ cd "$root"
 # python3-cryptography makes the WeChat Pay tests' certificates and notifications (tests/integration/test_wechatpay.py).
 # python3-pil makes the photo tests' JPEG, PNG and WebP files (tests/integration/test_images.py).
 # python3-h2 writes the HTTP/2 frames of the attack tests (tests/integration/test_attacks.py).
+# python3-jsonschema and python3-yaml check every answer the integration tests get against docs/openapi.yaml
+# (tests/integration/contract.py).
 # clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
-bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 chromium fonts-wqy-microhei clang libclang-rt-dev
-# The browser tests (tests/browser/): Node.js and playwright-core from npm, which drives Debian's chromium (it
-# downloads no browser). npm ci runs again only when package-lock.json changed.
+bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 python3-jsonschema python3-yaml chromium fonts-wqy-microhei clang libclang-rt-dev
+# Node.js from Debian (Debian 12's nodejs is Node 18; a newer node already on the machine is used as it is) and two
+# npm folders pinned by their package-lock.json, installed again only when it changed:
+#   tests/browser/  playwright-core, which drives Debian's chromium (it downloads no browser): the browser tests;
+#   tests/openapi/  @redocly/cli, the linter of docs/openapi.yaml (the test openapi_lint).
 command -v node >/dev/null && command -v npm >/dev/null || bash scripts/deps.sh nodejs npm
-if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.livebuy-lock; then
-    quietly "npm ci (tests/browser)" npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
-    cp tests/browser/package-lock.json tests/browser/node_modules/.livebuy-lock
-fi
+say "using node $(node --version) ($(command -v node)), npm $(npm --version)"
+for folder in tests/browser tests/openapi; do
+    if ! cmp -s $folder/package-lock.json $folder/node_modules/.livebuy-lock; then
+        say "installing $folder/ from npm: $(sed -n 's/^ *"\([^"]*\)": "\([0-9][^"]*\)",*$/\1@\2/p' $folder/package.json | tr '\n' ' ')"
+        quietly "npm ci ($folder)" npm ci --prefix $folder --no-audit --no-fund --loglevel=error
+        cp $folder/package-lock.json $folder/node_modules/.livebuy-lock
+    fi
+done
 build=build-test
 if [ "${1:-}" = --tsan ]; then
     shift

@@ -140,7 +140,8 @@ static int load_wechatpay(char *err, size_t errsize)
  * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live, and
  * /group/{id} group.html for every group-buy (the page reads the id from its URL), /coop is coop.html, /host
  * host.html, /station station.html, /web/ the folder itself (scripts, styles, images; no listings); with --payment-sandbox,
- * /pay/{order_id} is the sandbox's cashier, pay.html. A missing file gets the API's 404.
+ * /pay/{order_id} is the sandbox's cashier, pay.html; /docs the API reference, docs.html, which renders
+ * /web/openapi.yaml (a link to docs/openapi.yaml). A missing file gets the API's 404.
  */
 static void setup_web(h2o_hostconf_t *host)
 {
@@ -148,7 +149,8 @@ static void setup_web(h2o_hostconf_t *host)
     static const struct {
         const char *path, *file;
     } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"},   {"/host", "host.html"},      {"/overlay", "overlay.html"},
-                 {"/pay", "pay.html"},   {"/group", "group.html"}, {"/station", "station.html"}};
+                 {"/pay", "pay.html"},   {"/group", "group.html"}, {"/station", "station.html"},
+                 {"/docs", "docs.html"}};
     char file[4096];
 
     h2o_mimemap_t *mimemap = h2o_mimemap_create();
@@ -156,6 +158,7 @@ static void setup_web(h2o_hostconf_t *host)
     h2o_mimemap_define_mimetype(mimemap, "css", "text/css; charset=utf-8", NULL);
     h2o_mimemap_define_mimetype(mimemap, "js", "text/javascript; charset=utf-8", NULL);
     h2o_mimemap_define_mimetype(mimemap, "mjs", "text/javascript; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "yaml", "application/yaml; charset=utf-8", NULL);
     h2o_mimemap_type_t *html = h2o_mimemap_get_type_by_extension(mimemap, h2o_iovec_init(H2O_STRLIT("html")));
     for (size_t i = 0; i != sizeof(pages) / sizeof(pages[0]); ++i) {
         if (strcmp(pages[i].path, "/pay") == 0 && !config->payment_sandbox)

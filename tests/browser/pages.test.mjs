@@ -1025,6 +1025,27 @@ test('co-op dashboard at 390 px: every tab fits, low stock, where the stock is, 
   await page.context().close();
 });
 
+test('API reference at 390 px: every operation of docs/openapi.yaml, one opened by its link', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(BASE + '/docs#createOrder');
+  await within(page, '#reference .op', 15000, 'the reference', () => page.locator('#status').textContent());
+  const yaml = await (await fetch(BASE + '/web/openapi.yaml')).text();
+  const operations = (yaml.match(/^ {4}(get|post|patch|put|delete):$/gm) || []).length;
+  assert.ok(operations > 60, 'operations in the document: ' + operations);
+  assert.equal(await page.locator('#reference .op').count(), operations, 'one card per operation');
+  const order = page.locator('#createOrder');
+  assert.equal(await order.getAttribute('open'), '', 'the link opened POST /v1/orders');
+  const text = await order.textContent();
+  for (const word of ['Idempotency-Key', 'Idempotent-Replayed', 'buyerToken', 'sold_out', 'live_item_id', '429'])
+    assert.ok(text.includes(word), 'POST /v1/orders shows ' + word);
+  await order.locator('details.answer').first().click();
+  await fits(page, 390);
+  await order.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'docs.png') });
+  await page.screenshot({ path: path.join(SHOTS, 'docs-full.png'), fullPage: true });
+  await page.close();
+});
+
 test('no script errors on the pages', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -6,7 +6,8 @@ Environment (set by ctest, see tests/CMakeLists.txt, and by scripts/test.sh):
   LIVEBUY_TEST_SOCKET      socket of a running throwaway MariaDB; without it a private one is started (and stopped at exit)
   LIVEBUY_TEST_MARIADB_DIR that MariaDB's folder (for scripts/mariadb.sh sql)
 
-Standard library only, plus Debian's python3-msgpack. Run with /usr/bin/python3.
+Standard library only, plus Debian's python3-msgpack, and python3-jsonschema and python3-yaml for the contract check
+of every answer against docs/openapi.yaml (contract.py). Run with /usr/bin/python3.
 """
 
 import atexit
@@ -30,6 +31,8 @@ import time
 import unittest
 
 import msgpack
+
+import contract
 
 SOURCE_DIR = os.environ.get("LIVEBUY_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MARIADB_SH = os.path.join(SOURCE_DIR, "scripts", "mariadb.sh")
@@ -482,7 +485,9 @@ class Server:
             rhdrs = {k.lower(): v for k, v in resp.getheaders()}
             if resp.will_close or rhdrs.get("connection", "").lower() == "close":
                 self.close_connection()
-            return resp.status, rhdrs, decode_body(rhdrs.get("content-type", ""), data)
+            answer = decode_body(rhdrs.get("content-type", ""), data)
+            contract.contract().check(method, path, resp.status, rhdrs, answer)
+            return resp.status, rhdrs, answer
 
     def requests_at_once(self, requests, timeout=60):
         """Sends requests [(method, path, body bytes or None, headers)] together: each on a connection of its own,
@@ -498,7 +503,9 @@ class Server:
                 start.wait(10)
                 conn.request(method, path, body=payload, headers=headers)
                 resp = conn.getresponse()
-                answers[i] = (resp.status, decode_body(resp.getheader("Content-Type", ""), resp.read()))
+                answer = decode_body(resp.getheader("Content-Type", ""), resp.read())
+                contract.contract().check(method, path, resp.status, {k.lower(): v for k, v in resp.getheaders()}, answer)
+                answers[i] = (resp.status, answer)
             finally:
                 conn.close()
 

@@ -914,7 +914,7 @@ class RestartTest(unittest.TestCase):
             code, out, err = lb.run_livebuyd(["--db", lb.db_url(self.sock, db), "--migrate-only", "--sql-dir", older])
             self.assertEqual(code, 0, err)
             outbox_row = ("INSERT INTO shipments (id, sku_id, payload, status, next_attempt_at, created_at) "
-                          "VALUES (%d, 1, '{}', 'acked', 0, 1)")
+                          "VALUES (%d, 1, '{\"orders\":[],\"items\":[],\"cold_chain\":false,\"weight_grams\":0,\"service_level\":\"standard\"}', 'acked', 0, 1)")  # a document's fields
             for shipment_id in (3, 7):
                 lb.sql(self.sock, db, outbox_row % shipment_id)
             s = lb.Server(lb.db_url(self.sock, db))

@@ -328,7 +328,7 @@ class FeedAndEventsTest(Base):
         order_id = self.pay_order(450)
         shipment_id = self.shipment_of(order_id)
         outbox_row = ("INSERT INTO shipments (id, sku_id, payload, status, next_attempt_at, created_at) "
-                      "VALUES (%d, %d, '{\"orders\":[]}', 'acked', 0, 1)")
+                      "VALUES (%d, %d, '{\"orders\":[],\"items\":[],\"cold_chain\":false,\"weight_grams\":0,\"service_level\":\"standard\"}', 'acked', 0, 1)")  # a document's fields
         self.sql(outbox_row % (shipment_id + 1000, self.sku_id))
         seen, cursor = self.poll_all(cursor)
         self.assertEqual(seen, [shipment_id, shipment_id + 1000])
