@@ -25,7 +25,8 @@ mkdir -p "$out"
 load=build/loadtest/livebuy-load
 [ -x "$load" ] || die "$load was not built"
 
-# Runs livebuy-load (its JSON and plot into $out/NAME.*); a failed correctness check fails the benchmark.
+# Runs livebuy-load (its JSON and plot into $out/NAME.*); a failed correctness check or a status a sale does not explain
+# (livebuy-load exit 3: a 5xx, a 401) fails the benchmark.
 load_run() { # name livebuy-load-args...
     local name=$1 status=0
     shift

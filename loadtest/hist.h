@@ -29,7 +29,8 @@ uint64_t lb_hist_percentile(const lb_hist_t *hist, double percent);
 /* The mean of the recorded values (0 when empty). */
 double lb_hist_mean(const lb_hist_t *hist);
 
-/* Bucket layout, for tests: the counts index of a value, and the lowest and highest value sharing that index. */
+/* Bucket layout, for tests and the JSON report: the counts index of a value, and the lowest and highest value sharing
+ * that index. */
 size_t lb_hist__index(uint64_t value);
 uint64_t lb_hist__lowest(size_t index);
 uint64_t lb_hist__highest(size_t index);

@@ -15,6 +15,7 @@
 #include "h2client.h"
 #include "hist.h"
 #include "receiver.h"
+#include "verdict.h"
 #include "livebuy/base/idmap.h"
 
 typedef enum en_lb_load_scenario_t {
@@ -54,13 +55,17 @@ typedef struct st_lb_load_options_t {
     unsigned pay_delay_ms, max_retries;
     uint64_t seed;
     int check, quiet, dup_after_answer, http1;
+    int cleanup; /* take the run's live item off air and retire its product afterwards */
+    lb_verdict_threshold_t thresholds[LB_VERDICT_MAX_THRESHOLDS];
+    size_t num_thresholds;
+    lb_verdict_allow_t allow; /* the statuses the run may get */
 } lb_load_options_t;
 
 /* What the setup made through the API (and what the check reads back). */
 typedef struct st_lb_load_setup_t {
     lb_h1_target_t target;
     char coop_token[128], host_token[128];
-    int64_t coop_id, host_id, sku_id, live_id, live_item_id, price_cents;
+    int64_t coop_id, host_id, product_id, sku_id, live_id, live_item_id, price_cents;
     /* groupbuy: the campaigns, their pickup points and their common cut-off (Unix seconds) */
     lb_check_group_buy_t campaigns[LB_LOAD_MAX_CAMPAIGNS];
     int64_t pickup_points[LB_LOAD_MAX_CAMPAIGNS];
@@ -95,6 +100,7 @@ typedef struct st_lb_load_run_t {
 
     uint64_t arrivals, requests_done, retries, ops_alive, unanswered_orders, network_errors, next_buyer, next_key;
     uint64_t status_counts[600];
+    lb_verdict_codes_t codes; /* the error codes behind the statuses of 400 and more */
     lb_hist_t latency, service, this_second, by_kind[LB_LOAD_NUM_KINDS];
     uint64_t prev_offered, prev_done, prev_ok, prev_failed, ok, failed;
     lb_load_second_t *series;
@@ -115,6 +121,12 @@ typedef struct st_lb_load_run_t {
     json_t *violations;
     size_t orders_seen;
     int check_ran;
+
+    /* the verdict (lb_load_verdict): requests of statuses not allowed (network errors included), and the thresholds */
+    uint64_t unexpected;
+    double errors, rps;
+    double threshold_values[LB_VERDICT_MAX_THRESHOLDS];
+    int threshold_ok[LB_VERDICT_MAX_THRESHOLDS], verdict_ran;
 } lb_load_run_t;
 
 /* Requests waiting for a free stream or connection. */
@@ -127,6 +139,9 @@ int lb_load_scenario_run(lb_load_run_t *run);
 void lb_load_report_print(const lb_load_run_t *run);
 int lb_load_report_json(const lb_load_run_t *run, const char *path);
 int lb_load_report_html(const lb_load_run_t *run, const char *path);
+/* Decides and prints (stderr) whether the run got only allowed statuses and met its thresholds: 0, or 3 (unexpected
+ * statuses) or 4 (a threshold breached). */
+int lb_load_verdict(lb_load_run_t *run);
 /* The progress line on stderr. */
 void lb_load_report_progress(const lb_load_run_t *run, const lb_load_second_t *second);
 

@@ -40,7 +40,15 @@ static const char usage_text[] =
     "                          http://127.0.0.1:PORT/ and the same secret): pushes are verified and recorded, and the check\n"
     "                          waits up to --shipping-wait S [20] for every paid order to be handed over, once\n"
     "  --json FILE --plot FILE.html --no-check --quiet --seed N\n"
-    "Exit status: 0 ok, 1 a correctness violation (each named on stderr), 2 usage or setup error.\n";
+    "  --threshold EXPR        a pass mark, repeatable (as k6's): p50 p90 p99 p99.9 max mean (latency from the intended\n"
+    "                          send, us/ms/s), errors (unexpected statuses and network errors: 1% or 0.01), rps;\n"
+    "                          compared with < <= > >=, e.g. --threshold 'p99<50ms' --threshold 'errors<1%'\n"
+    "  --allow-status LIST     statuses a run may get besides 2xx, 409, 422 and 429: e.g. 503,401 or 5xx; network\n"
+    "                          for connection errors. Any other status fails the run (a wrong secret gets 401s)\n"
+    "  --cleanup               afterwards take the run's live item off air and retire its product, so that the run does\n"
+    "                          not stay in the shop (its merchants are named \"(livebuy-load)\")\n"
+    "Exit status: 0 ok, 1 a correctness violation (each named on stderr), 2 usage or setup error, 3 statuses not\n"
+    "allowed, 4 a threshold breached (the first that applies).\n";
 
 enum {
     OPT_URL = 256,
@@ -81,6 +89,9 @@ enum {
     OPT_RECEIVER,
     OPT_SHIPPING_SECRET,
     OPT_SHIPPING_WAIT,
+    OPT_THRESHOLD,
+    OPT_ALLOW_STATUS,
+    OPT_CLEANUP,
     OPT_HELP
 };
 
@@ -123,6 +134,9 @@ static const struct option long_options[] = {
     {"receiver", 1, NULL, OPT_RECEIVER},
     {"shipping-secret", 1, NULL, OPT_SHIPPING_SECRET},
     {"shipping-wait", 1, NULL, OPT_SHIPPING_WAIT},
+    {"threshold", 1, NULL, OPT_THRESHOLD},
+    {"allow-status", 1, NULL, OPT_ALLOW_STATUS},
+    {"cleanup", 0, NULL, OPT_CLEANUP},
     {"help", 0, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -176,6 +190,8 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                                .pay_delay_ms = 200,
                                .max_retries = 3,
                                .check = 1};
+    lb_verdict_allow_init(&opt->allow);
+    const char *why;
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         const char *name = c >= OPT_URL && c <= OPT_HELP ? long_options[c - OPT_URL].name : "?";
 #define NUMBER(min, max)                                                                                                           \
@@ -300,6 +316,24 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
         case OPT_CAMPAIGNS:
             NUMBER(1, LB_LOAD_MAX_CAMPAIGNS) opt->campaigns = (size_t)v;
             break;
+        case OPT_THRESHOLD:
+            if (opt->num_thresholds == LB_VERDICT_MAX_THRESHOLDS)
+                return bad_usage("%s", "too many --threshold");
+            if (lb_verdict_threshold_parse(optarg, &opt->thresholds[opt->num_thresholds], &why) != 0) {
+                fprintf(stderr, "livebuy-load: --threshold %s: %s\n", optarg, why);
+                return -1;
+            }
+            ++opt->num_thresholds;
+            break;
+        case OPT_ALLOW_STATUS:
+            if (lb_verdict_allow_add(&opt->allow, optarg, &why) != 0) {
+                fprintf(stderr, "livebuy-load: --allow-status %s: %s\n", optarg, why);
+                return -1;
+            }
+            break;
+        case OPT_CLEANUP:
+            opt->cleanup = 1;
+            break;
         case OPT_HELP:
             fputs(usage_text, stdout);
             exit(0);
@@ -401,6 +435,7 @@ static int setup(lb_load_run_t *run)
                              (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 2700),
                    201, &answer) != 0)
         return -1;
+    s->product_id = json_integer_value(json_object_get(answer, "id"));
     s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
     json_decref(answer);
     if (setup_call(run, "POST", "/v1/lives", s->host_token,
@@ -447,6 +482,7 @@ static int setup_groupbuy(lb_load_run_t *run)
                              (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 5000),
                    201, &answer) != 0)
         return -1;
+    s->product_id = json_integer_value(json_object_get(answer, "id"));
     s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
     json_decref(answer);
     size_t points = opt->campaigns < 3 ? opt->campaigns : 3;
@@ -796,6 +832,32 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     return violations == 0 ? 0 : 1;
 }
 
+/*
+ * --cleanup: the run's live item off air and its product retired, so that the shop shows neither. A group-buy's campaigns
+ * close by themselves at their cut-off. 0, or -1 with the reason printed.
+ */
+static int cleanup(lb_load_run_t *run)
+{
+    const lb_load_setup_t *s = &run->setup;
+    json_t *answer;
+    char path[64];
+    if (s->live_item_id != 0) {
+        snprintf(path, sizeof(path), "/v1/live-items/%lld/close", (long long)s->live_item_id);
+        if (setup_call(run, "POST", path, s->host_token, NULL, 200, &answer) != 0)
+            return -1;
+        json_decref(answer);
+    }
+    if (s->product_id != 0) {
+        snprintf(path, sizeof(path), "/v1/products/%lld/retire", (long long)s->product_id);
+        if (setup_call(run, "POST", path, s->coop_token, NULL, 200, &answer) != 0)
+            return -1;
+        json_decref(answer);
+    }
+    fprintf(stderr, "livebuy-load: cleaned up: live item %lld off air, product %lld retired\n", (long long)s->live_item_id,
+            (long long)s->product_id);
+    return 0;
+}
+
 static void run_dispose(lb_load_run_t *run)
 {
     lb_receiver_stop(run->receiver);
@@ -834,10 +896,11 @@ static int load(lb_load_run_t *run)
         if (lb_load_scenario_run(run) != 0)
             return 2;
         lb_load_report_print(run);
+        int verdict = lb_load_verdict(run);
         return (opt->json_path != NULL && lb_load_report_json(run, opt->json_path) != 0) ||
                        (opt->plot_path != NULL && lb_load_report_html(run, opt->plot_path) != 0)
                    ? 2
-                   : 0;
+                   : verdict;
     }
     if (opt->admin_token == NULL || opt->buyer_secret == NULL) {
         bad_usage("%s", "--admin-token and --buyer-secret are needed");
@@ -862,10 +925,11 @@ static int load(lb_load_run_t *run)
         return 2;
     lb_load_report_print(run);
     int ret = opt->check ? check(run, run->setup.coop_token, run->setup.sku_id, run->setup.live_id, 1) : 0;
+    int verdict = lb_load_verdict(run);
     if ((opt->json_path != NULL && lb_load_report_json(run, opt->json_path) != 0) ||
-        (opt->plot_path != NULL && lb_load_report_html(run, opt->plot_path) != 0))
+        (opt->plot_path != NULL && lb_load_report_html(run, opt->plot_path) != 0) || (opt->cleanup && cleanup(run) != 0))
         return 2;
-    return ret < 0 ? 2 : ret;
+    return ret < 0 ? 2 : ret != 0 ? ret : verdict;
 }
 
 int main(int argc, char **argv)

@@ -74,6 +74,86 @@ void lb_load_report_print(const lb_load_run_t *run)
         if (run->status_counts[s] != 0)
             printf(" %d: %llu", s, (unsigned long long)run->status_counts[s]);
     printf("  network errors: %llu\n", (unsigned long long)run->network_errors);
+    if (run->codes.num != 0) {
+        printf("%-24s", "error codes");
+        for (size_t i = 0; i != run->codes.num; ++i)
+            printf(" %d %s: %llu", run->codes.entries[i].status, run->codes.entries[i].code,
+                   (unsigned long long)run->codes.entries[i].count);
+        printf("\n");
+    }
+}
+
+int lb_load_verdict(lb_load_run_t *run)
+{
+    const lb_load_options_t *opt = &run->opt;
+    double elapsed = elapsed_seconds(run);
+    run->unexpected = opt->allow.network ? 0 : run->network_errors;
+    for (int s = 0; s != 600; ++s)
+        if (run->status_counts[s] != 0 && !opt->allow.status[s]) {
+            run->unexpected += run->status_counts[s];
+            fprintf(stderr, "livebuy-load: FAILED: %llu answers of status %d (not allowed: --allow-status)\n",
+                    (unsigned long long)run->status_counts[s], s);
+        }
+    if (run->network_errors != 0 && !opt->allow.network)
+        fprintf(stderr, "livebuy-load: FAILED: %llu network errors (not allowed: --allow-status network)\n",
+                (unsigned long long)run->network_errors);
+    uint64_t requests = run->requests_done != 0 ? run->requests_done : 1;
+    run->errors = (double)run->unexpected / (double)requests;
+    run->rps = elapsed > 0 ? (double)run->requests_done / elapsed : 0;
+    int breached = 0;
+    for (size_t i = 0; i != opt->num_thresholds; ++i) {
+        const lb_verdict_threshold_t *t = &opt->thresholds[i];
+        double value = lb_verdict_value(t, &run->latency, run->errors, run->rps);
+        run->threshold_values[i] = value;
+        run->threshold_ok[i] = lb_verdict_passes(t, value);
+        breached |= !run->threshold_ok[i];
+        if (t->metric == LB_VERDICT_LATENCY || t->metric == LB_VERDICT_MEAN)
+            fprintf(stderr, "livebuy-load: threshold %s: %s (%.3f ms)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED", value / 1e3);
+        else if (t->metric == LB_VERDICT_ERRORS)
+            fprintf(stderr, "livebuy-load: threshold %s: %s (%.3f%%)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED", value * 100);
+        else
+            fprintf(stderr, "livebuy-load: threshold %s: %s (%.1f/s)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED", value);
+    }
+    run->verdict_ran = 1;
+    return run->unexpected != 0 ? 3 : breached ? 4 : 0;
+}
+
+/* The latency histogram's non-empty buckets, [lowest, highest, count] in microseconds: runs can be merged and compared
+ * (hist.h: HdrHistogram's layout, 3 significant digits). */
+static json_t *buckets_json(const lb_hist_t *hist)
+{
+    json_t *buckets = json_array();
+    for (size_t i = 0; i != LB_HIST_NUM_COUNTS; ++i)
+        if (hist->counts[i] != 0)
+            json_array_append_new(buckets, json_pack("[I,I,I]", (json_int_t)lb_hist__lowest(i), (json_int_t)lb_hist__highest(i),
+                                                     (json_int_t)hist->counts[i]));
+    return buckets;
+}
+
+/* The verdict's part of the JSON: error codes by status, what was not allowed, the thresholds. */
+static void verdict_json(const lb_load_run_t *run, json_t *doc)
+{
+    json_t *codes = json_object();
+    for (size_t i = 0; i != run->codes.num; ++i) {
+        const lb_verdict_code_t *e = &run->codes.entries[i];
+        char status[8];
+        snprintf(status, sizeof(status), "%d", e->status);
+        json_t *by_status = json_object_get(codes, status);
+        if (by_status == NULL)
+            json_object_set_new(codes, status, by_status = json_object());
+        json_object_set_new(by_status, e->code, json_integer((json_int_t)e->count));
+    }
+    json_object_set_new(doc, "error_codes", codes);
+    json_object_set_new(doc, "latency_buckets_us", buckets_json(&run->latency));
+    if (!run->verdict_ran)
+        return;
+    json_t *thresholds = json_array();
+    for (size_t i = 0; i != run->opt.num_thresholds; ++i)
+        json_array_append_new(thresholds, json_pack("{s:s,s:f,s:b}", "threshold", run->opt.thresholds[i].text, "value",
+                                                    run->threshold_values[i], "ok", run->threshold_ok[i]));
+    json_object_set_new(doc, "unexpected", json_integer((json_int_t)run->unexpected));
+    json_object_set_new(doc, "errors", json_real(run->errors));
+    json_object_set_new(doc, "thresholds", thresholds);
 }
 
 static json_t *latency_json(const lb_hist_t *hist)
@@ -129,6 +209,7 @@ static json_t *run_json(const lb_load_run_t *run)
                             "latency_us", latency_json(&run->latency), "service_us", latency_json(&run->service), "status", status,
                             "network_errors", (json_int_t)run->network_errors, "by_kind", kinds, "series", series, "check", check);
     json_object_set_new(doc, "generator_cpu_s", json_real(run->cpu_s));
+    verdict_json(run, doc);
     if (setup->num_campaigns != 0) {
         json_t *campaigns = json_array();
         for (size_t i = 0; i != setup->num_campaigns; ++i) {

@@ -497,6 +497,8 @@ static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t
     }
     uint64_t now = uv_hrtime();
     record(op, status, now);
+    if (status >= 400)
+        lb_verdict_codes_count(&run->codes, status, body, body_len);
     if (op->kind == LB_LOAD_ORDER) {
         if (status == 201)
             order_granted(op, body, body_len);

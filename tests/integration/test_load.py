@@ -153,6 +153,68 @@ class LoadTest(LoadBase):
 SHIPPING_SECRET = "load-shipping-secret-0123456789"
 
 
+class VerdictTest(LoadBase):
+    """livebuy-load fails loudly, as load testers expect: statuses a sale does not explain (a wrong buyer secret's 401s)
+    and breached thresholds give a non-zero exit; statuses are broken down by error code; the latency histogram's buckets
+    are in the JSON; --cleanup leaves nothing on air or on sale."""
+
+    def drop(self, name, *args, secret=lb.BUYER_SECRET):
+        out_json = os.path.join(self.tmp, name + ".json")
+        code, out, err = self.run_load("--scenario", "drop", "--admin-token", lb.ADMIN_TOKEN, "--buyer-secret", secret,
+                                       "--json", out_json, "--quiet", "--rate", "200", "--duration", "0.5", "--buyers",
+                                       "100", "--stock", "60", "--quota", "40", "--limit", "1", "--dup-share", "0",
+                                       *args)
+        with open(out_json) as f:
+            return code, out, err, json.load(f)
+
+    def test_wrong_buyer_secret_fails(self):
+        code, out, err, report = self.drop("wrong-secret", secret="not-the-buyer-secret-0123")
+        self.assertEqual(code, 3, err)
+        self.assertIn("FAILED: 100 answers of status 401", err)
+        self.assertEqual(report["status"], {"401": 100})
+        self.assertEqual(report["error_codes"], {"401": {"unauthorized": 100}})
+        self.assertEqual(report["unexpected"], 100)
+        self.assertIn("error codes              401 unauthorized: 100", out)
+        # allowed on purpose, the same run passes (the check finds no order, which is right)
+        code, out, err, report = self.drop("wrong-secret-allowed", "--allow-status", "401",
+                                           secret="not-the-buyer-secret-0123")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(report["unexpected"], 0)
+
+    def test_thresholds(self):
+        code, out, err, report = self.drop("breached", "--threshold", "p99<60s", "--threshold", "p50<1us",
+                                           "--threshold", "errors<1%", "--threshold", "rps>0")
+        self.assertEqual(code, 4, err)
+        self.assertIn("threshold p50<1us: BREACHED", err)
+        self.assertEqual([(t["threshold"], t["ok"]) for t in report["thresholds"]],
+                         [("p99<60s", True), ("p50<1us", False), ("errors<1%", True), ("rps>0", True)])
+        self.assertEqual(report["thresholds"][1]["value"], report["latency_us"]["p50"])
+        code, out, err, report = self.drop("met", "--threshold", "p99<60s", "--threshold", "errors<=0")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(all(t["ok"] for t in report["thresholds"]))
+        code, out, err = self.run_load("--threshold", "p99<50")
+        self.assertEqual(code, 2, err)
+        self.assertIn("want a unit", err)
+
+    def test_error_codes_buckets_and_cleanup(self):
+        code, out, err, report = self.drop("codes", "--cleanup")
+        self.assertEqual(code, 0, err)
+        # 40 units for 100 buyers of one unit each: 40 reserved, 60 sold out
+        self.assertEqual(report["status"], {"201": 40, "409": 60})
+        self.assertEqual(report["error_codes"], {"409": {"sold_out": 60}})
+        buckets = report["latency_buckets_us"]
+        self.assertEqual(sum(count for _, _, count in buckets), report["latency_us"]["count"])
+        self.assertTrue(all(low <= high for low, high, _ in buckets))
+        self.assertLessEqual(buckets[0][0], report["latency_us"]["min"])
+        self.assertGreaterEqual(buckets[-1][1], report["latency_us"]["max"])
+        # cleaned up: the item is off air, the product retired
+        setup = report["setup"]
+        live = self.server.request("GET", "/v1/lives/%d" % setup["live_id"])[2]
+        self.assertEqual([item["closed"] for item in live["items"]], [True])
+        self.assertTrue(self.server.sku(setup["sku_id"])["retired"])
+        self.assertIn("cleaned up", err)
+
+
 class RestartTest(LoadBase):
     """livebuyd killed (SIGKILL) and started again in the middle of a drop: livebuy-load connects again, retries what
     the kill cut off with the same keys, and its check finds nothing lost, oversold or doubled."""
@@ -162,7 +224,9 @@ class RestartTest(LoadBase):
         args = [load_binary(), "--url", self.server.base_url, "--scenario", "drop", "--admin-token", lb.ADMIN_TOKEN,
                 "--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET, "--json", out_json, "--quiet",
                 "--rate", "300", "--duration", "4", "--buyers", "1200", "--stock", "2000", "--quota", "900",
-                "--limit", "3", "--connections", "4"]
+                "--limit", "3", "--connections", "4",
+                # the kill is on purpose: what it cuts off may end as a network error or a 503 once the retries run out
+                "--allow-status", "network,503"]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=lb.server_env())
         time.sleep(1.5)
         self.server.kill()
