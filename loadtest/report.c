@@ -108,9 +108,11 @@ int lb_load_verdict(lb_load_run_t *run)
         run->threshold_ok[i] = lb_verdict_passes(t, value);
         breached |= !run->threshold_ok[i];
         if (t->metric == LB_VERDICT_LATENCY || t->metric == LB_VERDICT_MEAN)
-            fprintf(stderr, "livebuy-load: threshold %s: %s (%.3f ms)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED", value / 1e3);
+            fprintf(stderr, "livebuy-load: threshold %s: %s (%.3f ms)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED",
+                    value / 1e3);
         else if (t->metric == LB_VERDICT_ERRORS)
-            fprintf(stderr, "livebuy-load: threshold %s: %s (%.3f%%)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED", value * 100);
+            fprintf(stderr, "livebuy-load: threshold %s: %s (%.3f%%)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED",
+                    value * 100);
         else
             fprintf(stderr, "livebuy-load: threshold %s: %s (%.1f/s)\n", t->text, run->threshold_ok[i] ? "ok" : "BREACHED", value);
     }
@@ -172,8 +174,8 @@ static json_t *options_json(const lb_load_options_t *opt)
                      (json_int_t)opt->concurrency, "connections", (json_int_t)opt->connections, "streams", (json_int_t)opt->streams,
                      "buyers", (json_int_t)opt->buyers, "stock", (json_int_t)opt->stock, "quota", (json_int_t)opt->quota,
                      "per_buyer_limit", (json_int_t)opt->limit, "dup_share", opt->dup_share, "pay_share", opt->pay_share,
-                     "cancel_share", opt->cancel_share, "refund_share", opt->refund_share, "browse_share", opt->browse_share, "pay_delay_ms",
-                     (json_int_t)opt->pay_delay_ms, "max_retries", (json_int_t)opt->max_retries);
+                     "cancel_share", opt->cancel_share, "refund_share", opt->refund_share, "browse_share", opt->browse_share,
+                     "pay_delay_ms", (json_int_t)opt->pay_delay_ms, "max_retries", (json_int_t)opt->max_retries);
 }
 
 static json_t *run_json(const lb_load_run_t *run)

@@ -148,9 +148,8 @@ static void setup_web(h2o_hostconf_t *host)
     static const char *no_index_files[] = {NULL};
     static const struct {
         const char *path, *file;
-    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"},   {"/host", "host.html"},      {"/overlay", "overlay.html"},
-                 {"/pay", "pay.html"},   {"/group", "group.html"}, {"/station", "station.html"},
-                 {"/docs", "docs.html"}};
+    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"},   {"/host", "host.html"},       {"/overlay", "overlay.html"},
+                 {"/pay", "pay.html"},   {"/group", "group.html"}, {"/station", "station.html"}, {"/docs", "docs.html"}};
     char file[4096];
 
     h2o_mimemap_t *mimemap = h2o_mimemap_create();

@@ -17,8 +17,8 @@ static void test_thresholds(void)
     CHECK(lb_verdict_threshold_parse("rps>=1000", &t, &why) == 0 && t.metric == LB_VERDICT_RPS && t.op == 'g');
     CHECK(lb_verdict_passes(&t, 1000) && !lb_verdict_passes(&t, 999.9));
     CHECK(lb_verdict_threshold_parse("rps>1000", &t, &why) == 0 && !lb_verdict_passes(&t, 1000));
-    static const char *const bad[] = {"p99", "p99<", "p99<50", "p99<50 ms", "p0<1ms", "p101<1ms", "q99<1ms", "errors<1ms",
-                                      "rps>1k", "p99=5ms", "p99<-1ms", ""};
+    static const char *const bad[] = {"p99",     "p99<",       "p99<50", "p99<50 ms", "p0<1ms",   "p101<1ms",
+                                      "q99<1ms", "errors<1ms", "rps>1k", "p99=5ms",   "p99<-1ms", ""};
     for (size_t i = 0; i != sizeof(bad) / sizeof(bad[0]); ++i)
         CHECK(lb_verdict_threshold_parse(bad[i], &t, &why) == -1 && why != NULL);
 
@@ -28,7 +28,8 @@ static void test_thresholds(void)
         lb_hist_record(&latency, v * 100); /* 100 us to 100 ms */
     CHECK(lb_verdict_threshold_parse("p99<50ms", &t, &why) == 0 && !lb_verdict_passes(&t, lb_verdict_value(&t, &latency, 0, 0)));
     CHECK(lb_verdict_threshold_parse("p50<60ms", &t, &why) == 0 && lb_verdict_passes(&t, lb_verdict_value(&t, &latency, 0, 0)));
-    CHECK(lb_verdict_threshold_parse("errors<1%", &t, &why) == 0 && !lb_verdict_passes(&t, lb_verdict_value(&t, &latency, 0.01, 0)));
+    CHECK(lb_verdict_threshold_parse("errors<1%", &t, &why) == 0 &&
+          !lb_verdict_passes(&t, lb_verdict_value(&t, &latency, 0.01, 0)));
 }
 
 static void test_allow(void)
