@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # A private MariaDB server living in one folder (data, socket, pid file, log), for the demo and the tests.
 # Works as root and as any other user; no system configuration is read (--no-defaults everywhere).
-# Usage: scripts/mariadb.sh start DIR [--port P]   create on first use, start in the background, wait until it answers
+# Usage: scripts/mariadb.sh start DIR [--port P] [-- mariadbd options...]
+#                                                  create on first use, start in the background, wait until it answers
 #        scripts/mariadb.sh stop DIR                clean shutdown (falls back to SIGTERM, then SIGKILL)
 #        scripts/mariadb.sh status DIR              exit 0 when the server is up
 #        scripts/mariadb.sh sql DIR [args...]       the mariadb client as root on the socket, e.g. sql DIR -e "SELECT 1"
-# --port P additionally serves TCP on 127.0.0.1:P (user root, no password).
+# --port P additionally serves TCP on 127.0.0.1:P (user root, no password). Options after -- go to mariadbd as they are
+# (scripts/cluster.sh: the Spider plugin, a server id).
 # Sizes by environment: LIVEBUY_MARIADB_BUFFER_POOL [256M], LIVEBUY_MARIADB_LOG_FILE_SIZE [96M]. Durability stays the
 # default (innodb_flush_log_at_trx_commit=1: every COMMIT is on disk).
 set -euo pipefail
 
 say() { echo "livebuy: $*" >&2; }
 die() { say "$*"; exit 1; }
-usage() { sed -n '4,8s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '4,9s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 [ $# -ge 2 ] || usage
 cmd=$1
@@ -74,9 +76,10 @@ log_tail() {
 }
 
 start() {
-    local port="" pid
+    local port="" pid extra=()
     while [ $# -gt 0 ]; do
         case $1 in
+            --) shift; extra=("$@"); break ;;
             --port) [ $# -ge 2 ] || die "--port needs a value"; port=$2; shift 2 ;;
             --port=*) port=${1#--port=}; shift ;;
             *) die "start: unknown option $1" ;;
@@ -153,6 +156,7 @@ start() {
         --table-open-cache=400 \
         --performance-schema=OFF \
         --innodb-adaptive-hash-index=ON \
+        "${extra[@]}" \
         </dev/null >>"$log" 2>&1 &
     local launched=$!
 
