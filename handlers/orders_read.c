@@ -130,7 +130,7 @@ static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku
     if (cancel->conflict || ret == LB_ENOTFOUND)
         return 0;
     if (ret == 0)
-        ret = lb_store_orders_details(db, &action->order, 1, &cancel->details);
+        ret = lb_store_order_details(db, &action->order, &cancel->details);
     return ret == 0 ? 1 : ret;
 }
 

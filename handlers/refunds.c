@@ -78,7 +78,7 @@ static int request_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sk
         return ret;
     rr->decided = 1;
     if (ret == 1) {
-        int read = lb_store_orders_details(db, &action->order, 1, &rr->details);
+        int read = lb_store_order_details(db, &action->order, &rr->details);
         return read != 0 ? read : 1;
     }
     return 0;

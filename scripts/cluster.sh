@@ -225,7 +225,8 @@ start)
     [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1024 ] && [ "$port" -le 65000 ] || die "--port must be 1024-65000"
     if [ "$fresh" = 1 ]; then
         printf 'backends=%s\nservers_n=%s\nport=%s\ntrap=%s\n' "$backends" "$servers_n" "$port" "$trap" >"$conf"
-        printf '%q ' "${server_args[@]}" >"$dir/livebuyd.args"
+        : >"$dir/livebuyd.args"
+        [ ${#server_args[@]} -eq 0 ] || printf '%q ' "${server_args[@]}" >"$dir/livebuyd.args"
     else
         eval "server_args=($(cat "$dir/livebuyd.args" 2>/dev/null))"
     fi
@@ -238,6 +239,13 @@ start)
     [ -f "$dir/migrated" ] || { migrate && touch "$dir/migrated"; }
     for ((i = 1; i <= servers_n; i++)); do start_server "$i"; done
     start_haproxy
+    # Started means HAProxy sends to every livebuyd: its checks bring a server up after two good answers (2 s).
+    for ((n = 0; n < 100; n++)); do
+        up=$(haproxy_cmd "show stat" | awk -F, '$1 == "livebuyd" && $2 ~ /^lb/ && $18 == "UP"' | wc -l)
+        [ "$up" -eq "$servers_n" ] && break
+        sleep 0.1
+    done
+    [ "$up" -eq "$servers_n" ] || say "warning: HAProxy sees $up of $servers_n livebuyd up after 10 s"
     say "cluster in $dir is up: http://127.0.0.1:$port (HTTP/1.1 and h2c), $servers_n livebuyd, $backends backends"
     ;;
 stop)

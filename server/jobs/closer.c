@@ -120,7 +120,7 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
     int ret;
     *failed = 0;
     if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, due->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND) ||
-        ((ret = lb_store_group_buy_lock_row(db, due->id, &gb)) != 0 && ret != LB_ENOTFOUND))
+        ((ret = lb_store_group_buy_lock_row(db, due->sku_id, due->id, &gb)) != 0 && ret != LB_ENOTFOUND))
         return ret;
     if (ret == LB_ENOTFOUND || strcmp(gb.status, "open") != 0 || gb.closes_at > now) {
         lb_db_rollback(db);
@@ -129,7 +129,7 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
     int succeeded = gb.joined_qty >= gb.min_qty;
     size_t refunds = 0;
     if ((ret = succeeded ? ship_paid_joins(db, &gb, now) : refund_or_release_joins(db, &gb, sku.merchant_id, now, &refunds)) != 0 ||
-        (ret = lb_store_group_buy_close(db, gb.id, succeeded ? "succeeded" : "failed", now)) != 0 || (ret = lb_db_commit(db)) != 0)
+        (ret = lb_store_group_buy_close(db, gb.sku_id, gb.id, succeeded ? "succeeded" : "failed", now)) != 0 || (ret = lb_db_commit(db)) != 0)
         return ret;
     for (size_t i = 0; i != refunds; ++i)
         lb_refund_count_created("campaign_failed", "pending");

@@ -65,7 +65,7 @@ static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int
      */
     if (payment->order->group_buy_id != 0) {
         lb_group_buy_t gb;
-        if ((ret = lb_store_group_buy_get(db, payment->order->group_buy_id, &gb)) != 0 || strcmp(gb.status, "succeeded") != 0)
+        if ((ret = lb_store_group_buy_of_sku(db, payment->order->sku_id, payment->order->group_buy_id, &gb)) != 0 || strcmp(gb.status, "succeeded") != 0)
             return ret == LB_ENOTFOUND ? 0 : ret;
     }
     return add_shipment(db, payment->order, sku);
@@ -118,7 +118,7 @@ static int pay_released(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, 
     }
     ret = lb_store_sku_add_counts(db, order->sku_id, 0, order->qty, -from_held, now);
     if (ret == 0 && from_held != 0)
-        ret = lb_store_live_item_add_counts(db, order->live_item_id, 0, order->qty);
+        ret = lb_store_live_item_add_counts(db, order->sku_id, order->live_item_id, 0, order->qty);
     return ret != 0 ? ret : mark_paid(db, payment, sku, now);
 }
 

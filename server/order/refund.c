@@ -194,7 +194,7 @@ static int take_back(lb_db_t *db, const lb_order_t *order, int *at_once)
         return 0;
     if (order->group_buy_id != 0) {
         lb_group_buy_t gb;
-        if ((ret = lb_store_group_buy_get(db, order->group_buy_id, &gb)) != 0)
+        if ((ret = lb_store_group_buy_of_sku(db, order->sku_id, order->group_buy_id, &gb)) != 0)
             return ret == LB_ENOTFOUND ? LB_EDB : ret;
         if (strcmp(gb.status, "open") == 0) {
             *at_once = 1;

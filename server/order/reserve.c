@@ -149,9 +149,9 @@ static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t now)
             continue;
         if (t->kind == LB_TARGET_LIVE_ITEM) {
             from_held += t->granted;
-            ret = store->live_item_add_reserved(db, t->id, t->granted);
+            ret = store->live_item_add_reserved(db, batch->sku_id, t->id, t->granted);
         } else {
-            ret = store->group_buy_add_joined(db, t->id, t->granted);
+            ret = store->group_buy_add_joined(db, batch->sku_id, t->id, t->granted);
         }
         if (ret != 0)
             goto Exit;

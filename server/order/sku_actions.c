@@ -85,7 +85,7 @@ int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view)
     if (view->reserved != 0 || view->sold != 0)
         ret = lb_store_sku_add_counts(db, view->sku.id, view->reserved, view->sold, 0, view->now);
     for (size_t i = 0; ret == 0 && i != view->num_items; ++i)
-        ret = lb_store_live_item_add_counts(db, view->items[i].id, view->items[i].reserved, view->items[i].sold);
+        ret = lb_store_live_item_add_counts(db, view->sku.id, view->items[i].id, view->items[i].reserved, view->items[i].sold);
     if (ret == 0 && view->num_payments != 0)
         ret = lb_store_payments_insert(db, view->sku.id, view->payments, view->num_payments, view->now);
     if (ret == 0 && view->num_shipments != 0)

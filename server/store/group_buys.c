@@ -178,10 +178,10 @@ int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     return 0;
 }
 
-int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta)
+int lb_store_group_buy_add_joined(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta)
 {
-    static const char sql[] = "UPDATE group_buys SET joined_qty = joined_qty + ? WHERE id = ?";
-    int64_t ret = lb_db_exec(db, sql, "ii", delta, id);
+    static const char sql[] = "UPDATE group_buys SET joined_qty = joined_qty + ? WHERE sku_id = ? AND id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iii", delta, sku_id, id);
     return ret < 0 ? (int)ret : 0;
 }
 
@@ -207,10 +207,20 @@ int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_re
     return read_due(db, sql, now, limit, out, found);
 }
 
-int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
+#define GROUP_BUY_OUTPUTS(gb)                                                                                                      \
+    &(gb)->id, &(gb)->merchant_id, &(gb)->sku_id, &(gb)->pickup_point_id, &(gb)->price_cents, &(gb)->min_qty,                      \
+        &(gb)->per_buyer_limit, &(gb)->closes_at, &(gb)->joined_qty, (gb)->status, sizeof((gb)->status)
+
+int lb_store_group_buy_lock_row(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_buy_t *gb)
 {
-    static const char sql[] = GROUP_BUY_SELECT "WHERE id = ? FOR UPDATE";
-    return read_group_buy(db, sql, id, gb);
+    static const char sql[] = GROUP_BUY_SELECT "WHERE sku_id = ? AND id = ? FOR UPDATE";
+    return lb_db_query_row(db, sql, "ii", "iiiiiiiiis", sku_id, id, GROUP_BUY_OUTPUTS(gb));
+}
+
+int lb_store_group_buy_of_sku(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_buy_t *gb)
+{
+    static const char sql[] = GROUP_BUY_SELECT "WHERE sku_id = ? AND id = ?";
+    return lb_db_query_row(db, sql, "ii", "iiiiiiiiis", sku_id, id, GROUP_BUY_OUTPUTS(gb));
 }
 
 int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out, size_t *found)
@@ -231,9 +241,9 @@ int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, 
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_t now)
+int lb_store_group_buy_close(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now)
 {
-    static const char sql[] = "UPDATE group_buys SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'";
-    int64_t ret = lb_db_exec(db, sql, "sii", status, now, id);
+    static const char sql[] = "UPDATE group_buys SET status = ?, closed_at = ? WHERE sku_id = ? AND id = ? AND status = 'open'";
+    int64_t ret = lb_db_exec(db, sql, "siii", status, now, sku_id, id);
     return ret < 0 ? (int)ret : 0;
 }

@@ -128,8 +128,8 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t merchant_id, lb_li
                                    "JOIN lives l ON l.id = i.live_id JOIN skus s ON s.id = i.sku_id WHERE i.id = ?";
     static const char lock_sql[] = "SELECT live_id, sku_id, COALESCE(offer_id, 0), price_cents, quota, reserved, sold, "
                                    "per_buyer_limit, opens_at, COALESCE(reserve_ttl, 0), closed_at IS NOT NULL FROM live_items "
-                                   "WHERE id = ? FOR UPDATE";
-    static const char close_sql[] = "UPDATE live_items SET quota = reserved + sold, closed_at = ? WHERE id = ?";
+                                   "WHERE sku_id = ? AND id = ? FOR UPDATE";
+    static const char close_sql[] = "UPDATE live_items SET quota = reserved + sold, closed_at = ? WHERE sku_id = ? AND id = ?";
     static const char unhold_sql[] = "UPDATE skus SET held = held - ?, updated_at = ? WHERE id = ?";
     int64_t sku_id, offer_id, host_id, coop_id, closed, now = lb_now();
     lb_sku_t sku;
@@ -143,9 +143,9 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t merchant_id, lb_li
         return (int)ret;
     if (merchant_id != host_id && merchant_id != coop_id)
         return LB_EFORBIDDEN;
-    if ((ret = lb_db_begin(db)) != 0 || (offer_id != 0 && (ret = lb_store_offer_lock(db, offer_id)) != 0) ||
+    if ((ret = lb_db_begin(db)) != 0 || (offer_id != 0 && (ret = lb_store_offer_lock(db, sku_id, offer_id)) != 0) ||
         (ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 ||
-        (ret = lb_db_query_row(db, lock_sql, "i", "iiiiiiiiiii", id, &item->live_id, &item->sku_id, &item->offer_id,
+        (ret = lb_db_query_row(db, lock_sql, "ii", "iiiiiiiiiii", sku_id, id, &item->live_id, &item->sku_id, &item->offer_id,
                                &item->price_cents, &item->quota, &item->reserved, &item->sold, &item->per_buyer_limit,
                                &item->opens_at, &item->reserve_ttl, &closed)) != 0)
         goto Exit;
@@ -155,9 +155,9 @@ int lb_store_live_item_close(lb_db_t *db, int64_t id, int64_t merchant_id, lb_li
         goto Exit;
     }
     *released = item->quota - item->reserved - item->sold;
-    if ((ret = lb_db_exec(db, close_sql, "ii", now, id)) < 0 ||
+    if ((ret = lb_db_exec(db, close_sql, "iii", now, sku_id, id)) < 0 ||
         (ret = lb_db_exec(db, unhold_sql, "iii", *released, now, sku_id)) < 0 ||
-        (offer_id != 0 && (ret = lb_store_offer_release(db, offer_id, *released)) != 0) || (ret = lb_db_commit(db)) != 0)
+        (offer_id != 0 && (ret = lb_store_offer_release(db, sku_id, offer_id, *released)) != 0) || (ret = lb_db_commit(db)) != 0)
         goto Exit;
     item->quota = item->reserved + item->sold;
     item->closed = 1;
@@ -208,14 +208,14 @@ int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
     return 0;
 }
 
-int lb_store_live_item_add_counts(lb_db_t *db, int64_t id, int64_t reserved, int64_t sold)
+int lb_store_live_item_add_counts(lb_db_t *db, int64_t sku_id, int64_t id, int64_t reserved, int64_t sold)
 {
-    static const char sql[] = "UPDATE live_items SET reserved = reserved + ?, sold = sold + ? WHERE id = ?";
-    int64_t ret = lb_db_exec(db, sql, "iii", reserved, sold, id);
+    static const char sql[] = "UPDATE live_items SET reserved = reserved + ?, sold = sold + ? WHERE sku_id = ? AND id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iiii", reserved, sold, sku_id, id);
     return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta)
+int lb_store_live_item_add_reserved(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta)
 {
-    return lb_store_live_item_add_counts(db, id, delta, 0);
+    return lb_store_live_item_add_counts(db, sku_id, id, delta, 0);
 }

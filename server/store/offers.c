@@ -83,21 +83,25 @@ int lb_store_offers_list(lb_db_t *db, const lb_offer_filter_t *filter, int64_t a
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_offer_lock(lb_db_t *db, int64_t id)
+int lb_store_offer_lock(lb_db_t *db, int64_t sku_id, int64_t id)
 {
-    static const char sql[] = "SELECT id FROM offers WHERE id = ? FOR UPDATE";
+    static const char sql[] = "SELECT id FROM offers WHERE sku_id = ? AND id = ? FOR UPDATE";
     int64_t found;
-    return lb_db_query_row(db, sql, "i", "i", id, &found);
+    return lb_db_query_row(db, sql, "ii", "i", sku_id, id, &found);
 }
 
 int lb_store_offer_move(lb_db_t *db, int64_t id, int64_t merchant_id, lb_offer_action_t action, int64_t now, lb_offer_t *offer)
 {
-    static const char lock_sql[] = "SELECT " OFFER_COLUMNS("") "FROM offers WHERE id = ? FOR UPDATE";
-    static const char update_sql[] = "UPDATE offers SET status = ?, ended_by = ?, updated_at = ? WHERE id = ?";
+    /* The offer's SKU first, without a lock: then every statement of the transaction names it, and a sharded
+     * deployment's transaction stays on the SKU's backend (docs/scale-out.md). An offer's SKU never changes. */
+    static const char sku_sql[] = "SELECT sku_id FROM offers WHERE id = ?";
+    static const char lock_sql[] = "SELECT " OFFER_COLUMNS("") "FROM offers WHERE sku_id = ? AND id = ? FOR UPDATE";
+    static const char update_sql[] = "UPDATE offers SET status = ?, ended_by = ?, updated_at = ? WHERE sku_id = ? AND id = ?";
     lb_offer_party_t by;
-    int64_t ret;
+    int64_t ret, sku_id;
 
-    if ((ret = lb_db_begin(db)) != 0 || (ret = fetch_one(db, lb_db_query(db, lock_sql, "i", id), 0, offer)) != 0)
+    if ((ret = lb_db_query_row(db, sku_sql, "i", "i", id, &sku_id)) != 0 || (ret = lb_db_begin(db)) != 0 ||
+        (ret = fetch_one(db, lb_db_query(db, lock_sql, "ii", sku_id, id), 0, offer)) != 0)
         goto Exit;
     by = merchant_id == offer->coop_id ? LB_OFFER_COOP : merchant_id == offer->host_id ? LB_OFFER_HOST : LB_OFFER_NOBODY;
     if (by == LB_OFFER_NOBODY) {
@@ -108,7 +112,7 @@ int lb_store_offer_move(lb_db_t *db, int64_t id, int64_t merchant_id, lb_offer_a
         goto Exit;
     lb_db_param_t params[] = {LB_DB_TEXT(lb_offer_statuses[offer->status]),
                               offer->ended_by != LB_OFFER_NOBODY ? LB_DB_TEXT(lb_offer_parties[offer->ended_by]) : LB_DB_NULL,
-                              LB_DB_INT(now), LB_DB_INT(id)};
+                              LB_DB_INT(now), LB_DB_INT(sku_id), LB_DB_INT(id)};
     if ((ret = lb_db_exec_array(db, update_sql, 0, update_sql, params, LB_ARRAY_SIZE(params))) >= 0)
         ret = lb_db_commit(db);
 Exit:
@@ -126,19 +130,23 @@ Exit:
 int lb_store_offer_place(lb_db_t *db, const lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
                          lb_offer_rule_t *rule)
 {
-    static const char named_sql[] = "SELECT " OFFER_COLUMNS("") "FROM offers WHERE id = ? FOR UPDATE";
+    /* The named offer under the item's SKU; one of another SKU is read without a lock (it is refused, nothing written). */
+    static const char named_sql[] = "SELECT " OFFER_COLUMNS("") "FROM offers WHERE sku_id = ? AND id = ? FOR UPDATE";
+    static const char other_sql[] = "SELECT " OFFER_COLUMNS("") "FROM offers WHERE id = ?";
     /* The host's offers of the SKU, the usable one with most left first (index offers_sku_host: all of them locked). */
     static const char best_sql[] =
         "SELECT " OFFER_COLUMNS("") "FROM offers WHERE sku_id = ? AND host_id = ? "
                                     "ORDER BY status = 'accepted' AND starts_at <= ? AND ? < ends_at DESC, "
                                     "max_quota - placed DESC, id DESC LIMIT 1 FOR UPDATE";
-    static const char place_sql[] = "UPDATE offers SET placed = placed + ?, updated_at = ? WHERE id = ?";
+    static const char place_sql[] = "UPDATE offers SET placed = placed + ?, updated_at = ? WHERE sku_id = ? AND id = ?";
     int ret;
 
     memset(offer, 0, sizeof(*offer));
-    if (item->offer_id != 0)
-        ret = fetch_one(db, lb_db_query(db, named_sql, "i", item->offer_id), 0, offer);
-    else
+    if (item->offer_id != 0) {
+        ret = fetch_one(db, lb_db_query(db, named_sql, "ii", item->sku_id, item->offer_id), 0, offer);
+        if (ret == LB_ENOTFOUND)
+            ret = fetch_one(db, lb_db_query(db, other_sql, "i", item->offer_id), 0, offer);
+    } else
         ret = fetch_one(db, lb_db_query(db, best_sql, "iiii", item->sku_id, host_id, now, now), 0, offer);
     if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
@@ -149,16 +157,16 @@ int lb_store_offer_place(lb_db_t *db, const lb_live_item_t *item, int64_t host_i
     }
     if ((*rule = lb_offer_check(ret == 0 ? offer : NULL, item->sku_id, now, item->quota, item->price_cents)) != LB_OFFER_USABLE)
         return 0;
-    int64_t changed = lb_db_exec(db, place_sql, "iii", item->quota, now, offer->id);
+    int64_t changed = lb_db_exec(db, place_sql, "iiii", item->quota, now, item->sku_id, offer->id);
     if (changed < 0)
         return (int)changed;
     offer->placed += item->quota;
     return 0;
 }
 
-int lb_store_offer_release(lb_db_t *db, int64_t id, int64_t released)
+int lb_store_offer_release(lb_db_t *db, int64_t sku_id, int64_t id, int64_t released)
 {
-    static const char sql[] = "UPDATE offers SET placed = placed - ?, updated_at = ? WHERE id = ?";
-    int64_t ret = lb_db_exec(db, sql, "iii", released, lb_now(), id);
+    static const char sql[] = "UPDATE offers SET placed = placed - ?, updated_at = ? WHERE sku_id = ? AND id = ?";
+    int64_t ret = lb_db_exec(db, sql, "iiii", released, lb_now(), sku_id, id);
     return ret < 0 ? (int)ret : 0;
 }

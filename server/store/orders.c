@@ -86,10 +86,10 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
 }
 
 /* *closed: whether the live item has been taken off air (its released units go to the SKU, not back to its quota). */
-static int live_item_closed(lb_db_t *db, int64_t id, int64_t *closed)
+static int live_item_closed(lb_db_t *db, int64_t sku_id, int64_t id, int64_t *closed)
 {
-    static const char sql[] = "SELECT closed_at IS NOT NULL FROM live_items WHERE id = ?";
-    int ret = lb_db_query_row(db, sql, "i", "i", id, closed);
+    static const char sql[] = "SELECT closed_at IS NOT NULL FROM live_items WHERE sku_id = ? AND id = ?";
+    int ret = lb_db_query_row(db, sql, "ii", "i", sku_id, id, closed);
     if (ret == LB_ENOTFOUND)
         *closed = 0;
     return ret == LB_ENOTFOUND ? 0 : ret;
@@ -103,25 +103,25 @@ static int live_item_closed(lb_db_t *db, int64_t id, int64_t *closed)
 static int give_back(lb_db_t *db, lb_order_t *order, const char *status, int from_sold, int64_t now)
 {
     static const char shrink_sql[] =
-        "UPDATE live_items SET reserved = reserved - ?, sold = sold - ?, quota = quota - ? WHERE id = ?";
+        "UPDATE live_items SET reserved = reserved - ?, sold = sold - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
     int64_t qty = order->qty, reserved = from_sold ? 0 : qty, sold = from_sold ? qty : 0;
     int64_t from_live = order->live_item_id != 0 ? qty : 0, closed = 0;
     int ret;
-    if (from_live != 0 && (ret = live_item_closed(db, order->live_item_id, &closed)) != 0)
+    if (from_live != 0 && (ret = live_item_closed(db, order->sku_id, order->live_item_id, &closed)) != 0)
         return ret;
     if (closed) {
         if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
             (ret = lb_store_sku_add_counts(db, order->sku_id, -reserved, -sold, 0, now)) != 0)
             return ret;
-        int64_t changed = lb_db_exec(db, shrink_sql, "iiii", reserved, sold, qty, order->live_item_id);
+        int64_t changed = lb_db_exec(db, shrink_sql, "iiiii", reserved, sold, qty, order->sku_id, order->live_item_id);
         return changed < 0 ? (int)changed : 0;
     }
     if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
         (ret = lb_store_sku_add_counts(db, order->sku_id, -reserved, -sold, from_live, now)) != 0)
         return ret;
     if (order->group_buy_id != 0)
-        return lb_store_group_buy_add_joined(db, order->group_buy_id, -qty);
-    return from_live != 0 ? lb_store_live_item_add_counts(db, order->live_item_id, -reserved, -sold) : 0;
+        return lb_store_group_buy_add_joined(db, order->sku_id, order->group_buy_id, -qty);
+    return from_live != 0 ? lb_store_live_item_add_counts(db, order->sku_id, order->live_item_id, -reserved, -sold) : 0;
 }
 
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
@@ -141,6 +141,38 @@ int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_i
     if (strcmp(order->status, "reserved") != 0)
         return LB_ECONFLICT;
     return lb_store_order_release(db, order, "cancelled", now);
+}
+
+#define ORDER_DETAILS_TYPES "sisssissiisss"
+#define ORDER_DETAILS_OUTPUTS(row)                                                                                                 \
+    (row)->title, sizeof((row)->title), &(row)->shipment_id, (row)->shipment_status, sizeof((row)->shipment_status),               \
+        (row)->delivery_status, sizeof((row)->delivery_status), (row)->tracking_no, sizeof((row)->tracking_no),                   \
+        &(row)->pickup_point_id, (row)->pickup_point_name, sizeof((row)->pickup_point_name), (row)->pickup_point_address,         \
+        sizeof((row)->pickup_point_address), &(row)->refund_id, &(row)->refund_amount_cents, (row)->refund_status,                \
+        sizeof((row)->refund_status), (row)->refund_cause, sizeof((row)->refund_cause), (row)->refund_reason,                     \
+        sizeof((row)->refund_reason)
+
+int lb_store_order_details(lb_db_t *db, const lb_order_t *order, lb_order_details_t *details)
+{
+    static const char sql[] =
+        "SELECT CONCAT(p.title, ' ', s.name), sh.id, sh.status, sh.delivery_status, sh.tracking_no, "
+        "pp.id, pp.name, pp.address, r.id, r.amount_cents, r.status, r.cause, r.reason "
+        "FROM skus s JOIN products p ON p.id = s.product_id "
+        "LEFT JOIN shipment_orders so ON so.sku_id = ? AND so.order_id = ? "
+        "LEFT JOIN shipments sh ON sh.sku_id = ? AND sh.id = so.shipment_id "
+        "LEFT JOIN pickup_points pp ON pp.id = ? "
+        "LEFT JOIN refunds r ON r.sku_id = ? AND r.order_id = ? "
+        "WHERE s.id = ? ORDER BY r.id DESC";
+    lb_order_details_t row;
+    int ret = lb_db_query(db, sql, "iiiiiii", order->sku_id, order->id, order->sku_id, order->pickup_point_id, order->sku_id,
+                          order->id, order->sku_id);
+    int found = 0;
+    memset(details, 0, sizeof(*details));
+    /* One row per refund of the order (a few at most), the latest first: it is the one shown. */
+    while (ret == 0 && (ret = lb_db_fetch(db, ORDER_DETAILS_TYPES, ORDER_DETAILS_OUTPUTS(&row))) == 0)
+        if (!found++)
+            *details = row;
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 /*

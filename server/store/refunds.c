@@ -69,8 +69,22 @@ int lb_store_refund_of_payment(lb_db_t *db, int64_t sku_id, const char *provider
 
 int lb_store_refund_of_order(lb_db_t *db, int64_t sku_id, int64_t order_id, lb_refund_t *refund)
 {
-    static const char sql[] = REFUND_SELECT "WHERE order_id = ? AND sku_id = ? ORDER BY id DESC LIMIT 1";
-    return lb_db_query_row(db, sql, "ii", REFUND_TYPES, order_id, sku_id, REFUND_OUTPUTS(refund));
+    /*
+     * The order's refunds (a few at most), the latest kept. Not ORDER BY id DESC LIMIT 1: through a Spider front that
+     * shape makes the optimizer ask every backend for the index's MIN/MAX by order_id alone, inside the transaction,
+     * whatever the SKU (seen in the backends' general logs; docs/scale-out.md).
+     */
+    static const char sql[] = REFUND_SELECT "WHERE sku_id = ? AND order_id = ?";
+    lb_refund_t row;
+    int found = 0, ret = lb_db_query(db, sql, "ii", sku_id, order_id);
+    while (ret == 0 && (ret = lb_db_fetch(db, REFUND_TYPES, REFUND_OUTPUTS(&row))) == 0) {
+        if (!found || row.id > refund->id)
+            *refund = row;
+        found = 1;
+    }
+    if (ret != LB_ENOTFOUND)
+        return ret;
+    return found ? 0 : LB_ENOTFOUND;
 }
 
 int lb_store_refund_set_status(lb_db_t *db, lb_refund_t *refund, const char *status, const char *reason, int64_t now)
@@ -113,13 +127,13 @@ int lb_store_coop_refunds(lb_db_t *db, int64_t coop_id, const char *status, int6
 int lb_store_refund_goods_gone(lb_db_t *db, const lb_order_t *order, int64_t merchant_id, int64_t now)
 {
     static const char sku_sql[] = "UPDATE skus SET stock = stock - ?, sold = sold - ?, updated_at = ? WHERE id = ?";
-    static const char item_sql[] = "UPDATE live_items SET sold = sold - ?, quota = quota - ? WHERE id = ?";
+    static const char item_sql[] = "UPDATE live_items SET sold = sold - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
     static const char ledger_sql[] = "INSERT INTO stock_ledger (sku_id, kind, delta, stock_after, merchant_id, order_id, "
                                      "reason, created_at) SELECT id, 'refund_after_handoff', ?, stock, ?, ?, ?, ? FROM skus "
                                      "WHERE id = ?";
     int64_t ret = lb_db_exec(db, sku_sql, "iiii", order->qty, order->qty, now, order->sku_id);
     if (ret >= 0 && order->live_item_id != 0)
-        ret = lb_db_exec(db, item_sql, "iii", order->qty, order->qty, order->live_item_id);
+        ret = lb_db_exec(db, item_sql, "iiii", order->qty, order->qty, order->sku_id, order->live_item_id);
     if (ret >= 0)
         ret = lb_db_exec(db, ledger_sql, "iiisii", -order->qty, merchant_id, order->id, "refund after handoff", now, order->sku_id);
     return ret < 0 ? (int)ret : 0;

@@ -197,11 +197,12 @@ int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *chang
 int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id, int *cancelled)
 {
     /* A claim is let go after each push (acked, retried or dead), so claimed_by set means a push may be under way. */
+    /* sh.sku_id named too: on a sharded deployment the join then stays on the SKU's backend (docs/scale-out.md). */
     static const char sql[] = "UPDATE shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id "
                               "SET sh.status = 'cancelled', sh.feed_seq = NULL "
-                              "WHERE so.sku_id = ? AND so.order_id = ? AND sh.status = 'pending' AND sh.claimed_by IS NULL AND "
-                              "sh.group_buy_id IS NULL";
-    int64_t ret = lb_db_exec(db, sql, "ii", sku_id, order_id);
+                              "WHERE so.sku_id = ? AND so.order_id = ? AND sh.sku_id = ? AND sh.status = 'pending' AND "
+                              "sh.claimed_by IS NULL AND sh.group_buy_id IS NULL";
+    int64_t ret = lb_db_exec(db, sql, "iii", sku_id, order_id, sku_id);
     *cancelled = ret == 1;
     return ret < 0 ? (int)ret : 0;
 }

@@ -185,16 +185,16 @@ static int fake_orders_insert(lb_db_t *db, lb_order_request_t *const *granted, s
     return 0;
 }
 
-static int fake_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta)
+static int fake_live_item_add_reserved(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta)
 {
-    (void)db;
+    (void)db, (void)sku_id;
     state.item_reserved[id - FIRST_ITEM] += delta;
     return 0;
 }
 
-static int fake_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta)
+static int fake_group_buy_add_joined(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta)
 {
-    (void)db, (void)id, (void)delta;
+    (void)db, (void)sku_id, (void)id, (void)delta;
     CHECK(!"no group-buy exists here");
     return LB_EDB;
 }

@@ -47,8 +47,8 @@ typedef struct st_lb_reserve_store_t {
     int (*orders_by_ids)(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_existing_order_t **out, size_t *found);
     int (*buyer_usage)(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
     int (*orders_insert)(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now);
-    int (*live_item_add_reserved)(lb_db_t *db, int64_t id, int64_t delta);
-    int (*group_buy_add_joined)(lb_db_t *db, int64_t id, int64_t delta);
+    int (*live_item_add_reserved)(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
+    int (*group_buy_add_joined)(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
     int (*sku_add_reserved)(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
 } lb_reserve_store_t;
 

@@ -22,8 +22,8 @@
     "o.id < b.first_id + b.size WHERE b.listed = 0 AND o.buyer_id = ? AND o.id < ?)"
 
 /*
- * In one transaction: takes up to limit blocks of the order directory not yet listed (oldest first, skipping those
- * another process holds), copies their orders into buyer_orders and marks them listed; *listed gets how many blocks.
+ * Takes up to limit blocks of the order directory not yet listed (oldest first, skipping those another process holds),
+ * copies their orders into buyer_orders and marks them listed, one transaction per SKU; *listed gets how many blocks.
  */
 int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, size_t *listed);
 

@@ -56,18 +56,20 @@ int lb_store_group_buy_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *
  * another SKU. */
 int lb_store_group_buy_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
 /* After a batch (or a release): the campaign's joined quantity += delta. */
-int lb_store_group_buy_add_joined(lb_db_t *db, int64_t id, int64_t delta);
+int lb_store_group_buy_add_joined(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
 
 /* ---- The group-buy closer (server/jobs/closer.c) ----------------------------------------------------------------- */
 
 /* Open group-buys whose cut-off has come, as (sku_id, id) pairs, oldest cut-off first. */
 int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_ref_t *out, size_t *found);
 /* Locks a group-buy row (after its SKU row) and reads it, or LB_ENOTFOUND. */
-int lb_store_group_buy_lock_row(lb_db_t *db, int64_t id, lb_group_buy_t *gb);
+int lb_store_group_buy_lock_row(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_buy_t *gb);
+/* The campaign of that SKU without a lock, in the caller's transaction (a sharded deployment: on the SKU's backend). */
+int lb_store_group_buy_of_sku(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_buy_t *gb);
 /* The campaign's joins in a status, locked, in id order; *out is malloc'd (the caller frees it). */
 int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out,
                              size_t *found);
 /* Sets the outcome of an open campaign (succeeded, failed). */
-int lb_store_group_buy_close(lb_db_t *db, int64_t id, const char *status, int64_t now);
+int lb_store_group_buy_close(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now);
 
 #endif

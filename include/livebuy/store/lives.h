@@ -47,8 +47,8 @@ int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *
  * another SKU: the allocation refuses the requests for it. */
 int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
 /* After a batch: the item's reserved += delta. */
-int lb_store_live_item_add_reserved(lb_db_t *db, int64_t id, int64_t delta);
+int lb_store_live_item_add_reserved(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
 /* The general move behind it: each counter += its delta (payment moves reserved units to sold). */
-int lb_store_live_item_add_counts(lb_db_t *db, int64_t id, int64_t reserved, int64_t sold);
+int lb_store_live_item_add_counts(lb_db_t *db, int64_t sku_id, int64_t id, int64_t reserved, int64_t sold);
 
 #endif

@@ -48,9 +48,9 @@ int lb_store_offer_move(lb_db_t *db, int64_t id, int64_t merchant_id, lb_offer_a
  */
 int lb_store_offer_place(lb_db_t *db, const lb_live_item_t *item, int64_t host_id, int64_t now, lb_offer_t *offer,
                          lb_offer_rule_t *rule);
-/* Within the caller's transaction: locks the offer row (FOR UPDATE), or LB_ENOTFOUND. */
-int lb_store_offer_lock(lb_db_t *db, int64_t id);
+/* Within the caller's transaction: locks the offer row of that SKU (FOR UPDATE), or LB_ENOTFOUND. */
+int lb_store_offer_lock(lb_db_t *db, int64_t sku_id, int64_t id);
 /* Within the caller's transaction, the offer locked: what closing an item gave back comes off the offer's placed. */
-int lb_store_offer_release(lb_db_t *db, int64_t id, int64_t released);
+int lb_store_offer_release(lb_db_t *db, int64_t sku_id, int64_t id, int64_t released);
 
 #endif

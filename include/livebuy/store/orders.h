@@ -48,6 +48,12 @@ int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_i
  */
 int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_order_details_t *details);
 /*
+ * The same for one order, every table read under its SKU: what a transaction of the SKU's reads, so that on a sharded
+ * deployment it stays on the SKU's backend (docs/scale-out.md; the list above joins SKUs that come from JSON, which
+ * Spider cannot tell apart and asks every backend for).
+ */
+int lb_store_order_details(lb_db_t *db, const lb_order_t *order, lb_order_details_t *details);
+/*
  * A page of a buyer's orders, newest first: those with ids below before, of status unless it is NULL, at most limit of
  * them into out (which holds limit); *found gets the count. Through the buyers' index (livebuy/store/buyer_orders.h),
  * which has every committed order.
