@@ -180,6 +180,14 @@ static int classify(lb_db_t *db, unsigned err, const char *message)
     case ER_SERVER_SHUTDOWN:
     case ER_QUERY_INTERRUPTED:
     case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
+    /* A Spider front (docs/scale-out.md) whose backend is down or went away in a statement or at COMMIT: a 503 for the
+     * SKUs on it, and the outcome of a COMMIT unknown, as when the connection itself breaks. */
+    case ER_CONNECT_TO_FOREIGN_DATA_SOURCE:
+    case ER_NET_READ_ERROR: /* 1158: Spider's read from a backend that went down */
+    case ER_NET_READ_INTERRUPTED:
+    case ER_NET_ERROR_ON_WRITE:
+    case ER_NET_WRITE_INTERRUPTED:
+    case 12701: /* ER_SPIDER_REMOTE_SERVER_GONE_AWAY_NUM */
         db->broken = 1;
         return LB_EDB_DOWN;
     default:
