@@ -19,14 +19,8 @@ root=$(cd "$(dirname "$0")/.." && pwd -P)
 . "$root/scripts/lib.sh"
 
 usage() { sed -n '4,8s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-[ $# -ge 2 ] || usage
-cmd=$1
-dir=$2
+read_cmd_dir "$@"
 shift 2
-[ -n "$dir" ] || usage
-if [ "$cmd" = start ]; then
-    mkdir -p "$dir"
-fi
 [ -d "$dir" ] || die "no cluster in $dir (no such folder)"
 dir=$(cd "$dir" && pwd -P)
 conf=$dir/cluster.conf
@@ -34,25 +28,11 @@ db_name=livebuy
 build=${LIVEBUY_CLUSTER_BUILD:-$root/build}
 slots=16
 
-alive() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ]
-}
 pid_of() { # pidfile: the pid when it names a live process
     local pid
     [ -f "$1" ] || return 1
     pid=$(tr -dc '0-9' <"$1")
     [ -n "$pid" ] && alive "$pid" && echo "$pid"
-}
-wait_gone() { # pid seconds
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        alive "$1" || return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 load_conf() {

@@ -12,20 +12,14 @@
 # default (innodb_flush_log_at_trx_commit=1: every COMMIT is on disk).
 set -euo pipefail
 
-say() { echo "livebuy: $*" >&2; }
-die() { say "$*"; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 usage() { sed -n '4,9s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
-[ $# -ge 2 ] || usage
-cmd=$1
-dir=$2
+read_cmd_dir "$@"
 shift 2
-[ -n "$dir" ] || usage
 
 # DIR is taken relative to the caller's working directory; everything below uses absolute paths.
-if [ "$cmd" = start ]; then
-    mkdir -p "$dir"
-fi
 if [ -d "$dir" ]; then
     dir=$(cd "$dir" && pwd -P)
 elif [ "$cmd" = stop ] || [ "$cmd" = status ]; then
@@ -47,13 +41,6 @@ user=$(id -un)
 
 admin() { mariadb-admin --no-defaults --socket="$sock" --user=root --connect-timeout=2 "$@"; }
 
-# Whether a process runs (a zombie, dead but not yet reaped, does not count; /proc works for other users' processes).
-alive() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ]
-}
 
 # The server's pid when its pid file names a live process, else nothing.
 server_pid() {
@@ -176,15 +163,6 @@ start() {
     say "MariaDB in $dir did not answer within 30 s"
     log_tail
     exit 1
-}
-
-wait_gone() { # pid seconds
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        alive "$1" || return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 stop() {
