@@ -69,22 +69,8 @@ int lb_store_refund_of_payment(lb_db_t *db, int64_t sku_id, const char *provider
 
 int lb_store_refund_of_order(lb_db_t *db, int64_t sku_id, int64_t order_id, lb_refund_t *refund)
 {
-    /*
-     * The order's refunds (a few at most), the latest kept. Not ORDER BY id DESC LIMIT 1: through a Spider front that
-     * shape makes the optimizer ask every backend for the index's MIN/MAX by order_id alone, inside the transaction,
-     * whatever the SKU (seen in the backends' general logs; docs/scale-out.md).
-     */
-    static const char sql[] = REFUND_SELECT "WHERE sku_id = ? AND order_id = ?";
-    lb_refund_t row;
-    int found = 0, ret = lb_db_query(db, sql, "ii", sku_id, order_id);
-    while (ret == 0 && (ret = lb_db_fetch(db, REFUND_TYPES, REFUND_OUTPUTS(&row))) == 0) {
-        if (!found || row.id > refund->id)
-            *refund = row;
-        found = 1;
-    }
-    if (ret != LB_ENOTFOUND)
-        return ret;
-    return found ? 0 : LB_ENOTFOUND;
+    static const char sql[] = REFUND_SELECT "WHERE order_id = ? AND sku_id = ? ORDER BY id DESC LIMIT 1";
+    return lb_db_query_row(db, sql, "ii", REFUND_TYPES, order_id, sku_id, REFUND_OUTPUTS(refund));
 }
 
 int lb_store_refund_set_status(lb_db_t *db, lb_refund_t *refund, const char *status, const char *reason, int64_t now)
