@@ -18,8 +18,9 @@ cd "$root"
 # python3-h2 writes the HTTP/2 frames of the attack tests (tests/integration/test_attacks.py).
 # python3-jsonschema and python3-yaml check every answer the integration tests get against docs/openapi.yaml
 # (tests/integration/contract.py).
+# haproxy is the public edge that tests/integration/test_edge.py attacks (scripts/edge.sh, docs/edge.md).
 # clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
-bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 python3-jsonschema python3-yaml chromium fonts-wqy-microhei clang libclang-rt-dev
+bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 python3-jsonschema python3-yaml haproxy chromium fonts-wqy-microhei clang libclang-rt-dev
 # Node.js from Debian (Debian 12's nodejs is Node 18; a newer node already on the machine is used as it is) and two
 # npm folders pinned by their package-lock.json, installed again only when it changed:
 #   tests/browser/  playwright-core, which drives Debian's chromium (it downloads no browser): the browser tests;
