@@ -113,6 +113,8 @@ typedef struct st_lb_load_run_t {
     size_t num_paid, paid_cap, num_cancelled, cancelled_cap;
     int64_t *pay_sent, *asked; /* orders a payment notify was sent for; orders a refund request was answered 200 for */
     size_t num_pay_sent, pay_sent_cap, num_asked, asked_cap;
+    int64_t *refund_unsure; /* orders whose refund request got no 200 (lost with a restart: it may have been applied) */
+    size_t num_refund_unsure, refund_unsure_cap;
     lb_idmap_t followed_up; /* orders that got their payment or cancellation: a duplicate tap's 201 gets none */
 
     lb_receiver_t *receiver;

@@ -793,6 +793,10 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
         int asked = 0;
         for (size_t j = 0; j != run->num_asked && !asked; ++j)
             asked = run->asked[j] == paid[i];
+        /* a refund request whose answer was lost (livebuyd restarted) may have been applied: the refund rules judge
+         * its order as well, whichever it was */
+        for (size_t j = 0; j != run->num_refund_unsure && !asked; ++j)
+            asked = run->refund_unsure[j] == paid[i];
         if (!asked)
             kept[num_kept++] = paid[i];
     }
@@ -875,6 +879,7 @@ static void run_dispose(lb_load_run_t *run)
     free(run->cancelled);
     free(run->pay_sent);
     free(run->asked);
+    free(run->refund_unsure);
     json_decref(run->violations);
     free(run);
 }

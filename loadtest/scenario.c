@@ -519,6 +519,9 @@ static void on_answer(lb_h2_request_t *req, int status, const char *body, size_t
         lb_load_push((void **)&run->cancelled, &run->num_cancelled, &run->cancelled_cap, sizeof(int64_t), &op->order_id);
     } else if (op->kind == LB_LOAD_REFUND && status == 200) {
         lb_load_push((void **)&run->asked, &run->num_asked, &run->asked_cap, sizeof(int64_t), &op->order_id);
+    } else if (op->kind == LB_LOAD_REFUND) {
+        lb_load_push((void **)&run->refund_unsure, &run->num_refund_unsure, &run->refund_unsure_cap, sizeof(int64_t),
+                     &op->order_id);
     }
     if (op->dup_pending && !run->stopping) {
         op_t *copy = order_copy(op);
