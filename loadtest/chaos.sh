@@ -111,7 +111,7 @@ for event in "${order[@]}"; do
     [ "$scenario" = drop ] && sizes=(--stock $((2 * buyers)) --quota "$buyers")
     "$LIVEBUY_LOAD" --url "$base" --admin-token "$admin" --buyer-secret "$buyer" --payment-secret "$payment" \
         --scenario "$scenario" --rate "$rate" --duration "$run_seconds" --buyers "$buyers" "${sizes[@]}" --quiet \
-        --max-retries 6 >"$log" 2>&1 &
+        --max-retries 6 --allow-status network,503 >"$log" 2>&1 &
     load_pid=$!
     # Somewhere in the run's middle, after its set-up: 1 s plus up to run_seconds - 2.
     sleep "$(awk -v r=$RANDOM -v s="$run_seconds" 'BEGIN { printf "%.1f", 1 + (r % ((s - 2) * 10)) / 10 }')"
