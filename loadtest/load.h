@@ -76,6 +76,8 @@ typedef struct st_lb_load_setup_t {
 /* One second of the run. */
 typedef struct st_lb_load_second_t {
     uint64_t offered, done, ok, failed; /* arrivals due; answers; 2xx; network errors and 5xx */
+    uint64_t refused;                   /* other answers: 409 sold out or conflict, 422 over the limit, 4xx */
+    double span_s;                      /* how long the second was: the last, cut short by the run's end, is less */
     uint64_t p50, p90, p99, max;        /* latency of the answers of this second, microseconds */
 } lb_load_second_t;
 
@@ -102,7 +104,7 @@ typedef struct st_lb_load_run_t {
     uint64_t status_counts[600];
     lb_verdict_codes_t codes; /* the error codes behind the statuses of 400 and more */
     lb_hist_t latency, service, this_second, by_kind[LB_LOAD_NUM_KINDS];
-    uint64_t prev_offered, prev_done, prev_ok, prev_failed, ok, failed;
+    uint64_t prev_offered, prev_done, prev_ok, prev_failed, prev_refused, ok, failed, refused, prev_second_ns;
     lb_load_second_t *series;
     size_t num_series, series_cap;
 

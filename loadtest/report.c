@@ -1,4 +1,5 @@
 /* livebuy-load's output: the progress line, the summary, the JSON file and the self-contained HTML plot. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,10 +194,11 @@ static json_t *run_json(const lb_load_run_t *run)
             json_object_set_new(kinds, lb_load_kind_names[k], latency_json(&run->by_kind[k]));
     for (size_t i = 0; i != run->num_series; ++i) {
         const lb_load_second_t *s = &run->series[i];
-        json_array_append_new(series, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "t", (json_int_t)(i + 1), "offered",
-                                                (json_int_t)s->offered, "answered", (json_int_t)s->done, "ok", (json_int_t)s->ok,
-                                                "failed", (json_int_t)s->failed, "p50_us", (json_int_t)s->p50, "p90_us",
-                                                (json_int_t)s->p90, "p99_us", (json_int_t)s->p99, "max_us", (json_int_t)s->max));
+        json_array_append_new(series, json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "t", (json_int_t)(i + 1), "span_s",
+                                                s->span_s, "offered", (json_int_t)s->offered, "answered", (json_int_t)s->done, "ok",
+                                                (json_int_t)s->ok, "refused", (json_int_t)s->refused, "failed",
+                                                (json_int_t)s->failed, "p50_us", (json_int_t)s->p50, "p90_us", (json_int_t)s->p90,
+                                                "p99_us", (json_int_t)s->p99, "max_us", (json_int_t)s->max));
     }
     const lb_load_setup_t *setup = &run->setup;
     json_t *check = run->check_ran ? json_pack("{s:b,s:O,s:I}", "ok", json_array_size(run->violations) == 0, "violations",
@@ -236,7 +238,20 @@ int lb_load_report_json(const lb_load_run_t *run, const char *path)
     return ret;
 }
 
-/* One chart: a polyline per series over the seconds of the run, y from 0 to the largest value, with a few ticks. */
+/* A round step for about four ticks up to ymax: 1, 2 or 5 times a power of ten. */
+static double tick_step(double ymax)
+{
+    double raw = ymax / 4, power = pow(10, floor(log10(raw))), step = power;
+    if (raw > 5 * power)
+        step = 10 * power;
+    else if (raw > 2 * power)
+        step = 5 * power;
+    else if (raw > power)
+        step = 2 * power;
+    return step;
+}
+
+/* One chart: a polyline per series over the seconds of the run, y from 0 past the largest value, with round ticks. */
 static void svg_chart(FILE *out, const char *title, const char *unit, size_t n, const double *const *lines,
                       const char *const *names, const char *const *colours, size_t num_lines)
 {
@@ -248,14 +263,17 @@ static void svg_chart(FILE *out, const char *title, const char *unit, size_t n, 
                 ymax = lines[l][i];
     if (ymax <= 0)
         ymax = 1;
+    double step = tick_step(ymax);
+    int ticks = (int)ceil(ymax / step - 1e-9);
+    ymax = step * ticks;
     fprintf(out, "<h2>%s</h2>\n<svg width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"12\">\n", title,
             width, height);
-    for (int t = 0; t <= 4; ++t) {
-        double y = top + (height - top - bottom) * (1 - t / 4.0);
+    for (int t = 0; t <= ticks; ++t) {
+        double y = top + (height - top - bottom) * (1 - (double)t / ticks);
         fprintf(out,
                 "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.6g %s</text>\n",
-                left, width - right, y, y, left - 6, y + 4, ymax * t / 4, unit);
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.4g %s</text>\n",
+                left, width - right, y, y, left - 6, y + 4, step * t, unit);
     }
     for (size_t i = 0; i<n; i += n> 20 ? n / 10 : 1)
         fprintf(out, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%zus</text>\n",
@@ -265,7 +283,7 @@ static void svg_chart(FILE *out, const char *title, const char *unit, size_t n, 
         for (size_t i = 0; i != n; ++i)
             fprintf(out, "%.1f,%.1f ", left + (width - left - right) * (n > 1 ? (double)i / (double)(n - 1) : 0.5),
                     top + (height - top - bottom) * (1 - lines[l][i] / ymax));
-        fprintf(out, "\"/>\n<text x=\"%.0f\" y=\"%d\" fill=\"%s\">%s</text>\n", left + 10 + 150 * (double)l, 18, colours[l],
+        fprintf(out, "\"/>\n<text x=\"%.0f\" y=\"%d\" fill=\"%s\">%s</text>\n", left + 10 + 200 * (double)l, 18, colours[l],
                 names[l]);
     }
     fprintf(out, "</svg>\n");
@@ -279,12 +297,17 @@ int lb_load_report_html(const lb_load_run_t *run, const char *path)
         return -1;
     }
     size_t n = run->num_series;
-    double *values = lb_calloc(5 * (n + 1), sizeof(double));
-    double *offered = values, *answered = values + (n + 1), *p50 = values + 2 * (n + 1), *p99 = values + 3 * (n + 1),
-           *max = values + 4 * (n + 1);
+    double *values = lb_calloc(7 * (n + 1), sizeof(double));
+    double *offered = values, *ok = values + (n + 1), *refused = values + 2 * (n + 1), *failed = values + 3 * (n + 1),
+           *p50 = values + 4 * (n + 1), *p99 = values + 5 * (n + 1), *max = values + 6 * (n + 1);
     for (size_t i = 0; i != n; ++i) {
-        offered[i] = (double)run->series[i].offered;
-        answered[i] = (double)run->series[i].done;
+        /* a rate over the second's own length: the last one, cut short by the end of the run, would look like a drop */
+        const lb_load_second_t *s = &run->series[i];
+        double span = s->span_s > 0.05 ? s->span_s : 1;
+        offered[i] = (double)s->offered / span;
+        ok[i] = (double)s->ok / span;
+        refused[i] = (double)s->refused / span;
+        failed[i] = (double)s->failed / span;
         p50[i] = ms(run->series[i].p50);
         p99[i] = ms(run->series[i].p99);
         max[i] = ms(run->series[i].max);
@@ -305,10 +328,24 @@ int lb_load_report_html(const lb_load_run_t *run, const char *path)
         !run->check_ran                         ? "not run"
         : json_array_size(run->violations) == 0 ? "ok"
                                                 : "VIOLATED");
-    const double *rates[] = {offered, answered}, *latencies[] = {p50, p99, max};
-    const char *rate_names[] = {"offered/s", "answered/s"}, *latency_names[] = {"p50", "p99", "max"};
-    const char *rate_colours[] = {"#999", "#1f77b4"}, *latency_colours[] = {"#2ca02c", "#ff7f0e", "#d62728"};
-    svg_chart(out, "Throughput per second", "/s", n, rates, rate_names, rate_colours, 2);
+    const lb_load_options_t *opt = &run->opt;
+    char model[160];
+    if (opt->concurrency > 0)
+        snprintf(model, sizeof(model), "closed model, %zu concurrent for %.4g s", opt->concurrency, opt->duration);
+    else
+        snprintf(model, sizeof(model), "open model, %.4g/s for %.4g s (ramp %.4g s%s%s)", opt->rate, opt->duration, opt->ramp,
+                 opt->spike != NULL ? ", spike " : "", opt->spike != NULL ? opt->spike : "");
+    fprintf(out,
+            "<p>Settings: %s, %s; %zu %s; buyers %lld, stock %lld, quota %lld, per-buyer limit %lld, double taps %.4g%%, "
+            "retries %u; seed %llu</p>\n",
+            opt->url, model, opt->connections, opt->http1 ? "HTTP/1.1 connections" : "HTTP/2 connections", (long long)opt->buyers,
+            (long long)opt->stock, (long long)opt->quota, (long long)opt->limit, opt->dup_share * 100, opt->max_retries,
+            (unsigned long long)opt->seed);
+    const double *rates[] = {offered, ok, refused, failed}, *latencies[] = {p50, p99, max};
+    const char *rate_names[] = {"offered/s", "2xx/s (accepted)", "4xx/s (sold out, over the limit)", "errors/s (5xx, network)"};
+    const char *latency_names[] = {"p50", "p99", "max"};
+    const char *rate_colours[] = {"#999", "#2ca02c", "#ff7f0e", "#d62728"}, *latency_colours[] = {"#2ca02c", "#ff7f0e", "#d62728"};
+    svg_chart(out, "Answers per second, by outcome", "/s", n, rates, rate_names, rate_colours, 4);
     svg_chart(out, "Latency per second (from the intended send time)", "ms", n, latencies, latency_names, latency_colours, 3);
     fprintf(out, "</body></html>\n");
     free(values);

@@ -479,6 +479,8 @@ static void record(op_t *op, int status, uint64_t now)
         ++run->ok;
     else if (status < 0 || status >= 500)
         ++run->failed;
+    else
+        ++run->refused;
 }
 
 static void finish_if_done(lb_load_run_t *run);
@@ -619,11 +621,14 @@ static void close_series(lb_load_run_t *run)
 static void on_progress(uv_timer_t *timer)
 {
     lb_load_run_t *run = timer->data;
+    uint64_t now = uv_hrtime(), since = run->prev_second_ns != 0 ? run->prev_second_ns : run->start_ns;
     lb_load_second_t second = {
         .offered = run->arrivals - run->prev_offered,
         .done = run->requests_done - run->prev_done,
         .ok = run->ok - run->prev_ok,
         .failed = run->failed - run->prev_failed,
+        .refused = run->refused - run->prev_refused,
+        .span_s = now > since ? (double)(now - since) / 1e9 : 0,
         .p50 = lb_hist_percentile(&run->this_second, 50),
         .p90 = lb_hist_percentile(&run->this_second, 90),
         .p99 = lb_hist_percentile(&run->this_second, 99),
@@ -633,6 +638,8 @@ static void on_progress(uv_timer_t *timer)
     run->prev_done = run->requests_done;
     run->prev_ok = run->ok;
     run->prev_failed = run->failed;
+    run->prev_refused = run->refused;
+    run->prev_second_ns = now;
     lb_hist_reset(&run->this_second);
     lb_load_push((void **)&run->series, &run->num_series, &run->series_cap, sizeof(second), &second);
     if (!run->opt.quiet)
