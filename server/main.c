@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <h2o/version.h>
 #include "livebuy/base/config.h"
 #include "livebuy/db/db.h"
 #include "livebuy/feed/stock_feed.h"
@@ -53,6 +54,11 @@ int main(int argc, char **argv)
         break;
     case LB_CONFIG_HELP:
         lb_config_usage(stdout);
+        lb_config_free(&config);
+        return 0;
+    case LB_CONFIG_VERSION:
+        printf("livebuyd %s (h2o %s, libuv %s, MariaDB Connector/C %s)\n", LB_VERSION, H2O_VERSION, uv_version_string(),
+               mysql_get_client_info());
         lb_config_free(&config);
         return 0;
     default:

@@ -278,6 +278,8 @@ int lb_config_parse(lb_config_t *cfg, int argc, char **argv, char *err, size_t e
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return LB_CONFIG_HELP;
+        if (strcmp(argv[i], "--version") == 0)
+            return LB_CONFIG_VERSION;
         const char *value;
         const setting_t *s = find_flag(argv[i], &value);
         if (s == NULL)
@@ -301,7 +303,7 @@ void lb_config_usage(FILE *out)
 {
     fputs("usage: livebuyd [options]\n\n"
           "livebuy order backend: flash sales and group-buys over HTTP/1.1 and HTTP/2 on MariaDB.\n"
-          "Each option has an environment twin; options win over the environment.\n\n",
+          "Each option has an environment twin; options win over the environment. --version prints the version.\n\n",
           out);
     for (size_t i = 0; i != LB_ARRAY_SIZE(settings); ++i)
         if (settings[i].help != NULL)

@@ -496,9 +496,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         route = LB_ENOTFOUND;
     if (route < 0) {
         call->route = handler->num_routes; /* the "unmatched" label */
-        if (route == LB_EMETHOD)
-            lb_reply_error(call, 405, "method_not_allowed", "%.*s is not allowed here", (int)req->method.len, req->method.base);
-        else
+        if (route == LB_EMETHOD) {
+            char allow[128];
+            lb_router_allow(routes, handler->num_routes, path, path_len, allow, sizeof(allow));
+            lb_call_add_header_copy(call, "allow", allow);
+            lb_reply_error(call, 405, "method_not_allowed", "%.*s is not allowed here: %s only", (int)req->method.len,
+                           req->method.base, allow);
+        } else
             lb_reply_error(call, 404, "not_found", "no route for %.*s", (int)(path_len < 200 ? path_len : 200), path);
         return 0;
     }

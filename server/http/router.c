@@ -1,5 +1,6 @@
 /* The route matcher (livebuy/http/router.h): literal segments and one kind of variable, a positive decimal id ({id}, {image_id},
  * ...). */
+#include <stdio.h>
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/base/request.h"
@@ -47,4 +48,24 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
         result = LB_EMETHOD;
     }
     return result;
+}
+
+size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size)
+{
+    int64_t ids[LB_ROUTE_MAX_IDS];
+    size_t num = 0, len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i != num_routes; ++i) {
+        if (!path_matches(routes[i].pattern, path, path + path_len, ids))
+            continue;
+        int is_get = strcmp(routes[i].method, "GET") == 0;
+        int n = snprintf(out + len, size - len, "%s%s%s", num != 0 ? ", " : "", routes[i].method, is_get ? ", HEAD" : "");
+        if (n < 0 || (size_t)n >= size - len) {
+            out[len] = '\0'; /* whole methods only */
+            break;
+        }
+        len += (size_t)n;
+        num += is_get ? 2 : 1;
+    }
+    return num;
 }

@@ -76,6 +76,13 @@ class Contract:
         template, item = found[0]
         operation = item.get("get" if method == "head" else method)
         if operation is None:
+            if status == 405:
+                documented = {m.upper() for m in item if m in ("get", "post", "patch", "put", "delete")}
+                documented |= {"HEAD"} if "GET" in documented else set()
+                allow = {m.strip() for m in headers.get("allow", "").split(",") if m.strip()}
+                if allow != documented:
+                    return "%s %s 405: Allow %r is not the documented methods %s" % (
+                        method.upper(), template, headers.get("allow"), ", ".join(sorted(documented)))
             if status in (400, 405):
                 # 405 method_not_allowed has the error body, as NotFound documents it
                 return self._check_body(template, str(status), self.spec["components"]["responses"]["NotFound"], method,

@@ -64,6 +64,8 @@ class Document(unittest.TestCase):
             ("GET", "/v1/skus/1", 200, {"content-type": "text/html"}, b"<p>", "Content-Type 'text/html'"),
             ("GET", "/v1/nothing", 200, json_type, {}, "matches no documented path"),
             ("DELETE", "/v1/skus/1", 200, json_type, {}, "not 405"),
+            ("DELETE", "/v1/skus/1", 405, dict(json_type, allow="GET, HEAD"),
+             {"error": {"code": "method_not_allowed", "message": "x"}}, "is not the documented methods"),
         ]
         for method, path, status, headers, body, words in wrong:
             why = self.c.problem(method, path, status, headers, body)
@@ -94,6 +96,20 @@ class Document(unittest.TestCase):
                                os.path.join(lb.SOURCE_DIR, "web", "yaml.js")], stderr=subprocess.PIPE, text=True, timeout=60)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("anchors", proc.stderr)
+
+
+class Manners(lb.ServerTestCase):
+    def test_405_names_the_methods_a_path_takes(self):
+        for method, path, allow in [("DELETE", "/v1/orders", "POST, GET, HEAD"), ("PUT", "/v1/skus/1", "GET, HEAD, PATCH"),
+                                    ("GET", "/v1/merchants", "POST"), ("POST", "/healthz", "GET, HEAD")]:
+            answer = self.server.request(method, path)  # the contract check holds Allow to docs/openapi.yaml
+            self.assertError(answer, 405, "method_not_allowed", allow, what="%s %s" % (method, path))
+            self.assertEqual(answer[1]["allow"], allow)
+
+    def test_version(self):
+        code, out, err = lb.run_livebuyd(["--version"])
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"^livebuyd [0-9]+\.[0-9]+\.[0-9]+ \(h2o 2\.2\.5, libuv [0-9.]+, MariaDB Connector/C [0-9.]+\)\n$")
 
 
 class Served(lb.ServerTestCase):

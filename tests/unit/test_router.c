@@ -43,6 +43,14 @@ int main(void)
     CHECK(match("GET", "/healthz/", &id) == LB_ENOTFOUND);
     CHECK(match("DELETE", "/v1/skus/1", &id) == LB_EMETHOD);
     CHECK(match("GET", "/v1/merchants", &id) == LB_EMETHOD);
+    char allow[64];
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, sizeof(allow)) == 3 &&
+          strcmp(allow, "POST, GET, HEAD") == 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/skus/1", 10, allow, sizeof(allow)) == 3 &&
+          strcmp(allow, "GET, HEAD, PATCH") == 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/merchants", 13, allow, sizeof(allow)) == 1 && strcmp(allow, "POST") == 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/nothing", 11, allow, sizeof(allow)) == 0 && allow[0] == '\0');
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, 8) == 1 && strcmp(allow, "POST") == 0);
     CHECK(match("GET", "/nothing", &id) == LB_ENOTFOUND);
     return CHECK_RESULT("router");
 }

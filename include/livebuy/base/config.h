@@ -62,7 +62,8 @@ typedef struct st_lb_config_t {
 } lb_config_t;
 
 /* Outcome of lb_config_parse beyond "ok". */
-#define LB_CONFIG_HELP 1 /* --help was given: usage printed, exit 0 */
+#define LB_CONFIG_HELP    1 /* --help was given: usage printed, exit 0 */
+#define LB_CONFIG_VERSION 2 /* --version was given: the version printed, exit 0 */
 
 /*
  * Fills cfg from the environment first, then argv (flags win). On an invalid setting returns LB_EINPUT with a one-line

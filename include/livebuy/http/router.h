@@ -40,4 +40,11 @@ typedef struct st_lb_route_t {
 int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *method, size_t method_len, const char *path,
                     size_t path_len, int64_t ids[LB_ROUTE_MAX_IDS]);
 
+/*
+ * The methods path takes, for a 405's Allow header: those of every route whose pattern matches it, in table order,
+ * comma-separated, with HEAD after GET ("GET, HEAD, POST"); written into out (size bytes, cut short if too small).
+ * Returns the number of methods.
+ */
+size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size);
+
 #endif
