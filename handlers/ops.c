@@ -36,10 +36,25 @@ void lb_handle_readyz(lb_call_t *call)
     lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), readyz_work);
 }
 
+/*
+ * The latest rendering of /metrics on this thread. Scrapes that come while it is still on its way to an earlier one (its
+ * refs say so) and within a second of it get the same bytes: a flood of scrapes costs one rendering, shared, not one
+ * each (a client that never reads them would otherwise hold a copy per stream).
+ */
+static _Thread_local lb_body_t *latest_metrics;
+static _Thread_local uint64_t latest_metrics_ns;
+#define METRICS_SHARED_NS 1000000000ull
+
 void lb_handle_metrics(lb_call_t *call)
 {
-    size_t len;
-    char *text = lb_metrics_render(&len);
-    lb_reply_raw(call, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
-    free(text);
+    uint64_t now = lb_monotonic_ns();
+    if (latest_metrics == NULL || latest_metrics->refs == 1 || now - latest_metrics_ns >= METRICS_SHARED_NS) {
+        size_t len;
+        char *text = lb_metrics_render(&len);
+        lb_body_release(latest_metrics);
+        latest_metrics = lb_body_adopt(text, len);
+        latest_metrics->shared = 1;
+        latest_metrics_ns = now;
+    }
+    lb_reply_body(call, 200, "text/plain; version=0.0.4; charset=utf-8", latest_metrics);
 }

@@ -310,6 +310,11 @@ static void *run_loop_thread(void *arg)
     return NULL;
 }
 
+void lb_server_set_memory_purge(void (*purge)(void))
+{
+    lb_connections_set_purge(purge);
+}
+
 int lb_server_run(const lb_config_t *cfg)
 {
     char err[512];
@@ -320,6 +325,7 @@ int lb_server_run(const lb_config_t *cfg)
         route_labels[i] = lb_routes[i].label != NULL ? lb_routes[i].label : lb_routes[i].pattern;
     route_labels[lb_num_routes] = "unmatched";
     lb_metrics_init(route_labels, lb_num_routes + 1);
+    lb_connections_set_budgets((size_t)config->answer_budget_mb << 20, (size_t)config->connection_answer_budget_mb << 20);
 
     if (load_wechatpay(err, sizeof(err)) != 0)
         goto Error;

@@ -86,6 +86,11 @@ static const setting_t settings[] = {
     UINT(max_connections, "--max-connections", "LIVEBUY_MAX_CONNECTIONS", 0, 10000000,
          "connections open at once; past it the idlest is closed for a new one (default: the file limit less room for "
          "the database)"),
+    UINT(answer_budget_mb, "--answer-budget-mb", "LIVEBUY_ANSWER_BUDGET_MB", 0, 1 << 20,
+         "MB all answers not yet delivered may hold (clients that do not read); past it the connection holding the most "
+         "is closed; 0: no budget (default 64)"),
+    UINT(connection_answer_budget_mb, "--connection-answer-budget-mb", "LIVEBUY_CONNECTION_ANSWER_BUDGET_MB", 0, 1 << 20,
+         "MB one connection's answers not yet delivered may hold before it is closed; 0: no budget (default 16)"),
     UINT(order_wait_ms, "--order-wait-ms", "LIVEBUY_ORDER_WAIT_MS", 0, 600000,
          "an order no batch took within this many ms is answered 503 (a database that does not answer); 0: none (default 5000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
@@ -248,6 +253,8 @@ static void set_defaults(lb_config_t *cfg)
     cfg->max_connection_orders = 256;
     cfg->max_order_resets = 100;
     cfg->order_wait_ms = 5000;
+    cfg->answer_budget_mb = 64;
+    cfg->connection_answer_budget_mb = 16;
     cfg->reserve_ttl = 900;
     cfg->shipping_format = lb_strdup("json");
     cfg->shipping_max_attempts = 12;

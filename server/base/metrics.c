@@ -31,6 +31,8 @@ static histogram_t request_latency[MAX_ROUTES];
 static histogram_t db_wait, db_total;
 static atomic_llong db_queued, db_running, connections_open;
 static atomic_ullong connections_total, connections_evicted, connections_refused;
+static atomic_ullong connections_over_budget[2]; /* budget: connection, process */
+static atomic_llong answers_held;
 static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
@@ -88,6 +90,16 @@ void lb_metrics_connection(int delta)
 void lb_metrics_connection_capped(int evicted)
 {
     atomic_fetch_add_explicit(evicted ? &connections_evicted : &connections_refused, 1, memory_order_relaxed);
+}
+
+void lb_metrics_connection_over_budget(int process)
+{
+    atomic_fetch_add_explicit(&connections_over_budget[process != 0], 1, memory_order_relaxed);
+}
+
+void lb_metrics_answers_held(int64_t delta)
+{
+    atomic_fetch_add_explicit(&answers_held, delta, memory_order_relaxed);
 }
 
 void lb_metrics_db_queued(void)
@@ -267,6 +279,16 @@ char *lb_metrics_render(size_t *len)
          "livebuy_http_connections_capped_total{action=\"refused\"} %llu\n",
          (long long)atomic_load(&connections_open), load(&connections_total), load(&connections_evicted),
          load(&connections_refused));
+    emit(&t,
+         "# HELP livebuy_http_answers_held_bytes Memory held by answers given to h2o and not yet delivered (clients that "
+         "do not read), as counted against the budgets.\n# TYPE livebuy_http_answers_held_bytes gauge\n"
+         "livebuy_http_answers_held_bytes %lld\n"
+         "# HELP livebuy_http_connections_over_budget_total Connections closed for the memory their undelivered answers "
+         "held: over the connection's budget, or the biggest holder when the process was over its own.\n"
+         "# TYPE livebuy_http_connections_over_budget_total counter\n"
+         "livebuy_http_connections_over_budget_total{budget=\"connection\"} %llu\n"
+         "livebuy_http_connections_over_budget_total{budget=\"process\"} %llu\n",
+         (long long)atomic_load(&answers_held), load(&connections_over_budget[0]), load(&connections_over_budget[1]));
     emit(&t,
          "# HELP livebuy_db_queue_depth Database jobs waiting for a worker.\n# TYPE livebuy_db_queue_depth gauge\n"
          "livebuy_db_queue_depth %lld\n"

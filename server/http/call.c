@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
+#include "livebuy/http/answer.h"
 #include "livebuy/base/civil_time.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/base/request.h"
@@ -158,8 +159,7 @@ typedef struct st_cached_answer_t {
     int64_t id;
     lb_format_t format;
     uint64_t stored_ns;
-    char *body;
-    size_t len;
+    lb_body_t *body; /* shared with the answers on their way */
 } cached_answer_t;
 static _Thread_local cached_answer_t *public_cache;
 
@@ -192,37 +192,46 @@ static int answer_from_public_cache(lb_call_t *call)
     if (slot->body != NULL && slot->route == call->route && slot->id == call->id && slot->format == call->answer_format &&
         lb_monotonic_ns() - slot->stored_ns < PUBLIC_CACHE_NS) {
         lb_metrics_public_cache_hit();
-        lb_reply_raw(call, 200, lb_codec_media_type(call->answer_format), slot->body, slot->len);
+        lb_reply_body(call, 200, lb_codec_media_type(call->answer_format), slot->body);
         return 0;
     }
     call->cache_answer = 1;
     return LB_ENOTFOUND;
 }
 
-static void keep_public_answer(const lb_call_t *call, const char *body, size_t len)
+static void keep_public_answer(const lb_call_t *call, lb_body_t *body)
 {
     cached_answer_t *slot = public_cache_slot(call);
-    free(slot->body);
-    *slot = (cached_answer_t){call->route, call->id, call->answer_format, lb_monotonic_ns(), lb_malloc(len + 1), len};
-    memcpy(slot->body, body, len);
+    lb_body_release(slot->body);
+    *slot = (cached_answer_t){call->route, call->id, call->answer_format, lb_monotonic_ns(), body};
+    lb_body_retain(body);
+    body->shared = 1;
 }
 
-void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len)
+void lb_reply_body(lb_call_t *call, int status, const char *content_type, lb_body_t *body)
 {
     h2o_req_t *req = call->req;
     if (req == NULL || call->answered)
         return;
     call->answered = 1;
     if (call->cache_answer && status == 200)
-        keep_public_answer(call, body, len);
+        keep_public_answer(call, body);
     lb_metrics_request(call->route, status, lb_monotonic_ns() - call->started_ns);
     req->res.status = status;
     req->res.reason = reason_phrase(status);
-    req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     if (status == 429 || status == 503)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(RETRY_AFTER));
-    h2o_send_inline(req, body, len);
+    lb_answer_send(req, body);
+}
+
+void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len)
+{
+    if (call->req == NULL || call->answered)
+        return;
+    lb_body_t *copy = lb_body_copy(body, len);
+    lb_reply_body(call, status, content_type, copy);
+    lb_body_release(copy);
 }
 
 /* Only a string built without a UTF-8 check can make an answer unencodable: a bug, answered as one. */
@@ -239,13 +248,16 @@ void lb_writer_start(lb_call_t *call, lb_writer_t *w)
 
 void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w)
 {
-    if (call->req != NULL) {
+    if (call->req == NULL || call->answered || w->failed) {
         if (w->failed)
             reply_unencodable(call);
-        else
-            lb_reply_raw(call, status, lb_codec_media_type(w->format), w->out.bytes, w->out.len);
+        free(w->out.bytes);
+        return;
     }
-    free(w->out.bytes);
+    /* the writer's bytes become the answer's, without a copy */
+    lb_body_t *body = lb_body_adopt(w->out.bytes, w->out.len);
+    lb_reply_body(call, status, lb_codec_media_type(w->format), body);
+    lb_body_release(body);
 }
 
 static void reply_error_v(lb_call_t *call, int status, const char *code, const char *fmt, va_list args)
@@ -320,7 +332,7 @@ void lb_reply_no_content(lb_call_t *call)
     lb_metrics_request(call->route, 204, lb_monotonic_ns() - call->started_ns);
     req->res.status = 204;
     req->res.reason = reason_phrase(204);
-    h2o_send_inline(req, NULL, 0);
+    lb_answer_send(req, NULL);
 }
 
 void lb_call_add_header(lb_call_t *call, const char *name, const char *value)

@@ -45,8 +45,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const char *why = refusal(req, &close);
     h2o_iovec_t path = req->path_normalized;
     int listing = door->files == LB_DOOR_FOLDER && path.len != 0 && path.base[path.len - 1] == '/';
-    if (why == NULL && !listing && (door->files == LB_DOOR_API || reads_only(req)))
+    if (why == NULL && !listing && door->files == LB_DOOR_API)
         return -1; /* on to the path's next handler */
+    if (why == NULL && !listing && reads_only(req)) {
+        /* h2o's file handler answers without us: the door counts what the answer holds (the photos' handler adds their
+         * bytes when it sends them) */
+        lb_answer_hold(req);
+        return -1;
+    }
     lb_call_t *call = lb_call_new(&door->super, req);
     call->route = door->super.num_routes;
     if (why == NULL && listing) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "livebuy/common.h"
+#include "livebuy/http/answer.h"
 #include "livebuy/http/media.h"
 #include "livebuy/store/media.h"
 
@@ -42,9 +43,10 @@ static void reply_error(h2o_req_t *req, int status, const char *reason, const ch
     int len = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
     req->res.status = status;
     req->res.reason = reason;
-    req->res.content_length = (size_t)len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
-    h2o_send_inline(req, body, (size_t)len);
+    lb_body_t *answer = lb_body_copy(body, (size_t)len);
+    lb_answer_send(req, answer);
+    lb_body_release(answer);
 }
 
 static void read_release(media_read_t *read)
@@ -116,7 +118,10 @@ static void read_done(uv_work_t *uv, int status)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
         add_cache_headers(req, read);
-        h2o_send_inline(req, read->bytes, read->len);
+        lb_body_t *body = lb_body_adopt(read->bytes, read->len);
+        read->bytes = NULL;
+        lb_answer_send(req, body);
+        lb_body_release(body);
     }
     read_release(read);
 }
@@ -157,7 +162,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         req->res.status = 304;
         req->res.reason = "Not Modified";
         add_cache_headers(req, read);
-        h2o_send_inline(req, NULL, 0);
+        lb_answer_send(req, NULL);
         free(read);
         return 0;
     }

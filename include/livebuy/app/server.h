@@ -11,5 +11,8 @@
  * reason is printed on one line).
  */
 int lb_server_run(const lb_config_t *config);
+/* What gives freed memory back to the system (the allocator's purge), called on a loop thread after its clients let go
+ * of answers (livebuy/http/connections.h); before lb_server_run. */
+void lb_server_set_memory_purge(void (*purge)(void));
 
 #endif

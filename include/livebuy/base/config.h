@@ -49,6 +49,8 @@ typedef struct st_lb_config_t {
     unsigned max_buyer_orders;      /* orders of one buyer waiting at once (livebuy/order/fairness.h); 0: no cap */
     unsigned max_connection_orders; /* orders of one connection waiting at once; 0: no cap */
     unsigned max_connections;       /* connections open at once, all threads; 0: from the file limit */
+    unsigned answer_budget_mb;            /* memory all undelivered answers may hold (livebuy/http/connections.h) */
+    unsigned connection_answer_budget_mb; /* memory one connection's undelivered answers may hold */
     unsigned order_wait_ms;         /* an order no batch took within this is answered 503; 0: no deadline */
     unsigned max_order_resets;      /* orders a connection may reset in a second before it is closed; 0: never closed */
     unsigned reserve_ttl;

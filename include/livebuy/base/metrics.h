@@ -14,6 +14,10 @@ void lb_metrics_request(size_t route, int status, uint64_t latency_ns);
 void lb_metrics_connection(int delta);
 /* A connection closed at the connection cap: the idlest one to make room (evicted), or the new one (refused). */
 void lb_metrics_connection_capped(int evicted);
+/* A connection closed for the memory its answers held: over its own budget (process 0) or the process's (1). */
+void lb_metrics_connection_over_budget(int process);
+/* Bytes held by answers not yet delivered, up or down. */
+void lb_metrics_answers_held(int64_t delta);
 /* A database job queued; started on a worker after waiting wait_ns; done total_ns after it was queued. */
 void lb_metrics_db_queued(void);
 void lb_metrics_db_started(uint64_t wait_ns);

@@ -12,6 +12,7 @@
 #include "livebuy/base/config.h"
 #include "livebuy/base/wechatpay.h"
 #include "livebuy/db/db.h"
+#include "livebuy/http/answer.h"
 #include "livebuy/http/router.h"
 
 /*
@@ -69,8 +70,11 @@ void lb_reply_failure(lb_call_t *call, int lb_error);
 int lb_call_failure_status(int lb_error, const char **code, const char **message);
 /* Answers 204 No Content: no body, no Content-Type. */
 void lb_reply_no_content(lb_call_t *call);
-/* Answers raw bytes with a Content-Type (for /metrics and the like). */
+/* Answers raw bytes (copied) with a Content-Type. */
 void lb_reply_raw(lb_call_t *call, int status, const char *content_type, const char *body, size_t len);
+/* Answers a body (livebuy/http/answer.h) with a Content-Type: the answer takes a reference of its own, and the body
+ * may be the answer of many (a rendering kept and shared). */
+void lb_reply_body(lb_call_t *call, int status, const char *content_type, lb_body_t *body);
 
 /*
  * Closes the call's connection as when its client leaves (the socket is shut down; h2o then closes it and every request

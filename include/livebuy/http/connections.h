@@ -18,6 +18,10 @@ typedef struct st_lb_connections_t {
     size_t count;
     size_t cap; /* 0: no cap */
     uv_timer_t sweep;
+    lb_connection_t **by_fd; /* the open connections by socket, to find a request's */
+    size_t by_fd_capacity;
+    size_t released;      /* bytes of held answers released since memory was last given back */
+    unsigned purges_left; /* sweeps that still give memory back */
 } lb_connections_t;
 
 /* Starts a thread's table (its activity sweep runs once a second on loop). */
@@ -31,6 +35,27 @@ void lb_connections_accept(lb_connections_t *table, h2o_accept_ctx_t *accept_ctx
 uv_tcp_t *lb_connections_new_tcp(uv_loop_t *loop);
 /* Stops the sweep (at shutdown). */
 void lb_connections_stop(lb_connections_t *table);
+
+/*
+ * Memory held by answers not yet delivered (livebuy/http/answer.h). A connection whose answers hold more than its budget
+ * is closed; when all answers of the process hold more than the process's budget, the connection holding the most is.
+ * A client that reads what it asked for holds nothing for long: what is held is what a client does not read (a
+ * flow-control window it never opens). Budgets in bytes, 0 for none; set before the loop threads start.
+ */
+void lb_connections_set_budgets(size_t process_bytes, size_t connection_bytes);
+/* Gives memory back to the system (the allocator's purge); called on a loop thread after its clients let go of at least
+ * LB_CONNECTIONS_PURGE_BYTES of answers. Set before the loop threads start. */
+void lb_connections_set_purge(void (*purge)(void));
+#define LB_CONNECTIONS_PURGE_BYTES (1u << 20)
+
+/* bytes held against a connection and the process, from lb_connections_hold to lb_connections_release */
+typedef struct st_lb_answer_hold_t {
+    lb_connection_t *conn; /* NULL when the request's connection is not in the table */
+    size_t bytes;
+} lb_answer_hold_t;
+/* Holds bytes for an answer of a request on conn (on conn's loop thread), and closes what is over budget. */
+void lb_connections_hold(h2o_conn_t *conn, size_t bytes, lb_answer_hold_t *hold);
+void lb_connections_release(lb_answer_hold_t *hold);
 
 /* The idle time after which a connection may be closed to make room. */
 #define LB_CONNECTION_IDLE_MS 1000
