@@ -172,7 +172,7 @@ measure() { # target
     say "starting livebuyd${run:+ under callgrind}"
     "${run[@]}" "$root/$build_dir/livebuyd" --db "$db" --listen "127.0.0.1:$port" --threads "$threads" \
         --admin-token "$bench_admin" --buyer-secret "$bench_secret" --payment-secret "$bench_payment" \
-        --max-queue 1000000 "${extra[@]}" >"$work/livebuyd.log" 2>&1 &
+        --max-queue 1000000 --max-buyer-orders 0 --max-connection-orders 0 "${extra[@]}" >"$work/livebuyd.log" 2>&1 &
     server_pid=$!
     [ "$what" = livebuyd ] && measured=$server_pid
     for _ in $(seq 600); do
