@@ -306,6 +306,7 @@ static int start_loop_thread(loop_thread_t *t, char *err, size_t errsize)
 static void *run_loop_thread(void *arg)
 {
     loop_thread_t *t = arg;
+    lb_connections_bind(&t->connections);
     uv_run(&t->loop, UV_RUN_DEFAULT);
     return NULL;
 }

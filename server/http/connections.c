@@ -101,11 +101,15 @@ void lb_connections_init(lb_connections_t *table, uv_loop_t *loop, size_t cap)
     table->by_fd_capacity = 0;
     table->released = 0;
     table->purges_left = 0;
-    thread_table = table;
     uv_timer_init(loop, &table->sweep);
     table->sweep.data = table;
     uv_timer_start(&table->sweep, on_sweep, 1000, 1000);
     uv_unref((uv_handle_t *)&table->sweep);
+}
+
+void lb_connections_bind(lb_connections_t *table)
+{
+    thread_table = table;
 }
 
 void lb_connections_stop(lb_connections_t *table)

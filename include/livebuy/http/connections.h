@@ -33,6 +33,8 @@ void lb_connections_init(lb_connections_t *table, uv_loop_t *loop, size_t cap);
 void lb_connections_accept(lb_connections_t *table, h2o_accept_ctx_t *accept_ctx, uv_tcp_t *tcp);
 /* The uv_tcp_t to accept into (freed when its connection closes). */
 uv_tcp_t *lb_connections_new_tcp(uv_loop_t *loop);
+/* Makes table the one of the calling thread, whose requests' answers are held in it: first thing on its loop thread. */
+void lb_connections_bind(lb_connections_t *table);
 /* Stops the sweep (at shutdown). */
 void lb_connections_stop(lb_connections_t *table);
 
