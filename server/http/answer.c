@@ -83,10 +83,10 @@ void lb_answer_send(h2o_req_t *req, lb_body_t *body)
     int head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
     sending_t *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), on_disposed);
     *s = (sending_t){.super = {on_proceed, on_stop}, .body = body};
-    if (body != NULL)
+    if (body != NULL) { /* else no Content-Length is said: a 204 or a 304 has none */
         lb_body_retain(body);
-    if (body != NULL) /* else none is said: a 204 or a 304 has no Content-Length */
         req->res.content_length = body->len;
+    }
     lb_connections_hold(req->conn, LB_ANSWER_COST + (body != NULL && !body->shared && !head ? body->len : 0), &s->hold);
     h2o_start_response(req, &s->super);
     if (head)
