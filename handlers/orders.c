@@ -76,10 +76,12 @@ static int admit(lb_call_t *call, order_call_t *oc)
         oc->counted = 1;
         return 0;
     case LB_FAIRNESS_BUYER_FULL:
+        lb_metrics_order(LB_OUTCOME_BUSY);
         lb_reply_error(call, 429, "busy", "buyer %lld has %u orders waiting for an answer already; retry once one is answered",
                        (long long)oc->request.buyer_id, lb_fairness_buyer_cap());
         return LB_EBUSY;
     case LB_FAIRNESS_CONNECTION_FULL:
+        lb_metrics_order(LB_OUTCOME_BUSY);
         lb_reply_error(call, 429, "busy", "this connection has %u orders waiting for an answer already", lb_fairness_connection_cap());
         return LB_EBUSY;
     case LB_FAIRNESS_CLOSE:
@@ -95,6 +97,7 @@ static void on_decided(lb_order_request_t *r)
     order_call_t *oc = (order_call_t *)r;
     lb_call_t *call = oc->call;
 
+    lb_metrics_order(r->outcome);
     switch (r->outcome) {
     case LB_OUTCOME_REPLAYED:
         lb_call_add_header(call, "idempotent-replayed", "true");

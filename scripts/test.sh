@@ -21,6 +21,9 @@ cd "$root"
 # haproxy is the public edge that tests/integration/test_edge.py attacks (scripts/edge.sh, docs/edge.md).
 # clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
 bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 python3-jsonschema python3-yaml haproxy chromium fonts-wqy-microhei clang libclang-rt-dev
+# prometheus brings promtool, which checks a /metrics scrape (tests/integration/test_metrics.py); where it cannot be
+# installed, that check is skipped.
+bash scripts/deps.sh prometheus || say "prometheus (promtool) could not be installed: the promtool check of /metrics is skipped"
 # Node.js from Debian (Debian 12's nodejs is Node 18; a newer node already on the machine is used as it is) and two
 # npm folders pinned by their package-lock.json, installed again only when it changed:
 #   tests/browser/  playwright-core, which drives Debian's chromium (it downloads no browser): the browser tests;

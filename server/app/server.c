@@ -32,6 +32,8 @@
 #include "livebuy/app/server.h"
 #include "livebuy/jobs/buyer_index.h"
 #include "livebuy/jobs/closer.h"
+#include "livebuy/model/reservation.h"
+#include "livebuy/jobs/backlogs.h"
 #include "livebuy/jobs/dispatcher.h"
 #include "livebuy/jobs/refund_push.h"
 #include "livebuy/feed/stock_feed.h"
@@ -242,6 +244,7 @@ static void on_stop_request(uv_async_t *async)
     lb_stock_feed_stop();
     if (t == &loop_threads[0]) {
         lb_sweeper_stop();
+        lb_backlogs_stop();
         lb_buyer_index_stop();
         lb_closer_stop();
         if (config->shipping_url != NULL)
@@ -326,6 +329,8 @@ int lb_server_run(const lb_config_t *cfg)
         route_labels[i] = lb_routes[i].label != NULL ? lb_routes[i].label : lb_routes[i].pattern;
     route_labels[lb_num_routes] = "unmatched";
     lb_metrics_init(route_labels, lb_num_routes + 1);
+    lb_metrics_init_orders(lb_order_outcome_labels, LB_OUTCOMES);
+    lb_metrics_build_info(LB_VERSION, H2O_VERSION, uv_version_string());
     lb_connections_set_budgets((size_t)config->answer_budget_mb << 20, (size_t)config->connection_answer_budget_mb << 20);
 
     if (load_wechatpay(err, sizeof(err)) != 0)
@@ -340,6 +345,7 @@ int lb_server_run(const lb_config_t *cfg)
             goto Error;
     /* Background work runs on the first loop only (which runs on this thread). */
     lb_sweeper_start(&loop_threads[0].loop);
+    lb_backlogs_start(&loop_threads[0].loop);
     lb_buyer_index_start(&loop_threads[0].loop);
     lb_closer_start(&loop_threads[0].loop);
     if (config->shipping_url != NULL)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/base/metrics.h"
+#include "livebuy/base/process.h"
 
 #define MAX_ROUTES 96
 
@@ -39,6 +40,12 @@ _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "
 static atomic_ullong orders_expired;
 static atomic_ullong batches, batch_requests, orders_dropped, orders_timed_out, reset_closes, public_cache_hits;
 static atomic_llong sse_viewers;
+static atomic_int database_up;
+static char build_labels[192] = "version=\"unknown\"";
+#define MAX_ORDER_OUTCOMES 24
+static const char *const *order_outcome_labels;
+static size_t num_order_outcomes;
+static atomic_ullong order_outcomes[MAX_ORDER_OUTCOMES];
 static atomic_llong outbox_backlog;
 static atomic_ullong shipping_pushes[LB_METRICS_PUSH_RESULTS], shipping_dead_letters;
 static const char *const push_results[] = {"acked", "failed"};
@@ -58,6 +65,29 @@ void lb_metrics_init(const char *const *labels, size_t n)
     assert(n <= MAX_ROUTES);
     route_labels = labels;
     num_routes = n;
+}
+
+void lb_metrics_init_orders(const char *const *outcome_labels, size_t n)
+{
+    assert(n <= MAX_ORDER_OUTCOMES);
+    order_outcome_labels = outcome_labels;
+    num_order_outcomes = n;
+}
+
+void lb_metrics_order(unsigned outcome)
+{
+    assert(outcome < num_order_outcomes);
+    atomic_fetch_add_explicit(&order_outcomes[outcome], 1, memory_order_relaxed);
+}
+
+void lb_metrics_build_info(const char *version, const char *h2o_version, const char *libuv_version)
+{
+    snprintf(build_labels, sizeof(build_labels), "version=\"%s\",h2o=\"%s\",libuv=\"%s\"", version, h2o_version, libuv_version);
+}
+
+void lb_metrics_database_up(int up)
+{
+    atomic_store_explicit(&database_up, up, memory_order_relaxed);
 }
 
 static void observe(histogram_t *h, uint64_t ns)
@@ -241,12 +271,51 @@ static void emit_histogram(text_t *t, const char *name, const char *labels, hist
     emit(t, "%s_count%s%s%s %llu\n", name, open, labels, close, load(&h->count));
 }
 
+/* What runs, and the process's own figures under the names every Prometheus client library gives them. */
+static void emit_process(text_t *t)
+{
+    lb_process_stats_t p;
+    emit(t,
+         "# HELP livebuy_build_info The running build: 1, with its version and those of its libraries as labels.\n"
+         "# TYPE livebuy_build_info gauge\nlivebuy_build_info{%s} 1\n",
+         build_labels);
+    if (lb_process_stats(&p) != 0)
+        return;
+    emit(t,
+         "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+         "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.2f\n"
+         "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+         "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n"
+         "# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds %llu\n"
+         "# HELP process_max_fds Maximum number of open file descriptors.\n# TYPE process_max_fds gauge\nprocess_max_fds %llu\n"
+         "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+         "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.2f\n",
+         p.cpu_seconds, (unsigned long long)p.resident_bytes, (unsigned long long)p.open_fds, (unsigned long long)p.max_fds,
+         p.start_time_seconds);
+}
+
+static void emit_orders(text_t *t)
+{
+    emit(t, "# HELP livebuy_orders_total Order requests (POST /v1/orders) by outcome: created, replayed, or the error code "
+            "and cause that refused them.\n# TYPE livebuy_orders_total counter\n");
+    for (size_t i = 0; i != num_order_outcomes; ++i)
+        if (order_outcome_labels[i] != NULL)
+            emit(t, "livebuy_orders_total{outcome=\"%s\"} %llu\n", order_outcome_labels[i], load(&order_outcomes[i]));
+}
+
 char *lb_metrics_render(size_t *len)
 {
     text_t t = {lb_malloc(8192), 0, 8192};
     char labels[128];
 
-    emit(&t, "# HELP livebuy_http_requests_total Requests answered, by route and status.\n"
+    emit_process(&t);
+    emit(&t,
+         "# HELP livebuy_database_up Whether the database answered the last time a worker used or tried to open a "
+         "connection (1) or not (0).\n# TYPE livebuy_database_up gauge\nlivebuy_database_up %d\n",
+         atomic_load(&database_up));
+    emit_orders(&t);
+
+    emit(&t, "# HELP livebuy_http_requests_total Requests answered, by route and HTTP status code.\n"
              "# TYPE livebuy_http_requests_total counter\n");
     for (size_t r = 0; r != num_routes; ++r) {
         for (size_t s = 0; s != NUM_STATUSES; ++s) {
@@ -254,9 +323,9 @@ char *lb_metrics_render(size_t *len)
             if (n == 0)
                 continue;
             if (s == LB_ARRAY_SIZE(known_statuses))
-                emit(&t, "livebuy_http_requests_total{route=\"%s\",status=\"other\"} %llu\n", route_labels[r], n);
+                emit(&t, "livebuy_http_requests_total{route=\"%s\",code=\"other\"} %llu\n", route_labels[r], n);
             else
-                emit(&t, "livebuy_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n", route_labels[r], known_statuses[s], n);
+                emit(&t, "livebuy_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n", route_labels[r], known_statuses[s], n);
         }
     }
     emit(&t, "# HELP livebuy_http_request_duration_seconds Time from request start to answer, by route.\n"
@@ -334,7 +403,7 @@ char *lb_metrics_render(size_t *len)
          "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
          load(&orders_expired));
     emit(&t,
-         "# HELP livebuy_outbox_backlog Shipments waiting to be pushed (pending), as the dispatcher last counted.\n"
+         "# HELP livebuy_outbox_backlog Shipments waiting to be pushed (pending), counted every 2 s.\n"
          "# TYPE livebuy_outbox_backlog gauge\nlivebuy_outbox_backlog %lld\n",
          (long long)atomic_load(&outbox_backlog));
     emit(&t, "# HELP livebuy_shipping_pushes_total Pushes to the shipping system, by result.\n"
@@ -353,7 +422,7 @@ char *lb_metrics_render(size_t *len)
     for (size_t i = 0; i != LB_METRICS_REFUND_EVENTS; ++i)
         emit(&t, "livebuy_refund_events_total{event=\"%s\"} %llu\n", refund_events_labels[i], load(&refund_events[i]));
     emit(&t,
-         "# HELP livebuy_refunds_pending Refunds waiting to be pushed to the payment provider, as the refund outbox last counted.\n"
+         "# HELP livebuy_refunds_pending Refunds waiting to be pushed to the payment provider, counted every 2 s.\n"
          "# TYPE livebuy_refunds_pending gauge\nlivebuy_refunds_pending %lld\n",
          (long long)atomic_load(&refunds_pending));
     emit(&t, "# HELP livebuy_refund_pushes_total Refund requests pushed to the payment provider, by result.\n"

@@ -153,10 +153,12 @@ static lb_db_t *worker_connection(void)
         if (thread_backoff_ns > BACKOFF_MAX_NS)
             thread_backoff_ns = BACKOFF_MAX_NS;
         thread_next_connect_ns = now + thread_backoff_ns;
+        lb_metrics_database_up(0);
         fprintf(stderr, "livebuyd: %s (next try in %llu ms)\n", db->error, (unsigned long long)(thread_backoff_ns / 1000000));
         return NULL;
     }
     thread_backoff_ns = 0;
+    lb_metrics_database_up(1);
     return db;
 }
 
@@ -189,6 +191,7 @@ static int classify(lb_db_t *db, unsigned err, const char *message)
     case ER_NET_WRITE_INTERRUPTED:
     case 12701: /* ER_SPIDER_REMOTE_SERVER_GONE_AWAY_NUM */
         db->broken = 1;
+        lb_metrics_database_up(0);
         return LB_EDB_DOWN;
     default:
         fprintf(stderr, "livebuyd: database error %s\n", db->error);

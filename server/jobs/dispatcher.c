@@ -102,12 +102,10 @@ static const lb_outbox_kind_t shipment_kind = {
     .name = "shipment",
     .refuse_4xx = 0,
     .claim = claim,
-    .backlog = lb_store_shipments_backlog,
     .release = lb_store_shipments_release,
     .record = record,
     .pushed = pushed,
     .recorded = recorded,
-    .count_backlog = lb_metrics_outbox_backlog,
     .free = push_free,
 };
 

@@ -19,7 +19,6 @@
 #define CLAIM_SECONDS    30    /* longer than a push may take, so that a claim outlives its push */
 #define PUSH_TIMEOUT_MS  10000 /* connect, send, answer: all of it */
 #define POLL_INTERVAL_MS 250   /* how often an idle outbox looks for due rows */
-#define BACKLOG_EVERY_NS (2 * 1000000000ull)
 #define ERROR_EXCERPT    160 /* bytes of a refusal's body quoted in last_error */
 
 /* A socket curl asked this loop to watch. */
@@ -116,7 +115,7 @@ static int claim_work(lb_periodic_t *periodic, lb_db_t *db)
     if (ret != 0)
         return ret;
     outbox->claim.num_claimed += found;
-    return outbox->claim.count_backlog ? outbox->kind->backlog(db, &outbox->claim.backlog) : 0;
+    return 0;
 }
 
 static void claim_done(lb_periodic_t *periodic, int status)
@@ -126,8 +125,6 @@ static void claim_done(lb_periodic_t *periodic, int status)
     outbox->claim.num_claimed = 0;
     if (status != 0 && status != LB_EDB_DOWN)
         fprintf(stderr, "livebuyd: claiming %ss failed (%d); next try soon\n", outbox->kind->name, status);
-    if (status == 0 && outbox->claim.count_backlog)
-        outbox->kind->count_backlog(outbox->claim.backlog);
     if (periodic->stopping) {
         for (size_t i = 0; i != got; ++i)
             push_free(outbox, outbox->claim.claimed[i]);
@@ -151,12 +148,8 @@ static int claim_prepare(lb_periodic_t *periodic)
     lb_outbox_t *outbox = H2O_STRUCT_FROM_MEMBER(lb_outbox_t, claim.periodic, periodic);
     if (outbox->in_flight == LB_OUTBOX_MAX_IN_FLIGHT)
         return LB_EBUSY;
-    uint64_t now = lb_monotonic_ns();
     outbox->claim.want = LB_OUTBOX_MAX_IN_FLIGHT - outbox->in_flight;
     outbox->claim.num_claimed = 0;
-    outbox->claim.count_backlog = now - outbox->backlog_counted_ns >= BACKLOG_EVERY_NS;
-    if (outbox->claim.count_backlog)
-        outbox->backlog_counted_ns = now;
     return 0;
 }
 

@@ -247,12 +247,10 @@ static const lb_outbox_kind_t refund_kind = {
     .name = "refund",
     .refuse_4xx = 1,
     .claim = claim,
-    .backlog = lb_store_refunds_pending,
     .release = lb_store_refunds_release,
     .record = record,
     .pushed = pushed,
     .recorded = recorded,
-    .count_backlog = lb_metrics_refunds_pending,
     .free = push_free,
 };
 

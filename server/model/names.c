@@ -3,6 +3,7 @@
 #include "livebuy/model/group_buy.h"
 #include "livebuy/model/merchant.h"
 #include "livebuy/model/order.h"
+#include "livebuy/model/reservation.h"
 #include "livebuy/model/shipment.h"
 
 const char *const lb_merchant_kinds[] = {"coop", "host", "shipper", "station", NULL};
@@ -16,3 +17,21 @@ const char *const lb_order_status_names_zh[] = {"待付款", "已付款", "已�
 const char *const lb_group_buy_statuses[] = {"open", "succeeded", "failed", NULL};
 
 const char *const lb_delivery_event_types[] = {"picked_up", "in_transit", "delivered", NULL};
+
+const char *const lb_order_outcome_labels[LB_OUTCOMES] = {
+    [LB_OUTCOME_RESERVED] = "created",
+    [LB_OUTCOME_REPLAYED] = "replayed",
+    [LB_OUTCOME_KEY_REUSED] = "key_reused",
+    [LB_OUTCOME_SOLD_OUT] = "sold_out",
+    [LB_OUTCOME_LIMIT] = "buyer_limit",
+    [LB_OUTCOME_NOT_OPEN] = "not_open",
+    [LB_OUTCOME_CLOSED] = "closed",
+    [LB_OUTCOME_RETIRED] = "retired",
+    [LB_OUTCOME_NOT_FOUND] = "not_found",
+    [LB_OUTCOME_NO_PICKUP_POINT] = "no_pickup_point",
+    [LB_OUTCOME_WRONG_PICKUP_POINT] = "wrong_pickup_point",
+    [LB_OUTCOME_BUSY] = "busy",
+    [LB_OUTCOME_UNAVAILABLE] = "unavailable",
+    [LB_OUTCOME_TIMED_OUT] = "timed_out",
+    [LB_OUTCOME_GONE] = "gone",
+};

@@ -106,7 +106,7 @@ class EdgeTest(lb.ServerTestCase):
               % proc.stdout.strip().splitlines()[-1].strip())
 
     def test_hpack_amplification_refused(self):
-        healthz_before = self.metric('livebuy_http_requests_total{route="/healthz",status="200"}')
+        healthz_before = self.metric('livebuy_http_requests_total{route="/healthz",code="200"}')
         counts = {}
         conn = floods.FloodConnection(self.url, "127.0.0.3", counts)
         requests = floods.hpack_requests(conn, 400000, "127.0.0.1:%d" % self.edge_port)
@@ -120,7 +120,7 @@ class EdgeTest(lb.ServerTestCase):
         self.assertTrue(conn.closed, "the edge closes the connection")
         self.assertLessEqual(counts.get("status 200", 0), 1, "only the request that made the entry is answered: %r"
                              % counts)
-        after = self.metric('livebuy_http_requests_total{route="/healthz",status="200"}')
+        after = self.metric('livebuy_http_requests_total{route="/healthz",code="200"}')
         self.assertLessEqual(after - healthz_before, 1, "no amplified request reached livebuyd")
         self.served(790002)
         print("edge: hpack amplification (400,000 references to a 4 KB entry, %d written before the close): the edge "

@@ -594,12 +594,12 @@ class OpsTest(Base):
                     return float(line.rsplit(" ", 1)[1])
             return None
 
-        healthz = 'livebuy_http_requests_total{route="/healthz",status="200"}'
+        healthz = 'livebuy_http_requests_total{route="/healthz",code="200"}'
         self.assertGreaterEqual(value(healthz, text) or 0, 1, "no %s in:\n%s" % (healthz, text))
-        sku404 = 'livebuy_http_requests_total{route="/v1/skus/{id}",status="404"}'
+        sku404 = 'livebuy_http_requests_total{route="/v1/skus/{id}",code="404"}'
         self.assertGreaterEqual(value(sku404, text) or 0, 1, "no %s in:\n%s" % (sku404, text))
-        self.assertRegex(text, r'livebuy_http_requests_total\{route="[^"]+",status="404"\} [1-9]')
-        self.assertRegex(text, r'livebuy_http_requests_total\{route="/v1/merchants",status="401"\} [1-9]')
+        self.assertRegex(text, r'livebuy_http_requests_total\{route="[^"]+",code="404"\} [1-9]')
+        self.assertRegex(text, r'livebuy_http_requests_total\{route="/v1/merchants",code="401"\} [1-9]')
         self.assertRegex(text, r'livebuy_http_request_duration_seconds_bucket\{route="/healthz",le="\+Inf"\} [1-9]')
         self.assertRegex(text, r'(?m)^livebuy_http_request_duration_seconds_bucket\{.*le="0\.\d+"\} \d+$')
         self.assertRegex(text, r"(?m)^livebuy_db_queue_depth \d+$")

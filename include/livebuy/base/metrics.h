@@ -8,6 +8,15 @@
 /* Names the routes (labels of the request metrics); labels[i] must live as long as the process. At most 64. */
 void lb_metrics_init(const char *const *route_labels, size_t num_routes);
 
+/* Names the outcomes of order requests (labels of livebuy_orders_total), indexed by outcome; NULL: not shown. At most 24. */
+void lb_metrics_init_orders(const char *const *outcome_labels, size_t n);
+/* One order request decided (or refused before a batch) with outcome, an index of those labels. */
+void lb_metrics_order(unsigned outcome);
+/* The labels of livebuy_build_info (set once at start, before /metrics is served). */
+void lb_metrics_build_info(const char *version, const char *h2o_version, const char *libuv_version);
+/* Whether the database answered (1) or not (0), as a worker last found it opening or using its connection. */
+void lb_metrics_database_up(int up);
+
 /* One answered request: its route index, HTTP status and time from the request's start to the answer. */
 void lb_metrics_request(size_t route, int status, uint64_t latency_ns);
 /* HTTP connections accepted (+1) and closed (-1). */
@@ -45,13 +54,13 @@ void lb_metrics_orders_dropped(uint64_t n);
 /* A public GET answered from the public answer cache (server/http/call.c). */
 void lb_metrics_public_cache_hit(void);
 
-/* The shipping outbox (server/jobs/dispatcher.c): pending shipments as last counted, pushes by result, dead letters. */
+/* The shipping outbox (server/jobs/dispatcher.c): pending shipments as last counted (server/jobs/backlogs.c), pushes by result, dead letters. */
 typedef enum en_lb_metrics_push_t { LB_METRICS_PUSH_ACKED, LB_METRICS_PUSH_FAILED, LB_METRICS_PUSH_RESULTS } lb_metrics_push_t;
 void lb_metrics_outbox_backlog(int64_t pending);
 void lb_metrics_shipping_push(lb_metrics_push_t result);
 void lb_metrics_shipping_dead_letter(void);
 
-/* The refund outbox (server/jobs/refund_push.c): pending refunds as last counted, pushes by result. */
+/* The refund outbox (server/jobs/refund_push.c): pending refunds as last counted (server/jobs/backlogs.c), pushes by result. */
 typedef enum en_lb_metrics_refund_push_t {
     LB_METRICS_REFUND_PUSH_SENT,    /* a 2xx answer: the provider took it */
     LB_METRICS_REFUND_PUSH_REFUSED, /* a 4xx (but 408, 429): refused for good, the refund failed */

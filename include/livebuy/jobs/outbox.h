@@ -89,8 +89,6 @@ typedef struct st_lb_outbox_kind_t {
      */
     int (*claim)(lb_outbox_t *outbox, lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
                  lb_outbox_push_t **out, size_t *found);
-    /* Worker: how many rows wait (the backlog gauge). */
-    int (*backlog)(lb_db_t *db, int64_t *count);
     /* Worker: lets go of claimer's claims (a clean stop: another process may send them at once). */
     int (*release)(lb_db_t *db, const char *claimer);
     /*
@@ -103,8 +101,6 @@ typedef struct st_lb_outbox_kind_t {
     void (*pushed)(const lb_outbox_push_t *push);
     /* Loop thread: record's status (0: committed) is known (metrics of what it did). */
     void (*recorded)(const lb_outbox_push_t *push, int status);
-    /* Loop thread: the backlog as counted. */
-    void (*count_backlog)(int64_t count);
     void (*free)(lb_outbox_push_t *push);
 } lb_outbox_kind_t;
 
@@ -129,15 +125,13 @@ struct st_lb_outbox_t {
     struct {
         lb_periodic_t periodic; /* on a timer, when a slot frees, when woken */
         size_t want;
-        int count_backlog;
-        int64_t backlog;
         lb_outbox_push_t *claimed[LB_OUTBOX_MAX_IN_FLIGHT]; /* kept across the job's retries: what committed is claimed */
         size_t num_claimed;
         int again; /* woken while a claim was in flight: claim again after it */
     } claim;
     size_t in_flight;
     lb_outbox_push_t *sending[LB_OUTBOX_MAX_IN_FLIGHT]; /* pushes with an easy handle in multi */
-    uint64_t backlog_counted_ns, random_state;
+    uint64_t random_state;
     uv_async_t wake;
     pthread_mutex_t wake_mutex;
     int wake_open; /* under wake_mutex: the async handle may be sent to */

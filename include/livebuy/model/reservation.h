@@ -35,7 +35,10 @@ typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_UNAVAILABLE,        /* 503: the database could not decide */
     LB_OUTCOME_TIMED_OUT,          /* 503: no batch took it within the order deadline (a database that does not answer) */
     LB_OUTCOME_GONE,               /* none: the client went before a batch took the request, which reserved nothing */
+    LB_OUTCOMES
 } lb_order_outcome_t;
+/* Each outcome's label in livebuy_orders_total (the error code, or its cause where one code has several); NULL for pending. */
+extern const char *const lb_order_outcome_labels[LB_OUTCOMES];
 
 /* A consignee; the strings belong to the request's decoded body, which outlives the request. */
 typedef struct st_lb_ship_to_t {
