@@ -19,8 +19,10 @@ cd "$root"
 # python3-jsonschema and python3-yaml check every answer the integration tests get against docs/openapi.yaml
 # (tests/integration/contract.py).
 # haproxy is the public edge that tests/integration/test_edge.py attacks (scripts/edge.sh, docs/edge.md).
+# systemd gives systemd-analyze, which verifies packaging/livebuyd.service (the test packaging_unit); about 20 MB, and
+# its installation needs no running systemd (a container's PID 1 is something else).
 # clang and its libFuzzer runtime build the codec's fuzz targets (tests/fuzz/); without them the fuzz test is skipped.
-bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 python3-jsonschema python3-yaml haproxy chromium fonts-wqy-microhei clang libclang-rt-dev
+bash scripts/deps.sh python3 python3-msgpack python3-cryptography python3-pil python3-h2 python3-jsonschema python3-yaml haproxy systemd chromium fonts-wqy-microhei clang libclang-rt-dev
 # prometheus brings promtool, which checks a /metrics scrape (tests/integration/test_metrics.py); where it cannot be
 # installed, that check is skipped.
 bash scripts/deps.sh prometheus || say "prometheus (promtool) could not be installed: the promtool check of /metrics is skipped"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <h2o/version.h>
+#include "livebuy/common.h"
 #include "livebuy/base/config.h"
 #include "livebuy/db/db.h"
 #include "livebuy/feed/stock_feed.h"
@@ -11,6 +12,7 @@
 #include "livebuy/order/fairness.h"
 #include "livebuy/db/migrate.h"
 #include "livebuy/app/server.h"
+#include "livebuy/app/install.h"
 #ifdef LB_WITH_MIMALLOC
 #include <mimalloc.h>
 #endif
@@ -52,6 +54,25 @@ static void purge_memory(void)
 }
 #endif
 
+/* --sql-dir and --web-dir when not given: the folders livebuyd was installed (or built) with. Returns which rule chose
+ * them (livebuy/app/install.h), or "given". */
+static const char *find_own_files(lb_config_t *config)
+{
+    char dir[4096], path[4200];
+    if (config->sql_dir != NULL && config->web_dir != NULL)
+        return "given";
+    const char *rule = lb_install_data_dir(dir, sizeof(dir));
+    if (config->sql_dir == NULL) {
+        snprintf(path, sizeof(path), "%s/sql", dir);
+        config->sql_dir = lb_strdup(path);
+    }
+    if (config->web_dir == NULL) {
+        snprintf(path, sizeof(path), "%s/web", dir);
+        config->web_dir = lb_strdup(path);
+    }
+    return rule;
+}
+
 static void set_pool_size(unsigned size)
 {
     char value[16];
@@ -84,6 +105,7 @@ int main(int argc, char **argv)
         lb_config_free(&config);
         return EXIT_BAD_SETTING;
     }
+    const char *files_rule = find_own_files(&config);
     raise_open_files_limit();
     tune_malloc();
     set_pool_size(config.db_pool);
@@ -94,6 +116,8 @@ int main(int argc, char **argv)
         ret = EXIT_BAD_SETTING;
         goto Exit;
     }
+    /* after the refusals, which are one line each */
+    fprintf(stderr, "livebuyd: migrations from %s, web pages from %s (%s)\n", config.sql_dir, config.web_dir, files_rule);
     if (config.migrate_only) {
         fprintf(stderr, "livebuyd: %u migration%s applied; the schema is up to date\n", applied, applied == 1 ? "" : "s");
         ret = 0;

@@ -9,13 +9,6 @@
 #include "livebuy/common.h"
 #include "livebuy/base/config.h"
 
-#ifndef LB_DEFAULT_SQL_DIR
-#define LB_DEFAULT_SQL_DIR "sql"
-#endif
-#ifndef LB_DEFAULT_WEB_DIR
-#define LB_DEFAULT_WEB_DIR "web"
-#endif
-
 #define MIN_SECRET_LEN 16
 
 typedef enum en_setting_kind_t { SETTING_STRING, SETTING_SECRET, SETTING_UINT, SETTING_SWITCH } setting_kind_t;
@@ -98,8 +91,10 @@ static const setting_t settings[] = {
     UINT(max_body, "--max-body", "LIVEBUY_MAX_BODY", 1024, 64 << 20, "largest request body in bytes (default 1048576)"),
     STR(tls_cert, "--tls-cert", "LIVEBUY_TLS_CERT", "PEM certificate chain: serve HTTPS (h2 by ALPN) instead of cleartext"),
     STR(tls_key, "--tls-key", "LIVEBUY_TLS_KEY", "PEM private key for --tls-cert"),
-    STR(sql_dir, "--sql-dir", "LIVEBUY_SQL_DIR", "folder of NNN_name.sql migrations (default: the checkout's sql/)"),
-    STR(web_dir, "--web-dir", "LIVEBUY_WEB_DIR", "folder of the web pages (default: the checkout's web/)"),
+    STR(sql_dir, "--sql-dir", "LIVEBUY_SQL_DIR",
+        "folder of NNN_name.sql migrations (default: the installed share/livebuy/sql, or the checkout's from a build tree)"),
+    STR(web_dir, "--web-dir", "LIVEBUY_WEB_DIR",
+        "folder of the web pages (default: the installed share/livebuy/web, or the checkout's from a build tree)"),
     STR(media_dir, "--media-dir", "LIVEBUY_MEDIA_DIR", "folder of the product photos, made if missing (default: media/ in the working folder)"),
     {"--migrate-only", "LIVEBUY_MIGRATE_ONLY", SETTING_SWITCH, offsetof(lb_config_t, migrate_only), 0, 0,
      "apply pending migrations, then exit"},
@@ -263,8 +258,6 @@ static void set_defaults(lb_config_t *cfg)
     cfg->refund_max_attempts = 12;
     cfg->refund_backoff_ms = 1000;
     cfg->max_body = 1 << 20;
-    cfg->sql_dir = lb_strdup(LB_DEFAULT_SQL_DIR);
-    cfg->web_dir = lb_strdup(LB_DEFAULT_WEB_DIR);
     cfg->media_dir = lb_strdup("media");
 }
 

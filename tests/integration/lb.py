@@ -259,9 +259,12 @@ class ServerError(RuntimeError):
 class Server:
     """A livebuyd on 127.0.0.1 and a free port, its output in a log file. Also an HTTP/1.1 keep-alive client of it."""
 
-    def __init__(self, db, extra_args=(), admin_token=ADMIN_TOKEN, tls=None, env=None, start=True):
-        """db: a mysql:// URL; tls: (cert, key) paths to serve HTTPS."""
+    def __init__(self, db, extra_args=(), admin_token=ADMIN_TOKEN, tls=None, env=None, start=True, binary=None, cwd=None):
+        """db: a mysql:// URL; tls: (cert, key) paths to serve HTTPS; binary: a livebuyd other than LIVEBUYD (an
+        installed one), run in the folder cwd."""
         self.db = db
+        self.binary = binary
+        self.cwd = cwd
         self.extra_args = list(extra_args)
         self.admin_token = admin_token
         self.tls = tls
@@ -316,8 +319,8 @@ class Server:
         log.write(("==== start #%d: livebuyd %s\n" % (self.starts, " ".join(self.args()))).encode())
         log.flush()
         self.log_offset = log.tell()
-        self.proc = subprocess.Popen([livebuyd()] + self.args(), stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, env=server_env(self.env))
+        self.proc = subprocess.Popen([self.binary or livebuyd()] + self.args(), stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, env=server_env(self.env), cwd=self.cwd)
         log.close()
         self.close_connection()
         deadline = time.monotonic() + timeout

@@ -57,8 +57,8 @@ typedef struct st_lb_config_t {
     size_t max_body;
     char *tls_cert;
     char *tls_key;
-    char *sql_dir;
-    char *web_dir;
+    char *sql_dir;   /* NULL unless given: then livebuyd's own (livebuy/app/install.h) */
+    char *web_dir;   /* the same */
     char *media_dir; /* the product photos' files (livebuy/store/media.h), made at start if missing */
     int migrate_only;
 } lb_config_t;
