@@ -23,7 +23,8 @@ typedef enum en_lb_load_scenario_t {
     LB_LOAD_MIXED,
     LB_LOAD_HOT,
     LB_LOAD_HEALTHZ_ONLY, /* GET /healthz: the generator's own ceiling */
-    LB_LOAD_GROUPBUY
+    LB_LOAD_GROUPBUY,
+    LB_LOAD_CATALOG /* orders over --skus SKUs, popularity uniform or Zipf */
 } lb_load_scenario_t;
 typedef enum en_lb_load_kind_t {
     LB_LOAD_ORDER,
@@ -40,6 +41,7 @@ extern const char *const lb_load_scenario_names[];
 extern const char *const lb_load_kind_names[];
 
 #define LB_LOAD_MAX_CAMPAIGNS 64
+#define LB_LOAD_MAX_SKUS      100000
 
 /* The command line. */
 typedef struct st_lb_load_options_t {
@@ -50,6 +52,9 @@ typedef struct st_lb_load_options_t {
     double rate, duration, ramp, drain;
     size_t concurrency; /* > 0: closed model */
     size_t connections, streams, campaigns;
+    size_t skus;        /* catalog: how many SKUs */
+    double zipf;        /* catalog: 0 uniform, else the Zipf exponent of the SKUs' popularity */
+    double live_share;  /* catalog: share of orders on a SKU with a live item that go through it */
     int64_t buyers, stock, quota, limit;
     double dup_share, pay_share, cancel_share, browse_share, refund_share;
     unsigned pay_delay_ms, max_retries;
@@ -71,6 +76,10 @@ typedef struct st_lb_load_setup_t {
     int64_t pickup_points[LB_LOAD_MAX_CAMPAIGNS];
     size_t num_campaigns;
     int64_t closes_at;
+    /* catalog: the SKUs by popularity rank, the live item on each (0: none), the products, and the popularity CDF */
+    int64_t *skus, *sku_live_items, *products;
+    size_t num_skus, num_products;
+    double *sku_cdf;
 } lb_load_setup_t;
 
 /* One second of the run. */
@@ -99,6 +108,7 @@ typedef struct st_lb_load_run_t {
     char **tokens;
     size_t num_tokens;
     char **bodies;
+    size_t num_bodies;
 
     uint64_t arrivals, requests_done, retries, ops_alive, unanswered_orders, network_errors, next_buyer, next_key;
     uint64_t status_counts[600];

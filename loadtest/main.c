@@ -4,6 +4,7 @@
  * oversold, lost or duplicated. "livebuy-load check" runs the check alone on what an earlier run made.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,17 @@ static const char usage_text[] =
     "                          groupbuy: --campaigns K [4] at pickup points closing when the run ends, joined by\n"
     "                          --buyers buyers (qty 1..--limit); half set a min_qty they reach, half one they do not;\n"
     "                          --pay-share of the joins pay; the check waits for every campaign to close\n"
+    "                          catalog: orders over --skus N [100] SKUs of one co-op, popularity uniform or Zipf\n"
+    "                          (--zipf S, S > 0); a live item on each of the 4 most popular SKUs takes --live-share F\n"
+    "                          [0.3] of their orders; --pay-share and --cancel-share of the orders paid or cancelled\n"
+    "                          after --pay-delay; the check covers every SKU\n"
     "                          healthz: GET /healthz only (livebuy-load's own ceiling; no setup, no check)\n"
     "  --admin-token T --buyer-secret S --payment-secret S   as given to livebuyd (payment secret: mixed only)\n"
     "  open model:   --rate R [1000] --duration S [5] --ramp S [0] --spike AT:LEN:MULT (LEN s at MULT x R from AT)\n"
     "  closed model: --concurrency C (each answer starts the next request; runs --duration seconds)\n"
     "  --connections N [4] --streams M [100]   HTTP/2 connections and concurrent streams on each\n"
     "  --http1                 HTTP/1.1 keep-alive instead: --connections connections, one request at a time on each\n"
-    "  --buyers N [drop 2000, mixed 500, hot 1000] --stock S [drop 1000] --quota Q [drop 500] --limit L [3]\n"
+    "  --buyers N [drop 2000, mixed 500, hot 1000, catalog 5000] --stock S [drop 1000] --quota Q [drop 500] --limit L [3]\n"
     "  --dup-share F [0.05]    share of order taps sent twice with the same Idempotency-Key, at once (a double tap)\n"
     "  --dup-after-answer      send the duplicate once the first tap is answered instead (a tap again after the spinner)\n"
     "  --pay-share F [0.5] --cancel-share F [0.2] --browse-share F [0.4] --pay-delay MS [200]   (mixed)\n"
@@ -92,6 +97,9 @@ enum {
     OPT_THRESHOLD,
     OPT_ALLOW_STATUS,
     OPT_CLEANUP,
+    OPT_SKUS,
+    OPT_ZIPF,
+    OPT_LIVE_SHARE,
     OPT_HELP
 };
 
@@ -137,6 +145,9 @@ static const struct option long_options[] = {
     {"threshold", 1, NULL, OPT_THRESHOLD},
     {"allow-status", 1, NULL, OPT_ALLOW_STATUS},
     {"cleanup", 0, NULL, OPT_CLEANUP},
+    {"skus", 1, NULL, OPT_SKUS},
+    {"zipf", 1, NULL, OPT_ZIPF},
+    {"live-share", 1, NULL, OPT_LIVE_SHARE},
     {"help", 0, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -176,6 +187,8 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                                .drain = 10,
                                .connections = 4,
                                .campaigns = 4,
+                               .skus = 100,
+                               .live_share = 0.3,
                                .shipping_wait = 20,
                                .streams = 100,
                                .buyers = -1,
@@ -206,7 +219,7 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                 if (strcmp(optarg, lb_load_scenario_names[opt->scenario]) == 0)
                     break;
             if (lb_load_scenario_names[opt->scenario] == NULL)
-                return bad_usage("--scenario %s: want drop, mixed, hot, healthz or groupbuy", optarg);
+                return bad_usage("--scenario %s: want drop, mixed, hot, healthz, groupbuy or catalog", optarg);
             break;
         case OPT_ADMIN:
             opt->admin_token = optarg;
@@ -334,6 +347,15 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
         case OPT_CLEANUP:
             opt->cleanup = 1;
             break;
+        case OPT_SKUS:
+            NUMBER(1, LB_LOAD_MAX_SKUS) opt->skus = (size_t)v;
+            break;
+        case OPT_ZIPF:
+            NUMBER(0, 10) opt->zipf = v;
+            break;
+        case OPT_LIVE_SHARE:
+            NUMBER(0, 1) opt->live_share = v;
+            break;
         case OPT_HELP:
             fputs(usage_text, stdout);
             exit(0);
@@ -344,7 +366,7 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
     }
     if (optind != argc)
         return bad_usage("unexpected argument %s", argv[optind]);
-    static const int64_t default_buyers[] = {2000, 500, 1000, 1, 300};
+    static const int64_t default_buyers[] = {2000, 500, 1000, 1, 300, 5000};
     if (opt->buyers < 0)
         opt->buyers = default_buyers[opt->scenario];
     if (opt->stock < 0)
@@ -417,34 +439,20 @@ static int create_merchant(lb_load_run_t *run, const char *kind, const char *nam
     return 0;
 }
 
-/* The co-op, its product and SKU, the host, the live, the co-op's offer to the host and the item, opening now. */
-static int setup(lb_load_run_t *run)
+/*
+ * The co-op offers sku_id to the host (no floor, no commission), the host accepts and puts it on air in the run's live
+ * (--quota, --limit a buyer), opening now: its id into *item.
+ */
+static int put_on_air(lb_load_run_t *run, int64_t sku_id, int64_t *item)
 {
     lb_load_setup_t *s = &run->setup;
     const lb_load_options_t *opt = &run->opt;
     json_t *answer;
     char path[64];
     int64_t now = lb_now();
-    s->price_cents = 3980;
-    if (create_merchant(run, "coop", "武乡小米合作社 (livebuy-load)", &s->coop_id, s->coop_token, sizeof(s->coop_token)) != 0 ||
-        create_merchant(run, "host", "长治直播间 (livebuy-load)", &s->host_id, s->host_token, sizeof(s->host_token)) != 0)
-        return -1;
-    if (setup_call(run, "POST", "/v1/products", s->coop_token,
-                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", "武乡小米 (沁州黄)", "unit", "袋", "origin",
-                             "山西省长治市武乡县", "cold_chain", 0, "skus", "name", "2.5kg 礼盒", "price_cents",
-                             (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 2700),
-                   201, &answer) != 0)
-        return -1;
-    s->product_id = json_integer_value(json_object_get(answer, "id"));
-    s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
-    json_decref(answer);
-    if (setup_call(run, "POST", "/v1/lives", s->host_token,
-                   json_pack("{s:s,s:I}", "title", "今晚八点 武乡小米专场", "starts_at", (json_int_t)now), 201, &answer) != 0)
-        return -1;
-    s->live_id = get_id(answer);
     /* The co-op offers its SKU to the host (no floor, no commission) and the host accepts: then it may go on air. */
     if (setup_call(run, "POST", "/v1/offers", s->coop_token,
-                   json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "host_id", (json_int_t)s->host_id,
+                   json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)sku_id, "host_id", (json_int_t)s->host_id,
                              "max_quota", (json_int_t)opt->quota, "min_price_cents", (json_int_t)0, "commission_bp", (json_int_t)0,
                              "starts_at", (json_int_t)0, "ends_at", (json_int_t)(now + 7 * 86400)),
                    201, &answer) != 0)
@@ -455,14 +463,113 @@ static int setup(lb_load_run_t *run)
     json_decref(answer);
     snprintf(path, sizeof(path), "/v1/lives/%lld/items", (long long)s->live_id);
     if (setup_call(run, "POST", path, s->host_token,
-                   json_pack("{s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "price_cents", (json_int_t)2990, "quota",
+                   json_pack("{s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)sku_id, "price_cents", (json_int_t)2990, "quota",
                              (json_int_t)opt->quota, "per_buyer_limit", (json_int_t)opt->limit, "opens_at", (json_int_t)now),
                    201, &answer) != 0)
         return -1;
-    s->live_item_id = get_id(answer);
+    *item = get_id(answer);
+    return 0;
+}
+
+/* The co-op, the host and the host's live, starting now. */
+static int setup_merchants(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    json_t *answer;
+    if (create_merchant(run, "coop", "武乡小米合作社 (livebuy-load)", &s->coop_id, s->coop_token, sizeof(s->coop_token)) != 0 ||
+        create_merchant(run, "host", "长治直播间 (livebuy-load)", &s->host_id, s->host_token, sizeof(s->host_token)) != 0)
+        return -1;
+    if (setup_call(run, "POST", "/v1/lives", s->host_token,
+                   json_pack("{s:s,s:I}", "title", "今晚八点 武乡小米专场", "starts_at", (json_int_t)lb_now()), 201, &answer) != 0)
+        return -1;
+    s->live_id = get_id(answer);
+    return 0;
+}
+
+/* The co-op, its product and SKU, the host, the live, the co-op's offer to the host and the item, opening now. */
+static int setup(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    const lb_load_options_t *opt = &run->opt;
+    json_t *answer;
+    s->price_cents = 3980;
+    if (setup_merchants(run) != 0)
+        return -1;
+    if (setup_call(run, "POST", "/v1/products", s->coop_token,
+                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", "武乡小米 (沁州黄)", "unit", "袋", "origin",
+                             "山西省长治市武乡县", "cold_chain", 0, "skus", "name", "2.5kg 礼盒", "price_cents",
+                             (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 2700),
+                   201, &answer) != 0)
+        return -1;
+    s->product_id = json_integer_value(json_object_get(answer, "id"));
+    s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
+    json_decref(answer);
+    if (put_on_air(run, s->sku_id, &s->live_item_id) != 0)
+        return -1;
     fprintf(stderr, "livebuy-load: set up co-op %lld, SKU %lld (stock %lld), live %lld, live item %lld (quota %lld, limit %lld)\n",
             (long long)s->coop_id, (long long)s->sku_id, (long long)opt->stock, (long long)s->live_id, (long long)s->live_item_id,
             (long long)opt->quota, (long long)opt->limit);
+    return 0;
+}
+
+#define SKUS_PER_PRODUCT 50 /* the API's most */
+#define CATALOG_LIVE_ITEMS 4
+
+/* catalog: the SKUs' popularity CDF, by rank: rank r (from 1) weighs 1 / r^zipf. */
+static void catalog_cdf(lb_load_setup_t *s, double zipf)
+{
+    double sum = 0;
+    s->sku_cdf = lb_malloc(s->num_skus * sizeof(*s->sku_cdf));
+    for (size_t r = 0; r != s->num_skus; ++r)
+        s->sku_cdf[r] = sum += pow((double)(r + 1), -zipf);
+}
+
+/*
+ * catalog: the co-op's --skus SKUs in products of up to 50 (creation order is popularity rank), the host and its live,
+ * the 4 most popular SKUs on air in it, and the popularity CDF (Zipf only).
+ */
+static int setup_catalog(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    const lb_load_options_t *opt = &run->opt;
+    json_t *answer;
+    s->price_cents = 3980;
+    if (setup_merchants(run) != 0)
+        return -1;
+    s->skus = lb_calloc(opt->skus, sizeof(*s->skus));
+    s->sku_live_items = lb_calloc(opt->skus, sizeof(*s->sku_live_items));
+    s->products = lb_calloc((opt->skus + SKUS_PER_PRODUCT - 1) / SKUS_PER_PRODUCT, sizeof(*s->products));
+    while (s->num_skus != opt->skus) {
+        json_t *skus = json_array();
+        for (size_t i = s->num_skus; i != opt->skus && json_array_size(skus) != SKUS_PER_PRODUCT; ++i) {
+            char name[32];
+            snprintf(name, sizeof(name), "%zu 号 2.5kg", i + 1);
+            json_array_append_new(skus, json_pack("{s:s,s:I,s:I,s:i}", "name", name, "price_cents", (json_int_t)s->price_cents,
+                                                  "stock", (json_int_t)opt->stock, "weight_grams", 2700));
+        }
+        if (setup_call(run, "POST", "/v1/products", s->coop_token,
+                       json_pack("{s:s,s:s,s:s,s:b,s:o}", "title", "武乡杂粮 (livebuy-load)", "unit", "袋", "origin",
+                                 "山西省长治市武乡县", "cold_chain", 0, "skus", skus),
+                       201, &answer) != 0)
+            return -1;
+        s->products[s->num_products++] = json_integer_value(json_object_get(answer, "id"));
+        size_t i;
+        json_t *sku;
+        json_array_foreach(json_object_get(answer, "skus"), i, sku)
+            s->skus[s->num_skus++] = json_integer_value(json_object_get(sku, "id"));
+        json_decref(answer);
+    }
+    s->sku_id = s->skus[0];
+    s->product_id = s->products[0];
+    for (size_t i = 0; i != opt->skus && i != CATALOG_LIVE_ITEMS; ++i)
+        if (put_on_air(run, s->skus[i], &s->sku_live_items[i]) != 0)
+            return -1;
+    s->live_item_id = s->sku_live_items[0];
+    if (opt->zipf > 0)
+        catalog_cdf(s, opt->zipf);
+    fprintf(stderr, "livebuy-load: set up co-op %lld, %zu SKUs from %lld (stock %lld each, %s), live %lld with %d items\n",
+            (long long)s->coop_id, s->num_skus, (long long)s->skus[0], (long long)opt->stock, opt->zipf > 0 ? "Zipf" : "uniform",
+            (long long)s->live_id, opt->skus < CATALOG_LIVE_ITEMS ? (int)opt->skus : CATALOG_LIVE_ITEMS);
     return 0;
 }
 
@@ -836,6 +943,126 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     return violations == 0 ? 0 : 1;
 }
 
+static void take_sku(json_t *sku, list_t *list)
+{
+    lb_check_input_t in = {.sku_id = json_integer_value(json_object_get(sku, "id")),
+                           .stock = json_integer_value(json_object_get(sku, "stock")),
+                           .reserved = json_integer_value(json_object_get(sku, "reserved")),
+                           .sold = json_integer_value(json_object_get(sku, "sold")),
+                           .held = json_integer_value(json_object_get(sku, "held"))};
+    lb_load_push(&list->items, &list->num, &list->cap, sizeof(in), &in);
+}
+
+/* catalog: every SKU's counters (GET /v1/merchant/skus) with its live item's (GET /v1/lives/{id}), one input per SKU. */
+static int fetch_catalog_counters(lb_load_run_t *run, list_t *skus)
+{
+    json_t *answer, *item;
+    char path[64];
+    size_t i;
+    skus->num = 0;
+    if (fetch_list(run, run->setup.coop_token, "/v1/merchant/skus", 200, "skus", take_sku, skus) != 0)
+        return -1;
+    snprintf(path, sizeof(path), "/v1/lives/%lld", (long long)run->setup.live_id);
+    if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
+        return -1;
+    json_array_foreach(json_object_get(answer, "items"), i, item)
+    {
+        int64_t sku_id = json_integer_value(json_object_get(item, "sku_id"));
+        for (lb_check_input_t *in = skus->items, *end = in + skus->num; in != end; ++in)
+            if (in->sku_id == sku_id && !in->has_live_item) {
+                in->has_live_item = 1;
+                in->live_item_id = json_integer_value(json_object_get(item, "id"));
+                in->quota = json_integer_value(json_object_get(item, "quota"));
+                in->available = json_integer_value(json_object_get(item, "available"));
+                in->per_buyer_limit = json_integer_value(json_object_get(item, "per_buyer_limit"));
+            }
+    }
+    json_decref(answer);
+    return 0;
+}
+
+static int by_sku_then_id(const void *a, const void *b)
+{
+    const lb_check_order_t *x = a, *y = b;
+    if (x->sku_id != y->sku_id)
+        return x->sku_id < y->sku_id ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * catalog: the rules over every SKU. The orders and every SKU's counters as of one moment (the counters read before and
+ * after the orders agree, as fetch_snapshot); then what the run was told (201s, payments, cancellations) against all the
+ * orders, and each SKU's counters, live item and per-buyer limit against that SKU's own orders. 0, 1 or -1.
+ */
+static int check_catalog(lb_load_run_t *run)
+{
+    list_t before = {NULL, 0, 0}, after = {NULL, 0, 0};
+    lb_check_order_t *orders = NULL;
+    size_t num_orders = 0, violations = 0;
+    int ret = -1;
+    for (int attempt = 1;; ++attempt) {
+        free(orders);
+        orders = NULL;
+        if (fetch_catalog_counters(run, &before) != 0 || fetch_orders(run, run->setup.coop_token, &orders, &num_orders) != 0 ||
+            fetch_catalog_counters(run, &after) != 0)
+            goto exit;
+        int same = before.num == after.num;
+        for (size_t i = 0; same && i != before.num; ++i)
+            same = same_counters((lb_check_input_t *)before.items + i, (lb_check_input_t *)after.items + i);
+        if (same || attempt == SNAPSHOT_TRIES) {
+            if (!same)
+                fprintf(stderr, "livebuy-load: the counters kept changing during the check; checking the last reading\n");
+            break;
+        }
+        sleep(1);
+    }
+    run->violations = json_array();
+    run->orders_seen = num_orders;
+    run->check_ran = 1;
+    /* SKU 0 has no orders: this pass checks the listing, the 201s and the follow-ups over all the orders */
+    lb_check_input_t all = {.orders = orders,
+                            .num_orders = num_orders,
+                            .has_observations = 1,
+                            .grants = run->grants,
+                            .num_grants = run->num_grants,
+                            .paid = run->paid,
+                            .num_paid = run->num_paid,
+                            .cancelled = run->cancelled,
+                            .num_cancelled = run->num_cancelled,
+                            .unanswered = run->unanswered_orders};
+    violations += lb_check_run(&all, report_violation, run);
+    if (check_refunds(run, run->setup.coop_token, &all, 1, &violations) != 0)
+        goto exit;
+    if (before.num != run->setup.num_skus) {
+        char line[128];
+        snprintf(line, sizeof(line), "SKUs: the co-op lists %zu SKUs, the run made %zu", before.num, run->setup.num_skus);
+        report_violation(run, line);
+        ++violations;
+    }
+    /* each SKU against its own orders (a slice of the orders sorted by SKU) */
+    if (num_orders > 1)
+        qsort(orders, num_orders, sizeof(*orders), by_sku_then_id);
+    size_t first = 0;
+    for (lb_check_input_t *in = before.items, *end = in + before.num; in != end; ++in) {
+        while (first != num_orders && orders[first].sku_id < in->sku_id)
+            ++first;
+        size_t last = first;
+        while (last != num_orders && orders[last].sku_id == in->sku_id)
+            ++last;
+        in->orders = orders + first;
+        in->num_orders = last - first;
+        violations += lb_check_run(in, report_violation, run);
+    }
+    fprintf(stderr, "livebuy-load: check %s: %zu orders over %zu SKUs; every 201 accounted for\n", violations == 0 ? "ok" : "FAILED",
+            num_orders, before.num);
+    ret = violations == 0 ? 0 : 1;
+exit:
+    free(orders);
+    free(before.items);
+    free(after.items);
+    return ret;
+}
+
 /*
  * --cleanup: the run's live item off air and its product retired, so that the shop shows neither. A group-buy's campaigns
  * close by themselves at their cut-off. 0, or -1 with the reason printed.
@@ -845,20 +1072,27 @@ static int cleanup(lb_load_run_t *run)
     const lb_load_setup_t *s = &run->setup;
     json_t *answer;
     char path[64];
-    if (s->live_item_id != 0) {
-        snprintf(path, sizeof(path), "/v1/live-items/%lld/close", (long long)s->live_item_id);
+    /* catalog has several of each; the other scenarios one */
+    size_t num_items = s->sku_live_items != NULL ? s->num_skus : 1, num_products = s->products != NULL ? s->num_products : 1;
+    for (size_t i = 0; i != num_items; ++i) {
+        int64_t item = s->sku_live_items != NULL ? s->sku_live_items[i] : s->live_item_id;
+        if (item == 0)
+            continue;
+        snprintf(path, sizeof(path), "/v1/live-items/%lld/close", (long long)item);
         if (setup_call(run, "POST", path, s->host_token, NULL, 200, &answer) != 0)
             return -1;
         json_decref(answer);
     }
-    if (s->product_id != 0) {
-        snprintf(path, sizeof(path), "/v1/products/%lld/retire", (long long)s->product_id);
+    for (size_t i = 0; i != num_products; ++i) {
+        int64_t product = s->products != NULL ? s->products[i] : s->product_id;
+        if (product == 0)
+            continue;
+        snprintf(path, sizeof(path), "/v1/products/%lld/retire", (long long)product);
         if (setup_call(run, "POST", path, s->coop_token, NULL, 200, &answer) != 0)
             return -1;
         json_decref(answer);
     }
-    fprintf(stderr, "livebuy-load: cleaned up: live item %lld off air, product %lld retired\n", (long long)s->live_item_id,
-            (long long)s->product_id);
+    fprintf(stderr, "livebuy-load: cleaned up: the run's live items off air, its %zu products retired\n", num_products);
     return 0;
 }
 
@@ -869,10 +1103,13 @@ static void run_dispose(lb_load_run_t *run)
     for (size_t i = 0; i != run->num_tokens; ++i)
         free(run->tokens[i]);
     free(run->tokens);
-    if (run->bodies != NULL)
-        for (int64_t i = 0; i != 2 * run->opt.limit; ++i)
-            free(run->bodies[i]);
+    for (size_t i = 0; i != run->num_bodies; ++i)
+        free(run->bodies[i]);
     free(run->bodies);
+    free(run->setup.skus);
+    free(run->setup.sku_live_items);
+    free(run->setup.products);
+    free(run->setup.sku_cdf);
     free(run->grants);
     lb_idmap_dispose(&run->followed_up);
     free(run->paid);
@@ -911,9 +1148,10 @@ static int load(lb_load_run_t *run)
         bad_usage("%s", "--admin-token and --buyer-secret are needed");
         return 2;
     }
-    if ((opt->scenario == LB_LOAD_MIXED || opt->scenario == LB_LOAD_GROUPBUY) && opt->payment_secret == NULL &&
+    if ((opt->scenario == LB_LOAD_MIXED || opt->scenario == LB_LOAD_GROUPBUY || opt->scenario == LB_LOAD_CATALOG) &&
+        opt->payment_secret == NULL &&
         opt->pay_share > 0) {
-        bad_usage("%s", "mixed pays through signed notifies: give --payment-secret (or --pay-share 0)");
+        bad_usage("%s", "payments are signed notifies: give --payment-secret (or --pay-share 0)");
         return 2;
     }
     if (opt->receiver_port != 0) {
@@ -924,12 +1162,17 @@ static int load(lb_load_run_t *run)
         if ((run->receiver = lb_receiver_start(opt->receiver_port, opt->shipping_secret)) == NULL)
             return 2;
     }
-    if ((opt->scenario == LB_LOAD_GROUPBUY ? setup_groupbuy(run) : setup(run)) != 0 || lb_load_scenario_run(run) != 0)
+    int set_up = opt->scenario == LB_LOAD_GROUPBUY   ? setup_groupbuy(run)
+                 : opt->scenario == LB_LOAD_CATALOG ? setup_catalog(run)
+                                                    : setup(run);
+    if (set_up != 0 || lb_load_scenario_run(run) != 0)
         return 2;
     if (opt->scenario == LB_LOAD_GROUPBUY && opt->check && wait_campaigns(run) != 0)
         return 2;
     lb_load_report_print(run);
-    int ret = opt->check ? check(run, run->setup.coop_token, run->setup.sku_id, run->setup.live_id, 1) : 0;
+    int ret = !opt->check                         ? 0
+              : opt->scenario == LB_LOAD_CATALOG ? check_catalog(run)
+                                                 : check(run, run->setup.coop_token, run->setup.sku_id, run->setup.live_id, 1);
     int verdict = lb_load_verdict(run);
     if ((opt->json_path != NULL && lb_load_report_json(run, opt->json_path) != 0) ||
         (opt->plot_path != NULL && lb_load_report_html(run, opt->plot_path) != 0) || (opt->cleanup && cleanup(run) != 0))

@@ -6,7 +6,7 @@
 #include "livebuy/common.h"
 #include "load.h"
 
-const char *const lb_load_scenario_names[] = {"drop", "mixed", "hot", "healthz", "groupbuy", NULL};
+const char *const lb_load_scenario_names[] = {"drop", "mixed", "hot", "healthz", "groupbuy", "catalog", NULL};
 const char *const lb_load_kind_names[] = {"order", "browse_live", "browse_sku", "pay", "cancel", "healthz", "refund"};
 
 void lb_load_push(void **array, size_t *num, size_t *cap, size_t elem, const void *value)

@@ -183,16 +183,32 @@ static void set_buyer(op_t *op, int64_t buyer_id)
 
 #define SHIP_TO "\"ship_to\":{\"name\":\"王芳\",\"phone\":\"13800000000\",\"address\":\"山西省长治市武乡县丰州镇\"}"
 
-/* The body of an order of qty on the live item (or on the SKU when direct): the same bytes every time, built once. */
-static const char *order_body(lb_load_run_t *run, int direct, int64_t qty)
+/* The SKU of popularity rank sku (catalog; else the run's one SKU) and its live item (0: none). */
+static int64_t sku_of(const lb_load_run_t *run, size_t sku)
 {
-    size_t limit = (size_t)run->opt.limit, i = (size_t)direct * limit + (size_t)(qty - 1);
-    if (run->bodies == NULL)
-        run->bodies = lb_calloc(2 * limit, sizeof(*run->bodies));
+    return run->setup.skus != NULL ? run->setup.skus[sku] : run->setup.sku_id;
+}
+
+static int64_t live_item_of(const lb_load_run_t *run, size_t sku)
+{
+    return run->setup.sku_live_items != NULL ? run->setup.sku_live_items[sku] : run->setup.live_item_id;
+}
+
+/*
+ * The body of an order of qty on the live item of the SKU of rank sku (or on the SKU itself when direct): the same bytes
+ * every time, built once.
+ */
+static const char *order_body(lb_load_run_t *run, size_t sku, int direct, int64_t qty)
+{
+    size_t limit = (size_t)run->opt.limit, i = (sku * 2 + (size_t)direct) * limit + (size_t)(qty - 1);
+    if (run->bodies == NULL) {
+        run->num_bodies = 2 * limit * (run->setup.num_skus != 0 ? run->setup.num_skus : 1);
+        run->bodies = lb_calloc(run->num_bodies, sizeof(*run->bodies));
+    }
     if (run->bodies[i] == NULL) {
         char body[256];
         snprintf(body, sizeof(body), "{\"%s\":%lld,\"qty\":%lld," SHIP_TO "}", direct ? "sku_id" : "live_item_id",
-                 (long long)(direct ? run->setup.sku_id : run->setup.live_item_id), (long long)qty);
+                 (long long)(direct ? sku_of(run, sku) : live_item_of(run, sku)), (long long)qty);
         run->bodies[i] = lb_strdup(body);
     }
     return run->bodies[i];
@@ -205,8 +221,11 @@ static void set_key(op_t *op)
     add_header(op, "idempotency-key", op->idem_key, 1);
 }
 
-/* An order of qty on the live item (or the SKU itself when direct) by buyer, with a fresh idempotency key. */
-static op_t *order_new(lb_load_run_t *run, uint64_t intended_ns, int64_t buyer_id, int64_t qty, int direct)
+/*
+ * An order of qty on the live item of the SKU of rank sku (or the SKU itself when direct) by buyer, with a fresh
+ * idempotency key.
+ */
+static op_t *order_new(lb_load_run_t *run, uint64_t intended_ns, int64_t buyer_id, int64_t qty, size_t sku, int direct)
 {
     op_t *op = op_new(run, LB_LOAD_ORDER, intended_ns);
     op->qty = qty;
@@ -214,7 +233,7 @@ static op_t *order_new(lb_load_run_t *run, uint64_t intended_ns, int64_t buyer_i
     memcpy(op->path, "/v1/orders", sizeof("/v1/orders"));
     set_buyer(op, buyer_id);
     set_key(op);
-    const char *body = order_body(run, direct, qty);
+    const char *body = order_body(run, sku, direct, qty);
     set_body(op, body, strlen(body));
     return op;
 }
@@ -300,6 +319,24 @@ static int64_t random_qty(lb_load_run_t *run)
     return 1 + (int64_t)(next_random(run) % (uint64_t)run->opt.limit);
 }
 
+/* A SKU's popularity rank: uniform, or from the Zipf CDF by binary search (the first rank whose CDF passes a uniform draw). */
+static size_t random_sku(lb_load_run_t *run)
+{
+    const lb_load_setup_t *s = &run->setup;
+    if (s->sku_cdf == NULL)
+        return (size_t)(next_random(run) % s->num_skus);
+    double u = uniform(run) * s->sku_cdf[s->num_skus - 1];
+    size_t lo = 0, hi = s->num_skus - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->sku_cdf[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* The next arrival of the scenario, due at intended_ns; NULL when the scenario has no more (drop: every buyer came). */
 static op_t *arrival_new(lb_load_run_t *run, uint64_t intended_ns)
 {
@@ -308,9 +345,9 @@ static op_t *arrival_new(lb_load_run_t *run, uint64_t intended_ns)
     case LB_LOAD_DROP:
         if ((int64_t)run->next_buyer >= opt->buyers)
             return NULL;
-        return order_new(run, intended_ns, (int64_t)++run->next_buyer, random_qty(run), 0);
+        return order_new(run, intended_ns, (int64_t)++run->next_buyer, random_qty(run), 0, 0);
     case LB_LOAD_HOT:
-        return order_new(run, intended_ns, 1 + (int64_t)(run->next_key % (uint64_t)opt->buyers), 1, 1);
+        return order_new(run, intended_ns, 1 + (int64_t)(run->next_key % (uint64_t)opt->buyers), 1, 0, 1);
     case LB_LOAD_GROUPBUY: {
         int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers);
         const lb_check_group_buy_t *gb = &run->setup.campaigns[next_random(run) % run->setup.num_campaigns];
@@ -326,6 +363,13 @@ static op_t *arrival_new(lb_load_run_t *run, uint64_t intended_ns)
         set_body(op, op->body, (size_t)len);
         return op;
     }
+    case LB_LOAD_CATALOG: {
+        /* a SKU by popularity; through its live item (when it has one) for --live-share of the orders */
+        size_t sku = random_sku(run);
+        int direct = live_item_of(run, sku) == 0 || uniform(run) >= opt->live_share;
+        int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers);
+        return order_new(run, intended_ns, buyer, random_qty(run), sku, direct);
+    }
     case LB_LOAD_HEALTHZ_ONLY: {
         op_t *op = op_new(run, LB_LOAD_HEALTHZ, intended_ns);
         memcpy(op->path, "/healthz", sizeof("/healthz"));
@@ -337,7 +381,7 @@ static op_t *arrival_new(lb_load_run_t *run, uint64_t intended_ns)
         if (r < opt->browse_share)
             return browse_new(run, intended_ns, r < opt->browse_share * 0.6 ? LB_LOAD_BROWSE_LIVE : LB_LOAD_BROWSE_SKU);
         int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers);
-        return order_new(run, intended_ns, buyer, random_qty(run), uniform(run) < 0.3);
+        return order_new(run, intended_ns, buyer, random_qty(run), 0, uniform(run) < 0.3);
     }
     }
 }
@@ -433,7 +477,9 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
     lb_check_grant_t grant = {op->key, order_id, op->buyer_id, op->qty};
     lb_load_push((void **)&run->grants, &run->num_grants, &run->grants_cap, sizeof(grant), &grant);
     /* A duplicate tap's 201 names the same order, however late it comes: one follow-up per order. */
-    if ((run->opt.scenario != LB_LOAD_MIXED && run->opt.scenario != LB_LOAD_GROUPBUY) || run->stopping || order_id <= 0 ||
+    lb_load_scenario_t scenario = run->opt.scenario;
+    if ((scenario != LB_LOAD_MIXED && scenario != LB_LOAD_GROUPBUY && scenario != LB_LOAD_CATALOG) || run->stopping ||
+        order_id <= 0 ||
         lb_idmap_get(&run->followed_up, order_id))
         return;
     lb_idmap_set(&run->followed_up, order_id, run);
@@ -448,7 +494,7 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
     }
     if (r < run->opt.pay_share)
         send_later(pay_new(run, when, order_id, amount, op->buyer_id), run->opt.pay_delay_ms);
-    else if (r < run->opt.pay_share + run->opt.cancel_share && run->opt.scenario == LB_LOAD_MIXED)
+    else if (r < run->opt.pay_share + run->opt.cancel_share && scenario != LB_LOAD_GROUPBUY)
         send_later(cancel_new(run, when, order_id, op->buyer_id), run->opt.pay_delay_ms);
 }
 

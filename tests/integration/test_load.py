@@ -132,6 +132,28 @@ class LoadTest(LoadBase):
         self.assertEqual(outcomes, ["failed", "failed", "succeeded", "succeeded"], report["group_buys"])
         self.assertIn("pay", report["by_kind"])
 
+    def test_catalog(self):
+        """Orders over 60 SKUs (Zipf 1.1), a share through live items, paid and cancelled: the check covers every SKU;
+        --cleanup retires every product."""
+        report = self.scenario("catalog", "--skus", "60", "--zipf", "1.1", "--rate", "300", "--duration", "2",
+                               "--buyers", "200", "--pay-delay", "100", "--seed", "7", "--cleanup")
+        for kind in ("order", "pay", "cancel"):
+            self.assertIn(kind, report["by_kind"])
+        first = report["setup"]["sku_id"]
+        skus = self.sql("SELECT sku_id, COUNT(*), SUM(live_item_id IS NOT NULL) FROM orders "
+                        "WHERE sku_id BETWEEN %d AND %d GROUP BY sku_id ORDER BY sku_id" % (first, first + 59))
+        self.assertGreater(len(skus), 10, skus)
+        self.assertEqual(int(skus[0][0]), first, skus)  # rank 1 is the most popular
+        self.assertGreater(sum(int(n) for _, _, n in skus), 0, "no order came through a live item")
+        retired = self.sql("SELECT COUNT(*) FROM products p JOIN skus s ON s.product_id = p.id "
+                           "WHERE s.id BETWEEN %d AND %d AND p.retired_at IS NULL" % (first, first + 59))
+        self.assertEqual(int(retired[0][0]), 0)
+
+    def test_catalog_closed_http1(self):
+        report = self.scenario("catalog", "--http1", "--connections", "8", "--concurrency", "8", "--duration", "1",
+                               "--skus", "120", "--buyers", "500", "--pay-delay", "50")
+        self.assertGreater(report["status"].get("201", 0), 0)
+
     def test_http1(self):
         report = self.scenario("mixed", "--http1", "--connections", "8", "--rate", "150", "--duration", "1",
                                "--buyers", "60", "--pay-delay", "100")
