@@ -25,19 +25,12 @@ mkdir -p "$out"
 load=build/loadtest/livebuy-load
 [ -x "$load" ] || die "$load was not built"
 
-# Runs livebuy-load's catalog scenario (its JSON into $out/NAME.json); a failed check or a status a sale does not
-# explain fails the benchmark.
+# The catalog scenario with qty-1 direct orders only: what differs between the runs is the spread.
 catalog() { # name livebuy-load-args...
-    local name=$1 status=0
+    local name=$1
     shift
-    "$load" --url "$base" --admin-token "$bench_admin" --buyer-secret "$bench_secret" --payment-secret "$bench_payment" \
-        --scenario catalog --quiet --json "$out/$name.json" --duration "$duration" --buyers 100000 --limit 1 \
-        --live-share 0 --pay-share 0 --cancel-share 0 --dup-share 0 --cleanup "$@" >"$work/$name.txt" 2>&1 || status=$?
-    grep -E '^(status|latency)|check' "$work/$name.txt" | sed "s/^/bench: $name /" >&2
-    if [ "$status" -ne 0 ]; then
-        cat "$work/$name.txt" >&2
-        die "livebuy-load $name failed (exit $status)"
-    fi
+    load_run "$name" --scenario catalog --duration "$duration" --buyers 100000 --limit 1 --live-share 0 --pay-share 0 \
+        --cancel-share 0 --dup-share 0 --cleanup "$@"
 }
 
 spreads=("hot:--skus 1" "100u:--skus 100" "100z:--skus 100 --zipf 1.1" "1000u:--skus 1000" "1000z:--skus 1000 --zipf 1.1")

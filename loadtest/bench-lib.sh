@@ -1,5 +1,6 @@
-# Shared by loadtest/bench-orders.sh and loadtest/bench.sh (sourced, not run): a Release build, a throwaway durable
-# MariaDB, livebuyd started and stopped on it, a hot SKU and a buyer token, and h2load's request rate.
+# Shared by loadtest/bench-orders.sh, loadtest/bench.sh and loadtest/bench-catalog.sh (sourced, not run): a Release
+# build, a throwaway durable MariaDB, livebuyd started and stopped on it, a hot SKU and a buyer token, h2load's request
+# rate and livebuy-load's runs.
 # The caller sets root and port first. Settings by environment: DURATION [10] seconds per run, CLIENTS [64] h2load
 # connections, STREAMS [100] streams per connection, THREADS [1] livebuyd loop threads, H2LOAD_THREADS [1].
 
@@ -83,4 +84,18 @@ make_hot_sku() {
     token="b1.1001.$expiry.$sig"
     printf '{"sku_id":%s,"qty":1,"ship_to":{"name":"王芳","phone":"13800000000","address":"山西省长治市武乡县"}}' "$sku" >"$work/order.json"
     order_args=(-d "$work/order.json" -H 'content-type: application/json' -H "authorization: Bearer $token" "$base/v1/orders")
+}
+
+# Runs livebuy-load (its JSON and plot into $out/NAME.*, its output into $work/NAME.txt); a failed correctness check or a
+# status a sale does not explain (livebuy-load exit 3: a 5xx, a 401) fails the benchmark. The caller sets load and out.
+load_run() { # name livebuy-load-args...
+    local name=$1 status=0
+    shift
+    "$load" --url "$base" --admin-token "$bench_admin" --buyer-secret "$bench_secret" --payment-secret "$bench_payment" \
+        --quiet --json "$out/$name.json" --plot "$out/$name.html" "$@" >"$work/$name.txt" 2>&1 || status=$?
+    grep -E '^(status|latency)|check (ok|FAILED)' "$work/$name.txt" | sed "s/^/bench: $name /" >&2
+    if [ "$status" -ne 0 ]; then
+        cat "$work/$name.txt" >&2
+        die "livebuy-load $name failed (exit $status)"
+    fi
 }

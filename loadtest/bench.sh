@@ -25,19 +25,6 @@ mkdir -p "$out"
 load=build/loadtest/livebuy-load
 [ -x "$load" ] || die "$load was not built"
 
-# Runs livebuy-load (its JSON and plot into $out/NAME.*); a failed correctness check or a status a sale does not explain
-# (livebuy-load exit 3: a 5xx, a 401) fails the benchmark.
-load_run() { # name livebuy-load-args...
-    local name=$1 status=0
-    shift
-    "$load" --url "$base" --admin-token "$bench_admin" --buyer-secret "$bench_secret" --payment-secret "$bench_payment" \
-        --quiet --json "$out/$name.json" --plot "$out/$name.html" "$@" >"$work/$name.txt" 2>&1 || status=$?
-    grep -E '^(status|latency)' "$work/$name.txt" | sed "s/^/bench: $name /" >&2
-    if [ "$status" -ne 0 ]; then
-        cat "$work/$name.txt" >&2
-        die "livebuy-load $name failed (exit $status)"
-    fi
-}
 hot=(--scenario hot --concurrency "$concurrency" --connections 16 --streams 100 --duration "$duration" --no-check)
 
 start_server

@@ -486,24 +486,33 @@ static int setup_merchants(lb_load_run_t *run)
     return 0;
 }
 
-/* The co-op, its product and SKU, the host, the live, the co-op's offer to the host and the item, opening now. */
-static int setup(lb_load_run_t *run)
+/* The co-op's product of one SKU of --stock units at the setup's price: its ids into the setup. */
+static int make_product(lb_load_run_t *run, const char *title, const char *sku_name, int weight_grams)
 {
     lb_load_setup_t *s = &run->setup;
-    const lb_load_options_t *opt = &run->opt;
     json_t *answer;
-    s->price_cents = 3980;
-    if (setup_merchants(run) != 0)
-        return -1;
     if (setup_call(run, "POST", "/v1/products", s->coop_token,
-                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", "武乡小米 (沁州黄)", "unit", "袋", "origin",
-                             "山西省长治市武乡县", "cold_chain", 0, "skus", "name", "2.5kg 礼盒", "price_cents",
-                             (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 2700),
+                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", title, "unit", "袋", "origin", "山西省长治市武乡县",
+                             "cold_chain", 0, "skus", "name", sku_name, "price_cents", (json_int_t)s->price_cents, "stock",
+                             (json_int_t)run->opt.stock, "weight_grams", weight_grams),
                    201, &answer) != 0)
         return -1;
     s->product_id = json_integer_value(json_object_get(answer, "id"));
     s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
     json_decref(answer);
+    return 0;
+}
+
+/* The co-op, its product and SKU, the host, the live, the co-op's offer to the host and the item, opening now. */
+static int setup(lb_load_run_t *run)
+{
+    lb_load_setup_t *s = &run->setup;
+    const lb_load_options_t *opt = &run->opt;
+    s->price_cents = 3980;
+    if (setup_merchants(run) != 0)
+        return -1;
+    if (make_product(run, "武乡小米 (沁州黄)", "2.5kg 礼盒", 2700) != 0)
+        return -1;
     if (put_on_air(run, s->sku_id, &s->live_item_id) != 0)
         return -1;
     fprintf(stderr, "livebuy-load: set up co-op %lld, SKU %lld (stock %lld), live %lld, live item %lld (quota %lld, limit %lld)\n",
@@ -583,15 +592,8 @@ static int setup_groupbuy(lb_load_run_t *run)
     s->price_cents = 8990;
     if (create_merchant(run, "coop", "武乡小米合作社 (livebuy-load)", &s->coop_id, s->coop_token, sizeof(s->coop_token)) != 0)
         return -1;
-    if (setup_call(run, "POST", "/v1/products", s->coop_token,
-                   json_pack("{s:s,s:s,s:s,s:b,s:[{s:s,s:I,s:I,s:i}]}", "title", "武乡小米 (社区团购)", "unit", "袋", "origin",
-                             "山西省长治市武乡县", "cold_chain", 0, "skus", "name", "5kg 袋装", "price_cents",
-                             (json_int_t)s->price_cents, "stock", (json_int_t)opt->stock, "weight_grams", 5000),
-                   201, &answer) != 0)
+    if (make_product(run, "武乡小米 (社区团购)", "5kg 袋装", 5000) != 0)
         return -1;
-    s->product_id = json_integer_value(json_object_get(answer, "id"));
-    s->sku_id = json_integer_value(json_object_get(json_array_get(json_object_get(answer, "skus"), 0), "id"));
-    json_decref(answer);
     size_t points = opt->campaigns < 3 ? opt->campaigns : 3;
     for (size_t i = 0; i != points; ++i) {
         if (setup_call(run, "POST", "/v1/pickup-points", s->coop_token,
@@ -749,12 +751,36 @@ static int check_refunds(lb_load_run_t *run, const char *token, const lb_check_i
     return 0;
 }
 
-/* The SKU's counters, and the live item on it (the first of the live's items on that SKU). */
-static int fetch_counters(lb_load_run_t *run, lb_check_input_t *in, int64_t live_id)
+/* For each of the n SKUs of ins, the live item on it in the live (the first of the live's items on that SKU). */
+static int fetch_live_items(lb_load_run_t *run, int64_t live_id, lb_check_input_t *ins, size_t n)
 {
     char path[64];
     json_t *answer, *item;
     size_t i;
+    snprintf(path, sizeof(path), "/v1/lives/%lld", (long long)live_id);
+    if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
+        return -1;
+    json_array_foreach(json_object_get(answer, "items"), i, item)
+    {
+        int64_t sku_id = json_integer_value(json_object_get(item, "sku_id"));
+        for (lb_check_input_t *in = ins, *end = ins + n; in != end; ++in)
+            if (in->sku_id == sku_id && !in->has_live_item) {
+                in->has_live_item = 1;
+                in->live_item_id = json_integer_value(json_object_get(item, "id"));
+                in->quota = json_integer_value(json_object_get(item, "quota"));
+                in->available = json_integer_value(json_object_get(item, "available"));
+                in->per_buyer_limit = json_integer_value(json_object_get(item, "per_buyer_limit"));
+            }
+    }
+    json_decref(answer);
+    return 0;
+}
+
+/* The SKU's counters, and the live item on it (the first of the live's items on that SKU). */
+static int fetch_counters(lb_load_run_t *run, lb_check_input_t *in, int64_t live_id)
+{
+    char path[64];
+    json_t *answer;
     snprintf(path, sizeof(path), "/v1/skus/%lld", (long long)in->sku_id);
     if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
         return -1;
@@ -765,21 +791,7 @@ static int fetch_counters(lb_load_run_t *run, lb_check_input_t *in, int64_t live
     json_decref(answer);
     if (live_id == 0)
         return 0;
-    snprintf(path, sizeof(path), "/v1/lives/%lld", (long long)live_id);
-    if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
-        return -1;
-    json_array_foreach(json_object_get(answer, "items"), i, item)
-    {
-        if (json_integer_value(json_object_get(item, "sku_id")) != in->sku_id || in->has_live_item)
-            continue;
-        in->has_live_item = 1;
-        in->live_item_id = json_integer_value(json_object_get(item, "id"));
-        in->quota = json_integer_value(json_object_get(item, "quota"));
-        in->available = json_integer_value(json_object_get(item, "available"));
-        in->per_buyer_limit = json_integer_value(json_object_get(item, "per_buyer_limit"));
-    }
-    json_decref(answer);
-    return 0;
+    return fetch_live_items(run, live_id, in, 1);
 }
 
 static void report_violation(void *ctx, const char *line)
@@ -956,29 +968,10 @@ static void take_sku(json_t *sku, list_t *list)
 /* catalog: every SKU's counters (GET /v1/merchant/skus) with its live item's (GET /v1/lives/{id}), one input per SKU. */
 static int fetch_catalog_counters(lb_load_run_t *run, list_t *skus)
 {
-    json_t *answer, *item;
-    char path[64];
-    size_t i;
     skus->num = 0;
     if (fetch_list(run, run->setup.coop_token, "/v1/merchant/skus", 200, "skus", take_sku, skus) != 0)
         return -1;
-    snprintf(path, sizeof(path), "/v1/lives/%lld", (long long)run->setup.live_id);
-    if (setup_call(run, "GET", path, NULL, NULL, 200, &answer) != 0)
-        return -1;
-    json_array_foreach(json_object_get(answer, "items"), i, item)
-    {
-        int64_t sku_id = json_integer_value(json_object_get(item, "sku_id"));
-        for (lb_check_input_t *in = skus->items, *end = in + skus->num; in != end; ++in)
-            if (in->sku_id == sku_id && !in->has_live_item) {
-                in->has_live_item = 1;
-                in->live_item_id = json_integer_value(json_object_get(item, "id"));
-                in->quota = json_integer_value(json_object_get(item, "quota"));
-                in->available = json_integer_value(json_object_get(item, "available"));
-                in->per_buyer_limit = json_integer_value(json_object_get(item, "per_buyer_limit"));
-            }
-    }
-    json_decref(answer);
-    return 0;
+    return fetch_live_items(run, run->setup.live_id, skus->items, skus->num);
 }
 
 static int by_sku_then_id(const void *a, const void *b)
