@@ -454,7 +454,7 @@ int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *all
         }
         len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", s == allowed ? "" : ", ", *s);
     }
-    return lb_input_error(err, 422, "invalid", "%s must be one of %s", name, names);
+    return lb_input_error(err, 400, "invalid_query", "%s must be one of %s", name, names);
 }
 
 int lb_call_read_body(lb_call_t *call)
@@ -491,6 +491,29 @@ static int body_too_large(lb_call_t *call, h2o_req_t *req, size_t max)
     return 1;
 }
 
+/* Answers 400 invalid_query when the query has a parameter the route does not read, or one twice (a client's typo or
+ * a filter this route lacks would otherwise be ignored in silence, and the answer taken for a filtered one). */
+static int query_refused(lb_call_t *call, const lb_route_t *route)
+{
+    h2o_req_t *req = call->req;
+    const char *name;
+    size_t len;
+    if (req->query_at == SIZE_MAX)
+        return 0;
+    int found =
+        lb_router_query_check(route->query, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &name, &len);
+    if (found == 0)
+        return 0;
+    int shown = len < 64 ? (int)len : 64;
+    if (found == LB_QUERY_REPEATED)
+        lb_reply_error(call, 400, "invalid_query", "query parameter %.*s is given twice", shown, name);
+    else if (route->query == NULL)
+        lb_reply_error(call, 400, "invalid_query", "unknown query parameter %.*s: this route takes none", shown, name);
+    else
+        lb_reply_error(call, 400, "invalid_query", "unknown query parameter %.*s: this route takes %s", shown, name, route->query);
+    return 1;
+}
+
 /* h2o's entry point for every request: route, decode, hand to the handler. */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -519,6 +542,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     call->route = (size_t)route;
+    if (query_refused(call, &routes[route]))
+        return 0;
     if (body_too_large(call, req, (routes[route].flags & LB_ROUTE_UPLOAD) != 0 ? LB_UPLOAD_MAX_BODY : call->config->max_body))
         return 0;
     if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_read_body(call) != 0)

@@ -69,3 +69,44 @@ size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *
     }
     return num;
 }
+
+/* Is [name, name + len) one of the comma-separated names of allowed (NULL: none)? */
+static int query_name_allowed(const char *allowed, const char *name, size_t len)
+{
+    for (const char *p = allowed; p != NULL && *p != '\0';) {
+        const char *comma = strchr(p, ','), *end = comma != NULL ? comma : p + strlen(p);
+        if ((size_t)(end - p) == len && memcmp(p, name, len) == 0)
+            return 1;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The name of the parameter that starts at p (up to '=' or the parameter's end). */
+static size_t query_name_len(const char *p, const char *param_end)
+{
+    const char *eq = memchr(p, '=', (size_t)(param_end - p));
+    return (size_t)((eq != NULL ? eq : param_end) - p);
+}
+
+int lb_router_query_check(const char *allowed, const char *query, size_t len, const char **name, size_t *name_len)
+{
+    const char *end = query + len;
+    for (const char *p = query; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *param_end = amp != NULL ? amp : end;
+        size_t n = query_name_len(p, param_end);
+        *name = p;
+        *name_len = n;
+        if (param_end != p && !query_name_allowed(allowed, p, n))
+            return LB_QUERY_UNKNOWN;
+        /* a later parameter of the same name: the parameters are few, so a scan of the rest */
+        for (const char *q = param_end + 1; param_end != p && q < end;) {
+            const char *q_amp = memchr(q, '&', (size_t)(end - q)), *q_end = q_amp != NULL ? q_amp : end;
+            if (query_name_len(q, q_end) == n && memcmp(q, p, n) == 0)
+                return LB_QUERY_REPEATED;
+            q = q_end + 1;
+        }
+        p = param_end + 1;
+    }
+    return 0;
+}

@@ -106,6 +106,29 @@ class Manners(lb.ServerTestCase):
             self.assertError(answer, 405, "method_not_allowed", allow, what="%s %s" % (method, path))
             self.assertEqual(answer[1]["allow"], allow)
 
+    def test_unknown_query_parameters_are_400_naming_them(self):
+        """A parameter a route does not read, or one given twice, is refused rather than ignored (a filter taken for
+        applied when it was not); the contract check holds each answer to the spec."""
+        buyer = lb.buyer_token(4242)
+        for path, token, name in [("/v1/orders?live_id=1", buyer, "live_id"), ("/v1/orders?status=paid&status=reserved", buyer,
+                                  "status"), ("/v1/orders?limit=5&Limit=6", buyer, "Limit"), ("/v1/skus/1?fields=id", None,
+                                  "fields"), ("/healthz?verbose", None, "verbose"), ("/v1/orders?status=lost", buyer, "status")]:
+            self.assertError(self.server.request("GET", path, token=token), 400, "invalid_query", name, what=path)
+        self.assertEqual(self.server.request("GET", "/v1/orders?status=paid&limit=5&", token=buyer)[0], 200)
+        self.assertEqual(self.server.request("GET", "/healthz?")[0], 200)
+
+    def test_the_route_table_reads_the_documented_query_parameters(self):
+        with open(ROUTES_C, encoding="utf-8") as f:
+            table = re.findall(r'\{"([A-Z]+)", "([^"]+)", lb_handle_[a-z0-9_]+, [^,]+, [^,]+, (NULL|"[a-z_,]*")\}', f.read())
+        self.assertGreater(len(table), 50)
+        spec = contract.contract()
+        for method, path, names in table:
+            item = spec.spec["paths"][path]
+            params = [spec._deref(p) for p in item.get("parameters", []) + item[method.lower()].get("parameters", [])]
+            documented = sorted(p["name"] for p in params if p["in"] == "query")
+            read = sorted(names.strip('"').split(",")) if names != "NULL" else []
+            self.assertEqual(read, documented, "%s %s" % (method, path))
+
     def test_version(self):
         code, out, err = lb.run_livebuyd(["--version"])
         self.assertEqual(code, 0, err)

@@ -150,7 +150,7 @@ class GroupBuyTest(lb.ServerTestCase):
         self.assertEqual(ids("?limit=200", token=self.other)[0], [])
         _, host = self.server.create_merchant("host", "长治直播间")
         for query, token, expected in [("", host, (403, "forbidden")), ("", None, (401, "unauthorized")),
-                                       ("?status=closed", self.coop, (422, "invalid")),
+                                       ("?status=closed", self.coop, (400, "invalid_query")),
                                        ("?sku_id=0", self.coop, (422, "invalid")),
                                        ("?limit=201", self.coop, (422, "invalid"))]:
             status, _, body = self.server.request("GET", "/v1/group-buys" + query, token=token)

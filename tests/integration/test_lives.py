@@ -504,7 +504,9 @@ class MerchantOrdersTest(Base):
     def test_refusals(self):
         s = self.server
         path = "/v1/merchant/orders"
-        for query, field in [("?status=bogus", "status"), ("?status=", "status"), ("?limit=0", "limit"),
+        for query in ("?status=bogus", "?status=", "?live_id=1", "?limit=5&limit=6"):
+            self.assertError(s.request("GET", path + query, token=self.coop), 400, "invalid_query", query[1:].split("=")[0])
+        for query, field in [("?limit=0", "limit"),
                              ("?limit=201", "limit"), ("?limit=abc", "limit"), ("?limit=-1", "limit"), ("?limit=", "limit"),
                              ("?after=-1", "after"), ("?after=x", "after"), ("?after=99999999999999999999", "after"),
                              ("?limit=10&after=1.5", "after")]:

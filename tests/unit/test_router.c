@@ -52,5 +52,19 @@ int main(void)
     CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/nothing", 11, allow, sizeof(allow)) == 0 && allow[0] == '\0');
     CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, 8) == 1 && strcmp(allow, "POST") == 0);
     CHECK(match("GET", "/nothing", &id) == LB_ENOTFOUND);
+    /* Query parameters: only the route's, each once. */
+    const char *name;
+    size_t name_len;
+#define QUERY(allowed, q) lb_router_query_check(allowed, q, strlen(q), &name, &name_len)
+    CHECK(QUERY("status,after,limit", "status=paid&after=3&limit=5") == 0);
+    CHECK(QUERY("status,after,limit", "") == 0 && QUERY(NULL, "") == 0 && QUERY("mine", "mine&&") == 0);
+    CHECK(QUERY("status,after,limit", "limit=5&live_id=1") == LB_QUERY_UNKNOWN && name_len == 7 && memcmp(name, "live_id", 7) == 0);
+    CHECK(QUERY("status,after,limit", "stat=paid") == LB_QUERY_UNKNOWN && name_len == 4);
+    CHECK(QUERY("status,after,limit", "statuses=paid") == LB_QUERY_UNKNOWN && name_len == 8);
+    CHECK(QUERY("after,limit", "after") == 0 && QUERY("after,limit", "=3") == LB_QUERY_UNKNOWN && name_len == 0);
+    CHECK(QUERY(NULL, "x=1") == LB_QUERY_UNKNOWN && name_len == 1 && *name == 'x');
+    CHECK(QUERY("status,after", "status=paid&after=1&status=reserved") == LB_QUERY_REPEATED && name_len == 6);
+    CHECK(QUERY("mine", "mine=1&mine") == LB_QUERY_REPEATED);
+#undef QUERY
     return CHECK_RESULT("router");
 }

@@ -112,7 +112,7 @@ h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name);
 h2o_iovec_t lb_call_query(lb_call_t *call, const char *name);
 /* A query parameter that must be a decimal integer from min to max (422 naming it otherwise); absent leaves *out. */
 int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err);
-/* A query parameter that must be one of the NULL-terminated allowed values (422 listing them otherwise); *index gets
+/* A query parameter that must be one of the NULL-terminated allowed values (400 invalid_query listing them otherwise); *index gets
  * its position; absent leaves *index. */
 int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *allowed, int *index, lb_input_error_t *err);
 

@@ -30,6 +30,8 @@ typedef struct st_lb_route_t {
     lb_handler_cb handler;
     unsigned flags;
     const char *label; /* metrics label; the pattern when NULL */
+    /* the query parameters the route reads, comma-separated ("status,after,limit"); NULL: none. Any other is a 400. */
+    const char *query;
 } lb_route_t;
 
 /*
@@ -46,5 +48,16 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
  * Returns the number of methods.
  */
 size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size);
+
+/* What lb_router_query_check finds wrong with a query string. */
+#define LB_QUERY_UNKNOWN  1 /* a parameter the route does not read */
+#define LB_QUERY_REPEATED 2 /* a parameter given twice: which one counts would be a guess */
+
+/*
+ * Checks a query string (after the '?', len bytes) against a route's parameter names (lb_route_t.query): 0 when every
+ * parameter is one of them and none comes twice; else LB_QUERY_UNKNOWN or LB_QUERY_REPEATED with the parameter's name
+ * (as sent, not unescaped) in *name and *name_len. Empty parameters ("a=1&&b=2", a trailing '&') are skipped.
+ */
+int lb_router_query_check(const char *allowed, const char *query, size_t len, const char **name, size_t *name_len);
 
 #endif
