@@ -196,3 +196,41 @@ lb_page_job_t *lb_auth_page_job_new(lb_call_t *call, size_t size)
     job->limit = limit;
     return job;
 }
+
+/* A refusal waiting for its merchant token's lookup. */
+typedef struct st_refusal_job_t {
+    lb_call_job_t super;
+    uint8_t token_hash[LB_TOKEN_HASH_SIZE];
+    lb_input_error_t refusal;
+} refusal_job_t;
+
+static int refusal_work(lb_call_job_t *super, lb_db_t *db)
+{
+    refusal_job_t *job = (refusal_job_t *)super;
+    lb_merchant_t merchant;
+    int ret = lb_store_merchant_by_token(db, job->token_hash, &merchant);
+    if (ret == LB_ENOTFOUND)
+        return lb_call_job_fail(super, 401, "unauthorized", "unknown merchant token");
+    if (ret != 0)
+        return ret;
+    super->error = job->refusal;
+    return LB_EINPUT;
+}
+
+void lb_auth_refuse(lb_call_t *call, const lb_input_error_t *err)
+{
+    int64_t buyer_id;
+    if ((call->route_flags & LB_ROUTE_ADMIN) != 0 && lb_auth_admin(call) != 0)
+        return;
+    if ((call->route_flags & LB_ROUTE_BUYER) != 0 && lb_auth_buyer(call, &buyer_id) != 0)
+        return;
+    if ((call->route_flags & LB_ROUTE_MERCHANT) != 0) {
+        refusal_job_t *job = (refusal_job_t *)lb_auth_merchant_job_new(call, sizeof(refusal_job_t));
+        if (job == NULL)
+            return; /* no token: answered 401 */
+        job->refusal = *err;
+        lb_call_job_submit(&job->super, refusal_work);
+        return;
+    }
+    lb_reply_error(call, err->status, err->code, "%s", err->message);
+}

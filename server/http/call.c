@@ -9,6 +9,7 @@
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
 #include "livebuy/http/answer.h"
+#include "livebuy/http/auth.h"
 #include "livebuy/base/civil_time.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/base/request.h"
@@ -286,7 +287,7 @@ void lb_reply_error(lb_call_t *call, int status, const char *code, const char *f
 
 void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err)
 {
-    lb_reply_error(call, err->status, err->code, "%s", err->message);
+    lb_auth_refuse(call, err);
 }
 
 /* The answer each LB_E* code gets from lb_reply_failure; any code not here is a 500. */
@@ -462,13 +463,16 @@ int lb_call_read_body(lb_call_t *call)
     h2o_iovec_t type = lb_call_header(call, H2O_TOKEN_CONTENT_TYPE);
     lb_format_t format;
     char err[256];
+    lb_input_error_t refusal = {0};
     if (lb_codec_request_format(type.base, type.len, &format) != 0) {
-        lb_reply_error(call, 415, "unsupported_media_type", "send application/json or application/msgpack, not %.*s",
+        lb_input_error(&refusal, 415, "unsupported_media_type", "send application/json or application/msgpack, not %.*s",
                        (int)(type.len < 80 ? type.len : 80), type.base);
+        lb_reply_input_error(call, &refusal);
         return LB_EINPUT;
     }
     if (lb_codec_decode(format, call->req->entity.base, call->req->entity.len, &call->fields, err, sizeof(err)) != 0) {
-        lb_reply_error(call, 400, "malformed", "%s", err);
+        lb_input_error(&refusal, 400, "malformed", "%s", err);
+        lb_reply_input_error(call, &refusal);
         return LB_EINPUT;
     }
     call->body = lb_fields_root(&call->fields);
@@ -505,12 +509,15 @@ static int query_refused(lb_call_t *call, const lb_route_t *route)
     if (found == 0)
         return 0;
     int shown = len < 64 ? (int)len : 64;
+    lb_input_error_t refusal = {0};
     if (found == LB_QUERY_REPEATED)
-        lb_reply_error(call, 400, "invalid_query", "query parameter %.*s is given twice", shown, name);
+        lb_input_error(&refusal, 400, "invalid_query", "query parameter %.*s is given twice", shown, name);
     else if (route->query == NULL)
-        lb_reply_error(call, 400, "invalid_query", "unknown query parameter %.*s: this route takes none", shown, name);
+        lb_input_error(&refusal, 400, "invalid_query", "unknown query parameter %.*s: this route takes none", shown, name);
     else
-        lb_reply_error(call, 400, "invalid_query", "unknown query parameter %.*s: this route takes %s", shown, name, route->query);
+        lb_input_error(&refusal, 400, "invalid_query", "unknown query parameter %.*s: this route takes %s", shown, name,
+                       route->query);
+    lb_reply_input_error(call, &refusal);
     return 1;
 }
 
@@ -542,9 +549,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     call->route = (size_t)route;
-    if (query_refused(call, &routes[route]))
-        return 0;
+    call->route_flags = routes[route].flags;
     if (body_too_large(call, req, (routes[route].flags & LB_ROUTE_UPLOAD) != 0 ? LB_UPLOAD_MAX_BODY : call->config->max_body))
+        return 0;
+    if (query_refused(call, &routes[route]))
         return 0;
     if ((routes[route].flags & LB_ROUTE_BODY) != 0 && lb_call_read_body(call) != 0)
         return 0;
@@ -613,7 +621,7 @@ static void call_job_done(lb_db_job_t *db_job, int status)
             job->answer.out.bytes = NULL;
         }
     } else if (status == LB_EINPUT) {
-        lb_reply_input_error(call, &job->error);
+        lb_reply_error(call, job->error.status, job->error.code, "%s", job->error.message); /* the credential was checked */
     } else {
         lb_reply_failure(call, status);
     }

@@ -129,6 +129,37 @@ class Manners(lb.ServerTestCase):
             read = sorted(names.strip('"').split(",")) if names != "NULL" else []
             self.assertEqual(read, documented, "%s %s" % (method, path))
 
+    def test_authentication_comes_before_the_input(self):
+        """On every route for an admin, a buyer or a merchant, a wrong token gets 401 whatever is wrong with the body
+        or the query (an empty body, a broken one, another media type, an unknown parameter); with a good token the
+        same input gets its own answer."""
+        with open(ROUTES_C, encoding="utf-8") as f:
+            table = re.findall(r'\{"([A-Z]+)", "([^"]+)", lb_handle_[a-z0-9_]+, ([^,]+), ', f.read())
+        checked = 0
+        for method, pattern, flags in table:
+            if not re.search(r"LB_ROUTE_(ADMIN|BUYER|MERCHANT)", flags) or "LB_ROUTE_SANDBOX" in flags:
+                continue
+            path = pattern.replace("{id}", "1").replace("{image_id}", "1")
+            faults = [("?bogus=1", None, None)]
+            if method != "GET":
+                faults += [("", b"", "application/json"), ("", b"{", "application/json"), ("", b"x", "text/plain")]
+            for query, raw, media in faults:
+                headers = {"Content-Type": media} if media else None
+                answer = self.server.request(method, path + query, token="wrong-token-0123456789", raw=raw, headers=headers)
+                self.assertError(answer, 401, "unauthorized", what="%s %s%s %r %s" % (method, path, query, raw, media))
+            checked += 1
+        self.assertGreater(checked, 40)
+        # the issue's case, and the same faults with good tokens
+        _, coop = self.server.create_merchant("coop")
+        self.assertError(self.server.request("POST", "/v1/products", raw=b"", token="wrong-token-0123456789"), 401,
+                         "unauthorized")
+        self.assertError(self.server.request("POST", "/v1/products", raw=b"{", token=coop), 400, "malformed")
+        self.assertError(self.server.request("POST", "/v1/products", body={}, token=coop), 422, "invalid", "title")
+        self.assertError(self.server.request("GET", "/v1/merchant/skus?bogus=1", token=coop), 400, "invalid_query", "bogus")
+        self.assertError(self.server.request("GET", "/v1/orders?bogus=1", token=lb.buyer_token(7)), 400, "invalid_query")
+        self.assertError(self.server.request("POST", "/v1/merchants", raw=b"{", token=lb.ADMIN_TOKEN), 400, "malformed")
+        self.assertError(self.server.request("POST", "/v1/merchants", raw=b"{"), 401, "unauthorized")
+
     def test_version(self):
         code, out, err = lb.run_livebuyd(["--version"])
         self.assertEqual(code, 0, err)

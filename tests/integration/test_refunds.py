@@ -483,7 +483,7 @@ class RefundTest(lb.ServerTestCase):
         self.assertEqual(status, 401, body)
         self.assertEqual(self.refunds_of(paid["id"]), [])
         status, _, body = self.server.request("GET", "/v1/merchant/refunds?status=nope", token=self.coop)
-        self.assertEqual((status, error_code(body)), (422, "invalid"))
+        self.assertEqual((status, error_code(body)), (400, "invalid_query"))
         status, _, body = self.server.request("GET", "/v1/merchant/refunds", token=self.host)
         self.assertEqual(status, 403, body)
         self.assert_counters_true(sku_id)

@@ -21,6 +21,13 @@ int lb_auth_signed(lb_call_t *call, const char *secret);
 int lb_auth_bearer_hash(lb_call_t *call, uint8_t hash[LB_TOKEN_HASH_SIZE]);
 /* On the loop: the buyer id of the call's buyer token (API.md "Auth"); otherwise answers 401 and returns LB_EAUTH. */
 int lb_auth_buyer(lb_call_t *call, int64_t *buyer_id);
+/*
+ * On the loop: answers err, an input error of the call's query or body, only once the route's credential (its
+ * LB_ROUTE_ADMIN, _BUYER or _MERCHANT flag) is good: a missing or unknown token gets 401 instead, whatever the input
+ * (authentication before validation). A merchant token is looked up by a database job first; the token's kind is
+ * left to the handler, after the fields. A route without such a flag is answered err at once.
+ */
+void lb_auth_refuse(lb_call_t *call, const lb_input_error_t *err);
 /* A merchant's paged listing (?after=ID&limit=N): embed it first in the handler's job. */
 typedef struct st_lb_page_job_t {
     lb_call_job_t super;

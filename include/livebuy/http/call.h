@@ -35,15 +35,16 @@ struct st_lb_call_t {
     const lb_config_t *config;
     const lb_wechatpay_platform_t *wechatpay; /* the handler's */
     uv_loop_t *loop;
-    size_t route; /* index in the route table, for metrics */
-    int64_t id;     /* the {id} of the path, or 0 */
-    int64_t sub_id; /* the path's second id ({image_id} in /v1/products/{id}/images/{image_id}), or 0 */
+    size_t route;         /* index in the route table, for metrics */
+    unsigned route_flags; /* the route's LB_ROUTE_* flags, 0 before routing */
+    int64_t id;           /* the {id} of the path, or 0 */
+    int64_t sub_id;       /* the path's second id ({image_id} in /v1/products/{id}/images/{image_id}), or 0 */
     lb_format_t answer_format;
     const lb_value_t *body; /* the body's object once read (LB_ROUTE_BODY, lb_call_read_body), else NULL */
     uint64_t started_ns;
     unsigned refs;
-    int cache_answer;   /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
-    int answered;       /* an answer went out: any later one is dropped (lb_call_deadline) */
+    int cache_answer; /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+    int answered;     /* an answer went out: any later one is dropped (lb_call_deadline) */
     /* Called on the loop thread when the client goes before the call has answered (a reset stream, a closed
      * connection), so that work queued for nobody can be dropped; the handler sets it and clears it once it answers. */
     void (*on_gone)(lb_call_t *call, void *data);
@@ -62,6 +63,8 @@ void lb_writer_start(lb_call_t *call, lb_writer_t *w);
 void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w);
 /* Answers with the API error body {"error":{"code","message"}}; 429 and 503 carry Retry-After. */
 void lb_reply_error(lb_call_t *call, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Answers an input error found on the loop thread (the query, the body, its fields), once the call's credential is known
+ * good (lb_auth_refuse: on a merchant's route after the token's lookup), else 401. */
 void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err);
 /* Answers an LB_E* code with its usual status and a generic message (503 for LB_EDB_DOWN, 500 for LB_EDB, ...). */
 void lb_reply_failure(lb_call_t *call, int lb_error);

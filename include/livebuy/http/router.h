@@ -17,6 +17,11 @@ typedef void (*lb_handler_cb)(lb_call_t *call);
 #define LB_ROUTE_PUBLIC  2 /* a public GET whose 200 answers anonymous readers may get again for 250 ms (call.c) */
 #define LB_ROUTE_SANDBOX 4 /* a route of the payment sandbox: there only with --payment-sandbox, else 404 like no route */
 #define LB_ROUTE_UPLOAD  8 /* the body is a file's bytes (read by the handler), up to LB_UPLOAD_MAX_BODY, not --max-body */
+/* Who the route is for: a refusal of its query or body waits for the credential's check (lb_auth_refuse), so that a
+ * caller without a good one gets 401, not a word on the input. */
+#define LB_ROUTE_ADMIN    16 /* the admin token */
+#define LB_ROUTE_BUYER    32 /* a buyer token */
+#define LB_ROUTE_MERCHANT 64 /* a merchant token (looked up in the database) */
 
 /* The largest body of an LB_ROUTE_UPLOAD route: a photo (livebuy/base/image.h). */
 #define LB_UPLOAD_MAX_BODY LB_IMAGE_MAX_BYTES
