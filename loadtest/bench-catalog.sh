@@ -29,8 +29,8 @@ load=build/loadtest/livebuy-load
 catalog() { # name livebuy-load-args...
     local name=$1
     shift
-    load_run "$name" --scenario catalog --duration "$duration" --buyers 100000 --limit 1 --live-share 0 --pay-share 0 \
-        --cancel-share 0 --dup-share 0 --cleanup "$@"
+    load_run "$name" --scenario catalog --duration "$duration" --buyers 100000 --limit 1 --live-share 0 --join-share 0 \
+        --pay-share 0 --cancel-share 0 --dup-share 0 --cleanup "$@"
 }
 
 spreads=("hot:--skus 1" "100u:--skus 100" "100z:--skus 100 --zipf 1.1" "1000u:--skus 1000" "1000z:--skus 1000 --zipf 1.1")

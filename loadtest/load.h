@@ -55,6 +55,7 @@ typedef struct st_lb_load_options_t {
     size_t skus;        /* catalog: how many SKUs */
     double zipf;        /* catalog: 0 uniform, else the Zipf exponent of the SKUs' popularity */
     double live_share;  /* catalog: share of orders on a SKU with a live item that go through it */
+    double join_share;  /* catalog: share of orders on a SKU with a group-buy that join it */
     int64_t buyers, stock, quota, limit;
     double dup_share, pay_share, cancel_share, browse_share, refund_share;
     unsigned pay_delay_ms, max_retries;
@@ -76,8 +77,9 @@ typedef struct st_lb_load_setup_t {
     int64_t pickup_points[LB_LOAD_MAX_CAMPAIGNS];
     size_t num_campaigns;
     int64_t closes_at;
-    /* catalog: the SKUs by popularity rank, the live item on each (0: none), the products, and the popularity CDF */
-    int64_t *skus, *sku_live_items, *products;
+    /* catalog: the SKUs by popularity rank, the live item and group-buy on each (0: none), the products, and the
+     * popularity CDF */
+    int64_t *skus, *sku_live_items, *sku_campaigns, *products;
     size_t num_skus, num_products;
     double *sku_cdf;
 } lb_load_setup_t;

@@ -25,8 +25,10 @@ static const char usage_text[] =
     "                          --pay-share of the joins pay; the check waits for every campaign to close\n"
     "                          catalog: orders over --skus N [100] SKUs of one co-op, popularity uniform or Zipf\n"
     "                          (--zipf S, S > 0); a live item on each of the 4 most popular SKUs takes --live-share F\n"
-    "                          [0.3] of their orders; --pay-share and --cancel-share of the orders paid or cancelled\n"
-    "                          after --pay-delay; the check covers every SKU\n"
+    "                          [0.3] of their orders; --campaigns K [4] group-buys on the next K SKUs take --join-share\n"
+    "                          F [0.3] of theirs (closing when the run ends; a --join-share of 0 makes none);\n"
+    "                          --pay-share and --cancel-share (not joins) of the orders paid or cancelled after\n"
+    "                          --pay-delay; the check covers every SKU and campaign\n"
     "                          healthz: GET /healthz only (livebuy-load's own ceiling; no setup, no check)\n"
     "  --admin-token T --buyer-secret S --payment-secret S   as given to livebuyd (payment secret: mixed only)\n"
     "  open model:   --rate R [1000] --duration S [5] --ramp S [0] --spike AT:LEN:MULT (LEN s at MULT x R from AT)\n"
@@ -100,6 +102,7 @@ enum {
     OPT_SKUS,
     OPT_ZIPF,
     OPT_LIVE_SHARE,
+    OPT_JOIN_SHARE,
     OPT_HELP
 };
 
@@ -148,6 +151,7 @@ static const struct option long_options[] = {
     {"skus", 1, NULL, OPT_SKUS},
     {"zipf", 1, NULL, OPT_ZIPF},
     {"live-share", 1, NULL, OPT_LIVE_SHARE},
+    {"join-share", 1, NULL, OPT_JOIN_SHARE},
     {"help", 0, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -189,6 +193,7 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
                                .campaigns = 4,
                                .skus = 100,
                                .live_share = 0.3,
+                               .join_share = 0.3,
                                .shipping_wait = 20,
                                .streams = 100,
                                .buyers = -1,
@@ -356,6 +361,9 @@ static int parse_options(int argc, char **argv, lb_load_options_t *opt, check_ar
         case OPT_LIVE_SHARE:
             NUMBER(0, 1) opt->live_share = v;
             break;
+        case OPT_JOIN_SHARE:
+            NUMBER(0, 1) opt->join_share = v;
+            break;
         case OPT_HELP:
             fputs(usage_text, stdout);
             exit(0);
@@ -521,6 +529,8 @@ static int setup(lb_load_run_t *run)
     return 0;
 }
 
+static int make_campaigns(lb_load_run_t *run, const int64_t *skus, size_t num_skus, double expected);
+
 #define SKUS_PER_PRODUCT 50 /* the API's most */
 #define CATALOG_LIVE_ITEMS 4
 
@@ -574,11 +584,25 @@ static int setup_catalog(lb_load_run_t *run)
         if (put_on_air(run, s->skus[i], &s->sku_live_items[i]) != 0)
             return -1;
     s->live_item_id = s->sku_live_items[0];
+    /* --join-share: the group-buys on the SKUs ranked after the live items' */
+    s->sku_campaigns = lb_calloc(opt->skus, sizeof(*s->sku_campaigns));
+    if (opt->join_share > 0) {
+        int64_t *on = lb_malloc(opt->campaigns * sizeof(*on));
+        for (size_t i = 0; i != opt->campaigns; ++i)
+            on[i] = s->skus[(CATALOG_LIVE_ITEMS + i) % opt->skus];
+        int made = make_campaigns(run, on, opt->campaigns, 0);
+        free(on);
+        if (made != 0)
+            return -1;
+        for (size_t i = 0; i != opt->campaigns; ++i)
+            s->sku_campaigns[(CATALOG_LIVE_ITEMS + i) % opt->skus] = s->campaigns[i].id;
+    }
     if (opt->zipf > 0)
         catalog_cdf(s, opt->zipf);
-    fprintf(stderr, "livebuy-load: set up co-op %lld, %zu SKUs from %lld (stock %lld each, %s), live %lld with %d items\n",
+    fprintf(stderr, "livebuy-load: set up co-op %lld, %zu SKUs from %lld (stock %lld each, %s), live %lld with %d items, "
+                    "%zu group-buys\n",
             (long long)s->coop_id, s->num_skus, (long long)s->skus[0], (long long)opt->stock, opt->zipf > 0 ? "Zipf" : "uniform",
-            (long long)s->live_id, opt->skus < CATALOG_LIVE_ITEMS ? (int)opt->skus : CATALOG_LIVE_ITEMS);
+            (long long)s->live_id, opt->skus < CATALOG_LIVE_ITEMS ? (int)opt->skus : CATALOG_LIVE_ITEMS, s->num_campaigns);
     return 0;
 }
 
@@ -587,13 +611,31 @@ static int setup_groupbuy(lb_load_run_t *run)
 {
     lb_load_setup_t *s = &run->setup;
     const lb_load_options_t *opt = &run->opt;
-    json_t *answer;
-    static const char *const villages[] = {"岭头村", "石门村", "东沟村"};
     s->price_cents = 8990;
     if (create_merchant(run, "coop", "武乡小米合作社 (livebuy-load)", &s->coop_id, s->coop_token, sizeof(s->coop_token)) != 0)
         return -1;
     if (make_product(run, "武乡小米 (社区团购)", "5kg 袋装", 5000) != 0)
         return -1;
+    double expected = opt->concurrency == 0 ? opt->rate * opt->duration * (1 + (double)opt->limit) / 2 / (double)opt->campaigns : 0;
+    if (make_campaigns(run, &s->sku_id, 1, expected) != 0)
+        return -1;
+    fprintf(stderr, "livebuy-load: set up co-op %lld, SKU %lld (stock %lld), %zu group-buys closing at %lld\n",
+            (long long)s->coop_id, (long long)s->sku_id, (long long)opt->stock, s->num_campaigns, (long long)s->closes_at);
+    return 0;
+}
+
+/*
+ * --campaigns group-buys at up to 3 pickup points (made here), campaign i on skus[i % num_skus], closing together a second
+ * past the end of the arrivals. Half the campaigns need half the units they are expected to get (they succeed), half
+ * need twice as many (they fail); when the expectation is unknown (0: the closed model, or catalog's spread), 1 or a
+ * million.
+ */
+static int make_campaigns(lb_load_run_t *run, const int64_t *skus, size_t num_skus, double expected)
+{
+    lb_load_setup_t *s = &run->setup;
+    const lb_load_options_t *opt = &run->opt;
+    json_t *answer;
+    static const char *const villages[] = {"岭头村", "石门村", "东沟村"};
     size_t points = opt->campaigns < 3 ? opt->campaigns : 3;
     for (size_t i = 0; i != points; ++i) {
         if (setup_call(run, "POST", "/v1/pickup-points", s->coop_token,
@@ -603,11 +645,7 @@ static int setup_groupbuy(lb_load_run_t *run)
             return -1;
         s->pickup_points[i] = get_id(answer);
     }
-    /* The cut-off: a second past the end of the arrivals. Half the campaigns need half the units they are expected to
-     * get (they succeed), half need twice as many (they fail); in the closed model the expectation is unknown: 1 or a
-     * million. */
     s->closes_at = lb_now() + (int64_t)opt->duration + 2;
-    double expected = opt->concurrency == 0 ? opt->rate * opt->duration * (1 + (double)opt->limit) / 2 / (double)opt->campaigns : 0;
     for (size_t i = 0; i != opt->campaigns; ++i) {
         lb_check_group_buy_t *gb = &s->campaigns[i];
         gb->per_buyer_limit = opt->limit;
@@ -615,7 +653,7 @@ static int setup_groupbuy(lb_load_run_t *run)
         if (gb->min_qty < 1)
             gb->min_qty = 1;
         if (setup_call(run, "POST", "/v1/group-buys", s->coop_token,
-                       json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)s->sku_id, "pickup_point_id",
+                       json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "sku_id", (json_int_t)skus[i % num_skus], "pickup_point_id",
                                  (json_int_t)s->pickup_points[i % points], "price_cents", (json_int_t)6990, "min_qty",
                                  (json_int_t)gb->min_qty, "per_buyer_limit", (json_int_t)gb->per_buyer_limit, "closes_at",
                                  (json_int_t)s->closes_at),
@@ -624,8 +662,6 @@ static int setup_groupbuy(lb_load_run_t *run)
         gb->id = get_id(answer);
         ++s->num_campaigns;
     }
-    fprintf(stderr, "livebuy-load: set up co-op %lld, SKU %lld (stock %lld), %zu group-buys closing at %lld\n",
-            (long long)s->coop_id, (long long)s->sku_id, (long long)opt->stock, s->num_campaigns, (long long)s->closes_at);
     return 0;
 }
 
@@ -875,32 +911,49 @@ static int fetch_snapshot(lb_load_run_t *run, const char *token, int64_t live_id
     }
 }
 
+/*
+ * The orders this run was told are paid but those that joined a failed campaign: those are refund_required (their
+ * units out of sold), not paid, and lb_check_group_buys sees to them. A new array of *num.
+ */
+static int64_t *paid_not_failed(const lb_load_run_t *run, const lb_check_order_t *orders, size_t num_orders, size_t *num)
+{
+    int64_t *paid = lb_malloc((run->num_paid + 1) * sizeof(*paid));
+    *num = 0;
+    for (size_t i = 0; i != run->num_paid; ++i) {
+        int failed = 0;
+        for (size_t j = 0; j != num_orders && run->setup.num_campaigns != 0; ++j)
+            if (orders[j].id == run->paid[i]) {
+                for (size_t k = 0; k != run->setup.num_campaigns; ++k)
+                    failed |= orders[j].group_buy_id == run->setup.campaigns[k].id &&
+                              strcmp(run->setup.campaigns[k].status, "failed") == 0;
+                break;
+            }
+        if (!failed)
+            paid[(*num)++] = run->paid[i];
+    }
+    return paid;
+}
+
+/* The group-buy rules over the orders (sorted by id), and a line on how the campaigns ended. */
+static size_t check_campaigns(lb_load_run_t *run, const lb_check_order_t *orders, size_t num_orders)
+{
+    size_t violations = lb_check_group_buys(run->setup.campaigns, run->setup.num_campaigns, orders, num_orders, run->paid,
+                                            run->num_paid, report_violation, run),
+           succeeded = 0;
+    for (size_t k = 0; k != run->setup.num_campaigns; ++k)
+        succeeded += strcmp(run->setup.campaigns[k].status, "succeeded") == 0;
+    fprintf(stderr, "livebuy-load: group-buys: %zu succeeded, %zu failed\n", succeeded, run->setup.num_campaigns - succeeded);
+    return violations;
+}
+
 /* Runs the check; with_observations: compare with what this run was told. Returns 0, 1 (violations) or -1. */
 static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t live_id, int with_observations)
 {
     lb_check_input_t in = {.sku_id = sku_id};
     if (fetch_snapshot(run, token, live_id, &in) != 0)
         return -1;
-    int64_t *paid = run->paid;
-    size_t num_paid = run->num_paid;
-    if (run->setup.num_campaigns != 0) {
-        /* the paid joins of failed campaigns are refund_required (their units out of sold), not paid: lb_check_group_buys
-         * sees to them */
-        paid = lb_malloc((num_paid + 1) * sizeof(*paid));
-        num_paid = 0;
-        for (size_t i = 0; i != run->num_paid; ++i) {
-            int failed = 0;
-            for (size_t j = 0; j != in.num_orders; ++j)
-                if (in.orders[j].id == run->paid[i]) {
-                    for (size_t k = 0; k != run->setup.num_campaigns; ++k)
-                        failed |= in.orders[j].group_buy_id == run->setup.campaigns[k].id &&
-                                  strcmp(run->setup.campaigns[k].status, "failed") == 0;
-                    break;
-                }
-            if (!failed)
-                paid[num_paid++] = run->paid[i];
-        }
-    }
+    size_t num_paid;
+    int64_t *paid = paid_not_failed(run, in.orders, in.num_orders, &num_paid);
     /*
      * Orders whose buyer was answered 200 to a refund request are refund_required or refunded (and their shipment
      * cancelled), or still paid or further when the request waits for the co-op: lb_check_refunds judges them, not the
@@ -936,15 +989,9 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     int refunds_read = check_refunds(run, token, &in, with_observations, &violations) == 0;
     if (run->receiver != NULL && with_observations)
         violations += check_shipping(run, kept, num_kept);
-    if (run->setup.num_campaigns != 0) {
-        violations += lb_check_group_buys(run->setup.campaigns, run->setup.num_campaigns, in.orders, in.num_orders, run->paid,
-                                          run->num_paid, report_violation, run);
-        size_t succeeded = 0;
-        for (size_t k = 0; k != run->setup.num_campaigns; ++k)
-            succeeded += strcmp(run->setup.campaigns[k].status, "succeeded") == 0;
-        fprintf(stderr, "livebuy-load: group-buys: %zu succeeded, %zu failed\n", succeeded, run->setup.num_campaigns - succeeded);
-        free(paid);
-    }
+    if (run->setup.num_campaigns != 0)
+        violations += check_campaigns(run, in.orders, in.num_orders);
+    free(paid);
     fprintf(stderr, "livebuy-load: check %s: %zu orders; SKU %lld stock %lld reserved %lld sold %lld held %lld%s\n",
             violations == 0 ? "ok" : "FAILED", in.num_orders, (long long)sku_id, (long long)in.stock, (long long)in.reserved,
             (long long)in.sold, (long long)in.held, with_observations ? "; every 201 accounted for" : "");
@@ -991,6 +1038,7 @@ static int check_catalog(lb_load_run_t *run)
 {
     list_t before = {NULL, 0, 0}, after = {NULL, 0, 0};
     lb_check_order_t *orders = NULL;
+    int64_t *paid = NULL;
     size_t num_orders = 0, violations = 0;
     int ret = -1;
     for (int attempt = 1;; ++attempt) {
@@ -1012,20 +1060,24 @@ static int check_catalog(lb_load_run_t *run)
     run->violations = json_array();
     run->orders_seen = num_orders;
     run->check_ran = 1;
+    size_t num_paid;
+    paid = paid_not_failed(run, orders, num_orders, &num_paid);
     /* SKU 0 has no orders: this pass checks the listing, the 201s and the follow-ups over all the orders */
     lb_check_input_t all = {.orders = orders,
                             .num_orders = num_orders,
                             .has_observations = 1,
                             .grants = run->grants,
                             .num_grants = run->num_grants,
-                            .paid = run->paid,
-                            .num_paid = run->num_paid,
+                            .paid = paid,
+                            .num_paid = num_paid,
                             .cancelled = run->cancelled,
                             .num_cancelled = run->num_cancelled,
                             .unanswered = run->unanswered_orders};
     violations += lb_check_run(&all, report_violation, run);
     if (check_refunds(run, run->setup.coop_token, &all, 1, &violations) != 0)
         goto exit;
+    if (run->setup.num_campaigns != 0)
+        violations += check_campaigns(run, orders, num_orders);
     if (before.num != run->setup.num_skus) {
         char line[128];
         snprintf(line, sizeof(line), "SKUs: the co-op lists %zu SKUs, the run made %zu", before.num, run->setup.num_skus);
@@ -1050,6 +1102,7 @@ static int check_catalog(lb_load_run_t *run)
             num_orders, before.num);
     ret = violations == 0 ? 0 : 1;
 exit:
+    free(paid);
     free(orders);
     free(before.items);
     free(after.items);
@@ -1101,6 +1154,7 @@ static void run_dispose(lb_load_run_t *run)
     free(run->bodies);
     free(run->setup.skus);
     free(run->setup.sku_live_items);
+    free(run->setup.sku_campaigns);
     free(run->setup.products);
     free(run->setup.sku_cdf);
     free(run->grants);
@@ -1160,7 +1214,7 @@ static int load(lb_load_run_t *run)
                                                     : setup(run);
     if (set_up != 0 || lb_load_scenario_run(run) != 0)
         return 2;
-    if (opt->scenario == LB_LOAD_GROUPBUY && opt->check && wait_campaigns(run) != 0)
+    if (opt->check && wait_campaigns(run) != 0) /* (the scenarios with campaigns) */
         return 2;
     lb_load_report_print(run);
     int ret = !opt->check                         ? 0

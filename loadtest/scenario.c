@@ -319,6 +319,21 @@ static int64_t random_qty(lb_load_run_t *run)
     return 1 + (int64_t)(next_random(run) % (uint64_t)run->opt.limit);
 }
 
+/* buyer joins group-buy campaign for 1..--limit units, with a fresh idempotency key. */
+static op_t *join_new(lb_load_run_t *run, uint64_t intended_ns, int64_t buyer, int64_t campaign)
+{
+    op_t *op = op_new(run, LB_LOAD_ORDER, intended_ns);
+    op->qty = random_qty(run);
+    op->key = ++run->next_key;
+    op->group_buy = campaign;
+    memcpy(op->path, "/v1/orders", sizeof("/v1/orders"));
+    set_buyer(op, buyer);
+    set_key(op);
+    int len = snprintf(op->body, sizeof(op->body), "{\"group_buy_id\":%lld,\"qty\":%lld}", (long long)campaign, (long long)op->qty);
+    set_body(op, op->body, (size_t)len);
+    return op;
+}
+
 /* A SKU's popularity rank: uniform, or from the Zipf CDF by binary search (the first rank whose CDF passes a uniform draw). */
 static size_t random_sku(lb_load_run_t *run)
 {
@@ -351,23 +366,16 @@ static op_t *arrival_new(lb_load_run_t *run, uint64_t intended_ns)
     case LB_LOAD_GROUPBUY: {
         int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers);
         const lb_check_group_buy_t *gb = &run->setup.campaigns[next_random(run) % run->setup.num_campaigns];
-        op_t *op = op_new(run, LB_LOAD_ORDER, intended_ns);
-        op->qty = random_qty(run);
-        op->key = ++run->next_key;
-        op->group_buy = gb->id;
-        memcpy(op->path, "/v1/orders", sizeof("/v1/orders"));
-        set_buyer(op, buyer);
-        set_key(op);
-        int len =
-            snprintf(op->body, sizeof(op->body), "{\"group_buy_id\":%lld,\"qty\":%lld}", (long long)gb->id, (long long)op->qty);
-        set_body(op, op->body, (size_t)len);
-        return op;
+        return join_new(run, intended_ns, buyer, gb->id);
     }
     case LB_LOAD_CATALOG: {
-        /* a SKU by popularity; through its live item (when it has one) for --live-share of the orders */
+        /* a SKU by popularity; a join of its group-buy for --join-share of the orders, through its live item for
+         * --live-share (when it has them) */
         size_t sku = random_sku(run);
+        int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers), campaign = run->setup.sku_campaigns[sku];
+        if (campaign != 0 && uniform(run) < opt->join_share)
+            return join_new(run, intended_ns, buyer, campaign);
         int direct = live_item_of(run, sku) == 0 || uniform(run) >= opt->live_share;
-        int64_t buyer = 1 + (int64_t)(next_random(run) % (uint64_t)opt->buyers);
         return order_new(run, intended_ns, buyer, random_qty(run), sku, direct);
     }
     case LB_LOAD_HEALTHZ_ONLY: {
@@ -486,7 +494,7 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
     double r = uniform(run);
     uint64_t when = uv_hrtime() + (uint64_t)run->opt.pay_delay_ms * 1000000;
     /* A join is paid only well before its campaign's cut-off: a payment racing the closer has no single right outcome. */
-    if (run->opt.scenario == LB_LOAD_GROUPBUY) {
+    if (op->group_buy != 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + run->opt.pay_delay_ms / 1000.0 + 1.0 > (double)run->setup.closes_at)
@@ -494,7 +502,7 @@ static void order_granted(op_t *op, const char *body, size_t body_len)
     }
     if (r < run->opt.pay_share)
         send_later(pay_new(run, when, order_id, amount, op->buyer_id), run->opt.pay_delay_ms);
-    else if (r < run->opt.pay_share + run->opt.cancel_share && scenario != LB_LOAD_GROUPBUY)
+    else if (r < run->opt.pay_share + run->opt.cancel_share && op->group_buy == 0) /* a join is not cancelled */
         send_later(cancel_new(run, when, order_id, op->buyer_id), run->opt.pay_delay_ms);
 }
 

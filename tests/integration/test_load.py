@@ -133,8 +133,8 @@ class LoadTest(LoadBase):
         self.assertIn("pay", report["by_kind"])
 
     def test_catalog(self):
-        """Orders over 60 SKUs (Zipf 1.1), a share through live items, paid and cancelled: the check covers every SKU;
-        --cleanup retires every product."""
+        """Orders over 60 SKUs (Zipf 1.1), a share through live items and group-buys, paid and cancelled: the check
+        covers every SKU and campaign; --cleanup retires every product."""
         report = self.scenario("catalog", "--skus", "60", "--zipf", "1.1", "--rate", "300", "--duration", "2",
                                "--buyers", "200", "--pay-delay", "100", "--seed", "7", "--cleanup")
         for kind in ("order", "pay", "cancel"):
@@ -145,6 +145,8 @@ class LoadTest(LoadBase):
         self.assertGreater(len(skus), 10, skus)
         self.assertEqual(int(skus[0][0]), first, skus)  # rank 1 is the most popular
         self.assertGreater(sum(int(n) for _, _, n in skus), 0, "no order came through a live item")
+        outcomes = sorted(gb["status"] for gb in report["group_buys"])
+        self.assertEqual(outcomes, ["failed", "failed", "succeeded", "succeeded"], report["group_buys"])
         retired = self.sql("SELECT COUNT(*) FROM products p JOIN skus s ON s.product_id = p.id "
                            "WHERE s.id BETWEEN %d AND %d AND p.retired_at IS NULL" % (first, first + 59))
         self.assertEqual(int(retired[0][0]), 0)
