@@ -44,10 +44,12 @@ bench_prepare() {
 
 # The hot-SKU runs send every order with one buyer token from one client: the per-client caps
 # (--max-buyer-orders, --max-connection-orders) are off, or they would measure 429s.
+# LIVEBUYD_FLAGS: more flags for every run (e.g. "--access-log off", to measure what the access log costs).
 start_server() { # extra livebuyd flags...
+    # shellcheck disable=SC2086 # LIVEBUYD_FLAGS is a list of words
     "$root/build/livebuyd" --db "$db" --listen "127.0.0.1:$port" --threads "$threads" --admin-token "$bench_admin" \
         --buyer-secret "$bench_secret" --payment-secret "$bench_payment" --max-queue 1000000 \
-        --max-buyer-orders 0 --max-connection-orders 0 "$@" >"$work/livebuyd.log" 2>&1 &
+        --max-buyer-orders 0 --max-connection-orders 0 ${LIVEBUYD_FLAGS:-} "$@" >"$work/livebuyd.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
         curl -sf "$base/healthz" >/dev/null && return 0

@@ -5,7 +5,8 @@
 #   3. the same with --max-batch 1 (one transaction per order, the baseline batching is measured against);
 # then prints the three rates and the ratios. Durable MariaDB defaults (innodb_flush_log_at_trx_commit=1).
 # Usage: loadtest/bench-orders.sh   (settings by environment: DURATION [10] seconds per run, CLIENTS [64] connections,
-#        STREAMS [100] concurrent streams per connection, THREADS [1] livebuyd loop threads, H2LOAD_THREADS [1])
+#        STREAMS [100] concurrent streams per connection, THREADS [1] livebuyd loop threads, H2LOAD_THREADS [1],
+#        LIVEBUYD_FLAGS [none] more livebuyd flags for every run)
 # loadtest/bench.sh runs these and livebuy-load's scenarios side by side.
 set -euo pipefail
 

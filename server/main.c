@@ -105,6 +105,7 @@ int main(int argc, char **argv)
         lb_config_free(&config);
         return EXIT_BAD_SETTING;
     }
+    lb_log_setup(config.log_level, config.log_format, config.access_log);
     const char *files_rule = find_own_files(&config);
     raise_open_files_limit();
     tune_malloc();
@@ -117,9 +118,9 @@ int main(int argc, char **argv)
         goto Exit;
     }
     /* after the refusals, which are one line each */
-    fprintf(stderr, "livebuyd: migrations from %s, web pages from %s (%s)\n", config.sql_dir, config.web_dir, files_rule);
+    lb_log(LB_LOG_INFO, "migrations from %s, web pages from %s (%s)", config.sql_dir, config.web_dir, files_rule);
     if (config.migrate_only) {
-        fprintf(stderr, "livebuyd: %u migration%s applied; the schema is up to date\n", applied, applied == 1 ? "" : "s");
+        lb_log(LB_LOG_INFO, "%u migration%s applied; the schema is up to date", applied, applied == 1 ? "" : "s");
         ret = 0;
         goto Exit;
     }

@@ -20,6 +20,7 @@
 #include <h2o.h>
 #include <h2o/http2.h>
 #include "livebuy/base/wechatpay.h"
+#include "livebuy/base/log.h"
 #include "livebuy/handlers.h"
 #include "livebuy/http/call.h"
 #include "livebuy/http/connections.h"
@@ -53,6 +54,7 @@ typedef struct st_loop_thread_t {
     uv_timer_t stop_timer;
     uint64_t stop_deadline;
     int listen_fd;
+    uv_prepare_t log_flush; /* writes the thread's access lines once per loop iteration, before it waits */
 } loop_thread_t;
 
 static const lb_config_t *config;
@@ -133,8 +135,8 @@ static int load_wechatpay(char *err, size_t errsize)
         snprintf(err, errsize, "cannot use --wechatpay-platform-cert: %s", why);
         return -1;
     }
-    fprintf(stderr, "livebuyd: WeChat Pay notifications at /v1/payments/wechatpay/notify, platform certificate serial %s\n",
-            lb_wechatpay_platform_serial(wechatpay_platform));
+    lb_log(LB_LOG_INFO, "WeChat Pay notifications at /v1/payments/wechatpay/notify, platform certificate serial %s",
+           lb_wechatpay_platform_serial(wechatpay_platform));
     return 0;
 }
 
@@ -166,7 +168,7 @@ static void setup_web(h2o_hostconf_t *host)
             continue;
         snprintf(file, sizeof(file), "%s/%s", config->web_dir, pages[i].file);
         if (access(file, R_OK) != 0)
-            fprintf(stderr, "livebuyd: warning: %s is missing: %s answers 404 (--web-dir)\n", file, pages[i].path);
+            lb_log(LB_LOG_WARN, "%s is missing: %s answers 404 (--web-dir)", file, pages[i].path);
         h2o_pathconf_t *path = h2o_config_register_path(host, pages[i].path, 0);
         lb_door_register(path, config, lb_num_routes, LB_DOOR_FILES);
         h2o_file_register_file(path, file, html, 0);
@@ -193,12 +195,9 @@ static int setup_media(h2o_hostconf_t *host, char *err, size_t errsize)
 /* --payment-sandbox lets buyers pay without paying: said loudly, at every start, where an operator looks. */
 static void warn_sandbox(void)
 {
-    fprintf(stderr, "livebuyd: ****************************************************************************\n"
-                    "livebuyd: WARNING: --payment-sandbox is ON: NEVER RUN THIS IN PRODUCTION\n"
-                    "livebuyd:   /pay/{order_id} and POST /sandbox/pay/{order_id} let any buyer mark an order of\n"
-                    "livebuyd:   their own paid without paying (the server signs the notify with --payment-secret);\n"
-                    "livebuyd:   POST /sandbox/refunds says every refund pushed to it went back.\n"
-                    "livebuyd: ****************************************************************************\n");
+    lb_log(LB_LOG_WARN, "--payment-sandbox is ON: NEVER RUN THIS IN PRODUCTION. /pay/{order_id} and POST /sandbox/pay/{order_id} "
+                        "let any buyer mark an order of their own paid without paying (the server signs the notify with "
+                        "--payment-secret); POST /sandbox/refunds says every refund pushed to it went back.");
 }
 
 static int setup_h2o(char *err, size_t errsize)
@@ -260,7 +259,7 @@ static void on_stop_request(uv_async_t *async)
 
 static void on_signal(uv_signal_t *signal, int signum)
 {
-    fprintf(stderr, "livebuyd: %s received, stopping\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    lb_log(LB_LOG_INFO, "%s received, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     for (unsigned i = 0; i != config->threads; ++i)
         uv_async_send(&loop_threads[i].stop_request);
     uv_close((uv_handle_t *)signal, NULL);
@@ -282,6 +281,12 @@ static size_t connection_cap(void)
     return total / config->threads != 0 ? total / config->threads : 1;
 }
 
+static void flush_log(uv_prepare_t *prepare)
+{
+    (void)prepare;
+    lb_log_flush_thread();
+}
+
 static int start_loop_thread(loop_thread_t *t, char *err, size_t errsize)
 {
     uv_loop_init(&t->loop);
@@ -292,6 +297,9 @@ static int start_loop_thread(loop_thread_t *t, char *err, size_t errsize)
     lb_connections_init(&t->connections, &t->loop, connection_cap());
     uv_async_init(&t->loop, &t->stop_request, on_stop_request);
     t->stop_request.data = t;
+    uv_prepare_init(&t->loop, &t->log_flush);
+    uv_prepare_start(&t->log_flush, flush_log);
+    uv_unref((uv_handle_t *)&t->log_flush);
 
     if ((t->listen_fd = open_listener(err, errsize)) < 0)
         return -1;
@@ -311,6 +319,7 @@ static void *run_loop_thread(void *arg)
     loop_thread_t *t = arg;
     lb_connections_bind(&t->connections);
     uv_run(&t->loop, UV_RUN_DEFAULT);
+    lb_log_flush_thread();
     return NULL;
 }
 
@@ -361,8 +370,8 @@ int lb_server_run(const lb_config_t *cfg)
 
     if (config->payment_sandbox)
         warn_sandbox();
-    fprintf(stderr, "livebuyd: listening on %s://%s:%u with %u thread%s\n", ssl_ctx != NULL ? "https" : "http", config->listen_host,
-            config->listen_port, config->threads, config->threads == 1 ? "" : "s");
+    lb_log(LB_LOG_INFO, "listening on %s://%s:%u with %u thread%s", ssl_ctx != NULL ? "https" : "http", config->listen_host,
+           config->listen_port, config->threads, config->threads == 1 ? "" : "s");
     for (unsigned i = 1; i < config->threads; ++i)
         pthread_create(&loop_threads[i].thread, NULL, run_loop_thread, &loop_threads[i]);
     run_loop_thread(&loop_threads[0]);
@@ -373,9 +382,9 @@ int lb_server_run(const lb_config_t *cfg)
     if (lb_db_jobs_pending() == 0)
         lb_db_global_dispose();
     else
-        fprintf(stderr, "livebuyd: %u database jobs still running at exit\n", lb_db_jobs_pending());
+        lb_log(LB_LOG_WARN, "%u database jobs still running at exit", lb_db_jobs_pending());
     lb_wechatpay_platform_free(wechatpay_platform);
-    fprintf(stderr, "livebuyd: stopped\n");
+    lb_log(LB_LOG_INFO, "stopped");
     return 0;
 
 Error:

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "livebuy/common.h"
 
+/* A plain line, not the log's (livebuy/base/log.h): the fuzz targets and livebuy-load link this file without it. */
 static void out_of_memory(size_t size)
 {
     fprintf(stderr, "livebuyd: out of memory allocating %zu bytes\n", size);

@@ -96,6 +96,9 @@ static const setting_t settings[] = {
     STR(web_dir, "--web-dir", "LIVEBUY_WEB_DIR",
         "folder of the web pages (default: the installed share/livebuy/web, or the checkout's from a build tree)"),
     STR(media_dir, "--media-dir", "LIVEBUY_MEDIA_DIR", "folder of the product photos, made if missing (default: media/ in the working folder)"),
+    STR(log_level_text, "--log-level", "LIVEBUY_LOG_LEVEL", "debug, info, warn or error: the least a line must be (default info)"),
+    STR(log_format_text, "--log-format", "LIVEBUY_LOG_FORMAT", "text or json: the log's lines on stderr (default text)"),
+    STR(access_log_text, "--access-log", "LIVEBUY_ACCESS_LOG", "on or off: a line per answered request (default on)"),
     {"--migrate-only", "LIVEBUY_MIGRATE_ONLY", SETTING_SWITCH, offsetof(lb_config_t, migrate_only), 0, 0,
      "apply pending migrations, then exit"},
 };
@@ -216,6 +219,18 @@ static int check_payments(lb_config_t *cfg, char *err, size_t errsize)
     return 0;
 }
 
+static int check_log(lb_config_t *cfg, char *err, size_t errsize)
+{
+    if (lb_log_parse_level(cfg->log_level_text, &cfg->log_level) != 0)
+        return fail(err, errsize, "--log-level must be debug, info, warn or error, not \"%s\"", cfg->log_level_text);
+    if (lb_log_parse_format(cfg->log_format_text, &cfg->log_format) != 0)
+        return fail(err, errsize, "--log-format must be text or json, not \"%s\"", cfg->log_format_text);
+    cfg->access_log = strcmp(cfg->access_log_text, "on") == 0;
+    if (!cfg->access_log && strcmp(cfg->access_log_text, "off") != 0)
+        return fail(err, errsize, "--access-log must be on or off, not \"%s\"", cfg->access_log_text);
+    return 0;
+}
+
 static int check(lb_config_t *cfg, char *err, size_t errsize)
 {
     int ret;
@@ -233,6 +248,8 @@ static int check(lb_config_t *cfg, char *err, size_t errsize)
         return fail(err, errsize, "--shipping-url needs --shipping-secret (pushes are signed)");
     if (strcmp(cfg->shipping_format, "json") != 0 && strcmp(cfg->shipping_format, "msgpack") != 0)
         return fail(err, errsize, "--shipping-format must be json or msgpack, not \"%s\"", cfg->shipping_format);
+    if ((ret = check_log(cfg, err, errsize)) != 0)
+        return ret;
     return check_payments(cfg, err, errsize);
 }
 
@@ -255,6 +272,9 @@ static void set_defaults(lb_config_t *cfg)
     cfg->shipping_max_attempts = 12;
     cfg->shipping_backoff_ms = 1000;
     cfg->payment_provider = lb_strdup("generic");
+    cfg->log_level_text = lb_strdup("info");
+    cfg->log_format_text = lb_strdup("text");
+    cfg->access_log_text = lb_strdup("on");
     cfg->refund_max_attempts = 12;
     cfg->refund_backoff_ms = 1000;
     cfg->max_body = 1 << 20;

@@ -67,6 +67,11 @@ void lb_metrics_init(const char *const *labels, size_t n)
     num_routes = n;
 }
 
+const char *lb_metrics_route_label(size_t route)
+{
+    return route < num_routes ? route_labels[route] : "unmatched";
+}
+
 void lb_metrics_init_orders(const char *const *outcome_labels, size_t n)
 {
     assert(n <= MAX_ORDER_OUTCOMES);

@@ -15,6 +15,7 @@
 #include <h2o/memory.h>
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
+#include "livebuy/base/log.h"
 #include "livebuy/base/metrics.h"
 
 #define MAX_STATEMENTS   192
@@ -128,6 +129,30 @@ void lb_db_global_dispose(void)
     mysql_library_end();
 }
 
+/*
+ * Every worker says when it cannot connect: folded into one line per message and 10 s. When the database went away
+ * (since: a monotonic time, 0 while it answers), the first worker to reach it again says after how long.
+ */
+static lb_log_fold_t connect_failures = LB_LOG_FOLD_INIT;
+static atomic_ullong unreachable_since_ns;
+
+static void database_down(void)
+{
+    unsigned long long none = 0;
+    atomic_compare_exchange_strong(&unreachable_since_ns, &none, lb_monotonic_ns());
+    lb_metrics_database_up(0);
+}
+
+static void database_up(void)
+{
+    unsigned long long since = atomic_exchange(&unreachable_since_ns, 0);
+    lb_metrics_database_up(1);
+    if (since == 0)
+        return;
+    lb_log_fold_flush(&connect_failures);
+    lb_log(LB_LOG_INFO, "database reachable again after %.1f s", (double)(lb_monotonic_ns() - since) / 1e9);
+}
+
 /* The calling worker's connection, (re)opened as needed; NULL while the database is unreachable. */
 static lb_db_t *worker_connection(void)
 {
@@ -153,12 +178,12 @@ static lb_db_t *worker_connection(void)
         if (thread_backoff_ns > BACKOFF_MAX_NS)
             thread_backoff_ns = BACKOFF_MAX_NS;
         thread_next_connect_ns = now + thread_backoff_ns;
-        lb_metrics_database_up(0);
-        fprintf(stderr, "livebuyd: %s (next try in %llu ms)\n", db->error, (unsigned long long)(thread_backoff_ns / 1000000));
+        database_down();
+        lb_log_folded(&connect_failures, LB_LOG_ERROR, "%s", db->error);
         return NULL;
     }
     thread_backoff_ns = 0;
-    lb_metrics_database_up(1);
+    database_up();
     return db;
 }
 
@@ -191,10 +216,10 @@ static int classify(lb_db_t *db, unsigned err, const char *message)
     case ER_NET_WRITE_INTERRUPTED:
     case 12701: /* ER_SPIDER_REMOTE_SERVER_GONE_AWAY_NUM */
         db->broken = 1;
-        lb_metrics_database_up(0);
+        database_down();
         return LB_EDB_DOWN;
     default:
-        fprintf(stderr, "livebuyd: database error %s\n", db->error);
+        lb_log(LB_LOG_ERROR, "database error %s", db->error);
         return LB_EDB;
     }
 }
@@ -480,7 +505,7 @@ static int fetch_row(lb_db_t *db, const char *types, va_list *args)
         return LB_ENOTFOUND;
     case MYSQL_DATA_TRUNCATED:
         snprintf(db->error, sizeof(db->error), "a column was longer than its buffer");
-        fprintf(stderr, "livebuyd: database error: %s\n", db->error);
+        lb_log(LB_LOG_ERROR, "database error: %s", db->error);
         return LB_EDB;
     default:
         return stmt_failed(db, stmt);

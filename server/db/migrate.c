@@ -9,6 +9,7 @@
 #include <string.h>
 #include <mysql.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/db/db.h"
 #include "livebuy/db/migrate.h"
 
@@ -154,7 +155,7 @@ static int apply(MYSQL *mysql, const char *dir, const migration_t *m, char *err,
         snprintf(err, errsize, "cannot record migration %s: %s", m->name, reason);
         return -1;
     }
-    fprintf(stderr, "livebuyd: applied migration %s\n", m->name);
+    lb_log(LB_LOG_INFO, "applied migration %s", m->name);
     return 0;
 }
 

@@ -564,7 +564,7 @@ static void viewer_start(viewer_t *v, void *arg)
 {
     h2o_req_t *req = v->call->req;
     feed_t *feed = v->feed;
-    lb_metrics_request(v->call->route, 200, lb_monotonic_ns() - v->call->started_ns);
+    lb_call_answering(v->call, 200, 0); /* a stream: its bytes are not known when it starts */
     req->res.status = 200;
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/event-stream"));

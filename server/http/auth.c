@@ -55,6 +55,7 @@ int lb_auth_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t hash[LB_TOKE
         return lb_call_job_fail(job, 401, "unauthorized", "unknown merchant token");
     if (ret != 0)
         return ret;
+    job->call->merchant_id = merchant->id; /* read on the loop once the job is done (the access log) */
     if ((LB_KIND(merchant->kind) & kinds) == 0)
         return lb_call_job_fail(job, 403, "forbidden", "a %s merchant may not do this", lb_merchant_kinds[merchant->kind]);
     return 0;
@@ -150,6 +151,7 @@ int lb_auth_buyer(lb_call_t *call, int64_t *buyer_id)
         lb_reply_error(call, 401, "unauthorized", "%s", why);
         return LB_EAUTH;
     }
+    call->buyer_id = *buyer_id;
     return 0;
 }
 

@@ -5,12 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <openssl/rand.h>
 #include "livebuy/http/call.h"
 #include "livebuy/common.h"
 #include "livebuy/http/answer.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/base/civil_time.h"
+#include "livebuy/base/log.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/base/request.h"
 
@@ -89,6 +93,59 @@ static void on_request_disposed(void *p)
     lb_call_release(call);
 }
 
+/* The client's X-Request-Id when it is 1-64 visible ASCII characters but '"' and '\\' (it goes into log lines as it is). */
+static int take_request_id(lb_call_t *call)
+{
+    h2o_iovec_t given = lb_call_header_named(call, "x-request-id");
+    if (given.base == NULL || given.len == 0 || given.len > LB_REQUEST_ID_MAX)
+        return -1;
+    for (size_t i = 0; i != given.len; ++i)
+        if (given.base[i] <= ' ' || given.base[i] > '~' || given.base[i] == '"' || given.base[i] == '\\')
+            return -1;
+    memcpy(call->request_id, given.base, given.len);
+    call->request_id[given.len] = '\0';
+    return 0;
+}
+
+/* A request id of our own: this thread's random 64-bit prefix and a counter, unique without a random draw per request. */
+static void make_request_id(lb_call_t *call)
+{
+    static _Thread_local unsigned long long prefix, counter;
+    if (prefix == 0 && RAND_bytes((unsigned char *)&prefix, sizeof(prefix)) != 1)
+        prefix = lb_monotonic_ns();
+    snprintf(call->request_id, sizeof(call->request_id), "%016llx%08llx", prefix, ++counter);
+}
+
+/* The client's address as text ("?" when h2o cannot say). */
+static void client_address(h2o_req_t *req, char *out, size_t size)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = req->conn->callbacks->get_peername != NULL ? req->conn->callbacks->get_peername(req->conn, (void *)&sa) : 0;
+    const void *addr = NULL;
+    if (len != 0 && sa.ss_family == AF_INET)
+        addr = &((struct sockaddr_in *)&sa)->sin_addr;
+    else if (len != 0 && sa.ss_family == AF_INET6)
+        addr = &((struct sockaddr_in6 *)&sa)->sin6_addr;
+    if (addr == NULL || inet_ntop(sa.ss_family, addr, out, (socklen_t)size) == NULL)
+        snprintf(out, size, "?");
+}
+
+void lb_call_answering(lb_call_t *call, int status, size_t bytes)
+{
+    uint64_t duration_ns = lb_monotonic_ns() - call->started_ns;
+    lb_metrics_request(call->route, status, duration_ns);
+    h2o_add_header_by_str(&call->req->pool, &call->req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, call->request_id,
+                          strlen(call->request_id));
+    if (!lb_log_access_on())
+        return;
+    char client[INET6_ADDRSTRLEN], method[16];
+    client_address(call->req, client, sizeof(client));
+    snprintf(method, sizeof(method), "%.*s", (int)call->req->method.len, call->req->method.base);
+    lb_access_t access = {call->request_id, method, lb_metrics_route_label(call->route), call->error_code, client, status,
+                          duration_ns, bytes, call->buyer_id, call->merchant_id};
+    lb_log_access(&access);
+}
+
 lb_call_t *lb_call_new(const lb_http_handler_t *handler, h2o_req_t *req)
 {
     /* Zeroed but for the room of the body's fields (the last member), which lb_fields_init makes ready. */
@@ -103,6 +160,8 @@ lb_call_t *lb_call_new(const lb_http_handler_t *handler, h2o_req_t *req)
     call->refs = 1;
     h2o_iovec_t accept = lb_call_header(call, H2O_TOKEN_ACCEPT);
     call->answer_format = lb_codec_answer_format(accept.base, accept.len);
+    if (take_request_id(call) != 0)
+        make_request_id(call);
     call_guard_t *guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_request_disposed);
     guard->call = call;
     return call;
@@ -217,7 +276,7 @@ void lb_reply_body(lb_call_t *call, int status, const char *content_type, lb_bod
     call->answered = 1;
     if (call->cache_answer && status == 200)
         keep_public_answer(call, body);
-    lb_metrics_request(call->route, status, lb_monotonic_ns() - call->started_ns);
+    lb_call_answering(call, status, body != NULL ? body->len : 0);
     req->res.status = status;
     req->res.reason = reason_phrase(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
@@ -267,6 +326,7 @@ static void reply_error_v(lb_call_t *call, int status, const char *code, const c
     lb_writer_t w;
     vsnprintf(message, sizeof(message), fmt, args);
     lb_utf8_mend(message); /* a message cut short may end inside a UTF-8 sequence */
+    call->error_code = code;
     lb_writer_start(call, &w);
     lb_writer_map(&w, NULL);
     lb_writer_map(&w, "error");
@@ -330,7 +390,7 @@ void lb_reply_no_content(lb_call_t *call)
     if (req == NULL || call->answered)
         return;
     call->answered = 1;
-    lb_metrics_request(call->route, 204, lb_monotonic_ns() - call->started_ns);
+    lb_call_answering(call, 204, 0);
     req->res.status = 204;
     req->res.reason = reason_phrase(204);
     lb_answer_send(req, NULL);

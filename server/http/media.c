@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/http/answer.h"
 #include "livebuy/http/media.h"
 #include "livebuy/store/media.h"
@@ -108,7 +109,7 @@ static void read_done(uv_work_t *uv, int status)
     } else if (read->error == ENOENT || read->error == ENOTDIR) {
         reply_error(req, 404, "Not Found", "not_found", "no such photo");
     } else if (read->error != 0 || status != 0) {
-        fprintf(stderr, "livebuyd: media: cannot read %s: %s\n", read->path, strerror(read->error != 0 ? read->error : EIO));
+        lb_log(LB_LOG_ERROR, "media: cannot read %s: %s", read->path, strerror(read->error != 0 ? read->error : EIO));
         reply_error(req, 500, "Internal Server Error", "internal", "internal error (logged)");
     } else {
         const char *type = lb_image_media_type(read->type);

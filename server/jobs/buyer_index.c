@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/db/periodic.h"
 #include "livebuy/jobs/buyer_index.h"
 #include "livebuy/store/buyer_orders.h"
@@ -33,7 +34,7 @@ static int index_work(lb_periodic_t *periodic, lb_db_t *db)
 static void index_done(lb_periodic_t *periodic, int status)
 {
     if (status != 0 && status != LB_EDB_DOWN)
-        fprintf(stderr, "livebuyd: listing orders for their buyers failed (%d); next try in %d ms\n", status, INDEX_INTERVAL_MS);
+        lb_log(LB_LOG_ERROR, "listing orders for their buyers failed (%d); next try in %d ms", status, INDEX_INTERVAL_MS);
     if (status == 0 && run.listed == INDEX_BLOCKS)
         lb_periodic_again(periodic, INDEX_AGAIN_MS);
 }

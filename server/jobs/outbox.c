@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <h2o/memory.h>
 #include "livebuy/base/token.h"
+#include "livebuy/base/log.h"
 #include "livebuy/common.h"
 #include "livebuy/jobs/outbox.h"
 
@@ -124,7 +125,7 @@ static void claim_done(lb_periodic_t *periodic, int status)
     size_t got = outbox->claim.num_claimed;
     outbox->claim.num_claimed = 0;
     if (status != 0 && status != LB_EDB_DOWN)
-        fprintf(stderr, "livebuyd: claiming %ss failed (%d); next try soon\n", outbox->kind->name, status);
+        lb_log(LB_LOG_ERROR, "claiming %ss failed (%d); next try soon", outbox->kind->name, status);
     if (periodic->stopping) {
         for (size_t i = 0; i != got; ++i)
             push_free(outbox, outbox->claim.claimed[i]);
@@ -167,8 +168,8 @@ static void outcome_done(lb_db_job_t *job, int status)
     lb_outbox_push_t *push = H2O_STRUCT_FROM_MEMBER(lb_outbox_push_t, job, job);
     lb_outbox_t *outbox = push->outbox;
     if (status != 0 && status != LB_EDB_DOWN)
-        fprintf(stderr, "livebuyd: recording the push of %s %lld failed (%d); it is sent again when its claim runs out\n",
-                outbox->kind->name, (long long)push->id, status);
+        lb_log(LB_LOG_ERROR, "recording the push of %s %lld failed (%d); it is sent again when its claim runs out",
+               outbox->kind->name, (long long)push->id, status);
     outbox->kind->recorded(push, status);
     push_free(outbox, push);
     --outbox->in_flight;

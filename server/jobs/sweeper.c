@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/db/db.h"
 #include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
@@ -89,7 +90,7 @@ static void sweep_done(lb_periodic_t *periodic, int status)
         lb_lanes_stock_changed(sweep.restocked[i]);
     lb_metrics_orders_expired(sweep.expired);
     if (status != 0 && status != LB_EDB_DOWN)
-        fprintf(stderr, "livebuyd: expiry sweep failed (%d); next try in a second\n", status);
+        lb_log(LB_LOG_ERROR, "expiry sweep failed (%d); next try in a second", status);
     if (status == 0 && sweep.num_due == SWEEP_LIMIT)
         lb_periodic_again(periodic, SWEEP_AGAIN_MS);
 }

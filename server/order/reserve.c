@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/order/reserve.h"
 #include "livebuy/order/directory.h"
 #include "livebuy/store/catalog.h"
@@ -35,7 +36,7 @@ static int commit_or_lose(lb_db_t *db)
 {
     int ret = lb_db_commit(db);
     if (ret == 0 && commit_lost_for_test()) {
-        fprintf(stderr, "livebuyd: failure point: the answer to a COMMIT of a reservation batch is dropped\n");
+        lb_log(LB_LOG_WARN, "failure point: the answer to a COMMIT of a reservation batch is dropped");
         lb_db_break(db);
         ret = LB_EDB_DOWN;
     }

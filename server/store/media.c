@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <openssl/sha.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/store/media.h"
 
 void lb_media_hash(const void *bytes, size_t len, char hash[LB_IMAGE_HASH_SIZE])
@@ -81,7 +82,7 @@ int lb_media_dir_prepare(const char *dir, char *err, size_t errsize)
 
 static int media_failed(const char *what, const char *path)
 {
-    fprintf(stderr, "livebuyd: media: cannot %s %s: %s\n", what, path, strerror(errno));
+    lb_log(LB_LOG_ERROR, "media: cannot %s %s: %s", what, path, strerror(errno));
     return LB_EDB;
 }
 

@@ -1,6 +1,7 @@
 /* Product photos: product_images rows and the files under --media-dir that they name, changed together. */
 #include <stdio.h>
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/store/media.h"
 #include "livebuy/store/product_images.h"
 
@@ -94,7 +95,7 @@ static void forget_written_file(lb_db_t *db, const char *media_dir, const lb_pro
         ret = lb_db_commit(db);
     if (ret != 0) {
         lb_db_rollback(db);
-        fprintf(stderr, "livebuyd: media: %.64s may be left without a row (%d)\n", image->sha256, ret);
+        lb_log(LB_LOG_ERROR, "media: %.64s may be left without a row (%d)", image->sha256, ret);
     }
 }
 

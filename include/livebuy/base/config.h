@@ -2,6 +2,7 @@
 #ifndef LIVEBUY_CONFIG_H
 #define LIVEBUY_CONFIG_H
 
+#include "livebuy/base/log.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,10 @@ typedef struct st_lb_config_t {
     char *web_dir;   /* the same */
     char *media_dir; /* the product photos' files (livebuy/store/media.h), made at start if missing */
     int migrate_only;
+    char *log_level_text, *log_format_text, *access_log_text; /* as given; parsed into the three below */
+    lb_log_level_t log_level;
+    lb_log_format_t log_format;
+    int access_log; /* one line per answered request */
 } lb_config_t;
 
 /* Outcome of lb_config_parse beyond "ok". */

@@ -17,6 +17,9 @@ void lb_metrics_build_info(const char *version, const char *h2o_version, const c
 /* Whether the database answered (1) or not (0), as a worker last found it opening or using its connection. */
 void lb_metrics_database_up(int up);
 
+/* The label of a route (what lb_metrics_init was given). */
+const char *lb_metrics_route_label(size_t route);
+
 /* One answered request: its route index, HTTP status and time from the request's start to the answer. */
 void lb_metrics_request(size_t route, int status, uint64_t latency_ns);
 /* HTTP connections accepted (+1) and closed (-1). */

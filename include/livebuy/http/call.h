@@ -30,6 +30,9 @@ typedef struct st_lb_http_handler_t {
 /* Puts livebuy's handler on an h2o path (after any handler registered there before it). */
 lb_http_handler_t *lb_call_register(h2o_pathconf_t *path, const lb_config_t *config, const lb_route_t *routes, size_t num_routes);
 
+/* The longest X-Request-Id taken from a request; a longer one, or one with other than visible ASCII, is replaced. */
+#define LB_REQUEST_ID_MAX 64
+
 struct st_lb_call_t {
     h2o_req_t *req; /* NULL once the client has gone: never answer then */
     const lb_config_t *config;
@@ -43,8 +46,12 @@ struct st_lb_call_t {
     const lb_value_t *body; /* the body's object once read (LB_ROUTE_BODY, lb_call_read_body), else NULL */
     uint64_t started_ns;
     unsigned refs;
-    int cache_answer; /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
-    int answered;     /* an answer went out: any later one is dropped (lb_call_deadline) */
+    int cache_answer;   /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
+    int answered;       /* an answer went out: any later one is dropped (lb_call_deadline) */
+    /* For the access log: who asked (0 until a token says), the error code answered (NULL, or valid until it is sent). */
+    int64_t buyer_id, merchant_id;
+    const char *error_code;
+    char request_id[LB_REQUEST_ID_MAX + 1]; /* X-Request-Id as given (when valid) or made; echoed in the answer */
     /* Called on the loop thread when the client goes before the call has answered (a reset stream, a closed
      * connection), so that work queued for nobody can be dropped; the handler sets it and clears it once it answers. */
     void (*on_gone)(lb_call_t *call, void *data);
@@ -56,6 +63,12 @@ struct st_lb_call_t {
  * request, and what a handler that answers before routing (the door, livebuy/http/door.h) answers through. Owned by
  * req (released when h2o disposes of it). */
 lb_call_t *lb_call_new(const lb_http_handler_t *handler, h2o_req_t *req);
+
+/*
+ * An answer with status and bytes of body is going out: counts it (metrics, the access log) and echoes X-Request-Id.
+ * Every way of answering calls it once, on the loop thread, before h2o sends the headers.
+ */
+void lb_call_answering(lb_call_t *call, int status, size_t bytes);
 
 /* Answers are written with a writer (livebuy/codec/codec.h) in the call's answer format: start one, write a map,
  * reply; the reply frees what the writer holds, also when the client is gone. */
