@@ -116,8 +116,7 @@ static void make_request_id(lb_call_t *call)
     snprintf(call->request_id, sizeof(call->request_id), "%016llx%08llx", prefix, ++counter);
 }
 
-/* The client's address as text ("?" when h2o cannot say). */
-static void client_address(h2o_req_t *req, char *out, size_t size)
+static void find_client_address(h2o_req_t *req, char *out, size_t size)
 {
     struct sockaddr_storage sa;
     socklen_t len = req->conn->callbacks->get_peername != NULL ? req->conn->callbacks->get_peername(req->conn, (void *)&sa) : 0;
@@ -130,6 +129,21 @@ static void client_address(h2o_req_t *req, char *out, size_t size)
         snprintf(out, size, "?");
 }
 
+/*
+ * The client's address as text ("?" when h2o cannot say). The last connection's is kept: asking costs a getpeername(2),
+ * and the streams of one HTTP/2 connection come one after another.
+ */
+static const char *client_address(h2o_req_t *req)
+{
+    static _Thread_local uint64_t last_conn_id = UINT64_MAX;
+    static _Thread_local char last[INET6_ADDRSTRLEN];
+    if (req->conn->id != last_conn_id) {
+        find_client_address(req, last, sizeof(last));
+        last_conn_id = req->conn->id;
+    }
+    return last;
+}
+
 void lb_call_answering(lb_call_t *call, int status, size_t bytes)
 {
     uint64_t duration_ns = lb_monotonic_ns() - call->started_ns;
@@ -138,10 +152,9 @@ void lb_call_answering(lb_call_t *call, int status, size_t bytes)
                           strlen(call->request_id));
     if (!lb_log_access_on())
         return;
-    char client[INET6_ADDRSTRLEN], method[16];
-    client_address(call->req, client, sizeof(client));
+    char method[16];
     snprintf(method, sizeof(method), "%.*s", (int)call->req->method.len, call->req->method.base);
-    lb_access_t access = {call->request_id, method, lb_metrics_route_label(call->route), call->error_code, client, status,
+    lb_access_t access = {call->request_id, method, lb_metrics_route_label(call->route), call->error_code, client_address(call->req), status,
                           duration_ns, bytes, call->buyer_id, call->merchant_id};
     lb_log_access(&access);
 }
