@@ -48,14 +48,14 @@ struct st_lb_call_t {
     unsigned refs;
     int cache_answer;   /* an anonymous read of an LB_ROUTE_PUBLIC route: its 200 answer goes to the public cache */
     int answered;       /* an answer went out: any later one is dropped (lb_call_deadline) */
-    /* For the access log: who asked (0 until a token says), the error code answered (NULL, or valid until it is sent). */
-    int64_t buyer_id, merchant_id;
-    const char *error_code;
-    char request_id[LB_REQUEST_ID_MAX + 1]; /* X-Request-Id as given (when valid) or made; echoed in the answer */
     /* Called on the loop thread when the client goes before the call has answered (a reset stream, a closed
      * connection), so that work queued for nobody can be dropped; the handler sets it and clears it once it answers. */
     void (*on_gone)(lb_call_t *call, void *data);
     void *on_gone_data;
+    /* For the access log: who asked (0 until a token says), the error code answered (NULL, or valid until it is sent). */
+    int64_t buyer_id, merchant_id;
+    const char *error_code;
+    char request_id[LB_REQUEST_ID_MAX + 1]; /* X-Request-Id as given (when valid) or made; echoed in the answer */
     lb_fields_t fields; /* what body points into, kept as long as the call; the last member (call_new) */
 };
 
