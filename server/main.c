@@ -125,6 +125,8 @@ int main(int argc, char **argv)
         goto Exit;
     }
     lb_lanes_configure(config.max_batch, config.max_queue, config.reserve_ttl);
+    /* As many reservation transactions out per loop thread as it has connections: past them, SKUs share one. */
+    lb_lanes_share_jobs((config.db_pool + config.threads - 1) / config.threads, config.max_batch_skus, config.shards);
     lb_lanes_set_deadline(config.order_wait_ms);
     lb_fairness_configure(config.max_buyer_orders, config.max_connection_orders, config.max_order_resets);
     lb_lanes_publish_to(lb_stock_feed_publish);

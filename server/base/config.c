@@ -69,6 +69,10 @@ static const setting_t settings[] = {
     STR(wechatpay_notify_url, "--wechatpay-notify-url", "LIVEBUY_WECHATPAY_NOTIFY_URL",
         "public URL of /v1/payments/wechatpay/notify, sent with refund requests"),
     UINT(max_batch, "--max-batch", "LIVEBUY_MAX_BATCH", 1, 2000, "orders per reservation transaction (default 2000)"),
+    UINT(max_batch_skus, "--max-batch-skus", "LIVEBUY_MAX_BATCH_SKUS", 1, 1000,
+         "SKUs whose orders may share a reservation transaction when the database is busy; 1: one SKU each (default 64)"),
+    UINT(shards, "--shards", "LIVEBUY_SHARDS", 1, 1024,
+         "backends of a sharded database (SKU id modulo N): a transaction keeps to one (default 1)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
     UINT(max_buyer_orders, "--max-buyer-orders", "LIVEBUY_MAX_BUYER_ORDERS", 0, 1000000,
          "orders of one buyer waiting at once on a loop thread before 429 busy for that buyer; 0: no cap (default 16)"),
@@ -260,6 +264,8 @@ static void set_defaults(lb_config_t *cfg)
     cfg->threads = 1;
     cfg->db_pool = 4;
     cfg->max_batch = 2000;
+    cfg->max_batch_skus = 64;
+    cfg->shards = 1;
     cfg->max_queue = 50000;
     cfg->max_buyer_orders = 16;
     cfg->max_connection_orders = 256;

@@ -37,8 +37,12 @@ void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_
 {
     /* Each block's first order has its first id. Before COMMIT is fine: a block of a batch rolled back holds no order,
      * and its ids are never given again. */
-    for (size_t i = 0; i < n; i += LB_ORDER_ID_BLOCK)
-        learn_block(granted[i]->order_id, granted[i]->sku_id);
+    for (size_t i = 0, start = 0; i != n; ++i) {
+        if (lb_order_block_begins(granted, i, start)) {
+            learn_block(granted[i]->order_id, granted[i]->sku_id);
+            start = i;
+        }
+    }
 }
 
 int64_t lb_order_directory_sku(int64_t id)

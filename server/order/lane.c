@@ -155,12 +155,12 @@ static void take_locked(lb_lane_batch_t *batch)
     lb_lane_t *lane = batch->lane;
     const lb_lane_kind_t *kind = lane->kind;
     batch->taken = 1;
-    drop_gone_locked(batch, kind->max_batch);
+    drop_gone_locked(batch, batch->max_items);
     if (lane->head == NULL)
         return;
     void *first = lane->head, *last;
     size_t n;
-    last = kind->batch_end != NULL ? kind->batch_end(first, kind->max_batch, &n) : first_ones(kind, first, kind->max_batch, &n);
+    last = kind->batch_end != NULL ? kind->batch_end(first, batch->max_items, &n) : first_ones(kind, first, batch->max_items, &n);
     void **link = link_of(kind, last);
     lane->head = *link;
     *link = NULL;
@@ -194,17 +194,53 @@ static int may_send(lb_lane_t *lane)
     return may;
 }
 
-static void send_batch(uv_loop_t *loop, lb_lane_t *lane);
+/* ---- Jobs: batches that wait for one, and jobs that carry one or several ------------------------------------------- */
 
-static int batch_work(lb_db_job_t *job, lb_db_t *db)
+typedef struct st_lane_job_t {
+    lb_db_job_t job;
+    lb_lane_kind_t *kind;
+    uv_loop_t *loop;
+    size_t count;
+    lb_lane_batch_t *batches[]; /* in ascending sku_id order */
+} lane_job_t;
+
+/* A loop thread's batches of one kind that wait for a job, and its jobs of that kind out. */
+typedef struct st_job_queue_t {
+    lb_lane_kind_t *kind;
+    unsigned jobs_out;
+    int holding; /* while a job's batches are answered: what they send waits and goes together after */
+    lb_lane_batch_t *head, **tail;
+} job_queue_t;
+
+#define MAX_KINDS 8
+static _Thread_local job_queue_t job_queues[MAX_KINDS];
+
+static job_queue_t *job_queue_of(lb_lane_kind_t *kind)
 {
-    lb_lane_batch_t *batch = H2O_STRUCT_FROM_MEMBER(lb_lane_batch_t, job, job);
-    return batch->lane->kind->work(batch, db);
+    for (size_t i = 0; i != MAX_KINDS; ++i) {
+        job_queue_t *q = &job_queues[i];
+        if (q->kind == kind)
+            return q;
+        if (q->kind == NULL) {
+            *q = (job_queue_t){.kind = kind, .tail = &q->head};
+            return q;
+        }
+    }
+    assert(!"more lane kinds than MAX_KINDS");
+    abort();
 }
 
-static void batch_done(lb_db_job_t *job, int status)
+static void send_batch(uv_loop_t *loop, lb_lane_t *lane);
+
+static int job_work(lb_db_job_t *db_job, lb_db_t *db)
 {
-    lb_lane_batch_t *batch = H2O_STRUCT_FROM_MEMBER(lb_lane_batch_t, job, job);
+    lane_job_t *job = H2O_STRUCT_FROM_MEMBER(lane_job_t, job, db_job);
+    return job->kind->work(job->batches, job->count, db);
+}
+
+/* Answers a batch of a job that is done. */
+static void finish_batch(lb_lane_batch_t *batch, int status)
+{
     lb_lane_t *lane = batch->lane;
     lb_lane_kind_t *kind = lane->kind;
 
@@ -225,10 +261,94 @@ static void batch_done(lb_db_job_t *job, int status)
         lb_lane_forget_if_idle(lane);
 }
 
-static void batch_release(lb_db_job_t *job, int status)
+static void send_waiting(uv_loop_t *loop, job_queue_t *q);
+
+static void job_done(lb_db_job_t *db_job, int status)
+{
+    lane_job_t *job = H2O_STRUCT_FROM_MEMBER(lane_job_t, job, db_job);
+    job_queue_t *q = job_queue_of(job->kind);
+    --q->jobs_out;
+    q->holding = 1;
+    for (size_t i = 0; i != job->count; ++i)
+        finish_batch(job->batches[i], status);
+    q->holding = 0;
+    send_waiting(job->loop, q);
+}
+
+static void job_release(lb_db_job_t *db_job, int status)
 {
     (void)status;
-    free(H2O_STRUCT_FROM_MEMBER(lb_lane_batch_t, job, job));
+    lane_job_t *job = H2O_STRUCT_FROM_MEMBER(lane_job_t, job, db_job);
+    for (size_t i = 0; i != job->count; ++i)
+        free(job->batches[i]);
+    free(job);
+}
+
+/* Whether a waiting batch may join a job that has batches[0..n): another SKU, of the same shard. */
+static int may_join(const lb_lane_kind_t *kind, lb_lane_batch_t *const *batches, size_t n, const lb_lane_batch_t *batch)
+{
+    unsigned shards = kind->shards > 1 ? kind->shards : 1;
+    if ((uint64_t)batch->lane->sku_id % shards != (uint64_t)batches[0]->lane->sku_id % shards)
+        return 0;
+    for (size_t i = 0; i != n; ++i)
+        if (batches[i]->lane == batch->lane)
+            return 0;
+    return 1;
+}
+
+/* Whether a waiting batch goes in a job of its own: its lane has another batch out (the row is hot). */
+static int goes_alone(const lb_lane_batch_t *batch)
+{
+    return batch->lane->in_flight > 1;
+}
+
+static int by_sku(const void *a, const void *b)
+{
+    int64_t x = (*(lb_lane_batch_t *const *)a)->lane->sku_id, y = (*(lb_lane_batch_t *const *)b)->lane->sku_id;
+    return x < y ? -1 : x > y;
+}
+
+/* Takes the next job's batches out of the waiting ones: the oldest, and those that may join it. */
+static lane_job_t *next_job(uv_loop_t *loop, job_queue_t *q)
+{
+    lb_lane_kind_t *kind = q->kind;
+    /* Never more SKUs than orders per transaction (max_batch 1: one order a transaction, whatever its SKU). */
+    size_t max = kind->max_lanes_per_job > 1 ? kind->max_lanes_per_job : 1;
+    if (max > kind->max_batch)
+        max = kind->max_batch;
+    lane_job_t *job = lb_malloc(offsetof(lane_job_t, batches) + max * sizeof(job->batches[0]));
+    *job = (lane_job_t){.kind = kind, .loop = loop};
+    lb_lane_batch_t **link = &q->head;
+    while (*link != NULL && job->count != max) {
+        lb_lane_batch_t *batch = *link;
+        if (job->count != 0 && (goes_alone(batch) || !may_join(kind, job->batches, job->count, batch))) {
+            link = &batch->next_waiting;
+            continue;
+        }
+        *link = batch->next_waiting;
+        batch->next_waiting = NULL;
+        job->batches[job->count++] = batch;
+        if (goes_alone(batch))
+            break;
+    }
+    q->tail = &q->head;
+    while (*q->tail != NULL)
+        q->tail = &(*q->tail)->next_waiting;
+    /* A share of the kind's batch size each: a shared job is no bigger than one batch. */
+    for (size_t i = 0; i != job->count; ++i)
+        job->batches[i]->max_items = kind->max_batch / (unsigned)job->count;
+    qsort(job->batches, job->count, sizeof(job->batches[0]), by_sku);
+    return job;
+}
+
+/* Sends jobs of the waiting batches while the thread may have more out. */
+static void send_waiting(uv_loop_t *loop, job_queue_t *q)
+{
+    while (!q->holding && q->head != NULL && (q->kind->max_jobs == 0 || q->jobs_out < q->kind->max_jobs)) {
+        lane_job_t *job = next_job(loop, q);
+        ++q->jobs_out;
+        run_job(loop, &job->job, job_work, job_done, job_release);
+    }
 }
 
 static void send_batch(uv_loop_t *loop, lb_lane_t *lane)
@@ -237,6 +357,7 @@ static void send_batch(uv_loop_t *loop, lb_lane_t *lane)
     lb_lane_batch_t *batch = lb_calloc(1, kind->batch_size);
     batch->lane = lane;
     batch->loop = loop;
+    batch->max_items = kind->max_batch;
     pthread_mutex_lock(&lane->mutex);
     assert(lane->head != NULL);
     if (kind->takes_late != NULL && kind->takes_late(lane->head))
@@ -247,7 +368,10 @@ static void send_batch(uv_loop_t *loop, lb_lane_t *lane)
     pthread_mutex_unlock(&lane->mutex);
     if (kind->prepare != NULL)
         kind->prepare(batch);
-    run_job(loop, &batch->job, batch_work, batch_done, batch_release);
+    job_queue_t *q = job_queue_of(kind);
+    *q->tail = batch;
+    q->tail = &batch->next_waiting;
+    send_waiting(loop, q);
 }
 
 int lb_lane_submit(uv_loop_t *loop, lb_lane_t *lane, void *item)

@@ -1,10 +1,12 @@
 /*
- * Order lanes: the lane engine's kind for reservation requests (livebuy/order/lane.h). A batch is one reservation
- * transaction (reserve.c) that takes its requests once it holds the SKU's row lock, up to two batches in flight. When
+ * Order lanes: the lane engine's kind for reservation requests (livebuy/order/lane.h). A batch takes its requests once
+ * it holds the SKU's row lock, up to two batches in flight per SKU; the batches of many SKUs share a job, one
+ * reservation transaction (reserve.c), when the loop thread has as many jobs out as the database has connections. When
  * a batch is done the lane answers each request, remembers which targets it saw sold out (the hints), publishes the
  * live items' counts, and the engine sends another batch if requests wait.
  */
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <h2o/memory.h>
 #include "livebuy/common.h"
 #include "livebuy/base/metrics.h"
@@ -41,7 +43,7 @@ static _Thread_local uv_timer_t *deadline_timer; /* this loop thread's look at i
 static int takes_late(const void *first);
 static void *batch_end(void *first, unsigned max, size_t *count);
 static void batch_prepare(lb_lane_batch_t *batch);
-static int batch_work(lb_lane_batch_t *batch, lb_db_t *db);
+static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db);
 static void batch_done(lb_lane_batch_t *batch, int status);
 static int keeps_hints(const lb_lane_t *lane);
 static int request_gone(const void *item);
@@ -55,6 +57,9 @@ static lb_lane_kind_t order_lanes = {
     /* The database runs them one after the other (each locks the SKU row first); the second takes the queue as soon as
      * the first commits. */
     .max_in_flight = 2,
+    /* Set by lb_lanes_configure: as many jobs out as connections (then batches of many SKUs gather), 64 SKUs a job. */
+    .max_jobs = 4,
+    .max_lanes_per_job = 64,
     .max_queued = 50000,
     .takes_late = takes_late,
     .batch_end = batch_end,
@@ -93,6 +98,13 @@ void lb_lanes_configure(unsigned batch, unsigned queued, unsigned reserve_ttl)
     order_lanes.max_batch = batch;
     order_lanes.max_queued = queued;
     default_ttl = reserve_ttl;
+}
+
+void lb_lanes_share_jobs(unsigned jobs, unsigned skus_per_job, unsigned shards)
+{
+    order_lanes.max_jobs = jobs;
+    order_lanes.max_lanes_per_job = skus_per_job;
+    order_lanes.shards = shards;
 }
 
 void lb_lanes_set_deadline(unsigned wait_ms)
@@ -268,9 +280,14 @@ static void batch_prepare(lb_lane_batch_t *lane_batch)
     batch->reserve.count = lane_batch->count;
 }
 
-static int batch_work(lb_lane_batch_t *lane_batch, lb_db_t *db)
+static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
 {
-    return lb_reserve_run(db, &((order_batch_t *)lane_batch)->reserve);
+    lb_reserve_batch_t **reserves = lb_malloc(n * sizeof(*reserves));
+    for (size_t i = 0; i != n; ++i)
+        reserves[i] = &((order_batch_t *)batches[i])->reserve;
+    int ret = lb_reserve_run(db, reserves, n);
+    free(reserves);
+    return ret;
 }
 
 static void batch_done(lb_lane_batch_t *lane_batch, int status)

@@ -1,6 +1,8 @@
 /*
- * The reservation batch transaction. Everything a batch decides rests on what it reads after locking the SKU row, so
- * batches on one SKU (from any number of livebuyd processes) are serialised by the database and never oversell.
+ * The reservation transaction: one job's batches, each of its own SKU. Everything a batch decides rests on what it reads
+ * after locking its SKU's row, so batches on one SKU (from any number of livebuyd processes) are serialised by the
+ * database and never oversell; a job locks its SKUs' rows in one statement, in ascending id order, so two jobs with
+ * SKUs in common wait for each other and never deadlock on them.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,7 +49,7 @@ static const lb_reserve_store_t database = {
     .begin = lb_db_begin,
     .commit = commit_or_lose,
     .rollback = lb_db_rollback,
-    .sku_lock = lb_store_sku_lock,
+    .skus_lock = lb_store_skus_lock,
     .live_item_lock = lb_store_live_item_lock,
     .group_buy_lock = lb_store_group_buy_lock,
     .orders_by_keys = lb_store_orders_by_keys,
@@ -56,7 +58,7 @@ static const lb_reserve_store_t database = {
     .orders_insert = lb_store_orders_insert,
     .live_item_add_reserved = lb_store_live_item_add_reserved,
     .group_buy_add_joined = lb_store_group_buy_add_joined,
-    .sku_add_reserved = lb_store_sku_add_reserved,
+    .skus_add_reserved = lb_store_skus_add_reserved,
 };
 static const lb_reserve_store_t *store = &database;
 
@@ -129,37 +131,62 @@ static int read_usage(lb_db_t *db, lb_reserve_batch_t *batch, lb_alloc_input_t *
     return ret;
 }
 
-static int write_orders(lb_db_t *db, lb_reserve_batch_t *batch, int64_t now)
+/* The batch's grants not yet written (a lost COMMIT's carry their id already) into granted; returns how many. */
+static size_t new_grants(const lb_reserve_batch_t *batch, lb_order_request_t **granted)
 {
-    lb_order_request_t **granted = lb_malloc(batch->count * sizeof(*granted));
     size_t n = 0;
-    int64_t reserved = 0, from_held = 0;
-    int ret = 0;
-
-    /* Requests whose order a lost COMMIT already wrote carry its id: only new grants are written. */
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
         if (r->outcome == LB_OUTCOME_RESERVED && r->order_id == 0)
             granted[n++] = r;
-    if (n != 0 && (ret = store->orders_insert(db, granted, n, now)) != 0)
-        goto Exit;
-    lb_order_directory_learn_inserted(granted, n);
+    return n;
+}
+
+/* Adds the batch's grants to its live items' and campaigns' counters, and says what its SKU's counters gain. */
+static int count_grants(lb_db_t *db, const lb_reserve_batch_t *batch, lb_sku_reserved_t *add)
+{
+    *add = (lb_sku_reserved_t){.sku_id = batch->sku_id};
     for (size_t i = 0; i != batch->num_targets; ++i) {
         const lb_alloc_target_t *t = &batch->targets[i];
-        reserved += t->granted;
+        int ret = 0;
+        add->reserved += t->granted;
         if (t->granted == 0 || t->kind == LB_TARGET_SKU)
             continue;
         if (t->kind == LB_TARGET_LIVE_ITEM) {
-            from_held += t->granted;
+            add->from_held += t->granted;
             ret = store->live_item_add_reserved(db, batch->sku_id, t->id, t->granted);
         } else {
             ret = store->group_buy_add_joined(db, batch->sku_id, t->id, t->granted);
         }
         if (ret != 0)
-            goto Exit;
+            return ret;
     }
-    if (reserved != 0)
-        ret = store->sku_add_reserved(db, batch->sku_id, reserved, from_held, now);
+    return 0;
+}
+
+/* Writes the batches' new orders (one insert for all, SKU by SKU) and moves their counters (one update for all SKUs). */
+static int write_orders(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n, int64_t now)
+{
+    size_t count = 0, num_grants = 0, num_adds = 0;
+    for (size_t i = 0; i != n; ++i)
+        count += batches[i]->count;
+    lb_order_request_t **granted = lb_malloc((count != 0 ? count : 1) * sizeof(*granted));
+    lb_sku_reserved_t *adds = lb_malloc(n * sizeof(*adds));
+    int ret = 0;
+
+    for (size_t i = 0; i != n; ++i)
+        num_grants += new_grants(batches[i], granted + num_grants);
+    if (num_grants != 0 && (ret = store->orders_insert(db, granted, num_grants, now)) != 0)
+        goto Exit;
+    lb_order_directory_learn_inserted(granted, num_grants);
+    for (size_t i = 0; i != n; ++i) {
+        if ((ret = count_grants(db, batches[i], &adds[num_adds])) != 0)
+            goto Exit;
+        num_adds += adds[num_adds].reserved != 0;
+    }
+    if (num_adds != 0)
+        ret = store->skus_add_reserved(db, adds, num_adds, now);
 Exit:
+    free(adds);
     free(granted);
     return ret;
 }
@@ -259,7 +286,7 @@ static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
     return 0;
 }
 
-#define AGAIN_LOOKING_KEYS_UP 1 /* run_once: roll back and run again with batch->look_up_keys */
+#define AGAIN_LOOKING_KEYS_UP 1 /* run_once: roll back and run again with every batch's look_up_keys */
 
 /*
  * Did the batch refuse a request whose key (the buyer's own) an order holds already? Then that request is a retry of
@@ -275,35 +302,30 @@ static int refused_a_taken_key(lb_db_t *db, lb_reserve_batch_t *batch, int *take
     return ret;
 }
 
-static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
+/*
+ * Decides the batch's requests under its SKU's lock (sku: the locked row; its id 0 when there is no such SKU): its
+ * targets locked, the keys and per-buyer counts read, the units allocated. Nothing is written yet.
+ */
+static int decide(lb_db_t *db, lb_reserve_batch_t *batch, const lb_sku_t *sku, int64_t now)
 {
-    lb_alloc_input_t input = {.now = lb_now()};
+    lb_alloc_input_t input = {.now = now};
     lb_existing_order_t *existing = NULL;
     lb_buyer_usage_t *usage = NULL;
-    lb_sku_t sku;
     int ret;
 
-    reset(batch);
-    if (batch->requests != NULL && batch->requests->replay_check)
-        return check_replays(db, batch);
-    if ((ret = store->begin(db)) != 0 || ((ret = store->sku_lock(db, batch->sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
-        goto Exit;
-    if (batch->requests == NULL) {
+    if (batch->requests == NULL)
         batch->take(batch);
-        if (batch->requests == NULL || batch->requests->replay_check) {
-            store->rollback(db);
-            return batch->requests == NULL ? 0 : check_replays(db, batch);
-        }
-    }
-    if (ret == LB_ENOTFOUND) {
+    if (batch->requests == NULL)
+        return 0;
+    if (batch->requests->replay_check)
+        return check_replays(db, batch);
+    if (sku->id == 0) {
         for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
             r->outcome = LB_OUTCOME_NOT_FOUND;
-        store->rollback(db);
-        ret = 0;
-        goto Exit;
+        return 0;
     }
     batch->sku_found = 1;
-    if ((ret = lock_targets(db, batch, &sku)) != 0 ||
+    if ((ret = lock_targets(db, batch, sku)) != 0 ||
         (ret = read_existing(db, batch, batch->look_up_keys ? KEYS_GIVEN : KEYS_LOST_AT_COMMIT, &existing, &input.num_existing)) !=
             0)
         goto Exit;
@@ -315,28 +337,8 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *batch)
     lb_allocate(batch->requests, &input);
     if (!batch->look_up_keys) {
         int taken;
-        if ((ret = refused_a_taken_key(db, batch, &taken)) != 0)
-            goto Exit;
-        if (taken) {
+        if ((ret = refused_a_taken_key(db, batch, &taken)) == 0 && taken)
             ret = AGAIN_LOOKING_KEYS_UP;
-            goto Exit;
-        }
-    }
-    if ((ret = write_orders(db, batch, input.now)) != 0) {
-        if (ret == LB_EDB_DUP && !batch->look_up_keys)
-            ret = AGAIN_LOOKING_KEYS_UP; /* a buyer's key is taken already: a retry of an order that was made */
-        goto Exit;
-    }
-    settle_replays(batch);
-    if ((ret = store->commit(db)) == LB_EDB_DOWN) {
-        /* The outcome is unknown: run again on a new connection; the order ids tell which orders exist. */
-        for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next) {
-            if (r->outcome == LB_OUTCOME_RESERVED) {
-                r->commit_attempted = 1;
-                r->committed_id = r->order_id;
-            }
-        }
-        ret = LB_EDB_RETRY;
     }
 Exit:
     free(existing);
@@ -344,13 +346,70 @@ Exit:
     return ret;
 }
 
-int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch)
+/*
+ * One run of the job's transaction: lock the SKU rows (one statement, ascending ids), take each lane's requests and
+ * decide them, write every batch's orders and counters, commit.
+ */
+static int run_once(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n)
 {
-    int ret = run_once(db, batch);
+    int64_t *ids = lb_malloc(n * sizeof(*ids)), now = lb_now();
+    lb_sku_t *skus = lb_malloc(n * sizeof(*skus));
+    size_t num_locked = 0;
+    int ret = 0;
+
+    /* Replay checks taken when sent lock nothing: they are answered from the keys alone. */
+    for (size_t i = 0; i != n; ++i) {
+        reset(batches[i]);
+        if (batches[i]->requests != NULL && batches[i]->requests->replay_check) {
+            if ((ret = check_replays(db, batches[i])) != 0)
+                goto Exit;
+        } else {
+            ids[num_locked++] = batches[i]->sku_id;
+        }
+    }
+    if (num_locked == 0)
+        goto Exit;
+    if ((ret = store->begin(db)) != 0 || (ret = store->skus_lock(db, ids, num_locked, skus)) != 0)
+        goto Exit;
+    for (size_t i = 0, j = 0; i != n; ++i) {
+        if (batches[i]->requests != NULL && batches[i]->requests->replay_check)
+            continue; /* checked above, without a lock */
+        if ((ret = decide(db, batches[i], &skus[j++], now)) != 0)
+            goto Exit;
+    }
+    if ((ret = write_orders(db, batches, n, now)) != 0) {
+        if (ret == LB_EDB_DUP && !batches[0]->look_up_keys)
+            ret = AGAIN_LOOKING_KEYS_UP; /* a buyer's key is taken already: a retry of an order that was made */
+        goto Exit;
+    }
+    for (size_t i = 0; i != n; ++i)
+        settle_replays(batches[i]);
+    if ((ret = store->commit(db)) == LB_EDB_DOWN) {
+        /* The outcome is unknown: run again on a new connection; the order ids tell which orders exist. */
+        for (size_t i = 0; i != n; ++i) {
+            for (lb_order_request_t *r = batches[i]->requests; r != NULL; r = r->next) {
+                if (r->outcome == LB_OUTCOME_RESERVED) {
+                    r->commit_attempted = 1;
+                    r->committed_id = r->order_id;
+                }
+            }
+        }
+        ret = LB_EDB_RETRY;
+    }
+Exit:
+    free(skus);
+    free(ids);
+    return ret;
+}
+
+int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n)
+{
+    int ret = run_once(db, batches, n);
     if (ret == AGAIN_LOOKING_KEYS_UP) {
         store->rollback(db);
-        batch->look_up_keys = 1;
-        ret = run_once(db, batch);
+        for (size_t i = 0; i != n; ++i)
+            batches[i]->look_up_keys = 1;
+        ret = run_once(db, batches, n);
     }
     return ret;
 }

@@ -2,6 +2,7 @@
  * Per-SKU lanes for single-order actions (see livebuy/sku_actions.h): the lane engine's kind (livebuy/order/lane.h) whose
  * batches take their actions when sent, one batch in flight per lane. Lanes belong to one loop thread each.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 /* Actions per transaction at most: a batch holds its SKU's row for as long as it runs. */
 #define MAX_ACTIONS_PER_BATCH 200
 
-static int batch_work(lb_lane_batch_t *batch, lb_db_t *db);
+static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db);
 static void batch_done(lb_lane_batch_t *batch, int status);
 
 static lb_lane_kind_t action_lanes = {
@@ -198,8 +199,11 @@ static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *v
     return lb_store_payments_recorded(db, view->sku.id, txns, n, view->recorded, &view->num_recorded);
 }
 
-static int batch_work(lb_lane_batch_t *batch, lb_db_t *db)
+/* The kind's jobs carry one batch each (no max_lanes_per_job): one SKU's actions, one transaction. */
+static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
 {
+    assert(n == 1);
+    lb_lane_batch_t *batch = batches[0];
     lb_sku_action_t *actions = batch->items;
     int64_t sku_id = batch->lane->sku_id, now = lb_now();
     lb_sku_view_t view = {.now = now};

@@ -1,5 +1,7 @@
 /* The catalog: merchants, their products and SKUs, and the SKU counters the order path moves units between. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/ledger.h"
@@ -99,6 +101,33 @@ int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku)
     return read_sku(db, sql, id, sku);
 }
 
+int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus)
+{
+    static const char shape[] = "skus_lock";
+    int ret;
+    memset(skus, 0, n * sizeof(*skus));
+    if (n == 1) /* a hot SKU's batch: the one-row statement */
+        return (ret = lb_store_sku_lock(db, ids[0], &skus[0])) == LB_ENOTFOUND ? 0 : ret;
+    /* "id IN (...)" over the primary key reads (and locks) in ascending order; padded with the last id. */
+    size_t size = lb_store__padded_size(n);
+    lb_db_param_t *params = lb_store__params(size);
+    for (size_t i = 0; i != size; ++i)
+        params[i] = LB_DB_INT(ids[i < n ? i : n - 1]);
+    char *sql = lb_store__list_sql(db, shape, size, SKU_SELECT "WHERE id IN (", "?", ") ORDER BY id FOR UPDATE");
+    ret = lb_db_query_array(db, shape, size, sql, params, size);
+    free(sql);
+    for (size_t i = 0; ret == 0;) {
+        lb_sku_t row;
+        if ((ret = lb_db_fetch(db, SKU_TYPES, SKU_OUTPUTS(&row))) != 0)
+            break;
+        while (i != n && ids[i] < row.id)
+            ++i;
+        if (i != n && ids[i] == row.id)
+            skus[i] = row;
+    }
+    return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
 int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now)
 {
     static const char sql[] =
@@ -110,6 +139,51 @@ int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now)
 {
     return lb_store_sku_add_counts(db, sku_id, reserved_delta, 0, -from_held, now);
+}
+
+/* "WHEN ? THEN ?" size times: a CASE over the SKUs of lb_store_skus_add_reserved. */
+static size_t print_cases(char *p, size_t size)
+{
+    size_t len = 0;
+    for (size_t i = 0; i != size; ++i)
+        len += (size_t)sprintf(p + len, "WHEN ? THEN ? ");
+    return len;
+}
+
+int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now)
+{
+    static const char shape[] = "skus_add_reserved";
+    if (n == 1)
+        return lb_store_sku_add_reserved(db, adds[0].sku_id, adds[0].reserved, adds[0].from_held, now);
+    /*
+     * reserved += CASE id WHEN ? THEN ? ... END, held likewise, WHERE id IN (...): padded to a power of two with the
+     * last SKU (a repeated WHEN is never reached, a repeated id is the same row).
+     */
+    size_t size = lb_store__padded_size(n), k = 0;
+    lb_db_param_t *params = lb_store__params(5 * size + 1);
+    for (size_t i = 0; i != size; ++i, k += 2) {
+        const lb_sku_reserved_t *a = &adds[i < n ? i : n - 1];
+        params[k] = params[2 * size + k] = LB_DB_INT(a->sku_id);
+        params[k + 1] = LB_DB_INT(a->reserved);
+        params[2 * size + k + 1] = LB_DB_INT(a->from_held);
+        params[4 * size + 1 + i] = LB_DB_INT(a->sku_id);
+    }
+    params[4 * size] = LB_DB_INT(now);
+    char *sql = NULL;
+    if (!lb_db_is_prepared(db, shape, size)) {
+        char *p = sql = lb_malloc(200 + size * 40);
+        p += sprintf(p, "UPDATE skus SET reserved = reserved + CASE id ");
+        p += print_cases(p, size);
+        p += sprintf(p, "END, held = held - CASE id ");
+        p += print_cases(p, size);
+        p += sprintf(p, "END, updated_at = ? WHERE id IN (");
+        for (size_t i = 0; i != size; ++i)
+            p += sprintf(p, i == 0 ? "?" : ", ?");
+        strcpy(p, ")");
+    }
+    int64_t ret = lb_db_exec_array(db, shape, size, sql, params, 5 * size + 1);
+    free(sql);
+    return ret < 0 ? (int)ret : 0;
 }
 
 int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain)

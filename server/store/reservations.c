@@ -116,23 +116,26 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
 }
 
 /*
- * Takes the blocks of order ids that granted[0..n) need, one per LB_ORDER_ID_BLOCK orders, each with its row in the order
- * directory (sql/005 and 006: its size, and when its first reservation falls due for the sweeper), in one multi-row
+ * Takes the blocks of order ids that granted[0..n) need (lb_order_block_begins), each with its row in the order directory
+ * (sql/005 and 006: its SKU, its size, and when its first reservation falls due for the sweeper), in one multi-row
  * INSERT; gives each order its id.
  */
 static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_t n)
 {
     static const char shape[] = "order_blocks_insert";
-    size_t num_blocks = (n + LB_ORDER_ID_BLOCK - 1) / LB_ORDER_ID_BLOCK;
+    size_t *starts = lb_malloc((n + 1) * sizeof(*starts)), num_blocks = 0;
+    for (size_t i = 0; i != n; ++i)
+        if (lb_order_block_begins(granted, i, num_blocks != 0 ? starts[num_blocks - 1] : 0))
+            starts[num_blocks++] = i;
+    starts[num_blocks] = n;
     lb_db_param_t *params = lb_store__params(3 * num_blocks);
     int64_t *first_ids = lb_malloc(num_blocks * sizeof(*first_ids));
     for (size_t b = 0; b != num_blocks; ++b) {
-        size_t first = b * LB_ORDER_ID_BLOCK, end = first + LB_ORDER_ID_BLOCK < n ? first + LB_ORDER_ID_BLOCK : n;
-        int64_t due_at = granted[first]->expires_at;
-        for (size_t i = first + 1; i != end; ++i)
+        int64_t due_at = granted[starts[b]]->expires_at;
+        for (size_t i = starts[b] + 1; i != starts[b + 1]; ++i)
             due_at = granted[i]->expires_at < due_at ? granted[i]->expires_at : due_at;
-        params[3 * b] = LB_DB_INT(granted[first]->sku_id);
-        params[3 * b + 1] = LB_DB_INT((int64_t)(end - first));
+        params[3 * b] = LB_DB_INT(granted[starts[b]]->sku_id);
+        params[3 * b + 1] = LB_DB_INT((int64_t)(starts[b + 1] - starts[b]));
         params[3 * b + 2] = LB_DB_INT(due_at);
     }
     /* The lattice, for lb_store_order_block_of: the order directory learns these blocks once they are inserted. */
@@ -141,9 +144,11 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
         ret =
             lb_store__insert_returning(db, shape, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ",
                                        "(NEXTVAL(order_ids), ?, ?, ?)", "first_id", params, 3 * num_blocks, num_blocks, first_ids);
-    for (size_t i = 0; ret == 0 && i != n; ++i)
-        granted[i]->order_id = first_ids[i / LB_ORDER_ID_BLOCK] + (int64_t)(i % LB_ORDER_ID_BLOCK);
+    for (size_t b = 0; ret == 0 && b != num_blocks; ++b)
+        for (size_t i = starts[b]; i != starts[b + 1]; ++i)
+            granted[i]->order_id = first_ids[b] + (int64_t)(i - starts[b]);
     free(first_ids);
+    free(starts);
     return ret;
 }
 

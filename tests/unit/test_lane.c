@@ -38,13 +38,16 @@ static int late_always(const void *first)
     return 1;
 }
 
-static int item_work(lb_lane_batch_t *batch, lb_db_t *db)
+static int item_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
 {
     (void)db;
-    if (!batch->taken)
-        lb_lane_take(batch); /* "now it holds the SKU row" */
-    if (num_works != LB_ARRAY_SIZE(work_counts))
-        work_counts[num_works++] = batch->count;
+    for (size_t i = 0; i != n; ++i) {
+        lb_lane_batch_t *batch = batches[i];
+        if (!batch->taken)
+            lb_lane_take(batch); /* "now it holds the SKU row" */
+        if (num_works != LB_ARRAY_SIZE(work_counts))
+            work_counts[num_works++] = batch->count;
+    }
     return work_status;
 }
 
@@ -374,11 +377,12 @@ typedef struct st_worker_t {
 static worker_t workers[FAKE_JOBS_MAX];
 static pthread_mutex_t sku_row = PTHREAD_MUTEX_INITIALIZER;
 
-static int row_work(lb_lane_batch_t *batch, lb_db_t *db)
+static int row_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
 {
     (void)db;
+    (void)n; /* the kind shares no job: one batch */
     pthread_mutex_lock(&sku_row);
-    lb_lane_take(batch);
+    lb_lane_take(batches[0]);
     struct timespec pause = {0, 20000};
     nanosleep(&pause, NULL);
     pthread_mutex_unlock(&sku_row);

@@ -1,10 +1,11 @@
 /*
  * Unit tests of the reservation path without a database: the order lanes (server/order/lanes.c) on the lane engine,
  * with the fake job runner (fake_jobs.h), running the real batch transaction (server/order/reserve.c) against an
- * in-memory store (one SKU, its live items, its orders; BEGIN copies the state, ROLLBACK puts the copy back). Take,
- * allocate, answer; sold-out hints and the replay checks they leave to keyed requests; a COMMIT whose answer was lost,
- * whether it committed or not; a key that is taken already; a batch that never got the lock; a SKU that does not
- * exist; the queue cap; the targets per batch; the live items' counts published.
+ * in-memory store (a SKU with its live items, a few more SKUs, their orders; BEGIN copies the state, ROLLBACK puts the
+ * copy back). Take, allocate, answer; sold-out hints and the replay checks they leave to keyed requests; a COMMIT whose
+ * answer was lost, whether it committed or not; a key that is taken already; a batch that never got the lock; a SKU
+ * that does not exist; the queue cap; the targets per batch; the live items' counts published; the batches of several
+ * SKUs in one transaction (a sell-out, a per-buyer limit and a replay among them; a lost COMMIT; shards kept apart).
  */
 #include <stdlib.h>
 #include "check.h"
@@ -19,6 +20,9 @@
 #define MAX_ORDERS 256
 #define FIRST_ITEM 100 /* live items FIRST_ITEM .. FIRST_ITEM + MAX_ITEMS - 1 sell SKU; others do not exist */
 #define MAX_ITEMS  20
+/* SKUs with no live items, as a catalog has many: OTHER_SKU(0) .. OTHER_SKU(NUM_OTHER - 1). */
+#define NUM_OTHER    3
+#define OTHER_SKU(i) (20 + 10 * (i))
 
 typedef struct st_order_row_t {
     int64_t id, buyer_id, amount_cents, expires_at;
@@ -29,7 +33,8 @@ typedef struct st_order_row_t {
 
 typedef struct st_store_state_t {
     int64_t stock, reserved, held;
-    int64_t item_quota[MAX_ITEMS], item_reserved[MAX_ITEMS], item_sold[MAX_ITEMS];
+    int64_t item_quota[MAX_ITEMS], item_reserved[MAX_ITEMS], item_sold[MAX_ITEMS], item_limit[MAX_ITEMS];
+    int64_t other_stock[NUM_OTHER], other_reserved[NUM_OTHER];
     order_row_t orders[MAX_ORDERS];
     size_t num_orders;
     int64_t next_order_id;
@@ -42,7 +47,8 @@ static store_state_t state, saved;
 static int in_transaction;
 static enum commit_fate next_commit;
 static struct {
-    unsigned begins, commits, sku_locks, by_keys, by_ids, inserts;
+    unsigned begins, commits, sku_locks, by_keys, by_ids, inserts, skus_locked;
+    int64_t last_locked[8]; /* the ids the last lock statement named, in its order */
 } calls;
 
 static int fake_begin(lb_db_t *db)
@@ -75,14 +81,33 @@ static int fake_commit(lb_db_t *db)
     return fate == COMMIT_OK ? 0 : LB_EDB_DOWN;
 }
 
-static int fake_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku)
+/* Which of the other SKUs id is, or -1. */
+static int other_of(int64_t id)
+{
+    for (int i = 0; i != NUM_OTHER; ++i)
+        if (id == OTHER_SKU(i))
+            return i;
+    return -1;
+}
+
+static int fake_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus)
 {
     (void)db;
     CHECK(in_transaction);
     ++calls.sku_locks;
-    if (id != SKU)
-        return LB_ENOTFOUND;
-    *sku = (lb_sku_t){.id = SKU, .price_cents = PRICE, .stock = state.stock, .reserved = state.reserved, .held = state.held};
+    calls.skus_locked = (unsigned)n;
+    for (size_t i = 0; i != n; ++i) {
+        int other = other_of(ids[i]);
+        CHECK(i == 0 || ids[i - 1] < ids[i]); /* ascending: the order rows are locked in */
+        if (i < LB_ARRAY_SIZE(calls.last_locked))
+            calls.last_locked[i] = ids[i];
+        if (ids[i] == SKU)
+            skus[i] = (lb_sku_t){.id = SKU, .price_cents = PRICE, .stock = state.stock, .reserved = state.reserved, .held = state.held};
+        else if (other >= 0)
+            skus[i] = (lb_sku_t){.id = ids[i], .price_cents = PRICE, .stock = state.other_stock[other], .reserved = state.other_reserved[other]};
+        else
+            skus[i] = (lb_sku_t){.id = 0};
+    }
     return 0;
 }
 
@@ -97,6 +122,7 @@ static int fake_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t 
         target->left = state.item_quota[i] - state.item_reserved[i] - state.item_sold[i];
         target->reserved = state.item_reserved[i];
         target->sold = state.item_sold[i];
+        target->per_buyer_limit = state.item_limit[i];
     }
     return 0;
 }
@@ -199,11 +225,19 @@ static int fake_group_buy_add_joined(lb_db_t *db, int64_t sku_id, int64_t id, in
     return LB_EDB;
 }
 
-static int fake_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now)
+static int fake_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now)
 {
-    (void)db, (void)sku_id, (void)now;
-    state.reserved += reserved_delta;
-    state.held -= from_held;
+    (void)db, (void)now;
+    for (size_t i = 0; i != n; ++i) {
+        int other = other_of(adds[i].sku_id);
+        CHECK(adds[i].sku_id == SKU || other >= 0);
+        if (other >= 0) {
+            state.other_reserved[other] += adds[i].reserved;
+        } else {
+            state.reserved += adds[i].reserved;
+            state.held -= adds[i].from_held;
+        }
+    }
     return 0;
 }
 
@@ -211,7 +245,7 @@ static const lb_reserve_store_t memory_store = {
     .begin = fake_begin,
     .commit = fake_commit,
     .rollback = fake_rollback,
-    .sku_lock = fake_sku_lock,
+    .skus_lock = fake_skus_lock,
     .live_item_lock = fake_live_item_lock,
     .group_buy_lock = fake_group_buy_lock,
     .orders_by_keys = fake_orders_by_keys,
@@ -220,7 +254,7 @@ static const lb_reserve_store_t memory_store = {
     .orders_insert = fake_orders_insert,
     .live_item_add_reserved = fake_live_item_add_reserved,
     .group_buy_add_joined = fake_group_buy_add_joined,
-    .sku_add_reserved = fake_sku_add_reserved,
+    .skus_add_reserved = fake_skus_add_reserved,
 };
 
 /* The requests and the order they were answered in. */
@@ -257,7 +291,10 @@ static void reset(int64_t stock)
     next_commit = COMMIT_OK;
     published_item = published_available = published_reserved = published_sold = -1;
     lb_lanes_configure(2000, 50000, TTL);
+    lb_lanes_share_jobs(4, 64, 1);
     lb_lanes_stock_changed(SKU); /* a test's hints do not reach the next */
+    for (int i = 0; i != NUM_OTHER; ++i)
+        lb_lanes_stock_changed(OTHER_SKU(i));
 }
 
 /* Request i: buyer, qty, live item (0: the SKU), key (NULL: one the server made, "s<i>"). */
@@ -425,7 +462,7 @@ static void test_never_got_the_lock(void)
     CHECK(lb_lanes_pending() == 0 && num_fake_jobs == 1);
 }
 
-/* A SKU the database does not have: every request of the batch is answered 404, and the transaction rolled back. */
+/* A SKU the database does not have: every request of the batch is answered 404, and nothing is written. */
 static void test_unknown_sku(void)
 {
     reset(10);
@@ -434,7 +471,7 @@ static void test_unknown_sku(void)
     lb_lanes_submit(NULL, r);
     fake_run(0);
     CHECK(r->outcome == LB_OUTCOME_NOT_FOUND && answer_turn[0] == 1);
-    CHECK(fake_jobs[0].runs == 1 && !in_transaction && calls.commits == 0);
+    CHECK(fake_jobs[0].runs == 1 && !in_transaction && calls.inserts == 0 && state.num_orders == 0);
 }
 
 static void test_queue_cap(void)
@@ -488,6 +525,102 @@ static void test_live_item(void)
     lb_lanes_publish_to(NULL);
 }
 
+/* Request i for one of the other SKUs (the SKU itself as its target). */
+static int submit_on(int i, int64_t sku_id, int64_t buyer, int64_t qty, const char *key)
+{
+    lb_order_request_t *r = request(i, buyer, qty, 0, key);
+    r->sku_id = r->target_id = sku_id;
+    return lb_lanes_submit(NULL, r);
+}
+
+/*
+ * While the loop thread's one job is out, batches of three SKUs wait, then go together in one transaction: one SKU sells
+ * out, one of its live item's buyers is over the per-buyer limit, one request is the retry of an order made before;
+ * the rows are locked in one statement in ascending order and each request gets its own answer.
+ */
+static void test_many_skus_one_transaction(void)
+{
+    reset(10);
+    lb_lanes_share_jobs(1, 64, 1);
+    state.held = 5;
+    state.item_limit[0] = 1;
+    state.other_stock[0] = 1;  /* OTHER_SKU(0): one unit for two buyers */
+    state.other_stock[1] = 10; /* OTHER_SKU(1): the retry */
+    state.other_stock[2] = 10; /* OTHER_SKU(2): the job that is out */
+    submit_on(0, OTHER_SKU(1), 1, 2, "first");
+    fake_run(0);
+    CHECK(requests[0].outcome == LB_OUTCOME_RESERVED);
+
+    submit_on(1, OTHER_SKU(2), 2, 1, NULL); /* job 1, out */
+    /* Arriving in descending SKU order while it is out: they wait. */
+    submit_on(2, OTHER_SKU(1), 1, 2, "first"); /* the retry of request 0 */
+    submit_on(3, OTHER_SKU(0), 3, 1, NULL);
+    submit_on(4, OTHER_SKU(0), 4, 1, NULL); /* no unit left */
+    submit(5, 5, 2, FIRST_ITEM, NULL);      /* over the live item's limit of 1 */
+    submit(6, 6, 1, FIRST_ITEM, NULL);
+    CHECK(num_fake_jobs == 2);
+    unsigned begins = calls.begins, commits = calls.commits, locks = calls.sku_locks;
+    fake_run(1); /* its answer sends the waiting batches, together */
+    CHECK(num_fake_jobs == 3);
+    fake_run(2);
+    CHECK(calls.commits == commits + 2 && calls.begins == begins + 3); /* job 1; job 2 twice (the retry's key) */
+    CHECK(calls.sku_locks == locks + 3 && calls.skus_locked == 3);
+    CHECK(calls.last_locked[0] == SKU && calls.last_locked[1] == OTHER_SKU(0) && calls.last_locked[2] == OTHER_SKU(1));
+    CHECK(requests[1].outcome == LB_OUTCOME_RESERVED);
+    CHECK(requests[2].outcome == LB_OUTCOME_REPLAYED && requests[2].order_id == requests[0].order_id);
+    CHECK(requests[3].outcome == LB_OUTCOME_RESERVED && requests[4].outcome == LB_OUTCOME_SOLD_OUT);
+    CHECK(requests[5].outcome == LB_OUTCOME_LIMIT && requests[5].limit == 1);
+    CHECK(requests[6].outcome == LB_OUTCOME_RESERVED && requests[6].amount_cents == PRICE - 100);
+    CHECK(state.other_reserved[0] == 1 && state.other_reserved[1] == 2 && state.other_reserved[2] == 1);
+    CHECK(state.reserved == 1 && state.held == 4 && state.item_reserved[0] == 1);
+    CHECK(state.num_orders == 4 && distinct_ids(1, 4));
+    for (int i = 2; i != 7; ++i)
+        CHECK(answer_turn[i] != 0);
+    CHECK(lb_lanes_pending() == 0);
+}
+
+/* A COMMIT of a transaction of several SKUs whose answer was lost: run again, each order found by its id, none twice. */
+static void test_many_skus_commit_lost(void)
+{
+    reset(10);
+    lb_lanes_share_jobs(1, 64, 1);
+    for (int i = 0; i != NUM_OTHER; ++i)
+        state.other_stock[i] = 10;
+    submit(0, 1, 1, 0, NULL); /* out */
+    for (int i = 0; i != NUM_OTHER; ++i)
+        submit_on(1 + i, OTHER_SKU(i), 2 + i, 2, i == 1 ? "mine" : NULL);
+    fake_run(0);
+    next_commit = COMMIT_LOST_AFTER;
+    fake_run(1);
+    CHECK(fake_jobs[1].runs == 2 && calls.skus_locked == 3);
+    CHECK(state.num_orders == 4);
+    for (int i = 0; i != NUM_OTHER; ++i)
+        CHECK(state.other_reserved[i] == 2 && requests[1 + i].outcome == LB_OUTCOME_RESERVED &&
+              requests[1 + i].order_id == state.orders[1 + i].id);
+}
+
+/* SKUs of different shards never share a transaction; nor do more SKUs than a job may carry. */
+static void test_shards_apart(void)
+{
+    reset(10);
+    lb_lanes_share_jobs(1, 2, 2); /* OTHER_SKU(i) are all even; SKU (7) is odd */
+    for (int i = 0; i != NUM_OTHER; ++i)
+        state.other_stock[i] = 10;
+    submit_on(0, OTHER_SKU(0), 1, 1, NULL); /* out */
+    submit(1, 2, 1, 0, NULL);
+    submit_on(2, OTHER_SKU(1), 3, 1, NULL);
+    submit_on(3, OTHER_SKU(2), 4, 1, NULL);
+    fake_run(0);
+    CHECK(num_fake_jobs == 2);
+    fake_run(1); /* the oldest waiting (SKU 7) goes alone: no other SKU of its shard */
+    CHECK(calls.skus_locked == 1 && calls.last_locked[0] == SKU);
+    fake_run(2);
+    CHECK(calls.skus_locked == 2 && calls.last_locked[0] == OTHER_SKU(1) && calls.last_locked[1] == OTHER_SKU(2));
+    CHECK(num_fake_jobs == 3 && lb_lanes_pending() == 0);
+    for (int i = 0; i != 4; ++i)
+        CHECK(requests[i].outcome == LB_OUTCOME_RESERVED);
+}
+
 int main(void)
 {
     lb_lane_run_jobs_with(fake_submit);
@@ -502,6 +635,9 @@ int main(void)
     test_queue_cap();
     test_targets_per_batch();
     test_live_item();
+    test_many_skus_one_transaction();
+    test_many_skus_commit_lost();
+    test_shards_apart();
     fake_jobs_reset();
     lb_lanes_stock_changed(SKU);
     return CHECK_RESULT("reserve");

@@ -46,6 +46,8 @@ typedef struct st_lb_config_t {
     char *wechatpay_apiv3_key;       /* the APIv3 key (32 bytes): decrypts notifications' resource */
     char *wechatpay_notify_url;      /* the public URL of /v1/payments/wechatpay/notify, sent with refund requests */
     unsigned max_batch;
+    unsigned max_batch_skus; /* SKUs whose batches may share a reservation transaction */
+    unsigned shards;         /* backends of a sharded database (SKU id modulo their number); 1 when unsharded */
     unsigned max_queue;
     unsigned max_buyer_orders;      /* orders of one buyer waiting at once (livebuy/order/fairness.h); 0: no cap */
     unsigned max_connection_orders; /* orders of one connection waiting at once; 0: no cap */

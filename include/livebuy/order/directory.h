@@ -12,7 +12,7 @@
 
 /* Learns that the block holding order_id belongs to sku_id (nothing for an id older than the sequence). */
 void lb_order_directory_learn(int64_t order_id, int64_t sku_id);
-/* Learns the blocks of granted[0..n), just inserted by lb_store_orders_insert (one block per LB_ORDER_ID_BLOCK). */
+/* Learns the blocks of granted[0..n), just inserted by lb_store_orders_insert (their blocks where lb_order_block_begins says). */
 void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_t n);
 /* The SKU of order id when this process knows its block, else 0. The order itself may not exist. */
 int64_t lb_order_directory_sku(int64_t id);

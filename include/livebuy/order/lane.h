@@ -13,6 +13,13 @@
  *
  * An item whose client has gone while it waited (kind->gone) is left out when a batch takes the queue: a reset request
  * costs the database nothing and takes no stock. One already taken is worked as usual.
+ *
+ * Batches of different SKUs may share a job (one transaction): a kind with max_jobs lets a loop thread have that many
+ * of its jobs out at once; a batch sent while they are all out waits, and when one comes back the batches that waited
+ * go together in the next job (up to max_lanes_per_job of them, SKUs of one shard only), in ascending sku_id order
+ * (the order their rows are locked in). So orders spread over many SKUs, each with one or two waiting, batch as well
+ * as those of a hot SKU do. A batch whose lane has another one out (a hot SKU's second, which waits for the row) goes
+ * in a job of its own: the SKUs of a shared job never wait behind a hot row.
  */
 #ifndef LIVEBUY_LANE_H
 #define LIVEBUY_LANE_H
@@ -37,6 +44,9 @@ typedef struct st_lb_lane_kind_t {
     size_t batch_size;      /* sizeof the kind's batch, which begins with an lb_lane_batch_t */
     unsigned max_batch;     /* items per batch */
     unsigned max_in_flight; /* batches of a lane out at once: 1, or 2 for a kind that takes late */
+    unsigned max_jobs;      /* jobs of the kind a loop thread has out at once, past which batches wait; 0: no limit */
+    unsigned max_lanes_per_job; /* batches (each of its own SKU) one job may carry: 0 or 1, a job per batch */
+    unsigned shards; /* SKUs share a job only when their ids are equal modulo this (one backend each); 0 or 1: any */
     size_t max_queued;      /* items queued or in flight in all lanes of the kind in the process; past it, LB_EBUSY */
     /*
      * Whether the batch that would begin with first takes its items late, once it holds the SKU row (its work calls
@@ -50,9 +60,12 @@ typedef struct st_lb_lane_kind_t {
     void *(*batch_end)(void *first, unsigned max, size_t *count);
     /* Fills the kind's part of a new batch on the loop thread, before it is submitted (taken already if not late). */
     void (*prepare)(lb_lane_batch_t *batch);
-    /* The batch's transaction, on a worker (perhaps more than once: see lb_db_job_t). */
-    int (*work)(lb_lane_batch_t *batch, lb_db_t *db);
-    /* On the loop thread, once per batch: answers every item (status 0, or the LB_E* code the batch failed with). */
+    /*
+     * A job's transaction over its batches (one, unless the kind lets batches share a job; in ascending sku_id order),
+     * on a worker (perhaps more than once: see lb_db_job_t).
+     */
+    int (*work)(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db);
+    /* On the loop thread, once per batch: answers every item (status 0, or the LB_E* code the job failed with). */
     void (*done)(lb_lane_batch_t *batch, int status);
     /* Whether a lane with nothing queued or in flight stays (e.g. for its sold-out hints). NULL: it goes. */
     int (*keeps)(const lb_lane_t *lane);
@@ -80,11 +93,12 @@ struct st_lb_lane_t {
     unsigned untaken; /* batches sent that have not taken their items yet */
 };
 
-/* A batch: one database job. The kind's own batch type begins with it. */
+/* A batch: one lane's share of a database job. The kind's own batch type begins with it. */
 struct st_lb_lane_batch_t {
-    lb_db_job_t job;
     lb_lane_t *lane;
     uv_loop_t *loop;
+    lb_lane_batch_t *next_waiting; /* while it waits for a job */
+    unsigned max_items;            /* what it may take: the kind's max_batch, or a share of it in a shared job */
     void *items; /* linked as the kind links them, oldest first; NULL until taken (or when nothing was left to take) */
     size_t count;
     void *dropped; /* items whose client was gone when the batch took the queue (kind->gone), linked the same way */

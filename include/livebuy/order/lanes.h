@@ -23,6 +23,12 @@ void lb_lanes_publish_to(lb_lanes_publish_cb publish);
 /* Sets the limits: requests per batch (transaction), requests queued in all lanes of the process, default TTL. */
 void lb_lanes_configure(unsigned max_batch, unsigned max_queued, unsigned reserve_ttl);
 /*
+ * How batches of different SKUs share a transaction (livebuy/order/lane.h): a loop thread has at most jobs reservation
+ * transactions out (0: no limit, and no sharing), each with the batches of up to skus_per_job SKUs (1: none shared)
+ * whose ids are equal modulo shards (the backends of a sharded database: SKU id modulo their number; 1 when unsharded).
+ */
+void lb_lanes_share_jobs(unsigned jobs, unsigned skus_per_job, unsigned shards);
+/*
  * The order deadline: a request no batch has taken after wait_ms in its lane is answered LB_OUTCOME_TIMED_OUT (503)
  * instead of waiting for a database that does not answer; 0: none. Each loop thread looks four times a second.
  */

@@ -1,9 +1,13 @@
-/* The reservation batch: one transaction on one SKU that decides a lane's batch of order requests (on a worker). */
+/*
+ * The reservation batch: a lane's batch of order requests for one SKU, decided in one transaction (on a worker) with the
+ * batches of other SKUs that share its job (livebuy/order/lane.h).
+ */
 #ifndef LIVEBUY_RESERVE_H
 #define LIVEBUY_RESERVE_H
 
 #include "livebuy/db/db.h"
 #include "livebuy/model/sku.h"
+#include "livebuy/store/catalog.h"
 #include "livebuy/order/order.h"
 
 #define LB_MAX_TARGETS_PER_BATCH 16
@@ -39,7 +43,7 @@ typedef struct st_lb_reserve_store_t {
     int (*begin)(lb_db_t *db);
     int (*commit)(lb_db_t *db); /* LB_EDB_DOWN: the outcome is unknown */
     void (*rollback)(lb_db_t *db);
-    int (*sku_lock)(lb_db_t *db, int64_t id, lb_sku_t *sku);
+    int (*skus_lock)(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus);
     int (*live_item_lock)(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
     int (*group_buy_lock)(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target);
     int (*orders_by_keys)(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
@@ -49,7 +53,7 @@ typedef struct st_lb_reserve_store_t {
     int (*orders_insert)(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now);
     int (*live_item_add_reserved)(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
     int (*group_buy_add_joined)(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
-    int (*sku_add_reserved)(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
+    int (*skus_add_reserved)(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now);
 } lb_reserve_store_t;
 
 /*
@@ -59,10 +63,11 @@ typedef struct st_lb_reserve_store_t {
 void lb_reserve_use_store(const lb_reserve_store_t *store);
 
 /*
- * Runs the batch's transaction: lock the SKU row, lock its live items, read the keys and per-buyer counts, allocate,
- * insert the orders, update the counters, commit. Returns 0 with every request decided, LB_EDB_RETRY to be run again
- * (deadlock, or a lost COMMIT whose outcome the next run reads back from the keys), or LB_EDB_DOWN.
+ * Runs the transaction of batches[0..n) (distinct SKUs in ascending id order, all on one shard): lock the SKU rows, and
+ * for each batch take its requests, lock its live items and campaigns, read the keys and per-buyer counts, allocate;
+ * then insert every batch's orders, update the counters, commit. Returns 0 with every request decided, LB_EDB_RETRY to
+ * be run again (deadlock, or a lost COMMIT whose outcome the next run reads back from the keys), or LB_EDB_DOWN.
  */
-int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *batch);
+int lb_reserve_run(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n);
 
 #endif

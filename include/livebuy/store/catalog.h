@@ -41,8 +41,19 @@ int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
  * (store/offers.h).
  */
 int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku);
+/*
+ * Locks the rows of the SKUs ids[0..n) (distinct, ascending: the order the rows are locked in) in one statement and reads
+ * them into skus[0..n); skus[i].id is 0 when there is no SKU ids[i].
+ */
+int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus);
 /* Moves units between the SKU's counters after a batch: reserved += reserved_delta, held -= from_held. */
 int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delta, int64_t from_held, int64_t now);
+/* What a reservation transaction moves on one SKU's counters (lb_store_skus_add_reserved). */
+typedef struct st_lb_sku_reserved_t {
+    int64_t sku_id, reserved, from_held;
+} lb_sku_reserved_t;
+/* The same for several SKUs (distinct) in one statement. */
+int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now);
 /* The general move behind it: each counter += its delta (payment moves reserved or held units to sold). */
 int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now);
 /* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. */

@@ -1,6 +1,6 @@
 /*
- * The reservation batch's statements: one batch = one transaction on one SKU, its row locked first
- * (lb_store_sku_lock); server/order/reserve.c runs them. Worker threads; 0 or an LB_E* code.
+ * The reservation transaction's statements: the batches of one or several SKUs, their rows locked first
+ * (lb_store_skus_lock); server/order/reserve.c runs them. Worker threads; 0 or an LB_E* code.
  */
 #ifndef LIVEBUY_STORE_RESERVATIONS_H
 #define LIVEBUY_STORE_RESERVATIONS_H
@@ -14,6 +14,15 @@
 /* Ids per block of the sequence order_ids (INCREMENT BY in sql/005_order_blocks.sql). */
 #define LB_ORDER_ID_BLOCK 64
 
+/*
+ * Whether granted[i] (orders inserted together, SKU by SKU) begins a block of ids, the block before it beginning at
+ * granted[start]: a block is one SKU's (the directory maps a block to its SKU), of up to LB_ORDER_ID_BLOCK orders.
+ */
+static inline int lb_order_block_begins(lb_order_request_t *const *granted, size_t i, size_t start)
+{
+    return i == 0 || granted[i]->sku_id != granted[start]->sku_id || i - start == LB_ORDER_ID_BLOCK;
+}
+
 /* Orders of this SKU that hold one of the requests' (buyer, key) pairs; *out is malloc'd (the caller frees it). */
 int lb_store_orders_by_keys(lb_db_t *db, int64_t sku_id, const lb_order_request_t *const *requests, size_t n,
                             lb_existing_order_t **out, size_t *found);
@@ -22,10 +31,10 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
 /* Units each of the buyers holds through live items and group-buys of this SKU (active orders): one entry per order. */
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found);
 /*
- * Inserts the granted requests (outcome RESERVED, in list order) as orders and sets their order_id; the keys that can be
- * asked for again get their order_keys rows (LB_EDB_DUP when one is taken), and the group-buy joins among them their
- * group_buy_orders rows (the index lb_store_group_buy_joins reads). The ids come in blocks of the order directory, one
- * per LB_ORDER_ID_BLOCK orders: granted[k * LB_ORDER_ID_BLOCK]->order_id is the first id of block k.
+ * Inserts the granted requests (outcome RESERVED, in list order, each SKU's together) as orders and sets their order_id;
+ * the keys that can be asked for again get their order_keys rows (LB_EDB_DUP when one is taken), and the group-buy joins
+ * among them their group_buy_orders rows (the index lb_store_group_buy_joins reads). The ids come in blocks of the order
+ * directory, where lb_order_block_begins says: each such order's id is the first of its block.
  */
 int lb_store_orders_insert(lb_db_t *db, lb_order_request_t *const *granted, size_t n, int64_t now);
 
