@@ -113,8 +113,10 @@ start_server() { # I
     # setsid: a Ctrl-C meant for the caller does not reach it. The photos' folder is shared, as on several machines
     # a network folder would be.
     (
-        export LIVEBUY_DB LIVEBUY_LISTEN LIVEBUY_MEDIA_DIR
+        export LIVEBUY_DB LIVEBUY_LISTEN LIVEBUY_MEDIA_DIR LIVEBUY_SHARDS
         LIVEBUY_DB=$(front_url)
+        # SKUs share a transaction only within a slot: a slot is on one backend whatever the slot map says.
+        LIVEBUY_SHARDS=$slots
         LIVEBUY_LISTEN=127.0.0.1:$((port + i))
         LIVEBUY_MEDIA_DIR=$dir/media
         export LIVEBUY_ADMIN_TOKEN=${LIVEBUY_ADMIN_TOKEN:-livebuy-demo-admin}

@@ -72,7 +72,7 @@ static const setting_t settings[] = {
     UINT(max_batch_skus, "--max-batch-skus", "LIVEBUY_MAX_BATCH_SKUS", 1, 1000,
          "SKUs whose orders may share a reservation transaction when the database is busy; 1: one SKU each (default 64)"),
     UINT(shards, "--shards", "LIVEBUY_SHARDS", 1, 1024,
-         "backends of a sharded database (SKU id modulo N): a transaction keeps to one (default 1)"),
+         "SKUs share a transaction only when their ids are equal modulo N: a sharded database's slot count (default 1)"),
     UINT(max_queue, "--max-queue", "LIVEBUY_MAX_QUEUE", 1, 1000000, "orders queued in the process before 429 busy (default 50000)"),
     UINT(max_buyer_orders, "--max-buyer-orders", "LIVEBUY_MAX_BUYER_ORDERS", 0, 1000000,
          "orders of one buyer waiting at once on a loop thread before 429 busy for that buyer; 0: no cap (default 16)"),

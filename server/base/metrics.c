@@ -38,7 +38,7 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
-static atomic_ullong batches, batch_requests, orders_dropped, orders_timed_out, reset_closes, public_cache_hits;
+static atomic_ullong batches, batch_requests, order_transactions, orders_dropped, orders_timed_out, reset_closes, public_cache_hits;
 static atomic_llong sse_viewers;
 static atomic_int database_up;
 static char build_labels[192] = "version=\"unknown\"";
@@ -163,6 +163,11 @@ void lb_metrics_batch(uint64_t requests)
 {
     atomic_fetch_add_explicit(&batches, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&batch_requests, requests, memory_order_relaxed);
+}
+
+void lb_metrics_order_transaction(void)
+{
+    atomic_fetch_add_explicit(&order_transactions, 1, memory_order_relaxed);
 }
 
 void lb_metrics_connection_closed_for_resets(void)
@@ -379,11 +384,14 @@ char *lb_metrics_render(size_t *len)
     for (size_t i = 0; i != LB_METRICS_PAYMENT_OUTCOMES; ++i)
         emit(&t, "livebuy_payments_total{outcome=\"%s\"} %llu\n", payment_outcomes[i], load(&payments[i]));
     emit(&t,
-         "# HELP livebuy_batches_total Reservation batches run (one transaction on one SKU each).\n"
+         "# HELP livebuy_batches_total Reservation batches run (the orders of one SKU in one transaction).\n"
          "# TYPE livebuy_batches_total counter\nlivebuy_batches_total %llu\n"
+         "# HELP livebuy_order_transactions_total Reservation transactions committed, each carrying the batches of one "
+         "or more SKUs (batches divided by these: the SKUs a transaction).\n"
+         "# TYPE livebuy_order_transactions_total counter\nlivebuy_order_transactions_total %llu\n"
          "# HELP livebuy_batch_requests_total Order requests decided by those batches (divided by batches: the mean "
          "batch size).\n# TYPE livebuy_batch_requests_total counter\nlivebuy_batch_requests_total %llu\n",
-         load(&batches), load(&batch_requests));
+         load(&batches), load(&order_transactions), load(&batch_requests));
     emit(&t,
          "# HELP livebuy_orders_dropped_total Order requests left out of every batch because their client had gone (a "
          "reset stream, a closed connection) before a batch took them: they reserved nothing.\n"

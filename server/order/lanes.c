@@ -287,6 +287,8 @@ static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
         reserves[i] = &((order_batch_t *)batches[i])->reserve;
     int ret = lb_reserve_run(db, reserves, n);
     free(reserves);
+    if (ret == 0)
+        lb_metrics_order_transaction();
     return ret;
 }
 

@@ -202,6 +202,15 @@ class Base(lb.ServerTestCase):
         skus = [{"name": "武乡小米 2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": 2700}]
         return (server or self.server).create_product(self.coop, skus, title="武乡小米")["skus"][0]["id"]
 
+    def new_skus(self, token, n, stock=1000):
+        """n SKUs of new products (up to 30 a product) of the merchant with token; their ids in creation order."""
+        ids = []
+        while len(ids) < n:
+            skus = [{"name": "小米 %d 号" % (len(ids) + i), "price_cents": 100, "stock": stock, "weight_grams": 500}
+                    for i in range(min(30, n - len(ids)))]
+            ids += [s["id"] for s in self.server.create_product(token, skus, title="武乡小米")["skus"]]
+        return ids
+
     def new_live_item(self, sku_id, server=None, **fields):
         s = server or self.server
         status, _, live = s.request("POST", "/v1/lives", {"title": "今晚八点 小米专场", "starts_at": 1700000000},
@@ -678,6 +687,106 @@ class LostCommitTest(Base):
         self.assertEqual(self.assertCountersExact(sku_id), {"stock": 300, "reserved": 300, "sold": 0, "held": 0})
 
 
+def shared_transactions(server):
+    """(batches, transactions) the server committed: more batches than transactions when SKUs shared one."""
+    text = server.metrics()
+    return lb.metric(text, "livebuy_batches_total"), lb.metric(text, "livebuy_order_transactions_total")
+
+
+class SpreadTest(Base):
+    """Orders spread over many SKUs share transactions (each job locks its SKUs' rows in id order)."""
+
+    def deadlocks(self):
+        return int(self.sql("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")[0][1])
+
+    def test_two_processes_overlapping_skus_in_opposite_orders(self):
+        """Two livebuyd on one database get orders on the same 40 SKUs, one in ascending and one in descending SKU
+        order, in bursts: every order is granted, no deadlock happens and every counter agrees with the orders."""
+        second = lb.Server(self.url, self.server_args)
+        try:
+            skus = self.new_skus(self.coop, 40, stock=100)
+            before = self.deadlocks()
+            requests, items = [], []
+            for _ in range(3):
+                for up, down in zip(skus, reversed(skus)):
+                    for server, sku_id in ((self.server, up), (second, down)):
+                        buyer, key, body = new_buyer(), new_key("spread"), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}
+                        requests.append((buyer, key, body))
+                        items.append(order_request(server.port, buyer, body, key=key))
+            for rnd in range(4):
+                results = burst(items[rnd::4], per_conn=4)
+                self.assertEqual(summary(results), {201: len(results)}, sample(results, lambda r: r.status != 201))
+            self.assertEqual(self.deadlocks() - before, 0, "InnoDB reported deadlocks")
+            for sku_id in skus:
+                self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 6)
+            for server in (self.server, second):
+                batches, transactions = shared_transactions(server)
+                self.assertLess(transactions, batches, "no two SKUs ever shared a transaction on port %d" % server.port)
+        finally:
+            code = second.stop() if second.running() else "not running (crashed?)"
+            self.assertEqual(code, 0, "the second livebuyd: %r" % code)
+
+    def test_sell_out_limit_and_replay_across_skus(self):
+        """A burst over 30 SKUs of 5 units each, 8 buyers on each SKU, each buyer's order sent twice with one key:
+        per SKU exactly 5 granted, and both twins of a key get the same answer (one of them a replay)."""
+        skus = self.new_skus(self.coop, 30, stock=5)
+        requests, items = [], []
+        for sku_id in skus:
+            for _ in range(8):
+                body = {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}
+                buyer, key = new_buyer(), new_key("twin")
+                for _ in range(2):
+                    requests.append((buyer, key, body))
+                    items.append(order_request(self.server.port, buyer, body, key=key))
+        results = burst(items)
+        for sku_id in skus:
+            mine = [(q, r) for q, r in zip(requests, results) if q[2]["sku_id"] == sku_id]
+            granted = {r.body["id"] for _, r in mine if r.status == 201}
+            self.assertEqual(len(granted), 5, (sku_id, summary(r for _, r in mine)))
+            for (q1, r1), (q2, r2) in zip(mine[::2], mine[1::2]):
+                # Twins: the same answer, one of them a replay (or both the same refusal).
+                self.assertEqual(r1.status, r2.status, (r1, r2))
+                if r1.status == 201:
+                    self.assertEqual(r1.body["id"], r2.body["id"])
+                    self.assertNotEqual(r1.replayed, r2.replayed, (r1, r2))
+                else:
+                    self.assertEqual((r1.code, r2.code), ("sold_out", "sold_out"))
+            self.assertAnswersMatchDatabase(sku_id, [q for q, _ in mine], [r for _, r in mine])
+            self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 5)
+        batches, transactions = shared_transactions(self.server)
+        self.assertLess(transactions, batches)
+
+
+class SpreadLostCommitTest(Base):
+    """A lost COMMIT of a transaction over many SKUs (every 3rd COMMIT): it runs again, finds each SKU's orders by their
+    keys and ids, and reserves nothing twice."""
+
+    server_env = {"LIVEBUY_FAULT_LOST_COMMIT": "3"}
+
+    def test_lost_commit_of_many_skus(self):
+        skus = self.new_skus(self.coop, 30, stock=6)
+        requests, items = [], []
+        for i in range(10):
+            for sku_id in skus:
+                requests.append((new_buyer(), new_key("lostmany"), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}))
+                key = requests[-1][1] if i % 2 == 0 else None
+                items.append(order_request(self.server.port, requests[-1][0], requests[-1][2], key=key))
+        results = burst(items)
+        self.assertTrue(self.server.running(), "livebuyd died")
+        self.assertGreaterEqual(self.server.log().count("failure point: the answer to a COMMIT"), 1)
+        self.assertEqual(summary(results), {201: 180, 409: 120}, sample(results, lambda r: r.status not in (201, 409)))
+        self.assertEqual(len({r.body["id"] for r in results if r.status == 201}), 180, "two answers named one order")
+        for sku_id in skus:
+            mine = [(q, r) for q, r in zip(requests, results) if q[2]["sku_id"] == sku_id]
+            orders = self.db_orders(sku_id)
+            self.assertEqual(len(orders), 6)
+            granted = {r.body["id"] for _, r in mine if r.status == 201}
+            self.assertEqual(granted, set(orders))
+            self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 6)
+        batches, transactions = shared_transactions(self.server)
+        self.assertLess(transactions, batches)
+
+
 class BusyTest(Base):
     """A bounded queue: past --max-queue orders waiting in the process, the answer is 429 busy with Retry-After, at once."""
 
@@ -919,15 +1028,6 @@ class MerchantListingTest(Base):
     """GET /v1/merchant/orders, found through the merchant's SKUs (orders has no merchant index): pages in id order
     across SKUs and across groups of SKUs (32 a statement), with and without status, no other merchant's orders.
     (test_lives.py's MerchantOrdersTest covers the refusals and live-item orders.)"""
-
-    def new_skus(self, token, n):
-        """n SKUs of new products (up to 30 a product) of the merchant with token; their ids in creation order."""
-        ids = []
-        while len(ids) < n:
-            skus = [{"name": "小米 %d 号" % (len(ids) + i), "price_cents": 100, "stock": 1000, "weight_grams": 500}
-                    for i in range(min(30, n - len(ids)))]
-            ids += [s["id"] for s in self.server.create_product(token, skus, title="武乡小米")["skus"]]
-        return ids
 
     def reserve(self, sku_id):
         buyer = new_buyer()

@@ -48,6 +48,8 @@ void lb_metrics_payment(lb_metrics_payment_t outcome);
 void lb_metrics_orders_expired(uint64_t n);
 /* A reservation batch decided requests order requests. */
 void lb_metrics_batch(uint64_t requests);
+/* A reservation transaction (the batches of one or more SKUs) committed. */
+void lb_metrics_order_transaction(void);
 /* Order requests answered 503 because no batch took them within the order deadline (--order-wait-ms). */
 void lb_metrics_orders_timed_out(uint64_t n);
 /* A connection closed for resetting orders as an attack does (livebuy/order/fairness.h). */
