@@ -267,6 +267,29 @@ class RestartTest(LoadBase):
         self.assertEqual(report["arrivals"], 1200)
         self.assertGreater(report["status"].get("201", 0), 0)
 
+    def test_catalog_killed_and_restarted_mid_run(self):
+        """The catalog scenario (orders over 300 SKUs, paid and cancelled) with livebuyd killed and started
+        again: the check over every SKU finds nothing lost, oversold or doubled."""
+        out_json = os.path.join(self.tmp, "catalog-restart.json")
+        args = [load_binary(), "--url", self.server.base_url, "--scenario", "catalog", "--admin-token", lb.ADMIN_TOKEN,
+                "--buyer-secret", lb.BUYER_SECRET, "--payment-secret", lb.PAYMENT_SECRET, "--json", out_json, "--quiet",
+                "--skus", "300", "--rate", "400", "--duration", "4", "--buyers", "2000", "--pay-delay", "100",
+                "--connections", "4", "--allow-status", "network,503"]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=lb.server_env())
+        time.sleep(2.0)
+        self.server.kill()
+        time.sleep(0.3)
+        self.server.start()
+        out, err = proc.communicate(timeout=90)
+        err = err.decode(errors="replace")
+        self.assertEqual(proc.returncode, 0, "livebuy-load exited %d:\n%s" % (proc.returncode, err))
+        self.assertIn("connected again", err)
+        with open(out_json) as f:
+            report = json.load(f)
+        self.assertTrue(report["check"]["ok"], report["check"])
+        self.assertGreater(report["retries"], 0, "the kill cut nothing off")
+        self.assertGreater(report["status"].get("201", 0), 0)
+
 
 class ShippingHandoffTest(LoadBase):
     """livebuyd pushes paid orders to livebuy-load's own receiver (--receiver): the check waits until each is there."""
