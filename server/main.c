@@ -9,6 +9,7 @@
 #include "livebuy/db/db.h"
 #include "livebuy/feed/stock_feed.h"
 #include "livebuy/order/lanes.h"
+#include "livebuy/order/sku_actions.h"
 #include "livebuy/order/fairness.h"
 #include "livebuy/db/migrate.h"
 #include "livebuy/app/server.h"
@@ -126,7 +127,9 @@ int main(int argc, char **argv)
     }
     lb_lanes_configure(config.max_batch, config.max_queue, config.reserve_ttl);
     /* As many reservation transactions out per loop thread as it has connections: past them, SKUs share one. */
-    lb_lanes_share_jobs((config.db_pool + config.threads - 1) / config.threads, config.max_batch_skus, config.shards);
+    unsigned jobs = (config.db_pool + config.threads - 1) / config.threads;
+    lb_lanes_share_jobs(jobs, config.max_batch_skus, config.shards);
+    lb_sku_actions_share_jobs(jobs, config.max_batch_skus, config.shards);
     lb_lanes_set_deadline(config.order_wait_ms);
     lb_fairness_configure(config.max_buyer_orders, config.max_connection_orders, config.max_order_resets);
     lb_lanes_publish_to(lb_stock_feed_publish);

@@ -334,9 +334,16 @@ static lane_job_t *next_job(uv_loop_t *loop, job_queue_t *q)
     q->tail = &q->head;
     while (*q->tail != NULL)
         q->tail = &(*q->tail)->next_waiting;
-    /* A share of the kind's batch size each: a shared job is no bigger than one batch. */
-    for (size_t i = 0; i != job->count; ++i)
-        job->batches[i]->max_items = kind->max_batch / (unsigned)job->count;
+    /* A share of the kind's batch size each: a shared job is no bigger than one batch. What waited takes its items now,
+     * all that came while it waited (up to its share); a late batch, in the work. */
+    for (size_t i = 0; i != job->count; ++i) {
+        lb_lane_batch_t *batch = job->batches[i];
+        batch->max_items = kind->max_batch / (unsigned)job->count;
+        if (!batch->late)
+            lb_lane_take(batch);
+        if (kind->prepare != NULL)
+            kind->prepare(batch);
+    }
     qsort(job->batches, job->count, sizeof(job->batches[0]), by_sku);
     return job;
 }
@@ -360,14 +367,10 @@ static void send_batch(uv_loop_t *loop, lb_lane_t *lane)
     batch->max_items = kind->max_batch;
     pthread_mutex_lock(&lane->mutex);
     assert(lane->head != NULL);
-    if (kind->takes_late != NULL && kind->takes_late(lane->head))
-        ++lane->untaken;
-    else
-        take_locked(batch);
+    batch->late = kind->takes_late != NULL && kind->takes_late(lane->head);
+    ++lane->untaken;
     ++lane->in_flight;
     pthread_mutex_unlock(&lane->mutex);
-    if (kind->prepare != NULL)
-        kind->prepare(batch);
     job_queue_t *q = job_queue_of(kind);
     *q->tail = batch;
     q->tail = &batch->next_waiting;

@@ -199,22 +199,25 @@ static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *v
     return lb_store_payments_recorded(db, view->sku.id, txns, n, view->recorded, &view->num_recorded);
 }
 
-/* The kind's jobs carry one batch each (no max_lanes_per_job): one SKU's actions, one transaction. */
-static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
+/*
+ * One SKU's actions inside the job's transaction: its row locked, its orders locked and read, each action applied, the
+ * counters written. Sets *changed when something is to be committed. Returns 0, or an LB_E* code for the transaction.
+ */
+static int run_batch(lb_db_t *db, lb_lane_batch_t *batch, int64_t now, int *changed)
 {
-    assert(n == 1);
-    lb_lane_batch_t *batch = batches[0];
     lb_sku_action_t *actions = batch->items;
-    int64_t sku_id = batch->lane->sku_id, now = lb_now();
+    int64_t sku_id = batch->lane->sku_id;
     lb_sku_view_t view = {.now = now};
-    int ret, changed = 0;
+    int ret, mine = 0;
 
+    if (actions == NULL)
+        return 0; /* every client went while the batch waited for its job */
     for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         a->found = 0;
         a->type->reset(a);
     }
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, sku_id, &view.sku)) != 0 ||
-        (ret = lock_orders(db, actions, sku_id)) != 0 || (ret = read_recorded(db, actions, &view)) != 0)
+    if ((ret = lb_store_sku_lock(db, sku_id, &view.sku)) != 0 || (ret = lock_orders(db, actions, sku_id)) != 0 ||
+        (ret = read_recorded(db, actions, &view)) != 0)
         goto Exit;
     for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         if (!a->locked) {
@@ -227,18 +230,42 @@ static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
         if ((ret = a->type->apply(db, a, &view, now)) < 0)
             goto Exit;
         if (ret == 1)
-            changed = view.stale = 1; /* the next action that decides on the stock reads it again */
+            mine = view.stale = 1; /* the next action that decides on the stock reads it again */
     }
-    if (changed && (ret = lb_sku_view_flush(db, &view)) == 0) {
-        lb_sku_view_dispose(&view);
-        return lb_db_commit(db);
-    }
+    ret = mine ? lb_sku_view_flush(db, &view) : 0;
+    *changed |= mine;
 Exit:
     lb_sku_view_dispose(&view);
+    /* No such SKU (LB_ENOTFOUND) or order: no action found an order, which is their answer. */
+    return ret == LB_ENOTFOUND || ret > 0 ? 0 : ret;
+}
+
+/*
+ * A job's transaction: the batches of one or more SKUs (in ascending sku_id order, so two jobs lock their rows in the
+ * same order), committed once.
+ */
+static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
+{
+    int64_t now = lb_now();
+    int ret, changed = 0;
+
+    if ((ret = lb_db_begin(db)) != 0)
+        return ret;
+    for (size_t i = 0; i != n; ++i)
+        if ((ret = run_batch(db, batches[i], now, &changed)) != 0)
+            break;
+    if (ret == 0 && changed)
+        return lb_db_commit(db);
     lb_db_rollback(db);
-    /* A transaction id recorded meanwhile by a transaction that did not wait for the SKU row: run again, a replay. No
-     * such SKU (LB_ENOTFOUND) or order: no action found an order, which is their answer. */
-    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret == LB_ENOTFOUND || ret > 0 ? 0 : ret;
+    /* A transaction id recorded meanwhile by a transaction that did not wait for the SKU row: run again, a replay. */
+    return ret == LB_EDB_DUP ? LB_EDB_RETRY : ret;
+}
+
+void lb_sku_actions_share_jobs(unsigned jobs, unsigned skus_per_job, unsigned shards)
+{
+    action_lanes.max_jobs = jobs;
+    action_lanes.max_lanes_per_job = skus_per_job;
+    action_lanes.shards = shards;
 }
 
 static void batch_done(lb_lane_batch_t *batch, int status)

@@ -28,6 +28,7 @@ struct st_item_t {
 static item_t items[2000];
 static unsigned turns;
 static size_t work_counts[64]; /* items each run of work found in its batch, in the order the runs happened */
+static int64_t work_skus[64];   /* and that batch's SKU */
 static size_t num_works;
 static int work_status; /* what work returns */
 static int keep_lanes;
@@ -45,8 +46,10 @@ static int item_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
         lb_lane_batch_t *batch = batches[i];
         if (!batch->taken)
             lb_lane_take(batch); /* "now it holds the SKU row" */
-        if (num_works != LB_ARRAY_SIZE(work_counts))
+        if (num_works != LB_ARRAY_SIZE(work_counts)) {
+            work_skus[num_works] = batch->lane->sku_id;
             work_counts[num_works++] = batch->count;
+        }
     }
     return work_status;
 }
@@ -116,6 +119,7 @@ static void reset(void)
     late_kind.max_batch = eager_kind.max_batch = 100;
     late_kind.max_queued = 1000;
     late_kind.work = item_work;
+    eager_kind.max_jobs = eager_kind.max_lanes_per_job = eager_kind.shards = 0;
 }
 
 static int submit(lb_lane_kind_t *kind, int i)
@@ -247,6 +251,34 @@ static void test_taken_when_sent(void)
     CHECK(work_counts[1] == 2);
     CHECK(answered_in_order(0, 3, 0, 1));
     CHECK(lb_lane_find(&eager_kind, SKU) == NULL);
+}
+
+/*
+ * With a thread's jobs all out, the batches sent meanwhile wait and then share a job: the oldest with the others of its
+ * shard (SKU id modulo shards), in ascending SKU order, each taking what its lane queued until the job was formed.
+ */
+static void test_skus_share_a_job(void)
+{
+    reset();
+    eager_kind.max_jobs = 1;
+    eager_kind.max_lanes_per_job = 8;
+    eager_kind.shards = 2;
+    int skus[] = {10, 13, 14, 11, 16, 14};
+    for (int i = 0; i != 6; ++i)
+        lb_lane_submit(NULL, lb_lane_open(&eager_kind, skus[i]), &items[i]);
+    CHECK(num_fake_jobs == 1); /* SKU 10's, sent at once; the others wait for it */
+    fake_run(0);
+    CHECK(num_fake_jobs == 2); /* the oldest waiting (13) and the other odd one (11) */
+    fake_run(1);
+    CHECK(num_fake_jobs == 3);
+    fake_run(2);
+    CHECK(num_works == 5);
+    CHECK(work_skus[0] == 10 && work_counts[0] == 1);
+    CHECK(work_skus[1] == 11 && work_counts[1] == 1 && work_skus[2] == 13 && work_counts[2] == 1);
+    CHECK(work_skus[3] == 14 && work_counts[3] == 2 && work_skus[4] == 16 && work_counts[4] == 1);
+    for (int i = 0; i != 6; ++i)
+        CHECK(items[i].turn != 0 && items[i].status == 0);
+    CHECK(lb_lane_find(&eager_kind, 14) == NULL);
 }
 
 /*
@@ -459,6 +491,7 @@ int main(void)
     test_failed_batch();
     test_queue_cap();
     test_taken_when_sent();
+    test_skus_share_a_job();
     test_gone_items_dropped();
     test_expire();
     test_kinds_on_one_sku();

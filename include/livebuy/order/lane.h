@@ -58,7 +58,7 @@ typedef struct st_lb_lane_kind_t {
      * kind's batch must end. NULL: simply the first max. Any thread, under the lane's mutex.
      */
     void *(*batch_end)(void *first, unsigned max, size_t *count);
-    /* Fills the kind's part of a new batch on the loop thread, before it is submitted (taken already if not late). */
+    /* Fills the kind's part of a batch on the loop thread when its job is formed (taken already if not late). */
     void (*prepare)(lb_lane_batch_t *batch);
     /*
      * A job's transaction over its batches (one, unless the kind lets batches share a job; in ascending sku_id order),
@@ -104,6 +104,7 @@ struct st_lb_lane_batch_t {
     void *dropped; /* items whose client was gone when the batch took the queue (kind->gone), linked the same way */
     size_t num_dropped;
     int taken;
+    int late; /* takes its items in the job's work (kind->takes_late); else when its job is formed */
 };
 
 /*

@@ -4,7 +4,8 @@
  * holds a database worker while it waits for the row, until the workers are all waiting and every other request
  * queues behind them. A lane instead applies its SKU's queued actions as one batch: one transaction, the SKU row
  * locked once, each order locked and decided in turn (each on what the ones before it left), one COMMIT. An idle lane
- * sends at once; a busy one gathers the next batch while one is in flight.
+ * sends at once; a busy one gathers the next batch while one is in flight. Like the reservations (lb_lanes_share_jobs),
+ * the batches of several SKUs share a transaction when a loop thread has its jobs out already.
  */
 #ifndef LIVEBUY_SKU_ACTIONS_H
 #define LIVEBUY_SKU_ACTIONS_H
@@ -98,6 +99,12 @@ struct st_lb_sku_action_t {
     lb_order_t order;            /* read without a lock to find the SKU, then as locked in the batch */
     lb_sku_action_t *next;
 };
+
+/*
+ * Lets a loop thread have jobs transactions of actions out (0: no limit, and no sharing), each with the batches of up to
+ * skus_per_job SKUs whose ids are equal modulo shards (see lb_lanes_share_jobs).
+ */
+void lb_sku_actions_share_jobs(unsigned jobs, unsigned skus_per_job, unsigned shards);
 
 /* Looks the order up (without a lock: its SKU never changes), then queues the action on its SKU's lane (this thread's). */
 void lb_sku_action_submit(uv_loop_t *loop, lb_sku_action_t *action);
