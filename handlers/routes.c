@@ -57,19 +57,19 @@ const lb_route_t lb_routes[] = {
     {"GET", "/v1/group-buys", lb_handle_group_buys_list, LB_ROUTE_MERCHANT, NULL, "status,sku_id,after,limit"},
     {"GET", "/v1/group-buys/{id}", lb_handle_group_buy_get, LB_ROUTE_PUBLIC, NULL, NULL},
     /* No LB_ROUTE_BODY: the signature covers the raw body, checked before it is decoded. */
-    {"POST", "/v1/payments/notify", lb_handle_payment_notify, 0, NULL, NULL},
+    {"POST", "/v1/payments/notify", lb_handle_payment_notify, LB_ROUTE_SIGNED, NULL, NULL},
     /* Signed in WeChat Pay's own way (handlers/wechatpay.c): no LB_ROUTE_BODY either. */
-    {"POST", "/v1/payments/wechatpay/notify", lb_handle_wechatpay_notify, 0, NULL, NULL},
+    {"POST", "/v1/payments/wechatpay/notify", lb_handle_wechatpay_notify, LB_ROUTE_WECHATPAY, NULL, NULL},
     /* Signed like payment notifies: no LB_ROUTE_BODY. */
-    {"POST", "/v1/refunds/notify", lb_handle_refund_notify, 0, NULL, NULL},
+    {"POST", "/v1/refunds/notify", lb_handle_refund_notify, LB_ROUTE_SIGNED, NULL, NULL},
     {"GET", "/v1/shipments/feed", lb_handle_shipments_feed, LB_ROUTE_MERCHANT, NULL, "after,limit"},
     /* Signed like payment notifies: no LB_ROUTE_BODY. */
-    {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, 0, NULL, NULL},
+    {"POST", "/v1/shipments/{id}/events", lb_handle_shipment_event, LB_ROUTE_SIGNED, NULL, NULL},
     {"GET", "/v1/station/shipments", lb_handle_station_shipments, LB_ROUTE_MERCHANT, NULL, "after,limit"},
     {"GET", "/v1/shipments/{id}/pick-list", lb_handle_pick_list, LB_ROUTE_MERCHANT, NULL, NULL},
     {"POST", "/v1/shipments/{id}/collect", lb_handle_shipment_collect, LB_ROUTE_BODY | LB_ROUTE_MERCHANT, NULL, NULL},
     /* The payment sandbox: 404 unless --payment-sandbox. The refund receiver is signed: no LB_ROUTE_BODY. */
     {"POST", "/sandbox/pay/{id}", lb_handle_sandbox_pay, LB_ROUTE_BODY | LB_ROUTE_SANDBOX | LB_ROUTE_BUYER, NULL, NULL},
-    {"POST", "/sandbox/refunds", lb_handle_sandbox_refund, LB_ROUTE_SANDBOX, NULL, NULL},
+    {"POST", "/sandbox/refunds", lb_handle_sandbox_refund, LB_ROUTE_SANDBOX | LB_ROUTE_SIGNED, NULL, NULL},
 };
 const size_t lb_num_routes = sizeof(lb_routes) / sizeof(lb_routes[0]);

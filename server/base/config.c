@@ -103,6 +103,8 @@ static const setting_t settings[] = {
     STR(log_level_text, "--log-level", "LIVEBUY_LOG_LEVEL", "debug, info, warn or error: the least a line must be (default info)"),
     STR(log_format_text, "--log-format", "LIVEBUY_LOG_FORMAT", "text or json: the log's lines on stderr (default text)"),
     STR(access_log_text, "--access-log", "LIVEBUY_ACCESS_LOG", "on or off: a line per answered request (default on)"),
+    STR(cors_origin_text, "--cors-origin", "LIVEBUY_CORS_ORIGIN",
+        "comma-separated origins (https://shop.example) whose pages may call the API from a browser (CORS; default none)"),
     {"--migrate-only", "LIVEBUY_MIGRATE_ONLY", SETTING_SWITCH, offsetof(lb_config_t, migrate_only), 0, 0,
      "apply pending migrations, then exit"},
 };
@@ -254,6 +256,8 @@ static int check(lb_config_t *cfg, char *err, size_t errsize)
         return fail(err, errsize, "--shipping-format must be json or msgpack, not \"%s\"", cfg->shipping_format);
     if ((ret = check_log(cfg, err, errsize)) != 0)
         return ret;
+    if (cfg->cors_origin_text != NULL && (ret = lb_origins_parse(&cfg->cors_origins, cfg->cors_origin_text, err, errsize)) != 0)
+        return ret;
     return check_payments(cfg, err, errsize);
 }
 
@@ -344,6 +348,7 @@ void lb_config_free(lb_config_t *cfg)
             free(*(char **)((char *)cfg + settings[i].offset));
     free(cfg->listen_host);
     lb_config_free_db_url(&cfg->db);
+    lb_origins_free(&cfg->cors_origins);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -13,6 +13,7 @@
 #include "livebuy/common.h"
 #include "livebuy/http/answer.h"
 #include "livebuy/http/auth.h"
+#include "livebuy/http/cors.h"
 #include "livebuy/base/civil_time.h"
 #include "livebuy/base/log.h"
 #include "livebuy/base/metrics.h"
@@ -150,6 +151,7 @@ void lb_call_answering(lb_call_t *call, int status, size_t bytes)
     lb_metrics_request(call->route, status, duration_ns);
     h2o_add_header_by_str(&call->req->pool, &call->req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, call->request_id,
                           strlen(call->request_id));
+    lb_cors_answering(call);
     if (!lb_log_access_on())
         return;
     char method[16];
@@ -594,6 +596,31 @@ static int query_refused(lb_call_t *call, const lb_route_t *route)
     return 1;
 }
 
+/*
+ * Answers a request no route takes: OPTIONS on a path routes take (a preflight, livebuy/http/cors.h), 405 with Allow for
+ * another method there, else 404. A sandbox path without --payment-sandbox is no path.
+ */
+static void answer_unrouted(const lb_http_handler_t *handler, lb_call_t *call, int route, const char *path, size_t path_len)
+{
+    h2o_req_t *req = call->req;
+    char allow[128];
+    unsigned flags;
+    call->route = handler->num_routes; /* the "unmatched" label */
+    if (route == LB_EMETHOD &&
+        lb_router_allow(handler->routes, handler->num_routes, path, path_len, allow, sizeof(allow), &flags) != 0 &&
+        ((flags & LB_ROUTE_SANDBOX) == 0 || call->config->payment_sandbox)) {
+        if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
+            lb_cors_preflight(call, allow, flags);
+            return;
+        }
+        lb_call_add_header_copy(call, "allow", allow);
+        lb_reply_error(call, 405, "method_not_allowed", "%.*s is not allowed here: %s only", (int)req->method.len, req->method.base,
+                       allow);
+        return;
+    }
+    lb_reply_error(call, 404, "not_found", "no route for %.*s", (int)(path_len < 200 ? path_len : 200), path);
+}
+
 /* h2o's entry point for every request: route, decode, hand to the handler. */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -610,15 +637,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (route >= 0 && (routes[route].flags & LB_ROUTE_SANDBOX) != 0 && !call->config->payment_sandbox)
         route = LB_ENOTFOUND;
     if (route < 0) {
-        call->route = handler->num_routes; /* the "unmatched" label */
-        if (route == LB_EMETHOD) {
-            char allow[128];
-            lb_router_allow(routes, handler->num_routes, path, path_len, allow, sizeof(allow));
-            lb_call_add_header_copy(call, "allow", allow);
-            lb_reply_error(call, 405, "method_not_allowed", "%.*s is not allowed here: %s only", (int)req->method.len,
-                           req->method.base, allow);
-        } else
-            lb_reply_error(call, 404, "not_found", "no route for %.*s", (int)(path_len < 200 ? path_len : 200), path);
+        answer_unrouted(handler, call, route, path, path_len);
         return 0;
     }
     call->route = (size_t)route;

@@ -50,23 +50,37 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
     return result;
 }
 
-size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size)
+/* Appends ", " (unless first) and method to out, which holds len bytes of size: 0, or -1 when it does not fit whole. */
+static int append_method(char *out, size_t size, size_t *len, const char *method)
+{
+    int n = snprintf(out + *len, size - *len, "%s%s", *len != 0 ? ", " : "", method);
+    if (n < 0 || (size_t)n >= size - *len) {
+        out[*len] = '\0';
+        return -1;
+    }
+    *len += (size_t)n;
+    return 0;
+}
+
+size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size,
+                       unsigned *flags)
 {
     int64_t ids[LB_ROUTE_MAX_IDS];
     size_t num = 0, len = 0;
     out[0] = '\0';
+    *flags = 0;
     for (size_t i = 0; i != num_routes; ++i) {
         if (!path_matches(routes[i].pattern, path, path + path_len, ids))
             continue;
+        *flags |= routes[i].flags;
         int is_get = strcmp(routes[i].method, "GET") == 0;
-        int n = snprintf(out + len, size - len, "%s%s%s", num != 0 ? ", " : "", routes[i].method, is_get ? ", HEAD" : "");
-        if (n < 0 || (size_t)n >= size - len) {
-            out[len] = '\0'; /* whole methods only */
-            break;
-        }
-        len += (size_t)n;
+        if (append_method(out, size, &len, is_get ? "GET, HEAD" : routes[i].method) != 0)
+            return num;
         num += is_get ? 2 : 1;
     }
+    /* OPTIONS is answered on every path a route takes (livebuy/http/cors.h) */
+    if (num != 0 && append_method(out, size, &len, "OPTIONS") == 0)
+        ++num;
     return num;
 }
 

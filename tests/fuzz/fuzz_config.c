@@ -48,6 +48,14 @@ static void command_line(const char *text, size_t len)
         CHECK(cfg.listen_host != NULL && cfg.listen_port <= 65535 && cfg.db.host != NULL && cfg.db.database != NULL);
         CHECK(cfg.threads >= 1 && cfg.threads <= 64 && cfg.db_pool >= 1 && cfg.max_body >= 1024);
         CHECK(strcmp(cfg.payment_provider, "generic") == 0 || strcmp(cfg.payment_provider, "wechatpay") == 0);
+        /* every origin taken is one a browser can send, and found as itself */
+        for (size_t i = 0; i != cfg.cors_origins.num; ++i) {
+            const char *origin = cfg.cors_origins.list[i];
+            CHECK(strncmp(origin, "http://", 7) == 0 || strncmp(origin, "https://", 8) == 0);
+            const char *host = strstr(origin, "://") + 3;
+            CHECK(*host != '\0' && strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]") == strlen(host));
+            CHECK(lb_origins_find(&cfg.cors_origins, origin, strlen(origin)) != NULL);
+        }
     } else if (ret != LB_CONFIG_HELP) {
         CHECK(ret == LB_EINPUT && err[0] != '\0');
     }

@@ -3,8 +3,9 @@
 An answer fails the contract when its path and method are documented but its status is not, when its content type is
 not one documented for that status, or when its body does not validate against the schema of that status and type
 (Debian's python3-jsonschema, JSON Schema 2020-12 as OpenAPI 3.1 uses it). A path that matches no documented route must
-be answered 404 (405 when it does with another method) with the API's error body. Paths outside the API (the web pages,
-/web/, /docs) are not checked.
+be answered 404 (405 when it does with another method) with the API's error body; OPTIONS on a documented path 204
+with the documented methods (docs/openapi.yaml's rule for CORS). Paths outside the API (the web pages, /web/, /docs)
+are not checked.
 
 LIVEBUY_CONTRACT_REPORT=FILE collects the mismatches in FILE instead of failing (to see them all in one run).
 """
@@ -74,15 +75,16 @@ class Contract:
                                         method, headers, body)
             return "%s %s matches no documented path, yet answered %d (not 404)" % (method.upper(), path, status)
         template, item = found[0]
+        if path.startswith("/sandbox/") and status == 404:
+            return None  # without --payment-sandbox the sandbox's paths are no paths
+        if method == "options":
+            return self._check_options(template, item, status, headers, body)
         operation = item.get("get" if method == "head" else method)
         if operation is None:
             if status == 405:
-                documented = {m.upper() for m in item if m in ("get", "post", "patch", "put", "delete")}
-                documented |= {"HEAD"} if "GET" in documented else set()
-                allow = {m.strip() for m in headers.get("allow", "").split(",") if m.strip()}
-                if allow != documented:
-                    return "%s %s 405: Allow %r is not the documented methods %s" % (
-                        method.upper(), template, headers.get("allow"), ", ".join(sorted(documented)))
+                why = self._check_allow(template, item, method, status, headers.get("allow"))
+                if why is not None:
+                    return why
             if status in (400, 405):
                 # 405 method_not_allowed has the error body, as NotFound documents it
                 return self._check_body(template, str(status), self.spec["components"]["responses"]["NotFound"], method,
@@ -96,6 +98,36 @@ class Contract:
             return "%s %s answered %d, which is not documented (documented: %s)" % (
                 method.upper(), template, status, ", ".join(sorted(responses)))
         return self._check_body(template, str(status), self._deref(response), method, headers, body)
+
+    @staticmethod
+    def _check_allow(template, item, method, status, allow):
+        """Allow (of a 405 or an OPTIONS answer) names the documented methods, HEAD with GET, and OPTIONS."""
+        documented = {m.upper() for m in item if m in ("get", "post", "patch", "put", "delete")}
+        documented |= {"HEAD"} if "GET" in documented else set()
+        documented |= {"OPTIONS"}
+        got = {m.strip() for m in (allow or "").split(",") if m.strip()}
+        if got != documented:
+            return "%s %s %d: Allow %r is not the documented methods %s" % (
+                method.upper(), template, status, allow, ", ".join(sorted(documented)))
+        return None
+
+    def _check_options(self, template, item, status, headers, body):
+        """OPTIONS on a documented path, by the rule info.description states (CORS): 204 without a body, Allow as a
+        405's; a preflight's Access-Control-Allow-Methods the same methods, its Access-Control-Allow-Origin the
+        request's origin (not checked here: the request's headers are not known) and never *."""
+        if status != 204:
+            return "OPTIONS %s answered %d, not 204" % (template, status)
+        if not (body is None or body == b"" or body == ""):
+            return "OPTIONS %s 204: has a body" % template
+        why = self._check_allow(template, item, "options", status, headers.get("allow"))
+        if why is not None:
+            return why
+        methods = headers.get("access-control-allow-methods")
+        if methods is not None and methods != headers.get("allow"):
+            return "OPTIONS %s 204: Access-Control-Allow-Methods %r is not Allow %r" % (template, methods, headers.get("allow"))
+        if headers.get("access-control-allow-origin") == "*":
+            return "OPTIONS %s 204: Access-Control-Allow-Origin is *" % template
+        return None
 
     def _check_body(self, template, status, response, method, headers, body):
         what = "%s %s %s" % (method.upper(), template, status)

@@ -55,6 +55,7 @@ class Document(unittest.TestCase):
                "reserved": 0, "sold": 0, "held": 0, "available": 500, "retired": False, "photo_url": None}
         self.assertIsNone(self.c.problem("GET", "/v1/skus/1", 200, json_type, sku))
         self.assertIsNone(self.c.problem("HEAD", "/v1/skus/1", 200, json_type, b""))
+        self.assertIsNone(self.c.problem("OPTIONS", "/v1/skus/1", 204, {"allow": "GET, HEAD, PATCH, OPTIONS"}, b""))
         wrong = [
             ("GET", "/v1/skus/1", 200, json_type, {k: v for k, v in sku.items() if k != "stock"}, "'stock' is a required"),
             ("GET", "/v1/skus/1", 200, json_type, dict(sku, stock="500"), "is not of type 'integer'"),
@@ -64,8 +65,15 @@ class Document(unittest.TestCase):
             ("GET", "/v1/skus/1", 200, {"content-type": "text/html"}, b"<p>", "Content-Type 'text/html'"),
             ("GET", "/v1/nothing", 200, json_type, {}, "matches no documented path"),
             ("DELETE", "/v1/skus/1", 200, json_type, {}, "not 405"),
-            ("DELETE", "/v1/skus/1", 405, dict(json_type, allow="GET, HEAD"),
+            ("DELETE", "/v1/skus/1", 405, dict(json_type, allow="GET, HEAD, PATCH"),
              {"error": {"code": "method_not_allowed", "message": "x"}}, "is not the documented methods"),
+            # OPTIONS by the spec's CORS rule: 204, no body, Allow as a 405's, never *
+            ("OPTIONS", "/v1/skus/1", 200, {"allow": "GET, HEAD, PATCH, OPTIONS"}, b"", "not 204"),
+            ("OPTIONS", "/v1/skus/1", 204, {"allow": "GET, HEAD, PATCH"}, b"", "is not the documented methods"),
+            ("OPTIONS", "/v1/skus/1", 204, {"allow": "GET, HEAD, PATCH, OPTIONS", "access-control-allow-methods": "GET"},
+             b"", "is not Allow"),
+            ("OPTIONS", "/v1/skus/1", 204, {"allow": "GET, HEAD, PATCH, OPTIONS", "access-control-allow-origin": "*"}, b"",
+             "is *"),
         ]
         for method, path, status, headers, body, words in wrong:
             why = self.c.problem(method, path, status, headers, body)
@@ -100,8 +108,9 @@ class Document(unittest.TestCase):
 
 class Manners(lb.ServerTestCase):
     def test_405_names_the_methods_a_path_takes(self):
-        for method, path, allow in [("DELETE", "/v1/orders", "POST, GET, HEAD"), ("PUT", "/v1/skus/1", "GET, HEAD, PATCH"),
-                                    ("GET", "/v1/merchants", "POST"), ("POST", "/healthz", "GET, HEAD")]:
+        for method, path, allow in [("DELETE", "/v1/orders", "POST, GET, HEAD, OPTIONS"),
+                                    ("PUT", "/v1/skus/1", "GET, HEAD, PATCH, OPTIONS"), ("GET", "/v1/merchants", "POST, OPTIONS"),
+                                    ("POST", "/healthz", "GET, HEAD, OPTIONS")]:
             answer = self.server.request(method, path)  # the contract check holds Allow to docs/openapi.yaml
             self.assertError(answer, 405, "method_not_allowed", allow, what="%s %s" % (method, path))
             self.assertEqual(answer[1]["allow"], allow)

@@ -82,6 +82,23 @@ static void test_invalid(void)
     expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-url", "http://x/"), "--shipping-secret");
     expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-format", "xml"), "--shipping-format");
     expect_error(ARGS("--db", "mysql://u@h/d", "--shipping-max-attempts", "0"), "--shipping-max-attempts");
+    expect_error(ARGS("--db", "mysql://u@h/d", "--cors-origin", "*"), "\"*\" is refused: name exact origins");
+    expect_error(ARGS("--db", "mysql://u@h/d", "--cors-origin", "https://a.example/"), "no path");
+}
+
+static void test_cors_origin(void)
+{
+    lb_config_t cfg;
+    char err[256];
+    CHECK(parse(&cfg, err, sizeof(err), ARGS("--db", "mysql://u@h/d")) == 0 && cfg.cors_origins.num == 0);
+    lb_config_free(&cfg);
+    setenv("LIVEBUY_CORS_ORIGIN", "https://a.example,https://b.example:8443", 1);
+    CHECK(parse(&cfg, err, sizeof(err), ARGS("--db", "mysql://u@h/d")) == 0 && cfg.cors_origins.num == 2 &&
+          strcmp(cfg.cors_origins.list[1], "https://b.example:8443") == 0);
+    lb_config_free(&cfg);
+    setenv("LIVEBUY_CORS_ORIGIN", "https://a.example:443", 1);
+    expect_error(ARGS("--db", "mysql://u@h/d"), "default port");
+    unsetenv("LIVEBUY_CORS_ORIGIN");
 }
 
 static void test_help(void)
@@ -97,6 +114,7 @@ int main(void)
     test_defaults_and_flags();
     test_environment();
     test_invalid();
+    test_cors_origin();
     test_help();
     return CHECK_RESULT("config");
 }

@@ -44,13 +44,25 @@ int main(void)
     CHECK(match("DELETE", "/v1/skus/1", &id) == LB_EMETHOD);
     CHECK(match("GET", "/v1/merchants", &id) == LB_EMETHOD);
     char allow[64];
-    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, sizeof(allow)) == 3 &&
-          strcmp(allow, "POST, GET, HEAD") == 0);
-    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/skus/1", 10, allow, sizeof(allow)) == 3 &&
-          strcmp(allow, "GET, HEAD, PATCH") == 0);
-    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/merchants", 13, allow, sizeof(allow)) == 1 && strcmp(allow, "POST") == 0);
-    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/nothing", 11, allow, sizeof(allow)) == 0 && allow[0] == '\0');
-    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, 8) == 1 && strcmp(allow, "POST") == 0);
+    unsigned flags;
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, sizeof(allow), &flags) == 4 &&
+          strcmp(allow, "POST, GET, HEAD, OPTIONS") == 0 && (flags & LB_ROUTE_BUYER) != 0 && (flags & LB_ROUTE_SIGNED) == 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/skus/1", 10, allow, sizeof(allow), &flags) == 4 &&
+          strcmp(allow, "GET, HEAD, PATCH, OPTIONS") == 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/merchants", 13, allow, sizeof(allow), &flags) == 2 &&
+          strcmp(allow, "POST, OPTIONS") == 0 && flags == (LB_ROUTE_BODY | LB_ROUTE_ADMIN));
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/nothing", 11, allow, sizeof(allow), &flags) == 0 && allow[0] == '\0' &&
+          flags == 0);
+    /* cut at whole methods: "POST, GET, HEAD" does not fit in 8 bytes, nor does ", OPTIONS" after it */
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, 8, &flags) == 1 && strcmp(allow, "POST") == 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/merchants", 13, allow, 12, &flags) == 1 && strcmp(allow, "POST") == 0);
+    /* the signed callbacks: their preflights name the signature headers */
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/payments/notify", 19, allow, sizeof(allow), &flags) == 2 &&
+          (flags & LB_ROUTE_SIGNED) != 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/shipments/3/events", 22, allow, sizeof(allow), &flags) == 2 &&
+          (flags & LB_ROUTE_SIGNED) != 0);
+    CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/payments/wechatpay/notify", 29, allow, sizeof(allow), &flags) == 2 &&
+          (flags & LB_ROUTE_WECHATPAY) != 0);
     CHECK(match("GET", "/nothing", &id) == LB_ENOTFOUND);
     /* Query parameters: only the route's, each once. */
     const char *name;

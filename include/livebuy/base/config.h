@@ -3,6 +3,7 @@
 #define LIVEBUY_CONFIG_H
 
 #include "livebuy/base/log.h"
+#include "livebuy/base/origins.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +69,9 @@ typedef struct st_lb_config_t {
     lb_log_level_t log_level;
     lb_log_format_t log_format;
     int access_log; /* one line per answered request */
+    /* The web pages' origins that may call the API from a browser (livebuy/http/cors.h), parsed from the text given. */
+    char *cors_origin_text;
+    lb_origins_t cors_origins;
 } lb_config_t;
 
 /* Outcome of lb_config_parse beyond "ok". */

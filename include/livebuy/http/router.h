@@ -22,6 +22,9 @@ typedef void (*lb_handler_cb)(lb_call_t *call);
 #define LB_ROUTE_ADMIN    16 /* the admin token */
 #define LB_ROUTE_BUYER    32 /* a buyer token */
 #define LB_ROUTE_MERCHANT 64 /* a merchant token (looked up in the database) */
+/* Signed callbacks: a preflight names the signature headers the route reads (livebuy/http/cors.h). */
+#define LB_ROUTE_SIGNED    128 /* X-Livebuy-Timestamp and X-Livebuy-Signature (livebuy/base/token.h) */
+#define LB_ROUTE_WECHATPAY 256 /* WeChat Pay's Wechatpay-Timestamp, -Nonce, -Signature and -Serial */
 
 /* The largest body of an LB_ROUTE_UPLOAD route: a photo (livebuy/base/image.h). */
 #define LB_UPLOAD_MAX_BODY LB_IMAGE_MAX_BYTES
@@ -48,11 +51,13 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
                     size_t path_len, int64_t ids[LB_ROUTE_MAX_IDS]);
 
 /*
- * The methods path takes, for a 405's Allow header: those of every route whose pattern matches it, in table order,
- * comma-separated, with HEAD after GET ("GET, HEAD, POST"); written into out (size bytes, cut short if too small).
- * Returns the number of methods.
+ * The methods path takes, for the Allow header of a 405 or of an OPTIONS answer: those of every route whose pattern
+ * matches it, in table order, comma-separated, with HEAD after GET and OPTIONS last ("GET, HEAD, POST, OPTIONS");
+ * written into out (size bytes, cut short at a whole method if too small). Returns the number of methods (0: no route
+ * takes the path). *flags gets the LB_ROUTE_* flags of those routes, or-ed.
  */
-size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size);
+size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size,
+                       unsigned *flags);
 
 /* What lb_router_query_check finds wrong with a query string. */
 #define LB_QUERY_UNKNOWN  1 /* a parameter the route does not read */
