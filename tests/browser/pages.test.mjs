@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './launch.mjs';
 
 const env = process.env;
 for (const name of ['LB_BASE_URL', 'LB_LIVE_ID', 'LB_ITEM_ID', 'LB_BUYER_TOKENS', 'LB_COOP_TOKEN', 'LB_SCREENSHOT_DIR'])
@@ -66,14 +66,7 @@ let browser;
 const pageErrors = [];
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: env.LB_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    chromiumSandbox: false, // --no-sandbox: root in a container
-    // playwright-core gives every launch a fresh, empty --user-data-dir of its own.
-    args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

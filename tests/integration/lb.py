@@ -723,6 +723,29 @@ async def read_answer(reader):
     return status, headers, decode_body(headers.get("content-type", ""), data)
 
 
+BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
+CHROMIUM = os.environ.get("LIVEBUY_CHROMIUM", "/usr/bin/chromium")
+
+
+def run_browser_script(test, script, env, timeout=300):
+    """Runs tests/browser/SCRIPT (node's test runner driving Debian's chromium through playwright-core) with env added
+    to ours and LB_CHROMIUM set; fails test with the script's output when it fails, or when node, chromium or
+    playwright-core is missing (scripts/test.sh installs them). Returns the output."""
+    node = os.environ.get("LIVEBUY_NODE") or shutil.which("node")
+    if not node:
+        test.fail("node is not installed (scripts/test.sh installs it)")
+    if not os.access(CHROMIUM, os.X_OK):
+        test.fail("%s is missing: install Debian's chromium (scripts/deps.sh chromium)" % CHROMIUM)
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        test.fail("playwright-core is missing: npm ci --prefix tests/browser")
+    proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, script)], cwd=BROWSER_DIR,
+                          env=dict(os.environ, LB_CHROMIUM=CHROMIUM, **env), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        test.fail("the browser tests of %s failed (exit %d):\n%s" % (script, proc.returncode, proc.stdout))
+    return proc.stdout
+
+
 def curl(*args, timeout=30):
     """Runs curl (silent) with args; returns the CompletedProcess (text)."""
     return subprocess.run(["curl", "-s", "--max-time", "15"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -11,15 +11,11 @@ Needs Debian's chromium and `npm ci --prefix tests/browser` (scripts/test.sh ins
 
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 
 import lb
 
-BROWSER_DIR = os.path.join(lb.SOURCE_DIR, "tests", "browser")
-CHROMIUM = os.environ.get("LIVEBUY_CHROMIUM", "/usr/bin/chromium")
 QUOTA, LIMIT = 6, 2
 OVERLAY_QUOTA = 5
 SHIPPING_SECRET = "test-shipping-secret-browser-0123"
@@ -132,14 +128,6 @@ class Pages(lb.ServerTestCase):
         self.assertEqual(status, 403)
 
     def test_pages_in_chromium(self):
-        node = os.environ.get("LIVEBUY_NODE") or shutil.which("node")
-        if not node:
-            self.fail("node is not installed (scripts/test.sh installs it)")
-        if not os.access(CHROMIUM, os.X_OK):
-            self.fail("%s is missing: install Debian's chromium (scripts/deps.sh chromium)" % CHROMIUM)
-        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-            self.fail("playwright-core is missing: npm ci --prefix tests/browser")
-
         s = self.server
         host_id, host = s.create_merchant("host", "长治直播间")
         _, coop = s.create_merchant("coop", "武乡县岭头小米专业合作社")
@@ -184,8 +172,7 @@ class Pages(lb.ServerTestCase):
         station_group_buy, station_shipment, station_orders = self.delivered_campaign(coop, sku_id, station_point)
 
         shots = os.environ.get("LIVEBUY_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lbshots-")
-        env = dict(os.environ)
-        env.update({
+        env = {
             "LB_BASE_URL": s.base_url, "LB_LIVE_ID": str(live_id), "LB_ITEM_ID": str(item_id), "LB_QUOTA": str(QUOTA),
             "LB_LIMIT": str(LIMIT), "LB_OPENS_AT": str(opens_at),
             "LB_BUYER_TOKENS": ",".join(lb.buyer_token(u) for u in (1001, 1002, 1003, 1004, 1005)),
@@ -201,12 +188,9 @@ class Pages(lb.ServerTestCase):
             "LB_STATION_TOKEN": station, "LB_STATION_SHIPMENT_ID": str(station_shipment),
             "LB_STATION_ORDER_ID": str(station_orders[0]), "LB_STATION_GROUP_BUY_ID": str(station_group_buy),
             "LB_STATION_BUYER_TOKEN": lb.buyer_token(1101),
-            "LB_SCREENSHOT_DIR": shots, "LB_CHROMIUM": CHROMIUM,
-        })
-        proc = subprocess.run([node, "--test-reporter=spec", os.path.join(BROWSER_DIR, "pages.test.mjs")], cwd=BROWSER_DIR,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
-        if proc.returncode != 0:
-            self.fail("the browser tests failed (exit %d):\n%s" % (proc.returncode, proc.stdout))
+            "LB_SCREENSHOT_DIR": shots,
+        }
+        lb.run_browser_script(self, "pages.test.mjs", env)
         print("\nbrowser tests passed; screenshots in %s" % shots)
 
         # Whatever the pages did, the counters agree: the quota is all reserved, nothing oversold.

@@ -1,11 +1,19 @@
 """CORS (--cors-origin): preflights from a listed origin, an unlisted one and none; the headers of actual answers, errors
 included; a public GET served from the cache to two origins, each with its own; OPTIONS in Allow; without the setting
-no CORS header at all; a bad origin refused at start. Real HTTP against a real MariaDB."""
+no CORS header at all; a bad origin refused at start; and a page on another origin calling the API in headless
+Chromium (tests/browser/cors.test.mjs). Real HTTP against a real MariaDB."""
 
+import functools
+import http.server
+import os
+import shutil
+import tempfile
+import threading
 import unittest
 import uuid
 
 import lb
+
 
 A = "https://shop.example"
 B = "http://h5.example:8081"
@@ -158,6 +166,46 @@ class CorsTest(lb.ServerTestCase):
             if served_from_cache >= 3:
                 break
         self.assertGreaterEqual(served_from_cache, 3, "the answers should have come from the public cache")
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """The page's server: files of a folder, no log lines."""
+
+    def log_message(self, *args):
+        pass
+
+
+class PageOnAnotherOrigin(lb.ServerTestCase):
+    """A page on another origin calls the API in headless Chromium (tests/browser/cors.test.mjs): http://localhost:P is
+    listed, http://127.0.0.1:P (the same page server, another origin) is not."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.page_dir = tempfile.mkdtemp(prefix="lbcors-")
+        with open(os.path.join(cls.page_dir, "page.html"), "w", encoding="utf-8") as f:
+            f.write("<!doctype html><meta charset=utf-8><title>另一个来源的小程序页</title><p>H5</p>\n")
+        cls.pages = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=cls.page_dir))
+        threading.Thread(target=cls.pages.serve_forever, daemon=True).start()
+        cls.page_port = cls.pages.server_address[1]
+        cls.server_args = lb.ServerTestCase.server_args + ["--cors-origin", "http://localhost:%d" % cls.page_port]
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pages.shutdown()
+        cls.pages.server_close()
+        shutil.rmtree(cls.page_dir, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_a_page_on_another_origin(self):
+        _, coop = self.server.create_merchant("coop")
+        sku_id = self.server.create_product(coop)["skus"][0]["id"]
+        lb.run_browser_script(self, "cors.test.mjs", {
+            "LB_BASE_URL": self.server.base_url, "LB_SKU_ID": str(sku_id), "LB_BUYER_TOKEN": lb.buyer_token(7101),
+            "LB_LISTED_PAGE": "http://localhost:%d/page.html" % self.page_port,
+            "LB_UNLISTED_PAGE": "http://127.0.0.1:%d/page.html" % self.page_port})
+        # the listed page's order went through once: the replay made no second one
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM orders WHERE buyer_id = 7101"), [("1",)])
 
 
 class NoCorsTest(lb.ServerTestCase):
