@@ -156,6 +156,7 @@ static void take_locked(lb_lane_batch_t *batch)
     const lb_lane_kind_t *kind = lane->kind;
     batch->taken = 1;
     drop_gone_locked(batch, batch->max_items);
+    lane->last_taken = 0;
     if (lane->head == NULL)
         return;
     void *first = lane->head, *last;
@@ -168,6 +169,7 @@ static void take_locked(lb_lane_batch_t *batch)
         lane->tail = &lane->head;
     batch->items = first;
     batch->count = n;
+    lane->last_taken = (unsigned)n;
 }
 
 void lb_lane_take(lb_lane_batch_t *batch)
@@ -296,10 +298,27 @@ static int may_join(const lb_lane_kind_t *kind, lb_lane_batch_t *const *batches,
     return 1;
 }
 
-/* Whether a waiting batch goes in a job of its own: its lane has another batch out (the row is hot). */
-static int goes_alone(const lb_lane_batch_t *batch)
+/*
+ * A lane's last batch took this many items or more: its SKU is hot, and its second batch goes out while the first holds
+ * the row, to wait for it in the database and take the queue the moment the first commits.
+ */
+#define HOT_BATCH 16
+
+/* Whether a waiting batch's lane has another batch out (the lane sends a second only once the first has taken). */
+static int other_out(const lb_lane_batch_t *batch)
 {
     return batch->lane->in_flight > 1;
+}
+
+/*
+ * Whether a waiting batch goes in a job of its own: its lane has another batch out, and the SKU is hot. The SKUs of a
+ * shared job never wait behind a hot row. A lane that is not hot waits for its batch to come back instead: a job slot
+ * held while it waits for the row would carry one or two orders. (A kind that shares no jobs sends every batch alone.)
+ */
+static int goes_alone(const lb_lane_batch_t *batch)
+{
+    const lb_lane_t *lane = batch->lane;
+    return other_out(batch) && (lane->kind->max_jobs == 0 || lane->last_taken >= HOT_BATCH);
 }
 
 static int by_sku(const void *a, const void *b)
@@ -321,7 +340,8 @@ static lane_job_t *next_job(uv_loop_t *loop, job_queue_t *q)
     lb_lane_batch_t **link = &q->head;
     while (*link != NULL && job->count != max) {
         lb_lane_batch_t *batch = *link;
-        if (job->count != 0 && (goes_alone(batch) || !may_join(kind, job->batches, job->count, batch))) {
+        if ((other_out(batch) && !goes_alone(batch)) ||
+            (job->count != 0 && (goes_alone(batch) || !may_join(kind, job->batches, job->count, batch)))) {
             link = &batch->next_waiting;
             continue;
         }
@@ -353,6 +373,10 @@ static void send_waiting(uv_loop_t *loop, job_queue_t *q)
 {
     while (!q->holding && q->head != NULL && (q->kind->max_jobs == 0 || q->jobs_out < q->kind->max_jobs)) {
         lane_job_t *job = next_job(loop, q);
+        if (job->count == 0) {
+            free(job); /* all that wait are second batches of lanes whose first is out: its return sends them */
+            break;
+        }
         ++q->jobs_out;
         run_job(loop, &job->job, job_work, job_done, job_release);
     }

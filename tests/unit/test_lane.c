@@ -119,6 +119,7 @@ static void reset(void)
     late_kind.max_batch = eager_kind.max_batch = 100;
     late_kind.max_queued = 1000;
     late_kind.work = item_work;
+    late_kind.max_jobs = late_kind.max_lanes_per_job = 0;
     eager_kind.max_jobs = eager_kind.max_lanes_per_job = eager_kind.shards = 0;
 }
 
@@ -279,6 +280,36 @@ static void test_skus_share_a_job(void)
     for (int i = 0; i != 6; ++i)
         CHECK(items[i].turn != 0 && items[i].status == 0);
     CHECK(lb_lane_find(&eager_kind, 14) == NULL);
+}
+
+/*
+ * In a kind that shares jobs, a lane's second batch goes out while its first holds the row only when the SKU is hot
+ * (its last batch took 16 or more): else it waits for the first to come back and then joins a shared job.
+ */
+static void test_second_batch_only_when_hot(void)
+{
+    reset();
+    late_kind.max_jobs = 4;
+    late_kind.max_lanes_per_job = 8;
+    submit(&late_kind, 0);
+    fake_work(0); /* the first batch holds the row: it took 1 */
+    submit(&late_kind, 1);
+    CHECK(num_fake_jobs == 1); /* a second batch was sent, and waits: one order would hold a job slot */
+    fake_answer(0, 0);
+    CHECK(num_fake_jobs == 2);
+    for (int i = 2; i != 22; ++i)
+        submit(&late_kind, i);
+    fake_run(1); /* takes 21: 1 and the 20 that came while its batch waited for its job */
+    CHECK(work_counts[1] == 21);
+    for (int i = 22; i != 42; ++i)
+        submit(&late_kind, i);
+    fake_work(2); /* takes 20: the SKU is hot */
+    CHECK(work_counts[2] == 20);
+    submit(&late_kind, 42);
+    CHECK(num_fake_jobs == 4); /* the hot lane's second went at once, alone, to wait for the row */
+    fake_answer(2, 0);
+    fake_run(3);
+    CHECK(answered_in_order(0, 43, 0, 1));
 }
 
 /*
@@ -492,6 +523,7 @@ int main(void)
     test_queue_cap();
     test_taken_when_sent();
     test_skus_share_a_job();
+    test_second_batch_only_when_hot();
     test_gone_items_dropped();
     test_expire();
     test_kinds_on_one_sku();

@@ -18,8 +18,9 @@
  * of its jobs out at once; a batch sent while they are all out waits, and when one comes back the batches that waited
  * go together in the next job (up to max_lanes_per_job of them, SKUs of one shard only), in ascending sku_id order
  * (the order their rows are locked in). So orders spread over many SKUs, each with one or two waiting, batch as well
- * as those of a hot SKU do. A batch whose lane has another one out (a hot SKU's second, which waits for the row) goes
- * in a job of its own: the SKUs of a shared job never wait behind a hot row.
+ * as those of a hot SKU do. A batch whose lane has another one out goes in a job of its own when the SKU is hot (its
+ * second, which waits for the row): the SKUs of a shared job never wait behind a hot row; else it waits for the
+ * other to come back.
  */
 #ifndef LIVEBUY_LANE_H
 #define LIVEBUY_LANE_H
@@ -91,6 +92,7 @@ struct st_lb_lane_t {
     pthread_mutex_t mutex;
     void *head, **tail;
     unsigned untaken; /* batches sent that have not taken their items yet */
+    unsigned last_taken; /* items the lane's last batch took: many, and the SKU is hot (lane.c, goes_alone) */
 };
 
 /* A batch: one lane's share of a database job. The kind's own batch type begins with it. */
