@@ -610,6 +610,7 @@ static void answer_unrouted(const lb_http_handler_t *handler, lb_call_t *call, i
         lb_router_allow(handler->routes, handler->num_routes, path, path_len, allow, sizeof(allow), &flags) != 0 &&
         ((flags & LB_ROUTE_SANDBOX) == 0 || call->config->payment_sandbox)) {
         if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
+            call->route = (size_t)lb_router_first(handler->routes, handler->num_routes, path, path_len);
             lb_cors_preflight(call, allow, flags);
             return;
         }

@@ -50,6 +50,15 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
     return result;
 }
 
+int lb_router_first(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len)
+{
+    int64_t ids[LB_ROUTE_MAX_IDS];
+    for (size_t i = 0; i != num_routes; ++i)
+        if (path_matches(routes[i].pattern, path, path + path_len, ids))
+            return (int)i;
+    return LB_ENOTFOUND;
+}
+
 /* Appends ", " (unless first) and method to out, which holds len bytes of size: 0, or -1 when it does not fit whole. */
 static int append_method(char *out, size_t size, size_t *len, const char *method)
 {

@@ -69,6 +69,9 @@ class CorsTest(lb.ServerTestCase):
         self.assertGreater(int(headers["access-control-max-age"]), 0)
         self.assertIn("origin", listed(headers.get("vary")))
         self.assertNotIn("access-control-allow-credentials", headers)
+        # counted (and logged) under the path's route, not as unmatched
+        self.assertGreaterEqual(lb.metric(self.server.metrics(), 'livebuy_http_requests_total{route="/v1/orders",code="204"}'),
+                                1)
         # the other origin, with its port, gets its own name back
         status, headers, _ = self.preflight("/v1/skus/%d" % self.sku_id, B, "PATCH", "authorization,content-type")
         self.assertEqual((status, headers["access-control-allow-origin"]), (204, B))

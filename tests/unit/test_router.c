@@ -56,6 +56,9 @@ int main(void)
     /* cut at whole methods: "POST, GET, HEAD" does not fit in 8 bytes, nor does ", OPTIONS" after it */
     CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/orders", 10, allow, 8, &flags) == 1 && strcmp(allow, "POST") == 0);
     CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/merchants", 13, allow, 12, &flags) == 1 && strcmp(allow, "POST") == 0);
+    /* a preflight is counted under the path's first route */
+    CHECK(strcmp(pattern_of(lb_router_first(lb_routes, lb_num_routes, "/v1/skus/1", 10)), "/v1/skus/{id}") == 0);
+    CHECK(lb_router_first(lb_routes, lb_num_routes, "/v1/nothing", 11) == LB_ENOTFOUND);
     /* the signed callbacks: their preflights name the signature headers */
     CHECK(lb_router_allow(lb_routes, lb_num_routes, "/v1/payments/notify", 19, allow, sizeof(allow), &flags) == 2 &&
           (flags & LB_ROUTE_SIGNED) != 0);

@@ -59,6 +59,10 @@ int lb_router_match(const lb_route_t *routes, size_t num_routes, const char *met
 size_t lb_router_allow(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len, char *out, size_t size,
                        unsigned *flags);
 
+/* The index of the first route whose pattern matches path, whatever its method, or LB_ENOTFOUND: whose label a
+ * preflight of the path is counted and logged under. */
+int lb_router_first(const lb_route_t *routes, size_t num_routes, const char *path, size_t path_len);
+
 /* What lb_router_query_check finds wrong with a query string. */
 #define LB_QUERY_UNKNOWN  1 /* a parameter the route does not read */
 #define LB_QUERY_REPEATED 2 /* a parameter given twice: which one counts would be a guess */
