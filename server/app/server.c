@@ -355,7 +355,7 @@ int lb_server_run(const lb_config_t *cfg)
     /* Background work runs on the first loop only (which runs on this thread). */
     lb_sweeper_start(&loop_threads[0].loop);
     lb_backlogs_start(&loop_threads[0].loop);
-    lb_buyer_index_start(&loop_threads[0].loop);
+    lb_buyer_index_start(&loop_threads[0].loop, config->shards);
     lb_closer_start(&loop_threads[0].loop);
     if (config->shipping_url != NULL)
         lb_dispatcher_start(&loop_threads[0].loop, config);

@@ -11,7 +11,7 @@
 
 #define INDEX_INTERVAL_MS 250
 #define INDEX_AGAIN_MS    10 /* a full run: more blocks wait, the next run soon */
-#define INDEX_BLOCKS      64 /* blocks per run: up to 4,096 orders */
+#define INDEX_BLOCKS      256 /* blocks per run: up to 16,384 orders, or a few hundred spread over SKUs */
 
 typedef struct st_index_run_t {
     lb_periodic_t periodic;
@@ -19,6 +19,7 @@ typedef struct st_index_run_t {
 } index_run_t;
 
 static index_run_t run;
+static unsigned shards = 1;
 
 static int index_prepare(lb_periodic_t *periodic)
 {
@@ -28,7 +29,7 @@ static int index_prepare(lb_periodic_t *periodic)
 
 static int index_work(lb_periodic_t *periodic, lb_db_t *db)
 {
-    return lb_store_buyer_orders_index(db, INDEX_BLOCKS, &run.listed);
+    return lb_store_buyer_orders_index(db, INDEX_BLOCKS, shards, &run.listed);
 }
 
 static void index_done(lb_periodic_t *periodic, int status)
@@ -39,8 +40,9 @@ static void index_done(lb_periodic_t *periodic, int status)
         lb_periodic_again(periodic, INDEX_AGAIN_MS);
 }
 
-void lb_buyer_index_start(uv_loop_t *loop)
+void lb_buyer_index_start(uv_loop_t *loop, unsigned num_shards)
 {
+    shards = num_shards;
     lb_periodic_start(loop, &run.periodic, INDEX_INTERVAL_MS, INDEX_INTERVAL_MS, index_prepare, index_work, index_done);
 }
 

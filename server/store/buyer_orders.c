@@ -1,66 +1,115 @@
 /* The buyers' index of orders: filled from the order directory's blocks not yet listed (sql/015_buyer_orders.sql). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/model/order.h"
 #include "livebuy/store/buyer_orders.h"
+#include "internal.h"
 
-#define INDEX_LIMIT_MAX 64
+/* Blocks one run takes at most: with orders spread over many SKUs a block holds one or two orders. */
+#define INDEX_LIMIT_MAX 256
 
-/* One SKU's unlisted blocks (up to limit), copied and marked in one transaction; *listed gets their count. */
-static int index_sku(lb_db_t *db, int64_t sku_id, size_t limit, size_t *listed)
+/*
+ * Runs a statement of shape with the blocks' ids in IN lists (padded with the last block): head, their first_ids, mid,
+ * their sku_ids, tail; or, mid NULL, head, their sku_ids, tail. The parameters before[] come first. Every statement
+ * names the SKUs, which Spider prunes by; the primary key finds each block by its first_id.
+ */
+static int blocks_statement(lb_db_t *db, const char *shape, int query, const char *head, const char *mid, const char *tail,
+                            const lb_db_param_t *before, size_t num_before, const lb_order_block_t *blocks, size_t n)
 {
-    /* READ COMMITTED (db.c): no gap locks, so the batches inserting new blocks never wait for this. */
-    static const char blocks_sql[] = "SELECT sku_id, first_id, size FROM order_blocks WHERE listed = 0 AND sku_id = ? "
-                                     "ORDER BY listed, first_id LIMIT ? FOR UPDATE SKIP LOCKED";
-    static const char copy_sql[] = "INSERT IGNORE INTO buyer_orders (buyer_id, order_id, sku_id) SELECT buyer_id, id, sku_id "
-                                   "FROM orders WHERE sku_id = ? AND id >= ? AND id < ?";
-    static const char mark_sql[] = "UPDATE order_blocks SET listed = 1 WHERE first_id = ? AND sku_id = ?";
-    lb_order_block_t blocks[INDEX_LIMIT_MAX];
-    size_t n = 0;
-    int64_t changed;
-    int ret;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query(db, blocks_sql, "ii", sku_id, (int64_t)limit)) != 0)
-        return ret;
-    while (n != limit && (ret = lb_db_fetch(db, "iii", &blocks[n].sku_id, &blocks[n].first_id, &blocks[n].size)) == 0)
-        ++n;
-    if (ret != 0 && ret != LB_ENOTFOUND)
-        return ret;
-    for (size_t i = 0; i != n; ++i) {
-        const lb_order_block_t *b = &blocks[i];
-        if ((changed = lb_db_exec(db, copy_sql, "iii", b->sku_id, b->first_id, b->first_id + b->size)) < 0 ||
-            (changed = lb_db_exec(db, mark_sql, "ii", b->first_id, b->sku_id)) < 0)
-            return (int)changed;
+    size_t size = lb_store__padded_size(n), lists = mid != NULL ? 2 : 1, num_params = num_before + lists * size;
+    lb_db_param_t *params = lb_store__params(num_params), *skus = params + num_before + (lists - 1) * size;
+    for (size_t i = 0; i != num_before; ++i)
+        params[i] = before[i];
+    for (size_t i = 0; i != size; ++i) {
+        const lb_order_block_t *b = &blocks[i < n ? i : n - 1];
+        if (mid != NULL)
+            params[num_before + i] = LB_DB_INT(b->first_id);
+        skus[i] = LB_DB_INT(b->sku_id);
     }
-    if ((ret = lb_db_commit(db)) == 0)
-        *listed += n;
-    return ret;
+    char *sql = NULL;
+    if (mid == NULL) {
+        sql = lb_store__list_sql(db, shape, size, head, "?", tail);
+    } else if (!lb_db_is_prepared(db, shape, size)) {
+        char *rest = lb_malloc(strlen(mid) + 3 * size + strlen(tail) + 1);
+        size_t len = (size_t)sprintf(rest, "%s", mid);
+        for (size_t i = 0; i != size; ++i)
+            len += (size_t)sprintf(rest + len, i == 0 ? "?" : ", ?");
+        strcpy(rest + len, tail);
+        sql = lb_store__list_sql(db, shape, size, head, "?", rest);
+        free(rest);
+    }
+    int64_t ret = query ? lb_db_query_array(db, shape, size, sql, params, num_params)
+                        : lb_db_exec_array(db, shape, size, sql, params, num_params);
+    free(sql);
+    return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, size_t *listed)
+/*
+ * Locks blocks[0..n) that are still unlisted (skipping those another process holds), copies their orders into
+ * buyer_orders and marks them listed, in one transaction; *listed gets how many.
+ */
+static int index_blocks(lb_db_t *db, const lb_order_block_t *candidates, size_t n, size_t *listed)
+{
+    /* READ COMMITTED (db.c): no gap locks, so the batches inserting new blocks never wait for this. */
+    lb_order_block_t blocks[INDEX_LIMIT_MAX];
+    size_t m = 0;
+    int ret;
+    if ((ret = lb_db_begin(db)) != 0 ||
+        (ret = blocks_statement(db, "buyer_index_lock", 1, "SELECT sku_id, first_id, size FROM order_blocks WHERE first_id IN (",
+                                ") AND sku_id IN (", ") AND listed = 0 FOR UPDATE SKIP LOCKED", NULL, 0, candidates, n)) != 0)
+        return ret;
+    while (m != n && (ret = lb_db_fetch(db, "iii", &blocks[m].sku_id, &blocks[m].first_id, &blocks[m].size)) == 0)
+        ++m;
+    if (ret != 0 && ret != LB_ENOTFOUND)
+        return ret;
+    if (m == 0)
+        return lb_db_commit(db);
+    /*
+     * Their orders: those of their SKUs with ids from the first block's first to the last one's end. Orders of blocks of
+     * those SKUs in between that are not among these (listed already, or left for a later run) are copied too, and
+     * ignored as duplicates when their turn comes: buyer_orders is a set.
+     */
+    int64_t low = blocks[0].first_id, high = blocks[0].first_id + blocks[0].size;
+    for (size_t i = 1; i != m; ++i) {
+        low = blocks[i].first_id < low ? blocks[i].first_id : low;
+        high = blocks[i].first_id + blocks[i].size > high ? blocks[i].first_id + blocks[i].size : high;
+    }
+    lb_db_param_t range[] = {LB_DB_INT(low), LB_DB_INT(high)};
+    if ((ret = blocks_statement(db, "buyer_index_copy", 0,
+                                "INSERT IGNORE INTO buyer_orders (buyer_id, order_id, sku_id) SELECT buyer_id, id, sku_id FROM "
+                                "orders WHERE id >= ? AND id < ? AND sku_id IN (",
+                                NULL, ")", range, 2, blocks, m)) != 0 ||
+        (ret = blocks_statement(db, "buyer_index_mark", 0, "UPDATE order_blocks SET listed = 1 WHERE first_id IN (",
+                                ") AND sku_id IN (", ")", NULL, 0, blocks, m)) != 0 ||
+        (ret = lb_db_commit(db)) != 0)
+        return ret;
+    *listed += m;
+    return 0;
+}
+
+int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed)
 {
     /*
-     * The oldest unlisted blocks' SKUs, read without a lock, then each SKU's blocks in a transaction of its own: every
-     * statement names the SKU, so a sharded deployment's transaction stays on one backend (docs/scale-out.md).
+     * The oldest unlisted blocks, read without a lock; then those of the first one's shard (SKU id modulo shards) in one
+     * transaction: every statement names their SKUs, so in a sharded deployment it stays on one backend
+     * (docs/scale-out.md). One transaction for many SKUs: with orders spread over SKUs a block holds one or two.
      */
-    static const char skus_sql[] = "SELECT sku_id FROM order_blocks WHERE listed = 0 ORDER BY listed, first_id LIMIT ?";
-    int64_t skus[INDEX_LIMIT_MAX];
+    static const char oldest_sql[] = "SELECT sku_id, first_id FROM order_blocks WHERE listed = 0 ORDER BY listed, first_id LIMIT ?";
+    lb_order_block_t blocks[INDEX_LIMIT_MAX];
     size_t n = 0;
     int ret;
     *listed = 0;
+    shards = shards > 1 ? shards : 1;
     limit = limit < INDEX_LIMIT_MAX ? limit : INDEX_LIMIT_MAX;
-    if ((ret = lb_db_query(db, skus_sql, "i", (int64_t)limit)) != 0)
+    if ((ret = lb_db_query(db, oldest_sql, "i", (int64_t)limit)) != 0)
         return ret;
-    int64_t sku_id;
-    while ((ret = lb_db_fetch(db, "i", &sku_id)) == 0) {
-        size_t i = 0;
-        while (i != n && skus[i] != sku_id)
-            ++i;
-        if (i == n && n != INDEX_LIMIT_MAX)
-            skus[n++] = sku_id;
-    }
+    lb_order_block_t b = {0};
+    while ((ret = lb_db_fetch(db, "ii", &b.sku_id, &b.first_id)) == 0)
+        if (n == 0 || (uint64_t)b.sku_id % shards == (uint64_t)blocks[0].sku_id % shards)
+            blocks[n++] = b;
     if (ret != LB_ENOTFOUND)
         return ret;
-    for (size_t i = 0; i != n && *listed < limit; ++i)
-        if ((ret = index_sku(db, skus[i], limit - *listed, listed)) != 0)
-            return ret;
-    return 0;
+    return n == 0 ? 0 : index_blocks(db, blocks, n, listed);
 }

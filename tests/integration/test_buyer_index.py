@@ -41,6 +41,36 @@ class BuyerIndexTest(lb.ServerTestCase):
         self.assertEqual(len(expected), 155)
         self.assertEqual(listed, expected)
 
+    def test_orders_spread_over_many_skus(self):
+        """300 SKUs with an order or two each: a block per SKU, listed many SKUs to a transaction (and with --shards 4,
+        the blocks of one shard each), every order in its buyer's list."""
+        with lb.Server(self.url, list(self.server_args) + ["--shards", "4"]) as sharded:
+            _, coop = sharded.create_merchant("coop")
+            skus = []
+            for _ in range(10):
+                skus += [s["id"] for s in sharded.create_product(coop, [
+                    {"name": "%d 号" % i, "price_cents": 100, "stock": 10, "weight_grams": 1} for i in range(30)])["skus"]]
+            commits_before = int(self.sql("SHOW GLOBAL STATUS LIKE 'Com_commit'")[0][1])
+            requests = []
+            for i, sku_id in enumerate(skus + skus[::3]):
+                body = json.dumps({"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}).encode()
+                requests.append(("POST", "/v1/orders", body, {"Authorization": "Bearer " + buyer_token(700 + i % 50),
+                                                              "Content-Type": "application/json"}))
+            for start in range(0, len(requests), 100):
+                answers = sharded.requests_at_once(requests[start:start + 100])
+                self.assertTrue(all(a is not None and a[0] == 201 for a in answers), answers[:3])
+            self.wait_listed()
+            commits = int(self.sql("SHOW GLOBAL STATUS LIKE 'Com_commit'")[0][1]) - commits_before
+        where = "sku_id BETWEEN %d AND %d" % (min(skus), max(skus))
+        expected = self.sql("SELECT buyer_id, id, sku_id FROM orders WHERE %s ORDER BY buyer_id, id" % where)
+        listed = self.sql("SELECT buyer_id, order_id, sku_id FROM buyer_orders WHERE %s ORDER BY buyer_id, order_id" % where)
+        self.assertEqual(len(expected), 400)
+        self.assertEqual(listed, expected)
+        blocks = int(self.sql("SELECT COUNT(*) FROM order_blocks WHERE %s" % where)[0][0])
+        self.assertGreaterEqual(blocks, 300)
+        # Listing them took far fewer transactions than one per SKU (those of the orders' batches included).
+        self.assertLess(commits, 300, "%d commits for %d blocks" % (commits, blocks))
+
 
 if __name__ == "__main__":
     unittest.main()

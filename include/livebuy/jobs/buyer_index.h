@@ -8,8 +8,8 @@
 
 #include <uv.h>
 
-/* Starts from loop (call on its thread, once). */
-void lb_buyer_index_start(uv_loop_t *loop);
+/* Starts from loop (call on its thread, once); a run's blocks are of one shard (SKU id modulo shards, --shards). */
+void lb_buyer_index_start(uv_loop_t *loop, unsigned shards);
 /* Stops on the same thread: no new run starts; one in flight finishes as a database job. */
 void lb_buyer_index_stop(void);
 

@@ -22,9 +22,10 @@
     "o.id < b.first_id + b.size WHERE b.listed = 0 AND o.buyer_id = ? AND o.id < ?)"
 
 /*
- * Takes up to limit blocks of the order directory not yet listed (oldest first, skipping those another process holds),
- * copies their orders into buyer_orders and marks them listed, one transaction per SKU; *listed gets how many blocks.
+ * Takes up to limit blocks of the order directory not yet listed (the oldest, of the oldest one's shard: SKU id modulo
+ * shards; skipping those another process holds), copies their orders into buyer_orders and marks them listed, in one
+ * transaction; *listed gets how many blocks.
  */
-int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, size_t *listed);
+int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed);
 
 #endif
