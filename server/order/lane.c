@@ -299,8 +299,9 @@ static int may_join(const lb_lane_kind_t *kind, lb_lane_batch_t *const *batches,
 }
 
 /*
- * A lane's last batch took this many items or more: its SKU is hot, and its second batch goes out while the first holds
- * the row, to wait for it in the database and take the queue the moment the first commits.
+ * A lane's last batch took this many items or more (or was full, when batches are smaller): its SKU is hot, and its
+ * second batch goes out while the first holds the row, to wait for it in the database and take the queue the moment
+ * the first commits.
  */
 #define HOT_BATCH 16
 
@@ -318,7 +319,8 @@ static int other_out(const lb_lane_batch_t *batch)
 static int goes_alone(const lb_lane_batch_t *batch)
 {
     const lb_lane_t *lane = batch->lane;
-    return other_out(batch) && (lane->kind->max_jobs == 0 || lane->last_taken >= HOT_BATCH);
+    unsigned hot = lane->kind->max_batch < HOT_BATCH ? lane->kind->max_batch : HOT_BATCH; /* --max-batch 1: every batch */
+    return other_out(batch) && (lane->kind->max_jobs == 0 || lane->last_taken >= hot);
 }
 
 static int by_sku(const void *a, const void *b)
