@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The chaos run of issue #18 (docs/chaos.md): livebuyd killed with SIGKILL and restarted, mariadbd killed with SIGKILL
 # and restarted, mariadbd frozen with SIGSTOP and thawed, each in the middle of a livebuy-load run (drop and mixed in
-# turn), whose correctness check after each run must find nothing oversold, lost or doubled. Prints a line per event
-# and a summary: kills survived, orders checked, violations by kind, time to answer again (max and median).
+# turn, or the --scenarios given; catalog spreads its orders over 1,000 SKUs), whose correctness check after each run
+# must find nothing oversold, lost or doubled. Prints a line per event and a summary: kills survived, orders checked,
+# violations by kind, time to answer again (max and median).
 # Usage: loadtest/chaos.sh [--livebuyd-kills 20] [--mariadb-kills 5] [--stops 1] [--stop-seconds 8] [--run-seconds 6]
-#                          [--rate 1000]
+#                          [--rate 1000] [--scenarios drop,mixed]
 # Builds Release into build/ and uses build/livebuyd and build/loadtest/livebuy-load, unless LIVEBUYD and LIVEBUY_LOAD
 # name the binaries (the test command's short form passes its sanitizer build). Its MariaDB and logs are in a
 # temporary folder, removed at the end unless LIVEBUY_CHAOS_KEEP=1. Exit status 0 when every check held.
@@ -14,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd -P)
 # shellcheck source=scripts/lib.sh
 . "$root/scripts/lib.sh"
 
-livebuyd_kills=20 mariadb_kills=5 stops=1 stop_seconds=8 run_seconds=6 rate=1000
+livebuyd_kills=20 mariadb_kills=5 stops=1 stop_seconds=8 run_seconds=6 rate=1000 scenarios=drop,mixed
 while [ $# -gt 0 ]; do
     case $1 in
         --livebuyd-kills) livebuyd_kills=$2 ;;
@@ -23,11 +24,16 @@ while [ $# -gt 0 ]; do
         --stop-seconds) stop_seconds=$2 ;;
         --run-seconds) run_seconds=$2 ;;
         --rate) rate=$2 ;;
-        *) sed -n '6,7s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        --scenarios) scenarios=$2 ;;
+        *) sed -n '7,8s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
     shift 2
 done
 [ "$run_seconds" -ge 3 ] || die "--run-seconds must be 3 or more"
+IFS=, read -r -a scenario_list <<<"$scenarios"
+for scenario in "${scenario_list[@]}"; do
+    case $scenario in drop | mixed | groupbuy | catalog) ;; *) die "--scenarios: drop, mixed, groupbuy or catalog" ;; esac
+done
 
 if [ -z "${LIVEBUYD:-}" ] || [ -z "${LIVEBUY_LOAD:-}" ]; then
     bash "$root/scripts/deps.sh"
@@ -101,14 +107,14 @@ times_livebuyd=() times_mariadbd=() times_stop=()
 n=0
 for event in "${order[@]}"; do
     n=$((n + 1))
-    scenario=drop
-    [ $((n % 2)) -eq 0 ] && scenario=mixed
+    scenario=${scenario_list[$(((n - 1) % ${#scenario_list[@]}))]}
     log=$work/run-$n.log
     # drop: a quota of one unit a buyer, about half of what they ask for, so that the item sells out in the middle of
     # the run, near the kill.
     buyers=$((rate * run_seconds))
     sizes=()
     [ "$scenario" = drop ] && sizes=(--stock $((2 * buyers)) --quota "$buyers")
+    [ "$scenario" = catalog ] && sizes=(--skus 1000)
     "$LIVEBUY_LOAD" --url "$base" --admin-token "$admin" --buyer-secret "$buyer" --payment-secret "$payment" \
         --scenario "$scenario" --rate "$rate" --duration "$run_seconds" --buyers "$buyers" "${sizes[@]}" --quiet \
         --max-retries 6 --allow-status network,503 >"$log" 2>&1 &
