@@ -56,7 +56,7 @@ static void command_line(const char *text, size_t len)
             CHECK(*host != '\0' && strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]") == strlen(host));
             CHECK(lb_origins_find(&cfg.cors_origins, origin, strlen(origin)) != NULL);
         }
-    } else if (ret != LB_CONFIG_HELP) {
+    } else if (ret != LB_CONFIG_HELP && ret != LB_CONFIG_VERSION) {
         CHECK(ret == LB_EINPUT && err[0] != '\0');
     }
     lb_config_free(&cfg);

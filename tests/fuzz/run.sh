@@ -21,6 +21,8 @@ case $target in
     router) options+=(-dict="$here/router.dict") ;;
 esac
 mkdir -p "$dir/fuzz-crashes" "$dir/fuzz-corpus/$target"
+# -error_exitcode: libFuzzer's default, 77, is ctest's "skipped" (SKIP_RETURN_CODE): a crash would not fail the test.
 "$dir/fuzz_$target" -runs="${FUZZ_RUNS:-200000}" -max_total_time="${FUZZ_SECONDS:-8}" -max_len=4096 -timeout=10 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     "${options[@]}" -artifact_prefix="$dir/fuzz-crashes/$target-" -print_final_stats=1 \
     "$dir/fuzz-corpus/$target" "${seeds[@]}"
