@@ -206,8 +206,7 @@ static int decision_work(lb_call_job_t *super, lb_db_t *db)
     lb_merchant_t coop;
     int64_t id = super->call->id;
     int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP), &coop);
-    if (ret != 0 || (ret = lb_db_begin(db)) != 0 ||
-        (ret = lb_refund_decide_by(db, id, coop.id, job->decision, job->reason, lb_now(), &result)) < 0 ||
+    if (ret != 0 || (ret = lb_refund_decide_by(db, id, coop.id, job->decision, job->reason, lb_now(), &result)) < 0 ||
         (ret == 1 && (ret = lb_db_commit(db)) != 0))
         return ret;
     /* Nothing decided: the transaction still open is rolled back after the job (livebuy/db.h). */
@@ -277,8 +276,7 @@ static int notify_work(lb_call_job_t *super, lb_db_t *db)
     const lb_refund_notice_t *notice = &job->notice;
     lb_refund_confirm_result_t *result = &job->result;
     int ret;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_refund_confirm(db, notice, lb_now(), result)) < 0 ||
-        (ret == 1 && (ret = lb_db_commit(db)) != 0))
+    if ((ret = lb_refund_confirm(db, notice, lb_now(), result)) < 0 || (ret == 1 && (ret = lb_db_commit(db)) != 0))
         return ret;
     switch (result->outcome) {
     case LB_REFUND_NOT_FOUND:

@@ -51,7 +51,7 @@ static int feed_work(lb_call_job_t *super, lb_db_t *db)
     if (ret != 0)
         return ret;
     /* Shipments committed since the last poll get their places first (a thousand at a time; the next poll goes on). */
-    if ((ret = lb_store_shipments_sequence(db, FEED_SEQUENCE_MAX, &found)) != 0)
+    if ((ret = lb_store_shipments_sequence(db, FEED_SEQUENCE_MAX, super->call->config->shards, &found)) != 0)
         return ret;
     lb_shipment_row_t *rows = lb_malloc((size_t)job->limit * sizeof(*rows));
     if ((ret = lb_store_shipments_page(db, job->after, job->limit, rows, &found)) == 0) {

@@ -180,8 +180,8 @@ typedef struct st_refund_job_t {
 static int refund_work(lb_db_job_t *db_job, lb_db_t *db)
 {
     refund_job_t *job = H2O_STRUCT_FROM_MEMBER(refund_job_t, db, db_job);
-    int ret = lb_db_begin(db);
-    if (ret == 0 && (ret = lb_refund_confirm(db, &job->notice, lb_now(), &job->result)) == 1)
+    int ret = lb_refund_confirm(db, &job->notice, lb_now(), &job->result);
+    if (ret == 1)
         ret = lb_db_commit(db);
     else if (ret >= 0)
         lb_db_rollback(db); /* nothing changed */

@@ -60,12 +60,13 @@ static int claim(lb_outbox_t *o, lb_db_t *db, const char *claimer, int64_t now, 
                  lb_outbox_push_t **out, size_t *found)
 {
     lb_shipment_row_t rows[LB_OUTBOX_MAX_IN_FLIGHT];
-    int ret = lb_store_shipments_claim(db, claimer, now, claimed_until, limit, rows, found);
+    int ret = lb_store_shipments_claim(db, claimer, now, claimed_until, limit, shipping.config->shards, rows, found);
     if (ret != 0)
         return ret;
     for (size_t i = 0; i != *found; ++i) {
         lb_outbox_push_t *push = out[i] = lb_calloc(1, sizeof(*push));
         push->id = rows[i].id;
+        push->sku_id = rows[i].sku_id;
         push->attempts = rows[i].attempts;
         make_body(push, &rows[i]);
         if (push->body != NULL)
@@ -78,8 +79,9 @@ static int claim(lb_outbox_t *o, lb_db_t *db, const char *claimer, int64_t now, 
 static int record(lb_outbox_t *o, lb_db_t *db, lb_outbox_push_t *push, const char *claimer)
 {
     if (push->result == LB_OUTBOX_DELIVERED)
-        return lb_shipping_ack(db, push->id, lb_now());
-    return lb_store_shipment_retry(db, push->id, claimer, push->attempts, push->next_attempt_at, push->dead, push->error);
+        return lb_shipping_ack(db, push->sku_id, push->id, lb_now());
+    return lb_store_shipment_retry(db, push->sku_id, push->id, claimer, push->attempts, push->next_attempt_at, push->dead,
+                                   push->error);
 }
 
 static void pushed(const lb_outbox_push_t *push)

@@ -110,12 +110,13 @@ static int claim(lb_outbox_t *o, lb_db_t *db, const char *claimer, int64_t now, 
                  lb_outbox_push_t **out, size_t *found)
 {
     lb_refund_push_row_t rows[LB_OUTBOX_MAX_IN_FLIGHT];
-    int ret = lb_store_refunds_claim(db, claimer, now, claimed_until, limit, rows, found);
+    int ret = lb_store_refunds_claim(db, claimer, now, claimed_until, limit, refunds.config->shards, rows, found);
     if (ret != 0)
         return ret;
     for (size_t i = 0; i != *found; ++i) {
         refund_push_t *push = lb_calloc(1, sizeof(*push));
         push->push.id = rows[i].id;
+        push->push.sku_id = rows[i].sku_id;
         push->push.attempts = rows[i].attempts;
         push->order_id = rows[i].order_id;
         if (refunds.merchant != NULL)
@@ -181,8 +182,8 @@ static answer_t read_answer(const lb_outbox_push_t *push, char *provider_refund_
 static int confirm(lb_db_t *db, refund_push_t *push, int refunded, const char *provider_refund_id, const char *message)
 {
     lb_refund_notice_t notice = {push->push.id, push->order_id, refunded, -1, provider_refund_id, message};
-    int ret = lb_db_begin(db);
-    if (ret != 0 || (ret = lb_refund_confirm(db, &notice, lb_now(), &push->confirm)) < 0)
+    int ret = lb_refund_confirm(db, &notice, lb_now(), &push->confirm);
+    if (ret < 0)
         return ret;
     if (ret == 0) {
         lb_db_rollback(db);
@@ -200,7 +201,8 @@ static int record(lb_outbox_t *o, lb_db_t *db, lb_outbox_push_t *p, const char *
     push->confirmed = push->retried = 0;
     switch (p->result) {
     case LB_OUTBOX_RETRY:
-        return lb_store_refund_retry(db, p->id, claimer, p->attempts, p->next_attempt_at, p->dead, p->error, lb_now(), &push->retried);
+        return lb_store_refund_retry(db, p->sku_id, p->id, claimer, p->attempts, p->next_attempt_at, p->dead, p->error, lb_now(),
+                                     &push->retried);
     case LB_OUTBOX_REFUSED:
         return confirm(db, push, 0, NULL, p->error);
     case LB_OUTBOX_DELIVERED:
@@ -212,7 +214,8 @@ static int record(lb_outbox_t *o, lb_db_t *db, lb_outbox_push_t *p, const char *
         case ANSWER_TAKEN:
             break;
         }
-        return lb_store_refund_sent(db, p->id, claimer, provider_refund_id[0] != '\0' ? provider_refund_id : NULL, lb_now());
+        return lb_store_refund_sent(db, p->sku_id, p->id, claimer, provider_refund_id[0] != '\0' ? provider_refund_id : NULL,
+                                    lb_now());
     }
     return LB_EDB;
 }

@@ -70,11 +70,12 @@ int lb_refund_confirm(lb_db_t *db, const lb_refund_notice_t *notice, int64_t now
     int ret;
     memset(out, 0, sizeof(*out));
     out->outcome = LB_REFUND_NOT_FOUND;
+    /* Its SKU first, outside the transaction: the transaction then names it in every statement (one backend). */
     if ((ret = lb_store_refund_get(db, notice->refund_id, &refund)) != 0)
         return ret == LB_ENOTFOUND ? 0 : ret;
     /* The SKU row lock comes before every order row (catalog.h); the refund's SKU never changes. */
-    if ((ret = lb_store_sku_lock(db, refund.sku_id, &sku)) != 0 ||
-        (ret = lb_store_refund_lock(db, notice->refund_id, &refund)) != 0)
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, refund.sku_id, &sku)) != 0 ||
+        (ret = lb_store_refund_lock(db, refund.sku_id, notice->refund_id, &refund)) != 0)
         return ret == LB_ENOTFOUND ? LB_EDB : ret;
     if (notice->order_id != 0 && notice->order_id != refund.order_id)
         return 0;
@@ -252,8 +253,8 @@ int lb_refund_decide_by(lb_db_t *db, int64_t refund_id, int64_t coop_id, lb_refu
     out->outcome = LB_REFUND_DECISION_NOT_FOUND;
     if ((ret = lb_store_refund_get(db, refund_id, &out->refund)) != 0 || out->refund.coop_id != coop_id)
         return ret == LB_ENOTFOUND ? 0 : ret;
-    if ((ret = lb_store_sku_lock(db, out->refund.sku_id, &sku)) != 0 ||
-        (ret = lb_store_refund_lock(db, refund_id, &out->refund)) != 0)
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_sku_lock(db, out->refund.sku_id, &sku)) != 0 ||
+        (ret = lb_store_refund_lock(db, out->refund.sku_id, refund_id, &out->refund)) != 0)
         return ret == LB_ENOTFOUND ? LB_EDB : ret;
     const char *to = lb_refund_decide(out->refund.status, decision);
     if (to == NULL) {

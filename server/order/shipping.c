@@ -1,6 +1,7 @@
 /*
  * Acknowledged pushes and delivery events: each one transaction that locks the shipment's SKU row, then the shipment,
  * then moves its orders (forward only), so that it queues behind the order path's batches instead of deadlocking them.
+ * The shipment's SKU is read first, without a lock, and named in every statement (one backend of a sharded database).
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +35,9 @@ static int record_event(lb_db_t *db, lb_delivery_event_t *event, int64_t now)
     event->outcome = LB_DELIVERY_RECORDED;
     if (ret != 0 || delivery_rank(shipment->delivery_status) >= (int)event->type + 1)
         return ret;
-    if ((ret = lb_store_shipment_set_delivery(db, event->shipment_id, type, event->tracking_no)) != 0 ||
-        (ret = lb_store_shipment_orders_advance(db, event->shipment_id, order_status_after[event->type], now)) != 0)
+    if ((ret = lb_store_shipment_set_delivery(db, shipment->sku_id, event->shipment_id, type, event->tracking_no)) != 0 ||
+        (ret = lb_store_shipment_orders_advance(db, shipment->sku_id, event->shipment_id, order_status_after[event->type], now)) !=
+            0)
         return ret;
     snprintf(shipment->delivery_status, sizeof(shipment->delivery_status), "%s", type);
     snprintf(shipment->tracking_no, sizeof(shipment->tracking_no), "%s", event->tracking_no);
@@ -52,7 +54,7 @@ int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event)
     if ((ret = lb_store_shipment_sku(db, event->shipment_id, &sku_id)) != 0)
         return ret == LB_ENOTFOUND ? 0 : ret;
     if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 && ret != LB_ENOTFOUND) ||
-        (ret = lb_store_shipment_lock(db, event->shipment_id, &event->shipment)) != 0 ||
+        (ret = lb_store_shipment_lock(db, sku_id, event->shipment_id, &event->shipment)) != 0 ||
         (ret = record_event(db, event, lb_now())) != 0)
         goto Exit;
     if (event->outcome == LB_DELIVERY_RECORDED)
@@ -62,19 +64,16 @@ Exit:
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now)
+int lb_shipping_ack(lb_db_t *db, int64_t sku_id, int64_t shipment_id, int64_t now)
 {
     lb_sku_t sku;
-    int64_t sku_id;
     int changed, ret;
 
-    if ((ret = lb_store_shipment_sku(db, shipment_id, &sku_id)) != 0)
-        return ret == LB_ENOTFOUND ? LB_EDB : ret;
     if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 && ret != LB_ENOTFOUND) ||
-        (ret = lb_store_shipment_set_acked(db, shipment_id, now, &changed)) != 0)
+        (ret = lb_store_shipment_set_acked(db, sku_id, shipment_id, now, &changed)) != 0)
         return ret;
     /* Acked already (by another process's push, after this one's claim ran out): its orders moved then. */
-    if (changed && (ret = lb_store_shipment_orders_advance(db, shipment_id, "handed_off", now)) != 0)
+    if (changed && (ret = lb_store_shipment_orders_advance(db, sku_id, shipment_id, "handed_off", now)) != 0)
         return ret;
     return lb_db_commit(db);
 }

@@ -55,13 +55,31 @@ int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head,
 
 /* Reads the open query's next row into rows' row i and gives its id: 0, LB_ENOTFOUND after the last, or an LB_E* code. */
 typedef int (*lb_store__fetch_cb)(lb_db_t *db, void *rows, size_t i, int64_t *id);
+
+/* An outbox table's claim: its statements, and how a claimed row is read. */
+typedef struct st_lb_store__claim_t {
+    const char *due_sql;   /* parameters now, now, limit: sku_id, id of the due unclaimed rows, oldest due first */
+    const char *lock_sql;  /* parameters id, sku_id, now, now: the row (read by fetch) if still so, FOR UPDATE SKIP LOCKED */
+    const char *claim_sql; /* parameters claimer, claimed_until, id, sku_id: the claim written */
+    lb_store__fetch_cb fetch;
+} lb_store__claim_t;
+
 /*
- * Begins a transaction and leaves it open for the caller to finish: runs due_sql (parameters now, now, limit: the due
- * rows FOR UPDATE SKIP LOCKED), reads up to limit of them with fetch, and claims each with claim_sql (parameters
- * claimer, claimed_until, id). *found gets how many.
+ * Reads up to limit due rows without a lock, outside a transaction; then begins one and leaves it open for the caller
+ * to finish: locks and claims for claimer, until claimed_until, those of the first one's slot (SKU id modulo shards)
+ * that are still due and that no other transaction holds (SKIP LOCKED), reading them with fetch into rows. *found gets
+ * how many. Every statement of the transaction names its row's SKU, so on a sharded database it stays on one backend
+ * (docs/scale-out.md); rows of other slots wait for the next claim.
  */
-int lb_store__claim_due(lb_db_t *db, const char *due_sql, const char *claim_sql, const char *claimer, int64_t now,
-                        int64_t claimed_until, size_t limit, lb_store__fetch_cb fetch, void *rows, size_t *found);
+int lb_store__claim_due(lb_db_t *db, const lb_store__claim_t *claim, const char *claimer, int64_t now, int64_t claimed_until,
+                        size_t limit, unsigned shards, void *rows, size_t *found);
+
+/*
+ * Lets go of claimer's claims (a clean stop): finds its rows without a lock (find_sql: parameter claimer; sku_id, id),
+ * then frees each (free_sql: parameters id, sku_id, claimer) in a statement that names its SKU. A process holds a few
+ * claims (LB_OUTBOX_MAX_IN_FLIGHT); more than 64 are left to run out by themselves.
+ */
+int lb_store__release_claims(lb_db_t *db, const char *find_sql, const char *free_sql, const char *claimer);
 
 /* ---- The SKU row (catalog.c, products.c) ------------------------------------------------------------------------- */
 

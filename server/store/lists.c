@@ -73,22 +73,56 @@ int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head,
     return ret;
 }
 
-int lb_store__claim_due(lb_db_t *db, const char *due_sql, const char *claim_sql, const char *claimer, int64_t now,
-                        int64_t claimed_until, size_t limit, lb_store__fetch_cb fetch, void *rows, size_t *found)
+int lb_store__claim_due(lb_db_t *db, const lb_store__claim_t *claim, const char *claimer, int64_t now, int64_t claimed_until,
+                        size_t limit, unsigned shards, void *rows, size_t *found)
 {
-    int64_t ids[64], changed;
+    int64_t ids[64], skus[64];
+    size_t n = 0;
     int ret;
     *found = 0;
+    shards = shards > 1 ? shards : 1;
     if (limit > LB_ARRAY_SIZE(ids))
         limit = LB_ARRAY_SIZE(ids);
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query(db, due_sql, "iii", now, now, (int64_t)limit)) != 0)
+    /* Outside a transaction: a read of every backend's due rows takes no lock and is no backend's transaction. */
+    if ((ret = lb_db_query(db, claim->due_sql, "iii", now, now, (int64_t)limit)) != 0)
         return ret;
-    while (*found != limit && (ret = fetch(db, rows, *found, &ids[*found])) == 0)
+    int64_t sku_id, id;
+    while ((ret = lb_db_fetch(db, "ii", &sku_id, &id)) == 0)
+        if (n == 0 || (uint64_t)sku_id % shards == (uint64_t)skus[0] % shards) {
+            skus[n] = sku_id;
+            ids[n++] = id;
+        }
+    if (ret != LB_ENOTFOUND)
+        return ret;
+    if ((ret = lb_db_begin(db)) != 0)
+        return ret;
+    /* Each row again under its lock, by id and SKU: still due and unclaimed, or skipped (another process has it). */
+    for (size_t i = 0; i != n; ++i) {
+        int64_t changed;
+        if ((ret = lb_db_query(db, claim->lock_sql, "iiii", ids[i], skus[i], now, now)) != 0)
+            return ret;
+        if ((ret = claim->fetch(db, rows, *found, &id)) == LB_ENOTFOUND)
+            continue;
+        if (ret != 0)
+            return ret;
+        if ((changed = lb_db_exec(db, claim->claim_sql, "siii", claimer, claimed_until, ids[i], skus[i])) < 0)
+            return (int)changed;
         ++*found;
+    }
+    return 0;
+}
+
+int lb_store__release_claims(lb_db_t *db, const char *find_sql, const char *free_sql, const char *claimer)
+{
+    int64_t ids[64], skus[64], freed;
+    size_t n = 0;
+    int ret = lb_db_query(db, find_sql, "s", claimer);
+    while (ret == 0 && n != LB_ARRAY_SIZE(ids) && (ret = lb_db_fetch(db, "ii", &skus[n], &ids[n])) == 0)
+        ++n;
     if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
-    for (size_t i = 0; i != *found; ++i)
-        if ((changed = lb_db_exec(db, claim_sql, "sii", claimer, claimed_until, ids[i])) < 0)
-            return (int)changed;
+    for (size_t i = 0; i != n; ++i)
+        if ((freed = lb_db_exec(db, free_sql, "iis", ids[i], skus[i], claimer)) < 0)
+            return (int)freed;
     return 0;
 }

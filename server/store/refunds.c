@@ -22,10 +22,10 @@ int lb_store_refund_get(lb_db_t *db, int64_t id, lb_refund_t *refund)
     return lb_db_query_row(db, sql, "i", REFUND_TYPES, id, REFUND_OUTPUTS(refund));
 }
 
-int lb_store_refund_lock(lb_db_t *db, int64_t id, lb_refund_t *refund)
+int lb_store_refund_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_refund_t *refund)
 {
-    static const char sql[] = REFUND_SELECT "WHERE id = ? FOR UPDATE";
-    return lb_db_query_row(db, sql, "i", REFUND_TYPES, id, REFUND_OUTPUTS(refund));
+    static const char sql[] = REFUND_SELECT "WHERE id = ? AND sku_id = ? FOR UPDATE";
+    return lb_db_query_row(db, sql, "ii", REFUND_TYPES, id, sku_id, REFUND_OUTPUTS(refund));
 }
 
 int lb_store_refund_set_outcome(lb_db_t *db, lb_refund_t *refund, const char *status, const char *last_error,
@@ -33,10 +33,13 @@ int lb_store_refund_set_outcome(lb_db_t *db, lb_refund_t *refund, const char *st
 {
     static const char sql[] = "UPDATE refunds SET status = ?, last_error = COALESCE(?, last_error), "
                               "provider_refund_id = COALESCE(?, provider_refund_id), claimed_by = NULL, claimed_until = NULL, "
-                              "updated_at = ? WHERE id = ?";
-    lb_db_param_t params[] = {LB_DB_TEXT(status), last_error != NULL ? LB_DB_TEXT(last_error) : LB_DB_NULL,
-                              provider_refund_id != NULL ? LB_DB_TEXT(provider_refund_id) : LB_DB_NULL, LB_DB_INT(now),
-                              LB_DB_INT(refund->id)};
+                              "updated_at = ? WHERE id = ? AND sku_id = ?";
+    lb_db_param_t params[] = {LB_DB_TEXT(status),
+                              last_error != NULL ? LB_DB_TEXT(last_error) : LB_DB_NULL,
+                              provider_refund_id != NULL ? LB_DB_TEXT(provider_refund_id) : LB_DB_NULL,
+                              LB_DB_INT(now),
+                              LB_DB_INT(refund->id),
+                              LB_DB_INT(refund->sku_id)};
     int64_t ret = lb_db_exec_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
     if (ret < 0)
         return (int)ret;
@@ -78,11 +81,11 @@ int lb_store_refund_set_status(lb_db_t *db, lb_refund_t *refund, const char *sta
     /* Sent again: the push counts its attempts from nought and is due at once. */
     static const char sql[] = "UPDATE refunds SET status = ?, reason = COALESCE(?, reason), "
                               "attempts = IF(? = 'pending', 0, attempts), next_attempt_at = IF(? = 'pending', ?, next_attempt_at), "
-                              "claimed_by = NULL, claimed_until = NULL, updated_at = ? WHERE id = ?";
-    lb_db_param_t params[] = {LB_DB_TEXT(status),   reason != NULL ? LB_DB_TEXT(reason) : LB_DB_NULL,
-                              LB_DB_TEXT(status),   LB_DB_TEXT(status),
-                              LB_DB_INT(now),       LB_DB_INT(now),
-                              LB_DB_INT(refund->id)};
+                              "claimed_by = NULL, claimed_until = NULL, updated_at = ? WHERE id = ? AND sku_id = ?";
+    lb_db_param_t params[] = {LB_DB_TEXT(status),    reason != NULL ? LB_DB_TEXT(reason) : LB_DB_NULL,
+                              LB_DB_TEXT(status),    LB_DB_TEXT(status),
+                              LB_DB_INT(now),        LB_DB_INT(now),
+                              LB_DB_INT(refund->id), LB_DB_INT(refund->sku_id)};
     int64_t ret = lb_db_exec_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
     if (ret < 0)
         return (int)ret;

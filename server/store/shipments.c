@@ -1,6 +1,7 @@
 /* The shipping outbox: shipments made with the orders they carry, claimed and pushed, acknowledged, and fed. */
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/db/rows.h"
 #include "livebuy/store/shipments.h"
@@ -113,14 +114,15 @@ static int fetch_shipments(lb_db_t *db, int ret, size_t limit, lb_shipment_row_t
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-/* Reads each row's payload (a MEDIUMBLOB: a pick list may be long) into a buffer of its size. */
+/* Reads each row's payload (a MEDIUMBLOB: a pick list may be long) into a buffer of its size; by id and SKU, as a claim's
+ * transaction reads (lb_store__claim_due). */
 static int fetch_payloads(lb_db_t *db, lb_shipment_row_t *rows, size_t n)
 {
-    static const char sql[] = "SELECT payload FROM shipments WHERE id = ?";
+    static const char sql[] = "SELECT payload FROM shipments WHERE id = ? AND sku_id = ?";
     for (size_t i = 0; i != n; ++i) {
         size_t len;
         rows[i].payload = lb_malloc(rows[i].payload_len + 1);
-        int ret = lb_db_query_row(db, sql, "i", "b", rows[i].id, rows[i].payload, rows[i].payload_len, &len);
+        int ret = lb_db_query_row(db, sql, "ii", "b", rows[i].id, rows[i].sku_id, rows[i].payload, rows[i].payload_len, &len);
         if (ret != 0) {
             lb_store_shipment_rows_free(rows, i + 1);
             return ret == LB_ENOTFOUND ? LB_EDB : ret;
@@ -131,14 +133,17 @@ static int fetch_payloads(lb_db_t *db, lb_shipment_row_t *rows, size_t n)
     return 0;
 }
 
-int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
+int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit, unsigned shards,
                              lb_shipment_row_t *out, size_t *found)
 {
-    static const char due_sql[] = SHIPMENT_SELECT "WHERE status = 'pending' AND next_attempt_at <= ? AND "
-                                                  "(claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id "
-                                                  "LIMIT ? FOR UPDATE SKIP LOCKED";
-    static const char claim_sql[] = "UPDATE shipments SET claimed_by = ?, claimed_until = ? WHERE id = ?";
-    int ret = lb_store__claim_due(db, due_sql, claim_sql, claimer, now, claimed_until, limit, fetch_shipment, out, found);
+#define SHIPMENT_DUE "status = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+    static const lb_store__claim_t claim = {
+        .due_sql = "SELECT sku_id, id FROM shipments WHERE " SHIPMENT_DUE " ORDER BY next_attempt_at, id LIMIT ?",
+        .lock_sql = SHIPMENT_SELECT "WHERE id = ? AND sku_id = ? AND " SHIPMENT_DUE " FOR UPDATE SKIP LOCKED",
+        .claim_sql = "UPDATE shipments SET claimed_by = ?, claimed_until = ? WHERE id = ? AND sku_id = ?",
+        .fetch = fetch_shipment};
+#undef SHIPMENT_DUE
+    int ret = lb_store__claim_due(db, &claim, claimer, now, claimed_until, limit, shards, out, found);
     if (ret != 0 || (ret = fetch_payloads(db, out, *found)) != 0)
         return ret;
     if ((ret = lb_db_commit(db)) != 0)
@@ -148,10 +153,10 @@ int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int6
 
 int lb_store_shipments_release(lb_db_t *db, const char *claimer)
 {
-    static const char sql[] = "UPDATE shipments SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND "
-                              "status = 'pending'";
-    int64_t ret = lb_db_exec(db, sql, "s", claimer);
-    return ret < 0 ? (int)ret : 0;
+    static const char find_sql[] = "SELECT sku_id, id FROM shipments WHERE claimed_by = ? AND status = 'pending'";
+    static const char free_sql[] = "UPDATE shipments SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND sku_id = ? "
+                                   "AND claimed_by = ? AND status = 'pending'";
+    return lb_store__release_claims(db, find_sql, free_sql, claimer);
 }
 
 int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending)
@@ -160,21 +165,22 @@ int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending)
     return lb_db_query_row(db, sql, "", "i", pending);
 }
 
-int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
-                            const char *error)
+int lb_store_shipment_retry(lb_db_t *db, int64_t sku_id, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at,
+                            int dead, const char *error)
 {
     static const char sql[] = "UPDATE shipments SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
-                              "claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'pending' AND claimed_by = ?";
-    int64_t ret = lb_db_exec(db, sql, "siisis", dead ? "dead" : "pending", attempts, next_attempt_at, error, id, claimer);
+                              "claimed_by = NULL, claimed_until = NULL WHERE id = ? AND sku_id = ? AND status = 'pending' AND "
+                              "claimed_by = ?";
+    int64_t ret = lb_db_exec(db, sql, "siisiis", dead ? "dead" : "pending", attempts, next_attempt_at, error, id, sku_id, claimer);
     return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row)
+int lb_store_shipment_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_shipment_row_t *row)
 {
-    static const char sql[] = SHIPMENT_SELECT "WHERE id = ? FOR UPDATE";
+    static const char sql[] = SHIPMENT_SELECT "WHERE id = ? AND sku_id = ? FOR UPDATE";
     int64_t len = 0;
     row->payload = NULL;
-    int ret = lb_db_query_row(db, sql, "i", SHIPMENT_TYPES, id, SHIPMENT_OUTPUTS(row, &len));
+    int ret = lb_db_query_row(db, sql, "ii", SHIPMENT_TYPES, id, sku_id, SHIPMENT_OUTPUTS(row, &len));
     row->payload_len = (size_t)len;
     return ret;
 }
@@ -185,11 +191,11 @@ int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id)
     return lb_db_query_row(db, sql, "i", "i", id, sku_id);
 }
 
-int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed)
+int lb_store_shipment_set_acked(lb_db_t *db, int64_t sku_id, int64_t id, int64_t now, int *changed)
 {
     static const char sql[] = "UPDATE shipments SET status = 'acked', acked_at = ?, claimed_by = NULL, claimed_until = NULL "
-                              "WHERE id = ? AND status IN ('pending', 'dead')";
-    int64_t ret = lb_db_exec(db, sql, "ii", now, id);
+                              "WHERE id = ? AND sku_id = ? AND status IN ('pending', 'dead')";
+    int64_t ret = lb_db_exec(db, sql, "iii", now, id, sku_id);
     *changed = ret == 1;
     return ret < 0 ? (int)ret : 0;
 }
@@ -214,56 +220,89 @@ int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, co
     return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_shipment_set_delivery(lb_db_t *db, int64_t id, const char *delivery_status, const char *tracking_no)
+int lb_store_shipment_set_delivery(lb_db_t *db, int64_t sku_id, int64_t id, const char *delivery_status, const char *tracking_no)
 {
-    static const char sql[] = "UPDATE shipments SET delivery_status = ?, tracking_no = ? WHERE id = ?";
-    int64_t ret = lb_db_exec(db, sql, "ssi", delivery_status, tracking_no, id);
+    static const char sql[] = "UPDATE shipments SET delivery_status = ?, tracking_no = ? WHERE id = ? AND sku_id = ?";
+    int64_t ret = lb_db_exec(db, sql, "ssii", delivery_status, tracking_no, id, sku_id);
     return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status, int64_t now)
+int lb_store_shipment_orders_advance(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now)
 {
     /* FIELD() ranks the shipping states (0 for any other): only orders ranked below the target move, and only forward. */
     static const char sql[] = "UPDATE orders o JOIN shipment_orders so ON o.sku_id = so.sku_id AND o.id = so.order_id "
-                              "SET o.status = ?, o.updated_at = ? WHERE so.shipment_id = ? AND "
+                              "SET o.status = ?, o.updated_at = ? WHERE so.shipment_id = ? AND so.sku_id = ? AND o.sku_id = ? AND "
                               "FIELD(o.status, 'paid', 'handed_off', 'shipped', 'delivered') BETWEEN 1 AND "
                               "FIELD(?, 'paid', 'handed_off', 'shipped', 'delivered') - 1";
-    int64_t ret = lb_db_exec(db, sql, "siis", status, now, id, status);
+    int64_t ret = lb_db_exec(db, sql, "siiiis", status, now, id, sku_id, sku_id, status);
     return ret < 0 ? (int)ret : 0;
 }
 
-int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced)
+/*
+ * Gives shipments ids[0..n) (of SKUs skus[0..n), all of one slot) the feed's next places, under the counter's row
+ * lock, in a transaction of their own: the front's counter and one backend's rows. LB_EBUSY (nothing placed) when one
+ * of them was placed meanwhile by another process: the next poll reads again.
+ */
+static int place_in_feed(lb_db_t *db, const int64_t *skus, const int64_t *ids, size_t n)
 {
     static const char head_sql[] = "SELECT last_seq FROM shipment_feed WHERE id = 1 FOR UPDATE";
-    static const char new_sql[] = "SELECT id FROM shipments WHERE feed_seq IS NULL ORDER BY id LIMIT ?";
-    static const char place_sql[] = "UPDATE shipments SET feed_seq = ? WHERE id = ?";
+    static const char place_sql[] = "UPDATE shipments SET feed_seq = ? WHERE id = ? AND sku_id = ? AND feed_seq IS NULL";
     static const char move_sql[] = "UPDATE shipment_feed SET last_seq = ? WHERE id = 1";
-    lb_db_rows_t *rows = lb_db_rows_start("ii", limit);
-    int64_t last, id, ret;
-    size_t n = 0;
-    *sequenced = 0;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) != 0) {
-        if (ret == LB_ENOTFOUND)
-            ret = LB_EDB; /* sql/008_shipment_feed.sql makes the row */
-        goto Exit;
+    int64_t last, ret;
+    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) != 0)
+        return ret == LB_ENOTFOUND ? LB_EDB : (int)ret; /* sql/008_shipment_feed.sql makes the row */
+    lb_db_rows_t *rows = lb_db_rows_start("iii", n);
+    for (size_t i = 0; i != n; ++i) {
+        lb_db_row_int(rows, 0, i, last + 1 + (int64_t)i);
+        lb_db_row_int(rows, 1, i, ids[i]);
+        lb_db_row_int(rows, 2, i, skus[i]);
     }
-    /* Without a lock, in READ COMMITTED: the shipments committed by now, never one whose transaction is still open. */
+    if ((ret = lb_db_exec_rows(db, place_sql, rows->columns, 3, n)) < 0)
+        return (int)ret;
+    if (ret != (int64_t)n)
+        return LB_EBUSY;
+    if ((ret = lb_db_exec(db, move_sql, "i", last + (int64_t)n)) < 0)
+        return (int)ret;
+    return lb_db_commit(db);
+}
+
+int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced)
+{
+    /* Without a lock, outside a transaction (READ COMMITTED): the shipments committed by now, never an open one's. */
+    static const char new_sql[] = "SELECT sku_id, id FROM shipments WHERE feed_seq IS NULL ORDER BY id LIMIT ?";
+    int64_t *skus = lb_malloc(2 * limit * sizeof(*skus)), *ids = skus + limit, sku_id, id;
+    size_t n = 0;
+    int ret;
+    *sequenced = 0;
+    shards = shards > 1 ? shards : 1;
     ret = lb_db_query(db, new_sql, "i", (int64_t)limit);
-    while (ret == 0 && (ret = lb_db_fetch(db, "i", &id)) == 0) {
-        lb_db_row_int(rows, 0, n, last + 1 + (int64_t)n);
-        lb_db_row_int(rows, 1, n++, id);
+    while (ret == 0 && n != limit && (ret = lb_db_fetch(db, "ii", &sku_id, &id)) == 0) {
+        skus[n] = sku_id;
+        ids[n++] = id;
     }
     if (ret == LB_ENOTFOUND)
         ret = 0;
-    if (ret < 0 || (n != 0 && ((ret = lb_db_exec_rows(db, place_sql, rows->columns, 2, n)) < 0 ||
-                               (ret = lb_db_exec(db, move_sql, "i", last + (int64_t)n)) < 0)))
-        goto Exit;
-    if ((ret = lb_db_commit(db)) == 0)
-        *sequenced = n;
-Exit:
-    if (ret < 0)
+    /* One transaction per slot (SKU id modulo shards), so each stays on one backend (docs/scale-out.md): the slot of
+     * the oldest left, its shipments moved to the front of what is left, in id order. */
+    for (size_t done = 0, m; ret == 0 && done != n; done += m) {
+        uint64_t slot = (uint64_t)skus[done] % shards;
+        m = 0;
+        for (size_t i = done; i != n; ++i) {
+            if ((uint64_t)skus[i] % shards != slot)
+                continue;
+            int64_t s = skus[i], d = ids[i];
+            memmove(skus + done + m + 1, skus + done + m, (i - done - m) * sizeof(*skus));
+            memmove(ids + done + m + 1, ids + done + m, (i - done - m) * sizeof(*ids));
+            skus[done + m] = s;
+            ids[done + m++] = d;
+        }
+        if ((ret = place_in_feed(db, skus + done, ids + done, m)) == 0)
+            *sequenced += m;
+    }
+    if (ret != 0)
         lb_db_rollback(db);
-    return ret < 0 ? (int)ret : 0;
+    free(skus);
+    return ret == LB_EBUSY ? 0 : ret;
 }
 
 int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found)

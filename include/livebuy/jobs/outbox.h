@@ -46,6 +46,7 @@ typedef enum en_lb_outbox_result_t {
 typedef struct st_lb_outbox_push_t {
     lb_db_job_t job; /* the outcome job (the engine's) */
     int64_t id;      /* the row's */
+    int64_t sku_id;  /* the row's SKU: every statement on the row names it (one backend of a sharded database) */
     int64_t attempts; /* failed pushes before this one; after a failed one, including it */
     /* The request, made by the kind on the worker that claimed the row (lb_outbox_push_body, _header). */
     char *body;    /* malloc'd; NULL when the row could not be made into a request (error says why): a failed push */

@@ -42,13 +42,14 @@ typedef struct st_lb_refund_confirm_result_t {
 } lb_refund_confirm_result_t;
 
 /*
- * Applies a provider's notice to its refund, in the caller's transaction on a worker's db (the caller has begun it and
- * commits or rolls back): which statuses it moves is docs/design.md's refund state machine (pending, sent or dead ->
- * refunded or failed; failed -> refunded; the same outcome again is a replay). The refund's order goes from
- * refund_required to refunded when the refund was of the order's own payment (every cause but paid_twice). Locks the
- * refund's SKU row first, then the refund and its order (the SKU row lock comes before every order row, catalog.h).
- * Sets *out and returns 1 when it changed something (commit), 0 when not (nothing to commit), or an LB_EDB_* code
- * (LB_EDB_RETRY: run the whole transaction again). Count what it decided, after the commit, with
+ * Applies a provider's notice to its refund, on a worker's db, in a transaction it begins once it has read the refund's
+ * SKU without a lock (every statement of the transaction then names the SKU: one backend of a sharded database) and
+ * leaves open for the caller to commit or roll back: which statuses it moves is docs/design.md's refund state machine
+ * (pending, sent or dead -> refunded or failed; failed -> refunded; the same outcome again is a replay). The refund's
+ * order goes from refund_required to refunded when the refund was of the order's own payment (every cause but
+ * paid_twice). Locks the refund's SKU row first, then the refund and its order (the SKU row lock comes before every
+ * order row, catalog.h). Sets *out and returns 1 when it changed something (commit), 0 when not (nothing to commit), or
+ * an LB_EDB_* code (LB_EDB_RETRY: run the whole transaction again). Count what it decided, after the commit, with
  * lb_refund_count_confirmed.
  */
 int lb_refund_confirm(lb_db_t *db, const lb_refund_notice_t *notice, int64_t now, lb_refund_confirm_result_t *out);
@@ -107,7 +108,8 @@ typedef struct st_lb_refund_decision_result_t {
 } lb_refund_decision_result_t;
 
 /*
- * Co-op coop_id's decision on refund refund_id, in the caller's transaction (SKU row, then the refund, then its order):
+ * Co-op coop_id's decision on refund refund_id, in a transaction begun as lb_refund_confirm's and left open for the
+ * caller to commit or roll back (SKU row, then the refund, then its order):
  * approve (its order refund_required; the units leave sold and stock: the goods went out), reject (with reason, or
  * NULL), retry (sent again: pending, attempts 0). Sets *out and returns 1 when it changed something (commit), 0 when
  * not, or an LB_EDB_* code.

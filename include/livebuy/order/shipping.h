@@ -36,8 +36,11 @@ typedef struct st_lb_delivery_event_t {
  * Returns 0 with event->outcome set, or an LB_EDB_* code.
  */
 int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event);
-/* A push the shipping system acknowledged: the shipment acked and its paid orders handed_off. 0 or an LB_EDB_* code. */
-int lb_shipping_ack(lb_db_t *db, int64_t shipment_id, int64_t now);
+/*
+ * A push the shipping system acknowledged: the shipment (of SKU sku_id) acked and its paid orders handed_off. 0 or an
+ * LB_EDB_* code.
+ */
+int lb_shipping_ack(lb_db_t *db, int64_t sku_id, int64_t shipment_id, int64_t now);
 
 /*
  * The shipment documents the shipping system gets, written as JSON into the outbox (payment.c for a paid direct order,

@@ -15,8 +15,12 @@
 
 /* A refund, read without a lock (to find its SKU: the SKU row is locked before it), or LB_ENOTFOUND. */
 int lb_store_refund_get(lb_db_t *db, int64_t id, lb_refund_t *refund);
-/* Inside a transaction that holds the refund's SKU row: locks the refund (FOR UPDATE) and reads it, or LB_ENOTFOUND. */
-int lb_store_refund_lock(lb_db_t *db, int64_t id, lb_refund_t *refund);
+/*
+ * Inside a transaction that holds the refund's SKU row: locks the refund (FOR UPDATE) and reads it, or LB_ENOTFOUND. By
+ * id and SKU (lb_store_refund_get's), so that a sharded database looks on one backend; the calls below that write a
+ * refund name its SKU too.
+ */
+int lb_store_refund_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_refund_t *refund);
 /*
  * A (locked) refund's provider outcome: status refunded or failed, last_error (NULL: as it was), provider_refund_id
  * (NULL: as it was), claim let go; updated in the row and in *refund.

@@ -22,9 +22,10 @@ void lb_store_shipment_rows_free(lb_shipment_row_t *rows, size_t n);
 /*
  * In its own transaction: claims up to limit pending shipments that are due at now and not claimed by anyone (or whose
  * claim has run out), skipping rows other transactions hold (SKIP LOCKED), for claimer until claimed_until; reads them
- * with their payloads into out. Several processes claiming at once never get the same row.
+ * with their payloads into out. Several processes claiming at once never get the same row. The shipments claimed are
+ * those of one slot (SKU id modulo shards: one backend of a sharded database), the oldest due one's.
  */
-int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit,
+int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int64_t claimed_until, size_t limit, unsigned shards,
                              lb_shipment_row_t *out, size_t *found);
 /* Lets go of claimer's claims on pending shipments (a clean stop: another process may send them at once). */
 int lb_store_shipments_release(lb_db_t *db, const char *claimer);
@@ -34,15 +35,19 @@ int lb_store_shipments_backlog(lb_db_t *db, int64_t *pending);
  * A failed push by claimer: the shipment's attempts, next try and last error are recorded and the claim let go; status
  * becomes dead when dead. Nothing changes when the row was acked meanwhile or is claimed by another process now.
  */
-int lb_store_shipment_retry(lb_db_t *db, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at, int dead,
-                            const char *error);
+int lb_store_shipment_retry(lb_db_t *db, int64_t sku_id, int64_t id, const char *claimer, int64_t attempts, int64_t next_attempt_at,
+                            int dead, const char *error);
 
-/* Inside a transaction: locks a shipment row (FOR UPDATE) and reads it without its payload, or LB_ENOTFOUND. */
-int lb_store_shipment_lock(lb_db_t *db, int64_t id, lb_shipment_row_t *row);
+/*
+ * Inside a transaction: locks a shipment row (FOR UPDATE) and reads it without its payload, or LB_ENOTFOUND. Its SKU is
+ * named (lb_store_shipment_sku) so that a sharded database looks on one backend; this and the calls below that take
+ * the SKU too.
+ */
+int lb_store_shipment_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_shipment_row_t *row);
 /* The SKU of a shipment, read without a lock (it never changes), or LB_ENOTFOUND. */
 int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id);
 /* Marks a (locked) pending or dead shipment acked at now; *changed is 0 when it was acked already (or cancelled). */
-int lb_store_shipment_set_acked(lb_db_t *db, int64_t id, int64_t now, int *changed);
+int lb_store_shipment_set_acked(lb_db_t *db, int64_t sku_id, int64_t id, int64_t now, int *changed);
 /*
  * Cancels the shipment of one order (a paid order refunded before handoff) if no dispatcher has it: a pending shipment
  * of that order alone, not claimed. *cancelled says whether it was. A cancelled shipment is never pushed or acked; it
@@ -53,19 +58,20 @@ int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id
 /* Records a delivery event once: LB_EDB_DUP when this type was recorded for the shipment already. */
 int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, const char *tracking_no, int64_t now);
 /* Sets a (locked) shipment's delivery status and tracking number. */
-int lb_store_shipment_set_delivery(lb_db_t *db, int64_t id, const char *delivery_status, const char *tracking_no);
+int lb_store_shipment_set_delivery(lb_db_t *db, int64_t sku_id, int64_t id, const char *delivery_status, const char *tracking_no);
 /*
  * Moves the shipment's orders (their SKU row locked first) forward to status along paid -> handed_off -> shipped ->
  * delivered; orders already there or further on, and orders in other states (refunds), are left alone.
  */
-int lb_store_shipment_orders_advance(lb_db_t *db, int64_t id, const char *status, int64_t now);
+int lb_store_shipment_orders_advance(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now);
 
 /*
- * In its own transaction: gives up to limit committed shipments that have no place in the feed yet the next places
- * (feed_seq), in id order, under the feed counter's row lock. A place is given only once every shipment before it
- * is committed and placed, so a shipper polling by place never passes one it has not seen (sql/008).
+ * Gives up to limit committed shipments that have no place in the feed yet the next places (feed_seq), under the feed
+ * counter's row lock, in one transaction per slot (SKU id modulo shards: one backend of a sharded database), in id
+ * order within a slot. A place is given only once every shipment before it is committed and placed, so a shipper
+ * polling by place never passes one it has not seen (sql/008).
  */
-int lb_store_shipments_sequence(lb_db_t *db, size_t limit, size_t *sequenced);
+int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced);
 /* A page of the feed: places after `after`, at most limit rows (out holds that many), payloads included. */
 int lb_store_shipments_page(lb_db_t *db, int64_t after, int64_t limit, lb_shipment_row_t *out, size_t *found);
 
