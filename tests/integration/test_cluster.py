@@ -4,12 +4,19 @@ livebuy-load's drop, mixed and groupbuy runs go through HAProxy (HTTP/2 and HTTP
 their checks pass; then one livebuyd is killed in the middle of a run, and one backend is stopped for a few seconds
 while two runs go on, one SKU on each shard: the checks pass, the other shard's orders flow throughout.
 
+The livebuyd push shipments and refunds to a receiver of the test's (--shipping-url, --refund-url) all along; at the
+end a shipper pulls the feed, delivery events move orders of both shards, and the co-op approves and rejects refund
+requests there.
+
 The cluster runs in trap mode (cluster.sh --trap): Spider's internal XA on, both backends reached as 127.0.0.1, where a
 transaction that touches two backends cannot commit (error 12606, then 12605 for its session's next ones). No
 livebuyd log may show either: that is the proof that the order path, payments, cancellations, refunds, expiry, the
-closer and the buyers' index keep every transaction on one backend (docs/scale-out.md).
+closer, the buyers' index, the shipping and refund outboxes, the feed, delivery events and refund decisions keep every
+transaction on one backend (docs/scale-out.md).
 Small numbers: correctness, not speed (loadtest/bench-cluster.sh measures)."""
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -25,6 +32,8 @@ import lb
 CLUSTER_SH = os.path.join(lb.SOURCE_DIR, "scripts", "cluster.sh")
 MARIADB_SH = lb.MARIADB_SH
 SLOTS = 16
+SHIPPING_SECRET = "test-shipping-secret-0123456789"
+SHIP_TO = {"name": "王五", "phone": "13700000000", "address": "山西省长治市武乡县丰州镇"}
 
 
 def free_base_port():
@@ -46,6 +55,38 @@ def backend_of(sku_id, backends=2):
     return (sku_id % SLOTS) % backends + 1
 
 
+class Receiver(lb.HttpReceiver):
+    """The shipping system (/shipments) and the payment provider's refund API (/refunds) in one: each push's signature
+    checked, what it took kept by Idempotency-Key, 200 {} to each (a refund is then sent, waiting for its notify)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.taken = {"/shipments": {}, "/refunds": {}}
+        self.problems = []
+        super().__init__()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def handle(self, request):
+        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
+        secret = {"/shipments": SHIPPING_SECRET, "/refunds": lb.PAYMENT_SECRET}.get(request.path)
+        ts, sig = request.headers.get("X-Livebuy-Timestamp", ""), request.headers.get("X-Livebuy-Signature", "")
+        key = request.headers.get("Idempotency-Key")
+        good = secret is not None and key is not None and hmac.compare_digest(
+            sig, "sha256=" + hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest())
+        with self.lock:
+            if good:
+                self.taken[request.path][key] = json.loads(body)
+            else:
+                self.problems.append("%s %s" % (request.path, key))
+        self.reply(request, 200 if good else 401)
+
+    def keys(self, path):
+        with self.lock:
+            return set(self.taken[path])
+
+
 # A run across a part stopped on purpose may end with network errors or 503s once its retries run out: allowed, so that
 # livebuy-load's own verdict (exit 3 on a status a sale does not explain) leaves the judging to the test's assertions.
 STOPS_ON_PURPOSE = ["--allow-status", "network,503"]
@@ -54,20 +95,28 @@ class ClusterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="lbc-", dir="/tmp")
+        cls.receiver = Receiver()  # first: its port is taken when the cluster's are looked for
         cls.port = free_base_port()
         cls.env = lb.server_env({"LIVEBUY_CLUSTER_BUILD": os.path.dirname(lb.livebuyd()),
                                  "LIVEBUY_ADMIN_TOKEN": lb.ADMIN_TOKEN, "LIVEBUY_BUYER_SECRET": lb.BUYER_SECRET,
                                  "LIVEBUY_PAYMENT_SECRET": lb.PAYMENT_SECRET,
-                                 "LIVEBUY_SHIPPING_SECRET": "test-shipping-secret-0123456789"})
+                                 "LIVEBUY_SHIPPING_SECRET": SHIPPING_SECRET})
         # Reservations live 20 s: those of the first runs expire during the later ones (the sweeper at work under the
         # trap), after their own checks (a check racing the expiry of its own SKU's orders sees counters move).
+        # Every paid order's shipment and every pending refund is pushed to the receiver while the runs go on.
         cls.cluster("start", "--backends", "2", "--servers", "2", "--port", str(cls.port), "--trap", "--",
-                    "--reserve-ttl", "20", timeout=240)
+                    "--reserve-ttl", "20", "--shipping-url", cls.receiver.url("/shipments"), "--shipping-backoff-ms",
+                    "50", "--refund-url", cls.receiver.url("/refunds"), "--refund-backoff-ms", "50", timeout=240)
         cls.url = "http://127.0.0.1:%d" % cls.port
+        # The test's own requests, HTTP/1.1 through HAProxy.
+        cls.api = lb.Server(None, start=False)
+        cls.api.port = cls.port
 
     @classmethod
     def tearDownClass(cls):
+        cls.api.close_connection()
         cls.cluster("stop", check=False)
+        cls.receiver.close()
         subprocess.run(["rm", "-rf", cls.dir])
 
     @classmethod
@@ -77,6 +126,12 @@ class ClusterTest(unittest.TestCase):
         if check and proc.returncode != 0:
             raise RuntimeError("cluster.sh %s failed (%d):\n%s" % (args[0], proc.returncode, proc.stdout.decode()))
         return proc.stdout.decode()
+
+    def front_sql(self, query):
+        """Rows of a query run on the Spider front (a statement of its own: it may read every backend)."""
+        out = subprocess.run(["bash", MARIADB_SH, "sql", os.path.join(self.dir, "front"), "livebuy", "-N", "-e", query],
+                             stdout=subprocess.PIPE, check=True).stdout.decode()
+        return [line.split("\t") for line in out.splitlines()]
 
     def logs(self):
         text = ""
@@ -174,14 +229,99 @@ class ClusterTest(unittest.TestCase):
     def test_4_expiry_on_both_shards(self):
         # The first test's mixed and groupbuy runs left reservations on SKUs of both backends; they expire 20 s on.
         query = ("SELECT COUNT(DISTINCT sku_id MOD %d MOD 2) FROM orders WHERE status = 'expired'" % SLOTS)
-        deadline = time.monotonic() + 40
+        self.assertTrue(lb.wait_for(lambda: self.front_sql(query) == [["2"]], 40), "no expired reservations on both shards")
+        self.assertNoCrossShard()
+
+    def pay_order(self, sku_id, buyer):
+        """An order of one unit of sku_id for buyer, paid (a signed notify): the order as its answer shows it."""
+        status, _, order = self.api.request("POST", "/v1/orders", {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO},
+                                            token=lb.buyer_token(buyer), headers={"Idempotency-Key": "c-%d" % sku_id})
+        self.assertEqual(status, 201, order)
+        body = json.dumps({"order_id": order["id"], "provider_txn_id": "ct-%d-%d" % (sku_id, buyer),
+                           "amount_cents": order["amount_cents"]}).encode()
+        status, _, answer = self.api.request("POST", "/v1/payments/notify", raw=body, headers=lb.signed(body))
+        self.assertEqual((status, answer["status"]), (200, "paid"), answer)
+        return order
+
+    def order_statuses(self, orders):
+        rows = self.front_sql("SELECT id, status FROM orders WHERE id IN (%s)" % ",".join(str(o["id"]) for o in orders))
+        return {int(i): s for i, s in rows}
+
+    def event(self, shipment_id, kind):
+        body = json.dumps({"type": kind, "tracking_no": "YT%d" % shipment_id}).encode()
+        status, _, answer = self.api.request("POST", "/v1/shipments/%d/events" % shipment_id, raw=body,
+                                             headers=lb.signed(body, secret=SHIPPING_SECRET))
+        self.assertEqual((status, answer.get("delivery_status")), (200, kind), answer)
+
+    def ask_refund(self, order, buyer):
+        status, _, answer = self.api.request("POST", "/v1/orders/%d/refund" % order["id"], {"reason": "坏了"},
+                                             token=lb.buyer_token(buyer))
+        self.assertEqual((status, answer["refund"]["status"]), (200, "requested"), answer)
+        return answer["refund"]["id"]
+
+    def test_5_shipping_feed_events_refunds_on_both_shards(self):
+        api = self.api
+        _, coop = api.create_merchant("coop", "武乡小米合作社")
+        _, shipper = api.create_merchant("shipper", "县乡村三级物流")
+        # A product per SKU (a product's SKUs on two backends would span them: docs/scale-out.md), until both have one.
+        skus = []
+        while {backend_of(s) for s in skus} != {1, 2}:
+            self.assertLess(len(skus), 8, skus)
+            product = api.create_product(coop, [{"name": "2.5kg 礼盒", "price_cents": 5990, "stock": 50,
+                                                 "weight_grams": 2700}], title="武乡小米")
+            skus.append(product["skus"][0]["id"])
+        skus = [next(s for s in skus if backend_of(s) == b) for b in (1, 2)]
+        # Two paid orders a SKU, each pushed to the receiver and acknowledged: handed off.
+        buyers = {sku: (910000 + 2 * i, 910001 + 2 * i) for i, sku in enumerate(skus)}
+        orders = {sku: [self.pay_order(sku, b) for b in buyers[sku]] for sku in skus}
+        mine = [o for pair in orders.values() for o in pair]
+        self.assertTrue(lb.wait_for(lambda: set(self.order_statuses(mine).values()) == {"handed_off"}, 30),
+                        self.order_statuses(mine))
+        for sku in skus:
+            delivered, kept = orders[sku]
+            [[shipment_id]] = self.front_sql("SELECT shipment_id FROM shipment_orders WHERE sku_id = %d AND order_id = %d"
+                                             % (sku, delivered["id"]))
+            for kind in ("picked_up", "in_transit", "delivered"):
+                self.event(int(shipment_id), kind)
+            # A refund request for each order (their goods left): the co-op approves one, rejects the other.
+            approved, rejected = self.ask_refund(delivered, buyers[sku][0]), self.ask_refund(kept, buyers[sku][1])
+            status, _, answer = api.request("POST", "/v1/refunds/%d/approve" % approved, {}, token=coop)
+            self.assertEqual((status, answer["status"]), (200, "pending"), answer)
+            status, _, answer = api.request("POST", "/v1/refunds/%d/reject" % rejected, {"reason": "已签收"}, token=coop)
+            self.assertEqual((status, answer["status"]), (200, "rejected"), answer)
+            # The approved one is pushed; the provider's notify confirms it.
+            self.assertTrue(lb.wait_for(lambda: "refund-%d" % approved in self.receiver.keys("/refunds"), 20))
+            body = json.dumps({"refund_id": approved, "order_id": delivered["id"], "status": "refunded",
+                               "amount_cents": delivered["amount_cents"]}).encode()
+            status, _, answer = api.request("POST", "/v1/refunds/notify", raw=body, headers=lb.signed(body))
+            self.assertEqual((status, answer["status"]), (200, "refunded"), answer)
+        self.assertEqual(self.order_statuses(mine), {o["id"]: s for pair in orders.values()
+                                                     for o, s in zip(pair, ("refunded", "handed_off"))})
+        # Every shipment of the runs pushed (those a killed livebuyd had claimed, once its claims ran out), on both
+        # shards; every refund of theirs pushed.
+        self.assertTrue(lb.wait_for(lambda: self.front_sql("SELECT COUNT(*) FROM shipments WHERE status = 'pending' "
+                                                           "UNION ALL SELECT COUNT(*) FROM refunds WHERE status = "
+                                                           "'pending'") == [["0"], ["0"]], 60),
+                        self.front_sql("SELECT id, sku_id, attempts, last_error, claimed_by FROM shipments "
+                                       "WHERE status = 'pending'"))
+        acked = self.front_sql("SELECT id, sku_id FROM shipments WHERE status = 'acked'")
+        self.assertEqual({backend_of(int(sku)) for _, sku in acked}, {1, 2})
+        self.assertLessEqual({i for i, _ in acked}, self.receiver.keys("/shipments"))
+        sent = self.front_sql("SELECT id, sku_id FROM refunds WHERE status IN ('sent', 'refunded')")
+        self.assertEqual({backend_of(int(sku)) for _, sku in sent}, {1, 2})
+        self.assertLessEqual({"refund-" + i for i, _ in sent}, self.receiver.keys("/refunds"))
+        self.assertEqual(self.receiver.problems, [])
+        # The shipper's feed: every shipment, of both shards, placed (a place each slot's transaction gives).
+        cursor, seen = 0, set()
         while True:
-            out = subprocess.run(["bash", MARIADB_SH, "sql", os.path.join(self.dir, "front"), "livebuy", "-N", "-e", query],
-                                 stdout=subprocess.PIPE, check=True).stdout.decode().strip()
-            if out == "2" or time.monotonic() > deadline:
+            status, _, page = api.request("GET", "/v1/shipments/feed?after=%d&limit=200" % cursor, token=shipper)
+            self.assertEqual(status, 200, page)
+            if not page["shipments"]:
                 break
-            time.sleep(1)
-        self.assertEqual(out, "2", "no expired reservations on both shards")
+            self.assertGreater(page["next"], cursor)
+            seen |= {s["shipment_id"] for s in page["shipments"]}
+            cursor = page["next"]
+        self.assertEqual(seen, {int(i) for [i] in self.front_sql("SELECT id FROM shipments")})
         self.assertNoCrossShard()
 
 
