@@ -43,15 +43,54 @@ static void tune_malloc(void)
 #ifdef LB_WITH_MIMALLOC
 /*
  * After a crowd of clients leaves (or is closed for holding answers it did not read), what h2o and we freed stays in
- * mimalloc's pages of the loop thread. A collect frees the empty pages; freeing them is also when mimalloc 2.0.9 gives
- * back the spans of their segments whose decommit delay has passed (it looks at them again only when it allocates from
- * or frees into their segment, which an idle process does not do). The delay stays mimalloc's own: at 0, every span
- * freed under load is an madvise and its reuse page faults (GET /healthz ran at a tenth of its rate, the kernel's TLB
- * shootdowns two thirds of the time).
+ * mimalloc's pages of the loop thread. A collect frees the empty pages. mimalloc 2.0.9 decommits a freed span of a
+ * segment only some time after it was freed (its decommit delay), and only when it next takes a page from or frees one
+ * into that segment: a segment that a few long-lived blocks keep (h2o's recycled buffers, made during the attack) and
+ * that nothing touches after the crowd left keeps what it held, 30 MB in one zero-window run of two. The delay stays
+ * mimalloc's own under load: at 0, every span freed under load is an madvise and its reuse page faults (GET /healthz
+ * ran at a tenth of its rate, the kernel's TLB shootdowns two thirds of the time).
  */
-static void purge_memory(void)
+static long decommit_delay; /* mimalloc's, as the process started (MIMALLOC_DECOMMIT_DELAY or its default) */
+static uv_mutex_t probing;  /* one loop thread at a time sets the delay to 0 and back */
+
+/*
+ * Once the clients are gone: with the delay at 0, taking a page from a segment carries out its pending decommits, all of
+ * them. Probes of a megabyte, held until the last is taken, take pages from the free spans of every segment of this
+ * thread, smallest spans first, and as many as the committed memory could fill, so no segment with decommits due is
+ * left out; freed at 0, they are decommitted at once. The last may take a fresh segment, which the collect after gives
+ * back.
+ */
+static void decommit_free_spans(void)
+{
+    enum { PROBE_BYTES = 1 << 20, MAX_PROBES = 1024 };
+    void *probes[MAX_PROBES];
+    size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
+    mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+    size_t count = commit / PROBE_BYTES + 1 < MAX_PROBES ? commit / PROBE_BYTES + 1 : MAX_PROBES;
+    uv_mutex_lock(&probing);
+    mi_option_set(mi_option_decommit_delay, 0);
+    for (size_t i = 0; i != count; ++i)
+        probes[i] = mi_malloc(PROBE_BYTES);
+    for (size_t i = 0; i != count; ++i)
+        mi_free(probes[i]);
+    mi_option_set(mi_option_decommit_delay, decommit_delay);
+    uv_mutex_unlock(&probing);
+}
+
+static void purge_memory(int clients_gone)
 {
     mi_collect(true);
+    if (clients_gone) {
+        decommit_free_spans();
+        mi_collect(true);
+    }
+}
+
+static void set_memory_purge(void)
+{
+    decommit_delay = mi_option_get(mi_option_decommit_delay);
+    uv_mutex_init(&probing);
+    lb_server_set_memory_purge(purge_memory);
 }
 #endif
 
@@ -134,7 +173,7 @@ int main(int argc, char **argv)
     lb_fairness_configure(config.max_buyer_orders, config.max_connection_orders, config.max_order_resets);
     lb_lanes_publish_to(lb_stock_feed_publish);
 #ifdef LB_WITH_MIMALLOC
-    lb_server_set_memory_purge(purge_memory);
+    set_memory_purge();
 #endif
     ret = lb_server_run(&config);
 Exit:

@@ -323,7 +323,7 @@ static void *run_loop_thread(void *arg)
     return NULL;
 }
 
-void lb_server_set_memory_purge(void (*purge)(void))
+void lb_server_set_memory_purge(void (*purge)(int clients_gone))
 {
     lb_connections_set_purge(purge);
 }

@@ -22,7 +22,7 @@ struct st_lb_connection_t {
 /* The memory budgets and what all threads' answers hold, all of it and that of connections already closing. */
 static size_t process_budget, connection_budget;
 static atomic_size_t held_total, held_closing;
-static void (*purge_memory)(void);
+static void (*purge_memory)(int clients_gone);
 static _Thread_local lb_connections_t *thread_table;
 
 void lb_connections_set_budgets(size_t process_bytes, size_t connection_bytes)
@@ -31,7 +31,7 @@ void lb_connections_set_budgets(size_t process_bytes, size_t connection_bytes)
     connection_budget = connection_bytes;
 }
 
-void lb_connections_set_purge(void (*purge)(void))
+void lb_connections_set_purge(void (*purge)(int clients_gone))
 {
     purge_memory = purge;
 }
@@ -80,15 +80,16 @@ static void on_sweep(uv_timer_t *timer)
         }
     }
     h2o_linklist_insert_list(&table->by_activity, &moved);
-    /* The allocator decommits freed memory some time after a collect asks it to (mimalloc: half a second), and only
-     * when asked again: three sweeps in a row after the clients let go. */
-    if (table->released >= LB_CONNECTIONS_PURGE_BYTES) {
-        table->released = 0;
+    /* The allocator gives back what was freed some time after it is asked to, and only when asked again: three sweeps
+     * in a row after a second in which clients let go of answers. Under steady load every second is one of those, and
+     * the purge stays the light one; the thorough one waits for a second in which they let go of little. */
+    int letting_go = table->released >= LB_CONNECTIONS_PURGE_BYTES;
+    table->released = 0;
+    if (letting_go)
         table->purges_left = 3;
-    }
     if (table->purges_left != 0 && purge_memory != NULL) {
         --table->purges_left;
-        purge_memory();
+        purge_memory(!letting_go);
     }
 }
 

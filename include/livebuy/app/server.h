@@ -12,7 +12,7 @@
  */
 int lb_server_run(const lb_config_t *config);
 /* What gives freed memory back to the system (the allocator's purge), called on a loop thread after its clients let go
- * of answers (livebuy/http/connections.h); before lb_server_run. */
-void lb_server_set_memory_purge(void (*purge)(void));
+ * of answers, thorough once they are gone (livebuy/http/connections.h); before lb_server_run. */
+void lb_server_set_memory_purge(void (*purge)(int clients_gone));
 
 #endif

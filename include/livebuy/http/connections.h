@@ -20,7 +20,7 @@ typedef struct st_lb_connections_t {
     uv_timer_t sweep;
     lb_connection_t **by_fd; /* the open connections by socket, to find a request's */
     size_t by_fd_capacity;
-    size_t released;      /* bytes of held answers released since memory was last given back */
+    size_t released;      /* bytes of held answers released since the last sweep */
     unsigned purges_left; /* sweeps that still give memory back */
 } lb_connections_t;
 
@@ -45,9 +45,13 @@ void lb_connections_stop(lb_connections_t *table);
  * flow-control window it never opens). Budgets in bytes, 0 for none; set before the loop threads start.
  */
 void lb_connections_set_budgets(size_t process_bytes, size_t connection_bytes);
-/* Gives memory back to the system (the allocator's purge); called on a loop thread after its clients let go of at least
- * LB_CONNECTIONS_PURGE_BYTES of answers. Set before the loop threads start. */
-void lb_connections_set_purge(void (*purge)(void));
+/*
+ * Gives memory back to the system (the allocator's purge); called on a loop thread at each of the three sweeps after a
+ * second in which its clients let go of at least LB_CONNECTIONS_PURGE_BYTES of answers: clients_gone is 0 while they
+ * still do (a purge that costs little, as under steady load), 1 at a sweep whose second saw less (they have gone: the
+ * thorough purge). Set before the loop threads start.
+ */
+void lb_connections_set_purge(void (*purge)(int clients_gone));
 #define LB_CONNECTIONS_PURGE_BYTES (1u << 20)
 
 /* bytes held against a connection and the process, from lb_connections_hold to lb_connections_release */
