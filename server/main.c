@@ -53,24 +53,33 @@ static void tune_malloc(void)
 static long decommit_delay; /* mimalloc's, as the process started (MIMALLOC_DECOMMIT_DELAY or its default) */
 static uv_mutex_t probing;  /* one loop thread at a time sets the delay to 0 and back */
 
+static size_t committed_bytes(void)
+{
+    size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
+    mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+    return commit;
+}
+
 /*
- * Once the clients are gone: with the delay at 0, taking a page from a segment carries out its pending decommits, all of
- * them. Probes of a megabyte, held until the last is taken, take pages from the free spans of every segment of this
- * thread, smallest spans first, and as many as the committed memory could fill, so no segment with decommits due is
- * left out; freed at 0, they are decommitted at once. The last may take a fresh segment, which the collect after gives
- * back.
+ * Once the clients are gone: with the delay at 0, taking a page from a segment carries out all its pending decommits.
+ * Probes of a megabyte, held until the walk ends, take pages from this thread's free spans of a megabyte or more, in
+ * every segment, smallest spans first, until one takes a fresh segment (mimalloc commits one at once: the committed
+ * memory jumps); freed at 0, they are decommitted at once, and the collect after gives the fresh segment back.
  */
 static void decommit_free_spans(void)
 {
-    enum { PROBE_BYTES = 1 << 20, MAX_PROBES = 1024 };
+    enum { PROBE_BYTES = 1 << 20, MAX_PROBES = 1024, FRESH_SEGMENT_BYTES = 8 << 20 };
     void *probes[MAX_PROBES];
-    size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
-    mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
-    size_t count = commit / PROBE_BYTES + 1 < MAX_PROBES ? commit / PROBE_BYTES + 1 : MAX_PROBES;
+    size_t count = 0, commit = committed_bytes();
     uv_mutex_lock(&probing);
     mi_option_set(mi_option_decommit_delay, 0);
-    for (size_t i = 0; i != count; ++i)
-        probes[i] = mi_malloc(PROBE_BYTES);
+    while (count != MAX_PROBES) {
+        probes[count++] = mi_malloc(PROBE_BYTES);
+        size_t now = committed_bytes();
+        if (now > commit + FRESH_SEGMENT_BYTES)
+            break;
+        commit = now;
+    }
     for (size_t i = 0; i != count; ++i)
         mi_free(probes[i]);
     mi_option_set(mi_option_decommit_delay, decommit_delay);
