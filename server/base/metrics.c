@@ -33,6 +33,7 @@ static histogram_t db_wait, db_total;
 static atomic_llong db_queued, db_running, connections_open;
 static atomic_ullong connections_total, connections_evicted, connections_refused;
 static atomic_ullong connections_over_budget[2]; /* budget: connection, process */
+static atomic_ullong memory_purges[2];           /* light, thorough */
 static atomic_llong answers_held;
 static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
@@ -130,6 +131,11 @@ void lb_metrics_connection_capped(int evicted)
 void lb_metrics_connection_over_budget(int process)
 {
     atomic_fetch_add_explicit(&connections_over_budget[process != 0], 1, memory_order_relaxed);
+}
+
+void lb_metrics_memory_purge(int thorough)
+{
+    atomic_fetch_add_explicit(&memory_purges[thorough != 0], 1, memory_order_relaxed);
 }
 
 void lb_metrics_answers_held(int64_t delta)
@@ -368,6 +374,13 @@ char *lb_metrics_render(size_t *len)
          "livebuy_http_connections_over_budget_total{budget=\"connection\"} %llu\n"
          "livebuy_http_connections_over_budget_total{budget=\"process\"} %llu\n",
          (long long)atomic_load(&answers_held), load(&connections_over_budget[0]), load(&connections_over_budget[1]));
+    emit(&t,
+         "# HELP livebuy_memory_purges_total Freed memory the allocator was asked to give back to the system after "
+         "clients let go of answers: light while they still did, thorough once they had gone.\n"
+         "# TYPE livebuy_memory_purges_total counter\n"
+         "livebuy_memory_purges_total{kind=\"light\"} %llu\n"
+         "livebuy_memory_purges_total{kind=\"thorough\"} %llu\n",
+         load(&memory_purges[0]), load(&memory_purges[1]));
     emit(&t,
          "# HELP livebuy_db_queue_depth Database jobs waiting for a worker.\n# TYPE livebuy_db_queue_depth gauge\n"
          "livebuy_db_queue_depth %lld\n"

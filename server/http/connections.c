@@ -90,6 +90,7 @@ static void on_sweep(uv_timer_t *timer)
     if (table->purges_left != 0 && purge_memory != NULL) {
         --table->purges_left;
         purge_memory(!letting_go);
+        lb_metrics_memory_purge(!letting_go);
     }
 }
 

@@ -11,6 +11,7 @@ and what was held is given back when the clients are gone. The RSS figures are m
 import hashlib
 import os
 import socket
+import subprocess
 import time
 
 import h2.config
@@ -143,6 +144,85 @@ class ConnectionBudget(HeldAnswersTestCase):
             modest.close()
         self.wait_for("nothing held once the clients are gone", lambda: self.held() == 0)
 
+
+BUILD_DIR = os.environ.get("LIVEBUY_BUILD_DIR") or os.path.dirname(lb.livebuyd())
+
+
+def mimalloc_livebuyd():
+    """A livebuyd linked with mimalloc: the one under test when it is, else a plain (unsanitized) Debug build of this
+    checkout in BUILD_DIR/plain (some 20 s the first time)."""
+    def with_mimalloc(path):
+        ldd = subprocess.run(["ldd", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return "libmimalloc" in ldd.stdout
+    if with_mimalloc(lb.livebuyd()):
+        return lb.livebuyd()
+    plain = os.path.join(BUILD_DIR, "plain")
+    for command in (["cmake", "-S", lb.SOURCE_DIR, "-B", plain, "-DCMAKE_BUILD_TYPE=Debug"],
+                    ["cmake", "--build", plain, "--target", "livebuyd", "-j%d" % (os.cpu_count() or 1)]):
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+        if proc.returncode != 0:
+            raise AssertionError("%s failed (exit %d):\n%s" % (" ".join(command), proc.returncode, proc.stdout))
+    path = os.path.join(plain, "livebuyd")
+    if not with_mimalloc(path):
+        raise AssertionError("%s is not linked with mimalloc" % path)
+    return path
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError("no VmRSS for process %d" % pid)
+
+
+class MemoryGivenBack(HeldAnswersTestCase):
+    """Issue #18's zero-window attack, 500 connections x 100 streams of /metrics under the default budgets, against a
+    livebuyd with mimalloc and one loop thread: once the clients are gone, RSS comes back near what it was before them.
+    The issue's target is within 32 MB. Measured here: +1.4 to +1.5 MB; with the thorough purge left out, +5 to +8 MB
+    in two runs of three and more than 16 MB in the third (freed spans whose segment nothing touches again; +22 to +58
+    MB in loadtest/zero-window.py's runs). The bound, 16 MB, fails those and is ten times what is measured; RSS counts
+    only livebuyd's own pages, whatever else the machine runs, and only falls once the clients are gone."""
+
+    @classmethod
+    def setUpClass(cls):
+        lb.raise_open_files_limit()
+        cls.sock = lb.mariadb()
+        cls.dbname = lb.fresh_database(cls.sock)
+        cls.url = lb.db_url(cls.sock, cls.dbname)
+        cls.server = lb.Server(cls.url, list(lb.ServerTestCase.server_args) + [
+            "--threads", "1", "--sql-dir", os.path.join(lb.SOURCE_DIR, "sql"),
+            "--web-dir", os.path.join(lb.SOURCE_DIR, "web")], binary=mimalloc_livebuyd())
+
+    def purges(self, kind):
+        return lb.metric(self.metrics(), 'livebuy_memory_purges_total{kind="%s"}' % kind)
+
+    def test_rss_comes_back_after_a_zero_window_attack(self):
+        pid = self.server.proc.pid
+        self.assertHonestClientsServed()
+        start = rss_mb(pid)
+        closed = self.over_budget("process")
+        thorough = self.purges("thorough")
+        clients = []
+        try:
+            for _ in range(500):
+                clients.append(ZeroWindowClient(self.server.port, "/metrics", 100))
+            # The clients hold for 5 s, as loadtest/zero-window.py's do, and nothing else asks livebuyd anything until
+            # RSS is back: the allocator's own work on a request (a page taken, one freed) gives memory back too, which
+            # an idle livebuyd does not have.
+            time.sleep(5)
+            held = rss_mb(pid)
+        finally:
+            for c in clients:
+                c.close()
+        self.wait_for("RSS back within 16 MB of its start", lambda: rss_mb(pid) - start < 16, timeout=30)
+        after = rss_mb(pid)
+        print("zero window, 500 x 100 streams of /metrics: RSS %.1f MB at start, %.1f MB held (+%.1f), %.1f MB after "
+              "(+%.1f)" % (start, held, held - start, after, after - start))
+        self.assertGreater(held - start, 32, "the attack held memory")
+        self.assertGreaterEqual(self.over_budget("process") - closed, 300, "the process budget closed most clients")
+        self.assertEqual(self.held(), 0, "nothing held once the clients are gone")
+        self.assertHonestClientsServed()
 
 if __name__ == "__main__":
     lb.main()

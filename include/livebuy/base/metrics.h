@@ -28,6 +28,8 @@ void lb_metrics_connection(int delta);
 void lb_metrics_connection_capped(int evicted);
 /* A connection closed for the memory its answers held: over its own budget (process 0) or the process's (1). */
 void lb_metrics_connection_over_budget(int process);
+/* Freed memory the allocator was asked to give back to the system: while clients let go (thorough 0), or once gone. */
+void lb_metrics_memory_purge(int thorough);
 /* Bytes held by answers not yet delivered, up or down. */
 void lb_metrics_answers_held(int64_t delta);
 /* A database job queued; started on a worker after waiting wait_ns; done total_ns after it was queued. */
