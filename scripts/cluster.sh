@@ -70,7 +70,10 @@ start_databases() {
         --loose-spider-connect-retry-count=0
         # Ids of Spider tables' AUTO_INCREMENT columns come from the front's counter: no read of every backend's
         # highest id inside the inserting transaction (mode 0 locks the last row of each backend).
-        --loose-spider-auto-increment-mode=1)
+        --loose-spider-auto-increment-mode=1
+        # An INSERT IGNORE ... SELECT (the buyers' index's copy) goes to the backend as multi-row INSERT IGNOREs that
+        # the backend dedups, not one INSERT per row checked on the front first (3 statements for 3,084 rows, not 3,084).
+        --loose-spider-direct-dup-insert=1)
     [ "$trap" = 1 ] && extra+=(--loose-spider-internal-xa=1)
     for ((j = 1; j <= backends; j++)); do
         "$root/scripts/mariadb.sh" start "$(backend_dir "$j")" --port $((port + 20 + j)) -- --server-id=$((100 + j))
