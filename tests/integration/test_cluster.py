@@ -311,7 +311,8 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual({backend_of(int(sku)) for _, sku in sent}, {1, 2})
         self.assertLessEqual({"refund-" + i for i, _ in sent}, self.receiver.keys("/refunds"))
         self.assertEqual(self.receiver.problems, [])
-        # The shipper's feed: every shipment, of both shards, placed (a place each slot's transaction gives).
+        # The shipper's feed: every shipment made so far, of both shards, placed (by each slot's transaction).
+        made = {int(i) for [i] in self.front_sql("SELECT id FROM shipments")}
         cursor, seen = 0, set()
         while True:
             status, _, page = api.request("GET", "/v1/shipments/feed?after=%d&limit=200" % cursor, token=shipper)
@@ -321,7 +322,7 @@ class ClusterTest(unittest.TestCase):
             self.assertGreater(page["next"], cursor)
             seen |= {s["shipment_id"] for s in page["shipments"]}
             cursor = page["next"]
-        self.assertEqual(seen, {int(i) for [i] in self.front_sql("SELECT id FROM shipments")})
+        self.assertLessEqual(made, seen)
         self.assertNoCrossShard()
 
 
