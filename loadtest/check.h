@@ -59,22 +59,24 @@ typedef struct st_lb_check_group_buy_t {
     char status[16]; /* open, succeeded, failed */
 } lb_check_group_buy_t;
 
-/*
- * The group-buy rules: every campaign closed; succeeded ones have joined_qty >= min_qty and failed ones did not reach
- * it; joined_qty is the sum of the campaign's joins still counting (not cancelled or expired); a failed campaign released
- * every unpaid join (cancelled) and its paid joins (paid: what the generator was told) are refund_required; no buyer
- * above the per-buyer limit in a campaign. Orders must be sorted by id (lb_check_run sorts them). Returns the number
- * of violations.
- */
-size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
-                           size_t num_orders, const int64_t *paid, size_t num_paid, lb_check_report_cb report, void *ctx);
-
 /* A refund as GET /v1/merchant/refunds lists it. */
 typedef struct st_lb_check_refund_t {
     int64_t id, order_id, amount_cents;
     char cause[16];  /* buyer, late_payment, paid_twice, campaign_failed */
     char status[16]; /* requested, rejected, pending, sent, refunded, failed, dead */
 } lb_check_refund_t;
+
+/*
+ * The group-buy rules: every campaign closed; succeeded ones have joined_qty >= min_qty and failed ones did not reach
+ * it; joined_qty is the sum of the campaign's joins still counting (not cancelled or expired, and not refunded unless the
+ * refund is the closer's: a failed campaign keeps what it reached, while a buyer's refund or a late payment's, for a
+ * join released before, leaves it); a failed campaign released every unpaid join (cancelled) and its paid joins (paid:
+ * what the generator was told) are refund_required; no buyer above the per-buyer limit in a campaign. Orders must be
+ * sorted by id (lb_check_run sorts them); refunds are the co-op's (any order). Returns the number of violations.
+ */
+size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
+                           size_t num_orders, const int64_t *paid, size_t num_paid, const lb_check_refund_t *refunds,
+                           size_t num_refunds, lb_check_report_cb report, void *ctx);
 
 /* What the refund rules look at; the arrays are borrowed. */
 typedef struct st_lb_check_refunds_input_t {

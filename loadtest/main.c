@@ -761,18 +761,18 @@ static void take_refund(json_t *refund, list_t *list)
 
 static void report_violation(void *ctx, const char *line);
 
-/* The refund rules (lb_check_refunds) on the orders in (sorted by lb_check_run); -1 when the refunds cannot be read. */
+/*
+ * The refund rules (lb_check_refunds) on the orders in (sorted by lb_check_run); -1 when the refunds cannot be read.
+ * list gets every refund of the merchant (the co-op): the caller frees list->items, whether or not they were read.
+ */
 static int check_refunds(lb_load_run_t *run, const char *token, const lb_check_input_t *in, int with_observations,
-                         size_t *violations)
+                         list_t *list, size_t *violations)
 {
     lb_check_refunds_input_t refunds = {.orders = in->orders, .num_orders = in->num_orders};
-    list_t list = {NULL, 0, 0}; /* every refund of the merchant (the co-op), a page of 100 at a time */
-    if (fetch_list(run, token, "/v1/merchant/refunds", 100, "refunds", take_refund, &list) != 0) {
-        free(list.items);
+    if (fetch_list(run, token, "/v1/merchant/refunds", 100, "refunds", take_refund, list) != 0) /* a page of 100 at a time */
         return -1;
-    }
-    refunds.refunds = list.items;
-    refunds.num_refunds = list.num;
+    refunds.refunds = list->items;
+    refunds.num_refunds = list->num;
     if (with_observations) {
         refunds.has_observations = 1;
         refunds.asked = run->asked;
@@ -783,7 +783,6 @@ static int check_refunds(lb_load_run_t *run, const char *token, const lb_check_i
     *violations += lb_check_refunds(&refunds, report_violation, run);
     fprintf(stderr, "livebuy-load: refunds: %zu (%zu asked for by this run)\n", refunds.num_refunds,
             with_observations ? run->num_asked : (size_t)0);
-    free(list.items);
     return 0;
 }
 
@@ -935,10 +934,10 @@ static int64_t *paid_not_failed(const lb_load_run_t *run, const lb_check_order_t
 }
 
 /* The group-buy rules over the orders (sorted by id), and a line on how the campaigns ended. */
-static size_t check_campaigns(lb_load_run_t *run, const lb_check_order_t *orders, size_t num_orders)
+static size_t check_campaigns(lb_load_run_t *run, const lb_check_order_t *orders, size_t num_orders, const list_t *refunds)
 {
     size_t violations = lb_check_group_buys(run->setup.campaigns, run->setup.num_campaigns, orders, num_orders, run->paid,
-                                            run->num_paid, report_violation, run),
+                                            run->num_paid, refunds->items, refunds->num, report_violation, run),
            succeeded = 0;
     for (size_t k = 0; k != run->setup.num_campaigns; ++k)
         succeeded += strcmp(run->setup.campaigns[k].status, "succeeded") == 0;
@@ -986,11 +985,13 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     run->orders_seen = in.num_orders;
     run->check_ran = 1;
     size_t violations = lb_check_run(&in, report_violation, run);
-    int refunds_read = check_refunds(run, token, &in, with_observations, &violations) == 0;
+    list_t refunds = {NULL, 0, 0};
+    int refunds_read = check_refunds(run, token, &in, with_observations, &refunds, &violations) == 0;
     if (run->receiver != NULL && with_observations)
         violations += check_shipping(run, kept, num_kept);
-    if (run->setup.num_campaigns != 0)
-        violations += check_campaigns(run, in.orders, in.num_orders);
+    if (run->setup.num_campaigns != 0 && refunds_read)
+        violations += check_campaigns(run, in.orders, in.num_orders, &refunds);
+    free(refunds.items);
     free(paid);
     fprintf(stderr, "livebuy-load: check %s: %zu orders; SKU %lld stock %lld reserved %lld sold %lld held %lld%s\n",
             violations == 0 ? "ok" : "FAILED", in.num_orders, (long long)sku_id, (long long)in.stock, (long long)in.reserved,
@@ -1074,10 +1075,13 @@ static int check_catalog(lb_load_run_t *run)
                             .num_cancelled = run->num_cancelled,
                             .unanswered = run->unanswered_orders};
     violations += lb_check_run(&all, report_violation, run);
-    if (check_refunds(run, run->setup.coop_token, &all, 1, &violations) != 0)
+    list_t refunds = {NULL, 0, 0};
+    int refunds_read = check_refunds(run, run->setup.coop_token, &all, 1, &refunds, &violations) == 0;
+    if (refunds_read && run->setup.num_campaigns != 0)
+        violations += check_campaigns(run, orders, num_orders, &refunds);
+    free(refunds.items);
+    if (!refunds_read)
         goto exit;
-    if (run->setup.num_campaigns != 0)
-        violations += check_campaigns(run, orders, num_orders);
     if (before.num != run->setup.num_skus) {
         char line[128];
         snprintf(line, sizeof(line), "SKUs: the co-op lists %zu SKUs, the run made %zu", before.num, run->setup.num_skus);

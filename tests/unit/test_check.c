@@ -448,22 +448,23 @@ static void test_empty(void)
     /* a run that got nothing: no arrays at all */
     report_reset();
     CHECK(lb_check_run(&in, collect, &got) == 0);
-    CHECK(lb_check_group_buys(NULL, 0, NULL, 0, NULL, 0, collect, &got) == 0);
+    CHECK(lb_check_group_buys(NULL, 0, NULL, 0, NULL, 0, NULL, 0, collect, &got) == 0);
 }
 
 /* ---- lb_check_group_buys --------------------------------------------------------------------------------------------- */
 
 /*
  * Campaign 100 succeeded (min 5, joined 8: paid 11 and 15, handed-off 14, reserved 12; 13 expired unpaid after the
- * cut-off). Campaign 200 failed (min 10): its paid join 21 is refund_required and still counts (joined 3), its unpaid
- * joins 22, 23 were cancelled. Campaign 300 failed without a join. Buyer 1 is at the limit (3) in both 100 and 200.
+ * cut-off). Campaign 200 failed (min 10): its paid join 21 is refund_required by the closer's refund and still counts
+ * (joined 3), its unpaid joins 22, 23 were cancelled. Campaign 300 failed without a join. Buyer 1 is at the limit (3) in both 100 and 200.
  * Order 31 is not a join, order 32 joins a campaign the check was not given.
  */
 typedef struct st_group_world_t {
     lb_check_group_buy_t campaigns[3];
     lb_check_order_t orders[32];
-    size_t num_orders, num_paid;
+    size_t num_orders, num_paid, num_refunds;
     int64_t paid[8];
+    lb_check_refund_t refunds[4];
 } group_world_t;
 
 static group_world_t g;
@@ -498,6 +499,7 @@ static void group_init(void)
     static const int64_t paid[] = {11, 14, 15, 21, 31};
     memcpy(g.paid, paid, sizeof(paid));
     g.num_paid = sizeof(paid) / sizeof(paid[0]);
+    g.refunds[g.num_refunds++] = (lb_check_refund_t){.id = 1, .order_id = 21, .cause = "campaign_failed", .status = "pending"};
 }
 
 static lb_check_order_t *group_order(int64_t id)
@@ -508,7 +510,8 @@ static lb_check_order_t *group_order(int64_t id)
 static size_t group_check(void)
 {
     report_reset();
-    size_t violations = lb_check_group_buys(g.campaigns, 3, g.orders, g.num_orders, g.paid, g.num_paid, collect, &got);
+    size_t violations = lb_check_group_buys(g.campaigns, 3, g.orders, g.num_orders, g.paid, g.num_paid, g.refunds, g.num_refunds,
+                                            collect, &got);
     CHECK(violations == got.lines);
     return violations;
 }
@@ -577,6 +580,27 @@ static void test_group_counter(void)
     group_init();
     g.campaigns[2].joined_qty = 1;
     group_check_only("group-buy counter");
+}
+
+/* Refunds other than the closer's leave the counter: a join paid after the closer released it, a buyer's own refund. */
+static void test_group_counter_refunds(void)
+{
+    group_init();
+    join(24, 8, 200, 2, "refund_required"); /* cancelled by the closer, then paid: its money goes back */
+    g.refunds[g.num_refunds++] = (lb_check_refund_t){.id = 2, .order_id = 24, .cause = "late_payment", .status = "pending"};
+    set_status(group_order(15), "refunded"); /* its buyer asked while the campaign was open */
+    g.refunds[g.num_refunds++] = (lb_check_refund_t){.id = 3, .order_id = 15, .cause = "buyer", .status = "refunded"};
+    g.campaigns[0].joined_qty = 6;
+    CHECK(group_check() == 0);
+    /* counting them is the counter's fault */
+    g.campaigns[1].joined_qty = 5;
+    group_check_only("group-buy counter");
+    CHECK_CONTAINS(got.text, "group-buy 200 says joined_qty 5, its joins still counting add up to 3");
+    /* the closer's refund keeps its join: without it, the failed campaign's paid join would not count */
+    group_init();
+    g.num_refunds = 0;
+    group_check_only("group-buy counter");
+    CHECK_CONTAINS(got.text, "group-buy 200 says joined_qty 3, its joins still counting add up to 0");
 }
 
 static void test_group_unpaid_not_released(void)
@@ -855,6 +879,7 @@ int main(void)
     test_group_below_min();
     test_group_failed_at_min();
     test_group_counter();
+    test_group_counter_refunds();
     test_group_unpaid_not_released();
     test_group_paid_not_refund_required();
     test_group_join_cancelled();
