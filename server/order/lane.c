@@ -342,20 +342,19 @@ static lane_job_t *next_job(uv_loop_t *loop, job_queue_t *q)
     lb_lane_batch_t **link = &q->head;
     while (*link != NULL && job->count != max) {
         lb_lane_batch_t *batch = *link;
-        if ((other_out(batch) && !goes_alone(batch)) ||
-            (job->count != 0 && (goes_alone(batch) || !may_join(kind, job->batches, job->count, batch)))) {
+        int alone = goes_alone(batch);
+        if ((other_out(batch) && !alone) || (job->count != 0 && (alone || !may_join(kind, job->batches, job->count, batch)))) {
             link = &batch->next_waiting;
             continue;
         }
         *link = batch->next_waiting;
+        if (q->tail == &batch->next_waiting)
+            q->tail = link; /* the last one waiting left */
         batch->next_waiting = NULL;
         job->batches[job->count++] = batch;
-        if (goes_alone(batch))
+        if (alone)
             break;
     }
-    q->tail = &q->head;
-    while (*q->tail != NULL)
-        q->tail = &(*q->tail)->next_waiting;
     /* A share of the kind's batch size each: a shared job is no bigger than one batch. What waited takes its items now,
      * all that came while it waited (up to its share); a late batch, in the work. */
     for (size_t i = 0; i != job->count; ++i) {

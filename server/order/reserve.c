@@ -350,6 +350,12 @@ Exit:
  * One run of the job's transaction: lock the SKU rows (one statement, ascending ids), take each lane's requests and
  * decide them, write every batch's orders and counters, commit.
  */
+/* A batch of replay checks taken when sent: it locks nothing, the keys alone answer it. */
+static int is_replay_check(const lb_reserve_batch_t *batch)
+{
+    return batch->requests != NULL && batch->requests->replay_check;
+}
+
 static int run_once(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n)
 {
     int64_t *ids = lb_malloc(n * sizeof(*ids)), now = lb_now();
@@ -357,10 +363,9 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n)
     size_t num_locked = 0;
     int ret = 0;
 
-    /* Replay checks taken when sent lock nothing: they are answered from the keys alone. */
     for (size_t i = 0; i != n; ++i) {
         reset(batches[i]);
-        if (batches[i]->requests != NULL && batches[i]->requests->replay_check) {
+        if (is_replay_check(batches[i])) {
             if ((ret = check_replays(db, batches[i])) != 0)
                 goto Exit;
         } else {
@@ -372,8 +377,8 @@ static int run_once(lb_db_t *db, lb_reserve_batch_t *const *batches, size_t n)
     if ((ret = store->begin(db)) != 0 || (ret = store->skus_lock(db, ids, num_locked, skus)) != 0)
         goto Exit;
     for (size_t i = 0, j = 0; i != n; ++i) {
-        if (batches[i]->requests != NULL && batches[i]->requests->replay_check)
-            continue; /* checked above, without a lock */
+        if (is_replay_check(batches[i]))
+            continue; /* checked above */
         if ((ret = decide(db, batches[i], &skus[j++], now)) != 0)
             goto Exit;
     }
