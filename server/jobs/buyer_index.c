@@ -10,12 +10,13 @@
 #include "livebuy/store/buyer_orders.h"
 
 #define INDEX_INTERVAL_MS 250
-#define INDEX_AGAIN_MS    10 /* a full run: more blocks wait, the next run soon */
+#define INDEX_AGAIN_MS    10 /* more blocks wait (of this shard or others): the next run soon */
 #define INDEX_BLOCKS      256 /* blocks per run: up to 16,384 orders, or a few hundred spread over SKUs */
 
 typedef struct st_index_run_t {
     lb_periodic_t periodic;
     size_t listed;
+    int more;
 } index_run_t;
 
 static index_run_t run;
@@ -24,19 +25,20 @@ static unsigned shards = 1;
 static int index_prepare(lb_periodic_t *periodic)
 {
     run.listed = 0;
+    run.more = 0;
     return 0;
 }
 
 static int index_work(lb_periodic_t *periodic, lb_db_t *db)
 {
-    return lb_store_buyer_orders_index(db, INDEX_BLOCKS, shards, &run.listed);
+    return lb_store_buyer_orders_index(db, INDEX_BLOCKS, shards, &run.listed, &run.more);
 }
 
 static void index_done(lb_periodic_t *periodic, int status)
 {
     if (status != 0 && status != LB_EDB_DOWN)
         lb_log(LB_LOG_ERROR, "listing orders for their buyers failed (%d); next try in %d ms", status, INDEX_INTERVAL_MS);
-    if (status == 0 && run.listed == INDEX_BLOCKS)
+    if (status == 0 && (run.listed == INDEX_BLOCKS || run.more))
         lb_periodic_again(periodic, INDEX_AGAIN_MS);
 }
 

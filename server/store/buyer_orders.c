@@ -34,8 +34,7 @@ static int blocks_statement(lb_db_t *db, const char *shape, int query, const cha
     } else if (!lb_db_is_prepared(db, shape, size)) {
         char *rest = lb_malloc(strlen(mid) + 3 * size + strlen(tail) + 1);
         size_t len = (size_t)sprintf(rest, "%s", mid);
-        for (size_t i = 0; i != size; ++i)
-            len += (size_t)sprintf(rest + len, i == 0 ? "?" : ", ?");
+        len += lb_store__print_list(rest + len, size, "?", ", ");
         strcpy(rest + len, tail);
         sql = lb_store__list_sql(db, shape, size, head, "?", rest);
         free(rest);
@@ -89,7 +88,7 @@ static int index_blocks(lb_db_t *db, const lb_order_block_t *candidates, size_t 
     return 0;
 }
 
-int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed)
+int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed, int *more)
 {
     /*
      * The oldest unlisted blocks, read without a lock; then those of the first one's shard (SKU id modulo shards) in one
@@ -98,18 +97,20 @@ int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size
      */
     static const char oldest_sql[] = "SELECT sku_id, first_id FROM order_blocks WHERE listed = 0 ORDER BY listed, first_id LIMIT ?";
     lb_order_block_t blocks[INDEX_LIMIT_MAX];
-    size_t n = 0;
+    size_t n = 0, seen = 0;
     int ret;
     *listed = 0;
+    *more = 0;
     shards = shards > 1 ? shards : 1;
     limit = limit < INDEX_LIMIT_MAX ? limit : INDEX_LIMIT_MAX;
     if ((ret = lb_db_query(db, oldest_sql, "i", (int64_t)limit)) != 0)
         return ret;
     lb_order_block_t b = {0};
-    while ((ret = lb_db_fetch(db, "ii", &b.sku_id, &b.first_id)) == 0)
+    for (; (ret = lb_db_fetch(db, "ii", &b.sku_id, &b.first_id)) == 0; ++seen)
         if (n == 0 || (uint64_t)b.sku_id % shards == (uint64_t)blocks[0].sku_id % shards)
             blocks[n++] = b;
     if (ret != LB_ENOTFOUND)
         return ret;
+    *more = seen == limit; /* the other shards' blocks wait too, and a run takes one shard's */
     return n == 0 ? 0 : index_blocks(db, blocks, n, listed);
 }

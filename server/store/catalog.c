@@ -141,15 +141,6 @@ int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delt
     return lb_store_sku_add_counts(db, sku_id, reserved_delta, 0, -from_held, now);
 }
 
-/* "WHEN ? THEN ?" size times: a CASE over the SKUs of lb_store_skus_add_reserved. */
-static size_t print_cases(char *p, size_t size)
-{
-    size_t len = 0;
-    for (size_t i = 0; i != size; ++i)
-        len += (size_t)sprintf(p + len, "WHEN ? THEN ? ");
-    return len;
-}
-
 int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now)
 {
     static const char shape[] = "skus_add_reserved";
@@ -173,12 +164,11 @@ int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_
     if (!lb_db_is_prepared(db, shape, size)) {
         char *p = sql = lb_malloc(200 + size * 40);
         p += sprintf(p, "UPDATE skus SET reserved = reserved + CASE id ");
-        p += print_cases(p, size);
-        p += sprintf(p, "END, held = held - CASE id ");
-        p += print_cases(p, size);
-        p += sprintf(p, "END, updated_at = ? WHERE id IN (");
-        for (size_t i = 0; i != size; ++i)
-            p += sprintf(p, i == 0 ? "?" : ", ?");
+        p += lb_store__print_list(p, size, "WHEN ? THEN ?", " ");
+        p += sprintf(p, " END, held = held - CASE id ");
+        p += lb_store__print_list(p, size, "WHEN ? THEN ?", " ");
+        p += sprintf(p, " END, updated_at = ? WHERE id IN (");
+        p += lb_store__print_list(p, size, "?", ", ");
         strcpy(p, ")");
     }
     int64_t ret = lb_db_exec_array(db, shape, size, sql, params, 5 * size + 1);

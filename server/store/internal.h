@@ -39,6 +39,8 @@ int lb_store__query_json_list(lb_db_t *db, const char *sql, char *list, size_t l
     "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids JOIN orders o FORCE INDEX (PRIMARY) "                 \
     "ON o.sku_id = ? AND o.id = ids.id "
 
+/* Writes item n times, separator between, at out (room for n * (strlen(item) + strlen(separator)) + 1); its length. */
+size_t lb_store__print_list(char *out, size_t n, const char *item, const char *separator);
 /*
  * The text of a statement of shape with a list of n items: head, item n times comma-separated ("(?, ?), (?, ?)"), tail;
  * from malloc. NULL when the connection has that shape and n prepared already (lb_db_query_array needs no text then).

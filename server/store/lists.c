@@ -46,14 +46,22 @@ int lb_store__query_json_list(lb_db_t *db, const char *sql, char *list, size_t l
     return ret;
 }
 
+size_t lb_store__print_list(char *out, size_t n, const char *item, const char *separator)
+{
+    size_t len = 0;
+    for (size_t i = 0; i != n; ++i)
+        len += (size_t)sprintf(out + len, "%s%s", i == 0 ? "" : separator, item);
+    out[len] = '\0';
+    return len;
+}
+
 char *lb_store__list_sql(lb_db_t *db, const char *shape, size_t n, const char *head, const char *item, const char *tail)
 {
     if (lb_db_is_prepared(db, shape, n))
         return NULL;
     char *sql = lb_malloc(strlen(head) + n * (strlen(item) + 2) + strlen(tail) + 1);
     size_t len = (size_t)sprintf(sql, "%s", head);
-    for (size_t i = 0; i != n; ++i)
-        len += (size_t)sprintf(sql + len, "%s%s", i == 0 ? "" : ", ", item);
+    len += lb_store__print_list(sql + len, n, item, ", ");
     strcpy(sql + len, tail);
     return sql;
 }

@@ -24,8 +24,8 @@
 /*
  * Takes up to limit blocks of the order directory not yet listed (the oldest, of the oldest one's shard: SKU id modulo
  * shards; skipping those another process holds), copies their orders into buyer_orders and marks them listed, in one
- * transaction; *listed gets how many blocks.
+ * transaction; *listed gets how many blocks, *more whether limit blocks or more were waiting (of any shard).
  */
-int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed);
+int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed, int *more);
 
 #endif
