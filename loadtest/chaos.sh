@@ -119,8 +119,13 @@ for event in "${order[@]}"; do
         --scenario "$scenario" --rate "$rate" --duration "$run_seconds" --buyers "$buyers" "${sizes[@]}" --quiet \
         --max-retries 6 --allow-status network,503 >"$log" 2>&1 &
     load_pid=$!
-    # Somewhere in the run's middle, after its set-up: 1 s plus up to run_seconds - 2.
-    sleep "$(awk -v r=$RANDOM -v s="$run_seconds" 'BEGIN { printf "%.1f", 1 + (r % ((s - 2) * 10)) / 10 }')"
+    # Somewhere in the run's middle, after its set-up (which livebuy-load does not retry: catalog's 1,000 SKUs take
+    # seconds): once it says "set up", 0.5 s plus up to run_seconds - 2.
+    for _ in $(seq 600); do
+        if grep -q '^livebuy-load: set up ' "$log" 2>/dev/null || ! alive "$load_pid"; then break; fi
+        sleep 0.1
+    done
+    sleep "$(awk -v r=$RANDOM -v s="$run_seconds" 'BEGIN { printf "%.1f", 0.5 + (r % ((s - 2) * 10)) / 10 }')"
     case $event in
         livebuyd)
             t0=$(now)
