@@ -158,7 +158,7 @@ static int settle(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_
     /* Recorded with the batch's others; one recorded meanwhile by a transaction that did not wait for the SKU row makes
      * the batch run again, where it is a replay (sku_actions.c). */
     lb_sku_view_add_payment(
-        sku, &(lb_payment_row_t){order->id, payment->amount_cents, payment->provider_txn_id, payment->refund_required});
+        sku, &(lb_payment_row_t){order->id, payment->amount_cents, payment->provider_txn_id, payment->refund_required, order->sku_id});
     return 0;
 }
 

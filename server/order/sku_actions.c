@@ -42,7 +42,8 @@ typedef struct st_resolve_job_t {
 void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment)
 {
     view->payments = lb_grow(view->payments, view->num_payments, &view->payments_capacity, sizeof(*view->payments));
-    view->payments[view->num_payments++] = *payment;
+    view->payments[view->num_payments] = *payment;
+    view->payments[view->num_payments++].sku_id = view->sku.id;
 }
 
 const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id)
@@ -80,21 +81,72 @@ static void drop_shipments(lb_sku_view_t *view)
     view->num_shipments = 0;
 }
 
+/* What the views of a job's SKUs gathered, to be written in one statement of each kind for all of them. */
+typedef struct st_gathered_t {
+    lb_sku_counts_t *skus;
+    lb_live_item_counts_t *items;
+    lb_payment_row_t *payments;
+    lb_shipment_t *shipments;
+    size_t num_skus, num_items, num_payments, num_shipments;
+} gathered_t;
+
+static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
+{
+    size_t items = 0, payments = 0, shipments = 0;
+    for (size_t i = 0; i != n; ++i) {
+        items += views[i].num_items;
+        payments += views[i].num_payments;
+        shipments += views[i].num_shipments;
+    }
+    *g = (gathered_t){.skus = lb_malloc(n * sizeof(*g->skus)),
+                      .items = lb_malloc((items + 1) * sizeof(*g->items)),
+                      .payments = lb_malloc((payments + 1) * sizeof(*g->payments)),
+                      .shipments = lb_malloc((shipments + 1) * sizeof(*g->shipments))};
+    for (size_t i = 0; i != n; ++i) {
+        const lb_sku_view_t *v = &views[i];
+        if (v->reserved != 0 || v->sold != 0)
+            g->skus[g->num_skus++] = (lb_sku_counts_t){v->sku.id, v->reserved, v->sold};
+        for (size_t k = 0; k != v->num_items; ++k)
+            g->items[g->num_items++] = (lb_live_item_counts_t){v->sku.id, v->items[k].id, v->items[k].reserved, v->items[k].sold};
+        for (size_t k = 0; k != v->num_payments; ++k)
+            g->payments[g->num_payments++] = v->payments[k];
+        for (size_t k = 0; k != v->num_shipments; ++k)
+            g->shipments[g->num_shipments++] = v->shipments[k];
+    }
+}
+
+/*
+ * Writes what views[0..n) gathered: one statement for the SKUs' counters, one for the live items', one for the
+ * payments, the shipments' few; a job of many SKUs' actions makes as many round trips as one SKU's.
+ */
+static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
+{
+    gathered_t g;
+    int ret = 0;
+    gather(&g, views, n);
+    if (g.num_skus != 0)
+        ret = lb_store_skus_add_counts(db, g.skus, g.num_skus, now);
+    if (ret == 0 && g.num_items != 0)
+        ret = lb_store_live_items_add_counts(db, g.items, g.num_items);
+    if (ret == 0 && g.num_payments != 0)
+        ret = lb_store_payments_insert(db, g.payments, g.num_payments, now);
+    if (ret == 0 && g.num_shipments != 0)
+        ret = lb_store_shipments_create(db, g.shipments, g.num_shipments, now);
+    for (size_t i = 0; i != n; ++i) {
+        views[i].reserved = views[i].sold = 0;
+        views[i].num_items = views[i].num_payments = 0;
+        drop_shipments(&views[i]);
+    }
+    free(g.skus);
+    free(g.items);
+    free(g.payments);
+    free(g.shipments);
+    return ret;
+}
+
 int lb_sku_view_flush(lb_db_t *db, lb_sku_view_t *view)
 {
-    int ret = 0;
-    if (view->reserved != 0 || view->sold != 0)
-        ret = lb_store_sku_add_counts(db, view->sku.id, view->reserved, view->sold, 0, view->now);
-    for (size_t i = 0; ret == 0 && i != view->num_items; ++i)
-        ret = lb_store_live_item_add_counts(db, view->sku.id, view->items[i].id, view->items[i].reserved, view->items[i].sold);
-    if (ret == 0 && view->num_payments != 0)
-        ret = lb_store_payments_insert(db, view->sku.id, view->payments, view->num_payments, view->now);
-    if (ret == 0 && view->num_shipments != 0)
-        ret = lb_store_shipments_create(db, view->shipments, view->num_shipments, view->now);
-    view->reserved = view->sold = 0;
-    view->num_items = view->num_payments = 0;
-    drop_shipments(view);
-    return ret;
+    return flush_views(db, view, 1, view->now);
 }
 
 void lb_sku_view_dispose(lb_sku_view_t *view)
@@ -200,60 +252,82 @@ static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *v
 }
 
 /*
- * One SKU's actions inside the job's transaction: its row locked, its orders locked and read, each action applied, the
- * counters written. Sets *changed when something is to be committed. Returns 0, or an LB_E* code for the transaction.
+ * One SKU's actions inside the job's transaction, its row locked and read into view by the job: its orders locked and
+ * read, each action applied; what they write in gathered numbers stays in the view for the job to write. Sets *changed
+ * when something is to be committed. Returns 0, or an LB_E* code for the transaction.
  */
-static int run_batch(lb_db_t *db, lb_lane_batch_t *batch, int64_t now, int *changed)
+static int run_batch(lb_db_t *db, lb_lane_batch_t *batch, lb_sku_view_t *view, int64_t now, int *changed)
 {
     lb_sku_action_t *actions = batch->items;
     int64_t sku_id = batch->lane->sku_id;
-    lb_sku_view_t view = {.now = now};
     int ret, mine = 0;
 
-    if (actions == NULL)
-        return 0; /* every client went while the batch waited for its job */
-    for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
-        a->found = 0;
-        a->type->reset(a);
-    }
-    if ((ret = lb_store_sku_lock(db, sku_id, &view.sku)) != 0 || (ret = lock_orders(db, actions, sku_id)) != 0 ||
-        (ret = read_recorded(db, actions, &view)) != 0)
-        goto Exit;
+    if (view->sku.id == 0)
+        return 0; /* no such SKU: no action finds its order, which is their answer */
+    if ((ret = lock_orders(db, actions, sku_id)) != 0 || (ret = read_recorded(db, actions, view)) != 0)
+        return ret;
     for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         if (!a->locked) {
             if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) != 0 && ret != LB_ENOTFOUND)
-                goto Exit;
+                return ret;
             a->found = ret == 0;
         }
         if (!a->found)
             continue;
-        if ((ret = a->type->apply(db, a, &view, now)) < 0)
-            goto Exit;
+        if ((ret = a->type->apply(db, a, view, now)) < 0)
+            return ret == LB_ENOTFOUND ? 0 : ret; /* a row the action needs is gone: the rest of the batch finds nothing */
         if (ret == 1)
-            mine = view.stale = 1; /* the next action that decides on the stock reads it again */
+            mine = view->stale = 1; /* the next action that decides on the stock reads it again */
     }
-    ret = mine ? lb_sku_view_flush(db, &view) : 0;
     *changed |= mine;
-Exit:
-    lb_sku_view_dispose(&view);
-    /* No such SKU (LB_ENOTFOUND) or order: no action found an order, which is their answer. */
-    return ret == LB_ENOTFOUND || ret > 0 ? 0 : ret;
+    return 0;
+}
+
+/* Locks the rows of the batches' SKUs (ascending, as the batches are) in one statement, each into its batch's view. */
+static int lock_skus(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n, lb_sku_view_t *views)
+{
+    int64_t *ids = lb_malloc(n * sizeof(*ids));
+    lb_sku_t *skus = lb_malloc(n * sizeof(*skus));
+    size_t m = 0;
+    for (size_t i = 0; i != n; ++i)
+        if (batches[i]->items != NULL) /* none: every client went while the batch waited for its job */
+            ids[m++] = batches[i]->lane->sku_id;
+    int ret = m != 0 ? lb_store_skus_lock(db, ids, m, skus) : 0;
+    for (size_t i = 0, j = 0; ret == 0 && i != n; ++i)
+        if (batches[i]->items != NULL)
+            views[i].sku = skus[j++]; /* id 0: no such SKU */
+    free(skus);
+    free(ids);
+    return ret;
 }
 
 /*
  * A job's transaction: the batches of one or more SKUs (in ascending sku_id order, so two jobs lock their rows in the
- * same order), committed once.
+ * same order), their rows locked at once, their counters, payments and shipments written at once, committed once.
  */
 static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
 {
     int64_t now = lb_now();
+    lb_sku_view_t *views = lb_calloc(n, sizeof(*views));
     int ret, changed = 0;
 
-    if ((ret = lb_db_begin(db)) != 0)
-        return ret;
+    for (size_t i = 0; i != n; ++i) {
+        views[i].now = now;
+        for (lb_sku_action_t *a = batches[i]->items; a != NULL; a = a->next) {
+            a->found = 0;
+            a->type->reset(a);
+        }
+    }
+    if ((ret = lb_db_begin(db)) == 0 && (ret = lock_skus(db, batches, n, views)) == 0) {
+        for (size_t i = 0; ret == 0 && i != n; ++i)
+            if (batches[i]->items != NULL)
+                ret = run_batch(db, batches[i], &views[i], now, &changed);
+        if (ret == 0 && changed)
+            ret = flush_views(db, views, n, now);
+    }
     for (size_t i = 0; i != n; ++i)
-        if ((ret = run_batch(db, batches[i], now, &changed)) != 0)
-            break;
+        lb_sku_view_dispose(&views[i]);
+    free(views);
     if (ret == 0 && changed)
         return lb_db_commit(db);
     lb_db_rollback(db);

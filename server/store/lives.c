@@ -1,6 +1,7 @@
 /* Lives and live items: a host's broadcast, and SKUs put on air with a quota set aside from their stock. */
 #include <string.h>
 #include "livebuy/common.h"
+#include "livebuy/db/rows.h"
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/lives.h"
 #include "livebuy/store/offers.h"
@@ -212,6 +213,20 @@ int lb_store_live_item_add_counts(lb_db_t *db, int64_t sku_id, int64_t id, int64
 {
     static const char sql[] = "UPDATE live_items SET reserved = reserved + ?, sold = sold + ? WHERE sku_id = ? AND id = ?";
     int64_t ret = lb_db_exec(db, sql, "iiii", reserved, sold, sku_id, id);
+    return ret < 0 ? (int)ret : 0;
+}
+
+int lb_store_live_items_add_counts(lb_db_t *db, const lb_live_item_counts_t *adds, size_t n)
+{
+    static const char sql[] = "UPDATE live_items SET reserved = reserved + ?, sold = sold + ? WHERE sku_id = ? AND id = ?";
+    lb_db_rows_t *rows = lb_db_rows_start("iiii", n);
+    for (size_t i = 0; i != n; ++i) {
+        lb_db_row_int(rows, 0, i, adds[i].reserved);
+        lb_db_row_int(rows, 1, i, adds[i].sold);
+        lb_db_row_int(rows, 2, i, adds[i].sku_id);
+        lb_db_row_int(rows, 3, i, adds[i].id);
+    }
+    int64_t ret = lb_db_exec_rows(db, sql, rows->columns, 4, n);
     return ret < 0 ? (int)ret : 0;
 }
 

@@ -50,7 +50,7 @@ int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *t
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now)
+int lb_store_payments_insert(lb_db_t *db, const lb_payment_row_t *rows, size_t n, int64_t now)
 {
     static const char sql[] = "INSERT INTO payments (sku_id, order_id, provider_txn_id, amount_cents, outcome, created_at) "
                               "VALUES (?, ?, ?, ?, ?, ?)";
@@ -58,7 +58,7 @@ int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t
     lb_db_rows_t *columns = lb_db_rows_start("iibibi", n);
     for (size_t i = 0; i != n; ++i) {
         const char *outcome = rows[i].refund_required ? refund_required : applied;
-        lb_db_row_int(columns, 0, i, sku_id);
+        lb_db_row_int(columns, 0, i, rows[i].sku_id);
         lb_db_row_int(columns, 1, i, rows[i].order_id);
         lb_db_row_text(columns, 2, i, rows[i].provider_txn_id);
         lb_db_row_int(columns, 3, i, rows[i].amount_cents);

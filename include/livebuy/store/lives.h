@@ -50,5 +50,11 @@ int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t def
 int lb_store_live_item_add_reserved(lb_db_t *db, int64_t sku_id, int64_t id, int64_t delta);
 /* The general move behind it: each counter += its delta (payment moves reserved units to sold). */
 int lb_store_live_item_add_counts(lb_db_t *db, int64_t sku_id, int64_t id, int64_t reserved, int64_t sold);
+/* A move of one live item's reserved and sold (lb_store_live_items_add_counts). */
+typedef struct st_lb_live_item_counts_t {
+    int64_t sku_id, id, reserved, sold;
+} lb_live_item_counts_t;
+/* The moves of several live items (distinct) in one round trip (bulk execution). */
+int lb_store_live_items_add_counts(lb_db_t *db, const lb_live_item_counts_t *adds, size_t n);
 
 #endif

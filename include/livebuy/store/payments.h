@@ -14,8 +14,8 @@
  */
 int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *txns, size_t n, lb_payment_row_t *out,
                                size_t *found);
-/* Records rows[0..n), payments of SKU sku_id, as one statement; LB_EDB_DUP when a transaction id is recorded already. */
-int lb_store_payments_insert(lb_db_t *db, int64_t sku_id, const lb_payment_row_t *rows, size_t n, int64_t now);
+/* Records rows[0..n) (of any SKUs) as one statement; LB_EDB_DUP when a transaction id is recorded already. */
+int lb_store_payments_insert(lb_db_t *db, const lb_payment_row_t *rows, size_t n, int64_t now);
 
 /* The payment that paid an order (applied): its transaction id (room for LB_TEXT_SIZE(128)) and amount, or LB_ENOTFOUND. */
 int lb_store_order_payment(lb_db_t *db, int64_t sku_id, int64_t order_id, char *provider_txn_id, size_t size,
