@@ -210,50 +210,102 @@ static int order_named_twice(const lb_sku_action_t *actions, const lb_sku_action
     return 0;
 }
 
-/*
- * Locks and reads the batch's orders in one statement, instead of one per action. An order that two actions name (a
- * notify sent twice, a payment and a cancellation) is left to each action's own lock when its turn comes, so that the
- * later one sees what the earlier one changed. Sets each action's locked (1: a->order and a->found are read).
- */
-static int lock_orders(lb_db_t *db, lb_sku_action_t *actions, int64_t sku_id)
+static int by_ref(const void *a, const void *b)
 {
-    int64_t ids[MAX_ACTIONS_PER_BATCH];
-    size_t n = 0, found = 0;
-    for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
-        if ((a->locked = !order_named_twice(actions, a)) != 0)
-            ids[n++] = a->order_id;
-    if (n == 0)
-        return 0;
-    lb_order_t *rows = lb_malloc(n * sizeof(*rows));
-    int ret = lb_store_orders_lock(db, sku_id, ids, n, rows, &found);
-    for (lb_sku_action_t *a = actions; ret == 0 && a != NULL; a = a->next) {
-        for (size_t i = 0; a->locked && i != found && !a->found; ++i)
-            if (rows[i].id == a->order_id) {
-                a->order = rows[i];
-                a->found = 1;
-            }
+    const lb_order_ref_t *x = a, *y = b;
+    if (x->sku_id != y->sku_id)
+        return x->sku_id < y->sku_id ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/*
+ * Locks and reads the orders of the job's batches (views[i].sku.id 0: a SKU not found, skipped) in one statement,
+ * instead of one per action. An order that two actions of a batch name (a notify sent twice, a payment and a
+ * cancellation) is left to each action's own lock when its turn comes, so that the later one sees what the earlier one
+ * changed. Sets each action's locked (1: a->order and a->found are read).
+ */
+static int lock_orders(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n, const lb_sku_view_t *views)
+{
+    size_t num_refs = 0, num_skus = 0, found = 0;
+    for (size_t i = 0; i != n; ++i)
+        num_refs += views[i].sku.id != 0 ? batches[i]->count : 0;
+    lb_order_ref_t *refs = lb_malloc((num_refs + 1) * sizeof(*refs));
+    int64_t *skus = lb_malloc((n + 1) * sizeof(*skus));
+    num_refs = 0;
+    for (size_t i = 0; i != n; ++i) {
+        lb_sku_action_t *actions = batches[i]->items;
+        if (views[i].sku.id == 0)
+            continue;
+        for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
+            if ((a->locked = !order_named_twice(actions, a)) != 0)
+                refs[num_refs++] = (lb_order_ref_t){views[i].sku.id, a->order_id};
+        if (num_skus == 0 || skus[num_skus - 1] != views[i].sku.id)
+            skus[num_skus++] = views[i].sku.id;
+    }
+    lb_order_t *rows = lb_malloc((num_refs + 1) * sizeof(*rows));
+    int ret = 0;
+    if (num_refs != 0 && num_skus == 1) { /* a hot SKU's batch: the one-SKU statement */
+        int64_t *ids = lb_malloc(num_refs * sizeof(*ids));
+        for (size_t k = 0; k != num_refs; ++k)
+            ids[k] = refs[k].id;
+        ret = lb_store_orders_lock(db, skus[0], ids, num_refs, rows, &found);
+        free(ids);
+    } else if (num_refs != 0) {
+        qsort(refs, num_refs, sizeof(*refs), by_ref);
+        ret = lb_store_orders_lock_refs(db, refs, num_refs, skus, num_skus, rows, &found);
+    }
+    for (size_t i = 0; ret == 0 && i != n; ++i) {
+        for (lb_sku_action_t *a = batches[i]->items; a != NULL && views[i].sku.id != 0; a = a->next)
+            for (size_t k = 0; a->locked && k != found && !a->found; ++k)
+                if (rows[k].id == a->order_id && rows[k].sku_id == views[i].sku.id) {
+                    a->order = rows[k];
+                    a->found = 1;
+                }
     }
     free(rows);
+    free(skus);
+    free(refs);
     return ret;
 }
 
-/* The payments recorded already under the transaction ids of the batch's notifies, in one statement. */
-static int read_recorded(lb_db_t *db, lb_sku_action_t *actions, lb_sku_view_t *view)
+/* The payments recorded already under the transaction ids of the job's notifies, in one statement; each view gets its SKU's. */
+static int read_recorded(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n, lb_sku_view_t *views)
 {
-    const char *txns[MAX_ACTIONS_PER_BATCH];
-    size_t n = 0;
-    for (lb_sku_action_t *a = actions; a != NULL; a = a->next)
-        if (a->provider_txn_id != NULL)
-            txns[n++] = a->provider_txn_id;
-    if (n == 0)
+    size_t num = 0, found = 0;
+    for (size_t i = 0; i != n; ++i)
+        for (lb_sku_action_t *a = batches[i]->items; a != NULL && views[i].sku.id != 0; a = a->next)
+            num += a->provider_txn_id != NULL;
+    if (num == 0)
         return 0;
-    view->recorded = lb_malloc(n * sizeof(*view->recorded));
-    return lb_store_payments_recorded(db, view->sku.id, txns, n, view->recorded, &view->num_recorded);
+    int64_t *skus = lb_malloc(num * sizeof(*skus));
+    const char **txns = lb_malloc(num * sizeof(*txns));
+    lb_payment_row_t *rows = lb_malloc(num * sizeof(*rows));
+    num = 0;
+    for (size_t i = 0; i != n; ++i)
+        for (lb_sku_action_t *a = batches[i]->items; a != NULL && views[i].sku.id != 0; a = a->next)
+            if (a->provider_txn_id != NULL) {
+                skus[num] = views[i].sku.id;
+                txns[num++] = a->provider_txn_id;
+            }
+    int ret = lb_store_payments_recorded(db, skus, txns, num, rows, &found);
+    for (size_t i = 0; ret == 0 && i != n; ++i) {
+        lb_sku_view_t *v = &views[i];
+        for (size_t k = 0; k != found; ++k)
+            if (rows[k].sku_id == v->sku.id) {
+                if (v->recorded == NULL)
+                    v->recorded = lb_malloc(found * sizeof(*v->recorded));
+                v->recorded[v->num_recorded++] = rows[k];
+            }
+    }
+    free(rows);
+    free(txns);
+    free(skus);
+    return ret;
 }
 
 /*
- * One SKU's actions inside the job's transaction, its row locked and read into view by the job: its orders locked and
- * read, each action applied; what they write in gathered numbers stays in the view for the job to write. Sets *changed
+ * One SKU's actions inside the job's transaction, its row and its orders locked and read by the job: each action
+ * applied; what they write in gathered numbers stays in the view for the job to write. Sets *changed
  * when something is to be committed. Returns 0, or an LB_E* code for the transaction.
  */
 static int run_batch(lb_db_t *db, lb_lane_batch_t *batch, lb_sku_view_t *view, int64_t now, int *changed)
@@ -264,8 +316,6 @@ static int run_batch(lb_db_t *db, lb_lane_batch_t *batch, lb_sku_view_t *view, i
 
     if (view->sku.id == 0)
         return 0; /* no such SKU: no action finds its order, which is their answer */
-    if ((ret = lock_orders(db, actions, sku_id)) != 0 || (ret = read_recorded(db, actions, view)) != 0)
-        return ret;
     for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         if (!a->locked) {
             if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) != 0 && ret != LB_ENOTFOUND)
@@ -318,7 +368,8 @@ static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
             a->type->reset(a);
         }
     }
-    if ((ret = lb_db_begin(db)) == 0 && (ret = lock_skus(db, batches, n, views)) == 0) {
+    if ((ret = lb_db_begin(db)) == 0 && (ret = lock_skus(db, batches, n, views)) == 0 &&
+        (ret = lock_orders(db, batches, n, views)) == 0 && (ret = read_recorded(db, batches, n, views)) == 0) {
         for (size_t i = 0; ret == 0 && i != n; ++i)
             if (batches[i]->items != NULL)
                 ret = run_batch(db, batches[i], &views[i], now, &changed);

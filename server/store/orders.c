@@ -74,6 +74,34 @@ int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
+int lb_store_orders_lock_refs(lb_db_t *db, const lb_order_ref_t *refs, size_t n, const int64_t *skus, size_t num_skus,
+                              lb_order_t *out, size_t *found)
+{
+    static const char shape[] = "orders_lock_refs";
+    size_t size = lb_store__padded_size(num_skus), len = 1;
+    char *json = lb_malloc(2 + n * 43);
+    json[0] = '[';
+    for (size_t i = 0; i != n; ++i)
+        len += (size_t)sprintf(json + len, "%s[%lld,%lld]", i == 0 ? "" : ",", (long long)refs[i].sku_id, (long long)refs[i].id);
+    json[len++] = ']';
+    lb_db_param_t *params = lb_store__params(1 + size);
+    params[0] = LB_DB_BYTES(json, len);
+    for (size_t i = 0; i != size; ++i)
+        params[1 + i] = LB_DB_INT(skus[i < num_skus ? i : num_skus - 1]);
+    char *sql = lb_store__list_sql(db, shape, size,
+                                   "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+                                   "sku_id BIGINT UNSIGNED PATH '$[0]', id BIGINT UNSIGNED PATH '$[1]')) AS k "
+                                   "JOIN orders o FORCE INDEX (PRIMARY) ON o.sku_id = k.sku_id AND o.id = k.id WHERE o.sku_id IN (",
+                                   "?", ") FOR UPDATE");
+    int ret = lb_db_query_array(db, shape, size, sql, params, 1 + size);
+    free(sql);
+    free(json);
+    *found = 0;
+    while (ret == 0 && *found != n && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 0)
+        ++*found;
+    return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
 {
     static const char sql[] = "UPDATE orders SET status = ?, updated_at = ? WHERE sku_id = ? AND id = ?";

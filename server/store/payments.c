@@ -15,19 +15,20 @@
  * its SKU filled up: 40,000 orders/s held for two seconds, then 20,000/s and latencies near a second (perf:
  * in_vector::find, ha_index_next_same). Rows leave it no such plan, and FORCE INDEX none but the ranges.
  */
-int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *txns, size_t n, lb_payment_row_t *out, size_t *found)
+int lb_store_payments_recorded(lb_db_t *db, const int64_t *skus, const char *const *txns, size_t n, lb_payment_row_t *out,
+                               size_t *found)
 {
     static const char shape[] = "payments_recorded";
     size_t size = lb_store__padded_size(n), p = 0;
     lb_db_param_t *params = lb_store__params(2 * size);
     char *sql =
         lb_store__list_sql(db, shape, size,
-                           "SELECT provider_txn_id, order_id, outcome = 'refund_required' FROM payments FORCE INDEX (payments_txn) "
+                           "SELECT sku_id, provider_txn_id, order_id, outcome = 'refund_required' FROM payments FORCE INDEX (payments_txn) "
                            "WHERE (sku_id, provider_txn_id) IN (",
                            "(?, ?)", ")");
     for (size_t i = 0; i != size; ++i) {
         const char *txn = txns[i < n ? i : n - 1];
-        params[p++] = LB_DB_INT(sku_id);
+        params[p++] = LB_DB_INT(skus[i < n ? i : n - 1]);
         params[p++] = LB_DB_BYTES(txn, strlen(txn));
     }
     int ret = lb_db_query_array(db, shape, size, sql, params, p);
@@ -35,14 +36,16 @@ int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *t
     *found = 0;
     while (ret == 0) {
         char txn[LB_TEXT_SIZE(128)]; /* payments.provider_txn_id VARCHAR(128) */
-        int64_t order_id, refund_required;
-        if ((ret = lb_db_fetch(db, "sii", txn, sizeof(txn), &order_id, &refund_required)) != 0)
+        int64_t sku_id, order_id, refund_required;
+        if ((ret = lb_db_fetch(db, "isii", &sku_id, txn, sizeof(txn), &order_id, &refund_required)) != 0)
             break;
         /* Byte for byte, as payments_txn compares (sql/009); a transaction id two notifies carry is found once. */
         for (size_t i = 0; i != n; ++i) {
-            if (strcmp(txns[i], txn) == 0) {
-                out[(*found)++] =
-                    (lb_payment_row_t){.order_id = order_id, .provider_txn_id = txns[i], .refund_required = (int)refund_required};
+            if (skus[i] == sku_id && strcmp(txns[i], txn) == 0) {
+                out[(*found)++] = (lb_payment_row_t){.order_id = order_id,
+                                                     .provider_txn_id = txns[i],
+                                                     .refund_required = (int)refund_required,
+                                                     .sku_id = sku_id};
                 break;
             }
         }

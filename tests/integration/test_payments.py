@@ -366,6 +366,54 @@ class PaymentTest(Base):
                                   "shipment_orders so ON so.shipment_id = s.id WHERE so.order_id IN (%s)" % ids),
                          [("11", "1")])
 
+    def test_actions_spread_over_many_skus_at_once(self):
+        """Notifies and cancellations over 24 SKUs at once share transactions (sku_actions.c: the SKU rows, the orders and
+        the recorded payments read in one statement each, the counters, payments and shipments written in one each):
+        every SKU's counters, each order's status, payments and shipment come out as one SKU's batch leaves them; a
+        notify sent twice is applied once, an order paid and cancelled at once is paid, a live item's order moves its
+        item's counters, an earlier payment's transaction id replays on its own SKU."""
+        skus = [self.new_sku(stock=30) for _ in range(24)]
+        item_id = self.new_live_item(skus[0], quota=6)
+        orders = [self.reserve(600 + i, 1 + i % 2, sku_id=sku_id) for i, sku_id in enumerate(skus)]
+        orders += [self.reserve(650 + i, 1 + i % 2, sku_id=sku_id) for i, sku_id in enumerate(skus[:12])]
+        live = self.reserve(690, 2, live_item_id=item_id)
+        early = self.reserve(691, 1, sku_id=skus[5])
+        early_txn = new_txn()
+        self.assertEqual(self.notify(early["id"], early_txn, early["amount_cents"])[0], 200)
+        requests = []
+
+        def pay(order, txn):
+            body = notify_body(order["id"], txn, order["amount_cents"])
+            requests.append(("POST", "/v1/payments/notify", body, dict(signed(body), **{"Content-Type": "application/json"})))
+
+        for order in orders + [live]:
+            pay(order, new_txn())
+        twice_txn = new_txn()
+        pay(orders[3], twice_txn)  # orders[3] is paid twice above and here under another txn: refunded as paid twice
+        pay(early, early_txn)  # recorded before this burst: a replay
+        requests.append(("POST", "/v1/orders/%d/cancel" % orders[7]["id"], None,
+                         {"Authorization": "Bearer " + lb.buyer_token(607)}))
+        answers = self.server.requests_at_once(requests)
+        self.assertNotIn(None, answers)
+        paid = answers[:len(orders) + 1]
+        self.assertEqual({(a[0], a[1]["status"]) for a in paid}, {(200, "paid")}, paid)
+        self.assertEqual(tuple(answers[-2]), (200, {"order_id": early["id"], "status": "paid"}))
+        self.assertIn(answers[-1][0], (200, 409), answers[-1])
+        self.assertEqual({self.order_status(o["id"]) for o in orders + [live, early]}, {"paid"})
+        for sku_id in skus:
+            qty = sum(o["qty"] for o in orders + [live, early] if o["sku_id"] == sku_id)
+            held = 4 if sku_id == skus[0] else 0  # the live item's quota of 6, 2 of it sold
+            self.assertEqual(self.counters(sku_id), {"stock": 30, "reserved": 0, "sold": qty, "held": held,
+                                                     "available": 30 - qty - held}, sku_id)
+        self.assertEqual(self.live_counts(item_id), ("6", "0", "2"))
+        ids = ",".join(str(o["id"]) for o in orders + [live, early])
+        self.assertEqual(self.sql("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM payments WHERE order_id IN (%s) "
+                                  "AND outcome = 'applied'" % ids), [(str(len(orders) + 2),) * 2])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM payments WHERE provider_txn_id = '%s'" % twice_txn), [("1",)])
+        self.assertEqual(self.sql("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM shipment_orders WHERE order_id IN (%s)"
+                                  % ids), [(str(len(orders) + 2),) * 2])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM payments WHERE provider_txn_id = '%s'" % early_txn), [("1",)])
+
     def test_expired_order_paid_alone_is_recorded_with_its_time(self):
         """A batch of one payment that takes its units back (no counters added up): its rows carry the batch's time."""
         sku_id = self.new_sku(stock=10)

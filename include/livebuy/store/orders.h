@@ -23,6 +23,12 @@ int64_t lb_store_order_block_of(int64_t id);
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order);
 /* Locks and reads those of the n orders (distinct ids) that exist on this SKU, in one statement; out holds n. */
 int lb_store_orders_lock(lb_db_t *db, int64_t sku_id, const int64_t *ids, size_t n, lb_order_t *out, size_t *found);
+/*
+ * The same for orders of several SKUs, refs[0..n) sorted by SKU, then id (locked in that order); skus[0..num_skus)
+ * their distinct SKUs, which the statement names (a sharded front prunes by them).
+ */
+int lb_store_orders_lock_refs(lb_db_t *db, const lb_order_ref_t *refs, size_t n, const int64_t *skus, size_t num_skus,
+                              lb_order_t *out, size_t *found);
 /* Sets a (locked) order's status and updated_at, in the row and in *order. */
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*

@@ -9,10 +9,11 @@
 #include "livebuy/model/payment.h"
 
 /*
- * The payments recorded on this SKU under the n transaction ids txns, in one statement: out (room for n) gets one row
- * for each id that has one (provider_txn_id pointing to the txns entry; amount_cents not read), *found their number.
+ * The payments recorded under the n transaction ids txns, each on its SKU skus[i], in one statement: out (room for n)
+ * gets one row for each pair that has one (provider_txn_id pointing to the txns entry; amount_cents not read), *found
+ * their number.
  */
-int lb_store_payments_recorded(lb_db_t *db, int64_t sku_id, const char *const *txns, size_t n, lb_payment_row_t *out,
+int lb_store_payments_recorded(lb_db_t *db, const int64_t *skus, const char *const *txns, size_t n, lb_payment_row_t *out,
                                size_t *found);
 /* Records rows[0..n) (of any SKUs) as one statement; LB_EDB_DUP when a transaction id is recorded already. */
 int lb_store_payments_insert(lb_db_t *db, const lb_payment_row_t *rows, size_t n, int64_t now);
