@@ -21,6 +21,7 @@ typedef struct st_product_create_job_t {
     int cold_chain;
     size_t num_skus;
     lb_sku_t skus[LB_PRODUCT_SKUS_MAX];
+    int64_t product_id; /* once known: the product a run again of the job goes on with (lb_store_product_create) */
 } product_create_job_t;
 
 void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus,
@@ -80,11 +81,15 @@ static int product_create_work(lb_call_job_t *super, lb_db_t *db)
     lb_product_t product = {job->title, job->unit, job->origin, job->description, job->cold_chain};
     lb_product_record_t created = {0};
     lb_merchant_t merchant;
-    int64_t product_id;
     int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
-    if (ret != 0 || (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus, &product_id)) != 0)
-        return ret;
-    return product_answer(super, db, 201, product_id, &created);
+    if (ret == 0 && (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus, &job->product_id)) == 0)
+        ret = product_answer(super, db, 201, job->product_id, &created);
+    /* The connection went once the product was begun: the job runs again on a new one, which goes on with that product
+     * or finds it published and answers it, never making a second. */
+    if (ret == LB_EDB_DOWN && job->product_id != 0)
+        return LB_EDB_RETRY;
+    /* Another product of the merchant was in the making all along: a 503, to retry shortly. */
+    return ret == LB_EBUSY ? LB_EDB_DOWN : ret;
 }
 
 void lb_handle_product_create(lb_call_t *call)
@@ -105,6 +110,7 @@ void lb_handle_product_create(lb_call_t *call)
     snprintf(job->origin, sizeof(job->origin), "%s", product->origin);
     snprintf(job->description, sizeof(job->description), "%s", product->description);
     job->cold_chain = product->cold_chain;
+    job->product_id = 0;
     job->num_skus = product->num_skus;
     memcpy(job->skus, product->skus, product->num_skus * sizeof(job->skus[0]));
     free(product);

@@ -47,43 +47,6 @@ int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant)
     return fetch_merchant(db, lb_db_query(db, sql, "i", id), merchant);
 }
 
-int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
-                            int64_t *product_id)
-{
-    static const char product_sql[] = "INSERT INTO products (merchant_id, title, unit, origin, description, cold_chain, "
-                                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
-    static const char sku_sql[] = "INSERT INTO skus (product_id, merchant_id, name, price_cents, weight_grams, stock, "
-                                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    int64_t now = lb_now(), ret;
-
-    if ((ret = lb_db_begin(db)) != 0)
-        return (int)ret;
-    if ((ret = lb_db_exec(db, product_sql, "issssii", merchant_id, product->title, product->unit, product->origin,
-                          product->description != NULL ? product->description : "", (int64_t)product->cold_chain, now)) < 0)
-        return (int)ret;
-    *product_id = lb_db_insert_id(db);
-    for (size_t i = 0; i != num_skus; ++i) {
-        lb_sku_t *sku = &skus[i];
-        if ((ret = lb_db_exec(db, sku_sql, "iisiiiii", *product_id, merchant_id, sku->name, sku->price_cents, sku->weight_grams,
-                              sku->stock, now, now)) < 0)
-            return (int)ret;
-        sku->id = lb_db_insert_id(db);
-        sku->product_id = *product_id;
-        sku->merchant_id = merchant_id;
-        sku->reserved = sku->sold = sku->held = sku->retired_at = 0;
-        /* The ledger opens with the stock the SKU is made with, so that its entries add up to the stock from the start. */
-        lb_ledger_entry_t opening = {.sku_id = sku->id,
-                                     .kind = LB_LEDGER_OPENING,
-                                     .delta = sku->stock,
-                                     .stock_after = sku->stock,
-                                     .merchant_id = merchant_id,
-                                     .created_at = now};
-        if ((ret = lb_store_ledger_append(db, &opening)) != 0)
-            return (int)ret;
-    }
-    return lb_db_commit(db);
-}
-
 /* Reads one SKU row with sql (SKU_SELECT and a WHERE on the id). */
 static int read_sku(lb_db_t *db, const char *sql, int64_t id, lb_sku_t *sku)
 {
@@ -92,7 +55,9 @@ static int read_sku(lb_db_t *db, const char *sql, int64_t id, lb_sku_t *sku)
 
 int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku)
 {
-    static const char sql[] = SKU_SELECT "WHERE id = ?";
+    /* A SKU of a product in the making (product_create.c) is nobody's to see or use yet. */
+    static const char sql[] = "SELECT " SKU_SELECT_LIST("s.") "FROM skus s JOIN products p ON p.id = s.product_id "
+                                                              "WHERE s.id = ? AND p.making IS NULL";
     return read_sku(db, sql, id, sku);
 }
 
@@ -198,27 +163,33 @@ int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(4
     return lb_db_query_row(db, sql, "i", "si", sku_id, title, (size_t)LB_TEXT_SIZE(401), cold_chain);
 }
 
-int lb_store_merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, size_t *n)
+int lb_store__ids(lb_db_t *db, const char *sql, int64_t param, int64_t **ids, size_t *n)
 {
-    static const char sql[] = "SELECT id FROM skus WHERE merchant_id = ? ORDER BY id";
     size_t cap = 0;
-    int ret = lb_db_query(db, sql, "i", merchant_id);
-    *skus = NULL;
+    int ret = lb_db_query(db, sql, "i", param);
+    *ids = NULL;
     *n = 0;
     while (ret == 0) {
-        *skus = lb_grow(*skus, *n, &cap, sizeof(**skus));
-        if ((ret = lb_db_fetch(db, "i", &(*skus)[*n])) != 0)
+        *ids = lb_grow(*ids, *n, &cap, sizeof(**ids));
+        if ((ret = lb_db_fetch(db, "i", &(*ids)[*n])) != 0)
             break;
         ++*n;
     }
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
+int lb_store_merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, size_t *n)
+{
+    static const char sql[] = "SELECT id FROM skus WHERE merchant_id = ? ORDER BY id";
+    return lb_store__ids(db, sql, merchant_id, skus, n);
+}
+
 int lb_store_merchant_skus(lb_db_t *db, int64_t merchant_id, int64_t after, int64_t limit, lb_merchant_sku_t *out, size_t *found)
 {
     static const char sql[] = "SELECT " SKU_SELECT_LIST(
         "s.") ", p.title, p.unit, p.cold_chain FROM skus s "
-              "JOIN products p ON p.id = s.product_id WHERE s.merchant_id = ? AND s.id > ? ORDER BY s.id LIMIT ?";
+              "JOIN products p ON p.id = s.product_id WHERE s.merchant_id = ? AND s.id > ? AND p.making IS NULL "
+              "ORDER BY s.id LIMIT ?";
     int ret = lb_db_query(db, sql, "iii", merchant_id, after, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {

@@ -53,6 +53,25 @@ char *lb_store__list_sql(lb_db_t *db, const char *shape, size_t n, const char *h
 int lb_store__insert_returning(lb_db_t *db, const char *shape, const char *head, const char *row, const char *returned,
                                const lb_db_param_t *params, size_t num_params, size_t n, int64_t *out);
 
+/* ---- A session's named locks, and the tests' pauses (session.c) ---------------------------------------------------- */
+
+/*
+ * Takes the session's named lock `name` (a string literal) of this database, waiting up to wait_s seconds: 0, LB_EBUSY
+ * when another session holds it still, or an LB_E* code. Held across transactions until lb_store__unlock or the
+ * session's end (a crash of livebuyd, a lost connection, a KILL): call it outside a transaction, and unlock before the
+ * job returns.
+ */
+int lb_store__lock(lb_db_t *db, const char *name, int64_t wait_s);
+/* Lets go of the lock `name`; when that cannot be told, the connection is closed after the job (so is the lock). */
+void lb_store__unlock(lb_db_t *db, const char *name);
+/*
+ * A failure point for the tests: with LIVEBUY_FAULT_PAUSE=point, the first pass of the process through `point` has the
+ * session sleep 20 s (SELECT SLEEP), long enough for a test to find it (its locks, PROCESSLIST) and KILL it there, as a
+ * crash or a lost connection at that step would end it. 0, or the statement's LB_E* code when it was killed. A no-op
+ * in production (the variable unset).
+ */
+int lb_store__pause_for_test(lb_db_t *db, const char *point);
+
 /* ---- Outbox tables (shipments.c, refund_outbox.c): due rows claimed for a push ---------------------------------------- */
 
 /* Reads the open query's next row into rows' row i and gives its id: 0, LB_ENOTFOUND after the last, or an LB_E* code. */
@@ -83,7 +102,13 @@ int lb_store__claim_due(lb_db_t *db, const lb_store__claim_t *claim, const char 
  */
 int lb_store__release_claims(lb_db_t *db, const char *find_sql, const char *free_sql, const char *claimer);
 
-/* ---- The SKU row (catalog.c, products.c) ------------------------------------------------------------------------- */
+/* ---- The SKU row (catalog.c, products.c, product_create.c) ------------------------------------------------------- */
+
+/* The ids a query of one int parameter reads (its rows' first column), in a malloc'd array (free it, even empty). */
+int lb_store__ids(lb_db_t *db, const char *sql, int64_t param, int64_t **ids, size_t *n);
+/* The ids of product_id's SKUs, in the order they were made (lb_store__ids); read without a lock, outside a
+ * transaction: they may be on several backends. */
+int lb_store__product_sku_ids(lb_db_t *db, int64_t product_id, int64_t **ids, size_t *n);
 
 /* The columns of a SKU row, in the order SKU_OUTPUTS lists lb_sku_t's outputs, each after prefix t. */
 #define SKU_SELECT_LIST(t)                                                                                                         \

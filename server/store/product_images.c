@@ -42,7 +42,8 @@ int lb_store_product_photo(lb_db_t *db, int64_t product_id, char name[LB_IMAGE_N
  */
 static int lock_product(lb_db_t *db, lb_image_change_t *change)
 {
-    static const char lock_sql[] = "SELECT merchant_id, COALESCE(retired_at, 0) FROM products WHERE id = ? FOR UPDATE";
+    static const char lock_sql[] = "SELECT merchant_id, COALESCE(retired_at, 0) FROM products WHERE id = ? AND "
+                                   "making IS NULL FOR UPDATE";
     static const char count_sql[] = "SELECT COUNT(*) FROM product_images WHERE product_id = ?";
     int64_t owner;
     int ret = lb_db_query_row(db, lock_sql, "i", "ii", change->product_id, &owner, &change->retired_at);

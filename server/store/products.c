@@ -17,7 +17,8 @@
 
 int lb_store_product_get(lb_db_t *db, int64_t id, lb_product_record_t *product)
 {
-    static const char sql[] = PRODUCT_SELECT "WHERE id = ?";
+    /* A product in the making (product_create.c) is nobody's to see yet. */
+    static const char sql[] = PRODUCT_SELECT "WHERE id = ? AND making IS NULL";
     return lb_db_query_row(db, sql, "i", PRODUCT_TYPES, id, PRODUCT_OUTPUTS(product));
 }
 
@@ -44,7 +45,7 @@ int lb_store_merchant_products(lb_db_t *db, int64_t merchant_id, int64_t after, 
 {
     /* The filter as "? < 0 OR ...": a co-op has dozens of products, read by products_merchant (merchant_id, id). */
     static const char sql[] = PRODUCT_SELECT "WHERE merchant_id = ? AND id > ? AND (? < 0 OR (retired_at IS NOT NULL) = ?) "
-                                             "ORDER BY id LIMIT ?";
+                                             "AND making IS NULL ORDER BY id LIMIT ?";
     int ret = lb_db_query(db, sql, "iiiii", merchant_id, after, (int64_t)retired, (int64_t)retired, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit) {
@@ -91,7 +92,8 @@ int lb_store_product_patch(lb_db_t *db, int64_t id, int64_t merchant_id, const l
 {
     static const char sql[] = "UPDATE products SET title = COALESCE(?, title), unit = COALESCE(?, unit), "
                               "origin = COALESCE(?, origin), description = COALESCE(?, description), "
-                              "cold_chain = COALESCE(?, cold_chain), updated_at = ? WHERE id = ? AND merchant_id = ?";
+                              "cold_chain = COALESCE(?, cold_chain), updated_at = ? WHERE id = ? AND merchant_id = ? "
+                              "AND making IS NULL";
     lb_db_param_t params[] = {text_or_null(patch->title),
                               text_or_null(patch->unit),
                               text_or_null(patch->origin),
@@ -129,26 +131,33 @@ int lb_store_sku_retire(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t no
     return sku_after_update(db, lb_db_exec(db, sql, "iiii", now, now, id, merchant_id), id, merchant_id, sku);
 }
 
+int lb_store__product_sku_ids(lb_db_t *db, int64_t product_id, int64_t **ids, size_t *n)
+{
+    static const char sql[] = "SELECT id FROM skus WHERE product_id = ? ORDER BY id";
+    return lb_store__ids(db, sql, product_id, ids, n);
+}
+
 int lb_store_product_retire(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t now, lb_product_record_t *product)
 {
-    static const char product_sql[] =
-        "UPDATE products SET retired_at = COALESCE(retired_at, ?), updated_at = ? WHERE id = ? AND merchant_id = ?";
-    /* The product row, then its SKU rows: the order path locks one SKU row and never a product. */
-    static const char skus_sql[] = "UPDATE skus SET retired_at = COALESCE(retired_at, ?), updated_at = ? WHERE product_id = ?";
-    int64_t ret;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_exec(db, product_sql, "iiii", now, now, id, merchant_id)) < 0)
-        goto Exit;
-    if (ret == 0) {
-        /* Not found, or another merchant's (or retired in this very second): the row read tells which. */
-        lb_db_rollback(db);
-        ret = lb_store_product_get(db, id, product);
-        return not_changed(product->merchant_id, merchant_id, (int)ret);
-    }
-    if ((ret = lb_db_exec(db, skus_sql, "iii", now, now, id)) < 0 || (ret = lb_db_commit(db)) != 0)
-        goto Exit;
-    ret = lb_store_product_get(db, id, product);
-Exit:
-    if (ret < 0)
-        lb_db_rollback(db);
-    return (int)ret;
+    /*
+     * Its SKUs first, a statement each, then the product: a product shown retired has every SKU retired. On a sharded
+     * database the product is on the front and its SKUs on backends, which Spider commits apart, so no transaction
+     * spans them; a failure in between leaves some SKUs retired and the product not, which retiring again completes.
+     */
+    static const char sku_sql[] = "UPDATE skus SET retired_at = COALESCE(retired_at, ?), updated_at = ? WHERE id = ?";
+    static const char product_sql[] = "UPDATE products SET retired_at = COALESCE(retired_at, ?), updated_at = ? WHERE id = ?";
+    int64_t *skus = NULL, changed = 0;
+    size_t n = 0;
+    int ret = lb_store_product_get(db, id, product);
+    if (ret == 0 && product->merchant_id != merchant_id)
+        ret = LB_EFORBIDDEN;
+    if (ret == 0)
+        ret = lb_store__product_sku_ids(db, id, &skus, &n);
+    for (size_t i = 0; ret == 0 && i != n; ++i)
+        if ((changed = lb_db_exec(db, sku_sql, "iii", now, now, skus[i])) < 0)
+            ret = (int)changed;
+    free(skus);
+    if (ret == 0 && (changed = lb_db_exec(db, product_sql, "iii", now, now, id)) < 0)
+        ret = (int)changed;
+    return ret != 0 ? ret : lb_store_product_get(db, id, product);
 }

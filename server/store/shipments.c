@@ -239,51 +239,85 @@ int lb_store_shipment_orders_advance(lb_db_t *db, int64_t sku_id, int64_t id, co
 }
 
 /*
- * Gives shipments ids[0..n) (of SKUs skus[0..n), all of one slot) the feed's next places, under the counter's row
- * lock, in a transaction of their own: the front's counter and one backend's rows. LB_EBUSY (nothing placed) when one
- * of them was placed meanwhile by another process: the next poll reads again.
+ * The feed's places. A place is given only once every lower one is visible, so that a shipper polling by place never
+ * passes a shipment; and a place is never given twice. On a sharded database the counter (shipment_feed) is on the
+ * front and the shipments on the backends, which Spider (without XA) commits apart: so the two are never written in
+ * one transaction. A placer holds the named lock FEED_LOCK (one placer at a time, across processes) and then
+ *
+ *   1. reads the shipments without a place (committed ones: no transaction, no lock),
+ *   2. moves the counter on by their number, one autocommit statement on the front: the places are taken,
+ *   3. gives them those places, one transaction per slot (one backend each), the oldest's slot first, each place
+ *      only to a row that still has none,
+ *   4. lets go of the lock.
+ *
+ * The lock is the session's: a crash of livebuyd, a lost connection or a KILL ends the session, rolls back its open
+ * transaction and only then lets go of the lock; so no other placer starts while anything of this one may still
+ * commit. A failure
+ *   - before step 2 commits leaves nothing (the lock waiter reads the same rows again);
+ *   - between 2 and 3, or in a step 3 transaction (its COMMIT lost: done or not, it is settled before the lock is let
+ *     go), leaves the places taken and not given: a gap, which a shipper passes harmlessly. The shipments without a
+ *     place get higher ones from the next placer (whose reads, under the lock, see what was committed);
+ *   - after 3 leaves the places given; the lock goes with the session.
+ * A place is given only after the counter has passed it, in a commit that follows every lower place's, so places never
+ * repeat and become visible in order. The single database runs the same steps (a gap instead of a rollback there too).
  */
-static int place_in_feed(lb_db_t *db, const int64_t *skus, const int64_t *ids, size_t n)
+#define FEED_LOCK        "shipment_feed"
+#define FEED_LOCK_WAIT_S 10
+
+/* Step 2: the counter moves on by n (one statement, its own transaction): *first gets the first of the n places. */
+static int take_places(lb_db_t *db, size_t n, int64_t *first)
 {
-    static const char head_sql[] = "SELECT last_seq FROM shipment_feed WHERE id = 1 FOR UPDATE";
-    static const char place_sql[] = "UPDATE shipments SET feed_seq = ? WHERE id = ? AND sku_id = ? AND feed_seq IS NULL";
-    static const char move_sql[] = "UPDATE shipment_feed SET last_seq = ? WHERE id = 1";
-    int64_t last, ret;
-    if ((ret = lb_db_begin(db)) != 0 || (ret = lb_db_query_row(db, head_sql, "", "i", &last)) != 0)
-        return ret == LB_ENOTFOUND ? LB_EDB : (int)ret; /* sql/008_shipment_feed.sql makes the row */
+    static const char sql[] = "UPDATE shipment_feed SET last_seq = LAST_INSERT_ID(last_seq + ?) WHERE id = 1";
+    int64_t ret = lb_db_exec(db, sql, "i", (int64_t)n);
+    if (ret < 0)
+        return (int)ret;
+    if (ret != 1)
+        return LB_EDB; /* sql/008_shipment_feed.sql makes the row */
+    *first = lb_db_insert_id(db) - (int64_t)n + 1;
+    return 0;
+}
+
+/*
+ * Step 3 for one slot: shipments ids[0..n) (of SKUs skus[0..n), all of one slot) get places first, first + 1, ... in
+ * one transaction on one backend. LB_EBUSY (nothing placed) when one of them has a place already.
+ */
+static int give_places(lb_db_t *db, const int64_t *skus, const int64_t *ids, size_t n, int64_t first)
+{
+    static const char sql[] = "UPDATE shipments SET feed_seq = ? WHERE id = ? AND sku_id = ? AND feed_seq IS NULL";
+    int64_t ret;
+    if ((ret = lb_db_begin(db)) != 0)
+        return (int)ret;
     lb_db_rows_t *rows = lb_db_rows_start("iii", n);
     for (size_t i = 0; i != n; ++i) {
-        lb_db_row_int(rows, 0, i, last + 1 + (int64_t)i);
+        lb_db_row_int(rows, 0, i, first + (int64_t)i);
         lb_db_row_int(rows, 1, i, ids[i]);
         lb_db_row_int(rows, 2, i, skus[i]);
     }
-    if ((ret = lb_db_exec_rows(db, place_sql, rows->columns, 3, n)) < 0)
-        return (int)ret;
-    if (ret != (int64_t)n)
-        return LB_EBUSY;
-    if ((ret = lb_db_exec(db, move_sql, "i", last + (int64_t)n)) < 0)
-        return (int)ret;
-    return lb_db_commit(db);
+    if ((ret = lb_db_exec_rows(db, sql, rows->columns, 3, n)) >= 0)
+        ret = ret == (int64_t)n ? lb_db_commit(db) : LB_EBUSY;
+    if (ret != 0)
+        lb_db_rollback(db);
+    return (int)ret;
 }
 
-int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced)
+/* Steps 1 to 3, the lock held. */
+static int sequence_locked(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced)
 {
     /* Without a lock, outside a transaction (READ COMMITTED): the shipments committed by now, never an open one's. */
     static const char new_sql[] = "SELECT sku_id, id FROM shipments WHERE feed_seq IS NULL ORDER BY id LIMIT ?";
-    int64_t *skus = lb_malloc(2 * limit * sizeof(*skus)), *ids = skus + limit, sku_id, id;
+    int64_t *skus = lb_malloc(2 * limit * sizeof(*skus)), *ids = skus + limit, sku_id, id, first = 0;
     size_t n = 0;
-    int ret;
-    *sequenced = 0;
-    shards = shards > 1 ? shards : 1;
-    ret = lb_db_query(db, new_sql, "i", (int64_t)limit);
+    int ret = lb_db_query(db, new_sql, "i", (int64_t)limit);
     while (ret == 0 && n != limit && (ret = lb_db_fetch(db, "ii", &sku_id, &id)) == 0) {
         skus[n] = sku_id;
         ids[n++] = id;
     }
     if (ret == LB_ENOTFOUND)
         ret = 0;
+    if (ret == 0 && n != 0 && (ret = take_places(db, n, &first)) == 0)
+        ret = lb_store__pause_for_test(db, "feed_counted");
     /* One transaction per slot (SKU id modulo shards), so each stays on one backend (docs/scale-out.md): the slot of
-     * the oldest left, its shipments moved to the front of what is left, in id order. */
+     * the oldest left, its shipments moved to the front of what is left, in id order, its places the next ones. */
     for (size_t done = 0, m; ret == 0 && done != n; done += m) {
         uint64_t slot = (uint64_t)skus[done] % shards;
         m = 0;
@@ -296,12 +330,25 @@ int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size
             skus[done + m] = s;
             ids[done + m++] = d;
         }
-        if ((ret = place_in_feed(db, skus + done, ids + done, m)) == 0)
+        if ((ret = give_places(db, skus + done, ids + done, m, first + (int64_t)done)) == 0)
             *sequenced += m;
     }
-    if (ret != 0)
-        lb_db_rollback(db);
+    if (ret == 0 && n != 0)
+        ret = lb_store__pause_for_test(db, "feed_placed");
     free(skus);
+    return ret;
+}
+
+int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced)
+{
+    *sequenced = 0;
+    int ret = lb_store__lock(db, FEED_LOCK, FEED_LOCK_WAIT_S);
+    if (ret == 0) {
+        ret = sequence_locked(db, limit, shards > 1 ? shards : 1, sequenced);
+        lb_store__unlock(db, FEED_LOCK);
+    }
+    /* Busy: another placer held the lock all along, or a row was placed under this one (then the rest of the places
+     * taken are a gap). Either way the next poll goes on. */
     return ret == LB_EBUSY ? 0 : ret;
 }
 

@@ -810,6 +810,51 @@ def wait_for(predicate, timeout, interval=0.2):
         time.sleep(interval)
 
 
+def in_background(server, *args, **kwargs):
+    """Sends server.request(*args, **kwargs) from a thread of its own, on a connection of its own; returns a function
+    that waits for its answer (status, headers, body) and gives it, or raises what the request raised."""
+    other = Server(None, start=False, tls=server.tls)
+    other.port = server.port
+    outcome = {}
+
+    def send():
+        try:
+            outcome["answer"] = other.request(*args, **kwargs)
+        except BaseException as e:  # handed to the waiter
+            outcome["error"] = e
+        finally:
+            other.close_connection()
+
+    thread = threading.Thread(target=send)
+    thread.start()
+
+    def wait(timeout=REQUEST_TIMEOUT + 5):
+        thread.join(timeout)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("answer")
+
+    return wait
+
+
+def paused_session(run_sql, database, lock, timeout=30):
+    """The id of the session that holds livebuyd's named lock `lock` of database (server/store/session.c) once it sleeps
+    at a failure point (LIVEBUY_FAULT_PAUSE). run_sql(query) runs a statement where livebuyd's sessions are (its
+    database, or a Spider front) and gives the rows."""
+    query = ("SELECT ID FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK(CONCAT(LEFT('%s', 40), '/%s')) "
+             "AND INFO LIKE 'SELECT SLEEP%%'" % (database, lock))
+    rows = wait_for(lambda: run_sql(query), timeout)
+    if not rows:
+        raise AssertionError("no session holding %s paused within %d s" % (lock, timeout))
+    return int(rows[0][0])
+
+
+def kill_paused_session(run_sql, database, lock):
+    """KILLs the session paused holding `lock` (paused_session): as a crash of livebuyd, or its connection lost, at that
+    step would end it (its open transaction rolled back, its named locks let go)."""
+    run_sql("KILL %d" % paused_session(run_sql, database, lock))
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # unittest glue: on a failure, show what the servers logged during that test.
 

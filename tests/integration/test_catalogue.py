@@ -545,5 +545,122 @@ class RetireTest(Base):
         self.assertFalse(any(s["retired"] for s in self.product(other["id"])["skus"]))
 
 
+def making_body(title, names=("2.5kg 袋装", "5kg 袋装")):
+    return {"title": title, "unit": "袋", "origin": "山西省长治市武乡县", "cold_chain": False,
+            "skus": [{"name": n, "price_cents": 3980 + i, "stock": 50, "weight_grams": 2600} for i, n in enumerate(names)]}
+
+
+class MakingBase(lb.ServerTestCase):
+    """A product made in steps (hidden, its SKUs one by one, published: server/store/product_create.c) stopped between
+    them: the failure point LIVEBUY_FAULT_PAUSE has the making session sleep there, and the test ends it as a lost
+    connection or a crash of livebuyd would."""
+
+    def setUp(self):
+        self.coop_id, self.coop = self.server.create_merchant("coop", "武乡县岭头小米专业合作社")
+
+    def lock(self):
+        return "product_maker/%d" % self.coop_id
+
+    def post(self, body):
+        return self.server.request("POST", "/v1/products", body, token=self.coop)
+
+    def rows(self):
+        """The co-op's products in the database: {id: (making or not, [SKU ids], ledger entries of those SKUs)}."""
+        out = {}
+        for pid, making in self.sql("SELECT id, making IS NOT NULL FROM products WHERE merchant_id = %d" % self.coop_id):
+            skus = [int(i) for [i] in self.sql("SELECT id FROM skus WHERE product_id = %s ORDER BY id" % pid)]
+            entries = int(self.sql("SELECT COUNT(*) FROM stock_ledger WHERE sku_id IN (%s)"
+                                   % ",".join(map(str, skus or [0])))[0][0])
+            out[int(pid)] = (making == "1", skus, entries)
+        return out
+
+    def assertMade(self, answer, body):
+        status, _, product = answer
+        self.assertEqual(status, 201, product)
+        self.assertEqual([(k["name"], k["stock"]) for k in product["skus"]],
+                         [(k["name"], k["stock"]) for k in body["skus"]])
+        self.assertEqual(self.rows()[product["id"]], (False, [k["id"] for k in product["skus"]], len(body["skus"])))
+        return product
+
+
+class MakingConnectionLostTest(MakingBase):
+    server_env = {"LIVEBUY_FAULT_PAUSE": "product_sku"}
+
+    def test_goes_on_where_it_stopped(self):
+        body = making_body("武乡小米 连接断了")
+        answer = lb.in_background(self.server, "POST", "/v1/products", body, token=self.coop)
+        lb.kill_paused_session(self.sql, self.dbname, self.lock())
+        # The job runs again on a new connection and completes the same product: one product, each SKU once.
+        product = self.assertMade(answer(), body)
+        self.assertEqual(list(self.rows()), [product["id"]])
+
+
+class MakingCrashTest(MakingBase):
+
+    def crash_while_making(self, body, pause):
+        """Starts livebuyd again with the failure point at pause, POSTs body, and kills livebuyd (SIGKILL) there; the
+        database ends the orphaned session (sooner here: KILL). Starts livebuyd again without the pause. Returns the
+        hidden product left: its id and its SKUs' ids."""
+        self.server.kill()
+        self.server.env = {"LIVEBUY_FAULT_PAUSE": pause}
+        self.server.start()
+        answer = lb.in_background(self.server, "POST", "/v1/products", body, token=self.coop)
+        session = lb.paused_session(self.sql, self.dbname, self.lock())
+        self.server.kill()
+        self.sql("KILL %d" % session)
+        with self.assertRaises(Exception):
+            answer()
+        self.server.env = None
+        self.server.start()
+        [(pid, skus)] = [(p, r[1]) for p, r in self.rows().items() if r[0]]
+        return pid, skus
+
+    def assertUnseen(self, pid, sku_id):
+        s = self.server
+        for path in ("/v1/products/%d" % pid, "/v1/skus/%d" % sku_id):
+            status, _, answer = s.request("GET", path)
+            self.assertEqual((status, lb.error_code(answer)), (404, "not_found"), path)
+        status, _, answer = s.request("PATCH", "/v1/products/%d" % pid, {"title": "改"}, token=self.coop)
+        self.assertEqual(status, 404, answer)
+        status, _, page = s.request("GET", "/v1/merchant/products", token=self.coop)
+        self.assertNotIn(pid, [p["id"] for p in page["products"]])
+        status, _, page = s.request("GET", "/v1/merchant/skus", token=self.coop)
+        self.assertNotIn(sku_id, [k["id"] for k in page["skus"]])
+        # Made retired: not even a guessed id can be ordered.
+        status, _, answer = s.request("POST", "/v1/orders", {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO},
+                                      token=lb.buyer_token(3001), headers={"Idempotency-Key": "cat-%d" % next(_keys)})
+        self.assertEqual(status, 409, answer)
+
+    def test_a_retry_completes_it_and_anything_else_removes_it(self):
+        body = making_body("武乡小米 崩溃之后")
+        pid, skus = self.crash_while_making(body, "product_sku")
+        self.assertEqual((len(skus), self.rows()[pid][2]), (1, 1))  # its first SKU made, with its ledger entry
+        self.assertUnseen(pid, skus[0])
+        # The co-op's retry, the same request: the product left is completed and answered, no second one.
+        product = self.assertMade(self.post(body), body)
+        self.assertEqual((product["id"], product["skus"][0]["id"]), (pid, skus[0]))
+        self.assertEqual(list(self.rows()), [pid])
+        # Another crash; the co-op then asks for something else: the leftover is removed, the new one made.
+        left, left_skus = self.crash_while_making(making_body("武乡小米 又崩溃了"), "product_sku")
+        self.assertUnseen(left, left_skus[0])
+        other = making_body("沁州黄 另一个", names=("1kg 盒装",))
+        made = self.assertMade(self.post(other), other)
+        self.assertEqual(sorted(self.rows()), sorted([pid, made["id"]]))
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM stock_ledger WHERE sku_id = %d" % left_skus[0]), [("0",)])
+
+    def test_a_crash_while_putting_on_sale_is_completed(self):
+        """Once a SKU was on sale (it may have orders), any request of the co-op completes the product left."""
+        body = making_body("武乡小米 上架中崩溃")
+        pid, skus = self.crash_while_making(body, "product_on_sale")
+        self.assertEqual(len(skus), 2)
+        status, _, answer = self.server.request("GET", "/v1/products/%d" % pid)
+        self.assertEqual(status, 404, answer)
+        other = making_body("沁州黄 再一个", names=("500g 袋装",))
+        made = self.assertMade(self.post(other), other)
+        self.assertEqual(self.rows()[pid], (False, skus, 2))
+        got = self.server.request("GET", "/v1/products/%d" % pid)[2]
+        self.assertEqual(([k["id"] for k in got["skus"]], [k["retired"] for k in got["skus"]]), (skus, [False, False]))
+        self.assertNotEqual(made["id"], pid)
+
 if __name__ == "__main__":
     lb.main()

@@ -400,5 +400,82 @@ class FeedAndEventsTest(Base):
         self.assertEqual(self.order_statuses([order_id])[order_id], "paid")
 
 
+
+class FeedFailureBase(Base):
+    """The feed's placer stopped at a step between its transactions: the failure point LIVEBUY_FAULT_PAUSE has its
+    session sleep there, and the test KILLs it, as a crash of livebuyd or a lost connection at that step would end it.
+    At worst a gap in the places; never a place given twice; every shipment appears once (server/store/shipments.c)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shipper_id, cls.shipper = cls.server.create_merchant("shipper", "县乡村三级物流")
+
+    def counter(self):
+        return int(self.sql("SELECT last_seq FROM shipment_feed WHERE id = 1")[0][0])
+
+    def places(self, shipments):
+        rows = self.sql("SELECT id, feed_seq FROM shipments WHERE id IN (%s)" % ",".join(map(str, shipments)))
+        return {int(i): int(p) if p is not None else None for i, p in rows}
+
+    def poll_killed(self, buyers):
+        """Shipments of orders paid by buyers, and a poll whose placer is killed at the pause (answered 503): the
+        shipments and the counter before the poll."""
+        shipments = [self.shipment_of(self.pay_order(b)) for b in buyers]
+        before = self.counter()
+        poll = lb.in_background(self.server, "GET", "/v1/shipments/feed?after=0&limit=200", token=self.shipper)
+        lb.kill_paused_session(self.sql, self.dbname, "shipment_feed")
+        status, _, body = poll()
+        self.assertEqual(status, 503, body)
+        return shipments, before
+
+    def assertFedOnce(self, shipments):
+        """A shipper polling from the start sees each shipment once, places rising; no place is held twice."""
+        seen, cursor = [], 0
+        while True:
+            status, _, page = self.server.request("GET", "/v1/shipments/feed?after=%d&limit=200" % cursor,
+                                                  token=self.shipper)
+            self.assertEqual(status, 200, page)
+            if not page["shipments"]:
+                break
+            self.assertGreater(page["next"], cursor)
+            seen += [s["shipment_id"] for s in page["shipments"]]
+            cursor = page["next"]
+        self.assertEqual(len(seen), len(set(seen)), seen)
+        self.assertLessEqual(set(shipments), set(seen))
+        self.assertEqual(self.sql("SELECT feed_seq FROM shipments WHERE feed_seq IS NOT NULL GROUP BY feed_seq "
+                                  "HAVING COUNT(*) > 1"), [])
+        return cursor
+
+
+class FeedKilledAfterCountingTest(FeedFailureBase):
+    server_env = {"LIVEBUY_FAULT_PAUSE": "feed_counted"}
+
+    def test_a_gap_and_the_shipments_placed_later(self):
+        shipments, before = self.poll_killed([700, 701, 702])
+        # The counter moved on by three (its own transaction); the places were never given: a gap.
+        self.assertEqual(self.counter(), before + 3)
+        self.assertEqual(set(self.places(shipments).values()), {None})
+        self.assertFedOnce(shipments)
+        places = self.places(shipments)
+        self.assertEqual(sorted(places.values()), [before + 4, before + 5, before + 6], places)
+        self.assertEqual(self.counter(), before + 6)
+
+
+class FeedKilledAfterPlacingTest(FeedFailureBase):
+    server_env = {"LIVEBUY_FAULT_PAUSE": "feed_placed"}
+
+    def test_places_kept_and_never_given_again(self):
+        shipments, before = self.poll_killed([710, 711])
+        # The places were given (committed) before the session was killed; the lock went with the session.
+        self.assertEqual(sorted(self.places(shipments).values()), [before + 1, before + 2])
+        self.assertEqual(self.counter(), before + 2)
+        cursor = self.assertFedOnce(shipments)
+        # The next shipment takes the next place: nothing repeated, no gap.
+        later = self.shipment_of(self.pay_order(712))
+        status, _, page = self.server.request("GET", "/v1/shipments/feed?after=%d" % cursor, token=self.shipper)
+        self.assertEqual((status, [s["shipment_id"] for s in page["shipments"]]), (200, [later]), page)
+        self.assertEqual(self.places([later]), {later: before + 3})
+
 if __name__ == "__main__":
     lb.main()

@@ -26,13 +26,18 @@ int lb_store_merchant_by_token(lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HA
 int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant);
 
 /*
- * Inserts a product and its SKUs in one transaction, each SKU's ledger opened with its stock (an opening entry by
- * merchant_id); fills skus[i].id and the product's id.
+ * Makes a product with its SKUs, each SKU's ledger opened with its stock (an opening entry by merchant_id), in steps
+ * that each write one database of a sharded deployment: the product hidden, each SKU, then the product published
+ * (product_create.c says why, and what a failure leaves). *product_id: 0 on a job's first run; the product's id once it
+ * is known, for the caller to keep and pass again when it runs the job again after a lost connection (LB_EDB_DOWN):
+ * that run goes on with it, or finds it published (0). A hidden product the merchant left (a crash) is completed when
+ * the same is asked again (its id is then the answer), else removed. LB_EBUSY when another product of the merchant was
+ * in the making all along (10 s).
  */
-int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, lb_sku_t *skus, size_t num_skus,
+int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, const lb_sku_t *skus, size_t num_skus,
                             int64_t *product_id);
 
-/* *sku, or LB_ENOTFOUND. */
+/* *sku, or LB_ENOTFOUND (also for a SKU of a product still in the making: lb_store_product_create). */
 int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
 /*
  * Locks the SKU row (FOR UPDATE) and reads it, or LB_ENOTFOUND. Every transaction that changes a SKU's units takes this

@@ -11,7 +11,8 @@
 #include "livebuy/db/db.h"
 #include "livebuy/model/sku.h"
 
-/* *product, or LB_ENOTFOUND. */
+/* *product, or LB_ENOTFOUND (also while it is in the making: lb_store_product_create). The reads and changes below
+ * likewise leave a product in the making, and its SKUs, alone. */
 int lb_store_product_get(lb_db_t *db, int64_t id, lb_product_record_t *product);
 /*
  * The SKUs of the products whose ids are first..last (of merchant_id), by product then id, into *skus (malloc'd, the
@@ -42,7 +43,8 @@ int lb_store_sku_patch(lb_db_t *db, int64_t id, int64_t merchant_id, const lb_sk
  * path reads retired_at with the SKU row it locks anyway. LB_ENOTFOUND, LB_EFORBIDDEN as above.
  */
 int lb_store_sku_retire(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t now, lb_sku_t *sku);
-/* Retires a product of merchant_id and every SKU of it, in one transaction; *product gets it after. As above. */
+/* Retires a product of merchant_id and every SKU of it (the SKUs first, the product last); *product gets it after. As
+ * above. */
 int lb_store_product_retire(lb_db_t *db, int64_t id, int64_t merchant_id, int64_t now, lb_product_record_t *product);
 
 #endif

@@ -66,10 +66,12 @@ int lb_store_shipment_set_delivery(lb_db_t *db, int64_t sku_id, int64_t id, cons
 int lb_store_shipment_orders_advance(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now);
 
 /*
- * Gives up to limit committed shipments that have no place in the feed yet the next places (feed_seq), under the feed
- * counter's row lock, in one transaction per slot (SKU id modulo shards: one backend of a sharded database), in id
- * order within a slot. A place is given only once every shipment before it is committed and placed, so a shipper
- * polling by place never passes one it has not seen (sql/008).
+ * Gives up to limit committed shipments that have no place in the feed yet the next places (feed_seq), one placer at a
+ * time (a named lock of the session): the counter moves on first, in a statement of its own, then the places are given
+ * in one transaction per slot (SKU id modulo shards: one backend of a sharded database), in id order within a slot. A
+ * place is given only once every shipment before it is committed and placed, so a shipper polling by place never
+ * passes one it has not seen (sql/008); a failure between the steps leaves a gap in the places, never a place given
+ * twice (shipments.c says why).
  */
 int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced);
 /* A page of the feed: places after `after`, at most limit rows (out holds that many), payloads included. */
