@@ -5,7 +5,9 @@
 # Each gets the same two loads from livebuy-load: hot (one SKU, closed model, qty-1 orders) and a many-SKU drop
 # (PARALLEL drop runs at once, each on a SKU of its own, so the SKUs fall on every backend; open model, checked).
 # For each part it prints the CPU time per order granted (utime + stime from /proc), so that what a part costs can be
-# scaled to N machines. One box shares its cores among every part: the figures are costs, not a cluster's throughput.
+# scaled to N machines, and for each database the statements it ran per order (SHOW GLOBAL STATUS: Questions, and of
+# them Com_insert; a backend's come from the front, Spider's). One box shares its cores among every part: the figures
+# are costs, not a cluster's throughput.
 # Usage: loadtest/bench-cluster.sh   (settings by environment: DURATION [8] seconds per run, CONCURRENCY [800],
 #        DROP_RATE [800] arrivals/s per drop run, PARALLEL [4] drop runs, BACKENDS [2], SERVERS [2], PORT [18600])
 set -euo pipefail
@@ -47,11 +49,17 @@ ticks() { # pid: its CPU so far, in clock ticks (0 when it is gone)
 }
 pidfile_pid() { tr -dc '0-9' <"$1"; }
 
-# parts: "name pid ..." pairs of the deployment measured now
-declare -a part_names part_pids
+statements() { # MariaDB folder: the statements it has run so far and, of them, its INSERTs ("Questions Com_insert")
+    bash scripts/mariadb.sh sql "$1" -N -e "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert')" |
+        awk '{ v[$1] = $2 } END { print v["Questions"], v["Com_insert"] }'
+}
+
+# parts: "name pid ..." pairs of the deployment measured now; databases: "name folder" pairs of its MariaDBs
+declare -a part_names part_pids db_names db_dirs
 measure_start() {
     local i
     for i in "${!part_pids[@]}"; do start_ticks[i]=$(ticks "${part_pids[i]}"); done
+    for i in "${!db_dirs[@]}"; do start_statements[i]=$(statements "${db_dirs[i]}"); done
 }
 measure_end() { # label orders
     local i used
@@ -60,8 +68,15 @@ measure_end() { # label orders
         awk -v l="$1" -v p="${part_names[i]}" -v u="$used" -v t="$tick" -v n="$2" \
             'BEGIN { printf "bench: %-22s %-14s %8.2f s CPU  %7.1f us per order\n", l, p, u / t, n ? u / t / n * 1e6 : 0 }'
     done
+    local before after
+    for i in "${!db_dirs[@]}"; do
+        read -ra before <<<"${start_statements[i]}"
+        read -ra after <<<"$(statements "${db_dirs[i]}")"
+        awk -v l="$1" -v p="${db_names[i]}" -v n="$2" -v q=$((after[0] - before[0])) -v ins=$((after[1] - before[1])) \
+            'BEGIN { printf "bench: %-22s %-14s %8d statements  %5.2f per order (INSERTs %5.2f)\n", l, p, q, n ? q / n : 0, n ? ins / n : 0 }'
+    done
 }
-declare -a start_ticks
+declare -a start_ticks start_statements
 
 json_value() { /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 
@@ -107,6 +122,7 @@ build/livebuyd --db "mysql://root@localhost/livebuy?socket=$work/single/mysqld.s
 single_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 part_names=(livebuyd mariadbd) part_pids=("$single_pid" "$(pidfile_pid "$work/single/mysqld.pid")")
+db_names=(mariadbd) db_dirs=("$work/single")
 run_loads single "http://127.0.0.1:$port"
 kill "$single_pid" && wait "$single_pid" || true
 single_pid=""
@@ -117,5 +133,7 @@ LIVEBUY_MAX_QUEUE=1000000 bash scripts/cluster.sh start "$work/cluster" --backen
     --port "$port" >/dev/null 2>&1 || die "scripts/cluster.sh start failed"
 part_names=(haproxy front) part_pids=("$(pidfile_pid "$work/cluster/haproxy/haproxy.pid")" "$(pidfile_pid "$work/cluster/front/mysqld.pid")")
 for ((j = 1; j <= backends; j++)); do part_names+=("backend b$j"); part_pids+=("$(pidfile_pid "$work/cluster/b$j/mysqld.pid")"); done
+db_names=(front) db_dirs=("$work/cluster/front")
+for ((j = 1; j <= backends; j++)); do db_names+=("backend b$j"); db_dirs+=("$work/cluster/b$j"); done
 for ((j = 1; j <= servers; j++)); do part_names+=("livebuyd $j"); part_pids+=("$(pidfile_pid "$work/cluster/lb$j/pid")"); done
 run_loads cluster "http://127.0.0.1:$port"
