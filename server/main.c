@@ -159,7 +159,8 @@ int main(int argc, char **argv)
     raise_open_files_limit();
     tune_malloc();
     set_pool_size(config.db_pool);
-    lb_db_global_init(&config.db);
+    /* --shards > 1: a sharded front, where rows are written as multi-row INSERTs (docs/scale-out.md) */
+    lb_db_global_init(&config.db, config.shards > 1);
 
     if (lb_migrate(config.sql_dir, &applied, err, sizeof(err)) != 0) {
         fprintf(stderr, "livebuyd: %s\n", err);

@@ -18,11 +18,14 @@
 #include "livebuy/base/log.h"
 #include "livebuy/base/metrics.h"
 
-#define MAX_STATEMENTS   192
+#define MAX_STATEMENTS   256
 #define MAX_COLUMNS      32
 #define MAX_RETRIES      5
 #define BACKOFF_FIRST_NS 100000000ull  /* 100 ms */
 #define BACKOFF_MAX_NS   2000000000ull /* 2 s */
+
+/* A multi-row INSERT's rows at most (lb_db_exec_rows on a sharded front): orders' 13 columns make 13,312 parameters. */
+#define MAX_ROWS_PER_INSERT 1024
 
 /* Statements are cached by the address of their text (or of a shape's name) and a variant (a row count, or 0). */
 typedef struct st_cached_statement_t {
@@ -41,11 +44,14 @@ struct st_lb_db_t {
     int64_t insert_id;
     MYSQL_BIND *binds;
     size_t binds_capacity;
+    MYSQL_BIND *row_binds; /* a multi-row INSERT's: length and is_null set too, unlike binds */
+    size_t row_binds_capacity;
     char error[256];
     lb_db_t *next; /* in all_connections */
 };
 
 static lb_db_url_t db_url;
+static int multi_row_inserts;
 static pthread_mutex_t all_connections_mutex = PTHREAD_MUTEX_INITIALIZER;
 static lb_db_t *all_connections;
 static atomic_uint jobs_pending;
@@ -57,9 +63,10 @@ static _Thread_local uint64_t thread_next_connect_ns, thread_backoff_ns;
 static _Thread_local _Atomic(lb_db_job_t *) finished_jobs;
 static _Thread_local int answering; /* lb_db_answer_finished is running on this thread: calls from its callbacks wait */
 
-void lb_db_global_init(const lb_db_url_t *url)
+void lb_db_global_init(const lb_db_url_t *url, int multi_row)
 {
     mysql_library_init(0, NULL, NULL);
+    multi_row_inserts = multi_row;
     db_url.user = lb_strdup(url->user);
     db_url.password = url->password != NULL ? lb_strdup(url->password) : NULL;
     db_url.host = lb_strdup(url->host);
@@ -122,6 +129,7 @@ void lb_db_global_dispose(void)
         all_connections = db->next;
         close_connection(db);
         free(db->binds);
+        free(db->row_binds);
         free(db);
     }
     pthread_mutex_unlock(&all_connections_mutex);
@@ -257,13 +265,23 @@ void lb_db_rollback(lb_db_t *db)
     db->in_transaction = 0;
 }
 
-static MYSQL_STMT *prepared(lb_db_t *db, const char *key, size_t variant, const char *sql, int *ret)
+static MYSQL_STMT *cached(lb_db_t *db, const char *key, size_t variant)
 {
     for (size_t i = 0; i != db->num_statements; ++i)
         if (db->statements[i].key == key && db->statements[i].variant == variant)
             return db->statements[i].stmt;
-    assert(db->num_statements < MAX_STATEMENTS);
-    MYSQL_STMT *stmt = mysql_stmt_init(db->mysql);
+    return NULL;
+}
+
+static MYSQL_STMT *prepared(lb_db_t *db, const char *key, size_t variant, const char *sql, int *ret)
+{
+    MYSQL_STMT *stmt = cached(db, key, variant);
+    if (stmt != NULL)
+        return stmt;
+    /* Full (the shapes of lists and multi-row inserts add up): start again; what is in use is prepared again. */
+    if (db->num_statements == MAX_STATEMENTS)
+        close_statements(db);
+    stmt = mysql_stmt_init(db->mysql);
     if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
         *ret = stmt_failed(db, stmt);
         mysql_stmt_close(stmt);
@@ -386,6 +404,83 @@ int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const cha
 
 _Static_assert(STMT_INDICATOR_NONE == 0 && STMT_INDICATOR_NULL == 1, "lb_db_column_t's nulls are MariaDB's indicators");
 
+/* sql, an INSERT whose text ends in one row of VALUES, with that row k times; from malloc. */
+static char *insert_sql(const char *sql, size_t k)
+{
+    const char *row = strstr(sql, " VALUES (");
+    assert(row != NULL);
+    row += strlen(" VALUES ");
+    size_t head_len = (size_t)(row - sql), row_len = strlen(row);
+    char *text = lb_malloc(head_len + k * (row_len + 2) + 1), *p = text;
+    memcpy(p, sql, head_len);
+    p += head_len;
+    for (size_t i = 0; i != k; ++i) {
+        if (i != 0) {
+            *p++ = ',';
+            *p++ = ' ';
+        }
+        memcpy(p, row, row_len);
+        p += row_len;
+    }
+    *p = '\0';
+    return text;
+}
+
+/* The parameters of rows [first, first + k) of columns, row after row; the connection's array, grown as needed. */
+static MYSQL_BIND *bind_rows(lb_db_t *db, const lb_db_column_t *columns, size_t num_columns, size_t first, size_t k)
+{
+    size_t n = k * num_columns;
+    if (n > db->row_binds_capacity) {
+        db->row_binds = lb_realloc(db->row_binds, n * sizeof(*db->row_binds));
+        memset(db->row_binds + db->row_binds_capacity, 0, (n - db->row_binds_capacity) * sizeof(*db->row_binds));
+        db->row_binds_capacity = n;
+    }
+    MYSQL_BIND *b = db->row_binds;
+    for (size_t row = first; row != first + k; ++row)
+        for (const lb_db_column_t *c = columns; c != columns + num_columns; ++c, ++b) {
+            if (c->type == 'i') {
+                b->buffer_type = MYSQL_TYPE_LONGLONG;
+                b->buffer = (void *)&c->ints[row];
+                b->length = NULL;
+            } else {
+                b->buffer_type = MYSQL_TYPE_BLOB;
+                b->buffer = (void *)c->bytes[row];
+                b->length = (unsigned long *)&c->lengths[row];
+            }
+            b->is_null = c->nulls != NULL ? (my_bool *)&c->nulls[row] : NULL;
+        }
+    return db->row_binds;
+}
+
+/*
+ * lb_db_exec_rows of an INSERT on a sharded front: a Spider front runs an array-bound statement once per row and sends
+ * each row to its backend as a statement of its own, but a multi-row INSERT as one (or a few: spider_bulk_size). So the
+ * rows go as multi-row INSERTs of k rows, for k the powers of two that add up to num_rows (at most MAX_ROWS_PER_INSERT):
+ * a few shapes per statement, each prepared once per connection.
+ */
+static int64_t insert_rows(lb_db_t *db, const char *sql, const lb_db_column_t *columns, size_t num_columns, size_t num_rows)
+{
+    int64_t inserted = 0;
+    for (size_t first = 0, k; first != num_rows; first += k) {
+        for (k = MAX_ROWS_PER_INSERT; k > num_rows - first; k /= 2)
+            ;
+        MYSQL_STMT *stmt = cached(db, sql, k);
+        if (stmt == NULL) {
+            int ret;
+            char *text = insert_sql(sql, k);
+            stmt = prepared(db, sql, k, text, &ret);
+            free(text);
+            if (stmt == NULL)
+                return ret;
+        }
+        assert(mysql_stmt_param_count(stmt) == k * num_columns);
+        if (mysql_stmt_bind_param(stmt, bind_rows(db, columns, num_columns, first, k)) != 0 || mysql_stmt_execute(stmt) != 0)
+            return stmt_failed(db, stmt);
+        inserted += (int64_t)mysql_stmt_affected_rows(stmt);
+    }
+    return inserted;
+}
+
 int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *columns, size_t num_columns, size_t num_rows)
 {
     MYSQL_BIND binds[MAX_COLUMNS];
@@ -395,6 +490,8 @@ int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *colu
 
     assert(num_columns <= MAX_COLUMNS && num_rows != 0);
     db->open_query = NULL;
+    if (multi_row_inserts && strncmp(sql, "INSERT", 6) == 0)
+        return insert_rows(db, sql, columns, num_columns, num_rows);
     if ((stmt = prepared(db, sql, 0, sql, &ret)) == NULL)
         return ret;
     assert(mysql_stmt_param_count(stmt) == num_columns);
@@ -421,10 +518,7 @@ int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *colu
 
 int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant)
 {
-    for (size_t i = 0; i != db->num_statements; ++i)
-        if (db->statements[i].key == key && db->statements[i].variant == variant)
-            return 1;
-    return 0;
+    return cached(db, key, variant) != NULL;
 }
 
 int64_t lb_db_insert_id(lb_db_t *db)

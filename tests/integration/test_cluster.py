@@ -12,7 +12,7 @@ The cluster runs in trap mode (cluster.sh --trap): Spider's internal XA on, both
 transaction that touches two backends cannot commit (error 12606, then 12605 for its session's next ones). No
 livebuyd log may show either: that is the proof that the order path, payments, cancellations, refunds, expiry, the
 closer, the buyers' index, the shipping and refund outboxes, the feed, delivery events and refund decisions keep every
-transaction on one backend (docs/scale-out.md).
+transaction on one backend (docs/scale-out.md). A hot SKU's batches write their rows as multi-row INSERTs, a few a batch.
 Small numbers: correctness, not speed (loadtest/bench-cluster.sh measures)."""
 
 import hashlib
@@ -395,6 +395,27 @@ class ClusterTest(unittest.TestCase):
         # Retired: its SKUs one statement each, then the product (it was one transaction reaching both backends).
         status, _, retired = api.request("POST", "/v1/products/%d/retire" % product["id"], token=coop)
         self.assertEqual((status, retired["retired"], [k["retired"] for k in retired["skus"]]), (200, True, [True, True]))
+        self.assertNoCrossShard()
+
+    def backend_status(self, name):
+        """A counter of SHOW GLOBAL STATUS (e.g. Com_insert), summed over the backends: Spider's statements on them."""
+        total = 0
+        for j in (1, 2):
+            out = subprocess.run(["bash", MARIADB_SH, "sql", os.path.join(self.dir, "b%d" % j), "-N", "-e",
+                                  "SHOW GLOBAL STATUS LIKE '%s'" % name], stdout=subprocess.PIPE, check=True)
+            total += int(out.stdout.decode().split()[1])
+        return total
+
+    def test_7_batch_rows_as_multi_row_inserts(self):
+        # A hot SKU's batches hold many orders each (200 in flight): their rows (orders, keys, the order directory, the
+        # buyers' index) reach the backend as a few multi-row INSERTs a batch. Array-bound, Spider sent each row as an
+        # INSERT of its own: two or more an order.
+        before = self.backend_status("Com_insert")
+        report = self.run_load("hot", "--concurrency", "200", "--duration", "2")
+        inserts = self.backend_status("Com_insert") - before
+        orders = report["status"].get("201", 0)
+        self.assertGreater(orders, 0, report["status"])
+        self.assertLess(2 * inserts, orders, "%d INSERTs on the backends for %d orders" % (inserts, orders))
         self.assertNoCrossShard()
 
 

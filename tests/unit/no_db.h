@@ -15,7 +15,7 @@ static void no_db_init(uv_loop_t *loop)
 {
     setenv("UV_THREADPOOL_SIZE", "1", 1);
     lb_db_url_t url = {.user = "nobody", .host = "localhost", .database = "none", .socket = "/nonexistent/livebuy-test.sock"};
-    lb_db_global_init(&url);
+    lb_db_global_init(&url, 0);
     uv_loop_init(loop);
 }
 

@@ -16,8 +16,12 @@
 /* One connection and its prepared statements. Owned by the worker thread that opened it. */
 typedef struct st_lb_db_t lb_db_t;
 
-/* Remembers where the database is; call once, before any job or connection. The url is copied. */
-void lb_db_global_init(const lb_db_url_t *url);
+/*
+ * Remembers where the database is; call once, before any job or connection. The url is copied. multi_row: the database
+ * is a sharded front (MariaDB's Spider, docs/scale-out.md), where lb_db_exec_rows writes an INSERT's rows as multi-row
+ * statements.
+ */
+void lb_db_global_init(const lb_db_url_t *url, int multi_row);
 /* Closes every worker connection. Call only when no job is queued or running (after the loops have stopped). */
 void lb_db_global_dispose(void);
 
@@ -99,6 +103,9 @@ int lb_db_query_array(lb_db_t *db, const char *key, size_t variant, const char *
  * server in one packet and are executed as one statement, COM_STMT_BULK_EXECUTE). Column i feeds parameter i, num_rows
  * values each: type 'i' from ints, or 'b' bytes from bytes and lengths; nulls (optional) says per row whether the value
  * is SQL NULL. Returns the rows affected or an LB_E* code, like lb_db_exec.
+ * On a sharded front (lb_db_global_init's multi_row) an INSERT (sql ending in its one row of VALUES) goes instead as a
+ * few multi-row INSERTs: a Spider front runs an array-bound statement once per row, and sends each row to its backend
+ * alone. Other statements are array-bound there too.
  */
 typedef struct st_lb_db_column_t {
     char type;
