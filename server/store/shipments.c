@@ -242,7 +242,8 @@ int lb_store_shipment_orders_advance(lb_db_t *db, int64_t sku_id, int64_t id, co
  * The feed's places. A place is given only once every lower one is visible, so that a shipper polling by place never
  * passes a shipment; and a place is never given twice. On a sharded database the counter (shipment_feed) is on the
  * front and the shipments on the backends, which Spider (without XA) commits apart: so the two are never written in
- * one transaction. A placer holds the named lock FEED_LOCK (one placer at a time, across processes) and then
+ * one transaction. A poll that finds a shipment without a place takes the named lock FEED_LOCK (one placer at a time,
+ * across processes) and then
  *
  *   1. reads the shipments without a place (committed ones: no transaction, no lock),
  *   2. moves the counter on by their number, one autocommit statement on the front: the places are taken,
@@ -341,9 +342,14 @@ static int sequence_locked(lb_db_t *db, size_t limit, unsigned shards, size_t *s
 
 int lb_store_shipments_sequence(lb_db_t *db, size_t limit, unsigned shards, size_t *sequenced)
 {
+    /* Most polls find nothing new: one statement, without the lock (by shipments_feed). */
+    static const char any_sql[] = "SELECT id FROM shipments WHERE feed_seq IS NULL LIMIT 1";
+    int64_t any;
     *sequenced = 0;
-    int ret = lb_store__lock(db, FEED_LOCK, FEED_LOCK_WAIT_S);
-    if (ret == 0) {
+    int ret = lb_db_query_row(db, any_sql, "", "i", &any);
+    if (ret != 0)
+        return ret == LB_ENOTFOUND ? 0 : ret;
+    if ((ret = lb_store__lock(db, FEED_LOCK, FEED_LOCK_WAIT_S)) == 0) {
         ret = sequence_locked(db, limit, shards > 1 ? shards : 1, sequenced);
         lb_store__unlock(db, FEED_LOCK);
     }
