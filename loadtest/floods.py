@@ -10,6 +10,7 @@
 
 Usage: loadtest/floods.py ATTACK --url URL [--source 127.0.0.3] [--procs 2] [--connections 1] [--duration 20]
          [--metrics-url http://LIVEBUYD/metrics] [--pids PID,...] [--admin-token T --buyer-secret S] [--refs 400000]
+         [--flood-nice 19]
 While the flood runs (in --procs processes of --connections connections each, from --source; a connection the server
 closes is opened again), an honest client from --honest-source (127.0.0.2) sends GET /healthz and POST /v1/orders, each
 every --interval seconds on a keep-alive HTTP/1.1 connection of its own (HTTPS for an https URL), and prints their
@@ -214,6 +215,8 @@ def reset_requests(conn, tokens, sku_id, authority, batch, delay):
 
 
 def flood_process(args, index, setup, stop_at, results):
+    if args.flood_nice:
+        os.nice(args.flood_nice)
     counts = {"connections": 0, "requests": 0, "bytes": 0}
     authority = urllib.parse.urlsplit(args.url).netloc
     tokens = [buyer_token(900000 + i, args.buyer_secret) for i in range(50)] if args.attack == "reset" else []
@@ -381,6 +384,9 @@ def main():
     p.add_argument("--reset-delay", type=float, default=0, help="reset: seconds between a batch and its resets")
     p.add_argument("--honest-source", default="127.0.0.2", help="the honest client's address")
     p.add_argument("--procs", type=int, default=2)
+    p.add_argument("--flood-nice", type=int, default=0,
+                   help="the flood processes' nice value: 19 leaves them the cores' leftovers, as attackers on other "
+                        "machines take none of the server's")
     p.add_argument("--connections", type=int, default=1, help="connections per process")
     p.add_argument("--duration", type=float, default=20)
     p.add_argument("--warmup", type=float, default=2, help="seconds of flood before the honest client starts")
