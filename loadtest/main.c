@@ -1,7 +1,8 @@
 /*
  * livebuy-load: the sales-spike generator. Sets up a co-op, a SKU, a host and a live item through the API, runs a
  * scenario against it over HTTP/2, prints what it measured and checks afterwards, through the API, that nothing was
- * oversold, lost or duplicated. "livebuy-load check" runs the check alone on what an earlier run made.
+ * oversold, lost or duplicated. "livebuy-load check" runs the check alone on what an earlier run made (one SKU, or every
+ * SKU of the co-op).
  */
 #include <getopt.h>
 #include <math.h>
@@ -14,7 +15,7 @@
 
 static const char usage_text[] =
     "usage: livebuy-load [options]          run a scenario, then check correctness through the API\n"
-    "       livebuy-load check --url URL --merchant-token T --sku ID [--live ID]\n"
+    "       livebuy-load check --url URL --merchant-token T [--sku ID] [--live ID]   (no --sku: every SKU)\n"
     "\n"
     "  --url URL               the server, http://HOST:PORT (default http://127.0.0.1:8080); HTTP/2 with prior knowledge\n"
     "  --scenario S            drop (default): a live item opens, --buyers distinct buyers tap once (qty 1..--limit);\n"
@@ -1019,7 +1020,7 @@ static int fetch_catalog_counters(lb_load_run_t *run, list_t *skus)
     skus->num = 0;
     if (fetch_list(run, run->setup.coop_token, "/v1/merchant/skus", 200, "skus", take_sku, skus) != 0)
         return -1;
-    return fetch_live_items(run, run->setup.live_id, skus->items, skus->num);
+    return run->setup.live_id == 0 ? 0 : fetch_live_items(run, run->setup.live_id, skus->items, skus->num);
 }
 
 static int by_sku_then_id(const void *a, const void *b)
@@ -1032,10 +1033,12 @@ static int by_sku_then_id(const void *a, const void *b)
 
 /*
  * catalog: the rules over every SKU. The orders and every SKU's counters as of one moment (the counters read before and
- * after the orders agree, as fetch_snapshot); then what the run was told (201s, payments, cancellations) against all the
- * orders, and each SKU's counters, live item and per-buyer limit against that SKU's own orders. 0, 1 or -1.
+ * after the orders agree, as fetch_snapshot); then what the run was told (201s, payments, cancellations: with
+ * observations) against all the orders, and each SKU's counters, live item and per-buyer limit against that SKU's own
+ * orders. Without observations (`livebuy-load check` with no --sku) only what the server shows is judged, over every
+ * SKU the co-op lists. 0, 1 or -1.
  */
-static int check_catalog(lb_load_run_t *run)
+static int check_catalog(lb_load_run_t *run, int with_observations)
 {
     list_t before = {NULL, 0, 0}, after = {NULL, 0, 0};
     lb_check_order_t *orders = NULL;
@@ -1064,25 +1067,27 @@ static int check_catalog(lb_load_run_t *run)
     size_t num_paid;
     paid = paid_not_failed(run, orders, num_orders, &num_paid);
     /* SKU 0 has no orders: this pass checks the listing, the 201s and the follow-ups over all the orders */
-    lb_check_input_t all = {.orders = orders,
-                            .num_orders = num_orders,
-                            .has_observations = 1,
-                            .grants = run->grants,
-                            .num_grants = run->num_grants,
-                            .paid = paid,
-                            .num_paid = num_paid,
-                            .cancelled = run->cancelled,
-                            .num_cancelled = run->num_cancelled,
-                            .unanswered = run->unanswered_orders};
+    lb_check_input_t all = {.orders = orders, .num_orders = num_orders};
+    if (with_observations)
+        all = (lb_check_input_t){.orders = orders,
+                                 .num_orders = num_orders,
+                                 .has_observations = 1,
+                                 .grants = run->grants,
+                                 .num_grants = run->num_grants,
+                                 .paid = paid,
+                                 .num_paid = num_paid,
+                                 .cancelled = run->cancelled,
+                                 .num_cancelled = run->num_cancelled,
+                                 .unanswered = run->unanswered_orders};
     violations += lb_check_run(&all, report_violation, run);
     list_t refunds = {NULL, 0, 0};
-    int refunds_read = check_refunds(run, run->setup.coop_token, &all, 1, &refunds, &violations) == 0;
+    int refunds_read = check_refunds(run, run->setup.coop_token, &all, with_observations, &refunds, &violations) == 0;
     if (refunds_read && run->setup.num_campaigns != 0)
         violations += check_campaigns(run, orders, num_orders, &refunds);
     free(refunds.items);
     if (!refunds_read)
         goto exit;
-    if (before.num != run->setup.num_skus) {
+    if (with_observations && before.num != run->setup.num_skus) {
         char line[128];
         snprintf(line, sizeof(line), "SKUs: the co-op lists %zu SKUs, the run made %zu", before.num, run->setup.num_skus);
         report_violation(run, line);
@@ -1102,8 +1107,8 @@ static int check_catalog(lb_load_run_t *run)
         in->num_orders = last - first;
         violations += lb_check_run(in, report_violation, run);
     }
-    fprintf(stderr, "livebuy-load: check %s: %zu orders over %zu SKUs; every 201 accounted for\n", violations == 0 ? "ok" : "FAILED",
-            num_orders, before.num);
+    fprintf(stderr, "livebuy-load: check %s: %zu orders over %zu SKUs%s\n", violations == 0 ? "ok" : "FAILED", num_orders, before.num,
+            with_observations ? "; every 201 accounted for" : "");
     ret = violations == 0 ? 0 : 1;
 exit:
     free(paid);
@@ -1174,11 +1179,18 @@ static void run_dispose(lb_load_run_t *run)
 
 static int check_only(lb_load_run_t *run, const check_args_t *args)
 {
-    if (args->merchant_token == NULL || args->sku_id == 0) {
-        bad_usage("%s", "check needs --merchant-token and --sku");
+    if (args->merchant_token == NULL) {
+        bad_usage("%s", "check needs --merchant-token");
         return 2;
     }
-    int ret = check(run, args->merchant_token, args->sku_id, args->live_id, 0);
+    int ret;
+    if (args->sku_id != 0) {
+        ret = check(run, args->merchant_token, args->sku_id, args->live_id, 0);
+    } else { /* every SKU the co-op lists, as catalog's check */
+        snprintf(run->setup.coop_token, sizeof(run->setup.coop_token), "%s", args->merchant_token);
+        run->setup.live_id = args->live_id;
+        ret = check_catalog(run, 0);
+    }
     return ret < 0 ? 2 : ret;
 }
 
@@ -1222,7 +1234,7 @@ static int load(lb_load_run_t *run)
         return 2;
     lb_load_report_print(run);
     int ret = !opt->check                         ? 0
-              : opt->scenario == LB_LOAD_CATALOG ? check_catalog(run)
+              : opt->scenario == LB_LOAD_CATALOG ? check_catalog(run, 1)
                                                  : check(run, run->setup.coop_token, run->setup.sku_id, run->setup.live_id, 1);
     int verdict = lb_load_verdict(run);
     if ((opt->json_path != NULL && lb_load_report_json(run, opt->json_path) != 0) ||

@@ -152,9 +152,26 @@ class LoadTest(LoadBase):
         self.assertEqual(int(retired[0][0]), 0)
 
     def test_catalog_closed_http1(self):
+        """A closed-model catalog run over HTTP/1.1; then `livebuy-load check` with no --sku checks every SKU of the
+        co-op alone, and catches a counter broken on one of them."""
         report = self.scenario("catalog", "--http1", "--connections", "8", "--concurrency", "8", "--duration", "1",
                                "--skus", "120", "--buyers", "500", "--pay-delay", "50")
         self.assertGreater(report["status"].get("201", 0), 0)
+        setup = report["setup"]
+        check = ["check", "--url", self.server.base_url, "--merchant-token", setup["coop_token"],
+                 "--live", str(setup["live_id"])]
+        code, out, err = self.run_check(check)
+        self.assertEqual(code, 0, err)
+        self.assertIn("over 120 SKUs", err)
+        last = setup["sku_id"] + 119  # the least popular: a counter no order of the run need have touched
+        self.sql("UPDATE skus SET reserved = reserved + 1 WHERE id = %d" % last)
+        try:
+            code, out, err = self.run_check(check)
+            self.assertEqual(code, 1, err)
+            self.assertIn("VIOLATION reserved counter", err)
+            self.assertIn("SKU %d" % last, err)
+        finally:
+            self.sql("UPDATE skus SET reserved = reserved - 1 WHERE id = %d" % last)
 
     def test_http1(self):
         report = self.scenario("mixed", "--http1", "--connections", "8", "--rate", "150", "--duration", "1",
