@@ -51,7 +51,7 @@ struct st_lb_db_t {
 };
 
 static lb_db_url_t db_url;
-static int multi_row_inserts;
+static int sharded_front;
 static pthread_mutex_t all_connections_mutex = PTHREAD_MUTEX_INITIALIZER;
 static lb_db_t *all_connections;
 static atomic_uint jobs_pending;
@@ -63,10 +63,10 @@ static _Thread_local uint64_t thread_next_connect_ns, thread_backoff_ns;
 static _Thread_local _Atomic(lb_db_job_t *) finished_jobs;
 static _Thread_local int answering; /* lb_db_answer_finished is running on this thread: calls from its callbacks wait */
 
-void lb_db_global_init(const lb_db_url_t *url, int multi_row)
+void lb_db_global_init(const lb_db_url_t *url, int sharded)
 {
     mysql_library_init(0, NULL, NULL);
-    multi_row_inserts = multi_row;
+    sharded_front = sharded;
     db_url.user = lb_strdup(url->user);
     db_url.password = url->password != NULL ? lb_strdup(url->password) : NULL;
     db_url.host = lb_strdup(url->host);
@@ -490,7 +490,7 @@ int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *colu
 
     assert(num_columns <= MAX_COLUMNS && num_rows != 0);
     db->open_query = NULL;
-    if (multi_row_inserts && strncmp(sql, "INSERT", 6) == 0)
+    if (sharded_front && strncmp(sql, "INSERT", 6) == 0)
         return insert_rows(db, sql, columns, num_columns, num_rows);
     if ((stmt = prepared(db, sql, 0, sql, &ret)) == NULL)
         return ret;
@@ -514,6 +514,12 @@ int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *colu
         mysql_stmt_execute(stmt) != 0)
         return stmt_failed(db, stmt);
     return (int64_t)mysql_stmt_affected_rows(stmt);
+}
+
+int lb_db_is_sharded(const lb_db_t *db)
+{
+    (void)db;
+    return sharded_front;
 }
 
 int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant)

@@ -85,6 +85,32 @@ int lb_store_orders_by_ids(lb_db_t *db, int64_t sku_id, const int64_t *ids, size
     return fetch_existing(db, ret, 0, out, found);
 }
 
+#define BUYER_USAGE_COLUMNS "k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), o.qty "
+#define BUYER_USAGE_WHERE   "(o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES
+
+/*
+ * The buyers' look-up on a sharded front: Spider runs the JSON_TABLE join below as a SELECT of order_keys per buyer and
+ * one of orders per key found, but sends this one, "sku_id = ? AND buyer_id IN (...)" over both tables of one SKU, to
+ * the SKU's backend as one statement (the whole join). The list is padded with its last buyer (lb_store__padded_size).
+ */
+static int query_buyer_usage_in_list(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n)
+{
+    static const char shape[] = "buyer_usage_in_list";
+    size_t size = lb_store__padded_size(n);
+    lb_db_param_t *params = lb_store__params(1 + size);
+    params[0] = LB_DB_INT(sku_id);
+    for (size_t i = 0; i != size; ++i)
+        params[1 + i] = LB_DB_INT(buyers[i < n ? i : n - 1]);
+    char *sql = lb_store__list_sql(db, shape, size,
+                                   "SELECT " BUYER_USAGE_COLUMNS
+                                   "FROM order_keys k JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
+                                   "WHERE k.sku_id = ? AND k.buyer_id IN (",
+                                   "?", ") AND " BUYER_USAGE_WHERE);
+    int ret = lb_db_query_array(db, shape, size, sql, params, 1 + size);
+    free(sql);
+    return ret;
+}
+
 int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, size_t n, lb_buyer_usage_t **out, size_t *found)
 {
     /*
@@ -92,14 +118,18 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
      * per target: the allocation adds them up (units_held), and a GROUP BY cost MariaDB a temporary table and a sort
      * per statement (mariadb client, 100 buyers: 1.0 -> 0.35 ms a statement).
      */
-    static const char sql[] = "SELECT STRAIGHT_JOIN k.buyer_id, COALESCE(o.live_item_id, 0), COALESCE(o.group_buy_id, 0), "
-                              "o.qty FROM JSON_TABLE(?, '$[*]' COLUMNS (buyer_id BIGINT UNSIGNED PATH '$')) AS ids "
-                              "JOIN order_keys k FORCE INDEX (PRIMARY) ON k.sku_id = ? AND k.buyer_id = ids.buyer_id "
-                              "JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id "
-                              "WHERE (o.live_item_id IS NOT NULL OR o.group_buy_id IS NOT NULL) AND o.status IN " ACTIVE_STATUSES;
+    static const char sql[] =
+        "SELECT STRAIGHT_JOIN " BUYER_USAGE_COLUMNS "FROM JSON_TABLE(?, '$[*]' COLUMNS (buyer_id BIGINT UNSIGNED PATH '$')) AS ids "
+        "JOIN order_keys k FORCE INDEX (PRIMARY) ON k.sku_id = ? AND k.buyer_id = ids.buyer_id "
+        "JOIN orders o ON o.sku_id = k.sku_id AND o.id = k.order_id WHERE " BUYER_USAGE_WHERE;
     size_t cap = 0, len;
-    char *ids = lb_store__json_ids(buyers, n, &len);
-    int ret = lb_store__query_json_list(db, sql, ids, len, sku_id);
+    int ret;
+    if (lb_db_is_sharded(db)) {
+        ret = query_buyer_usage_in_list(db, sku_id, buyers, n);
+    } else {
+        char *ids = lb_store__json_ids(buyers, n, &len);
+        ret = lb_store__query_json_list(db, sql, ids, len, sku_id);
+    }
     *out = NULL;
     *found = 0;
     while (ret == 0) {

@@ -17,11 +17,11 @@
 typedef struct st_lb_db_t lb_db_t;
 
 /*
- * Remembers where the database is; call once, before any job or connection. The url is copied. multi_row: the database
+ * Remembers where the database is; call once, before any job or connection. The url is copied. sharded: the database
  * is a sharded front (MariaDB's Spider, docs/scale-out.md), where lb_db_exec_rows writes an INSERT's rows as multi-row
- * statements.
+ * statements and the store shapes some reads for it (lb_db_is_sharded).
  */
-void lb_db_global_init(const lb_db_url_t *url, int multi_row);
+void lb_db_global_init(const lb_db_url_t *url, int sharded);
 /* Closes every worker connection. Call only when no job is queued or running (after the loops have stopped). */
 void lb_db_global_dispose(void);
 
@@ -93,6 +93,8 @@ typedef struct st_lb_db_param_t {
 #define LB_DB_BYTES(ptr, n) ((lb_db_param_t){'b', 0, (ptr), (n)})
 #define LB_DB_TEXT(s)       ((lb_db_param_t){'s', 0, (s), strlen(s)})
 #define LB_DB_NULL          ((lb_db_param_t){'n', 0, NULL, 0})
+/* Whether db reaches a sharded front (lb_db_global_init). */
+int lb_db_is_sharded(const lb_db_t *db);
 /* Is this statement prepared on this connection already? (Then its SQL need not be built: pass NULL.) */
 int lb_db_is_prepared(lb_db_t *db, const char *key, size_t variant);
 int64_t lb_db_exec_array(lb_db_t *db, const char *key, size_t variant, const char *sql, const lb_db_param_t *params, size_t n);
@@ -103,7 +105,7 @@ int lb_db_query_array(lb_db_t *db, const char *key, size_t variant, const char *
  * server in one packet and are executed as one statement, COM_STMT_BULK_EXECUTE). Column i feeds parameter i, num_rows
  * values each: type 'i' from ints, or 'b' bytes from bytes and lengths; nulls (optional) says per row whether the value
  * is SQL NULL. Returns the rows affected or an LB_E* code, like lb_db_exec.
- * On a sharded front (lb_db_global_init's multi_row) an INSERT (sql ending in its one row of VALUES) goes instead as a
+ * On a sharded front (lb_db_global_init's sharded) an INSERT (sql ending in its one row of VALUES) goes instead as a
  * few multi-row INSERTs: a Spider front runs an array-bound statement once per row, and sends each row to its backend
  * alone. Other statements are array-bound there too.
  */
