@@ -352,6 +352,43 @@ static int lock_skus(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n, lb_
 }
 
 /*
+ * What shipments say about the SKUs of the batches with a payment among their actions (a payment may make a shipment),
+ * read in one statement when there are several: a payment spread over SKUs read its SKU's title in a round trip of
+ * its own (lb_sku_view_shipping), some 20 a job of the catalog scenario. One SKU's batch keeps reading it when needed.
+ */
+static int read_shipping(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n, lb_sku_view_t *views)
+{
+    int64_t *ids = lb_malloc(n * sizeof(*ids));
+    size_t *of = lb_malloc(n * sizeof(*of)), m = 0;
+    for (size_t i = 0; i != n; ++i) {
+        const lb_sku_action_t *a = batches[i]->items;
+        while (a != NULL && a->provider_txn_id == NULL)
+            a = a->next;
+        if (a != NULL && views[i].sku.id != 0) {
+            of[m] = i;
+            ids[m++] = views[i].sku.id;
+        }
+    }
+    int ret = 0;
+    if (m > 1) {
+        lb_sku_shipping_t *rows = lb_malloc(m * sizeof(*rows));
+        ret = lb_store_skus_shipping(db, ids, m, rows);
+        for (size_t j = 0; ret == 0 && j != m; ++j) {
+            lb_sku_view_t *view = &views[of[j]];
+            if (rows[j].sku_id == 0)
+                continue; /* its product gone: lb_sku_view_shipping says so if a payment needs it */
+            memcpy(view->title, rows[j].title, sizeof(view->title));
+            view->cold_chain = rows[j].cold_chain;
+            view->shipping_read = 1;
+        }
+        free(rows);
+    }
+    free(of);
+    free(ids);
+    return ret;
+}
+
+/*
  * A job's transaction: the batches of one or more SKUs (in ascending sku_id order, so two jobs lock their rows in the
  * same order), their rows locked at once, their counters, payments and shipments written at once, committed once.
  */
@@ -369,7 +406,8 @@ static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
         }
     }
     if ((ret = lb_db_begin(db)) == 0 && (ret = lock_skus(db, batches, n, views)) == 0 &&
-        (ret = lock_orders(db, batches, n, views)) == 0 && (ret = read_recorded(db, batches, n, views)) == 0) {
+        (ret = read_shipping(db, batches, n, views)) == 0 && (ret = lock_orders(db, batches, n, views)) == 0 &&
+        (ret = read_recorded(db, batches, n, views)) == 0) {
         for (size_t i = 0; ret == 0 && i != n; ++i)
             if (batches[i]->items != NULL)
                 ret = run_batch(db, batches[i], &views[i], now, &changed);

@@ -67,6 +67,22 @@ int lb_store_sku_lock(lb_db_t *db, int64_t id, lb_sku_t *sku)
     return read_sku(db, sql, id, sku);
 }
 
+/*
+ * Runs a query of shape that names ids[0..n) (ascending, distinct) in an IN list between head and tail: over the primary
+ * key it reads them in ascending order. The list is padded to a power of two with the last id (the same row).
+ */
+static int query_id_list(lb_db_t *db, const char *shape, const char *head, const char *tail, const int64_t *ids, size_t n)
+{
+    size_t size = lb_store__padded_size(n);
+    lb_db_param_t *params = lb_store__params(size);
+    for (size_t i = 0; i != size; ++i)
+        params[i] = LB_DB_INT(ids[i < n ? i : n - 1]);
+    char *sql = lb_store__list_sql(db, shape, size, head, "?", tail);
+    int ret = lb_db_query_array(db, shape, size, sql, params, size);
+    free(sql);
+    return ret;
+}
+
 int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus)
 {
     static const char shape[] = "skus_lock";
@@ -74,14 +90,7 @@ int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus
     memset(skus, 0, n * sizeof(*skus));
     if (n == 1) /* a hot SKU's batch: the one-row statement */
         return (ret = lb_store_sku_lock(db, ids[0], &skus[0])) == LB_ENOTFOUND ? 0 : ret;
-    /* "id IN (...)" over the primary key reads (and locks) in ascending order; padded with the last id. */
-    size_t size = lb_store__padded_size(n);
-    lb_db_param_t *params = lb_store__params(size);
-    for (size_t i = 0; i != size; ++i)
-        params[i] = LB_DB_INT(ids[i < n ? i : n - 1]);
-    char *sql = lb_store__list_sql(db, shape, size, SKU_SELECT "WHERE id IN (", "?", ") ORDER BY id FOR UPDATE");
-    ret = lb_db_query_array(db, shape, size, sql, params, size);
-    free(sql);
+    ret = query_id_list(db, shape, SKU_SELECT "WHERE id IN (", ") ORDER BY id FOR UPDATE", ids, n);
     for (size_t i = 0; ret == 0;) {
         lb_sku_t row;
         if ((ret = lb_db_fetch(db, SKU_TYPES, SKU_OUTPUTS(&row))) != 0)
@@ -161,6 +170,26 @@ int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(4
     static const char sql[] = "SELECT CONCAT(p.title, ' ', s.name), p.cold_chain FROM skus s "
                               "JOIN products p ON p.id = s.product_id WHERE s.id = ?";
     return lb_db_query_row(db, sql, "i", "si", sku_id, title, (size_t)LB_TEXT_SIZE(401), cold_chain);
+}
+
+int lb_store_skus_shipping(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_shipping_t *out)
+{
+    static const char shape[] = "skus_shipping";
+    memset(out, 0, n * sizeof(*out));
+    int ret = query_id_list(db, shape,
+                            "SELECT s.id, CONCAT(p.title, ' ', s.name), p.cold_chain FROM skus s "
+                            "JOIN products p ON p.id = s.product_id WHERE s.id IN (",
+                            ") ORDER BY s.id", ids, n);
+    for (size_t i = 0; ret == 0;) {
+        lb_sku_shipping_t row;
+        if ((ret = lb_db_fetch(db, "isi", &row.sku_id, row.title, sizeof(row.title), &row.cold_chain)) != 0)
+            break;
+        while (i != n && ids[i] < row.sku_id)
+            ++i;
+        if (i != n && ids[i] == row.sku_id)
+            out[i] = row;
+    }
+    return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
 int lb_store__ids(lb_db_t *db, const char *sql, int64_t param, int64_t **ids, size_t *n)

@@ -23,6 +23,17 @@ def new_txn():
     return "txn-%d-%d" % (time.time_ns() % 10 ** 9, next(_txns))
 
 
+def cold_chain_of(shipment):
+    """The cold_chain flag wherever the shipment document keeps it."""
+    if isinstance(shipment, dict):
+        if "cold_chain" in shipment:
+            return shipment["cold_chain"]
+        found = [cold_chain_of(v) for v in shipment.values() if isinstance(v, (dict, list))]
+    else:
+        found = [cold_chain_of(v) for v in shipment if isinstance(v, (dict, list))]
+    return next((f for f in found if f is not None), None)
+
+
 def notify_body(order_id, txn, amount_cents):
     return json.dumps({"order_id": order_id, "provider_txn_id": txn, "amount_cents": amount_cents}).encode()
 
@@ -43,9 +54,9 @@ class Base(lb.ServerTestCase):
 
     # -- helpers ------------------------------------------------------------------------------------------------------
 
-    def new_sku(self, stock=100, price_cents=5990, cold_chain=False, weight_grams=2700):
+    def new_sku(self, stock=100, price_cents=5990, cold_chain=False, weight_grams=2700, title="武乡小米"):
         skus = [{"name": "2.5kg 礼盒", "price_cents": price_cents, "stock": stock, "weight_grams": weight_grams}]
-        return self.server.create_product(self.coop, skus, title="武乡小米", cold_chain=cold_chain)["skus"][0]["id"]
+        return self.server.create_product(self.coop, skus, title=title, cold_chain=cold_chain)["skus"][0]["id"]
 
     def order(self, buyer, qty, **target):
         """POST /v1/orders (sku_id=... or live_item_id=...; ship_to unless pickup_point_id is given): (status, answer)."""
@@ -371,8 +382,9 @@ class PaymentTest(Base):
         the recorded payments read in one statement each, the counters, payments and shipments written in one each):
         every SKU's counters, each order's status, payments and shipment come out as one SKU's batch leaves them; a
         notify sent twice is applied once, an order paid and cancelled at once is paid, a live item's order moves its
-        item's counters, an earlier payment's transaction id replays on its own SKU."""
-        skus = [self.new_sku(stock=30) for _ in range(24)]
+        item's counters, an earlier payment's transaction id replays on its own SKU; each shipment carries its own SKU's
+        title and cold chain (read for all the job's SKUs in one statement)."""
+        skus = [self.new_sku(stock=30, title="武乡小米 %d 号" % i, cold_chain=i % 3 == 0) for i in range(24)]
         item_id = self.new_live_item(skus[0], quota=6)
         orders = [self.reserve(600 + i, 1 + i % 2, sku_id=sku_id) for i, sku_id in enumerate(skus)]
         orders += [self.reserve(650 + i, 1 + i % 2, sku_id=sku_id) for i, sku_id in enumerate(skus[:12])]
@@ -413,6 +425,12 @@ class PaymentTest(Base):
         self.assertEqual(self.sql("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM shipment_orders WHERE order_id IN (%s)"
                                   % ids), [(str(len(orders) + 2),) * 2])
         self.assertEqual(self.sql("SELECT COUNT(*) FROM payments WHERE provider_txn_id = '%s'" % early_txn), [("1",)])
+        for sku_id, payload in self.sql("SELECT sh.sku_id, sh.payload FROM shipments sh JOIN shipment_orders so "
+                                        "ON so.shipment_id = sh.id WHERE so.order_id IN (%s)" % ids):
+            i = skus.index(int(sku_id))
+            shipment = json.loads(payload)
+            self.assertEqual(shipment["items"][0]["title"], "武乡小米 %d 号 2.5kg 礼盒" % i, shipment)
+            self.assertEqual(cold_chain_of(shipment), i % 3 == 0, shipment)
 
     def test_expired_order_paid_alone_is_recorded_with_its_time(self):
         """A batch of one payment that takes its units back (no counters added up): its rows carry the batch's time."""

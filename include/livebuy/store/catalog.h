@@ -69,6 +69,13 @@ typedef struct st_lb_sku_counts_t {
 int lb_store_skus_add_counts(lb_db_t *db, const lb_sku_counts_t *adds, size_t n, int64_t now);
 /* What a shipment says about a SKU: the product's title and the SKU's name, and whether it travels cold. */
 int lb_store_sku_shipping(lb_db_t *db, int64_t sku_id, char title[LB_TEXT_SIZE(401)], int64_t *cold_chain);
+typedef struct st_lb_sku_shipping_t {
+    int64_t sku_id; /* 0: no such SKU */
+    char title[LB_TEXT_SIZE(401)];
+    int64_t cold_chain;
+} lb_sku_shipping_t;
+/* The same for ids[0..n) (ascending, distinct) in one statement, into out[i] for ids[i]. */
+int lb_store_skus_shipping(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_shipping_t *out);
 
 /* The merchant's SKU ids, by id, into *skus (malloc'd, the caller frees it, also on error). */
 int lb_store_merchant_sku_ids(lb_db_t *db, int64_t merchant_id, int64_t **skus, size_t *n);
