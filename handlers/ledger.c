@@ -24,7 +24,7 @@ static int adjust_work(lb_call_job_t *super, lb_db_t *db)
     lb_merchant_t merchant;
     lb_sku_t sku;
     char why[200];
-    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    int ret = lb_sku_merchant_to_change(super, db, job->base.token_hash, &merchant);
     if (ret != 0)
         return ret;
     lb_ledger_entry_t entry = job->entry; /* a run again after a deadlock starts from the request */

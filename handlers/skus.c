@@ -58,6 +58,17 @@ int lb_sku_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB
     return lb_auth_merchant(job, db, token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), merchant);
 }
 
+int lb_sku_merchant_to_change(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE],
+                              lb_merchant_t *merchant)
+{
+    lb_sku_t sku;
+    int ret = lb_sku_merchant(job, db, token_hash, merchant);
+    /* Visible now, visible for good: a product leaves the making once, never goes back into it. */
+    if (ret == 0 && (ret = lb_store_sku_get(db, job->call->id, &sku)) != 0)
+        ret = lb_sku_refused(job, ret, job->call->id);
+    return ret;
+}
+
 /* ---- GET /v1/skus/{id} ------------------------------------------------------------------------------------------- */
 
 static int sku_get_work(lb_call_job_t *job, lb_db_t *db)
@@ -87,7 +98,7 @@ static int sku_restock_work(lb_call_job_t *super, lb_db_t *db)
     lb_sku_t sku;
     lb_ledger_entry_t entry = {.sku_id = super->call->id, .kind = LB_LEDGER_RESTOCK, .delta = job->qty};
     char why[200];
-    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    int ret = lb_sku_merchant_to_change(super, db, job->base.token_hash, &merchant);
     if (ret != 0)
         return ret;
     if ((ret = lb_store_sku_change_stock(db, merchant.id, &entry, &sku)) == LB_ECONFLICT) {
@@ -126,7 +137,7 @@ static int sku_change_work(lb_call_job_t *super, lb_db_t *db)
     int64_t id = super->call->id;
     lb_merchant_t merchant;
     lb_sku_t sku;
-    int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
+    int ret = lb_sku_merchant_to_change(super, db, job->base.token_hash, &merchant);
     if (ret != 0)
         return ret;
     if (job->retire)

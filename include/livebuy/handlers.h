@@ -56,13 +56,17 @@ void lb_handle_merchant_products(lb_call_t *call);
  * handlers/skus.c. lb_sku_write: a SKU's fields as its answers show them, into the open map. On a worker, for the SKU's
  * routes: lb_sku_answer answers 200 the SKU alone with its product's first photo (photo_url, read here); lb_sku_refused records the 404 or 403 of an LB_ENOTFOUND or
  * LB_EFORBIDDEN about SKU sku_id (and returns other codes as they are); lb_sku_merchant is the co-op or host whose token
- * hashes to token_hash (else a 401 or 403 recorded, as lb_auth_merchant). lb_sku_stock_changed, a job's on_done on the
- * loop thread: the lanes of the SKU {id} drop their sold-out hints.
+ * hashes to token_hash (else a 401 or 403 recorded, as lb_auth_merchant); lb_sku_merchant_to_change is that merchant
+ * when SKU {id} can be changed at all: a SKU of a product still in the making (server/store/product_create.c) is
+ * nobody's yet, a 404 recorded, as its reads answer. lb_sku_stock_changed, a job's on_done on the loop thread: the
+ * lanes of the SKU {id} drop their sold-out hints.
  */
 void lb_sku_write(lb_writer_t *w, const lb_sku_t *sku);
 int lb_sku_answer(lb_call_job_t *job, lb_db_t *db, const lb_sku_t *sku);
 int lb_sku_refused(lb_call_job_t *job, int ret, int64_t sku_id);
 int lb_sku_merchant(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE], lb_merchant_t *merchant);
+int lb_sku_merchant_to_change(lb_call_job_t *job, lb_db_t *db, const uint8_t token_hash[LB_TOKEN_HASH_SIZE],
+                              lb_merchant_t *merchant);
 void lb_sku_stock_changed(lb_call_job_t *job);
 void lb_handle_sku_get(lb_call_t *call);
 void lb_handle_sku_restock(lb_call_t *call);

@@ -662,5 +662,25 @@ class MakingCrashTest(MakingBase):
         self.assertEqual(([k["id"] for k in got["skus"]], [k["retired"] for k in got["skus"]]), (skus, [False, False]))
         self.assertNotEqual(made["id"], pid)
 
+class MakingHiddenTest(MakingBase):
+    def test_a_sku_of_a_product_in_the_making_cannot_be_changed(self):
+        """A SKU of a product still in the making is nobody's yet: PATCH, restock, adjust and retire answer 404 as its
+        reads do, and change nothing (a merchant who guessed its id changed it while told 404)."""
+        product = self.assertMade(self.post(making_body("武乡小米 还没上架")), making_body("武乡小米 还没上架"))
+        sku = product["skus"][0]["id"]
+        self.sql("UPDATE products SET making = UNHEX(SHA2('another request', 256)) WHERE id = %d" % product["id"])
+        before = self.sql("SELECT name, price_cents, stock, retired_at FROM skus WHERE id = %d" % sku)
+        entries = self.sql("SELECT COUNT(*) FROM stock_ledger WHERE sku_id = %d" % sku)
+        for method, path, body in (("PATCH", "/v1/skus/%d" % sku, {"price_cents": 1}),
+                                   ("POST", "/v1/skus/%d/restock" % sku, {"qty": 5}),
+                                   ("POST", "/v1/skus/%d/adjust" % sku, {"delta": -3, "reason": "盘点"}),
+                                   ("POST", "/v1/skus/%d/retire" % sku, None),
+                                   ("GET", "/v1/skus/%d" % sku, None)):
+            status, _, answer = self.server.request(method, path, body, token=self.coop)
+            self.assertEqual((status, answer["error"]["code"]), (404, "not_found"), (method, path, answer))
+        self.assertEqual(self.sql("SELECT name, price_cents, stock, retired_at FROM skus WHERE id = %d" % sku), before)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM stock_ledger WHERE sku_id = %d" % sku), entries)
+
+
 if __name__ == "__main__":
     lb.main()
