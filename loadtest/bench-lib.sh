@@ -35,8 +35,10 @@ bench_prepare() {
     # bench.sh was then slow (p99 47-55 ms against 7-9 ms with 2 GiB). A production MariaDB sizes it to its RAM.
     # A 10-second hot-SKU run writes some 700 MB of redo: with the 96 MiB redo log of the tests, checkpoints kept
     # flushing pages during it (mariadbd per order: 2.34-2.41 us with 96 MiB, 2.20-2.26 us with 1 GiB).
+    # LIVEBUY_MARIADB_OPTIONS: more mariadbd options (e.g. "--performance-schema=ON" to see where its time goes).
+    # shellcheck disable=SC2086 # a list of words
     LIVEBUY_MARIADB_BUFFER_POOL=${LIVEBUY_MARIADB_BUFFER_POOL:-2G} LIVEBUY_MARIADB_LOG_FILE_SIZE=${LIVEBUY_MARIADB_LOG_FILE_SIZE:-1G} \
-        bash "$root/scripts/mariadb.sh" start "$work/db" >/dev/null
+        bash "$root/scripts/mariadb.sh" start "$work/db" -- ${LIVEBUY_MARIADB_OPTIONS:-} >/dev/null
     bash "$root/scripts/mariadb.sh" sql "$work/db" -e "CREATE DATABASE bench"
     db="mysql://root@localhost/bench?socket=$work/db/mysqld.sock"
     base="http://127.0.0.1:$port"
