@@ -23,15 +23,34 @@ typedef struct st_line_t {
     size_t len, cap;
 } line_t;
 
-static void put(line_t *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(line_t *l, const char *fmt, ...)
+/* Appends n bytes of s; what does not fit is dropped. */
+static void put_bytes(line_t *l, const char *s, size_t n)
 {
-    va_list args;
-    va_start(args, fmt);
-    int n = vsnprintf(l->buf + l->len, l->cap - l->len, fmt, args);
-    va_end(args);
-    if (n > 0)
-        l->len += (size_t)n < l->cap - l->len ? (size_t)n : l->cap - l->len - 1;
+    size_t room = l->cap - l->len - 1;
+    if (n > room)
+        n = room;
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+    l->buf[l->len] = '\0';
+}
+
+static void put_str(line_t *l, const char *s)
+{
+    put_bytes(l, s, strlen(s));
+}
+
+/* v in decimal, at least width digits (zeros in front): the access log's numbers without printf's parsing. */
+static void put_int(line_t *l, long long v, int width)
+{
+    char digits[24], *p = digits + sizeof(digits);
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0 || digits + sizeof(digits) - p < width);
+    if (v < 0)
+        *--p = '-';
+    put_bytes(l, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 /* s as a JSON string's contents (JSON) or as it is but for control characters (text: one event, one line). */
@@ -62,10 +81,21 @@ static void put_head(line_t *l, lb_log_level_t level)
         strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
         cached_second = now.tv_sec;
     }
-    if (format == LB_LOG_JSON)
-        put(l, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"", cached, now.tv_nsec / 1000000, level_names[level]);
-    else
-        put(l, "%s.%03ldZ %-5s ", cached, now.tv_nsec / 1000000, level_names[level]);
+    put_str(l, format == LB_LOG_JSON ? "{\"time\":\"" : "");
+    put_str(l, cached);
+    put_str(l, ".");
+    put_int(l, now.tv_nsec / 1000000, 3);
+    if (format == LB_LOG_JSON) {
+        put_str(l, "Z\",\"level\":\"");
+        put_str(l, level_names[level]);
+        put_str(l, "\",\"msg\":\"");
+    } else {
+        static const char spaces[] = "     ";
+        size_t n = strlen(level_names[level]);
+        put_str(l, "Z ");
+        put_str(l, level_names[level]);
+        put_bytes(l, spaces, n < 5 ? 6 - n : 1); /* %-5s and a space */
+    }
 }
 
 static void write_all(const char *buf, size_t len)
@@ -123,7 +153,7 @@ static void log_message(lb_log_level_t level, const char *message)
     put_head(&l, level);
     put_text(&l, message);
     if (format == LB_LOG_JSON)
-        put(&l, "\"");
+        put_str(&l, "\"");
     put_end(&l);
     write_all(l.buf, l.len);
 }
@@ -196,31 +226,52 @@ int lb_log_access_on(void)
     return access_on && threshold <= LB_LOG_INFO;
 }
 
-static void put_field(line_t *l, const char *name, const char *value)
+static void put_name(line_t *l, const char *name)
 {
-    put(l, format == LB_LOG_JSON ? ",\"%s\":\"" : " %s=\"", name);
-    put_text(l, value);
-    put(l, "\"");
+    put_str(l, format == LB_LOG_JSON ? ",\"" : " ");
+    put_str(l, name);
+    put_str(l, format == LB_LOG_JSON ? "\":" : "=");
 }
 
+static void put_field(line_t *l, const char *name, const char *value)
+{
+    put_name(l, name);
+    put_str(l, "\"");
+    put_text(l, value);
+    put_str(l, "\"");
+}
+
+static void put_number(line_t *l, const char *name, long long value)
+{
+    put_name(l, name);
+    put_int(l, value, 1);
+}
+
+/*
+ * One line per request, on every request: written with copies and integer digits rather than printf (callgrind: the
+ * line cost livebuyd some 13,600 instructions of the 42,000 a hot-SKU order took).
+ */
 static void put_access(line_t *l, const lb_access_t *a)
 {
     put_head(l, LB_LOG_INFO);
-    put(l, format == LB_LOG_JSON ? "access\"" : "access");
+    put_str(l, format == LB_LOG_JSON ? "access\"" : "access");
     put_field(l, "request_id", a->request_id);
     put_field(l, "method", a->method);
     put_field(l, "route", a->route);
-    const char *num = format == LB_LOG_JSON ? ",\"%s\":%lld" : " %s=%lld";
-    put(l, num, "status", (long long)a->status);
+    put_number(l, "status", a->status);
     if (a->error_code != NULL)
         put_field(l, "error", a->error_code);
-    put(l, format == LB_LOG_JSON ? ",\"duration_ms\":%.3f" : " duration_ms=%.3f", (double)a->duration_ns / 1e6);
-    put(l, num, "bytes", (long long)a->bytes);
+    /* Milliseconds with three decimals, rounded to the microsecond (as %.3f did). */
+    long long us = (long long)((a->duration_ns + 500) / 1000);
+    put_number(l, "duration_ms", us / 1000);
+    put_str(l, ".");
+    put_int(l, us % 1000, 3);
+    put_number(l, "bytes", (long long)a->bytes);
     put_field(l, "client", a->client);
     if (a->buyer_id != 0)
-        put(l, num, "buyer_id", (long long)a->buyer_id);
+        put_number(l, "buyer_id", a->buyer_id);
     if (a->merchant_id != 0)
-        put(l, num, "merchant_id", (long long)a->merchant_id);
+        put_number(l, "merchant_id", a->merchant_id);
     put_end(l);
 }
 
