@@ -108,13 +108,32 @@ static int take_request_id(lb_call_t *call)
     return 0;
 }
 
-/* A request id of our own: this thread's random 64-bit prefix and a counter, unique without a random draw per request. */
+/* value in lower-case hex, at least width (at most 16) digits, into out (not terminated); returns how many. */
+static size_t put_hex(char *out, unsigned long long value, size_t width)
+{
+    char digits[16];
+    size_t n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[value & 15];
+        value >>= 4;
+    } while (value != 0 || n < width);
+    for (size_t i = 0; i != n; ++i)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
+/*
+ * A request id of our own: this thread's random 64-bit prefix and a counter, unique without a random draw per request;
+ * as "%016llx%08llx" would print them, without printf's 1,500 instructions a request.
+ */
 static void make_request_id(lb_call_t *call)
 {
     static _Thread_local unsigned long long prefix, counter;
     if (prefix == 0 && RAND_bytes((unsigned char *)&prefix, sizeof(prefix)) != 1)
         prefix = lb_monotonic_ns();
-    snprintf(call->request_id, sizeof(call->request_id), "%016llx%08llx", prefix, ++counter);
+    size_t len = put_hex(call->request_id, prefix, 16);
+    len += put_hex(call->request_id + len, ++counter, 8);
+    call->request_id[len] = '\0';
 }
 
 static void find_client_address(h2o_req_t *req, char *out, size_t size)
@@ -155,7 +174,9 @@ void lb_call_answering(lb_call_t *call, int status, size_t bytes)
     if (!lb_log_access_on())
         return;
     char method[16];
-    snprintf(method, sizeof(method), "%.*s", (int)call->req->method.len, call->req->method.base);
+    size_t method_len = call->req->method.len < sizeof(method) - 1 ? call->req->method.len : sizeof(method) - 1;
+    memcpy(method, call->req->method.base, method_len);
+    method[method_len] = '\0';
     lb_access_t access = {call->request_id, method, lb_metrics_route_label(call->route), call->error_code, client_address(call->req), status,
                           duration_ns, bytes, call->buyer_id, call->merchant_id};
     lb_log_access(&access);
