@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import re
+import signal
 import threading
 import time
 import unittest
@@ -476,6 +478,35 @@ class FeedKilledAfterPlacingTest(FeedFailureBase):
         status, _, page = self.server.request("GET", "/v1/shipments/feed?after=%d" % cursor, token=self.shipper)
         self.assertEqual((status, [s["shipment_id"] for s in page["shipments"]]), (200, [later]), page)
         self.assertEqual(self.places([later]), {later: before + 3})
+
+
+class FeedHolderVanishedTest(FeedFailureBase):
+    """A placer whose livebuyd vanished while it held the feed's lock (the process stopped, its connection left open, as
+    when its machine is gone): the database ends the idle session within seconds (server/store/session.c), so the lock
+    is let go for the other processes, not after the server's wait_timeout of eight hours."""
+
+    server_env = {"LIVEBUY_FAULT_PAUSE": "feed_placed"}
+
+    def test_the_lock_is_let_go(self):
+        shipments = [self.shipment_of(self.pay_order(b)) for b in (720, 721)]
+        poll = lb.in_background(self.server, "GET", "/v1/shipments/feed?after=0&limit=200", token=self.shipper)
+        session = lb.paused_session(self.sql, self.dbname, "shipment_feed")
+        os.kill(self.server.proc.pid, signal.SIGSTOP)
+        try:
+            # The pause (a 20 s SLEEP) ends; then the session waits for a statement that a stopped livebuyd never sends.
+            lock = "CONCAT(LEFT('%s', 40), '/shipment_feed')" % self.dbname
+            freed = lb.wait_for(lambda: self.sql("SELECT IS_FREE_LOCK(%s)" % lock) == [("1",)], 45)
+            self.assertTrue(freed, "the stopped placer still holds the feed's lock")
+            self.assertEqual(self.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d" % session),
+                             [("0",)])
+        finally:
+            os.kill(self.server.proc.pid, signal.SIGCONT)
+        try:
+            poll()  # the poll of the stopped process: answered or timed out, either way its placing was cut short
+        except Exception:  # noqa: BLE001 (its client may have given up while the process was stopped)
+            pass
+        self.assertFedOnce(shipments)
+
 
 if __name__ == "__main__":
     lb.main()
