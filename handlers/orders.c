@@ -8,7 +8,6 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "livebuy/common.h"
-#include "livebuy/base/request.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/metrics.h"
@@ -165,28 +164,23 @@ static char *put_hex(char *out, uint64_t value, int min_digits)
     return out;
 }
 
-/* Idempotency-Key: 1-64 printable ASCII characters; without one the server makes a key of its own. */
+/* Idempotency-Key (lb_call_idempotency_key); without one the server makes a key of its own. */
 static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_input_error_t *err)
 {
     /* A server key: this thread's random 64-bit prefix and a counter, unique without a random draw per order. */
     static _Thread_local uint64_t prefix, counter;
-    h2o_iovec_t value = lb_call_header_named(call, "idempotency-key");
-    if (value.base == NULL) {
-        while (prefix == 0)
-            RAND_bytes((unsigned char *)&prefix, sizeof(prefix));
-        /* "srv-%016llx-%llx" of prefix and counter, without printf's cost on every order */
-        memcpy(key, "srv-", 4);
-        char *end = put_hex(key + 4, prefix, 16);
-        *end++ = '-';
-        *put_hex(end, ++counter, 1) = '\0';
-        return 0;
+    int ret = lb_call_idempotency_key(call, key, err);
+    if (ret != LB_ENOTFOUND) {
+        *key_given = ret == 0;
+        return ret;
     }
-    if (lb_request_printable(value.base, value.len, LB_IDEMPOTENCY_KEY_MAX) != 0)
-        return lb_input_error(err, 422, "invalid", "Idempotency-Key must be 1-%d printable ASCII characters",
-                              LB_IDEMPOTENCY_KEY_MAX);
-    memcpy(key, value.base, value.len);
-    key[value.len] = '\0';
-    *key_given = 1;
+    while (prefix == 0)
+        RAND_bytes((unsigned char *)&prefix, sizeof(prefix));
+    /* "srv-%016llx-%llx" of prefix and counter, without printf's cost on every order */
+    memcpy(key, "srv-", 4);
+    char *end = put_hex(key + 4, prefix, 16);
+    *end++ = '-';
+    *put_hex(end, ++counter, 1) = '\0';
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "livebuy/http/auth.h"
 #include "livebuy/http/cors.h"
 #include "livebuy/base/civil_time.h"
+#include "livebuy/base/limits.h"
 #include "livebuy/base/log.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/base/request.h"
@@ -457,6 +458,19 @@ h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name)
 {
     ssize_t i = h2o_find_header_by_str(&call->req->headers, name, strlen(name), -1);
     return i < 0 ? h2o_iovec_init(NULL, 0) : call->req->headers.entries[i].value;
+}
+
+int lb_call_idempotency_key(lb_call_t *call, char *key, lb_input_error_t *err)
+{
+    h2o_iovec_t value = lb_call_header_named(call, "idempotency-key");
+    if (value.base == NULL)
+        return LB_ENOTFOUND;
+    if (lb_request_printable(value.base, value.len, LB_IDEMPOTENCY_KEY_MAX) != 0)
+        return lb_input_error(err, 422, "invalid", "Idempotency-Key must be 1-%d printable ASCII characters",
+                              LB_IDEMPOTENCY_KEY_MAX);
+    memcpy(key, value.base, value.len);
+    key[value.len] = '\0';
+    return 0;
 }
 
 int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token)

@@ -8,4 +8,7 @@
 #define LB_PER_BUYER_MAX 10000         /* per-buyer limits */
 #define LB_WEIGHT_MAX    100000000LL   /* grams: 100 tonnes */
 
+/* The longest Idempotency-Key, of an order or a product (order_keys.idem_key, products.idem_key: VARBINARY(64)). */
+#define LB_IDEMPOTENCY_KEY_MAX 64
+
 #endif

@@ -124,6 +124,12 @@ int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token);
 h2o_iovec_t lb_call_header(lb_call_t *call, const h2o_token_t *token);
 /* The same for a header h2o has no token for. */
 h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name);
+/*
+ * The Idempotency-Key header (an order's, a product's) into key (LB_IDEMPOTENCY_KEY_MAX + 1 bytes, livebuy/base/limits.h):
+ * 0 with the key NUL-terminated, LB_ENOTFOUND when the request has none, or LB_EINPUT with a 422 in *err when it is not
+ * 1 to LB_IDEMPOTENCY_KEY_MAX printable ASCII characters.
+ */
+int lb_call_idempotency_key(lb_call_t *call, char *key, lb_input_error_t *err);
 /* A query-string parameter's raw value, or an empty iovec with base NULL when absent. */
 h2o_iovec_t lb_call_query(lb_call_t *call, const char *name);
 /* A query parameter that must be a decimal integer from min to max (422 naming it otherwise); absent leaves *out. */

@@ -9,11 +9,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "livebuy/base/limits.h"
 #include "livebuy/base/token.h"
 
-/* The longest Idempotency-Key (order_keys.idem_key, VARBINARY(64)) and the most units one order may ask for. */
-#define LB_IDEMPOTENCY_KEY_MAX 64
-#define LB_ORDER_QTY_MAX       10000
+/* The most units one order may ask for. */
+#define LB_ORDER_QTY_MAX 10000
 
 typedef enum en_lb_order_target_t { LB_TARGET_SKU, LB_TARGET_LIVE_ITEM, LB_TARGET_GROUP_BUY } lb_order_target_t;
 
