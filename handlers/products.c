@@ -22,6 +22,9 @@ typedef struct st_product_create_job_t {
     size_t num_skus;
     lb_sku_t skus[LB_PRODUCT_SKUS_MAX];
     int64_t product_id; /* once known: the product a run again of the job goes on with (lb_store_product_create) */
+    char idem_key[LB_IDEMPOTENCY_KEY_MAX + 1];
+    int key_given;
+    int replayed; /* the key's product was made before: the answer is a replay */
 } product_create_job_t;
 
 void lb_product_write(lb_writer_t *w, const lb_product_record_t *product, const lb_sku_t *skus, size_t num_skus,
@@ -82,14 +85,23 @@ static int product_create_work(lb_call_job_t *super, lb_db_t *db)
     lb_product_record_t created = {0};
     lb_merchant_t merchant;
     int ret = lb_sku_merchant(super, db, job->base.token_hash, &merchant);
-    if (ret == 0 && (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus, &job->product_id)) == 0)
+    if (ret == 0 && (ret = lb_store_product_create(db, merchant.id, &product, job->skus, job->num_skus,
+                                                   job->key_given ? job->idem_key : NULL, &job->product_id, &job->replayed)) == 0)
         ret = product_answer(super, db, 201, job->product_id, &created);
+    if (ret == LB_ECONFLICT)
+        return lb_call_job_fail(super, 422, "invalid", "Idempotency-Key %s was already used for another product", job->idem_key);
     /* The connection went once the product was begun: the job runs again on a new one, which goes on with that product
      * or finds it published and answers it, never making a second. */
     if (ret == LB_EDB_DOWN && job->product_id != 0)
         return LB_EDB_RETRY;
     /* Another product of the merchant was in the making all along: a 503, to retry shortly. */
     return ret == LB_EBUSY ? LB_EDB_DOWN : ret;
+}
+
+static void product_created(lb_call_job_t *super)
+{
+    if (((product_create_job_t *)super)->replayed)
+        lb_call_add_header(super->call, "idempotent-replayed", "true");
 }
 
 void lb_handle_product_create(lb_call_t *call)
@@ -99,7 +111,9 @@ void lb_handle_product_create(lb_call_t *call)
     if (job == NULL)
         return;
     lb_product_body_t *product = lb_malloc(sizeof(*product)); /* some 20 KB with its SKUs */
-    if (lb_body_product(call->body, product, &err) != 0) {
+    int ret = lb_call_idempotency_key(call, job->idem_key, &err);
+    job->key_given = ret == 0;
+    if ((ret != 0 && ret != LB_ENOTFOUND) || lb_body_product(call->body, product, &err) != 0) {
         free(product);
         lb_reply_input_error(call, &err);
         lb_call_job_discard(&job->base.super);
@@ -114,6 +128,7 @@ void lb_handle_product_create(lb_call_t *call)
     job->num_skus = product->num_skus;
     memcpy(job->skus, product->skus, product->num_skus * sizeof(job->skus[0]));
     free(product);
+    job->base.super.on_done = product_created;
     lb_call_job_submit(&job->base.super, product_create_work);
 }
 

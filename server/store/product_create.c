@@ -21,6 +21,13 @@
  *     second product. Any other request completes it too when step 3 had begun (a SKU is on sale: it may have orders,
  *     and every SKU is there), else removes it (each SKU with its ledger in one transaction, then the product).
  * The single database runs the same steps.
+ *
+ * A request may carry the merchant's Idempotency-Key: the product keeps it and the hash of what was asked (sql/020:
+ * products.idem_key, request_hash; the key is in that hash, and in `making`, so a keyed and a keyless request never ask
+ * "the same"). Under the lock, before anything is made, a product of the merchant holding the key answers the request:
+ * published and asked the same, it is the answer (a replay: the crash, or the lost answer, came after publishing);
+ * asked otherwise, hidden or not, the request is refused (LB_ECONFLICT) and nothing changes; hidden and asked the same,
+ * it is completed as above.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +55,13 @@ static void hash_int(EVP_MD_CTX *ctx, int64_t v)
     hash_text(ctx, text);
 }
 
-/* What is asked, as a SHA-256: the product's fields and its SKUs', in order (the same whatever the body's format). */
-static void request_hash(const lb_product_t *product, const lb_sku_t *skus, size_t num_skus, uint8_t hash[MAKING_HASH_SIZE])
+/*
+ * What is asked, as a SHA-256: the product's fields and its SKUs', in order (the same whatever the body's format), then
+ * the Idempotency-Key if there is one. Without a key the hash is what it was before keys (a product left hidden by an
+ * older build is completed by its retry); with one it cannot be a keyless request's (5 + 4 per SKU texts, then one).
+ */
+static void request_hash(const lb_product_t *product, const lb_sku_t *skus, size_t num_skus, const char *idem_key,
+                         uint8_t hash[MAKING_HASH_SIZE])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned len;
@@ -66,6 +78,8 @@ static void request_hash(const lb_product_t *product, const lb_sku_t *skus, size
         hash_int(ctx, skus[i].weight_grams);
         hash_int(ctx, skus[i].stock);
     }
+    if (idem_key != NULL)
+        hash_text(ctx, idem_key);
     EVP_DigestFinal_ex(ctx, hash, &len);
     EVP_MD_CTX_free(ctx);
 }
@@ -115,17 +129,18 @@ static int publish(lb_db_t *db, int64_t id)
 /*
  * The merchant's hidden products, the lock held (nobody is making them): the first that asked the same (hash) goes to
  * *resume, to be completed; the others are completed when step 3 had begun (a SKU of theirs is on sale), else removed.
- * *resume 0 when none asked the same.
+ * *resume 0 when none asked the same. Those that asked the same come first, so that one is never past the LIMIT (a
+ * product holding an Idempotency-Key must be completed, not made a second time).
  */
 static int settle_leftovers(lb_db_t *db, int64_t merchant_id, const uint8_t hash[MAKING_HASH_SIZE], int64_t *resume)
 {
-    static const char sql[] = "SELECT id, making FROM products WHERE merchant_id = ? AND making IS NOT NULL ORDER BY id "
-                              "LIMIT ?";
+    static const char sql[] = "SELECT id, making FROM products WHERE merchant_id = ? AND making IS NOT NULL "
+                              "ORDER BY making = ? DESC, id LIMIT ?";
     static const char on_sale_sql[] = "SELECT COUNT(*) FROM skus WHERE product_id = ? AND retired_at IS NULL";
     int64_t ids[LEFTOVERS_AT_ONCE];
     uint8_t hashes[LEFTOVERS_AT_ONCE][MAKING_HASH_SIZE];
     size_t n = 0, len;
-    int ret = lb_db_query(db, sql, "ii", merchant_id, (int64_t)LEFTOVERS_AT_ONCE);
+    int ret = lb_db_query(db, sql, "ibi", merchant_id, hash, (size_t)MAKING_HASH_SIZE, (int64_t)LEFTOVERS_AT_ONCE);
     while (ret == 0 && n != LEFTOVERS_AT_ONCE && (ret = lb_db_fetch(db, "ib", &ids[n], hashes[n], sizeof(hashes[n]), &len)) == 0)
         ++n;
     if (ret != LB_ENOTFOUND && ret != 0)
@@ -142,14 +157,18 @@ static int settle_leftovers(lb_db_t *db, int64_t merchant_id, const uint8_t hash
     return ret;
 }
 
-static int insert_hidden(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, const uint8_t hash[MAKING_HASH_SIZE],
-                         int64_t *id)
+/* Step 1. A product made under an Idempotency-Key keeps it, and the hash of what it asked, for good (sql/020). */
+static int insert_hidden(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, const char *idem_key,
+                         const uint8_t hash[MAKING_HASH_SIZE], int64_t *id)
 {
     static const char sql[] = "INSERT INTO products (merchant_id, title, unit, origin, description, cold_chain, created_at, "
-                              "making) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    int64_t ret = lb_db_exec(db, sql, "issssiib", merchant_id, product->title, product->unit, product->origin,
-                             product->description != NULL ? product->description : "", (int64_t)product->cold_chain, lb_now(), hash,
-                             (size_t)MAKING_HASH_SIZE);
+                              "making, idem_key, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    /* Without a key the last two are NULL ('n' takes no argument: those passed after it are not read). */
+    const char *types = idem_key != NULL ? "issssiibbb" : "issssiibnn";
+    int64_t ret =
+        lb_db_exec(db, sql, types, merchant_id, product->title, product->unit, product->origin,
+                   product->description != NULL ? product->description : "", (int64_t)product->cold_chain, lb_now(), hash,
+                   (size_t)MAKING_HASH_SIZE, idem_key, idem_key != NULL ? strlen(idem_key) : 0, hash, (size_t)MAKING_HASH_SIZE);
     if (ret < 0)
         return (int)ret;
     *id = lb_db_insert_id(db);
@@ -206,9 +225,34 @@ static int is_published(lb_db_t *db, int64_t id, int64_t merchant_id, int *publi
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
+/*
+ * The merchant's product that holds Idempotency-Key idem_key, the lock held: when it asked the same and is published,
+ * *product_id is it and *replayed 1; when it asked the same and is hidden, nothing (settle_leftovers finds it by its
+ * hash, which holds the key, and it is completed); when it asked otherwise, LB_ECONFLICT (hidden or not).
+ */
+static int check_key(lb_db_t *db, int64_t merchant_id, const char *idem_key, const uint8_t hash[MAKING_HASH_SIZE],
+                     int64_t *product_id, int *replayed)
+{
+    static const char sql[] = "SELECT id, making IS NULL, request_hash FROM products WHERE merchant_id = ? AND idem_key = ?";
+    uint8_t asked[MAKING_HASH_SIZE];
+    int64_t id, published;
+    size_t len = 0;
+    int ret =
+        lb_db_query_row(db, sql, "ib", "iib", merchant_id, idem_key, strlen(idem_key), &id, &published, asked, sizeof(asked), &len);
+    if (ret != 0)
+        return ret == LB_ENOTFOUND ? 0 : ret;
+    if (len != MAKING_HASH_SIZE || memcmp(asked, hash, MAKING_HASH_SIZE) != 0)
+        return LB_ECONFLICT;
+    if (published) {
+        *product_id = id;
+        *replayed = 1;
+    }
+    return 0;
+}
+
 /* Steps 1 to 3, the merchant's lock held. */
 static int make_locked(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, const lb_sku_t *skus, size_t num_skus,
-                       const uint8_t hash[MAKING_HASH_SIZE], int64_t *product_id)
+                       const char *idem_key, const uint8_t hash[MAKING_HASH_SIZE], int64_t *product_id)
 {
     int64_t id = 0;
     int published = 0, ret = 0;
@@ -216,7 +260,7 @@ static int make_locked(lb_db_t *db, int64_t merchant_id, const lb_product_t *pro
         return ret;
     if ((ret = settle_leftovers(db, merchant_id, hash, &id)) != 0)
         return ret;
-    if (id == 0 && (ret = insert_hidden(db, merchant_id, product, hash, &id)) != 0)
+    if (id == 0 && (ret = insert_hidden(db, merchant_id, product, idem_key, hash, &id)) != 0)
         return ret;
     *product_id = id;
     if ((ret = lb_store__pause_for_test(db, "product_hidden")) != 0 || (ret = make_skus(db, id, merchant_id, skus, num_skus)) != 0)
@@ -225,15 +269,19 @@ static int make_locked(lb_db_t *db, int64_t merchant_id, const lb_product_t *pro
 }
 
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, const lb_sku_t *skus, size_t num_skus,
-                            int64_t *product_id)
+                            const char *idem_key, int64_t *product_id, int *replayed)
 {
     uint8_t hash[MAKING_HASH_SIZE];
     char lock[48];
-    request_hash(product, skus, num_skus, hash);
+    request_hash(product, skus, num_skus, idem_key, hash);
     snprintf(lock, sizeof(lock), "product_maker/%lld", (long long)merchant_id);
     int ret = lb_store__lock(db, lock, MAKER_LOCK_WAIT_S);
     if (ret == 0) {
-        ret = make_locked(db, merchant_id, product, skus, num_skus, hash, product_id);
+        /* Only a job's first run asks: a run again goes on with its own product (*product_id), key and all. */
+        if (idem_key != NULL && *product_id == 0)
+            ret = check_key(db, merchant_id, idem_key, hash, product_id, replayed);
+        if (ret == 0 && !*replayed)
+            ret = make_locked(db, merchant_id, product, skus, num_skus, idem_key, hash, product_id);
         lb_store__unlock(db, lock);
     }
     return ret;

@@ -33,9 +33,12 @@ int lb_store_merchant_get(lb_db_t *db, int64_t id, lb_merchant_t *merchant);
  * that run goes on with it, or finds it published (0). A hidden product the merchant left (a crash) is completed when
  * the same is asked again (its id is then the answer), else removed. LB_EBUSY when another product of the merchant was
  * in the making all along (10 s).
+ * idem_key: the merchant's Idempotency-Key for this product, or NULL. When a product of the merchant holds it already
+ * and asked the same, nothing is made: *product_id is that product and *replayed is set to 1 (left alone otherwise;
+ * pass it again with *product_id on a run again); when it asked otherwise, LB_ECONFLICT and nothing changed.
  */
 int lb_store_product_create(lb_db_t *db, int64_t merchant_id, const lb_product_t *product, const lb_sku_t *skus, size_t num_skus,
-                            int64_t *product_id);
+                            const char *idem_key, int64_t *product_id, int *replayed);
 
 /* *sku, or LB_ENOTFOUND (also for a SKU of a product still in the making: lb_store_product_create). */
 int lb_store_sku_get(lb_db_t *db, int64_t id, lb_sku_t *sku);
