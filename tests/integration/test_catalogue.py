@@ -597,14 +597,14 @@ class MakingConnectionLostTest(MakingBase):
 
 class MakingCrashTest(MakingBase):
 
-    def crash_while_making(self, body, pause):
-        """Starts livebuyd again with the failure point at pause, POSTs body, and kills livebuyd (SIGKILL) there; the
+    def crash_while_making(self, body, pause, headers=None):
+        """Starts livebuyd again with the failure point at pause, POSTs body (with headers), and kills livebuyd (SIGKILL) there; the
         database ends the orphaned session (sooner here: KILL). Starts livebuyd again without the pause. Returns the
         hidden product left: its id and its SKUs' ids."""
         self.server.kill()
         self.server.env = {"LIVEBUY_FAULT_PAUSE": pause}
         self.server.start()
-        answer = lb.in_background(self.server, "POST", "/v1/products", body, token=self.coop)
+        answer = lb.in_background(self.server, "POST", "/v1/products", body, token=self.coop, headers=headers)
         session = lb.paused_session(self.sql, self.dbname, self.lock())
         self.server.kill()
         self.sql("KILL %d" % session)
@@ -661,6 +661,110 @@ class MakingCrashTest(MakingBase):
         got = self.server.request("GET", "/v1/products/%d" % pid)[2]
         self.assertEqual(([k["id"] for k in got["skus"]], [k["retired"] for k in got["skus"]]), (skus, [False, False]))
         self.assertNotEqual(made["id"], pid)
+
+    def test_a_retry_with_the_key_completes_the_product_left(self):
+        """A crash while making a product under a key: the key with another body is refused and leaves the product as
+        it is; the retry completes it (a first answer: it was never given), and the retry after that is a replay."""
+        body, key = making_body("武乡小米 带键崩溃"), {"Idempotency-Key": "crash-1"}
+        pid, skus = self.crash_while_making(body, "product_sku", key)
+        self.assertError(self.server.request("POST", "/v1/products", making_body("沁州黄 换了"), token=self.coop,
+                                             headers=key), 422, "invalid", "crash-1")
+        self.assertEqual(self.rows(), {pid: (True, skus, 1)})
+        status, headers, product = self.server.request("POST", "/v1/products", body, token=self.coop, headers=key)
+        product = self.assertMade((status, headers, product), body)
+        self.assertEqual((product["id"], product["skus"][0]["id"], headers.get("idempotent-replayed")), (pid, skus[0], None))
+        status, headers, again = self.server.request("POST", "/v1/products", body, token=self.coop, headers=key)
+        self.assertEqual((status, headers.get("idempotent-replayed"), again), (201, "true", product))
+        self.assertEqual(list(self.rows()), [pid])
+
+class ProductKeyTest(MakingBase):
+    """POST /v1/products with an Idempotency-Key: a retry after the answer was lost gets the product it made, never a
+    second one; the key reused with another body is refused; a key is its merchant's."""
+
+    def post(self, body, key, token=None, fmt="json"):
+        return self.server.request("POST", "/v1/products", body, token=token or self.coop, fmt=fmt,
+                                   headers={"Idempotency-Key": key})
+
+    def counts(self, merchant_id=None):
+        """The merchant's products, SKUs and ledger entries in the database."""
+        m = merchant_id or self.coop_id
+        return tuple(int(self.sql(q % m)[0][0]) for q in (
+            "SELECT COUNT(*) FROM products WHERE merchant_id = %d",
+            "SELECT COUNT(*) FROM skus WHERE merchant_id = %d",
+            "SELECT COUNT(*) FROM stock_ledger l JOIN skus k ON k.id = l.sku_id WHERE k.merchant_id = %d"))
+
+    def state(self):
+        """The co-op's products and SKUs as the database holds them, with the counts."""
+        return (self.counts(),
+                self.sql("SELECT id, title, unit, origin, description, cold_chain, created_at, updated_at, retired_at, "
+                         "making IS NULL, idem_key, HEX(request_hash) FROM products WHERE merchant_id = %d ORDER BY id"
+                         % self.coop_id),
+                self.sql("SELECT id, product_id, name, price_cents, weight_grams, stock, retired_at FROM skus "
+                         "WHERE merchant_id = %d ORDER BY id" % self.coop_id))
+
+    def assertReplayed(self, answer, product):
+        status, headers, got = answer
+        self.assertEqual((status, headers.get("idempotent-replayed")), (201, "true"), got)
+        self.assertEqual(got, product)
+
+    def test_a_retry_with_the_key_answers_the_product_made(self):
+        body = making_body("武乡小米 网络断了")
+        status, headers, product = self.post(body, "tap-1")
+        self.assertEqual(status, 201, product)
+        self.assertNotIn("idempotent-replayed", headers)
+        self.assertEqual(self.counts(), (1, 2, 2))
+        # The answer was lost; the phone sends the request again with the same key (in either format): the same
+        # product, nothing made.
+        self.assertReplayed(self.post(body, "tap-1"), product)
+        self.assertReplayed(self.post(body, "tap-1", fmt="msgpack"), product)
+        self.assertEqual(self.counts(), (1, 2, 2))
+        self.assertEqual(self.sql("SELECT idem_key FROM products WHERE id = %d" % product["id"]), [("tap-1",)])
+
+    def test_the_key_with_another_body_is_refused(self):
+        body = making_body("武乡小米 第一次")
+        status, _, product = self.post(body, "tap-2")
+        self.assertEqual(status, 201, product)
+        before = self.state()
+        for other in (making_body("武乡小米 改了标题"), making_body("武乡小米 第一次", names=("2.5kg 袋装",)),
+                      dict(body, skus=[dict(k, stock=k["stock"] + 1) for k in body["skus"]])):
+            self.assertError(self.post(other, "tap-2"), 422, "invalid", "Idempotency-Key tap-2", "another product")
+        self.assertEqual(self.state(), before)
+        self.assertReplayed(self.post(body, "tap-2"), product)
+
+    def test_two_keys_make_two_products(self):
+        body = making_body("武乡小米 两次上架")
+        first, second = [self.post(body, key) for key in ("tap-a", "tap-b")]
+        self.assertEqual((first[0], second[0]), (201, 201), (first, second))
+        self.assertNotEqual(first[2]["id"], second[2]["id"])
+        self.assertEqual(self.counts(), (2, 4, 4))
+        self.assertReplayed(self.post(body, "tap-a"), first[2])
+        self.assertReplayed(self.post(body, "tap-b"), second[2])
+        self.assertEqual(self.counts(), (2, 4, 4))
+
+    def test_a_key_is_the_merchants(self):
+        other_id, other = self.server.create_merchant("host", "长治直播间·太行好物")
+        body = making_body("武乡小米 同一个键")
+        mine, theirs = self.post(body, "tap-same"), self.post(body, "tap-same", token=other)
+        self.assertEqual((mine[0], theirs[0]), (201, 201), (mine, theirs))
+        self.assertNotIn("idempotent-replayed", theirs[1])
+        self.assertEqual((mine[2]["merchant_id"], theirs[2]["merchant_id"]), (self.coop_id, other_id))
+        # Another body under the same key is another merchant's business, not a reuse of this one's.
+        self.assertEqual(self.post(making_body("主播自营 小米"), "tap-other", token=other)[0], 201)
+        self.assertEqual(self.post(making_body("武乡小米 另一个"), "tap-other")[0], 201)
+        self.assertReplayed(self.post(body, "tap-same"), mine[2])
+        self.assertReplayed(self.post(body, "tap-same", token=other), theirs[2])
+        self.assertEqual((self.counts(), self.counts(other_id)), ((2, 4, 4), (2, 4, 4)))
+
+    def test_a_bad_key_is_refused(self):
+        body = making_body("武乡小米 坏的键")
+        # Too long, and a control character (a tab: h2o refuses the others itself, with 400).
+        for key in ("k" * 65, "tap\tone"):
+            self.assertError(self.post(body, key), 422, "invalid", "Idempotency-Key", what=repr(key))
+        self.assertEqual(self.counts(), (0, 0, 0))
+        status, _, product = self.post(body, "k" * 64)
+        self.assertEqual(status, 201, product)
+        self.assertReplayed(self.post(body, "k" * 64), product)
+
 
 class MakingHiddenTest(MakingBase):
     def test_a_sku_of_a_product_in_the_making_cannot_be_changed(self):
