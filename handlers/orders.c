@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "livebuy/common.h"
+#include "livebuy/base/request.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
 #include "livebuy/base/metrics.h"
@@ -151,19 +152,6 @@ static void on_decided(lb_order_request_t *r)
     finish(oc);
 }
 
-/* Writes value in lower-case hex, at least min_digits digits; returns the end. */
-static char *put_hex(char *out, uint64_t value, int min_digits)
-{
-    int digits = 1;
-    while (digits < 16 && value >> 4 * digits != 0)
-        ++digits;
-    if (digits < min_digits)
-        digits = min_digits;
-    for (int i = digits - 1; i >= 0; --i)
-        *out++ = "0123456789abcdef"[value >> 4 * i & 0xf];
-    return out;
-}
-
 /* Idempotency-Key (lb_call_idempotency_key); without one the server makes a key of its own. */
 static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_input_error_t *err)
 {
@@ -178,9 +166,9 @@ static int read_idempotency_key(lb_call_t *call, char *key, int *key_given, lb_i
         RAND_bytes((unsigned char *)&prefix, sizeof(prefix));
     /* "srv-%016llx-%llx" of prefix and counter, without printf's cost on every order */
     memcpy(key, "srv-", 4);
-    char *end = put_hex(key + 4, prefix, 16);
+    char *end = lb_request_put_hex(key + 4, prefix, 16);
     *end++ = '-';
-    *put_hex(end, ++counter, 1) = '\0';
+    *lb_request_put_hex(end, ++counter, 1) = '\0';
     return 0;
 }
 

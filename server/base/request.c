@@ -117,3 +117,15 @@ int lb_request_bearer(const char *value, size_t len, const char **token, size_t 
     *token_len = (size_t)(end - p);
     return 0;
 }
+
+char *lb_request_put_hex(char *out, uint64_t value, int min_digits)
+{
+    int digits = 1;
+    while (digits < 16 && value >> 4 * digits != 0)
+        ++digits;
+    if (digits < min_digits)
+        digits = min_digits;
+    for (int i = digits - 1; i >= 0; --i)
+        *out++ = "0123456789abcdef"[value >> 4 * i & 0xf];
+    return out;
+}

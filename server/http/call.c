@@ -109,20 +109,6 @@ static int take_request_id(lb_call_t *call)
     return 0;
 }
 
-/* value in lower-case hex, at least width (at most 16) digits, into out (not terminated); returns how many. */
-static size_t put_hex(char *out, unsigned long long value, size_t width)
-{
-    char digits[16];
-    size_t n = 0;
-    do {
-        digits[n++] = "0123456789abcdef"[value & 15];
-        value >>= 4;
-    } while (value != 0 || n < width);
-    for (size_t i = 0; i != n; ++i)
-        out[i] = digits[n - 1 - i];
-    return n;
-}
-
 /*
  * A request id of our own: this thread's random 64-bit prefix and a counter, unique without a random draw per request;
  * as "%016llx%08llx" would print them, without printf's 1,500 instructions a request.
@@ -132,9 +118,7 @@ static void make_request_id(lb_call_t *call)
     static _Thread_local unsigned long long prefix, counter;
     if (prefix == 0 && RAND_bytes((unsigned char *)&prefix, sizeof(prefix)) != 1)
         prefix = lb_monotonic_ns();
-    size_t len = put_hex(call->request_id, prefix, 16);
-    len += put_hex(call->request_id + len, ++counter, 8);
-    call->request_id[len] = '\0';
+    *lb_request_put_hex(lb_request_put_hex(call->request_id, prefix, 16), ++counter, 8) = '\0';
 }
 
 static void find_client_address(h2o_req_t *req, char *out, size_t size)

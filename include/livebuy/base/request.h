@@ -1,7 +1,8 @@
 /*
  * Pure readers of an HTTP request's text: the framing headers of an HTTP/1.x head, NUL in a path, the query string, a
- * decimal id or number, the bearer token. No h2o here, no allocation: the call layer (livebuy/http/call.h) reads
- * requests through these, and the fuzz targets (tests/fuzz/) call them directly.
+ * decimal id or number, the bearer token; and the hex digits of the ids the server makes for requests. No h2o here, no
+ * allocation: the call layer (livebuy/http/call.h) reads requests through these, and the fuzz targets (tests/fuzz/)
+ * call them directly.
  */
 #ifndef LIVEBUY_REQUEST_H
 #define LIVEBUY_REQUEST_H
@@ -59,5 +60,11 @@ int lb_request_printable(const char *value, size_t len, size_t max);
  * *token and *token_len (pointing into value), or LB_EAUTH when the value is not one or the token is empty.
  */
 int lb_request_bearer(const char *value, size_t len, const char **token, size_t *token_len);
+
+/*
+ * Writes value in lower-case hex, at least min_digits (at most 16) digits, not terminated; returns the end. The request
+ * ids and the server's idempotency keys are made with it, without printf's cost on every request.
+ */
+char *lb_request_put_hex(char *out, uint64_t value, int min_digits);
 
 #endif
