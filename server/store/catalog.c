@@ -83,6 +83,17 @@ static int query_id_list(lb_db_t *db, const char *shape, const char *head, const
     return ret;
 }
 
+/*
+ * Rows read in id order against ids[0..n) (ascending): moves *i on to id's place; whether ids holds it there (a missing
+ * SKU's row is not read, and its place is skipped).
+ */
+static int next_of_sorted(const int64_t *ids, size_t n, size_t *i, int64_t id)
+{
+    while (*i != n && ids[*i] < id)
+        ++*i;
+    return *i != n && ids[*i] == id;
+}
+
 int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus)
 {
     static const char shape[] = "skus_lock";
@@ -95,9 +106,7 @@ int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus
         lb_sku_t row;
         if ((ret = lb_db_fetch(db, SKU_TYPES, SKU_OUTPUTS(&row))) != 0)
             break;
-        while (i != n && ids[i] < row.id)
-            ++i;
-        if (i != n && ids[i] == row.id)
+        if (next_of_sorted(ids, n, &i, row.id))
             skus[i] = row;
     }
     return ret == LB_ENOTFOUND ? 0 : ret;
@@ -184,9 +193,7 @@ int lb_store_skus_shipping(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_shi
         lb_sku_shipping_t row;
         if ((ret = lb_db_fetch(db, "isi", &row.sku_id, row.title, sizeof(row.title), &row.cold_chain)) != 0)
             break;
-        while (i != n && ids[i] < row.sku_id)
-            ++i;
-        if (i != n && ids[i] == row.sku_id)
+        if (next_of_sorted(ids, n, &i, row.sku_id))
             out[i] = row;
     }
     return ret == LB_ENOTFOUND ? 0 : ret;
