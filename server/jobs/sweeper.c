@@ -1,7 +1,8 @@
 /*
  * The expiry sweeper. A timer on one loop thread starts a sweep each second (when none is in flight): a database job
- * that reads the blocks of the order directory with a reservation due (each block is up to 64 orders of one SKU), groups
- * them by SKU and expires each group's due reservations in its own short transaction. Back on the loop, the lanes of
+ * that reads the blocks of the order directory with a reservation due (each block is up to 64 orders of one SKU, or of
+ * several: sql/021), groups those of one SKU by SKU and expires each group's due reservations in its own short
+ * transaction, and each block of several SKUs in one of its own. Back on the loop, the lanes of
  * the SKUs that got units back forget their sold-out hints.
  */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "livebuy/order/lanes.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/store/expiry.h"
+#include "livebuy/store/reservations.h"
 #include "livebuy/jobs/sweeper.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -25,16 +27,19 @@ typedef struct st_sweep_t {
     lb_order_block_t due[SWEEP_LIMIT];
     size_t num_due;
     /* Kept across the job's retries: what committed stays committed. */
-    int64_t restocked[SWEEP_LIMIT]; /* SKUs that got units back */
+    int64_t restocked[SWEEP_LIMIT * LB_ORDER_ID_BLOCK]; /* SKUs that got units back */
     size_t num_restocked;
     uint64_t expired;
 } sweep_t;
 
 static sweep_t sweep;
 
+/* Blocks of one SKU by SKU, then those of several. */
 static int by_sku_then_id(const void *a, const void *b)
 {
     const lb_order_block_t *x = a, *y = b;
+    if (x->several != y->several)
+        return x->several - y->several;
     if (x->sku_id != y->sku_id)
         return x->sku_id < y->sku_id ? -1 : 1;
     return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
@@ -47,16 +52,35 @@ static void note_restocked(int64_t sku_id, size_t expired)
         if (sweep.restocked[i] == sku_id)
             return;
     /* Past the array (only after retries) a lane keeps its hint for at most a second: no harm. */
-    if (sweep.num_restocked != SWEEP_LIMIT)
+    if (sweep.num_restocked != LB_ARRAY_SIZE(sweep.restocked))
         sweep.restocked[sweep.num_restocked++] = sku_id;
 }
 
-/* Expires the due orders of one SKU's blocks, due[start..): returns where the next SKU's blocks start, or an LB_E* code. */
+/* Expires the due orders of a block of several SKUs, due[start]. */
+static int expire_skus(lb_db_t *db, size_t start, int64_t now)
+{
+    int64_t restocked[LB_ORDER_ID_BLOCK];
+    size_t num_restocked, expired;
+    int ret = lb_store_order_block_expire_skus(db, &sweep.due[start], now, restocked, &num_restocked, &expired);
+    sweep.expired += ret == 0 ? expired : 0;
+    for (size_t i = 0; ret == 0 && i != num_restocked; ++i)
+        note_restocked(restocked[i], 0);
+    return ret;
+}
+
+/*
+ * Expires the due orders of one SKU's blocks, due[start..) (or of a block of several SKUs): returns where the next
+ * SKU's blocks start, or an LB_E* code.
+ */
 static int expire_sku(lb_db_t *db, size_t start, int64_t now, size_t *next)
 {
     int64_t sku_id = sweep.due[start].sku_id;
     size_t expired;
-    for (*next = start; *next != sweep.num_due && sweep.due[*next].sku_id == sku_id; ++*next)
+    if (sweep.due[start].several) {
+        *next = start + 1;
+        return expire_skus(db, start, now);
+    }
+    for (*next = start; *next != sweep.num_due && !sweep.due[*next].several && sweep.due[*next].sku_id == sku_id; ++*next)
         ;
     int ret = lb_store_order_blocks_expire(db, sku_id, sweep.due + start, *next - start, now, &expired);
     if (ret == 0 && expired != 0)

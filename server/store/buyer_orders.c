@@ -5,6 +5,7 @@
 #include "livebuy/common.h"
 #include "livebuy/model/order.h"
 #include "livebuy/store/buyer_orders.h"
+#include "livebuy/store/reservations.h"
 #include "internal.h"
 
 /* Blocks one run takes at most: with orders spread over many SKUs a block holds one or two orders. */
@@ -12,28 +13,28 @@
 
 /*
  * Runs a statement of shape with the blocks in IN lists (padded with the last block). With pairs: head, "(?, ?)" for
- * each block (its first_id and sku_id), ") AND sku_id IN (", each block's sku_id, tail; without: head, each block's
- * sku_id, tail. The parameters before[] come first. The SKUs' IN list is what Spider prunes by (the pairs' row
- * constructors alone are not pruned on the front: the buyers' index then tripped test_cluster's trap). The pairs are
- * what the range optimizer looks each block up by in the primary key; the two plain lists "first_id IN (...) AND
- * sku_id IN (...)" they replace made 256 x 256 ranges, past optimizer_max_sel_arg_weight (32,000), and the UPDATE
- * then scanned the whole directory (some 100,000 rows after a few seconds of orders spread over 1,000 SKUs) every
- * 10 ms.
+ * each block (its first_id and sku_id), ") AND sku_id IN (", each block's sku_id, tail; without: head, each SKU of
+ * sku_list[0..n) (or each block's sku_id when it is NULL), tail. The parameters before[] come first. The SKUs' IN list is what
+ * Spider prunes by (the pairs' row constructors alone are not pruned on the front: the buyers' index then tripped test_cluster's
+ * trap). The pairs are what the range optimizer looks each block up by in the primary key; the two plain lists "first_id IN (...)
+ * AND sku_id IN (...)" they replace made 256 x 256 ranges, past optimizer_max_sel_arg_weight (32,000), and the UPDATE then scanned
+ * the whole directory (some 100,000 rows after a few seconds of orders spread over 1,000 SKUs) every 10 ms.
  */
-static int blocks_statement(lb_db_t *db, const char *shape, int query, const char *head, int pairs, const char *tail,
-                            const lb_db_param_t *before, size_t num_before, const lb_order_block_t *blocks, size_t n)
+static int skus_statement(lb_db_t *db, const char *shape, int query, const char *head, int pairs, const char *tail,
+                          const lb_db_param_t *before, size_t num_before, const lb_order_block_t *blocks, const int64_t *sku_list,
+                          size_t n)
 {
     size_t size = lb_store__padded_size(n), num_params = num_before + (pairs ? 3 : 1) * size;
     lb_db_param_t *params = lb_store__params(num_params), *p = params + num_before, *skus = p + (pairs ? 2 * size : 0);
     for (size_t i = 0; i != num_before; ++i)
         params[i] = before[i];
     for (size_t i = 0; i != size; ++i) {
-        const lb_order_block_t *b = &blocks[i < n ? i : n - 1];
+        size_t at = i < n ? i : n - 1;
         if (pairs) {
-            *p++ = LB_DB_INT(b->first_id);
-            *p++ = LB_DB_INT(b->sku_id);
+            *p++ = LB_DB_INT(blocks[at].first_id);
+            *p++ = LB_DB_INT(blocks[at].sku_id);
         }
-        skus[i] = LB_DB_INT(b->sku_id);
+        skus[i] = LB_DB_INT(sku_list != NULL ? sku_list[at] : blocks[at].sku_id);
     }
     char *sql = NULL;
     if (!pairs) {
@@ -52,6 +53,13 @@ static int blocks_statement(lb_db_t *db, const char *shape, int query, const cha
     return ret < 0 ? (int)ret : 0;
 }
 
+/* The same with the blocks' own SKUs. */
+static int blocks_statement(lb_db_t *db, const char *shape, int query, const char *head, int pairs, const char *tail,
+                            const lb_db_param_t *before, size_t num_before, const lb_order_block_t *blocks, size_t n)
+{
+    return skus_statement(db, shape, query, head, pairs, tail, before, num_before, blocks, NULL, n);
+}
+
 /*
  * Locks blocks[0..n) that are still unlisted (skipping those another process holds), copies their orders into
  * buyer_orders and marks them listed, in one transaction; *listed gets how many.
@@ -60,18 +68,27 @@ static int index_blocks(lb_db_t *db, const lb_order_block_t *candidates, size_t 
 {
     /* READ COMMITTED (db.c): no gap locks, so the batches inserting new blocks never wait for this. */
     lb_order_block_t blocks[INDEX_LIMIT_MAX];
-    size_t m = 0;
+    char list[LB_ORDER_BLOCK_SKUS_MAX];
+    size_t m = 0, num_skus = 0;
     int ret;
     if ((ret = lb_db_begin(db)) != 0 ||
-        (ret = blocks_statement(db, "buyer_index_lock", 1, "SELECT sku_id, first_id, size FROM order_blocks WHERE (first_id, sku_id) IN (", 1,
+        (ret = blocks_statement(db, "buyer_index_lock", 1,
+                                "SELECT sku_id, first_id, size, skus FROM order_blocks WHERE (first_id, sku_id) IN (", 1,
                                 ") AND listed = 0 FOR UPDATE SKIP LOCKED", NULL, 0, candidates, n)) != 0)
         return ret;
-    while (m != n && (ret = lb_db_fetch(db, "iii", &blocks[m].sku_id, &blocks[m].first_id, &blocks[m].size)) == 0)
-        ++m;
+    /* Their SKUs: each block's own, and the lists of those of several (sql/021). */
+    int64_t *skus = lb_malloc(n * (LB_ORDER_ID_BLOCK + 1) * sizeof(*skus));
+    while (m != n &&
+           (ret = lb_db_fetch(db, "iiis", &blocks[m].sku_id, &blocks[m].first_id, &blocks[m].size, list, sizeof(list))) == 0) {
+        skus[num_skus++] = blocks[m++].sku_id;
+        num_skus = lb_store__add_block_skus(skus, num_skus, list);
+    }
     if (ret != 0 && ret != LB_ENOTFOUND)
-        return ret;
-    if (m == 0)
-        return lb_db_commit(db);
+        goto Exit;
+    if (m == 0) {
+        ret = lb_db_commit(db);
+        goto Exit;
+    }
     /*
      * Their orders: those of their SKUs with ids from the first block's first to the last one's end. Orders of blocks of
      * those SKUs in between that are not among these (listed already, or left for a later run) are copied too, and
@@ -83,16 +100,18 @@ static int index_blocks(lb_db_t *db, const lb_order_block_t *candidates, size_t 
         high = blocks[i].first_id + blocks[i].size > high ? blocks[i].first_id + blocks[i].size : high;
     }
     lb_db_param_t range[] = {LB_DB_INT(low), LB_DB_INT(high)};
-    if ((ret = blocks_statement(db, "buyer_index_copy", 0,
-                                "INSERT IGNORE INTO buyer_orders (buyer_id, order_id, sku_id) SELECT buyer_id, id, sku_id FROM "
-                                "orders WHERE id >= ? AND id < ? AND sku_id IN (",
-                                0, ")", range, 2, blocks, m)) != 0 ||
-        (ret = blocks_statement(db, "buyer_index_mark", 0, "UPDATE order_blocks SET listed = 1 WHERE (first_id, sku_id) IN (",
-                                1, ")", NULL, 0, blocks, m)) != 0 ||
+    if ((ret = skus_statement(db, "buyer_index_copy", 0,
+                              "INSERT IGNORE INTO buyer_orders (buyer_id, order_id, sku_id) SELECT buyer_id, id, sku_id FROM "
+                              "orders WHERE id >= ? AND id < ? AND sku_id IN (",
+                              0, ")", range, 2, NULL, skus, num_skus)) != 0 ||
+        (ret = blocks_statement(db, "buyer_index_mark", 0, "UPDATE order_blocks SET listed = 1 WHERE (first_id, sku_id) IN (", 1,
+                                ")", NULL, 0, blocks, m)) != 0 ||
         (ret = lb_db_commit(db)) != 0)
-        return ret;
+        goto Exit;
     *listed += m;
-    return 0;
+Exit:
+    free(skus);
+    return ret;
 }
 
 int lb_store_buyer_orders_index(lb_db_t *db, size_t limit, unsigned shards, size_t *listed, int *more)

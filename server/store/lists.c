@@ -134,3 +134,23 @@ int lb_store__release_claims(lb_db_t *db, const char *find_sql, const char *free
             return (int)freed;
     return 0;
 }
+
+size_t lb_store__add_block_skus(int64_t *skus, size_t n, const char *list)
+{
+    for (const char *p = list; *p != '\0'; ++p) {
+        if (*p < '0' || *p > '9')
+            continue;
+        int64_t sku = 0;
+        for (; *p >= '0' && *p <= '9'; ++p)
+            sku = sku * 10 + (*p - '0');
+        skus[n++] = sku;
+        if (*p == '\0')
+            break;
+    }
+    qsort(skus, n, sizeof(*skus), by_value);
+    size_t m = 0;
+    for (size_t i = 0; i != n; ++i)
+        if (m == 0 || skus[i] != skus[m - 1])
+            skus[m++] = skus[i];
+    return m;
+}

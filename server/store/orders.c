@@ -34,25 +34,29 @@ int64_t lb_store_order_block_of(int64_t id)
     return i != 0 && id >= s ? s + (id - s) / i * i : 0;
 }
 
+/* The SKU of order id ID (an SQL expression) in the order directory's row at hand. */
+#define BLOCK_SKU_OF(ID) "COALESCE(CAST(JSON_VALUE(skus, CONCAT('$[', " ID " - first_id, ']')) AS UNSIGNED), sku_id)"
+
 /*
  * An order read by its id alone goes through the order directory (sql/005_order_blocks.sql): its SKU is the one of
- * the nearest block at or below the id, and the order is a primary-key read (sku_id, id) away, in the same statement.
+ * the nearest block at or below the id (or, in a block of several SKUs, the one its list gives the id: sql/021), and
+ * the order is a primary-key read (sku_id, id) away, in the same statement.
  * For an id of the sequence the block is known and found by its key; only an id older than the sequence needs the
  * nearest-block search (which MariaDB takes some three times as long to plan and run).
  */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
 {
-    static const char block_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id = ? LIMIT 1) "
-                                                 "AND id = ?";
-    static const char nearest_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT sku_id FROM order_blocks WHERE first_id <= ? "
-                                                   "ORDER BY first_id DESC LIMIT 1) AND id = ?";
+    static const char block_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT " BLOCK_SKU_OF("?") " FROM order_blocks "
+                                                 "WHERE first_id = ? LIMIT 1) AND id = ?";
+    static const char nearest_sql[] = ORDER_SELECT "WHERE sku_id = (SELECT " BLOCK_SKU_OF("?") " FROM order_blocks "
+                                                   "WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1) AND id = ?";
     int ret = lb_store__read_lattice(db);
     int64_t first_id = lb_store_order_block_of(id);
     if (ret != 0)
         return ret;
     if (first_id == 0)
-        return lb_db_query_row(db, nearest_sql, "ii", ORDER_TYPES, id, id, ORDER_OUTPUTS(order));
-    return lb_db_query_row(db, block_sql, "ii", ORDER_TYPES, first_id, id, ORDER_OUTPUTS(order));
+        return lb_db_query_row(db, nearest_sql, "iii", ORDER_TYPES, id, id, id, ORDER_OUTPUTS(order));
+    return lb_db_query_row(db, block_sql, "iii", ORDER_TYPES, id, first_id, id, ORDER_OUTPUTS(order));
 }
 
 int lb_store_order_lock(lb_db_t *db, int64_t sku_id, int64_t id, lb_order_t *order)
@@ -253,8 +257,9 @@ int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status
     static const char all_sql[] = BUYER_PAGE_SELECT "ORDER BY o.id DESC LIMIT ?";
     static const char status_sql[] = BUYER_PAGE_SELECT "WHERE o.status = ? ORDER BY o.id DESC LIMIT ?";
 #undef BUYER_PAGE_SELECT
-    int ret = status != NULL ? lb_db_query(db, status_sql, "iiiisi", buyer_id, before, buyer_id, before, status, limit)
-                             : lb_db_query(db, all_sql, "iiiii", buyer_id, before, buyer_id, before, limit);
+    int ret = status != NULL ? lb_db_query(db, status_sql, "iiiiiisi", buyer_id, before, buyer_id, before, buyer_id, before, status,
+                                           limit)
+                             : lb_db_query(db, all_sql, "iiiiiii", buyer_id, before, buyer_id, before, buyer_id, before, limit);
     *found = 0;
     while (ret == 0 && *found != (size_t)limit && (ret = lb_db_fetch(db, ORDER_TYPES, ORDER_OUTPUTS(&out[*found]))) == 0)
         ++*found;

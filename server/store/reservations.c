@@ -7,6 +7,7 @@
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/db/rows.h"
+#include "livebuy/model/order.h"
 #include "livebuy/store/reservations.h"
 #include "internal.h"
 
@@ -146,9 +147,24 @@ int lb_store_buyer_usage(lb_db_t *db, int64_t sku_id, const int64_t *buyers, siz
 }
 
 /*
+ * The order directory's list of SKUs for a block of several (sql/021): "[sku,sku,...]", the SKU of each of its ids, into
+ * out (room for LB_ORDER_ID_BLOCK numbers); returns it.
+ */
+static char *block_skus(lb_order_request_t *const *granted, size_t start, size_t end, char *out)
+{
+    char *p = out;
+    *p++ = '[';
+    for (size_t i = start; i != end; ++i)
+        p += sprintf(p, "%s%lld", i == start ? "" : ",", (long long)granted[i]->sku_id);
+    *p++ = ']';
+    *p = '\0';
+    return out;
+}
+
+/*
  * Takes the blocks of order ids that granted[0..n) need (lb_order_block_begins), each with its row in the order directory
- * (sql/005 and 006: its SKU, its size, and when its first reservation falls due for the sweeper), in one multi-row
- * INSERT; gives each order its id.
+ * (sql/005, 006 and 021: its first SKU and, when it has several, the SKU of each id; its size; and when its first
+ * reservation falls due for the sweeper), in one multi-row INSERT; gives each order its id.
  */
 static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_t n)
 {
@@ -158,25 +174,30 @@ static int take_order_ids(lb_db_t *db, lb_order_request_t *const *granted, size_
         if (lb_order_block_begins(granted, i, num_blocks != 0 ? starts[num_blocks - 1] : 0))
             starts[num_blocks++] = i;
     starts[num_blocks] = n;
-    lb_db_param_t *params = lb_store__params(3 * num_blocks);
+    lb_db_param_t *params = lb_store__params(4 * num_blocks);
     int64_t *first_ids = lb_malloc(num_blocks * sizeof(*first_ids));
+    char *skus = lb_malloc(num_blocks * LB_ORDER_BLOCK_SKUS_MAX);
     for (size_t b = 0; b != num_blocks; ++b) {
         int64_t due_at = granted[starts[b]]->expires_at;
         for (size_t i = starts[b] + 1; i != starts[b + 1]; ++i)
             due_at = granted[i]->expires_at < due_at ? granted[i]->expires_at : due_at;
-        params[3 * b] = LB_DB_INT(granted[starts[b]]->sku_id);
-        params[3 * b + 1] = LB_DB_INT((int64_t)(starts[b + 1] - starts[b]));
-        params[3 * b + 2] = LB_DB_INT(due_at);
+        params[4 * b] = LB_DB_INT(granted[starts[b]]->sku_id);
+        params[4 * b + 1] = LB_DB_INT((int64_t)(starts[b + 1] - starts[b]));
+        params[4 * b + 2] = LB_DB_INT(due_at);
+        params[4 * b + 3] = LB_DB_NULL;
+        if (!lb_order_block_single(granted, starts[b], starts[b + 1]))
+            params[4 * b + 3] = LB_DB_TEXT(block_skus(granted, starts[b], starts[b + 1], skus + b * LB_ORDER_BLOCK_SKUS_MAX));
     }
     /* The lattice, for lb_store_order_block_of: the order directory learns these blocks once they are inserted. */
     int ret = lb_store__read_lattice(db);
     if (ret == 0)
-        ret =
-            lb_store__insert_returning(db, shape, "INSERT INTO order_blocks (first_id, sku_id, size, due_at) VALUES ",
-                                       "(NEXTVAL(order_ids), ?, ?, ?)", "first_id", params, 3 * num_blocks, num_blocks, first_ids);
+        ret = lb_store__insert_returning(db, shape, "INSERT INTO order_blocks (first_id, sku_id, size, due_at, skus) VALUES ",
+                                         "(NEXTVAL(order_ids), ?, ?, ?, ?)", "first_id", params, 4 * num_blocks, num_blocks,
+                                         first_ids);
     for (size_t b = 0; ret == 0 && b != num_blocks; ++b)
         for (size_t i = starts[b]; i != starts[b + 1]; ++i)
             granted[i]->order_id = first_ids[b] + (int64_t)(i - starts[b]);
+    free(skus);
     free(first_ids);
     free(starts);
     return ret;

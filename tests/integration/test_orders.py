@@ -6,6 +6,7 @@ HTTP/1.1 client fires the bursts) against a real MariaDB; every counter is check
 import asyncio
 import itertools
 import json
+import subprocess
 import threading
 import time
 import unittest
@@ -785,6 +786,86 @@ class SpreadLostCommitTest(Base):
             self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 6)
         batches, transactions = shared_transactions(self.server)
         self.assertLess(transactions, batches)
+
+
+class SharedBlocksTest(Base):
+    """Orders of several SKUs committed together share blocks of ids (sql/021_order_blocks_skus.sql): each is read by
+    its id from a process that did not make it, listed for its buyer before and after the buyers' index takes its
+    block, cancelled through that other process, and expired with every SKU's units given back."""
+
+    server_args = Base.server_args + ["--reserve-ttl", "4"]
+
+    def hold_locked(self, query):
+        """A client session holding query's locks (a locking read) in an open transaction; close it to let go."""
+        proc = subprocess.Popen(["mariadb", "--no-defaults", "-S", self.sock, "-uroot", "-D", self.dbname, "--batch",
+                                 "--unbuffered", "--skip-column-names"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+        proc.stdin.write("BEGIN; %s; SELECT 'held';\n" % query)
+        proc.stdin.flush()
+        while proc.stdout.readline().strip() != "held":
+            self.assertIsNone(proc.poll(), "the client session ended")
+        return proc
+
+    def test_orders_of_several_skus_in_one_block(self):
+        skus = self.new_skus(self.coop, 24, stock=10)
+        requests, items = [], []
+        for sku_id in skus:
+            for _ in range(2):
+                buyer, key, body = new_buyer(), new_key("block"), {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}
+                requests.append((buyer, key, body))
+                items.append(order_request(self.server.port, buyer, body, key=key))
+        results = burst(items)
+        self.assertEqual(summary(results), {201: 48}, sample(results, lambda r: r.status != 201))
+        where = "sku_id BETWEEN %d AND %d" % (min(skus), max(skus))
+        several = self.sql("SELECT first_id, size, skus FROM order_blocks WHERE skus IS NOT NULL AND " + where)
+        self.assertTrue(several, "no block holds orders of several SKUs")
+        for first_id, size, listed_skus in several:
+            self.assertEqual(len(json.loads(listed_skus)), int(size))
+            for i, sku_id in enumerate(json.loads(listed_skus)):
+                self.assertEqual(self.sql("SELECT sku_id FROM orders WHERE id = %d" % (int(first_id) + i)), [(str(sku_id),)])
+        mine = list(zip(requests, results))
+
+        with lb.Server(self.url, list(self.server_args)) as other:
+            # Read by id through a process that knows none of these blocks.
+            for (buyer, _, body), r in mine:
+                status, _, got = other.request("GET", "/v1/orders/%d" % r.body["id"], token=buyer_token(buyer))
+                self.assertEqual((status, got["sku_id"]), (200, body["sku_id"]), got)
+            # Listed while their blocks wait for the buyers' index: the blocks unlisted again and held by a session,
+            # so the index skips them (SKIP LOCKED) and the listing reads them from the blocks (of several SKUs,
+            # through their lists).
+            self.sql("DELETE FROM buyer_orders WHERE %s; UPDATE order_blocks SET listed = 0 WHERE %s" % (where, where))
+            holder = self.hold_locked("SELECT first_id FROM order_blocks WHERE %s FOR UPDATE" % where)
+            try:
+                for (buyer, _, body), r in mine:
+                    status, _, page = other.request("GET", "/v1/orders", token=buyer_token(buyer))
+                    self.assertEqual(status, 200, page)
+                    self.assertEqual([o["id"] for o in page["orders"]], [r.body["id"]], (buyer, page))
+            finally:
+                holder.stdin.close()
+                holder.wait(10)
+            deadline = time.monotonic() + 10
+            while self.sql("SELECT COUNT(*) FROM order_blocks WHERE listed = 0 AND " + where) != [("0",)]:
+                self.assertLess(time.monotonic(), deadline, "blocks still not listed")
+                time.sleep(0.05)
+            listed = self.sql("SELECT buyer_id, order_id, sku_id FROM buyer_orders WHERE %s ORDER BY buyer_id, order_id"
+                              % where)
+            expected = self.sql("SELECT buyer_id, id, sku_id FROM orders WHERE %s ORDER BY buyer_id, id" % where)
+            self.assertEqual(listed, expected)
+            # Cancelled through the other process: the first order of each SKU.
+            for (buyer, _, body), r in mine[::2]:
+                status, _, got = other.request("POST", "/v1/orders/%d/cancel" % r.body["id"], token=buyer_token(buyer))
+                self.assertEqual((status, got["status"]), (200, "cancelled"), got)
+
+        # The rest expire (--reserve-ttl 4): every SKU gets its unit back, and each block's due time is cleared.
+        deadline = time.monotonic() + 15
+        while self.sql("SELECT COUNT(*) FROM orders WHERE status = 'reserved' AND " + where) != [("0",)]:
+            self.assertLess(time.monotonic(), deadline, "reservations not expired")
+            time.sleep(0.2)
+        self.assertEqual(sorted(self.sql("SELECT status, COUNT(*) FROM orders WHERE %s GROUP BY status" % where)),
+                         [("cancelled", "24"), ("expired", "24")])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM order_blocks WHERE due_at IS NOT NULL AND " + where), [("0",)])
+        for sku_id in skus:
+            self.assertEqual(self.assertCountersExact(sku_id), {"stock": 10, "reserved": 0, "sold": 0, "held": 0})
 
 
 class BusyTest(Base):

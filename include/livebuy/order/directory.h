@@ -1,7 +1,8 @@
 /*
- * The order directory as this process knows it: which SKU each block of order ids belongs to (sql/005_order_blocks.sql),
- * learnt from the blocks it made and the orders it read. A block's SKU never changes, so a payment or cancellation of
- * an order in a known block goes straight to its SKU's lane without a look-up. A process-wide cache: any thread.
+ * The order directory as this process knows it: which SKU each block of order ids belongs to (sql/005_order_blocks.sql)
+ * when the block is one SKU's, learnt from the blocks it made, and which SKU an order is (sql/021: a block of several
+ * SKUs), learnt from the orders it made and read. An order's SKU never changes, so a payment or cancellation of an
+ * order this process knows goes straight to its SKU's lane without a look-up. A process-wide cache: any thread.
  */
 #ifndef LIVEBUY_ORDER_DIRECTORY_H
 #define LIVEBUY_ORDER_DIRECTORY_H
@@ -10,11 +11,11 @@
 #include <stdint.h>
 #include "livebuy/model/reservation.h"
 
-/* Learns that the block holding order_id belongs to sku_id (nothing for an id older than the sequence). */
+/* Learns that order_id is sku_id's. */
 void lb_order_directory_learn(int64_t order_id, int64_t sku_id);
 /* Learns the blocks of granted[0..n), just inserted by lb_store_orders_insert (their blocks where lb_order_block_begins says). */
 void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_t n);
-/* The SKU of order id when this process knows its block, else 0. The order itself may not exist. */
+/* The SKU of order id when this process knows its block or the order, else 0. The order itself may not exist. */
 int64_t lb_order_directory_sku(int64_t id);
 
 #endif

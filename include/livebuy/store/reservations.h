@@ -16,11 +16,22 @@
 
 /*
  * Whether granted[i] (orders inserted together, SKU by SKU) begins a block of ids, the block before it beginning at
- * granted[start]: a block is one SKU's (the directory maps a block to its SKU), of up to LB_ORDER_ID_BLOCK orders.
+ * granted[start]: a block is up to LB_ORDER_ID_BLOCK orders of a transaction, of one SKU or several
+ * (sql/021_order_blocks_skus.sql).
  */
 static inline int lb_order_block_begins(lb_order_request_t *const *granted, size_t i, size_t start)
 {
-    return i == 0 || granted[i]->sku_id != granted[start]->sku_id || i - start == LB_ORDER_ID_BLOCK;
+    (void)granted;
+    return i == 0 || i - start == LB_ORDER_ID_BLOCK;
+}
+
+/* Whether the orders granted[start..end) of one block are all of one SKU (the directory then needs no list of SKUs). */
+static inline int lb_order_block_single(lb_order_request_t *const *granted, size_t start, size_t end)
+{
+    for (size_t i = start + 1; i < end; ++i)
+        if (granted[i]->sku_id != granted[start]->sku_id)
+            return 0;
+    return 1;
 }
 
 /* Orders of this SKU that hold one of the requests' (buyer, key) pairs; *out is malloc'd (the caller frees it). */
