@@ -83,6 +83,7 @@ static int index_blocks(lb_db_t *db, const lb_order_block_t *candidates, size_t 
         skus[num_skus++] = blocks[m++].sku_id;
         num_skus = lb_store__add_block_skus(skus, num_skus, list);
     }
+    num_skus = lb_store__sorted_unique(skus, num_skus);
     if (ret != 0 && ret != LB_ENOTFOUND)
         goto Exit;
     if (m == 0) {

@@ -116,7 +116,7 @@ int lb_store_order_block_expire_skus(lb_db_t *db, const lb_order_block_t *block,
     if ((ret = lb_db_query_row(db, skus_sql, "ii", "s", block->first_id, block->sku_id, list, sizeof(list))) != 0)
         return ret == LB_ENOTFOUND ? 0 : ret;
     skus[0] = block->sku_id;
-    num_skus = lb_store__add_block_skus(skus, num_skus, list);
+    num_skus = lb_store__sorted_unique(skus, lb_store__add_block_skus(skus, num_skus, list));
     /* Its SKUs' rows first, in ascending order, as a reservation job locks them. */
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_skus_lock(db, skus, num_skus, locked)) != 0)
         goto Exit;

@@ -172,9 +172,11 @@ int lb_store__product_sku_ids(lb_db_t *db, int64_t product_id, int64_t **ids, si
 /* Reads the sequence's lattice (lb_store_order_block_of) unless this process has it already: 0 or an LB_E* code. */
 int lb_store__read_lattice(lb_db_t *db);
 /*
- * Adds the SKUs of an order directory block's list (sql/021: "[12,12,15]"; "" adds none) to skus[0..n), which has room
- * for LB_ORDER_ID_BLOCK more; sorts them and drops repeats; returns how many there are.
+ * Appends the SKUs of an order directory block's list (sql/021: "[12,12,15]", repeats and all; "" adds none) to
+ * skus[0..n), which has room for LB_ORDER_ID_BLOCK more; returns how many there are.
  */
 size_t lb_store__add_block_skus(int64_t *skus, size_t n, const char *list);
+/* Sorts ids[0..n) and drops repeats; returns how many are left. */
+size_t lb_store__sorted_unique(int64_t *ids, size_t n);
 
 #endif

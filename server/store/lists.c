@@ -137,20 +137,24 @@ int lb_store__release_claims(lb_db_t *db, const char *find_sql, const char *free
 
 size_t lb_store__add_block_skus(int64_t *skus, size_t n, const char *list)
 {
-    for (const char *p = list; *p != '\0'; ++p) {
-        if (*p < '0' || *p > '9')
+    for (const char *p = list; *p != '\0';) {
+        if (*p < '0' || *p > '9') {
+            ++p;
             continue;
-        int64_t sku = 0;
-        for (; *p >= '0' && *p <= '9'; ++p)
-            sku = sku * 10 + (*p - '0');
-        skus[n++] = sku;
-        if (*p == '\0')
-            break;
+        }
+        char *end;
+        skus[n++] = strtoll(p, &end, 10);
+        p = end;
     }
-    qsort(skus, n, sizeof(*skus), by_value);
+    return n;
+}
+
+size_t lb_store__sorted_unique(int64_t *ids, size_t n)
+{
     size_t m = 0;
+    qsort(ids, n, sizeof(*ids), by_value);
     for (size_t i = 0; i != n; ++i)
-        if (m == 0 || skus[i] != skus[m - 1])
-            skus[m++] = skus[i];
+        if (m == 0 || ids[i] != ids[m - 1])
+            ids[m++] = ids[i];
     return m;
 }

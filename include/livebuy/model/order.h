@@ -45,12 +45,9 @@ typedef struct st_lb_order_ref_t {
 } lb_order_ref_t;
 
 /*
- * A block of order ids in the order directory (sql/005_order_blocks.sql, 006_order_expiry_by_block.sql): the ids from
- * first_id to first_id + size - 1 are orders of sku_id (or unused).
- */
-/*
- * A block of the order directory (sql/005, 006, 021): ids first_id up to first_id + size - 1, of sku_id alone, or of
- * several SKUs when several is set (sku_id is then its first id's).
+ * A block of order ids in the order directory (sql/005_order_blocks.sql, 006_order_expiry_by_block.sql, 021): the ids
+ * from first_id to first_id + size - 1 are orders of sku_id (or unused), or of several SKUs when several is set
+ * (sku_id is then its first id's).
  */
 typedef struct st_lb_order_block_t {
     int64_t sku_id, first_id, size;
