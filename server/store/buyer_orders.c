@@ -31,10 +31,10 @@ static int skus_statement(lb_db_t *db, const char *shape, int query, const char 
     for (size_t i = 0; i != size; ++i) {
         size_t at = i < n ? i : n - 1;
         if (pairs) {
-            *p++ = LB_DB_INT(blocks[at].first_id);
-            *p++ = LB_DB_INT(blocks[at].sku_id);
+            *p++ = LB_DB_ID(blocks[at].first_id);
+            *p++ = LB_DB_ID(blocks[at].sku_id);
         }
-        skus[i] = LB_DB_INT(sku_list != NULL ? sku_list[at] : blocks[at].sku_id);
+        skus[i] = LB_DB_ID(sku_list != NULL ? sku_list[at] : blocks[at].sku_id);
     }
     char *sql = NULL;
     if (!pairs) {

@@ -76,7 +76,7 @@ static int query_id_list(lb_db_t *db, const char *shape, const char *head, const
     size_t size = lb_store__padded_size(n);
     lb_db_param_t *params = lb_store__params(size);
     for (size_t i = 0; i != size; ++i)
-        params[i] = LB_DB_INT(ids[i < n ? i : n - 1]);
+        params[i] = LB_DB_ID(ids[i < n ? i : n - 1]);
     char *sql = lb_store__list_sql(db, shape, size, head, "?", tail);
     int ret = lb_db_query_array(db, shape, size, sql, params, size);
     free(sql);
@@ -152,10 +152,10 @@ int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_
     lb_db_param_t *params = lb_store__params(5 * size + 1);
     for (size_t i = 0; i != size; ++i, k += 2) {
         const lb_sku_reserved_t *a = &adds[i < n ? i : n - 1];
-        params[k] = params[2 * size + k] = LB_DB_INT(a->sku_id);
+        params[k] = params[2 * size + k] = LB_DB_ID(a->sku_id);
         params[k + 1] = LB_DB_INT(a->reserved);
         params[2 * size + k + 1] = LB_DB_INT(a->from_held);
-        params[4 * size + 1 + i] = LB_DB_INT(a->sku_id);
+        params[4 * size + 1 + i] = LB_DB_ID(a->sku_id);
     }
     params[4 * size] = LB_DB_INT(now);
     char *sql = NULL;

@@ -91,7 +91,7 @@ int lb_store_orders_lock_refs(lb_db_t *db, const lb_order_ref_t *refs, size_t n,
     lb_db_param_t *params = lb_store__params(1 + size);
     params[0] = LB_DB_BYTES(json, len);
     for (size_t i = 0; i != size; ++i)
-        params[1 + i] = LB_DB_INT(skus[i < num_skus ? i : num_skus - 1]);
+        params[1 + i] = LB_DB_ID(skus[i < num_skus ? i : num_skus - 1]);
     char *sql = lb_store__list_sql(db, shape, size,
                                    "SELECT STRAIGHT_JOIN " ORDER_SELECT_LIST("o.") "FROM JSON_TABLE(?, '$[*]' COLUMNS ("
                                    "sku_id BIGINT UNSIGNED PATH '$[0]', id BIGINT UNSIGNED PATH '$[1]')) AS k "

@@ -28,7 +28,7 @@ int lb_store_payments_recorded(lb_db_t *db, const int64_t *skus, const char *con
                            "(?, ?)", ")");
     for (size_t i = 0; i != size; ++i) {
         const char *txn = txns[i < n ? i : n - 1];
-        params[p++] = LB_DB_INT(skus[i < n ? i : n - 1]);
+        params[p++] = LB_DB_ID(skus[i < n ? i : n - 1]);
         params[p++] = LB_DB_BYTES(txn, strlen(txn));
     }
     int ret = lb_db_query_array(db, shape, size, sql, params, p);

@@ -84,12 +84,18 @@ int64_t lb_db_exec(lb_db_t *db, const char *sql, const char *types, ...);
  * shape) and variant (e.g. its row count) identify it in the cache; sql is read only when it is first prepared.
  */
 typedef struct st_lb_db_param_t {
-    char type; /* as for lb_db_exec */
+    char type; /* as for lb_db_exec, or 'u': an unsigned integer (LB_DB_ID) */
     int64_t i;
     const void *p;
     size_t len;
 } lb_db_param_t;
+/*
+ * LB_DB_ID: an id for an IN list or a CASE over a BIGINT UNSIGNED column. Bound unsigned, MariaDB compares the two as
+ * integers; bound signed, as decimals (perf, orders over 1,000 SKUs: the CASE of lb_store_skus_add_reserved took 4.9% of
+ * mariadbd's time with signed ids, 1.0% with these, and the decimal comparisons were gone).
+ */
 #define LB_DB_INT(v)        ((lb_db_param_t){'i', (v), NULL, 0})
+#define LB_DB_ID(v)         ((lb_db_param_t){'u', (v), NULL, 0})
 #define LB_DB_BYTES(ptr, n) ((lb_db_param_t){'b', 0, (ptr), (n)})
 #define LB_DB_TEXT(s)       ((lb_db_param_t){'s', 0, (s), strlen(s)})
 #define LB_DB_NULL          ((lb_db_param_t){'n', 0, NULL, 0})
