@@ -46,6 +46,30 @@ class HungDatabaseTest(lb.ServerTestCase):
         except (OSError, ValueError):
             pass
 
+    @classmethod
+    def stop_mariadb(cls):
+        """SIGSTOP, then wait until every thread of it has stopped: kill() returns before a thread running on the other
+        core has, and one /readyz in CI was answered by a ping that got in between (200 'ready')."""
+        pid = cls.mariadb_pid()
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()
+        if comm != "mariadbd":
+            raise AssertionError("mysqld.pid names pid %d, which is %r, not mariadbd" % (pid, comm))
+        os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            states = []
+            for tid in os.listdir("/proc/%d/task" % pid):
+                try:
+                    with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+                except OSError:
+                    pass  # a thread that ended meanwhile
+            if states and all(state in ("T", "t") for state in states):
+                return
+            time.sleep(0.01)
+        raise AssertionError("MariaDB (pid %d) did not stop within 5 s of SIGSTOP" % pid)
+
     def test_hung_database(self):
         s = self.server
         skus = [{"name": "武乡小米 2.5kg", "price_cents": 5990, "stock": 1000, "weight_grams": 2700}]
@@ -55,7 +79,7 @@ class HungDatabaseTest(lb.ServerTestCase):
 
         orders = [(lb.buyer_token(800000 + i), uuid.uuid4().hex) for i in range(20)]
         body = {"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}
-        os.kill(self.mariadb_pid(), signal.SIGSTOP)
+        self.stop_mariadb()
         try:
             status, _, answer = s.request("GET", "/readyz", timeout=20)
             self.assertEqual(status, 503, answer)
