@@ -1,7 +1,8 @@
 /*
  * Migrations: every sql/NNN_name.sql not yet in schema_migrations is applied in version order, under GET_LOCK so that
  * processes starting together apply each one once. MariaDB commits DDL implicitly, so a migration that fails half way
- * stops the start with the file named; fix the file or the database, then start again.
+ * stops the start with the file named; fix the file or the database, then start again. A database that a newer build
+ * migrated (a version past the folder's last) stops the start too: this build's statements predate its schema.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -134,6 +135,30 @@ static int is_applied(MYSQL *mysql, unsigned version)
     return query_number(mysql, sql) > 0;
 }
 
+/*
+ * Whether the database has a migration newer than the build's last (last), which a newer livebuyd applied: a process
+ * of this build would read and write its tables as they were before that migration (sql/021's order directory, for one).
+ * Says so in err.
+ */
+static int migrated_by_newer(MYSQL *mysql, const char *dir, const migration_t *last, char *err, size_t errsize)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int newer = 0;
+    if (mysql_query(mysql, "SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1") == 0 &&
+        (res = mysql_store_result(mysql)) != NULL && (row = mysql_fetch_row(res)) != NULL && row[0] != NULL &&
+        strtoul(row[0], NULL, 10) > last->version) {
+        snprintf(err, errsize,
+                 "the database was migrated by a newer livebuyd: it has migration %s, and the newest in %s is %s; run "
+                 "the newer livebuyd (docs/operations.md, upgrading)",
+                 row[1] != NULL ? row[1] : row[0], dir, last->name);
+        newer = 1;
+    }
+    if (res != NULL)
+        mysql_free_result(res);
+    return newer;
+}
+
 static int apply(MYSQL *mysql, const char *dir, const migration_t *m, char *err, size_t errsize)
 {
     char reason[400], record[512];
@@ -189,6 +214,10 @@ int lb_migrate(const char *dir, unsigned *applied, char *err, size_t errsize)
      * from 10.6. */
     if (strstr(mysql_get_server_info(mysql), "MariaDB") == NULL || mysql_get_server_version(mysql) < 100600) {
         snprintf(err, errsize, "the database is %s; livebuy needs MariaDB 10.6 or later", mysql_get_server_info(mysql));
+        ret = LB_EINPUT;
+        goto Exit;
+    }
+    if (count != 0 && migrated_by_newer(mysql, dir, &list[count - 1], err, errsize)) {
         ret = LB_EINPUT;
         goto Exit;
     }

@@ -948,6 +948,28 @@ class RestartTest(unittest.TestCase):
         finally:
             lb.drop_database(self.sock, db)
 
+    def test_refuses_a_database_migrated_by_a_newer_build(self):
+        """An older build (its sql/ ends before the database's last migration) stops at start, changing nothing."""
+        db = lb.fresh_database(self.sock)
+        older = self.migrations_before(self.migrations[-1])
+        try:
+            code, _, err = lb.run_livebuyd(["--db", lb.db_url(self.sock, db), "--migrate-only"])
+            self.assertEqual(code, 0, err)
+            rows = lb.sql(self.sock, db, "SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+            code, _, err = lb.run_livebuyd(["--listen", "127.0.0.1:%d" % lb.free_port(), "--db", lb.db_url(self.sock, db),
+                                            "--admin-token", lb.ADMIN_TOKEN, "--sql-dir", older], timeout=30)
+            self.assertEqual(code, 2, err)
+            lines = err.strip().splitlines()
+            self.assertEqual(len(lines), 1, err)
+            self.assertIn("migrated by a newer livebuyd", lines[0])
+            self.assertIn(self.migrations[-1], lines[0])
+            self.assertIn(self.migrations[-2], lines[0])
+            self.assertEqual(lb.sql(self.sock, db, "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"),
+                             rows)
+        finally:
+            shutil.rmtree(older)
+            lb.drop_database(self.sock, db)
+
     def test_startup_refusals(self):
         db = lb.fresh_database(self.sock)
         good = ["--listen", "127.0.0.1:%d" % lb.free_port(), "--db", lb.db_url(self.sock, db),
