@@ -56,8 +56,8 @@ class HungDatabaseTest(lb.ServerTestCase):
         if comm != "mariadbd":
             raise AssertionError("mysqld.pid names pid %d, which is %r, not mariadbd" % (pid, comm))
         os.kill(pid, signal.SIGSTOP)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+
+        def all_stopped():
             states = []
             for tid in os.listdir("/proc/%d/task" % pid):
                 try:
@@ -65,10 +65,10 @@ class HungDatabaseTest(lb.ServerTestCase):
                         states.append(f.read().rsplit(")", 1)[1].split()[0])
                 except OSError:
                     pass  # a thread that ended meanwhile
-            if states and all(state in ("T", "t") for state in states):
-                return
-            time.sleep(0.01)
-        raise AssertionError("MariaDB (pid %d) did not stop within 5 s of SIGSTOP" % pid)
+            return states and all(state in ("T", "t") for state in states)
+
+        if not lb.wait_for(all_stopped, 5, interval=0.01):
+            raise AssertionError("MariaDB (pid %d) did not stop within 5 s of SIGSTOP" % pid)
 
     def test_hung_database(self):
         s = self.server
