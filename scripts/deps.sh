@@ -8,7 +8,7 @@ packages=(
     libh2o-dev libuv1-dev libmariadb-dev libmsgpack-dev libjansson-dev libssl-dev libcurl4-openssl-dev libnghttp2-dev
     libmimalloc-dev
     libpng-dev libjpeg62-turbo-dev libwebp-dev
-    mariadb-server mariadb-client
+    mariadb-server mariadb-client mariadb-backup
     curl nghttp2-client
     "$@"
 )
