@@ -1,10 +1,12 @@
 /* The photo files under --media-dir: content-addressed names, written whole or not at all. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/sha.h>
 #include "livebuy/common.h"
@@ -51,6 +53,40 @@ int lb_media_name_parse(const char *name, size_t len, lb_image_type_t *type, cha
     return 0;
 }
 
+/*
+ * Removes the temporary files (".HASH.PID.N.tmp", see lb_media_write) that a process stopped mid-write left in the
+ * two-digit folders, once they are older than TEMP_MAX_AGE: another process sharing the folder may be writing one now,
+ * and a write takes milliseconds.
+ */
+#define TEMP_MAX_AGE (60 * 60)
+
+static void remove_stale_temporaries(const char *dir)
+{
+    char path[4096];
+    size_t removed = 0;
+    time_t now = time(NULL);
+    for (int i = 0; i != 256; ++i) {
+        int n = snprintf(path, sizeof(path), "%s/%c%c", dir, "0123456789abcdef"[i >> 4], "0123456789abcdef"[i & 15]);
+        DIR *folder = opendir(path);
+        if (folder == NULL)
+            continue;
+        for (struct dirent *entry; (entry = readdir(folder)) != NULL;) {
+            size_t len = strlen(entry->d_name);
+            struct stat st;
+            if (entry->d_name[0] != '.' || len < 5 || strcmp(entry->d_name + len - 4, ".tmp") != 0 ||
+                snprintf(path + n, sizeof(path) - (size_t)n, "/%s", entry->d_name) >= (int)(sizeof(path) - (size_t)n))
+                continue;
+            if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > TEMP_MAX_AGE && unlink(path) == 0)
+                ++removed;
+            path[n] = '\0';
+        }
+        closedir(folder);
+    }
+    if (removed != 0)
+        lb_log(LB_LOG_INFO, "media: removed %zu temporary file%s left by a stopped upload in %s", removed, removed == 1 ? "" : "s",
+               dir);
+}
+
 int lb_media_dir_prepare(const char *dir, char *err, size_t errsize)
 {
     char path[4096];
@@ -77,6 +113,7 @@ int lb_media_dir_prepare(const char *dir, char *err, size_t errsize)
         snprintf(err, errsize, "--media-dir %s is not a folder livebuyd can write to", dir);
         return LB_EINPUT;
     }
+    remove_stale_temporaries(dir);
     return 0;
 }
 

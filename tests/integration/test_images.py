@@ -391,6 +391,28 @@ class MediaDir(lb.ServerTestCase):
         self.assertEqual(code, 2, err)
         self.assertIn("--media-dir", err)
 
+    def test_temporary_files_of_stopped_uploads_are_removed_at_start(self):
+        """A .tmp an upload left when its process stopped mid-write goes at the next start once it is over an hour
+        old; a younger one (another process's upload under way) and every other file stay."""
+        folder = os.path.join(self.server.logdir, "photos-tmp")
+        sub = os.path.join(folder, "ab")
+        os.makedirs(sub)
+        stale, young = os.path.join(sub, ".ab12.4242.1.tmp"), os.path.join(sub, ".ab34.4243.1.tmp")
+        other, not_ours = os.path.join(sub, "ab" + "0" * 62 + ".jpg"), os.path.join(folder, ".elsewhere.tmp")
+        for path in (stale, young, other, not_ours):
+            with open(path, "wb") as f:
+                f.write(b"half a photo")
+        two_hours_ago = time.time() - 7200
+        for path in (stale, other, not_ours):
+            os.utime(path, (two_hours_ago, two_hours_ago))
+        server = lb.Server(self.url, self.server_args + ["--media-dir", folder])
+        try:
+            self.assertEqual(sorted(os.listdir(sub)), sorted([os.path.basename(young), os.path.basename(other)]))
+            self.assertTrue(os.path.exists(not_ours))
+            self.assertIn("media: removed 1 temporary file left by a stopped upload", server.log())
+        finally:
+            server.stop()
+
 
 if __name__ == "__main__":
     lb.main()

@@ -21,7 +21,8 @@ void lb_media_name(const char *hash, lb_image_type_t type, char name[LB_IMAGE_NA
  * 0 and its type and hash, else LB_ENOTFOUND. */
 int lb_media_name_parse(const char *name, size_t len, lb_image_type_t *type, char hash[LB_IMAGE_HASH_SIZE]);
 
-/* Makes the folder (and its parents) if it is not there; 0, or LB_EINPUT with the reason in err. At start-up. */
+/* Makes the folder (and its parents) if it is not there, and removes the temporary files of uploads stopped mid-write
+ * more than an hour ago; 0, or LB_EINPUT with the reason in err. At start-up. */
 int lb_media_dir_prepare(const char *dir, char *err, size_t errsize);
 /*
  * Puts bytes under dir as name: written to a temporary file in the same folder, flushed, then renamed, so a crash never
