@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 import lb
@@ -134,6 +135,28 @@ class BackupTest(lb.ServerTestCase):
                     restored.kill()
         finally:
             subprocess.run(["bash", lb.MARIADB_SH, "stop", dbdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def test_save_in_keeps_the_newest_whole_backups(self):
+        """save-in names each backup by its time and keeps the newest --keep whole ones; an unfinished one older than
+        those goes too, a younger one (maybe under way) and folders of other names stay."""
+        parent = os.path.join(self.tmp, "nightly")
+        os.makedirs(os.path.join(parent, "2000-01-01T000000Z"))      # unfinished, old
+        os.makedirs(os.path.join(parent, "2999-01-01T000000Z"))      # unfinished, newer than any: under way
+        os.makedirs(os.path.join(parent, "keep-me"))
+        taken = []
+        for _ in range(3):
+            before = set(os.listdir(parent))
+            code, out = backup_sh("save-in", parent, "--keep", "2", "--db-dir", self.mdb.dir,
+                                  "--media-dir", self.server.media_dir)
+            self.assertEqual(code, 0, out)
+            [new] = set(os.listdir(os.path.join(parent))) - before
+            self.assertRegex(new, r"^\d{4}-\d\d-\d\dT\d{6}Z$")
+            taken.append(new)
+            time.sleep(1.1)  # one a second at most
+        self.assertEqual(sorted(os.listdir(parent)), sorted(taken[1:] + ["2999-01-01T000000Z", "keep-me"]))
+        code, out = backup_sh("save-in", parent, "--keep", "0", "--db-dir", self.mdb.dir)
+        self.assertEqual(code, 1, out)
+        self.assertIn("--keep must be a whole number from 1 to 9999", out)
 
     def test_refusals_change_nothing(self):
         dest = os.path.join(self.tmp, "refusals")

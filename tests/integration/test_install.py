@@ -58,6 +58,40 @@ class Installed(unittest.TestCase):
         self.assertIn("\nEnvironmentFile=/etc/livebuy/livebuyd.env\n", unit)
         self.assertIn("LIVEBUY_DB=", read(os.path.join(self.data, "packaging", "livebuyd.env")))
 
+    def test_the_installed_backup_runs_outside_the_checkout(self):
+        """bin/livebuy-backup (a link to share/livebuy/scripts/backup.sh) backs up a MariaDB and restores it, from a
+        folder outside the checkout, with settings from the environment as the systemd unit gives them."""
+        backup = os.path.join(self.prefix, "bin", "livebuy-backup")
+        self.assertTrue(os.path.islink(backup))
+        unit = read(os.path.join(self.prefix, "lib", "systemd", "system", "livebuy-backup.service"))
+        self.assertIn("\nExecStart=%s save-in /var/lib/livebuy-backup\n" % backup, unit)
+        env = dict(os.environ)
+        for name in ("LIVEBUY_BACKUP_DB_DIR", "LIVEBUY_BACKUP_SOCKET", "LIVEBUY_BACKUP_DATADIR", "LIVEBUY_MEDIA_DIR"):
+            env.pop(name, None)
+        run = lambda *args, **extra: subprocess.run([backup] + list(args), cwd=self.elsewhere, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.STDOUT, text=True, timeout=300,
+                                                   env=dict(env, **extra))
+        proc = run("save", "b0")
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertIn("which database? --db-dir DIR, or --socket and --datadir", proc.stdout)
+        with lb.PrivateMariaDB() as mdb:
+            lb.sql(mdb.socket, "mysql", "CREATE DATABASE lbinst; CREATE TABLE lbinst.schema_migrations (version INT);"
+                                        "INSERT INTO lbinst.schema_migrations VALUES (42)")
+            proc = run("save-in", "nightly", LIVEBUY_BACKUP_SOCKET=mdb.socket,
+                       LIVEBUY_BACKUP_DATADIR=os.path.join(mdb.dir, "data"))
+            self.assertEqual(proc.returncode, 0, proc.stdout)
+            [taken] = os.listdir(os.path.join(self.elsewhere, "nightly"))
+            restored = os.path.join(self.elsewhere, "restored")
+            proc = run("restore", os.path.join("nightly", taken), "restored")
+            try:
+                self.assertEqual(proc.returncode, 0, proc.stdout)
+                self.assertIn("mysql://root@localhost/lbinst?socket=%s/mysqld.sock" % restored, proc.stdout)
+                self.assertEqual(lb.sql_value(os.path.join(restored, "mysqld.sock"), "lbinst",
+                                              "SELECT version FROM schema_migrations"), "42")
+            finally:
+                subprocess.run([os.path.join(self.data, "scripts", "mariadb.sh"), "stop", restored],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def test_the_installed_livebuyd_runs_on_its_own_files(self):
         """Run from a folder outside the checkout, without --sql-dir or --web-dir: the migrations come from the
         installed sql/ (a migration only the installed folder has is applied) and the pages from the installed web/
