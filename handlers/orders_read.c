@@ -284,7 +284,7 @@ static int merchant_orders_work(lb_call_job_t *super, lb_db_t *db)
 /* Appends "&name=value" (the value as the request spelt it) when the request has the parameter. */
 static size_t append_query(lb_call_t *call, const char *name, char *out, size_t len, size_t size)
 {
-    h2o_iovec_t value = lb_call_query(call, name);
+    h2o_iovec_t value = lb_call_query_raw(call, name);
     if (value.base != NULL && len < size)
         len += (size_t)snprintf(out + len, size - len, "&%s=%.*s", name, (int)value.len, value.base);
     return len;

@@ -463,15 +463,6 @@ int lb_call_bearer(lb_call_t *call, h2o_iovec_t *token)
     return lb_request_bearer(value.base, value.len, (const char **)&token->base, &token->len);
 }
 
-h2o_iovec_t lb_call_query(lb_call_t *call, const char *name)
-{
-    h2o_req_t *req = call->req;
-    h2o_iovec_t value = h2o_iovec_init(NULL, 0);
-    if (req->query_at != SIZE_MAX && lb_request_query(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, name,
-                                                      (const char **)&value.base, &value.len) != 0)
-        value = h2o_iovec_init(NULL, 0);
-    return value;
-}
 
 /* Reads query parameter name as a decimal integer from min to max; leaves *out alone when it is absent. */
 int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err)
@@ -486,9 +477,19 @@ int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t ma
     return 0;
 }
 
-/* The value of a query parameter with its %XX escapes undone into out (size bytes with the NUL): 0, or -1 when it does
- * not fit or an escape is not one. A '+' stays a '+' (a time's offset), not a space. */
-static int query_unescaped(h2o_iovec_t value, char *out, size_t size)
+h2o_iovec_t lb_call_query_raw(lb_call_t *call, const char *name)
+{
+    h2o_req_t *req = call->req;
+    h2o_iovec_t value = h2o_iovec_init(NULL, 0);
+    if (req->query_at != SIZE_MAX && lb_request_query(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, name,
+                                                      (const char **)&value.base, &value.len) != 0)
+        value = h2o_iovec_init(NULL, 0);
+    return value;
+}
+
+/* value with its %XX escapes undone into out (value.len + 1 bytes at most, with the NUL): its length, or -1 when an escape
+ * is not one or makes a NUL. A '+' stays a '+' (a time's offset), not a space. */
+static ssize_t query_unescaped(h2o_iovec_t value, char *out)
 {
     size_t len = 0;
     for (size_t i = 0; i != value.len; ++i) {
@@ -500,21 +501,31 @@ static int query_unescaped(h2o_iovec_t value, char *out, size_t size)
             c = (char)byte;
             i += 2;
         }
-        if (len + 1 == size || c == '\0')
+        if (c == '\0')
             return -1;
         out[len++] = c;
     }
     out[len] = '\0';
-    return 0;
+    return (ssize_t)len;
+}
+
+h2o_iovec_t lb_call_query(lb_call_t *call, const char *name)
+{
+    h2o_iovec_t value = lb_call_query_raw(call, name);
+    if (value.base == NULL || memchr(value.base, '%', value.len) == NULL)
+        return value;
+    /* A value whose escapes are not all escapes stays as it was sent, and fails the check of what it must be by name. */
+    char *decoded = h2o_mem_alloc_pool(&call->req->pool, value.len + 1);
+    ssize_t len = query_unescaped(value, decoded);
+    return len < 0 ? value : h2o_iovec_init(decoded, (size_t)len);
 }
 
 int lb_call_query_time(lb_call_t *call, const char *name, int day_end, int64_t *out, lb_input_error_t *err)
 {
     h2o_iovec_t value = lb_call_query(call, name);
-    char text[64];
     if (value.base == NULL)
         return 0;
-    if (query_unescaped(value, text, sizeof(text)) != 0 || lb_time_parse_bound(text, strlen(text), day_end, out) != 0)
+    if (lb_time_parse_bound(value.base, value.len, day_end, out) != 0)
         return lb_input_error(err, 422, "invalid",
                               "%s must be a date in China time (2026-12-05) or an RFC 3339 time (2026-12-05T08:00:00+08:00)", name);
     return 0;

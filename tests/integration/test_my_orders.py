@@ -129,6 +129,13 @@ class MyOrders(Base):
             self.assertEqual((status, code), expected, query)
             self.assertRegex(message, "limit|after|status", query)
         self.assertEqual(len(self.mine(5301, "?limit=100")["orders"]), 0)
+        # Values are percent-decoded as URLs allow (a client library may escape any character); an escape that is not
+        # one, or makes a NUL, leaves the value as sent, which then fails its check by name.
+        self.assertEqual(self.mine(5301, "?limit=%31%30&status=%72eserved")["orders"], [])
+        for query in ("?status=%7zeserved", "?status=paid%00", "?limit=%3"):
+            status, _, body = s.request("GET", "/v1/orders" + query, token=buyer_token(5301))
+            self.assertEqual(status, 400 if "status" in query else 422, (query, body))
+            self.assertIn("status" if "status" in query else "limit", lb.error_parts(body)[1], query)
         status, _, body = s.request("DELETE", "/v1/orders", token=buyer_token(5301))
         self.assertEqual((status, error_code(body)), (405, "method_not_allowed"))
 

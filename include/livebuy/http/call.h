@@ -130,8 +130,11 @@ h2o_iovec_t lb_call_header_named(lb_call_t *call, const char *name);
  * 1 to LB_IDEMPOTENCY_KEY_MAX printable ASCII characters.
  */
 int lb_call_idempotency_key(lb_call_t *call, char *key, lb_input_error_t *err);
-/* A query-string parameter's raw value, or an empty iovec with base NULL when absent. */
+/* A query-string parameter's value with its %XX escapes undone (as sent when one is not an escape or makes a NUL), or an
+ * empty iovec with base NULL when absent. */
 h2o_iovec_t lb_call_query(lb_call_t *call, const char *name);
+/* The same as the request spells it, escapes and all (for a link that repeats it). */
+h2o_iovec_t lb_call_query_raw(lb_call_t *call, const char *name);
 /* A query parameter that must be a decimal integer from min to max (422 naming it otherwise); absent leaves *out. */
 int lb_call_query_int(lb_call_t *call, const char *name, int64_t min, int64_t max, int64_t *out, lb_input_error_t *err);
 /* A query parameter that must be one of the NULL-terminated allowed values (400 invalid_query listing them otherwise); *index gets
