@@ -23,6 +23,7 @@
 #define LB_EDB        -13 /* any other database error (a bug or a schema mismatch) */
 #define LB_EBUSY      -14 /* a queue is full */
 #define LB_EMETHOD    -15 /* the thing named exists, but not for this method (HTTP 405) */
+#define LB_ESTORAGE   -16 /* the disk refused a file: full, over quota or read-only (HTTP 507) */
 
 #define LB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -382,6 +382,7 @@ static const struct {
     {LB_ENOTFOUND, 404, "not_found", "no such resource"},
     {LB_EAUTH, 401, "unauthorized", "a valid bearer token is required"},
     {LB_EFORBIDDEN, 403, "forbidden", "this token may not do that"},
+    {LB_ESTORAGE, 507, "insufficient_storage", "the server's disk is full: the file was not stored (logged); retry later"},
 };
 
 int lb_call_failure_status(int lb_error, const char **code, const char **message)

@@ -117,10 +117,12 @@ int lb_media_dir_prepare(const char *dir, char *err, size_t errsize)
     return 0;
 }
 
+/* Logs why the disk refused; LB_ESTORAGE when it is out of room (or read-only), which a person can fix, else LB_EDB. */
 static int media_failed(const char *what, const char *path)
 {
-    lb_log(LB_LOG_ERROR, "media: cannot %s %s: %s", what, path, strerror(errno));
-    return LB_EDB;
+    int error = errno;
+    lb_log(LB_LOG_ERROR, "media: cannot %s %s: %s", what, path, strerror(error));
+    return error == ENOSPC || error == EDQUOT || error == EROFS ? LB_ESTORAGE : LB_EDB;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t len)

@@ -9,6 +9,7 @@ import io
 import os
 import socket
 import struct
+import subprocess
 import time
 import zlib
 
@@ -390,6 +391,42 @@ class MediaDir(lb.ServerTestCase):
                                         os.path.join(blocker, "photos")])
         self.assertEqual(code, 2, err)
         self.assertIn("--media-dir", err)
+
+    def test_a_full_disk_is_507_and_stores_nothing(self):
+        """Photos on a file system with no room left (a 64 KiB tmpfs; skipped where this user cannot mount one): 507
+        insufficient_storage, no row, no file, not even the temporary one, and the reason in the log; a photo that
+        fits is stored."""
+        folder = os.path.join(self.server.logdir, "photos-full")
+        os.makedirs(folder)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "livebuy-test-full", folder],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if mounted.returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here (%s)" % mounted.stdout.strip())
+        server = None
+        try:
+            server = lb.Server(self.url, self.server_args + ["--media-dir", folder])
+            _, coop = server.create_merchant("coop")
+            product = server.create_product(coop)["id"]
+            count = lambda: lb.sql_value(self.sock, self.dbname,
+                                         "SELECT COUNT(*) FROM product_images WHERE product_id = %d" % product)
+            # Noise does not compress: a photo of some 77 KiB for a 64 KiB disk.
+            out = io.BytesIO()
+            Image.frombytes("RGB", (160, 160), os.urandom(160 * 160 * 3)).save(out, "PNG")
+            noisy, photo = out.getvalue(), image_bytes("PNG", colour=(40, 160, 60))
+            status, _, body = server.request("POST", "/v1/products/%d/images" % product, raw=noisy, token=coop,
+                                             headers={"Content-Type": "image/png"})
+            self.assertEqual((status, lb.error_code(body)), (507, "insufficient_storage"), body)
+            self.assertEqual(count(), "0")
+            self.assertEqual([f for _, _, files in os.walk(folder) for f in files], [])
+            self.assertIn("No space left on device", server.log())
+            status, _, body = server.request("POST", "/v1/products/%d/images" % product, raw=photo, token=coop,
+                                             headers={"Content-Type": "image/png"})
+            self.assertEqual(status, 201, body)
+            self.assertEqual(count(), "1")
+        finally:
+            if server is not None:
+                server.stop()
+            subprocess.run(["umount", folder])
 
     def test_temporary_files_of_stopped_uploads_are_removed_at_start(self):
         """A .tmp an upload left when its process stopped mid-write goes at the next start once it is over an hour
