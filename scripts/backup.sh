@@ -96,8 +96,10 @@ save() {
     if [ -n "$media" ] && [ -d "$media" ]; then
         say "copying the photos of $media"
         mkdir -p "$dest/media"
-        # Files are written whole under a temporary name and renamed: the temporary ones are left out.
-        (cd "$media" && tar -cf - --exclude='.*.tmp' .) | (cd "$dest/media" && tar -xf -)
+        # Files are written whole under a temporary name and renamed: the temporary ones are left out. One removed
+        # meanwhile (its photo deleted) is skipped, not an error.
+        (cd "$media" && tar -cf - --exclude='.*.tmp' --ignore-failed-read --warning=no-file-removed .) |
+            (cd "$dest/media" && tar -xf -) || die "copying the photos of $media into $dest/media failed"
         photos=$(find "$dest/media" -type f | wc -l)
     else
         say "no photos' folder${media:+ at $media}: the backup holds the database only"
@@ -161,7 +163,8 @@ restore() {
         mkdir -p "$media_dest"
         if [ -d "$backup/media" ]; then
             say "restoring the photos into $media_dest"
-            (cd "$backup/media" && tar -cf - .) | (cd "$media_dest" && tar -xf -)
+            (cd "$backup/media" && tar -cf - .) | (cd "$media_dest" && tar -xf -) ||
+                die "copying the photos of $backup/media into $media_dest failed"
         fi
     fi
     bash "$here/mariadb.sh" start "$dir"
