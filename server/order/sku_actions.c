@@ -105,7 +105,7 @@ static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
     for (size_t i = 0; i != n; ++i) {
         const lb_sku_view_t *v = &views[i];
         if (v->reserved != 0 || v->sold != 0)
-            g->skus[g->num_skus++] = (lb_sku_counts_t){v->sku.id, v->reserved, v->sold};
+            g->skus[g->num_skus++] = (lb_sku_counts_t){v->sku.id, v->reserved, v->sold, 0};
         for (size_t k = 0; k != v->num_items; ++k)
             g->items[g->num_items++] = (lb_live_item_counts_t){v->sku.id, v->items[k].id, v->items[k].reserved, v->items[k].sold};
         for (size_t k = 0; k != v->num_payments; ++k)

@@ -122,15 +122,17 @@ int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64
 
 int lb_store_skus_add_counts(lb_db_t *db, const lb_sku_counts_t *adds, size_t n, int64_t now)
 {
-    static const char sql[] = "UPDATE skus SET reserved = reserved + ?, sold = sold + ?, updated_at = ? WHERE id = ?";
-    lb_db_rows_t *rows = lb_db_rows_start("iiii", n);
+    static const char sql[] =
+        "UPDATE skus SET reserved = reserved + ?, sold = sold + ?, held = held + ?, updated_at = ? WHERE id = ?";
+    lb_db_rows_t *rows = lb_db_rows_start("iiiii", n);
     for (size_t i = 0; i != n; ++i) {
         lb_db_row_int(rows, 0, i, adds[i].reserved);
         lb_db_row_int(rows, 1, i, adds[i].sold);
-        lb_db_row_int(rows, 2, i, now);
-        lb_db_row_int(rows, 3, i, adds[i].sku_id);
+        lb_db_row_int(rows, 2, i, adds[i].held);
+        lb_db_row_int(rows, 3, i, now);
+        lb_db_row_int(rows, 4, i, adds[i].sku_id);
     }
-    int64_t ret = lb_db_exec_rows(db, sql, rows->columns, 4, n);
+    int64_t ret = lb_db_exec_rows(db, sql, rows->columns, 5, n);
     return ret < 0 ? (int)ret : 0;
 }
 

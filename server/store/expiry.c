@@ -1,4 +1,5 @@
 /* Expiry: the sweeper's statements, which find the order directory's blocks that fall due and expire their orders. */
+#include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
 #include "livebuy/store/catalog.h"
@@ -26,44 +27,56 @@ int lb_store_order_blocks_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_
 
 #define BLOCK_PAGE 64 /* a block's reserved orders read at a time (a block made before migration 005 can be larger) */
 
+/* The reserved orders read for expiry, locked: what lb_store_orders_release needs of them. */
+#define DUE_COLUMNS "SELECT id, sku_id, qty, live_item_id, group_buy_id, expires_at FROM orders "
+#define DUE_TYPES   "iiiiii"
+
+/* The due orders read, to be expired together, and the soonest expiry of the other reserved ones of a block. */
+typedef struct st_due_t {
+    lb_order_t *orders;
+    size_t num, capacity;
+    int64_t next_due; /* 0: none */
+} due_t;
+
 /*
- * Expires the reserved orders of sku_id with ids from first_id up to first_id + size - 1 that are due at now (the SKU row
- * locked); *next_due gets the earliest expiry of those left if it is earlier (or it was 0).
+ * Reads the rows of the query run (ret: how it started), keeping those due at now in due and the soonest expiry of the
+ * others; *read gets how many rows there were, *last_id the last one's id.
  */
-static int expire_orders(lb_db_t *db, int64_t sku_id, int64_t first_id, int64_t size, int64_t now, size_t *expired,
-                         int64_t *next_due)
+static int read_due(lb_db_t *db, int ret, due_t *due, int64_t now, size_t *read, int64_t *last_id)
 {
-    static const char sql[] = "SELECT id, expires_at FROM orders WHERE sku_id = ? AND id > ? AND id < ? "
-                              "AND status = 'reserved' ORDER BY id LIMIT ?";
-    int64_t ids[BLOCK_PAGE], expiries[BLOCK_PAGE], after = first_id - 1;
-    size_t n;
-    lb_order_t order;
+    lb_order_t o = {0};
+    *read = 0;
+    while (ret == 0 &&
+           (ret = lb_db_fetch(db, DUE_TYPES, &o.id, &o.sku_id, &o.qty, &o.live_item_id, &o.group_buy_id, &o.expires_at)) == 0) {
+        ++*read;
+        *last_id = o.id;
+        if (o.expires_at > now) {
+            due->next_due = due->next_due == 0 || o.expires_at < due->next_due ? o.expires_at : due->next_due;
+            continue;
+        }
+        strcpy(o.status, "reserved");
+        due->orders = lb_grow(due->orders, due->num, &due->capacity, sizeof(*due->orders));
+        due->orders[due->num++] = o;
+    }
+    return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
+/*
+ * Locks the reserved orders of sku_id with ids from first_id up to first_id + size - 1 (a payment of one waits for this
+ * transaction; one paid or cancelled before is not read) and keeps those due in due.
+ */
+static int read_block(lb_db_t *db, int64_t sku_id, int64_t first_id, int64_t size, int64_t now, due_t *due)
+{
+    static const char sql[] = DUE_COLUMNS "WHERE sku_id = ? AND id > ? AND id < ? AND status = 'reserved' ORDER BY id LIMIT ? "
+                                          "FOR UPDATE";
+    int64_t after = first_id - 1;
+    size_t read;
     int ret;
     do {
-        if ((ret = lb_db_query(db, sql, "iiii", sku_id, after, first_id + size, (int64_t)BLOCK_PAGE)) != 0)
+        if ((ret = read_due(db, lb_db_query(db, sql, "iiii", sku_id, after, first_id + size, (int64_t)BLOCK_PAGE), due, now, &read,
+                            &after)) != 0)
             return ret;
-        for (n = 0; n != BLOCK_PAGE && (ret = lb_db_fetch(db, "ii", &ids[n], &expiries[n])) == 0; ++n)
-            ;
-        if (ret != 0 && ret != LB_ENOTFOUND)
-            return ret;
-        for (size_t i = 0; i != n; ++i) {
-            if (expiries[i] > now) {
-                *next_due = *next_due == 0 || expiries[i] < *next_due ? expiries[i] : *next_due;
-                continue;
-            }
-            /* Read again under its lock: a payment or another process's sweeper may have got there first. */
-            if ((ret = lb_store_order_lock(db, sku_id, ids[i], &order)) == LB_ENOTFOUND)
-                continue;
-            if (ret != 0)
-                return ret;
-            if (strcmp(order.status, "reserved") != 0)
-                continue;
-            if ((ret = lb_store_order_release(db, &order, "expired", now)) != 0)
-                return ret;
-            ++*expired;
-        }
-        after = n != 0 ? ids[n - 1] : after;
-    } while (n == BLOCK_PAGE);
+    } while (read == BLOCK_PAGE);
     return 0;
 }
 
@@ -77,10 +90,23 @@ static int set_due(lb_db_t *db, const lb_order_block_t *block, int64_t next_due)
     return changed < 0 ? (int)changed : 0;
 }
 
+/* Expires what due holds, all at once (lb_store_orders_release), and commits; rolls back on failure. */
+static int expire_due(lb_db_t *db, due_t *due, int64_t now, int64_t *restocked, size_t *num_restocked, size_t *expired)
+{
+    int ret = lb_store_orders_release(db, due->orders, due->num, "expired", now, restocked, num_restocked);
+    if (ret == 0)
+        ret = lb_db_commit(db);
+    *expired = ret == 0 ? due->num : 0;
+    return ret;
+}
+
 int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_block_t *blocks, size_t n, int64_t now,
                                  size_t *expired)
 {
+    due_t due = {0};
     lb_sku_t sku;
+    int64_t restocked[1];
+    size_t num_restocked;
     int ret;
 
     /* The SKU row first, as everywhere on the order path. */
@@ -88,17 +114,16 @@ int lb_store_order_blocks_expire(lb_db_t *db, int64_t sku_id, const lb_order_blo
     if ((ret = lb_db_begin(db)) != 0 || ((ret = lb_store_sku_lock(db, sku_id, &sku)) != 0 && ret != LB_ENOTFOUND))
         goto Exit;
     for (size_t i = 0; i != n; ++i) {
-        int64_t next_due = 0;
-        if ((ret = expire_orders(db, sku_id, blocks[i].first_id, blocks[i].size, now, expired, &next_due)) != 0 ||
-            (ret = set_due(db, &blocks[i], next_due)) != 0)
+        due.next_due = 0;
+        if ((ret = read_block(db, sku_id, blocks[i].first_id, blocks[i].size, now, &due)) != 0 ||
+            (ret = set_due(db, &blocks[i], due.next_due)) != 0)
             goto Exit;
     }
-    ret = lb_db_commit(db);
+    ret = expire_due(db, &due, now, restocked, &num_restocked, expired);
 Exit:
-    if (ret < 0) {
+    if (ret < 0)
         lb_db_rollback(db);
-        *expired = 0;
-    }
+    free(due.orders);
     return ret < 0 ? ret : 0;
 }
 
@@ -106,10 +131,13 @@ int lb_store_order_block_expire_skus(lb_db_t *db, const lb_order_block_t *block,
                                      size_t *num_restocked, size_t *expired)
 {
     static const char skus_sql[] = "SELECT skus FROM order_blocks WHERE first_id = ? AND sku_id = ?";
+    static const char shape[] = "expiry_block_skus";
     char list[LB_ORDER_BLOCK_SKUS_MAX];
-    int64_t skus[LB_ORDER_ID_BLOCK + 1], next_due = 0;
+    int64_t skus[LB_ORDER_ID_BLOCK + 1];
     lb_sku_t locked[LB_ORDER_ID_BLOCK + 1];
-    size_t num_skus = 1;
+    due_t due = {0};
+    size_t num_skus = 1, read;
+    int64_t last_id;
     int ret;
 
     *expired = *num_restocked = 0;
@@ -117,22 +145,28 @@ int lb_store_order_block_expire_skus(lb_db_t *db, const lb_order_block_t *block,
         return ret == LB_ENOTFOUND ? 0 : ret;
     skus[0] = block->sku_id;
     num_skus = lb_store__sorted_unique(skus, lb_store__add_block_skus(skus, num_skus, list));
-    /* Its SKUs' rows first, in ascending order, as a reservation job locks them. */
+    /* Its SKUs' rows first, in ascending order, as a reservation job locks them; then its reserved orders, all of them
+     * in one statement (the block's ids are its own: those of its SKUs in its range are its orders). */
     if ((ret = lb_db_begin(db)) != 0 || (ret = lb_store_skus_lock(db, skus, num_skus, locked)) != 0)
         goto Exit;
-    for (size_t i = 0; i != num_skus; ++i) {
-        size_t before = *expired;
-        if ((ret = expire_orders(db, skus[i], block->first_id, block->size, now, expired, &next_due)) != 0)
-            goto Exit;
-        if (*expired != before)
-            restocked[(*num_restocked)++] = skus[i];
-    }
-    if ((ret = set_due(db, block, next_due)) == 0)
-        ret = lb_db_commit(db);
+    size_t size = lb_store__padded_size(num_skus);
+    lb_db_param_t *params = lb_store__params(2 + size);
+    params[0] = LB_DB_INT(block->first_id);
+    params[1] = LB_DB_INT(block->first_id + block->size);
+    for (size_t i = 0; i != size; ++i)
+        params[2 + i] = LB_DB_ID(skus[i < num_skus ? i : num_skus - 1]);
+    char *sql = lb_store__list_sql(db, shape, size, DUE_COLUMNS "WHERE id >= ? AND id < ? AND status = 'reserved' AND sku_id IN (",
+                                   "?", ") FOR UPDATE");
+    ret = read_due(db, lb_db_query_array(db, shape, size, sql, params, 2 + size), &due, now, &read, &last_id);
+    free(sql);
+    if (ret != 0 || (ret = set_due(db, block, due.next_due)) != 0)
+        goto Exit;
+    ret = expire_due(db, &due, now, restocked, num_restocked, expired);
 Exit:
     if (ret < 0) {
         lb_db_rollback(db);
         *expired = *num_restocked = 0;
     }
+    free(due.orders);
     return ret < 0 ? ret : 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "livebuy/common.h"
+#include "livebuy/db/rows.h"
 #include "livebuy/store/catalog.h"
 #include "livebuy/store/group_buys.h"
 #include "livebuy/store/lives.h"
@@ -159,6 +160,99 @@ static int give_back(lb_db_t *db, lb_order_t *order, const char *status, int fro
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
 {
     return give_back(db, order, status, 0, now);
+}
+
+/* The index of id in ids[0..*n), added at the end when it is not there (the lists are short: a few SKUs or items). */
+static size_t index_of(int64_t *ids, size_t *n, int64_t id)
+{
+    size_t i = 0;
+    while (i != *n && ids[i] != id)
+        ++i;
+    if (i == *n)
+        ids[(*n)++] = id;
+    return i;
+}
+
+int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const char *status, int64_t now, int64_t *restocked,
+                            size_t *num_restocked)
+{
+    static const char status_sql[] = "UPDATE orders SET status = ?, updated_at = ? WHERE sku_id = ? AND id = ?";
+    static const char shrink_sql[] = "UPDATE live_items SET reserved = reserved - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
+    /* What each SKU, live item and group-buy gets back (skus[i] is restocked[i]'s; items[k] item_ids[k]'s, ...). */
+    lb_sku_counts_t *skus = lb_calloc(n + 1, sizeof(*skus));
+    lb_live_item_counts_t *items = lb_calloc(n + 1, sizeof(*items));
+    int64_t *item_ids = lb_malloc((n + 1) * sizeof(*item_ids)), *closed = lb_calloc(n + 1, sizeof(*closed));
+    int64_t *joins = lb_malloc((n + 1) * sizeof(*joins)), *joined = lb_calloc(n + 1, sizeof(*joined));
+    int64_t *join_skus = lb_malloc((n + 1) * sizeof(*join_skus));
+    size_t num_items = 0, num_joins = 0, num_open = 0;
+    int ret = 0;
+
+    *num_restocked = 0;
+    for (size_t i = 0; i != n; ++i) {
+        const lb_order_t *o = &orders[i];
+        lb_sku_counts_t *sku = &skus[index_of(restocked, num_restocked, o->sku_id)];
+        int off_air = 0;
+        sku->sku_id = o->sku_id;
+        sku->reserved -= o->qty;
+        /* As give_back: on air, a live item's units go back to its quota, which the SKU holds again; off air, to the
+         * SKU, and the item's quota shrinks by them. A group-buy join's units leave its campaign's joined quantity. */
+        if (o->live_item_id != 0) {
+            size_t seen = num_items, k = index_of(item_ids, &num_items, o->live_item_id);
+            if (k == seen && (ret = live_item_closed(db, o->sku_id, o->live_item_id, &closed[k])) != 0)
+                goto Exit;
+            off_air = closed[k] != 0;
+            items[k].sku_id = o->sku_id;
+            items[k].id = o->live_item_id;
+            if (off_air || o->group_buy_id == 0)
+                items[k].reserved -= o->qty;
+            if (!off_air)
+                sku->held += o->qty;
+        }
+        if (o->group_buy_id != 0 && !off_air) {
+            size_t k = index_of(joins, &num_joins, o->group_buy_id);
+            join_skus[k] = o->sku_id;
+            joined[k] -= o->qty;
+        }
+    }
+    if (n != 0) {
+        lb_db_rows_t *rows = lb_db_rows_start("biii", n);
+        for (size_t i = 0; i != n; ++i) {
+            lb_db_row_text(rows, 0, i, status);
+            lb_db_row_int(rows, 1, i, now);
+            lb_db_row_int(rows, 2, i, orders[i].sku_id);
+            lb_db_row_int(rows, 3, i, orders[i].id);
+        }
+        int64_t changed = lb_db_exec_rows(db, status_sql, rows->columns, 4, n);
+        if (changed < 0 || (ret = lb_store_skus_add_counts(db, skus, *num_restocked, now)) != 0) {
+            ret = changed < 0 ? (int)changed : ret;
+            goto Exit;
+        }
+    }
+    for (size_t k = 0; k != num_items && ret == 0; ++k) {
+        if (!closed[k]) {
+            items[num_open++] = items[k]; /* the items on air: one statement below */
+            continue;
+        }
+        int64_t shrunk = lb_db_exec(db, shrink_sql, "iiii", -items[k].reserved, -items[k].reserved, items[k].sku_id, items[k].id);
+        ret = shrunk < 0 ? (int)shrunk : 0;
+    }
+    if (ret == 0 && num_open != 0)
+        ret = lb_store_live_items_add_counts(db, items, num_open);
+    for (size_t k = 0; k != num_joins && ret == 0; ++k)
+        ret = lb_store_group_buy_add_joined(db, join_skus[k], joins[k], joined[k]);
+    for (size_t i = 0; ret == 0 && i != n; ++i) {
+        snprintf(orders[i].status, sizeof(orders[i].status), "%s", status);
+        orders[i].updated_at = now;
+    }
+Exit:
+    free(skus);
+    free(items);
+    free(item_ids);
+    free(closed);
+    free(joins);
+    free(joined);
+    free(join_skus);
+    return ret;
 }
 
 int lb_store_order_unsell(lb_db_t *db, lb_order_t *order, int64_t now)

@@ -78,6 +78,25 @@ class GroupBuyTest(lb.ServerTestCase):
 
     # -- tests --------------------------------------------------------------------------------------------------------
 
+    def test_an_unpaid_join_expires_out_of_the_campaign(self):
+        """A join not paid in time expires like any reservation: its units go back to the SKU and leave the campaign's
+        joined quantity; the other join, still within its time, stays."""
+        sku_id = self.new_sku(50)
+        gb = self.new_campaign(sku_id, min_qty=10, closes_in=600)
+        status, _, late = self.join(9101, gb["id"], 3)
+        self.assertEqual(status, 201, late)
+        status, _, kept = self.join(9102, gb["id"], 2)
+        self.assertEqual(status, 201, kept)
+        self.assertEqual(self.campaign(gb["id"])["joined_qty"], 5)
+        self.sql("UPDATE orders SET expires_at = UNIX_TIMESTAMP() - 1 WHERE id = %d" % late["id"])
+        self.sql("UPDATE order_blocks SET due_at = UNIX_TIMESTAMP() - 1 WHERE first_id = (SELECT first_id FROM (SELECT "
+                 "MAX(first_id) AS first_id FROM order_blocks WHERE first_id <= %d) nearest)" % late["id"])
+        status_of = lambda o: self.sql("SELECT status FROM orders WHERE id = %d" % o["id"])[0][0]
+        self.assertTrue(lb.wait_for(lambda: status_of(late) == "expired", 10, 0.1), status_of(late))
+        self.assertEqual(status_of(kept), "reserved")
+        self.assertEqual(self.campaign(gb["id"])["joined_qty"], 2)
+        self.assert_counters_add_up(sku_id)
+
     def test_pickup_points(self):
         status, _, page = self.server.request("GET", "/v1/pickup-points?limit=200", token=self.coop)
         self.assertEqual(status, 200, page)

@@ -544,6 +544,25 @@ class ExpiryTest(Base):
         status, _, seen = self.server.request("GET", "/v1/orders/%d" % direct[0]["id"], token=buyer_token(10))
         self.assertEqual((status, seen["status"]), (200, "expired"))
 
+    def test_orders_of_items_on_and_off_air_expire_together(self):
+        """Due reservations of one SKU through a live item taken off air, one still on air and the SKU itself, expired
+        in one sweep: the off-air item's units go to the SKU and its quota shrinks, the on-air item's go back to its
+        quota (which the SKU holds), the direct one's to the SKU."""
+        sku_id = self.new_sku(stock=40)
+        off = self.new_live_item(sku_id, quota=10)
+        on = self.new_live_item(sku_id, quota=10)
+        orders = [self.reserve(350, 3, live_item_id=off), self.reserve(351, 2, live_item_id=off),
+                  self.reserve(352, 4, live_item_id=on), self.reserve(353, 1, sku_id=sku_id)]
+        status, _, closed = self.server.request("POST", "/v1/live-items/%d/close" % off, token=self.host)
+        self.assertEqual(status, 200, closed)
+        self.assertEqual(self.counters(sku_id), {"stock": 40, "reserved": 10, "sold": 0, "held": 6, "available": 24})
+        for order in orders:
+            self.backdate(order["id"])
+        self.wait_expired([o["id"] for o in orders])
+        self.assertEqual(self.counters(sku_id), {"stock": 40, "reserved": 0, "sold": 0, "held": 10, "available": 30})
+        self.assertEqual(self.live_counts(off), ("0", "0", "0"))
+        self.assertEqual(self.live_counts(on), ("10", "0", "0"))
+
     def test_payment_after_expiry_with_stock_there(self):
         sku_id = self.new_sku(stock=10)
         order = self.reserve(40, 4, sku_id=sku_id)

@@ -64,9 +64,9 @@ typedef struct st_lb_sku_reserved_t {
 int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now);
 /* The general move behind it: each counter += its delta (payment moves reserved or held units to sold). */
 int lb_store_sku_add_counts(lb_db_t *db, int64_t sku_id, int64_t reserved, int64_t sold, int64_t held, int64_t now);
-/* A move of one SKU's reserved and sold (lb_store_skus_add_counts). */
+/* A move of one SKU's reserved, sold and held (lb_store_skus_add_counts). */
 typedef struct st_lb_sku_counts_t {
-    int64_t sku_id, reserved, sold;
+    int64_t sku_id, reserved, sold, held;
 } lb_sku_counts_t;
 /* The moves of several SKUs (distinct) in one round trip (bulk execution). */
 int lb_store_skus_add_counts(lb_db_t *db, const lb_sku_counts_t *adds, size_t n, int64_t now);

@@ -37,6 +37,13 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
  */
 int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
 /*
+ * The same for orders[0..n) (locked, reserved; their SKUs' rows locked too) at once: one statement for the orders, one
+ * for the SKUs' counters, one for the live items on air; a statement each for a live item off air and a group-buy.
+ * *restocked gets the distinct SKUs (at most n, the caller's array), *num_restocked how many.
+ */
+int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const char *status, int64_t now, int64_t *restocked,
+                            size_t *num_restocked);
+/*
  * Marks a locked, paid order refund_required (refunded before it was handed to shipping) and returns its units from
  * sold where a released reservation's go (lb_store_order_release).
  */
