@@ -353,7 +353,7 @@ int lb_server_run(const lb_config_t *cfg)
         if (start_loop_thread(&loop_threads[i], err, sizeof(err)) != 0)
             goto Error;
     /* Background work runs on the first loop only (which runs on this thread). */
-    lb_sweeper_start(&loop_threads[0].loop);
+    lb_sweeper_start(&loop_threads[0].loop, config->shards);
     lb_backlogs_start(&loop_threads[0].loop);
     lb_buyer_index_start(&loop_threads[0].loop, config->shards);
     lb_closer_start(&loop_threads[0].loop);

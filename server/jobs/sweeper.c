@@ -1,8 +1,9 @@
 /*
  * The expiry sweeper. A timer on one loop thread starts a sweep each second (when none is in flight): a database job
- * that reads the blocks of the order directory with a reservation due (each block is up to 64 orders of one SKU, or of
- * several: sql/021), groups those of one SKU by SKU and expires each group's due reservations in its own short
- * transaction, and each block of several SKUs in one of its own. Back on the loop, the lanes of
+ * that reads the blocks of the order directory with a reservation due (each block is up to 64 orders of a reservation
+ * transaction, of one SKU or several: sql/021) and expires their due reservations in one short transaction, with the
+ * blocks' SKUs' rows locked first, as a reservation job locks them (when the due blocks name more SKUs than a
+ * transaction takes, or span shards, what is left goes in the next sweep, 10 ms later). Back on the loop, the lanes of
  * the SKUs that got units back forget their sold-out hints.
  */
 #include <stdio.h>
@@ -20,77 +21,29 @@
 
 #define SWEEP_INTERVAL_MS 1000
 #define SWEEP_AGAIN_MS    10 /* more were due than one sweep takes: the next one soon */
-#define SWEEP_LIMIT       8  /* due blocks read by one sweep: up to 512 orders */
+/* Due blocks read by one sweep: up to 4,096 orders of a hot SKU; as many blocks of orders spread over SKUs (a
+ * transaction of a few orders each at a few thousand a second) as its SKUs allow (LB_EXPIRY_SKUS_MAX). */
+#define SWEEP_LIMIT 64
 
 typedef struct st_sweep_t {
     lb_periodic_t periodic;
     lb_order_block_t due[SWEEP_LIMIT];
+    lb_block_skus_t lists[SWEEP_LIMIT];
     size_t num_due;
+    int more; /* due blocks were left for the next sweep */
     /* Kept across the job's retries: what committed stays committed. */
-    int64_t restocked[SWEEP_LIMIT * LB_ORDER_ID_BLOCK]; /* SKUs that got units back */
+    int64_t restocked[LB_EXPIRY_SKUS_MAX]; /* SKUs that got units back */
     size_t num_restocked;
     uint64_t expired;
 } sweep_t;
 
 static sweep_t sweep;
-
-/* Blocks of one SKU by SKU, then those of several. */
-static int by_sku_then_id(const void *a, const void *b)
-{
-    const lb_order_block_t *x = a, *y = b;
-    if (x->several != y->several)
-        return x->several - y->several;
-    if (x->sku_id != y->sku_id)
-        return x->sku_id < y->sku_id ? -1 : 1;
-    return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
-}
-
-static void note_restocked(int64_t sku_id, size_t expired)
-{
-    sweep.expired += expired;
-    for (size_t i = 0; i != sweep.num_restocked; ++i)
-        if (sweep.restocked[i] == sku_id)
-            return;
-    /* Past the array (only after retries) a lane keeps its hint for at most a second: no harm. */
-    if (sweep.num_restocked != LB_ARRAY_SIZE(sweep.restocked))
-        sweep.restocked[sweep.num_restocked++] = sku_id;
-}
-
-/* Expires the due orders of a block of several SKUs, due[start]. */
-static int expire_skus(lb_db_t *db, size_t start, int64_t now)
-{
-    int64_t restocked[LB_ORDER_ID_BLOCK];
-    size_t num_restocked, expired;
-    int ret = lb_store_order_block_expire_skus(db, &sweep.due[start], now, restocked, &num_restocked, &expired);
-    sweep.expired += ret == 0 ? expired : 0;
-    for (size_t i = 0; ret == 0 && i != num_restocked; ++i)
-        note_restocked(restocked[i], 0);
-    return ret;
-}
-
-/*
- * Expires the due orders of one SKU's blocks, due[start..) (or of a block of several SKUs): returns where the next
- * SKU's blocks start, or an LB_E* code.
- */
-static int expire_sku(lb_db_t *db, size_t start, int64_t now, size_t *next)
-{
-    int64_t sku_id = sweep.due[start].sku_id;
-    size_t expired;
-    if (sweep.due[start].several) {
-        *next = start + 1;
-        return expire_skus(db, start, now);
-    }
-    for (*next = start; *next != sweep.num_due && !sweep.due[*next].several && sweep.due[*next].sku_id == sku_id; ++*next)
-        ;
-    int ret = lb_store_order_blocks_expire(db, sku_id, sweep.due + start, *next - start, now, &expired);
-    if (ret == 0 && expired != 0)
-        note_restocked(sku_id, expired);
-    return ret;
-}
+static unsigned shards = 1;
 
 static int sweep_prepare(lb_periodic_t *periodic)
 {
     sweep.num_due = sweep.num_restocked = 0;
+    sweep.more = 0;
     sweep.expired = 0;
     return 0;
 }
@@ -98,13 +51,28 @@ static int sweep_prepare(lb_periodic_t *periodic)
 static int sweep_work(lb_periodic_t *periodic, lb_db_t *db)
 {
     int64_t now = lb_now();
-    int ret = lb_store_order_blocks_due(db, now, SWEEP_LIMIT, sweep.due, &sweep.num_due);
-    if (ret != 0)
+    size_t n = 0, expired;
+    int ret = lb_store_order_blocks_due(db, now, SWEEP_LIMIT, sweep.due, sweep.lists, &sweep.num_due);
+    if (ret != 0 || sweep.num_due == 0)
         return ret;
-    qsort(sweep.due, sweep.num_due, sizeof(sweep.due[0]), by_sku_then_id);
-    for (size_t start = 0, next; start != sweep.num_due; start = next)
-        if ((ret = expire_sku(db, start, now, &next)) != 0)
-            return ret;
+    /* The first block's shard's (SKU id modulo shards: a transaction stays on one backend), moved to the front. */
+    for (size_t i = 0; i != sweep.num_due; ++i) {
+        if ((uint64_t)sweep.due[i].sku_id % shards != (uint64_t)sweep.due[0].sku_id % shards)
+            continue;
+        lb_order_block_t block = sweep.due[i];
+        memmove(sweep.due + n + 1, sweep.due + n, (i - n) * sizeof(*sweep.due));
+        sweep.due[n] = block;
+        lb_block_skus_t list;
+        memcpy(list, sweep.lists[i], sizeof(list));
+        memmove(sweep.lists + n + 1, sweep.lists + n, (i - n) * sizeof(*sweep.lists));
+        memcpy(sweep.lists[n++], list, sizeof(list));
+    }
+    size_t taken = n;
+    if ((ret = lb_store_order_blocks_expire(db, sweep.due, (const lb_block_skus_t *)sweep.lists, &taken, now, sweep.restocked,
+                                            &sweep.num_restocked, &expired)) != 0)
+        return ret;
+    sweep.expired = expired;
+    sweep.more = taken != sweep.num_due || sweep.num_due == SWEEP_LIMIT;
     return 0;
 }
 
@@ -115,12 +83,13 @@ static void sweep_done(lb_periodic_t *periodic, int status)
     lb_metrics_orders_expired(sweep.expired);
     if (status != 0 && status != LB_EDB_DOWN)
         lb_log(LB_LOG_ERROR, "expiry sweep failed (%d); next try in a second", status);
-    if (status == 0 && sweep.num_due == SWEEP_LIMIT)
+    if (status == 0 && sweep.more)
         lb_periodic_again(periodic, SWEEP_AGAIN_MS);
 }
 
-void lb_sweeper_start(uv_loop_t *loop)
+void lb_sweeper_start(uv_loop_t *loop, unsigned num_shards)
 {
+    shards = num_shards > 1 ? num_shards : 1;
     lb_periodic_start(loop, &sweep.periodic, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, sweep_prepare, sweep_work, sweep_done);
 }
 
