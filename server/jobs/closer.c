@@ -98,10 +98,12 @@ static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_
 {
     lb_order_t *joins;
     lb_refund_t refund;
-    size_t n;
+    int64_t sku_id;
+    size_t n, num_skus;
+    /* The unpaid ones (locked) all at once: one statement for them, one for the SKU's counters, one for the campaign. */
     int ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "reserved", &joins, &n);
-    for (size_t i = 0; ret == 0 && i != n; ++i)
-        ret = lb_store_order_release(db, &joins[i], "cancelled", now);
+    if (ret == 0 && n != 0)
+        ret = lb_store_orders_release(db, joins, n, "cancelled", now, &sku_id, &num_skus);
     free(joins);
     if (ret != 0 || (ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "paid", &joins, &n)) != 0)
         return ret;

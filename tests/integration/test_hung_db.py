@@ -10,7 +10,6 @@ No timing assertions: the client's own time-out (20 s) is far longer than the de
 import json
 import os
 import signal
-import threading
 import time
 import uuid
 
