@@ -55,10 +55,9 @@ static int add_shipment(lb_db_t *db, const lb_order_t *order, lb_sku_view_t *vie
 
 static int mark_paid(lb_db_t *db, lb_payment_t *payment, lb_sku_view_t *sku, int64_t now)
 {
-    int ret = lb_store_order_set_status(db, payment->order, "paid", now);
+    int ret;
+    lb_sku_view_set_status(sku, payment->order, "paid", now); /* written with the batch's others */
     payment->outcome = LB_PAYMENT_APPLIED;
-    if (ret != 0)
-        return ret;
     /*
      * A group-buy's joins ship together, to its pickup point, when the campaign succeeds (server/jobs/closer.c); a join paid
      * after that ships on its own. The closer takes the SKU row lock too, so the status read here stays true.

@@ -4,6 +4,7 @@
  */
 #include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <h2o/memory.h>
@@ -74,6 +75,17 @@ void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char
                                                              .num_orders = 1};
 }
 
+void lb_sku_view_set_status(lb_sku_view_t *view, lb_order_t *order, const char *status, int64_t now)
+{
+    snprintf(order->status, sizeof(order->status), "%s", status);
+    order->updated_at = now;
+    for (size_t i = 0; i != view->num_statuses; ++i)
+        if (view->statuses[i] == order)
+            return;
+    view->statuses = lb_grow(view->statuses, view->num_statuses, &view->statuses_capacity, sizeof(*view->statuses));
+    view->statuses[view->num_statuses++] = order;
+}
+
 static void drop_shipments(lb_sku_view_t *view)
 {
     for (size_t i = 0; i != view->num_shipments; ++i)
@@ -87,21 +99,24 @@ typedef struct st_gathered_t {
     lb_live_item_counts_t *items;
     lb_payment_row_t *payments;
     lb_shipment_t *shipments;
-    size_t num_skus, num_items, num_payments, num_shipments;
+    const lb_order_t **statuses;
+    size_t num_skus, num_items, num_payments, num_shipments, num_statuses;
 } gathered_t;
 
 static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
 {
-    size_t items = 0, payments = 0, shipments = 0;
+    size_t items = 0, payments = 0, shipments = 0, statuses = 0;
     for (size_t i = 0; i != n; ++i) {
         items += views[i].num_items;
         payments += views[i].num_payments;
         shipments += views[i].num_shipments;
+        statuses += views[i].num_statuses;
     }
     *g = (gathered_t){.skus = lb_malloc(n * sizeof(*g->skus)),
                       .items = lb_malloc((items + 1) * sizeof(*g->items)),
                       .payments = lb_malloc((payments + 1) * sizeof(*g->payments)),
-                      .shipments = lb_malloc((shipments + 1) * sizeof(*g->shipments))};
+                      .shipments = lb_malloc((shipments + 1) * sizeof(*g->shipments)),
+                      .statuses = lb_malloc((statuses + 1) * sizeof(*g->statuses))};
     for (size_t i = 0; i != n; ++i) {
         const lb_sku_view_t *v = &views[i];
         if (v->reserved != 0 || v->sold != 0)
@@ -112,6 +127,8 @@ static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
             g->payments[g->num_payments++] = v->payments[k];
         for (size_t k = 0; k != v->num_shipments; ++k)
             g->shipments[g->num_shipments++] = v->shipments[k];
+        for (size_t k = 0; k != v->num_statuses; ++k)
+            g->statuses[g->num_statuses++] = v->statuses[k];
     }
 }
 
@@ -124,7 +141,9 @@ static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
     gathered_t g;
     int ret = 0;
     gather(&g, views, n);
-    if (g.num_skus != 0)
+    if (g.num_statuses != 0)
+        ret = lb_store_orders_write_status(db, g.statuses, g.num_statuses);
+    if (ret == 0 && g.num_skus != 0)
         ret = lb_store_skus_add_counts(db, g.skus, g.num_skus, now);
     if (ret == 0 && g.num_items != 0)
         ret = lb_store_live_items_add_counts(db, g.items, g.num_items);
@@ -134,9 +153,10 @@ static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
         ret = lb_store_shipments_create(db, g.shipments, g.num_shipments, now);
     for (size_t i = 0; i != n; ++i) {
         views[i].reserved = views[i].sold = 0;
-        views[i].num_items = views[i].num_payments = 0;
+        views[i].num_items = views[i].num_payments = views[i].num_statuses = 0;
         drop_shipments(&views[i]);
     }
+    free(g.statuses);
     free(g.skus);
     free(g.items);
     free(g.payments);
@@ -155,6 +175,7 @@ void lb_sku_view_dispose(lb_sku_view_t *view)
     free(view->payments);
     free(view->shipments);
     free(view->recorded);
+    free(view->statuses);
 }
 
 int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold)
@@ -318,6 +339,9 @@ static int run_batch(lb_db_t *db, lb_lane_batch_t *batch, lb_sku_view_t *view, i
         return 0; /* no such SKU: no action finds its order, which is their answer */
     for (lb_sku_action_t *a = actions; a != NULL; a = a->next) {
         if (!a->locked) {
+            /* Named by an action before it too, perhaps: what that one set is written first, then read. */
+            if ((ret = lb_sku_view_flush(db, view)) != 0)
+                return ret;
             if ((ret = lb_store_order_lock(db, sku_id, a->order_id, &a->order)) != 0 && ret != LB_ENOTFOUND)
                 return ret;
             a->found = ret == 0;

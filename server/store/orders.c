@@ -118,6 +118,20 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
     return 0;
 }
 
+int lb_store_orders_write_status(lb_db_t *db, const lb_order_t *const *orders, size_t n)
+{
+    static const char sql[] = "UPDATE orders SET status = ?, updated_at = ? WHERE sku_id = ? AND id = ?";
+    lb_db_rows_t *rows = lb_db_rows_start("biii", n);
+    for (size_t i = 0; i != n; ++i) {
+        lb_db_row_text(rows, 0, i, orders[i]->status);
+        lb_db_row_int(rows, 1, i, orders[i]->updated_at);
+        lb_db_row_int(rows, 2, i, orders[i]->sku_id);
+        lb_db_row_int(rows, 3, i, orders[i]->id);
+    }
+    int64_t ret = lb_db_exec_rows(db, sql, rows->columns, 4, n);
+    return ret < 0 ? (int)ret : 0;
+}
+
 /* *closed: whether the live item has been taken off air (its released units go to the SKU, not back to its quota). */
 static int live_item_closed(lb_db_t *db, int64_t sku_id, int64_t id, int64_t *closed)
 {

@@ -51,6 +51,9 @@ typedef struct st_lb_sku_view_t {
     lb_payment_row_t *payments;
     lb_shipment_t *shipments;
     size_t num_payments, num_shipments, payments_capacity, shipments_capacity;
+    /* not written yet: the actions' orders whose new status is in memory only (they live until the batch is answered) */
+    const lb_order_t **statuses;
+    size_t num_statuses, statuses_capacity;
 } lb_sku_view_t;
 
 /* Reads the SKU row again (still locked) if an action changed it since, after writing what is added up; 0 or an LB_E*. */
@@ -65,6 +68,11 @@ void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *paymen
 const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id);
 /* The payment recorded before this batch under a transaction id of one of its actions, or NULL. */
 const lb_payment_row_t *lb_sku_view_recorded(const lb_sku_view_t *view, const char *provider_txn_id);
+/*
+ * Sets an action's (locked) order's status and updated_at in memory, to be written with the batch's others by
+ * lb_sku_view_flush (before the batch reads an order again, and at its end): one round trip for a job's payments.
+ */
+void lb_sku_view_set_status(lb_sku_view_t *view, lb_order_t *order, const char *status, int64_t now);
 /* A direct order's shipment to write; the view takes payload (malloc'd). */
 void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len);
 /* Writes what was gathered; 0 or an LB_E* code (LB_EDB_DUP: a transaction id was recorded meanwhile). */

@@ -31,6 +31,8 @@ int lb_store_orders_lock_refs(lb_db_t *db, const lb_order_ref_t *refs, size_t n,
                               lb_order_t *out, size_t *found);
 /* Sets a (locked) order's status and updated_at, in the row and in *order. */
 int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
+/* Writes the status and updated_at that orders[0..n) (locked) hold in memory into their rows, in one round trip. */
+int lb_store_orders_write_status(lb_db_t *db, const lb_order_t *const *orders, size_t n);
 /*
  * Marks a locked, reserved order cancelled or expired (status) and returns its units to the SKU, or to its live item's
  * quota (which the SKU holds again); a group-buy join no longer counts in its campaign's joined quantity.
