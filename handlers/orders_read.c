@@ -123,15 +123,17 @@ static void cancel_reset(lb_sku_action_t *action)
 static int cancel_apply(lb_db_t *db, lb_sku_action_t *action, lb_sku_view_t *sku, int64_t now)
 {
     cancel_t *cancel = (cancel_t *)action;
-    (void)sku;
-    int ret = lb_store_order_cancel_locked(db, &action->order, cancel->buyer_id, now);
-    cancel->conflict = ret == LB_ECONFLICT;
-    /* For apply, 1 means "the stock changed"; not this buyer's order (LB_ENOTFOUND) is answered 404 by cancel_done. */
-    if (cancel->conflict || ret == LB_ENOTFOUND)
+    (void)db;
+    (void)now;
+    /* Not this buyer's order: answered 404 by cancel_done. */
+    if (action->order.buyer_id != cancel->buyer_id)
         return 0;
-    if (ret == 0)
-        ret = lb_store_order_details(db, &action->order, &cancel->details);
-    return ret == 0 ? 1 : ret;
+    if ((cancel->conflict = strcmp(action->order.status, "reserved") != 0) != 0)
+        return 0;
+    /* Written with the job's other cancellations, and the details read with theirs; 1: the stock changed. */
+    lb_sku_view_cancel(sku, &action->order);
+    action->details = &cancel->details;
+    return 1;
 }
 
 static void cancel_done(lb_sku_action_t *action, int status)

@@ -86,6 +86,12 @@ void lb_sku_view_set_status(lb_sku_view_t *view, lb_order_t *order, const char *
     view->statuses[view->num_statuses++] = order;
 }
 
+void lb_sku_view_cancel(lb_sku_view_t *view, lb_order_t *order)
+{
+    view->cancels = lb_grow(view->cancels, view->num_cancels, &view->cancels_capacity, sizeof(*view->cancels));
+    view->cancels[view->num_cancels++] = order;
+}
+
 static void drop_shipments(lb_sku_view_t *view)
 {
     for (size_t i = 0; i != view->num_shipments; ++i)
@@ -100,23 +106,26 @@ typedef struct st_gathered_t {
     lb_payment_row_t *payments;
     lb_shipment_t *shipments;
     const lb_order_t **statuses;
-    size_t num_skus, num_items, num_payments, num_shipments, num_statuses;
+    lb_order_t **cancels;
+    size_t num_skus, num_items, num_payments, num_shipments, num_statuses, num_cancels;
 } gathered_t;
 
 static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
 {
-    size_t items = 0, payments = 0, shipments = 0, statuses = 0;
+    size_t items = 0, payments = 0, shipments = 0, statuses = 0, cancels = 0;
     for (size_t i = 0; i != n; ++i) {
         items += views[i].num_items;
         payments += views[i].num_payments;
         shipments += views[i].num_shipments;
         statuses += views[i].num_statuses;
+        cancels += views[i].num_cancels;
     }
     *g = (gathered_t){.skus = lb_malloc(n * sizeof(*g->skus)),
                       .items = lb_malloc((items + 1) * sizeof(*g->items)),
                       .payments = lb_malloc((payments + 1) * sizeof(*g->payments)),
                       .shipments = lb_malloc((shipments + 1) * sizeof(*g->shipments)),
-                      .statuses = lb_malloc((statuses + 1) * sizeof(*g->statuses))};
+                      .statuses = lb_malloc((statuses + 1) * sizeof(*g->statuses)),
+                      .cancels = lb_malloc((cancels + 1) * sizeof(*g->cancels))};
     for (size_t i = 0; i != n; ++i) {
         const lb_sku_view_t *v = &views[i];
         if (v->reserved != 0 || v->sold != 0)
@@ -129,12 +138,15 @@ static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
             g->shipments[g->num_shipments++] = v->shipments[k];
         for (size_t k = 0; k != v->num_statuses; ++k)
             g->statuses[g->num_statuses++] = v->statuses[k];
+        for (size_t k = 0; k != v->num_cancels; ++k)
+            g->cancels[g->num_cancels++] = v->cancels[k];
     }
 }
 
 /*
  * Writes what views[0..n) gathered: one statement for the SKUs' counters, one for the live items', one for the
- * payments, the shipments' few; a job of many SKUs' actions makes as many round trips as one SKU's.
+ * payments, the shipments' few, the cancellations' few (lb_store_orders_release_each); a job of many SKUs' actions
+ * makes as many round trips as one SKU's.
  */
 static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
 {
@@ -143,6 +155,12 @@ static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
     gather(&g, views, n);
     if (g.num_statuses != 0)
         ret = lb_store_orders_write_status(db, g.statuses, g.num_statuses);
+    if (ret == 0 && g.num_cancels != 0) {
+        int64_t *restocked = lb_malloc(g.num_cancels * sizeof(*restocked)); /* the SKUs: each cancel's done tells its lanes */
+        size_t num_restocked;
+        ret = lb_store_orders_release_each(db, g.cancels, g.num_cancels, "cancelled", now, restocked, &num_restocked);
+        free(restocked);
+    }
     if (ret == 0 && g.num_skus != 0)
         ret = lb_store_skus_add_counts(db, g.skus, g.num_skus, now);
     if (ret == 0 && g.num_items != 0)
@@ -153,10 +171,11 @@ static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
         ret = lb_store_shipments_create(db, g.shipments, g.num_shipments, now);
     for (size_t i = 0; i != n; ++i) {
         views[i].reserved = views[i].sold = 0;
-        views[i].num_items = views[i].num_payments = views[i].num_statuses = 0;
+        views[i].num_items = views[i].num_payments = views[i].num_statuses = views[i].num_cancels = 0;
         drop_shipments(&views[i]);
     }
     free(g.statuses);
+    free(g.cancels);
     free(g.skus);
     free(g.items);
     free(g.payments);
@@ -176,6 +195,7 @@ void lb_sku_view_dispose(lb_sku_view_t *view)
     free(view->shipments);
     free(view->recorded);
     free(view->statuses);
+    free(view->cancels);
 }
 
 int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold)
@@ -412,6 +432,30 @@ static int read_shipping(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n,
     return ret;
 }
 
+/* The details that the job's actions asked for (lb_sku_action_t.details), read together at its end. */
+static int read_details(lb_db_t *db, lb_lane_batch_t *const *batches, size_t n)
+{
+    size_t num = 0;
+    for (size_t i = 0; i != n; ++i)
+        for (lb_sku_action_t *a = batches[i]->items; a != NULL; a = a->next)
+            num += a->details != NULL;
+    if (num == 0)
+        return 0;
+    const lb_order_t **orders = lb_malloc(num * sizeof(*orders));
+    lb_order_details_t **details = lb_malloc(num * sizeof(*details));
+    num = 0;
+    for (size_t i = 0; i != n; ++i)
+        for (lb_sku_action_t *a = batches[i]->items; a != NULL; a = a->next)
+            if (a->details != NULL) {
+                orders[num] = &a->order;
+                details[num++] = a->details;
+            }
+    int ret = lb_store_orders_details_each(db, orders, num, details);
+    free(details);
+    free(orders);
+    return ret;
+}
+
 /*
  * A job's transaction: the batches of one or more SKUs (in ascending sku_id order, so two jobs lock their rows in the
  * same order), their rows locked at once, their counters, payments and shipments written at once, committed once.
@@ -426,6 +470,7 @@ static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
         views[i].now = now;
         for (lb_sku_action_t *a = batches[i]->items; a != NULL; a = a->next) {
             a->found = 0;
+            a->details = NULL;
             a->type->reset(a);
         }
     }
@@ -437,6 +482,8 @@ static int batch_work(lb_lane_batch_t *const *batches, size_t n, lb_db_t *db)
                 ret = run_batch(db, batches[i], &views[i], now, &changed);
         if (ret == 0 && changed)
             ret = flush_views(db, views, n, now);
+        if (ret == 0)
+            ret = read_details(db, batches, n);
     }
     for (size_t i = 0; i != n; ++i)
         lb_sku_view_dispose(&views[i]);

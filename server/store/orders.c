@@ -171,11 +171,6 @@ static int give_back(lb_db_t *db, lb_order_t *order, const char *status, int fro
     return from_live != 0 ? lb_store_live_item_add_counts(db, order->sku_id, order->live_item_id, -reserved, -sold) : 0;
 }
 
-int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now)
-{
-    return give_back(db, order, status, 0, now);
-}
-
 /* The index of id in ids[0..*n), added at the end when it is not there (the lists are short: a few SKUs or items). */
 static size_t index_of(int64_t *ids, size_t *n, int64_t id)
 {
@@ -190,6 +185,17 @@ static size_t index_of(int64_t *ids, size_t *n, int64_t id)
 int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const char *status, int64_t now, int64_t *restocked,
                             size_t *num_restocked)
 {
+    lb_order_t **each = lb_malloc((n + 1) * sizeof(*each));
+    for (size_t i = 0; i != n; ++i)
+        each[i] = &orders[i];
+    int ret = lb_store_orders_release_each(db, each, n, status, now, restocked, num_restocked);
+    free(each);
+    return ret;
+}
+
+int lb_store_orders_release_each(lb_db_t *db, lb_order_t *const *orders, size_t n, const char *status, int64_t now,
+                                 int64_t *restocked, size_t *num_restocked)
+{
     static const char status_sql[] = "UPDATE orders SET status = ?, updated_at = ? WHERE sku_id = ? AND id = ?";
     static const char shrink_sql[] = "UPDATE live_items SET reserved = reserved - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
     /* What each SKU, live item and group-buy gets back (skus[i] is restocked[i]'s; items[k] item_ids[k]'s, ...). */
@@ -203,7 +209,7 @@ int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const cha
 
     *num_restocked = 0;
     for (size_t i = 0; i != n; ++i) {
-        const lb_order_t *o = &orders[i];
+        const lb_order_t *o = orders[i];
         lb_sku_counts_t *sku = &skus[index_of(restocked, num_restocked, o->sku_id)];
         int off_air = 0;
         sku->sku_id = o->sku_id;
@@ -233,8 +239,8 @@ int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const cha
         for (size_t i = 0; i != n; ++i) {
             lb_db_row_text(rows, 0, i, status);
             lb_db_row_int(rows, 1, i, now);
-            lb_db_row_int(rows, 2, i, orders[i].sku_id);
-            lb_db_row_int(rows, 3, i, orders[i].id);
+            lb_db_row_int(rows, 2, i, orders[i]->sku_id);
+            lb_db_row_int(rows, 3, i, orders[i]->id);
         }
         int64_t changed = lb_db_exec_rows(db, status_sql, rows->columns, 4, n);
         if (changed < 0 || (ret = lb_store_skus_add_counts(db, skus, *num_restocked, now)) != 0) {
@@ -255,8 +261,8 @@ int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const cha
     for (size_t k = 0; k != num_joins && ret == 0; ++k)
         ret = lb_store_group_buy_add_joined(db, join_skus[k], joins[k], joined[k]);
     for (size_t i = 0; ret == 0 && i != n; ++i) {
-        snprintf(orders[i].status, sizeof(orders[i].status), "%s", status);
-        orders[i].updated_at = now;
+        snprintf(orders[i]->status, sizeof(orders[i]->status), "%s", status);
+        orders[i]->updated_at = now;
     }
 Exit:
     free(skus);
@@ -272,15 +278,6 @@ Exit:
 int lb_store_order_unsell(lb_db_t *db, lb_order_t *order, int64_t now)
 {
     return give_back(db, order, "refund_required", 1, now);
-}
-
-int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now)
-{
-    if (order->buyer_id != buyer_id)
-        return LB_ENOTFOUND;
-    if (strcmp(order->status, "reserved") != 0)
-        return LB_ECONFLICT;
-    return lb_store_order_release(db, order, "cancelled", now);
 }
 
 #define ORDER_DETAILS_TYPES "sisssissiisss"
@@ -354,6 +351,26 @@ int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_
     }
     free(json);
     return ret == LB_ENOTFOUND ? 0 : ret;
+}
+
+int lb_store_orders_details_each(lb_db_t *db, const lb_order_t *const *orders, size_t n, lb_order_details_t *const *details)
+{
+    int ret = 0;
+    if (lb_db_is_sharded(db) || n == 1) {
+        for (size_t i = 0; ret == 0 && i != n; ++i)
+            ret = lb_store_order_details(db, orders[i], details[i]);
+        return ret;
+    }
+    lb_order_t *copies = lb_malloc((n + 1) * sizeof(*copies));
+    lb_order_details_t *read = lb_malloc((n + 1) * sizeof(*read));
+    for (size_t i = 0; i != n; ++i)
+        copies[i] = *orders[i];
+    if ((ret = lb_store_orders_details(db, copies, n, read)) == 0)
+        for (size_t i = 0; i != n; ++i)
+            *details[i] = read[i];
+    free(read);
+    free(copies);
+    return ret;
 }
 
 int lb_store_buyer_orders_page(lb_db_t *db, int64_t buyer_id, const char *status, int64_t before, int64_t limit, lb_order_t *out,

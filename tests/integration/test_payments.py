@@ -432,6 +432,68 @@ class PaymentTest(Base):
             self.assertEqual(shipment["items"][0]["title"], "武乡小米 %d 号 2.5kg 礼盒" % i, shipment)
             self.assertEqual(cold_chain_of(shipment), i % 3 == 0, shipment)
 
+    def test_cancellations_spread_over_many_skus_at_once(self):
+        """Cancellations over 20 SKUs at once share transactions (sku_actions.c: their statuses, their SKUs', live
+        items' and campaigns' counters written together, their details read together): every SKU's counters and each
+        order come out as one cancellation at a time leaves them. Among them an order on a live item on air (its units
+        go back to the quota), one on an item taken off air (to the SKU; the quota shrinks), a group-buy join (it leaves
+        the campaign's joined quantity; the answer shows its pickup point), a paid order (409), another buyer's (404)
+        and an order cancelled twice in the burst (once 200, once 409)."""
+        skus = [self.new_sku(stock=30, title="沁州黄小米 %d 号" % i) for i in range(20)]
+        on, off = self.new_live_item(skus[0], quota=8), self.new_live_item(skus[1], quota=8)
+        point_id = self.server.create_pickup_point(self.coop, {"name": "岭头村服务站", "county": "武乡县", "township":
+                                                               "韩北乡", "village": "岭头村", "address": "村委会东侧"})
+        status, _, gb = self.server.request("POST", "/v1/group-buys", {
+            "sku_id": skus[2], "pickup_point_id": point_id, "price_cents": 4990, "min_qty": 10, "per_buyer_limit": 5,
+            "closes_at": int(time.time()) + 600}, token=self.coop)
+        self.assertEqual(status, 201, gb)
+        direct = [self.reserve(700 + i, 1 + i % 3, sku_id=sku_id) for i, sku_id in enumerate(skus)]
+        kept = [self.reserve(730 + i, 2, sku_id=sku_id) for i, sku_id in enumerate(skus[:6])]  # not cancelled
+        live_on, live_off = self.reserve(760, 3, live_item_id=on), self.reserve(761, 2, live_item_id=off)
+        status, _, join = self.server.request("POST", "/v1/orders", {"group_buy_id": gb["id"], "qty": 4},
+                                              token=buyer_token(762), headers={"Idempotency-Key": "pay-%d" % next(_keys)})
+        self.assertEqual(status, 201, join)
+        paid = self.reserve(763, 1, sku_id=skus[3])
+        self.assertEqual(self.notify(paid["id"], new_txn(), paid["amount_cents"])[0], 200)
+        status, _, closed = self.server.request("POST", "/v1/live-items/%d/close" % off, token=self.host)
+        self.assertEqual(status, 200, closed)
+        cancels = [(700 + i, o) for i, o in enumerate(direct)] + [(760, live_on), (761, live_off), (762, join),
+                                                                   (763, paid), (999, kept[0]), (704, direct[4])]
+        requests = [("POST", "/v1/orders/%d/cancel" % o["id"], None, {"Authorization": "Bearer " + buyer_token(b)})
+                    for b, o in cancels]
+        answers = self.server.requests_at_once(requests)
+        self.assertNotIn(None, answers)
+        by_order = {}
+        for (buyer, order), answer in zip(cancels, answers):
+            by_order.setdefault(order["id"], []).append(answer)
+        for order in direct + [live_on, live_off, join]:
+            got = sorted(a[0] for a in by_order[order["id"]])
+            self.assertEqual(got, [200, 409] if order is direct[4] else [200], (order, by_order[order["id"]]))
+            body = next(a[1] for a in by_order[order["id"]] if a[0] == 200)
+            self.assertEqual((body["id"], body["status"], body["qty"]), (order["id"], "cancelled", order["qty"]), body)
+            self.assertEqual(self.order_status(order["id"]), "cancelled")
+        i = skus.index(direct[7]["sku_id"])
+        self.assertEqual(by_order[direct[7]["id"]][0][1]["title"], "沁州黄小米 %d 号 2.5kg 礼盒" % i)
+        join_answer = by_order[join["id"]][0][1]
+        self.assertEqual((join_answer["pickup_point"]["id"], join_answer["pickup_point"]["name"]), (point_id, "岭头村服务站"))
+        self.assertEqual([a[0] for a in by_order[paid["id"]]], [409], by_order[paid["id"]])
+        self.assertEqual(error_code(by_order[paid["id"]][0][1]), "conflict")
+        self.assertEqual([a[0] for a in by_order[kept[0]["id"]]], [404], by_order[kept[0]["id"]])
+        self.assertEqual({self.order_status(o["id"]) for o in kept}, {"reserved"})
+        self.assertEqual(self.order_status(paid["id"]), "paid")
+        for sku_id in skus:
+            reserved = sum(o["qty"] for o in kept if o["sku_id"] == sku_id)
+            sold = paid["qty"] if sku_id == paid["sku_id"] else 0
+            held = 8 if sku_id == skus[0] else 0  # the item on air has its whole quota again; the one off air none
+            self.assertEqual(self.counters(sku_id), {"stock": 30, "reserved": reserved, "sold": sold, "held": held,
+                                                     "available": 30 - reserved - sold - held}, sku_id)
+        self.assertEqual(self.live_counts(on), ("8", "0", "0"))
+        self.assertEqual(self.live_counts(off), ("0", "0", "0"))
+        status, _, campaign = self.server.request("GET", "/v1/group-buys/%d" % gb["id"])
+        self.assertEqual((status, campaign["joined_qty"]), (200, 0), campaign)
+        for i, order in enumerate(kept):
+            self.cancel(730 + i, order["id"])
+
     def test_expired_order_paid_alone_is_recorded_with_its_time(self):
         """A batch of one payment that takes its units back (no counters added up): its rows carry the batch's time."""
         sku_id = self.new_sku(stock=10)

@@ -54,6 +54,9 @@ typedef struct st_lb_sku_view_t {
     /* not written yet: the actions' orders whose new status is in memory only (they live until the batch is answered) */
     const lb_order_t **statuses;
     size_t num_statuses, statuses_capacity;
+    /* not released yet: the actions' reserved orders cancelled (their status and units written by lb_sku_view_flush) */
+    lb_order_t **cancels;
+    size_t num_cancels, cancels_capacity;
 } lb_sku_view_t;
 
 /* Reads the SKU row again (still locked) if an action changed it since, after writing what is added up; 0 or an LB_E*. */
@@ -73,6 +76,12 @@ const lb_payment_row_t *lb_sku_view_recorded(const lb_sku_view_t *view, const ch
  * lb_sku_view_flush (before the batch reads an order again, and at its end): one round trip for a job's payments.
  */
 void lb_sku_view_set_status(lb_sku_view_t *view, lb_order_t *order, const char *status, int64_t now);
+/*
+ * Cancels an action's (locked, reserved) order: its status and units (back to the SKU, or its live item's quota, or out
+ * of its group-buy) are written with the job's others by lb_sku_view_flush (lb_store_orders_release_each), which sets
+ * the order's status in memory then. The SKU's counters change: apply returns 1.
+ */
+void lb_sku_view_cancel(lb_sku_view_t *view, lb_order_t *order);
 /* A direct order's shipment to write; the view takes payload (malloc'd). */
 void lb_sku_view_add_shipment(lb_sku_view_t *view, const lb_order_t *order, char *payload, size_t payload_len);
 /* Writes what was gathered; 0 or an LB_E* code (LB_EDB_DUP: a transaction id was recorded meanwhile). */
@@ -105,6 +114,7 @@ struct st_lb_sku_action_t {
     int locked;                  /* the batch locked its order with the others' (sku_actions.c, lock_orders) */
     const char *provider_txn_id; /* a payment's, looked up with the batch's others before any decides; else NULL */
     lb_order_t order;            /* read without a lock to find the SKU, then as locked in the batch */
+    lb_order_details_t *details; /* set by apply: the job reads the order's details into it, with the others', at its end */
     lb_sku_action_t *next;
 };
 

@@ -34,28 +34,22 @@ int lb_store_order_set_status(lb_db_t *db, lb_order_t *order, const char *status
 /* Writes the status and updated_at that orders[0..n) (locked) hold in memory into their rows, in one round trip. */
 int lb_store_orders_write_status(lb_db_t *db, const lb_order_t *const *orders, size_t n);
 /*
- * Marks a locked, reserved order cancelled or expired (status) and returns its units to the SKU, or to its live item's
- * quota (which the SKU holds again); a group-buy join no longer counts in its campaign's joined quantity.
- */
-int lb_store_order_release(lb_db_t *db, lb_order_t *order, const char *status, int64_t now);
-/*
- * The same for orders[0..n) (locked, reserved; their SKUs' rows locked too) at once: one statement for the orders, one
- * for the SKUs' counters, one for the live items on air; a statement each for a live item off air and a group-buy.
- * *restocked gets the distinct SKUs (at most n, the caller's array), *num_restocked how many.
+ * Marks locked, reserved orders[0..n) cancelled or expired (status), their SKUs' rows locked too, and returns their units
+ * to their SKUs, or to their live items' quotas (which the SKUs hold again); a group-buy join no longer counts in its
+ * campaign's joined quantity. At once: one statement for the orders, one for the SKUs' counters, one for the live items
+ * on air; a statement each for a live item off air and a group-buy. *restocked gets the distinct SKUs (at most n, the
+ * caller's array), *num_restocked how many.
  */
 int lb_store_orders_release(lb_db_t *db, lb_order_t *orders, size_t n, const char *status, int64_t now, int64_t *restocked,
                             size_t *num_restocked);
+/* The same for the orders that orders[0..n) point to (an action lane's job gathers its cancellations so). */
+int lb_store_orders_release_each(lb_db_t *db, lb_order_t *const *orders, size_t n, const char *status, int64_t now,
+                                 int64_t *restocked, size_t *num_restocked);
 /*
  * Marks a locked, paid order refund_required (refunded before it was handed to shipping) and returns its units from
- * sold where a released reservation's go (lb_store_order_release).
+ * sold where a released reservation's go (lb_store_orders_release).
  */
 int lb_store_order_unsell(lb_db_t *db, lb_order_t *order, int64_t now);
-/*
- * A buyer's cancellation, inside a transaction that holds the SKU row and the order (livebuy/order/sku_actions.h): 0
- * when it is cancelled now and its units are back (to the live item's quota when it has one); LB_ENOTFOUND when it is
- * not this buyer's order; LB_ECONFLICT when it is not reserved; or an LB_EDB_* code.
- */
-int lb_store_order_cancel_locked(lb_db_t *db, lb_order_t *order, int64_t buyer_id, int64_t now);
 
 /*
  * The details the answers show of orders[0..n) (distinct ids, of any SKUs) into details[0..n), in one statement of plain
@@ -68,6 +62,12 @@ int lb_store_orders_details(lb_db_t *db, const lb_order_t *orders, size_t n, lb_
  * Spider cannot tell apart and asks every backend for).
  */
 int lb_store_order_details(lb_db_t *db, const lb_order_t *order, lb_order_details_t *details);
+/*
+ * The details of the orders that orders[0..n) point to, into *details[i], inside a transaction that holds their SKUs
+ * (of one shard): in one statement (lb_store_orders_details), or, on a sharded deployment, one per order under its SKU
+ * (lb_store_order_details), so that the transaction stays on its backend.
+ */
+int lb_store_orders_details_each(lb_db_t *db, const lb_order_t *const *orders, size_t n, lb_order_details_t *const *details);
 /*
  * A page of a buyer's orders, newest first: those with ids below before, of status unless it is NULL, at most limit of
  * them into out (which holds limit); *found gets the count. Through the buyers' index (livebuy/store/buyer_orders.h),
