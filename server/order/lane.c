@@ -251,6 +251,7 @@ static void finish_batch(lb_lane_batch_t *batch, int status)
         lb_lane_take(batch); /* it never got the lock: its share of the queue is answered with the failure */
     }
     --lane->in_flight;
+    --lane->in_job;
     atomic_fetch_sub(&kind->pending, batch->count + batch->num_dropped);
     for (void *item = batch->dropped, *next; item != NULL; item = next) {
         next = *link_of(kind, item);
@@ -274,6 +275,10 @@ static void job_done(lb_db_job_t *db_job, int status)
     for (size_t i = 0; i != job->count; ++i)
         finish_batch(job->batches[i], status);
     q->holding = 0;
+    /* The other kinds' batches that waited for these SKUs go first (held_by_other_kind), then this kind's. */
+    for (size_t i = 0; i != MAX_KINDS && job_queues[i].kind != NULL; ++i)
+        if (&job_queues[i] != q)
+            send_waiting(job->loop, &job_queues[i]);
     send_waiting(job->loop, q);
 }
 
@@ -323,6 +328,26 @@ static int goes_alone(const lb_lane_batch_t *batch)
     return other_out(batch) && (lane->kind->max_jobs == 0 || lane->last_taken >= hot);
 }
 
+/*
+ * Whether the batch's SKU is in a job of another kind of this thread: 0 no; 1 yes, and the batch waits for that job to
+ * come back (job_done sends it then); 2 yes, and the other lane is hot (its jobs follow each other), so the batch goes
+ * alone, to wait for the row in the database without the SKUs of a shared job. Only for kinds that share jobs.
+ */
+static int held_by_other_kind(const lb_lane_batch_t *batch)
+{
+    int held = 0;
+    if (batch->lane->kind->max_jobs == 0)
+        return 0;
+    for (const lb_lane_t *other = lb_idmap_get(&lanes, batch->lane->sku_id); other != NULL; other = other->next_of_sku) {
+        if (other == batch->lane || other->in_job == 0)
+            continue;
+        if (other->in_job > 1 || other->last_taken >= HOT_BATCH)
+            return 2;
+        held = 1;
+    }
+    return held;
+}
+
 static int by_sku(const void *a, const void *b)
 {
     int64_t x = (*(lb_lane_batch_t *const *)a)->lane->sku_id, y = (*(lb_lane_batch_t *const *)b)->lane->sku_id;
@@ -342,8 +367,9 @@ static lane_job_t *next_job(uv_loop_t *loop, job_queue_t *q)
     lb_lane_batch_t **link = &q->head;
     while (*link != NULL && job->count != max) {
         lb_lane_batch_t *batch = *link;
-        int alone = goes_alone(batch);
-        if ((other_out(batch) && !alone) || (job->count != 0 && (alone || !may_join(kind, job->batches, job->count, batch)))) {
+        int held = held_by_other_kind(batch), alone = goes_alone(batch) || held == 2;
+        if ((other_out(batch) && !alone) || held == 1 ||
+            (job->count != 0 && (alone || !may_join(kind, job->batches, job->count, batch)))) {
             link = &batch->next_waiting;
             continue;
         }
@@ -375,10 +401,13 @@ static void send_waiting(uv_loop_t *loop, job_queue_t *q)
     while (!q->holding && q->head != NULL && (q->kind->max_jobs == 0 || q->jobs_out < q->kind->max_jobs)) {
         lane_job_t *job = next_job(loop, q);
         if (job->count == 0) {
-            free(job); /* all that wait are second batches of lanes whose first is out: its return sends them */
+            free(job); /* all that wait are second batches of lanes whose first is out, or SKUs of another kind's jobs:
+                        * their return sends them */
             break;
         }
         ++q->jobs_out;
+        for (size_t i = 0; i != job->count; ++i)
+            ++job->batches[i]->lane->in_job;
         run_job(loop, &job->job, job_work, job_done, job_release);
     }
 }

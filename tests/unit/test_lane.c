@@ -2,8 +2,9 @@
  * Unit tests of the lane engine (server/order/lane.c) with a kind of its own and a fake job runner (fake_jobs.h), no
  * database: an idle lane sends at once; a late batch takes what queued until it holds the lock, and the next batch goes
  * only once it has; at most max_in_flight batches; batch sizes; a batch that never got the lock answers its share of
- * the queue with the failure; the process-wide cap; answers in arrival order; lanes of two kinds on one SKU; and, on
- * real threads, batches that take while the loop thread queues (for ThreadSanitizer).
+ * the queue with the failure; the process-wide cap; answers in arrival order; lanes of two kinds on one SKU, and a
+ * shared job that leaves out a SKU another kind's job holds; and, on real threads, batches that take while the loop
+ * thread queues (for ThreadSanitizer).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -425,6 +426,55 @@ static void test_kinds_on_one_sku(void)
 }
 
 /*
+ * Kinds that share jobs leave out of a shared job a SKU that a job of another kind holds (a payment's SKU while its
+ * orders are being reserved): the batch waits for that job to come back and then goes, unless the other lane is hot,
+ * when it goes alone at once to wait for the row.
+ */
+static void test_kinds_leave_each_others_skus(void)
+{
+    reset();
+    late_kind.max_jobs = 4;
+    late_kind.max_lanes_per_job = 8;
+    eager_kind.max_jobs = 1;
+    eager_kind.max_lanes_per_job = 8;
+    lb_lane_submit(NULL, lb_lane_open(&late_kind, 20), &items[0]);  /* job 0: orders of SKU 20 */
+    lb_lane_submit(NULL, lb_lane_open(&eager_kind, 30), &items[1]); /* job 1: the eager kind's only slot */
+    lb_lane_submit(NULL, lb_lane_open(&eager_kind, 20), &items[2]);
+    lb_lane_submit(NULL, lb_lane_open(&eager_kind, 31), &items[3]);
+    CHECK(num_fake_jobs == 2);
+    fake_run(1);
+    CHECK(num_fake_jobs == 3); /* job 2: SKU 31 alone; SKU 20's batch waits for job 0 */
+    fake_run(2);
+    CHECK(num_works == 2 && work_skus[1] == 31 && items[3].turn != 0 && items[2].turn == 0);
+    fake_run(0);
+    CHECK(num_fake_jobs == 4); /* job 0 came back: SKU 20's action goes */
+    fake_run(3);
+    CHECK(num_works == 4 && work_skus[3] == 20 && items[2].turn != 0);
+
+    /* A hot lane (its last batch took 20, its second is out): the other kind's batch goes alone, without waiting. */
+    for (int i = 10; i != 30; ++i)
+        lb_lane_submit(NULL, lb_lane_open(&late_kind, 40), &items[i]);
+    fake_work(4); /* takes the 20 */
+    lb_lane_submit(NULL, lb_lane_open(&late_kind, 40), &items[30]);
+    CHECK(num_fake_jobs == 6); /* the hot lane's second batch */
+    lb_lane_submit(NULL, lb_lane_open(&eager_kind, 41), &items[31]);
+    CHECK(num_fake_jobs == 7);
+    lb_lane_submit(NULL, lb_lane_open(&eager_kind, 40), &items[32]);
+    lb_lane_submit(NULL, lb_lane_open(&eager_kind, 42), &items[33]);
+    fake_run(6);
+    CHECK(num_fake_jobs == 8); /* SKU 40's action alone; SKU 42's waits for the next job */
+    fake_run(7);
+    CHECK(work_skus[num_works - 1] == 40 && work_counts[num_works - 1] == 1 && items[32].turn != 0);
+    CHECK(num_fake_jobs == 9);
+    fake_run(8);
+    fake_answer(4, 0);
+    fake_run(5);
+    for (int i = 10; i != 34; ++i)
+        CHECK(items[i].turn != 0 && items[i].status == 0);
+    CHECK(lb_lane_find(&eager_kind, 40) == NULL && lb_lane_find(&late_kind, 40) == NULL);
+}
+
+/*
  * Batches run on worker threads while the loop thread keeps queueing, as in the server: the lane's queue is shared under
  * its mutex. A mutex stands for the SKU's row lock. Every item is answered once, and a batch's items in order.
  */
@@ -527,6 +577,7 @@ int main(void)
     test_gone_items_dropped();
     test_expire();
     test_kinds_on_one_sku();
+    test_kinds_leave_each_others_skus();
     test_threads();
     fake_jobs_reset();
     return CHECK_RESULT("lane");

@@ -20,7 +20,9 @@
  * (the order their rows are locked in). So orders spread over many SKUs, each with one or two waiting, batch as well
  * as those of a hot SKU do. A batch whose lane has another one out goes in a job of its own when the SKU is hot (its
  * second, which waits for the row): the SKUs of a shared job never wait behind a hot row; else it waits for the
- * other to come back.
+ * other to come back. The same holds across kinds on a loop thread: a batch whose SKU is in a job of another kind (a
+ * payment's while orders of its SKU are being reserved) waits for that job to come back, or goes alone when the other
+ * lane is hot, so that a shared job does not wait for a row that another job of the same thread holds.
  */
 #ifndef LIVEBUY_LANE_H
 #define LIVEBUY_LANE_H
@@ -88,6 +90,7 @@ struct st_lb_lane_t {
     int64_t sku_id;
     lb_lane_t *next_of_sku; /* this thread's lane of another kind for the same SKU */
     unsigned in_flight;     /* batches sent and not answered (loop thread) */
+    unsigned in_job;        /* of those, the ones in a job sent to the database (loop thread) */
     /* The queue: appended to on the loop thread, taken from by a batch on a worker; all under the mutex. */
     pthread_mutex_t mutex;
     void *head, **tail;
