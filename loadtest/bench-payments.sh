@@ -2,8 +2,10 @@
 # A sale's end, when every buyer's action arrives at once: ORDERS [20000] qty-1 orders reserved on SKUS [1] SKUs (one:
 # h2load on a hot SKU; more: livebuy-load's catalog scenario, uniform, many buyers), then loadtest/action-burst.py sends
 # ACTION [pay] for all of them over CONNECTIONS [400] HTTP/1.1 connections: `pay`, the provider's signed notifies;
-# `cancel`, each buyer's cancellation. Prints actions/s, the answers' statuses, MariaDB statements per action and the
-# CPU used. Durable MariaDB defaults, one livebuyd loop thread (THREADS).
+# `cancel`, each buyer's cancellation. With OTHER=1 the actions go to a second livebuyd on the same database, which did
+# not take the orders (as behind a load balancer). Prints actions/s, the answers' statuses, MariaDB statements per
+# action and the CPU used (of the livebuyd that answers them). Durable MariaDB defaults, one livebuyd loop thread
+# (THREADS).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -34,6 +36,16 @@ fi
 bash scripts/mariadb.sh sql "$work/db" bench -N -e \
     "SELECT id, amount_cents, buyer_id FROM orders WHERE status = 'reserved' LIMIT $orders" >"$work/orders.txt"
 orders=$(wc -l <"$work/orders.txt")
+
+if [ "${OTHER:-0}" = 1 ]; then
+    first_pid=$server_pid
+    port=$((port + 1))
+    base="http://127.0.0.1:$port"
+    trap 'kill "$first_pid" 2>/dev/null; bench_cleanup' EXIT
+    say "a second livebuyd on port $port answers the actions"
+    # shellcheck disable=SC2119 # the defaults: no extra flags
+    start_server
+fi
 
 mariadb_pid=$(cat "$work/db/mysqld.pid")
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -39,6 +39,7 @@ static atomic_ullong payments[LB_METRICS_PAYMENT_OUTCOMES];
 static const char *const payment_outcomes[] = {"applied", "replayed", "refund_required", "rejected"};
 _Static_assert(LB_ARRAY_SIZE(payment_outcomes) == LB_METRICS_PAYMENT_OUTCOMES, "a label for each payment outcome");
 static atomic_ullong orders_expired;
+static atomic_ullong order_lookups;
 static atomic_ullong batches, batch_requests, order_transactions, orders_dropped, orders_timed_out, reset_closes, public_cache_hits;
 static atomic_llong sse_viewers;
 static atomic_int database_up;
@@ -163,6 +164,11 @@ void lb_metrics_payment(lb_metrics_payment_t outcome)
 void lb_metrics_orders_expired(uint64_t n)
 {
     atomic_fetch_add_explicit(&orders_expired, n, memory_order_relaxed);
+}
+
+void lb_metrics_order_lookup(void)
+{
+    atomic_fetch_add_explicit(&order_lookups, 1, memory_order_relaxed);
 }
 
 void lb_metrics_batch(uint64_t requests)
@@ -428,6 +434,11 @@ char *lb_metrics_render(size_t *len)
          "# HELP livebuy_orders_expired_total Unpaid reservations expired and returned to stock.\n"
          "# TYPE livebuy_orders_expired_total counter\nlivebuy_orders_expired_total %llu\n",
          load(&orders_expired));
+    emit(&t,
+         "# HELP livebuy_order_lookups_total Orders read by id to find their SKU before a payment or cancellation: ones this "
+         "process had not made or read, nor their block of the order directory.\n"
+         "# TYPE livebuy_order_lookups_total counter\nlivebuy_order_lookups_total %llu\n",
+         load(&order_lookups));
     emit(&t,
          "# HELP livebuy_outbox_backlog Shipments waiting to be pushed (pending), counted every 2 s.\n"
          "# TYPE livebuy_outbox_backlog gauge\nlivebuy_outbox_backlog %lld\n",

@@ -1,5 +1,6 @@
 /* The order directory's blocks this process knows (livebuy/order/directory.h). */
 #include <pthread.h>
+#include <stdlib.h>
 #include "livebuy/order/directory.h"
 #include "livebuy/store/orders.h"
 #include "livebuy/store/reservations.h"
@@ -57,6 +58,29 @@ void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_
         } else {
             for (size_t i = start; i != end; ++i)
                 learn_order_locked(granted[i]->order_id, granted[i]->sku_id);
+        }
+    }
+    pthread_mutex_unlock(&known_lock);
+}
+
+void lb_order_directory_learn_block(const lb_order_block_t *block, const char *skus)
+{
+    pthread_mutex_lock(&known_lock);
+    if (!block->several) {
+        size_t slot = known_block_slot(block->first_id);
+        known_blocks[slot].first_id = block->first_id;
+        known_blocks[slot].sku_id = block->sku_id;
+    } else {
+        /* "[12,12,15,40]": the SKU of first_id + i at index i */
+        int64_t id = block->first_id;
+        for (const char *p = skus; *p != '\0' && id != block->first_id + block->size;) {
+            if (*p < '0' || *p > '9') {
+                ++p;
+                continue;
+            }
+            char *end;
+            learn_order_locked(id++, strtoll(p, &end, 10));
+            p = end;
         }
     }
     pthread_mutex_unlock(&known_lock);

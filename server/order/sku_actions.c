@@ -9,6 +9,7 @@
 #include <string.h>
 #include <h2o/memory.h>
 #include "livebuy/common.h"
+#include "livebuy/base/metrics.h"
 #include "livebuy/order/lane.h"
 #include "livebuy/order/sku_actions.h"
 #include "livebuy/order/directory.h"
@@ -518,10 +519,13 @@ static void enqueue(uv_loop_t *loop, lb_sku_action_t *action)
 static int resolve_work(lb_db_job_t *job, lb_db_t *db)
 {
     lb_sku_action_t *action = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job)->action;
-    int ret = lb_store_order_get(db, action->order_id, &action->order);
+    lb_order_block_t block;
+    char skus[LB_ORDER_BLOCK_SKUS_MAX];
+    int ret = lb_store_order_get_with_block(db, action->order_id, &action->order, &block, skus);
     action->found = ret == 0;
+    /* The whole block: a sale's payments that reach a process which did not take its orders find their SKUs so. */
     if (action->found)
-        lb_order_directory_learn(action->order.id, action->order.sku_id);
+        lb_order_directory_learn_block(&block, skus);
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
@@ -547,6 +551,7 @@ void lb_sku_action_submit(uv_loop_t *loop, lb_sku_action_t *action)
         enqueue(loop, action);
         return;
     }
+    lb_metrics_order_lookup();
     resolve_job_t *resolve = lb_calloc(1, sizeof(*resolve));
     resolve->action = action;
     lb_db_submit(loop, &resolve->job, resolve_work, resolve_done);

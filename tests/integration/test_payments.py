@@ -579,6 +579,31 @@ class ExpiryTest(Base):
     def expired_total(self):
         return sum(metric(s.metrics(), "livebuy_orders_expired_total") for s in (self.server, self.other))
 
+    def test_the_other_process_looks_a_block_up_once(self):
+        """Payments reaching a livebuyd that did not take their orders: it reads an order to find its SKU once per block
+        of the order directory (livebuy_order_lookups_total), then knows the block's other orders, whether the block is
+        one SKU's or several's."""
+        hot = self.new_sku(stock=100)
+        spread = [self.new_sku(stock=100) for _ in range(4)]
+
+        def reserve_at_once(targets):
+            requests = [("POST", "/v1/orders", json.dumps({"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}).encode(),
+                         {"Content-Type": "application/json", "Authorization": "Bearer " + buyer_token(800 + i),
+                          "Idempotency-Key": "block-%d" % next(_keys)}) for i, sku_id in enumerate(targets)]
+            answers = self.server.requests_at_once(requests)
+            self.assertEqual({a[0] for a in answers}, {201}, answers)
+            return [a[1] for a in answers]
+
+        orders = reserve_at_once([hot] * 20) + reserve_at_once([spread[i % 4] for i in range(24)])
+        blocks = {self.sql("SELECT MAX(first_id) FROM order_blocks WHERE first_id <= %d" % o["id"])[0][0] for o in orders}
+        self.assertLess(len(blocks), len(orders) / 2, "the orders did not batch: %r" % blocks)
+        before = metric(self.other.metrics(), "livebuy_order_lookups_total")
+        for order in orders:
+            status, _, answer = self.notify(order["id"], new_txn(), order["amount_cents"], server=self.other)
+            self.assertEqual((status, answer["status"]), (200, "paid"), answer)
+        self.assertEqual(metric(self.other.metrics(), "livebuy_order_lookups_total") - before, len(blocks))
+        self.assertEqual({self.order_status(o["id"]) for o in orders}, {"paid"})
+
     def test_unpaid_orders_expire_and_give_stock_back(self):
         sku_id = self.new_sku(stock=30)
         item_id = self.new_live_item(sku_id, quota=10)

@@ -48,6 +48,8 @@ typedef enum en_lb_metrics_payment_t {
 void lb_metrics_payment(lb_metrics_payment_t outcome);
 /* Reservations the expiry sweeper expired (their units returned). */
 void lb_metrics_orders_expired(uint64_t n);
+/* An order read by id to find its SKU (lb_sku_action_submit: its block unknown to this process). */
+void lb_metrics_order_lookup(void);
 /* A reservation batch decided requests order requests. */
 void lb_metrics_batch(uint64_t requests);
 /* A reservation transaction (the batches of one or more SKUs) committed. */

@@ -15,6 +15,12 @@
 /* *order, or LB_ENOTFOUND. Found through the order directory (sql/005_order_blocks.sql). */
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
 /*
+ * The same, and the order directory's block that holds it: its first id, SKU and size, and, for a block of several
+ * SKUs (block->several), their list ("[12,12,15]", the SKU of first_id + i at index i) into skus. In one statement.
+ */
+int lb_store_order_get_with_block(lb_db_t *db, int64_t id, lb_order_t *order, lb_order_block_t *block,
+                                  char skus[LB_ORDER_BLOCK_SKUS_MAX]);
+/*
  * The first id of the order directory's block that holds id (any thread, no database), or 0 for an id older than the
  * sequence or before this process has read the sequence's lattice (its first batch or order read does).
  */
