@@ -163,35 +163,6 @@ static int live_item_closed(lb_db_t *db, int64_t sku_id, int64_t id, int64_t *cl
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-/*
- * Sets the order's status and gives its units back from reserved or from sold (from_sold): to its live item's quota,
- * which the SKU holds again, while the item is on air; else to the SKU (an item taken off air shrinks its quota); a
- * group-buy join leaves its campaign's joined quantity.
- */
-static int give_back(lb_db_t *db, lb_order_t *order, const char *status, int from_sold, int64_t now)
-{
-    static const char shrink_sql[] =
-        "UPDATE live_items SET reserved = reserved - ?, sold = sold - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
-    int64_t qty = order->qty, reserved = from_sold ? 0 : qty, sold = from_sold ? qty : 0;
-    int64_t from_live = order->live_item_id != 0 ? qty : 0, closed = 0;
-    int ret;
-    if (from_live != 0 && (ret = live_item_closed(db, order->sku_id, order->live_item_id, &closed)) != 0)
-        return ret;
-    if (closed) {
-        if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
-            (ret = lb_store_sku_add_counts(db, order->sku_id, -reserved, -sold, 0, now)) != 0)
-            return ret;
-        int64_t changed = lb_db_exec(db, shrink_sql, "iiiii", reserved, sold, qty, order->sku_id, order->live_item_id);
-        return changed < 0 ? (int)changed : 0;
-    }
-    if ((ret = lb_store_order_set_status(db, order, status, now)) != 0 ||
-        (ret = lb_store_sku_add_counts(db, order->sku_id, -reserved, -sold, from_live, now)) != 0)
-        return ret;
-    if (order->group_buy_id != 0)
-        return lb_store_group_buy_add_joined(db, order->sku_id, order->group_buy_id, -qty);
-    return from_live != 0 ? lb_store_live_item_add_counts(db, order->sku_id, order->live_item_id, -reserved, -sold) : 0;
-}
-
 /* The index of id in ids[0..*n), added at the end when it is not there (the lists are short: a few SKUs or items). */
 static size_t index_of(int64_t *ids, size_t *n, int64_t id)
 {
@@ -235,7 +206,7 @@ int lb_store_orders_release_each(lb_db_t *db, lb_order_t *const *orders, size_t 
         int off_air = 0;
         sku->sku_id = o->sku_id;
         sku->reserved -= o->qty;
-        /* As give_back: on air, a live item's units go back to its quota, which the SKU holds again; off air, to the
+        /* On air, a live item's units go back to its quota, which the SKU holds again; off air, to the
          * SKU, and the item's quota shrinks by them. A group-buy join's units leave its campaign's joined quantity. */
         if (o->live_item_id != 0) {
             size_t seen = num_items, k = index_of(item_ids, &num_items, o->live_item_id);
@@ -296,9 +267,28 @@ Exit:
     return ret;
 }
 
+/*
+ * As lb_store_orders_release, for one paid order's units from sold: to its live item's quota, which the SKU holds
+ * again, while the item is on air; else to the SKU (an item taken off air shrinks its quota); a group-buy join leaves
+ * its campaign's joined quantity.
+ */
 int lb_store_order_unsell(lb_db_t *db, lb_order_t *order, int64_t now)
 {
-    return give_back(db, order, "refund_required", 1, now);
+    static const char shrink_sql[] = "UPDATE live_items SET sold = sold - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
+    int64_t qty = order->qty, from_live = order->live_item_id != 0 ? qty : 0, closed = 0;
+    int ret;
+    if (from_live != 0 && (ret = live_item_closed(db, order->sku_id, order->live_item_id, &closed)) != 0)
+        return ret;
+    if ((ret = lb_store_order_set_status(db, order, "refund_required", now)) != 0 ||
+        (ret = lb_store_sku_add_counts(db, order->sku_id, 0, -qty, closed ? 0 : from_live, now)) != 0)
+        return ret;
+    if (closed) {
+        int64_t changed = lb_db_exec(db, shrink_sql, "iiii", qty, qty, order->sku_id, order->live_item_id);
+        return changed < 0 ? (int)changed : 0;
+    }
+    if (order->group_buy_id != 0)
+        return lb_store_group_buy_add_joined(db, order->sku_id, order->group_buy_id, -qty);
+    return from_live != 0 ? lb_store_live_item_add_counts(db, order->sku_id, order->live_item_id, 0, -qty) : 0;
 }
 
 #define ORDER_DETAILS_TYPES "sisssissiisss"

@@ -216,6 +216,19 @@ class RefundTest(lb.ServerTestCase):
                          ("5", "0", "0"))
         self.assert_counters_true(sku_id)
 
+        # Taken off air, the item keeps a quota of what it sold; a refund's units then go to the SKU, and the quota
+        # shrinks by them.
+        buyer = next(_buyers)
+        order = self.paid_order(buyer, 2, live_item_id=item["id"])
+        status, _, closed = self.server.request("POST", "/v1/live-items/%d/close" % item["id"], token=self.host)
+        self.assertEqual(status, 200, closed)
+        self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 0, "sold": 2, "held": 0})
+        self.assertEqual(self.refund_of(buyer, order["id"])["refund"]["status"], "pending")
+        self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 0, "sold": 0, "held": 0})
+        self.assertEqual(self.sql("SELECT quota, reserved, sold FROM live_items WHERE id = %d" % item["id"])[0],
+                         ("0", "0", "0"))
+        self.assert_counters_true(sku_id)
+
     def test_open_campaign_join_leaves_joined_qty(self):
         sku_id = self.new_sku(20)
         body = {"sku_id": sku_id, "pickup_point_id": self.point_id, "price_cents": 6990, "min_qty": 10,
