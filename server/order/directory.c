@@ -1,6 +1,5 @@
 /* The order directory's blocks this process knows (livebuy/order/directory.h). */
 #include <pthread.h>
-#include <stdlib.h>
 #include "livebuy/order/directory.h"
 #include "livebuy/store/orders.h"
 #include "livebuy/store/reservations.h"
@@ -63,26 +62,16 @@ void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_
     pthread_mutex_unlock(&known_lock);
 }
 
-void lb_order_directory_learn_block(const lb_order_block_t *block, const char *skus)
+void lb_order_directory_learn_block(const lb_order_block_t *block, const int64_t *skus, size_t num_skus)
 {
     pthread_mutex_lock(&known_lock);
     if (!block->several) {
         size_t slot = known_block_slot(block->first_id);
         known_blocks[slot].first_id = block->first_id;
         known_blocks[slot].sku_id = block->sku_id;
-    } else {
-        /* "[12,12,15,40]": the SKU of first_id + i at index i */
-        int64_t id = block->first_id;
-        for (const char *p = skus; *p != '\0' && id != block->first_id + block->size;) {
-            if (*p < '0' || *p > '9') {
-                ++p;
-                continue;
-            }
-            char *end;
-            learn_order_locked(id++, strtoll(p, &end, 10));
-            p = end;
-        }
     }
+    for (size_t i = 0; i != num_skus; ++i)
+        learn_order_locked(block->first_id + (int64_t)i, skus[i]);
     pthread_mutex_unlock(&known_lock);
 }
 

@@ -17,6 +17,7 @@
 #include "livebuy/store/lives.h"
 #include "livebuy/store/orders.h"
 #include "livebuy/store/payments.h"
+#include "livebuy/store/reservations.h"
 #include "livebuy/store/shipments.h"
 
 /* Actions per transaction at most: a batch holds its SKU's row for as long as it runs. */
@@ -520,12 +521,13 @@ static int resolve_work(lb_db_job_t *job, lb_db_t *db)
 {
     lb_sku_action_t *action = H2O_STRUCT_FROM_MEMBER(resolve_job_t, job, job)->action;
     lb_order_block_t block;
-    char skus[LB_ORDER_BLOCK_SKUS_MAX];
-    int ret = lb_store_order_get_with_block(db, action->order_id, &action->order, &block, skus);
+    int64_t skus[LB_ORDER_ID_BLOCK];
+    size_t num_skus;
+    int ret = lb_store_order_get_with_block(db, action->order_id, &action->order, &block, skus, &num_skus);
     action->found = ret == 0;
     /* The whole block: a sale's payments that reach a process which did not take its orders find their SKUs so. */
     if (action->found)
-        lb_order_directory_learn_block(&block, skus);
+        lb_order_directory_learn_block(&block, skus, num_skus);
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 

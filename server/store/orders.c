@@ -60,8 +60,8 @@ int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order)
     return lb_db_query_row(db, block_sql, "iii", ORDER_TYPES, id, first_id, id, ORDER_OUTPUTS(order));
 }
 
-int lb_store_order_get_with_block(lb_db_t *db, int64_t id, lb_order_t *order, lb_order_block_t *block,
-                                  char skus[LB_ORDER_BLOCK_SKUS_MAX])
+int lb_store_order_get_with_block(lb_db_t *db, int64_t id, lb_order_t *order, lb_order_block_t *block, int64_t *skus,
+                                  size_t *num_skus)
 {
 #define WITH_BLOCK_SELECT                                                                                                          \
     "SELECT " ORDER_SELECT_LIST("o.") ", b.first_id, b.sku_id, b.size, COALESCE(b.skus, '') FROM order_blocks b JOIN orders o "    \
@@ -70,14 +70,18 @@ int lb_store_order_get_with_block(lb_db_t *db, int64_t id, lb_order_t *order, lb
     static const char block_sql[] = WITH_BLOCK_SELECT "?";
     static const char nearest_sql[] = WITH_BLOCK_SELECT "(SELECT MAX(first_id) FROM order_blocks WHERE first_id <= ?)";
 #undef WITH_BLOCK_SELECT
+    char list[LB_ORDER_BLOCK_SKUS_MAX];
     int ret = lb_store__read_lattice(db);
     int64_t first_id = lb_store_order_block_of(id);
+    *num_skus = 0;
     if (ret != 0)
         return ret;
     ret = lb_db_query_row(db, first_id != 0 ? block_sql : nearest_sql, "iii", ORDER_TYPES "iiis", id, id,
-                          first_id != 0 ? first_id : id, ORDER_OUTPUTS(order), &block->first_id, &block->sku_id, &block->size, skus,
-                          (size_t)LB_ORDER_BLOCK_SKUS_MAX);
-    block->several = ret == 0 && skus[0] != '\0';
+                          first_id != 0 ? first_id : id, ORDER_OUTPUTS(order), &block->first_id, &block->sku_id, &block->size, list,
+                          sizeof(list));
+    if (ret == 0)
+        *num_skus = lb_store__add_block_skus(skus, 0, list); /* "": a block of one SKU, none */
+    block->several = *num_skus != 0;
     return ret;
 }
 

@@ -17,10 +17,11 @@ void lb_order_directory_learn(int64_t order_id, int64_t sku_id);
 /* Learns the blocks of granted[0..n), just inserted by lb_store_orders_insert (their blocks where lb_order_block_begins says). */
 void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_t n);
 /*
- * Learns a block of the directory read from the database (lb_store_order_get_with_block): the SKU of each of its ids,
- * so that the orders of a block another process made need one look-up between them, not one each.
+ * Learns a block of the directory read from the database (lb_store_order_get_with_block: the SKU of its ids first_id + i
+ * at skus[i], num_skus of them, for a block of several), so that the orders of a block another process made need one
+ * look-up between them, not one each.
  */
-void lb_order_directory_learn_block(const lb_order_block_t *block, const char *skus);
+void lb_order_directory_learn_block(const lb_order_block_t *block, const int64_t *skus, size_t num_skus);
 /* The SKU of order id when this process knows its block or the order, else 0. The order itself may not exist. */
 int64_t lb_order_directory_sku(int64_t id);
 

@@ -16,10 +16,11 @@
 int lb_store_order_get(lb_db_t *db, int64_t id, lb_order_t *order);
 /*
  * The same, and the order directory's block that holds it: its first id, SKU and size, and, for a block of several
- * SKUs (block->several), their list ("[12,12,15]", the SKU of first_id + i at index i) into skus. In one statement.
+ * SKUs (block->several), the SKU of each of its ids (first_id + i at skus[i]; *num_skus of them, at most
+ * LB_ORDER_ID_BLOCK). In one statement.
  */
-int lb_store_order_get_with_block(lb_db_t *db, int64_t id, lb_order_t *order, lb_order_block_t *block,
-                                  char skus[LB_ORDER_BLOCK_SKUS_MAX]);
+int lb_store_order_get_with_block(lb_db_t *db, int64_t id, lb_order_t *order, lb_order_block_t *block, int64_t *skus,
+                                  size_t *num_skus);
 /*
  * The first id of the order directory's block that holds id (any thread, no database), or 0 for an id older than the
  * sequence or before this process has read the sequence's lattice (its first batch or order read does).
