@@ -35,6 +35,14 @@ static void learn_order_locked(int64_t id, int64_t sku_id)
     known_orders[slot].sku_id = sku_id;
 }
 
+/* Under known_lock: a block of one SKU's. */
+static void learn_block_locked(int64_t first_id, int64_t sku_id)
+{
+    size_t slot = known_block_slot(first_id);
+    known_blocks[slot].first_id = first_id;
+    known_blocks[slot].sku_id = sku_id;
+}
+
 void lb_order_directory_learn(int64_t order_id, int64_t sku_id)
 {
     pthread_mutex_lock(&known_lock);
@@ -51,9 +59,7 @@ void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_
         for (end = start + 1; end != n && !lb_order_block_begins(granted, end, start); ++end)
             ;
         if (lb_order_block_single(granted, start, end)) {
-            size_t slot = known_block_slot(granted[start]->order_id);
-            known_blocks[slot].first_id = granted[start]->order_id;
-            known_blocks[slot].sku_id = granted[start]->sku_id;
+            learn_block_locked(granted[start]->order_id, granted[start]->sku_id);
         } else {
             for (size_t i = start; i != end; ++i)
                 learn_order_locked(granted[i]->order_id, granted[i]->sku_id);
@@ -65,11 +71,8 @@ void lb_order_directory_learn_inserted(lb_order_request_t *const *granted, size_
 void lb_order_directory_learn_block(const lb_order_block_t *block, const int64_t *skus, size_t num_skus)
 {
     pthread_mutex_lock(&known_lock);
-    if (!block->several) {
-        size_t slot = known_block_slot(block->first_id);
-        known_blocks[slot].first_id = block->first_id;
-        known_blocks[slot].sku_id = block->sku_id;
-    }
+    if (!block->several)
+        learn_block_locked(block->first_id, block->sku_id);
     for (size_t i = 0; i != num_skus; ++i)
         learn_order_locked(block->first_id + (int64_t)i, skus[i]);
     pthread_mutex_unlock(&known_lock);
