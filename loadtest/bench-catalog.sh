@@ -26,14 +26,6 @@ mkdir -p "$out"
 load=build/loadtest/livebuy-load
 [ -x "$load" ] || die "$load was not built"
 
-# The catalog scenario with qty-1 direct orders only: what differs between the runs is the spread.
-catalog() { # name livebuy-load-args...
-    local name=$1
-    shift
-    load_run "$name" --scenario catalog --duration "$duration" --buyers 100000 --limit 1 --live-share 0 --join-share 0 \
-        --pay-share 0 --cancel-share 0 --dup-share 0 --cleanup "$@"
-}
-
 spreads=("hot:--skus 1" "100u:--skus 100" "100z:--skus 100 --zipf 1.1" "1000u:--skus 1000" "1000z:--skus 1000 --zipf 1.1")
 start_server
 # Unmeasured: the first run after the start meets a fresh process and database, and the first measured run is the

@@ -103,3 +103,11 @@ load_run() { # name livebuy-load-args...
         die "livebuy-load $name failed (exit $status)"
     fi
 }
+
+# The catalog scenario with qty-1 direct orders only: what differs between the runs is the spread.
+catalog() { # name livebuy-load-args...   (bench-catalog.sh, bench-open.sh)
+    local name=$1
+    shift
+    load_run "$name" --scenario catalog --duration "$duration" --buyers 100000 --limit 1 --live-share 0 --join-share 0 \
+        --pay-share 0 --cancel-share 0 --dup-share 0 --cleanup "$@"
+}

@@ -28,13 +28,6 @@ load=build/loadtest/livebuy-load
 spread=(--skus "$skus")
 [ -n "${ZIPF:-}" ] && spread+=(--zipf "$ZIPF")
 
-orders() { # name livebuy-load-args...
-    local name=$1
-    shift
-    load_run "$name" --scenario catalog --duration "$duration" --buyers 100000 --limit 1 --live-share 0 --join-share 0 \
-        --pay-share 0 --cancel-share 0 --dup-share 0 --cleanup "$@"
-}
-
 # What the window needs at one moment, into $out/NAME.K: livebuyd's metrics, its threads' and mariadbd's CPU ticks.
 snapshot() { # name k
     curl -sf "$base/metrics" >"$out/$1.$2.metrics"
@@ -49,11 +42,11 @@ snapshot() { # name k
 start_server
 db_pid=$(cat "$work/db/mysqld.pid" 2>/dev/null || pgrep -f "mariadbd.*$work" | head -1)
 say "warm-up: h2c, one SKU, 2s (not measured)"
-duration=2 orders warm-up --concurrency 1600 --connections 16 --streams 100 --skus 1
+duration=2 catalog warm-up --concurrency 1600 --connections 16 --streams 100 --skus 1
 for i in $(seq "$runs"); do
     name=open-$i
     say "run $i: ${spread[*]}, $rate arrivals a second, ${duration}s"
-    orders "$name" "${spread[@]}" --rate "$rate" --connections 16 &
+    catalog "$name" "${spread[@]}" --rate "$rate" --connections 16 &
     run_pid=$!
     sleep 3
     snapshot "$name" 0
