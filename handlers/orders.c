@@ -82,7 +82,8 @@ static int admit(lb_call_t *call, order_call_t *oc)
         return LB_EBUSY;
     case LB_FAIRNESS_CONNECTION_FULL:
         lb_metrics_order(LB_OUTCOME_BUSY);
-        lb_reply_error(call, 429, "busy", "this connection has %u orders waiting for an answer already", lb_fairness_connection_cap());
+        lb_reply_error(call, 429, "busy", "this connection has %u orders waiting for an answer already",
+                       lb_fairness_connection_cap());
         return LB_EBUSY;
     case LB_FAIRNESS_CLOSE:
     default:
@@ -189,14 +190,34 @@ static void take_body(order_call_t *oc, const lb_order_body_t *body)
     }
 }
 
-/* The hash of everything the key stands for, to refuse the key's reuse with another order. */
+/*
+ * The hash of everything the key stands for, to refuse the key's reuse with another order: SHA-256 of
+ * "target|target_id|qty|pickup_point_id|name<US>phone<US>address", the bytes every stored hash was made of. Written
+ * with copies: its longest (a 100-character name, an address of 400, four bytes a character) is over 2 KB.
+ */
 static void hash_request(lb_order_request_t *r)
 {
-    char text[2048];
-    int len = snprintf(text, sizeof(text), "%d|%lld|%lld|%lld|%s\x1f%s\x1f%s", (int)r->target, (long long)r->target_id,
-                       (long long)r->qty, (long long)r->pickup_point_id, r->ship_to != NULL ? r->ship_to->name : "",
-                       r->ship_to != NULL ? r->ship_to->phone : "", r->ship_to != NULL ? r->ship_to->address : "");
-    SHA256((const unsigned char *)text, (size_t)len, r->request_hash);
+    const char *name = r->ship_to != NULL ? r->ship_to->name : "", *phone = r->ship_to != NULL ? r->ship_to->phone : "",
+               *address = r->ship_to != NULL ? r->ship_to->address : "";
+    size_t name_len = strlen(name), phone_len = strlen(phone), address_len = strlen(address);
+    size_t size = 4 * (20 + 1) + name_len + 1 + phone_len + 1 + address_len;
+    char on_stack[2560], *text = size <= sizeof(on_stack) ? on_stack : lb_malloc(size), *p = text;
+    const int64_t numbers[] = {(int64_t)r->target, r->target_id, r->qty, r->pickup_point_id};
+    for (size_t i = 0; i != LB_ARRAY_SIZE(numbers); ++i) {
+        p = lb_request_put_decimal(p, numbers[i]);
+        *p++ = '|';
+    }
+    memcpy(p, name, name_len);
+    p += name_len;
+    *p++ = '\x1f';
+    memcpy(p, phone, phone_len);
+    p += phone_len;
+    *p++ = '\x1f';
+    memcpy(p, address, address_len);
+    p += address_len;
+    SHA256((const unsigned char *)text, (size_t)(p - text), r->request_hash);
+    if (text != on_stack)
+        free(text);
 }
 
 void lb_handle_order_create(lb_call_t *call)

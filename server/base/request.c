@@ -129,3 +129,18 @@ char *lb_request_put_hex(char *out, uint64_t value, int min_digits)
         *out++ = "0123456789abcdef"[value >> 4 * i & 0xf];
     return out;
 }
+
+char *lb_request_put_decimal(char *out, int64_t value)
+{
+    char digits[20], *p = digits + sizeof(digits);
+    uint64_t u = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (value < 0)
+        *out++ = '-';
+    size_t n = (size_t)(digits + sizeof(digits) - p);
+    memcpy(out, p, n);
+    return out + n;
+}

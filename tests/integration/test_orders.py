@@ -4,6 +4,7 @@ outage in the middle of a burst, bad input, sold-out / restock / cancel, --max-b
 HTTP/1.1 client fires the bursts) against a real MariaDB; every counter is checked against the orders in the database."""
 
 import asyncio
+import hashlib
 import itertools
 import json
 import subprocess
@@ -362,6 +363,31 @@ class BurstTest(Base):
         status, headers, again = self.order(buyer, body, key=odd_key)
         self.assertEqual((status, again["id"], headers.get("idempotent-replayed")), (201, first["id"], "true"), again)
         self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 6)
+
+    def test_request_hash_of_the_longest_ship_to(self):
+        """The hash a key is held to covers the whole request, however long its ship_to: the text hashed is exactly
+        "target|target_id|qty|pickup_point_id|name<US>phone<US>address" (what every stored hash was made of), also
+        when a long id, the most units, a name of 100 and an address of 400 four-byte characters make it longer than 2 KB; the
+        same body replays, the last character of the address changed (in its last byte) is refused."""
+        self.sql("ALTER TABLE skus AUTO_INCREMENT = 1000000000")  # ten digits of SKU id: past 2 KB by 9 bytes
+        sku_id = self.new_sku(stock=2 * 10000)
+        wide = "\U00020000"  # a CJK Extension B character: four bytes of UTF-8
+        for ship_to in (SHIP_TO, {"name": wide * 100, "phone": "1" * 32, "address": wide * 400}):
+            buyer, key = new_buyer(), new_key("wide")
+            body = {"sku_id": sku_id, "qty": 10000, "ship_to": ship_to}
+            status, _, first = self.order(buyer, body, key=key)
+            self.assertEqual(status, 201, first)
+            text = "0|%d|10000|0|%s\x1f%s\x1f%s" % (sku_id, ship_to["name"], ship_to["phone"], ship_to["address"])
+            stored = self.sql("SELECT HEX(request_hash) FROM order_keys WHERE sku_id = %d AND order_id = %d"
+                              % (sku_id, first["id"]))
+            self.assertEqual(stored, [(hashlib.sha256(text.encode()).hexdigest().upper(),)], len(text.encode()))
+            status, headers, again = self.order(buyer, body, key=key)
+            self.assertEqual((status, again["id"], headers.get("idempotent-replayed")), (201, first["id"], "true"), again)
+            last = ship_to["address"][-1]
+            changed = dict(body, ship_to=dict(ship_to, address=ship_to["address"][:-1] + chr(ord(last) + 1)))
+            status, _, refused = self.order(buyer, changed, key=key)
+            self.assertEqual(status, 422, refused)
+        self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 2 * 10000)
 
     def test_per_buyer_limit_and_opening_time(self):
         """4. Per-buyer limit 2, ten tries at once by one buyer: two granted, eight limit_exceeded; not open yet: 409."""

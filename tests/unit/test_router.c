@@ -1,7 +1,8 @@
-/* Unit tests of the router: literal routes, {id} segments, 404 versus 405. */
+/* Unit tests of the router: literal routes, {id} segments, 404 versus 405; and ids written back (request.h). */
 #include "check.h"
 #include "livebuy/common.h"
 #include "livebuy/handlers.h"
+#include "livebuy/base/request.h"
 
 static int64_t sub_id;
 
@@ -19,9 +20,20 @@ static const char *pattern_of(int route)
     return route >= 0 ? lb_routes[route].pattern : "";
 }
 
+/* lb_request_put_decimal's text of v equals printf's. */
+static int decimal_as_printf(int64_t v)
+{
+    char ours[24], theirs[24];
+    *lb_request_put_decimal(ours, v) = '\0';
+    snprintf(theirs, sizeof(theirs), "%lld", (long long)v);
+    return strcmp(ours, theirs) == 0;
+}
+
 int main(void)
 {
     int64_t id;
+    CHECK(decimal_as_printf(0) && decimal_as_printf(7) && decimal_as_printf(10) && decimal_as_printf(1000000000));
+    CHECK(decimal_as_printf(INT64_MAX) && decimal_as_printf(INT64_MIN) && decimal_as_printf(-1) && decimal_as_printf(-42));
     CHECK(strcmp(pattern_of(match("GET", "/healthz", &id)), "/healthz") == 0);
     CHECK(strcmp(pattern_of(match("HEAD", "/healthz", &id)), "/healthz") == 0);
     CHECK(strcmp(pattern_of(match("GET", "/v1/skus/42", &id)), "/v1/skus/{id}") == 0 && id == 42);
