@@ -614,6 +614,17 @@ class ServerTestCase(unittest.TestCase):
     def sql(self, query):
         return sql(self.sock, self.dbname, query)
 
+    def hold_locked(self, query):
+        """A client session holding query's locks (a locking read) in an open transaction; close its stdin to let go."""
+        proc = subprocess.Popen(["mariadb", "--no-defaults", "-S", self.sock, "-uroot", "-D", self.dbname, "--batch",
+                                 "--unbuffered", "--skip-column-names"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+        proc.stdin.write("BEGIN; %s; SELECT 'held';\n" % query)
+        proc.stdin.flush()
+        while proc.stdout.readline().strip() != "held":
+            self.assertIsNone(proc.poll(), "the client session ended")
+        return proc
+
     def assertError(self, answer, status, code, *words, what=""):
         """answer (status, headers, body) is an error of this status and code whose message holds each of words;
         returns the message."""

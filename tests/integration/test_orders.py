@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import itertools
 import json
-import subprocess
 import threading
 import time
 import unittest
@@ -820,17 +819,6 @@ class SharedBlocksTest(Base):
     block, cancelled through that other process, and expired with every SKU's units given back."""
 
     server_args = Base.server_args + ["--reserve-ttl", "4"]
-
-    def hold_locked(self, query):
-        """A client session holding query's locks (a locking read) in an open transaction; close it to let go."""
-        proc = subprocess.Popen(["mariadb", "--no-defaults", "-S", self.sock, "-uroot", "-D", self.dbname, "--batch",
-                                 "--unbuffered", "--skip-column-names"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True)
-        proc.stdin.write("BEGIN; %s; SELECT 'held';\n" % query)
-        proc.stdin.flush()
-        while proc.stdout.readline().strip() != "held":
-            self.assertIsNone(proc.poll(), "the client session ended")
-        return proc
 
     def test_orders_of_several_skus_in_one_block(self):
         skus = self.new_skus(self.coop, 24, stock=10)

@@ -5,6 +5,7 @@ Real HTTP against a real MariaDB."""
 
 import itertools
 import json
+import threading
 import time
 import unittest
 
@@ -587,10 +588,21 @@ class ExpiryTest(Base):
         spread = [self.new_sku(stock=100) for _ in range(4)]
 
         def reserve_at_once(targets):
+            """The orders sent together while a session holds their SKUs' rows, so that they wait together (on a busy
+            machine they otherwise come in one or two at a time, each batch with a block of its own)."""
             requests = [("POST", "/v1/orders", json.dumps({"sku_id": sku_id, "qty": 1, "ship_to": SHIP_TO}).encode(),
                          {"Content-Type": "application/json", "Authorization": "Bearer " + buyer_token(800 + i),
                           "Idempotency-Key": "block-%d" % next(_keys)}) for i, sku_id in enumerate(targets)]
-            answers = self.server.requests_at_once(requests)
+            holder = self.hold_locked("SELECT id FROM skus WHERE id IN (%s) FOR UPDATE" % ", ".join(map(str, set(targets))))
+            answers = []
+            sender = threading.Thread(target=lambda: answers.extend(self.server.requests_at_once(requests)))
+            sender.start()
+            try:
+                time.sleep(1)  # for the requests to come in and wait behind the first batch
+            finally:
+                holder.stdin.close()
+                holder.wait(10)
+            sender.join(60)
             self.assertEqual({a[0] for a in answers}, {201}, answers)
             return [a[1] for a in answers]
 
