@@ -94,17 +94,6 @@ static int next_of_sorted(const int64_t *ids, size_t n, size_t *i, int64_t id)
     return *i != n && ids[*i] == id;
 }
 
-/*
- * The SKUs' rows, locked in the order of the JSON array of their ids (ascending: lb_store__json_ids), each a look-up of
- * the primary key (see lb_store__json_ids). With "WHERE id IN (...)" MariaDB planned a range per id in every statement
- * (its range optimizer was 7% of its CPU in an open-model run over 1,000 SKUs): BEGIN, the lock and the counters of 64
- * SKUs and COMMIT cost it 1,082 us of CPU a transaction with the lists, 986 us with JSON_TABLE (a client of its own,
- * 3,000-4,000 transactions, six times each way). Sharded, the lists stay (below).
- */
-static const char skus_lock_sql[] =
-    "SELECT " SKU_SELECT_LIST("s.") "FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) "
-                                    "AS ids STRAIGHT_JOIN skus s FORCE INDEX (PRIMARY) ON s.id = ids.id FOR UPDATE";
-
 int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus)
 {
     static const char shape[] = "skus_lock";
@@ -112,15 +101,7 @@ int lb_store_skus_lock(lb_db_t *db, const int64_t *ids, size_t n, lb_sku_t *skus
     memset(skus, 0, n * sizeof(*skus));
     if (n == 1) /* a hot SKU's batch: the one-row statement */
         return (ret = lb_store_sku_lock(db, ids[0], &skus[0])) == LB_ENOTFOUND ? 0 : ret;
-    if (lb_db_is_sharded(db)) { /* Spider sends the IN list to a backend as one statement, and a JSON_TABLE join row by row */
-        ret = query_id_list(db, shape, SKU_SELECT "WHERE id IN (", ") ORDER BY id FOR UPDATE", ids, n);
-    } else {
-        size_t len;
-        char *list = lb_store__json_ids(ids, n, &len);
-        lb_db_param_t params[] = {LB_DB_BYTES(list, len)};
-        ret = lb_db_query_array(db, skus_lock_sql, 0, skus_lock_sql, params, 1);
-        free(list);
-    }
+    ret = query_id_list(db, shape, SKU_SELECT "WHERE id IN (", ") ORDER BY id FOR UPDATE", ids, n);
     for (size_t i = 0; ret == 0;) {
         lb_sku_t row;
         if ((ret = lb_db_fetch(db, SKU_TYPES, SKU_OUTPUTS(&row))) != 0)
@@ -160,31 +141,11 @@ int lb_store_sku_add_reserved(lb_db_t *db, int64_t sku_id, int64_t reserved_delt
     return lb_store_sku_add_counts(db, sku_id, reserved_delta, 0, -from_held, now);
 }
 
-/* One database: the SKUs' additions as a JSON array of [id, reserved, from_held], joined to their rows (see skus_lock_sql). */
-static int add_reserved_joined(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now)
-{
-    static const char sql[] = "UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', reserved BIGINT PATH '$[1]', "
-                              "from_held BIGINT PATH '$[2]')) AS adds STRAIGHT_JOIN skus s FORCE INDEX (PRIMARY) ON s.id = adds.id "
-                              "SET s.reserved = s.reserved + adds.reserved, s.held = s.held - adds.from_held, s.updated_at = ?";
-    char *json = lb_malloc(2 + n * 66), *p = json;
-    *p++ = '[';
-    for (size_t i = 0; i != n; ++i)
-        p += sprintf(p, "%s[%lld,%lld,%lld]", i == 0 ? "" : ",", (long long)adds[i].sku_id, (long long)adds[i].reserved,
-                     (long long)adds[i].from_held);
-    *p++ = ']';
-    lb_db_param_t params[] = {LB_DB_BYTES(json, (size_t)(p - json)), LB_DB_INT(now)};
-    int64_t ret = lb_db_exec_array(db, sql, 0, sql, params, LB_ARRAY_SIZE(params));
-    free(json);
-    return ret < 0 ? (int)ret : 0;
-}
-
 int lb_store_skus_add_reserved(lb_db_t *db, const lb_sku_reserved_t *adds, size_t n, int64_t now)
 {
     static const char shape[] = "skus_add_reserved";
     if (n == 1)
         return lb_store_sku_add_reserved(db, adds[0].sku_id, adds[0].reserved, adds[0].from_held, now);
-    if (!lb_db_is_sharded(db))
-        return add_reserved_joined(db, adds, n, now);
     /*
      * reserved += CASE id WHEN ? THEN ? ... END, held likewise, WHERE id IN (...): padded to a power of two with the
      * last SKU (a repeated WHEN is never reached, a repeated id is the same row).
