@@ -204,7 +204,7 @@ static void hash_request(lb_order_request_t *r)
     char on_stack[2560], *text = size <= sizeof(on_stack) ? on_stack : lb_malloc(size), *p = text;
     const int64_t numbers[] = {(int64_t)r->target, r->target_id, r->qty, r->pickup_point_id};
     for (size_t i = 0; i != LB_ARRAY_SIZE(numbers); ++i) {
-        p = lb_request_put_decimal(p, numbers[i]);
+        p = lb_request_put_decimal(p, numbers[i], 1);
         *p++ = '|';
     }
     memcpy(p, name, name_len);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "livebuy/common.h"
 #include "livebuy/base/log.h"
+#include "livebuy/base/request.h"
 
 #define LINE_MAX_BYTES    2048
 #define ACCESS_BUFFER     (64 * 1024)
@@ -42,15 +43,8 @@ static void put_str(line_t *l, const char *s)
 /* v in decimal, at least width digits (zeros in front): the access log's numbers without printf's parsing. */
 static void put_int(line_t *l, long long v, int width)
 {
-    char digits[24], *p = digits + sizeof(digits);
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0 || digits + sizeof(digits) - p < width);
-    if (v < 0)
-        *--p = '-';
-    put_bytes(l, p, (size_t)(digits + sizeof(digits) - p));
+    char text[24];
+    put_bytes(l, text, (size_t)(lb_request_put_decimal(text, v, width) - text));
 }
 
 /* s as a JSON string's contents (JSON) or as it is but for control characters (text: one event, one line). */

@@ -130,14 +130,14 @@ char *lb_request_put_hex(char *out, uint64_t value, int min_digits)
     return out;
 }
 
-char *lb_request_put_decimal(char *out, int64_t value)
+char *lb_request_put_decimal(char *out, int64_t value, int min_digits)
 {
     char digits[20], *p = digits + sizeof(digits);
     uint64_t u = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
     do {
         *--p = (char)('0' + u % 10);
         u /= 10;
-    } while (u != 0);
+    } while (p != digits && (u != 0 || digits + sizeof(digits) - p < min_digits));
     if (value < 0)
         *out++ = '-';
     size_t n = (size_t)(digits + sizeof(digits) - p);

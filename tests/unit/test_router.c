@@ -20,13 +20,15 @@ static const char *pattern_of(int route)
     return route >= 0 ? lb_routes[route].pattern : "";
 }
 
-/* lb_request_put_decimal's text of v equals printf's. */
+/* lb_request_put_decimal's text of v, plain and with 3 digits at least, equals printf's. */
 static int decimal_as_printf(int64_t v)
 {
-    char ours[24], theirs[24];
-    *lb_request_put_decimal(ours, v) = '\0';
+    char ours[24], theirs[24], ours_padded[24], theirs_padded[24];
+    *lb_request_put_decimal(ours, v, 1) = '\0';
     snprintf(theirs, sizeof(theirs), "%lld", (long long)v);
-    return strcmp(ours, theirs) == 0;
+    *lb_request_put_decimal(ours_padded, v, 3) = '\0';
+    snprintf(theirs_padded, sizeof(theirs_padded), "%.3lld", (long long)v);
+    return strcmp(ours, theirs) == 0 && strcmp(ours_padded, theirs_padded) == 0;
 }
 
 int main(void)

@@ -66,7 +66,10 @@ int lb_request_bearer(const char *value, size_t len, const char **token, size_t 
  * ids and the server's idempotency keys are made with it, without printf's cost on every request.
  */
 char *lb_request_put_hex(char *out, uint64_t value, int min_digits);
-/* Writes value in decimal, as printf's "%lld" does (at most 20 characters), not terminated; returns the end. */
-char *lb_request_put_decimal(char *out, int64_t value);
+/*
+ * Writes value in decimal, at least min_digits (at most 20) digits after a '-' if negative (as printf's "%.*lld"), not
+ * terminated; returns the end. Orders' request hashes and the access log's numbers are written with it.
+ */
+char *lb_request_put_decimal(char *out, int64_t value, int min_digits);
 
 #endif
