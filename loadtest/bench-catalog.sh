@@ -21,10 +21,7 @@ out=${OUT:-$root/build/bench-catalog}
 
 # shellcheck source=loadtest/bench-lib.sh
 . loadtest/bench-lib.sh
-bench_prepare
-mkdir -p "$out"
-load=build/loadtest/livebuy-load
-[ -x "$load" ] || die "$load was not built"
+bench_prepare_load
 
 spreads=("hot:--skus 1" "100u:--skus 100" "100z:--skus 100 --zipf 1.1" "1000u:--skus 1000" "1000z:--skus 1000 --zipf 1.1")
 start_server

@@ -44,6 +44,14 @@ bench_prepare() {
     base="http://127.0.0.1:$port"
 }
 
+# bench_prepare, then the folder $out (the caller sets it) and livebuy-load ($load), which load_run uses.
+bench_prepare_load() {
+    bench_prepare
+    mkdir -p "$out"
+    load=build/loadtest/livebuy-load
+    [ -x "$load" ] || die "$load was not built"
+}
+
 # The hot-SKU runs send every order with one buyer token from one client: the per-client caps
 # (--max-buyer-orders, --max-connection-orders) are off, or they would measure 429s.
 # LIVEBUYD_FLAGS: more flags for every run (e.g. "--access-log off", to measure what the access log costs).

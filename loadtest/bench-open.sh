@@ -21,10 +21,7 @@ out=${OUT:-$root/build/bench-open}
 
 # shellcheck source=loadtest/bench-lib.sh
 . loadtest/bench-lib.sh
-bench_prepare
-mkdir -p "$out"
-load=build/loadtest/livebuy-load
-[ -x "$load" ] || die "$load was not built"
+bench_prepare_load
 spread=(--skus "$skus")
 [ -n "${ZIPF:-}" ] && spread+=(--zipf "$ZIPF")
 

@@ -20,10 +20,7 @@ out=${OUT:-$root/build/bench}
 
 # shellcheck source=loadtest/bench-lib.sh
 . loadtest/bench-lib.sh
-bench_prepare
-mkdir -p "$out"
-load=build/loadtest/livebuy-load
-[ -x "$load" ] || die "$load was not built"
+bench_prepare_load
 
 hot=(--scenario hot --concurrency "$concurrency" --connections 16 --streams 100 --duration "$duration" --no-check)
 
