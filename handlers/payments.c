@@ -146,7 +146,7 @@ void lb_handle_payment_notify(lb_call_t *call)
         return;
     }
     /* The signature covers the raw body: checked before the body is decoded. */
-    if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_read_body(call) != 0 ||
+    if (lb_auth_signed(call, call->config->payment_secret, NULL) != 0 || lb_call_read_body(call) != 0 ||
         read_notify(call, &payment) != 0) {
         lb_metrics_payment(LB_METRICS_PAYMENT_REJECTED);
         return;

@@ -323,7 +323,7 @@ void lb_handle_refund_notify(lb_call_t *call)
         return;
     }
     /* The signature covers the raw body: checked before the body is decoded. */
-    if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_read_body(call) != 0 || read_notice(call, &notice) != 0)
+    if (lb_auth_signed(call, call->config->payment_secret, NULL) != 0 || lb_call_read_body(call) != 0 || read_notice(call, &notice) != 0)
         return;
     refund_notify_job_t *job = lb_call_job_new(call, sizeof(*job));
     job->notice = notice;

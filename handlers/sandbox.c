@@ -97,7 +97,7 @@ void lb_handle_sandbox_refund(lb_call_t *call)
     int64_t refund_id;
     char provider_refund_id[48];
     /* The push is signed like a payment notify (docs/payments.md, "The refund push"): checked before the body is read. */
-    if (lb_auth_signed(call, call->config->payment_secret) != 0 || lb_call_read_body(call) != 0)
+    if (lb_auth_signed(call, call->config->payment_secret, NULL) != 0 || lb_call_read_body(call) != 0)
         return;
     if (lb_body_sandbox_refund(call->body, &refund_id, &err) != 0) {
         lb_reply_input_error(call, &err);

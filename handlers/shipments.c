@@ -85,6 +85,10 @@ static int event_work(lb_call_job_t *super, lb_db_t *db)
         return ret;
     if (event->outcome == LB_DELIVERY_NOT_FOUND)
         return lb_call_job_fail(super, 404, "not_found", "no shipment %lld", (long long)event->shipment_id);
+    if (event->outcome == LB_DELIVERY_SIGNATURE_USED)
+        return lb_call_job_fail(super, 401, "unauthorized",
+                                "this signature came with another shipment's event first: each event is signed anew "
+                                "(name shipment_id in the body)");
     lb_writer_t *w = lb_call_job_answer(super, 200);
     lb_writer_map(w, NULL);
     lb_writer_pack(w, "shipment_id:I,delivery_status:s,tracking_no:s,replayed:b", event->shipment_id,
@@ -112,7 +116,7 @@ void lb_handle_shipment_event(lb_call_t *call)
         return;
     }
     /* The signature covers the raw body: checked before the body is decoded. */
-    if (lb_auth_signed(call, call->config->shipping_secret) != 0 || lb_call_read_body(call) != 0 || read_event(call, &event) != 0)
+    if (lb_auth_signed(call, call->config->shipping_secret, event.signature) != 0 || lb_call_read_body(call) != 0 || read_event(call, &event) != 0)
         return;
     /* tracking_no is a string of the call's body, which the job's reference on the call keeps. */
     event_job_t *job = lb_call_job_new(call, sizeof(*job));

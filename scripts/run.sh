@@ -183,10 +183,10 @@ livebuy: try
             buy, 我的订单 -> 去付款, 确认支付 in the cashier, back in the shop 申请退款 -> 已退款
   the group-buy: join $base/group/2?token=$buyer_token with 2 bags and pay; past its cut-off it succeeds and
             its shipment goes to the station; say it was delivered (a signed shipping event):
-            body='{"type":"delivered","tracking_no":"YZ1"}'; ts=\$(date +%s)
+            s=SHIPMENT_ID; body="{\\"shipment_id\\":\$s,\\"type\\":\\"delivered\\",\\"tracking_no\\":\\"YZ1\\"}"; ts=\$(date +%s)
             sig=\$(printf '%s.%s' "\$ts" "\$body" | openssl dgst -sha256 -hmac "$LIVEBUY_SHIPPING_SECRET" | awk '{print \$NF}')
             curl $curl_opts -sS --json "\$body" -H "X-Livebuy-Timestamp: \$ts" -H "X-Livebuy-Signature: sha256=\$sig" \\
-                $base/v1/shipments/SHIPMENT_ID/events
+                $base/v1/shipments/\$s/events
             then $base/station as the station: 拣货单 -> 领取; the co-op's 团购 tab counts it collected
 
 EOF

@@ -24,14 +24,19 @@ int lb_auth_admin(lb_call_t *call)
     return 0;
 }
 
-int lb_auth_signed(lb_call_t *call, const char *secret)
+int lb_auth_signed(lb_call_t *call, const char *secret, uint8_t signature[LB_SIGNATURE_SIZE])
 {
+    static const size_t prefix_len = sizeof("sha256=") - 1;
     h2o_iovec_t timestamp = lb_call_header_named(call, "x-livebuy-timestamp");
-    h2o_iovec_t signature = lb_call_header_named(call, "x-livebuy-signature");
+    h2o_iovec_t header = lb_call_header_named(call, "x-livebuy-signature");
     const char *why;
-    if (lb_token_signature_verify(secret, timestamp.base, timestamp.len, signature.base, signature.len, call->req->entity.base,
-                                  call->req->entity.len, lb_now(), &why) == 0)
+    if (lb_token_signature_verify(secret, timestamp.base, timestamp.len, header.base, header.len, call->req->entity.base,
+                                  call->req->entity.len, lb_now(), &why) == 0) {
+        /* verified: "sha256=" and 64 lower-case hex digits */
+        if (signature != NULL && h2o_hex_decode(signature, header.base + prefix_len, 2 * LB_SIGNATURE_SIZE) != 0)
+            abort();
         return 0;
+    }
     lb_reply_error(call, 401, "unauthorized", "%s", why);
     return LB_EAUTH;
 }

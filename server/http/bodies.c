@@ -274,9 +274,15 @@ int lb_body_refund_notice(const lb_value_t *body, lb_refund_notice_t *out, lb_in
 int lb_body_delivery_event(const lb_value_t *body, lb_delivery_event_t *out, lb_input_error_t *err)
 {
     int type;
+    int64_t named = out->shipment_id; /* the path's */
     int ret = lb_field_enum(body, "type", 1, lb_delivery_event_types, &type, err);
-    if (ret != 0 || (ret = lb_field_string(body, "tracking_no", 1, 1, LB_TRACKING_NO_MAX, &out->tracking_no, err)) != 0)
+    if (ret != 0 || (ret = lb_field_string(body, "tracking_no", 1, 1, LB_TRACKING_NO_MAX, &out->tracking_no, err)) != 0 ||
+        (ret = lb_field_int(body, "shipment_id", 0, 1, INT64_MAX, &named, err)) != 0)
         return ret;
+    /* Named in the signed body, the shipment is part of what is signed: the event cannot be sent to another one's path. */
+    if (named != out->shipment_id)
+        return lb_input_error(err, 422, "invalid", "shipment_id: %lld is not the shipment of the path (%lld)", (long long)named,
+                              (long long)out->shipment_id);
     out->type = (lb_delivery_event_type_t)type;
     return 0;
 }

@@ -22,12 +22,23 @@ static int delivery_rank(const char *delivery_status)
     return 0;
 }
 
-/* Under the SKU and shipment locks: records the event, and moves the shipment and its orders if it is news. */
+/*
+ * Under the SKU and shipment locks: takes the event's signature for its shipment (a signature that came for another
+ * shipment first is a replay: refused), records the event, and moves the shipment and its orders if it is news.
+ */
 static int record_event(lb_db_t *db, lb_delivery_event_t *event, int64_t now)
 {
     lb_shipment_row_t *shipment = &event->shipment;
     const char *type = lb_delivery_event_types[event->type];
-    int ret = lb_store_shipment_event_insert(db, event->shipment_id, type, event->tracking_no, now);
+    int64_t signed_for;
+    int ret = lb_store_shipment_signature_take(db, event->signature, event->shipment_id, now, &signed_for);
+    if (ret != 0)
+        return ret;
+    if (signed_for != event->shipment_id) {
+        event->outcome = LB_DELIVERY_SIGNATURE_USED;
+        return 0;
+    }
+    ret = lb_store_shipment_event_insert(db, event->shipment_id, type, event->tracking_no, now);
     if (ret == LB_EDB_DUP) {
         event->outcome = LB_DELIVERY_REPEATED;
         return 0;
@@ -57,8 +68,8 @@ int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event)
         (ret = lb_store_shipment_lock(db, sku_id, event->shipment_id, &event->shipment)) != 0 ||
         (ret = record_event(db, event, lb_now())) != 0)
         goto Exit;
-    if (event->outcome == LB_DELIVERY_RECORDED)
-        return lb_db_commit(db);
+    if (event->outcome != LB_DELIVERY_SIGNATURE_USED)
+        return lb_db_commit(db); /* a repeat keeps its signature taken, for its shipment */
 Exit:
     lb_db_rollback(db);
     return ret == LB_ENOTFOUND ? 0 : ret;

@@ -220,6 +220,18 @@ int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, co
     return ret < 0 ? (int)ret : 0;
 }
 
+int lb_store_shipment_signature_take(lb_db_t *db, const uint8_t signature[LB_SIGNATURE_SIZE], int64_t shipment_id, int64_t now,
+                                     int64_t *signed_for)
+{
+    static const char insert_sql[] = "INSERT INTO shipment_event_signatures (signature, shipment_id, received_at) VALUES (?, ?, ?)";
+    static const char owner_sql[] = "SELECT shipment_id FROM shipment_event_signatures WHERE signature = ?";
+    int64_t ret = lb_db_exec(db, insert_sql, "bii", signature, (size_t)LB_SIGNATURE_SIZE, shipment_id, now);
+    *signed_for = shipment_id;
+    if (ret == LB_EDB_DUP)
+        return lb_db_query_row(db, owner_sql, "b", "i", signature, (size_t)LB_SIGNATURE_SIZE, signed_for);
+    return ret < 0 ? (int)ret : 0;
+}
+
 int lb_store_shipment_set_delivery(lb_db_t *db, int64_t sku_id, int64_t id, const char *delivery_status, const char *tracking_no)
 {
     static const char sql[] = "UPDATE shipments SET delivery_status = ?, tracking_no = ? WHERE id = ? AND sku_id = ?";

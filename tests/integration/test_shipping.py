@@ -388,6 +388,34 @@ class FeedAndEventsTest(Base):
         self.assertEqual(self.sql(state), [("delivered", "YT1")])
         self.assertEqual(self.sql(events), [("picked_up", "YT1"), ("delivered", "YT1"), ("in_transit", "YT-LATE")])
 
+    def test_a_signature_is_taken_for_one_shipment(self):
+        """The signature covers the timestamp and the body, not the path: an event seen on its way, sent again to
+        another shipment's path, is refused (sql/022), and a body that names shipment_id binds it to its path."""
+        second_order = self.pay_order(651)
+        first, second = self.shipment_of(self.pay_order(650)), self.shipment_of(second_order)
+        state = "SELECT delivery_status, tracking_no FROM shipments WHERE id = %d"
+        body = json.dumps({"type": "delivered", "tracking_no": "YT-SEEN"}).encode()
+        headers = lb.signed(body, secret=SHIPPING_SECRET)
+        status, _, answer = self.event(first, body=body, headers=headers)
+        self.assertEqual((status, answer["delivery_status"]), (200, "delivered"), answer)
+
+        status, _, answer = self.event(second, body=body, headers=headers)
+        self.assertEqual((status, lb.error_code(answer)), (401, "unauthorized"), answer)
+        self.assertIn("another shipment", answer["error"]["message"])
+        self.assertEqual(self.sql(state % second), [("none", None)])
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_events WHERE shipment_id = %d" % second), [("0",)])
+        self.assertEqual(self.order_statuses([second_order])[second_order], "paid")
+        status, _, answer = self.event(first, body=body, headers=headers)  # the same request again: a retry
+        self.assertEqual((status, answer["replayed"]), (200, True))
+
+        named = lambda shipment, **fields: json.dumps(dict(fields, shipment_id=shipment)).encode()
+        status, _, answer = self.event(first, body=named(second, type="in_transit", tracking_no="YT-X"))
+        self.assertEqual((status, lb.error_code(answer)), (422, "invalid"), answer)
+        self.assertIn("shipment_id", answer["error"]["message"])
+        status, _, answer = self.event(second, body=named(second, type="delivered", tracking_no="YT-OWN"))
+        self.assertEqual((status, answer["shipment_id"], answer["delivery_status"]), (200, second, "delivered"), answer)
+        self.assertEqual(self.order_statuses([second_order])[second_order], "delivered")
+
     def test_event_refusals(self):
         order_id = self.pay_order(600)
         shipment_id = self.shipment_of(order_id)

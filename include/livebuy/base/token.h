@@ -24,6 +24,7 @@ void lb_token_hmac_hex(const char *key, const void *data, size_t len, char hex[6
  * hex HMAC-SHA256 of "TIMESTAMP.BODY" under secret, the timestamp Unix seconds.
  */
 #define LB_SIGNATURE_WINDOW 300 /* seconds a signed timestamp may be away from the clock, either way */
+#define LB_SIGNATURE_SIZE   32  /* bytes of the HMAC-SHA256 */
 /* The hex HMAC of "timestamp.body" into hex (65 bytes, NUL-terminated). */
 void lb_token_signature_hex(const char *secret, const char *timestamp, size_t timestamp_len, const void *body, size_t body_len,
                             char hex[65]);

@@ -14,9 +14,10 @@
 int lb_auth_admin(lb_call_t *call);
 /*
  * On the loop: 0 when the call is a signed callback (payment notify, shipping event) under secret: X-Livebuy-Timestamp
- * and X-Livebuy-Signature over the raw body (token.h); otherwise answers 401 and returns LB_EAUTH.
+ * and X-Livebuy-Signature over the raw body (token.h), whose HMAC then goes into signature unless it is NULL; otherwise
+ * answers 401 and returns LB_EAUTH.
  */
-int lb_auth_signed(lb_call_t *call, const char *secret);
+int lb_auth_signed(lb_call_t *call, const char *secret, uint8_t signature[LB_SIGNATURE_SIZE]);
 /* On the loop: hashes the call's bearer token into hash; answers 401 and returns LB_EAUTH when there is none. */
 int lb_auth_bearer_hash(lb_call_t *call, uint8_t hash[LB_TOKEN_HASH_SIZE]);
 /* On the loop: the buyer id of the call's buyer token (API.md "Auth"); otherwise answers 401 and returns LB_EAUTH. */

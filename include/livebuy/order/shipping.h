@@ -7,6 +7,7 @@
 #define LIVEBUY_SHIPPING_H
 
 #include <stdint.h>
+#include "livebuy/base/token.h"
 #include "livebuy/codec/codec.h"
 #include "livebuy/db/db.h"
 #include "livebuy/model/group_buy.h"
@@ -17,7 +18,8 @@
 typedef enum en_lb_delivery_outcome_t {
     LB_DELIVERY_RECORDED, /* the first event of this type: recorded; the shipment and its orders moved if it is news */
     LB_DELIVERY_REPEATED, /* this type was recorded before: nothing changed */
-    LB_DELIVERY_NOT_FOUND /* no such shipment */
+    LB_DELIVERY_NOT_FOUND,     /* no such shipment */
+    LB_DELIVERY_SIGNATURE_USED /* its signature came for another shipment first: a replay, nothing changed */
 } lb_delivery_outcome_t;
 
 typedef struct st_lb_delivery_event_t {
@@ -25,13 +27,15 @@ typedef struct st_lb_delivery_event_t {
     int64_t shipment_id;
     lb_delivery_event_type_t type;
     const char *tracking_no;
+    uint8_t signature[LB_SIGNATURE_SIZE]; /* the request's X-Livebuy-Signature, bound to the first shipment it names */
     /* Out. */
     lb_delivery_outcome_t outcome;
     lb_shipment_row_t shipment; /* as it is after the transaction (no payload) */
 } lb_delivery_event_t;
 
 /*
- * Applies a delivery event: recorded once per (shipment, type); the shipment's delivery status, tracking number and
+ * Applies a delivery event: refused (LB_DELIVERY_SIGNATURE_USED) when its signature was taken for another shipment;
+ * recorded once per (shipment, type); the shipment's delivery status, tracking number and
  * orders move only when the event is further on than what was seen (an in_transit after delivered changes nothing).
  * Returns 0 with event->outcome set, or an LB_EDB_* code.
  */

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "livebuy/base/token.h"
 #include "livebuy/common.h"
 #include "livebuy/db/db.h"
 #include "livebuy/model/shipment.h"
@@ -55,6 +56,12 @@ int lb_store_shipment_set_acked(lb_db_t *db, int64_t sku_id, int64_t id, int64_t
  * holds the SKU row.
  */
 int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id, int *cancelled);
+/*
+ * Takes a delivery event's signature for shipment_id (sql/022): *signed_for is shipment_id when it is new or was taken
+ * for this shipment before (a retry), or the other shipment it was taken for. 0 or an LB_EDB_* code.
+ */
+int lb_store_shipment_signature_take(lb_db_t *db, const uint8_t signature[LB_SIGNATURE_SIZE], int64_t shipment_id, int64_t now,
+                                     int64_t *signed_for);
 /* Records a delivery event once: LB_EDB_DUP when this type was recorded for the shipment already. */
 int lb_store_shipment_event_insert(lb_db_t *db, int64_t id, const char *type, const char *tracking_no, int64_t now);
 /* Sets a (locked) shipment's delivery status and tracking number. */
