@@ -345,6 +345,23 @@ class RefundTest(lb.ServerTestCase):
         self.assertIn("refund %d" % refund["id"], body["error"]["message"])
         self.assert_counters_true(sku_id)
 
+    def test_transaction_ids_differing_in_case_are_two_refunds(self):
+        """Provider ids are case-sensitive (sql/009): "...aB3" and "...Ab3" paid two orders, and each gets its own
+        refund (sql/023), not the other one's "refund N already"."""
+        sku_id = self.new_sku(10)
+        buyers = [next(_buyers), next(_buyers)]
+        base = new_txn()
+        orders = []
+        for buyer, txn in zip(buyers, (base + "aB3", base + "Ab3")):
+            order = self.reserve(buyer, 1, sku_id=sku_id)
+            self.assertEqual(self.notify(order, txn)["status"], "paid")
+            orders.append(order)
+        refunds = [self.refund_of(buyer, order["id"])["refund"] for buyer, order in zip(buyers, orders)]
+        self.assertNotEqual(refunds[0]["id"], refunds[1]["id"])
+        self.assertEqual([self.refunds_of(o["id"])[0][3] for o in orders], [base + "aB3", base + "Ab3"])
+        self.assertEqual(self.counters(sku_id)["sold"], 0)
+        self.assert_counters_true(sku_id)
+
     def test_claimed_shipment_makes_a_request(self):
         """A dispatcher has the shipment (it may be at the shipping system already): the units cannot come back."""
         sku_id = self.new_sku(10)
