@@ -11,8 +11,8 @@
 #include "livebuy/store/reservations.h"
 #include "internal.h"
 
-/* Orders that count against a per-buyer limit. */
-#define ACTIVE_STATUSES "('reserved', 'paid', 'handed_off', 'shipped', 'delivered')"
+/* Orders that count against a per-buyer limit: every one not let go of (collected at a station too, sql/016). */
+#define ACTIVE_STATUSES "('reserved', 'paid', 'handed_off', 'shipped', 'delivered', 'collected')"
 
 /*
  * Fetches the rows of an existing-order query that returned ret (order_id, amount_cents, expires_at after the key

@@ -388,6 +388,18 @@ class BurstTest(Base):
             self.assertEqual(status, 422, refused)
         self.assertEqual(self.assertCountersExact(sku_id)["reserved"], 2 * 10000)
 
+    def test_collected_orders_count_against_the_limit(self):
+        """Units a buyer collected at a village station are still theirs: with a limit of 2 and both collected, a
+        third is limit_exceeded (the order rows are moved on by hand here, as payment, delivery and collection would)."""
+        sku_id = self.new_sku(stock=100)
+        item_id = self.new_live_item(sku_id, quota=20, per_buyer_limit=2, opens_at=int(time.time()) - 60)
+        buyer = new_buyer()
+        for _ in range(2):
+            self.assertEqual(self.order(buyer, {"live_item_id": item_id, "qty": 1, "ship_to": SHIP_TO})[0], 201)
+        self.sql("UPDATE orders SET status = 'collected' WHERE live_item_id = %d AND buyer_id = %d" % (item_id, buyer))
+        status, _, answer = self.order(buyer, {"live_item_id": item_id, "qty": 1, "ship_to": SHIP_TO})
+        self.assertEqual((status, error_parts(answer)[0]), (422, "limit_exceeded"), answer)
+
     def test_per_buyer_limit_and_opening_time(self):
         """4. Per-buyer limit 2, ten tries at once by one buyer: two granted, eight limit_exceeded; not open yet: 409."""
         s = self.server
