@@ -117,7 +117,7 @@ static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
     size_t items = 0, payments = 0, shipments = 0, statuses = 0, cancels = 0;
     for (size_t i = 0; i != n; ++i) {
         items += views[i].num_items;
-        payments += views[i].num_payments;
+        payments += views[i].num_payments - views[i].payments_written;
         shipments += views[i].num_shipments;
         statuses += views[i].num_statuses;
         cancels += views[i].num_cancels;
@@ -134,7 +134,7 @@ static void gather(gathered_t *g, const lb_sku_view_t *views, size_t n)
             g->skus[g->num_skus++] = (lb_sku_counts_t){v->sku.id, v->reserved, v->sold, 0};
         for (size_t k = 0; k != v->num_items; ++k)
             g->items[g->num_items++] = (lb_live_item_counts_t){v->sku.id, v->items[k].id, v->items[k].reserved, v->items[k].sold};
-        for (size_t k = 0; k != v->num_payments; ++k)
+        for (size_t k = v->payments_written; k != v->num_payments; ++k)
             g->payments[g->num_payments++] = v->payments[k];
         for (size_t k = 0; k != v->num_shipments; ++k)
             g->shipments[g->num_shipments++] = v->shipments[k];
@@ -173,7 +173,8 @@ static int flush_views(lb_db_t *db, lb_sku_view_t *views, size_t n, int64_t now)
         ret = lb_store_shipments_create(db, g.shipments, g.num_shipments, now);
     for (size_t i = 0; i != n; ++i) {
         views[i].reserved = views[i].sold = 0;
-        views[i].num_items = views[i].num_payments = views[i].num_statuses = views[i].num_cancels = 0;
+        views[i].num_items = views[i].num_statuses = views[i].num_cancels = 0;
+        views[i].payments_written = views[i].num_payments;
         drop_shipments(&views[i]);
     }
     free(g.statuses);

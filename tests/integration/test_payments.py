@@ -317,6 +317,34 @@ class PaymentTest(Base):
         self.assertEqual(self.counters(sku_id), {"stock": 20, "reserved": 0, "sold": 4, "held": 0, "available": 16})
         self.assertEqual(self.sql("SELECT COUNT(*) FROM shipment_orders WHERE order_id = %d" % order["id"]), [("1",)])
 
+    def test_copies_in_one_batch_with_the_order_unpaid(self):
+        """Copies of one notice that reach a batch together while the order is still reserved (a provider's retry
+        after a time-out): the first pays it, the others are replays of that payment, not a second payment of a paid
+        order. Another payment of the SKU goes first and waits on the SKU row, so that the copies wait together."""
+        sku_id = self.new_sku(stock=20)
+        first, order = self.reserve(7, 1, sku_id=sku_id), self.reserve(8, 2, sku_id=sku_id)
+        body = notify_body(order["id"], new_txn(), order["amount_cents"])
+        headers = dict(signed(body), **{"Content-Type": "application/json"})
+        holder = self.hold_locked("SELECT id FROM skus WHERE id = %d FOR UPDATE" % sku_id)
+        answers = []
+        try:
+            ahead = threading.Thread(target=lambda: answers.append(self.notify(first["id"], new_txn(), first["amount_cents"])))
+            ahead.start()
+            time.sleep(0.5)  # the first batch is out, waiting on the row
+            copies = threading.Thread(target=lambda: answers.extend(
+                self.server.requests_at_once([("POST", "/v1/payments/notify", body, headers)] * 3)))
+            copies.start()
+            time.sleep(1)
+        finally:
+            holder.stdin.close()
+            holder.wait(10)
+        ahead.join(30)
+        copies.join(30)
+        self.assertEqual([(a[0], a[-1]["status"]) for a in answers], [(200, "paid")] * 4, answers)
+        self.assertEqual(len(self.payments(order["id"])), 1)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM refunds WHERE order_id = %d" % order["id"]), [("0",)])
+        self.assertEqual(self.counters(sku_id)["sold"], 3)
+
     def test_many_orders_of_one_sku_paid_at_once(self):
         sku_id = self.new_sku(stock=100)
         orders = [self.reserve(200 + i, 1 + i % 3, sku_id=sku_id) for i in range(30)]

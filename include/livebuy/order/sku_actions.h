@@ -47,10 +47,14 @@ typedef struct st_lb_sku_view_t {
     /* payments recorded before the batch under its actions' transaction ids (provider_txn_id points to the action's) */
     lb_payment_row_t *recorded;
     size_t num_recorded;
-    /* not written yet: payments to record and shipments (their payloads the view's) */
+    /* the batch's payments to record, not written yet from payments_written on, and shipments (their payloads the
+     * view's), not written yet */
     lb_payment_row_t *payments;
     lb_shipment_t *shipments;
     size_t num_payments, num_shipments, payments_capacity, shipments_capacity;
+    /* payments[0..payments_written) are written already (a flush before an action read its order again), and still
+     * the batch's: a copy of a notice later in the batch is their replay, not a second payment of a paid order */
+    size_t payments_written;
     /* not written yet: the actions' orders whose new status is in memory only (they live until the batch is answered) */
     const lb_order_t **statuses;
     size_t num_statuses, statuses_capacity;
@@ -66,7 +70,10 @@ int lb_sku_view_fresh(lb_db_t *db, lb_sku_view_t *view);
  * lb_sku_view_flush; 0, or an LB_E* code when it had to write what was added up to make room.
  */
 int lb_sku_view_add(lb_db_t *db, lb_sku_view_t *view, int64_t live_item_id, int64_t reserved, int64_t sold);
-/* A payment to record (provider_txn_id must outlive the batch); and the one gathered for a transaction id, or NULL. */
+/*
+ * A payment to record (provider_txn_id must outlive the batch); and the one the batch gathered for a transaction id
+ * (written since or not), or NULL.
+ */
 void lb_sku_view_add_payment(lb_sku_view_t *view, const lb_payment_row_t *payment);
 const lb_payment_row_t *lb_sku_view_payment(const lb_sku_view_t *view, const char *provider_txn_id);
 /* The payment recorded before this batch under a transaction id of one of its actions, or NULL. */
