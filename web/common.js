@@ -63,6 +63,22 @@ const LB = (() => {
     return !!answer && (answer.status === 404 || answer.status === 405);
   }
 
+  // An answer that decides nothing: none at all (a dropped network), 429 (the edge or livebuyd is busy: during a flash
+  // sale) or 5xx (503 unavailable). The request may or may not have been done: send it again, the same (same key).
+  function transient(answer) {
+    return !answer || answer.status === 429 || answer.status >= 500;
+  }
+
+  // How long to wait before retry number attempt (0, 1, ...) of a call that got a transient answer: its Retry-After
+  // (seconds, or an HTTP date), but at least base x (attempt + 1) ms, and never more than cap ms.
+  function retryAfterMs(answer, attempt, { base = 300, cap = 3000 } = {}) {
+    const header = answer && answer.headers && answer.headers.get('Retry-After');
+    let seconds = 0;
+    if (header && /^\s*\d+\s*$/.test(header)) seconds = Number(header);
+    else if (header && !Number.isNaN(Date.parse(header))) seconds = Math.max(0, (Date.parse(header) - Date.now()) / 1000);
+    return Math.min(cap, Math.max(base * (attempt + 1), seconds * 1000));
+  }
+
   // Shows text in a .msg element (an id or the node): ok true green, false red, undefined plain.
   function say(target, text, ok) {
     const m = typeof target === 'string' ? document.getElementById(target) : target;
@@ -202,6 +218,8 @@ const LB = (() => {
 
   // ---- the buyer pages: the buyer token ---------------------------------------------------------------------------------
 
+  const byId = (id) => document.getElementById(id);
+
   // Where the buyer pages remember the buyer's token (the shop and the group-buy page share it).
   const BUYER_TOKEN_KEY = 'livebuy.buyer_token';
 
@@ -211,56 +229,164 @@ const LB = (() => {
     return m && Number(m[2]) > Math.floor(Date.now() / 1000) ? { token: t, user: m[1] } : null;
   }
 
-  // The token a buyer page starts with: ?token=… from its link (taken out of the address bar: links get shared), else
-  // the one remembered. Resolves {token, user}, null for none, or {refused: true} for a link whose token is no good.
-  function startingBuyerToken() {
+  // Where the shop remembers the ship-to form; 退出登录 forgets it with the token (a shared phone).
+  const SHIP_TO_KEY = 'livebuy.ship_to';
+
+  // The token of a buyer page's link, ?token=…, taken out of the address bar at once (links get shared, addresses go
+  // into the history): call it before anything else, before any await. {token, user}; null when the link has none;
+  // {refused: true} when its token is malformed or expired.
+  function linkBuyerToken() {
     const params = new URLSearchParams(location.search);
     const fromUrl = params.get('token');
-    if (fromUrl === null) return buyerToken(localStorage.getItem(BUYER_TOKEN_KEY));
+    if (fromUrl === null) return null;
     params.delete('token');
     const rest = params.toString();
     history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
     return buyerToken(fromUrl.trim()) || { refused: true };
   }
 
+  // How a buyer page signs in at its start, from its link's token (linkBuyerToken()) and the one remembered:
+  //   - none in the link: the remembered one, if any, else signOut('') (the sign-in form);
+  //   - the link's malformed or expired: the remembered one stays signed in, and the notice says the link's is no good;
+  //   - the link's the remembered one, or a new one of the same buyer: signed in with it;
+  //   - another buyer's: the remembered buyer stays signed in, and the notice asks before switching (a shared phone,
+  //     a link someone else sent); switching calls signIn(link, {switched: true}).
+  // signIn(b, {previous}) gets, in previous, the remembered token the link's replaced: the page goes back to it when the
+  // server refuses the new one (a 401), rather than signing out.
+  function startBuyer(link, { signIn, signOut }) {
+    const saved = buyerToken(localStorage.getItem(BUYER_TOKEN_KEY));
+    if (link && link.refused) {
+      if (!saved) {
+        signOut('链接中的令牌无效或已过期 The token in the link is invalid or expired');
+        return;
+      }
+      signIn(saved);
+      buyerNotice(false, '链接中的令牌无效或已过期，仍是买家 #' + saved.user + ' 登录',
+        "The link's token is invalid or expired: buyer #" + saved.user + ' stays signed in');
+      return;
+    }
+    if (!link) {
+      if (saved) signIn(saved);
+      else signOut('');
+      return;
+    }
+    if (!saved || saved.token === link.token) {
+      signIn(link);
+      return;
+    }
+    if (saved.user === link.user) {
+      signIn(link, { previous: saved.token });
+      return;
+    }
+    signIn(saved);
+    const box = buyerNotice(undefined, '切换账号？', 'Switch account?');
+    box.append(el('div', { class: 'confirm', 'data-role': 'switch-confirm' },
+      el('p', { text: '这个链接会以买家 #' + link.user + ' 登录，现在登录的是买家 #' + saved.user + '。切换后，本机保存的收货信息会清空。' }),
+      el('p', { class: 'en', text: 'This link signs in as buyer #' + link.user + '; buyer #' + saved.user +
+        ' is signed in now. Switching clears the ship-to saved on this phone.' }),
+      el('button', { class: 'btn small', type: 'button', 'data-role': 'switch-yes', onclick: () => {
+        box.remove();
+        signIn(link, { previous: saved.token, switched: true });
+      } }, '切换到买家 #' + link.user + ' ', el('span', { class: 'en', text: 'Switch' })),
+      ' ',
+      el('button', { class: 'btn ghost small', type: 'button', 'data-role': 'switch-no', onclick: () => box.remove() },
+        '保持买家 #' + saved.user + ' ', el('span', { class: 'en', text: 'Keep' }))));
+  }
+
+  // A notice at the top of a buyer page, about its sign-in (#token-notice): ok as say() takes it. Returns the box.
+  function buyerNotice(ok, zh, en) {
+    const old = byId('token-notice');
+    if (old) old.remove();
+    const tone = ok === undefined ? '' : ok ? ' ok' : ' bad';
+    const box = el('section', { class: 'card', id: 'token-notice', role: 'status' },
+      el('div', { class: 'msg' + tone, 'data-role': 'notice' }, zh + ' ', el('span', { class: 'en', text: en })));
+    document.querySelector('main').prepend(box);
+    return box;
+  }
+
   // ---- the merchant pages (the co-op dashboard, the host console): sign-in, tabs, the offers list ---------------------
 
-  const byId = (id) => document.getElementById(id);
+  // The sign-in of a merchant page: the #login form with #login-token and #login-msg (hidden in the page, so that
+  // nothing can be sent before this script runs; shown here when signed out), the #app behind it, the #who pill and the
+  // #signout link. The token is kept in storage under key. check() is the page's own first look with the token: it
+  // resolves true when signed in, else the answer that refused it (null when no answer came at all). Only a 401 or a
+  // 403 (forbidden: what a 403 means on this page) signs out and forgets the stored token. A 429, a 5xx or no answer (a
+  // busy server during a flash sale, a dropped network) keeps it: the page says so and checks again (Retry-After,
+  // backing off, at most SIGN_IN_RETRY_CAP_MS apart). Any other answer is shown, and the stored token stays too.
+  // onSignOut() is the page's cleanup. call(method, path, body, headers) is an API call with the token: null when no
+  // answer came at all; a 401 signs out.
+  const SIGN_IN_RETRY_CAP_MS = 5000;
 
-  // The sign-in of a merchant page: the #login form with #login-token and #login-msg, the #app behind it, the #who pill
-  // and the #signout link. The token is kept in storage under key. check() is the page's own first look with the token
-  // (it resolves true when signed in, else calls signOut with the reason); onSignOut() is the page's cleanup.
-  // call(method, path, body) is an API call with the token: null when no answer came at all; a 401 signs out.
-  function merchantSession({ storage, key, check, onSignOut }) {
+  function merchantSession({ storage, key, check, onSignOut, forbidden = '这个令牌不能在这里使用 Not a token for this page' }) {
     let token = null;
+    let signIns = 0; // bumped by each sign-in and sign-out: an older sign-in's retries stop
+    // Says that the server is busy and the sign-in is tried again; above the sign-in form.
+    const note = el('div', { class: 'msg card hidden', id: 'session-msg', role: 'status' });
+    byId('login').before(note);
 
-    function show(signedIn) {
-      byId('login').classList.toggle('hidden', signedIn);
-      byId('app').classList.toggle('hidden', !signedIn);
-      byId('signout').classList.toggle('hidden', !signedIn);
-      byId('who').replaceChildren(signedIn ? '已登录 ' : '未登录 ', el('span', { class: 'en', text: signedIn ? 'Signed in' : 'Signed out' }));
+    function tell(text) {
+      note.textContent = text;
+      note.classList.toggle('hidden', !text);
+    }
+
+    // state: 'in', 'out', or 'waiting' (a sign-in waits for a busy server: the sign-in form stays as it was, and 退出
+    // drops the remembered token).
+    function show(state) {
+      if (state !== 'waiting') byId('login').classList.toggle('hidden', state === 'in');
+      byId('app').classList.toggle('hidden', state !== 'in');
+      byId('signout').classList.toggle('hidden', state === 'out');
+      const [zh, en] = { in: ['已登录', 'Signed in'], out: ['未登录', 'Signed out'], waiting: ['连接中', 'Connecting'] }[state];
+      byId('who').replaceChildren(zh + ' ', el('span', { class: 'en', text: en }));
     }
 
     function signOut(message) {
       token = null;
+      ++signIns;
       storage.removeItem(key);
-      show(false);
+      tell('');
+      show('out');
       onSignOut();
       say('login-msg', message || '', false);
     }
 
     async function signIn(t) {
+      const mine = ++signIns;
       token = t;
-      if (!(await check())) return false;
-      storage.setItem(key, t);
-      show(true);
-      return true;
+      for (let i = 0; ; ++i) {
+        const result = await check();
+        if (mine !== signIns) return false; // signed out meanwhile (call() on a 401, 退出), or signing in again
+        if (result === true) {
+          storage.setItem(key, t);
+          tell('');
+          show('in');
+          return true;
+        }
+        const answer = result || null;
+        if (answer && (answer.status === 401 || answer.status === 403)) {
+          signOut(answer.status === 403 ? forbidden + ' ' + failure(answer) : '令牌无效 The token was refused');
+          return false;
+        }
+        if (!transient(answer)) {
+          // An answer that says nothing about the token: shown; a remembered token stays for the next visit.
+          token = null;
+          ++signIns;
+          tell('');
+          show('out');
+          say('login-msg', '登录失败 Sign-in failed ' + failure(answer), false);
+          return false;
+        }
+        const wait = retryAfterMs(answer, i, { base: 1000, cap: SIGN_IN_RETRY_CAP_MS });
+        show('waiting');
+        tell('服务器繁忙，' + Math.ceil(wait / 1000) + ' 秒后自动重试 Busy, retrying in ' + Math.ceil(wait / 1000) + ' s · ' + failure(answer));
+        await sleep(wait);
+        if (mine !== signIns) return false;
+      }
     }
 
-    async function call(method, path, body) {
+    async function call(method, path, body, headers) {
       let answer;
       try {
-        answer = await api(method, path, { body, token });
+        answer = await api(method, path, { body, token, headers });
       } catch (e) {
         return null;
       }
@@ -282,10 +408,11 @@ const LB = (() => {
       call,
       signOut,
       token: () => token,
-      // Signs in with the remembered token, if any.
+      // Signs in with the remembered token, if any; else shows the sign-in form.
       resume() {
         const saved = storage.getItem(key);
         if (saved) signIn(saved);
+        else show('out');
       },
     };
   }
@@ -390,6 +517,6 @@ const LB = (() => {
   return {
     api, errorOf, failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, percent,
     offerStatus, offerTerms, orderStatusNames, refundStatusNames, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
-    BUYER_TOKEN_KEY, buyerToken, startingBuyerToken,
+    BUYER_TOKEN_KEY, SHIP_TO_KEY, buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, retryAfterMs,
   };
 })();

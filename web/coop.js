@@ -10,7 +10,7 @@
 
 (() => {
   const { failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, el } = LB;
-  const { merchantSession, tabs, offersList, offerRow } = LB;
+  const { merchantSession, tabs, offersList, offerRow, randomKey, transient, retryAfterMs, sleep } = LB;
 
   const PAGE = 100;
   const GROUP_REFRESH_MS = 5000;
@@ -29,13 +29,10 @@
   const session = merchantSession({
     storage: sessionStorage,
     key: 'livebuy.merchant_token',
+    // Resolves true, or the answer that refused the token (merchantSession: a 401/403 signs out, a busy server retries).
     check: async () => {
       const answer = await call('GET', '/v1/merchant/skus?limit=' + PAGE);
-      if (!answer || answer.status !== 200) {
-        if (answer && answer.status === 403) session.signOut('这个令牌不是合作社或主播的 Not a co-op or host token');
-        else if (!answer || answer.status !== 401) session.signOut('登录失败 Sign-in failed ' + failure(answer));
-        return false;
-      }
+      if (!answer || answer.status !== 200) return answer;
       skus.clear();
       $('skus-table').tBodies[0].replaceChildren();
       showSkus(answer.body, false);
@@ -43,6 +40,7 @@
       return true;
     },
     onSignOut: () => {},
+    forbidden: '这个令牌不是合作社或主播的 Not a co-op or host token',
   });
   const call = session.call;
 
@@ -315,6 +313,12 @@
 
   $('add-sku').addEventListener('click', () => $('add-skus').append(skuFormRow()));
 
+  // One Idempotency-Key per product sent, the same for its retries: the automatic ones, and Save pressed again on the
+  // same form after an unclear result (no answer, 429, 5xx: it may have been made). A retry then never makes a second
+  // product. A definite answer (2xx, another 4xx) ends it: the next Save is a new product with a new key.
+  const PRODUCT_RETRIES = 2;
+  let productAttempt = null; // {key, body}
+
   $('add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const product = {
@@ -334,9 +338,26 @@
       }
       product.skus.push({ name: v('sku-name'), price_cents: price, stock: Number(v('sku-stock')), weight_grams: Number(v('sku-weight')) });
     }
+    if (!productAttempt || JSON.stringify(productAttempt.body) !== JSON.stringify(product))
+      productAttempt = { key: randomKey(), body: product };
+    const attempt = productAttempt;
     $('add-submit').disabled = true;
-    const answer = await call('POST', '/v1/products', product);
+    let answer = null;
+    for (let i = 0; i <= PRODUCT_RETRIES; ++i) {
+      answer = await call('POST', '/v1/products', attempt.body, { 'Idempotency-Key': attempt.key });
+      if (!transient(answer)) break;
+      if (i < PRODUCT_RETRIES) {
+        say('add-msg', '服务器繁忙，稍后自动重试 Busy, retrying… ' + failure(answer));
+        await sleep(retryAfterMs(answer, i));
+      }
+    }
     $('add-submit').disabled = false;
+    if (transient(answer)) {
+      say('add-msg', '不确定是否已保存，请再点保存（不会重复添加） Not sure it was saved: press Save again, it will not add it twice ' +
+        failure(answer), false);
+      return;
+    }
+    if (productAttempt === attempt) productAttempt = null;
     if (answer && answer.status === 201) {
       say('add-msg', '已添加 Added: ' + product.title + ' (#' + answer.body.id + ')', true);
       resetAddForm();
@@ -568,7 +589,10 @@
       per_buyer_limit: Number($('gb-limit').value),
       closes_at: closes,
     };
+    const submit = $('gb-form').querySelector('button[type=submit]');
+    submit.disabled = true; // one tap, one campaign
     const answer = await call('POST', '/v1/group-buys', body);
+    submit.disabled = false;
     if (answer && answer.status === 201) {
       say('gb-msg', '已发起团购 Opened group-buy #' + answer.body.id, true);
       loadGroups(false);

@@ -5,8 +5,11 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, failure, say, yuan, duration, dateTime, now, randomKey, el, sleep, BUYER_TOKEN_KEY, buyerToken,
-    startingBuyerToken } = LB;
+  const { api, errorOf, failure, say, yuan, duration, dateTime, now, randomKey, el, sleep, BUYER_TOKEN_KEY, SHIP_TO_KEY,
+    buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, retryAfterMs } = LB;
+
+  // The link's ?token=… leaves the address bar first of all (links get shared).
+  const linkToken = linkBuyerToken();
 
   const POLL_MS = 3000;
   const AUTO_RETRIES = 3;
@@ -15,17 +18,21 @@
   const groupId = (/^\/group\/(\d+)\/?$/.exec(location.pathname) || [])[1] || new URLSearchParams(location.search).get('id');
 
   let buyer = null; // {token, user}
+  let previousToken = null; // the sign-in a link's token replaced, until the server takes the new one
   let gb = null; // the campaign as GET /v1/group-buys/{id} answers it
   let qty = 1;
-  let attempt = null; // {key, body} of the last tap, sent again by its retries
+  let attempt = null; // {key, body, settled} of the last tap, sent again by its retries
   let busy = false;
   let cashier = false; // whether this server has the sandbox cashier (/pay/{id})
 
   // ---- the buyer's token (the shop's: ?token=… in the link, else remembered, else the sign-in form) ---------------
 
-  function signIn(b) {
+  // b: {token, user} (LB.buyerToken). previous: the remembered token a link's replaced; switched: another buyer's.
+  function signIn(b, { previous = null, switched = false } = {}) {
     buyer = b;
+    previousToken = previous;
     localStorage.setItem(BUYER_TOKEN_KEY, b.token);
+    if (switched) localStorage.removeItem(SHIP_TO_KEY); // the shop's ship-to was the other buyer's
     $('buyer-label').textContent = '买家 Buyer #' + b.user;
     $('login').classList.add('hidden');
     $('signout-wrap').classList.remove('hidden');
@@ -33,6 +40,7 @@
 
   function signOut(message) {
     buyer = null;
+    previousToken = null;
     localStorage.removeItem(BUYER_TOKEN_KEY);
     $('buyer-label').textContent = '';
     $('signout-wrap').classList.add('hidden');
@@ -46,10 +54,24 @@
     if (b) signIn(b);
     else $('login-msg').textContent = '令牌格式不对或已过期 Not a valid buyer token (b1.USER.EXPIRY.SIG), or expired';
   });
+  // 退出登录 also forgets the ship-to the shop saved: the next person on this phone does not see the address.
   $('signout').addEventListener('click', (e) => {
     e.preventDefault();
     signOut('');
+    localStorage.removeItem(SHIP_TO_KEY);
   });
+
+  // A 401: the token is no good. One a link just put in place of another goes back to that one; else signed out.
+  function refused(message) {
+    const back = buyerToken(previousToken);
+    if (back && (!buyer || back.token !== buyer.token)) {
+      signIn(back);
+      buyerNotice(false, '链接中的令牌被拒绝，已恢复买家 #' + back.user + ' 的登录',
+        "The link's token was refused: back to buyer #" + back.user);
+      return;
+    }
+    signOut(message);
+  }
 
   // ---- the campaign -------------------------------------------------------------------------------------------------
 
@@ -79,10 +101,28 @@
     return null;
   }
 
-  function render() {
+  // The countdown's text, put in place only when it changes. It ticks every second: it is a timer, whose changes a
+  // screen reader does not read out (role=timer, aria-live=off inside the card's polite live region).
+  function countdownNodes() {
+    const [zh, en] = countdownText();
+    return [zh, en ? el('span', { class: 'en', text: ' ' + en }) : null];
+  }
+
+  let drawn = ''; // the campaign (and whether it was open) as the card shows it, JSON
+  let countdown = null; // the card's countdown element
+  let countdownShown = ''; // and its text
+
+  // The card: drawn again only when the campaign changed (or closed at its cut-off), not every second; tick() keeps
+  // its countdown going. Returns whether it drew.
+  function renderCampaign() {
+    const state = JSON.stringify([gb, isOpen()]);
+    if (state === drawn) return false;
+    drawn = state;
+    countdownShown = countdownText().join(' ');
     const p = gb.pickup_point;
     const pct = gb.min_qty > 0 ? Math.min(100, (100 * gb.joined_qty) / gb.min_qty) : 0;
-    const [zh, en] = countdownText();
+    countdown = el('div', { class: 'countdown' + (isOpen() ? ' open' : ''), 'data-role': 'countdown', role: 'timer',
+      'aria-live': 'off' }, countdownNodes());
     $('campaign').replaceChildren(
       el('div', { class: 'item' },
         gb.photo_url ? el('img', { class: 'photo', 'data-role': 'photo', src: gb.photo_url, alt: gb.title }) : null,
@@ -96,13 +136,31 @@
             ' ' + gb.unit, el('span', { class: 'en', text: ' joined ' + gb.joined_qty + ' of ' + gb.min_qty })),
           el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(gb.min_qty), 'aria-valuenow': String(gb.joined_qty) },
             el('div', { style: 'width:' + pct.toFixed(1) + '%' }))),
-        el('div', { class: 'countdown' + (isOpen() ? ' open' : ''), 'data-role': 'countdown' }, zh, en ? el('span', { class: 'en', text: ' ' + en }) : null),
+        countdown,
         el('div', { class: 'pickup' },
           el('div', {}, '自提点 ', el('span', { class: 'en', text: 'Pickup station' })),
           el('b', { 'data-role': 'pickup', text: p.name }),
           el('div', { class: 'muted', text: p.county + ' ' + p.township + ' ' + p.village }),
           el('div', { text: p.address })),
         outcome()));
+    return true;
+  }
+
+  // Every second: the countdown's text; at the cut-off, the card and the join form (closed).
+  function tick() {
+    if (!gb) return;
+    if (renderCampaign()) {
+      renderJoin();
+      return;
+    }
+    const text = countdownText().join(' ');
+    if (text === countdownShown) return;
+    countdownShown = text;
+    countdown.replaceChildren(...countdownNodes());
+  }
+
+  // The join form, the sign-in and the quantity picker.
+  function renderJoin() {
     $('join').classList.toggle('hidden', !isOpen());
     $('login').classList.toggle('hidden', !!buyer || !isOpen());
     $('limit').textContent = '每人限购 ' + gb.per_buyer_limit + ' ' + gb.unit + ' · limit ' + gb.per_buyer_limit;
@@ -123,7 +181,8 @@
     if (answer && answer.status === 200) {
       gb = answer.body;
       document.title = gb.title + ' · 社区团购 — livebuy';
-      render();
+      renderCampaign();
+      renderJoin();
     } else if (!gb) {
       const text = answer && answer.status === 404 ? '没有这个团购 No such group-buy' : '加载失败 Could not load ' + failure(answer);
       $('campaign').replaceChildren(el('div', { class: 'msg bad', text }));
@@ -148,14 +207,17 @@
       $('login').scrollIntoView({ behavior: 'smooth' });
       return;
     }
-    // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body.
-    attempt = { key: randomKey(), body: { group_buy_id: gb.id, qty } };
+    // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body. While the last
+    // tap's outcome is unknown (no answer, 429, 5xx: it may have joined), a tap with the same body is that tap again.
+    const body = { group_buy_id: gb.id, qty };
+    if (!attempt || attempt.settled || JSON.stringify(attempt.body) !== JSON.stringify(body))
+      attempt = { key: randomKey(), body, settled: false };
     await send(attempt);
   }
 
   async function send(a) {
     busy = true;
-    render();
+    renderJoin();
     showResult('pending', '提交中… Joining…', []);
     let answer = null;
     for (let i = 0; i <= AUTO_RETRIES; ++i) {
@@ -164,22 +226,25 @@
       } catch (e) {
         answer = null; // no answer at all: the same key again is safe
       }
-      if (answer && answer.status !== 429 && answer.status < 500) break;
-      if (i < AUTO_RETRIES) await sleep(300 * (i + 1));
+      if (!transient(answer)) break;
+      if (i < AUTO_RETRIES) await sleep(retryAfterMs(answer, i));
     }
+    if (!transient(answer)) a.settled = true; // a definite answer: the next tap is a new one, with a new key
     busy = false;
+    renderJoin();
     if (attempt === a) report(a, answer);
     await load();
   }
 
   function report(a, answer) {
-    if (!answer || answer.status === 429 || answer.status >= 500) {
+    if (transient(answer)) {
       showResult('busy', '请重试 Busy — please retry',
         [answer ? '服务繁忙 (' + answer.status + ') The server is busy.' : '网络不通 No connection.'], () => send(a));
       return;
     }
     const err = errorOf(answer);
     if (answer.status === 201) {
+      previousToken = null; // the server took the token
       const o = answer.body;
       const box = showResult('reserved', '已参团 ✓ Joined', [
         '订单号 Order #' + o.id + ' · 数量 qty ' + o.qty + ' · 金额 ' + yuan(o.amount_cents),
@@ -205,7 +270,7 @@
     }
     if (answer.status === 401) {
       showResult('error', '请重新登录 Please sign in again', [err.message]);
-      signOut('令牌无效或已过期 The buyer token is invalid or expired');
+      refused('令牌无效或已过期 The buyer token is invalid or expired');
       return;
     }
     showResult('error', '参团失败 Not joined (' + answer.status + ')', [err.message || err.code]);
@@ -213,11 +278,11 @@
 
   $('qty-minus').addEventListener('click', () => {
     qty = Math.max(1, qty - 1);
-    render();
+    renderJoin();
   });
   $('qty-plus').addEventListener('click', () => {
     qty = Math.min(gb.per_buyer_limit, qty + 1);
-    render();
+    renderJoin();
   });
   $('join-button').addEventListener('click', join);
 
@@ -251,13 +316,9 @@
     $('campaign').replaceChildren(el('div', { class: 'msg bad', text: '链接里没有团购编号 The link names no group-buy' }));
     return;
   }
-  const start = startingBuyerToken();
-  if (start && start.token) signIn(start);
-  else signOut(start && start.refused ? '链接中的令牌无效或已过期 The token in the link is invalid or expired' : '');
+  startBuyer(linkToken, { signIn, signOut });
   findCashier();
   load();
-  setInterval(() => {
-    if (gb) render();
-  }, 1000);
+  setInterval(tick, 1000);
   setInterval(load, POLL_MS);
 })();

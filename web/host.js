@@ -32,30 +32,25 @@
   const session = merchantSession({
     storage: localStorage,
     key: 'livebuy.host_token',
+    // Resolves true, or the answer that refused the token (merchantSession: a 401/403 signs out, a busy server retries).
     check: async () => {
       const answer = await call('GET', '/v1/lives?mine=1&limit=' + PAGE);
       if (answer && answer.status === 200) showLives(answer.body, false);
       else if (answer && (missing(answer) || answer.status === 422)) {
         // A server without the host's list of lives: the token is checked on the merchant's SKUs instead.
         const probe = await call('GET', '/v1/merchant/skus?limit=1');
-        if (!probe || probe.status !== 200) return refused(probe);
+        if (!probe || probe.status !== 200) return probe;
         showRememberedLives();
-      } else return refused(answer);
+      } else return answer;
       countPending();
       const wanted = /^#live\/(\d+)$/.exec(location.hash);
       if (wanted) openLive(Number(wanted[1]));
       return true;
     },
     onSignOut: leaveLive,
+    forbidden: '这个令牌不是主播的 Not a host token',
   });
   const call = session.call;
-
-  function refused(answer) {
-    if (answer && answer.status === 401) return false; // call() signed out already
-    const why = answer && answer.status === 403 ? '这个令牌不是主播的 Not a host token ' : '登录失败 Sign-in failed ';
-    session.signOut(why + failure(answer));
-    return false;
-  }
 
   const showTab = tabs((name) => {
     if (name === 'offers') offers.load(false).then((there) => (offersRoute = there));
@@ -136,7 +131,10 @@
       say('live-msg', '请选择开播时间 Choose when it starts', false);
       return;
     }
+    const submit = $('live-form').querySelector('button[type=submit]');
+    submit.disabled = true; // one tap, one live
     const answer = await call('POST', '/v1/lives', { title: $('live-title-input').value.trim(), starts_at: startsAt });
+    submit.disabled = false;
     if (answer && answer.status === 201) {
       say('live-msg', '已创建 Created live #' + answer.body.id, true);
       $('live-form').reset();

@@ -14,10 +14,20 @@
   let order = null;
   let busy = false;
 
-  // Where 返回商店 goes: ?back= when it is a path of this site, else the shop the buyer came from, else the site's root.
+  // Where 返回商店 goes: ?back= when it is a page of this site, else the shop the buyer came from, else the site's root.
+  // ?back= is read as the browser reads a link (tabs and newlines dropped, \ as /: "/\t/evil.example" is
+  // //evil.example), and only a link that stays on this origin is kept, as its path, with one leading slash (a path of
+  // "//evil.example", from "/.//evil.example", would be another site's address again).
   function backUrl() {
     const back = new URLSearchParams(location.search).get('back');
-    if (back && /^\/(?!\/)/.test(back) && !back.includes('\\')) return back;
+    if (back) {
+      try {
+        const u = new URL(back, location.origin);
+        if (u.origin === location.origin) return u.pathname.replace(/^\/+/, '/') + u.search + u.hash;
+      } catch (e) {
+        // not a link at all
+      }
+    }
     try {
       const ref = new URL(document.referrer);
       if (ref.origin === location.origin && ref.pathname.startsWith('/shop/')) return ref.pathname;

@@ -7,10 +7,12 @@
 
 (() => {
   const { api, errorOf, failure, missing, say, yuan, duration, dateTime, now, randomKey, el, stockStream, sleep,
-    orderStatusNames, refundStatusNames } = LB;
+    orderStatusNames, refundStatusNames, BUYER_TOKEN_KEY, SHIP_TO_KEY, buyerToken, linkBuyerToken, startBuyer, buyerNotice,
+    transient, retryAfterMs } = LB;
 
-  const TOKEN_KEY = 'livebuy.buyer_token';
-  const SHIP_KEY = 'livebuy.ship_to';
+  // The link's ?token=… leaves the address bar first of all, before any await (links get shared).
+  const linkToken = linkBuyerToken();
+
   const POLL_MS = 2000;
   const STREAM_RETRY_MS = 15000;
   const AUTO_RETRIES = 3;
@@ -19,32 +21,30 @@
   const liveId = (/^\/shop\/(\d+)\/?$/.exec(location.pathname) || [])[1] || new URLSearchParams(location.search).get('live');
 
   let token = null;
+  let previousToken = null; // the sign-in a link's token replaced, until the server takes the new one
   const items = new Map(); // live item id -> {data, qty, attempt, busy, nodes}
   let pollTimer = null;
   let streamLive = false;
 
-  // ---- the buyer's token: ?token=b1.… in the URL, else remembered, else the demo sign-in form --------------------------
+  // ---- the buyer's token: ?token=b1.… in the link, else remembered, else the demo sign-in form ------------------------
 
-  function parseToken(t) {
-    const m = /^b1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/.exec(t || '');
-    return m ? { user: m[1], expiry: Number(m[2]) } : null;
-  }
-
-  function setToken(t) {
-    const parsed = parseToken(t);
-    if (!parsed || parsed.expiry <= Math.floor(Date.now() / 1000)) return false;
-    token = t;
-    localStorage.setItem(TOKEN_KEY, t);
-    $('buyer-label').textContent = '买家 Buyer #' + parsed.user;
+  // b: {token, user} (LB.buyerToken). previous: the remembered token a link's replaced; switched: another buyer's.
+  function signIn(b, { previous = null, switched = false } = {}) {
+    token = b.token;
+    previousToken = previous;
+    localStorage.setItem(BUYER_TOKEN_KEY, b.token);
+    if (switched) forgetShipTo();
+    $('buyer-label').textContent = '买家 Buyer #' + b.user;
     $('login').classList.add('hidden');
     $('signout-wrap').classList.remove('hidden');
+    showOrders(false);
     showOrders(true);
-    return true;
   }
 
   function signOut(message) {
     token = null;
-    localStorage.removeItem(TOKEN_KEY);
+    previousToken = null;
+    localStorage.removeItem(BUYER_TOKEN_KEY);
     $('buyer-label').textContent = '';
     $('signout-wrap').classList.add('hidden');
     $('login').classList.remove('hidden');
@@ -52,29 +52,29 @@
     showOrders(false);
   }
 
-  function initToken() {
-    const params = new URLSearchParams(location.search);
-    const fromUrl = params.get('token');
-    if (fromUrl !== null) {
-      // Keep the token out of the address bar (links get shared); it is remembered instead.
-      params.delete('token');
-      const rest = params.toString();
-      history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
-      if (setToken(fromUrl.trim())) return;
-      signOut('链接中的令牌无效或已过期 The token in the link is invalid or expired');
+  // A 401: the token is no good. One a link just put in place of another goes back to that one; else signed out.
+  function refused(message) {
+    const back = buyerToken(previousToken);
+    if (back && back.token !== token) {
+      signIn(back);
+      buyerNotice(false, '链接中的令牌被拒绝，已恢复买家 #' + back.user + ' 的登录',
+        "The link's token was refused: back to buyer #" + back.user);
       return;
     }
-    if (!setToken(localStorage.getItem(TOKEN_KEY))) signOut('');
+    signOut(message);
   }
 
   $('login-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    if (!setToken($('login-token').value.trim()))
-      $('login-msg').textContent = '令牌格式不对或已过期 Not a valid buyer token (b1.USER.EXPIRY.SIG), or expired';
+    const b = buyerToken($('login-token').value.trim());
+    if (b) signIn(b);
+    else $('login-msg').textContent = '令牌格式不对或已过期 Not a valid buyer token (b1.USER.EXPIRY.SIG), or expired';
   });
+  // 退出登录 also forgets the ship-to: the next person on this phone does not see the address.
   $('signout').addEventListener('click', (e) => {
     e.preventDefault();
     signOut('');
+    forgetShipTo();
   });
 
   // ---- ship-to, remembered in localStorage ----------------------------------------------------------------------------
@@ -84,12 +84,19 @@
   function loadShip() {
     let saved = {};
     try {
-      saved = JSON.parse(localStorage.getItem(SHIP_KEY) || '{}') || {};
+      saved = JSON.parse(localStorage.getItem(SHIP_TO_KEY) || '{}') || {};
     } catch (e) {
       saved = {};
     }
     for (const f of shipFields) $('ship-' + f).value = saved[f] || '';
-    summarizeShip();
+    summarizeShip(true);
+  }
+
+  function forgetShipTo() {
+    localStorage.removeItem(SHIP_TO_KEY);
+    loadShip();
+    $('ship').setAttribute('open', '');
+    $('ship-msg').textContent = '';
   }
 
   function readShip() {
@@ -98,17 +105,19 @@
     return ship;
   }
 
-  function summarizeShip() {
+  // fold: a complete ship-to folds the form (when the page loads). Not while the buyer types: the form folding as its
+  // last field loses focus would move the page under the finger that is tapping 立即抢购, and the tap is lost.
+  function summarizeShip(fold) {
     const s = readShip();
     $('ship-summary').textContent = s.name && s.phone && s.address ? '· ' + s.name + ' ' + s.phone : '';
-    if (s.name && s.phone && s.address) $('ship').removeAttribute('open');
+    if (fold && s.name && s.phone && s.address) $('ship').removeAttribute('open');
   }
 
   $('ship-form').addEventListener('input', () => {
-    localStorage.setItem(SHIP_KEY, JSON.stringify(readShip()));
+    localStorage.setItem(SHIP_TO_KEY, JSON.stringify(readShip()));
     $('ship-msg').textContent = '已保存 Saved';
   });
-  $('ship-form').addEventListener('change', summarizeShip);
+  $('ship-form').addEventListener('change', () => summarizeShip(false));
   $('ship-form').addEventListener('submit', (e) => e.preventDefault());
 
   // ---- items ----------------------------------------------------------------------------------------------------------
@@ -209,12 +218,6 @@
         '重试 ', el('span', { class: 'en', text: 'Retry' })));
   }
 
-  function retryAfterMs(answer, attempt) {
-    const header = answer && answer.headers.get('Retry-After');
-    const seconds = header && /^\d+$/.test(header) ? Number(header) : 0;
-    return Math.min(3000, Math.max(300 * (attempt + 1), seconds * 1000));
-  }
-
   async function buy(it) {
     if (it.busy) return;
     if (!token) {
@@ -232,8 +235,11 @@
       return;
     }
     $('ship-msg').className = 'msg ok';
-    // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body.
-    it.attempt = { key: randomKey(), body: { live_item_id: it.data.id, qty: it.qty, ship_to: ship } };
+    // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body. While the last
+    // tap's outcome is unknown (no answer, 429, 5xx: it may have reserved), a tap with the same body is that tap again.
+    const body = { live_item_id: it.data.id, qty: it.qty, ship_to: ship };
+    if (!it.attempt || it.attempt.settled || JSON.stringify(it.attempt.body) !== JSON.stringify(body))
+      it.attempt = { key: randomKey(), body, settled: false };
     await send(it, it.attempt);
   }
 
@@ -248,9 +254,10 @@
       } catch (e) {
         answer = null; // no answer at all: the same key again is safe
       }
-      if (answer && answer.status !== 429 && answer.status < 500) break;
+      if (!transient(answer)) break;
       if (i < AUTO_RETRIES) await sleep(retryAfterMs(answer, i));
     }
+    if (!transient(answer)) attempt.settled = true; // a definite answer: the next tap is a new one, with a new key
     it.busy = false;
     if (it.attempt === attempt) report(it, attempt, answer);
     refreshItem(it);
@@ -259,7 +266,7 @@
 
   function report(it, attempt, answer) {
     const retry = () => send(it, attempt);
-    if (!answer || answer.status === 429 || answer.status >= 500) {
+    if (transient(answer)) {
       showResult(it, 'busy', '请重试 Busy — please retry',
         [answer ? '服务繁忙 (' + answer.status + ') The server is busy.' : '网络不通 No connection.'], retry);
       return;
@@ -292,7 +299,7 @@
     }
     if (answer.status === 401) {
       showResult(it, 'error', '请重新登录 Please sign in again', [err.message]);
-      signOut('令牌无效或已过期 The buyer token is invalid or expired');
+      refused('令牌无效或已过期 The buyer token is invalid or expired');
       return;
     }
     showResult(it, 'error', '下单失败 Order failed (' + answer.status + ')', [err.message || err.code]);
@@ -355,7 +362,7 @@
     const actions = el('div', { class: 'order-actions' });
     if (o.status === 'reserved') {
       if (cashier) actions.append(payLink(o.id));
-      actions.append(orderButton('取消订单', 'Cancel', 'cancel', () => cancelOrder(o.id), true));
+      actions.append(orderButton('取消订单', 'Cancel', 'cancel', (e) => cancelOrder(o.id, e.currentTarget), true));
     }
     if (PAID_OR_FURTHER.includes(o.status) && !o.refund)
       actions.append(orderButton('申请退款', 'Refund', 'refund', () => openRefund(o.id), true));
@@ -406,10 +413,11 @@
     if (more && ordersNext !== null) path += '&after=' + ordersNext;
     const answer = await orderCall('GET', path);
     if (!answer || answer.status !== 200) {
-      if (answer && answer.status === 401) signOut('令牌无效或已过期 The buyer token is invalid or expired');
+      if (answer && answer.status === 401) refused('令牌无效或已过期 The buyer token is invalid or expired');
       else say('orders-msg', '读取订单失败 Could not load the orders ' + failure(answer), false);
       return;
     }
+    previousToken = null; // the server took the token
     const list = answer.body.orders;
     if (more || orders.size === 0) {
       for (const o of list) showOrder(o, false);
@@ -421,13 +429,28 @@
     say('orders-msg', orders.size === 0 ? '还没有订单 No orders yet' : '');
   }
 
-  async function cancelOrder(id) {
+  // 取消订单: the button is off while the request is out (a second tap sends nothing). A 409 says the order is not
+  // reserved any more, not why: its state now tells whether it is cancelled already (a tap whose answer was lost, the
+  // order cancelled on another phone), which is what was asked.
+  async function cancelOrder(id, button) {
+    if (button.disabled) return;
+    button.disabled = true;
     const answer = await orderCall('POST', '/v1/orders/' + id + '/cancel');
-    if (answer && answer.status === 200) {
-      showOrder(answer.body);
+    let cancelled = answer && answer.status === 200 ? answer.body : null;
+    let current = null;
+    if (answer && answer.status === 409) {
+      current = await orderCall('GET', '/v1/orders/' + id);
+      if (current && current.status === 200 && current.body.status === 'cancelled') cancelled = current.body;
+    }
+    if (cancelled) {
+      showOrder(cancelled);
       orderMessage(id, '已取消 Cancelled', true);
       if (!streamLive) poll();
-    } else orderMessage(id, '取消失败 Not cancelled ' + failure(answer), false);
+      return;
+    }
+    button.disabled = false;
+    if (current && current.status === 200) showOrder(current.body); // paid or expired meanwhile: shown as it is
+    orderMessage(id, '取消失败 Not cancelled ' + failure(answer), false);
   }
 
   // 申请退款: an optional reason, then POST /v1/orders/{id}/refund.
@@ -560,9 +583,10 @@
   }
 
   async function start() {
-    await findCashier();
-    initToken();
     loadShip();
+    // The cashier first: the orders' 去付款 buttons need to know whether there is one.
+    await findCashier();
+    startBuyer(linkToken, { signIn, signOut });
     if (!liveId) {
       $('items').replaceChildren(el('section', { class: 'card', text: '地址里没有直播间编号 No live id in the address (/shop/{id})' }));
       return;

@@ -19,15 +19,16 @@
   const session = merchantSession({
     storage: localStorage,
     key: 'livebuy.station_token',
+    // Resolves true, or the answer that refused the token (merchantSession: a 401/403 signs out, a busy server retries).
     check: async () => {
       const answer = await call('GET', '/v1/station/shipments?limit=' + PAGE);
       if (answer && answer.status === 200) {
         showShipments(answer.body, false);
         return true;
       }
-      session.signOut(answer && answer.status === 403 ? '这不是服务站的令牌 Not a station\'s token' : '登录失败 ' + failure(answer));
-      return false;
+      return answer;
     },
+    forbidden: '这不是服务站的令牌 Not a station\'s token',
     onSignOut: () => {
       $('shipments').replaceChildren();
       closePick();

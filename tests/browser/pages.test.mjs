@@ -1039,6 +1039,179 @@ test('API reference at 390 px: every operation of docs/openapi.yaml, one opened 
   await page.close();
 });
 
+// An error answer as livebuyd gives it, for the routes the tests below stand in for (page.route).
+function errorAnswer(status, code, message, headers = {}) {
+  return { status, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ error: { code, message } }) };
+}
+
+test('station page at 390 px: a busy server at sign-in keeps the remembered token and tries again; a 401 signs out', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  // The first look with the token: 503 (the database away during a flash sale), then no answer at all (once the page
+  // has been looked at), then the server.
+  let checks = 0;
+  let refuse = false;
+  let looked;
+  const gate = new Promise((resolve) => (looked = resolve));
+  await page.route((url) => url.pathname === '/v1/station/shipments', async (route) => {
+    checks += 1;
+    if (refuse) return route.fulfill(errorAnswer(401, 'unauthorized', 'unknown token'));
+    if (checks === 1) return route.fulfill(errorAnswer(503, 'unavailable', 'the database cannot be reached', { 'Retry-After': '1' }));
+    if (checks === 2) {
+      await gate;
+      return route.abort();
+    }
+    return route.continue();
+  });
+  await page.goto(`${BASE}/station`);
+  await page.locator('#login').waitFor();
+  await page.evaluate((t) => localStorage.setItem('livebuy.station_token', t), STATION);
+  await page.reload();
+  const note = page.locator('#session-msg');
+  await note.waitFor();
+  assert.match(await note.textContent(), /服务器繁忙.*Busy, retrying.*503 unavailable/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('livebuy.station_token')), STATION, 'a 503 keeps the token');
+  assert.ok(await page.locator('#login').isHidden(), 'no sign-in form while the remembered token is tried again');
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'station-busy.png'), fullPage: true });
+  looked();
+  // Signed in once the server answers, without typing the token again.
+  await page.locator(`#shipments [data-shipment-id="${STATION_SHIPMENT}"]`).waitFor({ timeout: 15000 });
+  assert.ok(checks >= 3, 'tried again after the 503 and the dropped network: ' + checks);
+  assert.ok(await note.isHidden());
+  assert.equal(await page.evaluate(() => localStorage.getItem('livebuy.station_token')), STATION);
+
+  // A 401 is an answer about the token: signed out, the token forgotten.
+  refuse = true;
+  await page.reload();
+  await page.locator('#login').waitFor();
+  assert.match(await page.locator('#login-msg').textContent(), /令牌无效/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('livebuy.station_token')), null);
+  await page.context().close();
+});
+
+test('shop page at 390 px: a tap after an unclear answer sends the same Idempotency-Key; a definite answer ends it', async () => {
+  // An item of the host's own on air now, for this test alone.
+  const made = await api('POST', '/v1/products', { token: HOST, key: randomUUID(), body: { title: '沁县核桃 现打', unit: '袋',
+    skus: [{ name: '1kg 袋装', price_cents: 4500, stock: 20, weight_grams: 1050 }] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const live = await api('POST', '/v1/lives', { token: HOST, body: { title: '核桃专场', starts_at: Math.floor(Date.now() / 1000) } });
+  assert.equal(live.status, 201, JSON.stringify(live.body));
+  const onAir = await api('POST', `/v1/lives/${live.body.id}/items`, { token: HOST, body: { sku_id: made.body.skus[0].id,
+    price_cents: 3990, quota: 10, per_buyer_limit: 5, opens_at: 0 } });
+  assert.equal(onAir.status, 201, JSON.stringify(onAir.body));
+
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  // The orders the page sends: while failing, a 503 then no answer at all, in turn (either may have reserved).
+  const keys = [];
+  let failing = true;
+  await page.route((url) => url.pathname === '/v1/orders', (route) => {
+    const request = route.request();
+    if (request.method() !== 'POST') return route.continue();
+    keys.push(request.headers()['idempotency-key']);
+    if (!failing) return route.continue();
+    return keys.length % 2 ? route.fulfill(errorAnswer(503, 'unavailable', 'the database cannot be reached', { 'Retry-After': '1' }))
+      : route.abort();
+  });
+  await page.goto(`${BASE}/shop/${live.body.id}?token=${encodeURIComponent(BUYERS[4])}`);
+  const card = page.locator(`[data-item-id="${onAir.body.id}"]`);
+  await card.waitFor();
+  await fillShipTo(page);
+  await card.locator('[data-role=buy]:not([disabled])').click();
+  await card.locator('[data-role=result][data-outcome=busy]').waitFor({ timeout: 15000 }).catch(async (e) => {
+    const shown = await card.locator('[data-role=result]').evaluate((r) => r.dataset.outcome + ': ' + r.textContent) +
+      ' token ' + (await page.evaluate(() => localStorage.getItem('livebuy.buyer_token')));
+    throw new Error(`no busy outcome; the card shows ${shown}; keys sent: ${keys.join(' ')}; ${e.message}`);
+  });
+  assert.equal(keys.length, 4, 'the tap and its three automatic retries');
+
+  // Buy tapped again (not 重试): the first tap's outcome is unknown, so this is that tap again, with its key.
+  failing = false;
+  await card.locator('[data-role=buy]:not([disabled])').click();
+  await card.locator('[data-role=result][data-outcome=reserved]').waitFor();
+  assert.equal(keys.length, 5);
+  assert.match(keys[0], /^[0-9a-f]{32}$/);
+  assert.equal(new Set(keys).size, 1, 'one key for the tap and all its retries: ' + keys.join(' '));
+  const first = await card.locator('[data-role=result]').getAttribute('data-order-id');
+
+  // The 201 ended it: the next tap is a new order, with a new key.
+  await card.locator('[data-role=buy]:not([disabled])').click();
+  await page.waitForFunction(([id, was]) => {
+    const r = document.querySelector(`[data-item-id="${id}"] [data-role=result]`);
+    return r && r.dataset.outcome === 'reserved' && r.dataset.orderId && r.dataset.orderId !== was;
+  }, [onAir.body.id, first]);
+  assert.equal(keys.length, 6);
+  assert.notEqual(keys[5], keys[0]);
+  const mine = (await api('GET', '/v1/orders?limit=100', { token: BUYERS[4] })).body.orders
+    .filter((o) => o.live_item_id === onAir.body.id);
+  assert.equal(mine.length, 2, 'two taps that reserved, two orders: ' + JSON.stringify(mine.map((o) => o.id)));
+  await page.context().close();
+});
+
+test('shop page at 390 px: another buyer\'s link asks first, a bad one keeps the sign-in, 退出 forgets the ship-to', async () => {
+  const user = (t) => t.split('.')[1];
+  const stored = (page) => page.evaluate(() =>
+    [localStorage.getItem('livebuy.buyer_token'), localStorage.getItem('livebuy.ship_to')]);
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/shop/${LIVE}?token=${encodeURIComponent(BUYERS[0])}`);
+  await page.locator('#orders').waitFor();
+  assert.match(await page.locator('#buyer-label').textContent(), new RegExp('#' + user(BUYERS[0]) + '$'));
+
+  // A link whose token is no good: said, and the buyer stays signed in.
+  await page.goto(`${BASE}/shop/${LIVE}?token=b1.not-a-token`);
+  const notice = page.locator('#token-notice');
+  await notice.waitFor();
+  assert.ok(!page.url().includes('token='), 'the token leaves the address bar: ' + page.url());
+  assert.match(await notice.textContent(), /链接中的令牌无效或已过期/);
+  assert.equal((await stored(page))[0], BUYERS[0]);
+  assert.match(await page.locator('#buyer-label').textContent(), new RegExp('#' + user(BUYERS[0]) + '$'));
+
+  // Another buyer's link: asked first, signed in as before meanwhile; 切换 switches and clears the ship-to.
+  await fillShipTo(page);
+  await page.goto(`${BASE}/shop/${LIVE}?token=${encodeURIComponent(BUYERS[1])}`);
+  const ask = page.locator('#token-notice [data-role=switch-confirm]');
+  await ask.waitFor();
+  assert.match(await ask.textContent(), new RegExp('买家 #' + user(BUYERS[1])));
+  assert.match(await page.locator('#buyer-label').textContent(), new RegExp('#' + user(BUYERS[0]) + '$'));
+  assert.equal((await stored(page))[0], BUYERS[0]);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'shop-switch.png'), fullPage: true });
+  await ask.locator('[data-role=switch-yes]').click();
+  await page.waitForFunction((u) => document.getElementById('buyer-label').textContent.endsWith('#' + u), user(BUYERS[1]));
+  assert.deepEqual(await stored(page), [BUYERS[1], null]);
+  assert.equal(await page.inputValue('#ship-name'), '');
+
+  // 退出登录: the token and the ship-to go (a shared phone). (Leaving the filled form first: the form folds up then,
+  // which moves the link.)
+  await fillShipTo(page);
+  await page.locator('#ship-address').blur();
+  await page.click('#signout');
+  await page.locator('#login').waitFor();
+  assert.deepEqual(await stored(page), [null, null]);
+  assert.equal(await page.inputValue('#ship-address'), '');
+  await page.context().close();
+});
+
+test('sandbox cashier: 返回商店 never leaves the site, whatever ?back= says', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  const origin = new URL(BASE).origin;
+  for (const back of ['/\t/evil.example', '/\n/evil.example', '//evil.example', '/\\evil.example', '/.//evil.example',
+    ' //evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+    await page.goto(`${BASE}/pay/1?back=${encodeURIComponent(back)}`);
+    for (const id of ['back', 'signin-back']) {
+      const href = await page.locator('#' + id).getAttribute('href');
+      assert.equal(new URL(href, `${BASE}/pay/1`).origin, origin, `?back=${JSON.stringify(back)}: #${id} goes to ${href}`);
+      assert.ok(!href.startsWith('//'), `?back=${JSON.stringify(back)}: #${id} goes to ${href}`);
+    }
+  }
+  // The reviewer's link exactly: %09 is a tab, which a browser drops from a link.
+  await page.goto(`${BASE}/pay/1?back=%2F%09%2Fevil.example`);
+  assert.equal(await page.locator('#back').getAttribute('href'), '/');
+  // A page of this site is kept.
+  await page.goto(`${BASE}/pay/1?back=${encodeURIComponent('/shop/7?from=pay#items')}`);
+  assert.equal(await page.locator('#back').getAttribute('href'), '/shop/7?from=pay#items');
+  await page.context().close();
+});
+
 test('no script errors on the pages', () => {
   assert.deepEqual(pageErrors, []);
 });
