@@ -375,6 +375,28 @@ class RefundTest(lb.ServerTestCase):
         self.assertEqual(self.counters(sku_id)["sold"], 1)
         self.assert_counters_true(sku_id)
 
+    def test_request_approved_once_the_claim_is_gone_takes_the_goods_back(self):
+        """The dispatcher's claim that made the refund a request runs out before the co-op approves: the shipment is
+        cancelled there and then (never pushed), the units are for sale again, the stock keeps them."""
+        sku_id = self.new_sku(10)
+        buyer = next(_buyers)
+        order = self.paid_order(buyer, 2, sku_id=sku_id)
+        shipment = "SELECT sh.id FROM shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id WHERE so.order_id = %d"
+        shipment_id = int(self.sql(shipment % order["id"])[0][0])
+        self.sql("UPDATE shipments SET claimed_by = 'test', claimed_until = %d WHERE id = %d"
+                 % (int(time.time()) + 60, shipment_id))
+        refund = self.refund_of(buyer, order["id"])["refund"]
+        self.assertEqual(refund["status"], "requested")
+        self.sql("UPDATE shipments SET claimed_by = NULL, claimed_until = NULL WHERE id = %d" % shipment_id)
+        status, _, approved = self.decide(refund["id"], "approve")
+        self.assertEqual((status, approved["status"]), (200, "pending"), approved)
+        self.assertEqual(self.get_order(buyer, order["id"])["status"], "refund_required")
+        self.assertEqual(self.sql("SELECT status FROM shipments WHERE id = %d" % shipment_id), [("cancelled",)])
+        self.assertEqual(self.counters(sku_id), {"stock": 10, "reserved": 0, "sold": 0, "held": 0})
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM stock_ledger WHERE sku_id = %d AND kind = 'refund_after_handoff'"
+                                  % sku_id), [("0",)])
+        self.assert_counters_true(sku_id)
+
     # -- money that goes back by itself --------------------------------------------------------------------------------
 
     def test_late_payment(self):
