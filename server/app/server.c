@@ -141,6 +141,27 @@ static int load_wechatpay(char *err, size_t errsize)
 }
 
 /*
+ * What every answer of the pages and their files says besides the file (docs/api.md, "Web pages"): browsers check a
+ * file again before they use their copy (an upgrade never runs a new page with an old common.js), take it for the type
+ * it is sent as, send Referer only to this site, run scripts of this site only (the pages have no inline script), and
+ * never show a page inside another site's frame (where a buyer's remembered token could be made to tap 立即抢购).
+ */
+static void add_page_headers(h2o_pathconf_t *path)
+{
+    static h2o_iovec_t nosniff = {H2O_STRLIT("x-content-type-options")}, referrer = {H2O_STRLIT("referrer-policy")},
+                       csp = {H2O_STRLIT("content-security-policy")};
+    static h2o_headers_command_t commands[] = {
+        {H2O_HEADERS_CMD_SETIFEMPTY, (h2o_iovec_t *)H2O_TOKEN_CACHE_CONTROL, {H2O_STRLIT("no-cache")}},
+        {H2O_HEADERS_CMD_SETIFEMPTY, &nosniff, {H2O_STRLIT("nosniff")}},
+        {H2O_HEADERS_CMD_SETIFEMPTY, &referrer, {H2O_STRLIT("same-origin")}},
+        {H2O_HEADERS_CMD_SETIFEMPTY, &csp,
+         {H2O_STRLIT("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                     "object-src 'none'; base-uri 'none'; frame-ancestors 'self'")}},
+        {H2O_HEADERS_CMD_NULL}};
+    h2o_headers_register(path, commands);
+}
+
+/*
  * The web pages from --web-dir: /shop/{live_id} is shop.html and /overlay/{live_id} overlay.html for every live, and
  * /group/{id} group.html for every group-buy (the page reads the id from its URL), /coop is coop.html, /host
  * host.html, /station station.html, /web/ the folder itself (scripts, styles, images; no listings); with --payment-sandbox,
@@ -173,11 +194,13 @@ static void setup_web(h2o_hostconf_t *host)
         lb_door_register(path, config, lb_num_routes, LB_DOOR_FILES);
         h2o_file_register_file(path, file, html, 0);
         add_api(path);
+        add_page_headers(path);
     }
     h2o_pathconf_t *path = h2o_config_register_path(host, "/web", 0);
     lb_door_register(path, config, lb_num_routes, LB_DOOR_FOLDER);
     h2o_file_register(path, config->web_dir, no_index_files, mimemap, 0);
     add_api(path);
+    add_page_headers(path);
     h2o_mem_release_shared(mimemap);
 }
 

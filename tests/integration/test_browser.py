@@ -82,6 +82,16 @@ class Pages(lb.ServerTestCase):
             self.assertEqual(status, 200, path)
             self.assertEqual(headers["content-type"], media + "; charset=utf-8", path)
             self.assertTrue(len(body) > 100, path)
+            # checked again before a copy is used, the type as sent, Referer to this site, its scripts only, no frames
+            self.assertEqual((headers["cache-control"], headers["x-content-type-options"], headers["referrer-policy"]),
+                             ("no-cache", "nosniff", "same-origin"), path)
+            policy = headers["content-security-policy"]
+            for rule in ("script-src 'self'", "object-src 'none'", "frame-ancestors 'self'"):
+                self.assertIn(rule, policy, path)
+        # no-cache: a copy is checked by its ETag, and answered 304 while the file is the same
+        _, headers, _ = s.request("GET", "/web/common.js")
+        status, _, _ = s.request("GET", "/web/common.js", headers={"If-None-Match": headers["etag"]})
+        self.assertEqual(status, 304)
         status, _, body = s.request("GET", "/shop/7?token=b1.x")
         self.assertEqual(status, 200)
         self.assertIn("收货信息".encode(), body)
