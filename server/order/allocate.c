@@ -48,7 +48,10 @@ static const lb_existing_order_t *order_committed(const lb_alloc_input_t *input,
     return NULL;
 }
 
-/* Units the buyer holds through the target: in the database plus what this batch granted before this request. */
+/*
+ * Units the buyer holds through the target: in the database plus what this batch granted before this request and has
+ * not written yet (one it found made by its lost COMMIT has its id, and is in the database's count already).
+ */
 static int64_t units_held(const lb_alloc_input_t *input, const lb_order_request_t *first_of_buyer,
                           const lb_order_request_t *request)
 {
@@ -59,7 +62,8 @@ static int64_t units_held(const lb_alloc_input_t *input, const lb_order_request_
             qty += u->qty;
     }
     for (const lb_order_request_t *r = first_of_buyer; r != request; r = r->next_of_buyer)
-        if (r->outcome == LB_OUTCOME_RESERVED && r->target == request->target && r->target_id == request->target_id)
+        if (r->outcome == LB_OUTCOME_RESERVED && r->order_id == 0 && r->target == request->target &&
+            r->target_id == request->target_id)
             qty += r->qty;
     return qty;
 }

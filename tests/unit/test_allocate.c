@@ -255,6 +255,24 @@ static void test_usage_adds_up(void)
     CHECK(one->outcome == LB_OUTCOME_RESERVED);                 /* 1 more is not */
     CHECK(other->outcome == LB_OUTCOME_LIMIT);                  /* 2 held on item 8: 2 more is over 3 */
     CHECK(three->outcome == LB_OUTCOME_RESERVED);               /* another buyer's entries are theirs */
+
+    /* After a lost COMMIT, the order a request made is in what the buyer holds already: counted once, not again as
+     * granted by the batch (buyer 3 holds 1 + the 1 of order 80: one more fits a limit of 3). */
+    lb_buyer_usage_t after_commit[] = {{.buyer_id = 3, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1},
+                                       {.buyer_id = 3, .kind = LB_TARGET_LIVE_ITEM, .target_id = 7, .qty = 1}};
+    lb_existing_order_t made[] = {{.order_id = 80, .amount_cents = 300, .expires_at = 9}};
+    input.usage = after_commit;
+    input.num_usage = 2;
+    input.existing = made;
+    input.num_existing = 1;
+    reset();
+    lb_order_request_t *committed = add(3, "e", 7, 1), *next = add(3, "f", 7, 1);
+    committed->commit_attempted = next->commit_attempted = 1;
+    committed->committed_id = 80;
+    next->committed_id = 81; /* its COMMIT did not happen */
+    lb_allocate(requests, &input);
+    CHECK(committed->outcome == LB_OUTCOME_RESERVED && committed->order_id == 80);
+    CHECK(next->outcome == LB_OUTCOME_RESERVED && next->order_id == 0);
 }
 
 int main(void)
