@@ -157,7 +157,7 @@ static int refunds_list_work(lb_call_job_t *super, lb_db_t *db)
     lb_page_job_t *page = &job->page;
     lb_merchant_t coop;
     size_t found;
-    int ret = lb_auth_merchant(super, db, page->token_hash, LB_KIND(LB_MERCHANT_COOP), &coop);
+    int ret = lb_auth_merchant(super, db, page->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &coop);
     if (ret != 0)
         return ret;
     lb_refund_t *refunds = lb_malloc((size_t)page->limit * sizeof(*refunds));
@@ -205,7 +205,8 @@ static int decision_work(lb_call_job_t *super, lb_db_t *db)
     lb_refund_decision_result_t result;
     lb_merchant_t coop;
     int64_t id = super->call->id;
-    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP), &coop);
+    /* a host decides the refunds of the SKUs it made itself (a refund's coop_id is the SKU's merchant) */
+    int ret = lb_auth_merchant(super, db, job->token_hash, LB_KIND(LB_MERCHANT_COOP) | LB_KIND(LB_MERCHANT_HOST), &coop);
     if (ret != 0 || (ret = lb_refund_decide_by(db, id, coop.id, job->decision, job->reason, lb_now(), &result)) < 0 ||
         (ret == 1 && (ret = lb_db_commit(db)) != 0))
         return ret;

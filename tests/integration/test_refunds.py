@@ -536,9 +536,29 @@ class RefundTest(lb.ServerTestCase):
         self.assertEqual(self.refunds_of(paid["id"]), [])
         status, _, body = self.server.request("GET", "/v1/merchant/refunds?status=nope", token=self.coop)
         self.assertEqual((status, error_code(body)), (400, "invalid_query"))
-        status, _, body = self.server.request("GET", "/v1/merchant/refunds", token=self.host)
+        status, _, body = self.server.request("GET", "/v1/merchant/refunds", token=self.shipper)
         self.assertEqual(status, 403, body)
         self.assert_counters_true(sku_id)
+
+    def test_a_host_decides_the_refunds_of_its_own_skus(self):
+        """A host that made its own product is that SKU's merchant: it lists and decides its refunds; a co-op does not
+        see them, and the host does not see the co-op's."""
+        skus = [{"name": "1kg 袋装", "price_cents": 2990, "stock": 10, "weight_grams": 1050}]
+        sku_id = self.server.create_product(self.host, skus, title="主播自营 红枣", cold_chain=False)["skus"][0]["id"]
+        buyer = next(_buyers)
+        order = self.paid_order(buyer, 1, sku_id=sku_id)
+        self.hand_off(order["id"])
+        refund = self.refund_of(buyer, order["id"], "枣子有虫")["refund"]
+        self.assertEqual(refund["status"], "requested")
+        status, _, page = self.server.request("GET", "/v1/merchant/refunds?status=requested", token=self.host)
+        self.assertEqual((status, [r["id"] for r in page["refunds"]]), (200, [refund["id"]]), page)
+        status, _, page = self.server.request("GET", "/v1/merchant/refunds?status=requested", token=self.coop)
+        self.assertNotIn(refund["id"], [r["id"] for r in page["refunds"]])
+        status, _, body = self.decide(refund["id"], "approve", token=self.coop)
+        self.assertEqual((status, error_code(body)), (404, "not_found"))
+        status, _, approved = self.decide(refund["id"], "approve", token=self.host)
+        self.assertEqual((status, approved["status"]), (200, "pending"), approved)
+        self.assertEqual(self.get_order(buyer, order["id"])["status"], "refund_required")
 
 
 if __name__ == "__main__":
