@@ -7,7 +7,7 @@
 'use strict';
 
 LB.catalogue = ({ call, onSku, onProduct }) => {
-  const { failure, errorOf, say, yuan, cents, dateTime, el } = LB;
+  const { failure, errorOf, say, yuan, cents, chinaDateTime, el } = LB;
 
   const kinds = { opening: '期初', restock: '补货', adjust: '调整', refund_after_handoff: '售后退货出库' };
 
@@ -118,7 +118,7 @@ LB.catalogue = ({ call, onSku, onProduct }) => {
 
   function ledgerRow(e) {
     return el('tr', { 'data-entry-id': String(e.id), 'data-kind': e.kind },
-      el('td', { 'data-label': '时间', text: dateTime(e.created_at) }),
+      el('td', { 'data-label': '时间', text: chinaDateTime(e.created_at) }),
       el('td', { 'data-label': '类型', text: kinds[e.kind] || e.kind }),
       el('td', { class: 'num', 'data-label': '变动', 'data-role': 'delta', text: (e.delta > 0 ? '+' : '') + e.delta }),
       el('td', { class: 'num', 'data-label': '结存', text: String(e.stock_after) }),

@@ -4,14 +4,34 @@
 'use strict';
 
 const LB = (() => {
-  // The server's clock minus ours, in seconds, from the Date header of API answers (countdowns use server time).
-  let clockOffset = 0;
+  // The server's clock minus ours, in seconds, from the Date header of API answers (countdowns, token expiry and the
+  // times put in forms use server time). Remembered in localStorage, so that a page's first look (a link's buyer token,
+  // before any API call) already has it; each answer's Date header brings it up to date.
+  const CLOCK_OFFSET_KEY = 'livebuy.clock_offset';
+  let clockOffset = rememberedOffset();
+
+  function rememberedOffset() {
+    try {
+      const v = Number(localStorage.getItem(CLOCK_OFFSET_KEY));
+      return Number.isFinite(v) ? Math.round(v) : 0;
+    } catch (e) {
+      return 0; // storage refused (a private window): this page's answers set it
+    }
+  }
 
   function noteServerDate(headers) {
     const date = headers.get('Date');
     if (!date) return;
     const server = Date.parse(date);
-    if (!Number.isNaN(server)) clockOffset = Math.round((server - Date.now()) / 1000);
+    if (Number.isNaN(server)) return;
+    const offset = Math.round((server - Date.now()) / 1000);
+    if (offset === clockOffset) return;
+    clockOffset = offset;
+    try {
+      localStorage.setItem(CLOCK_OFFSET_KEY, String(offset));
+    } catch (e) {
+      // not remembered: this page still uses it
+    }
   }
 
   function now() {
@@ -114,24 +134,38 @@ const LB = (() => {
     return d > 0 ? d + '天 ' + hms : hms;
   }
 
-  // Unix seconds -> "2026-11-23 20:05:00" in local time.
-  function dateTime(unix) {
-    const t = new Date(unix * 1000);
+  // Every time the pages show or read is China time (Asia/Shanghai: UTC+8 all year, no daylight saving), whatever
+  // the device's time zone: the API's from/to days and the CSV export are China time, and a phone in Xinjiang
+  // (Asia/Urumqi, UTC+6) or a laptop on UTC must not move a cut-off typed as 20:00 to 22:00 Beijing time.
+  const CHINA_OFFSET_S = 8 * 3600;
+
+  // Unix seconds -> a Date whose UTC getters give the China wall clock.
+  function chinaClock(unix) {
+    return new Date((Math.floor(Number(unix)) + CHINA_OFFSET_S) * 1000);
+  }
+
+  // Unix seconds -> "2026-11-23 20:05:00", China time.
+  function chinaDateTime(unix) {
+    const t = chinaClock(unix);
     return (
-      t.getFullYear() + '-' + pad2(t.getMonth() + 1) + '-' + pad2(t.getDate()) + ' ' +
-      pad2(t.getHours()) + ':' + pad2(t.getMinutes()) + ':' + pad2(t.getSeconds())
+      t.getUTCFullYear() + '-' + pad2(t.getUTCMonth() + 1) + '-' + pad2(t.getUTCDate()) + ' ' +
+      pad2(t.getUTCHours()) + ':' + pad2(t.getUTCMinutes()) + ':' + pad2(t.getUTCSeconds())
     );
   }
 
-  // Unix seconds <-> the value of an <input type=datetime-local> ("2026-11-23T20:05", local time); NaN when empty.
-  function localInput(unix) {
-    const t = new Date(unix * 1000);
-    t.setMinutes(t.getMinutes() - t.getTimezoneOffset());
-    return t.toISOString().slice(0, 16);
+  // Unix seconds -> the value of an <input type=datetime-local>, China wall time: "2026-11-23T20:05".
+  function toChinaInput(unix) {
+    return chinaClock(unix).toISOString().slice(0, 16);
   }
 
-  function fromLocalInput(value) {
-    return Math.floor(new Date(value).getTime() / 1000);
+  // The value of an <input type=datetime-local> ("2026-11-23T20:05", seconds optional) or <input type=date>
+  // ("2026-11-23": its midnight), read as China wall time -> Unix seconds; NaN when empty or not a time.
+  function fromChinaInput(value) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/.exec(String(value || '').trim());
+    if (!m) return NaN;
+    const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x || 0));
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return NaN;
+    return Math.floor(Date.UTC(y, mo - 1, d, h, mi, s) / 1000) - CHINA_OFFSET_S;
   }
 
   // Basis points as a percentage: 1000 -> "10%", 850 -> "8.5%".
@@ -155,7 +189,7 @@ const LB = (() => {
       '底价 floor ' + yuan(o.min_price_cents),
       '佣金 commission ' + percent(o.commission_bp),
       '数量 ' + o.max_quota + ' · 已上架 placed ' + o.placed + ' · 剩 left ' + o.left,
-      dateTime(o.starts_at) + ' 至 ' + dateTime(o.ends_at),
+      chinaDateTime(o.starts_at) + ' 至 ' + chinaDateTime(o.ends_at),
     ];
   }
 
@@ -223,10 +257,10 @@ const LB = (() => {
   // Where the buyer pages remember the buyer's token (the shop and the group-buy page share it).
   const BUYER_TOKEN_KEY = 'livebuy.buyer_token';
 
-  // A buyer token b1.USER.EXPIRY.SIG that has not expired: {token, user}; else null.
+  // A buyer token b1.USER.EXPIRY.SIG that has not expired by the server's clock (now()): {token, user}; else null.
   function buyerToken(t) {
     const m = /^b1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/.exec(t || '');
-    return m && Number(m[2]) > Math.floor(Date.now() / 1000) ? { token: t, user: m[1] } : null;
+    return m && Number(m[2]) > now() ? { token: t, user: m[1] } : null;
   }
 
   // Where the shop remembers the ship-to form; 退出登录 forgets it with the token (a shared phone).
@@ -515,7 +549,7 @@ const LB = (() => {
   }
 
   return {
-    api, errorOf, failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, percent,
+    api, errorOf, failure, missing, say, yuan, cents, duration, chinaDateTime, toChinaInput, fromChinaInput, now, percent,
     offerStatus, offerTerms, orderStatusNames, refundStatusNames, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
     BUYER_TOKEN_KEY, SHIP_TO_KEY, buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, retryAfterMs,
   };

@@ -9,7 +9,7 @@
 'use strict';
 
 (() => {
-  const { failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, el } = LB;
+  const { failure, missing, say, yuan, cents, duration, chinaDateTime, now, toChinaInput, fromChinaInput, el } = LB;
   const { merchantSession, tabs, offersList, offerRow, randomKey, transient, retryAfterMs, sleep } = LB;
 
   const PAGE = 100;
@@ -151,7 +151,7 @@
       el('div', {},
         el('b', { text: '团购 #' + gb.id }), ' ', el('span', { class: 'muted', text: '自提点 ' + gb.pickup_point.name }),
         el('div', { 'data-role': 'campaign-figures', text: '团购价 ' + yuan(gb.price_cents) + ' · 已参团 joined ' + gb.joined_qty +
-          ' / 成团 min ' + gb.min_qty + ' · 截止 closes ' + dateTime(gb.closes_at) + (left > 0 ? '（还剩 ' + duration(left) + '）' : '') })),
+          ' / 成团 min ' + gb.min_qty + ' · 截止 closes ' + chinaDateTime(gb.closes_at) + (left > 0 ? '（还剩 ' + duration(left) + '）' : '') })),
       el('a', { class: 'btn ghost small', href: '/group/' + gb.id, target: '_blank', rel: 'noopener' }, '团购页 ', el('span', { class: 'en', text: 'Page' })));
   }
 
@@ -173,7 +173,7 @@
               (h.offer_id ? ' · 邀约 offer #' + h.offer_id : '') }),
             el('div', { 'data-role': 'hold-figures', text: '直播价 ' + yuan(h.price_cents) + ' · 数量 quota ' + h.quota + ' · 已售 sold ' + h.sold +
               ' · 待付款 unpaid ' + h.reserved + ' · 剩 left ' + h.available +
-              (h.opens_at > now() ? ' · 开抢 opens ' + dateTime(h.opens_at) : '') })),
+              (h.opens_at > now() ? ' · 开抢 opens ' + chinaDateTime(h.opens_at) : '') })),
           close);
       }), open.map(campaignLine))));
   }
@@ -385,7 +385,7 @@
       el('td', {}, el('span', { class: 'status ' + o.status, text: (statusNames[o.status] || '') + ' ' + o.status })),
       el('td', { 'data-label': '买家', text: '#' + o.buyer_id }),
       el('td', { class: 'wrap', text: where }),
-      el('td', { 'data-label': '下单', 'data-role': 'placed', text: dateTime(o.created_at) }));
+      el('td', { 'data-label': '下单', 'data-role': 'placed', text: chinaDateTime(o.created_at) }));
   }
 
   // The filter of the orders tab as a query: status, and the dates (China time, docs/api.md: to takes its whole day).
@@ -528,7 +528,7 @@
           ' · 团购价 ' + yuan(gb.price_cents) + '/' + gb.unit + ' · 每人限购 ' + gb.per_buyer_limit }),
         el('div', { class: 'progress' }, el('div', { style: 'width:' + pct.toFixed(1) + '%' })),
         el('div', { 'data-role': 'progress', text: '已参团 ' + gb.joined_qty + ' / 成团 ' + gb.min_qty + ' · joined ' + gb.joined_qty + ' of ' + gb.min_qty }),
-        el('div', { class: 'muted', text: '截止 Closes ' + dateTime(gb.closes_at) + (gb.status === 'open' && left > 0 ? ' · 还剩 ' + duration(left) + ' left' : '') }),
+        el('div', { class: 'muted', text: '截止 Closes ' + chinaDateTime(gb.closes_at) + (gb.status === 'open' && left > 0 ? ' · 还剩 ' + duration(left) + ' left' : '') }),
         collected),
       el('div', { class: 'actions' },
         el('a', { class: 'btn ghost small', href: '/group/' + gb.id, target: '_blank', rel: 'noopener' }, '团购页 ', el('span', { class: 'en', text: 'Page' }))));
@@ -558,7 +558,7 @@
 
   async function fillGroupForm() {
     skuOptions($('gb-sku'));
-    if (!$('gb-closes').value) $('gb-closes').value = localInput(now() + 86400);
+    if (!$('gb-closes').value) $('gb-closes').value = toChinaInput(now() + 86400);
     const answer = await call('GET', '/v1/pickup-points?limit=200');
     if (answer && answer.status === 200) {
       const pointSelect = $('gb-point');
@@ -572,7 +572,7 @@
   $('gb-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const price = cents($('gb-price').value);
-    const closes = fromLocalInput($('gb-closes').value);
+    const closes = fromChinaInput($('gb-closes').value);
     if (price === null) {
       say('gb-msg', '价格格式不对 Price must be yuan like 59.80', false);
       return;
@@ -622,8 +622,8 @@
 
   function fillOfferForm() {
     skuOptions($('offer-sku'));
-    if (!$('offer-starts').value) $('offer-starts').value = localInput(now());
-    if (!$('offer-ends').value) $('offer-ends').value = localInput(now() + 7 * 86400);
+    if (!$('offer-starts').value) $('offer-starts').value = toChinaInput(now());
+    if (!$('offer-ends').value) $('offer-ends').value = toChinaInput(now() + 7 * 86400);
   }
 
   const offers = offersList({
@@ -641,8 +641,8 @@
     e.preventDefault();
     const floor = cents($('offer-floor').value);
     const pct = Number($('offer-commission').value);
-    const startsAt = fromLocalInput($('offer-starts').value);
-    const endsAt = fromLocalInput($('offer-ends').value);
+    const startsAt = fromChinaInput($('offer-starts').value);
+    const endsAt = fromChinaInput($('offer-ends').value);
     if (floor === null) {
       say('offer-msg', '最低价格式不对 The floor price must be yuan like 25.00', false);
       return;
@@ -717,7 +717,7 @@
         el('div', { text: (sku ? sku.title + ' ' + sku.name : 'SKU #' + r.sku_id) + ' · ' + yuan(r.amount_cents) + ' · 买家 buyer #' + r.buyer_id }),
         el('div', { class: 'muted', text: (refundCauses[r.cause] || r.cause) + (r.reason ? ' · “' + r.reason + '”' : '') }),
         r.last_error ? el('div', { class: 'msg bad', text: '最近一次 Last try: ' + r.last_error + '（' + r.attempts + ' 次 tries）' }) : null,
-        el('div', { class: 'muted', text: '申请于 Asked ' + dateTime(r.created_at) + (r.provider_refund_id ? ' · 支付方退款号 ' + r.provider_refund_id : '') })),
+        el('div', { class: 'muted', text: '申请于 Asked ' + chinaDateTime(r.created_at) + (r.provider_refund_id ? ' · 支付方退款号 ' + r.provider_refund_id : '') })),
       el('div', { class: 'actions' }, actions));
   }
 

@@ -5,7 +5,7 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, failure, say, yuan, duration, dateTime, now, randomKey, el, sleep, BUYER_TOKEN_KEY, SHIP_TO_KEY,
+  const { api, errorOf, failure, say, yuan, duration, chinaDateTime, now, randomKey, el, sleep, BUYER_TOKEN_KEY, SHIP_TO_KEY,
     buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, retryAfterMs } = LB;
 
   // The link's ?token=… leaves the address bar first of all (links get shared).
@@ -81,9 +81,9 @@
 
   function countdownText() {
     const left = gb.closes_at - now();
-    if (gb.status !== 'open') return ['已截团 Closed at ' + dateTime(gb.closes_at), ''];
+    if (gb.status !== 'open') return ['已截团 Closed at ' + chinaDateTime(gb.closes_at) + ' 北京时间', ''];
     if (left <= 0) return ['已截团，结果统计中… Closed, counting…', ''];
-    return ['距截团 ' + duration(left), 'Closes in ' + duration(left) + ' · ' + dateTime(gb.closes_at)];
+    return ['距截团 ' + duration(left), 'Closes in ' + duration(left) + ' · ' + chinaDateTime(gb.closes_at) + ' 北京时间'];
   }
 
   // What became of the campaign, once it closed: 成团 (the goods go to the station) or 未成团 (money back).
@@ -248,7 +248,7 @@
       const o = answer.body;
       const box = showResult('reserved', '已参团 ✓ Joined', [
         '订单号 Order #' + o.id + ' · 数量 qty ' + o.qty + ' · 金额 ' + yuan(o.amount_cents),
-        '请在 ' + dateTime(o.expires_at) + ' 前付款 Pay by ' + dateTime(o.expires_at),
+        '请在 ' + chinaDateTime(o.expires_at) + ' 前付款 Pay by ' + chinaDateTime(o.expires_at),
       ]);
       box.dataset.orderId = String(o.id);
       if (cashier)

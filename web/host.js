@@ -8,7 +8,7 @@
 'use strict';
 
 (() => {
-  const { errorOf, failure, missing, say, yuan, cents, duration, dateTime, now, localInput, fromLocalInput, percent } = LB;
+  const { errorOf, failure, missing, say, yuan, cents, duration, chinaDateTime, now, toChinaInput, fromChinaInput, percent } = LB;
   const { offerTerms, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep } = LB;
 
   const LIVES_KEY = 'livebuy.host.lives'; // lives opened here: the list when the server has no GET /v1/lives?mine=1
@@ -61,7 +61,7 @@
 
   function liveRow(l) {
     const about = ['#' + l.id];
-    if (l.starts_at !== undefined) about.push('开播 ' + dateTime(l.starts_at));
+    if (l.starts_at !== undefined) about.push('开播 ' + chinaDateTime(l.starts_at));
     if (l.num_items !== undefined) about.push(l.num_items + ' 件商品 items');
     return el('div', { class: 'list-row', 'data-live-id': String(l.id) },
       el('div', {}, el('b', { text: l.title || '直播 Live #' + l.id }), el('div', { class: 'muted', text: about.join(' · ') })),
@@ -126,7 +126,7 @@
 
   $('live-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const startsAt = fromLocalInput($('live-starts').value);
+    const startsAt = fromChinaInput($('live-starts').value);
     if (!Number.isFinite(startsAt)) {
       say('live-msg', '请选择开播时间 Choose when it starts', false);
       return;
@@ -138,7 +138,7 @@
     if (answer && answer.status === 201) {
       say('live-msg', '已创建 Created live #' + answer.body.id, true);
       $('live-form').reset();
-      $('live-starts').value = localInput(now());
+      $('live-starts').value = toChinaInput(now());
       $('lives').prepend(liveRow(answer.body));
       say('lives-msg', '');
       openLive(answer.body.id);
@@ -253,7 +253,7 @@
   $('onair-opens').addEventListener('change', () => {
     const at = $('onair-opens').value === 'at';
     $('onair-at').classList.toggle('hidden', !at);
-    if (at && !$('onair-at').value) $('onair-at').value = localInput(now() + 120);
+    if (at && !$('onair-at').value) $('onair-at').value = toChinaInput(now() + 120);
   });
 
   // What the server's refusals mean, in Chinese first; its own message follows.
@@ -275,7 +275,7 @@
       say('onair-msg', '直播价格式不对 The price must be yuan like 29.90', false);
       return;
     }
-    const opens = $('onair-opens').value === 'at' ? fromLocalInput($('onair-at').value) : now() + Number($('onair-opens').value);
+    const opens = $('onair-opens').value === 'at' ? fromChinaInput($('onair-at').value) : now() + Number($('onair-opens').value);
     if (!Number.isFinite(opens)) {
       say('onair-msg', '请选择开抢时间 Choose when it opens', false);
       return;
@@ -368,7 +368,7 @@
     }
     const data = answer.body;
     $('live-title').textContent = data.title;
-    $('live-when').textContent = '#' + data.id + ' · 开播 ' + dateTime(data.starts_at) + ' · starts';
+    $('live-when').textContent = '#' + data.id + ' · 开播 ' + chinaDateTime(data.starts_at) + ' · starts';
     for (const d of data.items || []) {
       const it = itemOf(lv, d.id);
       const streamed = it.available;
@@ -697,6 +697,6 @@
 
   // ---- start ----------------------------------------------------------------------------------------------------------
 
-  $('live-starts').value = localInput(now());
+  $('live-starts').value = toChinaInput(now());
   session.resume();
 })();

@@ -4,7 +4,7 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, failure, yuan, duration, dateTime, now, el, orderStatusNames } = LB;
+  const { api, errorOf, failure, yuan, duration, chinaDateTime, now, el, orderStatusNames } = LB;
 
   const TOKEN_KEY = 'livebuy.buyer_token';
   const $ = (id) => document.getElementById(id);
@@ -66,7 +66,7 @@
       return;
     }
     const left = order.pay_by - now();
-    node.textContent = left > 0 ? '剩 ' + duration(left) + ' · ' + dateTime(order.pay_by) : '已超时 Expired · ' + dateTime(order.pay_by);
+    node.textContent = left > 0 ? '剩 ' + duration(left) + ' · ' + chinaDateTime(order.pay_by) : '已超时 Expired · ' + chinaDateTime(order.pay_by);
     if (left <= 0) {
       $('pay-confirm').disabled = true;
       $('pay-fail').disabled = true;

@@ -6,7 +6,7 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, failure, missing, say, yuan, duration, dateTime, now, randomKey, el, stockStream, sleep,
+  const { api, errorOf, failure, missing, say, yuan, duration, chinaDateTime, now, randomKey, el, stockStream, sleep,
     orderStatusNames, refundStatusNames, BUYER_TOKEN_KEY, SHIP_TO_KEY, buyerToken, linkBuyerToken, startBuyer, buyerNotice,
     transient, retryAfterMs } = LB;
 
@@ -190,7 +190,7 @@
     n.countdown.classList.toggle('open', open);
     n.countdown.textContent = open
       ? '已开抢 On sale now'
-      : '距开抢 Opens in ' + duration(left) + ' · ' + dateTime(data.opens_at);
+      : '距开抢 Opens in ' + duration(left) + ' · ' + chinaDateTime(data.opens_at) + ' 北京时间';
     n.card.dataset.open = open ? '1' : '0';
 
     let label;
@@ -278,7 +278,7 @@
         '订单号 Order #' + o.id + ' · 数量 qty ' + (o.qty || attempt.body.qty),
         '金额 Amount ' + yuan(o.amount_cents),
       ];
-      if (o.expires_at) lines.push('付款截止 Pay by ' + dateTime(o.expires_at));
+      if (o.expires_at) lines.push('付款截止 Pay by ' + chinaDateTime(o.expires_at));
       showResult(it, 'reserved', '已抢到 Reserved ✓', lines);
       it.nodes.result.dataset.orderId = String(o.id);
       if (cashier) it.nodes.result.append(payLink(o.id));
@@ -294,7 +294,7 @@
       return;
     }
     if (answer.status === 409 && /not open/i.test(err.message)) {
-      showResult(it, 'not_open', '未开始 Not open yet', ['开抢时间 Opens at ' + dateTime(it.data.opens_at)]);
+      showResult(it, 'not_open', '未开始 Not open yet', ['开抢时间 Opens at ' + chinaDateTime(it.data.opens_at) + ' 北京时间']);
       return;
     }
     if (answer.status === 401) {
@@ -350,7 +350,7 @@
     const status = el('span', { class: 'status ' + o.status, 'data-role': 'status', text: (orderStatusNames[o.status] || o.status) + ' ' + o.status });
     const node = el('div', { class: 'order', 'data-order-id': String(o.id), 'data-status': o.status },
       el('div', { class: 'order-top' }, el('b', { class: 'order-title', text: o.title }), status),
-      el('div', { class: 'muted', text: '订单 #' + o.id + ' · ' + o.qty + ' 件 · ' + yuan(o.amount_cents) + ' · ' + dateTime(o.created_at) }));
+      el('div', { class: 'muted', text: '订单 #' + o.id + ' · ' + o.qty + ' 件 · ' + yuan(o.amount_cents) + ' · ' + chinaDateTime(o.created_at) }));
     if (o.status === 'reserved' && o.pay_by)
       node.append(el('div', { class: 'countdown', 'data-role': 'pay-by', 'data-pay-by': String(o.pay_by) }));
     if (o.pickup_point)

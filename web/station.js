@@ -5,7 +5,7 @@
 'use strict';
 
 (() => {
-  const { failure, say, dateTime, el, merchantSession } = LB;
+  const { failure, say, chinaDateTime, el, merchantSession } = LB;
 
   const PAGE = 50;
   const $ = (id) => document.getElementById(id);
@@ -48,7 +48,7 @@
     return el('div', { class: 'list-row', 'data-shipment-id': String(s.shipment_id) },
       el('div', {},
         el('div', {}, el('b', { text: '#' + s.shipment_id + ' ' + s.title }), ' ', deliveryPill(s.delivery_status)),
-        el('div', { class: 'muted', text: campaign + s.pickup_point.name + ' · ' + dateTime(s.created_at) }),
+        el('div', { class: 'muted', text: campaign + s.pickup_point.name + ' · ' + chinaDateTime(s.created_at) }),
         el('div', { 'data-role': 'counts', text: s.orders + ' 单 ' + s.qty + ' 件 · 已领取 ' + s.collected + '/' + s.orders +
           ' · collected ' + s.collected + ' of ' + s.orders })),
       el('div', { class: 'actions' },
@@ -77,7 +77,7 @@
   function pickRow(shipment, p) {
     const delivered = shipment.delivery_status === 'delivered';
     let cell;
-    if (p.collected) cell = el('span', { class: 'status delivered', 'data-role': 'collected', text: '已领取 ✓ ' + dateTime(p.collected_at).slice(5, 16) });
+    if (p.collected) cell = el('span', { class: 'status delivered', 'data-role': 'collected', text: '已领取 ✓ ' + chinaDateTime(p.collected_at).slice(5, 16) });
     else if (p.status !== 'delivered' && delivered) cell = el('span', { class: 'status failed', text: p.status });
     else {
       cell = el('button', { class: 'btn small', type: 'button', 'data-action': 'collect', disabled: !delivered,

@@ -117,8 +117,10 @@ async function fits(page, width) {
   assert.ok(scroll <= width, `the page fits ${width} px (it is ${scroll} px wide)`);
 }
 
-async function newPage(viewport, { mobile = false } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, isMobile: mobile, hasTouch: mobile, locale: 'zh-CN' });
+// timezoneId: the device's time zone (IANA), else the machine's.
+async function newPage(viewport, { mobile = false, timezoneId } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, isMobile: mobile, hasTouch: mobile, locale: 'zh-CN',
+    ...(timezoneId ? { timezoneId } : {}) });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -1209,6 +1211,100 @@ test('sandbox cashier: 返回商店 never leaves the site, whatever ?back= says'
   // A page of this site is kept.
   await page.goto(`${BASE}/pay/1?back=${encodeURIComponent('/shop/7?from=pay#items')}`);
   assert.equal(await page.locator('#back').getAttribute('href'), '/shop/7?from=pay#items');
+  await page.context().close();
+});
+
+// China time (UTC+8, no daylight saving), whatever the zone of the machine running the tests: Unix seconds as the pages
+// show them ("2026-12-05 20:00:00"), the China day of an instant in ms, and a datetime-local value read as China time.
+const chinaTime = (s) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+const chinaDay = (ms) => new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 10);
+const fromChinaInput = (value) => Date.parse(value + ':00+08:00') / 1000;
+
+// A phone in Xinjiang keeps its zone at Asia/Urumqi (UTC+6): the pages still show and read China time, as the API's
+// from/to days and the CSV export do. Typed in that zone's time, a cut-off of 20:00 would be 22:00 Beijing time.
+test('dates at 390 px on a phone in Xinjiang (Asia/Urumqi, UTC+6): shown and typed in China time', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true, timezoneId: 'Asia/Urumqi' });
+  await page.goto(`${BASE}/coop`);
+  assert.equal(await page.evaluate(() => new Date(Date.UTC(2026, 0, 1)).getHours()), 6, 'the device is on UTC+6');
+  await page.fill('#login-token', COOP);
+  await page.click('#login-form button[type=submit]');
+  await page.locator(`#skus-table tr[data-sku-id="${COOP_SKU}"]`).waitFor();
+
+  // An order's time is China time; filtered by that China day, the order is there, shown on that day.
+  const first = (await api('GET', '/v1/merchant/orders?limit=1', { token: COOP })).body.orders[0];
+  const placed = page.locator(`#orders-table tr[data-order-id="${first.id}"] [data-role=placed]`);
+  await page.click('#tabs button[data-tab=orders]');
+  await placed.waitFor();
+  assert.equal(await placed.textContent(), chinaTime(first.created_at));
+  const day = chinaTime(first.created_at).slice(0, 10);
+  await page.fill('#orders-from', day);
+  await page.fill('#orders-to', day);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/v1/merchant/orders?') && r.url().includes('from=' + day) &&
+      r.url().includes('to=' + day)),
+    page.locator('#orders-to').dispatchEvent('change'),
+  ]);
+  await placed.waitFor();
+  assert.equal(await placed.textContent(), chinaTime(first.created_at));
+
+  // A group-buy's cut-off: the form starts a day ahead; 20:00 typed is 20:00 Beijing time, sent and shown so.
+  await page.click('#tabs button[data-tab=groups]');
+  await page.click('#gb-new > summary');
+  await page.locator(`#gb-sku option[value="${COOP_SKU}"]`).waitFor({ state: 'attached' });
+  await page.waitForFunction(() => document.getElementById('gb-point').options.length > 0);
+  const ahead = fromChinaInput(await page.inputValue('#gb-closes')) - Date.now() / 1000;
+  assert.ok(Math.abs(ahead - 86400) < 300, 'the cut-off starts a day ahead, China time: ' + ahead + ' s');
+  const later = chinaDay(Date.now() + 2 * 86400 * 1000);
+  await page.selectOption('#gb-sku', String(COOP_SKU));
+  await page.fill('#gb-price', '49.80');
+  await page.fill('#gb-closes', `${later}T20:00`);
+  await fits(page, 390);
+  await page.click('#gb-form button[type=submit]');
+  await page.locator('#gb-msg.ok').waitFor();
+  const gbId = Number(/#(\d+)/.exec(await page.locator('#gb-msg').textContent())[1]);
+  const gb = await api('GET', '/v1/group-buys/' + gbId, { token: COOP });
+  assert.equal(gb.status, 200, JSON.stringify(gb.body));
+  assert.equal(gb.body.closes_at, fromChinaInput(`${later}T20:00`), 'the cut-off is 20:00 Beijing time');
+  const card = page.locator(`#groups [data-group-id="${gbId}"]`);
+  await card.waitFor();
+  assert.match(await card.textContent(), new RegExp(`截止 Closes ${later} 20:00:00`));
+  await page.screenshot({ path: path.join(SHOTS, 'coop-groups-urumqi.png'), fullPage: true });
+
+  // The host's live start: the form starts now; 01:30 typed is 01:30 Beijing time (17:30 UTC the day before).
+  await page.goto(`${BASE}/host`);
+  await page.fill('#login-token', HOST);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#app').waitFor();
+  await page.click('#new-live > summary');
+  const starts = fromChinaInput(await page.inputValue('#live-starts')) - Date.now() / 1000;
+  assert.ok(Math.abs(starts) < 300, 'the start is now, China time: ' + starts + ' s');
+  await page.fill('#live-title-input', '长治直播间 · 新疆专场');
+  await page.fill('#live-starts', `${later}T01:30`);
+  await fits(page, 390);
+  await page.click('#live-form button[type=submit]');
+  await page.locator('#tab-live:not(.hidden)').waitFor();
+  await page.waitForFunction(() => /新疆专场/.test(document.getElementById('live-title').textContent));
+  const liveId = Number(/^#live\/(\d+)$/.exec(await page.evaluate(() => location.hash))[1]);
+  const live = await api('GET', '/v1/lives/' + liveId);
+  assert.equal(live.body.starts_at, fromChinaInput(`${later}T01:30`), 'the start is 01:30 Beijing time');
+  assert.match(await page.locator('#live-when').textContent(), new RegExp(`开播 ${later} 01:30:00`));
+  await page.context().close();
+});
+
+// A phone whose clock is three hours slow: a buyer token that expired an hour ago by the server's clock (the pages
+// take it from the Date header of the API's answers) is refused at once, not sent.
+test('shop page at 390 px: a buyer token is judged by the server\'s clock, not by a slow phone\'s', async () => {
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.clock.install({ time: Date.now() - 3 * 3600 * 1000 });
+  await page.goto(`${BASE}/shop/${LIVE}`);
+  await item(page).waitFor(); // the live came: an answer with a Date header
+  await page.locator('#login').waitFor();
+  assert.ok(await page.evaluate(() => Date.now()) < Date.now() - 2 * 3600 * 1000, 'the phone is slow');
+  await page.fill('#login-token', `b1.1009.${Math.floor(Date.now() / 1000) - 3600}.${'0'.repeat(64)}`);
+  await page.click('#login-form button[type=submit]');
+  assert.match(await page.locator('#login-msg').textContent(), /令牌格式不对或已过期/);
+  assert.ok(await page.locator('#login').isVisible(), 'still signed out');
+  assert.equal(await page.evaluate(() => localStorage.getItem('livebuy.buyer_token')), null);
   await page.context().close();
 });
 
