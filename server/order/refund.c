@@ -231,23 +231,15 @@ int lb_refund_request(lb_db_t *db, lb_order_t *order, int64_t coop_id, const cha
 
 /* ---- The co-op's decisions ------------------------------------------------------------------------------------------- */
 
-/*
- * An approved request: the order's money goes back. Its goods have left when shipping has them; an order still paid
- * whose shipment no dispatcher holds now (the claim that made the refund a request has run out, or its push died) is
- * taken back as a request refunded at once would be: its shipment cancelled, never pushed, its units for sale again.
- */
+/* An approved request: the order's money goes back, and its goods have left (they were handed to shipping). */
 static int approve(lb_db_t *db, const lb_refund_t *refund, int64_t now)
 {
     lb_order_t order;
-    int at_once, ret = lb_store_order_lock(db, refund->sku_id, refund->order_id, &order);
+    int ret = lb_store_order_lock(db, refund->sku_id, refund->order_id, &order);
     if (ret != 0)
         return ret == LB_ENOTFOUND ? LB_EDB : ret;
     if (!is_paid_or_further(order.status))
         return LB_EDB; /* one refund per payment: nothing else can have taken this order's money back */
-    if ((ret = take_back(db, &order, &at_once)) != 0)
-        return ret;
-    if (at_once)
-        return lb_store_order_unsell(db, &order, now);
     if ((ret = lb_store_order_set_status(db, &order, "refund_required", now)) != 0)
         return ret;
     return lb_store_refund_goods_gone(db, &order, refund->coop_id, now);

@@ -140,7 +140,7 @@ int lb_store_shipments_claim(lb_db_t *db, const char *claimer, int64_t now, int6
     static const lb_store__claim_t claim = {
         .due_sql = "SELECT sku_id, id FROM shipments WHERE " SHIPMENT_DUE " ORDER BY next_attempt_at, id LIMIT ?",
         .lock_sql = SHIPMENT_SELECT "WHERE id = ? AND sku_id = ? AND " SHIPMENT_DUE " FOR UPDATE SKIP LOCKED",
-        .claim_sql = "UPDATE shipments SET claimed_by = ?, claimed_until = ? WHERE id = ? AND sku_id = ?",
+        .claim_sql = "UPDATE shipments SET claimed_by = ?, claimed_until = ?, push_started = 1 WHERE id = ? AND sku_id = ?",
         .fetch = fetch_shipment};
 #undef SHIPMENT_DUE
     int ret = lb_store__claim_due(db, &claim, claimer, now, claimed_until, limit, shards, out, found);
@@ -202,12 +202,13 @@ int lb_store_shipment_set_acked(lb_db_t *db, int64_t sku_id, int64_t id, int64_t
 
 int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id, int *cancelled)
 {
-    /* A claim is let go after each push (acked, retried or dead), so claimed_by set means a push may be under way. */
+    /* Never once claimed for a push (sql/024): a push whose answer was lost, or that a stopping process abandoned, may
+     * have reached the shipping system, and its claim is let go all the same. */
     /* sh.sku_id named too: on a sharded deployment the join then stays on the SKU's backend (docs/scale-out.md). */
     static const char sql[] = "UPDATE shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id "
                               "SET sh.status = 'cancelled', sh.feed_seq = NULL "
                               "WHERE so.sku_id = ? AND so.order_id = ? AND sh.sku_id = ? AND sh.status = 'pending' AND "
-                              "sh.claimed_by IS NULL AND sh.group_buy_id IS NULL";
+                              "sh.push_started = 0 AND sh.group_buy_id IS NULL";
     int64_t ret = lb_db_exec(db, sql, "iii", sku_id, order_id, sku_id);
     *cancelled = ret == 1;
     return ret < 0 ? (int)ret : 0;

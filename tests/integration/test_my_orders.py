@@ -200,8 +200,8 @@ class MyOrders(Base):
         for txn in ("mine-refund-a-%d" % order["id"], "mine-refund-b-%d" % order["id"]):
             self.notify(order, txn)  # the second payment's money goes back: a paid_twice refund
         # A dispatcher has the order's shipment, so the buyer's refund is a request for the co-op (the order stays paid).
-        self.sql("UPDATE shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id SET sh.claimed_by = 'test' "
-                 "WHERE so.order_id = %d" % order["id"])
+        self.sql("UPDATE shipments sh JOIN shipment_orders so ON so.shipment_id = sh.id SET sh.claimed_by = 'test', "
+                 "sh.push_started = 1 WHERE so.order_id = %d" % order["id"])
         status, _, answer = self.server.request("POST", "/v1/orders/%d/refund" % order["id"], {"reason": "不想要了"},
                                                 token=buyer_token(buyer))
         self.assertEqual(status, 200, answer)
