@@ -21,6 +21,7 @@ static void write_shipment(lb_writer_t *w, const lb_shipment_row_t *row)
     size_t num_own = row->tracking_no[0] != '\0' ? 5 : 4;
     lb_fields_t payload;
     lb_fields_init(&payload);
+    payload.max_values = UINT32_MAX; /* our own document, not a body: a campaign's shipment lists every order */
     lb_codec_decode(LB_FORMAT_JSON, row->payload, row->payload_len, &payload, NULL, 0); /* written by us: an object */
     const lb_value_t *document = lb_fields_root(&payload);
     lb_writer_map(w, NULL);

@@ -15,16 +15,19 @@ void lb_fields_init(lb_fields_t *f)
     f->values = f->local;
     f->count = 0;
     f->capacity = LB_FIELDS_LOCAL;
+    f->max_values = LB_FIELDS_MAX_VALUES;
     f->copy = NULL;
 }
 
 void lb_fields_dispose(lb_fields_t *f)
 {
+    uint32_t max_values = f->max_values; /* kept: a document decoded into f again has the same bound */
     if (f->values != f->local)
         free(f->values);
     if (f->copy != f->local_copy)
         free(f->copy);
     lb_fields_init(f);
+    f->max_values = max_values;
 }
 
 const lb_value_t *lb_fields_root(const lb_fields_t *f)
@@ -165,7 +168,7 @@ void lb_fields__end(lb_fields_builder_t *b, int failed)
 uint32_t lb_fields__add_checked(lb_fields_builder_t *b, uint32_t container, const char *key, size_t key_len)
 {
     lb_fields_t *f = b->f;
-    if (key != NULL && has_member(b, container, key, key_len))
+    if (lb_fields__full(b) || (key != NULL && has_member(b, container, key, key_len)))
         return 0;
     if (f->count == f->capacity) {
         lb_value_t *more = lb_malloc(2 * (size_t)f->capacity * sizeof(*more));

@@ -59,13 +59,22 @@ static inline uint64_t lb_fields__key_bit(uint32_t object, const char *key, size
     return (uint64_t)1 << (h & 63);
 }
 
-/* lb_fields__add the whole way: room made, a key checked against those its object has, the hash set kept. */
+/*
+ * lb_fields__add the whole way: room made, a key checked against those its object has, the hash set kept; 0 when the
+ * document has LB_FIELDS_MAX_VALUES already (lb_fields__full) or the object has the key.
+ */
 uint32_t lb_fields__add_checked(lb_fields_builder_t *b, uint32_t container, const char *key, size_t key_len);
+
+/* Does the document hold as many values as it may (lb_fields_t's max_values, LB_FIELDS_MAX_VALUES)? */
+static inline int lb_fields__full(const lb_fields_builder_t *b)
+{
+    return b->f->count >= b->f->max_values;
+}
 
 /*
  * Adds an entry (a null until it is filled in) to the container at index container: an object's member named key
  * (key_len bytes in the copy), or an array's item (key NULL). Returns its index, or 0 when the object has a member of
- * that name. Inline for the common case: there is room, and the key is new by its bit.
+ * that name or the document is full (lb_fields__full). Inline for the common case: there is room, and the key is new by its bit.
  */
 static inline uint32_t lb_fields__add(lb_fields_builder_t *b, uint32_t container, const char *key, size_t key_len)
 {

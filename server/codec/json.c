@@ -359,6 +359,8 @@ static int decode_member(json_decoder_t *d, uint32_t object, int depth)
         return fail_expected(d, "':'");
     d->p++;
     uint32_t at = lb_fields__add(&d->b, object, name, name_len);
+    if (at == 0 && lb_fields__full(&d->b))
+        return fail(d, key_at, "more than %u values", d->b.f->max_values);
     if (at == 0)
         return fail(d, key_at, "duplicate object key");
     /* most values of a body are strings and numbers: read without the call that finds out */
@@ -382,7 +384,10 @@ static int decode_container(json_decoder_t *d, uint32_t at, int depth)
         return 0;
     }
     for (;;) {
-        if (is_object ? decode_member(d, at, depth) : decode_value(d, lb_fields__add(&d->b, at, NULL, 0), depth + 1))
+        uint32_t item = is_object ? 0 : lb_fields__add(&d->b, at, NULL, 0);
+        if (!is_object && item == 0)
+            return fail(d, d->p, "more than %u values", d->b.f->max_values);
+        if (is_object ? decode_member(d, at, depth) : decode_value(d, item, depth + 1))
             return -1;
         int c = peek(d);
         if (c == ',') {

@@ -192,7 +192,10 @@ static int read_array(mp_decoder_t *d, uint32_t at, uint64_t count, int depth)
         d->path[depth].key = NULL;
         d->path[depth].index = i;
         d->depth = depth;
-        if (read_value(d, lb_fields__add(&d->b, at, NULL, 0), depth + 1) != 0)
+        uint32_t item = lb_fields__add(&d->b, at, NULL, 0);
+        if (item == 0)
+            return fail(d, "more than %u values", d->b.f->max_values);
+        if (read_value(d, item, depth + 1) != 0)
             return -1;
     }
     d->depth = depth - 1;
@@ -235,6 +238,8 @@ static int read_map(mp_decoder_t *d, uint32_t at, uint64_t count, int depth)
         d->path[depth].key_len = key_len;
         d->depth = depth;
         uint32_t member = lb_fields__add(&d->b, at, key, key_len);
+        if (member == 0 && lb_fields__full(&d->b))
+            return fail(d, "more than %u values", d->b.f->max_values);
         if (member == 0)
             return fail(d, "duplicate key");
         if (read_value(d, member, depth + 1) != 0)

@@ -87,7 +87,10 @@ void lb_answer_send(h2o_req_t *req, lb_body_t *body)
         lb_body_retain(body);
         req->res.content_length = body->len;
     }
-    lb_connections_hold(req->conn, LB_ANSWER_COST + (body != NULL && !body->shared && !head ? body->len : 0), &s->hold);
+    /* the request's body too: h2o keeps it (and the call its decoded fields, LB_FIELDS_MAX_VALUES at most) until the
+     * request is gone, which a client that does not read its answers puts off */
+    lb_connections_hold(req->conn, LB_ANSWER_COST + (body != NULL && !body->shared && !head ? body->len : 0) + req->entity.len,
+                        &s->hold);
     h2o_start_response(req, &s->super);
     if (head)
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);

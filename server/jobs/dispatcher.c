@@ -29,6 +29,7 @@ static void make_body(lb_outbox_push_t *push, const lb_shipment_row_t *row)
 {
     lb_fields_t payload;
     lb_fields_init(&payload);
+    payload.max_values = UINT32_MAX; /* our own document, not a body: a campaign's shipment lists every order */
     if (lb_codec_decode(LB_FORMAT_JSON, row->payload, row->payload_len, &payload, NULL, 0) == 0) {
         lb_writer_t w;
         lb_writer_init(&w, shipping.format);

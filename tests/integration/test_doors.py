@@ -104,6 +104,22 @@ class DoorTest(lb.ServerTestCase):
             self.assertIn("in doubt", message, what)
             self.assertEqual(self.merchants_named(name), 0, "%s: the refused request changed nothing" % what)
 
+    def test_a_body_of_too_many_values_is_refused_before_anything(self):
+        """A body is decoded before a merchant's token is looked up (the refusal waits for that), and a value costs 40
+        bytes against its one or two of input: a body of more than 4,096 values is malformed, JSON or msgpack."""
+        _, coop = self.server.create_merchant("coop", "门口合作社")
+        wide = b'{"a":[' + b",".join([b"0"] * 5000) + b"]}"
+        packed = b"\x81\xa1a\xdd" + (200000).to_bytes(4, "big") + b"\x00" * 200000
+        for body, media in ((wide, "application/json"), (packed, "application/msgpack")):
+            status, _, answer = self.server.request("POST", "/v1/products", raw=body, token=coop,
+                                                    headers={"Content-Type": media})
+            self.assertEqual((status, lb.error_code(answer)), (400, "malformed"), media)
+            self.assertIn("more than 4096 values", answer["error"]["message"])
+        fits = b'{"a":[' + b",".join([b"0"] * 4000) + b"]}"
+        status, _, answer = self.server.request("POST", "/v1/products", raw=fits, token=coop,
+                                                headers={"Content-Type": "application/json"})
+        self.assertEqual((status, lb.error_code(answer)), (422, "invalid"), answer)  # decoded: no title
+
     def test_one_length_still_keeps_the_connection(self):
         """The control: the same request with one Content-Length is taken, and the next one on the connection too."""
         name = "door-ok-%d" % (int(time.time() * 1000) % 100000)

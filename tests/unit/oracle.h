@@ -38,11 +38,15 @@ static json_t *oracle_value(const lb_value_t *value)
     return NULL;
 }
 
+/* The values a document decoded by the oracle may hold (lb_fields_t's max_values): a test of huge ones raises it. */
+static uint32_t oracle_max_values = LB_FIELDS_MAX_VALUES;
+
 /* Decodes bytes with our decoder: the document as a jansson value, or NULL with the message in err. */
 static json_t *oracle_decode(lb_format_t format, const char *bytes, size_t len, char *err, size_t errsize)
 {
     lb_fields_t f;
     lb_fields_init(&f);
+    f.max_values = oracle_max_values;
     json_t *value = lb_codec_decode(format, bytes, len, &f, err, errsize) == 0 ? oracle_value(lb_fields_root(&f)) : NULL;
     lb_fields_dispose(&f);
     return value;
@@ -58,6 +62,7 @@ static char *oracle_encode(lb_format_t format, const json_t *object, size_t *len
     lb_fields_t f;
     lb_writer_t w;
     lb_fields_init(&f);
+    f.max_values = oracle_max_values;
     lb_writer_init(&w, format);
     if (text != NULL && lb_codec_decode(LB_FORMAT_JSON, text, strlen(text), &f, NULL, 0) == 0)
         lb_writer_value(&w, lb_fields_root(&f));

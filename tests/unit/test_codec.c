@@ -283,6 +283,59 @@ static void test_depth(void)
     free(text);
 }
 
+/* {"a": [0, 0, ...]} with n zeros, and its msgpack twin: n + 2 values in all (the document, the array, the zeros). */
+static json_t *wide_json(int n)
+{
+    char *text = lb_malloc((size_t)n * 2 + 16), *p = text;
+    p += sprintf(p, "{\"a\":[");
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s0", i == 0 ? "" : ",");
+    strcpy(p, "]}");
+    json_t *value = decode_json(text);
+    free(text);
+    return value;
+}
+
+static json_t *wide_msgpack(int n)
+{
+    msgpack_sbuffer buffer;
+    msgpack_packer packer;
+    msgpack_sbuffer_init(&buffer);
+    msgpack_packer_init(&packer, &buffer, msgpack_sbuffer_write);
+    msgpack_pack_map(&packer, 1);
+    pack_text(&packer, "a");
+    msgpack_pack_array(&packer, (size_t)n);
+    for (int i = 0; i < n; i++)
+        msgpack_pack_int(&packer, 0);
+    json_t *value = decode_msgpack(&buffer);
+    msgpack_sbuffer_destroy(&buffer);
+    return value;
+}
+
+/* A body holds LB_FIELDS_MAX_VALUES values at most: one more is refused, in both formats, and says so. */
+static void test_most_values(void)
+{
+    json_t *value = wide_json(LB_FIELDS_MAX_VALUES - 2), *packed = wide_msgpack(LB_FIELDS_MAX_VALUES - 2);
+    CHECK(value != NULL && packed != NULL && json_equal(value, packed));
+    json_decref(value);
+    json_decref(packed);
+    CHECK(wide_json(LB_FIELDS_MAX_VALUES - 1) == NULL);
+    CHECK_CONTAINS(err, "more than 4096 values");
+    CHECK(wide_msgpack(LB_FIELDS_MAX_VALUES - 1) == NULL);
+    CHECK_CONTAINS(err, "more than 4096 values");
+    CHECK(wide_msgpack(1000000) == NULL);
+    CHECK_CONTAINS(err, "more than 4096 values");
+    /* members count too */
+    char *text = lb_malloc(LB_FIELDS_MAX_VALUES * 12 + 16), *p = text;
+    *p++ = '{';
+    for (int i = 0; i < LB_FIELDS_MAX_VALUES; i++)
+        p += sprintf(p, "%s\"k%d\":1", i == 0 ? "" : ",", i);
+    strcpy(p, "}");
+    CHECK(decode_json(text) == NULL);
+    CHECK_CONTAINS(err, "more than 4096 values");
+    free(text);
+}
+
 /* Objects nested depth levels: {"a":{"a":...{"a":1}...}}. */
 static char *nested_objects(int depth)
 {
@@ -530,13 +583,13 @@ static void test_json_depth(void)
     free(text);
     CHECK(decode_json("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[") == NULL); /* stops before the end */
     CHECK(strcmp(err, "body nests deeper than 32 levels") == 0);
-    char *flat = lb_malloc(200000), *p = flat; /* wide is fine */
+    char *flat = lb_malloc(200000), *p = flat; /* wide is fine, up to LB_FIELDS_MAX_VALUES values */
     p += sprintf(p, "{\"a\":[");
-    for (int i = 0; i < 30000; i++)
+    for (int i = 0; i < 4000; i++)
         p += sprintf(p, "%s[]", i != 0 ? "," : "");
     strcpy(p, "]}");
     value = decode_json(flat);
-    CHECK(value != NULL && json_array_size(json_object_get(value, "a")) == 30000);
+    CHECK(value != NULL && json_array_size(json_object_get(value, "a")) == 4000);
     json_decref(value);
     free(flat);
 }
@@ -678,8 +731,10 @@ static void test_encode(void)
     for (int i = 0; i < 70000; i++)
         json_array_append_new(json_object_get(big, "items"), json_real(i / 4.0));
     json_object_set_new(big, "doc", document);
+    oracle_max_values = UINT32_MAX; /* a document larger than any body may be: the writer's, read back */
     check_round_trip(LB_FORMAT_JSON, big);
     check_round_trip(LB_FORMAT_MSGPACK, big);
+    oracle_max_values = LB_FIELDS_MAX_VALUES;
     json_decref(big);
 }
 
@@ -1268,6 +1323,7 @@ int main(void)
     test_same_document();
     test_json_errors();
     test_depth();
+    test_most_values();
     test_json_rejects();
     test_json_accepts();
     test_json_long_tokens();

@@ -40,6 +40,12 @@ typedef struct st_lb_value_t {
 
 #define LB_FIELDS_LOCAL      8   /* values held without an allocation (an order's body has 7) */
 #define LB_FIELDS_LOCAL_COPY 192 /* bytes of a document copied without an allocation (an order's body has 100-150) */
+/*
+ * Values a document may hold at most (a product of 50 SKUs has some 600): a value costs 40 bytes against its one byte
+ * or so of input, and a body is decoded before its credential is checked, so a 1 MiB array of small values would
+ * hold 40 MiB until the request is gone. A document with more is refused as malformed.
+ */
+#define LB_FIELDS_MAX_VALUES 4096
 
 /*
  * A decoded document. It keeps a copy of the bytes it was decoded from; its keys and strings point into that copy. It
@@ -48,6 +54,7 @@ typedef struct st_lb_value_t {
 typedef struct st_lb_fields_t {
     lb_value_t *values; /* [0] is the document's own object; local, or from malloc once there are more */
     uint32_t count, capacity;
+    uint32_t max_values; /* LB_FIELDS_MAX_VALUES from lb_fields_init; a test of huge documents may raise it */
     char *copy; /* the document's bytes: local_copy, from malloc, or NULL */
     lb_value_t local[LB_FIELDS_LOCAL];
     char local_copy[LB_FIELDS_LOCAL_COPY];

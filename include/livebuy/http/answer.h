@@ -40,8 +40,8 @@ void lb_body_release(lb_body_t *body);
 /*
  * Sends body (NULL: none, for a 204 or a 304) as the answer of req, whose status and headers are set (content_length is
  * set here; a HEAD gets the head alone), and
- * takes a reference of its own until h2o disposes of req. The answer holds LB_ANSWER_COST and, unless the body is
- * shared, the body's bytes against the budgets. On req's loop thread.
+ * takes a reference of its own until h2o disposes of req. The answer holds LB_ANSWER_COST, the request body's bytes
+ * and, unless the body is shared, the answer body's bytes against the budgets. On req's loop thread.
  */
 void lb_answer_send(h2o_req_t *req, lb_body_t *body);
 
