@@ -245,7 +245,8 @@ static char *nested_json(int depth)
     return text;
 }
 
-static json_t *nested_msgpack(int depth)
+/* {"a": ...} in msgpack, what "a" holds packed by pack (n: its size), decoded by ours. */
+static json_t *decode_packed_a(void (*pack)(msgpack_packer *, int), int n)
 {
     msgpack_sbuffer buffer;
     msgpack_packer packer;
@@ -253,12 +254,22 @@ static json_t *nested_msgpack(int depth)
     msgpack_packer_init(&packer, &buffer, msgpack_sbuffer_write);
     msgpack_pack_map(&packer, 1);
     pack_text(&packer, "a");
-    for (int i = 1; i < depth; i++)
-        msgpack_pack_array(&packer, 1);
-    msgpack_pack_int(&packer, 1);
+    pack(&packer, n);
     json_t *value = decode_msgpack(&buffer);
     msgpack_sbuffer_destroy(&buffer);
     return value;
+}
+
+static void pack_nested(msgpack_packer *packer, int depth)
+{
+    for (int i = 1; i < depth; i++)
+        msgpack_pack_array(packer, 1);
+    msgpack_pack_int(packer, 1);
+}
+
+static json_t *nested_msgpack(int depth)
+{
+    return decode_packed_a(pack_nested, depth);
 }
 
 static void test_depth(void)
@@ -296,20 +307,16 @@ static json_t *wide_json(int n)
     return value;
 }
 
+static void pack_zeros(msgpack_packer *packer, int n)
+{
+    msgpack_pack_array(packer, (size_t)n);
+    for (int i = 0; i < n; i++)
+        msgpack_pack_int(packer, 0);
+}
+
 static json_t *wide_msgpack(int n)
 {
-    msgpack_sbuffer buffer;
-    msgpack_packer packer;
-    msgpack_sbuffer_init(&buffer);
-    msgpack_packer_init(&packer, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map(&packer, 1);
-    pack_text(&packer, "a");
-    msgpack_pack_array(&packer, (size_t)n);
-    for (int i = 0; i < n; i++)
-        msgpack_pack_int(&packer, 0);
-    json_t *value = decode_msgpack(&buffer);
-    msgpack_sbuffer_destroy(&buffer);
-    return value;
+    return decode_packed_a(pack_zeros, n);
 }
 
 /* A body holds LB_FIELDS_MAX_VALUES values at most: one more is refused, in both formats, and says so. */
