@@ -539,7 +539,8 @@ int lb_call_negotiate(lb_call_t *call, const char *const *offered, size_t n)
     if (chosen < 0) {
         char types[256];
         size_t len = 0;
-        for (size_t i = 0; i != n; ++i)
+        types[0] = '\0';
+        for (size_t i = 0; i != n && len < sizeof(types); ++i) /* past the end, snprintf's count would wrap the room */
             len += (size_t)snprintf(types + len, sizeof(types) - len, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", offered[i]);
         lb_reply_error(call, 406, "not_acceptable", "this route answers %s, not %.*s", types,
                        (int)(accept.len < 80 ? accept.len : 80), accept.base);
@@ -550,7 +551,7 @@ int lb_call_negotiate(lb_call_t *call, const char *const *offered, size_t n)
 int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *allowed, int *index, lb_input_error_t *err)
 {
     h2o_iovec_t value = lb_call_query(call, name);
-    char names[256];
+    char names[256] = "";
     size_t len = 0;
     if (value.base == NULL)
         return 0;
@@ -559,7 +560,8 @@ int lb_call_query_enum(lb_call_t *call, const char *name, const char *const *all
             *index = (int)(s - allowed);
             return 0;
         }
-        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", s == allowed ? "" : ", ", *s);
+        if (len < sizeof(names)) /* past the end, snprintf's count would wrap the room */
+            len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", s == allowed ? "" : ", ", *s);
     }
     return lb_input_error(err, 400, "invalid_query", "%s must be one of %s", name, names);
 }

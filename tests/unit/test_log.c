@@ -77,7 +77,7 @@ int main(void)
                         "duration_ms=12.346 bytes=321 client=\"127.0.0.1\" buyer_id=1001\n");
     CHECK_CONTAINS(got, " info  access request_id=\"r-1\" method=\"POST\" route=\"/v1/orders\" status=409 error=\"sold_out\" "
                         "duration_ms=0.002 bytes=0 client=\"::1\" buyer_id=1001\n");
-    CHECK_CONTAINS(got, " info  access request_id=\"a\"b\\c\\u0009d\" method=\"GET\" route=\"/v1/merchant/orders\" status=200 "
+    CHECK_CONTAINS(got, " info  access request_id=\"a\\\"b\\\\c\\u0009d\" method=\"GET\" route=\"/v1/merchant/orders\" status=200 "
                         "duration_ms=1234567.890 bytes=0 client=\"10.0.0.7\" merchant_id=42\n");
 
     lb_log_setup(LB_LOG_INFO, LB_LOG_JSON, 1);
