@@ -75,10 +75,10 @@ void lb_db_global_init(const lb_db_url_t *url, int sharded)
     db_url.socket = url->socket != NULL ? lb_strdup(url->socket) : NULL;
 }
 
-MYSQL *lb_db_open_session(unsigned long flags, char *err, size_t errsize)
+MYSQL *lb_db_open_session(unsigned long flags, unsigned io_timeout, char *err, size_t errsize)
 {
     MYSQL *mysql = mysql_init(NULL);
-    unsigned connect_timeout = 3, io_timeout = 30;
+    unsigned connect_timeout = 3;
     my_bool reconnect = 0; /* never: a silent reconnect inside a transaction would split it (STACK-NOTES) */
     mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     mysql_optionsv(mysql, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
@@ -181,7 +181,7 @@ static lb_db_t *worker_connection(void)
     uint64_t now = lb_monotonic_ns();
     if (now < thread_next_connect_ns)
         return NULL;
-    if ((db->mysql = lb_db_open_session(0, db->error, sizeof(db->error))) == NULL) {
+    if ((db->mysql = lb_db_open_session(0, LB_DB_IO_TIMEOUT, db->error, sizeof(db->error))) == NULL) {
         thread_backoff_ns = thread_backoff_ns == 0 ? BACKOFF_FIRST_NS : thread_backoff_ns * 2;
         if (thread_backoff_ns > BACKOFF_MAX_NS)
             thread_backoff_ns = BACKOFF_MAX_NS;

@@ -16,6 +16,7 @@
 
 #define LOCK_NAME      "livebuy_migrations"
 #define LOCK_TIMEOUT_S "60"
+#define MIGRATION_IO_TIMEOUT (6 * 3600) /* seconds a migration's statement may take: an ALTER of a large table */
 
 typedef struct st_migration_t {
     unsigned version;
@@ -128,11 +129,13 @@ static long long query_number(MYSQL *mysql, const char *sql)
     return value;
 }
 
+/* 1 applied, 0 not, -1 the database did not say (then nothing is run on a guess). */
 static int is_applied(MYSQL *mysql, unsigned version)
 {
     char sql[128];
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM schema_migrations WHERE version = %u", version);
-    return query_number(mysql, sql) > 0;
+    long long n = query_number(mysql, sql);
+    return n < 0 ? -1 : n > 0;
 }
 
 /*
@@ -194,7 +197,10 @@ int lb_migrate(const char *dir, unsigned *applied, char *err, size_t errsize)
     migration_t *list = list_migrations(dir, &count, err, errsize);
     if (list == NULL)
         return LB_EINPUT;
-    MYSQL *mysql = lb_db_open_session(CLIENT_MULTI_STATEMENTS, err, errsize);
+    /* No 30 s bound on a read here: a migration of a large table (an index added, rows copied) takes what it takes,
+     * and a second process waits up to LOCK_TIMEOUT_S for the lock; a read bound shorter than either would drop the
+     * session in the middle, and livebuyd would not start. */
+    MYSQL *mysql = lb_db_open_session(CLIENT_MULTI_STATEMENTS, MIGRATION_IO_TIMEOUT, err, errsize);
     if (mysql == NULL) {
         ret = LB_EDB_DOWN;
         goto Exit;
@@ -222,7 +228,12 @@ int lb_migrate(const char *dir, unsigned *applied, char *err, size_t errsize)
         goto Exit;
     }
     for (size_t i = 0; i != count; ++i) {
-        if (is_applied(mysql, list[i].version))
+        int applied_already = is_applied(mysql, list[i].version);
+        if (applied_already < 0) {
+            snprintf(err, errsize, "cannot read schema_migrations: %s", mysql_error(mysql));
+            goto Exit;
+        }
+        if (applied_already)
             continue;
         if (apply(mysql, dir, &list[i], err, errsize) != 0)
             goto Exit;

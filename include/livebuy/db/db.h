@@ -27,9 +27,11 @@ void lb_db_global_dispose(void);
 
 /*
  * Opens a plain session (no statement cache) for start-up work on the calling thread: the reachability check and
- * migrations. flags are passed to mysql_real_connect (e.g. CLIENT_MULTI_STATEMENTS). NULL with a reason in err.
+ * migrations. flags are passed to mysql_real_connect (e.g. CLIENT_MULTI_STATEMENTS); io_timeout is the seconds a read or
+ * write may take (LB_DB_IO_TIMEOUT for the workers). NULL with a reason in err.
  */
-MYSQL *lb_db_open_session(unsigned long flags, char *err, size_t errsize);
+#define LB_DB_IO_TIMEOUT 30
+MYSQL *lb_db_open_session(unsigned long flags, unsigned io_timeout, char *err, size_t errsize);
 
 /*
  * A unit of database work. Embed it in the struct that holds the job's inputs and outputs; recover that struct in the
