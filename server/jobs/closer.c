@@ -11,6 +11,7 @@
 #include "livebuy/jobs/closer.h"
 #include "livebuy/codec/codec.h"
 #include "livebuy/common.h"
+#include "livebuy/base/log.h"
 #include "livebuy/db/db.h"
 #include "livebuy/db/periodic.h"
 #include "livebuy/order/lanes.h"
@@ -31,6 +32,7 @@ typedef struct st_closing_t {
     size_t num_due;
     int64_t failed_skus[CLOSE_LIMIT]; /* SKUs that got units back, for the lanes */
     size_t num_failed;
+    size_t num_stuck; /* due campaigns this run could not close (LB_EDB): the next run waits its interval */
 } closing_t;
 
 static closing_t closing;
@@ -143,7 +145,7 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
 
 static int closing_prepare(lb_periodic_t *periodic)
 {
-    closing.num_due = closing.num_failed = 0;
+    closing.num_due = closing.num_failed = closing.num_stuck = 0;
     return 0;
 }
 
@@ -156,6 +158,15 @@ static int closing_work(lb_periodic_t *periodic, lb_db_t *db)
         /* After a deadlock the job runs again: a campaign it closed already is skipped, its SKU is counted once. */
         if ((ret = close_one(db, &closing.due[i], now, &failed)) == 0 && failed && closing.num_failed != CLOSE_LIMIT)
             closing.failed_skus[closing.num_failed++] = closing.due[i].sku_id;
+        if (ret == LB_EDB) {
+            /* This campaign's own trouble (a row it needs is not as it should be): said, and the campaigns due after
+             * it are closed all the same; it is tried again at the next run. */
+            lb_db_rollback(db);
+            lb_log(LB_LOG_ERROR, "closing group-buy %lld of SKU %lld failed: left open, tried again in %d ms",
+                   (long long)closing.due[i].id, (long long)closing.due[i].sku_id, CLOSE_INTERVAL_MS);
+            ++closing.num_stuck;
+            ret = 0;
+        }
     }
     return ret;
 }
@@ -165,7 +176,7 @@ static void closing_done(lb_periodic_t *periodic, int status)
     for (size_t i = 0; i != closing.num_failed; ++i)
         lb_lanes_stock_changed(closing.failed_skus[i]);
     /* A full page means more campaigns are due: go again at once rather than in a second. */
-    if (status == 0 && closing.num_due == CLOSE_LIMIT)
+    if (status == 0 && closing.num_due == CLOSE_LIMIT && closing.num_stuck == 0)
         lb_periodic_again(periodic, 0);
 }
 

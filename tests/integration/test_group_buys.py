@@ -291,6 +291,24 @@ class GroupBuyTest(lb.ServerTestCase):
         self.assertEqual((status, order["status"]), (200, "refund_required"))
         self.assert_counters_add_up(sku_id)
 
+    def test_a_campaign_that_cannot_close_holds_no_other_up(self):
+        """A failed campaign whose paid join has lost its payment row cannot refund it (LB_EDB): it stays open and is
+        said in the log, and a campaign due after it closes all the same."""
+        stuck_sku, next_sku = self.new_sku(20), self.new_sku(20)
+        stuck = self.new_campaign(stuck_sku, min_qty=10, closes_in=2)
+        after = self.new_campaign(next_sku, min_qty=1, closes_in=3)
+        status, _, paid = self.join(211, stuck["id"], 1)
+        self.assertEqual(status, 201, paid)
+        self.pay(paid)
+        self.sql("DELETE FROM payments WHERE order_id = %d" % paid["id"])
+        status, _, joined = self.join(212, after["id"], 1)
+        self.assertEqual(status, 201, joined)
+        self.assertEqual(self.wait_closed(after["id"])["status"], "succeeded")
+        self.assertEqual(self.campaign(stuck["id"])["status"], "open")
+        self.assertTrue(lb.wait_for(lambda: "closing group-buy %d of SKU %d failed" % (stuck["id"], stuck_sku)
+                                    in self.server.log(), 5), "not said in the log")
+        self.sql("UPDATE group_buys SET status = 'failed' WHERE id = %d" % stuck["id"])  # out of the other tests' way
+
     def test_joins_share_stock_and_limits(self):
         sku_id = self.new_sku(4)
         gb = self.new_campaign(sku_id, min_qty=2, closes_in=120, per_buyer_limit=2)
