@@ -26,6 +26,7 @@
 #include "livebuy/base/idmap.h"
 #include "livebuy/base/metrics.h"
 #include "livebuy/feed/stock_feed.h"
+#include "livebuy/http/answer.h"
 #include "livebuy/store/lives.h"
 
 #define MS                 1000000ull
@@ -570,6 +571,9 @@ static void viewer_start(viewer_t *v, void *arg)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/event-stream"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
     v->generator = (h2o_generator_t){on_viewer_proceed, on_viewer_stop};
+    /* a stream holds its request, pool and stream as an answer does, until it ends: counted against the budgets like
+     * one, so that streams a client never reads cannot pile up past them */
+    lb_answer_hold(req);
     h2o_start_response(req, &v->generator);
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
         viewer_end(v);
