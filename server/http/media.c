@@ -127,14 +127,18 @@ static void read_done(uv_work_t *uv, int status)
     read_release(read);
 }
 
-/* Does If-None-Match name etag (or say "*")? */
+/*
+ * Does If-None-Match name etag? The name is the content's hash: a client that names it holds those bytes. "*" (any
+ * copy at all) is not taken on the name alone: the photo may not exist, and a 304 would tell the client to keep
+ * a photo for a year that is not there; it is read, and a missing one is a 404.
+ */
 static int not_modified(h2o_req_t *req, const char *etag)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
     if (i < 0)
         return 0;
     h2o_iovec_t value = req->headers.entries[i].value;
-    return h2o_strstr(value.base, value.len, etag, strlen(etag)) != SIZE_MAX || h2o_memis(value.base, value.len, H2O_STRLIT("*"));
+    return h2o_strstr(value.base, value.len, etag, strlen(etag)) != SIZE_MAX;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)

@@ -127,6 +127,9 @@ class Images(lb.ServerTestCase):
             self.assertEqual((status, body), (304, b""))
             self.assertEqual(headers["etag"], '"%s"' % digest)
             self.assertEqual(self.media(image["url"], {"If-None-Match": '"%s"' % ("0" * 64)})[0], 200)
+            # "*" is not taken on the name alone: a photo that is not there is a 404, not a year-long 304
+            missing = "/media/%s/%s.%s" % ("0" * 2, "0" * 64, ext)
+            self.assertEqual(self.media(missing, {"If-None-Match": "*"})[0], 404)
             status, headers, body = self.media(image["url"], method="HEAD")
             self.assertEqual((status, body, int(headers["content-length"])), (200, b"", len(data)))
         listed = self.images(product["id"])
