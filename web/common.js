@@ -544,6 +544,34 @@ const LB = (() => {
       el('div', { class: 'actions' }, actions));
   }
 
+  // One tap, one key: what to send for body is the last attempt again while its outcome is unknown (no answer, a 429 or
+  // a 5xx: it may have been taken) and the body is the same, else a new attempt with a new Idempotency-Key.
+  function attemptFor(last, body) {
+    return last && !last.settled && JSON.stringify(last.body) === JSON.stringify(body) ? last
+      : { key: randomKey(), body, settled: false };
+  }
+
+  // Sends attempt with send(attempt) (its answer; a throw is no answer), again after a transient answer, retries times
+  // at most (onWait(answer), if given, before each wait of retryAfterMs); a definite answer settles the attempt, so
+  // that the next tap is a new one. Returns the last answer (null: none).
+  async function sendAttempt(attempt, send, retries, onWait) {
+    let answer = null;
+    for (let i = 0; i <= retries; ++i) {
+      try {
+        answer = await send(attempt);
+      } catch (e) {
+        answer = null; // no answer at all: the same key again is safe
+      }
+      if (!transient(answer)) break;
+      if (i < retries) {
+        if (onWait) onWait(answer);
+        await sleep(retryAfterMs(answer, i));
+      }
+    }
+    if (!transient(answer)) attempt.settled = true;
+    return answer;
+  }
+
   function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
@@ -552,5 +580,6 @@ const LB = (() => {
     api, errorOf, failure, missing, say, yuan, cents, duration, chinaDateTime, toChinaInput, fromChinaInput, now, percent,
     offerStatus, offerTerms, orderStatusNames, refundStatusNames, randomKey, el, stockStream, merchantSession, tabs, offersList, offerRow, sleep,
     BUYER_TOKEN_KEY, SHIP_TO_KEY, buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, retryAfterMs,
+    attemptFor, sendAttempt,
   };
 })();

@@ -10,7 +10,7 @@
 
 (() => {
   const { failure, missing, say, yuan, cents, duration, chinaDateTime, now, toChinaInput, fromChinaInput, el } = LB;
-  const { merchantSession, tabs, offersList, offerRow, randomKey, transient, retryAfterMs, sleep } = LB;
+  const { merchantSession, tabs, offersList, offerRow, transient, attemptFor, sendAttempt } = LB;
 
   const PAGE = 100;
   const GROUP_REFRESH_MS = 5000;
@@ -317,7 +317,7 @@
   // same form after an unclear result (no answer, 429, 5xx: it may have been made). A retry then never makes a second
   // product. A definite answer (2xx, another 4xx) ends it: the next Save is a new product with a new key.
   const PRODUCT_RETRIES = 2;
-  let productAttempt = null; // {key, body}
+  let productAttempt = null; // {key, body, settled} of the last 保存, sent again while its outcome is unknown (LB.attemptFor)
 
   $('add-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -338,26 +338,16 @@
       }
       product.skus.push({ name: v('sku-name'), price_cents: price, stock: Number(v('sku-stock')), weight_grams: Number(v('sku-weight')) });
     }
-    if (!productAttempt || JSON.stringify(productAttempt.body) !== JSON.stringify(product))
-      productAttempt = { key: randomKey(), body: product };
-    const attempt = productAttempt;
+    productAttempt = attemptFor(productAttempt, product);
     $('add-submit').disabled = true;
-    let answer = null;
-    for (let i = 0; i <= PRODUCT_RETRIES; ++i) {
-      answer = await call('POST', '/v1/products', attempt.body, { 'Idempotency-Key': attempt.key });
-      if (!transient(answer)) break;
-      if (i < PRODUCT_RETRIES) {
-        say('add-msg', '服务器繁忙，稍后自动重试 Busy, retrying… ' + failure(answer));
-        await sleep(retryAfterMs(answer, i));
-      }
-    }
+    const answer = await sendAttempt(productAttempt, (a) => call('POST', '/v1/products', a.body, { 'Idempotency-Key': a.key }),
+      PRODUCT_RETRIES, (busy) => say('add-msg', '服务器繁忙，稍后自动重试 Busy, retrying… ' + failure(busy)));
     $('add-submit').disabled = false;
     if (transient(answer)) {
       say('add-msg', '不确定是否已保存，请再点保存（不会重复添加） Not sure it was saved: press Save again, it will not add it twice ' +
         failure(answer), false);
       return;
     }
-    if (productAttempt === attempt) productAttempt = null;
     if (answer && answer.status === 201) {
       say('add-msg', '已添加 Added: ' + product.title + ' (#' + answer.body.id + ')', true);
       resetAddForm();

@@ -5,8 +5,8 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, failure, say, yuan, duration, chinaDateTime, now, randomKey, el, sleep, BUYER_TOKEN_KEY, SHIP_TO_KEY,
-    buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, retryAfterMs } = LB;
+  const { api, errorOf, failure, say, yuan, duration, chinaDateTime, now, el, BUYER_TOKEN_KEY, SHIP_TO_KEY,
+    buyerToken, linkBuyerToken, startBuyer, buyerNotice, transient, attemptFor, sendAttempt } = LB;
 
   // The link's ?token=… leaves the address bar first of all (links get shared).
   const linkToken = linkBuyerToken();
@@ -209,9 +209,7 @@
     }
     // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body. While the last
     // tap's outcome is unknown (no answer, 429, 5xx: it may have joined), a tap with the same body is that tap again.
-    const body = { group_buy_id: gb.id, qty };
-    if (!attempt || attempt.settled || JSON.stringify(attempt.body) !== JSON.stringify(body))
-      attempt = { key: randomKey(), body, settled: false };
+    attempt = attemptFor(attempt, { group_buy_id: gb.id, qty });
     await send(attempt);
   }
 
@@ -219,17 +217,8 @@
     busy = true;
     renderJoin();
     showResult('pending', '提交中… Joining…', []);
-    let answer = null;
-    for (let i = 0; i <= AUTO_RETRIES; ++i) {
-      try {
-        answer = await api('POST', '/v1/orders', { body: a.body, token: buyer.token, headers: { 'Idempotency-Key': a.key } });
-      } catch (e) {
-        answer = null; // no answer at all: the same key again is safe
-      }
-      if (!transient(answer)) break;
-      if (i < AUTO_RETRIES) await sleep(retryAfterMs(answer, i));
-    }
-    if (!transient(answer)) a.settled = true; // a definite answer: the next tap is a new one, with a new key
+    const answer = await sendAttempt(a, (x) => api('POST', '/v1/orders', { body: x.body, token: buyer.token,
+      headers: { 'Idempotency-Key': x.key } }), AUTO_RETRIES);
     busy = false;
     renderJoin();
     if (attempt === a) report(a, answer);

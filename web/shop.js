@@ -6,9 +6,9 @@
 'use strict';
 
 (() => {
-  const { api, errorOf, failure, missing, say, yuan, duration, chinaDateTime, now, randomKey, el, stockStream, sleep,
+  const { api, errorOf, failure, missing, say, yuan, duration, chinaDateTime, now, el, stockStream, sleep,
     orderStatusNames, refundStatusNames, BUYER_TOKEN_KEY, SHIP_TO_KEY, buyerToken, linkBuyerToken, startBuyer, buyerNotice,
-    transient, retryAfterMs } = LB;
+    transient, attemptFor, sendAttempt } = LB;
 
   // The link's ?token=… leaves the address bar first of all, before any await (links get shared).
   const linkToken = linkBuyerToken();
@@ -237,9 +237,7 @@
     $('ship-msg').className = 'msg ok';
     // One tap, one key: retries of this tap (automatic or the Retry button) send the same key and body. While the last
     // tap's outcome is unknown (no answer, 429, 5xx: it may have reserved), a tap with the same body is that tap again.
-    const body = { live_item_id: it.data.id, qty: it.qty, ship_to: ship };
-    if (!it.attempt || it.attempt.settled || JSON.stringify(it.attempt.body) !== JSON.stringify(body))
-      it.attempt = { key: randomKey(), body, settled: false };
+    it.attempt = attemptFor(it.attempt, { live_item_id: it.data.id, qty: it.qty, ship_to: ship });
     await send(it, it.attempt);
   }
 
@@ -247,17 +245,8 @@
     it.busy = true;
     refreshItem(it);
     showResult(it, 'pending', '提交中… Placing the order…', []);
-    let answer = null;
-    for (let i = 0; i <= AUTO_RETRIES; ++i) {
-      try {
-        answer = await api('POST', '/v1/orders', { body: attempt.body, token, headers: { 'Idempotency-Key': attempt.key } });
-      } catch (e) {
-        answer = null; // no answer at all: the same key again is safe
-      }
-      if (!transient(answer)) break;
-      if (i < AUTO_RETRIES) await sleep(retryAfterMs(answer, i));
-    }
-    if (!transient(answer)) attempt.settled = true; // a definite answer: the next tap is a new one, with a new key
+    const answer = await sendAttempt(attempt, (a) => api('POST', '/v1/orders', { body: a.body, token,
+      headers: { 'Idempotency-Key': a.key } }), AUTO_RETRIES);
     it.busy = false;
     if (it.attempt === attempt) report(it, attempt, answer);
     refreshItem(it);
