@@ -50,10 +50,10 @@ int lb_store_shipment_sku(lb_db_t *db, int64_t id, int64_t *sku_id);
 /* Marks a (locked) pending or dead shipment acked at now; *changed is 0 when it was acked already (or cancelled). */
 int lb_store_shipment_set_acked(lb_db_t *db, int64_t sku_id, int64_t id, int64_t now, int *changed);
 /*
- * Cancels the shipment of one order (a paid order refunded before handoff) if no dispatcher has it: a pending shipment
- * of that order alone, not claimed. *cancelled says whether it was. A cancelled shipment is never pushed or acked; it
- * takes a new place in the feed, so that a shipper who pulled it sees it again, cancelled. Inside a transaction that
- * holds the SKU row.
+ * Cancels the shipment of one order (a paid order refunded before handoff) if shipping cannot have it: a pending
+ * shipment of that order alone, never claimed for a push (sql/024). *cancelled says whether it was. A cancelled shipment
+ * is never pushed or acked; it takes a new place in the feed, so that a shipper who pulled it sees it again, cancelled.
+ * Inside a transaction that holds the SKU row.
  */
 int lb_store_order_shipment_cancel(lb_db_t *db, int64_t sku_id, int64_t order_id, int *cancelled);
 /*
