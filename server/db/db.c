@@ -1,6 +1,7 @@
 /*
  * Database jobs on libuv's thread pool: each worker thread keeps its own connection (opened on first use, reopened with
- * backoff after a failure), its own cache of prepared statements, and runs a job's transaction again after a deadlock.
+ * backoff after a failure, replaced when a job finds it died while idle), its own cache of prepared statements, and runs
+ * a job's transaction again after a deadlock.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -38,6 +39,7 @@ struct st_lb_db_t {
     MYSQL *mysql;
     int in_transaction;
     int broken;
+    int idle; /* the job has sent nothing yet on a connection opened before it: see replaced_stale */
     cached_statement_t statements[MAX_STATEMENTS];
     size_t num_statements;
     MYSQL_STMT *open_query;
@@ -161,6 +163,27 @@ static void database_up(void)
     lb_log(LB_LOG_INFO, "database reachable again after %.1f s", (double)(lb_monotonic_ns() - since) / 1e9);
 }
 
+/* A new connection for the calling worker; NULL while the database is unreachable (said, folded) or the worker backs off. */
+static MYSQL *connect_worker(lb_db_t *db)
+{
+    uint64_t now = lb_monotonic_ns();
+    if (now < thread_next_connect_ns)
+        return NULL;
+    MYSQL *mysql = lb_db_open_session(0, LB_DB_IO_TIMEOUT, db->error, sizeof(db->error));
+    if (mysql == NULL) {
+        thread_backoff_ns = thread_backoff_ns == 0 ? BACKOFF_FIRST_NS : thread_backoff_ns * 2;
+        if (thread_backoff_ns > BACKOFF_MAX_NS)
+            thread_backoff_ns = BACKOFF_MAX_NS;
+        thread_next_connect_ns = now + thread_backoff_ns;
+        database_down();
+        lb_log_folded(&connect_failures, LB_LOG_ERROR, "%s", db->error);
+        return NULL;
+    }
+    thread_backoff_ns = 0;
+    database_up();
+    return mysql;
+}
+
 /* The calling worker's connection, (re)opened as needed; NULL while the database is unreachable. */
 static lb_db_t *worker_connection(void)
 {
@@ -176,23 +199,55 @@ static lb_db_t *worker_connection(void)
         close_connection(db);
         db->broken = 0;
     }
-    if (db->mysql != NULL)
-        return db;
-    uint64_t now = lb_monotonic_ns();
-    if (now < thread_next_connect_ns)
+    if (db->mysql == NULL && (db->mysql = connect_worker(db)) == NULL)
         return NULL;
-    if ((db->mysql = lb_db_open_session(0, LB_DB_IO_TIMEOUT, db->error, sizeof(db->error))) == NULL) {
-        thread_backoff_ns = thread_backoff_ns == 0 ? BACKOFF_FIRST_NS : thread_backoff_ns * 2;
-        if (thread_backoff_ns > BACKOFF_MAX_NS)
-            thread_backoff_ns = BACKOFF_MAX_NS;
-        thread_next_connect_ns = now + thread_backoff_ns;
-        database_down();
-        lb_log_folded(&connect_failures, LB_LOG_ERROR, "%s", db->error);
-        return NULL;
-    }
-    thread_backoff_ns = 0;
-    database_up();
     return db;
+}
+
+/*
+ * A connection left idle between jobs dies unnoticed when MariaDB restarts or ends the session (wait_timeout, KILL):
+ * the next job's first round trip fails. That round trip alone may go again, once, on a new connection, when sending
+ * it twice cannot do anything twice: it never left (2006: the write failed), or it changes nothing (harmless: START
+ * TRANSACTION, a prepare, a SELECT). Anything later in the job is never sent again: a statement of the job may have
+ * run by then (a lost COMMIT stays "outcome unknown"). idle: this is the job's first round trip on a connection it
+ * found open (taken_idle). Returns 1 when db has its new connection (its statements are prepared again as they are
+ * used); 0: classify the error as it is.
+ */
+static lb_log_fold_t stale_connections = LB_LOG_FOLD_INIT;
+
+static int replaced_stale(lb_db_t *db, int idle, unsigned err, const char *message, int harmless)
+{
+    if (!idle || !(harmless || err == CR_SERVER_GONE_ERROR))
+        return 0;
+    switch (err) {
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+    case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
+        break;
+    default:
+        return 0;
+    }
+    char lost[sizeof(db->error)];
+    snprintf(lost, sizeof(lost), "%u: %s", err, message);
+    MYSQL *mysql = connect_worker(db);
+    if (mysql == NULL)
+        return 0; /* down indeed */
+    close_connection(db);
+    db->mysql = mysql;
+    lb_log_folded(&stale_connections, LB_LOG_INFO,
+                  "a database connection had died while idle (%s): replaced, and the job's first round trip sent again", lost);
+    return 1;
+}
+
+/* Whether the round trip about to be sent is the job's first on a connection it found open; clears the mark. */
+static int taken_idle(lb_db_t *db)
+{
+    int idle = db->idle;
+    db->idle = 0;
+    return idle;
 }
 
 /* Maps a MariaDB error number to an LB_E* code; connection-level errors mark the connection for reopening. */
@@ -237,17 +292,20 @@ static int stmt_failed(lb_db_t *db, MYSQL_STMT *stmt)
     return classify(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
 }
 
-static int plain_query(lb_db_t *db, const char *sql)
+static int plain_query(lb_db_t *db, const char *sql, int harmless)
 {
+    int idle = taken_idle(db);
     db->open_query = NULL;
-    if (mysql_query(db->mysql, sql) != 0)
-        return classify(db, mysql_errno(db->mysql), mysql_error(db->mysql));
-    return 0;
+    if (mysql_query(db->mysql, sql) == 0)
+        return 0;
+    if (replaced_stale(db, idle, mysql_errno(db->mysql), mysql_error(db->mysql), harmless))
+        return plain_query(db, sql, 0);
+    return classify(db, mysql_errno(db->mysql), mysql_error(db->mysql));
 }
 
 int lb_db_begin(lb_db_t *db)
 {
-    int ret = plain_query(db, "START TRANSACTION");
+    int ret = plain_query(db, "START TRANSACTION", 1);
     db->in_transaction = ret == 0;
     return ret;
 }
@@ -255,13 +313,13 @@ int lb_db_begin(lb_db_t *db)
 int lb_db_commit(lb_db_t *db)
 {
     db->in_transaction = 0;
-    return plain_query(db, "COMMIT");
+    return plain_query(db, "COMMIT", 0);
 }
 
 void lb_db_rollback(lb_db_t *db)
 {
     if (db->mysql != NULL && !db->broken)
-        plain_query(db, "ROLLBACK");
+        plain_query(db, "ROLLBACK", 0);
     db->in_transaction = 0;
 }
 
@@ -282,10 +340,14 @@ static MYSQL_STMT *prepared(lb_db_t *db, const char *key, size_t variant, const 
     if (db->num_statements == MAX_STATEMENTS)
         close_statements(db);
     stmt = mysql_stmt_init(db->mysql);
+    int idle = taken_idle(db);
     if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
-        *ret = stmt_failed(db, stmt);
+        /* stmt outlives its connection when that is replaced: closing it then only frees it */
+        int again = replaced_stale(db, idle, mysql_stmt_errno(stmt), mysql_stmt_error(stmt), 1);
+        if (!again)
+            *ret = stmt_failed(db, stmt);
         mysql_stmt_close(stmt);
-        return NULL;
+        return again ? prepared(db, key, variant, sql, ret) : NULL;
     }
     db->statements[db->num_statements++] = (cached_statement_t){key, variant, stmt};
     return stmt;
@@ -310,11 +372,6 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
         db->binds_capacity = n;
     }
     binds = db->binds;
-
-    db->open_query = NULL;
-    if ((stmt = prepared(db, key, variant, sql, ret)) == NULL)
-        goto Exit;
-    assert(mysql_stmt_param_count(stmt) == n);
     for (size_t i = 0; i != n; ++i) {
         binds[i].is_unsigned = params[i].type == 'u';
         switch (params[i].type) {
@@ -341,11 +398,23 @@ static MYSQL_STMT *execute(lb_db_t *db, const char *key, size_t variant, const c
             break;
         }
     }
-    if (mysql_stmt_bind_param(stmt, binds) != 0 || mysql_stmt_execute(stmt) != 0) {
-        *ret = stmt_failed(db, stmt);
-        stmt = NULL;
+
+    db->open_query = NULL;
+    for (;;) {
+        if ((stmt = prepared(db, key, variant, sql, ret)) == NULL)
+            break;
+        assert(mysql_stmt_param_count(stmt) == n);
+        int idle = taken_idle(db);
+        if (mysql_stmt_bind_param(stmt, binds) == 0 && mysql_stmt_execute(stmt) == 0)
+            break;
+        /* Sent again only with its text at hand, to prepare it on the new connection. */
+        if (sql == NULL ||
+            !replaced_stale(db, idle, mysql_stmt_errno(stmt), mysql_stmt_error(stmt), strncmp(sql, "SELECT ", 7) == 0)) {
+            *ret = stmt_failed(db, stmt);
+            stmt = NULL;
+            break;
+        }
     }
-Exit:
     return stmt;
 }
 
@@ -476,6 +545,7 @@ static int64_t insert_rows(lb_db_t *db, const char *sql, const lb_db_column_t *c
                 return ret;
         }
         assert(mysql_stmt_param_count(stmt) == k * num_columns);
+        taken_idle(db); /* a write: never sent again */
         if (mysql_stmt_bind_param(stmt, bind_rows(db, columns, num_columns, first, k)) != 0 || mysql_stmt_execute(stmt) != 0)
             return stmt_failed(db, stmt);
         inserted += (int64_t)mysql_stmt_affected_rows(stmt);
@@ -512,6 +582,7 @@ int64_t lb_db_exec_rows(lb_db_t *db, const char *sql, const lb_db_column_t *colu
         /* the flags (0 or 1) are the indicators */
         binds[i].u.indicator = (char *)c->nulls;
     }
+    taken_idle(db); /* a write: never sent again */
     if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &array_size) != 0 || mysql_stmt_bind_param(stmt, binds) != 0 ||
         mysql_stmt_execute(stmt) != 0)
         return stmt_failed(db, stmt);
@@ -666,13 +737,17 @@ static void run_job(uv_work_t *work)
 
     int status = LB_EDB_DOWN;
     for (unsigned attempt = 0;; ++attempt) {
+        /* Only the first attempt's connection has sat idle since the job before: a retry's has just answered or is new. */
+        int found_open = attempt == 0 && thread_db != NULL && thread_db->mysql != NULL && !thread_db->broken;
         /* A job that lost its connection at COMMIT asks for a retry; it gets a fresh connection to find out. */
         lb_db_t *db = worker_connection();
         if (db == NULL) {
             status = LB_EDB_DOWN;
             break;
         }
+        db->idle = found_open;
         status = job->work(job, db);
+        db->idle = 0;
         if (db->in_transaction)
             lb_db_rollback(db);
         if (status != LB_EDB_RETRY || attempt == MAX_RETRIES)

@@ -1,7 +1,8 @@
 /*
  * The database layer: jobs run on libuv's thread pool, each worker thread with its own MariaDB connection, prepared
  * statements only, explicit reconnect with backoff, whole-transaction retry on deadlock; results come back on the loop
- * thread that submitted the job.
+ * thread that submitted the job. A connection that died while idle between jobs (MariaDB restarted) is replaced at the
+ * job's first round trip, which alone is sent again, and only when that cannot do anything twice.
  */
 #ifndef LIVEBUY_DB_H
 #define LIVEBUY_DB_H
