@@ -33,7 +33,7 @@ void lb_handle_readyz(lb_call_t *call)
     /* A database that hangs (stopped, a network that drops packets) holds its workers for the I/O time-out: a probe
      * needs its answer sooner. */
     lb_call_deadline(call, 1000, 503, "unavailable", "the database did not answer within 1 s");
-    lb_call_job_submit(lb_call_job_new(call, sizeof(lb_call_job_t)), readyz_work);
+    lb_call_job_submit_first(lb_call_job_new(call, sizeof(lb_call_job_t)), readyz_work);
 }
 
 /*

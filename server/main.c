@@ -11,6 +11,7 @@
 #include "livebuy/order/lanes.h"
 #include "livebuy/order/sku_actions.h"
 #include "livebuy/order/fairness.h"
+#include "livebuy/http/call.h"
 #include "livebuy/db/migrate.h"
 #include "livebuy/app/server.h"
 #include "livebuy/app/install.h"
@@ -180,6 +181,8 @@ int main(int argc, char **argv)
     lb_lanes_share_jobs(jobs, config.max_batch_skus, config.shards);
     lb_sku_actions_share_jobs(jobs, config.max_batch_skus, config.shards);
     lb_lanes_set_deadline(config.order_wait_ms);
+    /* Calls (every route but orders and payments) leave the thread's order batches a worker (livebuy/http/call.h). */
+    lb_call_admission(jobs > 1 ? jobs - 1 : 1, config.max_waiting_calls, config.order_wait_ms);
     lb_fairness_configure(config.max_buyer_orders, config.max_connection_orders, config.max_order_resets);
     lb_lanes_publish_to(lb_stock_feed_publish);
 #ifdef LB_WITH_MIMALLOC

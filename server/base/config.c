@@ -88,6 +88,9 @@ static const setting_t settings[] = {
          "is closed; 0: no budget (default 64)"),
     UINT(connection_answer_budget_mb, "--connection-answer-budget-mb", "LIVEBUY_CONNECTION_ANSWER_BUDGET_MB", 0, 1 << 20,
          "MB one connection's answers not yet delivered may hold before it is closed; 0: no budget (default 16)"),
+    UINT(max_waiting_calls, "--max-waiting-calls", "LIVEBUY_MAX_WAITING_CALLS", 0, 1000000,
+         "requests other than orders and payments waiting for a database worker on a loop thread before 503; their jobs "
+         "take one worker fewer than the thread's share, which the order batches always find (default 4096)"),
     UINT(order_wait_ms, "--order-wait-ms", "LIVEBUY_ORDER_WAIT_MS", 0, 600000,
          "an order no batch took within this many ms is answered 503 (a database that does not answer); 0: none (default 5000)"),
     UINT(reserve_ttl, "--reserve-ttl", "LIVEBUY_RESERVE_TTL", 1, 7 * 86400, "unpaid reservation lifetime, seconds (default 900)"),
@@ -271,6 +274,7 @@ static void set_defaults(lb_config_t *cfg)
     cfg->max_batch_skus = 64;
     cfg->shards = 1;
     cfg->max_queue = 50000;
+    cfg->max_waiting_calls = 4096;
     cfg->max_buyer_orders = 16;
     cfg->max_connection_orders = 256;
     cfg->max_order_resets = 100;

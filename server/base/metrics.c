@@ -42,6 +42,8 @@ static atomic_ullong orders_expired;
 static atomic_ullong order_lookups;
 static atomic_ullong batches, batch_requests, order_transactions, orders_dropped, orders_timed_out, reset_closes, public_cache_hits;
 static atomic_llong sse_viewers;
+static atomic_llong calls_waiting;
+static atomic_ullong calls_refused;
 static atomic_int database_up;
 static char build_labels[192] = "version=\"unknown\"";
 #define MAX_ORDER_OUTCOMES 24
@@ -190,6 +192,16 @@ void lb_metrics_connection_closed_for_resets(void)
 void lb_metrics_orders_timed_out(uint64_t n)
 {
     atomic_fetch_add_explicit(&orders_timed_out, n, memory_order_relaxed);
+}
+
+void lb_metrics_calls_waiting(int delta)
+{
+    atomic_fetch_add_explicit(&calls_waiting, delta, memory_order_relaxed);
+}
+
+void lb_metrics_call_refused(void)
+{
+    atomic_fetch_add_explicit(&calls_refused, 1, memory_order_relaxed);
 }
 
 void lb_metrics_orders_dropped(uint64_t n)
@@ -426,6 +438,14 @@ char *lb_metrics_render(size_t *len)
          "deadline (--order-wait-ms): the database did not answer; nothing was reserved.\n"
          "# TYPE livebuy_orders_timed_out_total counter\nlivebuy_orders_timed_out_total %llu\n",
          load(&orders_timed_out));
+    emit(&t,
+         "# HELP livebuy_calls_waiting Requests other than orders and payments waiting for a database worker (admission: "
+         "their jobs leave the order batches a worker).\n"
+         "# TYPE livebuy_calls_waiting gauge\nlivebuy_calls_waiting %lld\n"
+         "# HELP livebuy_calls_refused_total Requests other than orders and payments answered 503 because too many waited "
+         "for a database worker (--max-waiting-calls) or one waited past --order-wait-ms.\n"
+         "# TYPE livebuy_calls_refused_total counter\nlivebuy_calls_refused_total %llu\n",
+         (long long)atomic_load(&calls_waiting), load(&calls_refused));
     emit(&t,
          "# HELP livebuy_public_cache_hits_total Public GETs answered from the last answer (at most 250 ms old).\n"
          "# TYPE livebuy_public_cache_hits_total counter\nlivebuy_public_cache_hits_total %llu\n",

@@ -725,9 +725,114 @@ void lb_call_job_discard(lb_call_job_t *job)
     free(job);
 }
 
+/* ---- Admission to the database pool (livebuy/http/call.h, lb_call_job_submit) ------------------------------------ */
+
+#define ADMISSION_TICK_MS 250
+
+static unsigned admission_max_out = 3;
+static size_t admission_max_waiting = 4096;
+static uint64_t admission_wait_ns = 5000000000ull;
+static _Thread_local unsigned calls_out;     /* this loop thread's call jobs in the pool, not those submitted first */
+static _Thread_local size_t num_waiting;
+static _Thread_local lb_call_job_t *waiting_head, *waiting_last; /* in arrival order */
+static _Thread_local uv_timer_t *admission_timer; /* answers those that waited too long; unreferenced, as lanes.c's */
+
+static void call_job_done(lb_db_job_t *db_job, int status);
+static void call_job_done_first(lb_db_job_t *db_job, int status);
+
+void lb_call_admission(unsigned max_out, size_t max_waiting, unsigned wait_ms)
+{
+    admission_max_out = max_out != 0 ? max_out : 1;
+    admission_max_waiting = max_waiting;
+    admission_wait_ns = (uint64_t)wait_ms * 1000000;
+}
+
+static lb_call_job_t *take_waiting(void)
+{
+    lb_call_job_t *job = waiting_head;
+    if ((waiting_head = job->next_waiting) == NULL)
+        waiting_last = NULL;
+    job->next_waiting = NULL;
+    --num_waiting;
+    lb_metrics_calls_waiting(-1);
+    return job;
+}
+
+static void refuse_call(lb_call_job_t *job, const char *why)
+{
+    lb_metrics_call_refused();
+    lb_reply_error(job->call, 503, "unavailable", "the database is busy: %s; retry after Retry-After", why);
+    lb_call_job_discard(job);
+}
+
+static void on_admission_tick(uv_timer_t *timer)
+{
+    (void)timer;
+    uint64_t now = lb_monotonic_ns();
+    while (waiting_head != NULL && admission_wait_ns != 0 && now - waiting_head->waiting_since_ns >= admission_wait_ns)
+        refuse_call(take_waiting(), "this request waited too long for it");
+}
+
+/* Sends the calls that wait while this thread may have more out. */
+static void admit_waiting(void)
+{
+    while (waiting_head != NULL && calls_out < admission_max_out) {
+        lb_call_job_t *job = take_waiting();
+        ++calls_out;
+        lb_db_submit(job->call->loop, &job->db, call_job_work, call_job_done);
+    }
+}
+
+void lb_call_job_submit(lb_call_job_t *job, lb_call_work_cb work)
+{
+    job->work = work;
+    if (calls_out < admission_max_out && waiting_head == NULL) {
+        ++calls_out;
+        lb_db_submit(job->call->loop, &job->db, call_job_work, call_job_done);
+        return;
+    }
+    if (num_waiting >= admission_max_waiting) {
+        refuse_call(job, "too many requests wait for it");
+        return;
+    }
+    if (admission_timer == NULL) {
+        admission_timer = lb_malloc(sizeof(*admission_timer));
+        uv_timer_init(job->call->loop, admission_timer);
+        uv_timer_start(admission_timer, on_admission_tick, ADMISSION_TICK_MS, ADMISSION_TICK_MS);
+        uv_unref((uv_handle_t *)admission_timer);
+    }
+    job->waiting_since_ns = lb_monotonic_ns();
+    if (waiting_last != NULL)
+        waiting_last->next_waiting = job;
+    else
+        waiting_head = job;
+    waiting_last = job;
+    ++num_waiting;
+    lb_metrics_calls_waiting(1);
+}
+
+void lb_call_job_submit_first(lb_call_job_t *job, lb_call_work_cb work)
+{
+    job->work = work;
+    lb_db_submit(job->call->loop, &job->db, call_job_work, call_job_done_first);
+}
+
+static void answer_call_job(lb_call_job_t *job, int status);
+
 static void call_job_done(lb_db_job_t *db_job, int status)
 {
-    lb_call_job_t *job = H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job);
+    --calls_out;
+    answer_call_job(H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job), status);
+    admit_waiting();
+}
+
+static void call_job_done_first(lb_db_job_t *db_job, int status)
+{
+    answer_call_job(H2O_STRUCT_FROM_MEMBER(lb_call_job_t, db, db_job), status);
+}
+
+static void answer_call_job(lb_call_job_t *job, int status)
+{
     lb_call_t *call = job->call;
     if (status == 0 && job->start_stream != NULL) {
         if (call->req != NULL && !call->answered)
@@ -752,12 +857,6 @@ static void call_job_done(lb_db_job_t *db_job, int status)
         lb_reply_failure(call, status);
     }
     lb_call_job_discard(job);
-}
-
-void lb_call_job_submit(lb_call_job_t *job, lb_call_work_cb work)
-{
-    job->work = work;
-    lb_db_submit(job->call->loop, &job->db, call_job_work, call_job_done);
 }
 
 int lb_call_job_fail(lb_call_job_t *job, int status, const char *code, const char *fmt, ...)

@@ -50,6 +50,7 @@ typedef struct st_lb_config_t {
     unsigned max_batch_skus; /* SKUs whose batches may share a reservation transaction */
     unsigned shards;         /* backends of a sharded database (SKU id modulo their number); 1 when unsharded */
     unsigned max_queue;
+    unsigned max_waiting_calls;
     unsigned max_buyer_orders;      /* orders of one buyer waiting at once (livebuy/order/fairness.h); 0: no cap */
     unsigned max_connection_orders; /* orders of one connection waiting at once; 0: no cap */
     unsigned max_connections;       /* connections open at once, all threads; 0: from the file limit */

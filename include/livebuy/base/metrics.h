@@ -54,6 +54,9 @@ void lb_metrics_order_lookup(void);
 void lb_metrics_batch(uint64_t requests);
 /* A reservation transaction (the batches of one or more SKUs) committed. */
 void lb_metrics_order_transaction(void);
+/* Calls waiting for admission to the database pool (lb_call_job_submit): +1 or -1; one answered 503 there. */
+void lb_metrics_calls_waiting(int delta);
+void lb_metrics_call_refused(void);
 /* Order requests answered 503 because no batch took them within the order deadline (--order-wait-ms). */
 void lb_metrics_orders_timed_out(uint64_t n);
 /* A connection closed for resetting orders as an attack does (livebuy/order/fairness.h). */

@@ -181,11 +181,27 @@ struct st_lb_call_job_t {
      * answer.out (lb_buffer_append), sent as they are.
      */
     const char *answer_type;
+    /* Admission (lb_call_job_submit): the next call job waiting for a database worker, and since when. */
+    lb_call_job_t *next_waiting;
+    uint64_t waiting_since_ns;
 };
 
 /* Allocates a zeroed job of size bytes (the handler's struct) that holds a reference to call. */
 void *lb_call_job_new(lb_call_t *call, size_t size);
+/*
+ * Runs work on a database worker, then answers the call (call_job_done). Admission: a loop thread has at most
+ * lb_call_admission's max_out call jobs in the database pool at once, fewer than its share of the workers, so that the
+ * order and payment batches (the lanes, not admitted here) always find a worker within one job's time, whatever floods
+ * the other routes (unknown merchant tokens, listings, exports); the rest wait in arrival order, up to max_waiting, past
+ * which (or past wait_ms of waiting) a call is answered 503 `unavailable` with Retry-After.
+ */
 void lb_call_job_submit(lb_call_job_t *job, lb_call_work_cb work);
+/* Submits at once, ahead of the calls waiting: /readyz, whose answer must say whether the database answers, not how busy
+ * the other routes keep it. */
+void lb_call_job_submit_first(lb_call_job_t *job, lb_call_work_cb work);
+/* Sets the admission's limits (process start): max_out call jobs per loop thread in the pool (at least 1), max_waiting
+ * waiting per loop thread, wait_ms the longest wait (0: none). */
+void lb_call_admission(unsigned max_out, size_t max_waiting, unsigned wait_ms);
 /* Frees a job that will not be submitted after all (the handler answered already). */
 void lb_call_job_discard(lb_call_job_t *job);
 /* Records an error answer for a work function and returns LB_EINPUT. */
