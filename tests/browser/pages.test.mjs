@@ -1270,6 +1270,44 @@ test('shop page at 390 px: an item taken off air says 已下架, no sale badge, 
   await page.context().close();
 });
 
+test('sandbox cashier at 390 px: opened from a chat link (no ?back=, no referrer), 返回 never points to "/"', async () => {
+  // A group-buy join and an order of a live item, placed by a buyer whose token the pages remember.
+  const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title: '沁州黄小米 团购装', unit: '袋',
+    skus: [{ name: '2.5kg 袋装', price_cents: 2990, stock: 20, weight_grams: 2550 }] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const point = (await api('GET', '/v1/pickup-points?limit=200', { token: COOP })).body.pickup_points[0];
+  const campaign = await api('POST', '/v1/group-buys', { token: COOP, body: { sku_id: made.body.skus[0].id, pickup_point_id: point.id,
+    price_cents: 2590, min_qty: 10, per_buyer_limit: 2, closes_at: Math.floor(Date.now() / 1000) + 3600 } });
+  assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+  const joined = await api('POST', '/v1/orders', { body: { group_buy_id: campaign.body.id, qty: 1 }, token: BUYERS[2], key: randomUUID() });
+  assert.equal(joined.status, 201, JSON.stringify(joined.body));
+  const join = joined.body;
+  const { live, items: [onAir] } = await liveOnAir('小米专场 · 链接', [{ sku_id: HOST_SKU, price_cents: 1990, quota: 1,
+    per_buyer_limit: 1 }]);
+  const liveOrder = await outsideOrder(BUYERS[2], { live_item_id: onAir.id, qty: 1 });
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/shop/${live.id}?token=${encodeURIComponent(BUYERS[2])}`); // the token the cashier reads
+  await page.locator('#orders').waitFor();
+
+  // The join: back to its campaign's page, once the order is read.
+  await page.goto(`${BASE}/pay/${join.id}`);
+  await page.locator('#status[data-status]').waitFor();
+  await page.waitForFunction(() => document.getElementById('back').getAttribute('href') !== null);
+  assert.equal(await page.locator('#back').getAttribute('href'), `/group/${campaign.body.id}`);
+  assert.match(await page.locator('#back').textContent(), /返回团购/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'pay-no-back.png'), fullPage: true });
+  // The live item's order: the order does not say which live, so no button rather than one to "/".
+  await page.goto(`${BASE}/pay/${liveOrder.id}`);
+  await page.locator('#status[data-status]').waitFor();
+  assert.equal(await page.locator('#back').getAttribute('href'), null);
+  assert.ok(!(await page.locator('#back').isVisible()), 'no 返回商店 that leads nowhere');
+  // Come from the shop page (a same-origin referrer), it goes back there.
+  await page.goto(`${BASE}/pay/${liveOrder.id}`, { referer: `${BASE}/shop/${live.id}` });
+  assert.equal(await page.locator('#back').getAttribute('href'), `/shop/${live.id}`);
+  await page.context().close();
+});
+
 // China time (UTC+8, no daylight saving), whatever the zone of the machine running the tests: Unix seconds as the pages
 // show them ("2026-12-05 20:00:00"), the China day of an instant in ms, and a datetime-local value read as China time.
 const chinaTime = (s) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
