@@ -67,7 +67,17 @@ const LB = (() => {
 
   function errorOf(answer) {
     const e = answer && answer.body && answer.body.error;
-    return e ? { code: e.code || '', message: e.message || '' } : { code: '', message: '' };
+    return e ? { code: e.code || '', message: readableTimes(e.message || '') } : { code: '', message: '' };
+  }
+
+  // The server's messages give times in Unix seconds ("not open yet: opens at 1796691873", "cut-off 1796658306",
+  // "offer 7 runs from A to B"): a buyer reads them in China time. Only after those words: "from 1 to 1000000000" in a
+  // range's message is not a time.
+  function readableTimes(message) {
+    const time = (unix) => chinaDateTime(unix) + ' 北京时间';
+    return message
+      .replace(/\b(runs from) (\d{9,10}) to (\d{9,10})\b/g, (m, words, from, to) => words + ' ' + time(from) + ' to ' + time(to))
+      .replace(/\b(opens at|ended at|cut-off|[a-z]+_at) (\d{9,10})\b/g, (m, words, unix) => words + ' ' + time(unix));
   }
 
   // What went wrong, for a person: "(422 below_floor) price_cents 1 is under ...", the server's own words; null is

@@ -1,6 +1,7 @@
 // The sandbox cashier, /pay/{order_id} (livebuyd --payment-sandbox): the order, its amount and time to pay; 确认支付 asks
 // the server for the signed payment notify of the order (POST /sandbox/pay/{id}) and posts it to /v1/payments/notify
-// exactly as a payment provider would; 模拟支付失败 pays nothing. Then back to the shop (?back=/shop/{live_id}).
+// exactly as a payment provider would; 模拟支付失败 pays nothing. Then back to the shop (?back=/shop/{live_id}) or the
+// group-buy.
 'use strict';
 
 (() => {
@@ -13,8 +14,10 @@
   let token = null;
   let order = null;
   let busy = false;
+  let back = null; // where 返回商店 goes, from the address or the referrer (backUrl)
 
-  // Where 返回商店 goes: ?back= when it is a page of this site, else the shop the buyer came from, else the site's root.
+  // Where 返回商店 goes: ?back= when it is a page of this site, else the shop or group-buy page the buyer came from; else
+  // (a link from a chat) null, until the order tells its group-buy (backFromOrder). The site's root is no page.
   // ?back= is read as the browser reads a link (tabs and newlines dropped, \ as /: "/\t/evil.example" is
   // //evil.example), and only a link that stays on this origin is kept, as its path, with one leading slash (a path of
   // "//evil.example", from "/.//evil.example", would be another site's address again).
@@ -30,11 +33,29 @@
     }
     try {
       const ref = new URL(document.referrer);
-      if (ref.origin === location.origin && ref.pathname.startsWith('/shop/')) return ref.pathname;
+      if (ref.origin === location.origin && /^\/(shop|group)\/\d+\/?$/.test(ref.pathname)) return ref.pathname;
     } catch (e) {
       // no referrer
     }
-    return '/';
+    return null;
+  }
+
+  // A group-buy join goes back to its campaign's page. An order of a live item cannot: the order does not say which
+  // live, and the button stays hidden rather than lead nowhere (history.back() could leave the site, to the chat).
+  function backFromOrder(o) {
+    return o.group_buy_id ? '/group/' + o.group_buy_id : null;
+  }
+
+  // url null: the buttons are hidden.
+  function showBack(url) {
+    for (const id of ['back', 'signin-back']) {
+      const link = $(id);
+      if (url) link.href = url;
+      else link.removeAttribute('href');
+      link.classList.toggle('hidden', !url);
+      const [zh, en] = url && url.startsWith('/group/') ? ['返回团购', 'Back to the group-buy'] : ['返回商店', 'Back to the shop'];
+      link.replaceChildren(zh + ' ', el('span', { class: 'en', text: en }));
+    }
   }
 
   function showResult(outcome, title, lines) {
@@ -85,6 +106,7 @@
       return false;
     }
     order = answer.body;
+    if (!back) showBack(backFromOrder(order));
     render();
     return true;
   }
@@ -136,8 +158,8 @@
   }
 
   function start() {
-    $('back').href = backUrl();
-    $('signin-back').href = backUrl();
+    back = backUrl();
+    showBack(back);
     token = localStorage.getItem(TOKEN_KEY); // the shop page's sign-in (same site)
     if (!orderId) {
       $('order-title').textContent = '地址里没有订单号 No order id in the address (/pay/{order_id})';

@@ -173,37 +173,47 @@
     return true;
   }
 
+  // closed (taken off air: it takes no more orders, whatever its stock and opening time), upcoming, sold_out, selling.
+  function itemState(data) {
+    if (data.closed) return 'closed';
+    if (data.opens_at > now()) return 'upcoming';
+    return data.available > 0 ? 'selling' : 'sold_out';
+  }
+
   function refreshItem(it) {
     const { data, nodes: n } = it;
+    const state = itemState(data);
     if (it.qty > maxQty(it)) it.qty = maxQty(it);
     n.stock.textContent = String(data.available);
     n.stockBox.dataset.available = String(data.available);
-    n.stockBox.classList.toggle('low', data.available <= Math.max(3, data.quota / 10));
+    n.stockBox.classList.toggle('low', state !== 'closed' && data.available <= Math.max(3, data.quota / 10));
     const taken = data.quota > 0 ? Math.min(100, Math.max(0, (100 * (data.quota - data.available)) / data.quota)) : 0;
     n.bar.style.width = taken.toFixed(1) + '%';
     n.qty.textContent = String(it.qty);
-    n.minus.disabled = it.qty <= 1;
-    n.plus.disabled = it.qty >= maxQty(it);
+    // The quantity can be picked before the opening, not for an item that sells no more.
+    const picking = state === 'selling' || state === 'upcoming';
+    n.minus.disabled = !picking || it.qty <= 1;
+    n.plus.disabled = !picking || it.qty >= maxQty(it);
 
-    const left = data.opens_at - now();
-    const open = left <= 0;
-    n.countdown.classList.toggle('open', open);
-    n.countdown.textContent = open
-      ? '已开抢 On sale now'
-      : '距开抢 Opens in ' + duration(left) + ' · ' + chinaDateTime(data.opens_at) + ' 北京时间';
-    n.card.dataset.open = open ? '1' : '0';
+    n.countdown.classList.toggle('open', state === 'selling');
+    n.countdown.classList.toggle('ended', state === 'closed' || state === 'sold_out');
+    if (state === 'upcoming')
+      n.countdown.textContent = '距开抢 Opens in ' + duration(data.opens_at - now()) + ' · ' + chinaDateTime(data.opens_at) + ' 北京时间';
+    else n.countdown.textContent = { closed: '已下架，不再接受订单 Off air', sold_out: '已抢光 Sold out', selling: '已开抢 On sale now' }[state];
+    n.card.dataset.state = state;
+    n.card.dataset.open = state === 'upcoming' ? '0' : '1';
 
     let label;
     if (it.busy) label = ['抢购中…', 'Placing…'];
-    else if (data.closed) label = ['已下架', 'Off air'];
-    else if (!open) label = ['未开始', 'Not open yet'];
-    else if (data.available <= 0) label = ['已售罄', 'Sold out'];
+    else if (state === 'closed') label = ['已下架', 'Off air'];
+    else if (state === 'upcoming') label = ['未开始', 'Not open yet'];
+    else if (state === 'sold_out') label = ['已售罄', 'Sold out'];
     else label = ['立即抢购', 'Buy'];
     if (n.buy.dataset.label !== label[1]) {
       n.buy.dataset.label = label[1];
       n.buy.replaceChildren(label[0] + ' ', el('span', { class: 'en', text: label[1] }));
     }
-    n.buy.disabled = it.busy || !open || data.closed || data.available <= 0;
+    n.buy.disabled = it.busy || state !== 'selling';
   }
 
   // ---- placing an order ---------------------------------------------------------------------------------------------
@@ -212,7 +222,9 @@
     const r = it.nodes.result;
     r.className = 'result show ' + outcome;
     r.dataset.outcome = outcome;
-    r.replaceChildren(el('strong', { text: title }), ...lines.map((l) => el('div', { text: l })));
+    // A line is its text, or [Chinese, English]: the server's English words come second, smaller.
+    r.replaceChildren(el('strong', { text: title }),
+      ...lines.map((l) => (Array.isArray(l) ? el('div', {}, l[0] + ' ', el('span', { class: 'en', text: l[1] })) : el('div', { text: l }))));
     if (retry)
       r.append(el('button', { class: 'btn small', type: 'button', 'data-role': 'retry', onclick: retry },
         '重试 ', el('span', { class: 'en', text: 'Retry' })));
@@ -248,12 +260,12 @@
     const answer = await sendAttempt(attempt, (a) => api('POST', '/v1/orders', { body: a.body, token,
       headers: { 'Idempotency-Key': a.key } }), AUTO_RETRIES);
     it.busy = false;
-    if (it.attempt === attempt) report(it, attempt, answer);
+    if (it.attempt === attempt) await report(it, attempt, answer);
     refreshItem(it);
     if (!streamLive) poll();
   }
 
-  function report(it, attempt, answer) {
+  async function report(it, attempt, answer) {
     const retry = () => send(it, attempt);
     if (transient(answer)) {
       showResult(it, 'busy', '请重试 Busy — please retry',
@@ -275,23 +287,30 @@
       return;
     }
     if (err.code === 'sold_out') {
-      showResult(it, 'sold_out', '已售罄 Sold out', [err.message && err.message !== 'sold out' ? err.message : '下次早点来 Better luck next time']);
+      showResult(it, 'sold_out', '已售罄 Sold out', [err.message && err.message !== 'sold out'
+        ? ['库存不足，请减少数量', err.message] : ['下次早点来', 'Better luck next time']]);
       return;
     }
     if (err.code === 'limit_exceeded') {
-      showResult(it, 'limit_exceeded', '超出限购 Over the limit', ['每人限购 ' + it.data.per_buyer_limit + ' 件 · ' + err.message]);
+      showResult(it, 'limit_exceeded', '超出限购 Over the limit', [['每人限购 ' + it.data.per_buyer_limit + ' 件', err.message]]);
       return;
     }
-    if (answer.status === 409 && /not open/i.test(err.message)) {
-      showResult(it, 'not_open', '未开始 Not open yet', ['开抢时间 Opens at ' + chinaDateTime(it.data.opens_at) + ' 北京时间']);
+    // A 409 conflict says the item is off air or not open yet (or its SKU retired): the live, read again, tells which.
+    if (answer.status === 409 && err.code === 'conflict') {
+      await poll();
+      const state = itemState(it.data);
+      if (state === 'upcoming')
+        showResult(it, 'not_open', '未开始 Not open yet', [['开抢时间 ' + chinaDateTime(it.data.opens_at) + ' 北京时间', 'opens then']]);
+      else if (state === 'closed') showResult(it, 'closed', '已下架 Off air', [['这件商品已停止销售', err.message]]);
+      else showResult(it, 'error', '暂不能购买 Not for sale now', [['请稍后再试', err.message]]);
       return;
     }
     if (answer.status === 401) {
-      showResult(it, 'error', '请重新登录 Please sign in again', [err.message]);
+      showResult(it, 'error', '请重新登录 Please sign in again', [['令牌无效或已过期', err.message]]);
       refused('令牌无效或已过期 The buyer token is invalid or expired');
       return;
     }
-    showResult(it, 'error', '下单失败 Order failed (' + answer.status + ')', [err.message || err.code]);
+    showResult(it, 'error', '下单失败 Order failed (' + answer.status + ')', [['请稍后再试', err.message || err.code]]);
   }
 
   // ---- 我的订单: the buyer's orders, newest first ---------------------------------------------------------------------
@@ -532,8 +551,10 @@
       setMode('sse');
       stopPolling();
       let unknown = false;
-      for (const s of list) if (!setAvailable(s.item_id, s.available)) unknown = true;
-      if (unknown) poll(); // an item put on air since the page loaded
+      for (const s of list) if (!setAvailable(s.item_id, s.available) || s.available <= 0) unknown = true;
+      // An item put on air since the page loaded; or one at 0, which is sold out or was taken off air (the stream
+      // says neither): the live's answer tells.
+      if (unknown) poll();
     }, (closed) => {
       streamLive = false;
       startPolling();

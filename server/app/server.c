@@ -166,15 +166,19 @@ static void add_page_headers(h2o_pathconf_t *path)
  * /group/{id} group.html for every group-buy (the page reads the id from its URL), /coop is coop.html, /host
  * host.html, /station station.html, /web/ the folder itself (scripts, styles, images; no listings); with --payment-sandbox,
  * /pay/{order_id} is the sandbox's cashier, pay.html; /docs the API reference, docs.html, which renders
- * /web/openapi.yaml (a link to docs/openapi.yaml). A missing file gets the API's 404.
+ * /web/openapi.yaml (a link to docs/openapi.yaml). A missing file gets the API's 404, and so does a path below a page
+ * that names none (/shop/abc, /coop/x: the door).
  */
 static void setup_web(h2o_hostconf_t *host)
 {
     static const char *no_index_files[] = {NULL};
     static const struct {
         const char *path, *file;
-    } pages[] = {{"/shop", "shop.html"}, {"/coop", "coop.html"},   {"/host", "host.html"},       {"/overlay", "overlay.html"},
-                 {"/pay", "pay.html"},   {"/group", "group.html"}, {"/station", "station.html"}, {"/docs", "docs.html"}};
+        lb_door_files_t door; /* LB_DOOR_PAGE_ID: the page of one live, order or group-buy, /{path}/{id} */
+    } pages[] = {{"/shop", "shop.html", LB_DOOR_PAGE_ID},    {"/coop", "coop.html", LB_DOOR_PAGE},
+                 {"/host", "host.html", LB_DOOR_PAGE},       {"/overlay", "overlay.html", LB_DOOR_PAGE_ID},
+                 {"/pay", "pay.html", LB_DOOR_PAGE_ID},      {"/group", "group.html", LB_DOOR_PAGE_ID},
+                 {"/station", "station.html", LB_DOOR_PAGE}, {"/docs", "docs.html", LB_DOOR_PAGE}};
     char file[4096];
 
     h2o_mimemap_t *mimemap = h2o_mimemap_create();
@@ -191,7 +195,7 @@ static void setup_web(h2o_hostconf_t *host)
         if (access(file, R_OK) != 0)
             lb_log(LB_LOG_WARN, "%s is missing: %s answers 404 (--web-dir)", file, pages[i].path);
         h2o_pathconf_t *path = h2o_config_register_path(host, pages[i].path, 0);
-        lb_door_register(path, config, lb_num_routes, LB_DOOR_FILES);
+        lb_door_register(path, config, lb_num_routes, pages[i].door);
         h2o_file_register_file(path, file, html, 0);
         add_api(path);
         add_page_headers(path);

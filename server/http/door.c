@@ -1,5 +1,7 @@
 /* The door (livebuy/http/door.h): refusals that come before any handler of a path, with the API's error body. */
 #include "livebuy/http/door.h"
+#include <assert.h>
+#include <ctype.h>
 #include "livebuy/base/request.h"
 #include "livebuy/http/call.h"
 
@@ -32,6 +34,24 @@ typedef struct st_door_t {
     lb_door_files_t files;   /* what follows: a file handler takes only GET and HEAD; a folder's lists nothing */
 } door_t;
 
+/* Whether the path names the page on req's h2o path: nothing or "/" below it, or for a page of many things "/{id}" with
+ * an optional trailing "/" (/shop/abc would be a shop page of no live, answered 200). */
+static int names_page(h2o_req_t *req, lb_door_files_t files)
+{
+    h2o_iovec_t path = req->path_normalized, page = req->pathconf->path;
+    assert(path.len >= page.len); /* h2o matched the page's path */
+    const char *rest = path.base + page.len, *end = path.base + path.len;
+    if (rest != end && *rest == '/')
+        ++rest;
+    if (rest == end)
+        return 1;
+    if (files != LB_DOOR_PAGE_ID || !isdigit((unsigned char)*rest))
+        return 0;
+    while (rest != end && isdigit((unsigned char)*rest))
+        ++rest;
+    return rest == end || (rest + 1 == end && *rest == '/');
+}
+
 static int reads_only(h2o_req_t *req)
 {
     return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
@@ -44,10 +64,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     int close;
     const char *why = refusal(req, &close);
     h2o_iovec_t path = req->path_normalized;
+    int page = door->files == LB_DOOR_PAGE || door->files == LB_DOOR_PAGE_ID;
     int listing = door->files == LB_DOOR_FOLDER && path.len != 0 && path.base[path.len - 1] == '/';
-    if (why == NULL && !listing && door->files == LB_DOOR_API)
+    int nothing = listing || (page && !names_page(req, door->files));
+    if (why == NULL && !nothing && door->files == LB_DOOR_API)
         return -1; /* on to the path's next handler */
-    if (why == NULL && !listing && reads_only(req)) {
+    if (why == NULL && !nothing && reads_only(req)) {
         /* h2o's file handler answers without us: the door counts what the answer holds (the photos' handler adds their
          * bytes when it sends them) */
         lb_answer_hold(req);
@@ -55,9 +77,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     lb_call_t *call = lb_call_new(&door->super, req);
     call->route = door->super.num_routes;
-    if (why == NULL && listing) {
-        /* h2o's file handler would answer a folder with a plain-text 403 */
-        lb_reply_error(call, 404, "not_found", "no file at %.*s", (int)(path.len < 200 ? path.len : 200), path.base);
+    if (why == NULL && nothing) {
+        /* h2o's file handler would answer a folder with a plain-text 403, and a page's file for any path below it */
+        lb_reply_error(call, 404, "not_found", "no %s at %.*s", listing ? "file" : "page", (int)(path.len < 200 ? path.len : 200),
+                       path.base);
         return 0;
     }
     if (why == NULL) {

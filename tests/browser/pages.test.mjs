@@ -90,6 +90,20 @@ async function outsideOrder(token, body) {
   return answer.body;
 }
 
+// A live of the host's own with items on air, opening now (each item's sku_id, price_cents, quota and
+// per_buyer_limit): {live, items}, as the API answered them.
+async function liveOnAir(title, items) {
+  const live = await api('POST', '/v1/lives', { token: HOST, body: { title, starts_at: Math.floor(Date.now() / 1000) } });
+  assert.equal(live.status, 201, JSON.stringify(live.body));
+  const onAir = [];
+  for (const item of items) {
+    const answer = await api('POST', `/v1/lives/${live.body.id}/items`, { token: HOST, body: { opens_at: 0, ...item } });
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    onAir.push(answer.body);
+  }
+  return { live: live.body, items: onAir };
+}
+
 // The payment provider's notify for an order (signed as docs/api.md says).
 async function pay(order) {
   const body = JSON.stringify({ order_id: order.id, provider_txn_id: 'wxpay-' + randomUUID(), amount_cents: order.amount_cents });
@@ -1096,11 +1110,8 @@ test('shop page at 390 px: a tap after an unclear answer sends the same Idempote
   const made = await api('POST', '/v1/products', { token: HOST, key: randomUUID(), body: { title: '沁县核桃 现打', unit: '袋',
     skus: [{ name: '1kg 袋装', price_cents: 4500, stock: 20, weight_grams: 1050 }] } });
   assert.equal(made.status, 201, JSON.stringify(made.body));
-  const live = await api('POST', '/v1/lives', { token: HOST, body: { title: '核桃专场', starts_at: Math.floor(Date.now() / 1000) } });
-  assert.equal(live.status, 201, JSON.stringify(live.body));
-  const onAir = await api('POST', `/v1/lives/${live.body.id}/items`, { token: HOST, body: { sku_id: made.body.skus[0].id,
-    price_cents: 3990, quota: 10, per_buyer_limit: 5, opens_at: 0 } });
-  assert.equal(onAir.status, 201, JSON.stringify(onAir.body));
+  const { live, items: [onAir] } = await liveOnAir('核桃专场', [{ sku_id: made.body.skus[0].id, price_cents: 3990, quota: 10,
+    per_buyer_limit: 5 }]);
 
   const page = await newPage({ width: 390, height: 844 }, { mobile: true });
   // The orders the page sends: while failing, a 503 then no answer at all, in turn (either may have reserved).
@@ -1114,8 +1125,8 @@ test('shop page at 390 px: a tap after an unclear answer sends the same Idempote
     return keys.length % 2 ? route.fulfill(errorAnswer(503, 'unavailable', 'the database cannot be reached', { 'Retry-After': '1' }))
       : route.abort();
   });
-  await page.goto(`${BASE}/shop/${live.body.id}?token=${encodeURIComponent(BUYERS[4])}`);
-  const card = page.locator(`[data-item-id="${onAir.body.id}"]`);
+  await page.goto(`${BASE}/shop/${live.id}?token=${encodeURIComponent(BUYERS[4])}`);
+  const card = page.locator(`[data-item-id="${onAir.id}"]`);
   await card.waitFor();
   await fillShipTo(page);
   await card.locator('[data-role=buy]:not([disabled])').click();
@@ -1140,11 +1151,11 @@ test('shop page at 390 px: a tap after an unclear answer sends the same Idempote
   await page.waitForFunction(([id, was]) => {
     const r = document.querySelector(`[data-item-id="${id}"] [data-role=result]`);
     return r && r.dataset.outcome === 'reserved' && r.dataset.orderId && r.dataset.orderId !== was;
-  }, [onAir.body.id, first]);
+  }, [onAir.id, first]);
   assert.equal(keys.length, 6);
   assert.notEqual(keys[5], keys[0]);
   const mine = (await api('GET', '/v1/orders?limit=100', { token: BUYERS[4] })).body.orders
-    .filter((o) => o.live_item_id === onAir.body.id);
+    .filter((o) => o.live_item_id === onAir.id);
   assert.equal(mine.length, 2, 'two taps that reserved, two orders: ' + JSON.stringify(mine.map((o) => o.id)));
   await page.context().close();
 });
@@ -1201,16 +1212,99 @@ test('sandbox cashier: 返回商店 never leaves the site, whatever ?back= says'
     await page.goto(`${BASE}/pay/1?back=${encodeURIComponent(back)}`);
     for (const id of ['back', 'signin-back']) {
       const href = await page.locator('#' + id).getAttribute('href');
+      if (href === null) {
+        assert.ok(!(await page.locator('#' + id).isVisible()), `?back=${JSON.stringify(back)}: #${id} leads nowhere and is hidden`);
+        continue;
+      }
       assert.equal(new URL(href, `${BASE}/pay/1`).origin, origin, `?back=${JSON.stringify(back)}: #${id} goes to ${href}`);
       assert.ok(!href.startsWith('//'), `?back=${JSON.stringify(back)}: #${id} goes to ${href}`);
+      assert.notEqual(href, '/', `?back=${JSON.stringify(back)}: #${id} goes to the root, which is no page`);
     }
   }
-  // The reviewer's link exactly: %09 is a tab, which a browser drops from a link.
+  // The reviewer's link exactly: %09 is a tab, which a browser drops from a link. Refused, with no shop or group-buy
+  // page to go back to: no button (the site's root is no page).
   await page.goto(`${BASE}/pay/1?back=%2F%09%2Fevil.example`);
-  assert.equal(await page.locator('#back').getAttribute('href'), '/');
+  assert.equal(await page.locator('#back').getAttribute('href'), null);
+  assert.ok(!(await page.locator('#back').isVisible()), '返回商店 is hidden');
   // A page of this site is kept.
   await page.goto(`${BASE}/pay/1?back=${encodeURIComponent('/shop/7?from=pay#items')}`);
   assert.equal(await page.locator('#back').getAttribute('href'), '/shop/7?from=pay#items');
+  await page.context().close();
+});
+
+test('shop page at 390 px: an item taken off air says 已下架, no sale badge, its quantity and buy button off', async () => {
+  // The host's own product, two items on air now in a live of their own; the first taken off air.
+  const made = await api('POST', '/v1/products', { token: HOST, key: randomUUID(), body: { title: '武乡土豆 现挖', unit: '箱',
+    skus: [{ name: '5kg 箱装', price_cents: 2500, stock: 40, weight_grams: 5200 }] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const item = { sku_id: made.body.skus[0].id, price_cents: 1990, quota: 10, per_buyer_limit: 3 };
+  const { live, items } = await liveOnAir('土豆专场', [item, item]);
+  const onAir = items.map((i) => i.id);
+  const closed = await api('POST', `/v1/live-items/${onAir[0]}/close`, { token: HOST });
+  assert.equal(closed.status, 200, JSON.stringify(closed.body));
+
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/shop/${live.id}?token=${encodeURIComponent(BUYERS[4])}`);
+  const off = page.locator(`[data-item-id="${onAir[0]}"]`);
+  const selling = page.locator(`[data-item-id="${onAir[1]}"]`);
+  await selling.locator('[data-role=buy]:not([disabled])').waitFor();
+  await off.waitFor();
+  assert.match(await off.locator('[data-role=buy]').textContent(), /已下架/);
+  assert.ok(await off.locator('[data-role=buy]').isDisabled(), 'an item off air cannot be bought');
+  const badge = await off.locator('[data-role=countdown]').textContent();
+  assert.match(badge, /已下架/);
+  assert.doesNotMatch(badge, /已开抢|On sale/, 'no sale badge beside 已下架');
+  for (const i of [0, 1]) assert.ok(await off.locator('.qty button').nth(i).isDisabled(), 'the quantity of an item off air is off');
+  // The one still on air is on sale, its + on.
+  assert.match(await selling.locator('[data-role=countdown]').textContent(), /已开抢/);
+  assert.ok(!(await selling.locator('.qty button').nth(1).isDisabled()), 'the item on air takes a quantity');
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'shop-off-air.png'), fullPage: true });
+
+  // Taken off air while the page is open: the stream says 0 left, the page tells 已下架 from 已售罄 by the live.
+  const closedNow = await api('POST', `/v1/live-items/${onAir[1]}/close`, { token: HOST });
+  assert.equal(closedNow.status, 200, JSON.stringify(closedNow.body));
+  await page.waitForSelector(`[data-item-id="${onAir[1]}"][data-state=closed]`, { timeout: 8000 });
+  assert.match(await selling.locator('[data-role=buy]').textContent(), /已下架/);
+  assert.ok(await selling.locator('.qty button').nth(1).isDisabled());
+  await page.context().close();
+});
+
+test('sandbox cashier at 390 px: opened from a chat link (no ?back=, no referrer), 返回 never points to "/"', async () => {
+  // A group-buy join and an order of a live item, placed by a buyer whose token the pages remember.
+  const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title: '沁州黄小米 团购装', unit: '袋',
+    skus: [{ name: '2.5kg 袋装', price_cents: 2990, stock: 20, weight_grams: 2550 }] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const point = (await api('GET', '/v1/pickup-points?limit=200', { token: COOP })).body.pickup_points[0];
+  const campaign = await api('POST', '/v1/group-buys', { token: COOP, body: { sku_id: made.body.skus[0].id, pickup_point_id: point.id,
+    price_cents: 2590, min_qty: 10, per_buyer_limit: 2, closes_at: Math.floor(Date.now() / 1000) + 3600 } });
+  assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+  const joined = await api('POST', '/v1/orders', { body: { group_buy_id: campaign.body.id, qty: 1 }, token: BUYERS[2], key: randomUUID() });
+  assert.equal(joined.status, 201, JSON.stringify(joined.body));
+  const join = joined.body;
+  const { live, items: [onAir] } = await liveOnAir('小米专场 · 链接', [{ sku_id: HOST_SKU, price_cents: 1990, quota: 1,
+    per_buyer_limit: 1 }]);
+  const liveOrder = await outsideOrder(BUYERS[2], { live_item_id: onAir.id, qty: 1 });
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/shop/${live.id}?token=${encodeURIComponent(BUYERS[2])}`); // the token the cashier reads
+  await page.locator('#orders').waitFor();
+
+  // The join: back to its campaign's page, once the order is read.
+  await page.goto(`${BASE}/pay/${join.id}`);
+  await page.locator('#status[data-status]').waitFor();
+  await page.waitForFunction(() => document.getElementById('back').getAttribute('href') !== null);
+  assert.equal(await page.locator('#back').getAttribute('href'), `/group/${campaign.body.id}`);
+  assert.match(await page.locator('#back').textContent(), /返回团购/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'pay-no-back.png'), fullPage: true });
+  // The live item's order: the order does not say which live, so no button rather than one to "/".
+  await page.goto(`${BASE}/pay/${liveOrder.id}`);
+  await page.locator('#status[data-status]').waitFor();
+  assert.equal(await page.locator('#back').getAttribute('href'), null);
+  assert.ok(!(await page.locator('#back').isVisible()), 'no 返回商店 that leads nowhere');
+  // Come from the shop page (a same-origin referrer), it goes back there.
+  await page.goto(`${BASE}/pay/${liveOrder.id}`, { referer: `${BASE}/shop/${live.id}` });
+  assert.equal(await page.locator('#back').getAttribute('href'), `/shop/${live.id}`);
   await page.context().close();
 });
 

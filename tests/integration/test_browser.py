@@ -95,8 +95,12 @@ class Pages(lb.ServerTestCase):
         status, _, body = s.request("GET", "/shop/7?token=b1.x")
         self.assertEqual(status, 200)
         self.assertIn("收货信息".encode(), body)
+        # a page's file under a path that names nothing: /shop/abc is not a shop page of no live
+        for path in ("/pay/", "/shop", "/group/", "/coop/", "/shop/7/"):
+            self.assertEqual(s.request("HEAD", path)[0], 200, path)
         for path in ("/web/missing.js", "/shopping", "/coops", "/hosts", "/overlays", "/groups", "/stations",
-                     "/nothing/here"):
+                     "/nothing/here", "/shop/abc", "/shop/1abc", "/shop/1/2", "/pay/abc", "/pay/-1",
+                     "/group/abc", "/group/1.0", "/overlay/abc", "/coop/x", "/host/1", "/station/x", "/docs/x"):
             status, headers, body = s.request("GET", path)
             self.assertEqual(status, 404, path)
             self.assertEqual(lb.error_code(body), "not_found", path)
