@@ -205,7 +205,7 @@ void lb_handle_group_buy_create(lb_call_t *call)
 
 /*
  * A campaign as its pages show it: the fields of group_buy_answer, what it sells, where it is collected and, once
- * closed, its joins collected and still to collect (null while open).
+ * closed, the joined quantity it was decided on and its joins collected and still to collect (null while open).
  */
 static void group_buy_view_write(lb_writer_t *w, const lb_group_buy_view_t *view)
 {
@@ -218,6 +218,10 @@ static void group_buy_view_write(lb_writer_t *w, const lb_group_buy_view_t *view
                    gb->per_buyer_limit, view->product_title, view->sku_name, view->unit);
     lb_shipping_write_pickup_point(w, "pickup_point", &view->pickup_point);
     lb_photo_write(w, "photo_url", view->photo);
+    if (gb->joined_qty_at_close >= 0)
+        lb_writer_integer(w, "joined_qty_at_close", gb->joined_qty_at_close);
+    else
+        lb_writer_null(w, "joined_qty_at_close");
     if (strcmp(gb->status, "open") != 0)
         lb_writer_pack(w, "collected:I,not_collected:I", view->collected, view->not_collected);
     else

@@ -226,25 +226,15 @@ static const lb_check_group_buy_t *find_campaign(const lb_check_group_buy_t *cam
     return NULL;
 }
 
-/*
- * Whether a join still counts in its campaign's joined_qty: not released, and, once refunded, only when the closer
- * refunded it (a failed campaign's paid join); the refund of a buyer's request or of a join paid after its release left.
- */
-static int join_counts(const lb_check_order_t *o, const lb_check_refund_t *refunds, size_t num_refunds)
+/* Whether a join still counts in its campaign's joined_qty: reserved or paid, not released and its money not going back. */
+static int join_counts(const lb_check_order_t *o)
 {
-    if (strcmp(o->status, "cancelled") == 0 || strcmp(o->status, "expired") == 0)
-        return 0;
-    if (strcmp(o->status, "refund_required") != 0 && strcmp(o->status, "refunded") != 0)
-        return 1;
-    for (size_t i = 0; i != num_refunds; ++i)
-        if (refunds[i].order_id == o->id && strcmp(refunds[i].cause, "campaign_failed") == 0)
-            return 1;
-    return 0;
+    return strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "expired") != 0 && strcmp(o->status, "refund_required") != 0 &&
+           strcmp(o->status, "refunded") != 0;
 }
 
 size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
-                           size_t num_orders, const int64_t *paid, size_t num_paid, const lb_check_refund_t *refunds,
-                           size_t num_refunds, lb_check_report_cb report, void *ctx)
+                           size_t num_orders, const int64_t *paid, size_t num_paid, lb_check_report_cb report, void *ctx)
 {
     checker_t c = {NULL, report, ctx, 0};
     lb_check_input_t in = {.orders = (lb_check_order_t *)orders, .num_orders = num_orders};
@@ -262,7 +252,7 @@ size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_cam
         if (o->state != LB_CHECK_RELEASED) /* the per-buyer limit counts what a buyer holds, as the server does */
             joins[num_joins++] = *o;
         all[k] += o->qty;
-        if (join_counts(o, refunds, num_refunds))
+        if (join_counts(o))
             counting[k] += o->qty;
         /* a failed campaign's unpaid joins are released (cancelled by the closer, or expired before its cut-off) */
         if (strcmp(gb->status, "failed") == 0 && strcmp(o->status, "cancelled") != 0 && strcmp(o->status, "expired") != 0 &&
@@ -277,9 +267,9 @@ size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_cam
         const lb_check_group_buy_t *gb = &campaigns[k];
         if (strcmp(gb->status, "succeeded") != 0 && strcmp(gb->status, "failed") != 0)
             violation(&c, "group-buy not closed: group-buy %lld is %s after its cut-off", (long long)gb->id, gb->status);
-        else if (strcmp(gb->status, "succeeded") == 0 && gb->joined_qty < gb->min_qty)
+        else if (strcmp(gb->status, "succeeded") == 0 && gb->joined_qty_at_close < gb->min_qty)
             violation(&c, "group-buy succeeded below min_qty: group-buy %lld joined %lld of %lld", (long long)gb->id,
-                      (long long)gb->joined_qty, (long long)gb->min_qty);
+                      (long long)gb->joined_qty_at_close, (long long)gb->min_qty);
         else if (strcmp(gb->status, "failed") == 0 && all[k] >= gb->min_qty)
             violation(&c, "group-buy failed at min_qty: group-buy %lld had joins of %lld units for a min_qty of %lld",
                       (long long)gb->id, (long long)all[k], (long long)gb->min_qty);

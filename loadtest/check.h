@@ -53,9 +53,12 @@ typedef void (*lb_check_report_cb)(void *ctx, const char *line);
 /* Runs every check; returns the number of violations. */
 size_t lb_check_run(lb_check_input_t *input, lb_check_report_cb report, void *ctx);
 
-/* A group-buy campaign as GET /v1/group-buys/{id} shows it after its cut-off, with what the generator set. */
+/*
+ * A group-buy campaign as GET /v1/group-buys/{id} shows it after its cut-off, with what the generator set
+ * (joined_qty_at_close -1: null).
+ */
 typedef struct st_lb_check_group_buy_t {
-    int64_t id, min_qty, joined_qty, per_buyer_limit;
+    int64_t id, min_qty, joined_qty, joined_qty_at_close, per_buyer_limit;
     char status[16]; /* open, succeeded, failed */
 } lb_check_group_buy_t;
 
@@ -67,16 +70,15 @@ typedef struct st_lb_check_refund_t {
 } lb_check_refund_t;
 
 /*
- * The group-buy rules: every campaign closed; succeeded ones have joined_qty >= min_qty and failed ones did not reach
- * it; joined_qty is the sum of the campaign's joins still counting (not cancelled or expired, and not refunded unless the
- * refund is the closer's: a failed campaign keeps what it reached, while a buyer's refund or a late payment's, for a
- * join released before, leaves it); a failed campaign released every unpaid join (cancelled) and its paid joins (paid:
- * what the generator was told) are refund_required; no buyer above the per-buyer limit in a campaign. Orders must be
- * sorted by id (lb_check_run sorts them); refunds are the co-op's (any order). Returns the number of violations.
+ * The group-buy rules: every campaign closed; succeeded ones have joined_qty_at_close >= min_qty and failed ones did
+ * not reach it; joined_qty is the sum of the campaign's joins still reserved or paid (not cancelled, expired, or with
+ * their money going back, whoever refunded them: a buyer, a late payment, the closer of a failed campaign); a failed
+ * campaign released every unpaid join (cancelled) and its paid joins (paid: what the generator was told) are
+ * refund_required; no buyer above the per-buyer limit in a campaign. Orders must be sorted by id (lb_check_run sorts
+ * them). Returns the number of violations.
  */
 size_t lb_check_group_buys(const lb_check_group_buy_t *campaigns, size_t num_campaigns, const lb_check_order_t *orders,
-                           size_t num_orders, const int64_t *paid, size_t num_paid, const lb_check_refund_t *refunds,
-                           size_t num_refunds, lb_check_report_cb report, void *ctx);
+                           size_t num_orders, const int64_t *paid, size_t num_paid, lb_check_report_cb report, void *ctx);
 
 /* What the refund rules look at; the arrays are borrowed. */
 typedef struct st_lb_check_refunds_input_t {

@@ -681,6 +681,8 @@ static int wait_campaigns(lb_load_run_t *run)
                 return -1;
             snprintf(gb->status, sizeof(gb->status), "%s", json_string_value(json_object_get(answer, "status")) ?: "");
             gb->joined_qty = json_integer_value(json_object_get(answer, "joined_qty"));
+            json_t *at_close = json_object_get(answer, "joined_qty_at_close");
+            gb->joined_qty_at_close = json_is_integer(at_close) ? json_integer_value(at_close) : -1;
             json_decref(answer);
             if (strcmp(gb->status, "open") != 0 || lb_now() > give_up)
                 break;
@@ -935,10 +937,10 @@ static int64_t *paid_not_failed(const lb_load_run_t *run, const lb_check_order_t
 }
 
 /* The group-buy rules over the orders (sorted by id), and a line on how the campaigns ended. */
-static size_t check_campaigns(lb_load_run_t *run, const lb_check_order_t *orders, size_t num_orders, const list_t *refunds)
+static size_t check_campaigns(lb_load_run_t *run, const lb_check_order_t *orders, size_t num_orders)
 {
     size_t violations = lb_check_group_buys(run->setup.campaigns, run->setup.num_campaigns, orders, num_orders, run->paid,
-                                            run->num_paid, refunds->items, refunds->num, report_violation, run),
+                                            run->num_paid, report_violation, run),
            succeeded = 0;
     for (size_t k = 0; k != run->setup.num_campaigns; ++k)
         succeeded += strcmp(run->setup.campaigns[k].status, "succeeded") == 0;
@@ -991,7 +993,7 @@ static int check(lb_load_run_t *run, const char *token, int64_t sku_id, int64_t 
     if (run->receiver != NULL && with_observations)
         violations += check_shipping(run, kept, num_kept);
     if (run->setup.num_campaigns != 0 && refunds_read)
-        violations += check_campaigns(run, in.orders, in.num_orders, &refunds);
+        violations += check_campaigns(run, in.orders, in.num_orders);
     free(refunds.items);
     free(paid);
     fprintf(stderr, "livebuy-load: check %s: %zu orders; SKU %lld stock %lld reserved %lld sold %lld held %lld%s\n",
@@ -1083,7 +1085,7 @@ static int check_catalog(lb_load_run_t *run, int with_observations)
     list_t refunds = {NULL, 0, 0};
     int refunds_read = check_refunds(run, run->setup.coop_token, &all, with_observations, &refunds, &violations) == 0;
     if (refunds_read && run->setup.num_campaigns != 0)
-        violations += check_campaigns(run, orders, num_orders, &refunds);
+        violations += check_campaigns(run, orders, num_orders);
     free(refunds.items);
     if (!refunds_read)
         goto exit;

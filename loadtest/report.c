@@ -218,9 +218,10 @@ static json_t *run_json(const lb_load_run_t *run)
         json_t *campaigns = json_array();
         for (size_t i = 0; i != setup->num_campaigns; ++i) {
             const lb_check_group_buy_t *gb = &setup->campaigns[i];
-            json_array_append_new(campaigns,
-                                  json_pack("{s:I,s:s,s:I,s:I}", "id", (json_int_t)gb->id, "status", gb->status, "min_qty",
-                                            (json_int_t)gb->min_qty, "joined_qty", (json_int_t)gb->joined_qty));
+            json_t *at_close = gb->joined_qty_at_close >= 0 ? json_integer(gb->joined_qty_at_close) : json_null();
+            json_array_append_new(campaigns, json_pack("{s:I,s:s,s:I,s:I,s:o}", "id", (json_int_t)gb->id, "status", gb->status,
+                                                       "min_qty", (json_int_t)gb->min_qty, "joined_qty", (json_int_t)gb->joined_qty,
+                                                       "joined_qty_at_close", at_close));
         }
         json_object_set_new(doc, "group_buys", campaigns);
     }

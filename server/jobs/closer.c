@@ -4,7 +4,8 @@
  * livebuyd processes race, exactly one closes a campaign. A campaign whose joined quantity reached min_qty succeeds:
  * its paid joins become one consolidated shipment to the pickup point, with a pick list; its unpaid joins keep their
  * normal expiry. Otherwise it fails: unpaid joins are released (stock back), paid joins are refunded (refund_required,
- * their units leave sold, a refund each for the outbox to push).
+ * their units leave sold, a refund each for the outbox to push). Either way the campaign keeps the joined quantity it
+ * was decided on (joined_qty_at_close), and joined_qty goes on counting only the joins still reserved or paid.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +96,13 @@ Exit:
     return ret;
 }
 
-/* A failed campaign: its unpaid joins are released, its paid joins refunded (server/order/refund.c); *refunds counts them. */
-static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t coop_id, int64_t now, size_t *refunds)
+/*
+ * A failed campaign: its unpaid joins are released (their units leave joined_qty with them), its paid joins refunded
+ * (server/order/refund.c); *refunds counts the refunds, *refunded_qty their units, which lb_store_group_buy_close takes
+ * off joined_qty.
+ */
+static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_t coop_id, int64_t now, size_t *refunds,
+                                   int64_t *refunded_qty)
 {
     lb_order_t *joins;
     lb_refund_t refund;
@@ -110,8 +116,10 @@ static int refund_or_release_joins(lb_db_t *db, const lb_group_buy_t *gb, int64_
     if (ret != 0 || (ret = lb_store_group_buy_joins(db, gb->sku_id, gb->id, "paid", &joins, &n)) != 0)
         return ret;
     for (size_t i = 0; ret == 0 && i != n; ++i)
-        if ((ret = lb_refund_campaign_failed(db, &joins[i], coop_id, now, &refund)) == 0 && refund.id != 0)
+        if ((ret = lb_refund_campaign_failed(db, &joins[i], coop_id, now, &refund)) == 0 && refund.id != 0) {
             ++*refunds;
+            *refunded_qty += joins[i].qty;
+        }
     free(joins);
     return ret;
 }
@@ -132,8 +140,11 @@ static int close_one(lb_db_t *db, const lb_order_ref_t *due, int64_t now, int *f
     }
     int succeeded = gb.joined_qty >= gb.min_qty;
     size_t refunds = 0;
-    if ((ret = succeeded ? ship_paid_joins(db, &gb, now) : refund_or_release_joins(db, &gb, sku.merchant_id, now, &refunds)) != 0 ||
-        (ret = lb_store_group_buy_close(db, gb.sku_id, gb.id, succeeded ? "succeeded" : "failed", now)) != 0 || (ret = lb_db_commit(db)) != 0)
+    int64_t refunded_qty = 0;
+    if ((ret = succeeded ? ship_paid_joins(db, &gb, now)
+                         : refund_or_release_joins(db, &gb, sku.merchant_id, now, &refunds, &refunded_qty)) != 0 ||
+        (ret = lb_store_group_buy_close(db, &gb, succeeded ? "succeeded" : "failed", refunded_qty, now)) != 0 ||
+        (ret = lb_db_commit(db)) != 0)
         return ret;
     for (size_t i = 0; i != refunds; ++i)
         lb_refund_count_created("campaign_failed", "pending");

@@ -231,7 +231,10 @@ int lb_refund_request(lb_db_t *db, lb_order_t *order, int64_t coop_id, const cha
 
 /* ---- The co-op's decisions ------------------------------------------------------------------------------------------- */
 
-/* An approved request: the order's money goes back, and its goods have left (they were handed to shipping). */
+/*
+ * An approved request: the order's money goes back, and its goods have left (they were handed to shipping); a join
+ * leaves its campaign's joined quantity, which counts the joins reserved or paid.
+ */
 static int approve(lb_db_t *db, const lb_refund_t *refund, int64_t now)
 {
     lb_order_t order;
@@ -240,7 +243,8 @@ static int approve(lb_db_t *db, const lb_refund_t *refund, int64_t now)
         return ret == LB_ENOTFOUND ? LB_EDB : ret;
     if (!is_paid_or_further(order.status))
         return LB_EDB; /* one refund per payment: nothing else can have taken this order's money back */
-    if ((ret = lb_store_order_set_status(db, &order, "refund_required", now)) != 0)
+    if ((ret = lb_store_order_set_status(db, &order, "refund_required", now)) != 0 ||
+        (order.group_buy_id != 0 && (ret = lb_store_group_buy_add_joined(db, order.sku_id, order.group_buy_id, -order.qty)) != 0))
         return ret;
     return lb_store_refund_goods_gone(db, &order, refund->coop_id, now);
 }

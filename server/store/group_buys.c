@@ -81,20 +81,24 @@ int lb_store_group_buy_create(lb_db_t *db, lb_group_buy_t *gb)
         return (int)changed;
     gb->id = lb_db_insert_id(db);
     gb->joined_qty = 0;
+    gb->joined_qty_at_close = -1;
     snprintf(gb->status, sizeof(gb->status), "open");
     return 0;
 }
 
 #define GROUP_BUY_SELECT                                                                                                           \
-    "SELECT id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, closes_at, joined_qty, status "       \
-    "FROM group_buys "
+    "SELECT id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, closes_at, joined_qty, "              \
+    "IFNULL(joined_qty_at_close, -1), status FROM group_buys "
+#define GROUP_BUY_TYPES "iiiiiiiiiis"
+#define GROUP_BUY_OUTPUTS(gb)                                                                                                      \
+    &(gb)->id, &(gb)->merchant_id, &(gb)->sku_id, &(gb)->pickup_point_id, &(gb)->price_cents, &(gb)->min_qty,                      \
+        &(gb)->per_buyer_limit, &(gb)->closes_at, &(gb)->joined_qty, &(gb)->joined_qty_at_close, (gb)->status,                     \
+        sizeof((gb)->status)
 
 /* Reads one group-buy row with sql (GROUP_BUY_SELECT and a WHERE on the id). */
 static int read_group_buy(lb_db_t *db, const char *sql, int64_t id, lb_group_buy_t *gb)
 {
-    return lb_db_query_row(db, sql, "i", "iiiiiiiiis", id, &gb->id, &gb->merchant_id, &gb->sku_id, &gb->pickup_point_id,
-                           &gb->price_cents, &gb->min_qty, &gb->per_buyer_limit, &gb->closes_at, &gb->joined_qty, gb->status,
-                           sizeof(gb->status));
+    return lb_db_query_row(db, sql, "i", GROUP_BUY_TYPES, id, GROUP_BUY_OUTPUTS(gb));
 }
 
 int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
@@ -110,27 +114,23 @@ int lb_store_group_buy_get(lb_db_t *db, int64_t id, lb_group_buy_t *gb)
 #define JOINS_IN(statuses)                                                                                                         \
     "(SELECT COUNT(*) FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id AND o.id = j.order_id "                         \
     "WHERE j.sku_id = g.sku_id AND j.group_buy_id = g.id AND o.status IN (" statuses "))"
-#define GROUP_BUY_VIEW_SELECT                                                                                                                                \
-    "SELECT g.id, g.merchant_id, g.sku_id, g.pickup_point_id, g.price_cents, g.min_qty, g.per_buyer_limit, g.closes_at, "                                    \
-    "g.joined_qty, g.status, pr.title, k.name, pr.unit, " PICKUP_POINT_SELECT_LIST(                                                                          \
-        "p.") ", "                                                                                                                                           \
-              "IF(g.status = 'open', 0, " JOINS_IN("'collected'") "), "                                                                                      \
-                                                                  "IF(g.status = 'open', 0, " JOINS_IN("'paid', 'handed_off', "                              \
-                                                                                                       "'shipped', 'delivered'") "), " LB_STORE_FIRST_PHOTO( \
-                                                                      "k.product_id") " "                                                                    \
-                                                                                      "FROM group_buys g JOIN skus k ON k.id = "                             \
-                                                                                      "g.sku_id JOIN products pr ON pr.id = "                                \
-                                                                                      "k.product_id "                                                        \
-                                                                                      "JOIN pickup_points p ON p.id = "                                      \
-                                                                                      "g.pickup_point_id "
-#define GROUP_BUY_VIEW_TYPES                                                                                                       \
-    "iiiiiiiiis"                                                                                                                   \
-    "sss" PICKUP_POINT_TYPES "iis"
+/* A count of the campaign's joins in statuses once it has closed (0 while open: the API's null). */
+#define JOINS_ONCE_CLOSED(statuses) "IF(g.status = 'open', 0, " JOINS_IN(statuses) ")"
+#define GROUP_BUY_VIEW_COUNTS                                                                                                      \
+    JOINS_ONCE_CLOSED("'collected'") ", " JOINS_ONCE_CLOSED("'paid', 'handed_off', 'shipped', 'delivered'")
+#define GROUP_BUY_VIEW_POINT PICKUP_POINT_SELECT_LIST("p.")
+#define GROUP_BUY_VIEW_PHOTO LB_STORE_FIRST_PHOTO("k.product_id")
+#define GROUP_BUY_VIEW_SELECT                                                                                                      \
+    "SELECT g.id, g.merchant_id, g.sku_id, g.pickup_point_id, g.price_cents, g.min_qty, g.per_buyer_limit, g.closes_at, "          \
+    "g.joined_qty, IFNULL(g.joined_qty_at_close, -1), g.status, pr.title, k.name, pr.unit, " GROUP_BUY_VIEW_POINT                  \
+    ", " GROUP_BUY_VIEW_COUNTS ", " GROUP_BUY_VIEW_PHOTO " "                                                                       \
+    "FROM group_buys g JOIN skus k ON k.id = g.sku_id JOIN products pr ON pr.id = k.product_id "                                   \
+    "JOIN pickup_points p ON p.id = g.pickup_point_id "
+#define GROUP_BUY_VIEW_TYPES GROUP_BUY_TYPES "sss" PICKUP_POINT_TYPES "iis"
 #define GROUP_BUY_VIEW_OUTPUTS(v)                                                                                                  \
-    &(v)->gb.id, &(v)->gb.merchant_id, &(v)->gb.sku_id, &(v)->gb.pickup_point_id, &(v)->gb.price_cents, &(v)->gb.min_qty,          \
-        &(v)->gb.per_buyer_limit, &(v)->gb.closes_at, &(v)->gb.joined_qty, (v)->gb.status, sizeof((v)->gb.status),                 \
-        (v)->product_title, sizeof((v)->product_title), (v)->sku_name, sizeof((v)->sku_name), (v)->unit, sizeof((v)->unit),        \
-        PICKUP_POINT_OUTPUTS(&(v)->pickup_point), &(v)->collected, &(v)->not_collected, (v)->photo, sizeof((v)->photo)
+    GROUP_BUY_OUTPUTS(&(v)->gb), (v)->product_title, sizeof((v)->product_title), (v)->sku_name, sizeof((v)->sku_name), (v)->unit,  \
+        sizeof((v)->unit), PICKUP_POINT_OUTPUTS(&(v)->pickup_point), &(v)->collected, &(v)->not_collected, (v)->photo,             \
+        sizeof((v)->photo)
 
 int lb_store_group_buy_view_get(lb_db_t *db, int64_t id, lb_group_buy_view_t *view)
 {
@@ -207,20 +207,16 @@ int lb_store_group_buys_due(lb_db_t *db, int64_t now, int64_t limit, lb_order_re
     return read_due(db, sql, now, limit, out, found);
 }
 
-#define GROUP_BUY_OUTPUTS(gb)                                                                                                      \
-    &(gb)->id, &(gb)->merchant_id, &(gb)->sku_id, &(gb)->pickup_point_id, &(gb)->price_cents, &(gb)->min_qty,                      \
-        &(gb)->per_buyer_limit, &(gb)->closes_at, &(gb)->joined_qty, (gb)->status, sizeof((gb)->status)
-
 int lb_store_group_buy_lock_row(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_buy_t *gb)
 {
     static const char sql[] = GROUP_BUY_SELECT "WHERE sku_id = ? AND id = ? FOR UPDATE";
-    return lb_db_query_row(db, sql, "ii", "iiiiiiiiis", sku_id, id, GROUP_BUY_OUTPUTS(gb));
+    return lb_db_query_row(db, sql, "ii", GROUP_BUY_TYPES, sku_id, id, GROUP_BUY_OUTPUTS(gb));
 }
 
 int lb_store_group_buy_of_sku(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_buy_t *gb)
 {
     static const char sql[] = GROUP_BUY_SELECT "WHERE sku_id = ? AND id = ?";
-    return lb_db_query_row(db, sql, "ii", "iiiiiiiiis", sku_id, id, GROUP_BUY_OUTPUTS(gb));
+    return lb_db_query_row(db, sql, "ii", GROUP_BUY_TYPES, sku_id, id, GROUP_BUY_OUTPUTS(gb));
 }
 
 int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out, size_t *found)
@@ -241,9 +237,11 @@ int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, 
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_group_buy_close(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now)
+int lb_store_group_buy_close(lb_db_t *db, const lb_group_buy_t *gb, const char *status, int64_t refunded_qty, int64_t now)
 {
-    static const char sql[] = "UPDATE group_buys SET status = ?, closed_at = ? WHERE sku_id = ? AND id = ? AND status = 'open'";
-    int64_t ret = lb_db_exec(db, sql, "siii", status, now, sku_id, id);
+    /* One statement whatever the outcome: the figure decided on, and the failed campaign's refunded joins leaving it. */
+    static const char sql[] = "UPDATE group_buys SET status = ?, closed_at = ?, joined_qty_at_close = ?, "
+                              "joined_qty = joined_qty - ? WHERE sku_id = ? AND id = ? AND status = 'open'";
+    int64_t ret = lb_db_exec(db, sql, "siiiii", status, now, gb->joined_qty, refunded_qty, gb->sku_id, gb->id);
     return ret < 0 ? (int)ret : 0;
 }

@@ -69,6 +69,23 @@ class GroupBuyTest(lb.ServerTestCase):
                         "campaign %d still open %d s after its cut-off" % (gb_id, CLOSE_WAIT))
         return self.campaign(gb_id)
 
+    def joins_still_counting(self, gb_id):
+        """The units of the campaign's joins that are reserved or paid (or further: handed off up to collected)."""
+        return int(self.sql("SELECT COALESCE(SUM(o.qty), 0) FROM group_buy_orders j JOIN orders o ON o.sku_id = j.sku_id "
+                            "AND o.id = j.order_id WHERE j.group_buy_id = %d AND o.status IN ('reserved', 'paid', "
+                            "'handed_off', 'shipped', 'delivered', 'collected')" % gb_id)[0][0])
+
+    def assert_joined(self, gb_id, joined_qty, at_close):
+        """GET /v1/group-buys/{id} and the co-op's list say joined_qty (what its joins still count) and
+        joined_qty_at_close."""
+        got = self.campaign(gb_id)
+        self.assertEqual((got["joined_qty"], got["joined_qty_at_close"]), (joined_qty, at_close), got)
+        self.assertEqual(self.joins_still_counting(gb_id), joined_qty)
+        status, _, page = self.server.request("GET", "/v1/group-buys?limit=1&after=%d" % (gb_id - 1), token=self.coop)
+        self.assertEqual(status, 200, page)
+        listed = page["group_buys"][0]
+        self.assertEqual((listed["id"], listed["joined_qty"], listed["joined_qty_at_close"]), (gb_id, joined_qty, at_close))
+
     def assert_counters_add_up(self, sku_id):
         stock, reserved, sold, held = self.sql("SELECT stock, reserved, sold, held FROM skus WHERE id = %d" % sku_id)[0]
         in_orders = self.sql("SELECT COALESCE(SUM(qty), 0) FROM orders WHERE sku_id = %d AND status = 'reserved'"
@@ -95,6 +112,54 @@ class GroupBuyTest(lb.ServerTestCase):
         self.assertTrue(lb.wait_for(lambda: status_of(late) == "expired", 10, 0.1), status_of(late))
         self.assertEqual(status_of(kept), "reserved")
         self.assertEqual(self.campaign(gb["id"])["joined_qty"], 2)
+        self.assert_counters_add_up(sku_id)
+
+    def test_joined_qty_follows_every_join_that_stops_counting(self):
+        """joined_qty counts the joins reserved or paid after every way a join stops: a cancellation and a refund while
+        open, a refund approved after the handoff of a succeeded campaign, a failed campaign's release and refunds.
+        joined_qty_at_close keeps what the closer decided on."""
+        sku_id = self.new_sku(50)
+        won = self.new_campaign(sku_id, min_qty=4, closes_in=5)
+        lost = self.new_campaign(sku_id, min_qty=10, closes_in=5)
+        orders = {}
+        for name, buyer, gb, qty in [("a", 8101, won, 2), ("b", 8102, won, 2), ("cancelled", 8103, won, 1),
+                                     ("refunded", 8104, won, 1), ("lost_paid", 8105, lost, 2), ("lost_unpaid", 8106, lost, 3)]:
+            status, _, order = self.join(buyer, gb["id"], qty)
+            self.assertEqual(status, 201, order)
+            orders[name] = (buyer, order)
+        for name in ("a", "b", "refunded", "lost_paid"):
+            self.assertEqual(self.pay(orders[name][1])["status"], "paid")
+        self.assert_joined(won["id"], 6, None)
+        self.assert_joined(lost["id"], 5, None)
+
+        buyer, order = orders["cancelled"]
+        status, _, body = self.server.request("POST", "/v1/orders/%d/cancel" % order["id"], token=buyer_token(buyer))
+        self.assertEqual((status, body["status"]), (200, "cancelled"), body)
+        self.assert_joined(won["id"], 5, None)
+        buyer, order = orders["refunded"]
+        status, _, body = self.server.request("POST", "/v1/orders/%d/refund" % order["id"], token=buyer_token(buyer))
+        self.assertEqual((status, body["status"], body["refund"]["status"]), (200, "refund_required", "pending"), body)
+        self.assert_joined(won["id"], 4, None)
+
+        self.assertEqual(self.wait_closed(won["id"])["status"], "succeeded")
+        self.assert_joined(won["id"], 4, 4)
+        # A paid join handed to shipping, its refund asked: nothing moves until the co-op approves it.
+        buyer, order = orders["b"]
+        self.sql("UPDATE orders SET status = 'handed_off' WHERE id = %d" % order["id"])
+        status, _, body = self.server.request("POST", "/v1/orders/%d/refund" % order["id"], token=buyer_token(buyer))
+        self.assertEqual((status, body["status"], body["refund"]["status"]), (200, "handed_off", "requested"), body)
+        self.assert_joined(won["id"], 4, 4)
+        status, _, body = self.server.request("POST", "/v1/refunds/%d/approve" % body["refund"]["id"], token=self.coop)
+        self.assertEqual((status, body["status"]), (200, "pending"), body)
+        self.assert_joined(won["id"], 2, 4)  # below min_qty now; the campaign still succeeded at its cut-off
+
+        # The failed campaign: its unpaid join released, its paid one refunded (campaign_failed): none counts.
+        self.assertEqual(self.wait_closed(lost["id"])["status"], "failed")
+        self.assert_joined(lost["id"], 0, 5)
+        self.assertEqual(self.sql("SELECT cause FROM refunds WHERE order_id = %d" % orders["lost_paid"][1]["id"]),
+                         [("campaign_failed",)])
+        self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % orders["lost_unpaid"][1]["id"])[0][0],
+                         "cancelled")
         self.assert_counters_add_up(sku_id)
 
     def test_pickup_points(self):
@@ -135,6 +200,7 @@ class GroupBuyTest(lb.ServerTestCase):
         self.assertEqual((got["title"], got["sku_name"], got["unit"]), ("武乡小米", "5kg 袋装", "袋"))
         self.assertEqual(got["pickup_point"], dict(STATION, id=self.point_id))
         self.assertEqual((got["collected"], got["not_collected"]), (None, None))  # counted once it has closed
+        self.assertIsNone(got["joined_qty_at_close"])
 
     def test_listing_and_its_filters(self):
         sku_a, sku_b = self.new_sku(10), self.new_sku(10)
@@ -278,7 +344,8 @@ class GroupBuyTest(lb.ServerTestCase):
 
         closed = self.wait_closed(gb["id"])
         self.assertEqual(closed["status"], "failed")
-        self.assertEqual(closed["joined_qty"], 2)  # the paid join still counts; the released one does not
+        # Neither join counts any more (released, refunded); the closer decided on the 5 units joined at the cut-off.
+        self.assertEqual((closed["joined_qty"], closed["joined_qty_at_close"]), (0, 5))
         self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % unpaid["id"])[0][0], "cancelled")
         self.assertEqual(self.sql("SELECT status FROM orders WHERE id = %d" % paid["id"])[0][0], "refund_required")
         after = self.server.sku(sku_id)

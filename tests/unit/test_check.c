@@ -448,30 +448,31 @@ static void test_empty(void)
     /* a run that got nothing: no arrays at all */
     report_reset();
     CHECK(lb_check_run(&in, collect, &got) == 0);
-    CHECK(lb_check_group_buys(NULL, 0, NULL, 0, NULL, 0, NULL, 0, collect, &got) == 0);
+    CHECK(lb_check_group_buys(NULL, 0, NULL, 0, NULL, 0, collect, &got) == 0);
 }
 
 /* ---- lb_check_group_buys --------------------------------------------------------------------------------------------- */
 
 /*
- * Campaign 100 succeeded (min 5, joined 8: paid 11 and 15, handed-off 14, reserved 12; 13 expired unpaid after the
- * cut-off). Campaign 200 failed (min 10): its paid join 21 is refund_required by the closer's refund and still counts
- * (joined 3), its unpaid joins 22, 23 were cancelled. Campaign 300 failed without a join. Buyer 1 is at the limit (3) in both 100 and 200.
+ * Campaign 100 succeeded (min 5, joined 8 at its cut-off and now: paid 11 and 15, handed-off 14, reserved 12; 13 expired
+ * unpaid after the cut-off). Campaign 200 failed (min 10, joined 3 at its cut-off): its paid join 21 is refund_required
+ * by the closer's refund and no longer counts, its unpaid joins 22, 23 were cancelled (joined 0). Campaign 300 failed
+ * without a join. Buyer 1 is at the limit (3) in both 100 and 200.
  * Order 31 is not a join, order 32 joins a campaign the check was not given.
  */
 typedef struct st_group_world_t {
     lb_check_group_buy_t campaigns[3];
     lb_check_order_t orders[32];
-    size_t num_orders, num_paid, num_refunds;
+    size_t num_orders, num_paid;
     int64_t paid[8];
-    lb_check_refund_t refunds[4];
 } group_world_t;
 
 static group_world_t g;
 
-static void set_campaign(size_t i, int64_t id, int64_t min_qty, int64_t joined_qty, const char *status)
+static void set_campaign(size_t i, int64_t id, int64_t min_qty, int64_t joined_qty, int64_t at_close, const char *status)
 {
-    g.campaigns[i] = (lb_check_group_buy_t){.id = id, .min_qty = min_qty, .joined_qty = joined_qty, .per_buyer_limit = 3};
+    g.campaigns[i] = (lb_check_group_buy_t){
+        .id = id, .min_qty = min_qty, .joined_qty = joined_qty, .joined_qty_at_close = at_close, .per_buyer_limit = 3};
     snprintf(g.campaigns[i].status, sizeof(g.campaigns[i].status), "%s", status);
 }
 
@@ -483,9 +484,9 @@ static void join(int64_t id, int64_t buyer_id, int64_t group_buy_id, int64_t qty
 static void group_init(void)
 {
     memset(&g, 0, sizeof(g));
-    set_campaign(0, 100, 5, 8, "succeeded");
-    set_campaign(1, 200, 10, 3, "failed");
-    set_campaign(2, 300, 2, 0, "failed");
+    set_campaign(0, 100, 5, 8, 8, "succeeded");
+    set_campaign(1, 200, 10, 0, 3, "failed");
+    set_campaign(2, 300, 2, 0, 0, "failed");
     join(11, 1, 100, 3, "paid");
     join(12, 2, 100, 2, "reserved");
     join(13, 3, 100, 1, "expired");
@@ -499,7 +500,6 @@ static void group_init(void)
     static const int64_t paid[] = {11, 14, 15, 21, 31};
     memcpy(g.paid, paid, sizeof(paid));
     g.num_paid = sizeof(paid) / sizeof(paid[0]);
-    g.refunds[g.num_refunds++] = (lb_check_refund_t){.id = 1, .order_id = 21, .cause = "campaign_failed", .status = "pending"};
 }
 
 static lb_check_order_t *group_order(int64_t id)
@@ -510,8 +510,7 @@ static lb_check_order_t *group_order(int64_t id)
 static size_t group_check(void)
 {
     report_reset();
-    size_t violations = lb_check_group_buys(g.campaigns, 3, g.orders, g.num_orders, g.paid, g.num_paid, g.refunds, g.num_refunds,
-                                            collect, &got);
+    size_t violations = lb_check_group_buys(g.campaigns, 3, g.orders, g.num_orders, g.paid, g.num_paid, collect, &got);
     CHECK(violations == got.lines);
     return violations;
 }
@@ -555,6 +554,17 @@ static void test_group_below_min(void)
     g.campaigns[0].min_qty = 9;
     group_check_only("group-buy succeeded below min_qty");
     CHECK_CONTAINS(got.text, "group-buy 100 joined 8 of 9");
+    /* decided on less than min_qty, whatever its joins count now */
+    group_init();
+    g.campaigns[0].joined_qty_at_close = 4;
+    group_check_only("group-buy succeeded below min_qty");
+    CHECK_CONTAINS(got.text, "group-buy 100 joined 4 of 5");
+    /* refunds after the cut-off take joined_qty below min_qty: the campaign succeeded all the same */
+    group_init();
+    set_status(group_order(11), "refund_required");
+    set_status(group_order(15), "refunded");
+    g.campaigns[0].joined_qty = 3;
+    CHECK(group_check() == 0);
 }
 
 /* Reaching min_qty exactly is success: the joins it cancelled count, the failed campaign had 6 units. */
@@ -576,38 +586,36 @@ static void test_group_counter(void)
     group_init();
     g.campaigns[1].joined_qty = 6;
     group_check_only("group-buy counter");
+    /* a failed campaign whose counter kept the paid join the closer refunded: the money went back */
+    group_init();
+    g.campaigns[1].joined_qty = 3;
+    group_check_only("group-buy counter");
+    CHECK_CONTAINS(got.text, "group-buy 200 says joined_qty 3, its joins still counting add up to 0");
     /* a campaign without joins that counts some */
     group_init();
     g.campaigns[2].joined_qty = 1;
     group_check_only("group-buy counter");
 }
 
-/* Refunds other than the closer's leave the counter: a join paid after the closer released it, a buyer's own refund. */
+/* Every refund leaves the counter: a join paid after the closer released it, a buyer's own refund, the closer's. */
 static void test_group_counter_refunds(void)
 {
     group_init();
-    join(24, 8, 200, 2, "refund_required"); /* cancelled by the closer, then paid: its money goes back */
-    g.refunds[g.num_refunds++] = (lb_check_refund_t){.id = 2, .order_id = 24, .cause = "late_payment", .status = "pending"};
+    join(24, 8, 200, 2, "refund_required");  /* cancelled by the closer, then paid: its money goes back */
     set_status(group_order(15), "refunded"); /* its buyer asked while the campaign was open */
-    g.refunds[g.num_refunds++] = (lb_check_refund_t){.id = 3, .order_id = 15, .cause = "buyer", .status = "refunded"};
     g.campaigns[0].joined_qty = 6;
     CHECK(group_check() == 0);
     /* counting them is the counter's fault */
-    g.campaigns[1].joined_qty = 5;
+    g.campaigns[1].joined_qty = 2;
     group_check_only("group-buy counter");
-    CHECK_CONTAINS(got.text, "group-buy 200 says joined_qty 5, its joins still counting add up to 3");
-    /* the closer's refund keeps its join: without it, the failed campaign's paid join would not count */
-    group_init();
-    g.num_refunds = 0;
-    group_check_only("group-buy counter");
-    CHECK_CONTAINS(got.text, "group-buy 200 says joined_qty 3, its joins still counting add up to 0");
+    CHECK_CONTAINS(got.text, "group-buy 200 says joined_qty 2, its joins still counting add up to 0");
 }
 
 static void test_group_unpaid_not_released(void)
 {
     group_init();
     set_status(group_order(22), "reserved"); /* the closer left it, and its units still count */
-    g.campaigns[1].joined_qty = 5;
+    g.campaigns[1].joined_qty = 2;
     group_check_only("unpaid join not released");
     CHECK_CONTAINS(got.text, "order 22 of failed group-buy 200 is reserved");
 }
@@ -622,6 +630,7 @@ static void test_group_paid_not_refund_required(void)
     /* left paid: not released either, so two lines for the one order */
     group_init();
     set_status(group_order(21), "paid");
+    g.campaigns[1].joined_qty = 3;
     CHECK(group_check() == 2);
     CHECK(lines_of("paid join not refund_required") == 1 && lines_of("unpaid join not released") == 1);
 }

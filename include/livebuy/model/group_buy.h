@@ -16,8 +16,13 @@ typedef struct st_lb_pickup_point_t {
 /* A campaign's statuses as the API and the schema spell them, NULL-terminated. */
 extern const char *const lb_group_buy_statuses[];
 
+/*
+ * A campaign. joined_qty: the units of its joins reserved or paid, now; joined_qty_at_close: the joined_qty its closer
+ * decided on at the cut-off, -1 while it is open (the API's null).
+ */
 typedef struct st_lb_group_buy_t {
     int64_t id, merchant_id, sku_id, pickup_point_id, price_cents, min_qty, per_buyer_limit, closes_at, joined_qty;
+    int64_t joined_qty_at_close;
     char status[16]; /* open, succeeded, failed */
 } lb_group_buy_t;
 

@@ -69,7 +69,11 @@ int lb_store_group_buy_of_sku(lb_db_t *db, int64_t sku_id, int64_t id, lb_group_
 /* The campaign's joins in a status, locked, in id order; *out is malloc'd (the caller frees it). */
 int lb_store_group_buy_joins(lb_db_t *db, int64_t sku_id, int64_t group_buy_id, const char *status, lb_order_t **out,
                              size_t *found);
-/* Sets the outcome of an open campaign (succeeded, failed). */
-int lb_store_group_buy_close(lb_db_t *db, int64_t sku_id, int64_t id, const char *status, int64_t now);
+/*
+ * Sets the outcome of an open campaign gb (succeeded, failed; gb as read under its row lock when the closer decided):
+ * its joined_qty_at_close is gb->joined_qty, and refunded_qty units (its paid joins the closer refunded) leave
+ * joined_qty.
+ */
+int lb_store_group_buy_close(lb_db_t *db, const lb_group_buy_t *gb, const char *status, int64_t refunded_qty, int64_t now);
 
 #endif
