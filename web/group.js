@@ -86,18 +86,26 @@
     return ['距截团 ' + duration(left), 'Closes in ' + duration(left) + ' · ' + chinaDateTime(gb.closes_at) + ' 北京时间'];
   }
 
+  // What the closer decided on: the units joined at the cut-off (joined_qty goes on to count only joins not refunded).
+  function atClose() {
+    if (gb.joined_qty_at_close == null) return null;
+    return el('div', { 'data-role': 'at-close' }, '截团时已参团 ' + gb.joined_qty_at_close + ' / 成团 ' + gb.min_qty + ' ' + gb.unit,
+      el('span', { class: 'en', text: ' at the cut-off: ' + gb.joined_qty_at_close + ' of ' + gb.min_qty }));
+  }
+
   // What became of the campaign, once it closed: 成团 (the goods go to the station) or 未成团 (money back).
   function outcome() {
     if (gb.status === 'succeeded')
       return el('div', { class: 'result reserved show', 'data-role': 'outcome' },
         el('strong', { text: '已成团 ✓ Succeeded' }),
         '货物将送到 ' + gb.pickup_point.name + '，到货后凭订单号领取。',
-        el('span', { class: 'en', text: ' The goods go to the pickup station; collect them with your order number.' }));
+        el('span', { class: 'en', text: ' The goods go to the pickup station; collect them with your order number.' }), atClose());
     if (gb.status === 'failed')
       return el('div', { class: 'result error show', 'data-role': 'outcome' },
         el('strong', { text: '未成团 Not reached' }),
         '参团数量未达到成团数量。已付款将原路退回，未付款的订单已取消。',
-        el('span', { class: 'en', text: ' The minimum was not reached: what you paid goes back the way it came, unpaid joins are cancelled.' }));
+        el('span', { class: 'en', text: ' The minimum was not reached: what you paid goes back the way it came, unpaid joins are cancelled.' }),
+        atClose());
     return null;
   }
 

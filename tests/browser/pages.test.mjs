@@ -701,6 +701,10 @@ test('group-buy page at 390 px: the campaign, join within the limit, counted, sh
   await page.goto(`${BASE}/group/${FAILED_GROUP_BUY}`);
   await page.locator('#campaign [data-role=outcome]').waitFor();
   assert.match(await page.locator('#campaign [data-role=outcome]').textContent(), /未成团.*原路退回/);
+  const failed = (await api('GET', '/v1/group-buys/' + FAILED_GROUP_BUY)).body;
+  assert.equal(await page.locator('#campaign [data-role=at-close]').textContent(),
+    '截团时已参团 ' + failed.joined_qty_at_close + ' / 成团 ' + failed.min_qty + ' ' + failed.unit +
+    ' at the cut-off: ' + failed.joined_qty_at_close + ' of ' + failed.min_qty);
   assert.ok(await page.locator('#join').isHidden(), 'no joining after the cut-off');
   await fits(page, 390);
   await page.screenshot({ path: path.join(SHOTS, 'group-failed.png'), fullPage: true });
