@@ -282,6 +282,10 @@
       showResult(it, 'limit_exceeded', '超出限购 Over the limit', ['每人限购 ' + it.data.per_buyer_limit + ' 件 · ' + err.message]);
       return;
     }
+    if (answer.status === 409 && /off air/i.test(err.message)) {
+      showResult(it, 'sold_out', '已下架 Off air', ['主播已下架此商品 The host took this item off air']);
+      return;
+    }
     if (answer.status === 409 && /not open/i.test(err.message)) {
       showResult(it, 'not_open', '未开始 Not open yet', ['开抢时间 Opens at ' + chinaDateTime(it.data.opens_at) + ' 北京时间']);
       return;
