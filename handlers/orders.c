@@ -121,6 +121,9 @@ static void on_decided(lb_order_request_t *r)
     case LB_OUTCOME_NOT_OPEN:
         lb_reply_error(call, 409, "conflict", "not open yet: opens at %lld", (long long)r->opens_at);
         break;
+    case LB_OUTCOME_OFF_AIR:
+        lb_reply_error(call, 409, "conflict", "live item %lld is off air", (long long)r->target_id);
+        break;
     case LB_OUTCOME_CLOSED:
         lb_reply_error(call, 409, "conflict", "the group-buy is closed (cut-off %lld)", (long long)r->closes_at);
         break;

@@ -90,6 +90,9 @@ static int event_work(lb_call_job_t *super, lb_db_t *db)
         return lb_call_job_fail(super, 401, "unauthorized",
                                 "this signature came with another shipment's event first: each event is signed anew "
                                 "(name shipment_id in the body)");
+    if (event->outcome == LB_DELIVERY_CANCELLED)
+        return lb_call_job_fail(super, 409, "conflict", "shipment %lld is cancelled: it takes no delivery events",
+                                (long long)event->shipment_id);
     lb_writer_t *w = lb_call_job_answer(super, 200);
     lb_writer_map(w, NULL);
     lb_writer_pack(w, "shipment_id:I,delivery_status:s,tracking_no:s,replayed:b", event->shipment_id,

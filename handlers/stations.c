@@ -73,6 +73,21 @@ void lb_handle_station_shipments(lb_call_t *call)
 /* ---- GET /v1/shipments/{id}/pick-list ---------------------------------------------------------------------------- */
 
 /*
+ * The 403 for a shipment that exists but goes to no point of the calling station: a point bound to another station or
+ * to none (point_station_id 0), or an address (point_id 0). 404 is for no such shipment only.
+ */
+static int fail_not_this_station(lb_call_job_t *job, int64_t shipment_id, int64_t point_id, int64_t point_station_id)
+{
+    long long id = (long long)shipment_id;
+    if (point_id == 0)
+        return lb_call_job_fail(job, 403, "forbidden", "shipment %lld goes to an address, not to a station's pickup point", id);
+    if (point_station_id == 0)
+        return lb_call_job_fail(job, 403, "forbidden", "shipment %lld goes to pickup point %lld, which no station is bound to", id,
+                                (long long)point_id);
+    return lb_call_job_fail(job, 403, "forbidden", "shipment %lld goes to a pickup point of another station", id);
+}
+
+/*
  * On a worker: the station calling (*station) and the shipment, when it goes to one of the station's points; else a
  * 401/403/404 recorded in job and LB_EINPUT, or an LB_EDB_* code.
  */
@@ -86,7 +101,7 @@ static int station_shipment(lb_call_job_t *job, lb_db_t *db, const uint8_t *toke
     if (ret == LB_ENOTFOUND)
         return lb_call_job_fail(job, 404, "not_found", "no shipment %lld", (long long)id);
     if (station_id != station->id)
-        return lb_call_job_fail(job, 403, "forbidden", "shipment %lld goes to a pickup point of another station", (long long)id);
+        return fail_not_this_station(job, id, shipment->pickup_point.id, station_id);
     return 0;
 }
 
@@ -158,7 +173,7 @@ static int collect_work(lb_call_job_t *super, lb_db_t *db)
     case LB_COLLECTION_NO_SHIPMENT:
         return lb_call_job_fail(super, 404, "not_found", "no shipment %lld", shipment_id);
     case LB_COLLECTION_OTHER_STATION:
-        return lb_call_job_fail(super, 403, "forbidden", "shipment %lld goes to a pickup point of another station", shipment_id);
+        return fail_not_this_station(super, c->shipment_id, c->pickup_point_id, c->point_station_id);
     case LB_COLLECTION_NOT_IN_SHIPMENT:
         return lb_call_job_fail(super, 422, "invalid", "order_id: order %lld is not in shipment %lld", order_id, shipment_id);
     case LB_COLLECTION_NOT_DELIVERED:

@@ -25,6 +25,7 @@ const char *const lb_order_outcome_labels[LB_OUTCOMES] = {
     [LB_OUTCOME_SOLD_OUT] = "sold_out",
     [LB_OUTCOME_LIMIT] = "buyer_limit",
     [LB_OUTCOME_NOT_OPEN] = "not_open",
+    [LB_OUTCOME_OFF_AIR] = "off_air",
     [LB_OUTCOME_CLOSED] = "closed",
     [LB_OUTCOME_RETIRED] = "retired",
     [LB_OUTCOME_NOT_FOUND] = "not_found",

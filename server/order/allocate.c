@@ -116,6 +116,11 @@ static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb
     lb_alloc_target_t *t = &input->targets[index];
     /* A group-buy sells the SKU's own stock: it shares what is left with direct orders. */
     lb_alloc_target_t *stock = t->kind == LB_TARGET_GROUP_BUY ? &input->targets[0] : t;
+    /* Off air is for good, whatever its window; its quota shrank to what it sold, but it is not sold out. */
+    if (t->closed) {
+        r->outcome = LB_OUTCOME_OFF_AIR;
+        return;
+    }
     if ((r->outcome = lb_alloc_check_window(r, t->opens_at, t->closes_at, t->open, input->now)) != LB_OUTCOME_PENDING)
         return;
     /* A retired SKU takes no new orders of its own; what live items hold of it sells out. */

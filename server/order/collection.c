@@ -46,6 +46,8 @@ int lb_collection_apply(lb_db_t *db, lb_collection_t *c)
     c->outcome = LB_COLLECTION_NO_SHIPMENT;
     if ((ret = lb_store_station_shipment_get(db, c->shipment_id, &shipment, &station_id)) != 0)
         return ret == LB_ENOTFOUND ? 0 : ret;
+    c->pickup_point_id = shipment.pickup_point.id;
+    c->point_station_id = station_id;
     if (station_id != c->station_id) {
         c->outcome = LB_COLLECTION_OTHER_STATION;
         return 0;

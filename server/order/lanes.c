@@ -2,8 +2,8 @@
  * Order lanes: the lane engine's kind for reservation requests (livebuy/order/lane.h). A batch takes its requests once
  * it holds the SKU's row lock, up to two batches in flight per SKU; the batches of many SKUs share a job, one
  * reservation transaction (reserve.c), when the loop thread has as many jobs out as the database has connections. When
- * a batch is done the lane answers each request, remembers which targets it saw sold out (the hints), publishes the
- * live items' counts, and the engine sends another batch if requests wait.
+ * a batch is done the lane answers each request, remembers which targets it saw sold out or off air (the hints),
+ * publishes the live items' counts, and the engine sends another batch if requests wait.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,11 +16,13 @@
 
 #define HINT_TTL_NS 1000000000ull /* a sold-out hint is trusted for a second, then the database is asked again */
 
+/* A target a batch found with nothing left: sold out, or a live item off air (its quota shrank to what it sold). */
 typedef struct st_sold_out_hint_t {
     lb_order_target_t kind;
     int64_t target_id; /* 0 for the SKU itself */
     uint64_t seen_ns;
-    unsigned epoch; /* of the SKU's stock, when the batch that saw it sold out was sent */
+    unsigned epoch;             /* of the SKU's stock, when the batch that saw it sold out was sent */
+    lb_order_outcome_t outcome; /* LB_OUTCOME_SOLD_OUT or LB_OUTCOME_OFF_AIR: the answer it gives */
 } sold_out_hint_t;
 
 typedef struct st_order_lane_t {
@@ -159,14 +161,17 @@ static int keeps_hints(const lb_lane_t *lane)
     return H2O_STRUCT_FROM_MEMBER(order_lane_t, lane, lane)->num_hints != 0;
 }
 
-static int hinted_sold_out(order_lane_t *lane, const lb_order_request_t *r)
+/* What a live hint for the request's target says (sold out, off air), or LB_OUTCOME_PENDING when there is none. */
+static lb_order_outcome_t hinted_outcome(order_lane_t *lane, const lb_order_request_t *r)
 {
     if (lane->num_hints == 0)
-        return 0;
+        return LB_OUTCOME_PENDING;
     /* Group-buys sell the SKU's own stock: the SKU's hint speaks for them. */
     lb_order_target_t kind = r->target == LB_TARGET_LIVE_ITEM ? LB_TARGET_LIVE_ITEM : LB_TARGET_SKU;
     sold_out_hint_t *hint = find_hint(lane, kind, kind == LB_TARGET_SKU ? 0 : r->target_id);
-    return hint != NULL && lb_monotonic_ns() - hint->seen_ns < HINT_TTL_NS && hint->epoch == stock_epoch(lane->lane.sku_id);
+    if (hint == NULL || lb_monotonic_ns() - hint->seen_ns >= HINT_TTL_NS || hint->epoch != stock_epoch(lane->lane.sku_id))
+        return LB_OUTCOME_PENDING;
+    return hint->outcome;
 }
 
 /* After a batch: a target with nothing left gets a hint; one with stock again loses it. */
@@ -178,11 +183,11 @@ static void update_hints(order_lane_t *lane, const lb_reserve_batch_t *batch, un
         if (t->kind == LB_TARGET_GROUP_BUY)
             continue;
         sold_out_hint_t *hint = find_hint(lane, t->kind, t->id);
-        if (t->found && t->left == 0) {
+        if (t->found && (t->left == 0 || t->closed)) {
             if (hint == NULL && lane->num_hints != LB_ARRAY_SIZE(lane->hints))
                 hint = &lane->hints[lane->num_hints++];
             if (hint != NULL)
-                *hint = (sold_out_hint_t){t->kind, t->id, now, epoch};
+                *hint = (sold_out_hint_t){t->kind, t->id, now, epoch, t->closed ? LB_OUTCOME_OFF_AIR : LB_OUTCOME_SOLD_OUT};
         } else if (hint != NULL) {
             *hint = lane->hints[--lane->num_hints];
         }
@@ -311,13 +316,15 @@ static void batch_done(lb_lane_batch_t *lane_batch, int status)
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request)
 {
     order_lane_t *lane = (order_lane_t *)lb_lane_open(&order_lanes, request->sku_id);
+    lb_order_outcome_t hinted = hinted_outcome(lane, request);
     request->replay_check = 0;
-    if (hinted_sold_out(lane, request)) {
+    request->hinted = hinted;
+    if (hinted != LB_OUTCOME_PENDING) {
         /* A request with the buyer's own key may be the retry of one that got stock: the batch looks the key up. */
         if (request->key_given) {
             request->replay_check = 1;
         } else {
-            request->outcome = LB_OUTCOME_SOLD_OUT;
+            request->outcome = hinted;
             request->left = 0;
             request->on_decided(request);
             return 0;

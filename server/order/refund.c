@@ -246,7 +246,7 @@ static int approve(lb_db_t *db, const lb_refund_t *refund, int64_t now)
     if ((ret = lb_store_order_set_status(db, &order, "refund_required", now)) != 0 ||
         (order.group_buy_id != 0 && (ret = lb_store_group_buy_add_joined(db, order.sku_id, order.group_buy_id, -order.qty)) != 0))
         return ret;
-    return lb_store_refund_goods_gone(db, &order, refund->coop_id, now);
+    return lb_store_refund_goods_gone(db, &order, now);
 }
 
 int lb_refund_decide_by(lb_db_t *db, int64_t refund_id, int64_t coop_id, lb_refund_decision_t decision, const char *reason,

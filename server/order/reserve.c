@@ -271,8 +271,8 @@ static int read_existing(lb_db_t *db, lb_reserve_batch_t *batch, enum keys_to_re
 }
 
 /*
- * A batch of requests for targets known to be sold out, each with the buyer's own key: no lock, no insert; a key that
- * is found is replayed (or refused if it came with another body), every other request is sold out.
+ * A batch of requests for targets known to be sold out or off air, each with the buyer's own key: no lock, no insert; a
+ * key that is found is replayed (or refused if it came with another body), every other request gets what its hint said.
  */
 static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
 {
@@ -286,7 +286,7 @@ static int check_replays(lb_db_t *db, lb_reserve_batch_t *batch)
     settle_replays(batch);
     for (lb_order_request_t *r = batch->requests; r != NULL; r = r->next)
         if (r->outcome == LB_OUTCOME_NOT_FOUND)
-            r->outcome = LB_OUTCOME_SOLD_OUT;
+            r->outcome = r->hinted;
     free(existing);
     return 0;
 }

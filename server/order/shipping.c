@@ -24,7 +24,9 @@ static int delivery_rank(const char *delivery_status)
 
 /*
  * Under the SKU and shipment locks: takes the event's signature for its shipment (a signature that came for another
- * shipment first is a replay: refused), records the event, and moves the shipment and its orders if it is news.
+ * shipment first is a replay: refused), records the event, and moves the shipment and its orders if it is news. A
+ * cancelled shipment was never to ship: a type recorded before its cancellation repeats as anywhere, any other event is
+ * refused (its insert rolled back with the signature's).
  */
 static int record_event(lb_db_t *db, lb_delivery_event_t *event, int64_t now)
 {
@@ -41,6 +43,10 @@ static int record_event(lb_db_t *db, lb_delivery_event_t *event, int64_t now)
     ret = lb_store_shipment_event_insert(db, event->shipment_id, type, event->tracking_no, now);
     if (ret == LB_EDB_DUP) {
         event->outcome = LB_DELIVERY_REPEATED;
+        return 0;
+    }
+    if (ret == 0 && strcmp(shipment->status, "cancelled") == 0) {
+        event->outcome = LB_DELIVERY_CANCELLED;
         return 0;
     }
     event->outcome = LB_DELIVERY_RECORDED;
@@ -68,7 +74,7 @@ int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event)
         (ret = lb_store_shipment_lock(db, sku_id, event->shipment_id, &event->shipment)) != 0 ||
         (ret = record_event(db, event, lb_now())) != 0)
         goto Exit;
-    if (event->outcome != LB_DELIVERY_SIGNATURE_USED)
+    if (event->outcome != LB_DELIVERY_SIGNATURE_USED && event->outcome != LB_DELIVERY_CANCELLED)
         return lb_db_commit(db); /* a repeat keeps its signature taken, for its shipment */
 Exit:
     lb_db_rollback(db);

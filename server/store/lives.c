@@ -193,17 +193,23 @@ int lb_store_live_item_route(lb_db_t *db, int64_t id, int64_t *sku_id, int64_t *
 
 int lb_store_live_item_lock(lb_db_t *db, int64_t id, int64_t sku_id, int64_t default_ttl, lb_alloc_target_t *target)
 {
-    /* reserved and sold only go to the host's sales stream (after the batch): two more columns of the row it locks. */
+    /*
+     * reserved and sold only go to the host's sales stream (after the batch): two more columns of the row it locks, as
+     * closed_at is, so that an item off air is told from one sold out without a round trip of its own.
+     */
     static const char sql[] = "SELECT price_cents, quota - reserved - sold, reserved, sold, per_buyer_limit, opens_at, "
-                              "COALESCE(reserve_ttl, 0) FROM live_items WHERE id = ? AND sku_id = ? FOR UPDATE";
+                              "COALESCE(reserve_ttl, 0), closed_at IS NOT NULL FROM live_items WHERE id = ? AND sku_id = ? "
+                              "FOR UPDATE";
     memset(target, 0, sizeof(*target));
     target->kind = LB_TARGET_LIVE_ITEM;
     target->id = id;
-    int ret = lb_db_query_row(db, sql, "ii", "iiiiiii", id, sku_id, &target->price_cents, &target->left, &target->reserved,
-                              &target->sold, &target->per_buyer_limit, &target->opens_at, &target->reserve_ttl);
+    int64_t closed = 0;
+    int ret = lb_db_query_row(db, sql, "ii", "iiiiiiii", id, sku_id, &target->price_cents, &target->left, &target->reserved,
+                              &target->sold, &target->per_buyer_limit, &target->opens_at, &target->reserve_ttl, &closed);
     if (ret != 0 && ret != LB_ENOTFOUND)
         return ret;
     target->found = ret == 0;
+    target->closed = closed != 0;
     if (target->reserve_ttl == 0)
         target->reserve_ttl = default_ttl;
     return 0;

@@ -113,17 +113,18 @@ int lb_store_coop_refunds(lb_db_t *db, int64_t coop_id, const char *status, int6
     return ret == LB_ENOTFOUND ? 0 : ret;
 }
 
-int lb_store_refund_goods_gone(lb_db_t *db, const lb_order_t *order, int64_t merchant_id, int64_t now)
+int lb_store_refund_goods_gone(lb_db_t *db, const lb_order_t *order, int64_t now)
 {
     static const char sku_sql[] = "UPDATE skus SET stock = stock - ?, sold = sold - ?, updated_at = ? WHERE id = ?";
     static const char item_sql[] = "UPDATE live_items SET sold = sold - ?, quota = quota - ? WHERE sku_id = ? AND id = ?";
+    /* merchant_id NULL: livebuy moves the stock on the refund's behalf; no merchant changed it by hand. */
     static const char ledger_sql[] = "INSERT INTO stock_ledger (sku_id, kind, delta, stock_after, merchant_id, order_id, "
-                                     "reason, created_at) SELECT id, 'refund_after_handoff', ?, stock, ?, ?, ?, ? FROM skus "
-                                     "WHERE id = ?";
+                                     "reason, created_at) SELECT id, 'refund_after_handoff', ?, stock, NULL, ?, ?, ? FROM "
+                                     "skus WHERE id = ?";
     int64_t ret = lb_db_exec(db, sku_sql, "iiii", order->qty, order->qty, now, order->sku_id);
     if (ret >= 0 && order->live_item_id != 0)
         ret = lb_db_exec(db, item_sql, "iiii", order->qty, order->qty, order->sku_id, order->live_item_id);
     if (ret >= 0)
-        ret = lb_db_exec(db, ledger_sql, "iiisii", -order->qty, merchant_id, order->id, "refund after handoff", now, order->sku_id);
+        ret = lb_db_exec(db, ledger_sql, "iisii", -order->qty, order->id, "refund after handoff", now, order->sku_id);
     return ret < 0 ? (int)ret : 0;
 }

@@ -7,7 +7,9 @@
 
 /*
  * A shipment with its pickup point (p), SKU (k) and product (pr); its orders, their units and its collections counted
- * through shipment_orders_shipment and order_collections_shipment, each order by its primary key.
+ * through shipment_orders_shipment and order_collections_shipment, each order by its primary key. The point is a left
+ * join so that a shipment to an address is found too (no point: id and station 0), to be refused as no station's
+ * rather than not found; a condition on p's columns makes it an inner join for the station's list.
  */
 #define STATION_SHIPMENT_SELECT                                                                                                    \
     "SELECT s.id, s.sku_id, COALESCE(s.group_buy_id, 0), s.created_at, s.status, s.delivery_status, "                              \
@@ -18,7 +20,7 @@
               "so.order_id "                                                                                                       \
               "WHERE so.shipment_id = s.id), "                                                                                     \
               "(SELECT COUNT(*) FROM order_collections c WHERE c.shipment_id = s.id) "                                             \
-              "FROM pickup_points p JOIN shipments s ON s.pickup_point_id = p.id JOIN skus k ON k.id = s.sku_id "                  \
+              "FROM shipments s LEFT JOIN pickup_points p ON p.id = s.pickup_point_id JOIN skus k ON k.id = s.sku_id "             \
               "JOIN products pr ON pr.id = k.product_id "
 #define STATION_SHIPMENT_TYPES                                                                                                     \
     "iiiisss"                                                                                                                      \

@@ -283,10 +283,11 @@ class CloseItemTest(Base):
             time.sleep(0.05)
         self.assertIs(self.live(live_id)["items"][0]["closed"], True)
         self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 5, "sold": 0, "held": 0, "available": 45})
-        # Off air: the item sells nothing more; its released reservations go to the SKU, not back to the item.
+        # Off air: the item sells nothing more (conflict, not sold out); its released reservations go to the SKU, not
+        # back to the item.
         status, _, body = self.server.request("POST", "/v1/orders", {"live_item_id": item["id"], "qty": 1, "ship_to": SHIP_TO},
                                               token=buyer_token(33))
-        self.assertError((status, None, body), 409, "sold_out")
+        self.assertEqual(self.assertError((status, None, body), 409, "conflict"), "live item %d is off air" % item["id"])
         status, _, order = self.server.request("POST", "/v1/orders/%d/cancel" % released_later, token=buyer_token(32))
         self.assertEqual(status, 200, order)
         self.assertEqual(self.counters(sku_id), {"stock": 50, "reserved": 3, "sold": 0, "held": 0, "available": 47})
@@ -296,6 +297,29 @@ class CloseItemTest(Base):
         self.reserve(34, 47, sku_id=sku_id)
         self.assertEqual(self.counters(sku_id)["available"], 0)
         self.assertTrue(kept)
+
+    def test_off_air_is_not_sold_out(self):
+        """An item that sold out answers sold_out, from the database and then from the lane's hint; once closed it
+        answers 409 conflict "off air", from the database and from the hint too (the same connection at once, with
+        and without the buyer's own key), and a key that got stock still replays."""
+        item = self.new_item(self.new_live(), self.new_sku(stock=50), quota=2)
+
+        def order(buyer, key=None):
+            headers = {"Idempotency-Key": key} if key is not None else None
+            return self.server.request("POST", "/v1/orders", {"live_item_id": item["id"], "qty": 2, "ship_to": SHIP_TO},
+                                       token=buyer_token(buyer), headers=headers)
+
+        status, _, first = order(41, key="off-air-kept")
+        self.assertEqual(status, 201, first)
+        for buyer, key in [(42, None), (43, None), (44, "off-air-44")]:  # the database, then the lane's hint
+            self.assertEqual(self.assertError(order(buyer, key), 409, "sold_out", what="sold out"), "sold out")
+        self.assertEqual(self.close(item["id"])[0], 200)
+        for buyer, key in [(45, None), (46, None), (47, "off-air-47"), (48, None)]:  # the database, then the hint
+            message = self.assertError(order(buyer, key), 409, "conflict", what="off air, key %r" % key)
+            self.assertEqual(message, "live item %d is off air" % item["id"])
+        status, headers, again = order(41, key="off-air-kept")
+        self.assertEqual((status, again["id"], headers.get("idempotent-replayed")), (201, first["id"], "true"), again)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM orders WHERE live_item_id = %d" % item["id"]), [("1",)])
 
     def test_close_refusals(self):
         sku_id = self.new_sku(stock=10)

@@ -308,9 +308,12 @@ class RefundTest(lb.ServerTestCase):
         self.assertEqual(self.get_order(buyer, order["id"])["status"], "refund_required")
         # the goods went out: they leave sold and the stock; what can be sold is as it was
         self.assertEqual(self.counters(sku_id), {"stock": 7, "reserved": 0, "sold": 0, "held": 0})
-        self.assertEqual(self.sql("SELECT kind, delta, stock_after, merchant_id, order_id FROM stock_ledger WHERE "
-                                  "sku_id = %d AND kind = 'refund_after_handoff'" % sku_id),
-                         [("refund_after_handoff", "-3", "7", str(self.coop_id), str(order["id"]))])
+        # the ledger says livebuy moved the stock (merchant_id null), for the order, whoever approved
+        status, _, ledger = self.server.request("GET", "/v1/skus/%d/ledger" % sku_id, token=self.coop)
+        self.assertEqual(status, 200, ledger)
+        entries = [(e["kind"], e["delta"], e["stock_after"], e["merchant_id"], e["order_id"], e["reason"])
+                   for e in ledger["entries"] if e["kind"] == "refund_after_handoff"]
+        self.assertEqual(entries, [("refund_after_handoff", -3, 7, None, order["id"], "refund after handoff")])
         status, _, body = self.decide(refund["id"], "approve")
         self.assertEqual((status, error_code(body)), (409, "conflict"))
         self.assert_metrics_moved(before, approved=1)

@@ -1,6 +1,7 @@
 """Village stations: a station merchant bound to pickup points sees the shipments coming to them, their pick lists, and
-marks each order collected once its shipment is delivered (wrong station 403, not delivered 409, twice the same 200,
-the order collected, the co-op's counts). Real HTTP against a real MariaDB."""
+marks each order collected once its shipment is delivered (another station's, no station's or an address's shipment
+403, not delivered 409, twice the same 200, the order collected, the co-op's counts). Real HTTP against a real
+MariaDB."""
 
 import itertools
 import json
@@ -205,6 +206,29 @@ class StationTest(lb.ServerTestCase):
         status, _, body = self.collect(shipment_id, order["id"])
         self.assertEqual((status, error_code(body)), (409, "conflict"), body)
         self.assertIn("refunded", body["error"]["message"])
+
+    def test_shipment_of_no_station(self):
+        """A shipment that exists but goes to an address, or to a point bound to no station, is a 403 that says so: 404
+        is for no such shipment only."""
+        ship_to = {"name": "张三", "phone": "13800000000", "address": "山西省长治市武乡县丰州镇"}
+        address_order = self.order(701, {"sku_id": self.sku_id, "qty": 1, "ship_to": ship_to})
+        self.pay(address_order)
+        address_shipment = int(self.sql("SELECT shipment_id FROM shipment_orders WHERE order_id = %d"
+                                        % address_order["id"])[0][0])
+        unbound_point = self.server.create_pickup_point(self.coop, dict(POINT, name="无人值守点"))
+        unbound_order, unbound_shipment = self.paid_direct_order(702, unbound_point)
+        for shipment_id, order, words in [(address_shipment, address_order, "goes to an address"),
+                                          (unbound_shipment, unbound_order, "no station is bound to")]:
+            self.event(shipment_id, "delivered")
+            status, _, body = self.pick_list(shipment_id)
+            self.assertEqual((status, error_code(body)), (403, "forbidden"), body)
+            self.assertIn(words, body["error"]["message"])
+            status, _, body = self.collect(shipment_id, order["id"])
+            self.assertEqual((status, error_code(body)), (403, "forbidden"), body)
+            self.assertIn(words, body["error"]["message"])
+            self.assertEqual(self.order_status(order["id"]), "delivered")
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM order_collections WHERE shipment_id IN (%d, %d)"
+                                  % (address_shipment, unbound_shipment)), [("0",)])
 
     def test_pick_list_shows_name_and_last_four_digits(self):
         order, shipment_id = self.paid_direct_order(501, self.point_id)

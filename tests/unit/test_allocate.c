@@ -192,6 +192,25 @@ static void test_retired_sku(void)
     CHECK(targets[0].left == 10 && targets[0].granted == 0 && targets[1].granted == 2);
 }
 
+/* A live item off air is refused as off air, not sold out (its left is 0), and its replays still replay. */
+static void test_off_air_item(void)
+{
+    lb_alloc_target_t targets[] = {{.id = 0, .found = 1, .price_cents = 500, .left = 10, .reserve_ttl = 900},
+                                   {.kind = LB_TARGET_LIVE_ITEM, .id = 7, .found = 1, .price_cents = 300, .closed = 1}};
+    uint8_t hash[LB_TOKEN_HASH_SIZE] = {1};
+    lb_existing_order_t made = {.buyer_id = 2, .idem_key = "kept", .order_id = 90};
+    memcpy(made.request_hash, hash, sizeof(hash));
+    lb_alloc_input_t input = input_with(targets, 2);
+    input.existing = &made;
+    input.num_existing = 1;
+    reset();
+    lb_order_request_t *late = add(1, "a", 7, 1), *replay = add(2, "kept", 7, 1), *direct = add(3, "c", 0, 1);
+    lb_allocate(requests, &input);
+    CHECK(late->outcome == LB_OUTCOME_OFF_AIR);
+    CHECK(replay->outcome == LB_OUTCOME_REPLAYED && replay->order_id == 90);
+    CHECK(direct->outcome == LB_OUTCOME_RESERVED); /* the SKU itself sells on */
+}
+
 /* The window rule as the routing's cache uses it (it knows the times, not whether a group-buy was closed early). */
 static void test_window_rule(void)
 {
@@ -284,6 +303,7 @@ int main(void)
     test_idempotency();
     test_group_buys();
     test_retired_sku();
+    test_off_air_item();
     test_idmap();
     return CHECK_RESULT("allocate");
 }

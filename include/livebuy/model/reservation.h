@@ -26,6 +26,7 @@ typedef enum en_lb_order_outcome_t {
     LB_OUTCOME_SOLD_OUT,           /* 409 sold_out */
     LB_OUTCOME_LIMIT,              /* 422 limit_exceeded */
     LB_OUTCOME_NOT_OPEN,           /* 409 conflict: the live item is not on air yet */
+    LB_OUTCOME_OFF_AIR,            /* 409 conflict: the live item was taken off air (closed), not sold out */
     LB_OUTCOME_CLOSED,             /* 409 conflict: the group-buy is closed */
     LB_OUTCOME_RETIRED,            /* 409 conflict: the SKU is retired (a live item's quota still sells) */
     LB_OUTCOME_NOT_FOUND,          /* 404: no such SKU, live item or group-buy */
@@ -57,7 +58,8 @@ struct st_lb_order_request_t {
     char idem_key[LB_IDEMPOTENCY_KEY_MAX + 1];
     uint8_t request_hash[LB_TOKEN_HASH_SIZE]; /* of everything but the key: a reused key with another body is refused */
     int key_given;                            /* the buyer sent the key (a retry may be a replay) */
-    int replay_check;                         /* the target is known sold out: only a replay can succeed */
+    int replay_check;                         /* the target is known sold out or off air: only a replay can succeed */
+    lb_order_outcome_t hinted;                /* with replay_check: the hint's answer (sold out, off air) to a non-replay */
     int64_t pickup_point_id;                  /* 0 when ship_to is used */
     lb_ship_to_t *ship_to;                    /* NULL when pickup_point_id is used */
 
@@ -95,6 +97,7 @@ typedef struct st_lb_alloc_target_t {
     int64_t opens_at;
     int64_t closes_at; /* 0: never */
     int open;          /* a group-buy still taking joins */
+    int closed;        /* a live item taken off air: no more orders (its left is 0 then, yet it is not sold out) */
     int retired;       /* targets[0]: the SKU is retired, so direct orders and group-buy joins are refused */
     int64_t reserve_ttl;
     int64_t granted; /* units granted in this batch */

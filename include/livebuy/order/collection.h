@@ -13,7 +13,7 @@ typedef enum en_lb_collection_outcome_t {
     LB_COLLECTION_COLLECTED,          /* collected now */
     LB_COLLECTION_ALREADY,            /* collected before: nothing changed, collected_at and station_id are the first's */
     LB_COLLECTION_NO_SHIPMENT,        /* no such shipment */
-    LB_COLLECTION_OTHER_STATION,      /* the shipment's pickup point is not bound to this station */
+    LB_COLLECTION_OTHER_STATION,      /* the shipment goes to no point bound to this station (pickup_point_id says where) */
     LB_COLLECTION_NOT_IN_SHIPMENT,    /* the order is not one the shipment carries */
     LB_COLLECTION_NOT_DELIVERED,      /* the shipment has not been delivered yet (delivery_status says how far it is) */
     LB_COLLECTION_ORDER_NOT_DELIVERED /* the order is not delivered (refunded, say): order_status says what it is */
@@ -25,6 +25,8 @@ typedef struct st_lb_collection_t {
     /* Out. */
     lb_collection_outcome_t outcome;
     int64_t collected_at, collected_by;
+    /* The shipment's pickup point (0: none, it goes to an address) and the station bound to that point (0: none). */
+    int64_t pickup_point_id, point_station_id;
     char delivery_status[16], order_status[16];
 } lb_collection_t;
 

@@ -1,8 +1,8 @@
 /*
  * Order lanes: the lane engine (livebuy/order/lane.h) for reservation requests, one lane per SKU per loop thread. An
  * idle lane sends a request at once; while its batch is in flight, new requests queue and go together as the next batch
- * (natural batching). A lane whose last batch saw a target sold out refuses orders for it without a database trip
- * until stock comes back in this process or a second has passed.
+ * (natural batching). A lane whose last batch saw a target sold out (or a live item off air) refuses orders for it
+ * without a database trip, with the same answer, until stock comes back in this process or a second has passed.
  */
 #ifndef LIVEBUY_LANES_H
 #define LIVEBUY_LANES_H
@@ -36,8 +36,8 @@ void lb_lanes_set_deadline(unsigned wait_ms);
 
 /*
  * Queues a request (sku_id resolved) in its SKU's lane on this loop thread. Its on_decided runs later on this thread;
- * or at once, from inside this call, for the fast paths: LB_OUTCOME_SOLD_OUT from a lane's sold-out hint. Returns
- * LB_EBUSY (and does not call on_decided) when the process-wide queue is full.
+ * or at once, from inside this call, for the fast paths: LB_OUTCOME_SOLD_OUT or LB_OUTCOME_OFF_AIR from a lane's hint.
+ * Returns LB_EBUSY (and does not call on_decided) when the process-wide queue is full.
  */
 int lb_lanes_submit(uv_loop_t *loop, lb_order_request_t *request);
 /*

@@ -16,10 +16,11 @@
 #define LB_TRACKING_NO_MAX 64
 
 typedef enum en_lb_delivery_outcome_t {
-    LB_DELIVERY_RECORDED, /* the first event of this type: recorded; the shipment and its orders moved if it is news */
-    LB_DELIVERY_REPEATED, /* this type was recorded before: nothing changed */
-    LB_DELIVERY_NOT_FOUND,     /* no such shipment */
-    LB_DELIVERY_SIGNATURE_USED /* its signature came for another shipment first: a replay, nothing changed */
+    LB_DELIVERY_RECORDED,       /* the first event of this type: recorded; the shipment and its orders moved if it is news */
+    LB_DELIVERY_REPEATED,       /* this type was recorded before: nothing changed */
+    LB_DELIVERY_NOT_FOUND,      /* no such shipment */
+    LB_DELIVERY_SIGNATURE_USED, /* its signature came for another shipment first: a replay, nothing changed */
+    LB_DELIVERY_CANCELLED       /* the shipment is cancelled and this type was not recorded before: nothing changed */
 } lb_delivery_outcome_t;
 
 typedef struct st_lb_delivery_event_t {
@@ -35,8 +36,10 @@ typedef struct st_lb_delivery_event_t {
 
 /*
  * Applies a delivery event: refused (LB_DELIVERY_SIGNATURE_USED) when its signature was taken for another shipment;
- * recorded once per (shipment, type); the shipment's delivery status, tracking number and
- * orders move only when the event is further on than what was seen (an in_transit after delivered changes nothing).
+ * refused (LB_DELIVERY_CANCELLED) on a cancelled shipment, unless it repeats a type recorded before the cancellation
+ * (LB_DELIVERY_REPEATED, as on any shipment); recorded once per (shipment, type); the shipment's delivery status,
+ * tracking number and orders move only when the event is further on than what was seen (an in_transit after delivered
+ * changes nothing).
  * Returns 0 with event->outcome set, or an LB_EDB_* code.
  */
 int lb_shipping_event_apply(lb_db_t *db, lb_delivery_event_t *event);

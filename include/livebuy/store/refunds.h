@@ -48,9 +48,9 @@ int lb_store_coop_refunds(lb_db_t *db, int64_t coop_id, const char *status, int6
                           size_t *found);
 /*
  * The goods of an order refunded after they were handed to shipping have left: its units leave the SKU's sold and its
- * stock (a live item's sold and quota too), and the stock ledger gets the change (refund_after_handoff, by merchant_id).
- * Inside the transaction that holds the SKU row.
+ * stock (a live item's sold and quota too), and the stock ledger gets the change (refund_after_handoff, by livebuy:
+ * merchant_id NULL, whoever approved). Inside the transaction that holds the SKU row.
  */
-int lb_store_refund_goods_gone(lb_db_t *db, const lb_order_t *order, int64_t merchant_id, int64_t now);
+int lb_store_refund_goods_gone(lb_db_t *db, const lb_order_t *order, int64_t now);
 
 #endif
