@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "livebuy/common.h"
+#include "livebuy/base/civil_time.h"
 #include "livebuy/base/request.h"
 #include "livebuy/http/auth.h"
 #include "livebuy/handlers.h"
@@ -97,6 +98,7 @@ static void on_decided(lb_order_request_t *r)
 {
     order_call_t *oc = (order_call_t *)r;
     lb_call_t *call = oc->call;
+    char when[LB_CHINA_TIME_SIZE];
 
     lb_metrics_order(r->outcome);
     switch (r->outcome) {
@@ -116,16 +118,22 @@ static void on_decided(lb_order_request_t *r)
             lb_reply_error(call, 409, "sold_out", "sold out");
         break;
     case LB_OUTCOME_LIMIT:
-        lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer", (long long)r->limit);
+        if (r->held > 0)
+            lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer, and this buyer holds %lld already",
+                           (long long)r->limit, (long long)r->held);
+        else
+            lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer", (long long)r->limit);
         break;
     case LB_OUTCOME_NOT_OPEN:
-        lb_reply_error(call, 409, "conflict", "not open yet: opens at %lld", (long long)r->opens_at);
+        lb_time_format_china(r->opens_at, when);
+        lb_reply_error(call, 409, "conflict", "not open yet: opens at %s China time (UTC+8)", when);
         break;
     case LB_OUTCOME_OFF_AIR:
         lb_reply_error(call, 409, "conflict", "live item %lld is off air", (long long)r->target_id);
         break;
     case LB_OUTCOME_CLOSED:
-        lb_reply_error(call, 409, "conflict", "the group-buy is closed (cut-off %lld)", (long long)r->closes_at);
+        lb_time_format_china(r->closes_at, when);
+        lb_reply_error(call, 409, "conflict", "the group-buy is closed (cut-off %s China time)", when);
         break;
     case LB_OUTCOME_RETIRED:
         lb_reply_error(call, 409, "conflict", "SKU %lld is retired", (long long)r->sku_id);

@@ -128,9 +128,11 @@ static void decide(lb_order_request_t *r, lb_order_request_t *first_of_buyer, lb
         r->outcome = LB_OUTCOME_RETIRED;
         return;
     }
-    if (t->per_buyer_limit > 0 && units_held(input, first_of_buyer, r) + r->qty > t->per_buyer_limit) {
+    int64_t held = t->per_buyer_limit > 0 ? units_held(input, first_of_buyer, r) : 0;
+    if (t->per_buyer_limit > 0 && held + r->qty > t->per_buyer_limit) {
         r->outcome = LB_OUTCOME_LIMIT;
         r->limit = t->per_buyer_limit;
+        r->held = held;
         return;
     }
     if (r->qty > stock->left) {

@@ -433,8 +433,14 @@ class BurstTest(Base):
                                        key=new_key("holder")) for _ in range(20)])
         self.assertEqual(summary(results), {201: 2, 422: 18}, results)
         self.assertCountersExact(sku_id)
+        # The refusal says what the buyer holds already.
+        status, _, answer = self.order(holder, {"live_item_id": roomy, "qty": 1, "ship_to": SHIP_TO})
+        self.assertEqual((status,) + error_parts(answer), (422, "limit_exceeded",
+                                                           "at most 3 per buyer, and this buyer holds 3 already"))
 
-        later = self.new_live_item(sku_id, quota=5, per_buyer_limit=1, opens_at=int(time.time()) + 3600)
+        opens_at = int(time.time()) + 3600
+        later = self.new_live_item(sku_id, quota=5, per_buyer_limit=1, opens_at=opens_at)
+        china = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(opens_at + 8 * 3600))
         before = self.sku_row(sku_id), self.sql("SELECT COUNT(*) FROM orders")
         results = burst([order_request(s.port, new_buyer(), {"live_item_id": later, "qty": 1, "ship_to": SHIP_TO},
                                        key=new_key("early")) for _ in range(4)])
@@ -442,7 +448,7 @@ class BurstTest(Base):
             self.assertEqual(r.status, 409, r)
             code, message = error_parts(r.body)
             self.assertEqual(code, "conflict")
-            self.assertIn("not open yet", message)
+            self.assertEqual(message, "not open yet: opens at %s China time (UTC+8)" % china)
         self.assertEqual((self.sku_row(sku_id), self.sql("SELECT COUNT(*) FROM orders")), before)
         self.assertCountersExact(sku_id)
 

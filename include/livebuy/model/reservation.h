@@ -66,7 +66,7 @@ struct st_lb_order_request_t {
     /* What the batch decided. */
     lb_order_outcome_t outcome;
     int64_t order_id, amount_cents, expires_at, left; /* left: units that were still there, for sold_out messages */
-    int64_t limit;                                    /* the per-buyer limit, for limit_exceeded messages */
+    int64_t limit, held; /* for limit_exceeded messages: the per-buyer limit, and the units this buyer holds already */
     int64_t opens_at, closes_at;       /* for not_open and closed messages: when the live item opens, the group-buy closed */
     int64_t group_buy_pickup_point_id; /* for wrong_pickup_point messages */
     int commit_attempted;              /* its batch reached COMMIT and lost the connection: committed_id tells if it committed */
