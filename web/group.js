@@ -229,11 +229,11 @@
       headers: { 'Idempotency-Key': x.key } }), AUTO_RETRIES);
     busy = false;
     renderJoin();
-    if (attempt === a) report(a, answer);
+    if (attempt === a) await report(a, answer);
     await load();
   }
 
-  function report(a, answer) {
+  async function report(a, answer) {
     if (transient(answer)) {
       showResult('busy', '请重试 Busy — please retry',
         [answer ? '服务繁忙 (' + answer.status + ') The server is busy.' : '网络不通 No connection.'], () => send(a));
@@ -261,8 +261,11 @@
       showResult('sold_out', '库存不足 Not enough left', [err.message]);
       return;
     }
+    // A 409 conflict: the campaign closed, or its product stopped selling; the campaign, read again, tells which.
     if (answer.status === 409) {
-      showResult('not_open', '已截团 Closed', ['这个团购已经截止 This group-buy has closed · ' + err.message]);
+      await load();
+      if (!isOpen()) showResult('not_open', '已截团 Closed', ['这个团购已经截止 This group-buy has closed · ' + err.message]);
+      else showResult('error', '暂不能参团 Not open to joins now', ['这件商品已停止销售 · ' + err.message]);
       return;
     }
     if (answer.status === 401) {

@@ -1274,6 +1274,29 @@ test('shop page at 390 px: an item taken off air says 已下架, no sale badge, 
   await page.context().close();
 });
 
+test('group-buy page at 390 px: a join refused because the product stopped selling is not called 已截团', async () => {
+  const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title: '武乡红皮土豆 团购装', unit: '箱',
+    skus: [{ name: '5kg 箱装', price_cents: 2580, stock: 20, weight_grams: 5300 }] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const point = (await api('GET', '/v1/pickup-points?limit=200', { token: COOP })).body.pickup_points[0];
+  const campaign = await api('POST', '/v1/group-buys', { token: COOP, body: { sku_id: made.body.skus[0].id, pickup_point_id: point.id,
+    price_cents: 2280, min_qty: 10, per_buyer_limit: 2, closes_at: Math.floor(Date.now() / 1000) + 3600 } });
+  assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+  const page = await newPage({ width: 390, height: 844 }, { mobile: true });
+  await page.goto(`${BASE}/group/${campaign.body.id}?token=${encodeURIComponent(BUYERS[3])}`);
+  await page.locator('#campaign [data-role=progress]').waitFor();
+  // The co-op retires the product while the villager looks at the open campaign: the join is a 409 conflict.
+  const retired = await api('POST', `/v1/products/${made.body.id}/retire`, { token: COOP });
+  assert.equal(retired.status, 200, JSON.stringify(retired.body));
+  await page.click('#join-button');
+  await page.locator('#join-result[data-kind=error]').waitFor();
+  assert.match(await page.locator('#join-result').textContent(), /暂不能参团/);
+  assert.doesNotMatch(await page.locator('#join-result').textContent(), /已截团/);
+  await fits(page, 390);
+  await page.screenshot({ path: path.join(SHOTS, 'group-not-selling.png'), fullPage: true });
+  await page.context().close();
+});
+
 test('sandbox cashier at 390 px: opened from a chat link (no ?back=, no referrer), 返回 never points to "/"', async () => {
   // A group-buy join and an order of a live item, placed by a buyer whose token the pages remember.
   const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title: '沁州黄小米 团购装', unit: '袋',
