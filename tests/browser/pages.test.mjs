@@ -1274,14 +1274,20 @@ test('shop page at 390 px: an item taken off air says 已下架, no sale badge, 
   await page.context().close();
 });
 
-test('group-buy page at 390 px: a join refused because the product stopped selling is not called 已截团', async () => {
-  const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title: '武乡红皮土豆 团购装', unit: '箱',
-    skus: [{ name: '5kg 箱装', price_cents: 2580, stock: 20, weight_grams: 5300 }] } });
+// A product of one SKU (20 in stock) and an open campaign of it at the first pickup point, for an hour: 10 to succeed, 2 a
+// buyer at most.
+async function newCampaign(title, unit, sku, priceCents) {
+  const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title, unit, skus: [{ ...sku, stock: 20 }] } });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const point = (await api('GET', '/v1/pickup-points?limit=200', { token: COOP })).body.pickup_points[0];
   const campaign = await api('POST', '/v1/group-buys', { token: COOP, body: { sku_id: made.body.skus[0].id, pickup_point_id: point.id,
-    price_cents: 2280, min_qty: 10, per_buyer_limit: 2, closes_at: Math.floor(Date.now() / 1000) + 3600 } });
+    price_cents: priceCents, min_qty: 10, per_buyer_limit: 2, closes_at: Math.floor(Date.now() / 1000) + 3600 } });
   assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+  return { made, campaign };
+}
+
+test('group-buy page at 390 px: a join refused because the product stopped selling is not called 已截团', async () => {
+  const { made, campaign } = await newCampaign('武乡红皮土豆 团购装', '箱', { name: '5kg 箱装', price_cents: 2580, weight_grams: 5300 }, 2280);
   const page = await newPage({ width: 390, height: 844 }, { mobile: true });
   await page.goto(`${BASE}/group/${campaign.body.id}?token=${encodeURIComponent(BUYERS[3])}`);
   await page.locator('#campaign [data-role=progress]').waitFor();
@@ -1299,13 +1305,7 @@ test('group-buy page at 390 px: a join refused because the product stopped selli
 
 test('sandbox cashier at 390 px: opened from a chat link (no ?back=, no referrer), 返回 never points to "/"', async () => {
   // A group-buy join and an order of a live item, placed by a buyer whose token the pages remember.
-  const made = await api('POST', '/v1/products', { token: COOP, key: randomUUID(), body: { title: '沁州黄小米 团购装', unit: '袋',
-    skus: [{ name: '2.5kg 袋装', price_cents: 2990, stock: 20, weight_grams: 2550 }] } });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  const point = (await api('GET', '/v1/pickup-points?limit=200', { token: COOP })).body.pickup_points[0];
-  const campaign = await api('POST', '/v1/group-buys', { token: COOP, body: { sku_id: made.body.skus[0].id, pickup_point_id: point.id,
-    price_cents: 2590, min_qty: 10, per_buyer_limit: 2, closes_at: Math.floor(Date.now() / 1000) + 3600 } });
-  assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+  const { campaign } = await newCampaign('沁州黄小米 团购装', '袋', { name: '2.5kg 袋装', price_cents: 2990, weight_grams: 2550 }, 2590);
   const joined = await api('POST', '/v1/orders', { body: { group_buy_id: campaign.body.id, qty: 1 }, token: BUYERS[2], key: randomUUID() });
   assert.equal(joined.status, 201, JSON.stringify(joined.body));
   const join = joined.body;
