@@ -99,6 +99,7 @@ static void on_decided(lb_order_request_t *r)
     order_call_t *oc = (order_call_t *)r;
     lb_call_t *call = oc->call;
     char when[LB_CHINA_TIME_SIZE];
+    lb_error_detail_t detail;
 
     lb_metrics_order(r->outcome);
     switch (r->outcome) {
@@ -112,31 +113,37 @@ static void on_decided(lb_order_request_t *r)
         lb_reply_error(call, 422, "invalid", "Idempotency-Key %s was already used for a different order", r->idem_key);
         break;
     case LB_OUTCOME_SOLD_OUT:
+        detail = (lb_error_detail_t){NULL, {{"left", r->left}}, 1};
         if (r->left > 0)
-            lb_reply_error(call, 409, "sold_out", "only %lld left", (long long)r->left);
+            lb_reply_error_detail(call, 409, "sold_out", &detail, "only %lld left", (long long)r->left);
         else
-            lb_reply_error(call, 409, "sold_out", "sold out");
+            lb_reply_error_detail(call, 409, "sold_out", &detail, "sold out");
         break;
     case LB_OUTCOME_LIMIT:
+        detail = (lb_error_detail_t){NULL, {{"limit", r->limit}, {"held", r->held}}, 2};
         if (r->held > 0)
-            lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer, and this buyer holds %lld already",
-                           (long long)r->limit, (long long)r->held);
+            lb_reply_error_detail(call, 422, "limit_exceeded", &detail, "at most %lld per buyer, and this buyer holds %lld already",
+                                  (long long)r->limit, (long long)r->held);
         else
-            lb_reply_error(call, 422, "limit_exceeded", "at most %lld per buyer", (long long)r->limit);
+            lb_reply_error_detail(call, 422, "limit_exceeded", &detail, "at most %lld per buyer", (long long)r->limit);
         break;
     case LB_OUTCOME_NOT_OPEN:
         lb_time_format_china(r->opens_at, when);
-        lb_reply_error(call, 409, "conflict", "not open yet: opens at %s China time (UTC+8)", when);
+        detail = (lb_error_detail_t){"not_open", {{"opens_at", r->opens_at}}, 1};
+        lb_reply_error_detail(call, 409, "conflict", &detail, "not open yet: opens at %s China time (UTC+8)", when);
         break;
     case LB_OUTCOME_OFF_AIR:
-        lb_reply_error(call, 409, "conflict", "live item %lld is off air", (long long)r->target_id);
+        detail = (lb_error_detail_t){"off_air", {{0}}, 0};
+        lb_reply_error_detail(call, 409, "conflict", &detail, "live item %lld is off air", (long long)r->target_id);
         break;
     case LB_OUTCOME_CLOSED:
         lb_time_format_china(r->closes_at, when);
-        lb_reply_error(call, 409, "conflict", "the group-buy is closed (cut-off %s China time)", when);
+        detail = (lb_error_detail_t){"closed", {{"closes_at", r->closes_at}}, 1};
+        lb_reply_error_detail(call, 409, "conflict", &detail, "the group-buy is closed (cut-off %s China time)", when);
         break;
     case LB_OUTCOME_RETIRED:
-        lb_reply_error(call, 409, "conflict", "SKU %lld is retired", (long long)r->sku_id);
+        detail = (lb_error_detail_t){"retired", {{0}}, 0};
+        lb_reply_error_detail(call, 409, "conflict", &detail, "SKU %lld is retired", (long long)r->sku_id);
         break;
     case LB_OUTCOME_NOT_FOUND:
         lb_reply_error(call, 404, "not_found", "no %s %lld", target_fields[r->target], (long long)r->target_id);

@@ -67,7 +67,8 @@ const LB = (() => {
 
   function errorOf(answer) {
     const e = answer && answer.body && answer.body.error;
-    return e ? { code: e.code || '', message: readableTimes(e.message || '') } : { code: '', message: '' };
+    // The refusal's own fields too (left, limit, held, reason, opens_at, ...: docs/api.md, Errors), for words of the page's own.
+    return e ? { ...e, code: e.code || '', message: readableTimes(e.message || '') } : { code: '', message: '' };
   }
 
   // The server's messages give times in Unix seconds ("not open yet: opens at 1796691873", "cut-off 1796658306",

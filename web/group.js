@@ -254,7 +254,8 @@
       return;
     }
     if (err.code === 'limit_exceeded') {
-      showResult('limit_exceeded', '超出限购 Over the limit', ['每人限购 ' + gb.per_buyer_limit + ' ' + gb.unit + ' · ' + err.message]);
+      const held = err.held > 0 ? '，您已参团 ' + err.held + ' ' + gb.unit : '';
+      showResult('limit_exceeded', '超出限购 Over the limit', ['每人限购 ' + gb.per_buyer_limit + ' ' + gb.unit + held + ' · ' + err.message]);
       return;
     }
     if (err.code === 'sold_out') {

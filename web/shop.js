@@ -292,7 +292,8 @@
       return;
     }
     if (err.code === 'limit_exceeded') {
-      showResult(it, 'limit_exceeded', '超出限购 Over the limit', [['每人限购 ' + it.data.per_buyer_limit + ' 件', err.message]]);
+      const held = err.held > 0 ? '，您已买 ' + err.held + ' 件' : '';
+      showResult(it, 'limit_exceeded', '超出限购 Over the limit', [['每人限购 ' + it.data.per_buyer_limit + ' 件' + held, err.message]]);
       return;
     }
     // A 409 conflict says the item is off air or not open yet (or its SKU retired): the live, read again, tells which.

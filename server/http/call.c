@@ -341,7 +341,8 @@ void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w)
     lb_body_release(body);
 }
 
-static void reply_error_v(lb_call_t *call, int status, const char *code, const char *fmt, va_list args)
+static void reply_error_v(lb_call_t *call, int status, const char *code, const lb_error_detail_t *detail, const char *fmt,
+                          va_list args)
 {
     char message[512];
     lb_writer_t w;
@@ -353,6 +354,10 @@ static void reply_error_v(lb_call_t *call, int status, const char *code, const c
     lb_writer_map(&w, "error");
     lb_writer_string(&w, "code", code);
     lb_writer_string(&w, "message", message);
+    if (detail != NULL && detail->reason != NULL)
+        lb_writer_string(&w, "reason", detail->reason);
+    for (size_t i = 0; detail != NULL && i != detail->num_fields; ++i)
+        lb_writer_integer(&w, detail->fields[i].name, detail->fields[i].value);
     lb_writer_end(&w);
     lb_writer_end(&w);
     lb_reply_written(call, status, &w);
@@ -362,7 +367,15 @@ void lb_reply_error(lb_call_t *call, int status, const char *code, const char *f
 {
     va_list args;
     va_start(args, fmt);
-    reply_error_v(call, status, code, fmt, args);
+    reply_error_v(call, status, code, NULL, fmt, args);
+    va_end(args);
+}
+
+void lb_reply_error_detail(lb_call_t *call, int status, const char *code, const lb_error_detail_t *detail, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    reply_error_v(call, status, code, detail, fmt, args);
     va_end(args);
 }
 

@@ -315,8 +315,9 @@ class CloseItemTest(Base):
             self.assertEqual(self.assertError(order(buyer, key), 409, "sold_out", what="sold out"), "sold out")
         self.assertEqual(self.close(item["id"])[0], 200)
         for buyer, key in [(45, None), (46, None), (47, "off-air-47"), (48, None)]:  # the database, then the hint
-            message = self.assertError(order(buyer, key), 409, "conflict", what="off air, key %r" % key)
-            self.assertEqual(message, "live item %d is off air" % item["id"])
+            answer = order(buyer, key)
+            message = self.assertError(answer, 409, "conflict", what="off air, key %r" % key)
+            self.assertEqual((message, answer[2]["error"]["reason"]), ("live item %d is off air" % item["id"], "off_air"))
         status, headers, again = order(41, key="off-air-kept")
         self.assertEqual((status, again["id"], headers.get("idempotent-replayed")), (201, first["id"], "true"), again)
         self.assertEqual(self.sql("SELECT COUNT(*) FROM orders WHERE live_item_id = %d" % item["id"]), [("1",)])

@@ -437,6 +437,7 @@ class BurstTest(Base):
         status, _, answer = self.order(holder, {"live_item_id": roomy, "qty": 1, "ship_to": SHIP_TO})
         self.assertEqual((status,) + error_parts(answer), (422, "limit_exceeded",
                                                            "at most 3 per buyer, and this buyer holds 3 already"))
+        self.assertEqual((answer["error"]["limit"], answer["error"]["held"]), (3, 3))
 
         opens_at = int(time.time()) + 3600
         later = self.new_live_item(sku_id, quota=5, per_buyer_limit=1, opens_at=opens_at)
@@ -449,6 +450,7 @@ class BurstTest(Base):
             code, message = error_parts(r.body)
             self.assertEqual(code, "conflict")
             self.assertEqual(message, "not open yet: opens at %s China time (UTC+8)" % china)
+            self.assertEqual((r.body["error"]["reason"], r.body["error"]["opens_at"]), ("not_open", opens_at))
         self.assertEqual((self.sku_row(sku_id), self.sql("SELECT COUNT(*) FROM orders")), before)
         self.assertCountersExact(sku_id)
 
@@ -587,7 +589,7 @@ class BurstTest(Base):
             status, _, answer = self.order(new_buyer(), body)
             self.assertEqual(status, 201, "an order right after the restock: %d %r" % (status, answer))
         status, _, answer = self.order(new_buyer(), body)
-        self.assertEqual((status, error_parts(answer)[0]), (409, "sold_out"), answer)
+        self.assertEqual((status, error_parts(answer)[0], answer["error"]["left"]), (409, "sold_out", 0), answer)
         self.assertEqual(self.assertCountersExact(sku_id), {"stock": 5, "reserved": 5, "sold": 0, "held": 0})
 
         buyer = new_buyer()

@@ -76,6 +76,22 @@ void lb_writer_start(lb_call_t *call, lb_writer_t *w);
 void lb_reply_written(lb_call_t *call, int status, lb_writer_t *w);
 /* Answers with the API error body {"error":{"code","message"}}; 429 and 503 carry Retry-After. */
 void lb_reply_error(lb_call_t *call, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * What an error body may say beside its code and message, for a client that words the refusal in its own language: a
+ * reason (a 409 conflict's: off_air, not_open, closed, retired) and named integers (left, limit, held, opens_at,
+ * closes_at), each written when set (the names are docs/openapi.yaml's Error).
+ */
+typedef struct st_lb_error_field_t {
+    const char *name;
+    int64_t value;
+} lb_error_field_t;
+typedef struct st_lb_error_detail_t {
+    const char *reason; /* NULL: none */
+    lb_error_field_t fields[2];
+    size_t num_fields;
+} lb_error_detail_t;
+void lb_reply_error_detail(lb_call_t *call, int status, const char *code, const lb_error_detail_t *detail, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Answers an input error found on the loop thread (the query, the body, its fields), once the call's credential is known
  * good (lb_auth_refuse: on a merchant's route after the token's lookup), else 401. */
 void lb_reply_input_error(lb_call_t *call, const lb_input_error_t *err);
