@@ -85,9 +85,9 @@ class AdmissionTest(Admission, lb.ServerTestCase):
             # The first PATCH takes the calls' one place in the pool and waits for the lock; two more wait their turn.
             patches.append(Pending(s, "PATCH", "/v1/products/%d" % stuck, {"title": "武乡小米 一"}, self.coop))
             self.assertTrue(self.lock_waits())
-            for title in ("武乡小米 二", "武乡小米 三"):
+            for waiting, title in enumerate(("武乡小米 二", "武乡小米 三"), 1):  # one after the other: their order is known
                 patches.append(Pending(s, "PATCH", "/v1/products/%d" % stuck, {"title": title}, self.coop))
-            self.assertTrue(self.calls_waiting(2), s.metrics())
+                self.assertTrue(self.calls_waiting(waiting), s.metrics())
 
             # A third waiting call is one too many: 503 at once, Retry-After, nothing changed.
             status, headers, body = s.request("GET", "/v1/merchant/orders", token=self.coop, timeout=20)
