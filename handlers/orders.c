@@ -94,11 +94,20 @@ static int admit(lb_call_t *call, order_call_t *oc)
     }
 }
 
+/* A 409 conflict for a reason that comes with a time (field, Unix seconds), said in China time between before and after. */
+static void reply_conflict_at(lb_call_t *call, const char *reason, const char *field, int64_t t, const char *before,
+                              const char *after)
+{
+    char when[LB_CHINA_TIME_SIZE];
+    lb_time_format_china(t, when);
+    lb_error_detail_t detail = {reason, {{field, t}}, 1};
+    lb_reply_error_detail(call, 409, "conflict", &detail, "%s%s China time%s", before, when, after);
+}
+
 static void on_decided(lb_order_request_t *r)
 {
     order_call_t *oc = (order_call_t *)r;
     lb_call_t *call = oc->call;
-    char when[LB_CHINA_TIME_SIZE];
     lb_error_detail_t detail;
 
     lb_metrics_order(r->outcome);
@@ -128,18 +137,14 @@ static void on_decided(lb_order_request_t *r)
             lb_reply_error_detail(call, 422, "limit_exceeded", &detail, "at most %lld per buyer", (long long)r->limit);
         break;
     case LB_OUTCOME_NOT_OPEN:
-        lb_time_format_china(r->opens_at, when);
-        detail = (lb_error_detail_t){"not_open", {{"opens_at", r->opens_at}}, 1};
-        lb_reply_error_detail(call, 409, "conflict", &detail, "not open yet: opens at %s China time (UTC+8)", when);
+        reply_conflict_at(call, "not_open", "opens_at", r->opens_at, "not open yet: opens at ", " (UTC+8)");
         break;
     case LB_OUTCOME_OFF_AIR:
         detail = (lb_error_detail_t){"off_air", {{0}}, 0};
         lb_reply_error_detail(call, 409, "conflict", &detail, "live item %lld is off air", (long long)r->target_id);
         break;
     case LB_OUTCOME_CLOSED:
-        lb_time_format_china(r->closes_at, when);
-        detail = (lb_error_detail_t){"closed", {{"closes_at", r->closes_at}}, 1};
-        lb_reply_error_detail(call, 409, "conflict", &detail, "the group-buy is closed (cut-off %s China time)", when);
+        reply_conflict_at(call, "closed", "closes_at", r->closes_at, "the group-buy is closed (cut-off ", ")");
         break;
     case LB_OUTCOME_RETIRED:
         detail = (lb_error_detail_t){"retired", {{0}}, 0};
